@@ -1,0 +1,73 @@
+/**
+ * The event store port. One table of events, `(stream, version)` unique, appended with an expected
+ * version. Adapters: PostgreSQL (`pg`) and embedded PGlite, both behind `Database`.
+ */
+
+export interface NewEvent {
+  type: string;
+  data: unknown;
+  meta?: Record<string, unknown>;
+}
+
+export interface StoredEvent<T = unknown> {
+  stream: string;
+  /** 1-based position within the stream. */
+  version: number;
+  /** Position in the whole store, as a decimal string (bigint). */
+  globalPosition: string;
+  type: string;
+  data: T;
+  meta: Record<string, unknown>;
+  recordedAt: Date;
+}
+
+/** Thrown when the stream's current version is not the expected one (someone else appended first). */
+export class ConcurrencyError extends Error {
+  readonly code = 'CONCURRENCY';
+  constructor(
+    readonly stream: string,
+    readonly expectedVersion: number,
+  ) {
+    super(`stream ${stream} moved past version ${expectedVersion}`);
+    this.name = 'ConcurrencyError';
+  }
+}
+
+export interface ReadAllOptions {
+  /** Only events whose stream starts with this prefix. */
+  streamPrefix?: string;
+  /** Only events of these types. */
+  types?: readonly string[];
+  /** Only events after this global position. */
+  after?: string;
+  limit?: number;
+}
+
+export interface EventStore {
+  /**
+   * Appends events to a stream whose last version is `expectedVersion` (0 for a new stream), in one
+   * transaction. Throws ConcurrencyError when the stream has moved. Returns the new last version.
+   */
+  append(stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number>;
+  /** All events of one stream, in order. */
+  read(stream: string): Promise<StoredEvent[]>;
+  /** Events across streams in global order. */
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /** Streams whose name starts with the prefix, with their last version, ordered by name. */
+  streams(prefix: string): Promise<{ stream: string; version: number }[]>;
+}
+
+/** A SQL connection the rest of the code may use for projections and claims. */
+export interface Queryable {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<R[]>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn inside one transaction; never call db.query from inside fn, use the argument. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
