@@ -1,0 +1,198 @@
+/**
+ * Opens the database: PostgreSQL when a URL is given, else embedded PGlite. Both are driven through
+ * `pg.Pool`, so there is one code path and one set of type parsers (int8 and numeric → string,
+ * timestamptz → Date, jsonb → parsed JSON).
+ */
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import pg from 'pg';
+import { acquireLockFile, DatabaseInUseError, type LockFile } from './lock-file.ts';
+import { migrate } from './migrate.ts';
+import type { Database, Queryable } from './port.ts';
+
+export { DatabaseInUseError };
+
+export interface OpenDatabaseOptions {
+  /** A PostgreSQL URL. Without it the embedded database in `dataDir` is used. */
+  databaseUrl?: string;
+  /** Holds the embedded database (in `<dataDir>/pglite`) and its lock file `<dataDir>/council.lock`. */
+  dataDir: string;
+  /** Embedded database in memory only, for tests: `dataDir` is not touched and nothing is locked. */
+  memory?: boolean;
+  /**
+   * Errors of idle PostgreSQL connections, e.g. after a server restart. The pool has already dropped
+   * the connection and opens a new one on next use. Default: ignored.
+   */
+  onIdleError?: (error: Error) => void;
+}
+
+/** Opens the database and brings its schema up to date. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  const db = options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.onIdleError)
+    : await openEmbedded(options);
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  return db;
+}
+
+function openPostgres(url: string, onIdleError?: (error: Error) => void): Database {
+  const redact = secretRedactor(url);
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  // pg hides a password given alone, but not the URL carrying it.
+  Object.defineProperty(pool.options, 'connectionString', { enumerable: false });
+  pool.on('error', (e) => onIdleError?.(redact(e) as Error));
+  return poolDatabase('postgres', pool, redact, () => pool.end());
+}
+
+async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
+  let lock: LockFile | undefined;
+  if (!options.memory) lock = acquireLockFile(options.dataDir);
+  try {
+    const lite = await PGlite.create(
+      options.memory ? {} : { dataDir: join(options.dataDir, 'pglite') },
+    );
+    // PGlite is one session: the pool has one client, which is never closed for idleness because
+    // the adapter shares one connection object between the clients it hands out.
+    const config = { ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 };
+    const pool = new pg.Pool(config as unknown as pg.PoolConfig);
+    return poolDatabase('pglite', pool, (e) => e, async () => {
+      try {
+        await pool.end();
+        await lite.close();
+      } finally {
+        lock?.release();
+      }
+    });
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
+
+type Redact = (error: unknown) => unknown;
+
+function poolDatabase(
+  kind: Database['kind'],
+  pool: pg.Pool,
+  redact: Redact,
+  end: () => Promise<void>,
+): Database {
+  let closing: Promise<void> | undefined;
+  const withSession = async <T>(fn: (session: Session) => Promise<T>): Promise<T> => {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      throw redact(e);
+    }
+    const session = new Session(client, redact);
+    try {
+      return await fn(session);
+    } finally {
+      session.finish();
+    }
+  };
+
+  return {
+    kind,
+    query: (sql, params) => withSession((s) => s.query(sql, params)),
+    tx: (fn) =>
+      withSession(async (s) => {
+        await s.query('begin');
+        try {
+          const result = await fn(s);
+          await s.query('commit');
+          return result;
+        } catch (e) {
+          // A failed rollback marks the session broken; the caller needs the original error.
+          if (!s.broken) await s.query('rollback').catch(() => undefined);
+          throw e;
+        }
+      }),
+    close: () => {
+      closing ??= end();
+      return closing;
+    },
+  };
+}
+
+/**
+ * One checked-out client. It is returned to the pool healthy after an error the server reported, and
+ * destroyed after any other (a lost connection). Releasing a healthy client as failed is not only
+ * wasteful: the PGlite adapter then leaks the ended client's pending messages into the next client.
+ */
+class Session implements Queryable {
+  broken: Error | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly redact: Redact,
+  ) {}
+
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<R[]> {
+    if (this.finished) throw new Error('this transaction is over; use the database instead');
+    try {
+      const result: unknown = await this.client.query(sql, params ? [...params] : undefined);
+      return rowsOf<R>(result);
+    } catch (e) {
+      if (!isRecoverableServerError(e)) this.broken = e instanceof Error ? e : new Error(String(e));
+      throw this.redact(e);
+    }
+  }
+
+  finish(): void {
+    this.finished = true;
+    this.client.release(this.broken);
+  }
+}
+
+/** Several statements in one simple query give one result each; the last one is the answer. */
+function rowsOf<R>(result: unknown): R[] {
+  const last = Array.isArray(result) ? result.at(-1) : result;
+  return ((last as { rows?: R[] } | undefined)?.rows ?? []) as R[];
+}
+
+/** An ErrorResponse from the server (duck-typed: the PGlite adapter has its own DatabaseError class). */
+function isRecoverableServerError(e: unknown): boolean {
+  const severity = typeof e === 'object' && e !== null ? (e as { severity?: unknown }).severity : undefined;
+  return typeof severity === 'string' && severity !== 'FATAL' && severity !== 'PANIC';
+}
+
+/**
+ * Errors must never carry the URL's password to a log: an invalid URL, for one, is echoed in the
+ * message and in the error's `input`. The error is scrubbed in place so its class and code survive.
+ */
+export function secretRedactor(url: string): Redact {
+  const secrets = [url, ...passwordsIn(url)].filter((s) => s.length > 0);
+  const scrub = (text: string) => secrets.reduce((out, secret) => out.replaceAll(secret, '***'), text);
+  return (error) => {
+    if (typeof error !== 'object' || error === null) return error;
+    const record = error as Record<string, unknown>;
+    if ('input' in record) delete record['input'];
+    for (const key of [...Object.keys(record), 'message', 'stack']) {
+      const value = record[key];
+      if (typeof value === 'string') record[key] = scrub(value);
+    }
+    return error;
+  };
+}
+
+function passwordsIn(url: string): string[] {
+  const raw = /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:([^@]*)@/i.exec(url)?.[1];
+  if (!raw) return [];
+  try {
+    return [raw, decodeURIComponent(raw)];
+  } catch {
+    return [raw];
+  }
+}
