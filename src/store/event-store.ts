@@ -1,0 +1,146 @@
+/**
+ * The event store over SQL. Optimistic concurrency is a constraint: `unique (stream, version)` plus the
+ * expected version checked in the same statement that inserts.
+ */
+import {
+  ConcurrencyError,
+  type Database,
+  type EventStore,
+  type NewEvent,
+  type ReadAllOptions,
+  type StoredEvent,
+} from './port.ts';
+
+const COLUMNS = 'stream, version, global_position, type, data, meta, recorded_at';
+const STREAM_VERSION_CONSTRAINT = 'events_stream_version_key';
+
+type EventRow = {
+  stream: string;
+  version: number;
+  global_position: string;
+  type: string;
+  data: unknown;
+  meta: Record<string, unknown>;
+  recorded_at: Date;
+};
+
+/**
+ * One statement, so one implicit transaction: it inserts only while the stream's head is the expected
+ * version. Two writers racing past that check collide on the unique index instead.
+ */
+const APPEND_SQL = `
+  with head as (select coalesce(max(version), 0) as version from events where stream = $1)
+  insert into events (stream, version, type, data, meta)
+  select $1, $2::int + e.n, e.type, e.data, e.meta
+  from unnest($3::text[], $4::jsonb[], $5::jsonb[]) with ordinality as e(type, data, meta, n), head
+  where head.version = $2::int
+  returning version`;
+
+export function createEventStore(db: Database): EventStore {
+  return {
+    append: (stream, expectedVersion, events) => append(db, stream, expectedVersion, events),
+    read: async (stream) =>
+      (
+        await db.query<EventRow>(`select ${COLUMNS} from events where stream = $1 order by version`, [
+          stream,
+        ])
+      ).map(toStoredEvent),
+    readAll: (options) => readAll(db, options),
+    streams: async (prefix) =>
+      db.query<{ stream: string; version: number }>(
+        `select stream, max(version) as version from events where stream like $1
+         group by stream order by stream collate "C"`,
+        [likePrefix(prefix)],
+      ),
+  };
+}
+
+async function append(
+  db: Database,
+  stream: string,
+  expectedVersion: number,
+  events: readonly NewEvent[],
+): Promise<number> {
+  if (stream.length === 0) throw new RangeError('stream must not be empty');
+  if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+    throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
+  }
+  if (events.length === 0) {
+    const [head] = await db.query<{ version: number }>(
+      'select coalesce(max(version), 0) as version from events where stream = $1',
+      [stream],
+    );
+    if (head?.version !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
+    return expectedVersion;
+  }
+
+  let inserted: { version: number }[];
+  try {
+    inserted = await db.query<{ version: number }>(APPEND_SQL, [
+      stream,
+      expectedVersion,
+      events.map((e) => e.type),
+      events.map((e) => toJson(e.data)),
+      events.map((e) => toJson(e.meta ?? {})),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e, STREAM_VERSION_CONSTRAINT)) {
+      throw new ConcurrencyError(stream, expectedVersion);
+    }
+    throw e;
+  }
+  if (inserted.length !== events.length) throw new ConcurrencyError(stream, expectedVersion);
+  return expectedVersion + events.length;
+}
+
+async function readAll(db: Database, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (options.streamPrefix !== undefined) {
+    where.push(`stream like ${param(likePrefix(options.streamPrefix))}`);
+  }
+  if (options.types !== undefined) where.push(`type = any(${param([...options.types])}::text[])`);
+  if (options.after !== undefined) where.push(`global_position > ${param(options.after)}::bigint`);
+  let sql = `select ${COLUMNS} from events`;
+  if (where.length > 0) sql += ` where ${where.join(' and ')}`;
+  sql += ' order by global_position';
+  if (options.limit !== undefined) {
+    if (!Number.isInteger(options.limit) || options.limit < 0) {
+      throw new RangeError(`limit must be a whole number >= 0, got ${options.limit}`);
+    }
+    sql += ` limit ${param(options.limit)}`;
+  }
+  return (await db.query<EventRow>(sql, params)).map(toStoredEvent);
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    stream: row.stream,
+    version: row.version,
+    globalPosition: row.global_position,
+    type: row.type,
+    data: row.data,
+    meta: row.meta,
+    recordedAt: row.recorded_at,
+  };
+}
+
+/** JSON text for a jsonb parameter; `undefined` (which JSON cannot hold) is stored as null. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** A LIKE pattern matching names that start with `prefix` taken literally. */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+function isUniqueViolation(e: unknown, constraint: string): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, constraint: name } = e as { code?: unknown; constraint?: unknown };
+  return code === '23505' && name === constraint;
+}
