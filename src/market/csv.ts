@@ -1,0 +1,165 @@
+/**
+ * Market data from a folder of SYMBOL.csv daily bars (`date,open,high,low,close,volume`), served point in
+ * time: a bar exists for a caller only once its session has closed.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { barCloseTime, createNyseCalendar, type TradingCalendar } from './calendar.ts';
+import { type Bar, type BarsRequest, type MarketData, PointInTimeError } from './port.ts';
+import { lowerBound, upperBound } from './sorted.ts';
+import { assertDate, nyDate, nyDateTime, nyTime } from './time.ts';
+
+export class UnknownSymbolError extends Error {
+  readonly code = 'UNKNOWN_SYMBOL';
+  constructor(
+    readonly symbol: string,
+    readonly available: readonly string[],
+    source: string,
+  ) {
+    super(`no bars for ${JSON.stringify(symbol)} in ${source}; available: ${available.join(', ') || '(none)'}`);
+    this.name = 'UnknownSymbolError';
+  }
+}
+
+export class MalformedBarsError extends Error {
+  readonly code = 'MALFORMED_BARS';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    problem: string,
+  ) {
+    super(`${file}:${line}: ${problem}`);
+    this.name = 'MalformedBarsError';
+  }
+}
+
+/** The bars bundled with the project (market-data/bars), found from this file rather than the working directory. */
+export function bundledBarsDir(): string {
+  return fileURLToPath(new URL('../../market-data/bars', import.meta.url));
+}
+
+const HEADER = 'date,open,high,low,close,volume';
+const SYMBOL_RE = /^[A-Z0-9.^_-]+$/;
+const decimal = z
+  .string()
+  .regex(/^-?\d+(\.\d+)?$/, 'not a decimal number')
+  .transform(Number);
+const BarRow = z.object({
+  date: z.iso.date(),
+  open: decimal.pipe(z.number().positive()),
+  high: decimal.pipe(z.number().positive()),
+  low: decimal.pipe(z.number().positive()),
+  close: decimal.pipe(z.number().positive()),
+  volume: decimal.pipe(z.number().int().nonnegative()),
+});
+
+/** One symbol's bars, ascending, with their dates alongside for binary search. */
+interface Series {
+  readonly bars: readonly Bar[];
+  readonly dates: readonly string[];
+}
+
+export function parseBarsCsv(text: string, file: string): Series {
+  const lines = text.split(/\r?\n/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (lines[0] !== HEADER) throw new MalformedBarsError(file, 1, `expected the header ${HEADER}`);
+  const bars: Bar[] = [];
+  const dates: string[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const cells = (lines[i] as string).split(',');
+    const lineNo = i + 1;
+    if (cells.length !== 6) throw new MalformedBarsError(file, lineNo, `expected 6 fields, found ${cells.length}`);
+    const [date, open, high, low, close, volume] = cells;
+    const parsed = BarRow.safeParse({ date, open, high, low, close, volume });
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+      throw new MalformedBarsError(file, lineNo, problems.join('; '));
+    }
+    const bar = parsed.data;
+    const previous = dates[dates.length - 1];
+    if (previous !== undefined && bar.date <= previous) {
+      throw new MalformedBarsError(file, lineNo, `${bar.date} does not come after ${previous}`);
+    }
+    bars.push(Object.freeze(bar));
+    dates.push(bar.date);
+  }
+  return { bars, dates };
+}
+
+export function createCsvMarketData(dir: string, options: { calendar?: TradingCalendar } = {}): MarketData {
+  const calendar = options.calendar ?? createNyseCalendar();
+  const source = `csv:${dir}`;
+  const cache = new Map<string, Promise<Series>>();
+  let listing: Promise<string[]> | undefined;
+
+  const available = (): Promise<string[]> => {
+    listing ??= readdir(dir).then((names) =>
+      names
+        .filter((name) => name.endsWith('.csv'))
+        .map((name) => name.slice(0, -4))
+        .sort(),
+    );
+    return listing;
+  };
+
+  async function loadSeries(symbol: string): Promise<Series> {
+    const symbols = await available();
+    if (!SYMBOL_RE.test(symbol) || !symbols.includes(symbol)) throw new UnknownSymbolError(symbol, symbols, source);
+    const file = join(dir, `${symbol}.csv`);
+    return parseBarsCsv(await readFile(file, 'utf8'), file);
+  }
+
+  function series(symbol: string): Promise<Series> {
+    let loading = cache.get(symbol);
+    if (!loading) {
+      loading = loadSeries(symbol);
+      cache.set(symbol, loading);
+      // A failed load is not cached, so a fixed file or a retry can succeed.
+      loading.catch(() => cache.delete(symbol));
+    }
+    return loading;
+  }
+
+  /** Whether the bar of `date` has closed by `asOf`. */
+  function isPublished(date: string, asOf: Date): boolean {
+    const today = nyDate(asOf);
+    if (date !== today) return date < today;
+    return nyTime(asOf) >= barCloseTime(calendar, date);
+  }
+
+  return {
+    source,
+
+    async bars({ symbol, asOf, from, to, limit }: BarsRequest): Promise<Bar[]> {
+      if (from !== undefined) assertDate(from);
+      if (to !== undefined) assertDate(to);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
+        throw new RangeError(`limit must be a whole number >= 0, got ${limit}`);
+      }
+      const { bars, dates } = await series(symbol);
+      if (to !== undefined && !isPublished(to, asOf)) {
+        const close = barCloseTime(calendar, to);
+        throw new PointInTimeError(`${symbol} ${to}: the bar is final at ${close} New York, after asOf ${asOf.toISOString()}`);
+      }
+      const today = nyDate(asOf);
+      let end = upperBound(dates, today);
+      if (dates[end - 1] === today && !isPublished(today, asOf)) end -= 1;
+      if (to !== undefined) end = Math.min(end, upperBound(dates, to));
+      let start = from === undefined ? 0 : lowerBound(dates, from);
+      if (limit !== undefined) start = Math.max(start, end - limit);
+      return start < end ? bars.slice(start, end) : [];
+    },
+
+    async sessionOpen(symbol, date, asOf) {
+      assertDate(date);
+      const { bars, dates } = await series(symbol);
+      if (asOf < nyDateTime(date, '09:30')) {
+        throw new PointInTimeError(`${symbol} ${date}: the session opens at 09:30 New York, after asOf ${asOf.toISOString()}`);
+      }
+      const i = lowerBound(dates, date);
+      return dates[i] === date ? bars[i]?.open : undefined;
+    },
+  };
+}
