@@ -1,0 +1,67 @@
+/** What the council sees of the market at an instant: each symbol's indicators at the last closed session. */
+import { createNyseCalendar, lastClosedSession, type TradingCalendar } from './calendar.ts';
+import { computeIndicators, type IndicatorSet } from './indicators.ts';
+import type { MarketData } from './port.ts';
+
+export interface MarketSnapshot {
+  /** The instant the snapshot describes (ISO 8601). */
+  asOf: string;
+  /** The last NYSE session closed by `asOf`; every value below is as of its close. */
+  lastSession: string;
+  /** The VIX close of `lastSession`, or null when the source has no VIX bar that day. */
+  vix: number | null;
+  symbols: Record<string, IndicatorSet>;
+}
+
+/**
+ * Bars of history fed to the indicators: enough for the 252-session high, and a fixed length so the
+ * exponential averages in RSI and MACD give the same value however much older data the source holds.
+ */
+export const SNAPSHOT_LOOKBACK = 300;
+
+export const VIX_SYMBOL = 'VIX';
+
+export class MissingSessionError extends Error {
+  readonly code = 'MISSING_SESSION';
+  constructor(
+    readonly symbol: string,
+    readonly session: string,
+    lastAvailable: string | undefined,
+  ) {
+    super(`${symbol} has no bar for the session ${session} (its last bar is ${lastAvailable ?? 'none'})`);
+    this.name = 'MissingSessionError';
+  }
+}
+
+const defaultCalendar = createNyseCalendar();
+
+/**
+ * Indicators of every symbol in `universe` at the last session closed by `asOf`. A symbol whose data stops
+ * before that session is a MissingSessionError: stale numbers must not pass for today's.
+ */
+export async function buildSnapshot(
+  md: MarketData,
+  universe: readonly string[],
+  asOf: Date,
+  calendar: TradingCalendar = defaultCalendar,
+): Promise<MarketSnapshot> {
+  const lastSession = lastClosedSession(calendar, asOf);
+  const [vixBars, ...histories] = await Promise.all([
+    md.bars({ symbol: VIX_SYMBOL, asOf, to: lastSession, limit: 1 }),
+    ...universe.map((symbol) => md.bars({ symbol, asOf, to: lastSession, limit: SNAPSHOT_LOOKBACK })),
+  ]);
+  const symbols: Record<string, IndicatorSet> = {};
+  universe.forEach((symbol, i) => {
+    const bars = histories[i] ?? [];
+    const last = bars[bars.length - 1];
+    if (last?.date !== lastSession) throw new MissingSessionError(symbol, lastSession, last?.date);
+    symbols[symbol] = computeIndicators(bars);
+  });
+  const vix = vixBars?.[0];
+  return {
+    asOf: asOf.toISOString(),
+    lastSession,
+    vix: vix?.date === lastSession ? vix.close : null,
+    symbols,
+  };
+}
