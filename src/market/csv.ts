@@ -140,8 +140,7 @@ export function createCsvMarketData(dir: string, options: { calendar?: TradingCa
       }
       const { bars, dates } = await series(symbol);
       if (to !== undefined && !isPublished(to, asOf)) {
-        const close = barCloseTime(calendar, to);
-        throw new PointInTimeError(`${symbol} ${to}: the bar is final at ${close} New York, after asOf ${asOf.toISOString()}`);
+        throw new PointInTimeError(`${symbol} ${to}: that session has not closed by asOf ${asOf.toISOString()}`);
       }
       const today = nyDate(asOf);
       let end = upperBound(dates, today);

@@ -36,6 +36,7 @@ describe('CSV market data, point in time', () => {
     const request = md.bars({ symbol: 'SPY', asOf: mondayMorning, to: MONDAY });
     await expect(request).rejects.toThrow(PointInTimeError);
     await expect(request).rejects.toThrow(/SPY.*2024-03-04.*2024-03-04T13:00:00\.000Z/);
+    await expect(md.bars({ symbol: 'SPY', asOf: mondayMorning, to: '2031-01-02' })).rejects.toThrow(PointInTimeError);
   });
 
   it("Given Monday at 15:59 New York, When asking for everything, Then the last bar is Friday's; at 16:00 it is Monday's", async () => {
