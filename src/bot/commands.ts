@@ -1,0 +1,63 @@
+/**
+ * The `/council` command grammar shared by every chat channel. Parsing is strict: an unknown
+ * subcommand is a user error with the help text, never a guess.
+ */
+import { z } from 'zod';
+
+export type CouncilCommand =
+  | { kind: 'run'; query: string | undefined; week: string | undefined }
+  | { kind: 'status' }
+  | { kind: 'halt' }
+  | { kind: 'resume' }
+  | { kind: 'approve'; proposalId: string }
+  | { kind: 'reject'; proposalId: string; reason: string | undefined }
+  | { kind: 'help' };
+
+export const HELP = [
+  '/council run [question]      convene the council (add --week YYYY-MM-DD for a past week)',
+  '/council status              seats, accounts, positions, pending proposals',
+  '/council approve <id>        approve a pending proposal (approvers only)',
+  '/council reject <id> [why]   reject a pending proposal (approvers only)',
+  '/council halt | resume       kill switch: cancel open orders and block executions (approvers only)',
+].join('\n');
+
+export class CommandError extends Error {
+  readonly code = 'BAD_COMMAND';
+}
+
+const ProposalId = z.string().regex(/^[\w-]{4,64}$/, 'a proposal id like 2024-03-04-1a2b3c');
+
+/** Parses the text after "/council" (or a whole "/council ..." line). */
+export function parseCouncilCommand(text: string): CouncilCommand {
+  const words = text.trim().replace(/^\/council\b/, '').trim().split(/\s+/).filter(Boolean);
+  const [sub, ...rest] = words;
+  switch ((sub ?? 'help').toLowerCase()) {
+    case 'run': {
+      let week: string | undefined;
+      const i = rest.indexOf('--week');
+      if (i >= 0) {
+        week = rest[i + 1];
+        if (!week || !/^\d{4}-\d{2}-\d{2}$/.test(week)) throw new CommandError('--week needs a date like 2024-03-04');
+        rest.splice(i, 2);
+      }
+      const query = rest.join(' ').slice(0, 500) || undefined;
+      return { kind: 'run', query, week };
+    }
+    case 'status':
+      return { kind: 'status' };
+    case 'halt':
+      return { kind: 'halt' };
+    case 'resume':
+      return { kind: 'resume' };
+    case 'approve':
+    case 'reject': {
+      const id = ProposalId.safeParse(rest[0]);
+      if (!id.success) throw new CommandError(`${sub} needs a proposal id, e.g. /council ${sub} 2024-03-04-1a2b3c`);
+      return sub === 'approve' ? { kind: 'approve', proposalId: id.data } : { kind: 'reject', proposalId: id.data, reason: rest.slice(1).join(' ') || undefined };
+    }
+    case 'help':
+      return { kind: 'help' };
+    default:
+      throw new CommandError(`unknown command "${sub}". Try:\n${HELP}`);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The console channel: the council in a terminal. It reads `/council ...` lines (interactively on a
+ * TTY, line by line from a pipe), calls the same use cases as Slack and Discord, and renders notices
+ * as text. The local operator is trusted as `cli:<user>`: whoever holds the terminal holds the data.
+ */
+import { createInterface } from 'node:readline';
+import type { App } from '../../app.ts';
+import { ProposalError } from '../../domain/proposal.ts';
+import { CommandError, HELP, parseCouncilCommand } from '../commands.ts';
+import { renderNotice, renderStatus } from './render.ts';
+
+export interface ConsoleOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  user: string;
+  interactive: boolean;
+}
+
+export async function runConsole(app: App, options: ConsoleOptions): Promise<void> {
+  const write = (text: string) => options.output.write(`${text}\n`);
+  const detach = app.addSink({
+    publish: async (n) => {
+      if (n.type !== 'stage_progress') write(renderNotice(n));
+    },
+  });
+  const rl = createInterface({ input: options.input, output: options.interactive ? options.output : undefined, terminal: options.interactive });
+  const by = `cli:${options.user}`;
+  write(`trading-council console. You are ${by}. Type /council help, or quit.`);
+  if (options.interactive) rl.setPrompt('council> ');
+  rl.prompt?.();
+  try {
+    for await (const raw of rl) {
+      const line = raw.trim();
+      if (line === 'quit' || line === 'exit') break;
+      if (line) await handle(app, line, by, write);
+      if (options.interactive) rl.prompt();
+    }
+  } finally {
+    detach();
+    rl.close();
+  }
+}
+
+async function handle(app: App, line: string, by: string, write: (t: string) => void): Promise<void> {
+  try {
+    const command = parseCouncilCommand(line.startsWith('/') ? line : `/council ${line}`);
+    switch (command.kind) {
+      case 'help':
+        write(HELP);
+        return;
+      case 'run':
+        await app.run({ week: command.week, query: command.query });
+        return;
+      case 'status':
+        write(renderStatus(await app.status()));
+        return;
+      case 'approve':
+        await app.approve({ proposalId: command.proposalId, by, via: 'console' });
+        return;
+      case 'reject':
+        await app.reject({ proposalId: command.proposalId, by, via: 'console', reason: command.reason ?? null });
+        return;
+      case 'halt':
+      case 'resume':
+        await app.halt(by, command.kind === 'halt');
+        return;
+      default: {
+        const never: never = command;
+        return never;
+      }
+    }
+  } catch (error) {
+    if (error instanceof CommandError || error instanceof ProposalError) write(`! ${error.message}`);
+    else write(`! failed: ${(error as Error).message}`);
+  }
+}

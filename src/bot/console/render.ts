@@ -1,0 +1,145 @@
+/** The console channel's renderer: every notice as plain text a trader can read in a terminal. */
+import { RUBRIC } from '../../domain/schemas.ts';
+import type { Notice } from '../../pipeline/notices.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, signedConviction, usageText, view } from '../format.ts';
+
+const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
+const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
+
+export function renderNotice(n: Notice): string {
+  switch (n.type) {
+    case 'run_started':
+      return `${rule(`Council, week of ${n.week}`)}\n${n.resumed ? 'Resuming' : 'Convening'} ${n.seats} seats (run ${n.runId.slice(0, 8)}), deciding as of ${nyStamp(n.asOf)}${n.query ? `\nQuestion: ${n.query}` : ''}`;
+    case 'research_ready': {
+      const p = n.pack;
+      return [
+        rule('Research'),
+        `Data through the close of ${n.lastSession}. Sources: ${n.sources.map((s) => `${s.model}${s.kind === 'systematic' ? ' (systematic)' : ''}${s.ok ? '' : ` FAILED: ${s.error}`}`).join(', ')}`,
+        `Regime: ${p.regime.riskAppetite} | rates ${p.regime.rates} | USD ${p.regime.usd} | inflation ${p.regime.inflation} | growth ${p.regime.growth} | vol ${p.regime.volatility}`,
+        ...indent([p.regime.summary]),
+        'Narratives:',
+        ...indent(p.narratives.map((x, i) => `${i + 1}. ${x.title}: ${x.detail}`)),
+        'Consensus map:',
+        ...indent(p.consensus.map((c) => `${c.view} [${c.stance}] (${c.evidence})`)),
+        'Candidates:',
+        ...indent(p.candidates.map((c) => `${c.direction} ${c.symbol}: ${c.reason}`)),
+        'Next 7 days:',
+        ...indent(p.calendar.length ? p.calendar.map((c) => `${c.date}  ${c.event}`) : ['nothing scheduled by rule']),
+        'Confidence notes:',
+        ...indent(p.confidence.map((c) => `- ${c}`)),
+      ].join('\n');
+    }
+    case 'stage_progress':
+      return `  … ${n.stage} ${n.done}/${n.total}`;
+    case 'pitches_ready':
+      return [
+        rule('Pitches (anonymised until the decision)'),
+        ...n.pitches.flatMap((c) => {
+          if (!c.pitch) return [`Pitch ${c.label}: ABSTAINED (${c.error})`];
+          const p = c.pitch;
+          return [
+            `Pitch ${c.label}: ${view(p.instrument, p.direction, p.conviction)}, horizon ${p.horizon}${c.kind === 'systematic' ? '  [systematic]' : ''}`,
+            ...indent(p.thesis.map((t) => `• ${t}`)),
+            ...indent([`Indicators: ${p.indicators.map((u) => `${conditionText(u)} (now ${u.value === null ? 'n/a' : +u.value.toFixed(4)})`).join('; ')}`]),
+            ...indent([`Invalidation: ${p.invalidation.rule}`]),
+            '',
+          ];
+        }),
+      ].join('\n');
+    case 'reviews_ready': {
+      const head = `Pitch  Trade        ${RUBRIC.map((k) => RUBRIC_SHORT[k].padStart(5)).join('')}  Avg  n`;
+      const rows = n.rows.map(
+        (r) =>
+          `  ${r.label.padEnd(4)} ${`${r.direction} ${r.instrument}`.padEnd(12)} ${RUBRIC.map((k) => r.averages[k].toFixed(1).padStart(5)).join('')}  ${r.overall.toFixed(1).padStart(4)} ${r.reviewers}`,
+      );
+      return [
+        rule('Blind peer review (scores 1-10, averaged over reviewers)'),
+        `  ${head}`,
+        ...rows,
+        `  (${RUBRIC.map((k) => `${RUBRIC_SHORT[k]} = ${RUBRIC_LONG[k]}`).join(', ')})`,
+        'Kill shots:',
+        ...n.rows.flatMap((r) => [...new Set(r.killShots)].slice(0, 2).map((k) => `  ${r.label}: ${k}`)),
+        ...(n.abstained.length ? [`Reviewers that abstained: ${n.abstained.join('; ')}`] : []),
+      ].join('\n');
+    }
+    case 'decision_ready': {
+      const d = n.decision;
+      const lines = [
+        rule(`Council decision, week of ${n.week}`),
+        `${view(d.instrument, d.direction, d.conviction)}, horizon ${d.horizon}`,
+        `Chairman: ${n.chair.model}${n.chair.kind === 'systematic' ? ' (systematic review-weighted vote)' : ''}`,
+        ...n.chair.failures.map((f) => `  ! fallback: ${f.model} failed: ${f.error}`),
+        `Rationale: ${d.rationale}`,
+        `Dissent: ${d.dissent}`,
+        `Invalidation: ${d.invalidation.rule}`,
+        `Monitoring at ${d.monitoring.checkpoints.join(', ')} ET: ${d.monitoring.indicators.map(conditionText).join('; ') || 'price only'}`,
+        ...d.monitoring.watch.map((w) => `  watch: ${w}`),
+        'Who pitched what (revealed now):',
+        ...indent(n.identities.map((i) => `${i.label ? `Pitch ${i.label}` : 'abstained'} = ${i.seat} (${i.model}${i.kind === 'systematic' ? ', systematic' : ''}) -> account ${i.account}${i.error ? `: ${i.error}` : ''}`)),
+        usageText(n.usage),
+      ];
+      if (!n.proposal) lines.push('No orders: every account already holds its view.');
+      else {
+        lines.push(`Proposal ${n.proposal.id}: PENDING until ${nyStamp(n.proposal.expiresAt)}. Orders it will place:`);
+        for (const o of n.proposal.orders) lines.push(`  ${orderText(o).padEnd(28)} ${o.reason}${o.clamps.length ? `  [clamped: ${o.clamps.join('; ')}]` : ''}`);
+        lines.push(`Approve: /council approve ${n.proposal.id}    Reject: /council reject ${n.proposal.id} [reason]`);
+      }
+      return lines.join('\n');
+    }
+    case 'no_quorum':
+      return [
+        rule(`No quorum, week of ${n.week}`),
+        `Only ${n.valid} valid pitches; ${n.required} are needed. No proposal is made.`,
+        ...n.abstentions.map((a) => `  ${a.seat}: ${a.error}`),
+      ].join('\n');
+    case 'proposal_approved':
+      return `✔ Proposal ${n.proposalId} approved by ${n.by} (${n.via}) at ${nyStamp(n.at)}. Placing orders…`;
+    case 'proposal_rejected':
+      return `✖ Proposal ${n.proposalId} rejected by ${n.by} at ${nyStamp(n.at)}${n.reason ? `: ${n.reason}` : ''}. Nothing will be placed.`;
+    case 'proposal_expired':
+      return `⌛ Proposal ${n.proposalId} expired at ${nyStamp(n.at)} without approval. Nothing was placed.`;
+    case 'execution_report':
+      return [
+        `Orders for proposal ${n.proposalId}${n.complete ? '' : ' (not all placed yet)'}:`,
+        ...n.orders.map((o) => `  ${orderText(o).padEnd(28)} ${orderStatusText(o)}`),
+      ].join('\n');
+    case 'approval_refused':
+      return `Refused: ${n.by} may not act on ${n.proposalId} (${n.reason}). The attempt is recorded.`;
+    case 'run_failed':
+      return `✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`;
+    case 'halt_changed':
+      return n.halted
+        ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
+        : `▶ Trading resumed by ${n.by} at ${nyStamp(n.at)}.`;
+    default: {
+      const never: never = n;
+      return never;
+    }
+  }
+}
+
+export function renderStatus(s: import('../../app.ts').StatusView): string {
+  const lines = [
+    rule('Council status'),
+    `Database: ${s.mode.database} | market data: ${s.mode.market} | time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`,
+    `Models: ${s.mode.llm}${s.mode.chat.length ? ` | chat: ${s.mode.chat.join(', ')}` : ''}`,
+    s.halted.halted ? `⛔ HALTED by ${s.halted.by} at ${s.halted.at}` : 'Trading: active',
+    'Seats:',
+    ...s.seats.map((x) => `  ${x.id.padEnd(9)} ${x.model}${x.kind === 'systematic' ? ' (systematic)' : ''} -> ${x.account}`),
+    `  chairman: ${s.chairman.models.join(' then ')} -> ${s.chairman.account}`,
+    'Accounts:',
+  ];
+  for (const a of s.accounts) {
+    lines.push(`  ${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}${a.error ? `  ! ${a.error}` : ''}`);
+    for (const p of a.positions) lines.push(`      ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${p.avgPrice.toFixed(2)}  value ${money(p.marketValue)}  P/L ${money(p.unrealizedPl)}`);
+    for (const o of a.openOrders) lines.push(`      open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`);
+  }
+  lines.push(s.pending.length ? 'Pending proposals:' : 'Pending proposals: none');
+  for (const p of s.pending) lines.push(`  ${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders`);
+  if (s.lastRun) lines.push(`Last run: week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}`);
+  if (s.usage.lastRun) lines.push(usageText(s.usage.lastRun));
+  if (s.nextRuns.length) lines.push('Next scheduled:', ...s.nextRuns.map((r) => `  ${r.job} at ${r.at}`));
+  return lines.join('\n');
+}
+
+export { signedConviction };

@@ -1,0 +1,78 @@
+/** Wording shared by every renderer, so Slack, Discord and the console say the same thing. */
+import type { Condition, Direction, RubricKey } from '../domain/schemas.ts';
+import type { OrderLine } from '../pipeline/notices.ts';
+import type { Usage } from '../pipeline/seats.ts';
+
+export const RUBRIC_SHORT: Record<RubricKey, string> = {
+  clarity: 'Clar',
+  edgePlausibility: 'Edge',
+  timingCatalyst: 'Time',
+  riskDefinition: 'Risk',
+  indicatorIntegrity: 'Ind',
+  originality: 'Orig',
+  tradeability: 'Trad',
+};
+
+export const RUBRIC_LONG: Record<RubricKey, string> = {
+  clarity: 'clarity',
+  edgePlausibility: 'edge plausibility',
+  timingCatalyst: 'timing/catalyst',
+  riskDefinition: 'risk definition',
+  indicatorIntegrity: 'indicator integrity',
+  originality: 'originality',
+  tradeability: 'tradeability',
+};
+
+export const signedConviction = (c: number): string => `${c > 0 ? '+' : ''}${c.toFixed(2)}`;
+
+export const view = (instrument: string, direction: Direction, conviction: number): string =>
+  direction === 'FLAT' ? `FLAT (no position; last looked at ${instrument})` : `${direction} ${instrument}, conviction ${signedConviction(conviction)}`;
+
+export const conditionText = (c: Condition): string =>
+  `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
+
+export const money = (x: number): string =>
+  `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+export const usageText = (u: Usage): string =>
+  u.calls === 0
+    ? 'LLM cost: $0.00 (systematic seats, no model calls)'
+    : `LLM cost: $${u.costUsd.toFixed(4)} for ${u.calls} calls (${u.promptTokens.toLocaleString('en-US')} in / ${u.completionTokens.toLocaleString('en-US')} out tokens)`;
+
+export const orderText = (o: Pick<OrderLine, 'account' | 'side' | 'qty' | 'symbol'>): string =>
+  `${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`;
+
+export function orderStatusText(o: OrderLine): string {
+  switch (o.status) {
+    case 'filled':
+      return `filled at ${o.fillPrice?.toFixed(2)}`;
+    case 'rejected':
+      return `rejected: ${o.note ?? 'by the broker'}`;
+    case 'submitted':
+      return 'accepted, waiting for the open';
+    case 'pending':
+      return 'not yet placed';
+    case 'planned':
+      return 'planned';
+    default: {
+      const never: never = o.status;
+      return never;
+    }
+  }
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** An instant as a New York wall-clock stamp, the way a US trader reads it: "Mon 2024-03-04 16:00 ET". */
+export function nyStamp(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+      .formatToParts(d)
+      .map((p) => [p.type, p.value]),
+  );
+  return `${parts.weekday} ${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ET`;
+}

@@ -1,0 +1,77 @@
+/** The broker port: one interface for the simulated broker and Alpaca, addressed by account id. */
+
+export type OrderSide = 'buy' | 'sell';
+export type OrderStatus = 'accepted' | 'partially_filled' | 'filled' | 'canceled' | 'rejected' | 'expired';
+
+export interface OrderRequest {
+  account: string;
+  clientOrderId: string;
+  symbol: string;
+  side: OrderSide;
+  qty: number;
+  /** When the order is sent (simulated time in replays). */
+  at: Date;
+}
+
+export interface BrokerOrder {
+  account: string;
+  clientOrderId: string;
+  brokerOrderId: string;
+  symbol: string;
+  side: OrderSide;
+  qty: number;
+  status: OrderStatus;
+  filledQty: number;
+  avgFillPrice: number | null;
+  fee: number;
+  filledAt: string | null;
+  rejectReason: string | null;
+}
+
+export interface PositionView {
+  symbol: string;
+  qty: number;
+  avgPrice: number;
+  marketPrice: number | null;
+  marketValue: number;
+  unrealizedPl: number;
+}
+
+export interface AccountView {
+  account: string;
+  broker: 'simulated' | 'alpaca';
+  equity: number;
+  cash: number;
+  buyingPower: number;
+  positions: PositionView[];
+  openOrders: BrokerOrder[];
+}
+
+/** The broker said no, definitively (buying power, not shortable, market closed...). Safe to record. */
+export class OrderRejectedError extends Error {
+  readonly code = 'ORDER_REJECTED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'OrderRejectedError';
+  }
+}
+
+/** The broker may or may not have the order (timeout, 5xx): look it up by client order id before anything else. */
+export class AmbiguousOrderError extends Error {
+  readonly code = 'ORDER_AMBIGUOUS';
+  constructor(message: string) {
+    super(message);
+    this.name = 'AmbiguousOrderError';
+  }
+}
+
+export interface Broker {
+  kindOf(account: string): 'simulated' | 'alpaca';
+  /** Throws OrderRejectedError or AmbiguousOrderError; never silently drops an order. */
+  submit(order: OrderRequest): Promise<BrokerOrder>;
+  findByClientOrderId(account: string, clientOrderId: string): Promise<BrokerOrder | undefined>;
+  account(account: string, asOf: Date): Promise<AccountView>;
+  /** Advances fills to `asOf` (the simulated broker fills at the next open); returns orders that changed. */
+  settle(accounts: readonly string[], asOf: Date): Promise<BrokerOrder[]>;
+  cancelOpenOrders(account: string, at: Date): Promise<number>;
+}

@@ -1,0 +1,243 @@
+/**
+ * The simulated broker: accounts with cash, market orders filled at the next session's open with
+ * slippage and fees, longs and shorts, equity marked to the last published close. Its state lives in
+ * events (one stream per account), so it survives restarts and replays like everything else.
+ */
+import type { MarketData } from '../market/port.ts';
+import { PointInTimeError } from '../market/port.ts';
+import type { TradingCalendar } from '../market/calendar.ts';
+import { nyDate, nyTime } from '../market/time.ts';
+import type { EventStore, NewEvent } from '../store/port.ts';
+import { ConcurrencyError } from '../store/port.ts';
+import {
+  type AccountView,
+  type Broker,
+  type BrokerOrder,
+  type OrderRequest,
+  OrderRejectedError,
+  type PositionView,
+} from './port.ts';
+
+export interface SimSettings {
+  startingCash: number;
+  slippageBps: number;
+  feePerShare: number;
+  minFee: number;
+}
+
+type SimEvent =
+  | { type: 'SimAccountOpened'; data: { cash: number } }
+  | { type: 'SimOrderAccepted'; data: { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: string; session: string } }
+  | { type: 'SimOrderFilled'; data: { clientOrderId: string; price: number; qty: number; fee: number; at: string } }
+  | { type: 'SimOrderCanceled'; data: { clientOrderId: string; at: string; reason: string } };
+
+interface Ledger {
+  version: number;
+  cash: number;
+  positions: Map<string, { qty: number; cost: number }>;
+  orders: Map<string, BrokerOrder & { session: string }>;
+}
+
+const streamOf = (account: string) => `sim:${account}`;
+
+function fold(account: string, events: readonly { type: string; data: unknown }[]): Ledger {
+  const ledger: Ledger = { version: events.length, cash: 0, positions: new Map(), orders: new Map() };
+  for (const raw of events) {
+    const e = raw as SimEvent;
+    switch (e.type) {
+      case 'SimAccountOpened':
+        ledger.cash = e.data.cash;
+        break;
+      case 'SimOrderAccepted':
+        ledger.orders.set(e.data.clientOrderId, {
+          account,
+          clientOrderId: e.data.clientOrderId,
+          brokerOrderId: `sim-${e.data.clientOrderId}`,
+          symbol: e.data.symbol,
+          side: e.data.side,
+          qty: e.data.qty,
+          status: 'accepted',
+          filledQty: 0,
+          avgFillPrice: null,
+          fee: 0,
+          filledAt: null,
+          rejectReason: null,
+          session: e.data.session,
+        });
+        break;
+      case 'SimOrderFilled': {
+        const order = ledger.orders.get(e.data.clientOrderId);
+        if (!order) break;
+        const signed = order.side === 'buy' ? e.data.qty : -e.data.qty;
+        ledger.cash -= signed * e.data.price + e.data.fee;
+        const pos = ledger.positions.get(order.symbol) ?? { qty: 0, cost: 0 };
+        const qty = pos.qty + signed;
+        // Average cost moves only when the position grows; reducing keeps it, flipping restarts it.
+        const cost =
+          qty === 0 ? 0 : Math.sign(qty) !== Math.sign(pos.qty) ? e.data.price : Math.abs(qty) > Math.abs(pos.qty) ? (pos.cost * pos.qty + e.data.price * signed) / qty : pos.cost;
+        ledger.positions.set(order.symbol, { qty, cost });
+        order.filledQty += e.data.qty;
+        order.avgFillPrice = e.data.price;
+        order.fee += e.data.fee;
+        order.filledAt = e.data.at;
+        order.status = order.filledQty >= order.qty ? 'filled' : 'partially_filled';
+        break;
+      }
+      case 'SimOrderCanceled': {
+        const order = ledger.orders.get(e.data.clientOrderId);
+        if (order) {
+          order.status = 'canceled';
+          order.rejectReason = e.data.reason;
+        }
+        break;
+      }
+    }
+  }
+  return ledger;
+}
+
+const publicOrder = ({ session: _session, ...order }: BrokerOrder & { session: string }): BrokerOrder => ({ ...order });
+
+export function createSimulatedBroker(deps: {
+  store: EventStore;
+  market: MarketData;
+  calendar: TradingCalendar;
+  settings: SimSettings;
+}): Broker {
+  const { store, market, calendar, settings } = deps;
+
+  async function load(account: string): Promise<Ledger> {
+    const events = await store.read(streamOf(account));
+    if (events.length === 0) {
+      try {
+        await store.append(streamOf(account), 0, [{ type: 'SimAccountOpened', data: { cash: settings.startingCash } }]);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+      }
+      return fold(account, await store.read(streamOf(account)));
+    }
+    return fold(account, events);
+  }
+
+  /** Appends with the ledger's version, re-deciding on a concurrent write. */
+  async function change(account: string, decide: (ledger: Ledger) => NewEvent[]): Promise<Ledger> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const ledger = await load(account);
+      const events = decide(ledger);
+      if (events.length === 0) return ledger;
+      try {
+        await store.append(streamOf(account), ledger.version, events);
+        return fold(account, await store.read(streamOf(account)));
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+      }
+    }
+    throw new Error(`simulated account ${account} is too busy to change`);
+  }
+
+  /** The session whose open fills an order sent at `at`: today's if before 09:30 on a trading day, else the next. */
+  function fillSession(at: Date): string {
+    const date = nyDate(at);
+    return calendar.isTradingDay(date) && nyTime(at) < '09:30' ? date : calendar.nextTradingDay(date);
+  }
+
+  async function lastClose(symbol: string, asOf: Date): Promise<number | null> {
+    const bars = await market.bars({ symbol, asOf, limit: 1 });
+    return bars[0]?.close ?? null;
+  }
+
+  return {
+    kindOf: () => 'simulated',
+
+    async submit(order: OrderRequest): Promise<BrokerOrder> {
+      if (!Number.isInteger(order.qty) || order.qty <= 0) throw new OrderRejectedError(`qty must be a positive whole number, got ${order.qty}`);
+      const ledger = await change(order.account, (l) => {
+        if (l.orders.has(order.clientOrderId)) return [];
+        return [
+          {
+            type: 'SimOrderAccepted',
+            data: { clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, qty: order.qty, at: order.at.toISOString(), session: fillSession(order.at) },
+          },
+        ];
+      });
+      return publicOrder(ledger.orders.get(order.clientOrderId)!);
+    },
+
+    async findByClientOrderId(account, clientOrderId) {
+      const order = (await load(account)).orders.get(clientOrderId);
+      return order ? publicOrder(order) : undefined;
+    },
+
+    async settle(accounts, asOf) {
+      const changed: BrokerOrder[] = [];
+      for (const account of accounts) {
+        const before = await load(account);
+        const fills: NewEvent[] = [];
+        for (const order of before.orders.values()) {
+          if (order.status !== 'accepted') continue;
+          let open: number | undefined;
+          try {
+            open = await market.sessionOpen(order.symbol, order.session, asOf);
+          } catch (error) {
+            if (error instanceof PointInTimeError) continue; // the open has not happened yet
+            throw error;
+          }
+          if (open === undefined) continue; // no data for that session yet
+          const slip = (settings.slippageBps / 10_000) * (order.side === 'buy' ? 1 : -1);
+          const price = Math.round(open * (1 + slip) * 10_000) / 10_000;
+          const fee = Math.round(Math.max(settings.minFee, settings.feePerShare * order.qty) * 100) / 100;
+          fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
+        }
+        if (fills.length === 0) continue;
+        const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
+        const after = await change(account, (l) =>
+          fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'),
+        );
+        for (const id of ids) {
+          const o = after.orders.get(id);
+          if (o) changed.push(publicOrder(o));
+        }
+      }
+      return changed;
+    },
+
+    async account(account, asOf): Promise<AccountView> {
+      const ledger = await load(account);
+      const positions: PositionView[] = [];
+      let equity = ledger.cash;
+      for (const [symbol, pos] of [...ledger.positions.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+        if (pos.qty === 0) continue;
+        const price = await lastClose(symbol, asOf);
+        const mark = price ?? pos.cost;
+        equity += pos.qty * mark;
+        positions.push({
+          symbol,
+          qty: pos.qty,
+          avgPrice: Math.round(pos.cost * 10_000) / 10_000,
+          marketPrice: price,
+          marketValue: Math.round(pos.qty * mark * 100) / 100,
+          unrealizedPl: Math.round((mark - pos.cost) * pos.qty * 100) / 100,
+        });
+      }
+      const gross = positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
+      return {
+        account,
+        broker: 'simulated',
+        equity: Math.round(equity * 100) / 100,
+        cash: Math.round(ledger.cash * 100) / 100,
+        buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
+        positions,
+        openOrders: [...ledger.orders.values()].filter((o) => o.status === 'accepted' || o.status === 'partially_filled').map(publicOrder),
+      };
+    },
+
+    async cancelOpenOrders(account, at) {
+      const ledger = await change(account, (l) =>
+        [...l.orders.values()]
+          .filter((o) => o.status === 'accepted')
+          .map((o) => ({ type: 'SimOrderCanceled', data: { clientOrderId: o.clientOrderId, at: at.toISOString(), reason: 'halted' } })),
+      );
+      return [...ledger.orders.values()].filter((o) => o.status === 'canceled' && o.rejectReason === 'halted').length;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The `council` command. Every subcommand takes --json: one JSON document on stdout, logs on stderr,
+ * exit 0 on success, non-zero with a one-line reason on stderr on failure.
+ */
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { App } from './app.ts';
+import { renderNotice, renderStatus } from './bot/console/render.ts';
+import { runConsole } from './bot/console/channel.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { ProposalError } from './domain/proposal.ts';
+import { buildApp } from './main.ts';
+import { DatabaseInUseError } from './store/database.ts';
+import { approveJson, runJson } from './views.ts';
+
+const USAGE = `usage: council <command> [options]
+
+  run [--week YYYY-MM-DD] [--query TEXT]        convene the council; stops at a PENDING proposal
+  approve <proposalId> [--by NAME]              approve and execute a proposal, exactly once
+  reject <proposalId> [--by NAME] [--reason T]  reject a proposal
+  status                                        seats, accounts, positions, pending proposals
+  serve                                         the bot: chat channels (console when none) and the schedule
+  migrate                                       apply database migrations
+
+every command takes --json`;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  week: { type: 'string' },
+  query: { type: 'string' },
+  by: { type: 'string' },
+  reason: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (!command || values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return command || values.help ? 0 : 2;
+  }
+  const json = values.json === true;
+  const print = (doc: unknown, text: () => string) => process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`);
+  const by = values.by ? `cli:${values.by}` : `cli:${userInfo().username}`;
+
+  const known = ['run', 'approve', 'reject', 'status', 'serve', 'migrate'];
+  if (!known.includes(command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+  const config = loadConfig(process.env);
+  const app = await buildApp(config);
+  try {
+    switch (command) {
+      case 'migrate':
+        print({ migrated: true, database: app.deps.db.kind }, () => `migrations applied (${app.deps.db.kind})`);
+        return 0;
+      case 'run': {
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        await app.resumeExecutions();
+        const state = await app.run({ week: values.week, query: values.query });
+        if (json) print(runJson(state), () => '');
+        else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
+        return 0;
+      }
+      case 'approve':
+      case 'reject': {
+        const proposalId = args[0];
+        if (!proposalId) throw new UsageError(`${command} needs a proposal id`);
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        if (command === 'approve') {
+          const { state, orders } = await app.approve({ proposalId, by, via: 'cli' });
+          if (json) print(approveJson(state, orders), () => '');
+        } else {
+          const state = await app.reject({ proposalId, by, via: 'cli', reason: values.reason ?? null });
+          if (json) print({ proposalId, status: state.status, rejectedBy: by, reason: values.reason ?? null, orders: [] }, () => '');
+        }
+        return 0;
+      }
+      case 'status': {
+        await app.resumeExecutions();
+        const status = await app.status();
+        print(status, () => renderStatus(status));
+        return 0;
+      }
+      case 'serve':
+        return await serve(app, json);
+    }
+    return 2;
+  } finally {
+    await app.close();
+  }
+}
+
+async function serve(app: App, json: boolean): Promise<number> {
+  const resumed = await app.resumeExecutions();
+  if (resumed) app.deps.logger.info({ resumed }, 'resumed approved executions');
+  const interactive = process.stdin.isTTY === true && !json;
+  app.chatChannels.push('console');
+  await runConsole(app, { input: process.stdin, output: process.stdout, user: userInfo().username, interactive });
+  return 0;
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`council: ${message}\n`);
+  return code;
+}
+
+main(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    if (error instanceof ConfigError) process.exitCode = fail(error.message, 2);
+    else if (error instanceof UsageError) process.exitCode = fail(error.message, 2);
+    else if (error instanceof ProposalError) process.exitCode = fail(error.message, 1);
+    else if (error instanceof DatabaseInUseError) process.exitCode = fail(error.message, 3);
+    else process.exitCode = fail(error instanceof Error ? error.message : String(error), 1);
+  });

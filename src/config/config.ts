@@ -1,0 +1,279 @@
+/**
+ * The one reader of the environment and of config/council.yaml. Everything is validated with zod at
+ * startup; a bad config names every wrong key and why (ConfigError), never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_CONFIG_FILE = resolve(projectRoot, 'config/council.yaml');
+export const BUNDLED_BARS_DIR = resolve(projectRoot, 'market-data/bars');
+
+const AccountId = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an upper-case account id like CHATGPT');
+const Ticker = z.string().regex(/^[A-Z]{1,6}$/, 'a ticker like SPY');
+const Hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 09:00');
+
+export const STRATEGIES = ['momentum', 'mean-reversion', 'trend', 'regime', 'low-vol-carry'] as const;
+
+const Seat = z.strictObject({
+  id: AccountId,
+  model: z.string().min(1),
+  account: AccountId,
+  strategy: z.enum(STRATEGIES),
+});
+
+export const CouncilFile = z.strictObject({
+  council: z.string().regex(/^[a-z0-9-]+$/),
+  universe: z.array(Ticker).min(1).max(20),
+  seats: z.array(Seat).min(3).max(8),
+  chairman: z.strictObject({
+    id: AccountId,
+    model: z.string().min(1),
+    account: AccountId,
+    fallbackModels: z.array(z.string().min(1)).default([]),
+  }),
+  research: z.strictObject({ models: z.array(z.string().min(1)).min(1).max(3) }),
+  risk: z.strictObject({
+    startingCash: z.number().positive(),
+    maxPositionPct: z.number().gt(0).max(1),
+    maxGrossPct: z.number().gt(0).max(2),
+    allowShorts: z.boolean(),
+    minConviction: z.number().min(0).max(2),
+  }),
+  broker: z.strictObject({
+    slippageBps: z.number().min(0).max(100),
+    feePerShare: z.number().min(0),
+    minFee: z.number().min(0),
+  }),
+  schedule: z.strictObject({
+    timezone: z.string().min(1),
+    weekly: z.string().min(9),
+    checkpoints: z.array(Hhmm).min(1).max(8),
+    postmortem: z.string().min(9),
+  }),
+  approvers: z.array(z.string().regex(/^(slack|discord|cli):\S+$/)).default([]),
+});
+export type CouncilFile = z.infer<typeof CouncilFile>;
+
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+const opt = (schema: z.ZodType<string>) => z.preprocess(emptyToUndefined, schema.optional());
+const url = opt(z.url());
+const bool = (dflt: boolean) =>
+  z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .transform((v) => (v === undefined ? dflt : v === 'true' || v === '1')),
+  );
+
+const EnvSchema = z.object({
+  DATABASE_URL: url,
+  COUNCIL_DATA_DIR: opt(z.string()),
+  MARKET_DATA_DIR: opt(z.string()),
+  LLM_API_KEY: opt(z.string()),
+  REQUESTY_API_KEY: opt(z.string()),
+  LLM_BASE_URL: url,
+  ALPACA_PAPER: bool(true),
+  ALPACA_API_URL: url,
+  ALPACA_DATA_URL: url,
+  SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'a bot token starting with xoxb-')),
+  SLACK_SIGNING_SECRET: opt(z.string()),
+  SLACK_APP_TOKEN: opt(z.string().startsWith('xapp-', 'an app-level token starting with xapp-')),
+  SLACK_CHANNEL_ID: opt(z.string()),
+  SLACK_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  SLACK_API_URL: url,
+  DISCORD_TOKEN: opt(z.string()),
+  DISCORD_APPLICATION_ID: opt(z.string()),
+  DISCORD_GUILD_ID: opt(z.string()),
+  DISCORD_CHANNEL_ID: opt(z.string()),
+  DISCORD_API_URL: url,
+  DISCORD_APPROVER_ROLE_ID: opt(z.string()),
+  COUNCIL_APPROVERS: opt(
+    z.string().regex(/^\s*((slack|discord|cli):[^,\s]+)(\s*,\s*(slack|discord|cli):[^,\s]+)*\s*$/, {
+      message: 'a comma list like slack:U0123,discord:4567',
+    }),
+  ),
+  COUNCIL_CONFIG: opt(z.string()),
+  COUNCIL_CRASH_AT: opt(z.string()),
+  LOG_LEVEL: z.preprocess(
+    emptyToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+});
+
+export interface AlpacaKeys {
+  keyId: string;
+  secret: string;
+}
+
+export interface Config {
+  file: CouncilFile;
+  configPath: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  marketDataDir: string;
+  llm: { apiKey: string; baseUrl: string } | undefined;
+  alpaca: {
+    paper: boolean;
+    apiUrl: string | undefined;
+    dataUrl: string | undefined;
+    accounts: Record<string, AlpacaKeys>;
+  };
+  slack:
+    | {
+        botToken: string;
+        signingSecret: string | undefined;
+        appToken: string | undefined;
+        channelId: string | undefined;
+        port: number;
+        apiUrl: string | undefined;
+      }
+    | undefined;
+  discord:
+    | {
+        token: string;
+        applicationId: string | undefined;
+        guildId: string | undefined;
+        channelId: string | undefined;
+        apiUrl: string | undefined;
+        approverRoleId: string | undefined;
+      }
+    | undefined;
+  approvers: string[];
+  logLevel: string;
+  /** Test-only fault injection: the pipeline point at which the process kills itself. */
+  crashAt: string | undefined;
+  /** Every account that trades: the seats' plus the council's. */
+  accounts: string[];
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const issuesOf = (prefix: string, error: z.ZodError): string[] =>
+  error.issues.map((i) => {
+    const path = i.path.length ? i.path.join('.') : '(root)';
+    return `${prefix}${path}: ${i.message}`;
+  });
+
+export const DEFAULT_LLM_BASE_URL = 'https://router.requesty.ai/v1';
+
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: { cwd?: string } = {},
+): Config {
+  const cwd = overrides.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const parsedEnv = EnvSchema.safeParse(env);
+  if (!parsedEnv.success) problems.push(...issuesOf('env ', parsedEnv.error));
+
+  const configPath = env.COUNCIL_CONFIG ? resolve(cwd, env.COUNCIL_CONFIG) : DEFAULT_CONFIG_FILE;
+  let file: CouncilFile | undefined;
+  try {
+    const raw: unknown = parseYaml(readFileSync(configPath, 'utf8'));
+    const parsed = CouncilFile.safeParse(raw);
+    if (parsed.success) {
+      file = parsed.data;
+      problems.push(...crossChecks(file).map((p) => `${configPath}: ${p}`));
+    } else problems.push(...issuesOf(`${configPath}: `, parsed.error));
+  } catch (error) {
+    problems.push(`${configPath}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+
+  if (parsedEnv.success && file) {
+    const accounts = [...new Set([...file.seats.map((s) => s.account), file.chairman.account])];
+    const e = parsedEnv.data;
+    const alpacaAccounts: Record<string, AlpacaKeys> = {};
+    for (const account of accounts) {
+      const keyId = env[`ALPACA_${account}_KEY_ID`];
+      const secret = env[`ALPACA_${account}_SECRET`];
+      if (keyId && secret) alpacaAccounts[account] = { keyId, secret };
+      else if (keyId || secret)
+        problems.push(`env ALPACA_${account}_${keyId ? 'SECRET' : 'KEY_ID'}: missing (the other half is set)`);
+    }
+    if (e.SLACK_BOT_TOKEN && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN)
+      problems.push('env SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN (Socket Mode) is set');
+    if (problems.length === 0) {
+      const apiKey = e.LLM_API_KEY ?? e.REQUESTY_API_KEY;
+      const approvers = [
+        ...file.approvers,
+        ...(e.COUNCIL_APPROVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      ];
+      return {
+        file,
+        configPath,
+        databaseUrl: e.DATABASE_URL,
+        dataDir: resolve(cwd, e.COUNCIL_DATA_DIR ?? 'data'),
+        marketDataDir: e.MARKET_DATA_DIR ? resolve(cwd, e.MARKET_DATA_DIR) : BUNDLED_BARS_DIR,
+        llm: apiKey ? { apiKey, baseUrl: e.LLM_BASE_URL ?? DEFAULT_LLM_BASE_URL } : undefined,
+        alpaca: { paper: e.ALPACA_PAPER, apiUrl: e.ALPACA_API_URL, dataUrl: e.ALPACA_DATA_URL, accounts: alpacaAccounts },
+        slack: e.SLACK_BOT_TOKEN
+          ? {
+              botToken: e.SLACK_BOT_TOKEN,
+              signingSecret: e.SLACK_SIGNING_SECRET,
+              appToken: e.SLACK_APP_TOKEN,
+              channelId: e.SLACK_CHANNEL_ID,
+              port: e.SLACK_PORT,
+              apiUrl: e.SLACK_API_URL,
+            }
+          : undefined,
+        discord: e.DISCORD_TOKEN
+          ? {
+              token: e.DISCORD_TOKEN,
+              applicationId: e.DISCORD_APPLICATION_ID,
+              guildId: e.DISCORD_GUILD_ID,
+              channelId: e.DISCORD_CHANNEL_ID,
+              apiUrl: e.DISCORD_API_URL,
+              approverRoleId: e.DISCORD_APPROVER_ROLE_ID,
+            }
+          : undefined,
+        approvers: [...new Set(approvers)],
+        logLevel: e.LOG_LEVEL,
+        crashAt: e.COUNCIL_CRASH_AT,
+        accounts,
+      };
+    }
+  }
+  throw new ConfigError(problems);
+}
+
+function crossChecks(file: CouncilFile): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  file.seats.forEach((seat, i) => {
+    if (seen.has(seat.id)) problems.push(`seats.${i}.id: duplicate seat ${seat.id}`);
+    seen.add(seat.id);
+  });
+  const accounts = file.seats.map((s) => s.account);
+  accounts.forEach((a, i) => {
+    if (accounts.indexOf(a) !== i) problems.push(`seats.${i}.account: ${a} already trades for another seat`);
+  });
+  if (accounts.includes(file.chairman.account))
+    problems.push(`chairman.account: ${file.chairman.account} is also a seat's account`);
+  if (new Set(file.universe).size !== file.universe.length) problems.push('universe: duplicate symbols');
+  if (file.risk.maxPositionPct > file.risk.maxGrossPct)
+    problems.push('risk.maxPositionPct: larger than risk.maxGrossPct');
+  return problems;
+}
+
+/** The settings with every secret replaced, for `status` and logs. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    configPath: config.configPath,
+    database: config.databaseUrl ? 'postgres' : `pglite:${config.dataDir}`,
+    marketData: config.marketDataDir,
+    llm: config.llm ? { baseUrl: config.llm.baseUrl } : 'builtin systematic seats',
+    slack: config.slack ? (config.slack.appToken ? 'socket mode' : `http :${config.slack.port}`) : 'off',
+    discord: config.discord ? 'gateway' : 'off',
+    alpaca: Object.keys(config.alpaca.accounts),
+  };
+}

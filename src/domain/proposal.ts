@@ -1,0 +1,174 @@
+/**
+ * The proposal decider: the rules of approval as a pure function of the proposal's events.
+ * decide(command, state) -> events; evolve(state, event) -> state. A second approve is a rule here,
+ * not a race in a handler; the event store's expected version settles concurrent clicks.
+ */
+import type { PlannedOrder } from './sizing.ts';
+
+export interface ProposalOrder extends PlannedOrder {
+  clientOrderId: string;
+}
+
+export type ProposalStatus = 'PENDING' | 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'EXECUTED';
+
+export type ProposalEvent =
+  | {
+      type: 'ProposalOpened';
+      data: {
+        proposalId: string;
+        council: string;
+        week: string;
+        runId: string;
+        asOf: string;
+        expiresAt: string;
+        decision: { instrument: string; direction: string; conviction: number; horizon: string };
+        orders: ProposalOrder[];
+      };
+    }
+  | { type: 'ProposalApproved'; data: { by: string; at: string; via: string } }
+  | { type: 'ProposalRejected'; data: { by: string; at: string; via: string; reason: string | null } }
+  | { type: 'ProposalExpired'; data: { at: string } }
+  | { type: 'ApprovalRefused'; data: { by: string; at: string; via: string; action: 'approve' | 'reject'; reason: string } }
+  | { type: 'OrderSubmitted'; data: { account: string; clientOrderId: string; brokerOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; broker: string } }
+  | { type: 'OrderRejected'; data: { account: string; clientOrderId: string; symbol: string; reason: string } }
+  | { type: 'OrderFilled'; data: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; price: number; fee: number; filledAt: string } }
+  | { type: 'ExecutionCompleted'; data: { at: string } };
+
+export interface ProposalState {
+  exists: boolean;
+  proposalId: string;
+  status: ProposalStatus;
+  week: string;
+  asOf: string;
+  expiresAt: string;
+  orders: ProposalOrder[];
+  decision: Extract<ProposalEvent, { type: 'ProposalOpened' }>['data']['decision'] | undefined;
+  approvedBy: { by: string; at: string; via: string } | undefined;
+  rejected: { by: string; at: string; reason: string | null } | undefined;
+  submitted: Record<string, { brokerOrderId: string; broker: string }>;
+  rejectedOrders: Record<string, string>;
+  fills: Record<string, { qty: number; price: number; fee: number; filledAt: string }>;
+  refusals: number;
+}
+
+export const initialProposalState = (): ProposalState => ({
+  exists: false,
+  proposalId: '',
+  status: 'PENDING',
+  week: '',
+  asOf: '',
+  expiresAt: '',
+  orders: [],
+  decision: undefined,
+  approvedBy: undefined,
+  rejected: undefined,
+  submitted: {},
+  rejectedOrders: {},
+  fills: {},
+  refusals: 0,
+});
+
+export function evolveProposal(state: ProposalState, event: ProposalEvent): ProposalState {
+  switch (event.type) {
+    case 'ProposalOpened':
+      return {
+        ...state,
+        exists: true,
+        proposalId: event.data.proposalId,
+        week: event.data.week,
+        asOf: event.data.asOf,
+        expiresAt: event.data.expiresAt,
+        orders: event.data.orders,
+        decision: event.data.decision,
+        status: 'PENDING',
+      };
+    case 'ProposalApproved':
+      return { ...state, status: 'APPROVED', approvedBy: event.data };
+    case 'ProposalRejected':
+      return { ...state, status: 'REJECTED', rejected: event.data };
+    case 'ProposalExpired':
+      return { ...state, status: 'EXPIRED' };
+    case 'ApprovalRefused':
+      return { ...state, refusals: state.refusals + 1 };
+    case 'OrderSubmitted':
+      return { ...state, submitted: { ...state.submitted, [event.data.clientOrderId]: { brokerOrderId: event.data.brokerOrderId, broker: event.data.broker } } };
+    case 'OrderRejected':
+      return { ...state, rejectedOrders: { ...state.rejectedOrders, [event.data.clientOrderId]: event.data.reason } };
+    case 'OrderFilled': {
+      const prev = state.fills[event.data.clientOrderId];
+      const qty = (prev?.qty ?? 0) + event.data.qty;
+      const price = prev ? (prev.price * prev.qty + event.data.price * event.data.qty) / qty : event.data.price;
+      return {
+        ...state,
+        fills: { ...state.fills, [event.data.clientOrderId]: { qty, price, fee: (prev?.fee ?? 0) + event.data.fee, filledAt: event.data.filledAt } },
+      };
+    }
+    case 'ExecutionCompleted':
+      return { ...state, status: 'EXECUTED' };
+    default: {
+      const never: never = event;
+      return never;
+    }
+  }
+}
+
+export const foldProposal = (events: readonly ProposalEvent[]): ProposalState =>
+  events.reduce(evolveProposal, initialProposalState());
+
+/** A refusal a user should read, with a stable code. */
+export class ProposalError extends Error {
+  constructor(
+    readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProposalError';
+  }
+}
+
+export type ProposalCommand =
+  | { type: 'Approve'; by: string; via: string; now: Date }
+  | { type: 'Reject'; by: string; via: string; now: Date; reason: string | null }
+  | { type: 'Expire'; now: Date };
+
+function describeStatus(state: ProposalState): string {
+  switch (state.status) {
+    case 'APPROVED':
+    case 'EXECUTED':
+      return `was already approved by ${state.approvedBy?.by} at ${state.approvedBy?.at}`;
+    case 'REJECTED':
+      return `was rejected by ${state.rejected?.by} at ${state.rejected?.at}`;
+    case 'EXPIRED':
+      return `expired at ${state.expiresAt}`;
+    case 'PENDING':
+      return 'is pending';
+    default: {
+      const never: never = state.status;
+      return never;
+    }
+  }
+}
+
+export function decideProposal(command: ProposalCommand, state: ProposalState): ProposalEvent[] {
+  if (!state.exists) throw new ProposalError('NOT_FOUND', 'no such proposal');
+  const at = command.now.toISOString();
+  switch (command.type) {
+    case 'Approve':
+    case 'Reject': {
+      if (state.status !== 'PENDING')
+        throw new ProposalError('NOT_PENDING', `proposal ${state.proposalId} ${describeStatus(state)}; nothing was placed`);
+      if (command.now.getTime() >= Date.parse(state.expiresAt))
+        throw new ProposalError('EXPIRED', `proposal ${state.proposalId} expired at ${state.expiresAt}; nothing was placed`);
+      return command.type === 'Approve'
+        ? [{ type: 'ProposalApproved', data: { by: command.by, at, via: command.via } }]
+        : [{ type: 'ProposalRejected', data: { by: command.by, at, via: command.via, reason: command.reason } }];
+    }
+    case 'Expire':
+      if (state.status !== 'PENDING' || command.now.getTime() < Date.parse(state.expiresAt)) return [];
+      return [{ type: 'ProposalExpired', data: { at } }];
+    default: {
+      const never: never = command;
+      return never;
+    }
+  }
+}

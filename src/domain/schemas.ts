@@ -1,0 +1,164 @@
+/**
+ * The council's vocabulary as zod schemas. Every schema here is also sent to models as a JSON schema,
+ * so fields are nullable, never optional, and no records are used (see NOTES-sdk.md).
+ */
+import { z } from 'zod';
+
+export const DIRECTIONS = ['LONG', 'SHORT', 'FLAT'] as const;
+export const Direction = z.enum(DIRECTIONS);
+export type Direction = z.infer<typeof Direction>;
+
+export const HORIZONS = ['1d', '3d', '1w'] as const;
+export const Horizon = z.enum(HORIZONS);
+export type Horizon = z.infer<typeof Horizon>;
+
+export const INDICATORS = [
+  'close',
+  'return_1d',
+  'return_1w',
+  'return_1m',
+  'realized_vol_20',
+  'rsi_14',
+  'macd',
+  'macd_signal',
+  'macd_hist',
+  'sma_20',
+  'sma_50',
+  'sma_200',
+  'dist_52w_high',
+  'vix',
+] as const;
+export const Indicator = z.enum(INDICATORS);
+export type Indicator = z.infer<typeof Indicator>;
+
+export const Comparator = z.enum(['>', '>=', '<', '<=']);
+export type Comparator = z.infer<typeof Comparator>;
+
+export const Conviction = z.number().min(-2).max(2);
+
+/** A machine-checkable condition: `indicator(symbol) comparator threshold`. */
+export const Condition = z.object({
+  symbol: z.string().min(1).max(8),
+  indicator: Indicator,
+  comparator: Comparator,
+  threshold: z.number(),
+});
+export type Condition = z.infer<typeof Condition>;
+
+/** An indicator the pitch leans on: its value when pitched and the threshold that keeps the thesis alive. */
+export const IndicatorUse = Condition.extend({
+  value: z.number().nullable(),
+});
+export type IndicatorUse = z.infer<typeof IndicatorUse>;
+
+export const Invalidation = z.object({
+  rule: z.string().min(1).max(400),
+  /** The position is invalidated when ANY of these holds. */
+  conditions: z.array(Condition).min(1).max(4),
+});
+export type Invalidation = z.infer<typeof Invalidation>;
+
+export const Pitch = z.object({
+  instrument: z.string().min(1).max(8),
+  direction: Direction,
+  horizon: Horizon,
+  thesis: z.array(z.string().min(1).max(300)).min(1).max(5),
+  indicators: z.array(IndicatorUse).min(1).max(6),
+  conviction: Conviction,
+  invalidation: Invalidation,
+});
+export type Pitch = z.infer<typeof Pitch>;
+
+export const Regime = z.object({
+  riskAppetite: z.enum(['risk-on', 'risk-off', 'neutral']),
+  rates: z.enum(['rising', 'falling', 'stable']),
+  usd: z.enum(['strong', 'weak', 'stable']),
+  inflation: z.enum(['rising', 'falling', 'stable']),
+  growth: z.enum(['accelerating', 'slowing', 'stable']),
+  volatility: z.enum(['low', 'normal', 'elevated', 'stressed']),
+  summary: z.string().max(600),
+});
+export type Regime = z.infer<typeof Regime>;
+
+export const ResearchPack = z.object({
+  regime: Regime,
+  narratives: z
+    .array(z.object({ title: z.string().max(120), detail: z.string().max(500) }))
+    .max(3),
+  consensus: z
+    .array(
+      z.object({
+        view: z.string().max(200),
+        stance: z.enum(['consensus', 'contrarian', 'split']),
+        evidence: z.string().max(300),
+      }),
+    )
+    .max(6),
+  candidates: z
+    .array(
+      z.object({ symbol: z.string().max(8), direction: Direction, reason: z.string().max(300) }),
+    )
+    .max(5),
+  calendar: z
+    .array(z.object({ date: z.string().max(10), event: z.string().max(200) }))
+    .max(12),
+  confidence: z.array(z.string().max(300)).max(5),
+});
+export type ResearchPack = z.infer<typeof ResearchPack>;
+
+export const RUBRIC = [
+  'clarity',
+  'edgePlausibility',
+  'timingCatalyst',
+  'riskDefinition',
+  'indicatorIntegrity',
+  'originality',
+  'tradeability',
+] as const;
+export type RubricKey = (typeof RUBRIC)[number];
+
+const Score = z.number().int().min(1).max(10);
+export const Rubric = z.object({
+  clarity: Score,
+  edgePlausibility: Score,
+  timingCatalyst: Score,
+  riskDefinition: Score,
+  indicatorIntegrity: Score,
+  originality: Score,
+  tradeability: Score,
+});
+export type Rubric = z.infer<typeof Rubric>;
+
+/** One reviewer's verdict on one anonymous pitch, by label ("Pitch B"). */
+export const ReviewScore = z.object({
+  target: z.string().min(1).max(2),
+  rubric: Rubric,
+  killShot: z.string().min(1).max(400),
+  flipCondition: z.string().min(1).max(300),
+  improvements: z.array(z.string().max(300)).max(3),
+});
+export type ReviewScore = z.infer<typeof ReviewScore>;
+
+export const ReviewAnswer = z.object({ scores: z.array(ReviewScore).min(1).max(6) });
+export type ReviewAnswer = z.infer<typeof ReviewAnswer>;
+
+export const CHECKPOINT_TIMES = ['09:00', '12:00', '14:00', '15:50'] as const;
+
+export const Decision = z.object({
+  instrument: z.string().min(1).max(8),
+  direction: Direction,
+  conviction: Conviction,
+  horizon: Horizon,
+  rationale: z.string().min(1).max(1500),
+  dissent: z.string().min(1).max(1000),
+  monitoring: z.object({
+    checkpoints: z.array(z.string().regex(/^\d\d:\d\d$/)).min(1).max(6),
+    indicators: z.array(Condition).max(6),
+    watch: z.array(z.string().max(300)).max(5),
+  }),
+  invalidation: Invalidation,
+});
+export type Decision = z.infer<typeof Decision>;
+
+export const rubricAverage = (r: Rubric): number =>
+  RUBRIC.reduce((sum, key) => sum + r[key], 0) / RUBRIC.length;

@@ -1,0 +1,84 @@
+/** Small helpers the builtin systematic seats share: reading indicators and phrasing numbers. */
+import type { Condition, Indicator } from '../../domain/schemas.ts';
+import type { MarketSnapshot } from '../../market/snapshot.ts';
+
+export type Ind = Exclude<Indicator, 'vix'>;
+
+export function ind(snapshot: MarketSnapshot, symbol: string, name: Ind): number | null {
+  return snapshot.symbols[symbol]?.[name] ?? null;
+}
+
+export function need(snapshot: MarketSnapshot, symbol: string, name: Ind): number {
+  const v = ind(snapshot, symbol, name);
+  if (v === null || !Number.isFinite(v)) throw new Error(`${symbol} has no ${name} as of ${snapshot.lastSession}`);
+  return v;
+}
+
+export const pct = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(digits)}%`;
+export const num = (x: number, digits = 2): string => x.toFixed(digits);
+
+/** Rounds to the nearest step (0.25 by default) and keeps the result inside [lo, hi]. */
+export const roundTo = (x: number, step = 0.25, lo = -2, hi = 2): number =>
+  Math.min(hi, Math.max(lo, Math.round(x / step) * step));
+
+/** Prices to cents, ratios to 4 decimals: thresholds a human can read and a machine can check. */
+export const level = (x: number): number => Math.round(x * 100) / 100;
+export const ratio = (x: number): number => Math.round(x * 10_000) / 10_000;
+
+export function holds(value: number, c: Pick<Condition, 'comparator' | 'threshold'>): boolean {
+  switch (c.comparator) {
+    case '>':
+      return value > c.threshold;
+    case '>=':
+      return value >= c.threshold;
+    case '<':
+      return value < c.threshold;
+    case '<=':
+      return value <= c.threshold;
+    default: {
+      const never: never = c.comparator;
+      return never;
+    }
+  }
+}
+
+/** The value a condition refers to, from a snapshot ('vix' reads the VIX close). */
+export function conditionValue(snapshot: MarketSnapshot, c: Pick<Condition, 'symbol' | 'indicator'>): number | null {
+  if (c.indicator === 'vix') return snapshot.vix;
+  return ind(snapshot, c.symbol, c.indicator);
+}
+
+export const describeCondition = (c: Condition): string =>
+  `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
+
+/** A deterministic 32-bit hash (FNV-1a) for seeds: same input, same output, on every machine. */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** mulberry32: a small seeded PRNG, so shuffles are reproducible from the seed kept in the event. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function shuffle<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  const rand = seededRandom(seed);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}

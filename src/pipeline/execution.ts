@@ -1,0 +1,250 @@
+/**
+ * Approval and execution. Approve/Reject go through the pure proposal decider with an expected-version
+ * append, so concurrent clicks from any channel settle to one approval. Execution looks every order up
+ * by its client order id before sending it, so a crash or a retry can never place an order twice.
+ */
+import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../brokers/port.ts';
+import {
+  decideProposal,
+  foldProposal,
+  type ProposalCommand,
+  type ProposalEvent,
+  ProposalError,
+  type ProposalState,
+} from '../domain/proposal.ts';
+import { appendDecided } from '../store/append.ts';
+import type { EventStore, StoredEvent } from '../store/port.ts';
+import { ConcurrencyError } from '../store/port.ts';
+import type { NoticeSink, OrderLine } from './notices.ts';
+import { proposalStream } from './run.ts';
+
+export interface ExecutionDeps {
+  store: EventStore;
+  broker: Broker;
+  sink: NoticeSink;
+  council: string;
+  fault?: (point: string) => void;
+}
+
+const asProposalEvents = (events: readonly StoredEvent[]) => events as unknown as ProposalEvent[];
+
+export async function loadProposal(store: EventStore, proposalId: string): Promise<ProposalState> {
+  return foldProposal(asProposalEvents(await store.read(proposalStream(proposalId))));
+}
+
+export const controlStream = (council: string) => `control:${council}`;
+
+export async function isHalted(store: EventStore, council: string): Promise<{ halted: boolean; by?: string; at?: string }> {
+  const events = await store.read(controlStream(council));
+  const last = [...events].reverse().find((e) => e.type === 'Halted' || e.type === 'Resumed');
+  if (last?.type !== 'Halted') return { halted: false };
+  const data = last.data as { by: string; at: string };
+  return { halted: true, by: data.by, at: data.at };
+}
+
+/** Runs a command through the decider; on a concurrent write, re-reads and decides again. */
+async function command(store: EventStore, proposalId: string, cmd: ProposalCommand): Promise<{ state: ProposalState; events: ProposalEvent[] }> {
+  const stream = proposalStream(proposalId);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const stored = await store.read(stream);
+    const state = foldProposal(asProposalEvents(stored));
+    if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
+    const events = decideProposal(cmd, state);
+    if (events.length === 0) return { state, events };
+    try {
+      await store.append(stream, stored.length, events);
+      return { state: foldProposal([...asProposalEvents(stored), ...events]), events };
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+    }
+  }
+  throw new ProposalError('NOT_PENDING', `proposal ${proposalId} is too busy; try again`);
+}
+
+export async function recordRefusal(
+  store: EventStore,
+  proposalId: string,
+  refusal: { by: string; via: string; action: 'approve' | 'reject'; reason: string; now: Date },
+): Promise<void> {
+  const event: ProposalEvent = {
+    type: 'ApprovalRefused',
+    data: { by: refusal.by, at: refusal.now.toISOString(), via: refusal.via, action: refusal.action, reason: refusal.reason },
+  };
+  // An unknown proposal still leaves a trace, in the council's control stream.
+  const state = await loadProposal(store, proposalId);
+  const stream = state.exists ? proposalStream(proposalId) : `refusals:${proposalId}`;
+  await appendDecided(store, stream, () => [event]);
+}
+
+export interface ApproveRequest {
+  proposalId: string;
+  by: string;
+  via: string;
+  now: Date;
+  /** When the simulated broker may fill (offline replays advance the clock to the open). */
+  settleAt?: Date;
+}
+
+export async function approveProposal(deps: ExecutionDeps, req: ApproveRequest): Promise<{ state: ProposalState; orders: OrderLine[] }> {
+  const halt = await isHalted(deps.store, deps.council);
+  if (halt.halted) throw new ProposalError('HALTED', `trading is halted (by ${halt.by} at ${halt.at}); /council resume first. Nothing was placed.`);
+  const { state } = await command(deps.store, req.proposalId, { type: 'Approve', by: req.by, via: req.via, now: req.now });
+  await deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via });
+  return executeProposal(deps, req.proposalId, req.now, req.settleAt);
+}
+
+export async function rejectProposal(
+  deps: ExecutionDeps,
+  req: { proposalId: string; by: string; via: string; now: Date; reason: string | null },
+): Promise<ProposalState> {
+  const { state } = await command(deps.store, req.proposalId, { type: 'Reject', by: req.by, via: req.via, now: req.now, reason: req.reason });
+  await deps.sink.publish({ type: 'proposal_rejected', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), reason: req.reason });
+  return state;
+}
+
+export async function expireProposal(deps: ExecutionDeps, proposalId: string, now: Date): Promise<boolean> {
+  const { state, events } = await command(deps.store, proposalId, { type: 'Expire', now });
+  if (events.length) await deps.sink.publish({ type: 'proposal_expired', week: state.week, proposalId, at: now.toISOString() });
+  return events.length > 0;
+}
+
+/**
+ * Places every order of an approved proposal that is not yet known to be placed, in parallel across
+ * accounts, then records fills. Safe to call again at any time: it only fills in what is missing.
+ */
+export async function executeProposal(
+  deps: ExecutionDeps,
+  proposalId: string,
+  now: Date,
+  settleAt?: Date,
+): Promise<{ state: ProposalState; orders: OrderLine[] }> {
+  const stream = proposalStream(proposalId);
+  let state = await loadProposal(deps.store, proposalId);
+  if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
+  if (state.status === 'APPROVED') {
+    const todo = state.orders.filter((o) => !state.submitted[o.clientOrderId] && !state.rejectedOrders[o.clientOrderId]);
+    const byAccount = new Map<string, typeof todo>();
+    for (const o of todo) byAccount.set(o.account, [...(byAccount.get(o.account) ?? []), o]);
+    const notes = new Map<string, string>();
+    await Promise.all(
+      [...byAccount.values()].map(async (orders) => {
+        for (const order of orders) {
+          const outcome = await placeOnce(deps.broker, { ...order, at: now });
+          deps.fault?.('after-submit');
+          if (outcome.kind === 'unknown') {
+            notes.set(order.clientOrderId, outcome.reason);
+            continue;
+          }
+          const event: ProposalEvent =
+            outcome.kind === 'placed'
+              ? {
+                  type: 'OrderSubmitted',
+                  data: {
+                    account: order.account,
+                    clientOrderId: order.clientOrderId,
+                    brokerOrderId: outcome.order.brokerOrderId,
+                    symbol: order.symbol,
+                    side: order.side,
+                    qty: order.qty,
+                    broker: deps.broker.kindOf(order.account),
+                  },
+                }
+              : { type: 'OrderRejected', data: { account: order.account, clientOrderId: order.clientOrderId, symbol: order.symbol, reason: outcome.reason } };
+          await appendDecided(deps.store, stream, (events) =>
+            events.some((e) => (e.type === 'OrderSubmitted' || e.type === 'OrderRejected') && (e.data as { clientOrderId: string }).clientOrderId === order.clientOrderId)
+              ? []
+              : [event],
+          );
+        }
+      }),
+    );
+    state = await loadProposal(deps.store, proposalId);
+    const placed = state.orders.every((o) => state.submitted[o.clientOrderId] || state.rejectedOrders[o.clientOrderId]);
+    if (placed)
+      await appendDecided(deps.store, stream, (events) => (events.some((e) => e.type === 'ExecutionCompleted') ? [] : [{ type: 'ExecutionCompleted', data: { at: now.toISOString() } }]));
+    if (notes.size) for (const [id, reason] of notes) deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId: id, message: `order ${id} is in an unknown state: ${reason}` }).catch(() => {});
+  }
+  const orders = await syncFills(deps, proposalId, settleAt ?? now);
+  state = await loadProposal(deps.store, proposalId);
+  await deps.sink.publish({ type: 'execution_report', week: state.week, proposalId, orders, complete: state.status === 'EXECUTED' });
+  return { state, orders };
+}
+
+type PlaceOutcome = { kind: 'placed'; order: BrokerOrder } | { kind: 'rejected'; reason: string } | { kind: 'unknown'; reason: string };
+
+/** Looks the order up first; sends it only when the broker has never seen it; after an ambiguous answer, looks again. */
+async function placeOnce(broker: Broker, order: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: Date }): Promise<PlaceOutcome> {
+  const known = await broker.findByClientOrderId(order.account, order.clientOrderId);
+  if (known) return known.status === 'rejected' ? { kind: 'rejected', reason: known.rejectReason ?? 'rejected' } : { kind: 'placed', order: known };
+  try {
+    return { kind: 'placed', order: await broker.submit(order) };
+  } catch (error) {
+    if (error instanceof OrderRejectedError) return { kind: 'rejected', reason: error.message };
+    if (error instanceof AmbiguousOrderError) {
+      const after = await broker.findByClientOrderId(order.account, order.clientOrderId).catch(() => undefined);
+      if (after) return { kind: 'placed', order: after };
+      return { kind: 'unknown', reason: error.message };
+    }
+    throw error;
+  }
+}
+
+/** Records fills the broker reports that the proposal's stream does not have yet. */
+export async function syncFills(deps: ExecutionDeps, proposalId: string, asOf: Date): Promise<OrderLine[]> {
+  const state = await loadProposal(deps.store, proposalId);
+  const submitted = state.orders.filter((o) => state.submitted[o.clientOrderId]);
+  await deps.broker.settle([...new Set(submitted.map((o) => o.account))], asOf);
+  const reports = (await Promise.all(submitted.map((o) => deps.broker.findByClientOrderId(o.account, o.clientOrderId)))).filter(
+    (r): r is BrokerOrder => r !== undefined && r.filledQty > 0,
+  );
+  if (reports.some((r) => r.filledQty > (state.fills[r.clientOrderId]?.qty ?? 0)))
+    await appendDecided(deps.store, proposalStream(proposalId), (events) => {
+      const current = foldProposal(asProposalEvents(events));
+      return reports.flatMap((r): ProposalEvent[] => {
+        const have = current.fills[r.clientOrderId];
+        const qty = r.filledQty - (have?.qty ?? 0);
+        if (qty <= 0) return [];
+        // The broker reports a cumulative average; this event carries the price of the new shares only.
+        const price = ((r.avgFillPrice ?? 0) * r.filledQty - (have ? have.price * have.qty : 0)) / qty;
+        return [
+          {
+            type: 'OrderFilled',
+            data: {
+              account: r.account,
+              clientOrderId: r.clientOrderId,
+              symbol: r.symbol,
+              side: r.side,
+              qty,
+              price: Math.round(price * 10_000) / 10_000,
+              fee: Math.round((r.fee - (have?.fee ?? 0)) * 100) / 100,
+              filledAt: r.filledAt ?? asOf.toISOString(),
+            },
+          },
+        ];
+      });
+    });
+  const final = await loadProposal(deps.store, proposalId);
+  return final.orders.map((o) => {
+    const fill = final.fills[o.clientOrderId];
+    const rejected = final.rejectedOrders[o.clientOrderId];
+    return {
+      ...o,
+      status: rejected ? 'rejected' : fill && fill.qty >= o.qty ? 'filled' : final.submitted[o.clientOrderId] ? 'submitted' : final.status === 'PENDING' ? 'planned' : 'pending',
+      fillPrice: fill?.price ?? null,
+      note: rejected ?? null,
+    };
+  });
+}
+
+export async function setHalted(
+  deps: ExecutionDeps & { accounts: readonly string[] },
+  halted: boolean,
+  by: string,
+  now: Date,
+): Promise<number> {
+  let canceled = 0;
+  await appendDecided(deps.store, controlStream(deps.council), () => [{ type: halted ? 'Halted' : 'Resumed', data: { by, at: now.toISOString() } }]);
+  if (halted) for (const account of deps.accounts) canceled += await deps.broker.cancelOpenOrders(account, now);
+  await deps.sink.publish({ type: 'halt_changed', halted, by, at: now.toISOString(), canceledOrders: canceled });
+  return canceled;
+}

@@ -1,0 +1,98 @@
+/**
+ * The platform-neutral notice union the core emits. Slack, Discord and the console each render it;
+ * no formatting happens in the core.
+ */
+import type { Decision, Direction, Pitch, ResearchPack, Rubric } from '../domain/schemas.ts';
+import type { ProposalOrder } from '../domain/proposal.ts';
+import type { SeatKind, Usage } from './seats.ts';
+
+export interface PitchCard {
+  label: string;
+  status: 'ok' | 'abstained';
+  kind: SeatKind;
+  pitch: Pitch | null;
+  error: string | null;
+}
+
+export interface ReviewRow {
+  label: string;
+  instrument: string;
+  direction: Direction;
+  averages: Rubric;
+  overall: number;
+  reviewers: number;
+  killShots: string[];
+}
+
+export interface Identity {
+  label: string | null;
+  seat: string;
+  model: string;
+  kind: SeatKind;
+  account: string;
+  status: 'ok' | 'abstained';
+  error: string | null;
+}
+
+export interface OrderLine extends ProposalOrder {
+  status: 'planned' | 'submitted' | 'filled' | 'rejected' | 'pending';
+  fillPrice: number | null;
+  note: string | null;
+}
+
+export interface ProposalSummary {
+  id: string;
+  status: string;
+  expiresAt: string;
+  orders: ProposalOrder[];
+}
+
+export type Notice =
+  | { type: 'run_started'; week: string; runId: string; query: string | null; seats: number; resumed: boolean; asOf: string }
+  | { type: 'research_ready'; week: string; runId: string; pack: ResearchPack; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; lastSession: string }
+  | { type: 'stage_progress'; week: string; runId: string; stage: 'pitches' | 'reviews'; done: number; total: number }
+  | { type: 'pitches_ready'; week: string; runId: string; pitches: PitchCard[] }
+  | { type: 'reviews_ready'; week: string; runId: string; rows: ReviewRow[]; abstained: string[] }
+  | {
+      type: 'decision_ready';
+      week: string;
+      runId: string;
+      decision: Decision;
+      chair: { model: string; kind: SeatKind; failures: { model: string; error: string }[] };
+      identities: Identity[];
+      proposal: ProposalSummary | null;
+      usage: Usage;
+    }
+  | { type: 'no_quorum'; week: string; runId: string; valid: number; required: number; abstentions: { seat: string; error: string }[] }
+  | { type: 'proposal_approved'; week: string; proposalId: string; by: string; at: string; via: string }
+  | { type: 'proposal_rejected'; week: string; proposalId: string; by: string; at: string; reason: string | null }
+  | { type: 'proposal_expired'; week: string; proposalId: string; at: string }
+  | { type: 'execution_report'; week: string; proposalId: string; orders: OrderLine[]; complete: boolean }
+  | { type: 'approval_refused'; proposalId: string; by: string; reason: string }
+  | { type: 'run_failed'; week: string; runId: string | null; errorId: string; message: string }
+  | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number };
+
+export type NoticeType = Notice['type'];
+
+/** Where notices go. Each channel renders them its own way; fan-out isolates one channel's failure. */
+export interface NoticeSink {
+  publish(notice: Notice): Promise<void>;
+}
+
+export const nullSink: NoticeSink = { publish: async () => {} };
+
+export function fanOut(sinks: readonly NoticeSink[], onError: (error: unknown, notice: Notice) => void): NoticeSink {
+  return {
+    async publish(notice) {
+      await Promise.all(
+        sinks.map(async (sink) => {
+          try {
+            await sink.publish(notice);
+          } catch (error) {
+            onError(error, notice);
+          }
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,380 @@
+/**
+ * runCouncil: research -> pitches (parallel) -> blind peer review (parallel) -> chairman -> a PENDING
+ * proposal. Every step is an event in the week's stream; a run killed anywhere resumes from those
+ * events, repeating no finished step (per seat, so no model is paid twice).
+ */
+import { type ProposalEvent, type ProposalOrder } from '../domain/proposal.ts';
+import { type Decision, RUBRIC, type Rubric, rubricAverage } from '../domain/schemas.ts';
+import { clientOrderId, planAccount, type RiskLimits } from '../domain/sizing.ts';
+import { decisionProblems, pitchProblems } from '../domain/validate.ts';
+import { hash32, shuffle } from '../llm/builtin/facts.ts';
+import type { TradingCalendar } from '../market/calendar.ts';
+import type { MarketData } from '../market/port.ts';
+import { buildSnapshot } from '../market/snapshot.ts';
+import { nyDate, nyDateTime } from '../market/time.ts';
+import type { Broker } from '../brokers/port.ts';
+import { appendDecided } from '../store/append.ts';
+import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
+import { ConcurrencyError } from '../store/port.ts';
+import type { Identity, NoticeSink, PitchCard, ReviewRow } from './notices.ts';
+import { addUsage, type Council, type LabelledPitch, NO_USAGE, type StageInput, type Usage } from './seats.ts';
+import {
+  type DecisionMade,
+  foldWeek,
+  type PitchRecorded,
+  type ProposalCreated,
+  type RecordedScore,
+  type ReviewRecorded,
+  type RunStarted,
+  type SeatInfo,
+  type WeekState,
+  weekStream,
+} from './week.ts';
+
+export interface PipelineSettings {
+  council: string;
+  universe: readonly string[];
+  risk: RiskLimits;
+  /** seat id -> account */
+  seatAccounts: Readonly<Record<string, string>>;
+  chairAccount: string;
+  quorum: number;
+}
+
+export interface PipelineDeps {
+  store: EventStore;
+  market: MarketData;
+  calendar: TradingCalendar;
+  broker: Broker;
+  council: Council;
+  sink: NoticeSink;
+  settings: PipelineSettings;
+  newId: () => string;
+  /** Fault injection for crash tests: called at each stage boundary with its name. */
+  fault?: (point: string) => void;
+}
+
+export interface RunRequest {
+  week: string;
+  query: string | undefined;
+  /** The decision time; nothing published after it is used. */
+  asOf: Date;
+}
+
+export const LABELS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
+
+/** The channel's (and chairman's) labels for the valid pitches, shuffled by a seed derived from the week. */
+export function chairLabels(week: string, seats: readonly string[]): { label: string; seat: string }[] {
+  return shuffle([...seats].sort(), hash32(`${week}:chair`)).map((seat, i) => ({ label: LABELS[i] ?? `X${i}`, seat }));
+}
+
+const okPitches = (s: WeekState) => [...s.pitches.values()].filter((p) => p.status === 'ok' && p.pitch);
+
+export function totalUsage(s: WeekState): Usage {
+  return [
+    s.research?.usage ?? NO_USAGE,
+    ...[...s.pitches.values()].map((p) => p.usage),
+    ...[...s.reviews.values()].map((r) => r.usage),
+    s.decision?.usage ?? NO_USAGE,
+  ].reduce(addUsage, NO_USAGE);
+}
+
+export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promise<WeekState> {
+  const { store, settings, council, sink } = deps;
+  const stream = weekStream(settings.council, request.week);
+  const append = (decide: (events: StoredEvent[]) => NewEvent[]) => appendDecided(store, stream, decide);
+  let state = foldWeek(await store.read(stream));
+  if (state.completed) return state;
+
+  const resumed = state.started !== undefined;
+  if (!state.started) {
+    const seats: SeatInfo[] = council.seats.map((s) => ({ id: s.id, model: s.model, kind: s.kind, account: settings.seatAccounts[s.id] ?? s.id }));
+    const started: RunStarted = {
+      runId: deps.newId(),
+      week: request.week,
+      asOf: request.asOf.toISOString(),
+      query: request.query ?? null,
+      seats,
+      chair: { models: council.chairs.map((c) => c.model), account: settings.chairAccount },
+    };
+    state = foldWeek(await append((events) => (events.some((e) => e.type === 'RunStarted') ? [] : [{ type: 'RunStarted', data: started }])));
+  }
+  const started = state.started!;
+  const { runId } = started;
+  const asOf = new Date(started.asOf);
+  await sink.publish({ type: 'run_started', week: request.week, runId, query: started.query, seats: started.seats.length, resumed, asOf: started.asOf });
+  deps.fault?.('started');
+
+  // Research
+  if (!state.research) {
+    const snapshot = await buildSnapshot(deps.market, settings.universe, asOf);
+    const input: StageInput = { week: request.week, asOf, universe: settings.universe, snapshot, query: started.query ?? undefined };
+    const results = await Promise.all(council.researchers.map((r) => r.research(input)));
+    const packs = results.flatMap((r) => (r.ok ? [r.value] : []));
+    if (packs.length === 0) throw new Error(`research failed: ${results.map((r) => (r.ok ? '' : `${r.model}: ${r.error}`)).join('; ')}`);
+    const research = {
+      pack: council.mergeResearch(packs),
+      snapshot,
+      sources: results.map((r) => ({ model: r.model, kind: council.researchers.find((x) => x.model === r.model)?.kind ?? 'llm', ok: r.ok, error: r.ok ? null : r.error })),
+      usage: results.reduce((u, r) => addUsage(u, r.usage), NO_USAGE),
+    };
+    state = foldWeek(await append((events) => (events.some((e) => e.type === 'ResearchCompleted') ? [] : [{ type: 'ResearchCompleted', data: { runId, ...research } }])));
+  }
+  const research = state.research!;
+  await sink.publish({ type: 'research_ready', week: request.week, runId, pack: research.pack, sources: research.sources, lastSession: research.snapshot.lastSession });
+  deps.fault?.('research');
+
+  const stageInput: StageInput & { research: typeof research.pack } = {
+    week: request.week,
+    asOf,
+    universe: settings.universe,
+    snapshot: research.snapshot,
+    query: started.query ?? undefined,
+    research: research.pack,
+  };
+
+  // Pitches, in parallel; each is recorded as soon as it arrives.
+  const pending = council.seats.filter((s) => !state.pitches.has(s.id));
+  let done = state.pitches.size;
+  await Promise.all(
+    pending.map(async (seat) => {
+      const result = await seat.pitch(stageInput);
+      let recorded: PitchRecorded;
+      if (result.ok) {
+        const problems = pitchProblems(result.value, settings.universe);
+        recorded = problems.length
+          ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalid pitch: ${problems.join('; ')}`, usage: result.usage }
+          : { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'ok', pitch: result.value, error: null, usage: result.usage };
+      } else recorded = { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: result.error, usage: result.usage };
+      await append((events) => (events.some((e) => e.type === 'PitchRecorded' && (e.data as PitchRecorded).seat === seat.id) ? [] : [{ type: 'PitchRecorded', data: recorded }]));
+      done += 1;
+      await sink.publish({ type: 'stage_progress', week: request.week, runId, stage: 'pitches', done, total: council.seats.length });
+    }),
+  );
+  state = foldWeek(await store.read(stream));
+  deps.fault?.('pitches');
+
+  const valid = okPitches(state);
+  const labels = chairLabels(request.week, valid.map((p) => p.seat));
+  const labelOf = (seat: string) => labels.find((l) => l.seat === seat)?.label ?? '?';
+  const cards: PitchCard[] = [
+    ...labels.map(({ label, seat }) => {
+      const p = state.pitches.get(seat)!;
+      return { label, status: p.status, kind: p.kind, pitch: p.pitch, error: null };
+    }),
+    ...[...state.pitches.values()]
+      .filter((p) => p.status === 'abstained')
+      .map((p, i) => ({ label: `abstained ${i + 1}`, status: p.status, kind: p.kind, pitch: null, error: p.error })),
+  ];
+  await sink.publish({ type: 'pitches_ready', week: request.week, runId, pitches: cards });
+
+  if (valid.length < settings.quorum) {
+    state = foldWeek(await append((events) => (events.some((e) => e.type === 'RunCompleted') ? [] : [{ type: 'RunCompleted', data: { runId, outcome: 'no_quorum' } }])));
+    await sink.publish({
+      type: 'no_quorum',
+      week: request.week,
+      runId,
+      valid: valid.length,
+      required: settings.quorum,
+      abstentions: [...state.pitches.values()].filter((p) => p.status === 'abstained').map((p) => ({ seat: p.seat, error: p.error ?? 'unknown' })),
+    });
+    return state;
+  }
+
+  // Blind peer review: each seat scores every other valid pitch, under labels shuffled for it alone.
+  const reviewers = council.seats.filter((s) => !state.reviews.has(s.id));
+  let reviewed = state.reviews.size;
+  await Promise.all(
+    reviewers.map(async (seat) => {
+      const seed = hash32(`${request.week}:review:${seat.id}`);
+      const others = valid.filter((p) => p.seat !== seat.id).map((p) => p.seat).sort();
+      const seen = shuffle(others, seed).map((s, i) => ({ label: LABELS[i] ?? `X${i}`, seat: s }));
+      const pitches: LabelledPitch[] = seen.map(({ label, seat: s }) => ({ label, pitch: state.pitches.get(s)!.pitch! }));
+      const result = await seat.review({ ...stageInput, pitches });
+      const scores: RecordedScore[] = [];
+      if (result.ok)
+        for (const score of result.value.scores) {
+          const target = seen.find((l) => l.label === score.target);
+          if (target && !scores.some((s) => s.seat === target.seat)) scores.push({ ...score, seat: target.seat });
+        }
+      const complete = result.ok && scores.length === seen.length;
+      const recorded: ReviewRecorded = {
+        runId,
+        reviewer: seat.id,
+        model: result.model,
+        status: complete ? 'ok' : 'abstained',
+        seed,
+        labels: seen,
+        scores: complete ? scores : [],
+        error: result.ok ? (complete ? null : `scored ${scores.length} of ${seen.length} pitches`) : result.error,
+        usage: result.usage,
+      };
+      await append((events) => (events.some((e) => e.type === 'ReviewRecorded' && (e.data as ReviewRecorded).reviewer === seat.id) ? [] : [{ type: 'ReviewRecorded', data: recorded }]));
+      reviewed += 1;
+      await sink.publish({ type: 'stage_progress', week: request.week, runId, stage: 'reviews', done: reviewed, total: council.seats.length });
+    }),
+  );
+  state = foldWeek(await store.read(stream));
+  const rows = reviewTable(state, labels);
+  await sink.publish({
+    type: 'reviews_ready',
+    week: request.week,
+    runId,
+    rows,
+    abstained: [...state.reviews.values()].filter((r) => r.status === 'abstained').map((r) => r.error ?? 'abstained'),
+  });
+  deps.fault?.('reviews');
+
+  // The chairman sees pitches and reviews anonymised, under the channel's labels.
+  if (!state.decision) {
+    const reviewsForChair = [...state.reviews.values()]
+      .filter((r) => r.status === 'ok')
+      .sort((a, b) => a.seed - b.seed)
+      .map((r, i) => ({ reviewer: `Reviewer ${i + 1}`, scores: r.scores.map(({ seat, ...score }) => ({ ...score, target: labelOf(seat) })) }));
+    const chairInput = { ...stageInput, pitches: labels.map(({ label, seat }) => ({ label, pitch: state.pitches.get(seat)!.pitch! })), reviews: reviewsForChair };
+    const failures: { model: string; error: string }[] = [];
+    let usage = NO_USAGE;
+    let made: DecisionMade | undefined;
+    for (const chair of council.chairs) {
+      const result = await chair.decide(chairInput);
+      usage = addUsage(usage, result.usage);
+      if (!result.ok) {
+        failures.push({ model: result.model, error: result.error });
+        continue;
+      }
+      const problems = decisionProblems(result.value, settings.universe);
+      if (problems.length) {
+        failures.push({ model: result.model, error: `invalid decision: ${problems.join('; ')}` });
+        continue;
+      }
+      made = { runId, decision: result.value, chair: { model: result.model, kind: chair.kind, failures }, labels, usage };
+      break;
+    }
+    if (!made) throw new Error(`no chairman could decide: ${failures.map((f) => `${f.model}: ${f.error}`).join('; ')}`);
+    const decided = made;
+    state = foldWeek(await append((events) => (events.some((e) => e.type === 'DecisionMade') ? [] : [{ type: 'DecisionMade', data: decided }])));
+  }
+  deps.fault?.('decision');
+
+  // The proposal: each seat's account trades its own pitch, the council account trades the decision.
+  if (!state.proposal) {
+    const created = await planProposal(deps, state, asOf);
+    if (created) {
+      await openProposal(store, settings.council, request.week, runId, asOf, state.decision!.decision, created);
+      state = foldWeek(await append((events) => (events.some((e) => e.type === 'ProposalCreated') ? [] : [{ type: 'ProposalCreated', data: created }])));
+    }
+  } else {
+    // A crash between the week's ProposalCreated and the proposal's own stream: open it now.
+    await openProposal(store, settings.council, request.week, runId, asOf, state.decision!.decision, state.proposal);
+  }
+  deps.fault?.('proposal');
+  state = foldWeek(
+    await append((events) =>
+      events.some((e) => e.type === 'RunCompleted') ? [] : [{ type: 'RunCompleted', data: { runId, outcome: state.proposal ? 'proposal' : 'no_orders' } }],
+    ),
+  );
+  await sink.publish({
+    type: 'decision_ready',
+    week: request.week,
+    runId,
+    decision: state.decision!.decision,
+    chair: state.decision!.chair,
+    identities: identities(state),
+    proposal: state.proposal ? { id: state.proposal.proposalId, status: 'PENDING', expiresAt: state.proposal.expiresAt, orders: state.proposal.orders } : null,
+    usage: totalUsage(state),
+  });
+  return state;
+}
+
+export function identities(state: WeekState): Identity[] {
+  const labels = state.decision?.labels ?? [];
+  return (state.started?.seats ?? []).map((seat) => {
+    const p = state.pitches.get(seat.id);
+    return {
+      label: labels.find((l) => l.seat === seat.id)?.label ?? null,
+      seat: seat.id,
+      model: p?.model ?? seat.model,
+      kind: p?.kind ?? seat.kind,
+      account: seat.account,
+      status: p?.status ?? 'abstained',
+      error: p?.error ?? null,
+    };
+  });
+}
+
+export function reviewTable(state: WeekState, labels: readonly { label: string; seat: string }[]): ReviewRow[] {
+  return labels.map(({ label, seat }) => {
+    const scores = [...state.reviews.values()].flatMap((r) => r.scores.filter((s) => s.seat === seat));
+    const averages = Object.fromEntries(
+      RUBRIC.map((k) => [k, scores.length ? Math.round((scores.reduce((sum, s) => sum + s.rubric[k], 0) / scores.length) * 10) / 10 : 0]),
+    ) as Rubric;
+    const pitch = state.pitches.get(seat)!.pitch!;
+    return {
+      label,
+      instrument: pitch.instrument,
+      direction: pitch.direction,
+      averages,
+      overall: scores.length ? Math.round((scores.reduce((sum, s) => sum + rubricAverage(s.rubric), 0) / scores.length) * 10) / 10 : 0,
+      reviewers: scores.length,
+      killShots: scores.map((s) => s.killShot),
+    };
+  });
+}
+
+async function planProposal(deps: PipelineDeps, state: WeekState, asOf: Date): Promise<ProposalCreated | undefined> {
+  const { settings, broker } = deps;
+  const snapshot = state.research!.snapshot;
+  const prices: Record<string, number> = {};
+  for (const [symbol, set] of Object.entries(snapshot.symbols)) if (set.close !== null) prices[symbol] = set.close;
+  const views: { account: string; view: { instrument: string; direction: Decision['direction']; conviction: number } }[] = [];
+  for (const seat of state.started!.seats) {
+    const p = state.pitches.get(seat.id);
+    if (p?.status === 'ok' && p.pitch) views.push({ account: seat.account, view: p.pitch });
+  }
+  views.push({ account: settings.chairAccount, view: state.decision!.decision });
+  const proposalId = `${state.started!.week}-${state.started!.runId.slice(0, 6)}`;
+  const plans = await Promise.all(
+    views.map(async ({ account, view }) => {
+      const book = await broker.account(account, asOf);
+      // Positions priced by the broker may lie outside the snapshot: take their marks for closing.
+      for (const p of book.positions) if (prices[p.symbol] === undefined && p.marketPrice) prices[p.symbol] = p.marketPrice;
+      return planAccount(account, view, { equity: book.equity, positions: Object.fromEntries(book.positions.map((p) => [p.symbol, p.qty])) }, prices, settings.universe, settings.risk);
+    }),
+  );
+  const orders: ProposalOrder[] = plans.flatMap((plan) => plan.orders.map((o) => ({ ...o, clientOrderId: clientOrderId(proposalId, o.account, o.symbol) })));
+  if (orders.length === 0) return undefined;
+  const session = deps.calendar.isTradingDay(nyDate(asOf)) ? nyDate(asOf) : deps.calendar.nextTradingDay(nyDate(asOf));
+  const expiresAt = nyDateTime(session, deps.calendar.sessionClose(session)).toISOString();
+  return { runId: state.started!.runId, proposalId, expiresAt, orders };
+}
+
+export const proposalStream = (proposalId: string) => `proposal:${proposalId}`;
+
+async function openProposal(
+  store: EventStore,
+  council: string,
+  week: string,
+  runId: string,
+  asOf: Date,
+  decision: Decision,
+  created: ProposalCreated,
+): Promise<void> {
+  const opened: ProposalEvent = {
+    type: 'ProposalOpened',
+    data: {
+      proposalId: created.proposalId,
+      council,
+      week,
+      runId,
+      asOf: asOf.toISOString(),
+      expiresAt: created.expiresAt,
+      decision: { instrument: decision.instrument, direction: decision.direction, conviction: decision.conviction, horizon: decision.horizon },
+      orders: created.orders,
+    },
+  };
+  try {
+    await store.append(proposalStream(created.proposalId), 0, [opened]);
+  } catch (error) {
+    if (!(error instanceof ConcurrencyError)) throw error; // already opened: fine
+  }
+}

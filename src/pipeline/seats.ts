@@ -1,0 +1,88 @@
+/**
+ * The ports the pipeline calls for judgement: a researcher, the PM seats (which pitch and review) and
+ * a chairman. Builtin systematic seats and LLM seats both implement them. Results are values, never
+ * thrown strings: an error can never pose as an answer.
+ */
+import type { Decision, Pitch, ResearchPack, ReviewAnswer } from '../domain/schemas.ts';
+import type { MarketSnapshot } from '../market/snapshot.ts';
+
+export interface Usage {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
+export const NO_USAGE: Usage = { calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+
+export const addUsage = (a: Usage, b: Usage): Usage => ({
+  calls: a.calls + b.calls,
+  promptTokens: a.promptTokens + b.promptTokens,
+  completionTokens: a.completionTokens + b.completionTokens,
+  costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
+});
+
+export type SeatResult<T> =
+  | { ok: true; value: T; model: string; usage: Usage }
+  | { ok: false; error: string; model: string; usage: Usage };
+
+export type SeatKind = 'llm' | 'systematic';
+
+export interface StageInput {
+  week: string;
+  /** The decision time: nothing published after it may be used. */
+  asOf: Date;
+  universe: readonly string[];
+  snapshot: MarketSnapshot;
+  query: string | undefined;
+}
+
+export interface LabelledPitch {
+  label: string;
+  pitch: Pitch;
+}
+
+export interface ResearchSeat {
+  readonly model: string;
+  readonly kind: SeatKind;
+  research(input: StageInput): Promise<SeatResult<ResearchPack>>;
+}
+
+export interface PmSeat {
+  readonly id: string;
+  readonly model: string;
+  readonly kind: SeatKind;
+  pitch(input: StageInput & { research: ResearchPack }): Promise<SeatResult<Pitch>>;
+  /** Scores anonymous pitches (never the seat's own). */
+  review(
+    input: StageInput & { research: ResearchPack; pitches: readonly LabelledPitch[] },
+  ): Promise<SeatResult<ReviewAnswer>>;
+}
+
+export interface ReviewForChair {
+  /** An anonymous reviewer label ("Reviewer 1"). */
+  reviewer: string;
+  scores: ReviewAnswer['scores'];
+}
+
+export interface ChairInput extends StageInput {
+  research: ResearchPack;
+  pitches: readonly LabelledPitch[];
+  reviews: readonly ReviewForChair[];
+}
+
+export interface ChairSeat {
+  readonly model: string;
+  readonly kind: SeatKind;
+  decide(input: ChairInput): Promise<SeatResult<Decision>>;
+}
+
+/** What the pipeline needs to convene: built by the composition root from config. */
+export interface Council {
+  researchers: readonly ResearchSeat[];
+  seats: readonly PmSeat[];
+  /** Tried in order; the last should be the builtin vote, which cannot fail. */
+  chairs: readonly ChairSeat[];
+  /** Merges several research packs into one (the builtin merge when there is one). */
+  mergeResearch(packs: readonly ResearchPack[]): ResearchPack;
+}

@@ -1,0 +1,121 @@
+/** The council week's event stream and the state folded from it. */
+import type { Decision, Pitch, ResearchPack, ReviewScore } from '../domain/schemas.ts';
+import type { ProposalOrder } from '../domain/proposal.ts';
+import type { MarketSnapshot } from '../market/snapshot.ts';
+import type { StoredEvent } from '../store/port.ts';
+import type { SeatKind, Usage } from './seats.ts';
+
+export const weekStream = (council: string, week: string) => `week:${council}:${week}`;
+
+export interface SeatInfo {
+  id: string;
+  model: string;
+  kind: SeatKind;
+  account: string;
+}
+
+export interface RunStarted {
+  runId: string;
+  week: string;
+  asOf: string;
+  query: string | null;
+  seats: SeatInfo[];
+  chair: { models: string[]; account: string };
+}
+
+export interface PitchRecorded {
+  runId: string;
+  seat: string;
+  model: string;
+  kind: SeatKind;
+  status: 'ok' | 'abstained';
+  pitch: Pitch | null;
+  error: string | null;
+  usage: Usage;
+}
+
+export interface RecordedScore extends ReviewScore {
+  /** The seat whose pitch was scored (the reviewer saw only `target`, a label). */
+  seat: string;
+}
+
+export interface ReviewRecorded {
+  runId: string;
+  reviewer: string;
+  model: string;
+  status: 'ok' | 'abstained';
+  seed: number;
+  /** label -> seat, as this reviewer saw them */
+  labels: { label: string; seat: string }[];
+  scores: RecordedScore[];
+  error: string | null;
+  usage: Usage;
+}
+
+export interface DecisionMade {
+  runId: string;
+  decision: Decision;
+  chair: { model: string; kind: SeatKind; failures: { model: string; error: string }[] };
+  /** label -> seat, as the chairman (and the channel) saw them */
+  labels: { label: string; seat: string }[];
+  usage: Usage;
+}
+
+export interface ProposalCreated {
+  runId: string;
+  proposalId: string;
+  expiresAt: string;
+  orders: ProposalOrder[];
+}
+
+export interface WeekState {
+  started: RunStarted | undefined;
+  research: { pack: ResearchPack; snapshot: MarketSnapshot; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; usage: Usage } | undefined;
+  pitches: Map<string, PitchRecorded>;
+  reviews: Map<string, ReviewRecorded>;
+  decision: DecisionMade | undefined;
+  proposal: ProposalCreated | undefined;
+  completed: { outcome: 'proposal' | 'no_quorum' | 'no_orders' } | undefined;
+}
+
+export function foldWeek(events: readonly StoredEvent[]): WeekState {
+  const s: WeekState = {
+    started: undefined,
+    research: undefined,
+    pitches: new Map(),
+    reviews: new Map(),
+    decision: undefined,
+    proposal: undefined,
+    completed: undefined,
+  };
+  for (const e of events) {
+    switch (e.type) {
+      case 'RunStarted':
+        s.started = e.data as RunStarted;
+        break;
+      case 'ResearchCompleted':
+        s.research = e.data as NonNullable<WeekState['research']>;
+        break;
+      case 'PitchRecorded': {
+        const p = e.data as PitchRecorded;
+        s.pitches.set(p.seat, p);
+        break;
+      }
+      case 'ReviewRecorded': {
+        const r = e.data as ReviewRecorded;
+        s.reviews.set(r.reviewer, r);
+        break;
+      }
+      case 'DecisionMade':
+        s.decision = e.data as DecisionMade;
+        break;
+      case 'ProposalCreated':
+        s.proposal = e.data as ProposalCreated;
+        break;
+      case 'RunCompleted':
+        s.completed = e.data as NonNullable<WeekState['completed']>;
+        break;
+    }
+  }
+  return s;
+}
