@@ -3,7 +3,7 @@
  * proposal. Every step is an event in the week's stream; a run killed anywhere resumes from those
  * events, repeating no finished step (per seat, so no model is paid twice).
  */
-import { type ProposalEvent, type ProposalOrder } from '../domain/proposal.ts';
+import type { ProposalEvent, ProposalOrder } from '../domain/proposal.ts';
 import { type Decision, RUBRIC, type Rubric, rubricAverage } from '../domain/schemas.ts';
 import { clientOrderId, planAccount, type RiskLimits } from '../domain/sizing.ts';
 import { decisionProblems, pitchProblems } from '../domain/validate.ts';

@@ -137,7 +137,11 @@ export function mergeResearchPacks(packs: readonly ResearchPack[]): ResearchPack
   if (!first) throw new Error('no research pack to merge');
   const uniqBy = <T>(items: T[], key: (t: T) => string) => {
     const seen = new Set<string>();
-    return items.filter((t) => (seen.has(key(t)) ? false : (seen.add(key(t)), true)));
+    return items.filter((t) => {
+      if (seen.has(key(t))) return false;
+      seen.add(key(t));
+      return true;
+    });
   };
   const all = [first, ...rest];
   return {

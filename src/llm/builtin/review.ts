@@ -2,7 +2,7 @@
  * The builtin reviewer: scores the 7-point rubric from checkable facts about each anonymous pitch.
  * Nothing here depends on who wrote the pitch.
  */
-import { RUBRIC, type Pitch, type ResearchPack, type Rubric, type RubricKey, type ReviewScore } from '../../domain/schemas.ts';
+import type { Pitch, ResearchPack, Rubric, RubricKey, ReviewScore } from '../../domain/schemas.ts';
 import type { MarketSnapshot } from '../../market/snapshot.ts';
 import type { LabelledPitch } from '../../pipeline/seats.ts';
 import { conditionValue, describeCondition, holds, ind } from './facts.ts';
