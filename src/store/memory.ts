@@ -1,0 +1,77 @@
+/**
+ * An event store held in process memory: the same port and the same rules (expected versions,
+ * ConcurrencyError, global order) as the SQL store, for runs that need no durability, such as a
+ * backtest, where PGlite's per-statement cost would dominate.
+ */
+import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
+
+export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
+  const streams = new Map<string, StoredEvent[]>();
+  const all: StoredEvent[] = [];
+
+
+  return {
+    async append(stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number> {
+      if (stream.length === 0) throw new RangeError('stream must not be empty');
+      if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+        throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
+      }
+      const current = streams.get(stream) ?? [];
+      if (current.length !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
+      if (events.length === 0) return expectedVersion;
+      const recordedAt = clock();
+      // JSON round trip: what the SQL store would store (undefined dropped, dates as strings).
+      // Frozen, so readers share events without copying and none can edit the log.
+      const stored = events.map(
+        (e, i): StoredEvent => deepFreeze({
+          stream,
+          version: expectedVersion + i + 1,
+          globalPosition: String(all.length + i + 1),
+          type: e.type,
+          data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
+          meta: JSON.parse(JSON.stringify(e.meta ?? {})),
+          recordedAt,
+        }),
+      );
+      streams.set(stream, [...current, ...stored]);
+      all.push(...stored);
+      return expectedVersion + events.length;
+    },
+
+    async read(stream: string): Promise<StoredEvent[]> {
+      return (streams.get(stream) ?? []).slice();
+    },
+
+    async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+      if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) {
+        throw new RangeError(`limit must be a whole number >= 0, got ${options.limit}`);
+      }
+      const after = options.after === undefined ? 0n : BigInt(options.after);
+      const types = options.types ? new Set(options.types) : undefined;
+      const out: StoredEvent[] = [];
+      for (const e of all) {
+        if (options.limit !== undefined && out.length >= options.limit) break;
+        if (BigInt(e.globalPosition) <= after) continue;
+        if (options.streamPrefix !== undefined && !e.stream.startsWith(options.streamPrefix)) continue;
+        if (types && !types.has(e.type)) continue;
+        out.push(e);
+      }
+      return out;
+    },
+
+    async streams(prefix: string): Promise<{ stream: string; version: number }[]> {
+      return [...streams.entries()]
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([stream, events]) => ({ stream, version: events.length }))
+        .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+    },
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
