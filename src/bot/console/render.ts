@@ -136,7 +136,10 @@ export function renderStatus(s: import('../../app.ts').StatusView): string {
   }
   lines.push(s.pending.length ? 'Pending proposals:' : 'Pending proposals: none');
   for (const p of s.pending) lines.push(`  ${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders`);
-  if (s.lastRun) lines.push(`Last run: week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}`);
+  if (s.lastRun) {
+    const outcome: Record<string, string> = { proposal: `proposal ${s.lastRun.proposalId}`, no_quorum: 'no quorum, no proposal', no_orders: 'no orders needed' };
+    lines.push(`Last run: week ${s.lastRun.week} -> ${outcome[s.lastRun.outcome] ?? s.lastRun.outcome}`);
+  }
   if (s.usage.lastRun) lines.push(usageText(s.usage.lastRun));
   if (s.nextRuns.length) lines.push('Next scheduled:', ...s.nextRuns.map((r) => `  ${r.job} at ${r.at}`));
   return lines.join('\n');
