@@ -3,7 +3,7 @@ import { App } from './app.ts';
 import type { Broker } from './brokers/port.ts';
 import { createSimulatedBroker } from './brokers/simulated.ts';
 import type { Config } from './config/config.ts';
-import { buildBuiltinCouncil } from './llm/council.ts';
+import { buildCouncil } from './llm/council.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createNyseCalendar } from './market/calendar.ts';
 import { createCsvMarketData } from './market/csv.ts';
@@ -37,7 +37,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
       calendar,
       settings: { startingCash: config.file.risk.startingCash, ...config.file.broker },
     });
-  const council = overrides.council ?? buildBuiltinCouncil(config);
+  const council = overrides.council ?? buildCouncil(config, { store, db });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;
   return new App({
     config,

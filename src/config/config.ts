@@ -25,6 +25,29 @@ const Seat = z.strictObject({
   strategy: z.enum(STRATEGIES),
 });
 
+/** How LLM seats call the router (used only when LLM_API_KEY is set). Prices are USD per million tokens. */
+export const LlmSettings = z.strictObject({
+  timeoutMs: z.number().int().positive().default(90_000),
+  stageDeadlineMs: z.number().int().positive().default(240_000),
+  retries: z.number().int().min(0).max(5).default(2),
+  maxRetryAfterMs: z.number().int().min(0).default(10_000),
+  budgetUsd: z.number().positive().default(2),
+  /** Not sent when null: some reasoning models accept only their default. */
+  temperature: z.number().min(0).max(2).nullable().default(null),
+  cache: z.boolean().default(true),
+  models: z
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        inputPerMTok: z.number().min(0),
+        outputPerMTok: z.number().min(0),
+        output: z.enum(['json_schema', 'json_object']).default('json_schema'),
+      }),
+    )
+    .default({}),
+});
+export type LlmSettings = z.infer<typeof LlmSettings>;
+
 export const CouncilFile = z.strictObject({
   council: z.string().regex(/^[a-z0-9-]+$/),
   universe: z.array(Ticker).min(1).max(20),
@@ -53,8 +76,17 @@ export const CouncilFile = z.strictObject({
     weekly: z.string().min(9),
     checkpoints: z.array(Hhmm).min(1).max(8),
     postmortem: z.string().min(9),
+    /** A slot claimed by a process that stops renewing it is free again after this long. */
+    leaseSeconds: z.number().int().min(5).max(3600).default(120),
+    /** Slots that passed unrun (downtime, a dead process): run the latest of each job, all, or none. */
+    missed: z
+      .strictObject({ policy: z.enum(['run-latest', 'run-all', 'skip']).default('run-latest'), graceMinutes: z.number().int().min(1).max(10_080).default(240) })
+      .prefault({}),
   }),
+  /** Exits (horizon, invalidation, kill switch) only reduce risk: they run without approval unless this says so. */
+  exits: z.strictObject({ requireApproval: z.boolean().default(false) }).prefault({}),
   approvers: z.array(z.string().regex(/^(slack|discord|cli):\S+$/)).default([]),
+  llm: LlmSettings.prefault({}),
 });
 export type CouncilFile = z.infer<typeof CouncilFile>;
 
@@ -80,6 +112,7 @@ const EnvSchema = z.object({
   ALPACA_PAPER: bool(true),
   ALPACA_API_URL: url,
   ALPACA_DATA_URL: url,
+  ALPACA_DATA_FEED: z.preprocess(emptyToUndefined, z.enum(['iex', 'sip', 'boats', 'otc']).default('iex')),
   SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'a bot token starting with xoxb-')),
   SLACK_SIGNING_SECRET: opt(z.string()),
   SLACK_APP_TOKEN: opt(z.string().startsWith('xapp-', 'an app-level token starting with xapp-')),
@@ -122,6 +155,9 @@ export interface Config {
     apiUrl: string | undefined;
     dataUrl: string | undefined;
     accounts: Record<string, AlpacaKeys>;
+    dataFeed: 'iex' | 'sip' | 'boats' | 'otc';
+    /** Keys for Alpaca market data: the first account's, when some account trades on Alpaca and MARKET_DATA_DIR is unset. */
+    dataKeys: AlpacaKeys | undefined;
   };
   slack:
     | {
@@ -215,7 +251,15 @@ export function loadConfig(
         dataDir: resolve(cwd, e.COUNCIL_DATA_DIR ?? 'data'),
         marketDataDir: e.MARKET_DATA_DIR ? resolve(cwd, e.MARKET_DATA_DIR) : BUNDLED_BARS_DIR,
         llm: apiKey ? { apiKey, baseUrl: e.LLM_BASE_URL ?? DEFAULT_LLM_BASE_URL } : undefined,
-        alpaca: { paper: e.ALPACA_PAPER, apiUrl: e.ALPACA_API_URL, dataUrl: e.ALPACA_DATA_URL, accounts: alpacaAccounts },
+        alpaca: {
+          paper: e.ALPACA_PAPER,
+          apiUrl: e.ALPACA_API_URL,
+          dataUrl: e.ALPACA_DATA_URL,
+          accounts: alpacaAccounts,
+          dataFeed: e.ALPACA_DATA_FEED,
+          // Live paper accounts trade on live prices; a MARKET_DATA_DIR replay is an explicit choice.
+          dataKeys: e.MARKET_DATA_DIR ? undefined : Object.values(alpacaAccounts)[0],
+        },
         slack: e.SLACK_BOT_TOKEN
           ? {
               botToken: e.SLACK_BOT_TOKEN,

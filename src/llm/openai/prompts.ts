@@ -1,0 +1,108 @@
+/**
+ * The prompt files (prompts/<stage>.v<N>.md, one per stage) and the compact encodings of what the
+ * models read: the snapshot as one table row per symbol, the research pack and pitches as dense JSON.
+ * Review and chair messages are scrubbed of every seat, model and vendor name.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResearchPack } from '../../domain/schemas.ts';
+import type { MarketSnapshot } from '../../market/snapshot.ts';
+import type { LabelledPitch, ReviewForChair } from '../../pipeline/seats.ts';
+import type { Stage } from './audit.ts';
+
+const PROMPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../prompts');
+
+export const PROMPT_FILES: Record<Stage, string> = {
+  research: 'research.v1.md',
+  pitch: 'pitch.v1.md',
+  review: 'review.v1.md',
+  chair: 'chair.v1.md',
+};
+
+export interface Prompt {
+  version: string;
+  render(vars: Record<string, string>): string;
+}
+
+export function loadPrompt(stage: Stage, dir = PROMPTS_DIR): Prompt {
+  const file = PROMPT_FILES[stage];
+  const text = readFileSync(resolve(dir, file), 'utf8').trim();
+  return {
+    version: file.replace(/\.md$/, ''),
+    render: (vars) =>
+      text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+        const value = vars[key];
+        if (value === undefined) throw new Error(`prompt ${file} needs {{${key}}}`);
+        return value;
+      }),
+  };
+}
+
+const TABLE_COLUMNS = [
+  'close',
+  'return_1d',
+  'return_1w',
+  'return_1m',
+  'realized_vol_20',
+  'rsi_14',
+  'macd',
+  'macd_signal',
+  'macd_hist',
+  'sma_20',
+  'sma_50',
+  'sma_200',
+  'dist_52w_high',
+] as const;
+
+/** Five significant digits: exact enough to quote back, short enough to be cheap. */
+const n = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : String(Number(x.toPrecision(5))));
+
+export function snapshotTable(s: MarketSnapshot): string {
+  const rows = Object.entries(s.symbols).map(([symbol, set]) => [symbol, ...TABLE_COLUMNS.map((c) => n(set[c]))].join('|'));
+  return [`data as of the close of ${s.lastSession}; vix ${n(s.vix)}; returns and vol as fractions`, ['symbol', ...TABLE_COLUMNS].join('|'), ...rows].join('\n');
+}
+
+export const compactJson = (value: unknown) => JSON.stringify(value);
+
+export function pitchesBlock(pitches: readonly LabelledPitch[]): string {
+  return pitches.map((p) => `Pitch ${p.label}: ${compactJson(p.pitch)}`).join('\n');
+}
+
+export function reviewsBlock(reviews: readonly ReviewForChair[]): string {
+  return reviews.map((r) => `${r.reviewer}: ${compactJson(r.scores)}`).join('\n');
+}
+
+export function researchBlock(pack: ResearchPack): string {
+  return `research: ${compactJson(pack)}`;
+}
+
+/** Makers and model families, matched as whole words in any case ("gpt" in "gpt-5.2", not in "gptx"). */
+export const VENDOR_WORDS = [
+  'openai', 'chatgpt', 'gpt', 'anthropic', 'claude', 'sonnet', 'opus', 'haiku', 'google', 'gemini', 'deepmind', 'bard',
+  'xai', 'grok', 'groq', 'deepseek', 'llama', 'mistral', 'mixtral', 'qwen', 'alibaba', 'cohere', 'perplexity', 'kimi', 'moonshot',
+  'requesty', 'openrouter',
+];
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Every name a reviewer must not see: seat ids, model ids and their parts, makers. */
+export function identityTerms(seatIds: readonly string[], models: readonly string[]): string[] {
+  const parts = models.flatMap((m) => (m.startsWith('builtin:') ? [] : [m, ...m.split('/')]));
+  return [...new Set([...seatIds, ...parts, ...VENDOR_WORDS].map((t) => t.toLowerCase()).filter((t) => t.length >= 3))].sort((a, b) => b.length - a.length);
+}
+
+const SELF_PHRASES = [
+  // "As Claude, ...", "As an AI language model developed by X, ..."
+  /\bas an? (?:ai|artificial intelligence|large language model|language model|llm|assistant)\b[^,.;:!?]*[,.;:!?]\s*/gi,
+  /\b(?:i am|i'm|this is)\s+(?:an? )?(?:ai|large language model|language model|llm|assistant)\b[^,.;:!?]*[,.;:!?]?\s*/gi,
+];
+
+export function scrubIdentity(text: string, terms: readonly string[]): string {
+  if (terms.length === 0) return text;
+  const names = terms.map(escapeRe).join('|');
+  let out = text.replace(new RegExp(`\\bas (?:${names})\\b[^,.;:!?]*[,.;:!?]\\s*`, 'gi'), '');
+  for (const p of SELF_PHRASES) out = out.replace(p, '');
+  out = out.replace(new RegExp(`\\b(?:developed|made|built|trained|created) by (?:${names})\\b`, 'gi'), '');
+  return out.replace(new RegExp(`(?<![\\w-])(?:${names})(?![\\w])`, 'gi'), 'a member');
+}

@@ -1,0 +1,120 @@
+/** The LLM seats: researcher, PM (pitch and blind review) and chairman, each one `ask` per stage. */
+import { Decision, Pitch, ResearchPack, ReviewAnswer } from '../../domain/schemas.ts';
+import { decisionProblems, pitchProblems } from '../../domain/validate.ts';
+import type { ChairSeat, PmSeat, ResearchSeat, StageInput } from '../../pipeline/seats.ts';
+import { type AskDeps, ask } from './ask.ts';
+import type { Stage } from './audit.ts';
+import { loadPrompt, type Prompt, pitchesBlock, researchBlock, reviewsBlock, scrubIdentity, snapshotTable } from './prompts.ts';
+
+export interface SeatDeps extends AskDeps {
+  /** Names scrubbed from everything a reviewer or the chairman reads. */
+  identityTerms: readonly string[];
+  prompts?: Partial<Record<Stage, Prompt>>;
+}
+
+const promptOf = (deps: SeatDeps, stage: Stage) => deps.prompts?.[stage] ?? loadPrompt(stage);
+
+const context = (input: StageInput) =>
+  [`week of ${input.week}; decision time ${input.asOf.toISOString()}`, ...(input.query ? [`question from the desk: ${input.query}`] : []), snapshotTable(input.snapshot)].join('\n');
+
+export const RESEARCH_ROLES = [
+  'the macro regime: risk appetite, rates, the dollar, inflation, growth and volatility, and what they favour this week.',
+  'the alternative view: where the consensus could be wrong, crowded trades, and the contrarian case.',
+];
+
+export function llmResearcher(deps: SeatDeps, model: string, index: number): ResearchSeat {
+  const prompt = promptOf(deps, 'research');
+  return {
+    model,
+    kind: 'llm',
+    research: (input) =>
+      ask(deps, {
+        week: input.week,
+        stage: 'research',
+        seat: `research-${index + 1}`,
+        model,
+        promptVersion: prompt.version,
+        name: 'research_pack',
+        schema: ResearchPack,
+        messages: [
+          { role: 'system', content: prompt.render({ universe: input.universe.join(' '), role: RESEARCH_ROLES[index % RESEARCH_ROLES.length] as string }) },
+          { role: 'user', content: context(input) },
+        ],
+        check: (pack) => pack.candidates.filter((c) => !input.universe.includes(c.symbol)).map((c) => `candidates: ${c.symbol} is not in the universe`),
+      }),
+  };
+}
+
+export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
+  const pitchPrompt = promptOf(deps, 'pitch');
+  const reviewPrompt = promptOf(deps, 'review');
+  return {
+    id,
+    model,
+    kind: 'llm',
+    pitch: (input) =>
+      ask(deps, {
+        week: input.week,
+        stage: 'pitch',
+        seat: id,
+        model,
+        promptVersion: pitchPrompt.version,
+        name: 'pitch',
+        schema: Pitch,
+        messages: [
+          { role: 'system', content: pitchPrompt.render({ universe: input.universe.join(' ') }) },
+          { role: 'user', content: `${context(input)}\n${researchBlock(input.research)}` },
+        ],
+        check: (p) => pitchProblems(p, input.universe),
+      }),
+    review: (input) => {
+      const labels = input.pitches.map((p) => p.label);
+      const user = `${context(input)}\n${researchBlock(input.research)}\npitches to score (${labels.join(', ')}):\n${pitchesBlock(input.pitches)}`;
+      return ask(deps, {
+        week: input.week,
+        stage: 'review',
+        seat: id,
+        model,
+        promptVersion: reviewPrompt.version,
+        name: 'review',
+        schema: ReviewAnswer,
+        messages: [
+          { role: 'system', content: reviewPrompt.render({}) },
+          { role: 'user', content: scrubIdentity(user, deps.identityTerms) },
+        ],
+        check: (answer) => {
+          const targets = answer.scores.map((s) => s.target);
+          return [
+            ...labels.filter((l) => !targets.includes(l)).map((l) => `scores: pitch ${l} has no score`),
+            ...targets.filter((t, i) => !labels.includes(t) || targets.indexOf(t) !== i).map((t) => `scores: target ${t} is not a label to score or is scored twice`),
+          ];
+        },
+      });
+    },
+  };
+}
+
+export function llmChair(deps: SeatDeps, model: string, index: number): ChairSeat {
+  const prompt = promptOf(deps, 'chair');
+  return {
+    model,
+    kind: 'llm',
+    decide: (input) => {
+      const user = `${context(input)}\n${researchBlock(input.research)}\npitches:\n${pitchesBlock(input.pitches)}\nblind reviews:\n${reviewsBlock(input.reviews)}`;
+      return ask(deps, {
+        week: input.week,
+        stage: 'chair',
+        seat: `chair-${index + 1}`,
+        model,
+        promptVersion: prompt.version,
+        name: 'decision',
+        schema: Decision,
+        messages: [
+          { role: 'system', content: prompt.render({ universe: input.universe.join(' ') }) },
+          { role: 'user', content: scrubIdentity(user, deps.identityTerms) },
+        ],
+        check: (d) => decisionProblems(d, input.universe),
+      });
+    },
+  };
+}

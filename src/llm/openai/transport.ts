@@ -1,0 +1,63 @@
+/**
+ * The one place the openai SDK is used: one chat completion per send(), the SDK's own retries off
+ * (ours cap a server's retry-after; the SDK's do not), every failure turned into a TransportError
+ * whose message never carries the key.
+ */
+import OpenAI from 'openai';
+import type { Transport } from './types.ts';
+import { TransportError } from './types.ts';
+
+export interface OpenAiTransportOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Only for tests and proxies; default: global fetch. */
+  fetch?: typeof fetch;
+}
+
+export function openAiTransport(options: OpenAiTransportOptions): Transport {
+  const client = new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, maxRetries: 0, fetch: options.fetch });
+  const hide = (text: string) => (options.apiKey ? text.split(options.apiKey).join('[redacted]') : text);
+  return {
+    async send(request, { timeoutMs, signal }) {
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await client.chat.completions.create({ ...request, stream: false }, { timeout: timeoutMs, signal, maxRetries: 0 });
+      } catch (error) {
+        throw toTransportError(error, hide);
+      }
+      const choice = completion.choices[0];
+      if (!choice) throw new TransportError('the answer had no choices', true, undefined, undefined);
+      return {
+        model: completion.model || request.model,
+        content: choice.message.content ?? null,
+        refusal: choice.message.refusal ?? null,
+        finishReason: choice.finish_reason ?? 'stop',
+        usage: { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 },
+      };
+    },
+  };
+}
+
+function toTransportError(error: unknown, hide: (s: string) => string): TransportError {
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return new TransportError('timed out waiting for the model', true, undefined, undefined);
+  if (error instanceof OpenAI.APIUserAbortError) return new TransportError('stage deadline reached', false, undefined, undefined);
+  if (error instanceof OpenAI.APIConnectionError) return new TransportError(`connection failed: ${hide(error.message)}`, true, undefined, undefined);
+  if (error instanceof OpenAI.APIError) {
+    const status = error.status;
+    const retryable = status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500);
+    return new TransportError(`HTTP ${status ?? '?'}: ${hide(error.message)}`, retryable, retryAfterMs(error.headers), status);
+  }
+  return new TransportError(hide(error instanceof Error ? error.message : String(error)), false, undefined, undefined);
+}
+
+/** retry-after-ms first, then retry-after in seconds or as an HTTP date (as the SDK reads them). */
+export function retryAfterMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const raw = headers?.get('retry-after');
+  if (!raw) return undefined;
+  const seconds = Number.parseFloat(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
