@@ -12,6 +12,7 @@ import { ProposalError } from './domain/proposal.ts';
 import { buildApp } from './main.ts';
 import { DatabaseInUseError } from './store/database.ts';
 import { approveJson, runJson } from './views.ts';
+import { backtestCommand, postmortemCommand } from './backtest/commands.ts';
 
 const USAGE = `usage: council <command> [options]
 
@@ -19,6 +20,9 @@ const USAGE = `usage: council <command> [options]
   approve <proposalId> [--by NAME]              approve and execute a proposal, exactly once
   reject <proposalId> [--by NAME] [--reason T]  reject a proposal
   status                                        seats, accounts, positions, pending proposals
+  postmortem [--week YYYY-MM-DD] [--out DIR]    the week's postmortem: P/L, risk, council vs members vs SPY, charts
+  backtest --from YYYY-MM-DD --to YYYY-MM-DD    weekly councils over history on the simulated broker
+           [--seats ID,ID] [--out DIR]          (report folder: markdown, PNG charts, JSON)
   serve                                         the bot: chat channels (console when none) and the schedule
   migrate                                       apply database migrations
 
@@ -30,6 +34,10 @@ const OPTIONS = {
   query: { type: 'string' },
   by: { type: 'string' },
   reason: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  seats: { type: 'string' },
+  out: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -52,9 +60,13 @@ async function main(argv: string[]): Promise<number> {
   const print = (doc: unknown, text: () => string) => process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`);
   const by = values.by ? `cli:${values.by}` : `cli:${userInfo().username}`;
 
-  const known = ['run', 'approve', 'reject', 'status', 'serve', 'migrate'];
+  const known = ['run', 'approve', 'reject', 'status', 'postmortem', 'backtest', 'serve', 'migrate'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   const config = loadConfig(process.env);
+  if (command === 'backtest') {
+    if (!values.from || !values.to) throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
+    return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, json });
+  }
   const app = await buildApp(config);
   try {
     switch (command) {
@@ -87,6 +99,12 @@ async function main(argv: string[]): Promise<number> {
         await app.resumeExecutions();
         const status = await app.status();
         print(status, () => renderStatus(status));
+        return 0;
+      }
+      case 'postmortem': {
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        const { postmortem, charts } = await postmortemCommand(app, { week: values.week, out: values.out });
+        if (json) print({ ...postmortem, charts: charts.map((c) => c.path) }, () => '');
         return 0;
       }
       case 'serve':

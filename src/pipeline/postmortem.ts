@@ -22,6 +22,7 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import type { Bar, MarketData } from '../market/port.ts';
 import { addDays, nyDate, nyDateTime } from '../market/time.ts';
 import type { EventStore } from '../store/port.ts';
+import type { NoticeSink, PostmortemChart } from './notices.ts';
 import { addUsage, NO_USAGE, type Usage } from './seats.ts';
 import { foldWeek, type WeekState } from './week.ts';
 
@@ -321,4 +322,18 @@ function calibrate(states: readonly WeekState[], prices: Prices, calendar: Tradi
     }))
     .sort((a, b) => a.reviewer.localeCompare(b.reviewer));
   return { calibration, killShots: killShots.sort((a, b) => a.realised - b.realised) };
+}
+
+/**
+ * The weekly postmortem use case: compute, let the caller render (and perhaps store) the charts,
+ * publish one `postmortem_ready` notice to every channel.
+ */
+export async function publishPostmortem(
+  deps: PostmortemDeps & { sink: NoticeSink; charts?: (pm: Postmortem) => Promise<PostmortemChart[]> },
+  req: PostmortemRequest,
+): Promise<{ postmortem: Postmortem; charts: PostmortemChart[] }> {
+  const postmortem = await buildPostmortem(deps, req);
+  const charts = deps.charts ? await deps.charts(postmortem) : [];
+  await deps.sink.publish({ type: 'postmortem_ready', week: req.week, postmortem, charts });
+  return { postmortem, charts };
 }
