@@ -1,0 +1,80 @@
+/**
+ * Wording of checkpoint and exit notices, shared by the renderers so every channel says the same thing.
+ * Each function returns plain lines; a renderer adds its own emphasis.
+ */
+import type { ConditionCheck, ExitLine, ExitReason, Notice, PositionCheck } from '../pipeline/notices.ts';
+import { conditionText, money, nyStamp, orderStatusText } from './format.ts';
+
+type CheckpointNotice = Extract<Notice, { type: 'checkpoint_report' }>;
+type ExitNotice = Extract<Notice, { type: 'exit_report' }>;
+
+export const STATUS_MARK: Record<PositionCheck['status'], string> = { hold: '✔ HOLD', watch: '⚠ WATCH', invalidated: '✖ INVALIDATED' };
+
+export const EXIT_REASON_TEXT: Record<ExitReason, string> = {
+  horizon: 'horizon reached',
+  invalidation: 'invalidation hit',
+  kill_switch: 'kill switch',
+};
+
+export const percent = (x: number): string => `${x > 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+
+const num = (x: number): string => String(+x.toFixed(4));
+
+export function conditionCheckText(c: ConditionCheck): string {
+  const now = c.value === null ? 'no value' : `now ${num(c.value)}`;
+  return `${c.holds ? '✖' : c.near ? '⚠' : '·'} ${conditionText(c.condition)}  (${now}${c.holds ? ', HIT' : c.near ? ', close' : ''})`;
+}
+
+/** "CLAUDE  LONG 120 SPY  @ 250.10 → 241.00  P/L -$1,092.00 (-3.64%)" */
+export function positionHeadline(p: PositionCheck): string {
+  return `${p.account}  ${p.direction} ${Math.abs(p.qty)} ${p.symbol}  @ ${p.avgPrice.toFixed(2)} → ${p.mark.toFixed(2)}  P/L ${money(p.pl)} (${percent(p.plPct)})`;
+}
+
+export function positionDetail(p: PositionCheck): string[] {
+  const lines: string[] = [];
+  const origin = p.entry ? `${p.owner === 'council' ? 'council decision' : `${p.owner}'s pitch`}, proposal ${p.entry.proposalId}, filled ${p.entry.session}` : 'no council rule';
+  const horizon = p.horizon ? `; horizon ${p.horizon.horizon}, ends with the session of ${p.horizon.lastSession}` : '';
+  lines.push(`from ${origin}${horizon}`);
+  if (p.rule) lines.push(`rule: ${p.rule}`);
+  lines.push(...p.conditions.map(conditionCheckText));
+  lines.push(...p.notes.map((n) => `note: ${n}`));
+  if (p.exit) lines.push(`→ EXIT (${EXIT_REASON_TEXT[p.exit]}): ${p.exitDetail ?? ''}`.trimEnd());
+  return lines;
+}
+
+export function checkpointTitle(n: Pick<CheckpointNotice, 'at' | 'week'>): string {
+  return `Checkpoint ${nyStamp(n.at)} (week of ${n.week})`;
+}
+
+export function checkpointSummary(n: CheckpointNotice): string {
+  if (n.positions.length === 0) return 'No open positions.';
+  const count = (s: PositionCheck['status']) => n.positions.filter((p) => p.status === s).length;
+  const total = n.positions.reduce((sum, p) => sum + p.pl, 0);
+  const mark = n.positions[0]!.markSource;
+  const prices = mark.kind === 'open' ? `marked at the ${mark.session} open (daily bars: the open is the latest print)` : `marked at the ${mark.session} close`;
+  return `${n.positions.length} positions: ${count('invalidated')} invalidated, ${count('watch')} watch, ${count('hold')} hold. Open P/L ${money(total)}; ${prices}.${n.halted ? ' Trading is HALTED: every position is being closed.' : ''}`;
+}
+
+export function exitLineText(e: ExitLine): string {
+  const head = `${e.account}: ${e.side.toUpperCase()} ${e.qty} ${e.symbol} (${EXIT_REASON_TEXT[e.reason]}: ${e.detail})`;
+  switch (e.status) {
+    case 'placed': {
+      const order = e.orders[0];
+      return `${head} → ${order ? orderStatusText(order) : 'placed'}  [${e.proposalId}]`;
+    }
+    case 'awaiting_approval':
+      return `${head} → AWAITING APPROVAL: /council approve ${e.proposalId}`;
+    case 'rejected':
+      return `${head} → not placed: ${e.note ?? 'rejected'}`;
+    case 'failed':
+      return `${head} → FAILED: ${e.note ?? 'unknown error'}`;
+    default: {
+      const never: never = e.status;
+      return never;
+    }
+  }
+}
+
+export function exitTitle(n: ExitNotice): string {
+  return `Exits at ${nyStamp(n.at)} (${n.requireApproval ? 'risk-reducing; approval required by config' : 'risk-reducing, approved by policy'})`;
+}

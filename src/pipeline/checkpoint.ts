@@ -1,0 +1,359 @@
+/**
+ * The checkpoint engine. At a checkpoint every open position is judged against the structured rule of
+ * the pitch (or council decision) that opened it, with only what was published by then: with daily
+ * bars, earlier closes plus the day's open once the session has opened. Each position is posted as
+ * hold / watch / invalidated with its P/L so far, and the evaluation is recorded.
+ *
+ * Exits (horizon expiry, invalidation, kill switch) only reduce risk, so by default they are approved by
+ * policy and placed at once; each is a proposal of its own with an id derived from the position's entry,
+ * so a position is exited at most once however many checkpoints, replicas or restarts see it.
+ */
+import type { PositionView } from '../brokers/port.ts';
+import { decideProposal, foldProposal, type ProposalEvent, type ProposalState } from '../domain/proposal.ts';
+import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
+import { clientOrderId } from '../domain/sizing.ts';
+import { type TradingCalendar } from '../market/calendar.ts';
+import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
+import type { MarketData } from '../market/port.ts';
+import { buildSnapshot, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
+import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
+import { appendDecided } from '../store/append.ts';
+import { ConcurrencyError, type EventStore, type StoredEvent } from '../store/port.ts';
+import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, syncFills } from './execution.ts';
+import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
+import { proposalStream } from './run.ts';
+import { foldWeek, weekStream } from './week.ts';
+
+export interface CheckpointDeps extends ExecutionDeps {
+  market: MarketData;
+  calendar: TradingCalendar;
+  accounts: readonly string[];
+  /** The schedule's checkpoint times (HH:MM, New York): a horizon ends at the last one of its last session. */
+  checkpointTimes: readonly string[];
+  requireExitApproval: boolean;
+}
+
+export interface CheckpointResult {
+  week: string;
+  at: string;
+  halted: boolean;
+  positions: PositionCheck[];
+  exits: ExitLine[];
+  expired: string[];
+  /** false when this instant was already evaluated (the recorded evaluation is returned, nothing is posted). */
+  fresh: boolean;
+}
+
+export const checkpointStream = (council: string, week: string) => `checkpoint:${council}:${week}`;
+
+/** The exits' approver when policy approves them (they only reduce risk). */
+export const EXIT_POLICY = 'policy:exit';
+
+const HORIZON_SESSIONS: Record<Horizon, number> = { '1d': 1, '3d': 3, '1w': 5 };
+
+export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<CheckpointResult> {
+  const week = mondayOf(nyDate(at));
+  const stream = checkpointStream(deps.council, week);
+  const evaluatedAt = (events: readonly StoredEvent[]) =>
+    events.find((e) => e.type === 'CheckpointEvaluated' && (e.data as { at: string }).at === at.toISOString())?.data as Evaluation | undefined;
+  let evaluation = evaluatedAt(await deps.store.read(stream));
+  const fresh = evaluation === undefined;
+  if (!evaluation) {
+    const computed = await evaluate(deps, at, week);
+    let wrote = false;
+    const events = await appendDecided(deps.store, stream, (current) => {
+      wrote = evaluatedAt(current) === undefined;
+      return wrote ? [{ type: 'CheckpointEvaluated', data: computed }] : [];
+    });
+    // Another process may have evaluated this instant first: its evaluation stands, and it posts.
+    evaluation = evaluatedAt(events) ?? computed;
+    if (wrote) await deps.sink.publish({ type: 'checkpoint_report', week, at: evaluation.at, halted: evaluation.halted, positions: evaluation.positions });
+  }
+  // Exits are derived from the recorded evaluation, so a process that died between the two still places them.
+  const exits: ExitLine[] = [];
+  let opened = false;
+  for (const check of evaluation.positions) {
+    if (!check.exit) continue;
+    const exit = await exitPosition(deps, { account: check.account, symbol: check.symbol, qty: check.qty, reason: check.exit, detail: check.exitDetail ?? check.exit, entryProposalId: check.entry?.proposalId ?? null, week, at });
+    opened ||= exit.opened;
+    exits.push(exit.line);
+  }
+  if (opened) await deps.sink.publish({ type: 'exit_report', week, at: evaluation.at, exits, requireApproval: deps.requireExitApproval });
+  return { ...evaluation, exits, fresh };
+}
+
+type Evaluation = Omit<CheckpointResult, 'exits' | 'fresh'>;
+
+async function evaluate(deps: CheckpointDeps, at: Date, week: string): Promise<Evaluation> {
+  const expired = await expireDueProposals(deps, at);
+  const proposals = await loadProposals(deps.store);
+  await syncOpenFills(deps, proposals, at);
+  const halt = await isHalted(deps.store, deps.council);
+  const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
+  const held = books.flatMap((b) => b.positions.filter((p) => p.qty !== 0).map((p) => ({ account: b.account, position: p })));
+  const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, proposals, account, position)));
+  const symbols = [...new Set([...held.map((h) => h.position.symbol), ...rules.flatMap((r) => [...(r?.conditions ?? []), ...(r?.monitoring ?? [])].map((c) => c.symbol))])];
+  const market = await pointInTime(deps, symbols, at);
+  const positions = held.map(({ account, position }, i) => judge(deps, account, position, rules[i], market, at, halt.halted));
+  return { week, at: at.toISOString(), halted: halt.halted, positions, expired };
+}
+
+/** Pending proposals whose time is up are expired (and posted); an approval afterwards is refused by the decider. */
+export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise<string[]> {
+  const expired: string[] = [];
+  for (const state of await loadProposals(deps.store))
+    if (state.status === 'PENDING' && Date.parse(state.expiresAt) <= at.getTime() && (await expireProposal(deps, state.proposalId, at))) expired.push(state.proposalId);
+  return expired;
+}
+
+async function loadProposals(store: EventStore): Promise<ProposalState[]> {
+  const streams = await store.streams('proposal:');
+  return Promise.all(streams.map(({ stream }) => loadProposal(store, stream.slice('proposal:'.length))));
+}
+
+/** Fills that happened since the last look (an exit placed at 15:50 fills at the next open). */
+async function syncOpenFills(deps: ExecutionDeps, proposals: readonly ProposalState[], at: Date): Promise<void> {
+  for (const p of proposals) {
+    const open = p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty);
+    if (open) await syncFills(deps, p.proposalId, at);
+  }
+}
+
+interface Rule {
+  owner: string;
+  entry: { proposalId: string; week: string; session: string; price: number };
+  direction: string;
+  horizon: Horizon;
+  rule: string;
+  conditions: Condition[];
+  monitoring: Condition[];
+}
+
+/** The rule of the position's entry: the pitch of the seat that owns the account, or the council's decision. */
+async function ruleOf(deps: CheckpointDeps, proposals: readonly ProposalState[], account: string, position: PositionView): Promise<Rule | undefined> {
+  const side = position.qty > 0 ? 'buy' : 'sell';
+  let best: { p: ProposalState; filledAt: string; price: number } | undefined;
+  for (const p of proposals) {
+    if (p.proposalId.startsWith('x-')) continue;
+    for (const o of p.orders) {
+      const fill = p.fills[o.clientOrderId];
+      if (o.account === account && o.symbol === position.symbol && o.side === side && fill && (!best || fill.filledAt > best.filledAt))
+        best = { p, filledAt: fill.filledAt, price: fill.price };
+    }
+  }
+  if (!best) return undefined;
+  const state = foldWeek(await deps.store.read(weekStream(deps.council, best.p.week)));
+  const entry = { proposalId: best.p.proposalId, week: best.p.week, session: sessionOf(best.filledAt), price: best.price };
+  if (state.started?.chair.account === account && state.decision) {
+    const d = state.decision.decision;
+    return { owner: 'council', entry, direction: d.direction, horizon: d.horizon, rule: d.invalidation.rule, conditions: d.invalidation.conditions, monitoring: d.monitoring.indicators };
+  }
+  const seat = state.started?.seats.find((s) => s.account === account);
+  const pitch = seat ? state.pitches.get(seat.id)?.pitch : undefined;
+  if (!seat || !pitch) return undefined;
+  return { owner: seat.id, entry, direction: pitch.direction, horizon: pitch.horizon, rule: pitch.invalidation.rule, conditions: pitch.invalidation.conditions, monitoring: [] };
+}
+
+/** Simulated fills carry a New York wall time without a zone; brokers send ISO instants. */
+const sessionOf = (filledAt: string): string => (/(Z|[+-]\d\d:\d\d)$/.test(filledAt) ? nyDate(new Date(filledAt)) : filledAt.slice(0, 10));
+
+interface PointInTime {
+  values: Record<string, IndicatorSet | null>;
+  vix: number | null;
+  /** What the latest price is: the last close, or today's open once the session has opened. */
+  mark: { kind: 'close' | 'open'; session: string };
+  problems: Record<string, string>;
+}
+
+/**
+ * Indicators as a trader could know them at `at`: buildSnapshot gives them at the last close; after the
+ * day's 09:30 open, the open stands in as today's provisional close, the only intraday print daily bars hold.
+ */
+async function pointInTime(deps: CheckpointDeps, symbols: readonly string[], at: Date): Promise<PointInTime> {
+  const today = nyDate(at);
+  const intraday = deps.calendar.isTradingDay(today) && nyTime(at) >= '09:30' && nyTime(at) < deps.calendar.sessionClose(today);
+  const out: PointInTime = { values: {}, vix: null, mark: { kind: intraday ? 'open' : 'close', session: today }, problems: {} };
+  await Promise.all(
+    symbols.map(async (symbol) => {
+      try {
+        const snapshot = await buildSnapshot(deps.market, [symbol], at, deps.calendar);
+        if (!intraday) out.mark.session = snapshot.lastSession;
+        out.vix = snapshot.vix;
+        out.values[symbol] = snapshot.symbols[symbol] ?? null;
+        if (!intraday) return;
+        const open = await deps.market.sessionOpen(symbol, today, at);
+        if (open === undefined) throw new Error(`no ${today} open for ${symbol}`);
+        const bars = await deps.market.bars({ symbol, asOf: at, to: snapshot.lastSession, limit: SNAPSHOT_LOOKBACK - 1 });
+        out.values[symbol] = computeIndicators([...bars, { date: today, open, high: open, low: open, close: open, volume: 0 }]);
+      } catch (error) {
+        out.values[symbol] ??= null;
+        out.problems[symbol] = (error as Error).message;
+      }
+    }),
+  );
+  if (intraday) out.vix = (await deps.market.sessionOpen(VIX_SYMBOL, today, at).catch(() => undefined)) ?? out.vix;
+  return out;
+}
+
+const compare = (value: number, c: Comparator, threshold: number): boolean =>
+  c === '>' ? value > threshold : c === '>=' ? value >= threshold : c === '<' ? value < threshold : value <= threshold;
+
+/** Within 5% of the threshold (at least 0.005, for returns near zero): worth watching. */
+const isNear = (value: number, threshold: number) => Math.abs(value - threshold) <= Math.max(0.05 * Math.abs(threshold), 0.005);
+
+function check(condition: Condition, market: PointInTime): ConditionCheck {
+  const value = condition.indicator === 'vix' ? market.vix : (market.values[condition.symbol]?.[condition.indicator] ?? null);
+  if (value === null) return { condition, value: null, holds: false, near: false };
+  return { condition, value: round(value, 4), holds: compare(value, condition.comparator, condition.threshold), near: isNear(value, condition.threshold) };
+}
+
+const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
+
+function judge(deps: CheckpointDeps, account: string, position: PositionView, rule: Rule | undefined, market: PointInTime, at: Date, halted: boolean): PositionCheck {
+  const mark = market.values[position.symbol]?.close ?? position.marketPrice ?? position.avgPrice;
+  const sign = Math.sign(position.qty);
+  const conditions = (rule?.conditions ?? []).map((c) => check(c, market));
+  const monitoring = (rule?.monitoring ?? []).map((c) => check(c, market));
+  const horizon = rule ? horizonOf(deps, rule, at) : null;
+  const notes: string[] = [];
+  if (!rule) notes.push('no council rule found for this position (opened outside the council?)');
+  for (const [symbol, problem] of Object.entries(market.problems)) if (symbol === position.symbol || rule?.conditions.some((c) => c.symbol === symbol)) notes.push(problem);
+  for (const c of conditions) if (c.value === null) notes.push(`cannot evaluate ${c.condition.symbol} ${c.condition.indicator}: no value`);
+  for (const m of monitoring) if (m.holds) notes.push(`monitoring: ${m.condition.symbol} ${m.condition.indicator} ${m.condition.comparator} ${m.condition.threshold} (now ${m.value})`);
+  if (horizon && !horizon.due && horizon.lastSession === nyDate(at)) notes.push('horizon ends at today\'s last checkpoint');
+
+  const hit = conditions.find((c) => c.holds);
+  const status = hit ? 'invalidated' : conditions.some((c) => c.near || c.value === null) || notes.length > 0 ? 'watch' : 'hold';
+  const exit: ExitReason | null = halted ? 'kill_switch' : hit ? 'invalidation' : horizon?.due ? 'horizon' : null;
+  const exitDetail =
+    exit === 'kill_switch'
+      ? 'trading is halted: the kill switch closes every position'
+      : exit === 'invalidation' && hit
+        ? `${hit.condition.symbol} ${hit.condition.indicator} ${hit.value} ${hit.condition.comparator} ${hit.condition.threshold}`
+        : exit === 'horizon' && horizon
+          ? `horizon ${horizon.horizon} ended with the session of ${horizon.lastSession}`
+          : null;
+  return {
+    account,
+    owner: rule?.owner ?? null,
+    symbol: position.symbol,
+    qty: position.qty,
+    direction: sign > 0 ? 'LONG' : 'SHORT',
+    entry: rule ? rule.entry : null,
+    mark: round(mark, 4),
+    markSource: market.mark,
+    avgPrice: position.avgPrice,
+    pl: round((mark - position.avgPrice) * position.qty, 2),
+    plPct: position.avgPrice > 0 ? round((mark / position.avgPrice - 1) * sign, 4) : 0,
+    status,
+    rule: rule?.rule ?? null,
+    conditions,
+    horizon,
+    notes,
+    exit,
+    exitDetail,
+  };
+}
+
+function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<PositionCheck['horizon']> {
+  let last = rule.entry.session;
+  for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
+  const close = deps.calendar.sessionClose(last);
+  const lastCheckpoint = [...deps.checkpointTimes].filter((t) => t < close).sort().pop() ?? close;
+  const today = nyDate(at);
+  return { horizon: rule.horizon, lastSession: last, due: today > last || (today === last && nyTime(at) >= lastCheckpoint) };
+}
+
+interface ExitRequest {
+  account: string;
+  symbol: string;
+  qty: number;
+  reason: ExitReason;
+  detail: string;
+  entryProposalId: string | null;
+  week: string;
+  at: Date;
+}
+
+/** The exit's proposal id: from the entry, so each position is exited once; a kill switch may retry a refused exit. */
+function exitIds(req: ExitRequest): string[] {
+  const base = `x-${req.entryProposalId ?? nyDate(req.at)}-${req.account}-${req.symbol}`.toLowerCase();
+  return [base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${base}-${n}`)];
+}
+
+async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ line: ExitLine; opened: boolean }> {
+  let opened = false;
+  const side = req.qty > 0 ? 'sell' : 'buy';
+  const qty = Math.abs(req.qty);
+  const line = (exitId: string, status: ExitLine['status'], orders: ExitLine['orders'] = [], note: string | null = null) => ({
+    opened,
+    line: {
+    account: req.account,
+    symbol: req.symbol,
+    side,
+    qty,
+    reason: req.reason,
+    detail: req.detail,
+    proposalId: exitId,
+    status,
+    orders,
+    note,
+    } satisfies ExitLine,
+  });
+  for (const exitId of exitIds(req)) {
+    let state = await loadProposal(deps.store, exitId);
+    if (state.status === 'EXPIRED' || (state.status === 'REJECTED' && req.reason === 'kill_switch')) continue;
+    if (state.status === 'REJECTED') return line(exitId, 'rejected', [], `exit rejected by ${state.rejected?.by}${state.rejected?.reason ? `: ${state.rejected.reason}` : ''}; holding`);
+    if (!state.exists) {
+      opened = true;
+      await openExit(deps, exitId, req, side, qty);
+      await appendDecided(deps.store, checkpointStream(deps.council, req.week), (events) =>
+        events.some((e) => e.type === 'ExitOrdered' && (e.data as { proposalId: string }).proposalId === exitId)
+          ? []
+          : [{ type: 'ExitOrdered', data: { proposalId: exitId, at: req.at.toISOString(), account: req.account, symbol: req.symbol, side, qty, reason: req.reason, detail: req.detail, entryProposalId: req.entryProposalId } }],
+      );
+      state = await loadProposal(deps.store, exitId);
+    }
+    if (state.status === 'PENDING' && (!deps.requireExitApproval || req.reason === 'kill_switch')) await approveByPolicy(deps.store, exitId, req.at);
+    state = await loadProposal(deps.store, exitId);
+    if (state.status === 'PENDING') return line(exitId, 'awaiting_approval', [], `approve with /council approve ${exitId}`);
+    try {
+      const { orders } = await executeProposal(deps, exitId, req.at, req.at);
+      return line(exitId, 'placed', orders);
+    } catch (error) {
+      return line(exitId, 'failed', [], (error as Error).message);
+    }
+  }
+  return line(exitIds(req).pop()!, 'failed', [], 'every exit attempt for this position expired or was refused');
+}
+
+async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, side: 'buy' | 'sell', qty: number): Promise<void> {
+  const today = nyDate(req.at);
+  const session = deps.calendar.isTradingDay(today) && nyTime(req.at) < deps.calendar.sessionClose(today) ? today : deps.calendar.nextTradingDay(today);
+  const opened: ProposalEvent = {
+    type: 'ProposalOpened',
+    data: {
+      proposalId: exitId,
+      council: deps.council,
+      week: req.week,
+      runId: `exit:${req.reason}`,
+      asOf: req.at.toISOString(),
+      expiresAt: nyDateTime(session, deps.calendar.sessionClose(session)).toISOString(),
+      decision: { instrument: req.symbol, direction: 'FLAT', conviction: 0, horizon: '1d' },
+      orders: [{ account: req.account, symbol: req.symbol, side, qty, reason: `exit (${req.reason.replace('_', ' ')}): ${req.detail}`, clamps: [], clientOrderId: clientOrderId(exitId, req.account, req.symbol) }],
+    },
+  };
+  try {
+    await deps.store.append(proposalStream(exitId), 0, [opened]);
+  } catch (error) {
+    if (!(error instanceof ConcurrencyError)) throw error; // another replica opened it first
+  }
+}
+
+async function approveByPolicy(store: EventStore, exitId: string, at: Date): Promise<void> {
+  await appendDecided(store, proposalStream(exitId), (events) => {
+    const state = foldProposal(events as unknown as ProposalEvent[]);
+    return state.status === 'PENDING' ? decideProposal({ type: 'Approve', by: EXIT_POLICY, via: 'scheduler', now: at }, state) : [];
+  });
+}
+

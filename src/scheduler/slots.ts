@@ -1,0 +1,131 @@
+/**
+ * The council's calendar as a pure function: which slots (job, instant) the schedule holds between two
+ * instants. node-cron only wakes the scheduler up; this decides what is due, so every replica, the
+ * missed-slot sweep and `status` agree on the same slots.
+ *
+ * Checkpoints run on NYSE sessions only, and only before the session closes (an early close at 13:00
+ * keeps 09:00 and 12:00). The weekly council and the postmortem are about a week: they run in every week
+ * that has a session, even when their own day is a holiday (an 08:00 council on MLK Monday still decides
+ * before Tuesday's open; a postmortem on Good Friday still reviews Monday to Thursday).
+ */
+import { parse as parseCron, validate as validCron } from 'node-cron';
+import type { CouncilFile } from '../config/config.ts';
+import type { TradingCalendar } from '../market/calendar.ts';
+import { addDays, mondayOf, nyDate, nyTime } from '../market/time.ts';
+
+export type Schedule = CouncilFile['schedule'];
+
+export const JOBS = ['weekly', 'checkpoint', 'postmortem'] as const;
+export type Job = (typeof JOBS)[number];
+
+export interface Slot {
+  job: Job;
+  at: Date;
+}
+
+export class ScheduleError extends Error {
+  readonly code = 'SCHEDULE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduleError';
+  }
+}
+
+/** The cron expressions node-cron runs, one per job (checkpoints: one per time of day). */
+export function cronExpressions(schedule: Schedule): { job: Job; expression: string }[] {
+  for (const key of ['weekly', 'postmortem'] as const)
+    if (!validCron(schedule[key])) throw new ScheduleError(`schedule.${key}: ${JSON.stringify(schedule[key])} is not a cron expression`);
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: schedule.timezone });
+  } catch {
+    throw new ScheduleError(`schedule.timezone: ${JSON.stringify(schedule.timezone)} is not an IANA time zone`);
+  }
+  return [
+    { job: 'weekly', expression: schedule.weekly },
+    ...schedule.checkpoints.map((t) => ({ job: 'checkpoint' as const, expression: `${Number(t.slice(3))} ${Number(t.slice(0, 2))} * * 1-5` })),
+    { job: 'postmortem', expression: schedule.postmortem },
+  ];
+}
+
+/** Slots with from < at <= to, in time order. */
+export function slotsBetween(schedule: Schedule, calendar: TradingCalendar, from: Date, to: Date): Slot[] {
+  const slots: Slot[] = [];
+  const zone = schedule.timezone;
+  const weekly = parseCron(schedule.weekly);
+  const postmortem = parseCron(schedule.postmortem);
+  // A day either side covers any zone offset.
+  for (let day = addDays(zonedDate(zone, from), -1); day <= addDays(zonedDate(zone, to), 1); day = addDays(day, 1)) {
+    const candidates: Slot[] = [
+      ...cronTimes(weekly, day).map((t) => ({ job: 'weekly' as const, at: zonedDateTime(zone, day, t) })),
+      ...schedule.checkpoints.map((t) => ({ job: 'checkpoint' as const, at: zonedDateTime(zone, day, t) })),
+      ...cronTimes(postmortem, day).map((t) => ({ job: 'postmortem' as const, at: zonedDateTime(zone, day, t) })),
+    ];
+    for (const slot of candidates) if (slot.at > from && slot.at <= to && isOpenSlot(slot, calendar)) slots.push(slot);
+  }
+  return slots.sort((a, b) => a.at.getTime() - b.at.getTime() || JOBS.indexOf(a.job) - JOBS.indexOf(b.job));
+}
+
+/** The next `n` slots strictly after `from` (fewer when the trading calendar ends first). */
+export function nextSlots(schedule: Schedule, calendar: TradingCalendar, from: Date, n: number): Slot[] {
+  const found: Slot[] = [];
+  let start = from;
+  for (let week = 0; week < 60 && found.length < n; week++) {
+    const end = new Date(start.getTime() + 7 * 86_400_000);
+    try {
+      found.push(...slotsBetween(schedule, calendar, start, end));
+    } catch (error) {
+      if (error instanceof RangeError) break; // past the calendar's last year
+      throw error;
+    }
+    start = end;
+  }
+  return found.slice(0, n);
+}
+
+/** The council week a slot belongs to (its Monday). */
+export const slotWeek = (slot: Slot): string => mondayOf(nyDate(slot.at));
+
+function isOpenSlot(slot: Slot, calendar: TradingCalendar): boolean {
+  const date = nyDate(slot.at);
+  if (slot.job === 'checkpoint') return calendar.isTradingDay(date) && nyTime(slot.at) < calendar.sessionClose(date);
+  const monday = mondayOf(date);
+  return calendar.tradingDays(monday, addDays(monday, 4)).length > 0;
+}
+
+type CronFields = ReturnType<typeof parseCron>;
+
+/** HH:MM times at which a parsed cron expression fires on a date (day-of-month and day-of-week both must match). */
+function cronTimes(fields: CronFields, date: string): string[] {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const dow = new Date(Date.UTC(y, m - 1, d)).getUTCDay();
+  const dows = fields.dayOfWeek.map((x) => Number(x) % 7);
+  if (!fields.month.includes(m) || !fields.dayOfMonth.map(Number).includes(d) || !dows.includes(dow)) return [];
+  return fields.hour.flatMap((h) => fields.minute.map((min) => `${pad(h)}:${pad(min)}`));
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function wallClock(zone: string, epochMs: number): { date: string; offsetMs: number } {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    formatters.set(zone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(epochMs).map((x) => [x.type, Number(x.value)]));
+  const asUtc = Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
+  return { date: `${p.year}-${pad(p.month ?? 0)}-${pad(p.day ?? 0)}`, offsetMs: asUtc - Math.floor(epochMs / 1000) * 1000 };
+}
+
+/** The calendar date in `zone` at an instant. */
+export const zonedDate = (zone: string, at: Date): string => wallClock(zone, at.getTime()).date;
+
+/** The instant `zone`'s wall clock shows `time` on `date`; a time in a spring-forward gap moves forward by the gap. */
+export function zonedDateTime(zone: string, date: string, time: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const wall = Date.UTC(y, m - 1, d, Number(time.slice(0, 2)), Number(time.slice(3, 5)));
+  const before = wallClock(zone, wall - 86_400_000).offsetMs;
+  const after = wallClock(zone, wall + 86_400_000).offsetMs;
+  const valid = [wall - before, wall - after].filter((t) => wall - t === wallClock(zone, t).offsetMs);
+  return new Date(valid.length > 0 ? Math.min(...valid) : wall - before);
+}
