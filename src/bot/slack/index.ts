@@ -1,0 +1,81 @@
+/**
+ * The Slack channel: a Bolt app in HTTP mode (SLACK_SIGNING_SECRET, SLACK_PORT) or Socket Mode
+ * (SLACK_APP_TOKEN), with the same listeners and the same notice sink either way.
+ */
+import { App as BoltApp, HTTPReceiver, type webApi } from '@slack/bolt';
+import type { AddressInfo } from 'node:net';
+import type { App } from '../../app.ts';
+import type { Config } from '../../config/config.ts';
+import type { Logger } from '../../logger.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { registerListeners } from './listeners/index.ts';
+import { createSlackSink } from './sink.ts';
+import { createTasks } from './tasks.ts';
+
+export type SlackConfig = NonNullable<Config['slack']>;
+
+export interface SlackOptions {
+  /** Interface the HTTP receiver listens on (all interfaces when unset). */
+  host?: string;
+  /** Web API retries; a rate-limited call waits the retry-after Slack sends before each retry. */
+  retryConfig?: webApi.RetryOptions;
+}
+
+export interface SlackHandle {
+  stop(): Promise<void>;
+  /** The HTTP receiver's port (HTTP mode only). */
+  port?: number;
+}
+
+/** Enough retries to ride out a rate limit or a short outage, never minutes of silence. */
+const DEFAULT_RETRIES: webApi.RetryOptions = { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 };
+
+export async function startSlack(app: App, config: SlackConfig, logger: Logger, options: SlackOptions = {}): Promise<SlackHandle> {
+  const log = boltLogger(logger);
+  const clientOptions: webApi.WebClientOptions = {
+    ...(config.apiUrl ? { slackApiUrl: withApiSuffix(config.apiUrl) } : {}),
+    retryConfig: options.retryConfig ?? DEFAULT_RETRIES,
+    logger: log,
+  };
+  const socketMode = config.appToken !== undefined;
+  if (!socketMode && !config.signingSecret) throw new Error('Slack HTTP mode needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)');
+  const bolt = new BoltApp({
+    token: config.botToken,
+    logger: log,
+    clientOptions,
+    deferInitialization: true,
+    ...(socketMode
+      ? { socketMode: true, appToken: config.appToken, installerOptions: { clientOptions } }
+      : { receiver: new HTTPReceiver({ signingSecret: config.signingSecret!, logger: log, processBeforeResponse: false }) }),
+  });
+  bolt.error(async (error) => {
+    logger.error({ err: { code: error.code, message: error.message } }, 'slack: a listener failed');
+  });
+  // Checks the token (auth.test) now, so a wrong token fails `serve` instead of the first click.
+  await bolt.init();
+
+  const tasks = createTasks(logger);
+  const sink = createSlackSink({ client: bolt.client, store: app.deps.store, council: app.councilId, channelId: config.channelId, logger });
+  registerListeners(bolt, { app, sink, tasks, logger });
+  const detach = app.addSink(sink);
+  app.chatChannels.push('slack');
+
+  let port: number | undefined;
+  if (socketMode) await bolt.start();
+  else {
+    const server = await bolt.start({ port: config.port, ...(options.host ? { host: options.host } : {}) });
+    port = (server.address() as AddressInfo).port;
+  }
+  logger.info({ mode: socketMode ? 'socket' : 'http', port }, 'slack: listening');
+  return {
+    port,
+    async stop() {
+      await bolt.stop();
+      await tasks.drain();
+      detach();
+      app.chatChannels.splice(app.chatChannels.indexOf('slack'), 1);
+    },
+  };
+}
+
+const withApiSuffix = (url: string) => (/\/api\/$/.test(url) ? url : `${url.replace(/\/+$/, '')}/api/`);

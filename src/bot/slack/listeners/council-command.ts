@@ -1,0 +1,98 @@
+/**
+ * `/council ...`: acknowledged at once (Slack allows 3 s), the work continues in the background and
+ * answers through the thread (runs) or the command's response_url (status, refusals, failures).
+ */
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { mondayOf } from '../../../market/time.ts';
+import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
+import { renderStatus } from '../render.ts';
+import { type ListenerContext, failureText, principal } from './context.ts';
+
+type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export const COMMAND = '/council';
+
+export function councilCommand(ctx: ListenerContext) {
+  return async ({ ack, command, respond }: Args): Promise<void> => {
+    let parsed: CouncilCommand;
+    try {
+      parsed = parseCouncilCommand(command.text ?? '');
+    } catch (error) {
+      if (!(error instanceof CommandError)) throw error;
+      await ack({ response_type: 'ephemeral', text: error.message });
+      return;
+    }
+    const by = principal(command.user_id);
+    const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
+    ctx.sink.useChannel(command.channel_id);
+
+    switch (parsed.kind) {
+      case 'help':
+        await ack({ response_type: 'ephemeral', text: `\`\`\`${HELP}\`\`\`` });
+        return;
+      case 'run': {
+        await ack({ response_type: 'ephemeral', text: 'Convening the council: the week’s thread follows in this channel.' });
+        const { week, query } = parsed;
+        ctx.tasks.run('run', async () => {
+          let monday: string;
+          try {
+            monday = week ? mondayOf(week) : await ctx.app.defaultWeek();
+          } catch (error) {
+            await reply(failureText(error, ctx.logger, 'Choosing the week'));
+            return;
+          }
+          ctx.sink.bindWeek(monday, command.channel_id);
+          // A failed run is reported by the App itself (run_failed, with an error id) into the thread.
+          await ctx.app.run({ week: monday, query }).catch(() => {});
+        });
+        return;
+      }
+      case 'status':
+        await ack();
+        ctx.tasks.run('status', async () => {
+          try {
+            const message = renderStatus(await ctx.app.status());
+            await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+          } catch (error) {
+            await reply(failureText(error, ctx.logger, 'Status'));
+          }
+        });
+        return;
+      case 'halt':
+      case 'resume': {
+        const halted = parsed.kind === 'halt';
+        if (!ctx.app.isApprover(by)) {
+          await ack({ response_type: 'ephemeral', text: `:no_entry: Only approvers (COUNCIL_APPROVERS) may ${parsed.kind} trading.` });
+          return;
+        }
+        await ack();
+        // The channel learns of it from the halt_changed notice.
+        ctx.tasks.run(parsed.kind, async () => {
+          await ctx.app.halt(by, halted).catch(async (error: unknown) => reply(failureText(error, ctx.logger, halted ? 'Halt' : 'Resume')));
+        });
+        return;
+      }
+      case 'approve':
+      case 'reject': {
+        await ack();
+        const { proposalId } = parsed;
+        const reason = parsed.kind === 'reject' ? (parsed.reason ?? null) : null;
+        const authorised = ctx.app.isApprover(by);
+        const kind = parsed.kind;
+        ctx.tasks.run(kind, async () => {
+          try {
+            if (kind === 'approve') await ctx.app.approve({ proposalId, by, via: 'slack', authorised });
+            else await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
+          } catch (error) {
+            await reply(failureText(error, ctx.logger, kind === 'approve' ? 'Approve' : 'Reject'));
+          }
+        });
+        return;
+      }
+      default: {
+        const never: never = parsed;
+        return never;
+      }
+    }
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The Approve and Reject buttons: permanent, stateless handlers keyed by `approve:<id>` /
+ * `reject:<id>`. Everything comes from the event store, so a click hours later or after a restart
+ * works the same; the proposal decider makes a second click or a redelivery place nothing.
+ */
+import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { z } from 'zod';
+import { type ListenerContext, failureText, principal } from './context.ts';
+
+type Args = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+
+/** Matches the action ids the decision message carries; zod then checks the whole action. */
+export const PROPOSAL_ACTION = /^(approve|reject):/;
+
+const ProposalAction = z.object({
+  action_id: z
+    .string()
+    .max(255)
+    .regex(/^(approve|reject):[\w-]{4,64}$/),
+  value: z.string().max(255).optional(),
+});
+
+export function parseProposalAction(action: unknown): { kind: 'approve' | 'reject'; proposalId: string } | undefined {
+  const parsed = ProposalAction.safeParse(action);
+  if (!parsed.success) return undefined;
+  const [kind, proposalId] = parsed.data.action_id.split(':') as ['approve' | 'reject', string];
+  return { kind, proposalId };
+}
+
+export function proposalAction(ctx: ListenerContext) {
+  return async ({ ack, body, action, client, context }: Args): Promise<void> => {
+    await ack();
+    const user = body.user.id;
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    const ephemeral = async (text: string) => {
+      if (channel) await client.chat.postEphemeral({ channel, user, text });
+    };
+    const parsed = parseProposalAction(action);
+    if (!parsed) {
+      await ephemeral(':warning: That button is not one this bot made; nothing was done.');
+      return;
+    }
+    const by = principal(user);
+    // Authorised here, refused (and recorded) by the App, so every channel's refusals look alike.
+    const authorised = ctx.app.isApprover(by);
+    if (context.retryNum) ctx.logger.info({ retryNum: context.retryNum, retryReason: context.retryReason, proposalId: parsed.proposalId }, 'slack: redelivered click');
+    ctx.tasks.run(parsed.kind, async () => {
+      try {
+        if (parsed.kind === 'approve') await ctx.app.approve({ proposalId: parsed.proposalId, by, via: 'slack', authorised });
+        else await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null, authorised });
+      } catch (error) {
+        await ephemeral(failureText(error, ctx.logger, parsed.kind === 'approve' ? 'Approve' : 'Reject')).catch((e: unknown) =>
+          ctx.logger.warn({ err: e }, 'slack: could not send an ephemeral reply'),
+        );
+      }
+    });
+  };
+}

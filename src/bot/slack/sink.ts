@@ -1,0 +1,203 @@
+/**
+ * The Slack channel's NoticeSink: one thread per council week. The parent message ("Council, week
+ * of ...") is edited as stages finish; pitches, reviews and the decision go into the thread, the
+ * decision also to the channel; the decision message is settled in place on approve, reject or expiry,
+ * whichever channel did it. Notices of one week are handled in order, one at a time.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../../logger.ts';
+import { loadProposal } from '../../pipeline/execution.ts';
+import type { Notice, NoticeSink } from '../../pipeline/notices.ts';
+import type { EventStore } from '../../store/port.ts';
+import { view } from '../format.ts';
+import { type Block, esc, section, type SlackMessage } from './blocks.ts';
+import { approvedLine, expiredLine, orderBlocks, rejectedLine, renderNotice, renderParent, settledDecision, type WeekProgress } from './render.ts';
+import { createThreadStore, type WeekThread } from './threads.ts';
+
+export interface SlackSinkDeps {
+  client: WebClient;
+  store: EventStore;
+  council: string;
+  /** SLACK_CHANNEL_ID: where runs nobody started from Slack (CLI, scheduler) and halts go. */
+  channelId: string | undefined;
+  logger: Logger;
+}
+
+export interface SlackSink extends NoticeSink {
+  /** The channel a `/council run` came from: that week's thread opens there. */
+  bindWeek(week: string, channel: string): void;
+  /** The channel a command came from: halts go there when SLACK_CHANNEL_ID is unset. */
+  useChannel(channel: string): void;
+}
+
+export function createSlackSink(deps: SlackSinkDeps): SlackSink {
+  const threads = createThreadStore(deps.store, deps.council);
+  const progress = new Map<string, WeekProgress>();
+  const boundChannel = new Map<string, string>();
+  let lastChannel: string | undefined;
+  const queues = new Map<string, Promise<void>>();
+  const home = () => deps.channelId ?? lastChannel;
+
+  /** Runs one week's notices one after another; a failure is reported and never blocks the next. */
+  function serial(key: string, work: () => Promise<void>): Promise<void> {
+    const next = (queues.get(key) ?? Promise.resolve()).then(work);
+    const settled = next.catch(() => {});
+    queues.set(key, settled);
+    void settled.then(() => {
+      if (queues.get(key) === settled) queues.delete(key);
+    });
+    return next;
+  }
+
+  const post = async (channel: string, message: SlackMessage, threadTs?: string, broadcast = false) => {
+    const base = { channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false };
+    const res = await deps.client.chat.postMessage(threadTs ? { ...base, thread_ts: threadTs, reply_broadcast: broadcast } : base);
+    return res.ts ?? '';
+  };
+  const update = (channel: string, ts: string, message: SlackMessage) =>
+    deps.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+
+  async function editParent(week: string, change: (p: WeekProgress) => void): Promise<void> {
+    const p = progress.get(week);
+    if (!p) return; // a restart lost the stage counts; the thread still gets every message
+    change(p);
+    const thread = (await threads.load(week)).thread;
+    if (thread) await update(thread.channel, thread.parentTs, renderParent(p));
+  }
+
+  async function openThread(week: string, runId: string): Promise<WeekThread | undefined> {
+    const existing = (await threads.load(week)).thread;
+    const p = progress.get(week);
+    if (existing) {
+      if (p) await update(existing.channel, existing.parentTs, renderParent(p));
+      return existing;
+    }
+    const channel = boundChannel.get(week) ?? home();
+    if (!channel || !p) {
+      deps.logger.warn({ week }, 'slack: no channel for this week (set SLACK_CHANNEL_ID); its notices stay out of Slack');
+      return undefined;
+    }
+    const parentTs = await post(channel, renderParent(p));
+    return threads.openThread(week, { channel, parentTs, runId });
+  }
+
+  /** Posts into the week's thread, or into the home channel when the week has none. */
+  async function inThread(week: string, message: SlackMessage, broadcast = false): Promise<{ channel: string; ts: string } | undefined> {
+    const thread = (await threads.load(week)).thread;
+    if (thread) return { channel: thread.channel, ts: await post(thread.channel, message, thread.parentTs, broadcast) };
+    const channel = home();
+    if (!channel) return undefined;
+    return { channel, ts: await post(channel, message) };
+  }
+
+  async function settle(week: string, proposalId: string, outcome: string, extra: Block[] = []): Promise<void> {
+    const decision = (await threads.load(week)).decisions.get(proposalId);
+    if (!decision) return;
+    await update(decision.channel, decision.ts, settledDecision(decision.message, [section(outcome), ...extra]));
+    if (decision.outcome !== outcome) await threads.decisionSettled(week, proposalId, outcome);
+  }
+
+  async function handle(n: Notice): Promise<void> {
+    switch (n.type) {
+      case 'run_started': {
+        progress.set(n.week, { week: n.week, runId: n.runId, query: n.query, research: 'running', pitches: { done: 0, total: n.seats }, reviews: { done: 0, total: n.seats }, outcome: null });
+        await openThread(n.week, n.runId);
+        if (n.resumed) await inThread(n.week, renderNotice(n));
+        return;
+      }
+      case 'research_ready':
+        await editParent(n.week, (p) => {
+          p.research = 'done';
+        });
+        await inThread(n.week, renderNotice(n));
+        return;
+      case 'stage_progress':
+        await editParent(n.week, (p) => {
+          p[n.stage] = { done: n.done, total: n.total };
+        });
+        return;
+      case 'pitches_ready':
+      case 'reviews_ready':
+        await inThread(n.week, renderNotice(n));
+        return;
+      case 'decision_ready': {
+        const message = renderNotice(n);
+        const posted = await inThread(n.week, message, true);
+        const d = n.decision;
+        await editParent(n.week, (p) => {
+          p.outcome = `*Decision:* ${esc(view(d.instrument, d.direction, d.conviction))}, horizon ${d.horizon}${n.proposal ? `. Proposal \`${esc(n.proposal.id)}\` awaits approval.` : '. No orders.'}`;
+        });
+        if (posted && n.proposal) await threads.decisionPosted(n.week, { proposalId: n.proposal.id, channel: posted.channel, ts: posted.ts, message });
+        return;
+      }
+      case 'no_quorum':
+        await editParent(n.week, (p) => {
+          p.outcome = `*No quorum*: ${n.valid} valid pitches, ${n.required} needed. No proposal.`;
+        });
+        await inThread(n.week, renderNotice(n));
+        return;
+      case 'proposal_approved':
+        await settle(n.week, n.proposalId, approvedLine(n));
+        await editParent(n.week, (p) => {
+          p.outcome = `${p.outcome ?? ''}\n${approvedLine(n)}`;
+        });
+        return;
+      case 'proposal_rejected':
+        await settle(n.week, n.proposalId, rejectedLine(n));
+        await inThread(n.week, renderNotice(n));
+        return;
+      case 'proposal_expired':
+        await settle(n.week, n.proposalId, expiredLine(n));
+        await inThread(n.week, renderNotice(n));
+        return;
+      case 'execution_report': {
+        const decision = (await threads.load(n.week)).decisions.get(n.proposalId);
+        if (decision?.outcome) await settle(n.week, n.proposalId, decision.outcome, orderBlocks(n.proposalId, n.orders, n.complete));
+        await inThread(n.week, renderNotice(n));
+        return;
+      }
+      case 'approval_refused': {
+        if (n.by.startsWith('slack:')) return; // the clicker already got an ephemeral refusal
+        const proposal = await loadProposal(deps.store, n.proposalId);
+        if (proposal.exists) await inThread(proposal.week, renderNotice(n));
+        return;
+      }
+      case 'run_failed':
+        await editParent(n.week, (p) => {
+          p.outcome = `:x: Failed (error id \`${esc(n.errorId)}\`)`;
+        });
+        await inThread(n.week, renderNotice(n));
+        return;
+      case 'halt_changed': {
+        const channel = home();
+        if (channel) await post(channel, renderNotice(n));
+        return;
+      }
+      default: {
+        const never: never = n;
+        return never;
+      }
+    }
+  }
+
+  return {
+    bindWeek(week, channel) {
+      boundChannel.set(week, channel);
+    },
+    useChannel(channel) {
+      lastChannel = channel;
+    },
+    publish(notice) {
+      const key = 'week' in notice ? notice.week : '';
+      return serial(key, () => handle(notice)).catch((error: unknown) => {
+        deps.logger.warn({ err: slackError(error), notice: notice.type }, 'slack: could not deliver a notice');
+      });
+    },
+  };
+}
+
+/** What a Slack API failure says, without the request (which carries the token and the message). */
+export function slackError(error: unknown): { code?: string; error?: string; message: string } {
+  const e = error as { code?: string; data?: { error?: string }; message?: string };
+  return { code: e.code, error: e.data?.error, message: e.message ?? String(error) };
+}
