@@ -1,0 +1,106 @@
+/**
+ * The backtest on the bundled bars: its JSON shape, its SPY figures against an independent
+ * computation from the CSV, its report folder, and point in time (future bars change nothing).
+ */
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BacktestResult, backtestJson, runBacktest } from '../../src/backtest/engine.ts';
+import { writeBacktestReport } from '../../src/backtest/report.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createCsvMarketData } from '../../src/market/csv.ts';
+import { BARS_DIR, readRaw } from '../market/raw.ts';
+
+const FROM = '2024-01-02';
+const TO = '2024-03-28';
+const config = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'bt-')) });
+const logger = createLogger('silent');
+const backtest = (dir: string, from = FROM, to = TO) => runBacktest({ config, market: createCsvMarketData(dir), logger }, { from, to });
+
+/** A copy of the bundled bars with every row after `last` dropped. */
+function truncatedBars(last: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bars-'));
+  for (const name of readdirSync(BARS_DIR).filter((n) => n.endsWith('.csv'))) {
+    const [header, ...rows] = readFileSync(join(BARS_DIR, name), 'utf8').trim().split('\n');
+    writeFileSync(join(dir, name), `${[header, ...rows.filter((r) => r.slice(0, 10) <= last)].join('\n')}\n`);
+  }
+  copyFileSync(join(BARS_DIR, 'PROVENANCE.md'), join(dir, 'PROVENANCE.md'));
+  return dir;
+}
+
+describe('Backtest', () => {
+  let result: BacktestResult;
+  beforeAll(async () => {
+    result = await backtest(BARS_DIR);
+  });
+
+  it('When a quarter is backtested, Then the JSON has the INTERFACE.md keys for every account and the SPY benchmark', () => {
+    const doc = backtestJson(result);
+    expect(doc).toMatchObject({ from: FROM, to: TO, weeks: 13, benchmark: { symbol: 'SPY' } });
+    expect(doc.accounts.map((a) => a.account).sort()).toEqual([...config.accounts].sort());
+    for (const a of [...doc.accounts, doc.benchmark]) {
+      expect(Object.keys(a)).toEqual(expect.arrayContaining(['totalReturn', 'sharpe', 'maxDrawdown']));
+      expect(Number.isFinite(a.totalReturn)).toBe(true);
+      expect(a.maxDrawdown).toBeGreaterThanOrEqual(0);
+    }
+    // Every week convened, every proposal was approved and filled: the council account traded.
+    expect(result.postmortem.accounts.find((a) => a.role === 'council')?.trades.trades).toBeGreaterThan(0);
+    expect(result.postmortem.weeks).toBe(13);
+  });
+
+  it("When the report's SPY buy-and-hold figures are compared with the CSV, Then they agree to 1e-6", () => {
+    const spy = readRaw('SPY');
+    const first = spy.findIndex((b) => b.date >= FROM);
+    const bars = spy.slice(first - 1, spy.findIndex((b) => b.date > TO));
+    expect(bars[0]?.date).toBe('2023-12-29');
+    expect(bars.at(-1)?.date).toBe('2024-03-28');
+    const r = bars.slice(1).map((b, i) => b.close / bars[i]!.close - 1);
+    const m = r.reduce((a, b) => a + b, 0) / r.length;
+    const sd = Math.sqrt(r.reduce((a, b) => a + (b - m) ** 2, 0) / (r.length - 1));
+    let peak = 0;
+    let mdd = 0;
+    for (const b of bars) {
+      peak = Math.max(peak, b.close);
+      mdd = Math.max(mdd, 1 - b.close / peak);
+    }
+    const { benchmark } = backtestJson(result);
+    expect(Math.abs(benchmark.totalReturn - (bars.at(-1)!.close / bars[0]!.close - 1))).toBeLessThan(1e-6);
+    expect(Math.abs(benchmark.sharpe! - (m / sd) * Math.sqrt(252))).toBeLessThan(1e-6);
+    expect(Math.abs(benchmark.maxDrawdown - mdd)).toBeLessThan(1e-6);
+  });
+
+  it('When bars after the last week are appended to the data, Then the backtest up to then is identical', async () => {
+    const cut = await backtest(truncatedBars(TO));
+    expect(backtestJson(cut)).toEqual(backtestJson(result));
+    expect(cut.postmortem.curves).toEqual(result.postmortem.curves);
+  });
+
+  it('When the report is written, Then the folder holds markdown, JSON and two valid PNGs of chart size', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-'));
+    const files = await writeBacktestReport(dir, result, 1234);
+    expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(backtestJson(result))));
+    const md = readFileSync(files.markdown, 'utf8');
+    expect(md).toContain('## Leaderboard');
+    expect(md).toContain('Did deliberation add value?');
+    expect(md).toContain('![Equity curves](equity.png)');
+    expect(files.charts.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['drawdown.png', 'equity.png']);
+    for (const path of files.charts) {
+      const png = readFileSync(path);
+      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect(png.subarray(12, 16).toString('ascii')).toBe('IHDR');
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([1100, 600]);
+      expect(png.length).toBeGreaterThan(20_000);
+      expect(png.length).toBeLessThan(2_000_000);
+    }
+  });
+
+  it('When the dates are wrong, Then a clear BacktestError names the option', async () => {
+    await expect(backtest(BARS_DIR, '2024-13-01', TO)).rejects.toThrow('--from must be a date like 2015-01-05');
+    await expect(backtest(BARS_DIR, TO, FROM)).rejects.toThrow(`--from ${TO} is after --to ${FROM}`);
+    await expect(runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger }, { from: FROM, to: TO, seats: ['NOBODY'] })).rejects.toThrow(
+      'unknown seat NOBODY',
+    );
+  });
+});
