@@ -82,7 +82,7 @@ export async function startFakeSlack(options: { token: string }): Promise<FakeSl
     }
   });
 
-  function api(method: string, raw: Buffer, req: IncomingMessage, res: ServerResponse): void {
+  function api(method: string, raw: Buffer, req: IncomingMessage, res: ServerResponse) {
     const args = parseArgs(raw, req.headers['content-type'] ?? '');
     const token = req.headers.authorization?.replace(/^Bearer /, '');
     const failure = failures.get(method)?.shift();
@@ -221,12 +221,14 @@ export function validateBlocks(blocks: unknown): string[] {
   const actionIds = new Set<string>();
   blocks.forEach((block: Block, i) => {
     const at = `block ${i} (${block?.type})`;
-    const text = (t: unknown, max: number, where: string, kinds = ['plain_text', 'mrkdwn']) => {
+    const text = (t: unknown, max: number, where: string, kinds = ['plain_text', 'mrkdwn']): void => {
       const o = t as { type?: string; text?: unknown } | undefined;
-      if (!o || !kinds.includes(String(o.type)) || typeof o.text !== 'string') return problems.push(`${at} ${where}: not a ${kinds.join('/')} text object`);
+      if (!o || !kinds.includes(String(o.type)) || typeof o.text !== 'string') {
+        problems.push(`${at} ${where}: not a ${kinds.join('/')} text object`);
+        return;
+      }
       if (o.text.length === 0) problems.push(`${at} ${where}: empty text`);
       if (o.text.length > max) problems.push(`${at} ${where}: ${o.text.length} chars (max ${max})`);
-      return 0;
     };
     if (typeof block?.block_id === 'string' && block.block_id.length > 255) problems.push(`${at}: block_id over 255 chars`);
     switch (block?.type) {
@@ -239,14 +241,14 @@ export function validateBlocks(blocks: unknown): string[] {
         if (block.text) text(block.text, 3000, 'text');
         if (fields) {
           if (fields.length > 10) problems.push(`${at}: ${fields.length} fields (max 10)`);
-          fields.forEach((f, j) => text(f, 2000, `field ${j}`));
+          for (const [j, f] of fields.entries()) text(f, 2000, `field ${j}`);
         }
         break;
       }
       case 'context': {
         const elements = (block.elements as unknown[]) ?? [];
         if (elements.length === 0 || elements.length > 10) problems.push(`${at}: ${elements.length} elements (1-10)`);
-        elements.forEach((e, j) => text(e, 3000, `element ${j}`));
+        for (const [j, e] of elements.entries()) text(e, 3000, `element ${j}`);
         break;
       }
       case 'divider':

@@ -123,11 +123,11 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
       case 'decision_ready': {
         const message = renderNotice(n);
         const posted = await inThread(n.week, message, true);
+        if (posted && n.proposal) await threads.decisionPosted(n.week, { proposalId: n.proposal.id, channel: posted.channel, ts: posted.ts, message });
         const d = n.decision;
         await editParent(n.week, (p) => {
           p.outcome = `*Decision:* ${esc(view(d.instrument, d.direction, d.conviction))}, horizon ${d.horizon}${n.proposal ? `. Proposal \`${esc(n.proposal.id)}\` awaits approval.` : '. No orders.'}`;
         });
-        if (posted && n.proposal) await threads.decisionPosted(n.week, { proposalId: n.proposal.id, channel: posted.channel, ts: posted.ts, message });
         return;
       }
       case 'no_quorum':

@@ -113,7 +113,7 @@ describe('Slack: the council in a channel', () => {
     for (const seat of config.file.seats) expect(textOf(decision)).toContain(seat.id);
 
     // Approve (primary, confirm dialog listing the orders) and Reject (danger), keyed by the proposal.
-    const buttons = decision.blocks.find((b) => b.type === 'actions')!.elements as Record<string, any>[];
+    const buttons = decision.blocks.find((b) => b.type === 'actions')!.elements as { action_id: string; style: string; value: string; confirm: { text: { text: string } } }[];
     expect(buttons.map((b) => [b.action_id, b.style, b.value])).toEqual([
       [`approve:${proposalId}`, 'primary', proposalId],
       [`reject:${proposalId}`, 'danger', proposalId],
