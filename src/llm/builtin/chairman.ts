@@ -21,7 +21,12 @@ export function chairmanVote(input: ChairInput): Decision {
     }
   const counts = new Map<string, number>();
   for (const review of input.reviews) for (const s of review.scores) counts.set(s.target, (counts.get(s.target) ?? 0) + 1);
-  const weightOf = (label: string) => (counts.get(label) ? (weights.get(label) ?? 0) / (counts.get(label) as number) / 10 : 0.5);
+  // Reviews cluster between 6 and 9 out of 10: measured from 5, a pitch scored 9 weighs four times one scored 6.
+  const weightOf = (label: string) => {
+    const n = counts.get(label);
+    const average = n ? (weights.get(label) ?? 0) / n : 7.5;
+    return Math.max(0.05, (average - 5) / 5);
+  };
 
   const votes = new Map<string, number>();
   let totalWeight = 0;
@@ -55,7 +60,7 @@ export function chairmanVote(input: ChairInput): Decision {
     rule: 'No position, nothing to invalidate.',
     conditions: [{ symbol: instrument, indicator: 'close' as const, comparator: '<' as const, threshold: 0 }],
   };
-  const scoreText = backers.map((b) => `Pitch ${b.label} (review score ${(weightOf(b.label) * 10).toFixed(1)})`).join(', ');
+  const scoreText = backers.map((b) => `Pitch ${b.label} (review score ${(weightOf(b.label) * 5 + 5).toFixed(1)})`).join(', ');
   return {
     instrument,
     direction: finalDirection,
