@@ -50,7 +50,7 @@ export async function postmortemCommand(app: App, opts: { week?: string; out?: s
   const week = opts.week ? mondayOf(opts.week) : await app.defaultWeek();
   const mark = await app.markTime();
   const weekEnd = nyDateTime(addDays(week, 4), '20:00');
-  const asOf = mark < weekEnd ? mark : weekEnd;
+  const asOf = new Date(Math.min(mark.getTime(), weekEnd.getTime()));
   const dir = resolve(opts.out ?? join(app.deps.config.dataDir, 'postmortems', week));
   return publishPostmortem({ ...postmortemDepsOf(app), sink: app.sink, charts: chartWriter(dir) }, { week, asOf });
 }

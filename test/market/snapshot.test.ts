@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir, createCsvMarketData } from '../../src/market/csv.ts';
 import { buildSnapshot, MissingSessionError } from '../../src/market/snapshot.ts';
-import { addDays, nyDateTime } from '../../src/market/time.ts';
+import { nyDateTime } from '../../src/market/time.ts';
 import { readRaw } from './raw.ts';
 
 const UNIVERSE = ['SPY', 'QQQ', 'IWM', 'TLT', 'HYG', 'UUP', 'GLD', 'USO'] as const;
@@ -67,16 +67,4 @@ describe('Market snapshot', () => {
     await expect(request).rejects.toThrow('HYG has no bar for the session 2026-08-21 (its last bar is 2026-08-20)');
   });
 
-  it('Given a backtest, When building weekly snapshots over 2015-2024, Then ~520 of them take well under the 10 s budget', async () => {
-    const fresh = createCsvMarketData(bundledBarsDir());
-    const started = performance.now();
-    let count = 0;
-    for (let monday = '2015-01-05'; monday < '2025-01-01'; monday = addDays(monday, 7)) {
-      await buildSnapshot(fresh, UNIVERSE, nyDateTime(monday, '08:00'));
-      count++;
-    }
-    const elapsed = performance.now() - started;
-    expect(count).toBe(522);
-    expect(elapsed).toBeLessThan(5_000);
-  });
 });
