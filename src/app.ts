@@ -42,6 +42,13 @@ export interface AppDeps {
   fault?: (point: string) => void;
 }
 
+/** A scheduled slot for `status`, with the last finished run of its job (src/scheduler). */
+export interface ScheduledRun {
+  job: string;
+  at: string;
+  lastRun?: { slot: string; outcome: string | null; claimedBy: string; attempts: number; completedAt: string | null; error: string | null } | null;
+}
+
 /** A principal like "slack:U0123", "discord:4567" or "cli:alice". */
 export type Principal = string;
 
@@ -53,7 +60,7 @@ export interface StatusView {
   accounts: (AccountView & { error?: string })[];
   pending: { proposalId: string; week: string; expiresAt: string; orders: { account: string; symbol: string; side: string; qty: number }[] }[];
   lastRun: { week: string; runId: string; outcome: string; proposalId: string | null } | null;
-  nextRuns: { job: string; at: string }[];
+  nextRuns: ScheduledRun[];
   usage: { lastRun: Usage | null };
   asOf: string;
 }
@@ -62,7 +69,7 @@ export class App {
   private readonly sinks: NoticeSink[] = [];
   private readonly settings: PipelineSettings;
   /** Extra status providers (the scheduler adds its next slots). */
-  nextRuns: () => Promise<{ job: string; at: string }[]> = async () => [];
+  nextRuns: () => Promise<ScheduledRun[]> = async () => [];
   chatChannels: string[] = [];
 
   constructor(readonly deps: AppDeps) {

@@ -13,6 +13,9 @@ import { buildApp } from './main.ts';
 import { DatabaseInUseError } from './store/database.ts';
 import { approveJson, runJson } from './views.ts';
 import { backtestCommand, postmortemCommand } from './backtest/commands.ts';
+import { nyDateTime } from './market/time.ts';
+import type { CheckpointResult } from './pipeline/checkpoint.ts';
+import { checkpointAt, scheduleView, startScheduler } from './scheduler/index.ts';
 
 const USAGE = `usage: council <command> [options]
 
@@ -20,6 +23,7 @@ const USAGE = `usage: council <command> [options]
   approve <proposalId> [--by NAME]              approve and execute a proposal, exactly once
   reject <proposalId> [--by NAME] [--reason T]  reject a proposal
   status                                        seats, accounts, positions, pending proposals
+  checkpoint [--at YYYY-MM-DDTHH:MM]            judge every open position now (or at a New York time); exits per policy
   postmortem [--week YYYY-MM-DD] [--out DIR]    the week's postmortem: P/L, risk, council vs members vs SPY, charts
   backtest --from YYYY-MM-DD --to YYYY-MM-DD    weekly councils over history on the simulated broker
            [--seats ID,ID] [--out DIR]          (report folder: markdown, PNG charts, JSON)
@@ -38,6 +42,7 @@ const OPTIONS = {
   to: { type: 'string' },
   seats: { type: 'string' },
   out: { type: 'string' },
+  at: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -60,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const print = (doc: unknown, text: () => string) => process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`);
   const by = values.by ? `cli:${values.by}` : `cli:${userInfo().username}`;
 
-  const known = ['run', 'approve', 'reject', 'status', 'postmortem', 'backtest', 'serve', 'migrate'];
+  const known = ['run', 'approve', 'reject', 'status', 'postmortem', 'backtest', 'checkpoint', 'serve', 'migrate'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   const config = loadConfig(process.env);
   if (command === 'backtest') {
@@ -97,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'status': {
         await app.resumeExecutions();
+        app.nextRuns = scheduleView(app);
         const status = await app.status();
         print(status, () => renderStatus(status));
         return 0;
@@ -105,6 +111,13 @@ async function main(argv: string[]): Promise<number> {
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         const { postmortem, charts } = await postmortemCommand(app, { week: values.week, out: values.out });
         if (json) print({ ...postmortem, charts: charts.map((c) => c.path) }, () => '');
+        return 0;
+      }
+      case 'checkpoint': {
+        const at = values.at === undefined ? undefined : parseNyMinute(values.at);
+        if (!json) app.addSink({ publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n)}\n`)) });
+        const result = await checkpointAt(app, at);
+        print(result, () => checkpointText(result, app.deps.config.file.exits.requireApproval));
         return 0;
       }
       case 'serve':
@@ -121,8 +134,30 @@ async function serve(app: App, json: boolean): Promise<number> {
   if (resumed) app.deps.logger.info({ resumed }, 'resumed approved executions');
   const interactive = process.stdin.isTTY === true && !json;
   app.chatChannels.push('console');
-  await runConsole(app, { input: process.stdin, output: process.stdout, user: userInfo().username, interactive });
+  const scheduler = startScheduler(app);
+  try {
+    await runConsole(app, { input: process.stdin, output: process.stdout, user: userInfo().username, interactive });
+  } finally {
+    await scheduler.stop();
+  }
   return 0;
+}
+
+/** `--at 2020-04-21T12:00`, New York wall time. */
+function parseNyMinute(text: string): Date {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/.exec(text);
+  if (!m) throw new UsageError(`--at needs a New York time like 2020-04-21T12:00, got ${JSON.stringify(text)}`);
+  try {
+    return nyDateTime(m[1]!, m[2]!);
+  } catch (error) {
+    throw new UsageError(`--at: ${(error as Error).message}`);
+  }
+}
+
+function checkpointText(r: CheckpointResult, requireApproval: boolean): string {
+  const report = renderNotice({ type: 'checkpoint_report', week: r.week, at: r.at, halted: r.halted, positions: r.positions });
+  const exits = r.exits.length ? `\n${renderNotice({ type: 'exit_report', week: r.week, at: r.at, exits: r.exits, requireApproval })}` : '';
+  return `${r.fresh ? '' : '(already evaluated at this time; the recorded evaluation)\n'}${report}${exits}`;
 }
 
 function fail(message: string, code: number): number {

@@ -22,7 +22,7 @@ const num = (x: number): string => String(+x.toFixed(4));
 
 export function conditionCheckText(c: ConditionCheck): string {
   const now = c.value === null ? 'no value' : `now ${num(c.value)}`;
-  return `${c.holds ? '✖' : c.near ? '⚠' : '·'} ${conditionText(c.condition)}  (${now}${c.holds ? ', HIT' : c.near ? ', close' : ''})`;
+  return `${c.holds ? '✖' : c.near ? '⚠' : '·'} ${conditionText(c.condition)}  (${now}${c.holds ? ', HIT' : c.near ? ', near' : ''})`;
 }
 
 /** "CLAUDE  LONG 120 SPY  @ 250.10 → 241.00  P/L -$1,092.00 (-3.64%)" */

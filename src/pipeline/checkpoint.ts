@@ -12,7 +12,7 @@ import type { PositionView } from '../brokers/port.ts';
 import { decideProposal, foldProposal, type ProposalEvent, type ProposalState } from '../domain/proposal.ts';
 import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId } from '../domain/sizing.ts';
-import { type TradingCalendar } from '../market/calendar.ts';
+import type { TradingCalendar } from '../market/calendar.ts';
 import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
 import type { MarketData } from '../market/port.ts';
 import { buildSnapshot, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';

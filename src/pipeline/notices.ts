@@ -2,7 +2,7 @@
  * The platform-neutral notice union the core emits. Slack, Discord and the console each render it;
  * no formatting happens in the core.
  */
-import type { Decision, Direction, Pitch, ResearchPack, Rubric } from '../domain/schemas.ts';
+import type { Condition, Decision, Direction, Horizon, Pitch, ResearchPack, Rubric } from '../domain/schemas.ts';
 import type { ProposalOrder } from '../domain/proposal.ts';
 import type { SeatKind, Usage } from './seats.ts';
 import type { Postmortem } from './postmortem.ts';
@@ -48,6 +48,56 @@ export interface ProposalSummary {
   orders: ProposalOrder[];
 }
 
+export type ExitReason = 'horizon' | 'invalidation' | 'kill_switch';
+
+/** One invalidation condition at a checkpoint: its value then, and whether it holds. */
+export interface ConditionCheck {
+  condition: Condition;
+  value: number | null;
+  holds: boolean;
+  /** Within 5% of its threshold. */
+  near: boolean;
+}
+
+/** One open position at a checkpoint. */
+export interface PositionCheck {
+  account: string;
+  /** The seat whose pitch opened it, 'council' for the chairman's account, null when no council rule is found. */
+  owner: string | null;
+  symbol: string;
+  qty: number;
+  direction: 'LONG' | 'SHORT';
+  entry: { proposalId: string; week: string; session: string; price: number } | null;
+  mark: number;
+  /** The mark is the last close, or the day's open once the session has opened (daily bars). */
+  markSource: { kind: 'close' | 'open'; session: string };
+  avgPrice: number;
+  pl: number;
+  /** Signed so that a gain is positive, long or short. */
+  plPct: number;
+  status: 'hold' | 'watch' | 'invalidated';
+  rule: string | null;
+  conditions: ConditionCheck[];
+  horizon: { horizon: Horizon; lastSession: string; due: boolean } | null;
+  notes: string[];
+  exit: ExitReason | null;
+  exitDetail: string | null;
+}
+
+export interface ExitLine {
+  account: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  qty: number;
+  reason: ExitReason;
+  detail: string;
+  /** The exit's own proposal (approve it by this id when exits need approval). */
+  proposalId: string;
+  status: 'placed' | 'awaiting_approval' | 'rejected' | 'failed';
+  orders: OrderLine[];
+  note: string | null;
+}
+
 export type Notice =
   | { type: 'run_started'; week: string; runId: string; query: string | null; seats: number; resumed: boolean; asOf: string }
   | { type: 'research_ready'; week: string; runId: string; pack: ResearchPack; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; lastSession: string }
@@ -71,6 +121,8 @@ export type Notice =
   | { type: 'execution_report'; week: string; proposalId: string; orders: OrderLine[]; complete: boolean }
   | { type: 'approval_refused'; proposalId: string; by: string; reason: string }
   | { type: 'run_failed'; week: string; runId: string | null; errorId: string; message: string }
+  | { type: 'checkpoint_report'; week: string; at: string; halted: boolean; positions: PositionCheck[] }
+  | { type: 'exit_report'; week: string; at: string; exits: ExitLine[]; requireApproval: boolean }
   | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number }
   | { type: 'postmortem_ready'; week: string; postmortem: Postmortem; charts: PostmortemChart[] };
 

@@ -1,6 +1,7 @@
 /** The console channel's renderer: every notice as plain text a trader can read in a terminal. */
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
+import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, signedConviction, usageText, view } from '../format.ts';
 
@@ -108,6 +109,18 @@ export function renderNotice(n: Notice): string {
       return `Refused: ${n.by} may not act on ${n.proposalId} (${n.reason}). The attempt is recorded.`;
     case 'run_failed':
       return `✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`;
+    case 'checkpoint_report':
+      return [
+        rule(checkpointTitle(n)),
+        checkpointSummary(n),
+        ...n.positions.flatMap((p) => [`${STATUS_MARK[p.status].padEnd(14)} ${positionHeadline(p)}`, ...indent(positionDetail(p), '                 ')]),
+      ].join('\n');
+    case 'exit_report':
+      return [exitTitle(n), ...indent(n.exits.map(exitLineText))].join('\n');
+    case 'halt_changed':
+      return n.halted
+        ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
+        : `▶ Trading resumed by ${n.by} at ${nyStamp(n.at)}.`;
     case 'halt_changed':
       return n.halted
         ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
@@ -148,7 +161,14 @@ export function renderStatus(s: import('../../app.ts').StatusView): string {
     lines.push(`Last run: week ${s.lastRun.week} -> ${outcome[s.lastRun.outcome] ?? s.lastRun.outcome}`);
   }
   if (s.usage.lastRun) lines.push(usageText(s.usage.lastRun));
-  if (s.nextRuns.length) lines.push('Next scheduled:', ...s.nextRuns.map((r) => `  ${r.job} at ${r.at}`));
+  if (s.nextRuns.length)
+    lines.push(
+      'Next scheduled (ET):',
+      ...s.nextRuns.map((r) => {
+        const last = r.lastRun ? `  (last ${r.job}: ${nyStamp(r.lastRun.slot)} ${r.lastRun.outcome ?? 'running'}${r.lastRun.attempts > 1 ? ` after ${r.lastRun.attempts} attempts` : ''})` : '';
+        return `  ${r.job.padEnd(10)} ${nyStamp(r.at)}${last}`;
+      }),
+    );
   return lines.join('\n');
 }
 

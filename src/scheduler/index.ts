@@ -1,0 +1,132 @@
+/**
+ * The schedule of `council serve`: the weekly council, the checkpoints and the postmortem as slots
+ * claimed exactly once in Postgres, proposal expiry on every tick, and the kill switch closing
+ * positions as soon as trading is halted.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { App } from '../app.ts';
+import { type CheckpointDeps, type CheckpointResult, expireDueProposals, runCheckpoint } from '../pipeline/checkpoint.ts';
+import { isHalted } from '../pipeline/execution.ts';
+import { nyDate, nyDateTime } from '../market/time.ts';
+import { createPgSlotClaims, type SlotClaims } from './claims.ts';
+import { createSlotScheduler, type NextRun, type SlotResult } from './scheduler.ts';
+import { type Slot, slotWeek } from './slots.ts';
+
+export { nextSlots, slotsBetween, type Slot } from './slots.ts';
+
+export interface StartSchedulerOptions {
+  /** Issue #8's postmortem engine; until it is wired the postmortem slot only logs. */
+  onPostmortem?: (week: string, at: Date) => Promise<void>;
+  /** Default: the App's clock. */
+  clock?: () => Date;
+  /** Default: host:pid:random, so two processes on one host never share claims. */
+  owner?: string;
+  /** Default: slot_claims in the App's database. */
+  claims?: SlotClaims;
+  /** false: no timers at all, the caller drives `tick()` (tests, backtests). Default true. */
+  cron?: boolean;
+}
+
+export interface RunningScheduler {
+  stop(): Promise<void>;
+  tick(): Promise<SlotResult[]>;
+  nextRuns(count?: number): Promise<NextRun[]>;
+}
+
+export function checkpointDeps(app: App): CheckpointDeps {
+  const { store, broker, market, calendar, config, fault } = app.deps;
+  return {
+    store,
+    broker,
+    market,
+    calendar,
+    fault,
+    sink: app.sink,
+    council: app.councilId,
+    accounts: app.accounts,
+    checkpointTimes: config.file.schedule.checkpoints,
+    requireExitApproval: config.file.exits.requireApproval,
+  };
+}
+
+/** One checkpoint evaluation at `at` (default: now live; the last checkpoint of the latest session in a replay). */
+export async function checkpointAt(app: App, at?: Date): Promise<CheckpointResult> {
+  return runCheckpoint(checkpointDeps(app), at ?? (await defaultCheckpointTime(app)));
+}
+
+async function defaultCheckpointTime(app: App): Promise<Date> {
+  if (!app.deps.simulatedTime) return app.deps.clock();
+  const times = [...app.deps.config.file.schedule.checkpoints].sort();
+  return nyDateTime(nyDate(await app.markTime()), times[times.length - 1] ?? '15:50');
+}
+
+/** `status`'s next slots and last runs, for a process that does not run the schedule itself. */
+export function scheduleView(app: App): () => Promise<NextRun[]> {
+  const { config, calendar, db, logger, clock } = app.deps;
+  const idle = async () => undefined;
+  const view = createSlotScheduler({
+    schedule: config.file.schedule,
+    calendar,
+    claims: createPgSlotClaims(db),
+    jobs: { weekly: idle, checkpoint: idle, postmortem: idle },
+    clock,
+    owner: 'status',
+    logger,
+  });
+  return () => view.nextRuns();
+}
+
+export function startScheduler(app: App, opts: StartSchedulerOptions = {}): RunningScheduler {
+  const { logger, calendar, config, store } = app.deps;
+  const clock = opts.clock ?? app.deps.clock;
+  const owner = opts.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 6)}`;
+  const deps = checkpointDeps(app);
+  const jobs = {
+    weekly: async (slot: Slot) => {
+      const halt = await isHalted(store, app.councilId);
+      if (halt.halted) {
+        logger.warn({ week: slotWeek(slot), by: halt.by }, 'trading is halted: the weekly council does not convene');
+        return;
+      }
+      await app.run({ week: slotWeek(slot) });
+    },
+    checkpoint: async (slot: Slot) => {
+      await runCheckpoint(deps, slot.at);
+    },
+    postmortem: async (slot: Slot) => {
+      if (opts.onPostmortem) await opts.onPostmortem(slotWeek(slot), slot.at);
+      else logger.info({ week: slotWeek(slot) }, 'postmortem slot: no postmortem engine wired (startScheduler onPostmortem)');
+    },
+  };
+  const scheduler = createSlotScheduler({
+    schedule: config.file.schedule,
+    calendar,
+    claims: opts.claims ?? createPgSlotClaims(app.deps.db),
+    jobs,
+    clock,
+    owner,
+    logger,
+    sweep: async (now) => void (await expireDueProposals(deps, now)),
+  });
+
+  // The kill switch closes positions at once; the next checkpoint would also close them if this process dies first.
+  const detach = app.addSink({
+    publish: async (notice) => {
+      if (notice.type !== 'halt_changed' || !notice.halted) return;
+      runCheckpoint(deps, clock()).catch((error: unknown) => logger.error({ err: error }, 'kill switch: closing positions failed; the next checkpoint retries'));
+    },
+  });
+  const previousNextRuns = app.nextRuns;
+  app.nextRuns = () => scheduler.nextRuns();
+  if (opts.cron !== false) scheduler.start();
+  return {
+    tick: () => scheduler.tick(),
+    nextRuns: (count) => scheduler.nextRuns(count),
+    async stop() {
+      detach();
+      app.nextRuns = previousNextRuns;
+      await scheduler.stop();
+    },
+  };
+}
