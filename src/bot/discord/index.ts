@@ -1,0 +1,75 @@
+/**
+ * The Discord channel: discord.js over the gateway (no public URL needed). Inbound interactions go
+ * through the router to the App's use cases; outbound notices go through the sink as REST calls.
+ */
+import { Client, Events, GatewayIntentBits } from 'discord.js';
+import type { App } from '../../app.ts';
+import type { Config } from '../../config/config.ts';
+import { loadProposal } from '../../pipeline/execution.ts';
+import type { Logger } from '../../logger.ts';
+import type { HandlerContext } from './interactions/context.ts';
+import { routeInteraction } from './interactions/router.ts';
+import { createDiscordSink } from './sink.ts';
+import { createThreadBook } from './threads.ts';
+
+export type DiscordConfig = NonNullable<Config['discord']>;
+
+/** discord.js wants the API root without the version ("https://discord.com/api"); accept either. */
+export const apiRoot = (url: string | undefined): string | undefined => url?.replace(/\/+$/, '').replace(/\/v\d+$/, '');
+
+export async function startDiscord(app: App, config: DiscordConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const log = logger.child({ channel: 'discord' });
+  const api = apiRoot(config.apiUrl);
+  // Interactions need no gateway intents; Guilds keeps the guild and role caches for approver roles.
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], ...(api ? { rest: { api } } : {}) });
+  client.on(Events.Error, (error) => log.error({ err: error }, 'discord: client error'));
+  client.on(Events.Warn, (message) => log.warn({ message }, 'discord: client warning'));
+  client.on(Events.ShardError, (error, shardId) => log.warn({ err: error, shardId }, 'discord: gateway connection error; discord.js reconnects'));
+  client.on(Events.ShardResume, (shardId, replayed) => log.info({ shardId, replayed }, 'discord: gateway session resumed'));
+
+  const sink = createDiscordSink({
+    rest: client.rest,
+    threads: createThreadBook(app.deps.store, app.councilId),
+    channelId: config.channelId,
+    headerOf: async (week) => {
+      const started = (await app.weekState(week)).started;
+      return started && { week, runId: started.runId, query: started.query, seats: started.seats.length };
+    },
+    proposalOf: (id) => loadProposal(app.deps.store, id),
+    logger: log,
+  });
+
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    const settled = work.catch((error: unknown) => log.error({ err: error }, 'discord: background work failed')).finally(() => inFlight.delete(settled));
+    inFlight.add(settled);
+  };
+  const ctx: HandlerContext = { app, config, sink, logger: log, track };
+  let stopping = false;
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (!stopping) track(routeInteraction(interaction, ctx));
+  });
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  try {
+    await client.login(config.token);
+    await ready;
+  } catch (error) {
+    await client.destroy();
+    // discord.js errors name the route, never the token; say what to check.
+    throw new Error(`Discord login failed: ${(error as Error).message}. Check DISCORD_TOKEN and DISCORD_API_URL.`);
+  }
+  const detach = app.addSink(sink);
+  app.chatChannels.push('discord');
+  log.info({ user: client.user?.tag, channelId: config.channelId ?? null }, 'discord: connected');
+
+  return {
+    async stop() {
+      stopping = true;
+      while (inFlight.size) await Promise.all(inFlight);
+      detach();
+      await sink.idle();
+      await client.destroy();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/** What every interaction handler gets, and how a failure is answered to the user. */
+import { randomUUID } from 'node:crypto';
+import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import type { App } from '../../../app.ts';
+import type { Config } from '../../../config/config.ts';
+import { ProposalError } from '../../../domain/proposal.ts';
+import type { Logger } from '../../../logger.ts';
+import { CommandError } from '../../commands.ts';
+import { clampContent } from '../limits.ts';
+import type { DiscordSink } from '../sink.ts';
+
+export interface HandlerContext {
+  app: App;
+  config: NonNullable<Config['discord']>;
+  sink: DiscordSink;
+  logger: Logger;
+  /** Work that outlives the handler (a council run); stop() waits for it. */
+  track(work: Promise<unknown>): void;
+}
+
+export type Answerable = ChatInputCommandInteraction | ButtonInteraction;
+
+/** The principal of whoever clicked or typed: `discord:<userId>`. */
+export const principalOf = (i: Answerable): string => `discord:${i.user.id}`;
+
+/** COUNCIL_APPROVERS, or the configured approver role on the member who acted. */
+export function isDiscordApprover(ctx: HandlerContext, i: Answerable): boolean {
+  if (ctx.app.isApprover(principalOf(i))) return true;
+  const role = ctx.config.approverRoleId;
+  const roles = i.member?.roles;
+  if (!role || !roles) return false;
+  // A cached guild gives a GuildMember; an uncached one the raw member with role ids.
+  return Array.isArray(roles) ? roles.includes(role) : roles.cache.has(role);
+}
+
+/** User errors are shown as they are; anything else is logged and shown as a short failure with an id. */
+export function userMessage(error: unknown, logger: Logger, where: string): string {
+  if (error instanceof ProposalError || error instanceof CommandError) return error.message;
+  const errorId = randomUUID().slice(0, 8);
+  logger.error({ err: error, errorId, where }, 'discord: an interaction failed');
+  return `Something went wrong (error id ${errorId}). Nothing else was changed; the operators can look it up in the logs.`;
+}
+
+/** Answers privately, whatever state the interaction is in; a failure to answer is only logged. */
+export async function answerPrivately(i: Answerable, content: string, logger: Logger): Promise<void> {
+  try {
+    const body = { content: clampContent(content), allowedMentions: { parse: [] } };
+    if (i.deferred || i.replied) await i.editReply(body);
+    else await i.reply({ ...body, flags: MessageFlags.Ephemeral });
+  } catch (error) {
+    logger.error({ err: error, interaction: i.id }, 'discord: could not answer an interaction');
+  }
+}

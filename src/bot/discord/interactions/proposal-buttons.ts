@@ -1,0 +1,29 @@
+/**
+ * The permanent Approve / Reject handlers, keyed by custom id `approve:<id>` / `reject:<id>`. They hold
+ * nothing in memory: the proposal is loaded from the store, the clicker authorised here (approver list
+ * or role), and the decider settles double clicks and clicks from other platforms to one execution.
+ * Everyone but the clicker learns the outcome from the notices, which edit the decision message.
+ */
+import { type ButtonInteraction, MessageFlags } from 'discord.js';
+import type { ProposalAction } from '../ids.ts';
+import { type HandlerContext, isDiscordApprover, principalOf } from './context.ts';
+
+type Handler = (i: ButtonInteraction, ctx: HandlerContext, proposalId: string) => Promise<void>;
+
+const approve: Handler = async (i, ctx, proposalId) => {
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
+  const { orders } = await ctx.app.approve({ proposalId, by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i) });
+  const filled = orders.filter((o) => o.status === 'filled').length;
+  await i.editReply(`You approved ${proposalId}: ${orders.length} orders placed, ${filled} filled so far. The decision message shows the outcome.`);
+};
+
+const reject: Handler = async (i, ctx, proposalId) => {
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
+  await ctx.app.reject({ proposalId, by: principalOf(i), via: 'discord', reason: null, authorised: isDiscordApprover(ctx, i) });
+  await i.editReply(`You rejected ${proposalId}. Nothing will be placed.`);
+};
+
+export const PROPOSAL_HANDLERS: ReadonlyMap<ProposalAction, Handler> = new Map<ProposalAction, Handler>([
+  ['approve', approve],
+  ['reject', reject],
+]);

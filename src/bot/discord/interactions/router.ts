@@ -1,0 +1,45 @@
+/**
+ * Routes every interaction to its handler through explicit registries. Anything unexpected (an unknown
+ * command, subcommand or button, a handler that throws) is logged and answered; nothing escapes to
+ * discord.js, so one bad interaction never takes the process down.
+ */
+import type { Interaction } from 'discord.js';
+import { COUNCIL_SUBCOMMANDS, type CouncilSubcommand } from '../definition.ts';
+import { parseCustomId } from '../ids.ts';
+import { COUNCIL_HANDLERS } from './council.ts';
+import { type HandlerContext, answerPrivately, userMessage } from './context.ts';
+import { PROPOSAL_HANDLERS } from './proposal-buttons.ts';
+
+const isSubcommand = (s: string | null): s is CouncilSubcommand => (COUNCIL_SUBCOMMANDS as readonly (string | null)[]).includes(s);
+
+export async function routeInteraction(i: Interaction, ctx: HandlerContext): Promise<void> {
+  if (i.isChatInputCommand()) {
+    const sub = i.commandName === 'council' ? i.options.getSubcommand(false) : null;
+    const handler = isSubcommand(sub) ? COUNCIL_HANDLERS.get(sub) : undefined;
+    if (!handler) {
+      ctx.logger.warn({ command: i.commandName, sub }, 'discord: unknown command');
+      return answerPrivately(i, `Unknown command /${i.commandName}${sub ? ` ${sub}` : ''}. Try /council run, status, halt or resume.`, ctx.logger);
+    }
+    try {
+      await handler(i, ctx);
+    } catch (error) {
+      await answerPrivately(i, userMessage(error, ctx.logger, `/council ${sub}`), ctx.logger);
+    }
+    return;
+  }
+  if (i.isButton()) {
+    const parsed = parseCustomId(i.customId);
+    const handler = parsed && PROPOSAL_HANDLERS.get(parsed.action);
+    if (!parsed || !handler) {
+      ctx.logger.warn({ customId: i.customId.slice(0, 100) }, 'discord: unknown button');
+      return answerPrivately(i, 'This button is no longer recognised; nothing was changed.', ctx.logger);
+    }
+    try {
+      await handler(i, ctx, parsed.proposalId);
+    } catch (error) {
+      await answerPrivately(i, userMessage(error, ctx.logger, parsed.action), ctx.logger);
+    }
+    return;
+  }
+  ctx.logger.debug({ type: i.type }, 'discord: ignored an interaction of another kind');
+}

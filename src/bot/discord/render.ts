@@ -1,0 +1,399 @@
+/**
+ * The Discord renderer: each notice as thread messages with embeds and buttons, a progress step for
+ * the week's parent message, and an edit of the decision message. Pure: the sink does the REST calls.
+ * Wording follows the console renderer (src/bot/console/render.ts) through the shared helpers.
+ */
+import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed, type APIEmbedField, type RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { StatusView } from '../../app.ts';
+import type { ProposalState } from '../../domain/proposal.ts';
+import { RUBRIC, type Direction } from '../../domain/schemas.ts';
+import type { Notice, OrderLine } from '../../pipeline/notices.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, signedConviction, truncate, usageText, view } from '../format.ts';
+import { postmortemLines } from '../postmortem-text.ts';
+import { proposalCustomId } from './ids.ts';
+import { LIMITS, clampContent, packEmbeds } from './limits.ts';
+
+export type MessageBody = RESTPostAPIChannelMessageJSONBody;
+
+/** An image uploaded with a message (multipart), shown by an embed as `attachment://<name>`. */
+export interface Upload {
+  name: string;
+  data: Uint8Array;
+}
+
+export interface ThreadPost {
+  body: MessageBody;
+  files?: Upload[];
+  /** Set on the message that carries a proposal's buttons; later notices edit it. */
+  decisionOf?: string;
+}
+
+/** The four steps the parent message shows; `step` is the one under way (4 = finished). */
+export const STEPS = ['Research', 'Pitches', 'Review', 'Decision'] as const;
+
+export interface Progress {
+  step: number;
+  count: string | null;
+  outcome: string | null;
+  failed: string | null;
+}
+
+export interface RunHeader {
+  week: string;
+  runId: string;
+  query: string | null;
+  seats: number;
+}
+
+export interface DiscordRender {
+  thread: ThreadPost[];
+  progress: Progress | null;
+  decision: { proposalId: string; edit: MessageBody } | null;
+  channel: MessageBody[];
+}
+
+export interface RenderContext {
+  /** The proposal's state after the notice, for the banner on its decision message. */
+  proposal?: ProposalState;
+}
+
+export const COLOURS = { LONG: 0x2ecc71, SHORT: 0xe74c3c, FLAT: 0x95a5a6, info: 0x5865f2, good: 0x57f287, bad: 0xed4245, warn: 0xfee75c } as const;
+const directionColour = (d: Direction): number => COLOURS[d];
+
+/** Mentions render as names but never ping (allowed_mentions is empty on every message). */
+const NO_PINGS: Pick<MessageBody, 'allowed_mentions'> = { allowed_mentions: { parse: [] } };
+
+/** `discord:123` reads as a mention; other principals as written. */
+export const who = (principal: string): string => (principal.startsWith('discord:') ? `<@${principal.slice('discord:'.length)}>` : principal);
+
+const text = (content: string): ThreadPost => ({ body: { content: clampContent(content), ...NO_PINGS } });
+const embedsPosts = (embeds: APIEmbed[], intro?: string): ThreadPost[] =>
+  packEmbeds(embeds).map((chunk, i) => ({ body: { ...(i === 0 && intro ? { content: clampContent(intro) } : {}), embeds: chunk, ...NO_PINGS } }));
+const lines = (xs: readonly string[], empty = '—'): string => (xs.length ? xs.join('\n') : empty);
+const none: DiscordRender = { thread: [], progress: null, decision: null, channel: [] };
+const step = (n: number, count: string | null = null, outcome: string | null = null): Progress => ({ step: n, count, outcome, failed: null });
+
+export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender {
+  switch (n.type) {
+    case 'run_started':
+      return { ...none, progress: step(0) };
+    case 'research_ready':
+      return { ...none, thread: embedsPosts([researchEmbed(n)]), progress: step(1) };
+    case 'stage_progress':
+      return { ...none, progress: step(n.stage === 'pitches' ? 1 : 2, `${n.done}/${n.total}`) };
+    case 'pitches_ready':
+      return { ...none, thread: embedsPosts(n.pitches.map(pitchEmbed), '**Pitches**, anonymised until the decision'), progress: step(2) };
+    case 'reviews_ready':
+      return { ...none, thread: embedsPosts([reviewEmbed(n)]), progress: step(3) };
+    case 'decision_ready':
+      return {
+        ...none,
+        thread: [...embedsPosts([decisionEmbed(n)]), proposalPost(n)],
+        progress: step(4, null, `${view(n.decision.instrument, n.decision.direction, n.decision.conviction)}${n.proposal ? `; proposal ${n.proposal.id} awaits approval` : '; no orders'}`),
+      };
+    case 'no_quorum':
+      return {
+        ...none,
+        thread: embedsPosts([
+          {
+            title: `No quorum, week of ${n.week}`,
+            color: COLOURS.warn,
+            description: `Only ${n.valid} valid pitches; ${n.required} are needed. No proposal is made.`,
+            fields: n.abstentions.map((a) => ({ name: a.seat, value: a.error })),
+          },
+        ]),
+        progress: step(4, null, `no quorum (${n.valid} of ${n.required} pitches)`),
+      };
+    case 'proposal_approved':
+      return {
+        ...none,
+        thread: [text(`✅ Proposal ${n.proposalId} approved by ${who(n.by)} (${n.via}) at ${nyStamp(n.at)}. Placing orders…`)],
+        decision: { proposalId: n.proposalId, edit: decisionEdit(n.proposalId, ctx.proposal) },
+      };
+    case 'proposal_rejected':
+      return {
+        ...none,
+        thread: [text(`✖ Proposal ${n.proposalId} rejected by ${who(n.by)} at ${nyStamp(n.at)}${n.reason ? `: ${n.reason}` : ''}. Nothing will be placed.`)],
+        decision: { proposalId: n.proposalId, edit: decisionEdit(n.proposalId, ctx.proposal) },
+      };
+    case 'proposal_expired':
+      return {
+        ...none,
+        thread: [text(`⌛ Proposal ${n.proposalId} expired at ${nyStamp(n.at)} without approval. Nothing was placed.`)],
+        decision: { proposalId: n.proposalId, edit: decisionEdit(n.proposalId, ctx.proposal) },
+      };
+    case 'execution_report':
+      return {
+        ...none,
+        thread: embedsPosts([executionEmbed(n.proposalId, n.orders, n.complete)]),
+        decision: { proposalId: n.proposalId, edit: decisionEdit(n.proposalId, ctx.proposal, n.orders) },
+      };
+    case 'approval_refused':
+      // The clicker is told privately by the button handler; the attempt is in the proposal's stream.
+      return none;
+    case 'run_failed':
+      return {
+        ...none,
+        thread: [text(`✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`)],
+        progress: n.runId ? { step: -1, count: null, outcome: null, failed: `error id ${n.errorId}` } : null,
+      };
+    case 'postmortem_ready':
+      return { ...none, thread: postmortemPosts(n) };
+    case 'halt_changed':
+      return {
+        ...none,
+        channel: [
+          text(
+            n.halted
+              ? `⛔ Trading HALTED by ${who(n.by)} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
+              : `▶ Trading resumed by ${who(n.by)} at ${nyStamp(n.at)}.`,
+          ).body,
+        ],
+      };
+    default: {
+      const never: never = n;
+      return never;
+    }
+  }
+}
+
+/** The week's parent message: what is done, what is under way, and the outcome. */
+export function progressMessage(header: RunHeader, p: Progress): MessageBody {
+  const steps = STEPS.map((name, i) => {
+    if (p.failed && i >= Math.max(0, p.step)) return i === Math.max(0, p.step) ? `❌ ${name}` : `▫️ ${name}`;
+    if (i < p.step) return `✅ ${name}`;
+    if (i === p.step) return `⏳ ${name}${p.count ? ` ${p.count}` : ''}`;
+    return `▫️ ${name}`;
+  });
+  return {
+    content: clampContent(
+      [
+        `🏛️ **Council, week of ${header.week}** (${header.seats} seats, run ${header.runId.slice(0, 8)})`,
+        ...(header.query ? [`Question: ${header.query}`] : []),
+        steps.join(' · '),
+        ...(p.outcome ? [`**Outcome:** ${p.outcome}`] : []),
+        ...(p.failed ? [`**Failed** (${p.failed}); details in the thread.`] : []),
+      ].join('\n'),
+    ),
+    ...NO_PINGS,
+  };
+}
+
+export const threadName = (week: string): string => `Council, week of ${week}`.slice(0, LIMITS.threadName);
+
+function researchEmbed(n: Extract<Notice, { type: 'research_ready' }>): APIEmbed {
+  const p = n.pack;
+  const r = p.regime;
+  return {
+    title: `Research, week of ${n.week}`,
+    color: COLOURS.info,
+    description: `**Regime:** ${r.riskAppetite} · rates ${r.rates} · USD ${r.usd} · inflation ${r.inflation} · growth ${r.growth} · vol ${r.volatility}\n${r.summary}`,
+    fields: [
+      ...p.narratives.map((x, i) => ({ name: `${i + 1}. ${x.title}`, value: x.detail })),
+      { name: 'Consensus map', value: lines(p.consensus.map((c) => `${c.view} [${c.stance}] (${c.evidence})`)) },
+      { name: 'Candidates', value: lines(p.candidates.map((c) => `${c.direction} ${c.symbol}: ${c.reason}`)) },
+      { name: 'Next 7 days', value: lines(p.calendar.map((c) => `${c.date}  ${c.event}`), 'nothing scheduled by rule') },
+      { name: 'Confidence notes', value: lines(p.confidence.map((c) => `- ${c}`)) },
+    ],
+    footer: {
+      text: `Data through the close of ${n.lastSession}. Sources: ${n.sources.map((s) => `${s.model}${s.kind === 'systematic' ? ' (systematic)' : ''}${s.ok ? '' : ` FAILED: ${s.error}`}`).join(', ')}`,
+    },
+  };
+}
+
+function pitchEmbed(c: Extract<Notice, { type: 'pitches_ready' }>['pitches'][number]): APIEmbed {
+  if (!c.pitch) return { title: `Pitch ${c.label}: abstained`, color: COLOURS.FLAT, description: c.error ?? 'no pitch' };
+  const p = c.pitch;
+  return {
+    title: `Pitch ${c.label}: ${p.direction} ${p.instrument}`,
+    color: directionColour(p.direction),
+    description: p.thesis.map((t) => `• ${t}`).join('\n'),
+    fields: [
+      { name: 'Conviction', value: signedConviction(p.conviction), inline: true },
+      { name: 'Horizon', value: p.horizon, inline: true },
+      { name: 'Indicators', value: lines(p.indicators.map((u) => `${conditionText(u)} (now ${u.value === null ? 'n/a' : +u.value.toFixed(4)})`)) },
+      { name: 'Invalidation', value: p.invalidation.rule },
+    ],
+    ...(c.kind === 'systematic' ? { footer: { text: 'systematic seat' } } : {}),
+  };
+}
+
+function reviewEmbed(n: Extract<Notice, { type: 'reviews_ready' }>): APIEmbed {
+  const head = `Pitch Trade       ${RUBRIC.map((k) => RUBRIC_SHORT[k].padStart(5)).join('')}  Avg n`;
+  const rows = n.rows.map(
+    (r) => `${r.label.padEnd(5)} ${`${r.direction} ${r.instrument}`.padEnd(11)} ${RUBRIC.map((k) => r.averages[k].toFixed(1).padStart(5)).join('')} ${r.overall.toFixed(1).padStart(4)} ${r.reviewers}`,
+  );
+  const fields: APIEmbedField[] = n.rows.map((r) => ({
+    name: `Kill shots on Pitch ${r.label}`,
+    value: lines([...new Set(r.killShots)].slice(0, 2).map((k) => `• ${k}`)),
+  }));
+  if (n.abstained.length) fields.push({ name: 'Reviewers that abstained', value: n.abstained.join('\n') });
+  return {
+    title: 'Blind peer review (scores 1-10, averaged over reviewers)',
+    color: COLOURS.info,
+    description: `\`\`\`\n${[head, ...rows].join('\n')}\n\`\`\``,
+    fields,
+    footer: { text: RUBRIC.map((k) => `${RUBRIC_SHORT[k]} = ${RUBRIC_LONG[k]}`).join(', ') },
+  };
+}
+
+function decisionEmbed(n: Extract<Notice, { type: 'decision_ready' }>): APIEmbed {
+  const d = n.decision;
+  const m = d.monitoring;
+  return {
+    title: `Council decision, week of ${n.week}: ${d.direction === 'FLAT' ? 'FLAT' : `${d.direction} ${d.instrument}`}`,
+    color: directionColour(d.direction),
+    description: `**Rationale:** ${d.rationale}`,
+    fields: [
+      { name: 'Conviction', value: signedConviction(d.conviction), inline: true },
+      { name: 'Horizon', value: d.horizon, inline: true },
+      { name: 'Chairman', value: `${n.chair.model}${n.chair.kind === 'systematic' ? ' (systematic review-weighted vote)' : ''}`, inline: true },
+      { name: 'Invalidation', value: d.invalidation.rule },
+      { name: 'Dissent', value: d.dissent },
+      {
+        name: `Monitoring at ${m.checkpoints.join(', ')} ET`,
+        value: lines([m.indicators.map(conditionText).join('; ') || 'price only', ...m.watch.map((w) => `watch: ${w}`)]),
+      },
+      ...(n.chair.failures.length ? [{ name: 'Chairman fallbacks', value: lines(n.chair.failures.map((f) => `${f.model} failed: ${f.error}`)) }] : []),
+    ],
+  };
+}
+
+/** The message with the orders and the buttons; the one later notices edit. */
+function proposalPost(n: Extract<Notice, { type: 'decision_ready' }>): ThreadPost {
+  const identities = n.identities.map(
+    (i) => `${i.label ? `Pitch ${i.label}` : 'abstained'} = ${i.seat} (${i.model}${i.kind === 'systematic' ? ', systematic' : ''}) → ${i.account}${i.error ? `: ${i.error}` : ''}`,
+  );
+  const fields: APIEmbedField[] = [{ name: 'Who pitched what (revealed now)', value: lines(identities) }];
+  if (n.proposal) fields.push({ name: `Orders (${n.proposal.orders.length})`, value: orderLines(n.proposal.orders.map((o) => `${orderText(o)}: ${o.reason}${o.clamps.length ? ` [clamped: ${o.clamps.join('; ')}]` : ''}`)) });
+  fields.push({ name: 'Cost', value: usageText(n.usage) });
+  const embed: APIEmbed = n.proposal
+    ? { title: `Proposal ${n.proposal.id}`, color: directionColour(n.decision.direction), description: `PENDING until ${nyStamp(n.proposal.expiresAt)}. Approvers: Approve places every order below, once.`, fields }
+    : { title: 'No orders', color: COLOURS.FLAT, description: 'Every account already holds its view.', fields };
+  const [embeds] = packEmbeds([embed]);
+  return {
+    body: { embeds: embeds ?? [], components: n.proposal ? [proposalButtons(n.proposal.id)] : [], ...NO_PINGS },
+    ...(n.proposal ? { decisionOf: n.proposal.id } : {}),
+  };
+}
+
+/** The postmortem as fixed-width code blocks, then each chart as an image attachment (10 per message). */
+function postmortemPosts(n: Extract<Notice, { type: 'postmortem_ready' }>): ThreadPost[] {
+  const blocks: string[] = [];
+  let block: string[] = [];
+  const flush = () => {
+    if (block.length) blocks.push(`\`\`\`\n${block.join('\n')}\n\`\`\``);
+    block = [];
+  };
+  for (const raw of postmortemLines(n.postmortem)) {
+    const line = truncate(raw, 1000);
+    if ([...block, line].join('\n').length + 8 > LIMITS.description) flush();
+    block.push(line);
+  }
+  flush();
+  const text = embedsPosts(
+    blocks.map((description, i) => ({ ...(i === 0 ? { title: `Postmortem, week of ${n.week}` } : {}), color: COLOURS.info, description })),
+  );
+  const charts: ThreadPost[] = [];
+  for (let i = 0; i < n.charts.length; i += LIMITS.embedsPerMessage) {
+    const chunk = n.charts.slice(i, i + LIMITS.embedsPerMessage).map((c, j) => ({ ...c, name: `chart-${i + j}.png` }));
+    charts.push({
+      body: { embeds: chunk.map((c) => ({ title: truncate(c.title, LIMITS.title), color: COLOURS.info, image: { url: `attachment://${c.name}` } })), attachments: chunk.map((c, id) => ({ id, filename: c.name })), ...NO_PINGS },
+      files: chunk.map((c) => ({ name: c.name, data: c.png })),
+    });
+  }
+  return [...text, ...charts];
+}
+
+export function proposalButtons(proposalId: string): APIActionRowComponent<APIButtonComponent> {
+  return {
+    type: ComponentType.ActionRow,
+    components: [
+      { type: ComponentType.Button, style: ButtonStyle.Success, label: 'Approve', custom_id: proposalCustomId('approve', proposalId) },
+      { type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Reject', custom_id: proposalCustomId('reject', proposalId) },
+    ],
+  };
+}
+
+/** Order lines within one field value; what does not fit is counted, not silently dropped. */
+function orderLines(all: string[]): string {
+  const shown: string[] = [];
+  let size = 0;
+  for (const [i, raw] of all.entries()) {
+    const line = truncate(raw, 200);
+    const reserve = i < all.length - 1 ? 24 : 0; // room for "… and N more"
+    if (size + line.length + 1 + reserve > LIMITS.fieldValue) {
+      shown.push(`… and ${all.length - i} more`);
+      break;
+    }
+    shown.push(line);
+    size += line.length + 1;
+  }
+  return lines(shown);
+}
+
+function executionEmbed(proposalId: string, orders: OrderLine[], complete: boolean): APIEmbed {
+  const anyRejected = orders.some((o) => o.status === 'rejected');
+  return {
+    title: `Orders for proposal ${proposalId}${complete ? '' : ' (not all placed yet)'}`,
+    color: anyRejected ? COLOURS.warn : COLOURS.good,
+    description: lines(orders.map((o) => `${orderText(o)}: ${orderStatusText(o)}`), 'no orders'),
+  };
+}
+
+/** The decision message after approval, rejection, expiry or execution: a banner, and no buttons. */
+function decisionEdit(proposalId: string, state: ProposalState | undefined, orders?: OrderLine[]): MessageBody {
+  return { content: clampContent(proposalBanner(proposalId, state, orders)), components: state?.status === 'PENDING' ? [proposalButtons(proposalId)] : [], ...NO_PINGS };
+}
+
+export function proposalBanner(proposalId: string, state: ProposalState | undefined, orders?: OrderLine[]): string {
+  const filled = orders?.filter((o) => o.status === 'filled').length;
+  const tally = orders ? ` ${filled}/${orders.length} orders filled${orders.some((o) => o.status === 'rejected') ? `, ${orders.filter((o) => o.status === 'rejected').length} rejected` : ''}.` : '';
+  switch (state?.status) {
+    case 'APPROVED':
+    case 'EXECUTED': {
+      const a = state.approvedBy;
+      return `✅ **${state.status === 'EXECUTED' ? 'Executed' : 'Approved'}**${a ? ` (approved by ${who(a.by)} via ${a.via} at ${nyStamp(a.at)})` : ''}.${tally || ' Placing orders…'}`;
+    }
+    case 'REJECTED':
+      return `✖ **Rejected** by ${who(state.rejected?.by ?? 'someone')}${state.rejected?.reason ? `: ${state.rejected.reason}` : ''}. Nothing will be placed.`;
+    case 'EXPIRED':
+      return `⌛ **Expired** at ${nyStamp(state.expiresAt)} without approval. Nothing was placed.`;
+    case 'PENDING':
+      return `Proposal ${proposalId} is pending.`;
+    case undefined:
+      return `Proposal ${proposalId}`;
+    default: {
+      const never: never = state!.status;
+      return never;
+    }
+  }
+}
+
+/** `/council status` as one embed. */
+export function statusEmbed(s: StatusView): APIEmbed {
+  const accounts = s.accounts.map((a) => {
+    const positions = a.positions.map((p) => `${p.qty} ${p.symbol} (P/L ${money(p.unrealizedPl)})`).join(', ');
+    return `**${a.account}** [${a.broker}] ${money(a.equity)}${positions ? `: ${positions}` : ''}${a.error ? ` ⚠ ${a.error}` : ''}`;
+  });
+  const [embed] = packEmbeds([
+    {
+      title: 'Council status',
+      color: s.halted.halted ? COLOURS.bad : COLOURS.info,
+      description: [
+        s.halted.halted ? `⛔ **HALTED** by ${who(s.halted.by ?? '?')} at ${s.halted.at}` : 'Trading: active',
+        `Database: ${s.mode.database} · market data: ${s.mode.market} · time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`,
+        `Models: ${s.mode.llm}`,
+      ].join('\n'),
+      fields: [
+        { name: 'Seats', value: lines([...s.seats.map((x) => `${x.id}: ${x.model}${x.kind === 'systematic' ? ' (systematic)' : ''} → ${x.account}`), `chairman: ${s.chairman.models.join(' then ')} → ${s.chairman.account}`]) },
+        { name: 'Accounts', value: lines(accounts) },
+        { name: 'Pending proposals', value: lines(s.pending.map((p) => `${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders`), 'none') },
+        ...(s.lastRun ? [{ name: 'Last run', value: `week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}` }] : []),
+        ...(s.usage.lastRun ? [{ name: 'Cost of the last run', value: usageText(s.usage.lastRun) }] : []),
+        ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${r.at}`)) }] : []),
+      ],
+    },
+  ]);
+  return embed![0]!;
+}

@@ -1,0 +1,70 @@
+/** An App on in-memory PGlite wired to the real discord.js client, which talks to the fake Discord. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { App } from '../../../src/app.ts';
+import { startDiscord } from '../../../src/bot/discord/index.ts';
+import { loadConfig } from '../../../src/config/config.ts';
+import { buildApp } from '../../../src/main.ts';
+import type { StoredEvent } from '../../../src/store/port.ts';
+import { type FakeDiscord, type FakeMessage, buttonIds, startFakeDiscord } from '../../fakes/discord.ts';
+
+export const APPROVER = { id: '2001', name: 'alice' };
+export const ROLE_APPROVER = { id: '2002', name: 'bob', roles: ['3001'] };
+export const STRANGER = { id: '2999', name: 'mallory' };
+
+export interface DiscordHarness {
+  fake: FakeDiscord;
+  app: App;
+  discord: { stop(): Promise<void> };
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<DiscordHarness> {
+  const fake = await startFakeDiscord();
+  const config = loadConfig({
+    COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-discord-')),
+    COUNCIL_APPROVERS: `discord:${APPROVER.id}`,
+    DISCORD_TOKEN: fake.token,
+    DISCORD_APPLICATION_ID: fake.applicationId,
+    DISCORD_CHANNEL_ID: fake.channelId,
+    DISCORD_API_URL: fake.apiUrl,
+    DISCORD_APPROVER_ROLE_ID: '3001',
+  });
+  const logger = pino({ level: 'silent' });
+  const app = await buildApp(config, { memory: true, logger, clock: () => new Date('2024-03-04T12:00:00Z') });
+  const discord = await startDiscord(app, config.discord!, logger);
+  return {
+    fake,
+    app,
+    discord,
+    async close() {
+      await discord.stop();
+      await app.close();
+      await fake.close();
+    },
+  };
+}
+
+export const events = (app: App, stream: string): Promise<StoredEvent[]> => app.deps.store.read(stream);
+export const ofType = (list: StoredEvent[], type: string) => list.filter((e) => e.type === type);
+
+/** The thread the bot opened for a week, once it exists. */
+export const threadFor = (fake: FakeDiscord, week: string) =>
+  fake.waitFor(`the thread for ${week}`, () => [...fake.threads.values()].find((t) => t.name === `Council, week of ${week}`));
+
+/** The message with a proposal's buttons, once posted. */
+export const decisionMessage = (fake: FakeDiscord, threadId: string) =>
+  fake.waitFor('the decision message with buttons', () => fake.messagesIn(threadId).find((m) => buttonIds(m).some((id) => id.startsWith('approve:'))));
+
+/** The text the user saw as the (deferred) reply to an interaction, once it says something. */
+export const replyTo = (fake: FakeDiscord, token: string, matching: RegExp = /./) =>
+  fake.waitFor(`the reply to ${token}`, () => {
+    const m = [...fake.messages.values()].find((x: FakeMessage) => x.channelId === `interaction:${token}`);
+    return m && matching.test(m.content + JSON.stringify(m.embeds)) ? m : undefined;
+  });
+
+/** The interaction's first callback: how it was acknowledged (type 5 = deferred, flags 64 = ephemeral). */
+export const callbackOf = (fake: FakeDiscord, token: string) =>
+  fake.waitFor(`the callback for ${token}`, () => fake.interactionRequests(token).find((r) => r.path.endsWith('/callback'))?.body as { type: number; data?: { flags?: number } });

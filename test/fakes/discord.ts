@@ -1,0 +1,495 @@
+/**
+ * A fake Discord on loopback: the REST API (v10) and the gateway on one port, speaking the wire
+ * protocol the real discord.js client expects. Gateway: HELLO, IDENTIFY -> READY, heartbeats (op 1 ->
+ * op 11), RESUME with replay of missed dispatches -> RESUMED, INTERACTION_CREATE. Payloads are typed
+ * with discord-api-types so they are complete: discord.js builds structures eagerly and throws on gaps.
+ * It records every request and keeps the messages it was sent, so tests assert on what Discord saw.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type APIActionRowComponent,
+  type APIApplicationCommandInteractionDataStringOption,
+  type ApplicationFlags,
+  type ChannelFlags,
+  type GuildMemberFlags,
+  type MessageFlags,
+  type APIButtonComponent,
+  type APIChatInputApplicationCommandGuildInteraction,
+  type APIEmbed,
+  type APIInteractionGuildMember,
+  type APIMessage,
+  type APIMessageComponentButtonInteraction,
+  type APIThreadChannel,
+  type APIUser,
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ChannelType,
+  ComponentType,
+  type GatewayDispatchPayload,
+  GatewayOpcodes,
+  type GatewayReadyDispatchData,
+  InteractionContextType,
+  InteractionType,
+  Locale,
+  MessageType,
+} from 'discord-api-types/v10';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+export interface RecordedRequest {
+  method: string;
+  /** The path after /api/v10, URL-decoded (so `@original` reads as such). */
+  path: string;
+  query: string;
+  body: any;
+  authorization: string | undefined;
+}
+
+export interface FakeMessage {
+  id: string;
+  channelId: string;
+  content: string;
+  embeds: APIEmbed[];
+  components: APIActionRowComponent<APIButtonComponent>[];
+  edits: number;
+}
+
+export interface FakeUser {
+  id: string;
+  name: string;
+  roles?: string[];
+}
+
+interface Failure {
+  method: string;
+  path: RegExp;
+  status: number;
+  times: number;
+}
+
+const TOKEN = 'fake.bot.token';
+const PERMISSIONS = '2248473465835073';
+
+export class FakeDiscord {
+  readonly token = TOKEN;
+  readonly applicationId = '1100000000000000001';
+  readonly guildId = '1200000000000000001';
+  readonly channelId = '1300000000000000001';
+  readonly botUser: APIUser = { id: '1100000000000000001', username: 'council-bot', discriminator: '0', global_name: 'Council', avatar: null, bot: true };
+  readonly requests: RecordedRequest[] = [];
+  readonly messages = new Map<string, FakeMessage>();
+  readonly threads = new Map<string, APIThreadChannel & { parentMessageId: string }>();
+  readonly commands: unknown[] = [];
+  /** Gateway counters: how the client (re)connected. */
+  readonly gateway = { connections: 0, identifies: 0, resumes: 0, heartbeats: 0, lastResumeSeq: -1 };
+  /** When false, heartbeats go unanswered (a zombie connection). */
+  ackHeartbeats = true;
+
+  private readonly changes = new EventEmitter();
+  private readonly failures: Failure[] = [];
+  private readonly sockets = new Set<WebSocket>();
+  private readonly dispatched: { s: number; payload: GatewayDispatchPayload }[] = [];
+  private seq = 0;
+  private nextId = 1n;
+  private sessionId = 'fake-session-1';
+  private readonly server = createServer((req, res) => void this.onRequest(req, res));
+  private readonly wss = new WebSocketServer({ noServer: true });
+
+  constructor(private readonly heartbeatInterval: number) {
+    this.changes.setMaxListeners(100);
+    this.server.on('upgrade', (req, socket, head) => {
+      if (req.url?.startsWith('/gw')) this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));
+      else socket.destroy();
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** What DISCORD_API_URL should be (discord.js appends /v10). */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api`;
+  }
+
+  get gatewayUrl(): string {
+    return `ws://127.0.0.1:${this.port}/gw`;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The next `times` requests matching method and path are answered with `status`. */
+  failNext(method: string, path: RegExp, status: number, times = 1): void {
+    this.failures.push({ method, path, status, times });
+  }
+
+  /** Resolves when `check` returns a value other than undefined/false, re-checked on every request and gateway frame. */
+  waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const attempt = () => {
+        const value = check();
+        if (value === undefined || value === false) return false;
+        cleanup();
+        resolve(value);
+        return true;
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.changes.off('change', attempt);
+      };
+      // A guard against a hang, not a timing assertion: the condition is what the test checks.
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`fake discord: gave up waiting for ${what}`));
+      }, timeoutMs);
+      this.changes.on('change', attempt);
+      attempt();
+    });
+  }
+
+  /** Closes the gateway socket abruptly (1006), as a network drop would. */
+  dropConnection(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
+  /** Messages posted to a channel or thread, in order. */
+  messagesIn(channelId: string): FakeMessage[] {
+    return [...this.messages.values()].filter((m) => m.channelId === channelId);
+  }
+
+  /** Requests made for one interaction (its callback and its webhook edits/follow-ups), by token. */
+  interactionRequests(token: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path.includes(`/${token}`));
+  }
+
+  // ── interactions ────────────────────────────────────────────────────────────────────────────
+
+  /** Sends `/council <sub> [options]` as INTERACTION_CREATE; returns the interaction's id and token. */
+  slash(sub: string, options: Record<string, string>, user: FakeUser, channelId = this.channelId): { id: string; token: string } {
+    const id = this.snowflake();
+    const token = `itoken-${id}`;
+    const subOptions: APIApplicationCommandInteractionDataStringOption[] = Object.entries(options).map(([name, value]) => ({ type: ApplicationCommandOptionType.String, name, value }));
+    const interaction: APIChatInputApplicationCommandGuildInteraction = {
+      ...this.interactionBase(id, token, user, channelId, ChannelType.GuildText),
+      type: InteractionType.ApplicationCommand,
+      data: {
+        id: '1400000000000000001',
+        name: 'council',
+        type: ApplicationCommandType.ChatInput,
+        guild_id: this.guildId,
+        options: [{ type: ApplicationCommandOptionType.Subcommand, name: sub, options: subOptions }],
+      },
+    };
+    this.dispatch({ op: GatewayOpcodes.Dispatch, t: 'INTERACTION_CREATE' as never, s: 0, d: interaction } as GatewayDispatchPayload);
+    return { id, token };
+  }
+
+  /** Clicks a button on a message the bot posted. */
+  click(customId: string, user: FakeUser, messageId: string): { id: string; token: string } {
+    const message = this.messages.get(messageId);
+    if (!message) throw new Error(`fake discord: no message ${messageId}`);
+    const id = this.snowflake();
+    const token = `itoken-${id}`;
+    const interaction: APIMessageComponentButtonInteraction & { guild_id: string; member: APIInteractionGuildMember } = {
+      ...this.interactionBase(id, token, user, message.channelId, this.threads.has(message.channelId) ? ChannelType.PublicThread : ChannelType.GuildText),
+      type: InteractionType.MessageComponent,
+      data: { custom_id: customId, component_type: ComponentType.Button },
+      message: this.apiMessage(message),
+    };
+    this.dispatch({ op: GatewayOpcodes.Dispatch, t: 'INTERACTION_CREATE' as never, s: 0, d: interaction } as GatewayDispatchPayload);
+    return { id, token };
+  }
+
+  private interactionBase(id: string, token: string, user: FakeUser, channelId: string, channelType: ChannelType.GuildText | ChannelType.PublicThread) {
+    const member: APIInteractionGuildMember = {
+      user: { id: user.id, username: user.name, discriminator: '0', global_name: user.name, avatar: null },
+      roles: user.roles ?? [],
+      joined_at: '2024-01-01T00:00:00.000Z',
+      deaf: false,
+      mute: false,
+      flags: 0 as GuildMemberFlags,
+      permissions: PERMISSIONS,
+      avatar: null,
+      banner: null,
+    };
+    return {
+      id,
+      application_id: this.applicationId,
+      token,
+      version: 1 as const,
+      locale: Locale.EnglishUS,
+      guild_locale: Locale.EnglishUS,
+      app_permissions: PERMISSIONS,
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      context: InteractionContextType.Guild,
+      attachment_size_limit: 8_388_608,
+      guild_id: this.guildId,
+      guild: { id: this.guildId, locale: Locale.EnglishUS, features: [] },
+      channel_id: channelId,
+      channel: { id: channelId, type: channelType, name: 'council', guild_id: this.guildId },
+      member,
+    };
+  }
+
+  // ── gateway ─────────────────────────────────────────────────────────────────────────────────
+
+  private dispatch(payload: GatewayDispatchPayload): void {
+    const s = ++this.seq;
+    const stamped = { ...payload, s } as GatewayDispatchPayload;
+    this.dispatched.push({ s, payload: stamped });
+    // While no socket is open the event waits; a RESUME replays it, as Discord does.
+    for (const ws of this.sockets) if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(stamped));
+    this.changed();
+  }
+
+  private onSocket(ws: WebSocket): void {
+    this.gateway.connections++;
+    this.sockets.add(ws);
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.changed();
+    });
+    ws.on('message', (raw) => this.onFrame(ws, raw.toString()));
+    ws.send(JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.heartbeatInterval } }));
+    this.changed();
+  }
+
+  private onFrame(ws: WebSocket, raw: string): void {
+    const frame = JSON.parse(raw) as { op: number; d: any };
+    switch (frame.op) {
+      case GatewayOpcodes.Identify: {
+        if (frame.d?.token !== TOKEN) {
+          ws.close(4004, 'Authentication failed.');
+          break;
+        }
+        this.gateway.identifies++;
+        this.sessionId = `fake-session-${this.gateway.identifies}`;
+        const ready: GatewayReadyDispatchData = {
+          v: 10,
+          user: this.botUser,
+          guilds: [],
+          session_id: this.sessionId,
+          resume_gateway_url: this.gatewayUrl,
+          shard: [0, 1],
+          application: { id: this.applicationId, flags: 0 as ApplicationFlags, flags_new: '0' },
+        };
+        const s = ++this.seq;
+        ws.send(JSON.stringify({ op: GatewayOpcodes.Dispatch, t: 'READY', s, d: ready }));
+        break;
+      }
+      case GatewayOpcodes.Resume: {
+        if (frame.d?.token !== TOKEN || frame.d?.session_id !== this.sessionId) {
+          ws.send(JSON.stringify({ op: GatewayOpcodes.InvalidSession, d: false }));
+          break;
+        }
+        this.gateway.resumes++;
+        this.gateway.lastResumeSeq = frame.d.seq;
+        for (const { s, payload } of this.dispatched) if (s > frame.d.seq) ws.send(JSON.stringify(payload));
+        const s = ++this.seq;
+        ws.send(JSON.stringify({ op: GatewayOpcodes.Dispatch, t: 'RESUMED', s, d: {} }));
+        break;
+      }
+      case GatewayOpcodes.Heartbeat:
+        this.gateway.heartbeats++;
+        if (this.ackHeartbeats) ws.send(JSON.stringify({ op: GatewayOpcodes.HeartbeatAck }));
+        break;
+      default:
+        break;
+    }
+    this.changed();
+  }
+
+  // ── REST ────────────────────────────────────────────────────────────────────────────────────
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = decodeURIComponent(url.pathname.replace(/^\/api\/v10/, ''));
+    const method = req.method ?? 'GET';
+    let body: any = null;
+    if (raw && req.headers['content-type']?.includes('application/json')) body = JSON.parse(raw);
+    else if (raw) body = raw;
+    const recorded: RecordedRequest = { method, path, query: url.search, body, authorization: req.headers.authorization };
+    this.requests.push(recorded);
+    const reply = (status: number, json?: unknown) => {
+      if (json === undefined) res.writeHead(status).end();
+      else res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+      this.changed();
+    };
+
+    const failure = this.failures.find((f) => f.method === method && f.path.test(path) && f.times > 0);
+    if (failure) {
+      failure.times--;
+      return reply(failure.status, { message: `fake failure ${failure.status}`, code: 0 });
+    }
+    const needsBot = !path.startsWith('/interactions/') && !path.startsWith('/webhooks/');
+    if (needsBot && req.headers.authorization !== `Bot ${TOKEN}`) return reply(401, { message: '401: Unauthorized', code: 0 });
+
+    for (const [verb, pattern, handle] of this.routes()) {
+      const m = verb === method || verb === '*' ? path.match(pattern) : null;
+      if (m) return handle(m, body, reply);
+    }
+    return reply(404, { message: '404: Not Found', code: 0 });
+  }
+
+  private routes(): [string, RegExp, (m: RegExpMatchArray, body: any, reply: (status: number, json?: unknown) => void) => void][] {
+    return [
+      ['GET', /^\/gateway\/bot$/, (_m, _b, reply) => reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } })],
+      [
+        'POST',
+        /^\/channels\/(\d+)\/messages$/,
+        (m, body, reply) => {
+          if (!this.knownChannel(m[1]!)) return reply(404, { message: 'Unknown Channel', code: 10003 });
+          const problem = this.checkMessage(body);
+          if (problem) return reply(400, { message: 'Invalid Form Body', code: 50035, errors: problem });
+          reply(200, this.apiMessage(this.store(m[1]!, body)));
+        },
+      ],
+      [
+        'PATCH',
+        /^\/channels\/(\d+)\/messages\/(\d+)$/,
+        (m, body, reply) => {
+          const message = this.messages.get(m[2]!);
+          if (!message || message.channelId !== m[1]) return reply(404, { message: 'Unknown Message', code: 10008 });
+          const problem = this.checkMessage(body);
+          if (problem) return reply(400, { message: 'Invalid Form Body', code: 50035, errors: problem });
+          this.edit(message, body);
+          reply(200, this.apiMessage(message));
+        },
+      ],
+      ['POST', /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/, (m, body, reply) => this.openThread(m[1]!, m[2]!, body, reply)],
+      ['POST', /^\/interactions\/(\d+)\/([^/]+)\/callback$/, (_m, _b, reply) => reply(204)],
+      [
+        '*',
+        /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/,
+        (m, body, reply) => {
+          const key = `interaction:${m[2]}`;
+          const existing = [...this.messages.values()].find((x) => x.channelId === key);
+          const message = existing && m[3] ? existing : this.store(key, body ?? {});
+          if (existing && m[3]) this.edit(existing, body ?? {});
+          reply(200, this.apiMessage(message));
+        },
+      ],
+      [
+        'PUT',
+        /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/,
+        (m, body, reply) => {
+          const commands = (body as { name: string }[]).map((c) => ({ ...c, id: this.snowflake(), application_id: m[1], version: '1' }));
+          this.commands.push(...commands);
+          reply(200, commands);
+        },
+      ],
+    ];
+  }
+
+  private openThread(channelId: string, messageId: string, body: any, reply: (status: number, json?: unknown) => void) {
+    if (!this.messages.has(messageId)) return reply(404, { message: 'Unknown Message', code: 10008 });
+    const thread: APIThreadChannel & { parentMessageId: string } = {
+      id: this.snowflake(),
+      type: ChannelType.PublicThread,
+      guild_id: this.guildId,
+      parent_id: channelId,
+      name: String(body?.name ?? ''),
+      owner_id: this.botUser.id,
+      last_message_id: null,
+      message_count: 0,
+      member_count: 1,
+      rate_limit_per_user: 0,
+      total_message_sent: 0,
+      flags: 0 as ChannelFlags,
+      thread_metadata: { archived: false, auto_archive_duration: body?.auto_archive_duration ?? 1440, archive_timestamp: '2024-03-04T12:00:00.000Z', locked: false },
+      applied_tags: [],
+      parentMessageId: messageId,
+    };
+    this.threads.set(thread.id, thread);
+    const { parentMessageId: _, ...wire } = thread;
+    reply(201, wire);
+  }
+
+  private knownChannel(id: string): boolean {
+    return id === this.channelId || this.threads.has(id);
+  }
+
+  /** The limits Discord enforces on a message body, so a renderer that breaks them gets the same 400. */
+  private checkMessage(body: any): string | null {
+    const embeds: APIEmbed[] = body?.embeds ?? [];
+    if ((body?.content ?? '').length > 2000) return 'content: longer than 2000';
+    if (embeds.length > 10) return 'embeds: more than 10';
+    let total = 0;
+    for (const e of embeds) {
+      if ((e.title?.length ?? 0) > 256) return 'embed title: longer than 256';
+      if ((e.description?.length ?? 0) > 4096) return 'embed description: longer than 4096';
+      if ((e.fields?.length ?? 0) > 25) return 'embed fields: more than 25';
+      for (const f of e.fields ?? []) if (f.name.length > 256 || f.value.length > 1024 || !f.value) return 'embed field: too long or empty';
+      total += (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.author?.name.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+    }
+    if (total > 6000) return 'embeds: more than 6000 characters';
+    for (const row of body?.components ?? []) {
+      if (row.components.length > 5) return 'action row: more than 5 components';
+      for (const c of row.components) if ((c.custom_id?.length ?? 0) > 100) return 'custom_id: longer than 100';
+    }
+    return null;
+  }
+
+  private store(channelId: string, body: any): FakeMessage {
+    const message: FakeMessage = { id: this.snowflake(), channelId, content: body?.content ?? '', embeds: body?.embeds ?? [], components: body?.components ?? [], edits: 0 };
+    this.messages.set(message.id, message);
+    return message;
+  }
+
+  private edit(message: FakeMessage, body: any): void {
+    if ('content' in body) message.content = body.content ?? '';
+    if ('embeds' in body) message.embeds = body.embeds ?? [];
+    if ('components' in body) message.components = body.components ?? [];
+    message.edits++;
+  }
+
+  private apiMessage(m: FakeMessage): APIMessage {
+    return {
+      id: m.id,
+      channel_id: m.channelId.startsWith('interaction:') ? this.channelId : m.channelId,
+      author: this.botUser,
+      content: m.content,
+      timestamp: '2024-03-04T12:00:00.000Z',
+      edited_timestamp: m.edits ? '2024-03-04T12:00:01.000Z' : null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      embeds: m.embeds,
+      pinned: false,
+      type: MessageType.Default,
+      components: m.components,
+      flags: 0 as MessageFlags,
+    };
+  }
+
+  private snowflake(): string {
+    return (1_500_000_000_000_000_000n + this.nextId++).toString();
+  }
+
+  private changed(): void {
+    this.changes.emit('change');
+  }
+}
+
+export async function startFakeDiscord(options: { heartbeatInterval?: number } = {}): Promise<FakeDiscord> {
+  return new FakeDiscord(options.heartbeatInterval ?? 1_000).listen();
+}
+
+export const buttonIds = (m: FakeMessage): string[] => m.components.flatMap((row) => row.components.map((c) => ('custom_id' in c ? c.custom_id : '')));
