@@ -71,7 +71,11 @@ export async function startFakeSlack(options: { token: string }): Promise<FakeSl
         responses.push({ id: path.slice('/response-url/'.length), body: JSON.parse(raw.toString('utf8')) });
         send(res, 200, 'ok', 'text/plain');
       } else if (path.startsWith('/upload/')) {
-        uploads.push({ fileId: path.slice('/upload/'.length), bytes: raw.length });
+        // The file arrives as multipart form data (field `body`), the way files.uploadV2 step 2 sends it.
+        const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': req.headers['content-type'] ?? '' }, body: raw }).formData();
+        const file = form.get('body');
+        if (!(file instanceof Blob)) return send(res, 400, 'no file', 'text/plain');
+        uploads.push({ fileId: path.slice('/upload/'.length), bytes: file.size });
         send(res, 200, 'OK', 'text/plain');
       } else if (path.startsWith('/api/')) api(path.slice(5), raw, req, res);
       else send(res, 404, 'not found', 'text/plain');

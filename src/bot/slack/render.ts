@@ -6,7 +6,9 @@
 import type { StatusView } from '../../app.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, usageText, view } from '../format.ts';
+import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, usageText, view } from '../format.ts';
+import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
 
 /** `slack:U0123` becomes a mention; any other principal is shown as written. */
@@ -101,6 +103,26 @@ export function renderNotice(n: Notice): SlackMessage {
     case 'run_failed':
       return fitMessage(`The council run for ${n.week} failed (error id ${n.errorId})`, [
         section(`:x: The council run for the week of ${n.week} failed (error id \`${esc(n.errorId)}\`): ${esc(n.message)}`),
+      ]);
+    case 'checkpoint_report':
+      return fitMessage(checkpointTitle(n), [
+        header(checkpointTitle(n)),
+        section(esc(checkpointSummary(n))),
+        ...n.positions.flatMap((p) => packLines([`*${STATUS_MARK[p.status]}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
+      ]);
+    case 'exit_report':
+      return fitMessage(exitTitle(n), [section(`*${esc(exitTitle(n))}*`), ...packLines(n.exits.map((e) => `• ${esc(exitLineText(e))}`))]);
+    case 'reconciliation_report':
+      return fitMessage('Broker reconciliation', [
+        header('Broker reconciliation'),
+        section(`At ${nyStamp(n.at)} the brokers and the council's records differ:`),
+        ...n.accounts.flatMap((a) => packLines([`*${esc(a.account)}*`, ...reconciliationLines(a).map((l) => `• ${esc(l)}`)])),
+      ]);
+    case 'postmortem_ready':
+      return fitMessage(`Postmortem, week of ${n.week}`, [
+        header(`Postmortem, week of ${n.week}`),
+        ...codeBlock(postmortemLines(n.postmortem).map(esc)),
+        ...(n.charts.length ? [context(`${n.charts.length} chart${n.charts.length === 1 ? '' : 's'} follow: ${esc(n.charts.map((c) => c.title).join(', '))}`)] : []),
       ]);
     case 'halt_changed':
       return fitMessage(n.halted ? 'Trading HALTED' : 'Trading resumed', [

@@ -7,7 +7,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../logger.ts';
 import { loadProposal } from '../../pipeline/execution.ts';
-import type { Notice, NoticeSink } from '../../pipeline/notices.ts';
+import type { Notice, NoticeSink, PostmortemChart } from '../../pipeline/notices.ts';
 import type { EventStore } from '../../store/port.ts';
 import { view } from '../format.ts';
 import { type Block, esc, section, type SlackMessage } from './blocks.ts';
@@ -97,6 +97,16 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
     if (decision.outcome !== outcome) await threads.decisionSettled(week, proposalId, outcome);
   }
 
+  /** Charts go into the week's thread through files.uploadV2 (get an upload URL, upload, complete). */
+  async function uploadCharts(week: string, channel: string, charts: readonly PostmortemChart[]): Promise<void> {
+    const thread = (await threads.load(week)).thread;
+    await deps.client.filesUploadV2({
+      channel_id: channel,
+      ...(thread && thread.channel === channel ? { thread_ts: thread.parentTs } : {}),
+      file_uploads: charts.map((c) => ({ file: Buffer.from(c.png), filename: c.fileName, title: c.title })),
+    });
+  }
+
   async function handle(n: Notice): Promise<void> {
     switch (n.type) {
       case 'run_started': {
@@ -168,7 +178,17 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
         });
         await inThread(n.week, renderNotice(n));
         return;
-      case 'halt_changed': {
+      case 'checkpoint_report':
+      case 'exit_report':
+        await inThread(n.week, renderNotice(n));
+        return;
+      case 'postmortem_ready': {
+        const posted = await inThread(n.week, renderNotice(n));
+        if (posted && n.charts.length) await uploadCharts(n.week, posted.channel, n.charts);
+        return;
+      }
+      case 'halt_changed':
+      case 'reconciliation_report': {
         const channel = home();
         if (channel) await post(channel, renderNotice(n));
         return;

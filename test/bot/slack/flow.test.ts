@@ -13,6 +13,7 @@ import { slackStream } from '../../../src/bot/slack/threads.ts';
 import { type Config, loadConfig } from '../../../src/config/config.ts';
 import { buildApp } from '../../../src/main.ts';
 import { type FakeMessage, type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
+import { LARGEST } from './largest.ts';
 import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from './support.ts';
 
 const WEEK = '2024-03-04';
@@ -250,6 +251,27 @@ describe('Slack: the council in a channel', () => {
     const failure = messagesIn(RUN_CHANNEL).find((m) => m.text.includes('abc12345'))!;
     expect(failure.threadTs).toBe(parent.ts);
     expect(fake.violations).toEqual([]);
+  });
+
+  it('When the weekly postmortem arrives with charts, Then its table goes into the week’s thread and each chart is uploaded there through the three files.uploadV2 steps', async () => {
+    const png = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
+    const charts = [
+      { fileName: 'equity.png', title: 'Equity curves', png, path: null },
+      { fileName: 'drawdown.png', title: 'Drawdowns', png, path: null },
+    ];
+    await app.sink.publish({ ...LARGEST.postmortem_ready, week: WEEK, charts });
+
+    const summary = messagesIn(RUN_CHANNEL).find((m) => m.text === `Postmortem, week of ${WEEK}`)!;
+    expect(summary.threadTs).toBe(parent.ts);
+    const steps = fake.calls.filter((c) => c.method.startsWith('files.'));
+    expect(steps.map((c) => c.method)).toEqual(['files.getUploadURLExternal', 'files.getUploadURLExternal', 'files.completeUploadExternal']);
+    expect(steps.slice(0, 2).map((c) => [c.args.filename, Number(c.args.length)])).toEqual([
+      ['equity.png', png.length],
+      ['drawdown.png', png.length],
+    ]);
+    expect(fake.uploads.map((u) => u.bytes)).toEqual([png.length, png.length]);
+    expect(steps[2]!.args).toMatchObject({ channel_id: RUN_CHANNEL, thread_ts: parent.ts });
+    expect(JSON.parse(String(steps[2]!.args.files)).map((f: { title: string }) => f.title)).toEqual(['Equity curves', 'Drawdowns']);
   });
 });
 
