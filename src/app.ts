@@ -20,7 +20,8 @@ import {
   setHalted,
   syncFills,
 } from './pipeline/execution.ts';
-import type { Notice, NoticeSink, OrderLine } from './pipeline/notices.ts';
+import type { AccountReconciliation, Notice, NoticeSink, OrderLine } from './pipeline/notices.ts';
+import { reconcileAccounts } from './pipeline/reconcile.ts';
 import { runCouncil, totalUsage, type PipelineSettings } from './pipeline/run.ts';
 import type { Council, Usage } from './pipeline/seats.ts';
 import { foldWeek, type WeekState, weekStream } from './pipeline/week.ts';
@@ -206,8 +207,17 @@ export class App {
     return rejectProposal(this.execDeps(), { ...req, now: this.actionTimes(proposal).now });
   }
 
+  /** Compares the real brokers' accounts with the event store; any difference is recorded and shown. */
+  async reconcile(): Promise<AccountReconciliation[]> {
+    const now = this.deps.clock();
+    const accounts = await reconcileAccounts({ store: this.deps.store, broker: this.deps.broker, accounts: this.accounts, council: this.settings.council, now });
+    if (accounts.length) await this.sink.publish({ type: 'reconciliation_report', at: now.toISOString(), accounts });
+    return accounts;
+  }
+
   /** Places whatever an approved proposal has not placed yet (after a crash), and records new fills. */
   async resumeExecutions(): Promise<number> {
+    await this.reconcile();
     let resumed = 0;
     for (const { stream } of await this.deps.store.streams('proposal:')) {
       const id = stream.slice('proposal:'.length);

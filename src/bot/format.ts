@@ -1,6 +1,6 @@
 /** Wording shared by every renderer, so Slack, Discord and the console say the same thing. */
 import type { Condition, Direction, RubricKey } from '../domain/schemas.ts';
-import type { OrderLine } from '../pipeline/notices.ts';
+import type { AccountReconciliation, OrderLine } from '../pipeline/notices.ts';
 import type { Usage } from '../pipeline/seats.ts';
 
 export const RUBRIC_SHORT: Record<RubricKey, string> = {
@@ -75,4 +75,15 @@ export function nyStamp(iso: string): string {
       .map((p) => [p.type, p.value]),
   );
   return `${parts.weekday} ${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ET`;
+}
+
+/** One account's reconciliation differences, one line each, the same in every channel. */
+export function reconciliationLines(a: AccountReconciliation): string[] {
+  if (a.error) return [`could not be read, nothing compared: ${a.error}`];
+  return [
+    ...a.unrecordedOrders.map((o) => `${o.side.toUpperCase()} ${o.qty} ${o.symbol} (${o.clientOrderId}) is ${o.status} at the broker but was not recorded; recording it now, not resending`),
+    ...a.endedOrders.map((o) => `${o.symbol} order ${o.clientOrderId} was recorded as placed; the broker says ${o.status}`),
+    ...a.foreignOpenOrders.map((o) => `open ${o.side.toUpperCase()} ${o.qty} ${o.symbol} (${o.clientOrderId}) was not placed by the council`),
+    ...a.positions.map((p) => `${p.symbol}: the broker holds ${p.broker} shares, the council's fills add up to ${p.recorded}`),
+  ];
 }

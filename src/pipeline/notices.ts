@@ -124,6 +124,7 @@ export type Notice =
   | { type: 'checkpoint_report'; week: string; at: string; halted: boolean; positions: PositionCheck[] }
   | { type: 'exit_report'; week: string; at: string; exits: ExitLine[]; requireApproval: boolean }
   | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number }
+  | { type: 'reconciliation_report'; at: string; accounts: AccountReconciliation[] }
   | { type: 'postmortem_ready'; week: string; postmortem: Postmortem; charts: PostmortemChart[] };
 
 /** A chart image for the uploaders (Slack files.uploadV2, Discord attachments); `path` when also written to disk. */
@@ -132,6 +133,21 @@ export interface PostmortemChart {
   title: string;
   png: Uint8Array;
   path: string | null;
+}
+
+/** One broker account compared with the event store at start; every list holds differences only. */
+export interface AccountReconciliation {
+  account: string;
+  /** The broker has these orders of approved proposals, the event store does not (a crash after submit); they are recorded on resume. */
+  unrecordedOrders: { proposalId: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; status: string }[];
+  /** Recorded as submitted and not filled, but the broker ended them or does not know them. */
+  endedOrders: { proposalId: string; clientOrderId: string; symbol: string; status: string }[];
+  /** Open at the broker, placed by no proposal (someone traded by hand). */
+  foreignOpenOrders: { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number }[];
+  /** Shares held at the broker vs the fills the event store records. */
+  positions: { symbol: string; broker: number; recorded: number }[];
+  /** The account could not be read; nothing was compared. */
+  error: string | null;
 }
 
 export type NoticeType = Notice['type'];

@@ -3,7 +3,7 @@ import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, signedConviction, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, signedConviction, usageText, view } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
@@ -121,10 +121,12 @@ export function renderNotice(n: Notice): string {
       return n.halted
         ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
         : `▶ Trading resumed by ${n.by} at ${nyStamp(n.at)}.`;
-    case 'halt_changed':
-      return n.halted
-        ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
-        : `▶ Trading resumed by ${n.by} at ${nyStamp(n.at)}.`;
+    case 'reconciliation_report':
+      return [
+        rule('Broker reconciliation'),
+        `At ${nyStamp(n.at)} the brokers and the council's records differ:`,
+        ...n.accounts.flatMap((a) => [`${a.account}:`, ...indent(reconciliationLines(a))]),
+      ].join('\n');
     case 'postmortem_ready':
       return [
         rule(`Postmortem, week of ${n.week}`),
@@ -150,7 +152,7 @@ export function renderStatus(s: import('../../app.ts').StatusView): string {
     'Accounts:',
   ];
   for (const a of s.accounts) {
-    lines.push(`  ${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}${a.error ? `  ! ${a.error}` : ''}`);
+    lines.push(`  ${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}, buying power ${money(a.buyingPower)}${a.error ? `  ! ${a.error}` : ''}`);
     for (const p of a.positions) lines.push(`      ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${p.avgPrice.toFixed(2)}  value ${money(p.marketValue)}  P/L ${money(p.unrealizedPl)}`);
     for (const o of a.openOrders) lines.push(`      open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`);
   }

@@ -1,0 +1,222 @@
+/**
+ * The Broker port on Alpaca: one SDK client per account, whole-share market `day` orders (outside
+ * regular hours Alpaca queues them for the open), shorts only where the asset is shortable. A submit
+ * either returns the order, throws OrderRejectedError when Alpaca definitely did not take it, or throws
+ * AmbiguousOrderError when it may have (timeout, 5xx, a reused client order id), so the caller looks
+ * the order up before anything else.
+ */
+import { type Alpaca, ApiError, NotFoundError, orders as orderBuilders } from '@alpacahq/alpaca-trade-api/rest';
+import { z } from 'zod';
+import type { AlpacaKeys } from '../config/config.ts';
+import { type AlpacaEndpoints, type AlpacaTuning, createAlpacaClient, describeError, wire } from './alpaca-client.ts';
+import {
+  type AccountView,
+  AmbiguousOrderError,
+  type Broker,
+  type BrokerOrder,
+  type OrderRequest,
+  OrderRejectedError,
+  type OrderStatus,
+  type PositionView,
+} from './port.ts';
+
+const Decimal = z
+  .union([z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string'), z.number()])
+  .transform(Number);
+
+const WireOrder = z.object({
+  id: z.string().min(1),
+  client_order_id: z.string(),
+  symbol: z.string(),
+  side: z.enum(['buy', 'sell']),
+  qty: Decimal.nullable(),
+  filled_qty: Decimal,
+  filled_avg_price: Decimal.nullable(),
+  status: z.string(),
+  filled_at: z.string().nullable().optional(),
+});
+type WireOrder = z.infer<typeof WireOrder>;
+
+const WireAccount = z.object({
+  status: z.string(),
+  cash: Decimal,
+  buying_power: Decimal,
+  equity: Decimal,
+  trading_blocked: z.boolean().optional(),
+});
+
+const WirePosition = z.object({
+  symbol: z.string(),
+  qty: Decimal,
+  side: z.enum(['long', 'short']),
+  avg_entry_price: Decimal,
+  current_price: Decimal.nullable().optional(),
+  market_value: Decimal.nullable(),
+  unrealized_pl: Decimal.nullable(),
+});
+
+const WireAsset = z.object({ symbol: z.string(), tradable: z.boolean(), shortable: z.boolean() });
+
+const WireClock = z.object({ timestamp: z.string(), is_open: z.boolean(), next_open: z.string(), next_close: z.string() });
+export type MarketClock = { at: string; isOpen: boolean; nextOpen: string; nextClose: string };
+
+/** Alpaca's many order states folded into the port's: anything still working is `accepted`. */
+function statusOf(o: WireOrder): OrderStatus {
+  switch (o.status) {
+    case 'filled':
+      return 'filled';
+    case 'canceled':
+      return 'canceled';
+    case 'expired':
+      return 'expired';
+    case 'rejected':
+      return 'rejected';
+    default:
+      return o.filled_qty > 0 ? 'partially_filled' : 'accepted';
+  }
+}
+
+const toBrokerOrder = (account: string, o: WireOrder): BrokerOrder => ({
+  account,
+  clientOrderId: o.client_order_id,
+  brokerOrderId: o.id,
+  symbol: o.symbol,
+  side: o.side,
+  qty: o.qty ?? 0,
+  status: statusOf(o),
+  filledQty: o.filled_qty,
+  avgFillPrice: o.filled_avg_price,
+  fee: 0,
+  filledAt: o.filled_at ?? null,
+  rejectReason: o.status === 'rejected' ? 'rejected by Alpaca after it accepted the order' : null,
+});
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Whether Alpaca's refusal of a submit is definite (nothing was placed). A reused client order id means it was. */
+function isDefiniteRefusal(error: unknown): error is ApiError {
+  if (!(error instanceof ApiError)) return false;
+  if (error.status === 422 && /client_order_id/i.test(error.message)) return false;
+  return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
+}
+
+export interface AlpacaBroker extends Broker {
+  /** Alpaca's market clock: whether regular hours are on and when they next open and close. */
+  clock(account: string): Promise<MarketClock>;
+}
+
+export function createAlpacaBroker(deps: {
+  accounts: Record<string, AlpacaKeys>;
+  endpoints: AlpacaEndpoints;
+  tuning?: AlpacaTuning;
+}): AlpacaBroker {
+  const clients = new Map<string, Alpaca>(
+    Object.entries(deps.accounts).map(([account, keys]) => [account, createAlpacaClient(keys, deps.endpoints, deps.tuning)]),
+  );
+  const clientOf = (account: string): Alpaca => {
+    const client = clients.get(account);
+    if (!client) throw new Error(`account ${account} has no Alpaca keys`);
+    return client;
+  };
+
+  async function heldQty(client: Alpaca, symbol: string): Promise<number> {
+    try {
+      return (await wire(`GET /v2/positions/${symbol}`, WirePosition, client.trading.positions.getOpenPositionRaw({ symbolOrAssetId: symbol }))).qty;
+    } catch (error) {
+      if (error instanceof NotFoundError) return 0;
+      throw error;
+    }
+  }
+
+  /** A sell beyond the long position opens a short: refused here, before sending, when Alpaca cannot borrow. */
+  async function assertSellable(client: Alpaca, order: OrderRequest): Promise<void> {
+    if (order.side !== 'sell') return;
+    let shortable: boolean;
+    try {
+      if (order.qty <= Math.max(0, await heldQty(client, order.symbol))) return;
+      shortable = (await wire(`GET /v2/assets/${order.symbol}`, WireAsset, client.trading.assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: order.symbol }))).shortable;
+    } catch (error) {
+      throw new AmbiguousOrderError(`could not check whether ${order.symbol} may be sold short (nothing was sent): ${describeError(error)}`);
+    }
+    if (!shortable) throw new OrderRejectedError(`${order.symbol} is not shortable at Alpaca, so the short was not sent`);
+  }
+
+  async function listOrders(client: Alpaca, status: 'open' | 'all'): Promise<WireOrder[]> {
+    return wire(`GET /v2/orders?status=${status}`, z.array(WireOrder), client.trading.orders.getAllOrdersRaw({ status, limit: 500, direction: 'desc' }));
+  }
+
+  return {
+    kindOf: () => 'alpaca',
+
+    async submit(order) {
+      const client = clientOf(order.account);
+      if (!Number.isInteger(order.qty) || order.qty <= 0) throw new OrderRejectedError(`qty must be a positive whole number of shares, got ${order.qty}`);
+      await assertSellable(client, order);
+      const request = orderBuilders.buildMarketOrder({ symbol: order.symbol, qty: order.qty, side: order.side, timeInForce: 'day', clientOrderId: order.clientOrderId });
+      try {
+        const placed = await wire('POST /v2/orders', WireOrder, client.trading.orders.postOrderRaw({ postOrderRequest: request }));
+        return toBrokerOrder(order.account, placed);
+      } catch (error) {
+        if (isDefiniteRefusal(error)) throw new OrderRejectedError(`Alpaca refused ${order.side} ${order.qty} ${order.symbol}: ${error.message || `HTTP ${error.status}`}`);
+        throw new AmbiguousOrderError(`Alpaca may or may not have ${order.clientOrderId}: ${describeError(error)}`);
+      }
+    },
+
+    async findByClientOrderId(account, clientOrderId) {
+      try {
+        const order = await wire('GET /v2/orders:by_client_order_id', WireOrder, clientOf(account).trading.orders.getOrderByClientOrderIdRaw({ clientOrderId }));
+        return toBrokerOrder(account, order);
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+    },
+
+    async account(account): Promise<AccountView> {
+      const client = clientOf(account);
+      const [acct, positions, open] = await Promise.all([
+        wire('GET /v2/account', WireAccount, client.trading.account.getAccountRaw()),
+        wire('GET /v2/positions', z.array(WirePosition), client.trading.positions.getAllOpenPositionsRaw()),
+        listOrders(client, 'open'),
+      ]);
+      return {
+        account,
+        broker: 'alpaca',
+        equity: round2(acct.equity),
+        cash: round2(acct.cash),
+        buyingPower: round2(acct.buying_power),
+        positions: positions
+          .map(
+            (p): PositionView => ({
+              symbol: p.symbol,
+              // Alpaca reports short quantities as negative already; the side is a cross-check.
+              qty: p.side === 'short' ? -Math.abs(p.qty) : Math.abs(p.qty),
+              avgPrice: p.avg_entry_price,
+              marketPrice: p.current_price ?? null,
+              marketValue: round2(p.market_value ?? 0),
+              unrealizedPl: round2(p.unrealized_pl ?? 0),
+            }),
+          )
+          .sort((a, b) => a.symbol.localeCompare(b.symbol)),
+        openOrders: open.map((o) => toBrokerOrder(account, o)),
+      };
+    },
+
+    // Alpaca fills orders on its own; their state is read back by client order id.
+    async settle() {
+      return [];
+    },
+
+    async cancelOpenOrders(account) {
+      const client = clientOf(account);
+      const open = await listOrders(client, 'open');
+      const results = await Promise.allSettled(open.map((o) => client.trading.orders.deleteOrderByOrderIDRaw({ orderId: o.id })));
+      return results.filter((r) => r.status === 'fulfilled').length;
+    },
+
+    async clock(account) {
+      const c = await wire('GET /v2/clock', WireClock, clientOf(account).trading.clock.legacyClockRaw());
+      return { at: c.timestamp, isOpen: c.is_open, nextOpen: c.next_open, nextClose: c.next_close };
+    },
+  };
+}

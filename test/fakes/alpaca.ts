@@ -1,0 +1,451 @@
+/**
+ * A fake Alpaca on loopback: the trading API (one paper account per key id) and the market-data API,
+ * both speaking Alpaca's snake_case wire format with money and quantities as strings. Tests script
+ * faults (status codes, hangs, accepted-then-500), latency and fills, and read the request log to see
+ * what the real SDK sent and in which order.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createNyseCalendar } from '../../src/market/calendar.ts';
+import { bundledBarsDir, parseBarsCsv } from '../../src/market/csv.ts';
+import { nyDate, nyDateTime } from '../../src/market/time.ts';
+import { readFileSync, readdirSync } from 'node:fs';
+import type { Bar } from '../../src/market/port.ts';
+import { join } from 'node:path';
+
+export interface LoggedRequest {
+  seq: number;
+  /** `received` when the request arrived, `answered` when its response was written. */
+  phase: 'received' | 'answered';
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  keyId: string | null;
+  body: Record<string, unknown> | null;
+  status?: number;
+}
+
+export interface FakeOrder {
+  id: string;
+  client_order_id: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  qty: number;
+  filled_qty: number;
+  filled_avg_price: number | null;
+  status: string;
+  created_at: string;
+  filled_at: string | null;
+  time_in_force: string;
+  type: string;
+}
+
+export interface FakeAccount {
+  keyId: string;
+  secret: string;
+  cash: number;
+  /** Long positive, short negative; average entry price. */
+  positions: Map<string, { qty: number; avg: number }>;
+  orders: FakeOrder[];
+  /** What happens to an accepted order: stays open (market closed), fills at once, or fills half. */
+  fillMode: 'hold' | 'fill' | 'partial';
+}
+
+/** One scripted answer for the next matching request. */
+export interface Fault {
+  method: string;
+  path: string;
+  keyId?: string;
+  /** Answer with this status and Alpaca's error envelope. */
+  status?: number;
+  message?: string;
+  /** Never answer (the client's timeout fires). */
+  hang?: boolean;
+  /** For POST /v2/orders: take the order before failing, so the failure is ambiguous. */
+  accept?: boolean;
+}
+
+export interface FakeAlpaca {
+  url: string;
+  log: LoggedRequest[];
+  accounts: Map<string, FakeAccount>;
+  prices: Map<string, number>;
+  shortable: Map<string, boolean>;
+  clock: { now: () => Date; isOpen: boolean };
+  /** Fixed delay before every answer (for the bench). */
+  latencyMs: number;
+  /** Holds POST /v2/orders answers until this many have arrived, so overlap shows in the log. */
+  orderBarrier: number;
+  addAccount(keyId: string, secret: string, opts?: Partial<Pick<FakeAccount, 'cash' | 'fillMode'>>): FakeAccount;
+  script(fault: Fault): void;
+  /** Fills (part of) an open order, as the exchange would. */
+  fill(keyId: string, clientOrderId: string, qty: number, price?: number): void;
+  posts(path?: string): LoggedRequest[];
+  close(): Promise<void>;
+}
+
+const money = (x: number) => x.toFixed(2);
+
+function orderJson(o: FakeOrder) {
+  return {
+    id: o.id,
+    client_order_id: o.client_order_id,
+    created_at: o.created_at,
+    updated_at: o.created_at,
+    submitted_at: o.created_at,
+    filled_at: o.filled_at,
+    expired_at: null,
+    canceled_at: null,
+    failed_at: null,
+    asset_id: `asset-${o.symbol}`,
+    symbol: o.symbol,
+    asset_class: 'us_equity',
+    notional: null,
+    qty: String(o.qty),
+    filled_qty: String(o.filled_qty),
+    filled_avg_price: o.filled_avg_price === null ? null : String(o.filled_avg_price),
+    order_class: '',
+    order_type: o.type,
+    type: o.type,
+    side: o.side,
+    time_in_force: o.time_in_force,
+    limit_price: null,
+    stop_price: null,
+    status: o.status,
+    extended_hours: false,
+    legs: null,
+  };
+}
+
+const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
+
+export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promise<FakeAlpaca> {
+  const log: LoggedRequest[] = [];
+  const accounts = new Map<string, FakeAccount>();
+  const faults: Fault[] = [];
+  const hanging = new Set<ServerResponse>();
+  const heldOrders: (() => void)[] = [];
+  let seq = 0;
+  const calendar = createNyseCalendar();
+  const barsDir = options.barsDir ?? bundledBarsDir();
+  type StampedBar = Bar & { t: string; ms: number };
+  const series = new Map<string, { bars: StampedBar[] }>();
+  for (const name of readdirSync(barsDir).filter((n) => n.endsWith('.csv'))) {
+    const file = join(barsDir, name);
+    // A daily bar is stamped at midnight New York, as Alpaca does.
+    const bars = parseBarsCsv(readFileSync(file, 'utf8'), file).bars.map((b) => {
+      const at = nyDateTime(b.date, '00:00');
+      return { ...b, t: at.toISOString().replace('.000Z', 'Z'), ms: at.getTime() };
+    });
+    series.set(name.slice(0, -4), { bars });
+  }
+
+  const fake: FakeAlpaca = {
+    url: '',
+    log,
+    accounts,
+    prices: new Map(),
+    shortable: new Map(),
+    clock: { now: () => new Date(), isOpen: false },
+    latencyMs: 0,
+    orderBarrier: 0,
+    addAccount(keyId, secret, opts = {}) {
+      const account: FakeAccount = { keyId, secret, cash: opts.cash ?? 100_000, positions: new Map(), orders: [], fillMode: opts.fillMode ?? 'hold' };
+      accounts.set(keyId, account);
+      return account;
+    },
+    script(fault) {
+      faults.push(fault);
+    },
+    fill(keyId, clientOrderId, qty, price) {
+      const account = accounts.get(keyId);
+      const order = account?.orders.find((o) => o.client_order_id === clientOrderId);
+      if (!account || !order) throw new Error(`fake: no order ${clientOrderId} for ${keyId}`);
+      fillOrder(account, order, qty, price ?? priceOf(order.symbol));
+    },
+    posts(path = '/v2/orders') {
+      return log.filter((r) => r.phase === 'received' && r.method === 'POST' && r.path === path);
+    },
+    async close() {
+      for (const res of hanging) res.destroy();
+      for (const release of heldOrders.splice(0)) release();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  const priceOf = (symbol: string) => fake.prices.get(symbol) ?? 100;
+
+  function fillOrder(account: FakeAccount, order: FakeOrder, qty: number, price: number) {
+    const take = Math.min(qty, order.qty - order.filled_qty);
+    if (take <= 0) return;
+    const prevValue = (order.filled_avg_price ?? 0) * order.filled_qty;
+    order.filled_qty += take;
+    order.filled_avg_price = Math.round(((prevValue + take * price) / order.filled_qty) * 10_000) / 10_000;
+    order.filled_at = fake.clock.now().toISOString();
+    order.status = order.filled_qty >= order.qty ? 'filled' : 'partially_filled';
+    const signed = order.side === 'buy' ? take : -take;
+    account.cash -= signed * price;
+    const pos = account.positions.get(order.symbol) ?? { qty: 0, avg: price };
+    const qtyAfter = pos.qty + signed;
+    const avg = qtyAfter === 0 ? price : Math.sign(qtyAfter) !== Math.sign(pos.qty) ? price : Math.abs(qtyAfter) > Math.abs(pos.qty) ? (pos.avg * pos.qty + price * signed) / qtyAfter : pos.avg;
+    if (qtyAfter === 0) account.positions.delete(order.symbol);
+    else account.positions.set(order.symbol, { qty: qtyAfter, avg });
+  }
+
+  function positionsJson(account: FakeAccount) {
+    return [...account.positions].map(([symbol, p]) => {
+      const price = priceOf(symbol);
+      return {
+        asset_id: `asset-${symbol}`,
+        symbol,
+        exchange: 'ARCA',
+        asset_class: 'us_equity',
+        qty: String(p.qty),
+        qty_available: String(p.qty),
+        avg_entry_price: String(p.avg),
+        side: p.qty > 0 ? 'long' : 'short',
+        market_value: money(p.qty * price),
+        cost_basis: money(p.qty * p.avg),
+        current_price: String(price),
+        lastday_price: String(price),
+        change_today: '0',
+        unrealized_pl: money((price - p.avg) * p.qty),
+        unrealized_plpc: String(p.avg ? (price - p.avg) / p.avg : 0),
+        unrealized_intraday_pl: '0',
+        unrealized_intraday_plpc: '0',
+        asset_marginable: true,
+      };
+    });
+  }
+
+  function equityOf(account: FakeAccount) {
+    let equity = account.cash;
+    let gross = 0;
+    for (const [symbol, p] of account.positions) {
+      equity += p.qty * priceOf(symbol);
+      gross += Math.abs(p.qty * priceOf(symbol));
+    }
+    return { equity, buyingPower: Math.max(0, equity * 2 - gross) };
+  }
+
+  type Reply = { status: number; body?: unknown };
+  const error = (status: number, code: number, message: string): Reply => ({ status, body: { code, message } });
+
+  function route(req: LoggedRequest, account: FakeAccount): Reply {
+    const { method, path, query } = req;
+    if (method === 'GET' && path === '/v2/account') {
+      const { equity, buyingPower } = equityOf(account);
+      return {
+        status: 200,
+        body: {
+          id: `acct-${account.keyId}`,
+          account_number: `PA${account.keyId}`,
+          status: 'ACTIVE',
+          currency: 'USD',
+          cash: money(account.cash),
+          buying_power: money(buyingPower),
+          equity: money(equity),
+          last_equity: money(equity),
+          portfolio_value: money(equity),
+          trading_blocked: false,
+          pattern_day_trader: false,
+          daytrade_count: 0,
+        },
+      };
+    }
+    const onePosition = path.match(/^\/v2\/positions\/([A-Z.]+)$/);
+    if (method === 'GET' && onePosition) {
+      const one = positionsJson(account).find((p) => p.symbol === onePosition[1]);
+      return one ? { status: 200, body: one } : error(404, 40410000, 'position does not exist');
+    }
+    if (method === 'GET' && path === '/v2/positions') return { status: 200, body: positionsJson(account) };
+    const asset = path.match(/^\/v2\/assets\/([A-Z.]+)$/);
+    if (method === 'GET' && asset) {
+      const symbol = asset[1] as string;
+      const shortable = fake.shortable.get(symbol) ?? true;
+      return {
+        status: 200,
+        body: { id: `asset-${symbol}`, class: 'us_equity', exchange: 'ARCA', symbol, name: symbol, status: 'active', tradable: true, marginable: true, shortable, easy_to_borrow: shortable, fractionable: true, attributes: [] },
+      };
+    }
+    if (method === 'POST' && path === '/v2/orders') return submit(account, req.body ?? {});
+    if (method === 'GET' && path === '/v2/orders:by_client_order_id') {
+      const order = account.orders.find((o) => o.client_order_id === query.client_order_id);
+      return order ? { status: 200, body: orderJson(order) } : error(404, 40410000, 'order not found');
+    }
+    if (method === 'GET' && path === '/v2/orders') {
+      const status = query.status ?? 'open';
+      const orders = account.orders.filter((o) => status === 'all' || (status === 'open') === OPEN.has(o.status));
+      return { status: 200, body: orders.slice(-(Number(query.limit ?? 50))).reverse().map(orderJson) };
+    }
+    const byId = path.match(/^\/v2\/orders\/([\w-]+)$/);
+    if (byId) {
+      const order = account.orders.find((o) => o.id === byId[1]);
+      if (!order) return error(404, 40410000, 'order not found');
+      if (method === 'GET') return { status: 200, body: orderJson(order) };
+      if (method === 'DELETE') {
+        if (!OPEN.has(order.status)) return error(422, 42210000, `order is already in "${order.status}" state`);
+        order.status = 'canceled';
+        return { status: 204 };
+      }
+    }
+    if (method === 'GET' && path === '/v2/clock') {
+      const now = fake.clock.now();
+      const today = nyDate(now);
+      const next = calendar.isTradingDay(today) && now < nyDateTime(today, '09:30') ? today : calendar.nextTradingDay(today);
+      return {
+        status: 200,
+        body: {
+          timestamp: now.toISOString(),
+          is_open: fake.clock.isOpen,
+          next_open: nyDateTime(next, '09:30').toISOString(),
+          next_close: nyDateTime(next, calendar.sessionClose(next)).toISOString(),
+        },
+      };
+    }
+    if (method === 'GET' && path === '/v2/calendar') {
+      const days = calendar.tradingDays(query.start?.slice(0, 10) ?? '2024-01-01', query.end?.slice(0, 10) ?? '2024-12-31');
+      return {
+        status: 200,
+        body: days.map((date) => ({ date, open: '09:30', close: calendar.sessionClose(date), session_open: '0400', session_close: '2000', settlement_date: date })),
+      };
+    }
+    if (method === 'GET' && path === '/v2/stocks/bars') return bars(query);
+    if (method === 'GET' && path === '/v2/stocks/bars/latest') {
+      const out: Record<string, unknown> = {};
+      for (const symbol of (query.symbols ?? '').split(',')) {
+        const s = series.get(symbol);
+        const last = s?.bars[s.bars.length - 1];
+        if (last) out[symbol] = wireBar(last);
+      }
+      return { status: 200, body: { bars: out } };
+    }
+    return error(404, 40410000, `fake alpaca: no route ${method} ${path}`);
+  }
+
+  const wireBar = (b: StampedBar) => ({
+    t: b.t,
+    o: b.open,
+    h: b.high,
+    l: b.low,
+    c: b.close,
+    v: b.volume,
+    n: 1000,
+    vw: (b.high + b.low + b.close) / 3,
+  });
+
+  function bars(query: Record<string, string>): Reply {
+    if (query.timeframe !== '1Day') return error(422, 42210000, `fake alpaca: only 1Day bars, got ${query.timeframe}`);
+    const symbols = (query.symbols ?? '').split(',').filter(Boolean);
+    const start = query.start ? Date.parse(query.start) : 0;
+    const end = query.end ? Date.parse(query.end) : 8.64e15;
+    const limit = Number(query.limit ?? 1000);
+    const desc = query.sort === 'desc';
+    const offset = Number(query.page_token ?? 0);
+    const out: Record<string, unknown[]> = {};
+    let next: string | null = null;
+    for (const symbol of symbols) {
+      const s = series.get(symbol);
+      if (!s) continue;
+      let picked = s.bars.filter((b) => b.ms >= start && b.ms <= end);
+      if (desc) picked = [...picked].reverse();
+      const page = picked.slice(offset, offset + limit);
+      if (offset + limit < picked.length) next = String(offset + limit);
+      out[symbol] = page.map(wireBar);
+    }
+    return { status: 200, body: { bars: out, next_page_token: next, currency: 'USD' } };
+  }
+
+  function submit(account: FakeAccount, body: Record<string, unknown>): Reply {
+    const clientOrderId = String(body.client_order_id ?? randomUUID());
+    if (account.orders.some((o) => o.client_order_id === clientOrderId)) return error(422, 40010001, 'client_order_id must be unique');
+    const qty = Number(body.qty);
+    const symbol = String(body.symbol);
+    const side = body.side === 'sell' ? 'sell' : 'buy';
+    if (!Number.isInteger(qty) || qty <= 0) return error(422, 40010001, 'qty must be a positive integer');
+    const held = account.positions.get(symbol)?.qty ?? 0;
+    if (side === 'sell' && qty > Math.max(0, held) && fake.shortable.get(symbol) === false) return error(403, 40310000, `asset ${symbol} cannot be sold short`);
+    const opening = side === 'buy' ? Math.max(0, qty - Math.max(0, -held)) : Math.max(0, qty - Math.max(0, held));
+    if (opening * priceOf(symbol) > equityOf(account).buyingPower) return error(403, 40310000, 'insufficient buying power');
+    const order: FakeOrder = {
+      id: randomUUID(),
+      client_order_id: clientOrderId,
+      symbol,
+      side,
+      qty,
+      filled_qty: 0,
+      filled_avg_price: null,
+      status: 'accepted',
+      created_at: fake.clock.now().toISOString(),
+      filled_at: null,
+      time_in_force: String(body.time_in_force ?? 'day'),
+      type: String(body.type ?? 'market'),
+    };
+    account.orders.push(order);
+    if (account.fillMode === 'fill') fillOrder(account, order, qty, priceOf(symbol));
+    if (account.fillMode === 'partial') fillOrder(account, order, Math.ceil(qty / 2), priceOf(symbol));
+    return { status: 200, body: orderJson(order) };
+  }
+
+  function takeFault(req: LoggedRequest): Fault | undefined {
+    const i = faults.findIndex((f) => f.method === req.method && f.path === req.path && (f.keyId === undefined || f.keyId === req.keyId));
+    return i >= 0 ? faults.splice(i, 1)[0] : undefined;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const keyId = (req.headers['apca-api-key-id'] as string | undefined) ?? null;
+    const entry: LoggedRequest = {
+      seq: ++seq,
+      phase: 'received',
+      method: req.method ?? 'GET',
+      path: decodeURIComponent(url.pathname),
+      query: Object.fromEntries(url.searchParams),
+      keyId,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+    };
+    log.push(entry);
+    const answer = (reply: Reply) => {
+      log.push({ ...entry, seq: ++seq, phase: 'answered', status: reply.status });
+      res.writeHead(reply.status, { 'content-type': 'application/json', 'x-request-id': `req-${entry.seq}` });
+      res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
+    };
+
+    const account = keyId ? accounts.get(keyId) : undefined;
+    const dataCall = entry.path.startsWith('/v2/stocks') || entry.path === '/v2/clock' || entry.path === '/v2/calendar';
+    const authorised = account ? req.headers['apca-api-secret-key'] === account.secret : dataCall && keyId !== null && [...accounts.values()].some((a) => a.keyId === keyId);
+    if (!authorised) return answer(error(401, 40110000, 'request is not authorized'));
+
+    if (fake.latencyMs > 0) await new Promise((r) => setTimeout(r, fake.latencyMs));
+    if (entry.method === 'POST' && entry.path === '/v2/orders' && fake.orderBarrier > 0) {
+      const arrived = fake.posts().length;
+      if (arrived < fake.orderBarrier) await new Promise<void>((resolve) => heldOrders.push(resolve));
+      else for (const release of heldOrders.splice(0)) release();
+    }
+    const fault = takeFault(entry);
+    if (fault?.hang) {
+      if (fault.accept && account) route(entry, account);
+      hanging.add(res);
+      return;
+    }
+    if (fault?.status) {
+      if (fault.accept && account) route(entry, account);
+      return answer(error(fault.status, fault.status * 100_000, fault.message ?? 'internal server error'));
+    }
+    answer(account ? route(entry, account) : route(entry, [...accounts.values()][0] as FakeAccount));
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 50000000, message: `fake alpaca crashed: ${(err as Error).message}` }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return fake;
+}
