@@ -12,6 +12,7 @@ import { ProposalError } from './domain/proposal.ts';
 import { buildApp } from './main.ts';
 import { DatabaseInUseError } from './store/database.ts';
 import { approveJson, runJson } from './views.ts';
+import { replayRun } from './llm/replay.ts';
 import { backtestCommand, postmortemCommand } from './backtest/commands.ts';
 import { nyDateTime } from './market/time.ts';
 import type { CheckpointResult } from './pipeline/checkpoint.ts';
@@ -20,6 +21,7 @@ import { checkpointAt, scheduleView, startScheduler } from './scheduler/index.ts
 const USAGE = `usage: council <command> [options]
 
   run [--week YYYY-MM-DD] [--query TEXT]        convene the council; stops at a PENDING proposal
+  run --replay RUNID                            the run again from its recorded model answers: no calls, nothing stored
   approve <proposalId> [--by NAME]              approve and execute a proposal, exactly once
   reject <proposalId> [--by NAME] [--reason T]  reject a proposal
   status                                        seats, accounts, positions, pending proposals
@@ -36,6 +38,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   week: { type: 'string' },
   query: { type: 'string' },
+  replay: { type: 'string' },
   by: { type: 'string' },
   reason: { type: 'string' },
   from: { type: 'string' },
@@ -81,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
       case 'run': {
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         await app.resumeExecutions();
-        const state = await app.run({ week: values.week, query: values.query });
+        const state = values.replay ? await replayRun(app, values.replay, app.sink) : await app.run({ week: values.week, query: values.query });
         if (json) print(runJson(state), () => '');
         else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
         return 0;

@@ -41,13 +41,19 @@ export function buildBuiltinCouncil(config: Config): Council {
 }
 
 export function buildCouncil(config: Config, deps: CouncilDeps): Council {
-  if (!config.llm) return buildBuiltinCouncil(config);
+  return config.llm ? buildLlmCouncil(config, deps) : buildBuiltinCouncil(config);
+}
+
+/** LLM seats even without a key when deps bring a transport (a replay brings one that refuses to call). */
+export function buildLlmCouncil(config: Config, deps: CouncilDeps): Council {
   const f = config.file;
+  const transport = deps.transport ?? (config.llm ? openAiTransport({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey }) : undefined);
+  if (!transport) throw new Error('LLM seats need LLM_API_KEY (or REQUESTY_API_KEY)');
   const chairModels = [f.chairman.model, ...f.chairman.fallbackModels];
   const seatDeps: SeatDeps = {
     council: f.council,
     settings: f.llm,
-    transport: deps.transport ?? openAiTransport({ baseUrl: config.llm.baseUrl, apiKey: config.llm.apiKey }),
+    transport,
     answers: deps.answers ?? (f.llm.cache ? sqlCache(deps.db) : undefined),
     recorder: eventRecorder(deps.store),
     budget: runBudget(f.llm.budgetUsd, recordedSpend(deps.store, f.council)),

@@ -100,7 +100,7 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
     let request = buildRequest(q, messages, mode, settings);
     const base = { week: q.week, stage: q.stage, seat: q.seat, model: q.model, promptVersion: q.promptVersion, turn };
     if (over) {
-      await deps.recorder.record(deps.council, { ...base, requestHash: requestHash(request), request, source: 'none', tries: 0, response: null, outcome: 'over_budget', problems: [over], usage: NO_USAGE, latencyMs: 0 });
+      await deps.recorder.record(deps.council, { ...base, requestHash: requestHash(request), request, source: 'none', tries: 0, response: null, outcome: 'over_budget', problems: [over], usage: NO_USAGE, latencyMs: 0, httpStatus: null });
       return fail(over);
     }
     const started = timers.now();
@@ -110,6 +110,7 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
     } catch (error) {
       // A router or model without json_schema says so with a 400: ask again in JSON mode, once.
       if (error instanceof TransportError && error.status === 400 && mode === 'json_schema') {
+        await recordFailure(deps, base, request, error, timers.now() - started);
         mode = 'json_object';
         request = buildRequest(q, messages, mode, settings);
         try {
@@ -136,6 +137,7 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
       problems: result.ok ? [] : result.refused !== undefined ? [result.refused] : result.problems,
       usage: callUsage,
       latencyMs: Math.round(timers.now() - started),
+      httpStatus: null,
     });
     if (result.ok) return { ok: true, value: result.value, model: q.model, usage };
     if (result.refused !== undefined) return fail(`the model refused: ${result.refused}`);
@@ -148,7 +150,10 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
 async function answer(deps: AskDeps, request: ChatRequest, deadline: number) {
   const hash = requestHash(request);
   const stored = await deps.answers?.get(hash);
-  if (stored && deps.answers) return { response: stored.response, usage: stored.usage, source: deps.answers.source, tries: 0 };
+  if (stored && deps.answers) {
+    if ('error' in stored) throw new TransportError(stored.error, false, undefined, stored.status ?? undefined);
+    return { response: stored.response, usage: stored.usage, source: deps.answers.source, tries: 0 };
+  }
   if (deps.answers?.exclusive) throw new TransportError('no recorded answer for this request (the replay makes no calls)', false, undefined, undefined);
   const { response, tries } = await sendWithRetry(deps.transport, request, deps.settings, deadline, deps.timers);
   await deps.answers?.put(hash, request, response);
@@ -174,6 +179,7 @@ async function recordFailure(
     problems: [message],
     usage: NO_USAGE,
     latencyMs: Math.round(latencyMs),
+    httpStatus: error instanceof TransportError ? (error.status ?? null) : null,
   });
   return message;
 }

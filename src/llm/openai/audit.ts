@@ -30,6 +30,8 @@ export interface LlmCallRecorded {
   problems: string[];
   usage: Usage;
   latencyMs: number;
+  /** The HTTP status of a failed call, when there was one. */
+  httpStatus: number | null;
 }
 
 export const llmStreamPrefix = (council: string, week: string) => `llm:${council}:${week}:`;
@@ -51,11 +53,11 @@ export function eventRecorder(store: EventStore): CallRecorder {
   };
 }
 
-/** A stored answer: from the cache (costs nothing now) or a recording (reports what it cost then). */
-export interface StoredAnswer {
-  response: ChatResponse;
-  usage: Usage | undefined;
-}
+/**
+ * A stored answer: from the cache (costs nothing now) or a recording (reports what it cost then). A
+ * recording also holds the failures, so a replayed seat fails the same way.
+ */
+export type StoredAnswer = { response: ChatResponse; usage: Usage | undefined } | { error: string; status: number | null };
 
 export interface AnswerStore {
   readonly source: 'cache' | 'replay';
@@ -89,7 +91,8 @@ export async function recordedAnswers(store: EventStore, council: string, week: 
   const byHash = new Map<string, StoredAnswer[]>();
   for (const e of events) {
     const call = e.data as LlmCallRecorded;
-    if (call.response) byHash.set(call.requestHash, [...(byHash.get(call.requestHash) ?? []), { response: call.response, usage: call.usage }]);
+    const answer: StoredAnswer = call.response ? { response: call.response, usage: call.usage } : { error: call.problems[0] ?? call.outcome, status: call.httpStatus };
+    byHash.set(call.requestHash, [...(byHash.get(call.requestHash) ?? []), answer]);
   }
   const served = new Map<string, number>();
   return {

@@ -58,12 +58,22 @@ const TABLE_COLUMNS = [
 /** Five significant digits: exact enough to quote back, short enough to be cheap. */
 const n = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : String(Number(x.toPrecision(5))));
 
-export function snapshotTable(s: MarketSnapshot): string {
-  const rows = Object.entries(s.symbols).map(([symbol, set]) => [symbol, ...TABLE_COLUMNS.map((c) => n(set[c]))].join('|'));
+export function snapshotTable(s: MarketSnapshot, universe: readonly string[]): string {
+  const rows = universe.flatMap((symbol) => {
+    const set = s.symbols[symbol];
+    return set ? [[symbol, ...TABLE_COLUMNS.map((c) => n(set[c]))].join('|')] : [];
+  });
   return [`data as of the close of ${s.lastSession}; vix ${n(s.vix)}; returns and vol as fractions`, ['symbol', ...TABLE_COLUMNS].join('|'), ...rows].join('\n');
 }
 
-export const compactJson = (value: unknown) => JSON.stringify(value);
+/**
+ * Dense JSON with keys sorted: values read back from the store (jsonb reorders keys) must give the same
+ * prompt, and so the same hash, as the values first seen, or replay and cache would miss.
+ */
+export const compactJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 
 export function pitchesBlock(pitches: readonly LabelledPitch[]): string {
   return pitches.map((p) => `Pitch ${p.label}: ${compactJson(p.pitch)}`).join('\n');

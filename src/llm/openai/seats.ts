@@ -15,7 +15,7 @@ export interface SeatDeps extends AskDeps {
 const promptOf = (deps: SeatDeps, stage: Stage) => deps.prompts?.[stage] ?? loadPrompt(stage);
 
 const context = (input: StageInput) =>
-  [`week of ${input.week}; decision time ${input.asOf.toISOString()}`, ...(input.query ? [`question from the desk: ${input.query}`] : []), snapshotTable(input.snapshot)].join('\n');
+  [`week of ${input.week}; decision time ${input.asOf.toISOString()}`, ...(input.query ? [`question from the desk: ${input.query}`] : []), snapshotTable(input.snapshot, input.universe)].join('\n');
 
 export const RESEARCH_ROLES = [
   'the macro regime: risk appetite, rates, the dollar, inflation, growth and volatility, and what they favour this week.',

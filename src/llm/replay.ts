@@ -1,0 +1,94 @@
+/**
+ * `council run --replay <runId>`: the run again, from its recorded model answers, with zero calls.
+ * It runs the real pipeline on a fork of the store: the original events up to the run's decision stay
+ * visible (so simulated accounts look as they did then), the week's own run and calls are hidden, and
+ * every new event stays in memory. Nothing is written to the real store.
+ */
+import type { App } from '../app.ts';
+import { createSimulatedBroker } from '../brokers/simulated.ts';
+import type { NoticeSink } from '../pipeline/notices.ts';
+import { nullSink } from '../pipeline/notices.ts';
+import { type PipelineSettings, runCouncil } from '../pipeline/run.ts';
+import { foldWeek, type RunStarted, type WeekState, weekStream } from '../pipeline/week.ts';
+import type { EventStore, NewEvent, ReadAllOptions, StoredEvent } from '../store/port.ts';
+import { ConcurrencyError } from '../store/port.ts';
+import { buildLlmCouncil } from './council.ts';
+import { llmStreamPrefix, recordedAnswers } from './openai/audit.ts';
+import { TransportError } from './openai/types.ts';
+
+export class ReplayError extends Error {
+  readonly code = 'REPLAY';
+}
+
+export async function replayRun(app: App, runId: string, sink: NoticeSink = nullSink): Promise<WeekState> {
+  const { config, store, market, calendar } = app.deps;
+  const council = config.file.council;
+  const starts = await store.readAll({ streamPrefix: `week:${council}:`, types: ['RunStarted'] });
+  const start = starts.find((e) => (e.data as RunStarted).runId === runId);
+  if (!start) throw new ReplayError(`no run ${runId} in council ${council}`);
+  const started = start.data as RunStarted;
+  const original = await store.read(start.stream);
+  const cut = original.find((e) => e.type === 'DecisionMade' || e.type === 'RunCompleted') ?? original[original.length - 1];
+  const fork = forkStore(store, {
+    before: BigInt(cut?.globalPosition ?? start.globalPosition),
+    hidden: (stream) => stream === weekStream(council, started.week) || stream.startsWith(llmStreamPrefix(council, started.week)),
+  });
+  const refuse = {
+    send: async () => {
+      throw new TransportError('the replay makes no model calls', false, undefined, undefined);
+    },
+  };
+  const llm = buildLlmCouncil(config, { store: fork, db: app.deps.db, transport: refuse, answers: await recordedAnswers(store, council, started.week) });
+  const f = config.file;
+  const settings: PipelineSettings = {
+    council,
+    universe: f.universe,
+    risk: f.risk,
+    seatAccounts: Object.fromEntries(f.seats.map((s) => [s.id, s.account])),
+    chairAccount: f.chairman.account,
+    quorum: Math.min(3, f.seats.length),
+  };
+  const broker = createSimulatedBroker({ store: fork, market, calendar, settings: { startingCash: f.risk.startingCash, ...f.broker } });
+  await runCouncil(
+    { store: fork, market, calendar, broker, council: llm, sink, settings, newId: () => runId },
+    { week: started.week, query: started.query ?? undefined, asOf: new Date(started.asOf) },
+  );
+  return foldWeek(await fork.read(weekStream(council, started.week)));
+}
+
+/** The base store as it was before `before` (minus hidden streams), plus whatever is appended here, in memory. */
+export function forkStore(base: EventStore, options: { before: bigint; hidden: (stream: string) => boolean }): EventStore {
+  const local = new Map<string, StoredEvent[]>();
+  let position = options.before * 1_000_000n;
+  const visible = (e: StoredEvent) => BigInt(e.globalPosition) < options.before && !options.hidden(e.stream);
+  const read = async (stream: string) => [...(options.hidden(stream) ? [] : (await base.read(stream)).filter(visible)), ...(local.get(stream) ?? [])];
+  return {
+    read,
+    async append(stream: string, expectedVersion: number, events: readonly NewEvent[]) {
+      const current = await read(stream);
+      if (current.length !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
+      const added = events.map((e, i) => ({
+        stream,
+        version: expectedVersion + i + 1,
+        globalPosition: String(++position),
+        type: e.type,
+        data: structuredClone(e.data),
+        meta: e.meta ?? {},
+        recordedAt: new Date(0),
+      }));
+      local.set(stream, [...(local.get(stream) ?? []), ...added]);
+      return expectedVersion + events.length;
+    },
+    async readAll(o: ReadAllOptions = {}) {
+      const fromBase = (await base.readAll({ ...o, limit: undefined })).filter(visible);
+      const fromLocal = [...local.values()].flat().filter((e) => (!o.streamPrefix || e.stream.startsWith(o.streamPrefix)) && (!o.types || o.types.includes(e.type)));
+      const all = [...fromBase, ...fromLocal].filter((e) => !o.after || BigInt(e.globalPosition) > BigInt(o.after));
+      return o.limit === undefined ? all : all.slice(0, o.limit);
+    },
+    async streams(prefix: string) {
+      const names = new Set([...(await base.streams(prefix)).map((s) => s.stream), ...[...local.keys()].filter((s) => s.startsWith(prefix))]);
+      const listed = await Promise.all([...names].sort().map(async (stream) => ({ stream, version: (await read(stream)).length })));
+      return listed.filter((s) => s.version > 0);
+    },
+  };
+}
