@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface ApiCall {
   method: string;
@@ -42,6 +43,11 @@ export interface FakeSlack {
   uploads: { fileId: string; bytes: number }[];
   messages: Map<string, FakeMessage>;
   violations: string[];
+  /**
+   * Socket Mode: sends one envelope (`slash_commands`, `interactive`) over the bot's WebSocket and
+   * resolves with the bot's ack `{ envelope_id, payload }`.
+   */
+  sendEnvelope(type: 'slash_commands' | 'interactive', payload: unknown): Promise<{ envelope_id: string; payload?: unknown }>;
   /** Answers the next call of `method` with a failure instead of doing it. */
   failNext(method: string, failure: Failure): void;
   /** Resolves with the first recorded item (now or later) that matches; rejects after a guard time with what was seen. */
@@ -49,7 +55,7 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-export async function startFakeSlack(options: { token: string }): Promise<FakeSlack> {
+export async function startFakeSlack(options: { token: string; appToken?: string }): Promise<FakeSlack> {
   const calls: ApiCall[] = [];
   const responses: ResponseUrlPost[] = [];
   const uploads: { fileId: string; bytes: number }[] = [];
@@ -97,7 +103,7 @@ export async function startFakeSlack(options: { token: string }): Promise<FakeSl
       return;
     }
     calls.push({ method, args, token });
-    if (token !== options.token) return json(res, { ok: false, error: 'invalid_auth' });
+    if (token !== (method === 'apps.connections.open' ? options.appToken : options.token)) return json(res, { ok: false, error: 'invalid_auth' });
     if (failure) return json(res, { ok: false, error: failure.error });
     const problems = 'blocks' in args ? validateBlocks(args.blocks) : [];
     if (problems.length) {
@@ -107,6 +113,8 @@ export async function startFakeSlack(options: { token: string }): Promise<FakeSl
     const blocks = (args.blocks ?? []) as Block[];
     const text = typeof args.text === 'string' ? args.text : '';
     switch (method) {
+      case 'apps.connections.open':
+        return json(res, { ok: true, url: `${base.replace('http', 'ws')}/socket` });
       case 'auth.test':
         return json(res, { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'council', team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT' });
       case 'chat.postMessage': {
@@ -144,6 +152,24 @@ export async function startFakeSlack(options: { token: string }): Promise<FakeSl
     }
   }
 
+  // Socket Mode: the bot's WebSocket. Slack says hello, then sends envelopes the bot acks by envelope_id.
+  const sockets = new WebSocketServer({ noServer: true });
+  let socket: WebSocket | undefined;
+  const acks = new Map<string, (ack: { envelope_id: string; payload?: unknown }) => void>();
+  server.on('upgrade', (req, raw, head) => {
+    sockets.handleUpgrade(req, raw, head, (ws) => {
+      socket = ws;
+      ws.on('message', (data) => {
+        const ack = JSON.parse(String(data)) as { envelope_id: string; payload?: unknown };
+        acks.get(ack.envelope_id)?.(ack);
+        acks.delete(ack.envelope_id);
+        changed();
+      });
+      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A1' } }));
+      changed();
+    });
+  });
+
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -156,6 +182,13 @@ export async function startFakeSlack(options: { token: string }): Promise<FakeSl
     uploads,
     messages,
     violations,
+    sendEnvelope(type, payload) {
+      if (!socket) return Promise.reject(new Error('no Socket Mode connection'));
+      const envelope_id = `env-${++seq}`;
+      const acked = new Promise<{ envelope_id: string; payload?: unknown }>((resolve) => acks.set(envelope_id, resolve));
+      socket.send(JSON.stringify({ envelope_id, type, payload, accepts_response_payload: true, retry_attempt: 0, retry_reason: '' }));
+      return acked;
+    },
     failNext(method, failure) {
       failures.set(method, [...(failures.get(method) ?? []), failure]);
     },
@@ -179,6 +212,8 @@ export async function startFakeSlack(options: { token: string }): Promise<FakeSl
       });
     },
     async close() {
+      for (const ws of sockets.clients) ws.terminate();
+      sockets.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
