@@ -372,7 +372,15 @@ export class FakeDiscord {
         },
       ],
       ['POST', /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/, (m, body, reply) => this.openThread(m[1]!, m[2]!, body, reply)],
-      ['POST', /^\/interactions\/(\d+)\/([^/]+)\/callback$/, (_m, _b, reply) => reply(204)],
+      [
+        'POST',
+        /^\/interactions\/(\d+)\/([^/]+)\/callback$/,
+        (m, body, reply) => {
+          // Type 4 answers at once: its data becomes the interaction's original message, as on Discord.
+          if (body?.type === 4) this.store(`interaction:${m[2]}`, body.data ?? {});
+          reply(204);
+        },
+      ],
       [
         '*',
         /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/,
