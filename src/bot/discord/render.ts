@@ -8,7 +8,8 @@ import type { StatusView } from '../../app.ts';
 import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, signedConviction, truncate, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, signedConviction, truncate, usageText, view } from '../format.ts';
+import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
 import { LIMITS, clampContent, packEmbeds } from './limits.ts';
@@ -136,6 +137,22 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
         ...none,
         thread: [text(`✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`)],
         progress: n.runId ? { step: -1, count: null, outcome: null, failed: `error id ${n.errorId}` } : null,
+      };
+    case 'checkpoint_report':
+      return { ...none, thread: embedsPosts(checkpointEmbeds(n)) };
+    case 'exit_report':
+      return { ...none, thread: exitPosts(n) };
+    case 'reconciliation_report':
+      return {
+        ...none,
+        channel: embedsPosts([
+          {
+            title: 'Broker reconciliation',
+            color: COLOURS.warn,
+            description: `At ${nyStamp(n.at)} the brokers and the council's records differ:`,
+            fields: n.accounts.map((a) => ({ name: a.account, value: lines(reconciliationLines(a).map((l) => `• ${l}`)) })),
+          },
+        ]).map((p) => p.body),
       };
     case 'postmortem_ready':
       return { ...none, thread: postmortemPosts(n) };
@@ -275,6 +292,31 @@ function proposalPost(n: Extract<Notice, { type: 'decision_ready' }>): ThreadPos
     body: { embeds: embeds ?? [], components: n.proposal ? [proposalButtons(n.proposal.id)] : [], ...NO_PINGS },
     ...(n.proposal ? { decisionOf: n.proposal.id } : {}),
   };
+}
+
+const POSITIONS_PER_EMBED = 12;
+
+function checkpointEmbeds(n: Extract<Notice, { type: 'checkpoint_report' }>): APIEmbed[] {
+  const colour = n.positions.some((p) => p.status === 'invalidated') ? COLOURS.bad : n.positions.some((p) => p.status === 'watch') ? COLOURS.warn : COLOURS.good;
+  const embeds: APIEmbed[] = [{ title: checkpointTitle(n), color: colour, description: checkpointSummary(n) }];
+  for (let i = 0; i < n.positions.length; i += POSITIONS_PER_EMBED)
+    embeds.push({
+      color: colour,
+      fields: n.positions.slice(i, i + POSITIONS_PER_EMBED).map((p) => ({ name: `${STATUS_MARK[p.status]}  ${positionHeadline(p)}`, value: lines(positionDetail(p)) })),
+    });
+  return embeds;
+}
+
+/** The exits, then one message with Approve / Reject per exit that waits for an approver. */
+function exitPosts(n: Extract<Notice, { type: 'exit_report' }>): ThreadPost[] {
+  const summary = embedsPosts([{ title: exitTitle(n), color: COLOURS.warn, description: lines(n.exits.map((e) => `• ${exitLineText(e).replace(/\/council approve (\S+)/, 'the buttons below')}`)) }]);
+  const waiting = n.exits
+    .filter((e) => e.status === 'awaiting_approval')
+    .map((e): ThreadPost => ({
+      body: { content: clampContent(`Exit ${e.account}: ${e.side.toUpperCase()} ${e.qty} ${e.symbol} (${e.detail}), proposal ${e.proposalId}`), components: [proposalButtons(e.proposalId)], ...NO_PINGS },
+      decisionOf: e.proposalId,
+    }));
+  return [...summary, ...waiting];
 }
 
 /** The postmortem as fixed-width code blocks, then each chart as an image attachment (10 per message). */
