@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import type { App } from './app.ts';
 import { renderNotice, renderStatus } from './bot/console/render.ts';
 import { runConsole } from './bot/console/channel.ts';
-import { ConfigError, loadConfig } from './config/config.ts';
+import { startDiscord } from './bot/discord/index.ts';
+import { type Config, ConfigError, loadConfig } from './config/config.ts';
 import { ProposalError } from './domain/proposal.ts';
 import { buildApp } from './main.ts';
 import { DatabaseInUseError } from './store/database.ts';
@@ -136,14 +137,27 @@ async function serve(app: App, json: boolean): Promise<number> {
   const resumed = await app.resumeExecutions();
   if (resumed) app.deps.logger.info({ resumed }, 'resumed approved executions');
   const interactive = process.stdin.isTTY === true && !json;
-  app.chatChannels.push('console');
   const scheduler = startScheduler(app);
   try {
-    await runConsole(app, { input: process.stdin, output: process.stdout, user: userInfo().username, interactive });
+    if (app.deps.config.discord) await serveDiscord(app, app.deps.config.discord);
+    else {
+      app.chatChannels.push('console');
+      await runConsole(app, { input: process.stdin, output: process.stdout, user: userInfo().username, interactive });
+    }
   } finally {
     await scheduler.stop();
   }
   return 0;
+}
+
+/** Discord until SIGINT/SIGTERM; then in-flight clicks and runs finish before the socket closes. */
+async function serveDiscord(app: App, config: NonNullable<Config['discord']>): Promise<void> {
+  const discord = await startDiscord(app, config, app.deps.logger);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await discord.stop();
 }
 
 /** `--at 2020-04-21T12:00`, New York wall time. */
