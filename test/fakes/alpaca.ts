@@ -24,6 +24,8 @@ export interface LoggedRequest {
   keyId: string | null;
   body: Record<string, unknown> | null;
   status?: number;
+  /** performance.now() when logged (for the bench; tests assert on order, not time). */
+  t: number;
 }
 
 export interface FakeOrder {
@@ -407,10 +409,11 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
       query: Object.fromEntries(url.searchParams),
       keyId,
       body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
+      t: performance.now(),
     };
     log.push(entry);
     const answer = (reply: Reply) => {
-      log.push({ ...entry, seq: ++seq, phase: 'answered', status: reply.status });
+      log.push({ ...entry, seq: ++seq, phase: 'answered', status: reply.status, t: performance.now() });
       res.writeHead(reply.status, { 'content-type': 'application/json', 'x-request-id': `req-${entry.seq}` });
       res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
     };

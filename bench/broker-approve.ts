@@ -1,0 +1,83 @@
+/**
+ * Approve-to-all-accepted for six Alpaca accounts against the fake with a fixed latency, compared with
+ * one broker round trip. Each account's path is a lookup by client order id, then the POST (a sell adds
+ * one round trip for its position and shortability), and the accounts run side by side: the total should
+ * be a few round trips, not six times as many.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createAlpacaClient } from '../src/brokers/alpaca-client.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { clientOrderId } from '../src/domain/sizing.ts';
+import { buildApp } from '../src/main.ts';
+import { nyDateTime } from '../src/market/time.ts';
+import { proposalStream } from '../src/pipeline/run.ts';
+import { startFakeAlpaca } from '../test/fakes/alpaca.ts';
+import { ACCOUNTS, alpacaEnv, keyOf, secretOf } from '../test/brokers/env.ts';
+
+const LATENCY_MS = 40;
+const ROUNDS = 15;
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export async function benchApprove(): Promise<{ p50Ms: number; p95Ms: number; roundTripMs: number; ratio: number; latencyMs: number; rounds: number }> {
+  const fake = await startFakeAlpaca();
+  const dir = mkdtempSync(join(tmpdir(), 'council-bench-'));
+  const now = nyDateTime('2024-03-04', '07:00');
+  const app = await buildApp(loadConfig(alpacaEnv(fake, dir)), { memory: true, logger: pino({ level: 'silent' }), clock: () => now, alpaca: { rateLimit: false } });
+  try {
+    fake.latencyMs = LATENCY_MS;
+    const probe = createAlpacaClient({ keyId: keyOf('COUNCIL'), secret: secretOf('COUNCIL') }, { paper: true, apiUrl: fake.url }, { rateLimit: false });
+    const trips: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const started = performance.now();
+      await probe.trading.account.getAccountRaw();
+      trips.push(performance.now() - started);
+    }
+    const roundTripMs = percentile(trips.sort((a, b) => a - b), 50);
+
+    const samples: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const proposalId = `bench-${i}`;
+      // Five buys and one short, like the council's usual week.
+      const orders = ACCOUNTS.map((account, k) => ({
+        account,
+        symbol: 'SPY',
+        side: k === 1 ? ('sell' as const) : ('buy' as const),
+        qty: 10,
+        reason: 'bench',
+        clamps: [],
+        clientOrderId: clientOrderId(proposalId, account, 'SPY'),
+      }));
+      await app.deps.store.append(proposalStream(proposalId), 0, [
+        {
+          type: 'ProposalOpened',
+          data: { proposalId, council: 'main', week: '2024-03-04', runId: proposalId, asOf: now.toISOString(), expiresAt: nyDateTime('2024-03-04', '16:00').toISOString(), decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' }, orders },
+        },
+      ]);
+      const mark = fake.log.length;
+      const started = performance.now();
+      await app.approve({ proposalId, by: 'cli:bench', via: 'cli' });
+      const accepted = fake.log.slice(mark).filter((r) => r.phase === 'answered' && r.method === 'POST' && r.status === 200);
+      if (accepted.length !== 6) throw new Error(`expected 6 accepted orders, got ${accepted.length}`);
+      samples.push(Math.max(...accepted.map((r) => r.t)) - started);
+    }
+    samples.sort((a, b) => a - b);
+    const p50Ms = percentile(samples, 50);
+    return { p50Ms: round1(p50Ms), p95Ms: round1(percentile(samples, 95)), roundTripMs: round1(roundTripMs), ratio: round1(p50Ms / roundTripMs), latencyMs: LATENCY_MS, rounds: ROUNDS };
+  } finally {
+    await app.close();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await benchApprove();
+  process.stdout.write(
+    `approve to all six accepted: p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms; one broker round trip ${r.roundTripMs} ms (fake latency ${r.latencyMs} ms); ratio ${r.ratio} (six sequential accounts would be >= 12)\n`,
+  );
+}
