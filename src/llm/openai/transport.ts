@@ -45,7 +45,9 @@ function toTransportError(error: unknown, hide: (s: string) => string): Transpor
   if (error instanceof OpenAI.APIError) {
     const status = error.status;
     const retryable = status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500);
-    return new TransportError(`HTTP ${status ?? '?'}: ${hide(error.message)}`, retryable, retryAfterMs(error.headers), status);
+    // The SDK's message already starts with the status ("503 upstream overloaded").
+    const detail = hide(error.message).replace(new RegExp(`^${status} `), '');
+    return new TransportError(`HTTP ${status ?? '?'}: ${detail}`, retryable, retryAfterMs(error.headers), status);
   }
   return new TransportError(hide(error instanceof Error ? error.message : String(error)), false, undefined, undefined);
 }
