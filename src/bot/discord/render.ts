@@ -285,7 +285,7 @@ function proposalPost(n: Extract<Notice, { type: 'decision_ready' }>): ThreadPos
   if (n.proposal) fields.push({ name: `Orders (${n.proposal.orders.length})`, value: orderLines(n.proposal.orders.map((o) => `${orderText(o)}: ${o.reason}${o.clamps.length ? ` [clamped: ${o.clamps.join('; ')}]` : ''}`)) });
   fields.push({ name: 'Cost', value: usageText(n.usage) });
   const embed: APIEmbed = n.proposal
-    ? { title: `Proposal ${n.proposal.id}`, color: directionColour(n.decision.direction), description: `PENDING until ${nyStamp(n.proposal.expiresAt)}. Approvers: Approve places every order below, once.`, fields }
+    ? { title: `Proposal ${n.proposal.id}`, color: directionColour(n.decision.direction), description: `Approve places every order below, once. Open for approval until ${nyStamp(n.proposal.expiresAt)}; after that it expires and nothing is placed.`, fields }
     : { title: 'No orders', color: COLOURS.FLAT, description: 'Every account already holds its view.', fields };
   const [embeds] = packEmbeds([embed]);
   return {
