@@ -38,7 +38,7 @@ function freshBars(dir: string): void {
 function council(args: string[], extra: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALPACA_') && !k.startsWith('COUNCIL_') && k !== 'DATABASE_URL' && k !== 'MARKET_DATA_DIR'));
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...base, ...env, ...extra }, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...base, ...env, ...extra }, timeout: 180_000 }, (error, stdout, stderr) => {
       const e = error as (Error & { code?: number; signal?: string }) | null;
       done({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
     });
@@ -95,5 +95,5 @@ describe('A crash between the broker accept and the event append', () => {
     } finally {
       await db.close();
     }
-  });
+  }, 240_000); // three cold starts of the CLI; slow on a busy machine, never timed
 });
