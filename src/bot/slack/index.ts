@@ -73,7 +73,8 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
       await bolt.stop();
       await tasks.drain();
       detach();
-      app.chatChannels.splice(app.chatChannels.indexOf('slack'), 1);
+      const at = app.chatChannels.indexOf('slack');
+      if (at >= 0) app.chatChannels.splice(at, 1);
     },
   };
 }
