@@ -51,18 +51,30 @@ export function cronExpressions(schedule: Schedule): { job: Job; expression: str
 export function slotsBetween(schedule: Schedule, calendar: TradingCalendar, from: Date, to: Date): Slot[] {
   const slots: Slot[] = [];
   const zone = schedule.timezone;
-  const weekly = parseCron(schedule.weekly);
-  const postmortem = parseCron(schedule.postmortem);
   // A day either side covers any zone offset.
-  for (let day = addDays(zonedDate(zone, from), -1); day <= addDays(zonedDate(zone, to), 1); day = addDays(day, 1)) {
-    const candidates: Slot[] = [
-      ...cronTimes(weekly, day).map((t) => ({ job: 'weekly' as const, at: zonedDateTime(zone, day, t) })),
-      ...schedule.checkpoints.map((t) => ({ job: 'checkpoint' as const, at: zonedDateTime(zone, day, t) })),
-      ...cronTimes(postmortem, day).map((t) => ({ job: 'postmortem' as const, at: zonedDateTime(zone, day, t) })),
-    ];
-    for (const slot of candidates) if (slot.at > from && slot.at <= to && isOpenSlot(slot, calendar)) slots.push(slot);
-  }
+  for (let day = addDays(zonedDate(zone, from), -1); day <= addDays(zonedDate(zone, to), 1); day = addDays(day, 1))
+    for (const slot of slotsOfDay(schedule, calendar, day)) if (slot.at > from && slot.at <= to) slots.push(slot);
   return slots.sort((a, b) => a.at.getTime() - b.at.getTime() || JOBS.indexOf(a.job) - JOBS.indexOf(b.job));
+}
+
+// The scheduler asks about the same few days once a minute; a day's slots never change for one schedule and calendar.
+const dayCache = new WeakMap<Schedule, WeakMap<TradingCalendar, Map<string, readonly Slot[]>>>();
+
+function slotsOfDay(schedule: Schedule, calendar: TradingCalendar, day: string): readonly Slot[] {
+  let byCalendar = dayCache.get(schedule);
+  if (!byCalendar) dayCache.set(schedule, (byCalendar = new WeakMap()));
+  let days = byCalendar.get(calendar);
+  if (!days) byCalendar.set(calendar, (days = new Map()));
+  const cached = days.get(day);
+  if (cached) return cached;
+  const zone = schedule.timezone;
+  const slots = [
+    ...cronTimes(parseCron(schedule.weekly), day).map((t) => ({ job: 'weekly' as const, at: zonedDateTime(zone, day, t) })),
+    ...schedule.checkpoints.map((t) => ({ job: 'checkpoint' as const, at: zonedDateTime(zone, day, t) })),
+    ...cronTimes(parseCron(schedule.postmortem), day).map((t) => ({ job: 'postmortem' as const, at: zonedDateTime(zone, day, t) })),
+  ].filter((slot) => isOpenSlot(slot, calendar));
+  days.set(day, slots);
+  return slots;
 }
 
 /** The next `n` slots strictly after `from` (fewer when the trading calendar ends first). */
