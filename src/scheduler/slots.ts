@@ -61,10 +61,10 @@ export function slotsBetween(schedule: Schedule, calendar: TradingCalendar, from
 const dayCache = new WeakMap<Schedule, WeakMap<TradingCalendar, Map<string, readonly Slot[]>>>();
 
 function slotsOfDay(schedule: Schedule, calendar: TradingCalendar, day: string): readonly Slot[] {
-  let byCalendar = dayCache.get(schedule);
-  if (!byCalendar) dayCache.set(schedule, (byCalendar = new WeakMap()));
-  let days = byCalendar.get(calendar);
-  if (!days) byCalendar.set(calendar, (days = new Map()));
+  const byCalendar = dayCache.get(schedule) ?? new WeakMap<TradingCalendar, Map<string, readonly Slot[]>>();
+  dayCache.set(schedule, byCalendar);
+  const days = byCalendar.get(calendar) ?? new Map<string, readonly Slot[]>();
+  byCalendar.set(calendar, days);
   const cached = days.get(day);
   if (cached) return cached;
   const zone = schedule.timezone;
