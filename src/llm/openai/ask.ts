@@ -127,7 +127,6 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
     const outcome: LlmCallRecorded['outcome'] = result.ok ? 'ok' : result.refused !== undefined ? 'refused' : 'malformed';
     await deps.recorder.record(deps.council, {
       ...base,
-      model: q.model,
       requestHash: requestHash(request),
       request,
       source: got.source,
