@@ -110,16 +110,21 @@ export function startScheduler(app: App, opts: StartSchedulerOptions = {}): Runn
     sweep: async (now) => void (await expireDueProposals(deps, now)),
   });
 
+  // A replay's council time is simulated: the wall clock would expire its proposals and run weeks it has no data
+  // for, so offline the schedule is only shown (status), and `council checkpoint --at` / `backtest` drive time.
+  const live = !app.deps.simulatedTime;
+  if (!live) logger.info('replay market data: scheduled slots are listed but not run; use council checkpoint --at or council backtest');
+
   // The kill switch closes positions at once; the next checkpoint would also close them if this process dies first.
   const detach = app.addSink({
     publish: async (notice) => {
-      if (notice.type !== 'halt_changed' || !notice.halted) return;
+      if (!live || notice.type !== 'halt_changed' || !notice.halted) return;
       runCheckpoint(deps, clock()).catch((error: unknown) => logger.error({ err: error }, 'kill switch: closing positions failed; the next checkpoint retries'));
     },
   });
   const previousNextRuns = app.nextRuns;
   app.nextRuns = () => scheduler.nextRuns();
-  if (opts.cron !== false) scheduler.start();
+  if (opts.cron !== false && live) scheduler.start();
   return {
     tick: () => scheduler.tick(),
     nextRuns: (count) => scheduler.nextRuns(count),
