@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+/** The fault suite (`npm run test:faults`): crashes, chaos and hostile input against real PostgreSQL and the loopback fakes. */
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    maxWorkers: 2,
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+  },
+});
