@@ -8,7 +8,8 @@ import type { App } from './app.ts';
 import { renderNotice, renderStatus } from './bot/console/render.ts';
 import { runConsole } from './bot/console/channel.ts';
 import { startDiscord } from './bot/discord/index.ts';
-import { type Config, ConfigError, loadConfig } from './config/config.ts';
+import { startSlack } from './bot/slack/index.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
 import { ProposalError } from './domain/proposal.ts';
 import { buildApp } from './main.ts';
 import { DatabaseInUseError } from './store/database.ts';
@@ -133,31 +134,50 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The bot: Slack and Discord when configured (both at once is fine), the console channel when neither
+ * is, and the schedule on live time. Channels attach before start-up reconciliation so its report reaches
+ * them; SIGINT/SIGTERM let in-flight clicks and runs finish before the sockets close.
+ */
 async function serve(app: App, json: boolean): Promise<number> {
-  const resumed = await app.resumeExecutions();
-  if (resumed) app.deps.logger.info({ resumed }, 'resumed approved executions');
-  const interactive = process.stdin.isTTY === true && !json;
-  const scheduler = startScheduler(app);
+  const { config, logger } = app.deps;
+  const guard = (kind: string) => (error: unknown) => logger.error({ err: error }, `${kind}: kept running`);
+  process.on('unhandledRejection', guard('unhandled rejection'));
+  process.on('uncaughtException', guard('uncaught exception'));
+  const channels: { stop(): Promise<void> }[] = [];
   try {
-    if (app.deps.config.discord) await serveDiscord(app, app.deps.config.discord);
-    else {
-      app.chatChannels.push('console');
-      await runConsole(app, { input: process.stdin, output: process.stdout, user: userInfo().username, interactive });
+    if (config.slack) channels.push(await startSlack(app, config.slack, logger));
+    if (config.discord) channels.push(await startDiscord(app, config.discord, logger));
+    const resumed = await app.resumeExecutions();
+    if (resumed) logger.info({ resumed }, 'resumed approved executions');
+    const scheduler = startScheduler(app, { onPostmortem: async (week) => void (await postmortemCommand(app, { week })) });
+    try {
+      if (channels.length) await untilSignal();
+      else {
+        app.chatChannels.push('console');
+        await runConsole(app, {
+          input: process.stdin,
+          output: process.stdout,
+          user: userInfo().username,
+          interactive: process.stdin.isTTY === true && !json,
+          checkpoint: async (at) => void (await checkpointAt(app, at)),
+          postmortem: async (week) => void (await postmortemCommand(app, { week })),
+        });
+      }
+    } finally {
+      await scheduler.stop();
     }
   } finally {
-    await scheduler.stop();
+    await Promise.allSettled(channels.map((c) => c.stop()));
   }
   return 0;
 }
 
-/** Discord until SIGINT/SIGTERM; then in-flight clicks and runs finish before the socket closes. */
-async function serveDiscord(app: App, config: NonNullable<Config['discord']>): Promise<void> {
-  const discord = await startDiscord(app, config, app.deps.logger);
-  await new Promise<void>((resolve) => {
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await discord.stop();
 }
 
 /** `--at 2020-04-21T12:00`, New York wall time. */

@@ -11,6 +11,8 @@ export type CouncilCommand =
   | { kind: 'resume' }
   | { kind: 'approve'; proposalId: string }
   | { kind: 'reject'; proposalId: string; reason: string | undefined }
+  | { kind: 'checkpoint'; at: string | undefined }
+  | { kind: 'postmortem'; week: string | undefined }
   | { kind: 'help' };
 
 export const HELP = [
@@ -19,6 +21,8 @@ export const HELP = [
   '/council approve <id>        approve a pending proposal (approvers only)',
   '/council reject <id> [why]   reject a pending proposal (approvers only)',
   '/council halt | resume       kill switch: cancel open orders and block executions (approvers only)',
+  '/council checkpoint [YYYY-MM-DDTHH:MM]   judge open positions now, or at a New York time (console)',
+  '/council postmortem [YYYY-MM-DD]         the postmortem of a week with charts (console)',
 ].join('\n');
 
 export class CommandError extends Error {
@@ -54,6 +58,16 @@ export function parseCouncilCommand(text: string): CouncilCommand {
       const id = ProposalId.safeParse(rest[0]);
       if (!id.success) throw new CommandError(`${sub} needs a proposal id, e.g. /council ${sub} 2024-03-04-1a2b3c`);
       return sub === 'approve' ? { kind: 'approve', proposalId: id.data } : { kind: 'reject', proposalId: id.data, reason: rest.slice(1).join(' ') || undefined };
+    }
+    case 'checkpoint': {
+      const at = rest[0];
+      if (at !== undefined && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(at)) throw new CommandError('checkpoint takes a New York time like 2024-03-05T12:00');
+      return { kind: 'checkpoint', at };
+    }
+    case 'postmortem': {
+      const week = rest[0];
+      if (week !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(week)) throw new CommandError('postmortem takes a week like 2024-03-04');
+      return { kind: 'postmortem', week };
     }
     case 'help':
       return { kind: 'help' };

@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { App } from '../../app.ts';
 import { ProposalError } from '../../domain/proposal.ts';
+import { nyDateTime } from '../../market/time.ts';
 import { CommandError, HELP, parseCouncilCommand } from '../commands.ts';
 import { renderNotice, renderStatus } from './render.ts';
 
@@ -14,6 +15,9 @@ export interface ConsoleOptions {
   output: NodeJS.WritableStream;
   user: string;
   interactive: boolean;
+  /** The checkpoint and postmortem use cases, injected by the composition root. */
+  checkpoint?: (at: Date | undefined) => Promise<void>;
+  postmortem?: (week: string | undefined) => Promise<void>;
 }
 
 export async function runConsole(app: App, options: ConsoleOptions): Promise<void> {
@@ -32,7 +36,7 @@ export async function runConsole(app: App, options: ConsoleOptions): Promise<voi
     for await (const raw of rl) {
       const line = raw.trim();
       if (line === 'quit' || line === 'exit') break;
-      if (line) await handle(app, line, by, write);
+      if (line) await handle(app, line, by, write, options);
       if (options.interactive) rl.prompt();
     }
   } finally {
@@ -41,7 +45,7 @@ export async function runConsole(app: App, options: ConsoleOptions): Promise<voi
   }
 }
 
-async function handle(app: App, line: string, by: string, write: (t: string) => void): Promise<void> {
+async function handle(app: App, line: string, by: string, write: (t: string) => void, options: ConsoleOptions): Promise<void> {
   try {
     const command = parseCouncilCommand(line.startsWith('/') ? line : `/council ${line}`);
     switch (command.kind) {
@@ -63,6 +67,14 @@ async function handle(app: App, line: string, by: string, write: (t: string) => 
       case 'halt':
       case 'resume':
         await app.halt(by, command.kind === 'halt');
+        return;
+      case 'checkpoint':
+        if (!options.checkpoint) throw new CommandError('checkpoints are not available here');
+        await options.checkpoint(command.at ? nyDateTime(command.at.slice(0, 10), command.at.slice(11)) : undefined);
+        return;
+      case 'postmortem':
+        if (!options.postmortem) throw new CommandError('postmortems are not available here');
+        await options.postmortem(command.week);
         return;
       default: {
         const never: never = command;

@@ -89,6 +89,11 @@ export function councilCommand(ctx: ListenerContext) {
         });
         return;
       }
+      case 'checkpoint':
+      case 'postmortem':
+        // The schedule runs these in chat; on demand they are the console's and the CLI's.
+        await ack({ response_type: 'ephemeral', text: `/council ${parsed.kind} runs on the schedule here; use \`council ${parsed.kind}\` on the server for one now.` });
+        return;
       default: {
         const never: never = parsed;
         return never;
