@@ -7,24 +7,11 @@
  * reproducible numbers pass a fixed-length window (see SNAPSHOT_LOOKBACK).
  */
 import { EMA, getLogReturns, getMaximum, getStandardDeviation, MACD, RSI, SMA } from 'trading-signals';
+import { INDICATORS } from '../domain/schemas.ts';
 import type { Bar } from './port.ts';
 
-export const INDICATOR_NAMES = [
-  'close',
-  'return_1d',
-  'return_1w',
-  'return_1m',
-  'realized_vol_20',
-  'rsi_14',
-  'macd',
-  'macd_signal',
-  'macd_hist',
-  'sma_20',
-  'sma_50',
-  'sma_200',
-  'dist_52w_high',
-  'vix',
-] as const;
+/** The indicator vocabulary is the domain's: models, pitches and checkpoints all speak it. */
+export const INDICATOR_NAMES = INDICATORS;
 
 export type IndicatorName = (typeof INDICATOR_NAMES)[number];
 

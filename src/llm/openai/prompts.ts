@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ResearchPack } from '../../domain/schemas.ts';
+import { INDICATORS, type Indicator, type ResearchPack } from '../../domain/schemas.ts';
 import type { MarketSnapshot } from '../../market/snapshot.ts';
 import type { LabelledPitch, ReviewForChair } from '../../pipeline/seats.ts';
 import type { Stage } from './audit.ts';
@@ -39,21 +39,8 @@ export function loadPrompt(stage: Stage, dir = PROMPTS_DIR): Prompt {
   };
 }
 
-const TABLE_COLUMNS = [
-  'close',
-  'return_1d',
-  'return_1w',
-  'return_1m',
-  'realized_vol_20',
-  'rsi_14',
-  'macd',
-  'macd_signal',
-  'macd_hist',
-  'sma_20',
-  'sma_50',
-  'sma_200',
-  'dist_52w_high',
-] as const;
+/** Every per-symbol indicator, in the domain's order (VIX is quoted once, not per symbol). */
+const TABLE_COLUMNS = INDICATORS.filter((name): name is Exclude<Indicator, 'vix'> => name !== 'vix');
 
 /** Five significant digits: exact enough to quote back, short enough to be cheap. */
 const n = (x: number | null) => (x === null || !Number.isFinite(x) ? '-' : String(Number(x.toPrecision(5))));
