@@ -25,7 +25,8 @@ import { reconcileAccounts } from './pipeline/reconcile.ts';
 import { runCouncil, totalUsage, type PipelineSettings } from './pipeline/run.ts';
 import type { Council, Usage } from './pipeline/seats.ts';
 import { foldWeek, type WeekState, weekStream } from './pipeline/week.ts';
-import type { Database, EventStore } from './store/port.ts';
+import { type Database, DatabaseUnavailableError, type EventStore } from './store/port.ts';
+import { OUTAGE_RETRY } from './store/retry.ts';
 
 export interface AppDeps {
   config: Config;
@@ -153,6 +154,11 @@ export class App {
       settings: this.settings,
       newId: () => randomUUID(),
       fault: this.deps.fault,
+      outageRetry: {
+        ...OUTAGE_RETRY,
+        onRetry: ({ error, attempt, delayMs }: { error: Error; attempt: number; delayMs: number }) =>
+          this.deps.logger.warn({ err: error, week, attempt, delayMs }, 'council run: database unavailable, waiting to retry'),
+      },
     };
     try {
       return await runCouncil(deps, { week, query: request.query, asOf: this.decisionTime(week) });
@@ -257,6 +263,8 @@ export class App {
         try {
           return await broker.account(account, asOf);
         } catch (error) {
+          // Without the database no part of the status is true; say that, not six account errors.
+          if (error instanceof DatabaseUnavailableError) throw error;
           return { account, broker: broker.kindOf(account), equity: 0, cash: 0, buyingPower: 0, positions: [], openOrders: [], error: (error as Error).message };
         }
       }),

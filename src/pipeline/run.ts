@@ -16,6 +16,7 @@ import type { Broker } from '../brokers/port.ts';
 import { appendDecided } from '../store/append.ts';
 import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
+import { type OutageRetry, retryingStore } from '../store/retry.ts';
 import type { Identity, NoticeSink, PitchCard, ReviewRow } from './notices.ts';
 import { addUsage, type Council, type LabelledPitch, NO_USAGE, type StageInput, type Usage } from './seats.ts';
 import {
@@ -52,6 +53,8 @@ export interface PipelineDeps {
   newId: () => string;
   /** Fault injection for crash tests: called at each stage boundary with its name. */
   fault?: (point: string) => void;
+  /** The run's reads and appends wait this long through a database outage before failing the run. */
+  outageRetry?: OutageRetry;
 }
 
 export interface RunRequest {
@@ -80,7 +83,8 @@ export function totalUsage(s: WeekState): Usage {
 }
 
 export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promise<WeekState> {
-  const { store, settings, council, sink } = deps;
+  const { settings, council, sink } = deps;
+  const store = deps.outageRetry ? retryingStore(deps.store, deps.outageRetry) : deps.store;
   const stream = weekStream(settings.council, request.week);
   const append = (decide: (events: StoredEvent[]) => NewEvent[]) => appendDecided(store, stream, decide);
   let state = foldWeek(await store.read(stream));
@@ -115,7 +119,7 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     const research = {
       pack: council.mergeResearch(packs),
       snapshot,
-      sources: results.map((r) => ({ model: r.model, kind: council.researchers.find((x) => x.model === r.model)?.kind ?? 'llm', ok: r.ok, error: r.ok ? null : r.error })),
+      sources: results.map((r) => ({ model: r.model, kind: researchSeats.find((x) => x.model === r.model)?.kind ?? 'llm', ok: r.ok, error: r.ok ? null : r.error })),
       usage: results.reduce((u, r) => addUsage(u, r.usage), NO_USAGE),
     };
     state = foldWeek(await append((events) => (events.some((e) => e.type === 'ResearchCompleted') ? [] : [{ type: 'ResearchCompleted', data: { runId, ...research } }])));

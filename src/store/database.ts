@@ -9,9 +9,9 @@ import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
 import { acquireLockFile, DatabaseInUseError, type LockFile } from './lock-file.ts';
 import { migrate } from './migrate.ts';
-import type { Database, Queryable } from './port.ts';
+import { type Database, DatabaseUnavailableError, type Queryable } from './port.ts';
 
-export { DatabaseInUseError };
+export { DatabaseInUseError, DatabaseUnavailableError };
 
 export interface OpenDatabaseOptions {
   /** A PostgreSQL URL. Without it the embedded database in `dataDir` is used. */
@@ -25,12 +25,32 @@ export interface OpenDatabaseOptions {
    * the connection and opens a new one on next use. Default: ignored.
    */
   onIdleError?: (error: Error) => void;
+  /** PostgreSQL only: how long to wait for a connection and for one statement. */
+  timeouts?: Partial<PostgresTimeouts>;
 }
+
+export interface PostgresTimeouts {
+  /** A new connection (TCP, TLS, startup) must be ready within this. */
+  connectMs: number;
+  /** The server cancels a statement running longer (statement_timeout); the session stays usable. */
+  statementMs: number;
+  /**
+   * The client gives up on an answer after this (query_timeout), for when the server cannot even say
+   * so: a connection that went silent. Longer than statementMs, so a slow statement ends server-side first.
+   */
+  queryMs: number;
+}
+
+/**
+ * Without these a request to a database that stopped answering waits forever, and so does the user
+ * behind it (`/council status` hung during an outage): fail within seconds and say why instead.
+ */
+export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, statementMs: 15_000, queryMs: 20_000 };
 
 /** Opens the database and brings its schema up to date. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const db = options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.onIdleError)
+    ? openPostgres(options.databaseUrl, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, options.onIdleError)
     : await openEmbedded(options);
   try {
     await migrate(db);
@@ -41,13 +61,20 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return db;
 }
 
-function openPostgres(url: string, onIdleError?: (error: Error) => void): Database {
+function openPostgres(url: string, timeouts: PostgresTimeouts, onIdleError?: (error: Error) => void): Database {
   const redact = secretRedactor(url);
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    connectionTimeoutMillis: timeouts.connectMs,
+    statement_timeout: timeouts.statementMs,
+    query_timeout: timeouts.queryMs,
+    // Finds a peer that vanished without closing the connection while the session sat idle.
+    keepAlive: true,
+  });
   // pg hides a password given alone, but not the URL carrying it.
   Object.defineProperty(pool.options, 'connectionString', { enumerable: false });
   pool.on('error', (e) => onIdleError?.(redact(e) as Error));
-  return poolDatabase('postgres', pool, redact, () => pool.end());
+  return poolDatabase('postgres', pool, (e) => asUnavailable(redact(e)), () => pool.end());
 }
 
 async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
@@ -131,10 +158,21 @@ class Session implements Queryable {
   broken: Error | undefined;
   private finished = false;
 
+  /**
+   * pg emits 'error' on a checked-out client whose connection dies between queries (a late
+   * ECONNRESET after the server went away), and the pool listens only to idle clients: unheard, that
+   * event crashed the process during the outage fault test. Heard, it marks the session broken.
+   */
+  private readonly lost = (error: Error) => {
+    this.broken ??= error;
+  };
+
   constructor(
     private readonly client: pg.PoolClient,
     private readonly redact: Redact,
-  ) {}
+  ) {
+    client.on('error', this.lost);
+  }
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(
     sql: string,
@@ -152,8 +190,33 @@ class Session implements Queryable {
 
   finish(): void {
     this.finished = true;
+    this.client.off('error', this.lost);
     this.client.release(this.broken);
   }
+}
+
+/**
+ * A failure to reach the server at all becomes DatabaseUnavailableError, whose message users see;
+ * anything the server answered (a constraint, bad SQL, a wrong password) stays what it was.
+ */
+function asUnavailable(error: unknown): unknown {
+  const reason = unreachableReason(error);
+  return reason ? new DatabaseUnavailableError(reason, { cause: error }) : error;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+/** What pg and pg-pool say when a connection is lost or never came. */
+const LOST = /^(Connection terminated|Query read timeout|timeout expired|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+/** Connection exceptions (class 08), and the server shutting down or starting up (57P01-57P03). */
+const SERVER_GOING = /^(08|57P0[123])/;
+
+function unreachableReason(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || error instanceof DatabaseUnavailableError) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return code === 'ECONNREFUSED' ? 'connection refused' : code;
+  if (typeof code === 'string' && SERVER_GOING.test(code)) return `server: ${String(message)}`;
+  if (typeof message === 'string' && LOST.test(message)) return message.toLowerCase();
+  return undefined;
 }
 
 /** Several statements in one simple query give one result each; the last one is the answer. */

@@ -33,6 +33,19 @@ export class ConcurrencyError extends Error {
   }
 }
 
+/**
+ * The database cannot be reached: connection refused, dropped or timed out. A user-facing error (the
+ * channels show its message); retrying later is the remedy, and nothing was decided by the failed call
+ * except, possibly, a write whose answer was lost, which an expected-version append makes safe to retry.
+ */
+export class DatabaseUnavailableError extends Error {
+  readonly code = 'DATABASE_UNAVAILABLE';
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`database unavailable (${reason}): try again once PostgreSQL is back`, options);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
 export interface ReadAllOptions {
   /** Only events whose stream starts with this prefix. */
   streamPrefix?: string;

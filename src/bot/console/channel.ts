@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import type { App } from '../../app.ts';
 import { ProposalError } from '../../domain/proposal.ts';
 import { nyDateTime } from '../../market/time.ts';
+import { DatabaseUnavailableError } from '../../store/port.ts';
 import { CommandError, HELP, parseCouncilCommand } from '../commands.ts';
 import { renderNotice, renderStatus } from './render.ts';
 
@@ -82,7 +83,7 @@ async function handle(app: App, line: string, by: string, write: (t: string) => 
       }
     }
   } catch (error) {
-    if (error instanceof CommandError || error instanceof ProposalError) write(`! ${error.message}`);
+    if (error instanceof CommandError || error instanceof ProposalError || error instanceof DatabaseUnavailableError) write(`! ${error.message}`);
     else write(`! failed: ${(error as Error).message}`);
   }
 }

@@ -5,6 +5,7 @@ import type { App } from '../../../app.ts';
 import type { Config } from '../../../config/config.ts';
 import { ProposalError } from '../../../domain/proposal.ts';
 import type { Logger } from '../../../logger.ts';
+import { DatabaseUnavailableError } from '../../../store/port.ts';
 import { CommandError } from '../../commands.ts';
 import { clampContent } from '../limits.ts';
 import type { DiscordSink } from '../sink.ts';
@@ -35,7 +36,7 @@ export function isDiscordApprover(ctx: HandlerContext, i: Answerable): boolean {
 
 /** User errors are shown as they are; anything else is logged and shown as a short failure with an id. */
 export function userMessage(error: unknown, logger: Logger, where: string): string {
-  if (error instanceof ProposalError || error instanceof CommandError) return error.message;
+  if (error instanceof ProposalError || error instanceof CommandError || error instanceof DatabaseUnavailableError) return error.message;
   const errorId = randomUUID().slice(0, 8);
   logger.error({ err: error, errorId, where }, 'discord: an interaction failed');
   return `Something went wrong (error id ${errorId}). Nothing else was changed; the operators can look it up in the logs.`;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '../../../app.ts';
 import { ProposalError } from '../../../domain/proposal.ts';
 import type { Logger } from '../../../logger.ts';
+import { DatabaseUnavailableError } from '../../../store/port.ts';
 import { CommandError } from '../../commands.ts';
 import type { SlackSink } from '../sink.ts';
 import type { Tasks } from '../tasks.ts';
@@ -21,7 +22,7 @@ export const principal = (userId: string) => `slack:${userId}`;
  * anything else a short line with an id that finds the logged details.
  */
 export function failureText(error: unknown, logger: Logger, what: string): string {
-  if (error instanceof ProposalError || error instanceof CommandError) return `:warning: ${error.message}`;
+  if (error instanceof ProposalError || error instanceof CommandError || error instanceof DatabaseUnavailableError) return `:warning: ${error.message}`;
   const errorId = randomUUID().slice(0, 8);
   logger.error({ err: error, errorId }, `slack: ${what} failed`);
   return `:x: ${what} failed (error id \`${errorId}\`). Nothing else was changed.`;

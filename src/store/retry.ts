@@ -1,0 +1,41 @@
+/**
+ * Riding out a short database outage. A council run has paid for its model calls by the time it
+ * appends their results, so dropping them at the first refused connection would pay twice; instead
+ * the run's reads and appends wait, with a growing pause, for a bounded time, then fail cleanly.
+ */
+import { DatabaseUnavailableError, type EventStore } from './port.ts';
+
+export interface OutageRetry {
+  /** Pauses before each new attempt; their number bounds the attempts and their sum the wait. */
+  delaysMs: readonly number[];
+  onRetry?: (info: { error: DatabaseUnavailableError; attempt: number; delayMs: number }) => void;
+}
+
+/** About 50 s of waiting in all: a server restart or failover, not a long outage. */
+export const OUTAGE_RETRY: OutageRetry = { delaysMs: [250, 500, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000, 10_000] };
+
+export async function retryUnavailable<T>(work: () => Promise<T>, policy: OutageRetry): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const delayMs = policy.delaysMs[attempt];
+      if (!(error instanceof DatabaseUnavailableError) || delayMs === undefined) throw error;
+      policy.onRetry?.({ error, attempt: attempt + 1, delayMs });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+/**
+ * The store with every call retried through an outage. Retrying an append is safe: if the lost
+ * attempt did commit, the retry meets ConcurrencyError, and appendDecided re-reads and decides nothing.
+ */
+export function retryingStore(store: EventStore, policy: OutageRetry): EventStore {
+  return {
+    append: (stream, expectedVersion, events) => retryUnavailable(() => store.append(stream, expectedVersion, events), policy),
+    read: (stream) => retryUnavailable(() => store.read(stream), policy),
+    readAll: (options) => retryUnavailable(() => store.readAll(options), policy),
+    streams: (prefix) => retryUnavailable(() => store.streams(prefix), policy),
+  };
+}
