@@ -68,5 +68,5 @@ export function buildLlmCouncil(config: Config, deps: CouncilDeps): Council {
     return strategy ? builtinSeat(s.id, strategy) : llmPmSeat(seatDeps, s.id, s.model);
   });
   const chairs: ChairSeat[] = [...chairModels.filter((m) => !isBuiltin(m)).map((m, i) => llmChair(seatDeps, m, i)), builtinChair];
-  return { researchers, seats, chairs, mergeResearch: mergeResearchPacks };
+  return { researchers, fallbackResearch: builtinResearcher, seats, chairs, mergeResearch: mergeResearchPacks };
 }

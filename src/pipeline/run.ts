@@ -114,8 +114,11 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     const snapshot = await buildSnapshot(deps.market, settings.universe, asOf);
     const input: StageInput = { week: request.week, asOf, universe: settings.universe, snapshot, query: started.query ?? undefined };
     const results = await Promise.all(council.researchers.map((r) => r.research(input)));
+    // Every researcher failing must not fail the run: the fallback (builtin, from the snapshot) stands in, the failures stay recorded.
+    if (!results.some((r) => r.ok) && council.fallbackResearch) results.push(await council.fallbackResearch.research(input));
     const packs = results.flatMap((r) => (r.ok ? [r.value] : []));
     if (packs.length === 0) throw new Error(`research failed: ${results.map((r) => (r.ok ? '' : `${r.model}: ${r.error}`)).join('; ')}`);
+    const researchSeats = council.fallbackResearch ? [...council.researchers, council.fallbackResearch] : council.researchers;
     const research = {
       pack: council.mergeResearch(packs),
       snapshot,

@@ -80,6 +80,8 @@ export interface ChairSeat {
 /** What the pipeline needs to convene: built by the composition root from config. */
 export interface Council {
   researchers: readonly ResearchSeat[];
+  /** Asked only when every researcher failed; one that cannot fail (the builtin research) keeps the run going. */
+  fallbackResearch?: ResearchSeat;
   seats: readonly PmSeat[];
   /** Tried in order; the last should be the builtin vote, which cannot fail. */
   chairs: readonly ChairSeat[];
