@@ -1,14 +1,22 @@
 /**
- * `npm run bench`: every benchmark in one table, written to bench/results.json. Benchmarks other
- * engineers own are imported when present and reported as "not available" otherwise.
+ * `npm run bench`: every benchmark in one table, written to bench/results.json, each figure with its
+ * goal and whether it met it. Benchmarks other engineers own are imported when present and reported as
+ * "not available" otherwise.
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBacktest } from './backtest.ts';
 import { serveMemory } from './serve-memory.ts';
+import { benchSlashAck } from './slash-ack.ts';
 import { benchSnapshots } from './snapshot.ts';
 
-type Row = { bench: string; result: string; detail: unknown };
+/** `pass` is null when the bench did not run or failed. */
+type Row = { bench: string; figure: string; goal: string; pass: boolean | null; detail: unknown };
+// biome-ignore lint/suspicious/noExplicitAny: each bench's detail has its own shape; the judge reads its own bench's fields.
+type Detail = any;
+/** How to read one bench's detail: the headline figure and whether it meets the goal. */
+type Judge = (d: Detail) => { figure: string; pass: boolean };
 
 async function optional(module: string, exportName: string): Promise<(() => Promise<unknown>) | undefined> {
   try {
@@ -31,33 +39,55 @@ const summary = (value: unknown): string =>
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  const record = async (bench: string, fn: (() => Promise<unknown>) | undefined) => {
+  const record = async (bench: string, goal: string, fn: (() => Promise<unknown>) | undefined, judge: Judge) => {
     if (!fn) {
-      rows.push({ bench, result: 'not available', detail: null });
+      rows.push({ bench, figure: 'not available', goal, pass: null, detail: null });
       return;
     }
     try {
       const detail = await fn();
-      rows.push({ bench, result: summary(detail), detail });
+      rows.push({ bench, ...judge(detail), goal, detail: { ...(detail as object), summary: summary(detail) } });
     } catch (error) {
-      rows.push({ bench, result: `failed: ${(error as Error).message}`, detail: null });
+      rows.push({ bench, figure: `failed: ${(error as Error).message}`, goal, pass: null, detail: null });
     }
   };
 
-  await record('backtest 2015-01-05..2024-12-27', () => benchBacktest());
-  await record('weekly snapshots 2015-2024', benchSnapshots);
-  await record('council critical path', await optional('./council-critical-path.ts', 'benchCriticalPath'));
-  await record('broker approve', await optional('./broker-approve.ts', 'benchApprove'));
-  await record('serve RSS on PGlite', () => serveMemory());
+  await record('backtest 2015-01-05..2024-12-27', '521 weeks < 10 s (> 52 weeks/s)', () => benchBacktest(), (d) => ({
+    figure: `${d.weeksPerSecond} weeks/s (${d.weeks} weeks in ${d.wallMs} ms, ${d.eventsPerSecond} events/s)`,
+    pass: d.underGoal,
+  }));
+  await record('weekly snapshots 2015-2024', 'all < 5 s', benchSnapshots, (d) => ({ figure: `${d.perSnapshotMs} ms each (${d.snapshots} in ${d.wallMs} ms)`, pass: d.underBudget }));
+  await record('council critical path', 'wall / critical path < 1.1', await optional('./council-critical-path.ts', 'benchCriticalPath'), (d) => ({
+    figure: `ratio ${d.ratio} (${d.wallMs} ms over ${d.criticalPathMs} ms, fake LLM ${d.latencyMs} ms)`,
+    pass: d.ratio < 1.1,
+  }));
+  await record('slash ack during a run', 'p99 < 100 ms', () => benchSlashAck(), (d) => ({
+    figure: `p50 ${d.p50Ms} ms, p99 ${d.p99Ms} ms (${d.samples} acks at ${d.perSecond}/s)`,
+    pass: d.underGoal,
+  }));
+  await record('approve to 6 orders accepted', 'p95 < 1.5 broker round trips', await optional('./broker-approve.ts', 'benchApprove'), (d) => ({
+    figure: `p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms = ${Math.round((d.p95Ms / d.roundTripMs) * 10) / 10} round trips of ${d.roundTripMs} ms`,
+    pass: d.p95Ms < 1.5 * d.roundTripMs,
+  }));
+  const rss: Judge = (d) => ({ figure: `${d.rssMb} MB (peak ${d.peakRssMb} MB)`, pass: d.rssMb < (d.database === 'pglite' ? 1024 : 300) });
+  await record('serve RSS on PGlite', '< 1024 MB', () => serveMemory(), rss);
   const pg = process.env['TEST_DATABASE_URL'];
-  await record('serve RSS on PostgreSQL', pg ? () => serveMemory(pg) : undefined);
+  await record('serve RSS on PostgreSQL', '< 300 MB', pg ? () => serveMemory(pg) : undefined, rss);
 
-  const width = Math.max(...rows.map((r) => r.bench.length));
-  process.stdout.write(`${'benchmark'.padEnd(width)}  result\n${'-'.repeat(width)}  ${'-'.repeat(60)}\n`);
-  for (const r of rows) process.stdout.write(`${r.bench.padEnd(width)}  ${r.result}\n`);
+  const verdict = (pass: boolean | null) => (pass === null ? '-' : pass ? 'pass' : 'FAIL');
+  const columns = ['benchmark', 'figure', 'goal', 'pass'] as const;
+  const cells = rows.map((r) => [r.bench, r.figure, r.goal, verdict(r.pass)]);
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
+  const line = (row: readonly string[]) => `${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+  process.stdout.write(line(columns) + line(widths.map((w) => '-'.repeat(w))));
+  for (const row of cells) process.stdout.write(line(row));
   const out = fileURLToPath(new URL('./results.json', import.meta.url));
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, machine: machine(), rows }, null, 2)}\n`);
   process.stdout.write(`\nwritten to ${out}\n`);
+}
+
+function machine(): { cores: number; memoryGb: number; loadAverage: number[] } {
+  return { cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), loadAverage: loadavg().map((x) => Math.round(x * 10) / 10) };
 }
 
 await main();
