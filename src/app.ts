@@ -12,6 +12,7 @@ import type { MarketData } from './market/port.ts';
 import { mondayOf, nyDate, nyDateTime, addDays } from './market/time.ts';
 import {
   approveProposal,
+  controlStream,
   executeProposal,
   isHalted,
   loadProposal,
@@ -25,6 +26,7 @@ import { reconcileAccounts } from './pipeline/reconcile.ts';
 import { runCouncil, totalUsage, type PipelineSettings } from './pipeline/run.ts';
 import type { Council, Usage } from './pipeline/seats.ts';
 import { foldWeek, type WeekState, weekStream } from './pipeline/week.ts';
+import { appendDecided } from './store/append.ts';
 import { type Database, DatabaseUnavailableError, type EventStore } from './store/port.ts';
 import { OUTAGE_RETRY } from './store/retry.ts';
 
@@ -243,8 +245,17 @@ export class App {
 
   /** `authorised` lets a channel vouch for a principal by its own rules (a Discord approver role). */
   async halt(by: Principal, halted: boolean, opts: { authorised?: boolean } = {}): Promise<number> {
-    if (!(opts.authorised ?? this.isApprover(by))) throw new ProposalError('UNAUTHORISED', `${by} may not ${halted ? 'halt' : 'resume'} trading`);
+    if (!(opts.authorised ?? this.isApprover(by))) {
+      await this.refuseHalt(by, halted);
+      throw new ProposalError('UNAUTHORISED', `${by} may not ${halted ? 'halt' : 'resume'} trading`);
+    }
     return setHalted({ ...this.execDeps(), accounts: this.accounts }, halted, by, this.deps.clock());
+  }
+
+  /** Records a refused halt or resume (HaltRefused, control stream), as a refused approval is: who tried the kill switch is audit. */
+  async refuseHalt(by: Principal, halted: boolean): Promise<void> {
+    const refusal = { by, at: this.deps.clock().toISOString(), action: halted ? 'halt' : 'resume', reason: 'not an approver' };
+    await appendDecided(this.deps.store, controlStream(this.settings.council), () => [{ type: 'HaltRefused', data: refusal }]);
   }
 
   /** The instant account values are marked at: now live, the last published bar in a replay. */

@@ -8,6 +8,7 @@ import type { App } from '../../app.ts';
 import type { Config } from '../../config/config.ts';
 import type { Logger } from '../../logger.ts';
 import { boltLogger } from './bolt-logger.ts';
+import { refuseFutureTimestamps, SLACK_BODY_LIMIT } from './freshness.ts';
 import { registerListeners } from './listeners/index.ts';
 import { createSlackSink } from './sink.ts';
 import { createTasks } from './tasks.ts';
@@ -46,7 +47,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
     deferInitialization: true,
     ...(socketMode
       ? { socketMode: true, appToken: config.appToken, installerOptions: { clientOptions } }
-      : { receiver: new HTTPReceiver({ signingSecret: config.signingSecret!, logger: log, processBeforeResponse: false }) }),
+      : { receiver: new HTTPReceiver({ signingSecret: config.signingSecret!, logger: log, processBeforeResponse: false, bodyLimit: SLACK_BODY_LIMIT }) }),
   });
   bolt.error(async (error) => {
     logger.error({ err: { code: error.code, message: error.message } }, 'slack: a listener failed');
@@ -64,6 +65,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
   if (socketMode) await bolt.start();
   else {
     const server = await bolt.start({ port: config.port, ...(options.host ? { host: options.host } : {}) });
+    refuseFutureTimestamps(server);
     port = (server.address() as AddressInfo).port;
   }
   logger.info({ mode: socketMode ? 'socket' : 'http', port }, 'slack: listening');

@@ -91,6 +91,7 @@ describe('Discord: when the wire misbehaves', () => {
 
     const control = await events(h.app, controlStream('main'));
     expect(control.map((e) => [e.type, (e.data as { by: string }).by])).toEqual([
+      ['HaltRefused', `discord:${STRANGER.id}`],
       ['Halted', `discord:${APPROVER.id}`],
       ['Resumed', `discord:${APPROVER.id}`],
     ]);

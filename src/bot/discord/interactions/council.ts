@@ -38,7 +38,10 @@ const haltOrResume =
   async (i, ctx) => {
     await i.deferReply({ flags: MessageFlags.Ephemeral });
     const by = principalOf(i);
-    if (!isDiscordApprover(ctx, i)) throw new CommandError(`${by} may not ${halted ? 'halt' : 'resume'} trading; ask someone in COUNCIL_APPROVERS`);
+    if (!isDiscordApprover(ctx, i)) {
+      await ctx.app.refuseHalt(by, halted);
+      throw new CommandError(`${by} may not ${halted ? 'halt' : 'resume'} trading; ask someone in COUNCIL_APPROVERS`);
+    }
     // The role check above may vouch for a user COUNCIL_APPROVERS does not list.
     const canceled = await ctx.app.halt(by, halted, { authorised: true });
     await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');

@@ -62,6 +62,7 @@ export function councilCommand(ctx: ListenerContext) {
       case 'resume': {
         const halted = parsed.kind === 'halt';
         if (!ctx.app.isApprover(by)) {
+          await ctx.app.refuseHalt(by, halted).catch((error: unknown) => ctx.logger.warn({ err: error }, 'slack: a refused halt could not be recorded'));
           await ack({ response_type: 'ephemeral', text: `:no_entry: Only approvers (COUNCIL_APPROVERS) may ${parsed.kind} trading.` });
           return;
         }
