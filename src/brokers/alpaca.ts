@@ -129,20 +129,30 @@ export function createAlpacaBroker(deps: {
   }
 
   /** A sell beyond the long position opens a short: refused here, before sending, when Alpaca cannot borrow. */
-  async function assertSellable(client: Alpaca, order: OrderRequest): Promise<void> {
+  /** Position and shortability of one symbol in one account, fetched together (one round trip). */
+  function sellFacts(account: string, symbol: string): Promise<{ held: number; shortable: boolean }> {
+    const client = clientOf(account);
+    return Promise.all([
+      heldQty(client, symbol),
+      wire(`GET /v2/assets/${symbol}`, WireAsset, client.trading.assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: symbol })),
+    ]).then(([held, asset]) => ({ held, shortable: asset.shortable }));
+  }
+
+  // Checks started by prepare(), each used once by the submit that follows, so none goes stale.
+  const prepared = new Map<string, Promise<{ held: number; shortable: boolean }>>();
+
+  async function assertSellable(order: OrderRequest): Promise<void> {
     if (order.side !== 'sell') return;
-    let held: number;
-    let asset: z.infer<typeof WireAsset>;
+    const key = `${order.account}:${order.symbol}`;
+    const pending = prepared.get(key);
+    prepared.delete(key);
+    let facts: { held: number; shortable: boolean };
     try {
-      // Both at once: one round trip instead of two on the approval's critical path.
-      [held, asset] = await Promise.all([
-        heldQty(client, order.symbol),
-        wire(`GET /v2/assets/${order.symbol}`, WireAsset, client.trading.assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: order.symbol })),
-      ]);
+      facts = await (pending ?? sellFacts(order.account, order.symbol));
     } catch (error) {
       throw new AmbiguousOrderError(`could not check whether ${order.symbol} may be sold short (nothing was sent): ${describeError(error)}`);
     }
-    if (order.qty > Math.max(0, held) && !asset.shortable) throw new OrderRejectedError(`${order.symbol} is not shortable at Alpaca, so the short was not sent`);
+    if (order.qty > Math.max(0, facts.held) && !facts.shortable) throw new OrderRejectedError(`${order.symbol} is not shortable at Alpaca, so the short was not sent`);
   }
 
   async function listOrders(client: Alpaca, status: 'open' | 'all'): Promise<WireOrder[]> {
@@ -152,10 +162,19 @@ export function createAlpacaBroker(deps: {
   return {
     kindOf: () => 'alpaca',
 
+    prepare(orders) {
+      for (const o of orders) {
+        if (o.side !== 'sell' || !clients.has(o.account)) continue;
+        const facts = sellFacts(o.account, o.symbol);
+        facts.catch(() => {}); // a failed check is reported by the submit that uses it
+        prepared.set(`${o.account}:${o.symbol}`, facts);
+      }
+    },
+
     async submit(order) {
       const client = clientOf(order.account);
       if (!Number.isInteger(order.qty) || order.qty <= 0) throw new OrderRejectedError(`qty must be a positive whole number of shares, got ${order.qty}`);
-      await assertSellable(client, order);
+      await assertSellable(order);
       const request = orderBuilders.buildMarketOrder({ symbol: order.symbol, qty: order.qty, side: order.side, timeInForce: 'day', clientOrderId: order.clientOrderId });
       try {
         const placed = await wire('POST /v2/orders', WireOrder, client.trading.orders.postOrderRaw({ postOrderRequest: request }));

@@ -74,4 +74,9 @@ export interface Broker {
   /** Advances fills to `asOf` (the simulated broker fills at the next open); returns orders that changed. */
   settle(accounts: readonly string[], asOf: Date): Promise<BrokerOrder[]>;
   cancelOpenOrders(account: string, at: Date): Promise<number>;
+  /**
+   * Optional: starts the read-only checks `submit` will need (positions, shortability) for orders about
+   * to be sent, so they overlap with recording the approval instead of adding a round trip after it.
+   */
+  prepare?(orders: readonly Pick<OrderRequest, 'account' | 'symbol' | 'side' | 'qty'>[]): void;
 }

@@ -23,5 +23,6 @@ export function createBrokerRouter(routes: { alpaca: Broker; alpacaAccounts: rea
       return [...a, ...s];
     },
     cancelOpenOrders: (account, at) => brokerOf(account).cancelOpenOrders(account, at),
+    prepare: (orders) => routes.alpaca.prepare?.(orders.filter((o) => onAlpaca.has(o.account))),
   };
 }

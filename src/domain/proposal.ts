@@ -32,6 +32,7 @@ export type ProposalEvent =
   | { type: 'OrderSubmitted'; data: { account: string; clientOrderId: string; brokerOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; broker: string } }
   | { type: 'OrderRejected'; data: { account: string; clientOrderId: string; symbol: string; reason: string } }
   | { type: 'OrderFilled'; data: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; price: number; fee: number; filledAt: string } }
+  | { type: 'ExecutionAttempted'; data: { attempt: number; at: string } }
   | { type: 'ExecutionCompleted'; data: { at: string } };
 
 export interface ProposalState {
@@ -49,6 +50,8 @@ export interface ProposalState {
   rejectedOrders: Record<string, string>;
   fills: Record<string, { qty: number; price: number; fee: number; filledAt: string }>;
   refusals: number;
+  /** How many times execution has started placing orders (a marker appended before anything is sent). */
+  attempts: number;
 }
 
 export const initialProposalState = (): ProposalState => ({
@@ -66,6 +69,7 @@ export const initialProposalState = (): ProposalState => ({
   rejectedOrders: {},
   fills: {},
   refusals: 0,
+  attempts: 0,
 });
 
 export function evolveProposal(state: ProposalState, event: ProposalEvent): ProposalState {
@@ -103,6 +107,8 @@ export function evolveProposal(state: ProposalState, event: ProposalEvent): Prop
         fills: { ...state.fills, [event.data.clientOrderId]: { qty, price, fee: (prev?.fee ?? 0) + event.data.fee, filledAt: event.data.filledAt } },
       };
     }
+    case 'ExecutionAttempted':
+      return { ...state, attempts: state.attempts + 1 };
     case 'ExecutionCompleted':
       return { ...state, status: 'EXECUTED' };
     default: {

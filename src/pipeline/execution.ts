@@ -88,6 +88,9 @@ export interface ApproveRequest {
 export async function approveProposal(deps: ExecutionDeps, req: ApproveRequest): Promise<{ state: ProposalState; orders: OrderLine[] }> {
   const halt = await isHalted(deps.store, deps.council);
   if (halt.halted) throw new ProposalError('HALTED', `trading is halted (by ${halt.by} at ${halt.at}); /council resume first. Nothing was placed.`);
+  // The broker's read-only pre-checks overlap with recording the approval; nothing is sent before it.
+  const before = await loadProposal(deps.store, req.proposalId);
+  if (before.status === 'PENDING') deps.broker.prepare?.(before.orders);
   const { state } = await command(deps.store, req.proposalId, { type: 'Approve', by: req.by, via: req.via, now: req.now });
   await deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via });
   return executeProposal(deps, req.proposalId, req.now, req.settleAt);
@@ -123,41 +126,51 @@ export async function executeProposal(
   if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
   if (state.status === 'APPROVED') {
     const todo = state.orders.filter((o) => !state.submitted[o.clientOrderId] && !state.rejectedOrders[o.clientOrderId]);
-    const byAccount = new Map<string, typeof todo>();
-    for (const o of todo) byAccount.set(o.account, [...(byAccount.get(o.account) ?? []), o]);
+    // The marker goes in before anything is sent. On the first attempt no order can exist at the broker,
+    // so the lookup is skipped (one round trip, not two); every later attempt looks each order up first.
+    let firstAttempt = false;
+    if (todo.length)
+      await appendDecided(deps.store, stream, (events) => {
+        const attempts = events.filter((e) => e.type === 'ExecutionAttempted').length;
+        firstAttempt = attempts === 0;
+        return [{ type: 'ExecutionAttempted', data: { attempt: attempts + 1, at: now.toISOString() } }];
+      });
     const notes = new Map<string, string>();
-    await Promise.all(
-      [...byAccount.values()].map(async (orders) => {
-        for (const order of orders) {
-          const outcome = await placeOnce(deps.broker, { ...order, at: now });
-          deps.fault?.('after-submit');
-          if (outcome.kind === 'unknown') {
-            notes.set(order.clientOrderId, outcome.reason);
-            continue;
-          }
-          const event: ProposalEvent =
-            outcome.kind === 'placed'
-              ? {
-                  type: 'OrderSubmitted',
-                  data: {
-                    account: order.account,
-                    clientOrderId: order.clientOrderId,
-                    brokerOrderId: outcome.order.brokerOrderId,
-                    symbol: order.symbol,
-                    side: order.side,
-                    qty: order.qty,
-                    broker: deps.broker.kindOf(order.account),
-                  },
-                }
-              : { type: 'OrderRejected', data: { account: order.account, clientOrderId: order.clientOrderId, symbol: order.symbol, reason: outcome.reason } };
-          await appendDecided(deps.store, stream, (events) =>
-            events.some((e) => (e.type === 'OrderSubmitted' || e.type === 'OrderRejected') && (e.data as { clientOrderId: string }).clientOrderId === order.clientOrderId)
-              ? []
-              : [event],
-          );
-        }
+    // Every order at once, across and within accounts: the broker's round trip is the critical path.
+    // Outcomes are recorded together afterwards, so no database work stands between two sends; a crash
+    // in between is safe because every later attempt looks each order up before sending.
+    const outcomes = await Promise.all(
+      todo.map(async (order) => {
+        const outcome = await placeOnce(deps.broker, { ...order, at: now }, !firstAttempt);
+        deps.fault?.('after-submit');
+        return { order, outcome };
       }),
     );
+    const recorded: ProposalEvent[] = [];
+    for (const { order, outcome } of outcomes) {
+      if (outcome.kind === 'unknown') notes.set(order.clientOrderId, outcome.reason);
+      else if (outcome.kind === 'placed')
+        recorded.push({
+          type: 'OrderSubmitted',
+          data: {
+            account: order.account,
+            clientOrderId: order.clientOrderId,
+            brokerOrderId: outcome.order.brokerOrderId,
+            symbol: order.symbol,
+            side: order.side,
+            qty: order.qty,
+            broker: deps.broker.kindOf(order.account),
+          },
+        });
+      else recorded.push({ type: 'OrderRejected', data: { account: order.account, clientOrderId: order.clientOrderId, symbol: order.symbol, reason: outcome.reason } });
+    }
+    if (recorded.length)
+      await appendDecided(deps.store, stream, (events) => {
+        const known = new Set(
+          events.filter((e) => e.type === 'OrderSubmitted' || e.type === 'OrderRejected').map((e) => (e.data as { clientOrderId: string }).clientOrderId),
+        );
+        return recorded.filter((e) => !known.has((e.data as { clientOrderId: string }).clientOrderId));
+      });
     state = await loadProposal(deps.store, proposalId);
     const placed = state.orders.every((o) => state.submitted[o.clientOrderId] || state.rejectedOrders[o.clientOrderId]);
     if (placed)
@@ -172,9 +185,16 @@ export async function executeProposal(
 
 type PlaceOutcome = { kind: 'placed'; order: BrokerOrder } | { kind: 'rejected'; reason: string } | { kind: 'unknown'; reason: string };
 
-/** Looks the order up first; sends it only when the broker has never seen it; after an ambiguous answer, looks again. */
-async function placeOnce(broker: Broker, order: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: Date }): Promise<PlaceOutcome> {
-  const known = await broker.findByClientOrderId(order.account, order.clientOrderId);
+/**
+ * Sends an order only when the broker has never seen it: on a retry it looks the order up first, and
+ * after an ambiguous answer it always looks again before anything else.
+ */
+async function placeOnce(
+  broker: Broker,
+  order: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: Date },
+  lookupFirst: boolean,
+): Promise<PlaceOutcome> {
+  const known = lookupFirst ? await broker.findByClientOrderId(order.account, order.clientOrderId) : undefined;
   if (known) return known.status === 'rejected' ? { kind: 'rejected', reason: known.rejectReason ?? 'rejected' } : { kind: 'placed', order: known };
   try {
     return { kind: 'placed', order: await broker.submit(order) };
