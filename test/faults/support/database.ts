@@ -19,6 +19,8 @@ export interface ScenarioDatabase {
   env: Record<string, string>;
   /** The URL for in-process use on PostgreSQL; undefined on PGlite. */
   url: string | undefined;
+  /** The PostgreSQL schema holding this scenario's tables; undefined on PGlite. */
+  schema: string | undefined;
   /** Opens the database in this process (on PGlite only while no `council` process holds it). */
   open(): Promise<Database>;
   dispose(): Promise<void>;
@@ -31,6 +33,7 @@ export async function scenarioDatabase(label: string): Promise<ScenarioDatabase>
       kind: 'pglite',
       env: { COUNCIL_DATA_DIR: dataDir },
       url: undefined,
+      schema: undefined,
       open: () => openDatabase({ dataDir }),
       dispose: async () => rmSync(dataDir, { recursive: true, force: true }),
     };
@@ -45,6 +48,7 @@ export async function scenarioDatabase(label: string): Promise<ScenarioDatabase>
     kind: 'postgres',
     env: { DATABASE_URL: url, COUNCIL_DATA_DIR: dataDir },
     url,
+    schema,
     open: () => openDatabase({ databaseUrl: url, dataDir }),
     dispose: async () => {
       await admin.query(`drop schema ${schema} cascade`);
