@@ -49,6 +49,8 @@ export interface SlotScheduler {
   stop(): Promise<void>;
   /** The next slots (each job's next one at least), each with its job's last finished run. */
   nextRuns(count?: number): Promise<NextRun[]>;
+  /** Resolves once no tick is in flight (tests step a fake clock only when the scheduler is idle). */
+  idle(): Promise<void>;
 }
 
 export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
@@ -155,6 +157,9 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
     },
     async stop() {
       for (const task of tasks.splice(0)) await task.destroy();
+      while (inflight.size > 0) await Promise.all([...inflight]);
+    },
+    async idle() {
       while (inflight.size > 0) await Promise.all([...inflight]);
     },
     async nextRuns(count = 6) {
