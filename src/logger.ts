@@ -21,6 +21,11 @@ export const REDACT_PATHS = [
   'config.slack',
   'config.discord',
   'config.alpaca',
+  // A PostgreSQL URL carries its password (postgres://user:password@host/db).
+  'config.databaseUrl',
+  'databaseUrl',
+  '*.databaseUrl',
+  '*.connectionString',
 ];
 
 export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr): Logger {
