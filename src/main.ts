@@ -15,6 +15,7 @@ import type { MarketData } from './market/port.ts';
 import { addDays, nyDate } from './market/time.ts';
 import type { Council } from './pipeline/seats.ts';
 import { openDatabase } from './store/database.ts';
+import { withStreamCache } from './store/cached.ts';
 import { createEventStore } from './store/event-store.ts';
 import type { Database } from './store/port.ts';
 
@@ -33,7 +34,8 @@ export interface BuildOverrides {
 export async function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
-  const store = createEventStore(db);
+  // An embedded database we opened ourselves has one writer, this process (the folder lock sees to it).
+  const store = db.kind === 'pglite' && !overrides.db ? withStreamCache(createEventStore(db)) : createEventStore(db);
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };
   const dataClient = config.alpaca.dataKeys && !overrides.market ? createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
