@@ -56,6 +56,7 @@ export async function benchSlashAck(latencyMs = 1_500, perSecond = 10, maxSample
   });
   const logger = pino({ level: 'silent' });
   const app = await buildApp(config, { memory: true, logger, clock: () => new Date('2024-06-03T12:00:00Z') });
+  await app.warm(); // as `council serve` does before it takes traffic
   const slack = await startSlack(app, config.slack!, logger, { host: '127.0.0.1', retryConfig: { retries: 0 } });
   const url = `http://127.0.0.1:${slack.port}/slack/events`;
   let n = 0;

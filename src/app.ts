@@ -173,6 +173,15 @@ export class App {
     }
   }
 
+  /**
+   * Loads what the first council would otherwise load mid-run (every symbol's history), so a server
+   * answers chat at full speed from its first minute. A replay's CSVs parse synchronously.
+   */
+  async warm(): Promise<void> {
+    const asOf = this.deps.clock();
+    await Promise.all([...this.settings.universe, 'VIX'].map((symbol) => this.deps.market.bars({ symbol, asOf, limit: 1 }).catch(() => [])));
+  }
+
   async weekState(week: string): Promise<WeekState> {
     return foldWeek(await this.deps.store.read(weekStream(this.settings.council, week)));
   }

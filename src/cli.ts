@@ -145,6 +145,7 @@ async function serve(app: App, json: boolean): Promise<number> {
   process.on('unhandledRejection', guard('unhandled rejection'));
   process.on('uncaughtException', guard('uncaught exception'));
   const channels: { stop(): Promise<void> }[] = [];
+  await app.warm();
   try {
     if (config.slack) channels.push(await startSlack(app, config.slack, logger));
     if (config.discord) channels.push(await startDiscord(app, config.discord, logger));
