@@ -22,6 +22,7 @@ import type { WeekState } from '../../src/pipeline/week.ts';
 import { type FakeOpenAi, type FakeRequest, type Reply, startFakeOpenAi } from '../fakes/openai.ts';
 import { validAnswer } from '../llm/answers.ts';
 import { type Fault, faultFor } from './support/chaos.ts';
+import { type ScenarioDatabase, scenarioDatabase } from './support/database.ts';
 
 const SEED = 20_240_304;
 const FAILURE_RATE = 0.3;
@@ -37,6 +38,7 @@ const CHAOS_REPLY: Record<Fault, Reply> = {
   refusal: { kind: 'refusal', text: `${MARK} I cannot give trading advice.` },
 };
 
+let db: ScenarioDatabase;
 let fake: FakeOpenAi;
 let app: App;
 const notices: Notice[] = [];
@@ -58,6 +60,7 @@ function chaos(r: FakeRequest): Reply {
 const results: { week: string; state?: WeekState; error?: unknown }[] = [];
 
 beforeAll(async () => {
+  db = await scenarioDatabase('llm_chaos');
   fake = await startFakeOpenAi(chaos);
   const dir = mkdtempSync(join(tmpdir(), 'council-chaos-'));
   const file = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
@@ -66,7 +69,12 @@ beforeAll(async () => {
   const configPath = join(dir, 'council.yaml');
   writeFileSync(configPath, stringify(file));
   const config = loadConfig({ COUNCIL_DATA_DIR: dir, COUNCIL_CONFIG: configPath, LLM_API_KEY: 'sk-chaos', LLM_BASE_URL: fake.baseUrl });
-  app = await buildApp(config, { memory: true, logger: pino({ level: 'silent' }), clock: () => new Date('2024-06-03T12:00:00Z') });
+  // Its own PostgreSQL schema under TEST_DATABASE_URL, in-memory PGlite without.
+  app = await buildApp(config, {
+    ...(db.kind === 'postgres' ? { db: await db.open() } : { memory: true }),
+    logger: pino({ level: 'silent' }),
+    clock: () => new Date('2024-06-03T12:00:00Z'),
+  });
   app.addSink({ publish: async (n) => void notices.push(n) });
 
   for (const w of WEEKS) {
@@ -83,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await fake?.close();
+  await db?.dispose();
 });
 
 const chairModels = () => [app.deps.config.file.chairman.model, ...(app.deps.config.file.chairman.fallbackModels ?? [])];

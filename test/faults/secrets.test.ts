@@ -208,6 +208,8 @@ describe('secrets under failure', () => {
     const env = {
       ...secretEnv(dataDir),
       COUNCIL_CONFIG: join(dataDir, 'council.yaml'),
+      // On PostgreSQL, the scenario's schema, through a URL that carries TEST_DATABASE_URL's password.
+      ...(db.env.DATABASE_URL ? { DATABASE_URL: db.env.DATABASE_URL } : {}),
       SLACK_BOT_TOKEN: secret('SLACK_BOT_TOKEN'),
       SLACK_SIGNING_SECRET: secret('SLACK_SIGNING_SECRET'),
       SLACK_APP_TOKEN: secret('SLACK_APP_TOKEN'),
