@@ -3,7 +3,7 @@
  * Each function returns plain lines; a renderer adds its own emphasis.
  */
 import type { ConditionCheck, ExitLine, ExitReason, Notice, PositionCheck } from '../pipeline/notices.ts';
-import { conditionText, money, nyStamp, orderStatusText } from './format.ts';
+import { conditionText, money, nyStamp, orderStatusText, signedConviction, truncate } from './format.ts';
 
 type CheckpointNotice = Extract<Notice, { type: 'checkpoint_report' }>;
 type ExitNotice = Extract<Notice, { type: 'exit_report' }>;
@@ -38,8 +38,21 @@ export function positionDetail(p: PositionCheck): string[] {
   if (p.rule) lines.push(`rule: ${p.rule}`);
   lines.push(...p.conditions.map(conditionCheckText));
   lines.push(...p.notes.map((n) => `note: ${n}`));
+  const update = updateText(p);
+  if (update) lines.push(update);
   if (p.exit) lines.push(`→ EXIT (${EXIT_REASON_TEXT[p.exit]}): ${p.exitDetail ?? ''}`.trimEnd());
   return lines;
+}
+
+/** The longest a model's note or error is shown (Slack and Discord fields are short). */
+export const UPDATE_MAX = 200;
+
+/** "conviction update (CLAUDE, anthropic/…): +1 ..." or why it is unavailable; null when the seat gives none. */
+export function updateText(p: PositionCheck): string | null {
+  const u = p.update;
+  if (!u) return null;
+  const who = `${p.owner === 'council' ? 'chairman' : p.owner}, ${u.model}`;
+  return 'error' in u ? `conviction update unavailable (${who}): ${truncate(u.error, UPDATE_MAX)}` : `conviction update (${who}): ${signedConviction(u.conviction)}: ${truncate(u.note, UPDATE_MAX)}`;
 }
 
 export function checkpointTitle(n: Pick<CheckpointNotice, 'at' | 'week'>): string {

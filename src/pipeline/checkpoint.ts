@@ -22,6 +22,7 @@ import { ConcurrencyError, type EventStore, type StoredEvent } from '../store/po
 import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, syncFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import { proposalStream } from './run.ts';
+import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { foldWeek, weekStream } from './week.ts';
 
 export interface CheckpointDeps extends ExecutionDeps {
@@ -31,6 +32,8 @@ export interface CheckpointDeps extends ExecutionDeps {
   /** The schedule's checkpoint times (HH:MM, New York): a horizon ends at the last one of its last session. */
   checkpointTimes: readonly string[];
   requireExitApproval: boolean;
+  /** The seats asked for a conviction update on the positions they own (only seats with `convictionUpdate` answer). */
+  seats?: Pick<Council, 'seats' | 'chairs'>;
 }
 
 export interface CheckpointResult {
@@ -94,7 +97,9 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string): Promise<E
   const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, proposals, account, position)));
   const symbols = [...new Set([...held.map((h) => h.position.symbol), ...rules.flatMap((r) => [...(r?.conditions ?? []), ...(r?.monitoring ?? [])].map((c) => c.symbol))])];
   const market = await pointInTime(deps, symbols, at);
-  const positions = held.map(({ account, position }, i) => judge(deps, account, position, rules[i], market, at, halt.halted));
+  const judged = held.map(({ account, position }, i) => judge(deps, account, position, rules[i], market, at, halt.halted));
+  // A halted council closes everything at once: no model call stands between the kill switch and its exits.
+  const positions = halt.halted ? judged : await Promise.all(judged.map((check, i) => withUpdate(deps, check, rules[i], week, at)));
   return { week, at: at.toISOString(), halted: halt.halted, positions, expired };
 }
 
@@ -121,6 +126,7 @@ async function syncOpenFills(deps: ExecutionDeps, proposals: readonly ProposalSt
 
 interface Rule {
   owner: string;
+  origin: ConvictionInput['origin'];
   entry: { proposalId: string; week: string; session: string; price: number };
   direction: string;
   horizon: Horizon;
@@ -146,12 +152,12 @@ async function ruleOf(deps: CheckpointDeps, proposals: readonly ProposalState[],
   const entry = { proposalId: best.p.proposalId, week: best.p.week, session: sessionOf(best.filledAt), price: best.price };
   if (state.started?.chair.account === account && state.decision) {
     const d = state.decision.decision;
-    return { owner: 'council', entry, direction: d.direction, horizon: d.horizon, rule: d.invalidation.rule, conditions: d.invalidation.conditions, monitoring: d.monitoring.indicators };
+    return { owner: 'council', origin: { kind: 'decision', decision: d }, entry, direction: d.direction, horizon: d.horizon, rule: d.invalidation.rule, conditions: d.invalidation.conditions, monitoring: d.monitoring.indicators };
   }
   const seat = state.started?.seats.find((s) => s.account === account);
   const pitch = seat ? state.pitches.get(seat.id)?.pitch : undefined;
   if (!seat || !pitch) return undefined;
-  return { owner: seat.id, entry, direction: pitch.direction, horizon: pitch.horizon, rule: pitch.invalidation.rule, conditions: pitch.invalidation.conditions, monitoring: [] };
+  return { owner: seat.id, origin: { kind: 'pitch', pitch }, entry, direction: pitch.direction, horizon: pitch.horizon, rule: pitch.invalidation.rule, conditions: pitch.invalidation.conditions, monitoring: [] };
 }
 
 /** Simulated fills carry a New York wall time without a zone; brokers send ISO instants. */
@@ -253,6 +259,29 @@ function judge(deps: CheckpointDeps, account: string, position: PositionView, ru
     exit,
     exitDetail,
   };
+}
+
+/** The seat that owns a position: the PM seat whose pitch opened it, or the first chairman that can answer for the council's. */
+function ownerSeat(deps: CheckpointDeps, owner: string): (ConvictionUpdater & { model: string }) | undefined {
+  if (!deps.seats) return undefined;
+  if (owner === 'council') return deps.seats.chairs.find((c) => c.convictionUpdate);
+  return deps.seats.seats.find((s) => s.id === owner);
+}
+
+/**
+ * Adds the owning seat's conviction update. It is commentary for the humans reading the thread: the
+ * model's conviction never triggers or blocks a trade (exits above are rule-based and already decided),
+ * and a failed update is shown as unavailable with its reason.
+ */
+async function withUpdate(deps: CheckpointDeps, check: PositionCheck, rule: Rule | undefined, week: string, at: Date): Promise<PositionCheck> {
+  const seat = rule ? ownerSeat(deps, rule.owner) : undefined;
+  if (!rule || !seat?.convictionUpdate) return check;
+  try {
+    const r = await seat.convictionUpdate({ week, at, origin: rule.origin, position: check });
+    return { ...check, update: r.ok ? { model: r.model, conviction: r.value.conviction, note: r.value.note } : { model: r.model, error: r.error } };
+  } catch (error) {
+    return { ...check, update: { model: seat.model, error: (error as Error).message } };
+  }
 }
 
 function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<PositionCheck['horizon']> {

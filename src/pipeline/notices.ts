@@ -82,6 +82,11 @@ export interface PositionCheck {
   notes: string[];
   exit: ExitReason | null;
   exitDetail: string | null;
+  /**
+   * The owning seat's conviction update, when that seat can give one (an LLM seat); absent otherwise.
+   * Shown, never acted on: exits stay rule-based.
+   */
+  update?: { model: string; conviction: number; note: string } | { model: string; error: string };
 }
 
 export interface ExitLine {

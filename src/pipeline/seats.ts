@@ -5,6 +5,7 @@
  */
 import type { Decision, Pitch, ResearchPack, ReviewAnswer } from '../domain/schemas.ts';
 import type { MarketSnapshot } from '../market/snapshot.ts';
+import type { PositionCheck } from './notices.ts';
 
 export interface Usage {
   calls: number;
@@ -48,7 +49,29 @@ export interface ResearchSeat {
   research(input: StageInput): Promise<SeatResult<ResearchPack>>;
 }
 
-export interface PmSeat {
+/** What a seat is shown at a checkpoint about a position it owns: its own pitch (or decision) and the position now. */
+export interface ConvictionInput {
+  /** The checkpoint's week (its calls are audited and budgeted under it). */
+  week: string;
+  /** The checkpoint time. */
+  at: Date;
+  /** The pitch or council decision that opened the position. */
+  origin: { kind: 'pitch'; pitch: Pitch } | { kind: 'decision'; decision: Decision };
+  position: Omit<PositionCheck, 'update'>;
+}
+
+export interface ConvictionUpdate {
+  /** -2..2, as in a pitch. Informational only: exits stay rule-based. */
+  conviction: number;
+  note: string;
+}
+
+/** A seat that can say how it feels about a position it owns. Builtin seats have no opinion (the method is absent). */
+export interface ConvictionUpdater {
+  convictionUpdate?(input: ConvictionInput): Promise<SeatResult<ConvictionUpdate>>;
+}
+
+export interface PmSeat extends ConvictionUpdater {
   readonly id: string;
   readonly model: string;
   readonly kind: SeatKind;
@@ -71,7 +94,7 @@ export interface ChairInput extends StageInput {
   reviews: readonly ReviewForChair[];
 }
 
-export interface ChairSeat {
+export interface ChairSeat extends ConvictionUpdater {
   readonly model: string;
   readonly kind: SeatKind;
   decide(input: ChairInput): Promise<SeatResult<Decision>>;

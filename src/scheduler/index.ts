@@ -47,6 +47,7 @@ export function checkpointDeps(app: App): CheckpointDeps {
     accounts: app.accounts,
     checkpointTimes: config.file.schedule.checkpoints,
     requireExitApproval: config.file.exits.requireApproval,
+    seats: app.deps.council,
   };
 }
 

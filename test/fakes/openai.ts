@@ -6,7 +6,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeStage = 'research' | 'pitch' | 'review' | 'chair' | 'unknown';
+export type FakeStage = 'research' | 'pitch' | 'review' | 'chair' | 'checkpoint' | 'unknown';
 
 export interface FakeRequest {
   id: number;
@@ -42,13 +42,13 @@ export interface FakeOpenAi {
   close(): Promise<void>;
 }
 
-const SCHEMA_STAGES: Record<string, FakeStage> = { research_pack: 'research', pitch: 'pitch', review: 'review', decision: 'chair' };
+const SCHEMA_STAGES: Record<string, FakeStage> = { research_pack: 'research', pitch: 'pitch', review: 'review', decision: 'chair', conviction_update: 'checkpoint' };
 
 export function stageOf(body: FakeRequest['body']): FakeStage {
   const named = SCHEMA_STAGES[body.response_format?.json_schema?.name ?? ''];
   if (named) return named;
   const marker = /^\[(\w+)\.v\d+\]/.exec(body.messages[0]?.content ?? '')?.[1];
-  return marker === 'research' || marker === 'pitch' || marker === 'review' ? marker : marker === 'chair' ? 'chair' : 'unknown';
+  return marker === 'research' || marker === 'pitch' || marker === 'review' || marker === 'chair' || marker === 'checkpoint' ? marker : 'unknown';
 }
 
 export async function startFakeOpenAi(script: Script, options: { latencyMs?: number } = {}): Promise<FakeOpenAi> {

@@ -72,6 +72,8 @@ export function validAnswer(r: FakeRequest): Reply {
       return { kind: 'json', value: reviewFor(r) };
     case 'chair':
       return { kind: 'json', value: decisionFor(r) };
+    case 'checkpoint':
+      return { kind: 'json', value: { conviction: 1, note: `Thesis intact (${r.model}).` } };
     default:
       return { kind: 'status', status: 400, message: 'unknown stage' };
   }

@@ -53,6 +53,8 @@ describe('checkpoints through USO in April 2020', () => {
     const r = await check('2020-04-21', '09:00');
     const uso = r.positions.find((p) => p.symbol === 'USO')!;
     expect(uso).toMatchObject({ account: 'GEMINI', owner: 'GEMINI', direction: 'LONG', status: 'hold', mark: 30, markSource: { kind: 'close', session: '2020-04-20' }, exit: null });
+    // builtin seats give no conviction update: offline output is unchanged
+    expect('update' in uso).toBe(false);
     expect(r.exits).toEqual([]);
   });
 

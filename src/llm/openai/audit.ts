@@ -9,7 +9,7 @@ import { appendDecided } from '../../store/append.ts';
 import type { EventStore, Queryable } from '../../store/port.ts';
 import type { ChatRequest, ChatResponse } from './types.ts';
 
-export type Stage = 'research' | 'pitch' | 'review' | 'chair';
+export type Stage = 'research' | 'pitch' | 'review' | 'chair' | 'checkpoint';
 
 export const LLM_CALL_EVENT = 'LlmCallRecorded';
 

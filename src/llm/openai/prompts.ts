@@ -18,6 +18,7 @@ export const PROMPT_FILES: Record<Stage, string> = {
   pitch: 'pitch.v1.md',
   review: 'review.v1.md',
   chair: 'chair.v1.md',
+  checkpoint: 'checkpoint.v1.md',
 };
 
 export interface Prompt {

@@ -1,10 +1,14 @@
-/** The LLM seats: researcher, PM (pitch and blind review) and chairman, each one `ask` per stage. */
-import { Decision, Pitch, ResearchPack, ReviewAnswer } from '../../domain/schemas.ts';
+/**
+ * The LLM seats: researcher, PM (pitch and blind review) and chairman, each one `ask` per stage, and the
+ * checkpoint's conviction update from the seat (or chairman) that owns a position.
+ */
+import { z } from 'zod';
+import { Conviction, Decision, Pitch, ResearchPack, ReviewAnswer } from '../../domain/schemas.ts';
 import { decisionProblems, pitchProblems } from '../../domain/validate.ts';
-import type { ChairSeat, PmSeat, ResearchSeat, StageInput } from '../../pipeline/seats.ts';
+import type { ChairSeat, ConvictionInput, ConvictionUpdate, PmSeat, ResearchSeat, SeatResult, StageInput } from '../../pipeline/seats.ts';
 import { type AskDeps, ask } from './ask.ts';
 import type { Stage } from './audit.ts';
-import { loadPrompt, type Prompt, pitchesBlock, researchBlock, reviewsBlock, scrubIdentity, snapshotTable } from './prompts.ts';
+import { compactJson, loadPrompt, type Prompt, pitchesBlock, researchBlock, reviewsBlock, scrubIdentity, snapshotTable } from './prompts.ts';
 
 export interface SeatDeps extends AskDeps {
   /** Names scrubbed from everything a reviewer or the chairman reads. */
@@ -16,6 +20,44 @@ const promptOf = (deps: SeatDeps, stage: Stage) => deps.prompts?.[stage] ?? load
 
 const context = (input: StageInput) =>
   [`week of ${input.week}; decision time ${input.asOf.toISOString()}`, ...(input.query ? [`question from the desk: ${input.query}`] : []), snapshotTable(input.snapshot, input.universe)].join('\n');
+
+export const ConvictionAnswer = z.object({ conviction: Conviction, note: z.string().min(1).max(200) });
+
+/** One conviction update: the seat's own pitch or decision, and the position as the checkpoint judged it. */
+function convictionUpdate(deps: SeatDeps, seat: string, model: string): (input: ConvictionInput) => Promise<SeatResult<ConvictionUpdate>> {
+  const prompt = promptOf(deps, 'checkpoint');
+  return (input) => {
+    const p = input.position;
+    const position = {
+      symbol: p.symbol,
+      direction: p.direction,
+      qty: p.qty,
+      entry: p.entry ? { session: p.entry.session, price: p.entry.price } : null,
+      avgPrice: p.avgPrice,
+      price: { value: p.mark, as: `${p.markSource.kind} of ${p.markSource.session}` },
+      pl: p.pl,
+      plPct: p.plPct,
+      status: p.status,
+      conditions: p.conditions.map((c) => ({ ...c.condition, value: c.value, hit: c.holds, near: c.near })),
+      horizon: p.horizon,
+    };
+    const origin = input.origin.kind === 'pitch' ? `your pitch: ${compactJson(input.origin.pitch)}` : `the council's decision (you chaired): ${compactJson(input.origin.decision)}`;
+    return ask(deps, {
+      week: input.week,
+      stage: 'checkpoint',
+      seat,
+      model,
+      promptVersion: prompt.version,
+      name: 'conviction_update',
+      schema: ConvictionAnswer,
+      messages: [
+        { role: 'system', content: prompt.render({}) },
+        { role: 'user', content: `checkpoint at ${input.at.toISOString()}\n${origin}\nposition now: ${compactJson(position)}` },
+      ],
+      check: () => [],
+    });
+  };
+}
 
 export const RESEARCH_ROLES = [
   'the macro regime: risk appetite, rates, the dollar, inflation, growth and volatility, and what they favour this week.',
@@ -52,6 +94,7 @@ export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
     id,
     model,
     kind: 'llm',
+    convictionUpdate: convictionUpdate(deps, id, model),
     pitch: (input) =>
       ask(deps, {
         week: input.week,
@@ -99,6 +142,7 @@ export function llmChair(deps: SeatDeps, model: string, index: number): ChairSea
   return {
     model,
     kind: 'llm',
+    convictionUpdate: convictionUpdate(deps, `chair-${index + 1}`, model),
     decide: (input) => {
       const user = `${context(input)}\n${researchBlock(input.research)}\npitches:\n${pitchesBlock(input.pitches)}\nblind reviews:\n${reviewsBlock(input.reviews)}`;
       return ask(deps, {
