@@ -147,6 +147,11 @@ describe(`50 approve clicks at once across Slack, Discord and the CLI (${POSTGRE
         discordTokens.map(async (token) => ((await replyTo(discordFake, token, /You approved|already approved/)).content.includes('You approved') ? 'approved' : 'already approved')),
       );
       const cliOutcomes = await Promise.all(cli);
+      // Losers are answered as soon as the approval is decided; the winner's execution may still be placing
+      // orders (a Slack click runs it after the ack), so wait for the fact asserted on, not for the replies.
+      await until('the execution to complete', async () =>
+        (await app.deps.store.read(proposalStream(id))).some((e) => e.type === 'ExecutionCompleted'),
+      );
       const stream = await app.deps.store.read(proposalStream(id));
       const approvals = stream.filter((e) => e.type === 'ProposalApproved').map((e) => e.data as { by: string; via: string });
       expect(approvals).toHaveLength(1);
