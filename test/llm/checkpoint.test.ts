@@ -1,19 +1,9 @@
-/**
- * Checkpoint conviction updates from LLM seats: the real App on in-memory PGlite, the real openai SDK, the
- * fake router on loopback. An approved LLM council week, then a checkpoint: each open position carries a
- * short update from the seat that owns it, asked of that seat's model with its own pitch (or decision).
- */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { llmTestApp } from './app.ts';
 import type { App } from '../../src/app.ts';
 import { positionDetail } from '../../src/bot/checkpoint-text.ts';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../../src/llm/openai/audit.ts';
-import { buildApp } from '../../src/main.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { checkpointStream, runCheckpoint } from '../../src/pipeline/checkpoint.ts';
 import type { Notice, PositionCheck } from '../../src/pipeline/notices.ts';
@@ -36,14 +26,7 @@ const notices: Notice[] = [];
 
 beforeAll(async () => {
   fake = await startFakeOpenAi(validAnswer);
-  const dir = mkdtempSync(join(tmpdir(), 'council-llm-checkpoint-'));
-  const file = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
-  file.llm = { ...file.llm, timeoutMs: 10_000, stageDeadlineMs: 30_000, retries: 1, maxRetryAfterMs: 5, budgetUsd: 5 };
-  const configPath = join(dir, 'council.yaml');
-  writeFileSync(configPath, stringify(file));
-  const config = loadConfig({ COUNCIL_DATA_DIR: dir, COUNCIL_CONFIG: configPath, LLM_API_KEY: 'sk-test-key', LLM_BASE_URL: fake.baseUrl });
-  app = await buildApp(config, { memory: true, logger: pino({ level: 'silent' }), clock: () => new Date('2024-06-03T12:00:00Z') });
-  app.addSink({ publish: async (n) => void notices.push(n) });
+  app = await llmTestApp(fake.baseUrl, notices, 'council-llm-checkpoint-');
 });
 
 afterAll(async () => {

@@ -1,20 +1,11 @@
-/**
- * Whole council runs with LLM seats: the real App on in-memory PGlite, the real openai SDK, the fake
- * router on loopback. Assertions are on the events appended and on what the router received.
- */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { llmTestApp } from './app.ts';
 import type { App } from '../../src/app.ts';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
 import { buildLlmCouncil } from '../../src/llm/council.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded, sqlCache } from '../../src/llm/openai/audit.ts';
 import { identityTerms } from '../../src/llm/openai/prompts.ts';
 import { forkStore, replayRun } from '../../src/llm/replay.ts';
-import { buildApp } from '../../src/main.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { runCouncil } from '../../src/pipeline/run.ts';
 import { foldWeek, weekStream } from '../../src/pipeline/week.ts';
@@ -65,14 +56,7 @@ const byStage = (requests: FakeRequest[], stage: FakeStage) => requests.filter((
 
 beforeAll(async () => {
   fake = await startFakeOpenAi(scripted());
-  const dir = mkdtempSync(join(tmpdir(), 'council-llm-'));
-  const file = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
-  file.llm = { ...file.llm, timeoutMs: 10_000, stageDeadlineMs: 30_000, retries: 1, maxRetryAfterMs: 5, budgetUsd: 5 };
-  const configPath = join(dir, 'council.yaml');
-  writeFileSync(configPath, stringify(file));
-  const config = loadConfig({ COUNCIL_DATA_DIR: dir, COUNCIL_CONFIG: configPath, LLM_API_KEY: 'sk-test-key', LLM_BASE_URL: fake.baseUrl });
-  app = await buildApp(config, { memory: true, logger: pino({ level: 'silent' }), clock: () => new Date('2024-06-03T12:00:00Z') });
-  app.addSink({ publish: async (n) => void notices.push(n) });
+  app = await llmTestApp(fake.baseUrl, notices, 'council-llm-');
 });
 
 afterAll(async () => {
