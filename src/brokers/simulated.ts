@@ -232,12 +232,16 @@ export function createSimulatedBroker(deps: {
     },
 
     async cancelOpenOrders(account, at) {
-      const ledger = await change(account, (l) =>
-        [...l.orders.values()]
+      // Counted from what this call appends: earlier halts' cancellations are not this halt's.
+      let canceled = 0;
+      await change(account, (l) => {
+        const events = [...l.orders.values()]
           .filter((o) => o.status === 'accepted')
-          .map((o) => ({ type: 'SimOrderCanceled', data: { clientOrderId: o.clientOrderId, at: at.toISOString(), reason: 'halted' } })),
-      );
-      return [...ledger.orders.values()].filter((o) => o.status === 'canceled' && o.rejectReason === 'halted').length;
+          .map((o) => ({ type: 'SimOrderCanceled', data: { clientOrderId: o.clientOrderId, at: at.toISOString(), reason: 'halted' } }));
+        canceled = events.length;
+        return events;
+      });
+      return canceled;
     },
   };
 }
