@@ -240,7 +240,8 @@ export class App {
       const id = stream.slice('proposal:'.length);
       const state = await loadProposal(this.deps.store, id);
       if (state.status === 'APPROVED') {
-        await executeProposal(this.execDeps(), id, ...Object.values(this.actionTimes(state)) as [Date, Date]);
+        const { now, settleAt } = this.actionTimes(state);
+        await executeProposal(this.execDeps(), id, now, settleAt);
         resumed++;
       }
     }
