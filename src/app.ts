@@ -180,6 +180,11 @@ export class App {
   async warm(): Promise<void> {
     const asOf = this.deps.clock();
     await Promise.all([...this.settings.universe, 'VIX'].map((symbol) => this.deps.market.bars({ symbol, asOf, limit: 1 }).catch(() => [])));
+    // Proposals still waiting for their click: the broker keeps ready what sending them will need.
+    for (const { stream } of await this.deps.store.streams('proposal:')) {
+      const state = await loadProposal(this.deps.store, stream.slice('proposal:'.length));
+      if (state.status === 'PENDING') void this.deps.broker.anticipate?.(state.orders, new Date(state.expiresAt));
+    }
   }
 
   async weekState(week: string): Promise<WeekState> {
@@ -323,6 +328,7 @@ export class App {
   }
 
   async close(): Promise<void> {
+    this.deps.broker.close?.();
     await this.deps.db.close();
   }
 }

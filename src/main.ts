@@ -29,6 +29,8 @@ export interface BuildOverrides {
   memory?: boolean;
   /** Timeouts, retries and rate limits of the Alpaca clients (tests make them small). */
   alpaca?: AlpacaTuning;
+  /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
+  shortability?: { maxAgeMs?: number; refreshMs?: number };
 }
 
 export async function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
@@ -60,7 +62,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const broker =
     overrides.broker ??
     (alpacaAccounts.length
-      ? createBrokerRouter({ alpaca: createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca }), alpacaAccounts, simulated })
+      ? createBrokerRouter({ alpaca: createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
       : simulated);
   const council = overrides.council ?? buildCouncil(config, { store, db });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;

@@ -109,6 +109,10 @@ export function createAlpacaBroker(deps: {
   accounts: Record<string, AlpacaKeys>;
   endpoints: AlpacaEndpoints;
   tuning?: AlpacaTuning;
+  /** Measures how old a shortability answer is (tests inject theirs). */
+  clock?: () => Date;
+  /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
+  shortability?: { maxAgeMs?: number; refreshMs?: number };
 }): AlpacaBroker {
   const clients = new Map<string, Alpaca>(
     Object.entries(deps.accounts).map(([account, keys]) => [account, createAlpacaClient(keys, deps.endpoints, deps.tuning)]),
@@ -128,24 +132,56 @@ export function createAlpacaBroker(deps: {
     }
   }
 
-  /** A sell beyond the long position opens a short: refused here, before sending, when Alpaca cannot borrow. */
-  /** Position and shortability of one symbol in one account, fetched together (one round trip). */
-  function sellFacts(account: string, symbol: string): Promise<{ held: number; shortable: boolean }> {
-    const client = clientOf(account);
-    return Promise.all([
-      heldQty(client, symbol),
-      wire(`GET /v2/assets/${symbol}`, WireAsset, client.trading.assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: symbol })),
-    ]).then(([held, asset]) => ({ held, shortable: asset.shortable }));
+  // What Alpaca last said about lending each symbol, and when it was asked (the injected clock). A sell
+  // needs no position check while the symbol is known to be shortable: whether it closes a long or
+  // opens a short, Alpaca will take it. The answer is trusted for `maxAgeMs`; a proposal waiting for
+  // its click keeps its symbols refreshed every `refreshMs`, so the click does not wait for a check. An
+  // asset that stops being shortable within that window is refused by Alpaca itself, and the refusal
+  // is recorded like any other.
+  const now = () => (deps.clock ?? (() => new Date()))().getTime();
+  const maxAgeMs = deps.shortability?.maxAgeMs ?? 60_000;
+  const refreshMs = deps.shortability?.refreshMs ?? 20_000;
+  const borrow = new Map<string, { shortable: boolean; askedAt: number }>();
+  const asking = new Map<string, Promise<boolean>>();
+  const watched = new Map<string, { account: string; until: number }>();
+  let refresher: NodeJS.Timeout | undefined;
+
+  const knownShortable = (symbol: string): boolean | undefined => {
+    const known = borrow.get(symbol);
+    return known && now() - known.askedAt <= maxAgeMs ? known.shortable : undefined;
+  };
+
+  /** Asks Alpaca whether it lends `symbol`; one question in flight per symbol. */
+  function askShortable(account: string, symbol: string): Promise<boolean> {
+    const inFlight = asking.get(symbol);
+    if (inFlight) return inFlight;
+    const askedAt = now();
+    const question = wire(`GET /v2/assets/${symbol}`, WireAsset, clientOf(account).trading.assets.getV2AssetsSymbolOrAssetIdRaw({ symbolOrAssetId: symbol }))
+      .then((asset) => {
+        borrow.set(symbol, { shortable: asset.shortable, askedAt });
+        return asset.shortable;
+      })
+      .finally(() => asking.delete(symbol));
+    asking.set(symbol, question);
+    return question;
   }
 
-  // Checks started by prepare(), each used once by the submit that follows, so none goes stale.
+  /** Position and shortability of one symbol in one account, fetched together (one round trip). */
+  function sellFacts(account: string, symbol: string): Promise<{ held: number; shortable: boolean }> {
+    const known = knownShortable(symbol);
+    return Promise.all([heldQty(clientOf(account), symbol), known ?? askShortable(account, symbol)]).then(([held, shortable]) => ({ held, shortable }));
+  }
+
+  // Position checks started by prepare(), each used once by the submit that follows, so none goes stale.
   const prepared = new Map<string, Promise<{ held: number; shortable: boolean }>>();
 
+  /** A sell beyond the long position opens a short: refused here, before sending, when Alpaca cannot lend. */
   async function assertSellable(order: OrderRequest): Promise<void> {
     if (order.side !== 'sell') return;
     const key = `${order.account}:${order.symbol}`;
     const pending = prepared.get(key);
     prepared.delete(key);
+    if (knownShortable(order.symbol) === true) return;
     let facts: { held: number; shortable: boolean };
     try {
       facts = await (pending ?? sellFacts(order.account, order.symbol));
@@ -155,6 +191,17 @@ export function createAlpacaBroker(deps: {
     if (order.qty > Math.max(0, facts.held) && !facts.shortable) throw new OrderRejectedError(`${order.symbol} is not shortable at Alpaca, so the short was not sent`);
   }
 
+  async function refreshWatched(): Promise<void> {
+    const t = now();
+    for (const [symbol, w] of watched) if (w.until <= t) watched.delete(symbol);
+    if (watched.size === 0) {
+      clearInterval(refresher);
+      refresher = undefined;
+      return;
+    }
+    await Promise.all([...watched].map(([symbol, w]) => askShortable(w.account, symbol).catch(() => undefined)));
+  }
+
   async function listOrders(client: Alpaca, status: 'open' | 'all'): Promise<WireOrder[]> {
     return wire(`GET /v2/orders?status=${status}`, z.array(WireOrder), client.trading.orders.getAllOrdersRaw({ status, limit: 500, direction: 'desc' }));
   }
@@ -162,13 +209,30 @@ export function createAlpacaBroker(deps: {
   return {
     kindOf: () => 'alpaca',
 
-    prepare(orders) {
-      for (const o of orders) {
-        if (o.side !== 'sell' || !clients.has(o.account)) continue;
-        const facts = sellFacts(o.account, o.symbol);
-        facts.catch(() => {}); // a failed check is reported by the submit that uses it
-        prepared.set(`${o.account}:${o.symbol}`, facts);
-      }
+    async prepare(orders) {
+      // Shortable already: the submit needs nothing. Otherwise the position decides, so fetch both.
+      const checks = orders
+        .filter((o) => o.side === 'sell' && clients.has(o.account) && knownShortable(o.symbol) !== true)
+        .map((o) => {
+          const facts = sellFacts(o.account, o.symbol);
+          prepared.set(`${o.account}:${o.symbol}`, facts);
+          return facts;
+        });
+      await Promise.allSettled(checks);
+    },
+
+    async anticipate(orders, until) {
+      const sells = orders.filter((o) => o.side === 'sell' && clients.has(o.account));
+      if (until.getTime() > now())
+        for (const o of sells) watched.set(o.symbol, { account: o.account, until: Math.max(until.getTime(), watched.get(o.symbol)?.until ?? 0) });
+      if (watched.size && !refresher) refresher = setInterval(() => void refreshWatched(), refreshMs).unref();
+      await Promise.allSettled(sells.filter((o) => knownShortable(o.symbol) === undefined).map((o) => askShortable(o.account, o.symbol)));
+    },
+
+    close() {
+      clearInterval(refresher);
+      refresher = undefined;
+      watched.clear();
     },
 
     async submit(order) {

@@ -65,6 +65,8 @@ export class AmbiguousOrderError extends Error {
   }
 }
 
+export type PlannedOrder = Pick<OrderRequest, 'account' | 'symbol' | 'side' | 'qty'>;
+
 export interface Broker {
   kindOf(account: string): 'simulated' | 'alpaca';
   /** Throws OrderRejectedError or AmbiguousOrderError; never silently drops an order. */
@@ -75,8 +77,17 @@ export interface Broker {
   settle(accounts: readonly string[], asOf: Date): Promise<BrokerOrder[]>;
   cancelOpenOrders(account: string, at: Date): Promise<number>;
   /**
-   * Optional: starts the read-only checks `submit` will need (positions, shortability) for orders about
-   * to be sent, so they overlap with recording the approval instead of adding a round trip after it.
+   * Optional: starts the read-only checks `submit` will need for orders about to be sent (positions and
+   * shortability of sells), so they overlap with recording the approval instead of adding a round trip
+   * after it. Never rejects: a failed check is reported by the submit that needed it.
    */
-  prepare?(orders: readonly Pick<OrderRequest, 'account' | 'symbol' | 'side' | 'qty'>[]): void;
+  prepare?(orders: readonly PlannedOrder[]): Promise<void>;
+  /**
+   * Optional: orders that may be sent any time until `until` (a proposal waiting for its click). The
+   * adapter keeps what their submits will need fresh meanwhile, so the click does not wait for it.
+   * Never rejects.
+   */
+  anticipate?(orders: readonly PlannedOrder[], until: Date): Promise<void>;
+  /** Optional: stops background work (the refreshes `anticipate` keeps going). */
+  close?(): void;
 }

@@ -90,7 +90,7 @@ export async function approveProposal(deps: ExecutionDeps, req: ApproveRequest):
   if (halt.halted) throw new ProposalError('HALTED', `trading is halted (by ${halt.by} at ${halt.at}); /council resume first. Nothing was placed.`);
   // The broker's read-only pre-checks overlap with recording the approval; nothing is sent before it.
   const before = await loadProposal(deps.store, req.proposalId);
-  if (before.status === 'PENDING') deps.broker.prepare?.(before.orders);
+  if (before.status === 'PENDING') void deps.broker.prepare?.(before.orders);
   const { state } = await command(deps.store, req.proposalId, { type: 'Approve', by: req.by, via: req.via, now: req.now });
   await deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via });
   return executeProposal(deps, req.proposalId, req.now, req.settleAt);

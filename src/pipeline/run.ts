@@ -280,6 +280,8 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
       events.some((e) => e.type === 'RunCompleted') ? [] : [{ type: 'RunCompleted', data: { runId, outcome: state.proposal ? 'proposal' : 'no_orders' } }],
     ),
   );
+  // While the decision waits for its click, the broker keeps ready what sending its orders will need.
+  if (state.proposal) void deps.broker.anticipate?.(state.proposal.orders, new Date(state.proposal.expiresAt));
   await sink.publish({
     type: 'decision_ready',
     week: request.week,
