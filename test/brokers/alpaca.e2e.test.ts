@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.ts';
 import { renderNotice, renderStatus } from '../../src/bot/console/render.ts';
 import { loadConfig } from '../../src/config/config.ts';
@@ -60,6 +60,9 @@ const since = (seq: number) => fake.log.filter((r) => r.seq > seq);
 const lastSeq = () => fake.log[fake.log.length - 1]?.seq ?? 0;
 const orderOf = (orders: ProposalOrder[], account: string) => orders.find((o) => o.account === account)!;
 const isPost = (r: LoggedRequest) => r.method === 'POST' && r.path === '/v2/orders';
+/** Waits until Alpaca has answered the shortability question the waiting proposal asked about `symbol`. */
+const anticipated = (symbol: string, after = 0) =>
+  vi.waitFor(() => expect(fake.log.some((r) => r.seq > after && r.phase === 'answered' && r.path === `/v2/assets/${symbol}`)).toBe(true), { timeout: 10_000 });
 
 describe('Alpaca broker, six paper accounts', () => {
   it('When a proposal is approved, Then six market day orders go to six accounts at once, each under its deterministic client order id', async () => {
@@ -159,11 +162,14 @@ describe('Alpaca broker, six paper accounts', () => {
     expect(text).toMatch(/DEEPSEEK: .* rejected: .*not tradable/);
   });
 
-  it('When a short is planned on an asset Alpaca cannot borrow, Then it is not sent and the reason is recorded', async () => {
+  it('When Alpaca stopped lending an asset more than a minute before the click, Then the short is re-checked at the click, not sent, and the reason is recorded', async () => {
+    const asked = lastSeq();
     const { id, orders } = await proposalFor('2024-04-08');
     const gemini = orderOf(orders, 'GEMINI');
     expect(gemini.side).toBe('sell');
+    await anticipated(gemini.symbol, asked); // asked while the decision waited: shortable then
     fake.shortable.set(gemini.symbol, false);
+    now = new Date(now.getTime() + 5 * 60_000); // the click comes five minutes later
     const mark = lastSeq();
     try {
       await app.approve({ proposalId: id, by: 'cli:alice', via: 'cli' });
@@ -175,6 +181,29 @@ describe('Alpaca broker, six paper accounts', () => {
     expect(geminiCalls.map((r) => r.path)).toContain(`/v2/assets/${gemini.symbol}`);
     const rejected = (await eventsOf(id)).find((e) => e.type === 'OrderRejected')?.data as { account: string; reason: string };
     expect(rejected).toMatchObject({ account: 'GEMINI', reason: `${gemini.symbol} is not shortable at Alpaca, so the short was not sent` });
+  });
+
+  it('When Alpaca stops lending an asset within the minute before the click, Then Alpaca itself refuses the short, the refusal is recorded and shown, and the other accounts proceed', async () => {
+    const asked = lastSeq();
+    const { id, orders } = await proposalFor('2024-04-22');
+    const gemini = orderOf(orders, 'GEMINI');
+    await anticipated(gemini.symbol, asked);
+    fake.shortable.set(gemini.symbol, false);
+    const mark = lastSeq();
+    try {
+      await app.approve({ proposalId: id, by: 'cli:alice', via: 'cli' });
+    } finally {
+      fake.shortable.delete(gemini.symbol);
+    }
+    const geminiPosts = since(mark).filter((r) => r.keyId === keyOf('GEMINI') && isPost(r) && r.phase === 'answered');
+    expect(geminiPosts.map((r) => r.status)).toEqual([403]);
+    const events = await eventsOf(id);
+    const rejected = events.filter((e) => e.type === 'OrderRejected').map((e) => e.data as { account: string; reason: string });
+    expect(rejected).toEqual([expect.objectContaining({ account: 'GEMINI', reason: expect.stringMatching(/^Alpaca refused sell \d+ \w+: asset \w+ cannot be sold short$/) })]);
+    expect(events.filter((e) => e.type === 'OrderSubmitted').map((e) => (e.data as { account: string }).account)).not.toContain('GEMINI');
+    expect(fake.accounts.get(keyOf('GEMINI'))!.positions.get(gemini.symbol)?.qty ?? 0).toBeGreaterThanOrEqual(0); // no short was opened
+    const report = notices.filter((n) => n.type === 'execution_report' && n.proposalId === id).pop();
+    expect(renderNotice(report!)).toMatch(/GEMINI: SELL \d+ \w+ +rejected: Alpaca refused sell \d+ \w+: asset \w+ cannot be sold short/);
   });
 
   it('When an order fills in two parts, Then each part becomes an OrderFilled event and together they add up to the order at its average price', async () => {

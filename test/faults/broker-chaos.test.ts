@@ -1,11 +1,12 @@
 /**
  * Broker chaos on six Alpaca paper accounts at once, through the real SDK against the fake Alpaca: in one
  * approval every account meets a different fault (a 500 before Alpaca took the order, a 500 after it did,
- * a timeout after it did, a duplicate client order id, partial fills, a short Alpaca cannot borrow); then
+ * a timeout after it did, a duplicate client order id, partial fills, a short Alpaca stopped lending after
+ * the waiting proposal last asked, so Alpaca refuses it itself); then
  * a week in which every submit fails at once. Each ends with the right orders recorded and none sent twice.
  * test/brokers/ covers each fault alone; here they overlap.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../src/app.ts';
 import type { ProposalOrder } from '../../src/domain/proposal.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
@@ -53,6 +54,7 @@ describe('Broker chaos: six accounts, a different fault on each, in one approval
   const sends = new Map<string, number>();
 
   it('When every account meets its own fault during one approval, and execution is resumed, Then each order is recorded once as placed or refused, and none reaches Alpaca twice', async () => {
+    const asked = fake.log[fake.log.length - 1]?.seq ?? 0;
     ({ id, orders } = await proposalFor('2024-03-04'));
     expect(orders.map((o) => o.account).sort()).toEqual([...ACCOUNTS].sort());
     const chatgpt = orderOf(orders, 'CHATGPT');
@@ -60,7 +62,9 @@ describe('Broker chaos: six accounts, a different fault on each, in one approval
     expect(gemini.side).toBe('sell'); // GEMINI opens a short this week
 
     fake.script({ method: 'POST', path: '/v2/orders', keyId: keyOf('CHATGPT'), status: 500 }); // refused before it took the order
-    fake.shortable.set(gemini.symbol, false); // the short cannot be borrowed
+    // Asked while the decision waited: lendable then. It stops being lendable just before the click.
+    await vi.waitFor(() => expect(fake.log.some((r) => r.seq > asked && r.phase === 'answered' && r.path === `/v2/assets/${gemini.symbol}`)).toBe(true), { timeout: 10_000 });
+    fake.shortable.set(gemini.symbol, false);
     fake.script({ method: 'POST', path: '/v2/orders', keyId: keyOf('CLAUDE'), hang: true, accept: true }); // took it, then silence
     fake.script({ method: 'POST', path: '/v2/orders', keyId: keyOf('GROQ'), status: 422, message: 'client_order_id must be unique', accept: true }); // a duplicate
     fake.accounts.get(keyOf('DEEPSEEK'))!.fillMode = 'partial'; // half now, the rest later
@@ -69,7 +73,7 @@ describe('Broker chaos: six accounts, a different fault on each, in one approval
       await app.approve({ proposalId: id, by: 'cli:alice', via: 'cli' });
       let events = await eventsOf(id);
       expect(ofType(events, 'OrderSubmitted').map((e) => e.account).sort()).toEqual(['CLAUDE', 'COUNCIL', 'DEEPSEEK', 'GROQ']);
-      expect(ofType(events, 'OrderRejected').map((e) => [e.account, e.reason])).toEqual([['GEMINI', `${gemini.symbol} is not shortable at Alpaca, so the short was not sent`]]);
+      expect(ofType(events, 'OrderRejected').map((e) => [e.account, e.reason])).toEqual([['GEMINI', `Alpaca refused sell ${gemini.qty} ${gemini.symbol}: asset ${gemini.symbol} cannot be sold short`]]);
       expect(events.some((e) => e.type === 'ExecutionCompleted')).toBe(false); // CHATGPT's order is in doubt
 
       await app.resumeExecutions();
@@ -86,7 +90,7 @@ describe('Broker chaos: six accounts, a different fault on each, in one approval
 
     for (const [clientOrderId, n] of postsByClientOrderId(fake)) sends.set(clientOrderId, n);
     expect(sends.get(chatgpt.clientOrderId)).toBe(2); // the refused 500, then one send after the lookup found nothing
-    expect(sends.has(gemini.clientOrderId)).toBe(false);
+    expect(sends.get(gemini.clientOrderId)).toBe(1); // refused by Alpaca, never resent
     for (const account of ['CLAUDE', 'GROQ', 'DEEPSEEK', 'COUNCIL']) expect(sends.get(orderOf(orders, account).clientOrderId)).toBe(1);
     for (const order of orders) expect(heldBy(order.account)).toEqual(order.account === 'GEMINI' ? [] : [order.clientOrderId]);
   });
