@@ -27,6 +27,8 @@ export interface OpenDatabaseOptions {
   onIdleError?: (error: Error) => void;
   /** PostgreSQL only: how long to wait for a connection and for one statement. */
   timeouts?: Partial<PostgresTimeouts>;
+  /** false: leave the schema as it is (a reader that must change nothing, like the backtest's cache read). Default true. */
+  migrate?: boolean;
 }
 
 export interface PostgresTimeouts {
@@ -47,11 +49,12 @@ export interface PostgresTimeouts {
  */
 export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, statementMs: 15_000, queryMs: 20_000 };
 
-/** Opens the database and brings its schema up to date. */
+/** Opens the database and brings its schema up to date (unless `migrate: false`). */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const db = options.databaseUrl
     ? openPostgres(options.databaseUrl, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, options.onIdleError)
     : await openEmbedded(options);
+  if (options.migrate === false) return db;
   try {
     await migrate(db);
   } catch (e) {
