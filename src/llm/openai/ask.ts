@@ -153,7 +153,7 @@ async function answer(deps: AskDeps, request: ChatRequest, deadline: number) {
     if ('error' in stored) throw new TransportError(stored.error, false, undefined, stored.status ?? undefined);
     return { response: stored.response, usage: stored.usage, source: deps.answers.source, tries: 0 };
   }
-  if (deps.answers?.exclusive) throw new TransportError('no recorded answer for this request (the replay makes no calls)', false, undefined, undefined);
+  if (deps.answers?.exclusive) throw new TransportError(deps.answers.miss ?? 'no stored answer for this request (no calls allowed)', false, undefined, undefined);
   const { response, tries } = await sendWithRetry(deps.transport, request, deps.settings, deadline, deps.timers);
   await deps.answers?.put(hash, request, response);
   return { response, usage: undefined, source: 'network' as const, tries };
@@ -171,7 +171,7 @@ async function recordFailure(
     ...base,
     requestHash: requestHash(request),
     request,
-    source: deps.answers?.exclusive ? 'replay' : 'network',
+    source: deps.answers?.exclusive ? deps.answers.source : 'network',
     tries: 0,
     response: null,
     outcome: 'failed',

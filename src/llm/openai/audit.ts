@@ -61,8 +61,10 @@ export type StoredAnswer = { response: ChatResponse; usage: Usage | undefined } 
 
 export interface AnswerStore {
   readonly source: 'cache' | 'replay';
-  /** true when a miss must not fall through to the network (a replay). */
+  /** true when a miss must not fall through to the network (a replay, a backtest). */
   readonly exclusive: boolean;
+  /** Why an exclusive store has no answer: the seat's abstention reason. */
+  readonly miss?: string;
   get(hash: string): Promise<StoredAnswer | undefined>;
   put(hash: string, request: ChatRequest, response: ChatResponse): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function recordedAnswers(store: EventStore, council: string, week: 
   return {
     source: 'replay',
     exclusive: true,
+    miss: 'no recorded answer for this request (the replay makes no calls)',
     async get(hash) {
       const answers = byHash.get(hash) ?? [];
       const i = served.get(hash) ?? 0;
