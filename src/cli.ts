@@ -31,6 +31,8 @@ const USAGE = `usage: council <command> [options]
   postmortem [--week YYYY-MM-DD] [--out DIR]    the week's postmortem: P/L, risk, council vs members vs SPY, charts
   backtest --from YYYY-MM-DD --to YYYY-MM-DD    weekly councils over history on the simulated broker
            [--seats ID,ID] [--out DIR]          (report folder: markdown, PNG charts, JSON)
+           [--llm cache|off]                    LLM seats from the LLM cache only (default when it holds
+                                                answers for the configured models), or builtin seats
   serve                                         the bot: chat channels (console when none) and the schedule
   migrate                                       apply database migrations
 
@@ -48,6 +50,7 @@ const OPTIONS = {
   seats: { type: 'string' },
   out: { type: 'string' },
   at: { type: 'string' },
+  llm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -75,7 +78,8 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env);
   if (command === 'backtest') {
     if (!values.from || !values.to) throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
-    return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, json });
+    if (values.llm !== undefined && values.llm !== 'cache' && values.llm !== 'off') throw new UsageError(`--llm must be cache or off, got ${JSON.stringify(values.llm)}`);
+    return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json });
   }
   const app = await buildApp(config);
   try {

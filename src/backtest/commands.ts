@@ -13,6 +13,7 @@ import { addDays, mondayOf, nyDateTime } from '../market/time.ts';
 import type { PostmortemChart } from '../pipeline/notices.ts';
 import { type Postmortem, type PostmortemDeps, publishPostmortem } from '../pipeline/postmortem.ts';
 import { type BacktestProgress, backtestJson, runBacktest } from './engine.ts';
+import { chooseLlm, type LlmRequest } from './llm-cache.ts';
 import { writeBacktestReport } from './report.ts';
 
 /** What the postmortem needs, taken from a wired App (the scheduler's weekly job can use this too). */
@@ -67,12 +68,15 @@ function progressBar(stream: NodeJS.WriteStream): ((p: BacktestProgress) => void
 
 export async function backtestCommand(
   config: Config,
-  opts: { from: string; to: string; seats?: string; out?: string; json: boolean },
+  opts: { from: string; to: string; seats?: string; out?: string; llm?: LlmRequest; json: boolean },
 ): Promise<number> {
   const logger = createLogger(config.logLevel);
   const started = performance.now();
+  const llm = await chooseLlm(config, opts.llm);
+  // Said on stderr either way, so a run that fell back to builtin seats is never mistaken for an LLM backtest.
+  process.stderr.write(`council backtest: ${llm.reason}\n`);
   const result = await runBacktest(
-    { config, market: createCsvMarketData(config.marketDataDir), logger, onProgress: progressBar(process.stderr) },
+    { config, market: createCsvMarketData(config.marketDataDir), logger, llm, onProgress: progressBar(process.stderr) },
     { from: opts.from, to: opts.to, seats: opts.seats?.split(',').map((s) => s.trim()).filter(Boolean) },
   );
   const wallMs = performance.now() - started;
@@ -86,6 +90,13 @@ export async function backtestCommand(
       [
         `Backtest ${result.from} to ${result.to}: ${result.weeks} weeks, ${result.events.toLocaleString('en-US')} events in ${(wallMs / 1000).toFixed(1)} s.`,
         c ? `Council total return ${(c.performance.totalReturn * 100).toFixed(1)}% vs SPY buy-and-hold ${(b.totalReturn * 100).toFixed(1)}%.` : '',
+        ...(result.llm.mode === 'cache'
+          ? [
+              `Seats answered from the LLM cache (a seat abstains any week the cache lacks its prompt): ${result.llm.seats
+                .map((s) => (s.source === 'cache' ? `${s.seat} ${s.pitched}/${result.weeks}` : `${s.seat} builtin`))
+                .join(', ')}; ${result.llm.noQuorumWeeks} weeks without a quorum (--llm off: the builtin seats).`,
+            ]
+          : []),
         `Report: ${report.markdown}`,
         `Charts: ${report.charts.join(', ')}`,
         '',

@@ -1,6 +1,7 @@
 /**
  * The backtest: the council convened every week over history, on the simulated broker, with the
- * builtin systematic seats and automatic approval, through the same use cases as a live week.
+ * builtin systematic seats (or LLM seats answering from the prompt-hash cache, see llm-cache.ts) and
+ * automatic approval, through the same use cases as a live week.
  * Events live in an in-memory store (PGlite would spend most of the run on SQL round trips);
  * market data is served point in time, so no week can see a bar published after its decision.
  * Positions are held from Monday's open to the next Monday's rebalance, whose orders close what
@@ -9,14 +10,17 @@
 import { App } from '../app.ts';
 import { createSimulatedBroker } from '../brokers/simulated.ts';
 import type { Config } from '../config/config.ts';
-import { buildBuiltinCouncil } from '../llm/council.ts';
+import { buildBuiltinCouncil, buildLlmCouncil } from '../llm/council.ts';
 import type { Logger } from '../logger.ts';
 import { createNyseCalendar, type TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
 import { addDays, assertDate, mondayOf, nyDateTime } from '../market/time.ts';
 import { buildPostmortem, type Postmortem } from '../pipeline/postmortem.ts';
+import type { Council, SeatKind } from '../pipeline/seats.ts';
+import type { WeekState } from '../pipeline/week.ts';
 import { createMemoryEventStore } from '../store/memory.ts';
 import type { Database, EventStore } from '../store/port.ts';
+import { type BacktestLlm, cachedAnswers, refusingTransport } from './llm-cache.ts';
 
 export interface BacktestRequest {
   from: string;
@@ -37,7 +41,48 @@ export interface BacktestDeps {
   market: MarketData;
   logger: Logger;
   calendar?: TradingCalendar;
+  /** How the seats answer (llm-cache.ts `chooseLlm`); default: the builtin systematic seats. */
+  llm?: BacktestLlm;
   onProgress?: (p: BacktestProgress) => void;
+  /** Each week's council as it ended (for tests and inspection). */
+  onWeek?: (state: WeekState) => void;
+}
+
+/** Weeks on which one seat's answers at one stage were given up, with the reason. */
+export interface Abstention {
+  stage: 'pitch' | 'review';
+  reason: string;
+  weeks: string[];
+}
+
+/** How one PM seat answered over the backtest: a mostly-abstaining LLM seat must not pass for a record. */
+export interface SeatRecord {
+  seat: string;
+  model: string;
+  kind: SeatKind;
+  /** Where its answers came from: the LLM cache, or a builtin strategy. */
+  source: 'cache' | 'builtin';
+  /** Weeks with a valid pitch (for an LLM seat: answered from the cache). */
+  pitched: number;
+  /** Weeks it gave no valid pitch. */
+  abstained: number;
+  /** Weeks it scored its peers, and weeks it gave no usable review (no-quorum weeks have no review). */
+  reviewed: number;
+  reviewAbstained: number;
+  abstentions: Abstention[];
+}
+
+export interface BacktestLlmSummary {
+  mode: BacktestLlm['mode'];
+  reason: string;
+  cache: { source: string; answers: number; perModel: Record<string, number> } | null;
+  seats: SeatRecord[];
+  /** Who decided for the council, by model, and the weeks no decision was made (no quorum). */
+  chairman: { models: string[]; decidedBy: Record<string, number>; noDecision: number };
+  /** Each researcher: weeks it answered, weeks it failed (the builtin research stood in when all failed). */
+  research: { model: string; kind: SeatKind; answered: number; failed: number }[];
+  /** Weeks with fewer valid pitches than the quorum: no review, no decision, no orders. */
+  noQuorumWeeks: number;
 }
 
 export interface BacktestResult {
@@ -49,6 +94,8 @@ export interface BacktestResult {
   events: number;
   /** Weeks that made no proposal (no quorum, or every account already held its view). */
   quietWeeks: number;
+  /** How the seats answered, per seat (cache or builtin, abstentions with their reasons). */
+  llm: BacktestLlmSummary;
 }
 
 export class BacktestError extends Error {
@@ -99,6 +146,12 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   let now = nyDateTime(weeks[0] as string, '08:00');
   const store: EventStore = createMemoryEventStore(() => now);
   const broker = createSimulatedBroker({ store, market: deps.market, calendar, settings: { startingCash: config.file.risk.startingCash, ...config.file.broker } });
+  const llm = deps.llm ?? { mode: 'off', reason: 'builtin systematic seats' };
+  const council: Council =
+    llm.mode === 'cache'
+      ? buildLlmCouncil(config, { store, db: noDatabase, transport: refusingTransport, answers: cachedAnswers(llm.cache) })
+      : buildBuiltinCouncil(config);
+  const tally = seatTally(council, llm);
   const app = new App({
     config,
     db: noDatabase,
@@ -106,7 +159,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     market: deps.market,
     calendar,
     broker,
-    council: buildBuiltinCouncil(config),
+    council,
     logger: deps.logger,
     clock: () => now,
     simulatedTime: true,
@@ -116,6 +169,8 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   for (const [i, week] of weeks.entries()) {
     now = nyDateTime(week, '08:00');
     const state = await app.run({ week });
+    tally.add(week, state);
+    deps.onWeek?.(state);
     if (state.proposal) await app.approve({ proposalId: state.proposal.proposalId, by: 'backtest', via: 'backtest', authorised: true });
     else quietWeeks++;
     deps.onProgress?.({ done: i + 1, total: weeks.length, week });
@@ -139,7 +194,68 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     { week: last, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
   );
   const events = (await store.readAll()).length;
-  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks };
+  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, llm: tally.summary() };
+}
+
+/** Counts, week by week, how each seat, the chairman and the researchers answered. */
+function seatTally(council: Council, llm: BacktestLlm) {
+  const seats = new Map<string, SeatRecord>(
+    council.seats.map((s) => [
+      s.id,
+      { seat: s.id, model: s.model, kind: s.kind, source: s.kind === 'llm' ? 'cache' : 'builtin', pitched: 0, abstained: 0, reviewed: 0, reviewAbstained: 0, abstentions: [] },
+    ]),
+  );
+  const decidedBy: Record<string, number> = {};
+  const research = new Map<string, BacktestLlmSummary['research'][number]>();
+  let noDecision = 0;
+  let noQuorumWeeks = 0;
+  const abstain = (record: SeatRecord, stage: Abstention['stage'], reason: string, week: string) => {
+    const known = record.abstentions.find((a) => a.stage === stage && a.reason === reason);
+    if (known) known.weeks.push(week);
+    else record.abstentions.push({ stage, reason, weeks: [week] });
+  };
+  return {
+    add(week: string, state: WeekState) {
+      for (const p of state.pitches.values()) {
+        const record = seats.get(p.seat);
+        if (!record) continue;
+        if (p.status === 'ok') record.pitched++;
+        else {
+          record.abstained++;
+          abstain(record, 'pitch', p.error ?? 'abstained', week);
+        }
+      }
+      for (const r of state.reviews.values()) {
+        const record = seats.get(r.reviewer);
+        if (!record) continue;
+        if (r.status === 'ok') record.reviewed++;
+        else {
+          record.reviewAbstained++;
+          abstain(record, 'review', r.error ?? 'abstained', week);
+        }
+      }
+      if (state.decision) decidedBy[state.decision.chair.model] = (decidedBy[state.decision.chair.model] ?? 0) + 1;
+      else noDecision++;
+      if (state.completed?.outcome === 'no_quorum') noQuorumWeeks++;
+      for (const source of state.research?.sources ?? []) {
+        const r = research.get(source.model) ?? { model: source.model, kind: source.kind, answered: 0, failed: 0 };
+        if (source.ok) r.answered++;
+        else r.failed++;
+        research.set(source.model, r);
+      }
+    },
+    summary(): BacktestLlmSummary {
+      return {
+        mode: llm.mode,
+        reason: llm.reason,
+        cache: llm.mode === 'cache' ? { source: llm.cache.source, answers: llm.cache.answers.size, perModel: llm.cache.perModel } : null,
+        seats: [...seats.values()],
+        chairman: { models: council.chairs.map((c) => c.model), decidedBy, noDecision },
+        research: [...research.values()],
+        noQuorumWeeks,
+      };
+    },
+  };
 }
 
 function withSeats(config: Config, seats: readonly string[] | undefined): Config {
@@ -179,6 +295,7 @@ export function backtestJson(r: BacktestResult) {
     calibration: pm.calibration,
     period: { firstMark: pm.from, lastMark: pm.to, sessions: pm.dates.length - 1 },
     seats: r.seats,
+    llm: r.llm,
     quietWeeks: r.quietWeeks,
     events: r.events,
   };
