@@ -42,14 +42,23 @@ export async function isHalted(store: EventStore, council: string): Promise<{ ha
   return { halted: true, by: data.by, at: data.at };
 }
 
-/** Runs a command through the decider; on a concurrent write, re-reads and decides again. */
-async function command(store: EventStore, proposalId: string, cmd: ProposalCommand): Promise<{ state: ProposalState; events: ProposalEvent[] }> {
+/**
+ * Runs a command through the decider; on a concurrent write, re-reads and decides again. `withDecided` adds
+ * events to the same append when the command decided something.
+ */
+async function command(
+  store: EventStore,
+  proposalId: string,
+  cmd: ProposalCommand,
+  withDecided: (state: ProposalState) => ProposalEvent[] = () => [],
+): Promise<{ state: ProposalState; events: ProposalEvent[] }> {
   const stream = proposalStream(proposalId);
   for (let attempt = 0; attempt < 20; attempt++) {
     const stored = await store.read(stream);
     const state = foldProposal(asProposalEvents(stored));
     if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
-    const events = decideProposal(cmd, state);
+    const decided = decideProposal(cmd, state);
+    const events = decided.length ? [...decided, ...withDecided(state)] : decided;
     if (events.length === 0) return { state, events };
     try {
       await store.append(stream, stored.length, events);
@@ -91,9 +100,14 @@ export async function approveProposal(deps: ExecutionDeps, req: ApproveRequest):
   // The broker's read-only pre-checks overlap with recording the approval; nothing is sent before it.
   const before = await loadProposal(deps.store, req.proposalId);
   if (before.status === 'PENDING') void deps.broker.prepare?.(before.orders);
-  const { state } = await command(deps.store, req.proposalId, { type: 'Approve', by: req.by, via: req.via, now: req.now });
+  // The approval carries the first execution marker in the same append: one database write, not two,
+  // between the click and the orders. Whoever wrote it knows no order of this proposal can exist yet.
+  const { state, events } = await command(deps.store, req.proposalId, { type: 'Approve', by: req.by, via: req.via, now: req.now }, (before) => [
+    { type: 'ExecutionAttempted', data: { attempt: before.attempts + 1, at: req.now.toISOString() } },
+  ]);
+  const approvedHere = events.some((e) => e.type === 'ExecutionAttempted');
   await deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via });
-  return executeProposal(deps, req.proposalId, req.now, req.settleAt);
+  return executeProposal(deps, req.proposalId, req.now, req.settleAt, approvedHere ? 'first-attempt-recorded' : undefined);
 }
 
 export async function rejectProposal(
@@ -120,6 +134,8 @@ export async function executeProposal(
   proposalId: string,
   now: Date,
   settleAt?: Date,
+  /** The approval's own append recorded this attempt's marker (see approveProposal). */
+  marker?: 'first-attempt-recorded',
 ): Promise<{ state: ProposalState; orders: OrderLine[] }> {
   const stream = proposalStream(proposalId);
   let state = await loadProposal(deps.store, proposalId);
@@ -128,8 +144,8 @@ export async function executeProposal(
     const todo = state.orders.filter((o) => !state.submitted[o.clientOrderId] && !state.rejectedOrders[o.clientOrderId]);
     // The marker goes in before anything is sent. On the first attempt no order can exist at the broker,
     // so the lookup is skipped (one round trip, not two); every later attempt looks each order up first.
-    let firstAttempt = false;
-    if (todo.length)
+    let firstAttempt = marker === 'first-attempt-recorded';
+    if (todo.length && !firstAttempt)
       await appendDecided(deps.store, stream, (events) => {
         const attempts = events.filter((e) => e.type === 'ExecutionAttempted').length;
         firstAttempt = attempts === 0;
