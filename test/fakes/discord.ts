@@ -4,6 +4,8 @@
  * op 11), RESUME with replay of missed dispatches -> RESUMED, INTERACTION_CREATE. Payloads are typed
  * with discord-api-types so they are complete: discord.js builds structures eagerly and throws on gaps.
  * It records every request and keeps the messages it was sent, so tests assert on what Discord saw.
+ * A message with files arrives as multipart/form-data (`payload_json` plus one `files[n]` part per
+ * file), parsed as Discord does: the bytes are kept on the message as its attachments.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -44,6 +46,25 @@ export interface RecordedRequest {
   query: string;
   body: any;
   authorization: string | undefined;
+  /** The file parts of a multipart request, in order. */
+  files: UploadedFile[];
+}
+
+/** One `files[n]` part of a multipart message. */
+export interface UploadedFile {
+  /** The form field, `files[0]`, `files[1]`, ... */
+  field: string;
+  filename: string;
+  contentType: string;
+  data: Buffer;
+}
+
+/** A file a message carries: the `attachments` entry of its payload joined with the part it names. */
+export interface FakeAttachment {
+  id: string;
+  filename: string;
+  contentType: string;
+  data: Buffer;
 }
 
 export interface FakeMessage {
@@ -52,6 +73,7 @@ export interface FakeMessage {
   content: string;
   embeds: APIEmbed[];
   components: APIActionRowComponent<APIButtonComponent>[];
+  attachments: FakeAttachment[];
   edits: number;
 }
 
@@ -316,14 +338,18 @@ export class FakeDiscord {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const raw = bytes.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = decodeURIComponent(url.pathname.replace(/^\/api\/v10/, ''));
     const method = req.method ?? 'GET';
+    const contentType = req.headers['content-type'] ?? '';
     let body: any = null;
-    if (raw && req.headers['content-type']?.includes('application/json')) body = JSON.parse(raw);
+    let files: UploadedFile[] = [];
+    if (raw && contentType.includes('application/json')) body = JSON.parse(raw);
+    else if (raw && contentType.includes('multipart/form-data')) ({ body, files } = await parseMultipart(bytes, contentType));
     else if (raw) body = raw;
-    const recorded: RecordedRequest = { method, path, query: url.search, body, authorization: req.headers.authorization };
+    const recorded: RecordedRequest = { method, path, query: url.search, body, authorization: req.headers.authorization, files };
     this.requests.push(recorded);
     const reply = (status: number, json?: unknown) => {
       if (json === undefined) res.writeHead(status).end();
@@ -341,22 +367,22 @@ export class FakeDiscord {
 
     for (const [verb, pattern, handle] of this.routes()) {
       const m = verb === method || verb === '*' ? path.match(pattern) : null;
-      if (m) return handle(m, body, reply);
+      if (m) return handle(m, body, reply, files);
     }
     return reply(404, { message: '404: Not Found', code: 0 });
   }
 
-  private routes(): [string, RegExp, (m: RegExpMatchArray, body: any, reply: (status: number, json?: unknown) => void) => void][] {
+  private routes(): [string, RegExp, (m: RegExpMatchArray, body: any, reply: (status: number, json?: unknown) => void, files: UploadedFile[]) => void][] {
     return [
       ['GET', /^\/gateway\/bot$/, (_m, _b, reply) => reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } })],
       [
         'POST',
         /^\/channels\/(\d+)\/messages$/,
-        (m, body, reply) => {
+        (m, body, reply, files) => {
           if (!this.knownChannel(m[1]!)) return reply(404, { message: 'Unknown Channel', code: 10003 });
-          const problem = this.checkMessage(body);
+          const problem = this.checkMessage(body) ?? this.checkAttachments(body, files);
           if (problem) return reply(400, { message: 'Invalid Form Body', code: 50035, errors: problem });
-          reply(200, this.apiMessage(this.store(m[1]!, body)));
+          reply(200, this.apiMessage(this.store(m[1]!, body, files)));
         },
       ],
       [
@@ -453,8 +479,35 @@ export class FakeDiscord {
     return null;
   }
 
-  private store(channelId: string, body: any): FakeMessage {
-    const message: FakeMessage = { id: this.snowflake(), channelId, content: body?.content ?? '', embeds: body?.embeds ?? [], components: body?.components ?? [], edits: 0 };
+  /**
+   * Discord's rule for uploads: each `attachments` entry names its part by id (`files[<id>]`), and a
+   * part no entry names is still attached. A reference to a part that was not sent is a 400.
+   */
+  private checkAttachments(body: any, files: UploadedFile[]): string | null {
+    for (const a of (body?.attachments ?? []) as { id: number | string }[]) {
+      if (!files.some((f) => f.field === `files[${a.id}]`)) return `attachments: ${a.id} names no uploaded file`;
+    }
+    return null;
+  }
+
+  private attachmentsOf(body: any, files: UploadedFile[]): FakeAttachment[] {
+    const named = (body?.attachments ?? []) as { id: number | string; filename?: string }[];
+    return files.map((f) => {
+      const entry = named.find((a) => f.field === `files[${a.id}]`);
+      return { id: this.snowflake(), filename: entry?.filename ?? f.filename, contentType: f.contentType, data: f.data };
+    });
+  }
+
+  private store(channelId: string, body: any, files: UploadedFile[] = []): FakeMessage {
+    const message: FakeMessage = {
+      id: this.snowflake(),
+      channelId,
+      content: body?.content ?? '',
+      embeds: body?.embeds ?? [],
+      components: body?.components ?? [],
+      attachments: this.attachmentsOf(body, files),
+      edits: 0,
+    };
     this.messages.set(message.id, message);
     return message;
   }
@@ -478,7 +531,14 @@ export class FakeDiscord {
       mention_everyone: false,
       mentions: [],
       mention_roles: [],
-      attachments: [],
+      attachments: m.attachments.map((a) => ({
+        id: a.id,
+        filename: a.filename,
+        size: a.data.length,
+        content_type: a.contentType,
+        url: `https://cdn.discordapp.com/attachments/${m.channelId}/${a.id}/${a.filename}`,
+        proxy_url: `https://media.discordapp.net/attachments/${m.channelId}/${a.id}/${a.filename}`,
+      })),
       embeds: m.embeds,
       pinned: false,
       type: MessageType.Default,
@@ -494,6 +554,21 @@ export class FakeDiscord {
   private changed(): void {
     this.changes.emit('change');
   }
+}
+
+/** A multipart/form-data body as Discord reads it: the JSON of `payload_json`, and every file part. */
+async function parseMultipart(bytes: Buffer, contentType: string): Promise<{ body: any; files: UploadedFile[] }> {
+  const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+  let body: any = null;
+  const files: UploadedFile[] = [];
+  for (const [field, value] of form.entries()) {
+    if (typeof value === 'string') {
+      if (field === 'payload_json') body = JSON.parse(value);
+      continue;
+    }
+    files.push({ field, filename: value.name, contentType: value.type, data: Buffer.from(await value.arrayBuffer()) });
+  }
+  return { body, files };
 }
 
 export async function startFakeDiscord(options: { heartbeatInterval?: number } = {}): Promise<FakeDiscord> {

@@ -21,7 +21,8 @@ export interface DiscordHarness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<DiscordHarness> {
+/** `now`: the App's clock (default Monday 2024-03-04, the week the tests convene; later to see the week's bars). */
+export async function startHarness(options: { now?: string } = {}): Promise<DiscordHarness> {
   const fake = await startFakeDiscord();
   const config = loadConfig({
     COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-discord-')),
@@ -33,7 +34,7 @@ export async function startHarness(): Promise<DiscordHarness> {
     DISCORD_APPROVER_ROLE_ID: '3001',
   });
   const logger = pino({ level: 'silent' });
-  const app = await buildApp(config, { memory: true, logger, clock: () => new Date('2024-03-04T12:00:00Z') });
+  const app = await buildApp(config, { memory: true, logger, clock: () => new Date(options.now ?? '2024-03-04T12:00:00Z') });
   const discord = await startDiscord(app, config.discord!, logger);
   return {
     fake,
