@@ -1,12 +1,13 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { council } from '../support/cli.ts';
 
 describe('The console channel driven through stdin', () => {
+  const env = { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-console-')) };
+
   it('When a user types /council run, status and approve, Then they read the whole week as text and the orders fill', async () => {
-    const env = { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-console-')) };
     const first = await council(['serve'], env, '/council run --week 2024-03-04 what about rates?\n/council status\n');
     expect(first.code, first.stderr).toBe(0);
     const out = first.stdout;
@@ -24,4 +25,28 @@ describe('The console channel driven through stdin', () => {
     expect(second.stdout).toMatch(/! proposal .* was already approved/);
     expect(second.stdout).toContain('! unknown command "frob"');
   });
+
+  it('When the user types /council postmortem for that week, Then the console shows the postmortem and where its PNG charts were written; `council postmortem` prints the same', async () => {
+    const typed = await council(['serve'], env, '/council postmortem 2024-03-04\n');
+    expect(typed.code, typed.stderr).toBe(0);
+    const dir = join(env.COUNCIL_DATA_DIR, 'postmortems', '2024-03-04');
+    const shown = postmortemOf(typed.stdout);
+    for (const text of ['── Postmortem, week of 2024-03-04', 'COUNCIL (council)', 'SPY buy-and-hold', 'Equal-weight universe', 'Did deliberation add value?', 'Reviewer calibration', 'Cost:'])
+      expect(shown, text).toContain(text);
+    expect(shown).toContain(`Charts: ${join(dir, 'equity.png')}, ${join(dir, 'drawdown.png')}`);
+    for (const name of ['equity.png', 'drawdown.png']) expect(readFileSync(join(dir, name)).subarray(1, 4).toString('ascii')).toBe('PNG');
+
+    const out = mkdtempSync(join(tmpdir(), 'council-console-pm-'));
+    const command = await council(['postmortem', '--week', '2024-03-04', '--out', out], env);
+    expect(command.code, command.stderr).toBe(0);
+    expect(postmortemOf(command.stdout).replaceAll(out, dir)).toBe(shown);
+    expect(existsSync(join(out, 'equity.png')) && existsSync(join(out, 'drawdown.png'))).toBe(true);
+  });
 });
+
+/** The postmortem's block of console text: from its rule to its charts line. */
+function postmortemOf(stdout: string): string {
+  const start = stdout.indexOf('── Postmortem, week of');
+  const end = stdout.indexOf('\n', stdout.indexOf('Charts: ', start));
+  return start < 0 ? '' : stdout.slice(start, end < 0 ? undefined : end);
+}
