@@ -141,7 +141,7 @@ describe('a structured question to one model', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(/HTTP 500.*after 3 tries/);
     expect(fake.requests).toHaveLength(3);
-    expect(calls).toMatchObject([{ outcome: 'failed', response: null }]);
+    expect(calls).toMatchObject([{ outcome: 'failed', response: null, tries: 3, httpStatus: 500 }]); // the audit counts every request sent
   });
 
   it('When the model is slower than the timeout, Then the call times out and the seat abstains saying so', async () => {

@@ -172,7 +172,7 @@ async function recordFailure(
     requestHash: requestHash(request),
     request,
     source: deps.answers?.exclusive ? deps.answers.source : 'network',
-    tries: 0,
+    tries: error instanceof TransportError ? error.tries : 0,
     response: null,
     outcome: 'failed',
     problems: [message],

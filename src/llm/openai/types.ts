@@ -34,6 +34,8 @@ export class TransportError extends Error {
     /** The server's retry-after, already in ms, when it sent one. */
     readonly retryAfterMs: number | undefined,
     readonly status: number | undefined,
+    /** Requests actually sent before giving up (0: none reached the network). */
+    readonly tries = 0,
   ) {
     super(message);
     this.name = 'TransportError';
