@@ -50,6 +50,9 @@ export interface RecordedRequest {
   files: UploadedFile[];
 }
 
+/** The part of a message body that names its uploads. */
+type AttachmentsPayload = { attachments?: { id: number | string; filename?: string }[] } | null | undefined;
+
 /** One `files[n]` part of a multipart message. */
 export interface UploadedFile {
   /** The form field, `files[0]`, `files[1]`, ... */
@@ -483,15 +486,15 @@ export class FakeDiscord {
    * Discord's rule for uploads: each `attachments` entry names its part by id (`files[<id>]`), and a
    * part no entry names is still attached. A reference to a part that was not sent is a 400.
    */
-  private checkAttachments(body: any, files: UploadedFile[]): string | null {
-    for (const a of (body?.attachments ?? []) as { id: number | string }[]) {
+  private checkAttachments(body: AttachmentsPayload, files: UploadedFile[]): string | null {
+    for (const a of body?.attachments ?? []) {
       if (!files.some((f) => f.field === `files[${a.id}]`)) return `attachments: ${a.id} names no uploaded file`;
     }
     return null;
   }
 
-  private attachmentsOf(body: any, files: UploadedFile[]): FakeAttachment[] {
-    const named = (body?.attachments ?? []) as { id: number | string; filename?: string }[];
+  private attachmentsOf(body: AttachmentsPayload, files: UploadedFile[]): FakeAttachment[] {
+    const named = body?.attachments ?? [];
     return files.map((f) => {
       const entry = named.find((a) => f.field === `files[${a.id}]`);
       return { id: this.snowflake(), filename: entry?.filename ?? f.filename, contentType: f.contentType, data: f.data };
@@ -557,9 +560,9 @@ export class FakeDiscord {
 }
 
 /** A multipart/form-data body as Discord reads it: the JSON of `payload_json`, and every file part. */
-async function parseMultipart(bytes: Buffer, contentType: string): Promise<{ body: any; files: UploadedFile[] }> {
+async function parseMultipart(bytes: Buffer, contentType: string): Promise<{ body: unknown; files: UploadedFile[] }> {
   const form = await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
-  let body: any = null;
+  let body: unknown = null;
   const files: UploadedFile[] = [];
   for (const [field, value] of form.entries()) {
     if (typeof value === 'string') {
