@@ -7,7 +7,7 @@ import type { MarketData } from '../market/port.ts';
 import { PointInTimeError } from '../market/port.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { nyDate, nyTime } from '../market/time.ts';
-import type { EventStore, NewEvent } from '../store/port.ts';
+import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import {
   type AccountView,
@@ -33,6 +33,8 @@ type SimEvent =
 
 interface Ledger {
   version: number;
+  /** The global position of the last event folded in (a cached ledger is checked against it). */
+  last?: string;
   cash: number;
   positions: Map<string, { qty: number; cost: number }>;
   orders: Map<string, BrokerOrder & { session: string }>;
@@ -41,7 +43,17 @@ interface Ledger {
 const streamOf = (account: string) => `sim:${account}`;
 
 function fold(account: string, events: readonly { type: string; data: unknown }[]): Ledger {
-  const ledger: Ledger = { version: events.length, cash: 0, positions: new Map(), orders: new Map() };
+  return foldOnto({ version: 0, cash: 0, positions: new Map(), orders: new Map() }, account, events);
+}
+
+/**
+ * A new ledger: `base` with `events` (those after its version) applied. Cash and positions are copied;
+ * the orders map is carried over and grows (an order that changes is replaced, never edited), so an
+ * older ledger still held by a caller may see newer orders, never half-changed ones. Copying thousands
+ * of orders on every change made a ten-year backtest quadratic.
+ */
+function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[]): Ledger {
+  const ledger: Ledger = { version: base.version + events.length, cash: base.cash, positions: new Map(base.positions), orders: base.orders };
   for (const raw of events) {
     const e = raw as SimEvent;
     switch (e.type) {
@@ -76,19 +88,20 @@ function fold(account: string, events: readonly { type: string; data: unknown }[
         const cost =
           qty === 0 ? 0 : Math.sign(qty) !== Math.sign(pos.qty) ? e.data.price : Math.abs(qty) > Math.abs(pos.qty) ? (pos.cost * pos.qty + e.data.price * signed) / qty : pos.cost;
         ledger.positions.set(order.symbol, { qty, cost });
-        order.filledQty += e.data.qty;
-        order.avgFillPrice = e.data.price;
-        order.fee += e.data.fee;
-        order.filledAt = e.data.at;
-        order.status = order.filledQty >= order.qty ? 'filled' : 'partially_filled';
+        const filledQty = order.filledQty + e.data.qty;
+        ledger.orders.set(order.clientOrderId, {
+          ...order,
+          filledQty,
+          avgFillPrice: e.data.price,
+          fee: order.fee + e.data.fee,
+          filledAt: e.data.at,
+          status: filledQty >= order.qty ? 'filled' : 'partially_filled',
+        });
         break;
       }
       case 'SimOrderCanceled': {
         const order = ledger.orders.get(e.data.clientOrderId);
-        if (order) {
-          order.status = 'canceled';
-          order.rejectReason = e.data.reason;
-        }
+        if (order) ledger.orders.set(order.clientOrderId, { ...order, status: 'canceled', rejectReason: e.data.reason });
         break;
       }
     }
@@ -106,6 +119,19 @@ export function createSimulatedBroker(deps: {
 }): Broker {
   const { store, market, calendar, settings } = deps;
 
+  // The last ledger folded per account: a read that finds no new events costs no fold, and new events
+  // are folded onto it (events never change once written).
+  const ledgers = new Map<string, Ledger>();
+
+  function ledgerOf(account: string, events: readonly StoredEvent[]): Ledger {
+    const known = ledgers.get(account);
+    const still = known !== undefined && known.version <= events.length && events[known.version - 1]?.globalPosition === known.last;
+    const ledger = still && known.version === events.length ? known : still ? foldOnto(known, account, events.slice(known.version)) : fold(account, events);
+    ledger.last = events[events.length - 1]?.globalPosition;
+    ledgers.set(account, ledger);
+    return ledger;
+  }
+
   async function load(account: string): Promise<Ledger> {
     const events = await store.read(streamOf(account));
     if (events.length === 0) {
@@ -114,20 +140,30 @@ export function createSimulatedBroker(deps: {
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
       }
-      return fold(account, await store.read(streamOf(account)));
+      return ledgerOf(account, await store.read(streamOf(account)));
     }
-    return fold(account, events);
+    return ledgerOf(account, events);
+  }
+
+  // Changes to one account from this process go one at a time (six orders sent at once need no retries);
+  // a write from another process is still met by the expected-version append and a re-decision.
+  const queues = new Map<string, Promise<unknown>>();
+
+  function change(account: string, decide: (ledger: Ledger) => NewEvent[]): Promise<Ledger> {
+    const run = (queues.get(account) ?? Promise.resolve()).then(() => changeNow(account, decide));
+    queues.set(account, run.catch(() => undefined));
+    return run;
   }
 
   /** Appends with the ledger's version, re-deciding on a concurrent write. */
-  async function change(account: string, decide: (ledger: Ledger) => NewEvent[]): Promise<Ledger> {
+  async function changeNow(account: string, decide: (ledger: Ledger) => NewEvent[]): Promise<Ledger> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const ledger = await load(account);
       const events = decide(ledger);
       if (events.length === 0) return ledger;
       try {
         await store.append(streamOf(account), ledger.version, events);
-        return fold(account, await store.read(streamOf(account)));
+        return ledgerOf(account, await store.read(streamOf(account)));
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
       }

@@ -8,7 +8,28 @@ import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, 
 export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
   const streams = new Map<string, StoredEvent[]>();
   const all: StoredEvent[] = [];
+  // For each prefix streams() was asked about: its streams in name order (each entry frozen, replaced
+  // when its stream grows) and the frozen answer last given, shared by callers until the prefix changes.
+  type Listed = Readonly<{ stream: string; version: number }>;
+  const indexes = new Map<string, { entries: Listed[]; answer: readonly Listed[] | undefined }>();
 
+  function relist(stream: string, version: number): void {
+    for (const [prefix, index] of indexes) {
+      if (!stream.startsWith(prefix)) continue;
+      const { entries } = index;
+      let lo = 0;
+      let hi = entries.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((entries[mid] as Listed).stream < stream) lo = mid + 1;
+        else hi = mid;
+      }
+      const entry = Object.freeze({ stream, version });
+      if (entries[lo]?.stream === stream) entries[lo] = entry;
+      else entries.splice(lo, 0, entry);
+      index.answer = undefined;
+    }
+  }
 
   return {
     async append(stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number> {
@@ -33,8 +54,11 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
           recordedAt,
         }),
       );
-      streams.set(stream, [...current, ...stored]);
+      // Readers get copies, so the stream's own array can grow in place.
+      if (current.length === 0) streams.set(stream, current);
+      current.push(...stored);
       all.push(...stored);
+      relist(stream, current.length);
       return expectedVersion + events.length;
     },
 
@@ -60,10 +84,18 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
     },
 
     async streams(prefix: string): Promise<{ stream: string; version: number }[]> {
-      return [...streams.entries()]
-        .filter(([name]) => name.startsWith(prefix))
-        .map(([stream, events]) => ({ stream, version: events.length }))
-        .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+      let index = indexes.get(prefix);
+      if (!index) {
+        const entries = [...streams.entries()]
+          .filter(([name]) => name.startsWith(prefix))
+          .map(([stream, events]): Listed => Object.freeze({ stream, version: events.length }))
+          .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0));
+        index = { entries, answer: undefined };
+        indexes.set(prefix, index);
+      }
+      // Frozen like the events: every caller shares one answer until a stream under the prefix moves.
+      index.answer ??= Object.freeze(index.entries.slice());
+      return index.answer as { stream: string; version: number }[];
     },
   };
 }
