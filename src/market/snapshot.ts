@@ -39,6 +39,24 @@ const defaultCalendar = createNyseCalendar();
  * Indicators of every symbol in `universe` at the last session closed by `asOf`. A symbol whose data stops
  * before that session is a MissingSessionError: stale numbers must not pass for today's.
  */
+// Indicators over closed sessions never change: a symbol's set through a session is computed once per
+// data source (a backtest's checkpoints ask for the same ones many times a week).
+const indicatorMemo = new WeakMap<MarketData, Map<string, IndicatorSet>>();
+
+/** The memoized indicator set under `key` for this data source, and a setter for it. */
+export function memoIndicators(md: MarketData, key: string): { value: IndicatorSet | undefined; set: (v: IndicatorSet) => IndicatorSet } {
+  const map = indicatorMemo.get(md) ?? new Map<string, IndicatorSet>();
+  indicatorMemo.set(md, map);
+  return {
+    value: map.get(key),
+    set: (v) => {
+      if (map.size >= 50_000) map.clear();
+      map.set(key, v);
+      return v;
+    },
+  };
+}
+
 export async function buildSnapshot(
   md: MarketData,
   universe: readonly string[],
@@ -46,16 +64,22 @@ export async function buildSnapshot(
   calendar: TradingCalendar = defaultCalendar,
 ): Promise<MarketSnapshot> {
   const lastSession = lastClosedSession(calendar, asOf);
+  const known = (symbol: string) => memoIndicators(md, `${symbol}|${lastSession}`);
   const [vixBars, ...histories] = await Promise.all([
     md.bars({ symbol: VIX_SYMBOL, asOf, to: lastSession, limit: 1 }),
-    ...universe.map((symbol) => md.bars({ symbol, asOf, to: lastSession, limit: SNAPSHOT_LOOKBACK })),
+    ...universe.map((symbol) => (known(symbol).value ? undefined : md.bars({ symbol, asOf, to: lastSession, limit: SNAPSHOT_LOOKBACK }))),
   ]);
   const symbols: Record<string, IndicatorSet> = {};
   universe.forEach((symbol, i) => {
+    const memo = known(symbol);
+    if (memo.value) {
+      symbols[symbol] = memo.value;
+      return;
+    }
     const bars = histories[i] ?? [];
     const last = bars[bars.length - 1];
     if (last?.date !== lastSession) throw new MissingSessionError(symbol, lastSession, last?.date);
-    symbols[symbol] = computeIndicators(bars);
+    symbols[symbol] = memo.set(computeIndicators(bars));
   });
   const vix = vixBars?.[0];
   return {

@@ -29,7 +29,19 @@ interface WallClock {
   second: number;
 }
 
+// Intl's formatToParts costs microseconds and backtests ask about the same instants again and again.
+const wallClocks = new Map<number, WallClock>();
+
 function wallClockOf(epochMs: number): WallClock {
+  const known = wallClocks.get(epochMs);
+  if (known) return known;
+  if (wallClocks.size >= 100_000) wallClocks.clear();
+  const computed = computeWallClock(epochMs);
+  wallClocks.set(epochMs, computed);
+  return computed;
+}
+
+function computeWallClock(epochMs: number): WallClock {
   const fields: Record<string, number> = {};
   for (const part of wallClock.formatToParts(epochMs)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);

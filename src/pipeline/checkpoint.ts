@@ -15,11 +15,11 @@ import { clientOrderId } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
 import type { MarketData } from '../market/port.ts';
-import { buildSnapshot, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
+import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { appendDecided } from '../store/append.ts';
 import { ConcurrencyError, type EventStore, type StoredEvent } from '../store/port.ts';
-import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, syncFills } from './execution.ts';
+import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, loadProposals, memoOnProposals, syncFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import { proposalStream } from './run.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
@@ -94,7 +94,8 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string): Promise<E
   const halt = await isHalted(deps.store, deps.council);
   const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
   const held = books.flatMap((b) => b.positions.filter((p) => p.qty !== 0).map((p) => ({ account: b.account, position: p })));
-  const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, proposals, account, position)));
+  const entries = latestEntries(deps.store, proposals);
+  const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, entries, account, position)));
   const symbols = [...new Set([...held.map((h) => h.position.symbol), ...rules.flatMap((r) => [...(r?.conditions ?? []), ...(r?.monitoring ?? [])].map((c) => c.symbol))])];
   const market = await pointInTime(deps, symbols, at);
   const judged = held.map(({ account, position }, i) => judge(deps, account, position, rules[i], market, at, halt.halted));
@@ -103,25 +104,32 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string): Promise<E
   return { week, at: at.toISOString(), halted: halt.halted, positions, expired };
 }
 
+/** Memoized per proposal state: states are immutable and an unchanged proposal keeps its state object. */
+function perState<T>(compute: (p: ProposalState) => T): (p: ProposalState) => T {
+  const cache = new WeakMap<ProposalState, T>();
+  return (p) => {
+    if (cache.has(p)) return cache.get(p) as T;
+    const value = compute(p);
+    cache.set(p, value);
+    return value;
+  };
+}
+
+const hasOpenOrders = perState((p) => p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty));
+const pendingOf = memoOnProposals((all) => all.filter((p) => p.status === 'PENDING'));
+const withOpenOrdersOf = memoOnProposals((all) => all.filter(hasOpenOrders));
+
 /** Pending proposals whose time is up are expired (and posted); an approval afterwards is refused by the decider. */
 export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise<string[]> {
   const expired: string[] = [];
-  for (const state of await loadProposals(deps.store))
+  for (const state of pendingOf(await loadProposals(deps.store)))
     if (state.status === 'PENDING' && Date.parse(state.expiresAt) <= at.getTime() && (await expireProposal(deps, state.proposalId, at))) expired.push(state.proposalId);
   return expired;
 }
 
-async function loadProposals(store: EventStore): Promise<ProposalState[]> {
-  const streams = await store.streams('proposal:');
-  return Promise.all(streams.map(({ stream }) => loadProposal(store, stream.slice('proposal:'.length))));
-}
-
 /** Fills that happened since the last look (an exit placed at 15:50 fills at the next open). */
 async function syncOpenFills(deps: ExecutionDeps, proposals: readonly ProposalState[], at: Date): Promise<void> {
-  for (const p of proposals) {
-    const open = p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty);
-    if (open) await syncFills(deps, p.proposalId, at);
-  }
+  for (const p of withOpenOrdersOf(proposals)) await syncFills(deps, p.proposalId, at);
 }
 
 interface Rule {
@@ -135,18 +143,47 @@ interface Rule {
   monitoring: Condition[];
 }
 
-/** The rule of the position's entry: the pitch of the seat that owns the account, or the council's decision. */
-async function ruleOf(deps: CheckpointDeps, proposals: readonly ProposalState[], account: string, position: PositionView): Promise<Rule | undefined> {
-  const side = position.qty > 0 ? 'buy' : 'sell';
-  let best: { p: ProposalState; filledAt: string; price: number } | undefined;
-  for (const p of proposals) {
-    if (p.proposalId.startsWith('x-')) continue;
-    for (const o of p.orders) {
-      const fill = p.fills[o.clientOrderId];
-      if (o.account === account && o.symbol === position.symbol && o.side === side && fill && (!best || fill.filledAt > best.filledAt))
-        best = { p, filledAt: fill.filledAt, price: fill.price };
+type Entry = { p: ProposalState; filledAt: string; price: number };
+const entryKey = (account: string, symbol: string, side: 'buy' | 'sell') => `${account}\u0000${symbol}\u0000${side}`;
+
+/** A proposal's filled entries, by account, symbol and side (exits are not entries). */
+const entriesOf = perState((p): [string, Entry][] => {
+  if (p.proposalId.startsWith('x-')) return [];
+  const entries: [string, Entry][] = [];
+  for (const o of p.orders) {
+    const fill = p.fills[o.clientOrderId];
+    if (fill) entries.push([entryKey(o.account, o.symbol, o.side), { p, filledAt: fill.filledAt, price: fill.price }]);
+  }
+  return entries;
+});
+
+const later = (a: Entry, b: Entry) => a.filledAt > b.filledAt || (a.filledAt === b.filledAt && a.p.proposalId < b.p.proposalId);
+const entryBooks = new WeakMap<EventStore, { counted: WeakSet<ProposalState>; latest: ReadonlyMap<string, Entry> }>();
+
+/**
+ * The latest entry fill of each account, symbol and side across the proposals (the earlier proposal on
+ * a tie). Fills are only ever added, so only proposals whose state is new since the last answer are
+ * folded in.
+ */
+function latestEntries(store: EventStore, proposals: readonly ProposalState[]): ReadonlyMap<string, Entry> {
+  const book = entryBooks.get(store) ?? { counted: new WeakSet<ProposalState>(), latest: new Map<string, Entry>() };
+  const fresh = proposals.filter((p) => !book.counted.has(p));
+  if (fresh.length === 0 && entryBooks.has(store)) return book.latest;
+  const latest = new Map(book.latest);
+  for (const p of fresh) {
+    book.counted.add(p);
+    for (const [key, entry] of entriesOf(p)) {
+      const best = latest.get(key);
+      if (!best || later(entry, best)) latest.set(key, entry);
     }
   }
+  entryBooks.set(store, { counted: book.counted, latest });
+  return latest;
+}
+
+/** The rule of the position's entry: the pitch of the seat that owns the account, or the council's decision. */
+async function ruleOf(deps: CheckpointDeps, entries: ReadonlyMap<string, Entry>, account: string, position: PositionView): Promise<Rule | undefined> {
+  const best = entries.get(entryKey(account, position.symbol, position.qty > 0 ? 'buy' : 'sell'));
   if (!best) return undefined;
   const state = foldWeek(await deps.store.read(weekStream(deps.council, best.p.week)));
   const entry = { proposalId: best.p.proposalId, week: best.p.week, session: sessionOf(best.filledAt), price: best.price };
@@ -189,8 +226,13 @@ async function pointInTime(deps: CheckpointDeps, symbols: readonly string[], at:
         if (!intraday) return;
         const open = await deps.market.sessionOpen(symbol, today, at);
         if (open === undefined) throw new Error(`no ${today} open for ${symbol}`);
+        const memo = memoIndicators(deps.market, `${symbol}|${snapshot.lastSession}|open ${today} ${open}`);
+        if (memo.value) {
+          out.values[symbol] = memo.value;
+          return;
+        }
         const bars = await deps.market.bars({ symbol, asOf: at, to: snapshot.lastSession, limit: SNAPSHOT_LOOKBACK - 1 });
-        out.values[symbol] = computeIndicators([...bars, { date: today, open, high: open, low: open, close: open, volume: 0 }]);
+        out.values[symbol] = memo.set(computeIndicators([...bars, { date: today, open, high: open, low: open, close: open, volume: 0 }]));
       } catch (error) {
         out.values[symbol] ??= null;
         out.problems[symbol] = (error as Error).message;

@@ -6,6 +6,7 @@
 import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../brokers/port.ts';
 import {
   decideProposal,
+  evolveProposal,
   foldProposal,
   type ProposalCommand,
   type ProposalEvent,
@@ -28,8 +29,68 @@ export interface ExecutionDeps {
 
 const asProposalEvents = (events: readonly StoredEvent[]) => events as unknown as ProposalEvent[];
 
+// Folded proposals by store, each with the version it was folded to and the global position of its
+// last event. Events never change once written, so a state folded to version n stays true for those n
+// events; only newer events are folded. The position guards against a store emptied and refilled.
+type Folded = { version: number; last: string | undefined; state: ProposalState };
+const folded = new WeakMap<EventStore, Map<string, Folded>>();
+
+function foldedOf(store: EventStore): Map<string, Folded> {
+  const byId = folded.get(store) ?? new Map<string, Folded>();
+  folded.set(store, byId);
+  return byId;
+}
+
+function foldFrom(store: EventStore, proposalId: string, events: readonly StoredEvent[]): ProposalState {
+  const byId = foldedOf(store);
+  const known = byId.get(proposalId);
+  const still = known !== undefined && known.version <= events.length && events[known.version - 1]?.globalPosition === known.last;
+  if (still && known.version === events.length) return known.state;
+  const state = still ? asProposalEvents(events.slice(known.version)).reduce(evolveProposal, known.state) : foldProposal(asProposalEvents(events));
+  byId.set(proposalId, { version: events.length, last: events[events.length - 1]?.globalPosition, state });
+  return state;
+}
+
 export async function loadProposal(store: EventStore, proposalId: string): Promise<ProposalState> {
-  return foldProposal(asProposalEvents(await store.read(proposalStream(proposalId))));
+  return foldFrom(store, proposalId, await store.read(proposalStream(proposalId)));
+}
+
+const listings = new WeakMap<EventStore, { listing: unknown; all: readonly ProposalState[] }>();
+// The memory store keeps a stream's (frozen) listing entry until the stream moves: its state is known.
+const byEntry = new WeakMap<object, ProposalState>();
+
+/**
+ * Every proposal's state, in stream order. The memory store answers an unchanged prefix with the very
+ * same (frozen) listing: then the previous array itself is returned, so views derived from it can be
+ * memoized on it (a backtest's checkpoints ask thousands of times over a thousand proposals), and an
+ * unchanged stream keeps its entry, so only the streams that moved are read.
+ */
+export async function loadProposals(store: EventStore): Promise<readonly ProposalState[]> {
+  const streams = await store.streams('proposal:');
+  const last = listings.get(store);
+  if (last?.listing === streams) return last.all;
+  const all = await Promise.all(
+    streams.map(async (entry) => {
+      const known = byEntry.get(entry);
+      if (known) return known;
+      const state = await loadProposal(store, entry.stream.slice('proposal:'.length));
+      if (Object.isFrozen(entry)) byEntry.set(entry, state);
+      return state;
+    }),
+  );
+  listings.set(store, { listing: streams, all });
+  return all;
+}
+
+/** A view of the proposals computed once per distinct `loadProposals` answer. */
+export function memoOnProposals<T>(compute: (all: readonly ProposalState[]) => T): (all: readonly ProposalState[]) => T {
+  const cache = new WeakMap<readonly ProposalState[], T>();
+  return (all) => {
+    if (cache.has(all)) return cache.get(all) as T;
+    const value = compute(all);
+    cache.set(all, value);
+    return value;
+  };
 }
 
 export const controlStream = (council: string) => `control:${council}`;
