@@ -15,9 +15,11 @@ import type { Logger } from '../logger.ts';
 import { createNyseCalendar, type TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
 import { addDays, assertDate, mondayOf, nyDateTime } from '../market/time.ts';
+import { runCheckpoint } from '../pipeline/checkpoint.ts';
 import { buildPostmortem, type Postmortem } from '../pipeline/postmortem.ts';
 import type { Council, SeatKind } from '../pipeline/seats.ts';
 import type { WeekState } from '../pipeline/week.ts';
+import { checkpointDeps } from '../scheduler/index.ts';
 import { createMemoryEventStore } from '../store/memory.ts';
 import type { Database, EventStore } from '../store/port.ts';
 import { type BacktestLlm, cachedAnswers, refusingTransport } from './llm-cache.ts';
@@ -94,6 +96,8 @@ export interface BacktestResult {
   events: number;
   /** Weeks that made no proposal (no quorum, or every account already held its view). */
   quietWeeks: number;
+  /** Checkpoint evaluations run: the first and last configured slot of every session in range. */
+  checkpoints: number;
   /** How the seats answered, per seat (cache or builtin, abstentions with their reasons). */
   llm: BacktestLlmSummary;
 }
@@ -165,6 +169,16 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     simulatedTime: true,
   });
 
+  const end = calendar.isTradingDay(req.to) ? req.to : calendar.previousTradingDay(req.to);
+  const last = end;
+  const checkpoints = checkpointDeps(app);
+  // On daily bars a session offers two views: before the open (the last close; an exit fills at this
+  // open) and after it (the open as provisional close; an exit fills at the next open). Every slot after
+  // the open sees the same data and sends its exits to the same fill, and a horizon ends at the last
+  // one, so the first and last slots of a session give the same exits as all of them, for half the work.
+  const slots = [...config.file.schedule.checkpoints].sort();
+  const checkpointTimes = [...new Set([slots[0], slots[slots.length - 1]].filter((t): t is string => t !== undefined))];
+  let checkpointsRun = 0;
   let quietWeeks = 0;
   for (const [i, week] of weeks.entries()) {
     now = nyDateTime(week, '08:00');
@@ -173,11 +187,21 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     deps.onWeek?.(state);
     if (state.proposal) await app.approve({ proposalId: state.proposal.proposalId, by: 'backtest', via: 'backtest', authorised: true });
     else quietWeeks++;
+    // The week's checkpoints, as the schedule runs them: each position against its invalidation rule and
+    // horizon, point in time; an exit (approved here as a person would) fills at the next open.
+    for (const session of calendar.tradingDays(week, addDays(week, 4)).filter((d) => d <= last)) {
+      for (const time of checkpointTimes) {
+        now = nyDateTime(session, time);
+        const result = await runCheckpoint(checkpoints, now);
+        checkpointsRun++;
+        for (const exit of result.exits)
+          if (exit.status === 'awaiting_approval') await app.approve({ proposalId: exit.proposalId, by: 'backtest', via: 'backtest', authorised: true });
+      }
+    }
     deps.onProgress?.({ done: i + 1, total: weeks.length, week });
   }
 
-  const last = weeks[weeks.length - 1] as string;
-  const end = calendar.isTradingDay(req.to) ? req.to : calendar.previousTradingDay(req.to);
+  const lastWeek = weeks[weeks.length - 1] as string;
   const postmortem = await buildPostmortem(
     {
       store,
@@ -191,10 +215,10 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
       chairAccount: config.file.chairman.account,
       riskFreeRate: req.riskFreeRate,
     },
-    { week: last, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
+    { week: lastWeek, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
   );
   const events = (await store.readAll()).length;
-  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, llm: tally.summary() };
+  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, llm: tally.summary() };
 }
 
 /** Counts, week by week, how each seat, the chairman and the researchers answered. */
@@ -297,6 +321,7 @@ export function backtestJson(r: BacktestResult) {
     seats: r.seats,
     llm: r.llm,
     quietWeeks: r.quietWeeks,
+    checkpoints: r.checkpoints,
     events: r.events,
   };
 }
