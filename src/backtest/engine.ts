@@ -16,6 +16,7 @@ import { createNyseCalendar, type TradingCalendar } from '../market/calendar.ts'
 import type { MarketData } from '../market/port.ts';
 import { addDays, assertDate, mondayOf, nyDateTime } from '../market/time.ts';
 import { runCheckpoint } from '../pipeline/checkpoint.ts';
+import type { ExitReason } from '../pipeline/notices.ts';
 import { buildPostmortem, type Postmortem } from '../pipeline/postmortem.ts';
 import type { Council, SeatKind } from '../pipeline/seats.ts';
 import type { WeekState } from '../pipeline/week.ts';
@@ -30,6 +31,11 @@ export interface BacktestRequest {
   /** Seat ids to convene (default: every seat in the council file). */
   seats?: readonly string[];
   riskFreeRate?: number;
+  /**
+   * Which checkpoint slots run: the first and last of each session (default; on daily bars the same
+   * exits as every slot) or every configured slot.
+   */
+  checkpointSlots?: 'first-and-last' | 'all';
 }
 
 export interface BacktestProgress {
@@ -98,6 +104,8 @@ export interface BacktestResult {
   quietWeeks: number;
   /** Checkpoint evaluations run: the first and last configured slot of every session in range. */
   checkpoints: number;
+  /** Positions the checkpoints closed, by reason (invalidation, horizon, kill switch). */
+  exits: Partial<Record<ExitReason, number>>;
   /** How the seats answered, per seat (cache or builtin, abstentions with their reasons). */
   llm: BacktestLlmSummary;
 }
@@ -177,8 +185,10 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   // the open sees the same data and sends its exits to the same fill, and a horizon ends at the last
   // one, so the first and last slots of a session give the same exits as all of them, for half the work.
   const slots = [...config.file.schedule.checkpoints].sort();
-  const checkpointTimes = [...new Set([slots[0], slots[slots.length - 1]].filter((t): t is string => t !== undefined))];
+  const checkpointTimes = req.checkpointSlots === 'all' ? slots : [...new Set([slots[0], slots[slots.length - 1]].filter((t): t is string => t !== undefined))];
   let checkpointsRun = 0;
+  // Exit proposal id -> reason: a position is exited once, however many checkpoints see it before it fills.
+  const exited = new Map<string, ExitReason>();
   let quietWeeks = 0;
   for (const [i, week] of weeks.entries()) {
     now = nyDateTime(week, '08:00');
@@ -194,13 +204,17 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
         now = nyDateTime(session, time);
         const result = await runCheckpoint(checkpoints, now);
         checkpointsRun++;
-        for (const exit of result.exits)
+        for (const exit of result.exits) {
           if (exit.status === 'awaiting_approval') await app.approve({ proposalId: exit.proposalId, by: 'backtest', via: 'backtest', authorised: true });
+          if (exit.status === 'placed' || exit.status === 'awaiting_approval') exited.set(exit.proposalId, exit.reason);
+        }
       }
     }
     deps.onProgress?.({ done: i + 1, total: weeks.length, week });
   }
 
+  const exits: Partial<Record<ExitReason, number>> = {};
+  for (const reason of exited.values()) exits[reason] = (exits[reason] ?? 0) + 1;
   const lastWeek = weeks[weeks.length - 1] as string;
   const postmortem = await buildPostmortem(
     {
@@ -218,7 +232,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     { week: lastWeek, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
   );
   const events = (await store.readAll()).length;
-  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, llm: tally.summary() };
+  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, llm: tally.summary() };
 }
 
 /** Counts, week by week, how each seat, the chairman and the researchers answered. */
@@ -322,6 +336,7 @@ export function backtestJson(r: BacktestResult) {
     llm: r.llm,
     quietWeeks: r.quietWeeks,
     checkpoints: r.checkpoints,
+    exits: r.exits,
     events: r.events,
   };
 }

@@ -34,7 +34,8 @@ export async function writeBacktestReport(dir: string, result: BacktestResult, w
       `# Backtest ${result.from} to ${result.to}`,
       '',
       `${result.weeks} weekly councils (seats: ${result.seats.join(', ')}; ${result.llm.mode === 'cache' ? 'LLM seats answering only from the LLM cache' : 'builtin systematic seats'}, approvals automatic) on the simulated broker,`,
-      `marked at every session close from ${pm.from} to ${pm.to}. Positions are held from Monday's open to the next Monday's rebalance.`,
+      `marked at every session close from ${pm.from} to ${pm.to}. Positions are held from Monday's open to the next Monday's rebalance`,
+      `unless a checkpoint exits them: ${result.checkpoints.toLocaleString('en-US')} checkpoints (before each open and at each session's last slot) closed ${exitText(result.exits)}.`,
       `${result.quietWeeks} weeks placed no orders. ${result.events.toLocaleString('en-US')} events in ${(wallMs / 1000).toFixed(1)} s.`,
       'SPY buy-and-hold and the equal-weight universe buy at the close before the first session and never rebalance.',
       '',
@@ -69,6 +70,12 @@ export async function writeBacktestReport(dir: string, result: BacktestResult, w
     ].join('\n'),
   );
   return { dir: out, markdown, json, charts: chartPaths };
+}
+
+function exitText(exits: BacktestResult['exits']): string {
+  const names: Record<string, string> = { invalidation: 'on an invalidation rule', horizon: 'at the end of their horizon', kill_switch: 'by the kill switch' };
+  const parts = Object.entries(exits).map(([reason, n]) => `${n} ${names[reason] ?? reason}`);
+  return parts.length ? `positions ${parts.join(', ')}` : 'no position';
 }
 
 /** Per seat, how many weeks it answered (from the cache, for an LLM seat) and how many it abstained, with why. */

@@ -104,3 +104,26 @@ describe('Backtest', () => {
     );
   });
 });
+
+describe('Backtest checkpoints', () => {
+  const from = '2020-02-24';
+  const to = '2020-04-24';
+  const crash = (checkpointSlots: 'first-and-last' | 'all') => runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger }, { from, to, checkpointSlots });
+
+  it('When the market breaks in March 2020, Then checkpoints close positions on their invalidation rules mid-week, and the report says how many', async () => {
+    const result = await crash('first-and-last');
+    expect(result.checkpoints).toBe(2 * 44); // 44 sessions from 24 Feb to 24 Apr 2020, before the open and at 15:50
+    expect(result.exits.invalidation ?? 0).toBeGreaterThan(0);
+    const dir = mkdtempSync(join(tmpdir(), 'report-'));
+    const md = readFileSync((await writeBacktestReport(dir, result, 1)).markdown, 'utf8');
+    expect(md).toMatch(/88 checkpoints \(before each open and at each session's last slot\) closed positions \d+ on an invalidation rule/);
+  });
+
+  it('When every checkpoint slot runs instead of the first and last of each session, Then every account ends the same: on daily bars the middle slots add nothing', async () => {
+    const [some, every] = await Promise.all([crash('first-and-last'), crash('all')]);
+    expect(every.checkpoints).toBe(4 * 44);
+    const { checkpoints: _a, events: _b, ...a } = backtestJson(some);
+    const { checkpoints: _c, events: _d, ...b } = backtestJson(every);
+    expect(b).toEqual(a);
+  });
+});
