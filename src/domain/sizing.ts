@@ -133,3 +133,7 @@ export function planAccount(
 /** Client order ids derive from proposal and account (and symbol), so a retry can never duplicate an order. */
 export const clientOrderId = (proposalId: string, account: string, symbol: string): string =>
   `tc-${proposalId}-${account}-${symbol}`.toLowerCase();
+
+/** Exit proposals (a checkpoint closing a position) have ids starting `x-`, so their orders start `tc-x-`. */
+export const EXIT_PREFIX = 'x-';
+export const isExitOrder = (clientOrderId: string): boolean => clientOrderId.startsWith(`tc-${EXIT_PREFIX}`);

@@ -11,7 +11,7 @@
 import type { PositionView } from '../brokers/port.ts';
 import { decideProposal, foldProposal, type ProposalEvent, type ProposalState } from '../domain/proposal.ts';
 import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
-import { clientOrderId } from '../domain/sizing.ts';
+import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
 import type { MarketData } from '../market/port.ts';
@@ -148,7 +148,7 @@ const entryKey = (account: string, symbol: string, side: 'buy' | 'sell') => `${a
 
 /** A proposal's filled entries, by account, symbol and side (exits are not entries). */
 const entriesOf = perState((p): [string, Entry][] => {
-  if (p.proposalId.startsWith('x-')) return [];
+  if (p.proposalId.startsWith(EXIT_PREFIX)) return [];
   const entries: [string, Entry][] = [];
   for (const o of p.orders) {
     const fill = p.fills[o.clientOrderId];
@@ -348,7 +348,7 @@ interface ExitRequest {
 
 /** The exit's proposal id: from the entry, so each position is exited once; a kill switch may retry a refused exit. */
 function exitIds(req: ExitRequest): string[] {
-  const base = `x-${req.entryProposalId ?? nyDate(req.at)}-${req.account}-${req.symbol}`.toLowerCase();
+  const base = `${EXIT_PREFIX}${req.entryProposalId ?? nyDate(req.at)}-${req.account}-${req.symbol}`.toLowerCase();
   return [base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${base}-${n}`)];
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ProposalEvent, ProposalOrder } from '../domain/proposal.ts';
 import { type Decision, RUBRIC, type Rubric, rubricAverage } from '../domain/schemas.ts';
-import { clientOrderId, planAccount, type RiskLimits } from '../domain/sizing.ts';
+import { clientOrderId, isExitOrder, planAccount, type RiskLimits } from '../domain/sizing.ts';
 import { decisionProblems, pitchProblems } from '../domain/validate.ts';
 import { hash32, shuffle } from '../llm/builtin/facts.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
@@ -347,7 +347,12 @@ async function planProposal(deps: PipelineDeps, state: WeekState, asOf: Date): P
       const book = await broker.account(account, asOf);
       // Positions priced by the broker may lie outside the snapshot: take their marks for closing.
       for (const p of book.positions) if (prices[p.symbol] === undefined && p.marketPrice) prices[p.symbol] = p.marketPrice;
-      return planAccount(account, view, { equity: book.equity, positions: Object.fromEntries(book.positions.map((p) => [p.symbol, p.qty])) }, prices, settings.universe, settings.risk);
+      // An exit still working counts as done: one sent at Friday's last checkpoint fills at Monday's open
+      // on replay data, and planning around the position it closes would close it twice.
+      const positions: Record<string, number> = Object.fromEntries(book.positions.map((p) => [p.symbol, p.qty]));
+      for (const o of book.openOrders.filter((o) => isExitOrder(o.clientOrderId)))
+        positions[o.symbol] = (positions[o.symbol] ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty);
+      return planAccount(account, view, { equity: book.equity, positions }, prices, settings.universe, settings.risk);
     }),
   );
   const orders: ProposalOrder[] = plans.flatMap((plan) => plan.orders.map((o) => ({ ...o, clientOrderId: clientOrderId(proposalId, o.account, o.symbol) })));

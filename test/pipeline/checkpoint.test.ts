@@ -109,3 +109,26 @@ async function firstEntry(): Promise<string> {
   const state = await app.weekState('2020-04-20');
   return state.proposal!.proposalId;
 }
+
+describe('an exit still working when the next council plans', () => {
+  it("When Friday's last checkpoint exits positions at the end of their horizon, Then Monday's plan counts those exits as done and never closes the same position twice", async () => {
+    const { app: fresh } = await testApp();
+    try {
+      const first = await fresh.run({ week: '2020-01-06' });
+      await fresh.approve({ proposalId: first.proposal!.proposalId, by: 'cli:test', via: 'test' });
+      const friday = await runCheckpoint(checkpointDeps(fresh), at('2020-01-10', '15:50'));
+      const horizonExits = friday.exits.filter((e) => e.reason === 'horizon' && e.status === 'placed');
+      expect(horizonExits.length).toBeGreaterThan(0); // the 1w views end on Friday; their exits fill at Monday's open
+
+      const next = await fresh.run({ week: '2020-01-13' });
+      for (const exit of horizonExits) {
+        const again = next.proposal?.orders.filter((o) => o.account === exit.account && o.symbol === exit.symbol) ?? [];
+        // The plan starts from the position after the exit: it may open the symbol again, never close it.
+        for (const o of again) expect(o.reason, `${exit.account} ${exit.symbol}`).not.toMatch(/^close /);
+        for (const o of again) expect(o.side, `${exit.account} ${exit.symbol}`).not.toBe(exit.side);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+});
