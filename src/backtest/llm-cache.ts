@@ -84,9 +84,10 @@ export async function readLlmCache(target: { databaseUrl: string | undefined; da
 }
 
 /**
- * Decides how the backtest's seats answer. `--llm off`: builtin seats. `--llm cache`: the cache, or a
- * clear error when it cannot be read or holds nothing for the configured models. Unset: the cache when
- * it holds any answer for the configured models, else builtin seats, with the reason either way.
+ * Decides how the backtest's seats answer. `--llm cache`: the cache, or a clear error when it cannot be
+ * read or holds nothing for the configured models. `--llm off` or unset: builtin seats. The cache is
+ * never chosen silently: it holds only the weeks live runs convened, so a long backtest on it would be
+ * mostly abstentions, and what a backtest measures should not depend on what a cache happens to hold.
  */
 export async function chooseLlm(
   config: Config,
@@ -95,27 +96,25 @@ export async function chooseLlm(
 ): Promise<BacktestLlm> {
   if (requested === 'off') return { mode: 'off', reason: '--llm off: builtin systematic seats' };
   const models = configuredModels(config);
-  if (models.length === 0) {
-    if (requested === 'cache') throw new LlmCacheError('--llm cache: every seat, chairman and researcher in the council file is builtin; no model answers to replay');
-    return { mode: 'off', reason: 'every seat is builtin' };
-  }
+  if (requested !== 'cache')
+    return {
+      mode: 'off',
+      reason: models.length
+        ? 'builtin systematic seats (the default; --llm cache sits the LLM seats on the answers live runs cached)'
+        : 'builtin systematic seats (every seat in the council file is builtin)',
+    };
+  if (models.length === 0) throw new LlmCacheError('--llm cache: every seat, chairman and researcher in the council file is builtin; no model answers to replay');
   let cache: LlmCacheSnapshot;
   try {
     cache = await read({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, models);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
     // A locked embedded database keeps its own error (and exit code): it says who holds it.
-    if (requested === 'cache' && error instanceof DatabaseInUseError) throw error;
-    if (requested === 'cache') throw new LlmCacheError(`--llm cache: could not read the LLM cache: ${message}`, { cause: error });
-    return { mode: 'off', reason: `builtin systematic seats: could not read the LLM cache (${message})` };
+    if (error instanceof DatabaseInUseError) throw error;
+    throw new LlmCacheError(`--llm cache: could not read the LLM cache: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  if (cache.answers.size === 0) {
-    const none = cache.missing ?? `the LLM cache in ${cache.source} holds no answers for the configured models (${models.join(', ')})`;
-    if (requested === 'cache') throw new LlmCacheError(`--llm cache: ${none}`);
-    return { mode: 'off', reason: `builtin systematic seats: ${none}` };
-  }
-  const held = `${cache.answers.size} cached answers in ${cache.source}`;
-  return { mode: 'cache', reason: requested === 'cache' ? `--llm cache: ${held}` : `LLM seats from the cache: ${held}`, cache };
+  if (cache.answers.size === 0)
+    throw new LlmCacheError(`--llm cache: ${cache.missing ?? `the LLM cache in ${cache.source} holds no answers for the configured models (${models.join(', ')})`}`);
+  return { mode: 'cache', reason: `--llm cache: ${cache.answers.size} cached answers in ${cache.source}`, cache };
 }
 
 /** The cache as the seats' only source of answers: exclusive (a miss is an abstention), never written. */

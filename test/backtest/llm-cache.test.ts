@@ -70,7 +70,7 @@ beforeAll(async () => {
     await app.close(); // frees the embedded database for the backtest, as a stopped `council serve` would
   }
   requestsAfterLive = fake.requests.length;
-  llm = await chooseLlm(config, undefined);
+  llm = await chooseLlm(config, 'cache');
   result = await backtest(config, llm, (s) => replayed.set(s.started!.week, s));
 });
 
@@ -80,9 +80,9 @@ afterAll(async () => {
 });
 
 describe('Backtest with LLM seats through the LLM cache', () => {
-  it('When the cache holds answers for the configured models and no --llm is given, Then the backtest answers from the cache and says so', () => {
+  it('When --llm cache is given and the cache holds answers for the configured models, Then the backtest answers from the cache and says so', () => {
     expect(llm.mode).toBe('cache');
-    expect(llm.reason).toMatch(/^LLM seats from the cache: \d+ cached answers in (postgres|pglite)/);
+    expect(llm.reason).toMatch(/^--llm cache: \d+ cached answers in (postgres|pglite)/);
     expect(result.llm).toMatchObject({ mode: 'cache', cache: { source: db.kind === 'postgres' ? 'postgres' : `pglite (${config.dataDir})` } });
     expect(result.llm.cache!.answers).toBeGreaterThan(30);
   });
@@ -175,28 +175,32 @@ describe('Backtest with LLM seats through the LLM cache', () => {
     expect(off).toEqual({ mode: 'off', reason: '--llm off: builtin systematic seats' });
   });
 
-  it('When --llm cache is asked of a data folder with no database, Then it fails plainly; without --llm the builtin seats sit and the reason says why', async () => {
+  it('When --llm cache is asked of a data folder with no database, Then it fails plainly', async () => {
     const fresh = { ...config, databaseUrl: undefined, dataDir: mkdtempSync(join(tmpdir(), 'council-nodb-')) };
     await expect(chooseLlm(fresh, 'cache')).rejects.toThrow(LlmCacheError);
-    await expect(chooseLlm(fresh, undefined)).resolves.toEqual({ mode: 'off', reason: `builtin systematic seats: there is no embedded database in ${fresh.dataDir}, so no LLM cache` });
   });
 
-  it.runIf(!process.env.TEST_DATABASE_URL)('When the embedded database is in use by another process, Then --llm cache says so and the default falls back to builtin seats with that reason', async () => {
+  it('When --llm is not given, Then the builtin seats sit, even with answers in the cache, and the reason says how to use them', async () => {
+    await expect(chooseLlm(config, undefined)).resolves.toEqual({
+      mode: 'off',
+      reason: 'builtin systematic seats (the default; --llm cache sits the LLM seats on the answers live runs cached)',
+    });
+  });
+
+  it.runIf(!process.env.TEST_DATABASE_URL)('When the embedded database is in use by another process, Then --llm cache says so, and the default (builtin seats) does not need it', async () => {
     const held = await db.open();
     try {
       await expect(chooseLlm(config, 'cache')).rejects.toThrow(DatabaseInUseError);
-      const auto = await chooseLlm(config, undefined);
-      expect(auto.mode).toBe('off');
-      expect(auto.reason).toContain('could not read the LLM cache (the embedded database');
+      expect((await chooseLlm(config, undefined)).mode).toBe('off');
     } finally {
       await held.close();
     }
   });
 
   it('When `council backtest --json` runs on that database, Then its JSON says the seats answered from the cache and counts each seat', async () => {
-    const run = await council(['backtest', '--from', FROM, '--to', TO, '--json', '--out', mkdtempSync(join(tmpdir(), 'report-cli-'))], { ...db.env, COUNCIL_CONFIG: config.configPath });
+    const run = await council(['backtest', '--from', FROM, '--to', TO, '--llm', 'cache', '--json', '--out', mkdtempSync(join(tmpdir(), 'report-cli-'))], { ...db.env, COUNCIL_CONFIG: config.configPath });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain('council backtest: LLM seats from the cache:');
+    expect(run.stderr).toContain('council backtest: --llm cache:');
     const doc = JSON.parse(run.stdout);
     expect(doc.llm.mode).toBe('cache');
     expect(doc.llm.seats.map((s: { seat: string; pitched: number; abstained: number }) => [s.seat, s.pitched, s.abstained])).toEqual(
