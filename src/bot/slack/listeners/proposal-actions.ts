@@ -20,6 +20,19 @@ const ProposalAction = z.object({
   value: z.string().max(255).optional(),
 });
 
+/** Every other action id: buttons this bot never made (an old app's, or a forged payload). */
+export const FOREIGN_ACTION = /^(?!(approve|reject):)/;
+
+/** Answers a button this bot never made at once (not after Bolt's 3 s wait), privately, and logs it. */
+export function foreignAction(ctx: ListenerContext) {
+  return async ({ ack, body, action, client }: Args): Promise<void> => {
+    await ack();
+    const channel = body.channel?.id ?? body.container?.channel_id;
+    ctx.logger.warn({ user: body.user.id, actionId: (action as { action_id?: unknown }).action_id }, 'slack: a button this bot never made');
+    if (channel) await client.chat.postEphemeral({ channel, user: body.user.id, text: ':warning: That button is not one this bot made; nothing was done.' });
+  };
+}
+
 export function parseProposalAction(action: unknown): { kind: 'approve' | 'reject'; proposalId: string } | undefined {
   const parsed = ProposalAction.safeParse(action);
   if (!parsed.success) return undefined;
