@@ -172,15 +172,17 @@ export function createAlpacaBroker(deps: {
     return Promise.all([heldQty(clientOf(account), symbol), known ?? askShortable(account, symbol)]).then(([held, shortable]) => ({ held, shortable }));
   }
 
-  // Position checks started by prepare(), each used once by the submit that follows, so none goes stale.
-  const prepared = new Map<string, Promise<{ held: number; shortable: boolean }>>();
+  // Position checks started by prepare(), each used once by the submit that follows; one no submit used
+  // (an approval that failed) is ignored once older than maxAgeMs.
+  const prepared = new Map<string, { facts: Promise<{ held: number; shortable: boolean }>; at: number }>();
 
   /** A sell beyond the long position opens a short: refused here, before sending, when Alpaca cannot lend. */
   async function assertSellable(order: OrderRequest): Promise<void> {
     if (order.side !== 'sell') return;
     const key = `${order.account}:${order.symbol}`;
-    const pending = prepared.get(key);
+    const started = prepared.get(key);
     prepared.delete(key);
+    const pending = started && now() - started.at <= maxAgeMs ? started.facts : undefined;
     if (knownShortable(order.symbol) === true) return;
     let facts: { held: number; shortable: boolean };
     try {
@@ -215,7 +217,7 @@ export function createAlpacaBroker(deps: {
         .filter((o) => o.side === 'sell' && clients.has(o.account) && knownShortable(o.symbol) !== true)
         .map((o) => {
           const facts = sellFacts(o.account, o.symbol);
-          prepared.set(`${o.account}:${o.symbol}`, facts);
+          prepared.set(`${o.account}:${o.symbol}`, { facts, at: now() });
           return facts;
         });
       await Promise.allSettled(checks);
