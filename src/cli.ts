@@ -29,10 +29,10 @@ const USAGE = `usage: council <command> [options]
   status                                        seats, accounts, positions, pending proposals
   checkpoint [--at YYYY-MM-DDTHH:MM]            judge every open position now (or at a New York time); exits per policy
   postmortem [--week YYYY-MM-DD] [--out DIR]    the week's postmortem: P/L, risk, council vs members vs SPY, charts
-  backtest --from YYYY-MM-DD --to YYYY-MM-DD    weekly councils over history on the simulated broker
-           [--seats ID,ID] [--out DIR]          (report folder: markdown, PNG charts, JSON)
-           [--llm cache|off]                    LLM seats from the LLM cache only (default when it holds
-                                                answers for the configured models), or builtin seats
+  backtest --from YYYY-MM-DD --to YYYY-MM-DD    weekly councils and checkpoints over history on the simulated
+           [--seats ID,ID] [--out DIR]          broker (report folder: markdown, PNG charts, JSON)
+           [--llm cache|off]                    LLM seats answering only from the LLM cache, or builtin
+                                                seats (the default)
   serve                                         the bot: chat channels (console when none) and the schedule
   migrate                                       apply database migrations
 

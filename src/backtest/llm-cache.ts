@@ -13,7 +13,7 @@ import type { ChatResponse, Transport } from '../llm/openai/types.ts';
 import { TransportError } from '../llm/openai/types.ts';
 import { DatabaseInUseError, openDatabase } from '../store/database.ts';
 
-/** `--llm cache` (answers from the cache), `--llm off` (builtin seats); unset: cache when it holds answers. */
+/** `--llm cache` (answers from the cache) or `--llm off` (builtin seats, also when unset). */
 export type LlmRequest = 'cache' | 'off';
 
 /** The abstention reason of a seat whose prompt the cache does not hold. */
