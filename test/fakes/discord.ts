@@ -32,10 +32,15 @@ import {
   type GatewayDispatchPayload,
   GatewayOpcodes,
   type GatewayReadyDispatchData,
+  type GatewaySendPayload,
   InteractionContextType,
+  InteractionResponseType,
   InteractionType,
   Locale,
   MessageType,
+  type RESTPatchAPIChannelMessageJSONBody,
+  type RESTPostAPIChannelMessagesThreadsJSONBody,
+  type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
 import { type WebSocket, WebSocketServer } from 'ws';
 
@@ -44,11 +49,27 @@ export interface RecordedRequest {
   /** The path after /api/v10, URL-decoded (so `@original` reads as such). */
   path: string;
   query: string;
-  body: any;
+  /** Parsed JSON (or a multipart request's `payload_json`), the raw text of any other body, else null. */
+  body: unknown;
   authorization: string | undefined;
   /** The file parts of a multipart request, in order. */
   files: UploadedFile[];
 }
+
+/**
+ * What the fake keeps and checks of any message body discord.js sends (create, edit, webhook execute
+ * or edit, a type-4 callback's data), typed as an edit types it (null clears a field). Components are
+ * modelled as rows of buttons, the only kind the bot sends.
+ */
+type MessageBody = Pick<RESTPatchAPIChannelMessageJSONBody, 'content' | 'embeds' | 'attachments'> & {
+  components?: APIActionRowComponent<APIButtonComponent>[] | null;
+};
+
+/** A type-4 (or any other) interaction callback, as far as the fake reads it. */
+type CallbackBody = { type?: InteractionResponseType; data?: MessageBody } | null;
+
+/** The route a request matched, with its body as it arrived: each route reads it as the wire type it expects. */
+type RouteHandler = (m: RegExpMatchArray, body: unknown, reply: (status: number, json?: unknown) => void, files: UploadedFile[]) => void;
 
 /** The part of a message body that names its uploads. */
 type AttachmentsPayload = { attachments?: { id: number | string; filename?: string }[] } | null | undefined;
@@ -292,7 +313,8 @@ export class FakeDiscord {
   }
 
   private onFrame(ws: WebSocket, raw: string): void {
-    const frame = JSON.parse(raw) as { op: number; d: any };
+    // What discord.js sends; `d` is still read with `?.` so a frame without one is refused, not thrown on.
+    const frame = JSON.parse(raw) as GatewaySendPayload;
     switch (frame.op) {
       case GatewayOpcodes.Identify: {
         if (frame.d?.token !== TOKEN) {
@@ -347,7 +369,7 @@ export class FakeDiscord {
     const path = decodeURIComponent(url.pathname.replace(/^\/api\/v10/, ''));
     const method = req.method ?? 'GET';
     const contentType = req.headers['content-type'] ?? '';
-    let body: any = null;
+    let body: unknown = null;
     let files: UploadedFile[] = [];
     if (raw && contentType.includes('application/json')) body = JSON.parse(raw);
     else if (raw && contentType.includes('multipart/form-data')) ({ body, files } = await parseMultipart(bytes, contentType));
@@ -375,13 +397,16 @@ export class FakeDiscord {
     return reply(404, { message: '404: Not Found', code: 0 });
   }
 
-  private routes(): [string, RegExp, (m: RegExpMatchArray, body: any, reply: (status: number, json?: unknown) => void, files: UploadedFile[]) => void][] {
+  // Bodies are read as the wire types discord.js sends, not validated, so a body of another shape
+  // is answered as it was when these routes took `any`.
+  private routes(): [string, RegExp, RouteHandler][] {
     return [
       ['GET', /^\/gateway\/bot$/, (_m, _b, reply) => reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } })],
       [
         'POST',
         /^\/channels\/(\d+)\/messages$/,
-        (m, body, reply, files) => {
+        (m, raw, reply, files) => {
+          const body = raw as MessageBody | null;
           if (!this.knownChannel(m[1]!)) return reply(404, { message: 'Unknown Channel', code: 10003 });
           const problem = this.checkMessage(body) ?? this.checkAttachments(body, files);
           if (problem) return reply(400, { message: 'Invalid Form Body', code: 50035, errors: problem });
@@ -391,7 +416,8 @@ export class FakeDiscord {
       [
         'PATCH',
         /^\/channels\/(\d+)\/messages\/(\d+)$/,
-        (m, body, reply) => {
+        (m, raw, reply) => {
+          const body = raw as MessageBody;
           const message = this.messages.get(m[2]!);
           if (!message || message.channelId !== m[1]) return reply(404, { message: 'Unknown Message', code: 10008 });
           const problem = this.checkMessage(body);
@@ -400,20 +426,22 @@ export class FakeDiscord {
           reply(200, this.apiMessage(message));
         },
       ],
-      ['POST', /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/, (m, body, reply) => this.openThread(m[1]!, m[2]!, body, reply)],
+      ['POST', /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/, (m, body, reply) => this.openThread(m[1]!, m[2]!, body as RESTPostAPIChannelMessagesThreadsJSONBody | null, reply)],
       [
         'POST',
         /^\/interactions\/(\d+)\/([^/]+)\/callback$/,
-        (m, body, reply) => {
+        (m, raw, reply) => {
+          const body = raw as CallbackBody;
           // Type 4 answers at once: its data becomes the interaction's original message, as on Discord.
-          if (body?.type === 4) this.store(`interaction:${m[2]}`, body.data ?? {});
+          if (body?.type === InteractionResponseType.ChannelMessageWithSource) this.store(`interaction:${m[2]}`, body.data ?? {});
           reply(204);
         },
       ],
       [
         '*',
         /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/,
-        (m, body, reply) => {
+        (m, raw, reply) => {
+          const body = raw as MessageBody | null;
           const key = `interaction:${m[2]}`;
           const existing = [...this.messages.values()].find((x) => x.channelId === key);
           const message = existing && m[3] ? existing : this.store(key, body ?? {});
@@ -425,7 +453,7 @@ export class FakeDiscord {
         'PUT',
         /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/,
         (m, body, reply) => {
-          const commands = (body as { name: string }[]).map((c) => ({ ...c, id: this.snowflake(), application_id: m[1], version: '1' }));
+          const commands = (body as RESTPutAPIApplicationCommandsJSONBody).map((c) => ({ ...c, id: this.snowflake(), application_id: m[1], version: '1' }));
           this.commands.push(...commands);
           reply(200, commands);
         },
@@ -433,7 +461,7 @@ export class FakeDiscord {
     ];
   }
 
-  private openThread(channelId: string, messageId: string, body: any, reply: (status: number, json?: unknown) => void) {
+  private openThread(channelId: string, messageId: string, body: RESTPostAPIChannelMessagesThreadsJSONBody | null, reply: (status: number, json?: unknown) => void) {
     if (!this.messages.has(messageId)) return reply(404, { message: 'Unknown Message', code: 10008 });
     const thread: APIThreadChannel & { parentMessageId: string } = {
       id: this.snowflake(),
@@ -462,7 +490,7 @@ export class FakeDiscord {
   }
 
   /** The limits Discord enforces on a message body, so a renderer that breaks them gets the same 400. */
-  private checkMessage(body: any): string | null {
+  private checkMessage(body: MessageBody | null): string | null {
     const embeds: APIEmbed[] = body?.embeds ?? [];
     if ((body?.content ?? '').length > 2000) return 'content: longer than 2000';
     if (embeds.length > 10) return 'embeds: more than 10';
@@ -477,7 +505,10 @@ export class FakeDiscord {
     if (total > 6000) return 'embeds: more than 6000 characters';
     for (const row of body?.components ?? []) {
       if (row.components.length > 5) return 'action row: more than 5 components';
-      for (const c of row.components) if ((c.custom_id?.length ?? 0) > 100) return 'custom_id: longer than 100';
+      for (const c of row.components) {
+        const customId = 'custom_id' in c ? c.custom_id : undefined; // link and premium buttons have none
+        if ((customId?.length ?? 0) > 100) return 'custom_id: longer than 100';
+      }
     }
     return null;
   }
@@ -501,7 +532,7 @@ export class FakeDiscord {
     });
   }
 
-  private store(channelId: string, body: any, files: UploadedFile[] = []): FakeMessage {
+  private store(channelId: string, body: MessageBody | null, files: UploadedFile[] = []): FakeMessage {
     const message: FakeMessage = {
       id: this.snowflake(),
       channelId,
@@ -515,7 +546,7 @@ export class FakeDiscord {
     return message;
   }
 
-  private edit(message: FakeMessage, body: any): void {
+  private edit(message: FakeMessage, body: MessageBody): void {
     if ('content' in body) message.content = body.content ?? '';
     if ('embeds' in body) message.embeds = body.embeds ?? [];
     if ('components' in body) message.components = body.components ?? [];

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postmortemCommand } from '../../../src/backtest/commands.ts';
 import type { PostmortemChart } from '../../../src/pipeline/notices.ts';
@@ -62,7 +63,7 @@ describe('Discord: the weekly postmortem', () => {
       ['files[0]', 'chart-0.png', 'image/png'],
       ['files[1]', 'chart-1.png', 'image/png'],
     ]);
-    expect(upload.body.attachments).toEqual([
+    expect((upload.body as RESTPostAPIChannelMessageJSONBody).attachments).toEqual([
       { id: 0, filename: 'chart-0.png' },
       { id: 1, filename: 'chart-1.png' },
     ]);
