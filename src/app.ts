@@ -16,6 +16,7 @@ import {
   executeProposal,
   isHalted,
   loadProposal,
+  loadProposals,
   recordRefusal,
   rejectProposal,
   setHalted,
@@ -181,10 +182,8 @@ export class App {
     const asOf = this.deps.clock();
     await Promise.all([...this.settings.universe, 'VIX'].map((symbol) => this.deps.market.bars({ symbol, asOf, limit: 1 }).catch(() => [])));
     // Proposals still waiting for their click: the broker keeps ready what sending them will need.
-    for (const { stream } of await this.deps.store.streams('proposal:')) {
-      const state = await loadProposal(this.deps.store, stream.slice('proposal:'.length));
+    for (const state of await loadProposals(this.deps.store))
       if (state.status === 'PENDING') void this.deps.broker.anticipate?.(state.orders, new Date(state.expiresAt));
-    }
   }
 
   async weekState(week: string): Promise<WeekState> {
@@ -241,12 +240,10 @@ export class App {
   async resumeExecutions(): Promise<number> {
     await this.reconcile();
     let resumed = 0;
-    for (const { stream } of await this.deps.store.streams('proposal:')) {
-      const id = stream.slice('proposal:'.length);
-      const state = await loadProposal(this.deps.store, id);
+    for (const state of await loadProposals(this.deps.store)) {
       if (state.status === 'APPROVED') {
         const { now, settleAt } = this.actionTimes(state);
-        await executeProposal(this.execDeps(), id, now, settleAt);
+        await executeProposal(this.execDeps(), state.proposalId, now, settleAt);
         resumed++;
       }
     }
@@ -296,8 +293,7 @@ export class App {
       }),
     );
     const pending: StatusView['pending'] = [];
-    for (const { stream } of await store.streams('proposal:')) {
-      const state = await loadProposal(store, stream.slice('proposal:'.length));
+    for (const state of await loadProposals(store)) {
       if (state.status === 'PENDING')
         pending.push({ proposalId: state.proposalId, week: state.week, expiresAt: state.expiresAt, orders: state.orders.map(({ account, symbol, side, qty }) => ({ account, symbol, side, qty })) });
     }

@@ -5,7 +5,8 @@
  * Events live in an in-memory store (PGlite would spend most of the run on SQL round trips);
  * market data is served point in time, so no week can see a bar published after its decision.
  * Positions are held from Monday's open to the next Monday's rebalance, whose orders close what
- * the new views drop.
+ * the new views drop, unless a checkpoint exits them first (each session before the open and at its
+ * last slot).
  */
 import { App } from '../app.ts';
 import { createSimulatedBroker } from '../brokers/simulated.ts';
@@ -178,7 +179,6 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   });
 
   const end = calendar.isTradingDay(req.to) ? req.to : calendar.previousTradingDay(req.to);
-  const last = end;
   const checkpoints = checkpointDeps(app);
   // On daily bars a session offers two views: before the open (the last close; an exit fills at this
   // open) and after it (the open as provisional close; an exit fills at the next open). Every slot after
@@ -199,7 +199,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     else quietWeeks++;
     // The week's checkpoints, as the schedule runs them: each position against its invalidation rule and
     // horizon, point in time; an exit (approved here as a person would) fills at the next open.
-    for (const session of calendar.tradingDays(week, addDays(week, 4)).filter((d) => d <= last)) {
+    for (const session of calendar.tradingDays(week, addDays(week, 4)).filter((d) => d <= end)) {
       for (const time of checkpointTimes) {
         now = nyDateTime(session, time);
         const result = await runCheckpoint(checkpoints, now);

@@ -35,10 +35,6 @@ export class MissingSessionError extends Error {
 
 const defaultCalendar = createNyseCalendar();
 
-/**
- * Indicators of every symbol in `universe` at the last session closed by `asOf`. A symbol whose data stops
- * before that session is a MissingSessionError: stale numbers must not pass for today's.
- */
 // Indicators over closed sessions never change: a symbol's set through a session is computed once per
 // data source (a backtest's checkpoints ask for the same ones many times a week).
 const indicatorMemo = new WeakMap<MarketData, Map<string, IndicatorSet>>();
@@ -57,6 +53,10 @@ export function memoIndicators(md: MarketData, key: string): { value: IndicatorS
   };
 }
 
+/**
+ * Indicators of every symbol in `universe` at the last session closed by `asOf`. A symbol whose data stops
+ * before that session is a MissingSessionError: stale numbers must not pass for today's.
+ */
 export async function buildSnapshot(
   md: MarketData,
   universe: readonly string[],
@@ -64,14 +64,14 @@ export async function buildSnapshot(
   calendar: TradingCalendar = defaultCalendar,
 ): Promise<MarketSnapshot> {
   const lastSession = lastClosedSession(calendar, asOf);
-  const known = (symbol: string) => memoIndicators(md, `${symbol}|${lastSession}`);
+  const memos = universe.map((symbol) => memoIndicators(md, `${symbol}|${lastSession}`));
   const [vixBars, ...histories] = await Promise.all([
     md.bars({ symbol: VIX_SYMBOL, asOf, to: lastSession, limit: 1 }),
-    ...universe.map((symbol) => (known(symbol).value ? undefined : md.bars({ symbol, asOf, to: lastSession, limit: SNAPSHOT_LOOKBACK }))),
+    ...universe.map((symbol, i) => (memos[i]?.value ? undefined : md.bars({ symbol, asOf, to: lastSession, limit: SNAPSHOT_LOOKBACK }))),
   ]);
   const symbols: Record<string, IndicatorSet> = {};
   universe.forEach((symbol, i) => {
-    const memo = known(symbol);
+    const memo = memos[i] as ReturnType<typeof memoIndicators>;
     if (memo.value) {
       symbols[symbol] = memo.value;
       return;

@@ -19,7 +19,7 @@ import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '..
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { appendDecided } from '../store/append.ts';
 import { ConcurrencyError, type EventStore, type StoredEvent } from '../store/port.ts';
-import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, loadProposals, memoOnProposals, syncFills } from './execution.ts';
+import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, loadProposals, memoByIdentity, syncFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import { proposalStream } from './run.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
@@ -104,20 +104,9 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string): Promise<E
   return { week, at: at.toISOString(), halted: halt.halted, positions, expired };
 }
 
-/** Memoized per proposal state: states are immutable and an unchanged proposal keeps its state object. */
-function perState<T>(compute: (p: ProposalState) => T): (p: ProposalState) => T {
-  const cache = new WeakMap<ProposalState, T>();
-  return (p) => {
-    if (cache.has(p)) return cache.get(p) as T;
-    const value = compute(p);
-    cache.set(p, value);
-    return value;
-  };
-}
-
-const hasOpenOrders = perState((p) => p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty));
-const pendingOf = memoOnProposals((all) => all.filter((p) => p.status === 'PENDING'));
-const withOpenOrdersOf = memoOnProposals((all) => all.filter(hasOpenOrders));
+const hasOpenOrders = memoByIdentity((p: ProposalState) => p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty));
+const pendingOf = memoByIdentity((all: readonly ProposalState[]) => all.filter((p) => p.status === 'PENDING'));
+const withOpenOrdersOf = memoByIdentity((all: readonly ProposalState[]) => all.filter(hasOpenOrders));
 
 /** Pending proposals whose time is up are expired (and posted); an approval afterwards is refused by the decider. */
 export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise<string[]> {
@@ -147,7 +136,7 @@ type Entry = { p: ProposalState; filledAt: string; price: number };
 const entryKey = (account: string, symbol: string, side: 'buy' | 'sell') => `${account}\u0000${symbol}\u0000${side}`;
 
 /** A proposal's filled entries, by account, symbol and side (exits are not entries). */
-const entriesOf = perState((p): [string, Entry][] => {
+const entriesOf = memoByIdentity((p: ProposalState): [string, Entry][] => {
   if (p.proposalId.startsWith(EXIT_PREFIX)) return [];
   const entries: [string, Entry][] = [];
   for (const o of p.orders) {

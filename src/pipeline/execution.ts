@@ -82,13 +82,16 @@ export async function loadProposals(store: EventStore): Promise<readonly Proposa
   return all;
 }
 
-/** A view of the proposals computed once per distinct `loadProposals` answer. */
-export function memoOnProposals<T>(compute: (all: readonly ProposalState[]) => T): (all: readonly ProposalState[]) => T {
-  const cache = new WeakMap<readonly ProposalState[], T>();
-  return (all) => {
-    if (cache.has(all)) return cache.get(all) as T;
-    const value = compute(all);
-    cache.set(all, value);
+/**
+ * `compute`, remembered per argument object: for views of a `loadProposals` answer, or of one proposal
+ * state (states are immutable, and an unchanged proposal keeps its state object).
+ */
+export function memoByIdentity<K extends object, T>(compute: (key: K) => T): (key: K) => T {
+  const cache = new WeakMap<K, T>();
+  return (key) => {
+    if (cache.has(key)) return cache.get(key) as T;
+    const value = compute(key);
+    cache.set(key, value);
     return value;
   };
 }

@@ -9,7 +9,7 @@ import type { Broker } from '../brokers/port.ts';
 import type { ProposalState } from '../domain/proposal.ts';
 import { appendDecided } from '../store/append.ts';
 import type { EventStore } from '../store/port.ts';
-import { loadProposal } from './execution.ts';
+import { loadProposals } from './execution.ts';
 import type { AccountReconciliation } from './notices.ts';
 
 export interface ReconcileDeps {
@@ -28,8 +28,7 @@ export const hasDifferences = (a: AccountReconciliation): boolean =>
   a.error !== null || a.unrecordedOrders.length + a.endedOrders.length + a.foreignOpenOrders.length + a.positions.length > 0;
 
 async function liveProposals(store: EventStore): Promise<ProposalState[]> {
-  const states = await Promise.all((await store.streams('proposal:')).map(({ stream }) => loadProposal(store, stream.slice('proposal:'.length))));
-  return states.filter((s) => s.status === 'APPROVED' || s.status === 'EXECUTED');
+  return (await loadProposals(store)).filter((s) => s.status === 'APPROVED' || s.status === 'EXECUTED');
 }
 
 async function reconcileAccount(deps: ReconcileDeps, account: string, proposals: readonly ProposalState[], ourIds: ReadonlySet<string>): Promise<AccountReconciliation> {
