@@ -12,7 +12,7 @@ import type { MarketData } from './market/port.ts';
 import { mondayOf, nyDate, nyDateTime, addDays } from './market/time.ts';
 import {
   approveProposal,
-  controlStream,
+  controlRefusalStream,
   executeProposal,
   isHalted,
   loadProposal,
@@ -27,7 +27,6 @@ import { reconcileAccounts } from './pipeline/reconcile.ts';
 import { runCouncil, totalUsage, type PipelineSettings } from './pipeline/run.ts';
 import type { Council, Usage } from './pipeline/seats.ts';
 import { foldWeek, type WeekState, weekStream } from './pipeline/week.ts';
-import { appendDecided } from './store/append.ts';
 import { type Database, DatabaseUnavailableError, type EventStore } from './store/port.ts';
 import { OUTAGE_RETRY } from './store/retry.ts';
 
@@ -264,10 +263,11 @@ export class App {
     return setHalted({ ...this.execDeps(), accounts: this.accounts }, halted, by, this.deps.clock());
   }
 
-  /** Records a refused halt or resume (HaltRefused, control stream), as a refused approval is: who tried the kill switch is audit. */
+  /** Records a refused halt or resume (HaltRefused, in `refusals:control:<council>`), as a refused approval is: who tried the kill switch is audit. */
   async refuseHalt(by: Principal, halted: boolean): Promise<void> {
     const refusal = { by, at: this.deps.clock().toISOString(), action: halted ? 'halt' : 'resume', reason: 'not an approver' };
-    await appendDecided(this.deps.store, controlStream(this.settings.council), () => [{ type: 'HaltRefused', data: refusal }]);
+    // A stream of its own, appended at its head: a crowd of strangers never holds up the approvers' halt.
+    await this.deps.store.appendAtHead(controlRefusalStream(this.settings.council), [{ type: 'HaltRefused', data: refusal }]);
   }
 
   /** The instant account values are marked at: now live, the last published bar in a replay. */
