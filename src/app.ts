@@ -7,6 +7,7 @@ import type { Broker, AccountView } from './brokers/port.ts';
 import type { Config } from './config/config.ts';
 import { ProposalError, type ProposalState } from './domain/proposal.ts';
 import type { Logger } from './logger.ts';
+import { type Redactor, redactorFor, userErrorLine, userErrorText } from './redact.ts';
 import type { TradingCalendar } from './market/calendar.ts';
 import type { MarketData } from './market/port.ts';
 import { mondayOf, nyDate, nyDateTime, addDays } from './market/time.ts';
@@ -53,6 +54,16 @@ export interface ScheduledRun {
   lastRun?: { slot: string; outcome: string | null; claimedBy: string; attempts: number; completedAt: string | null; error: string | null } | null;
 }
 
+/** A URL as shown to users: scheme, host and path, never a user, password or query string. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
 /** A principal like "slack:U0123", "discord:4567" or "cli:alice". */
 export type Principal = string;
 
@@ -75,8 +86,11 @@ export class App {
   /** Extra status providers (the scheduler adds its next slots). */
   nextRuns: () => Promise<ScheduledRun[]> = async () => [];
   chatChannels: string[] = [];
+  /** Every configured secret, by value: for logs, notices and every error text a user reads. */
+  readonly redactor: Redactor;
 
   constructor(readonly deps: AppDeps) {
+    this.redactor = redactorFor(deps.config);
     const f = deps.config.file;
     this.settings = {
       council: f.council,
@@ -99,10 +113,12 @@ export class App {
 
   readonly sink: NoticeSink = {
     publish: async (notice: Notice) => {
+      // Notices carry upstream text (a seat's error, a broker's refusal): no secret goes out in one.
+      const safe = this.redactor.value(notice);
       await Promise.all(
         this.sinks.map(async (s) => {
           try {
-            await s.publish(notice);
+            await s.publish(safe);
           } catch (error) {
             this.deps.logger.warn({ err: error, notice: notice.type }, 'a channel failed to render a notice');
           }
@@ -288,14 +304,21 @@ export class App {
         } catch (error) {
           // Without the database no part of the status is true; say that, not six account errors.
           if (error instanceof DatabaseUnavailableError) throw error;
-          return { account, broker: broker.kindOf(account), equity: 0, cash: 0, buyingPower: 0, positions: [], openOrders: [], error: (error as Error).message };
+          // An upstream's answer may echo what it was sent (keys included): the user sees its class and an id.
+          const text = userErrorText(error, { logger: this.deps.logger, redact: this.redactor }, `status: account ${account}`);
+          return { account, broker: broker.kindOf(account), equity: 0, cash: 0, buyingPower: 0, positions: [], openOrders: [], error: userErrorLine(text) };
         }
       }),
     );
     const pending: StatusView['pending'] = [];
     for (const state of await loadProposals(store)) {
       if (state.status === 'PENDING')
-        pending.push({ proposalId: state.proposalId, week: state.week, expiresAt: state.expiresAt, orders: state.orders.map(({ account, symbol, side, qty }) => ({ account, symbol, side, qty })) });
+        pending.push({
+          proposalId: state.proposalId,
+          week: state.week,
+          expiresAt: state.expiresAt,
+          orders: state.orders.map(({ account, symbol, side, qty }) => ({ account, symbol, side, qty })),
+        });
     }
     const weeks = await store.streams(`week:${this.settings.council}:`);
     const lastWeek = weeks.map((w) => w.stream).sort().pop();
@@ -304,7 +327,7 @@ export class App {
       mode: {
         database: this.deps.db.kind === 'postgres' ? 'postgres' : `pglite (${config.dataDir})`,
         market: this.deps.market.source,
-        llm: config.llm ? `router ${config.llm.baseUrl}` : 'builtin systematic seats (no LLM_API_KEY)',
+        llm: config.llm ? `router ${withoutCredentials(config.llm.baseUrl)}` : 'builtin systematic seats (no LLM_API_KEY)',
         chat: this.chatChannels,
         brokers: Object.fromEntries(this.accounts.map((a) => [a, broker.kindOf(a)])),
         time: this.deps.simulatedTime ? 'simulated' : 'live',
