@@ -18,6 +18,7 @@ import {
   isHalted,
   loadProposal,
   loadProposals,
+  loadRefusals,
   recordRefusal,
   rejectProposal,
   setHalted,
@@ -30,6 +31,7 @@ import type { Council, Usage } from './pipeline/seats.ts';
 import { foldWeek, type WeekState, weekStream } from './pipeline/week.ts';
 import { type Database, DatabaseUnavailableError, type EventStore } from './store/port.ts';
 import { OUTAGE_RETRY } from './store/retry.ts';
+import { appendCount } from './store/tracked.ts';
 
 export interface AppDeps {
   config: Config;
@@ -54,6 +56,11 @@ export interface ScheduledRun {
   lastRun?: { slot: string; outcome: string | null; claimedBy: string; attempts: number; completedAt: string | null; error: string | null } | null;
 }
 
+/** How long a status view stands while nothing is appended: broker marks and the schedule move on their own. */
+export const STATUS_TTL_MS = 15_000;
+
+type StatusCache = { key: string; builtAt: number; view: StatusView; building: Promise<StatusView> | undefined };
+
 /** A URL as shown to users: scheme, host and path, never a user, password or query string. */
 function withoutCredentials(url: string): string {
   try {
@@ -62,6 +69,14 @@ function withoutCredentials(url: string): string {
   } catch {
     return '(an invalid URL)';
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 /** A principal like "slack:U0123", "discord:4567" or "cli:alice". */
@@ -73,7 +88,8 @@ export interface StatusView {
   seats: { id: string; model: string; kind: string; account: string }[];
   chairman: { models: string[]; account: string };
   accounts: (AccountView & { error?: string })[];
-  pending: { proposalId: string; week: string; expiresAt: string; orders: { account: string; symbol: string; side: string; qty: number }[] }[];
+  /** `refusals`: attempts by people who may not act, recorded apart (refusals:<proposalId>). */
+  pending: { proposalId: string; week: string; expiresAt: string; orders: { account: string; symbol: string; side: string; qty: number }[]; refusals: number }[];
   lastRun: { week: string; runId: string; outcome: string; proposalId: string | null } | null;
   nextRuns: ScheduledRun[];
   usage: { lastRun: Usage | null };
@@ -294,7 +310,49 @@ export class App {
     return last ? nyDateTime(last.date, '16:00') : now;
   }
 
+  /**
+   * The status read model: built once, then answered from memory (a flood of `/council status` costs
+   * next to nothing) until something is appended through this process's store, the database's head
+   * moves (PostgreSQL, where other processes write), or STATUS_TTL_MS pass (broker marks and the
+   * schedule move without events). A caller's own change is an append, so it always shows at once.
+   * Concurrent callers share one build.
+   */
   async status(): Promise<StatusView> {
+    const key = await this.statusKey();
+    const now = this.deps.clock().getTime();
+    const cached = this.statusCache;
+    if (key !== undefined && cached?.key === key) {
+      if (cached.building) return cached.building;
+      if (now - cached.builtAt < STATUS_TTL_MS) return cached.view;
+    }
+    // A copy, frozen: callers share it, and it must not freeze what it was built from (the broker's own objects).
+    const building = this.buildStatus().then((view) => deepFreeze(structuredClone(this.redactor.value(view))));
+    if (key === undefined) return building;
+    const entry: StatusCache = { key, builtAt: now, building, view: undefined as unknown as StatusView };
+    this.statusCache = entry;
+    try {
+      entry.view = await building;
+      return entry.view;
+    } catch (error) {
+      if (this.statusCache === entry) this.statusCache = undefined;
+      throw error;
+    } finally {
+      entry.building = undefined;
+    }
+  }
+
+  private statusCache: StatusCache | undefined;
+
+  /** What the status view was built from: appends through this store, and on PostgreSQL the log's head. */
+  private async statusKey(): Promise<string | undefined> {
+    const appends = appendCount(this.deps.store);
+    if (appends === undefined) return undefined;
+    if (this.deps.db.kind !== 'postgres') return String(appends);
+    const [head] = await this.deps.db.query<{ head: string }>('select coalesce(max(global_position), 0)::text as head from events');
+    return `${appends}:${head?.head ?? '0'}`;
+  }
+
+  private async buildStatus(): Promise<StatusView> {
     const { config, broker, store } = this.deps;
     const asOf = await this.markTime();
     const accounts = await Promise.all(
@@ -318,6 +376,7 @@ export class App {
           week: state.week,
           expiresAt: state.expiresAt,
           orders: state.orders.map(({ account, symbol, side, qty }) => ({ account, symbol, side, qty })),
+          refusals: (await loadRefusals(store, state.proposalId)).length,
         });
     }
     const weeks = await store.streams(`week:${this.settings.council}:`);

@@ -19,6 +19,7 @@ import { openDatabase } from './store/database.ts';
 import { withStreamCache } from './store/cached.ts';
 import { createEventStore } from './store/event-store.ts';
 import { redactAppends } from './store/redacting.ts';
+import { trackAppends } from './store/tracked.ts';
 import type { Database } from './store/port.ts';
 
 export interface BuildOverrides {
@@ -40,9 +41,9 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const logger = overrides.logger ?? createLogger(config.logLevel, process.stderr, secrets);
   const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
   // An embedded database we opened ourselves has one writer, this process (the folder lock sees to it).
-  // Redacted: no secret is ever stored.
+  // Tracked: `status` keeps its view until something is appended. Redacted: no secret is ever stored.
   const sql = createEventStore(db);
-  const store = redactAppends(db.kind === 'pglite' && !overrides.db ? withStreamCache(sql) : sql, secrets);
+  const store = trackAppends(redactAppends(db.kind === 'pglite' && !overrides.db ? withStreamCache(sql) : sql, secrets));
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };
   const dataClient = config.alpaca.dataKeys && !overrides.market ? createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
