@@ -59,7 +59,8 @@ export interface ScheduledRun {
 /** How long a status view stands while nothing is appended: broker marks and the schedule move on their own. */
 export const STATUS_TTL_MS = 15_000;
 
-type StatusCache = { key: string; builtAt: number; view: StatusView; building: Promise<StatusView> | undefined };
+/** The view and what it was built from; `building` while its build runs, shared by whoever asks meanwhile. */
+type StatusCache = { key: string; builtAt: number; view?: StatusView; building?: Promise<StatusView> };
 
 /** A URL as shown to users: scheme, host and path, never a user, password or query string. */
 function withoutCredentials(url: string): string {
@@ -323,12 +324,12 @@ export class App {
     const cached = this.statusCache;
     if (key !== undefined && cached?.key === key) {
       if (cached.building) return cached.building;
-      if (now - cached.builtAt < STATUS_TTL_MS) return cached.view;
+      if (cached.view && now - cached.builtAt < STATUS_TTL_MS) return cached.view;
     }
     // A copy, frozen: callers share it, and it must not freeze what it was built from (the broker's own objects).
     const building = this.buildStatus().then((view) => deepFreeze(structuredClone(this.redactor.value(view))));
     if (key === undefined) return building;
-    const entry: StatusCache = { key, builtAt: now, building, view: undefined as unknown as StatusView };
+    const entry: StatusCache = { key, builtAt: now, building };
     this.statusCache = entry;
     try {
       entry.view = await building;
