@@ -127,7 +127,10 @@ function scrub(input: unknown, text: (s: string) => string, seen: Map<object, un
     seen.set(input, out);
     for (const key of new Set(['name', 'message', 'stack', 'cause', ...Object.keys(input)])) {
       const v = (input as unknown as Record<string, unknown>)[key];
-      if (v !== undefined) Object.defineProperty(out, key, { value: scrub(v, text, seen), enumerable: key !== 'stack' && key !== 'message' && key !== 'name' ? Object.prototype.propertyIsEnumerable.call(input, key) : false, writable: true, configurable: true });
+      if (v === undefined) continue;
+      // As enumerable as on the original: message and stack stay hidden from a plain JSON.stringify.
+      const enumerable = Object.prototype.propertyIsEnumerable.call(input, key);
+      Object.defineProperty(out, key, { value: scrub(v, text, seen), enumerable, writable: true, configurable: true });
     }
     return out;
   }
