@@ -10,6 +10,7 @@ import { benchBacktest } from './backtest.ts';
 import { serveMemory } from './serve-memory.ts';
 import { benchSlashAck } from './slash-ack.ts';
 import { benchSnapshots } from './snapshot.ts';
+import { benchStatus } from './status.ts';
 
 /** `pass` is null when the bench did not run or failed. */
 type Row = { bench: string; figure: string; goal: string; pass: boolean | null; detail: unknown };
@@ -69,6 +70,12 @@ async function main(): Promise<void> {
     figure: `p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms = ${Math.round((d.p95Ms / d.roundTripMs) * 10) / 10} round trips of ${d.roundTripMs} ms`,
     pass: d.p95Ms < 1.5 * d.roundTripMs,
   }));
+  const statusRow: Judge = (d) => ({
+    figure: `${d.cpuMsPerCall} ms CPU per call warm, ${d.rebuildCpuMs} ms after an append (${d.calls} calls, ${d.weeks} weeks held${d.haltSeen ? '' : ', STALE after a halt'})`,
+    pass: d.underGoal,
+  });
+  await record('status CPU on PGlite', '< 5 ms CPU per call, never stale', () => benchStatus(), statusRow);
+  await record('status CPU on PostgreSQL', '< 5 ms CPU per call, never stale', process.env['TEST_DATABASE_URL'] ? () => benchStatus(500, process.env['TEST_DATABASE_URL']) : undefined, statusRow);
   const rss: Judge = (d) => ({ figure: `${d.rssMb} MB (peak ${d.peakRssMb} MB)`, pass: d.rssMb < (d.database === 'pglite' ? 1024 : 300) });
   await record('serve RSS on PGlite', '< 1024 MB', () => serveMemory(), rss);
   const pg = process.env['TEST_DATABASE_URL'];

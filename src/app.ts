@@ -7,16 +7,18 @@ import type { Broker, AccountView } from './brokers/port.ts';
 import type { Config } from './config/config.ts';
 import { ProposalError, type ProposalState } from './domain/proposal.ts';
 import type { Logger } from './logger.ts';
+import { type Redactor, redactorFor, userErrorLine, userErrorText } from './redact.ts';
 import type { TradingCalendar } from './market/calendar.ts';
 import type { MarketData } from './market/port.ts';
 import { mondayOf, nyDate, nyDateTime, addDays } from './market/time.ts';
 import {
   approveProposal,
-  controlStream,
+  controlRefusalStream,
   executeProposal,
   isHalted,
   loadProposal,
   loadProposals,
+  loadRefusals,
   recordRefusal,
   rejectProposal,
   setHalted,
@@ -27,9 +29,9 @@ import { reconcileAccounts } from './pipeline/reconcile.ts';
 import { runCouncil, totalUsage, type PipelineSettings } from './pipeline/run.ts';
 import type { Council, Usage } from './pipeline/seats.ts';
 import { foldWeek, type WeekState, weekStream } from './pipeline/week.ts';
-import { appendDecided } from './store/append.ts';
 import { type Database, DatabaseUnavailableError, type EventStore } from './store/port.ts';
 import { OUTAGE_RETRY } from './store/retry.ts';
+import { appendCount } from './store/tracked.ts';
 
 export interface AppDeps {
   config: Config;
@@ -54,6 +56,30 @@ export interface ScheduledRun {
   lastRun?: { slot: string; outcome: string | null; claimedBy: string; attempts: number; completedAt: string | null; error: string | null } | null;
 }
 
+/** How long a status view stands while nothing is appended: broker marks and the schedule move on their own. */
+export const STATUS_TTL_MS = 15_000;
+
+/** The view and what it was built from; `building` while its build runs, shared by whoever asks meanwhile. */
+type StatusCache = { key: string; builtAt: number; view?: StatusView; building?: Promise<StatusView> };
+
+/** A URL as shown to users: scheme, host and path, never a user, password or query string. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /** A principal like "slack:U0123", "discord:4567" or "cli:alice". */
 export type Principal = string;
 
@@ -63,7 +89,8 @@ export interface StatusView {
   seats: { id: string; model: string; kind: string; account: string }[];
   chairman: { models: string[]; account: string };
   accounts: (AccountView & { error?: string })[];
-  pending: { proposalId: string; week: string; expiresAt: string; orders: { account: string; symbol: string; side: string; qty: number }[] }[];
+  /** `refusals`: attempts by people who may not act, recorded apart (refusals:<proposalId>). */
+  pending: { proposalId: string; week: string; expiresAt: string; orders: { account: string; symbol: string; side: string; qty: number }[]; refusals: number }[];
   lastRun: { week: string; runId: string; outcome: string; proposalId: string | null } | null;
   nextRuns: ScheduledRun[];
   usage: { lastRun: Usage | null };
@@ -76,8 +103,11 @@ export class App {
   /** Extra status providers (the scheduler adds its next slots). */
   nextRuns: () => Promise<ScheduledRun[]> = async () => [];
   chatChannels: string[] = [];
+  /** Every configured secret, by value: for logs, notices and every error text a user reads. */
+  readonly redactor: Redactor;
 
   constructor(readonly deps: AppDeps) {
+    this.redactor = redactorFor(deps.config);
     const f = deps.config.file;
     this.settings = {
       council: f.council,
@@ -100,10 +130,12 @@ export class App {
 
   readonly sink: NoticeSink = {
     publish: async (notice: Notice) => {
+      // Notices carry upstream text (a seat's error, a broker's refusal): no secret goes out in one.
+      const safe = this.redactor.value(notice);
       await Promise.all(
         this.sinks.map(async (s) => {
           try {
-            await s.publish(notice);
+            await s.publish(safe);
           } catch (error) {
             this.deps.logger.warn({ err: error, notice: notice.type }, 'a channel failed to render a notice');
           }
@@ -264,10 +296,11 @@ export class App {
     return setHalted({ ...this.execDeps(), accounts: this.accounts }, halted, by, this.deps.clock());
   }
 
-  /** Records a refused halt or resume (HaltRefused, control stream), as a refused approval is: who tried the kill switch is audit. */
+  /** Records a refused halt or resume (HaltRefused, in `refusals:control:<council>`), as a refused approval is: who tried the kill switch is audit. */
   async refuseHalt(by: Principal, halted: boolean): Promise<void> {
     const refusal = { by, at: this.deps.clock().toISOString(), action: halted ? 'halt' : 'resume', reason: 'not an approver' };
-    await appendDecided(this.deps.store, controlStream(this.settings.council), () => [{ type: 'HaltRefused', data: refusal }]);
+    // A stream of its own, appended at its head: a crowd of strangers never holds up the approvers' halt.
+    await this.deps.store.appendAtHead(controlRefusalStream(this.settings.council), [{ type: 'HaltRefused', data: refusal }]);
   }
 
   /** The instant account values are marked at: now live, the last published bar in a replay. */
@@ -278,7 +311,49 @@ export class App {
     return last ? nyDateTime(last.date, '16:00') : now;
   }
 
+  /**
+   * The status read model: built once, then answered from memory (a flood of `/council status` costs
+   * next to nothing) until something is appended through this process's store, the database's head
+   * moves (PostgreSQL, where other processes write), or STATUS_TTL_MS pass (broker marks and the
+   * schedule move without events). A caller's own change is an append, so it always shows at once.
+   * Concurrent callers share one build.
+   */
   async status(): Promise<StatusView> {
+    const key = await this.statusKey();
+    const now = this.deps.clock().getTime();
+    const cached = this.statusCache;
+    if (key !== undefined && cached?.key === key) {
+      if (cached.building) return cached.building;
+      if (cached.view && now - cached.builtAt < STATUS_TTL_MS) return cached.view;
+    }
+    // A copy, frozen: callers share it, and it must not freeze what it was built from (the broker's own objects).
+    const building = this.buildStatus().then((view) => deepFreeze(structuredClone(this.redactor.value(view))));
+    if (key === undefined) return building;
+    const entry: StatusCache = { key, builtAt: now, building };
+    this.statusCache = entry;
+    try {
+      entry.view = await building;
+      return entry.view;
+    } catch (error) {
+      if (this.statusCache === entry) this.statusCache = undefined;
+      throw error;
+    } finally {
+      entry.building = undefined;
+    }
+  }
+
+  private statusCache: StatusCache | undefined;
+
+  /** What the status view was built from: appends through this store, and on PostgreSQL the log's head. */
+  private async statusKey(): Promise<string | undefined> {
+    const appends = appendCount(this.deps.store);
+    if (appends === undefined) return undefined;
+    if (this.deps.db.kind !== 'postgres') return String(appends);
+    const [head] = await this.deps.db.query<{ head: string }>('select coalesce(max(global_position), 0)::text as head from events');
+    return `${appends}:${head?.head ?? '0'}`;
+  }
+
+  private async buildStatus(): Promise<StatusView> {
     const { config, broker, store } = this.deps;
     const asOf = await this.markTime();
     const accounts = await Promise.all(
@@ -288,14 +363,22 @@ export class App {
         } catch (error) {
           // Without the database no part of the status is true; say that, not six account errors.
           if (error instanceof DatabaseUnavailableError) throw error;
-          return { account, broker: broker.kindOf(account), equity: 0, cash: 0, buyingPower: 0, positions: [], openOrders: [], error: (error as Error).message };
+          // An upstream's answer may echo what it was sent (keys included): the user sees its class and an id.
+          const text = userErrorText(error, { logger: this.deps.logger, redact: this.redactor }, `status: account ${account}`);
+          return { account, broker: broker.kindOf(account), equity: 0, cash: 0, buyingPower: 0, positions: [], openOrders: [], error: userErrorLine(text) };
         }
       }),
     );
     const pending: StatusView['pending'] = [];
     for (const state of await loadProposals(store)) {
       if (state.status === 'PENDING')
-        pending.push({ proposalId: state.proposalId, week: state.week, expiresAt: state.expiresAt, orders: state.orders.map(({ account, symbol, side, qty }) => ({ account, symbol, side, qty })) });
+        pending.push({
+          proposalId: state.proposalId,
+          week: state.week,
+          expiresAt: state.expiresAt,
+          orders: state.orders.map(({ account, symbol, side, qty }) => ({ account, symbol, side, qty })),
+          refusals: (await loadRefusals(store, state.proposalId)).length,
+        });
     }
     const weeks = await store.streams(`week:${this.settings.council}:`);
     const lastWeek = weeks.map((w) => w.stream).sort().pop();
@@ -304,7 +387,7 @@ export class App {
       mode: {
         database: this.deps.db.kind === 'postgres' ? 'postgres' : `pglite (${config.dataDir})`,
         market: this.deps.market.source,
-        llm: config.llm ? `router ${config.llm.baseUrl}` : 'builtin systematic seats (no LLM_API_KEY)',
+        llm: config.llm ? `router ${withoutCredentials(config.llm.baseUrl)}` : 'builtin systematic seats (no LLM_API_KEY)',
         chat: this.chatChannels,
         brokers: Object.fromEntries(this.accounts.map((a) => [a, broker.kindOf(a)])),
         time: this.deps.simulatedTime ? 'simulated' : 'live',

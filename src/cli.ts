@@ -12,6 +12,7 @@ import { startSlack } from './bot/slack/index.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { ProposalError } from './domain/proposal.ts';
 import { buildApp } from './main.ts';
+import { createRedactor, type Redactor, redactorFor } from './redact.ts';
 import { DatabaseInUseError } from './store/database.ts';
 import { approveJson, runJson } from './views.ts';
 import { replayRun } from './llm/replay.ts';
@@ -56,6 +57,9 @@ const OPTIONS = {
 
 class UsageError extends Error {}
 
+/** Every configured secret, once the configuration is read: no error line printed here carries one. */
+let redact: Redactor = createRedactor([]);
+
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
@@ -70,12 +74,13 @@ async function main(argv: string[]): Promise<number> {
     return command || values.help ? 0 : 2;
   }
   const json = values.json === true;
-  const print = (doc: unknown, text: () => string) => process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`);
+  const print = (doc: unknown, text: () => string) => process.stdout.write(redact.text(json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`));
   const by = values.by ? `cli:${values.by}` : `cli:${userInfo().username}`;
 
   const known = ['run', 'approve', 'reject', 'status', 'postmortem', 'backtest', 'checkpoint', 'serve', 'migrate'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   const config = loadConfig(process.env);
+  redact = redactorFor(config);
   if (command === 'backtest') {
     if (!values.from || !values.to) throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
     if (values.llm !== undefined && values.llm !== 'cache' && values.llm !== 'off') throw new UsageError(`--llm must be cache or off, got ${JSON.stringify(values.llm)}`);
@@ -203,7 +208,7 @@ function checkpointText(r: CheckpointResult, requireApproval: boolean): string {
 }
 
 function fail(message: string, code: number): number {
-  process.stderr.write(`council: ${message}\n`);
+  process.stderr.write(`council: ${redact.text(message)}\n`);
   return code;
 }
 

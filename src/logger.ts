@@ -1,5 +1,9 @@
-/** pino to stderr, with every secret-bearing field redacted. */
+/**
+ * pino to stderr, with every secret-bearing field redacted by name and, given a redactor, every
+ * configured secret redacted by value on every line written, whichever field or upstream carried it.
+ */
 import { pino, type Logger } from 'pino';
+import type { Redactor } from './redact.ts';
 
 export const REDACT_PATHS = [
   '*.apiKey',
@@ -28,8 +32,17 @@ export const REDACT_PATHS = [
   '*.connectionString',
 ];
 
-export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'council' } }, destination as pino.DestinationStream);
+export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr, secrets?: Redactor): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { app: 'council' },
+      // The whole serialized line, after every serializer: nothing reaches the stream unscrubbed.
+      ...(secrets?.secrets ? { hooks: { streamWrite: (line: string) => secrets.text(line) } } : {}),
+    },
+    destination as pino.DestinationStream,
+  );
 }
 
 export type { Logger };

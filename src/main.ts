@@ -8,6 +8,7 @@ import { createSimulatedBroker } from './brokers/simulated.ts';
 import type { Config } from './config/config.ts';
 import { buildCouncil } from './llm/council.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { redactorFor } from './redact.ts';
 import { createAlpacaMarketData, loadAlpacaCalendar } from './market/alpaca.ts';
 import { createNyseCalendar, type TradingCalendar } from './market/calendar.ts';
 import { createCsvMarketData } from './market/csv.ts';
@@ -17,6 +18,8 @@ import type { Council } from './pipeline/seats.ts';
 import { openDatabase } from './store/database.ts';
 import { withStreamCache } from './store/cached.ts';
 import { createEventStore } from './store/event-store.ts';
+import { redactAppends } from './store/redacting.ts';
+import { trackAppends } from './store/tracked.ts';
 import type { Database } from './store/port.ts';
 
 export interface BuildOverrides {
@@ -34,10 +37,13 @@ export interface BuildOverrides {
 }
 
 export async function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const secrets = redactorFor(config);
+  const logger = overrides.logger ?? createLogger(config.logLevel, process.stderr, secrets);
   const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
   // An embedded database we opened ourselves has one writer, this process (the folder lock sees to it).
-  const store = db.kind === 'pglite' && !overrides.db ? withStreamCache(createEventStore(db)) : createEventStore(db);
+  // Tracked: `status` keeps its view until something is appended. Redacted: no secret is ever stored.
+  const sql = createEventStore(db);
+  const store = trackAppends(redactAppends(db.kind === 'pglite' && !overrides.db ? withStreamCache(sql) : sql, secrets));
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };
   const dataClient = config.alpaca.dataKeys && !overrides.market ? createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;

@@ -61,6 +61,9 @@ export function orderStatusText(o: OrderLine): string {
   }
 }
 
+/** A pending proposal's refused attempts, as a suffix of its status line. */
+export const refusedText = (refusals: number): string => (refusals ? `, ${refusals} refused attempt${refusals === 1 ? '' : 's'} by non-approvers` : '');
+
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }

@@ -62,8 +62,17 @@ export function forkStore(base: EventStore, options: { before: bigint; hidden: (
   let position = options.before * 1_000_000n;
   const visible = (e: StoredEvent) => BigInt(e.globalPosition) < options.before && !options.hidden(e.stream);
   const read = async (stream: string) => [...(options.hidden(stream) ? [] : (await base.read(stream)).filter(visible)), ...(local.get(stream) ?? [])];
-  return {
+  const fork: EventStore = {
     read,
+    async appendAtHead(stream: string, events: readonly NewEvent[]) {
+      for (;;) {
+        try {
+          return await fork.append(stream, (await read(stream)).length, events);
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError)) throw error;
+        }
+      }
+    },
     async append(stream: string, expectedVersion: number, events: readonly NewEvent[]) {
       const current = await read(stream);
       if (current.length !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
@@ -91,4 +100,5 @@ export function forkStore(base: EventStore, options: { before: bigint; hidden: (
       return listed.filter((s) => s.version > 0);
     },
   };
+  return fork;
 }

@@ -134,19 +134,31 @@ async function command(
   throw new ProposalError('NOT_PENDING', `proposal ${proposalId} is too busy; try again`);
 }
 
+/**
+ * Refusals (a click or command by someone who may not act) are audit records nobody decides on: each
+ * proposal keeps them in a stream of its own, appended at its head, so a crowd of them never contends
+ * with the approval's expected-version append and none is lost. The proposal need not exist.
+ */
+export const refusalStream = (proposalId: string) => `refusals:${proposalId}`;
+
+/** The control stream's refusals (HaltRefused), apart from the kill switch itself for the same reason. */
+export const controlRefusalStream = (council: string) => `refusals:control:${council}`;
+
+export type Refusal = Extract<ProposalEvent, { type: 'ApprovalRefused' }>['data'];
+
 export async function recordRefusal(
   store: EventStore,
   proposalId: string,
   refusal: { by: string; via: string; action: 'approve' | 'reject'; reason: string; now: Date },
 ): Promise<void> {
-  const event: ProposalEvent = {
-    type: 'ApprovalRefused',
-    data: { by: refusal.by, at: refusal.now.toISOString(), via: refusal.via, action: refusal.action, reason: refusal.reason },
-  };
-  // An unknown proposal still leaves a trace, in the council's control stream.
-  const state = await loadProposal(store, proposalId);
-  const stream = state.exists ? proposalStream(proposalId) : `refusals:${proposalId}`;
-  await appendDecided(store, stream, () => [event]);
+  const data: Refusal = { by: refusal.by, at: refusal.now.toISOString(), via: refusal.via, action: refusal.action, reason: refusal.reason };
+  await store.appendAtHead(refusalStream(proposalId), [{ type: 'ApprovalRefused', data }]);
+}
+
+/** A proposal's refusals in the order recorded (older stores also kept some in the proposal's own stream). */
+export async function loadRefusals(store: EventStore, proposalId: string): Promise<Refusal[]> {
+  const [own, legacy] = await Promise.all([store.read(refusalStream(proposalId)), store.read(proposalStream(proposalId))]);
+  return [...legacy, ...own].filter((e) => e.type === 'ApprovalRefused').map((e) => e.data as Refusal);
 }
 
 export interface ApproveRequest {

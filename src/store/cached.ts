@@ -30,6 +30,13 @@ export function withStreamCache(inner: EventStore): EventStore {
         bump(stream);
       }
     },
+    async appendAtHead(stream, events) {
+      try {
+        return await inner.appendAtHead(stream, events);
+      } finally {
+        bump(stream);
+      }
+    },
     async read(stream) {
       const hit = cache.get(stream);
       if (hit) return [...hit];

@@ -36,9 +36,23 @@ const APPEND_SQL = `
   where head.version = $2::int
   returning version`;
 
+/**
+ * Writers to one stream take turns on a transaction-scoped advisory lock keyed by the stream's name,
+ * then append after whatever the previous writer committed (read committed: each statement sees the
+ * commits before it). Any other stream, and expected-version appends, never wait for this lock.
+ */
+const LOCK_STREAM_SQL = 'select pg_advisory_xact_lock(hashtextextended($1, 0))';
+const APPEND_AT_HEAD_SQL = `
+  with head as (select coalesce(max(version), 0) as version from events where stream = $1)
+  insert into events (stream, version, type, data, meta)
+  select $1, head.version + e.n, e.type, e.data, e.meta
+  from unnest($2::text[], $3::jsonb[], $4::jsonb[]) with ordinality as e(type, data, meta, n), head
+  returning version`;
+
 export function createEventStore(db: Database): EventStore {
   return {
     append: (stream, expectedVersion, events) => append(db, stream, expectedVersion, events),
+    appendAtHead: (stream, events) => appendAtHead(db, stream, events),
     read: async (stream) =>
       (
         await db.query<EventRow>(`select ${COLUMNS} from events where stream = $1 order by version`, [
@@ -91,6 +105,24 @@ async function append(
   }
   if (inserted.length !== events.length) throw new ConcurrencyError(stream, expectedVersion);
   return expectedVersion + events.length;
+}
+
+async function appendAtHead(db: Database, stream: string, events: readonly NewEvent[]): Promise<number> {
+  if (stream.length === 0) throw new RangeError('stream must not be empty');
+  return db.tx(async (q) => {
+    await q.query(LOCK_STREAM_SQL, [stream]);
+    if (events.length === 0) {
+      const [head] = await q.query<{ version: number }>('select coalesce(max(version), 0) as version from events where stream = $1', [stream]);
+      return head?.version ?? 0;
+    }
+    const inserted = await q.query<{ version: number }>(APPEND_AT_HEAD_SQL, [
+      stream,
+      events.map((e) => e.type),
+      events.map((e) => toJson(e.data)),
+      events.map((e) => toJson(e.meta ?? {})),
+    ]);
+    return Math.max(...inserted.map((r) => r.version));
+  });
 }
 
 async function readAll(db: Database, options: ReadAllOptions = {}): Promise<StoredEvent[]> {

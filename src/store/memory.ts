@@ -31,7 +31,7 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
     }
   }
 
-  return {
+  const store: EventStore = {
     async append(stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number> {
       if (stream.length === 0) throw new RangeError('stream must not be empty');
       if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
@@ -60,6 +60,12 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
       all.push(...stored);
       relist(stream, current.length);
       return expectedVersion + events.length;
+    },
+
+    async appendAtHead(stream: string, events: readonly NewEvent[]): Promise<number> {
+      if (stream.length === 0) throw new RangeError('stream must not be empty');
+      // One event loop turn from read to write: nothing can append in between.
+      return store.append(stream, streams.get(stream)?.length ?? 0, events);
     },
 
     async read(stream: string): Promise<StoredEvent[]> {
@@ -98,6 +104,7 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
       return index.answer as { stream: string; version: number }[];
     },
   };
+  return store;
 }
 
 function deepFreeze<T>(value: T): T {

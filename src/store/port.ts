@@ -62,6 +62,13 @@ export interface EventStore {
    * transaction. Throws ConcurrencyError when the stream has moved. Returns the new last version.
    */
   append(stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number>;
+  /**
+   * Appends events at the stream's head, whatever its version: for append-only records no decision
+   * reads before writing (refusals), so writers queue instead of failing and none is ever lost. Never
+   * throws ConcurrencyError. Returns the new last version. Use it only for streams nothing appends to
+   * with an expected version: such an append would lose races to these.
+   */
+  appendAtHead(stream: string, events: readonly NewEvent[]): Promise<number>;
   /** All events of one stream, in order. */
   read(stream: string): Promise<StoredEvent[]>;
   /** Events across streams in global order. */

@@ -34,6 +34,8 @@ export async function retryUnavailable<T>(work: () => Promise<T>, policy: Outage
 export function retryingStore(store: EventStore, policy: OutageRetry): EventStore {
   return {
     append: (stream, expectedVersion, events) => retryUnavailable(() => store.append(stream, expectedVersion, events), policy),
+    // Not retried: if the lost attempt did commit, nothing would tell, and the events would be recorded twice.
+    appendAtHead: (stream, events) => store.appendAtHead(stream, events),
     read: (stream) => retryUnavailable(() => store.read(stream), policy),
     readAll: (options) => retryUnavailable(() => store.readAll(options), policy),
     streams: (prefix) => retryUnavailable(() => store.streams(prefix), policy),

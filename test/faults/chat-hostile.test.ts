@@ -12,7 +12,7 @@ import { startDiscord } from '../../src/bot/discord/index.ts';
 import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { buildApp } from '../../src/main.ts';
-import { controlStream } from '../../src/pipeline/execution.ts';
+import { controlRefusalStream, controlStream, refusalStream } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
 import { buttonIds, type FakeDiscord, type FakeMessage as DiscordMessage, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeMessage as SlackMessage, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
@@ -79,8 +79,11 @@ afterAll(async () => {
   await db?.dispose();
 });
 
-const proposalEvents = async (type: string) => (await app.deps.store.read(proposalStream(proposalId))).filter((e) => e.type === type);
-const controlEvents = async (type: string) => (await app.deps.store.read(controlStream(app.councilId))).filter((e) => e.type === type);
+// Refusals have streams of their own (refusals:<proposal>, refusals:control:<council>), so they never contend with a decision.
+const proposalEvents = async (type: string) =>
+  (await app.deps.store.read(type === 'ApprovalRefused' ? refusalStream(proposalId) : proposalStream(proposalId))).filter((e) => e.type === type);
+const controlEvents = async (type: string) =>
+  (await app.deps.store.read(type === 'HaltRefused' ? controlRefusalStream(app.councilId) : controlStream(app.councilId))).filter((e) => e.type === type);
 const ephemeralsTo = (user: string) => slackFake.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user);
 const nextEphemeral = (user: string, seen: number) =>
   slackFake.waitFor(() => (ephemeralsTo(user).length > seen ? ephemeralsTo(user)[seen] : undefined), `an ephemeral reply to ${user}`);

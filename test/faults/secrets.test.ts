@@ -16,6 +16,7 @@ import { startDiscord } from '../../src/bot/discord/index.ts';
 import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
+import { redactorFor } from '../../src/redact.ts';
 import { buildApp } from '../../src/main.ts';
 import { bundledBarsDir } from '../../src/market/csv.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
@@ -122,7 +123,8 @@ beforeAll(async () => {
   config.file.llm.timeoutMs = 300;
   config.file.llm.retries = 1;
   config.file.llm.maxRetryAfterMs = 5;
-  const logger = createLogger('trace', logStream);
+  // The logger as main.ts builds it: redacting every configured secret by value on every line.
+  const logger = createLogger('trace', logStream, redactorFor(config));
   app = await buildApp(config, {
     ...(db.kind === 'postgres' ? { db: await db.open() } : { memory: true }),
     logger,
@@ -196,6 +198,46 @@ describe('secrets under failure', () => {
     expect(captured.some((c) => c.where === 'discord start error')).toBe(true);
     expect(captured.filter((c) => c.where === 'log').length).toBeGreaterThan(20);
     expect(captured.some((c) => c.where === 'log' && /"level":(50|40)/.test(c.text))).toBe(true);
+    expect(leaks()).toEqual([]);
+  });
+
+  it('When Alpaca error bodies and a Slack API error echo the credentials they were sent, Then a non-approver\'s /council status shows each account\'s failure as a class and an error id, and no answer, log line, notice or event carries a secret', async () => {
+    const slackUrl = `http://127.0.0.1:${slack.port}/slack/events`;
+    const signed = (text: string, user: string, id: string) =>
+      sendSigned(slackUrl, slashCommand({ text, user, channel: 'C_HOME', responseUrl: slackFake.responseUrl(id) }), { secret: secret('SLACK_SIGNING_SECRET') });
+    // A proxy or an upstream that echoes what it was sent: the keys as written, URL-encoded, and in the Basic header.
+    const echo = (a: string) =>
+      `forbidden: APCA-API-KEY-ID=${alpacaKeyId(a)} APCA-API-SECRET-KEY=${encodeURIComponent(alpacaSecret(a))} Authorization: Basic ${Buffer.from(`${alpacaKeyId(a)}:${alpacaSecret(a)}`).toString('base64')}`;
+    for (const a of ACCOUNTS) if (a !== UNKNOWN_TO_BROKER) alpaca.script({ method: 'GET', path: '/v2/account', keyId: alpacaKeyId(a), status: 403, message: echo(a) });
+    // Slack refuses the next post and echoes the bot token in its error.
+    slackFake.failNext('chat.postMessage', { error: `invalid_auth: token ${secret('SLACK_BOT_TOKEN')} was revoked` });
+
+    // The approver halts and resumes (each posted to the channel, the first post failing); a stranger
+    // tries to approve (a refusal, recorded), then asks for the status.
+    // (The halt is recorded, then fails cancelling orders for the account Alpaca does not know.)
+    await app.halt('cli:ops', true).catch(() => undefined);
+    await app.halt('cli:ops', false);
+    const proposalId = (await app.weekState(WEEK)).proposal!.proposalId;
+    expect((await signed(`approve ${proposalId}`, 'U_STRANGER', 'stranger-approve')).status).toBe(200);
+    await slackFake.waitFor(() => slackFake.responses.find((r) => r.id === 'stranger-approve'), 'the refusal');
+    expect((await signed('status', 'U_STRANGER', 'stranger-status')).status).toBe(200);
+    const answer = await slackFake.waitFor(() => slackFake.responses.find((r) => r.id === 'stranger-status'), 'the status answer');
+    const text = JSON.stringify(answer.body);
+    capture('slack status answer', text);
+    // What Slack was asked to show (its calls carry the bot token by design: that is how Slack is called).
+    capture('slack messages', JSON.stringify([...slackFake.messages.values()]));
+    capture('slack answers', JSON.stringify(slackFake.responses));
+    capture('notices', JSON.stringify(notices));
+    capture('events', JSON.stringify(await app.deps.store.readAll()));
+
+    // The echoes really happened: Alpaca answered 403 with the keys, Slack refused with the token.
+    expect(alpaca.log.filter((r) => r.path === '/v2/account' && r.status === 403).length).toBeGreaterThanOrEqual(ACCOUNTS.length - 1);
+    expect(slackFake.calls.some((c) => c.method === 'chat.postMessage')).toBe(true);
+    // Each failing account reads as a class and an error id, and that id finds the whole error in the log.
+    const ids = [...text.matchAll(/PermissionError \(HTTP 403\) \(error id ([0-9a-f]{8})\)/g)].map((m) => m[1]!);
+    expect(ids.length).toBe(ACCOUNTS.length - 1);
+    for (const id of ids) expect(captured.some((c) => c.where === 'log' && c.text.includes(`"errorId":"${id}"`) && c.text.includes('forbidden'))).toBe(true);
+    expect(text).not.toContain('forbidden');
     expect(leaks()).toEqual([]);
   });
 

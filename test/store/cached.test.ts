@@ -36,4 +36,12 @@ describe('The single-writer stream cache', () => {
     }).toThrow(TypeError);
     expect((await store.read('s'))[0]!.data).toEqual({ n: 1 });
   });
+
+  it('When a stream is appended to at its head after a read, Then the next read sees the new event', async () => {
+    const store = withStreamCache(createMemoryEventStore(clock));
+    await store.appendAtHead('s', [{ type: 'A', data: {} }]);
+    expect((await store.read('s')).map((e) => e.type)).toEqual(['A']);
+    await store.appendAtHead('s', [{ type: 'B', data: {} }]);
+    expect((await store.read('s')).map((e) => e.type)).toEqual(['A', 'B']);
+  });
 });

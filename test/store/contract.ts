@@ -157,6 +157,37 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
     });
   });
 
+  describe('Appending at the head, with no expected version', () => {
+    it('When events are appended at the head of a new stream and then after an expected-version append, Then the versions run on from whatever is there', async () => {
+      const stream = `test:${uid()}`;
+      expect(await store.appendAtHead(stream, [ev('A'), ev('B')])).toBe(2);
+      await store.append(stream, 2, [ev('C')]);
+      expect(await store.appendAtHead(stream, [ev('D', { n: 4 })])).toBe(4);
+      expect(await store.appendAtHead(stream, [])).toBe(4);
+      expect((await store.read(stream)).map((e) => [e.version, e.type])).toEqual([
+        [1, 'A'],
+        [2, 'B'],
+        [3, 'C'],
+        [4, 'D'],
+      ]);
+    });
+
+    it('When 300 writers append at the head of one stream while a writer appends with an expected version to another, Then all 300 are recorded once each, numbered 1 to 300, and the other append succeeds at its first try', async () => {
+      const crowd = `test:crowd:${uid()}`;
+      const other = `test:decided:${uid()}`;
+      await store.append(other, 0, [ev('Opened')]);
+      const writes = Array.from({ length: 300 }, (_, i) => store.appendAtHead(crowd, [ev('Refused', { i })]));
+      const decided = store.append(other, 1, [ev('Approved')]);
+      const [versions, last] = await Promise.all([Promise.all(writes), decided]);
+
+      expect(last).toBe(2);
+      expect([...versions].sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      const events = await store.read(crowd);
+      expect(events.map((e) => e.version)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+      expect(new Set(events.map((e) => (e.data as { i: number }).i)).size).toBe(300);
+    });
+  });
+
   describe('Reading across streams', () => {
     it('When reading all with filters, Then prefix, types, after and limit all narrow the result in global order', async () => {
       const root = `all-${uid()}`;

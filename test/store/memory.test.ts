@@ -66,4 +66,15 @@ describe('Event store in memory', () => {
     }).toThrow(TypeError);
     expect((await store.read('s'))[0]?.data).toEqual({ nested: { n: 1 } });
   });
+
+  it('When 300 writers append at the head of one stream while another stream is appended with an expected version, Then all 300 are numbered 1 to 300 and the other append succeeds', async () => {
+    const store = createMemoryEventStore(() => at);
+    await store.append('proposal:p', 0, [{ type: 'Opened', data: {} }]);
+    const writes = Array.from({ length: 300 }, (_, i) => store.appendAtHead('refusals:p', [{ type: 'Refused', data: { i } }]));
+    const [versions, last] = await Promise.all([Promise.all(writes), store.append('proposal:p', 1, [{ type: 'Approved', data: {} }])]);
+    expect(last).toBe(2);
+    expect(versions).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect((await store.read('refusals:p')).map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(await store.appendAtHead('refusals:p', [])).toBe(300);
+  });
 });

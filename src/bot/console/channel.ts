@@ -5,9 +5,8 @@
  */
 import { createInterface } from 'node:readline';
 import type { App } from '../../app.ts';
-import { ProposalError } from '../../domain/proposal.ts';
 import { nyDateTime } from '../../market/time.ts';
-import { DatabaseUnavailableError } from '../../store/port.ts';
+import { userErrorLine, userErrorText } from '../../redact.ts';
 import { CommandError, HELP, parseCouncilCommand } from '../commands.ts';
 import { renderNotice, renderStatus } from './render.ts';
 
@@ -83,7 +82,7 @@ async function handle(app: App, line: string, by: string, write: (t: string) => 
       }
     }
   } catch (error) {
-    if (error instanceof CommandError || error instanceof ProposalError || error instanceof DatabaseUnavailableError) write(`! ${error.message}`);
-    else write(`! failed: ${(error as Error).message}`);
+    const text = userErrorText(error, { logger: app.deps.logger, redact: app.redactor }, 'console', [CommandError]);
+    write(text.kind === 'user' ? `! ${text.message}` : `! failed: ${userErrorLine(text)}`);
   }
 }

@@ -3,7 +3,7 @@ import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, signedConviction, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, usageText, view } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
@@ -157,7 +157,7 @@ export function renderStatus(s: import('../../app.ts').StatusView): string {
     for (const o of a.openOrders) lines.push(`      open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`);
   }
   lines.push(s.pending.length ? 'Pending proposals:' : 'Pending proposals: none');
-  for (const p of s.pending) lines.push(`  ${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders`);
+  for (const p of s.pending) lines.push(`  ${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders${refusedText(p.refusals)}`);
   if (s.lastRun) {
     const outcome: Record<string, string> = { proposal: `proposal ${s.lastRun.proposalId}`, no_quorum: 'no quorum, no proposal', no_orders: 'no orders needed' };
     lines.push(`Last run: week ${s.lastRun.week} -> ${outcome[s.lastRun.outcome] ?? s.lastRun.outcome}`);

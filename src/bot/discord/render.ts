@@ -8,7 +8,7 @@ import type { StatusView } from '../../app.ts';
 import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, signedConviction, truncate, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, truncate, usageText, view } from '../format.ts';
 import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
@@ -430,7 +430,7 @@ export function statusEmbed(s: StatusView): APIEmbed {
       fields: [
         { name: 'Seats', value: lines([...s.seats.map((x) => `${x.id}: ${x.model}${x.kind === 'systematic' ? ' (systematic)' : ''} → ${x.account}`), `chairman: ${s.chairman.models.join(' then ')} → ${s.chairman.account}`]) },
         { name: 'Accounts', value: lines(accounts) },
-        { name: 'Pending proposals', value: lines(s.pending.map((p) => `${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders`), 'none') },
+        { name: 'Pending proposals', value: lines(s.pending.map((p) => `${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders${refusedText(p.refusals)}`), 'none') },
         ...(s.lastRun ? [{ name: 'Last run', value: `week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}` }] : []),
         ...(s.usage.lastRun ? [{ name: 'Cost of the last run', value: usageText(s.usage.lastRun) }] : []),
         ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${r.at}`)) }] : []),

@@ -7,7 +7,7 @@ import type { StatusView } from '../../app.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, usageText, view } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
 
@@ -266,7 +266,7 @@ export function renderStatus(s: StatusView): SlackMessage {
     ...codeBlock(accounts.map(esc)),
     ...packLines([
       s.pending.length ? '*Pending proposals*' : '*Pending proposals*: none',
-      ...s.pending.map((p) => `• \`${esc(p.proposalId)}\` (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders`),
+      ...s.pending.map((p) => `• \`${esc(p.proposalId)}\` (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders${refusedText(p.refusals)}`),
     ]),
     ...(s.lastRun ? [context(esc(`Last run: week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}`))] : []),
     ...(s.usage.lastRun ? [context(esc(usageText(s.usage.lastRun)))] : []),

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatStream } from '../../../src/bot/discord/threads.ts';
+import { refusalStream } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
 import { buttonIds, type FakeMessage } from '../../fakes/discord.ts';
 import { APPROVER, type DiscordHarness, ROLE_APPROVER, STRANGER, callbackOf, decisionMessage, events, ofType, replyTo, startHarness, threadFor } from './support.ts';
@@ -72,7 +73,7 @@ describe('Discord: a council week from /council run to execution', () => {
     expect(reply.content).toContain(`discord:${STRANGER.id} may not approve proposals`);
 
     const stream = await events(h.app, proposalStream(proposalId));
-    expect(ofType(stream, 'ApprovalRefused').map((e) => e.data)).toEqual([
+    expect(ofType(await events(h.app, refusalStream(proposalId)), 'ApprovalRefused').map((e) => e.data)).toEqual([
       { by: `discord:${STRANGER.id}`, at: '2024-03-04T12:00:00.000Z', via: 'discord', action: 'approve', reason: 'not an approver' },
     ]);
     expect(ofType(stream, 'ProposalApproved')).toEqual([]);

@@ -3,7 +3,7 @@
  * and the other subcommands. Through the real discord.js client against the fake Discord.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlStream } from '../../../src/pipeline/execution.ts';
+import { controlRefusalStream, controlStream } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
 import { APPROVER, type DiscordHarness, STRANGER, callbackOf, decisionMessage, events, ofType, replyTo, startHarness, threadFor } from './support.ts';
 
@@ -89,9 +89,10 @@ describe('Discord: when the wire misbehaves', () => {
     const resume = h.fake.slash('resume', {}, APPROVER);
     await replyTo(h.fake, resume.token, /Trading resumed/);
 
+    const refusals = await events(h.app, controlRefusalStream('main'));
+    expect(refusals.map((e) => [e.type, (e.data as { by: string }).by])).toEqual([['HaltRefused', `discord:${STRANGER.id}`]]);
     const control = await events(h.app, controlStream('main'));
     expect(control.map((e) => [e.type, (e.data as { by: string }).by])).toEqual([
-      ['HaltRefused', `discord:${STRANGER.id}`],
       ['Halted', `discord:${APPROVER.id}`],
       ['Resumed', `discord:${APPROVER.id}`],
     ]);

@@ -133,7 +133,7 @@ describe('Slack: the council in a channel', () => {
     const [refusal] = await fake.waitFor(() => (ephemeralsTo(OUTSIDER).length ? ephemeralsTo(OUTSIDER) : undefined), 'an ephemeral refusal');
     expect(refusal!.args).toMatchObject({ channel: RUN_CHANNEL, user: OUTSIDER, text: expect.stringContaining('may not approve') });
 
-    const refused = await ofType(`proposal:${proposalId}`, 'ApprovalRefused');
+    const refused = await ofType(`refusals:${proposalId}`, 'ApprovalRefused');
     expect(refused.map((e) => e.data)).toEqual([expect.objectContaining({ by: `slack:${OUTSIDER}`, via: 'slack', action: 'approve', reason: 'not an approver' })]);
     expect(await ofType(`proposal:${proposalId}`, 'OrderSubmitted')).toEqual([]);
     expect(hasButtons(fake.messages.get(decision.ts)!)).toBe(true);

@@ -1,11 +1,9 @@
 /** What every interaction handler gets, and how a failure is answered to the user. */
-import { randomUUID } from 'node:crypto';
 import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
 import type { App } from '../../../app.ts';
 import type { Config } from '../../../config/config.ts';
-import { ProposalError } from '../../../domain/proposal.ts';
 import type { Logger } from '../../../logger.ts';
-import { DatabaseUnavailableError } from '../../../store/port.ts';
+import { userErrorText } from '../../../redact.ts';
 import { CommandError } from '../../commands.ts';
 import { clampContent } from '../limits.ts';
 import type { DiscordSink } from '../sink.ts';
@@ -34,12 +32,14 @@ export function isDiscordApprover(ctx: HandlerContext, i: Answerable): boolean {
   return Array.isArray(roles) ? roles.includes(role) : roles.cache.has(role);
 }
 
-/** User errors are shown as they are; anything else is logged and shown as a short failure with an id. */
-export function userMessage(error: unknown, logger: Logger, where: string): string {
-  if (error instanceof ProposalError || error instanceof CommandError || error instanceof DatabaseUnavailableError) return error.message;
-  const errorId = randomUUID().slice(0, 8);
-  logger.error({ err: error, errorId, where }, 'discord: an interaction failed');
-  return `Something went wrong (error id ${errorId}). Nothing else was changed; the operators can look it up in the logs.`;
+/**
+ * User errors are shown as they are (redacted); anything else is logged and shown as its class and an
+ * id, never an upstream's text (src/redact.ts).
+ */
+export function userMessage(error: unknown, ctx: Pick<HandlerContext, 'app' | 'logger'>, where: string): string {
+  const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `discord: ${where}`, [CommandError]);
+  if (text.kind === 'user') return text.message;
+  return `Something went wrong: ${text.summary} (error id ${text.errorId}). Nothing else was changed; the operators can look it up in the logs.`;
 }
 
 /** Answers privately, whatever state the interaction is in; a failure to answer is only logged. */

@@ -23,7 +23,7 @@ const run: Handler = async (i, ctx) => {
   // The run outlives the interaction; its progress and failures reach the thread as notices.
   ctx.track(
     ctx.app.run({ week, query }).catch(async (error: unknown) => {
-      await answerPrivately(i, `The council run for ${week} failed: ${userMessage(error, ctx.logger, 'run')}`, ctx.logger);
+      await answerPrivately(i, `The council run for ${week} failed: ${userMessage(error, ctx, 'run')}`, ctx.logger);
     }),
   );
 };

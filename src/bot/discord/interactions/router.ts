@@ -23,7 +23,7 @@ export async function routeInteraction(i: Interaction, ctx: HandlerContext): Pro
     try {
       await handler(i, ctx);
     } catch (error) {
-      await answerPrivately(i, userMessage(error, ctx.logger, `/council ${sub}`), ctx.logger);
+      await answerPrivately(i, userMessage(error, ctx, `/council ${sub}`), ctx.logger);
     }
     return;
   }
@@ -37,7 +37,7 @@ export async function routeInteraction(i: Interaction, ctx: HandlerContext): Pro
     try {
       await handler(i, ctx, parsed.proposalId);
     } catch (error) {
-      await answerPrivately(i, userMessage(error, ctx.logger, parsed.action), ctx.logger);
+      await answerPrivately(i, userMessage(error, ctx, parsed.action), ctx.logger);
     }
     return;
   }

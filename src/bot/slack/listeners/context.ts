@@ -1,9 +1,7 @@
 /** What every Slack listener gets: the use cases, the sink it talks to, and the background tasks. */
-import { randomUUID } from 'node:crypto';
 import type { App } from '../../../app.ts';
-import { ProposalError } from '../../../domain/proposal.ts';
 import type { Logger } from '../../../logger.ts';
-import { DatabaseUnavailableError } from '../../../store/port.ts';
+import { userErrorText } from '../../../redact.ts';
 import { CommandError } from '../../commands.ts';
 import type { SlackSink } from '../sink.ts';
 import type { Tasks } from '../tasks.ts';
@@ -19,11 +17,10 @@ export const principal = (userId: string) => `slack:${userId}`;
 
 /**
  * The text a user sees for a failure: a user error's own message (stable code, written for people),
- * anything else a short line with an id that finds the logged details.
+ * anything else its class and an id that finds the logged details; never a secret (src/redact.ts).
  */
-export function failureText(error: unknown, logger: Logger, what: string): string {
-  if (error instanceof ProposalError || error instanceof CommandError || error instanceof DatabaseUnavailableError) return `:warning: ${error.message}`;
-  const errorId = randomUUID().slice(0, 8);
-  logger.error({ err: error, errorId }, `slack: ${what} failed`);
-  return `:x: ${what} failed (error id \`${errorId}\`). Nothing else was changed.`;
+export function failureText(error: unknown, ctx: Pick<ListenerContext, 'app' | 'logger'>, what: string): string {
+  const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `slack: ${what}`, [CommandError]);
+  if (text.kind === 'user') return `:warning: ${text.message}`;
+  return `:x: ${what} failed: ${text.summary} (error id \`${text.errorId}\`). Nothing else was changed.`;
 }

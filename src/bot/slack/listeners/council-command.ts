@@ -38,7 +38,7 @@ export function councilCommand(ctx: ListenerContext) {
           try {
             monday = week ? mondayOf(week) : await ctx.app.defaultWeek();
           } catch (error) {
-            await reply(failureText(error, ctx.logger, 'Choosing the week'));
+            await reply(failureText(error, ctx, 'Choosing the week'));
             return;
           }
           ctx.sink.bindWeek(monday, command.channel_id);
@@ -54,7 +54,7 @@ export function councilCommand(ctx: ListenerContext) {
             const message = renderStatus(await ctx.app.status());
             await respond({ response_type: 'ephemeral', replace_original: false, ...message });
           } catch (error) {
-            await reply(failureText(error, ctx.logger, 'Status'));
+            await reply(failureText(error, ctx, 'Status'));
           }
         });
         return;
@@ -69,7 +69,7 @@ export function councilCommand(ctx: ListenerContext) {
         await ack();
         // The channel learns of it from the halt_changed notice.
         ctx.tasks.run(parsed.kind, async () => {
-          await ctx.app.halt(by, halted).catch(async (error: unknown) => reply(failureText(error, ctx.logger, halted ? 'Halt' : 'Resume')));
+          await ctx.app.halt(by, halted).catch(async (error: unknown) => reply(failureText(error, ctx, halted ? 'Halt' : 'Resume')));
         });
         return;
       }
@@ -85,7 +85,7 @@ export function councilCommand(ctx: ListenerContext) {
             if (kind === 'approve') await ctx.app.approve({ proposalId, by, via: 'slack', authorised });
             else await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
           } catch (error) {
-            await reply(failureText(error, ctx.logger, kind === 'approve' ? 'Approve' : 'Reject'));
+            await reply(failureText(error, ctx, kind === 'approve' ? 'Approve' : 'Reject'));
           }
         });
         return;

@@ -62,7 +62,7 @@ export function proposalAction(ctx: ListenerContext) {
         if (parsed.kind === 'approve') await ctx.app.approve({ proposalId: parsed.proposalId, by, via: 'slack', authorised });
         else await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null, authorised });
       } catch (error) {
-        await ephemeral(failureText(error, ctx.logger, parsed.kind === 'approve' ? 'Approve' : 'Reject')).catch((e: unknown) =>
+        await ephemeral(failureText(error, ctx, parsed.kind === 'approve' ? 'Approve' : 'Reject')).catch((e: unknown) =>
           ctx.logger.warn({ err: e }, 'slack: could not send an ephemeral reply'),
         );
       }
