@@ -14,6 +14,8 @@ export interface SeenRequests {
   claim(key: string): Promise<boolean>;
   /** The same answer from this process's memory only: for requests that change nothing (no write). */
   claimLocally(key: string): boolean;
+  /** Whether this process saw `key` within the window (records nothing). */
+  seenHere(key: string): boolean;
 }
 
 export interface SeenRequestsOptions {
@@ -47,14 +49,22 @@ export function createSeenRequests(db: Queryable, options: SeenRequestsOptions =
     return false;
   };
 
+  const seenHere = (hashed: string, now: number) => {
+    const at = local.get(hashed);
+    return at !== undefined && now - at < windowMs;
+  };
+
   return {
+    seenHere(key) {
+      return seenHere(digest(key), clock());
+    },
     claimLocally(key) {
       return !seenLocally(digest(key), clock());
     },
     async claim(key) {
       const hashed = digest(key);
       const now = clock();
-      if (local.has(hashed) && now - (local.get(hashed) ?? 0) < windowMs) return false;
+      if (seenHere(hashed, now)) return false;
       const cutoff = new Date(now - windowMs);
       // A row older than the window is a different request's history: it may be claimed again.
       const rows = await db.query(

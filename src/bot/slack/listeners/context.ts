@@ -27,3 +27,17 @@ export function failureText(error: unknown, logger: Logger, what: string): strin
   logger.error({ err: error, errorId }, `slack: ${what} failed`);
   return `:x: ${what} failed (error id \`${errorId}\`). Nothing else was changed.`;
 }
+
+/**
+ * Starts an approval and waits until it is recorded (or refused, which throws): the click is
+ * acknowledged only then, so an acknowledged click survives a crash. The orders go on in `done`.
+ */
+export async function untilRecorded<T>(start: (onRecorded: () => void) => Promise<T>): Promise<{ done: Promise<T> }> {
+  let recorded!: () => void;
+  const signal = new Promise<void>((resolve) => {
+    recorded = resolve;
+  });
+  const done = start(recorded);
+  await Promise.race([signal, done]);
+  return { done };
+}

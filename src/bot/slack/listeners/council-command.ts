@@ -6,7 +6,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { mondayOf } from '../../../market/time.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
 import { renderStatus } from '../render.ts';
-import { type ListenerContext, failureText, principal } from './context.ts';
+import { type ListenerContext, failureText, principal, untilRecorded } from './context.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -75,19 +75,25 @@ export function councilCommand(ctx: ListenerContext) {
       }
       case 'approve':
       case 'reject': {
-        await ack();
         const { proposalId } = parsed;
         const reason = parsed.kind === 'reject' ? (parsed.reason ?? null) : null;
         const authorised = ctx.app.isApprover(by);
-        const kind = parsed.kind;
-        ctx.tasks.run(kind, async () => {
-          try {
-            if (kind === 'approve') await ctx.app.approve({ proposalId, by, via: 'slack', authorised });
-            else await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
-          } catch (error) {
-            await reply(failureText(error, ctx.logger, kind === 'approve' ? 'Approve' : 'Reject'));
+        const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
+        // Acknowledged once the approval (or rejection, or refusal) is recorded, never before.
+        try {
+          if (parsed.kind === 'approve') {
+            const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId, by, via: 'slack', authorised, onRecorded }));
+            await ack({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
+            ctx.tasks.run('approve', async () => {
+              await done.catch(async (error: unknown) => reply(failureText(error, ctx.logger, what)));
+            });
+          } else {
+            await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
+            await ack({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
           }
-        });
+        } catch (error) {
+          await ack({ response_type: 'ephemeral', text: failureText(error, ctx.logger, what) });
+        }
         return;
       }
       case 'checkpoint':
