@@ -5,6 +5,8 @@ import type { App } from '../../../app.ts';
 import type { Config } from '../../../config/config.ts';
 import { ProposalError } from '../../../domain/proposal.ts';
 import type { Logger } from '../../../logger.ts';
+import type { SeenRequests } from '../../../store/seen-requests.ts';
+import type { RateLimiter } from '../../rate-limit.ts';
 import { DatabaseUnavailableError } from '../../../store/port.ts';
 import { CommandError } from '../../commands.ts';
 import { clampContent } from '../limits.ts';
@@ -17,6 +19,10 @@ export interface HandlerContext {
   logger: Logger;
   /** Work that outlives the handler (a council run); stop() waits for it. */
   track(work: Promise<unknown>): void;
+  /** Interactions already acted on, shared by every replica. */
+  seen: SeenRequests;
+  /** Interactions per user. */
+  limiter: RateLimiter;
 }
 
 export type Answerable = ChatInputCommandInteraction | ButtonInteraction;
