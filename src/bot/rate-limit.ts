@@ -45,3 +45,51 @@ export function createRateLimiter(options: RateLimitOptions = DEFAULT_RATE_LIMIT
     },
   };
 }
+
+/**
+ * Read work that outlives its acknowledgement (a status), a few at a time. Unbounded, a flood queued
+ * hundreds of status reads on the database's connections and the event loop, and an Approve behind
+ * them waited seconds for its one append; bounded, the rest of a flood is told at once to retry.
+ */
+export interface ReadQueue {
+  /** Starts `work` now or when a slot frees; false (nothing started) when too many are waiting. */
+  offer(work: () => Promise<void>): boolean;
+}
+
+export const BUSY = 'The council is busy answering others right now. Nothing was done; try again in a few seconds.';
+
+export interface ReadQueueOptions {
+  concurrency: number;
+  maxWaiting: number;
+  /** Reads started per second at most, whoever asks: the CPU a flood of many members may take. */
+  perSecond: number;
+  clock?: () => number;
+}
+
+/** Far above what a desk asks for; a member's own flood is already cut by their bucket. */
+export const DEFAULT_READS: ReadQueueOptions = { concurrency: 2, maxWaiting: 10, perSecond: 20 };
+
+export function createReadQueue(options: ReadQueueOptions = DEFAULT_READS): ReadQueue {
+  const waiting: (() => Promise<void>)[] = [];
+  const pace = createRateLimiter({ burst: options.perSecond, perSecond: options.perSecond, clock: options.clock });
+  let running = 0;
+  const next = (): void => {
+    const work = running < options.concurrency ? waiting.shift() : undefined;
+    if (!work) return;
+    running++;
+    void work()
+      .catch(() => {})
+      .finally(() => {
+        running--;
+        next();
+      });
+  };
+  return {
+    offer(work) {
+      if (waiting.length >= options.maxWaiting || !pace.take('reads')) return false;
+      waiting.push(work);
+      next();
+      return true;
+    },
+  };
+}

@@ -9,7 +9,7 @@ import type { Config } from '../../config/config.ts';
 import type { Logger } from '../../logger.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { createSeenRequests, type SeenRequests } from '../../store/seen-requests.ts';
-import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../rate-limit.ts';
+import { createRateLimiter, createReadQueue, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../rate-limit.ts';
 import { guardFrontDoor, SLACK_BODY_LIMIT } from './freshness.ts';
 import { registerListeners } from './listeners/index.ts';
 import { REQUEST_KEY, trustMiddleware, type Workspace } from './listeners/trust.ts';
@@ -88,7 +88,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
       logger,
     }),
   );
-  registerListeners(bolt, { app, sink, tasks, logger });
+  registerListeners(bolt, { app, sink, tasks, reads: createReadQueue(), logger });
   const detach = app.addSink(sink);
   app.chatChannels.push('slack');
 

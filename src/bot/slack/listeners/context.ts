@@ -5,6 +5,7 @@ import { ProposalError } from '../../../domain/proposal.ts';
 import type { Logger } from '../../../logger.ts';
 import { DatabaseUnavailableError } from '../../../store/port.ts';
 import { CommandError } from '../../commands.ts';
+import type { ReadQueue } from '../../rate-limit.ts';
 import type { SlackSink } from '../sink.ts';
 import type { Tasks } from '../tasks.ts';
 
@@ -12,6 +13,8 @@ export interface ListenerContext {
   app: App;
   sink: SlackSink;
   tasks: Tasks;
+  /** Status reads, a few at a time (see ReadQueue). */
+  reads: ReadQueue;
   logger: Logger;
 }
 

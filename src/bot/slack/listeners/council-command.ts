@@ -5,6 +5,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { mondayOf } from '../../../market/time.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
+import { BUSY } from '../../rate-limit.ts';
 import { renderStatus } from '../render.ts';
 import { type ListenerContext, failureText, principal, untilRecorded } from './context.ts';
 
@@ -47,17 +48,26 @@ export function councilCommand(ctx: ListenerContext) {
         });
         return;
       }
-      case 'status':
-        await ack();
-        ctx.tasks.run('status', async () => {
-          try {
-            const message = renderStatus(await ctx.app.status());
-            await respond({ response_type: 'ephemeral', replace_original: false, ...message });
-          } catch (error) {
-            await reply(failureText(error, ctx.logger, 'Status'));
-          }
-        });
+      case 'status': {
+        // A few at a time: a flood of statuses must not queue ahead of an Approve's append.
+        const accepted = ctx.reads.offer(
+          () =>
+            new Promise<void>((resolve) =>
+              ctx.tasks.run('status', async () => {
+                try {
+                  const message = renderStatus(await ctx.app.status());
+                  await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+                } catch (error) {
+                  await reply(failureText(error, ctx.logger, 'Status'));
+                } finally {
+                  resolve();
+                }
+              }),
+            ),
+        );
+        await ack(accepted ? undefined : { response_type: 'ephemeral', text: BUSY });
         return;
+      }
       case 'halt':
       case 'resume': {
         const halted = parsed.kind === 'halt';
