@@ -8,7 +8,7 @@ import type { Config } from '../../config/config.ts';
 import { loadProposal } from '../../pipeline/execution.ts';
 import type { Logger } from '../../logger.ts';
 import { createSeenRequests, type SeenRequests } from '../../store/seen-requests.ts';
-import { createRateLimiter, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../rate-limit.ts';
+import { createRateLimiter, createReadQueue, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../rate-limit.ts';
 import type { HandlerContext } from './interactions/context.ts';
 import { routeInteraction } from './interactions/router.ts';
 import { createDiscordSink } from './sink.ts';
@@ -61,6 +61,7 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
     track,
     seen: options.seen ?? createSeenRequests(app.deps.db),
     limiter: createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT),
+    reads: createReadQueue(),
   };
   let stopping = false;
   client.on(Events.InteractionCreate, (interaction) => {

@@ -6,7 +6,7 @@ import type { Config } from '../../../config/config.ts';
 import { ProposalError } from '../../../domain/proposal.ts';
 import type { Logger } from '../../../logger.ts';
 import type { SeenRequests } from '../../../store/seen-requests.ts';
-import type { RateLimiter } from '../../rate-limit.ts';
+import type { RateLimiter, ReadQueue } from '../../rate-limit.ts';
 import { DatabaseUnavailableError } from '../../../store/port.ts';
 import { CommandError } from '../../commands.ts';
 import { clampContent } from '../limits.ts';
@@ -23,6 +23,8 @@ export interface HandlerContext {
   seen: SeenRequests;
   /** Interactions per user. */
   limiter: RateLimiter;
+  /** Status reads, one at a time (see ReadQueue). */
+  reads: ReadQueue;
 }
 
 export type Answerable = ChatInputCommandInteraction | ButtonInteraction;

@@ -49,7 +49,7 @@ export function councilCommand(ctx: ListenerContext) {
         return;
       }
       case 'status': {
-        // A few at a time: a flood of statuses must not queue ahead of an Approve's append.
+        // One at a time: a flood of statuses must not queue ahead of an Approve's append.
         const accepted = ctx.reads.offer(
           () =>
             new Promise<void>((resolve) =>
