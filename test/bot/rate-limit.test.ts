@@ -1,6 +1,6 @@
 /** The per-principal token bucket both chat adapters use (issue 13, item 8), on an injected clock. */
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter } from '../../src/bot/rate-limit.ts';
+import { createRateLimiter, createReadQueue } from '../../src/bot/rate-limit.ts';
 
 describe('The rate limit per principal', () => {
   it('When a user sends more than the burst at once, Then the rest are refused until tokens come back, and another user is unaffected', () => {
@@ -23,5 +23,31 @@ describe('The rate limit per principal', () => {
     limiter.take('b');
     limiter.take('c');
     expect(limiter.take('a')).toBe(true);
+  });
+});
+
+describe('The read queue', () => {
+  it('When more reads are offered than run and wait, Then the rest are turned away at once, and each waiting one runs when a slot frees', async () => {
+    const queue = createReadQueue({ concurrency: 1, maxWaiting: 2, perSecond: 100, clock: () => 0 });
+    const releases: (() => void)[] = [];
+    const started: number[] = [];
+    const offer = (n: number) =>
+      queue.offer(
+        () =>
+          new Promise<void>((resolve) => {
+            started.push(n);
+            releases.push(resolve);
+          }),
+      );
+    expect([1, 2, 3, 4].map(offer)).toEqual([true, true, true, false]);
+    expect(started).toEqual([1]);
+    releases.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual([1, 2]);
+  });
+
+  it('When more reads are asked for in a second than it starts, Then the rest are turned away', () => {
+    const queue = createReadQueue({ concurrency: 10, maxWaiting: 10, perSecond: 2, clock: () => 0 });
+    expect([1, 2, 3].map(() => queue.offer(async () => {}))).toEqual([true, true, false]);
   });
 });
