@@ -18,6 +18,8 @@ const approve: Handler = async (i, ctx, proposalId) => {
     recorded = resolve;
   });
   const done = ctx.app.approve({ proposalId, by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i), onRecorded: recorded });
+  // Handled here too: `await done` below comes only after the first answer's round trip.
+  done.catch(() => {});
   await Promise.race([signal, done]);
   await i.editReply(`You approved ${proposalId}: the approval is recorded and the orders are going out. The decision message shows the outcome.`);
   const { orders } = await done;

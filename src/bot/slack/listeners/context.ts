@@ -41,6 +41,22 @@ export async function untilRecorded<T>(start: (onRecorded: () => void) => Promis
     recorded = resolve;
   });
   const done = start(recorded);
+  // Handled here too: the caller attaches its own handler only after the ack's round trip.
+  done.catch(() => {});
   await Promise.race([signal, done]);
   return { done };
+}
+
+/**
+ * An ack that never throws: one that comes after Slack's 3 s (Bolt has answered 404 by then, and the
+ * user was told it failed) is only logged, so the work it followed still reports its outcome.
+ */
+export function lateSafe<A extends unknown[]>(ack: (...args: A) => Promise<void>, logger: Logger): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await ack(...args);
+    } catch (error) {
+      logger.warn({ err: error }, 'slack: acknowledged after the deadline; what it acknowledged still stands');
+    }
+  };
 }

@@ -7,7 +7,7 @@ import { mondayOf } from '../../../market/time.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
 import { BUSY } from '../../rate-limit.ts';
 import { renderStatus } from '../render.ts';
-import { type ListenerContext, failureText, principal, untilRecorded } from './context.ts';
+import { type ListenerContext, failureText, lateSafe, principal, untilRecorded } from './context.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -89,20 +89,21 @@ export function councilCommand(ctx: ListenerContext) {
         const reason = parsed.kind === 'reject' ? (parsed.reason ?? null) : null;
         const authorised = ctx.app.isApprover(by);
         const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
+        const acknowledge = lateSafe(ack, ctx.logger);
         // Acknowledged once the approval (or rejection, or refusal) is recorded, never before.
         try {
           if (parsed.kind === 'approve') {
             const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId, by, via: 'slack', authorised, onRecorded }));
-            await ack({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
+            await acknowledge({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
             ctx.tasks.run('approve', async () => {
               await done.catch(async (error: unknown) => reply(failureText(error, ctx.logger, what)));
             });
           } else {
             await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
-            await ack({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
+            await acknowledge({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
           }
         } catch (error) {
-          await ack({ response_type: 'ephemeral', text: failureText(error, ctx.logger, what) });
+          await acknowledge({ response_type: 'ephemeral', text: failureText(error, ctx.logger, what) });
         }
         return;
       }

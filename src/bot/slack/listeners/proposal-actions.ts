@@ -6,7 +6,7 @@
  */
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { type ListenerContext, failureText, principal, untilRecorded } from './context.ts';
+import { type ListenerContext, failureText, lateSafe, principal, untilRecorded } from './context.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
@@ -42,7 +42,8 @@ export function parseProposalAction(action: unknown): { kind: 'approve' | 'rejec
 }
 
 export function proposalAction(ctx: ListenerContext) {
-  return async ({ ack, body, action, client, context }: Args): Promise<void> => {
+  return async ({ ack: boltAck, body, action, client, context }: Args): Promise<void> => {
+    const ack = lateSafe(boltAck, ctx.logger);
     const user = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id;
     const ephemeral = async (text: string) => {
