@@ -8,6 +8,7 @@ import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBacktest } from './backtest.ts';
 import { serveMemory } from './serve-memory.ts';
+import { benchSlackFlood } from './slack-flood.ts';
 import { benchSlashAck } from './slash-ack.ts';
 import { benchSnapshots } from './snapshot.ts';
 import { benchStatus } from './status.ts';
@@ -66,6 +67,15 @@ async function main(): Promise<void> {
     figure: `p50 ${d.p50Ms} ms, p99 ${d.p99Ms} ms (${d.samples} acks at ${d.perSecond}/s)`,
     pass: d.underGoal,
   }));
+  await record(
+    'slack flood: 200 signed /council status/s for 10 s, Approve clicked meanwhile',
+    'all answered < 3 s; Approve acked < 3 s after it is recorded',
+    () => benchSlackFlood(),
+    (d) => ({
+      figure: `${d.answeredInTime}/${d.sent} answered < 3 s (p50 ${d.ackP50Ms} ms, p99 ${d.ackP99Ms} ms; ${d.slowedDown} slowed, ${d.busy} busy, ${d.statusesDelivered}/${d.statusesServed} statuses delivered); Approve ${d.approveAckMs} ms, repeats ≤ ${d.repeatClickMaxMs} ms; ${d.cpuMsPerRequest} ms CPU/request, load ${d.loadAverage}`,
+      pass: d.underGoal,
+    }),
+  );
   await record('approve to 6 orders accepted', 'p95 < 1.5 broker round trips', await optional('./broker-approve.ts', 'benchApprove'), (d) => ({
     figure: `p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms = ${Math.round((d.p95Ms / d.roundTripMs) * 10) / 10} round trips of ${d.roundTripMs} ms`,
     pass: d.p95Ms < 1.5 * d.roundTripMs,

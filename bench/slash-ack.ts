@@ -61,7 +61,8 @@ export async function benchSlashAck(latencyMs = 1_500, perSecond = 10, maxSample
   const url = `http://127.0.0.1:${slack.port}/slack/events`;
   let n = 0;
   const ack = async (): Promise<{ ms: number; ok: boolean }> => {
-    const body = slashCommand({ text: 'status', user: 'UBENCH', channel: 'C_BENCH', responseUrl: slackApi.responseUrl(`s-${++n}`) });
+    // Members of a busy channel, each well inside their own rate limit (20 at once, one a second).
+    const body = slashCommand({ text: 'status', user: `UBENCH${n % 50}`, channel: 'C_BENCH', responseUrl: slackApi.responseUrl(`s-${++n}`) });
     const started = performance.now();
     const response = await sendSigned(url, body);
     await response.text();

@@ -83,6 +83,9 @@ function deepFreeze<T>(value: T): T {
 /** A principal like "slack:U0123", "discord:4567" or "cli:alice". */
 export type Principal = string;
 
+/** The chat actions that change state, refused by a channel's own checks (see App.refuseRequest). */
+export type RefusedAction = 'run' | 'halt' | 'resume' | 'approve' | 'reject';
+
 export interface StatusView {
   mode: { database: string; market: string; llm: string; chat: string[]; brokers: Record<string, 'simulated' | 'alpaca'>; time: 'simulated' | 'live' };
   halted: { halted: boolean; by?: string; at?: string };
@@ -238,7 +241,14 @@ export class App {
     return principal.startsWith('cli:') || this.deps.config.approvers.includes(principal);
   }
 
-  async approve(req: { proposalId: string; by: Principal; via: string; authorised?: boolean }): Promise<{ state: ProposalState; orders: OrderLine[] }> {
+  /**
+   * `onRecorded` is called once the approval is recorded, before the orders go out: a chat channel
+   * acknowledges the click then, so an acknowledged click is never lost to a crash.
+   */
+  async approve(req: { proposalId: string; by: Principal; via: string; authorised?: boolean; onRecorded?: () => void }): Promise<{
+    state: ProposalState;
+    orders: OrderLine[];
+  }> {
     const proposal = await loadProposal(this.deps.store, req.proposalId);
     if (!proposal.exists) throw new ProposalError('NOT_FOUND', `no proposal ${req.proposalId}`);
     const { now, settleAt } = this.actionTimes(proposal);
@@ -247,7 +257,17 @@ export class App {
       await this.sink.publish({ type: 'approval_refused', proposalId: req.proposalId, by: req.by, reason: 'not an approver' });
       throw new ProposalError('UNAUTHORISED', `${req.by} may not approve proposals; ask someone in COUNCIL_APPROVERS`);
     }
-    return approveProposal(this.execDeps(), { proposalId: req.proposalId, by: req.by, via: req.via, now, settleAt });
+    const { onRecorded } = req;
+    // The proposal_approved notice follows the approval's append: it is the moment the click is recorded.
+    const sink: NoticeSink = onRecorded
+      ? {
+          publish: async (notice) => {
+            if (notice.type === 'proposal_approved' && notice.proposalId === req.proposalId) onRecorded();
+            await this.sink.publish(notice);
+          },
+        }
+      : this.sink;
+    return approveProposal({ ...this.execDeps(), sink }, { proposalId: req.proposalId, by: req.by, via: req.via, now, settleAt });
   }
 
   async reject(req: { proposalId: string; by: Principal; via: string; reason: string | null; authorised?: boolean }): Promise<ProposalState> {
@@ -301,6 +321,21 @@ export class App {
     const refusal = { by, at: this.deps.clock().toISOString(), action: halted ? 'halt' : 'resume', reason: 'not an approver' };
     // A stream of its own, appended at its head: a crowd of strangers never holds up the approvers' halt.
     await this.deps.store.appendAtHead(controlRefusalStream(this.settings.council), [{ type: 'HaltRefused', data: refusal }]);
+  }
+
+  /**
+   * Records a chat request a channel refused before any use case ran (another workspace or guild, a
+   * channel other than the council's, a replayed request), where refusals of that action are kept.
+   */
+  async refuseRequest(r: { by: Principal; via: string; action: RefusedAction; proposalId?: string; reason: string }): Promise<void> {
+    const now = this.deps.clock();
+    if ((r.action === 'approve' || r.action === 'reject') && r.proposalId) {
+      await recordRefusal(this.deps.store, r.proposalId, { by: r.by, via: r.via, action: r.action, reason: r.reason, now });
+      return;
+    }
+    const data = { by: r.by, at: now.toISOString(), via: r.via, action: r.action, reason: r.reason };
+    const type = r.action === 'halt' || r.action === 'resume' ? 'HaltRefused' : 'RequestRefused';
+    await this.deps.store.appendAtHead(controlRefusalStream(this.settings.council), [{ type, data }]);
   }
 
   /** The instant account values are marked at: now live, the last published bar in a replay. */

@@ -222,18 +222,18 @@ export class FakeDiscord {
   // ── interactions ────────────────────────────────────────────────────────────────────────────
 
   /** Sends `/council <sub> [options]` as INTERACTION_CREATE; returns the interaction's id and token. */
-  slash(sub: string, options: Record<string, string>, user: FakeUser, channelId = this.channelId): { id: string; token: string } {
+  slash(sub: string, options: Record<string, string>, user: FakeUser, channelId = this.channelId, from: { guildId?: string } = {}): { id: string; token: string } {
     const id = this.snowflake();
     const token = `itoken-${id}`;
     const subOptions: APIApplicationCommandInteractionDataStringOption[] = Object.entries(options).map(([name, value]) => ({ type: ApplicationCommandOptionType.String, name, value }));
     const interaction: APIChatInputApplicationCommandGuildInteraction = {
-      ...this.interactionBase(id, token, user, channelId, ChannelType.GuildText),
+      ...this.interactionBase(id, token, user, channelId, this.threads.has(channelId) ? ChannelType.PublicThread : ChannelType.GuildText, from.guildId),
       type: InteractionType.ApplicationCommand,
       data: {
         id: '1400000000000000001',
         name: 'council',
         type: ApplicationCommandType.ChatInput,
-        guild_id: this.guildId,
+        guild_id: from.guildId ?? this.guildId,
         options: [{ type: ApplicationCommandOptionType.Subcommand, name: sub, options: subOptions }],
       },
     };
@@ -242,13 +242,13 @@ export class FakeDiscord {
   }
 
   /** Clicks a button on a message the bot posted. */
-  click(customId: string, user: FakeUser, messageId: string): { id: string; token: string } {
+  click(customId: string, user: FakeUser, messageId: string, from: { guildId?: string } = {}): { id: string; token: string } {
     const message = this.messages.get(messageId);
     if (!message) throw new Error(`fake discord: no message ${messageId}`);
     const id = this.snowflake();
     const token = `itoken-${id}`;
     const interaction: APIMessageComponentButtonInteraction & { guild_id: string; member: APIInteractionGuildMember } = {
-      ...this.interactionBase(id, token, user, message.channelId, this.threads.has(message.channelId) ? ChannelType.PublicThread : ChannelType.GuildText),
+      ...this.interactionBase(id, token, user, message.channelId, this.threads.has(message.channelId) ? ChannelType.PublicThread : ChannelType.GuildText, from.guildId),
       type: InteractionType.MessageComponent,
       data: { custom_id: customId, component_type: ComponentType.Button },
       message: this.apiMessage(message),
@@ -257,7 +257,21 @@ export class FakeDiscord {
     return { id, token };
   }
 
-  private interactionBase(id: string, token: string, user: FakeUser, channelId: string, channelType: ChannelType.GuildText | ChannelType.PublicThread) {
+  /** Delivers an interaction sent before once more, as a gateway resume may: the same id and token. */
+  redeliver(id: string): void {
+    const sent = this.dispatched.find((d) => (d.payload.d as { id?: unknown }).id === id);
+    if (!sent) throw new Error(`fake discord: no interaction ${id}`);
+    this.dispatch(sent.payload);
+  }
+
+  private interactionBase(
+    id: string,
+    token: string,
+    user: FakeUser,
+    channelId: string,
+    channelType: ChannelType.GuildText | ChannelType.PublicThread,
+    guildId = this.guildId,
+  ) {
     const member: APIInteractionGuildMember = {
       user: { id: user.id, username: user.name, discriminator: '0', global_name: user.name, avatar: null },
       roles: user.roles ?? [],
@@ -278,13 +292,17 @@ export class FakeDiscord {
       guild_locale: Locale.EnglishUS,
       app_permissions: PERMISSIONS,
       entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
+      authorizing_integration_owners: { '0': guildId },
       context: InteractionContextType.Guild,
       attachment_size_limit: 8_388_608,
-      guild_id: this.guildId,
-      guild: { id: this.guildId, locale: Locale.EnglishUS, features: [] },
+      guild_id: guildId,
+      guild: { id: guildId, locale: Locale.EnglishUS, features: [] },
       channel_id: channelId,
-      channel: { id: channelId, type: channelType, name: 'council', guild_id: this.guildId },
+      // Discord names a thread's parent channel in the interaction's partial channel.
+      channel:
+        channelType === ChannelType.PublicThread
+          ? { id: channelId, type: channelType, name: 'council', guild_id: guildId, parent_id: this.threads.get(channelId)?.parent_id ?? this.channelId }
+          : { id: channelId, type: channelType, name: 'council', guild_id: guildId },
       member,
     };
   }

@@ -55,7 +55,8 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-export async function startFakeSlack(options: { token: string; appToken?: string }): Promise<FakeSlack> {
+/** `teamId` (default T1) and `enterpriseId` are the installed workspace auth.test names. */
+export async function startFakeSlack(options: { token: string; appToken?: string; teamId?: string; enterpriseId?: string }): Promise<FakeSlack> {
   const calls: ApiCall[] = [];
   const responses: ResponseUrlPost[] = [];
   const uploads: { fileId: string; bytes: number }[] = [];
@@ -116,7 +117,16 @@ export async function startFakeSlack(options: { token: string; appToken?: string
       case 'apps.connections.open':
         return json(res, { ok: true, url: `${base.replace('http', 'ws')}/socket` });
       case 'auth.test':
-        return json(res, { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: 'council', team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT' });
+        return json(res, {
+          ok: true,
+          url: 'https://fake.slack.com/',
+          team: 'Fake',
+          user: 'council',
+          team_id: options.teamId ?? 'T1',
+          user_id: 'UBOT',
+          bot_id: 'BBOT',
+          ...(options.enterpriseId ? { enterprise_id: options.enterpriseId, is_enterprise_install: false } : {}),
+        });
       case 'chat.postMessage': {
         const channel = String(args.channel ?? '');
         if (!channel) return json(res, { ok: false, error: 'channel_not_found' });

@@ -7,6 +7,8 @@ import type { App } from '../../app.ts';
 import type { Config } from '../../config/config.ts';
 import { loadProposal } from '../../pipeline/execution.ts';
 import type { Logger } from '../../logger.ts';
+import { createSeenRequests, type SeenRequests } from '../../store/seen-requests.ts';
+import { createRateLimiter, createReadQueue, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../rate-limit.ts';
 import type { HandlerContext } from './interactions/context.ts';
 import { routeInteraction } from './interactions/router.ts';
 import { createDiscordSink } from './sink.ts';
@@ -17,7 +19,14 @@ export type DiscordConfig = NonNullable<Config['discord']>;
 /** discord.js wants the API root without the version ("https://discord.com/api"); accept either. */
 export const apiRoot = (url: string | undefined): string | undefined => url?.replace(/\/+$/, '').replace(/\/v\d+$/, '');
 
-export async function startDiscord(app: App, config: DiscordConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+export interface DiscordOptions {
+  /** Interactions per user (default DEFAULT_RATE_LIMIT); tests give it a clock. */
+  rateLimit?: RateLimitOptions;
+  /** Interactions already acted on (default: the `seen_requests` table of the App's database). */
+  seen?: SeenRequests;
+}
+
+export async function startDiscord(app: App, config: DiscordConfig, logger: Logger, options: DiscordOptions = {}): Promise<{ stop(): Promise<void> }> {
   const log = logger.child({ channel: 'discord' });
   const api = apiRoot(config.apiUrl);
   // Interactions need no gateway intents; Guilds keeps the guild and role caches for approver roles.
@@ -44,7 +53,16 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
     const settled = work.catch((error: unknown) => log.error({ err: error }, 'discord: background work failed')).finally(() => inFlight.delete(settled));
     inFlight.add(settled);
   };
-  const ctx: HandlerContext = { app, config, sink, logger: log, track };
+  const ctx: HandlerContext = {
+    app,
+    config,
+    sink,
+    logger: log,
+    track,
+    seen: options.seen ?? createSeenRequests(app.deps.db),
+    limiter: createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT),
+    reads: createReadQueue(),
+  };
   let stopping = false;
   client.on(Events.InteractionCreate, (interaction) => {
     if (!stopping) track(routeInteraction(interaction, ctx));

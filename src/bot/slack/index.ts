@@ -2,14 +2,17 @@
  * The Slack channel: a Bolt app in HTTP mode (SLACK_SIGNING_SECRET, SLACK_PORT) or Socket Mode
  * (SLACK_APP_TOKEN), with the same listeners and the same notice sink either way.
  */
-import { App as BoltApp, HTTPReceiver, type webApi } from '@slack/bolt';
+import { App as BoltApp, HTTPReceiver, webApi } from '@slack/bolt';
 import type { AddressInfo } from 'node:net';
 import type { App } from '../../app.ts';
 import type { Config } from '../../config/config.ts';
 import type { Logger } from '../../logger.ts';
 import { boltLogger } from './bolt-logger.ts';
-import { refuseFutureTimestamps, SLACK_BODY_LIMIT } from './freshness.ts';
+import { createSeenRequests, type SeenRequests } from '../../store/seen-requests.ts';
+import { createRateLimiter, createReadQueue, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../rate-limit.ts';
+import { guardFrontDoor, SLACK_BODY_LIMIT } from './freshness.ts';
 import { registerListeners } from './listeners/index.ts';
+import { REQUEST_KEY, trustMiddleware, type Workspace } from './listeners/trust.ts';
 import { createSlackSink } from './sink.ts';
 import { createTasks } from './tasks.ts';
 
@@ -20,6 +23,10 @@ export interface SlackOptions {
   host?: string;
   /** Web API retries; a rate-limited call waits the retry-after Slack sends before each retry. */
   retryConfig?: webApi.RetryOptions;
+  /** Requests per user (default DEFAULT_RATE_LIMIT); tests give it a clock. */
+  rateLimit?: RateLimitOptions;
+  /** Requests already acted on (default: the `seen_requests` table of the App's database). */
+  seen?: SeenRequests;
 }
 
 export interface SlackHandle {
@@ -40,24 +47,48 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
   };
   const socketMode = config.appToken !== undefined;
   if (!socketMode && !config.signingSecret) throw new Error('Slack HTTP mode needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)');
+  // auth.test, once: it checks the token now (a wrong one fails `serve`, not the first click) and names
+  // the installed workspace, the only one whose requests are served. Bolt gets its answer, not a second call.
+  const who = await new webApi.WebClient(config.botToken, clientOptions).auth.test();
+  const workspace: Workspace = { teamId: who.team_id, enterpriseId: who.enterprise_id || undefined };
   const bolt = new BoltApp({
     token: config.botToken,
+    botId: who.bot_id,
+    botUserId: who.user_id,
+    tokenVerificationEnabled: false,
     logger: log,
     clientOptions,
     deferInitialization: true,
     ...(socketMode
       ? { socketMode: true, appToken: config.appToken, installerOptions: { clientOptions } }
-      : { receiver: new HTTPReceiver({ signingSecret: config.signingSecret!, logger: log, processBeforeResponse: false, bodyLimit: SLACK_BODY_LIMIT }) }),
+      : {
+          receiver: new HTTPReceiver({
+            signingSecret: config.signingSecret!,
+            logger: log,
+            processBeforeResponse: false,
+            bodyLimit: SLACK_BODY_LIMIT,
+            customPropertiesExtractor: (req) => ({ [REQUEST_KEY]: req.headers['x-slack-signature'] }),
+          }),
+        }),
   });
   bolt.error(async (error) => {
     logger.error({ err: { code: error.code, message: error.message } }, 'slack: a listener failed');
   });
-  // Checks the token (auth.test) now, so a wrong token fails `serve` instead of the first click.
   await bolt.init();
 
   const tasks = createTasks(logger);
   const sink = createSlackSink({ client: bolt.client, store: app.deps.store, council: app.councilId, channelId: config.channelId, logger });
-  registerListeners(bolt, { app, sink, tasks, logger });
+  bolt.use(
+    trustMiddleware({
+      app,
+      seen: options.seen ?? createSeenRequests(app.deps.db),
+      limiter: createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT),
+      workspace,
+      channelId: config.channelId,
+      logger,
+    }),
+  );
+  registerListeners(bolt, { app, sink, tasks, reads: createReadQueue(), logger });
   const detach = app.addSink(sink);
   app.chatChannels.push('slack');
 
@@ -65,7 +96,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
   if (socketMode) await bolt.start();
   else {
     const server = await bolt.start({ port: config.port, ...(options.host ? { host: options.host } : {}) });
-    refuseFutureTimestamps(server);
+    guardFrontDoor(server, { signingSecret: config.signingSecret!, onRefused: (status, why) => logger.warn({ status, why }, 'slack: turned a request away') });
     port = (server.address() as AddressInfo).port;
   }
   logger.info({ mode: socketMode ? 'socket' : 'http', port }, 'slack: listening');

@@ -17,7 +17,8 @@ import { LARGEST } from './largest.ts';
 import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from './support.ts';
 
 const WEEK = '2024-03-04';
-const RUN_CHANNEL = 'C_RUN';
+// The council channel: halt, resume, approve and reject are taken only here.
+const RUN_CHANNEL = 'C_HOME';
 const HOME_CHANNEL = 'C_HOME';
 const APPROVER = 'UBOSS';
 const APPROVER_2 = 'UDEPUTY';

@@ -80,4 +80,25 @@ describe('Slack in Socket Mode', () => {
     expect(refusal.args).toMatchObject({ channel: 'C1', text: expect.stringContaining('no proposal 2024-03-04-abcdef') });
     expect(await app.deps.store.streams('proposal:2024-03-04-abcdef')).toEqual([]);
   });
+
+  it('When an envelope carrying /council halt is delivered twice (one trigger id), Then the kill switch is thrown once and the repeat is refused', async () => {
+    const halt = {
+      command: '/council',
+      text: 'halt',
+      team_id: 'T1',
+      channel_id: 'C1',
+      user_id: 'UBOSS',
+      response_url: fake.responseUrl('halt'),
+      trigger_id: 't-halt-1',
+    };
+    await fake.sendEnvelope('slash_commands', halt);
+    const again = await fake.sendEnvelope('slash_commands', halt);
+    expect(again.payload).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('already received') });
+    await fake.waitFor(() => (fake.calls.some((c) => c.method === 'chat.postMessage' && c.args.text === 'Trading HALTED') ? true : undefined), 'the halt notice');
+    const control = async () => [...(await app.deps.store.read(`control:${app.councilId}`)), ...(await app.deps.store.read(`refusals:control:${app.councilId}`))];
+    // The repeat's refusal is recorded just after it is answered: re-check as the App's work lands (a guard, not a timing).
+    for (let i = 0; i < 2_000 && !(await control()).some((e) => e.type === 'HaltRefused'); i++) await new Promise((resolve) => setImmediate(resolve));
+    expect((await control()).filter((e) => e.type === 'Halted')).toHaveLength(1);
+    expect((await control()).filter((e) => e.type === 'HaltRefused').map((e) => (e.data as { reason: string }).reason)).toEqual(['replayed request']);
+  });
 });

@@ -23,10 +23,12 @@ export async function sendSigned(url: string, body: string, options: SendOptions
 
 let triggers = 0;
 
-export function slashCommand(input: { text: string; user: string; channel: string; responseUrl: string }): string {
+/** `team` defaults to T1, the workspace the fake Slack's auth.test names; `enterprise` is sent only when given. */
+export function slashCommand(input: { text: string; user: string; channel: string; responseUrl: string; team?: string; enterprise?: string }): string {
   return new URLSearchParams({
     token: 'legacy-verification-token',
-    team_id: 'T1',
+    team_id: input.team ?? 'T1',
+    ...(input.enterprise ? { enterprise_id: input.enterprise } : {}),
     team_domain: 'fake',
     channel_id: input.channel,
     channel_name: 'council',

@@ -4,6 +4,8 @@ import type { App } from '../../../app.ts';
 import type { Config } from '../../../config/config.ts';
 import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
+import type { SeenRequests } from '../../../store/seen-requests.ts';
+import type { RateLimiter, ReadQueue } from '../../rate-limit.ts';
 import { CommandError } from '../../commands.ts';
 import { clampContent } from '../limits.ts';
 import type { DiscordSink } from '../sink.ts';
@@ -15,6 +17,12 @@ export interface HandlerContext {
   logger: Logger;
   /** Work that outlives the handler (a council run); stop() waits for it. */
   track(work: Promise<unknown>): void;
+  /** Interactions already acted on, shared by every replica. */
+  seen: SeenRequests;
+  /** Interactions per user. */
+  limiter: RateLimiter;
+  /** Status reads, one at a time (see ReadQueue). */
+  reads: ReadQueue;
 }
 
 export type Answerable = ChatInputCommandInteraction | ButtonInteraction;

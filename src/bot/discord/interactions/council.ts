@@ -3,7 +3,9 @@
  * calls the same use case as every other channel and edits its reply with the outcome.
  */
 import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import type { StatusView } from '../../../app.ts';
 import { CommandError } from '../../commands.ts';
+import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
 import { type HandlerContext, answerPrivately, isDiscordApprover, principalOf, userMessage } from './context.ts';
@@ -30,7 +32,12 @@ const run: Handler = async (i, ctx) => {
 
 const status: Handler = async (i, ctx) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  await i.editReply({ embeds: [statusEmbed(await ctx.app.status())], allowedMentions: { parse: [] } });
+  // One at a time, as on Slack: a flood of statuses must not queue ahead of an Approve.
+  const view = await new Promise<StatusView | undefined>((resolve, reject) => {
+    if (!ctx.reads.offer(() => ctx.app.status().then(resolve, reject))) resolve(undefined);
+  });
+  if (!view) return void (await i.editReply(BUSY));
+  await i.editReply({ embeds: [statusEmbed(view)], allowedMentions: { parse: [] } });
 };
 
 const haltOrResume =

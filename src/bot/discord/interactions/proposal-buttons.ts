@@ -10,9 +10,19 @@ import { type HandlerContext, isDiscordApprover, principalOf } from './context.t
 
 type Handler = (i: ButtonInteraction, ctx: HandlerContext, proposalId: string) => Promise<void>;
 
+/** Deferred at once (Discord's 3 s), answered as soon as the approval is recorded, then again with the orders. */
 const approve: Handler = async (i, ctx, proposalId) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  const { orders } = await ctx.app.approve({ proposalId, by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i) });
+  let recorded!: () => void;
+  const signal = new Promise<void>((resolve) => {
+    recorded = resolve;
+  });
+  const done = ctx.app.approve({ proposalId, by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i), onRecorded: recorded });
+  // Handled here too: `await done` below comes only after the first answer's round trip.
+  done.catch(() => {});
+  await Promise.race([signal, done]);
+  await i.editReply(`You approved ${proposalId}: the approval is recorded and the orders are going out. The decision message shows the outcome.`);
+  const { orders } = await done;
   const filled = orders.filter((o) => o.status === 'filled').length;
   await i.editReply(`You approved ${proposalId}: ${orders.length} orders placed, ${filled} filled so far. The decision message shows the outcome.`);
 };

@@ -9,6 +9,7 @@ import { parseCustomId } from '../ids.ts';
 import { COUNCIL_HANDLERS } from './council.ts';
 import { type HandlerContext, answerPrivately, userMessage } from './context.ts';
 import { PROPOSAL_HANDLERS } from './proposal-buttons.ts';
+import { admit } from './trust.ts';
 
 const isSubcommand = (s: string | null): s is CouncilSubcommand => (COUNCIL_SUBCOMMANDS as readonly (string | null)[]).includes(s);
 
@@ -20,6 +21,8 @@ export async function routeInteraction(i: Interaction, ctx: HandlerContext): Pro
       ctx.logger.warn({ command: i.commandName, sub }, 'discord: unknown command');
       return answerPrivately(i, `Unknown command /${i.commandName}${sub ? ` ${sub}` : ''}. Try /council run, status, halt or resume.`, ctx.logger);
     }
+    const action = sub === 'run' || sub === 'halt' || sub === 'resume' ? sub : undefined;
+    if (!(await admit(i, { action, proposalId: undefined }, ctx))) return;
     try {
       await handler(i, ctx);
     } catch (error) {
@@ -34,6 +37,7 @@ export async function routeInteraction(i: Interaction, ctx: HandlerContext): Pro
       ctx.logger.warn({ customId: i.customId.slice(0, 100) }, 'discord: unknown button');
       return answerPrivately(i, 'This button is no longer recognised; nothing was changed.', ctx.logger);
     }
+    if (!(await admit(i, { action: parsed.action, proposalId: parsed.proposalId }, ctx))) return;
     try {
       await handler(i, ctx, parsed.proposalId);
     } catch (error) {

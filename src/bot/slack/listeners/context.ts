@@ -3,6 +3,7 @@ import type { App } from '../../../app.ts';
 import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
 import { CommandError } from '../../commands.ts';
+import type { ReadQueue } from '../../rate-limit.ts';
 import type { SlackSink } from '../sink.ts';
 import type { Tasks } from '../tasks.ts';
 
@@ -10,6 +11,8 @@ export interface ListenerContext {
   app: App;
   sink: SlackSink;
   tasks: Tasks;
+  /** Status reads, a few at a time (see ReadQueue). */
+  reads: ReadQueue;
   logger: Logger;
 }
 
@@ -23,4 +26,34 @@ export function failureText(error: unknown, ctx: Pick<ListenerContext, 'app' | '
   const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `slack: ${what}`, [CommandError]);
   if (text.kind === 'user') return `:warning: ${text.message}`;
   return `:x: ${what} failed: ${text.summary} (error id \`${text.errorId}\`). Nothing else was changed.`;
+}
+
+/**
+ * Starts an approval and waits until it is recorded (or refused, which throws): the click is
+ * acknowledged only then, so an acknowledged click survives a crash. The orders go on in `done`.
+ */
+export async function untilRecorded<T>(start: (onRecorded: () => void) => Promise<T>): Promise<{ done: Promise<T> }> {
+  let recorded!: () => void;
+  const signal = new Promise<void>((resolve) => {
+    recorded = resolve;
+  });
+  const done = start(recorded);
+  // Handled here too: the caller attaches its own handler only after the ack's round trip.
+  done.catch(() => {});
+  await Promise.race([signal, done]);
+  return { done };
+}
+
+/**
+ * An ack that never throws: one that comes after Slack's 3 s (Bolt has answered 404 by then, and the
+ * user was told it failed) is only logged, so the work it followed still reports its outcome.
+ */
+export function lateSafe<A extends unknown[]>(ack: (...args: A) => Promise<void>, logger: Logger): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await ack(...args);
+    } catch (error) {
+      logger.warn({ err: error }, 'slack: acknowledged after the deadline; what it acknowledged still stands');
+    }
+  };
 }

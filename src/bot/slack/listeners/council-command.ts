@@ -5,8 +5,9 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { mondayOf } from '../../../market/time.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
+import { BUSY } from '../../rate-limit.ts';
 import { renderStatus } from '../render.ts';
-import { type ListenerContext, failureText, principal } from './context.ts';
+import { type ListenerContext, failureText, lateSafe, principal, untilRecorded } from './context.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -47,17 +48,26 @@ export function councilCommand(ctx: ListenerContext) {
         });
         return;
       }
-      case 'status':
-        await ack();
-        ctx.tasks.run('status', async () => {
-          try {
-            const message = renderStatus(await ctx.app.status());
-            await respond({ response_type: 'ephemeral', replace_original: false, ...message });
-          } catch (error) {
-            await reply(failureText(error, ctx, 'Status'));
-          }
-        });
+      case 'status': {
+        // One at a time: a flood of statuses must not queue ahead of an Approve's append.
+        const accepted = ctx.reads.offer(
+          () =>
+            new Promise<void>((resolve) =>
+              ctx.tasks.run('status', async () => {
+                try {
+                  const message = renderStatus(await ctx.app.status());
+                  await respond({ response_type: 'ephemeral', replace_original: false, ...message });
+                } catch (error) {
+                  await reply(failureText(error, ctx, 'Status'));
+                } finally {
+                  resolve();
+                }
+              }),
+            ),
+        );
+        await ack(accepted ? undefined : { response_type: 'ephemeral', text: BUSY });
         return;
+      }
       case 'halt':
       case 'resume': {
         const halted = parsed.kind === 'halt';
@@ -75,19 +85,26 @@ export function councilCommand(ctx: ListenerContext) {
       }
       case 'approve':
       case 'reject': {
-        await ack();
         const { proposalId } = parsed;
         const reason = parsed.kind === 'reject' ? (parsed.reason ?? null) : null;
         const authorised = ctx.app.isApprover(by);
-        const kind = parsed.kind;
-        ctx.tasks.run(kind, async () => {
-          try {
-            if (kind === 'approve') await ctx.app.approve({ proposalId, by, via: 'slack', authorised });
-            else await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
-          } catch (error) {
-            await reply(failureText(error, ctx, kind === 'approve' ? 'Approve' : 'Reject'));
+        const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
+        const acknowledge = lateSafe(ack, ctx.logger);
+        // Acknowledged once the approval (or rejection, or refusal) is recorded, never before.
+        try {
+          if (parsed.kind === 'approve') {
+            const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId, by, via: 'slack', authorised, onRecorded }));
+            await acknowledge({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
+            ctx.tasks.run('approve', async () => {
+              await done.catch(async (error: unknown) => reply(failureText(error, ctx, what)));
+            });
+          } else {
+            await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
+            await acknowledge({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
           }
-        });
+        } catch (error) {
+          await acknowledge({ response_type: 'ephemeral', text: failureText(error, ctx, what) });
+        }
         return;
       }
       case 'checkpoint':

@@ -1,11 +1,12 @@
 /**
  * The Approve and Reject buttons: permanent, stateless handlers keyed by `approve:<id>` /
  * `reject:<id>`. Everything comes from the event store, so a click hours later or after a restart
- * works the same; the proposal decider makes a second click or a redelivery place nothing.
+ * works the same; the proposal decider makes a second click or a redelivery place nothing. A click is
+ * acknowledged only after it is recorded (or refused and the refusal recorded).
  */
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { type ListenerContext, failureText, principal } from './context.ts';
+import { type ListenerContext, failureText, lateSafe, principal, untilRecorded } from './context.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
@@ -41,15 +42,17 @@ export function parseProposalAction(action: unknown): { kind: 'approve' | 'rejec
 }
 
 export function proposalAction(ctx: ListenerContext) {
-  return async ({ ack, body, action, client, context }: Args): Promise<void> => {
-    await ack();
+  return async ({ ack: boltAck, body, action, client, context }: Args): Promise<void> => {
+    const ack = lateSafe(boltAck, ctx.logger);
     const user = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id;
     const ephemeral = async (text: string) => {
-      if (channel) await client.chat.postEphemeral({ channel, user, text });
+      if (channel)
+        await client.chat.postEphemeral({ channel, user, text }).catch((e: unknown) => ctx.logger.warn({ err: e }, 'slack: could not send an ephemeral reply'));
     };
     const parsed = parseProposalAction(action);
     if (!parsed) {
+      await ack();
       await ephemeral(':warning: That button is not one this bot made; nothing was done.');
       return;
     }
@@ -57,15 +60,22 @@ export function proposalAction(ctx: ListenerContext) {
     // Authorised here, refused (and recorded) by the App, so every channel's refusals look alike.
     const authorised = ctx.app.isApprover(by);
     if (context.retryNum) ctx.logger.info({ retryNum: context.retryNum, retryReason: context.retryReason, proposalId: parsed.proposalId }, 'slack: redelivered click');
-    ctx.tasks.run(parsed.kind, async () => {
-      try {
-        if (parsed.kind === 'approve') await ctx.app.approve({ proposalId: parsed.proposalId, by, via: 'slack', authorised });
-        else await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null, authorised });
-      } catch (error) {
-        await ephemeral(failureText(error, ctx, parsed.kind === 'approve' ? 'Approve' : 'Reject')).catch((e: unknown) =>
-          ctx.logger.warn({ err: e }, 'slack: could not send an ephemeral reply'),
-        );
+    const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
+    // Acknowledged once the click is recorded (Slack waits 3 s; recording takes milliseconds), never before.
+    try {
+      if (parsed.kind === 'approve') {
+        const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId: parsed.proposalId, by, via: 'slack', authorised, onRecorded }));
+        await ack();
+        ctx.tasks.run('approve', async () => {
+          await done.catch((error: unknown) => ephemeral(failureText(error, ctx, what)));
+        });
+      } else {
+        await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null, authorised });
+        await ack();
       }
-    });
+    } catch (error) {
+      await ack();
+      await ephemeral(failureText(error, ctx, what));
+    }
   };
 }

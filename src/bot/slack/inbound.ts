@@ -1,0 +1,96 @@
+/**
+ * Every inbound Slack payload, validated with zod before anything acts on it (issue 13, item 5): a
+ * slash command (form fields) or a block action (`payload=<JSON>`). Ids must be strings of Slack's
+ * alphabet (a `user.id` that is an array is refused, not read as an approver), and each request is
+ * described once: who, from which workspace and channel, and whether it changes state.
+ */
+import { z } from 'zod';
+import { CommandError, parseCouncilCommand } from '../commands.ts';
+import type { RefusedAction } from '../../app.ts';
+
+const Id = z.string().min(1).max(64).regex(/^[\w.-]+$/);
+
+export const SlashCommandBody = z.looseObject({
+  command: z.string().max(64),
+  text: z.string().max(4_000).default(''),
+  user_id: Id,
+  channel_id: Id,
+  team_id: Id,
+  enterprise_id: Id.optional(),
+  response_url: z.url().max(2_000),
+  trigger_id: z.string().min(1).max(255),
+});
+
+export const BlockActionsBody = z.looseObject({
+  type: z.literal('block_actions'),
+  user: z.looseObject({ id: Id, team_id: Id.optional() }),
+  team: z.looseObject({ id: Id }).nullable(),
+  enterprise: z.looseObject({ id: Id }).nullish(),
+  channel: z.looseObject({ id: Id }).optional(),
+  container: z.looseObject({ channel_id: Id.optional() }).optional(),
+  actions: z.array(z.looseObject({ action_id: z.string().min(1).max(255), value: z.string().max(2_000).optional() })).min(1).max(5),
+  response_url: z.url().max(2_000).optional(),
+  trigger_id: z.string().min(1).max(255).optional(),
+});
+
+/** Bolt answers these itself (Slack's URL check); nothing of ours runs for them. */
+const UrlVerification = z.looseObject({ type: z.literal('url_verification'), challenge: z.string().max(500) });
+
+export const SlackBody = z.union([SlashCommandBody, BlockActionsBody, UrlVerification]);
+
+export interface InboundRequest {
+  principal: string;
+  userId: string;
+  teamId: string | undefined;
+  enterpriseId: string | undefined;
+  channelId: string | undefined;
+  /** Slack's id for this one user action. */
+  triggerId: string | undefined;
+  /** The state-changing action it asks for, if any (a read, a help or a bad command: undefined). */
+  action: RefusedAction | undefined;
+  proposalId: string | undefined;
+  slash: boolean;
+}
+
+/** Describes a payload, or undefined when it is not one this app handles. */
+export function describe(body: unknown): InboundRequest | undefined {
+  const slash = SlashCommandBody.safeParse(body);
+  if (slash.success) {
+    const b = slash.data;
+    let action: RefusedAction | undefined;
+    let proposalId: string | undefined;
+    try {
+      const parsed = parseCouncilCommand(b.text);
+      if (parsed.kind === 'run' || parsed.kind === 'halt' || parsed.kind === 'resume') action = parsed.kind;
+      if (parsed.kind === 'approve' || parsed.kind === 'reject') [action, proposalId] = [parsed.kind, parsed.proposalId];
+    } catch (error) {
+      if (!(error instanceof CommandError)) throw error;
+    }
+    return {
+      principal: `slack:${b.user_id}`,
+      userId: b.user_id,
+      teamId: b.team_id,
+      enterpriseId: b.enterprise_id,
+      channelId: b.channel_id,
+      triggerId: b.trigger_id,
+      action,
+      proposalId,
+      slash: true,
+    };
+  }
+  const click = BlockActionsBody.safeParse(body);
+  if (!click.success) return undefined;
+  const b = click.data;
+  const match = /^(approve|reject):(.+)$/.exec(b.actions[0]?.action_id ?? '');
+  return {
+    principal: `slack:${b.user.id}`,
+    userId: b.user.id,
+    teamId: b.team?.id ?? b.user.team_id,
+    enterpriseId: b.enterprise?.id,
+    channelId: b.channel?.id ?? b.container?.channel_id,
+    triggerId: b.trigger_id,
+    action: match ? (match[1] as 'approve' | 'reject') : undefined,
+    proposalId: match?.[2],
+    slash: false,
+  };
+}
