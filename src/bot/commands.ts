@@ -75,3 +75,18 @@ export function parseCouncilCommand(text: string): CouncilCommand {
       throw new CommandError(`unknown command "${sub}". Try:\n${HELP}`);
   }
 }
+
+/** A week already run, in words every channel shows (links are added by the channel that has them). */
+export function weekSummaryLines(s: import('../app.ts').WeekSummary): string[] {
+  const p = s.proposal;
+  const d = s.decision;
+  const sign = (x: number) => (x > 0 ? `+${x}` : String(x));
+  return [
+    `The week of ${s.week} was already run (run ${s.runId.slice(0, 8)}${s.requestedBy ? `, by ${s.requestedBy}${s.via ? ` via ${s.via}` : ''}` : ''}); it is not run again.`,
+    ...(s.query ? [`Question from the desk: ${s.query}`] : []),
+    d ? `Decision: ${d.direction} ${d.instrument}, conviction ${sign(d.conviction)}, horizon ${d.horizon}` : s.outcome === 'no_quorum' ? 'No quorum: no decision.' : `Outcome: ${s.outcome}`,
+    p
+      ? `Proposal ${p.id}: ${p.status}${p.approvedBy ? ` (approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${p.approvedBy.at})` : ''}${p.rejected ? ` (rejected by ${p.rejected.by} at ${p.rejected.at}${p.rejected.reason ? `: ${p.rejected.reason}` : ''})` : ''}${p.status === 'PENDING' ? ` until ${p.expiresAt}` : ''}`
+      : 'No proposal: nothing to place.',
+  ];
+}

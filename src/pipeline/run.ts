@@ -114,7 +114,7 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
   const started = state.started!;
   const { runId } = started;
   const asOf = new Date(started.asOf);
-  await sink.publish({ type: 'run_started', week: request.week, runId, query: started.query, seats: started.seats.length, resumed, asOf: started.asOf });
+  await sink.publish({ type: 'run_started', week: request.week, runId, query: started.query, seats: started.seats.length, resumed, asOf: started.asOf, requestedBy: started.requestedBy ?? null });
   deps.fault?.('started');
 
   // Research

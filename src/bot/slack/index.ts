@@ -57,7 +57,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
 
   const tasks = createTasks(logger);
   const sink = createSlackSink({ client: bolt.client, store: app.deps.store, council: app.councilId, channelId: config.channelId, logger });
-  registerListeners(bolt, { app, sink, tasks, logger });
+  registerListeners(bolt, { app, sink, tasks, logger, channelId: config.channelId });
   const detach = app.addSink(sink);
   app.chatChannels.push('slack');
 

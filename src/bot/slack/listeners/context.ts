@@ -13,6 +13,8 @@ export interface ListenerContext {
   sink: SlackSink;
   tasks: Tasks;
   logger: Logger;
+  /** SLACK_CHANNEL_ID: the council channel, the only one runs start from. */
+  channelId: string | undefined;
 }
 
 export const principal = (userId: string) => `slack:${userId}`;
