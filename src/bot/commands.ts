@@ -16,7 +16,7 @@ export type CouncilCommand =
   | { kind: 'help' };
 
 export const HELP = [
-  '/council run [question]      convene the council (add --week YYYY-MM-DD for a past week)',
+  '/council run [question]      convene the council in its channel (add --week YYYY-MM-DD for a past week)',
   '/council status              seats, accounts, positions, pending proposals',
   '/council approve <id>        approve a pending proposal (approvers only)',
   '/council reject <id> [why]   reject a pending proposal (approvers only)',
@@ -44,7 +44,8 @@ export function parseCouncilCommand(text: string): CouncilCommand {
         if (!week || !/^\d{4}-\d{2}-\d{2}$/.test(week)) throw new CommandError('--week needs a date like 2024-03-04');
         rest.splice(i, 2);
       }
-      const query = rest.join(' ').slice(0, 500) || undefined;
+      // Cleaned and capped once, where the run is requested (App.run, domain/question.ts).
+      const query = rest.join(' ') || undefined;
       return { kind: 'run', query, week };
     }
     case 'status':
