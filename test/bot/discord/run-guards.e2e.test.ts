@@ -66,3 +66,21 @@ describe('Discord: runs belong to the council channel', () => {
     await h.app.halt(`discord:${APPROVER.id}`, false);
   });
 });
+
+describe('Discord without DISCORD_CHANNEL_ID', () => {
+  let bare: DiscordHarness;
+  beforeAll(async () => {
+    bare = await startHarness({ councilChannel: false });
+  });
+  afterAll(async () => {
+    await bare?.close();
+  });
+
+  it('When a member runs the council, Then they are told privately that runs from Discord are off until DISCORD_CHANNEL_ID is set, and nothing starts', async () => {
+    const { token } = bare.fake.slash('run', { week: '2024-03-04' }, STRANGER);
+    expect(await callbackOf(bare.fake, token)).toMatchObject({ type: 4, data: { flags: 64 } });
+    await replyTo(bare.fake, token, /DISCORD_CHANNEL_ID/);
+    expect(await bare.app.deps.store.read(weekStream(bare.app.councilId, '2024-03-04'))).toEqual([]);
+    expect(bare.fake.threads.size).toBe(0);
+  });
+});
