@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Broker, AccountView } from './brokers/port.ts';
 import type { Config } from './config/config.ts';
 import { ProposalError, type ProposalState } from './domain/proposal.ts';
+import { cleanQuestion } from './domain/question.ts';
 import type { Logger } from './logger.ts';
 import { type Redactor, redactorFor, userErrorLine, userErrorText } from './redact.ts';
 import type { TradingCalendar } from './market/calendar.ts';
@@ -85,6 +86,22 @@ export type Principal = string;
 
 /** The chat actions that change state, refused by a channel's own checks (see App.refuseRequest). */
 export type RefusedAction = 'run' | 'halt' | 'resume' | 'approve' | 'reject';
+
+/** What a run request would do (App.runPlan). */
+export type RunPlan = { kind: 'new' | 'resume' | 'done'; week: string; state: WeekState };
+
+/** A week's run, as the channels answer a request for a week already run. */
+export interface WeekSummary {
+  week: string;
+  runId: string;
+  requestedBy: string | null;
+  via: string | null;
+  query: string | null;
+  outcome: 'proposal' | 'no_quorum' | 'no_orders' | 'in progress';
+  decision: { instrument: string; direction: string; conviction: number; horizon: string } | null;
+  /** The proposal's status now (PENDING, APPROVED, EXECUTED, REJECTED, EXPIRED, ...), from its own stream. */
+  proposal: { id: string; status: string; expiresAt: string; approvedBy: { by: string; at: string; via: string } | null; rejected: { by: string; at: string; reason: string | null } | null } | null;
+}
 
 export interface StatusView {
   mode: { database: string; market: string; llm: string; chat: string[]; brokers: Record<string, 'simulated' | 'alpaca'>; time: 'simulated' | 'live' };
@@ -180,8 +197,39 @@ export class App {
     return monday.getTime() > now.getTime() ? now : mondayOf(nyDate(now)) === week ? now : monday;
   }
 
-  async run(request: { week?: string; query?: string }): Promise<WeekState> {
+  /**
+   * What a run request for a week would do, before anything is started: answer with the week already run
+   * (`done`, whatever the guards say: it is an answer, not a run), continue an interrupted one (`resume`) or
+   * convene it (`new`). Refused, as a user error: a week after the current one (live: the New York week of
+   * now; on replay data: a week whose previous week the data holds no session of) and any run while trading is halted.
+   */
+  async runPlan(request: { week?: string }): Promise<RunPlan> {
     const week = request.week ? mondayOf(request.week) : await this.defaultWeek();
+    const state = await this.weekState(week);
+    if (state.completed) return { kind: 'done', week, state };
+    if (await this.isFutureWeek(week)) throw new ProposalError('NOT_FOUND', `week ${week} is in the future: the council runs the current week or a past one`);
+    const halt = await isHalted(this.deps.store, this.settings.council);
+    if (halt.halted)
+      throw new ProposalError('HALTED', `trading is halted (by ${halt.by ?? 'an approver'} at ${halt.at ?? 'an unknown time'}): no council runs until an approver resumes (/council resume)`);
+    return { kind: state.started ? 'resume' : 'new', week, state };
+  }
+
+  private async isFutureWeek(week: string): Promise<boolean> {
+    if (!this.deps.simulatedTime) return week > mondayOf(nyDate(this.deps.clock()));
+    // Replay data: the data must reach the week before (a council decides on the bars up to its Monday).
+    const [last] = await this.deps.market.bars({ symbol: this.settings.universe[0] ?? 'SPY', asOf: nyDateTime(week, '08:00'), limit: 1 });
+    return !last || last.date < addDays(week, -7);
+  }
+
+  /**
+   * Convenes the council for a week (see runPlan for what is refused). `query` is the desk's question:
+   * cleaned here once (domain/question.ts) and recorded on the run with who asked and through which channel.
+   * A week already run returns its state unchanged.
+   */
+  async run(request: { week?: string; query?: string; by?: Principal; via?: string }): Promise<WeekState> {
+    const plan = await this.runPlan(request);
+    if (plan.kind === 'done') return plan.state;
+    const { week } = plan;
     const deps = {
       store: this.deps.store,
       market: this.deps.market,
@@ -199,14 +247,45 @@ export class App {
       },
     };
     try {
-      return await runCouncil(deps, { week, query: request.query, asOf: this.decisionTime(week) });
+      return await runCouncil(deps, { week, query: cleanQuestion(request.query), asOf: this.decisionTime(week), requestedBy: request.by, via: request.via });
     } catch (error) {
-      const errorId = randomUUID().slice(0, 8);
       const state = foldWeek(await this.deps.store.read(weekStream(this.settings.council, week)).catch(() => []));
-      this.deps.logger.error({ err: error, errorId, week }, 'council run failed');
-      await this.sink.publish({ type: 'run_failed', week, runId: state.started?.runId ?? null, errorId, message: (error as Error).message });
+      // A user-facing error shows its message; anything else (an upstream's text above all) only its class and an id.
+      const text = userErrorText(error, { logger: this.deps.logger, redact: this.redactor }, `council run ${week}`);
+      const errorId = text.kind === 'internal' ? text.errorId : randomUUID().slice(0, 8);
+      if (text.kind === 'user') this.deps.logger.error({ err: this.redactor.value(error), errorId, week }, 'council run failed');
+      await this.sink.publish({ type: 'run_failed', week, runId: state.started?.runId ?? null, errorId, message: text.kind === 'user' ? text.message : text.summary });
       throw error;
     }
+  }
+
+  /** A week's run as every channel answers "already run": who asked, the decision, and the proposal's real status now. */
+  async weekSummary(week: string, known?: WeekState): Promise<WeekSummary | undefined> {
+    const state = known ?? (await this.weekState(week));
+    const s = state.started;
+    if (!s) return undefined;
+    const created = state.proposal;
+    const proposal = created ? await loadProposal(this.deps.store, created.proposalId) : undefined;
+    const d = state.decision?.decision;
+    return {
+      week,
+      runId: s.runId,
+      requestedBy: s.requestedBy ?? null,
+      via: s.via ?? null,
+      query: s.query,
+      outcome: state.completed?.outcome ?? 'in progress',
+      decision: d ? { instrument: d.instrument, direction: d.direction, conviction: d.conviction, horizon: d.horizon } : null,
+      proposal:
+        created && proposal
+          ? {
+              id: created.proposalId,
+              status: proposal.exists ? proposal.status : 'PENDING',
+              expiresAt: created.expiresAt,
+              approvedBy: proposal.approvedBy ?? null,
+              rejected: proposal.rejected ?? null,
+            }
+          : null,
+    };
   }
 
   /**

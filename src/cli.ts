@@ -7,8 +7,11 @@ import { parseArgs } from 'node:util';
 import type { App } from './app.ts';
 import { renderNotice, renderStatus } from './bot/console/render.ts';
 import { runConsole } from './bot/console/channel.ts';
+import { weekSummaryLines } from './bot/commands.ts';
 import { startDiscord } from './bot/discord/index.ts';
+import { chatStream, foldChat } from './bot/discord/threads.ts';
 import { startSlack } from './bot/slack/index.ts';
+import { foldSlackWeek, slackStream } from './bot/slack/threads.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { ProposalError } from './domain/proposal.ts';
 import { buildApp } from './main.ts';
@@ -95,8 +98,18 @@ async function main(argv: string[]): Promise<number> {
       case 'run': {
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         await app.resumeExecutions();
-        const state = values.replay ? await replayRun(app, values.replay, app.sink) : await app.run({ week: values.week, query: values.query });
-        if (json) print(runJson(state), () => '');
+        if (values.replay) {
+          const replayed = await replayRun(app, values.replay, app.sink);
+          if (json) print(runJson(replayed), () => '');
+          return 0;
+        }
+        // A week already run is answered with where it lives and its state now, never run again.
+        const plan = await app.runPlan({ week: values.week });
+        const state = plan.kind === 'done' ? plan.state : await app.run({ week: plan.week, query: values.query, by, via: 'cli' });
+        const summary = await app.weekSummary(plan.week, state);
+        const threads = await chatThreads(app, plan.week);
+        if (json) print({ ...runJson(state, summary?.proposal?.status), alreadyRun: plan.kind === 'done', requestedBy: summary?.requestedBy ?? null, threads }, () => '');
+        else if (plan.kind === 'done') process.stdout.write(`${[...(summary ? weekSummaryLines(summary) : []), ...threadLines(threads)].join('\n')}\n`);
         else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
         return 0;
       }
@@ -181,6 +194,24 @@ async function serve(app: App, json: boolean): Promise<number> {
     await Promise.allSettled(channels.map((c) => c.stop()));
   }
   return 0;
+}
+
+/** Where a week lives in chat, from the threads the Slack and Discord channels recorded. */
+async function chatThreads(app: App, week: string): Promise<{ slack: { channel: string; ts: string } | null; discord: { channelId: string; threadId: string; url: string | null } | null }> {
+  const slack = foldSlackWeek(await app.deps.store.read(slackStream(app.councilId, week))).thread;
+  const discord = foldChat(await app.deps.store.read(chatStream(app.councilId, week)));
+  const guild = app.deps.config.discord?.guildId;
+  return {
+    slack: slack ? { channel: slack.channel, ts: slack.parentTs } : null,
+    discord: discord ? { channelId: discord.channelId, threadId: discord.threadId, url: guild ? `https://discord.com/channels/${guild}/${discord.threadId}` : null } : null,
+  };
+}
+
+function threadLines(t: Awaited<ReturnType<typeof chatThreads>>): string[] {
+  return [
+    ...(t.slack ? [`Slack thread: channel ${t.slack.channel}, message ${t.slack.ts}`] : []),
+    ...(t.discord ? [`Discord thread: ${t.discord.url ?? `thread ${t.discord.threadId} in channel ${t.discord.channelId}`}`] : []),
+  ];
 }
 
 function untilSignal(): Promise<void> {

@@ -4,13 +4,16 @@ import type { OrderLine } from './pipeline/notices.ts';
 import { identities, totalUsage } from './pipeline/run.ts';
 import type { WeekState } from './pipeline/week.ts';
 
-export function runJson(state: WeekState) {
+/** `proposalStatus`: the proposal's status now (its own stream); a run just finished has a PENDING one. */
+export function runJson(state: WeekState, proposalStatus = 'PENDING') {
   const s = state.started;
   const labels = state.decision?.labels ?? [];
   return {
     runId: s?.runId ?? null,
     week: s?.week ?? null,
     asOf: s?.asOf ?? null,
+    query: s?.query ?? null,
+    requestedBy: s?.requestedBy ?? null,
     outcome: state.completed?.outcome ?? 'in progress',
     research: state.research ? { ...state.research.pack, lastSession: state.research.snapshot.lastSession, sources: state.research.sources } : null,
     pitches: (s?.seats ?? []).map((seat) => {
@@ -36,7 +39,7 @@ export function runJson(state: WeekState) {
     decision: state.decision ? { ...state.decision.decision, chairman: state.decision.chair } : null,
     identities: identities(state),
     proposal: state.proposal
-      ? { id: state.proposal.proposalId, status: 'PENDING', expiresAt: state.proposal.expiresAt, orders: state.proposal.orders }
+      ? { id: state.proposal.proposalId, status: proposalStatus, expiresAt: state.proposal.expiresAt, orders: state.proposal.orders }
       : null,
     usage: totalUsage(state),
   };

@@ -16,7 +16,7 @@ export type CouncilCommand =
   | { kind: 'help' };
 
 export const HELP = [
-  '/council run [question]      convene the council (add --week YYYY-MM-DD for a past week)',
+  '/council run [question]      convene the council in its channel (add --week YYYY-MM-DD for a past week)',
   '/council status              seats, accounts, positions, pending proposals',
   '/council approve <id>        approve a pending proposal (approvers only)',
   '/council reject <id> [why]   reject a pending proposal (approvers only)',
@@ -44,7 +44,8 @@ export function parseCouncilCommand(text: string): CouncilCommand {
         if (!week || !/^\d{4}-\d{2}-\d{2}$/.test(week)) throw new CommandError('--week needs a date like 2024-03-04');
         rest.splice(i, 2);
       }
-      const query = rest.join(' ').slice(0, 500) || undefined;
+      // Cleaned and capped once, where the run is requested (App.run, domain/question.ts).
+      const query = rest.join(' ') || undefined;
       return { kind: 'run', query, week };
     }
     case 'status':
@@ -74,4 +75,19 @@ export function parseCouncilCommand(text: string): CouncilCommand {
     default:
       throw new CommandError(`unknown command "${sub}". Try:\n${HELP}`);
   }
+}
+
+/** A week already run, in words every channel shows (links are added by the channel that has them). */
+export function weekSummaryLines(s: import('../app.ts').WeekSummary): string[] {
+  const p = s.proposal;
+  const d = s.decision;
+  const sign = (x: number) => (x > 0 ? `+${x}` : String(x));
+  return [
+    `The week of ${s.week} was already run (run ${s.runId.slice(0, 8)}${s.requestedBy ? `, by ${s.requestedBy}${s.via ? ` via ${s.via}` : ''}` : ''}); it is not run again.`,
+    ...(s.query ? [`Question from the desk: ${s.query}`] : []),
+    d ? `Decision: ${d.direction} ${d.instrument}, conviction ${sign(d.conviction)}, horizon ${d.horizon}` : s.outcome === 'no_quorum' ? 'No quorum: no decision.' : `Outcome: ${s.outcome}`,
+    p
+      ? `Proposal ${p.id}: ${p.status}${p.approvedBy ? ` (approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${p.approvedBy.at})` : ''}${p.rejected ? ` (rejected by ${p.rejected.by} at ${p.rejected.at}${p.rejected.reason ? `: ${p.rejected.reason}` : ''})` : ''}${p.status === 'PENDING' ? ` until ${p.expiresAt}` : ''}`
+      : 'No proposal: nothing to place.',
+  ];
 }

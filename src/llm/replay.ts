@@ -51,7 +51,15 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
   const broker = createSimulatedBroker({ store: fork, market, calendar, settings: { startingCash: f.risk.startingCash, ...f.broker } });
   await runCouncil(
     { store: fork, market, calendar, broker, council: llm, sink, settings, newId: () => runId },
-    { week: started.week, query: started.query ?? undefined, asOf: new Date(started.asOf) },
+    {
+      week: started.week,
+      query: started.query ?? undefined,
+      asOf: new Date(started.asOf),
+      requestedBy: started.requestedBy ?? undefined,
+      via: started.via ?? undefined,
+      // A run recorded before the question was fenced replays with the prompts it sent then.
+      inlineQuestion: started.questionFormat !== 'fenced',
+    },
   );
   return foldWeek(await fork.read(weekStream(council, started.week)));
 }

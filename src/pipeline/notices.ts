@@ -104,7 +104,7 @@ export interface ExitLine {
 }
 
 export type Notice =
-  | { type: 'run_started'; week: string; runId: string; query: string | null; seats: number; resumed: boolean; asOf: string }
+  | { type: 'run_started'; week: string; runId: string; query: string | null; seats: number; resumed: boolean; asOf: string; requestedBy?: string | null }
   | { type: 'research_ready'; week: string; runId: string; pack: ResearchPack; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; lastSession: string }
   | { type: 'stage_progress'; week: string; runId: string; stage: 'pitches' | 'reviews'; done: number; total: number }
   | { type: 'pitches_ready'; week: string; runId: string; pitches: PitchCard[] }

@@ -62,6 +62,11 @@ export interface RunRequest {
   query: string | undefined;
   /** The decision time; nothing published after it is used. */
   asOf: Date;
+  /** Who asked, and through which channel: recorded on RunStarted. */
+  requestedBy?: string;
+  via?: string;
+  /** Only a replay of a run recorded before the question was fenced: quote it inline again, as that run did. */
+  inlineQuestion?: boolean;
 }
 
 export const LABELS = ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'] as const;
@@ -98,6 +103,9 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
       week: request.week,
       asOf: request.asOf.toISOString(),
       query: request.query ?? null,
+      requestedBy: request.requestedBy ?? null,
+      via: request.via ?? null,
+      ...(request.inlineQuestion ? {} : { questionFormat: 'fenced' as const }),
       seats,
       chair: { models: council.chairs.map((c) => c.model), account: settings.chairAccount },
     };
@@ -106,13 +114,13 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
   const started = state.started!;
   const { runId } = started;
   const asOf = new Date(started.asOf);
-  await sink.publish({ type: 'run_started', week: request.week, runId, query: started.query, seats: started.seats.length, resumed, asOf: started.asOf });
+  await sink.publish({ type: 'run_started', week: request.week, runId, query: started.query, seats: started.seats.length, resumed, asOf: started.asOf, requestedBy: started.requestedBy ?? null });
   deps.fault?.('started');
 
   // Research
   if (!state.research) {
     const snapshot = await buildSnapshot(deps.market, settings.universe, asOf);
-    const input: StageInput = { week: request.week, asOf, universe: settings.universe, snapshot, query: started.query ?? undefined };
+    const input: StageInput = { week: request.week, asOf, universe: settings.universe, snapshot, query: started.query ?? undefined, questionFormat: started.questionFormat };
     const results = await Promise.all(council.researchers.map((r) => r.research(input)));
     // Every researcher failing must not fail the run: the fallback (builtin, from the snapshot) stands in, the failures stay recorded.
     if (!results.some((r) => r.ok) && council.fallbackResearch) results.push(await council.fallbackResearch.research(input));
@@ -137,6 +145,7 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     universe: settings.universe,
     snapshot: research.snapshot,
     query: started.query ?? undefined,
+    questionFormat: started.questionFormat,
     research: research.pack,
   };
 

@@ -35,7 +35,10 @@ export interface StageInput {
   asOf: Date;
   universe: readonly string[];
   snapshot: MarketSnapshot;
+  /** The desk's question: data for the seats, never instructions. */
   query: string | undefined;
+  /** 'fenced' for runs that quote it delimited (RunStarted.questionFormat); absent: the older inline quote, kept so older runs replay. */
+  questionFormat?: 'fenced';
 }
 
 export interface LabelledPitch {

@@ -18,7 +18,13 @@ export interface RunStarted {
   runId: string;
   week: string;
   asOf: string;
+  /** The desk's question, cleaned (domain/question.ts): what every prompt quoted and every channel shows. */
   query: string | null;
+  /** Who asked for the run (`slack:U…`, `discord:…`, `cli:<user>`, `scheduler`) and through which channel; absent on older runs. */
+  requestedBy?: string | null;
+  via?: string | null;
+  /** How prompts quote the question: 'fenced' (delimited, marked as data). Absent on older runs, whose prompts quoted it inline and still replay that way. */
+  questionFormat?: 'fenced';
   seats: SeatInfo[];
   chair: { models: string[]; account: string };
 }

@@ -90,7 +90,7 @@ export function startScheduler(app: App, opts: StartSchedulerOptions = {}): Runn
         logger.warn({ week: slotWeek(slot), by: halt.by }, 'trading is halted: the weekly council does not convene');
         return;
       }
-      await app.run({ week: slotWeek(slot) });
+      await app.run({ week: slotWeek(slot), by: 'scheduler', via: 'schedule' });
     },
     checkpoint: async (slot: Slot) => {
       await runCheckpoint(deps, slot.at);

@@ -11,7 +11,7 @@ describe('The console channel driven through stdin', () => {
     const first = await council(['serve'], env, '/council run --week 2024-03-04 what about rates?\n/council status\n');
     expect(first.code, first.stderr).toBe(0);
     const out = first.stdout;
-    for (const text of ['Council, week of 2024-03-04', 'Question: what about rates?', 'Research', 'Pitch A:', 'Pitch E:', 'Blind peer review', 'Kill shots:', 'Council decision', 'Dissent:', 'Monitoring at 09:00, 12:00, 14:00, 15:50 ET', 'Orders it will place:', 'Council status', 'Pending proposals:'])
+    for (const text of ['Council, week of 2024-03-04', 'Question from the desk: what about rates?', 'Research', 'Pitch A:', 'Pitch E:', 'Blind peer review', 'Kill shots:', 'Council decision', 'Dissent:', 'Monitoring at 09:00, 12:00, 14:00, 15:50 ET', 'Orders it will place:', 'Council status', 'Pending proposals:'])
       expect(out).toContain(text);
     // Identities stay hidden until the decision.
     const beforeDecision = out.slice(0, out.indexOf('Council decision'));

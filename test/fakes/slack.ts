@@ -144,6 +144,11 @@ export async function startFakeSlack(options: { token: string; appToken?: string
         messages.set(ts, { ...message, text, blocks });
         return json(res, { ok: true, channel: message.channel, ts, text });
       }
+      case 'chat.getPermalink': {
+        const message = messages.get(String(args.message_ts ?? ''));
+        if (!message || message.channel !== args.channel) return json(res, { ok: false, error: 'message_not_found' });
+        return json(res, { ok: true, channel: message.channel, permalink: `https://fake.slack.com/archives/${message.channel}/p${message.ts.replace('.', '')}` });
+      }
       case 'chat.postEphemeral':
         if (!args.user || !args.channel) return json(res, { ok: false, error: 'user_not_in_channel' });
         return json(res, { ok: true, message_ts: nextTs() });

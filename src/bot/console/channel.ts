@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { App } from '../../app.ts';
 import { nyDateTime } from '../../market/time.ts';
 import { userErrorLine, userErrorText } from '../../redact.ts';
-import { CommandError, HELP, parseCouncilCommand } from '../commands.ts';
+import { CommandError, HELP, parseCouncilCommand, weekSummaryLines } from '../commands.ts';
 import { renderNotice, renderStatus } from './render.ts';
 
 export interface ConsoleOptions {
@@ -52,9 +52,17 @@ async function handle(app: App, line: string, by: string, write: (t: string) => 
       case 'help':
         write(HELP);
         return;
-      case 'run':
-        await app.run({ week: command.week, query: command.query });
+      case 'run': {
+        // The local operator runs from here; a week already run is shown, not run again.
+        const plan = await app.runPlan({ week: command.week });
+        if (plan.kind === 'done') {
+          const summary = await app.weekSummary(plan.week, plan.state);
+          write(summary ? weekSummaryLines(summary).join('\n') : `The week of ${plan.week} was already run.`);
+          return;
+        }
+        await app.run({ week: plan.week, query: command.query, by, via: 'console' });
         return;
+      }
       case 'status':
         write(renderStatus(await app.status()));
         return;

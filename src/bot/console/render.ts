@@ -11,7 +11,7 @@ const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
 export function renderNotice(n: Notice): string {
   switch (n.type) {
     case 'run_started':
-      return `${rule(`Council, week of ${n.week}`)}\n${n.resumed ? 'Resuming' : 'Convening'} ${n.seats} seats (run ${n.runId.slice(0, 8)}), deciding as of ${nyStamp(n.asOf)}${n.query ? `\nQuestion: ${n.query}` : ''}`;
+      return `${rule(`Council, week of ${n.week}`)}\n${n.resumed ? 'Resuming' : 'Convening'} ${n.seats} seats (run ${n.runId.slice(0, 8)}), deciding as of ${nyStamp(n.asOf)}${n.requestedBy ? `, run by ${n.requestedBy}` : ''}${n.query ? `\nQuestion from the desk: ${n.query}` : ''}`;
     case 'research_ready': {
       const p = n.pack;
       return [

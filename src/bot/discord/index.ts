@@ -42,7 +42,7 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
     channelId: config.channelId,
     headerOf: async (week) => {
       const started = (await app.weekState(week)).started;
-      return started && { week, runId: started.runId, query: started.query, seats: started.seats.length };
+      return started && { week, runId: started.runId, query: started.query, seats: started.seats.length, requestedBy: started.requestedBy ?? null };
     },
     proposalOf: (id) => loadProposal(app.deps.store, id),
     logger: log,

@@ -4,6 +4,7 @@
  * Wording follows the console renderer (src/bot/console/render.ts) through the shared helpers.
  */
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed, type APIEmbedField, type RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { escapeMarkdown } from 'discord.js';
 import type { StatusView } from '../../app.ts';
 import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
@@ -44,7 +45,12 @@ export interface RunHeader {
   runId: string;
   query: string | null;
   seats: number;
+  /** Who asked for the run (a principal), when recorded. */
+  requestedBy?: string | null;
 }
+
+/** A principal as Discord shows it: a Discord user as a mention (messages never ping), anyone else as code. */
+export const principalText = (principal: string): string => (/^discord:\d+$/.test(principal) ? `<@${principal.slice(8)}>` : `\`${principal.replace(/`/g, "'")}\``);
 
 export interface DiscordRender {
   thread: ThreadPost[];
@@ -186,7 +192,8 @@ export function progressMessage(header: RunHeader, p: Progress): MessageBody {
     content: clampContent(
       [
         `🏛️ **Council, week of ${header.week}** (${header.seats} seats, run ${header.runId.slice(0, 8)})`,
-        ...(header.query ? [`Question: ${header.query}`] : []),
+        ...(header.query ? [`**Question from the desk:** ${escapeMarkdown(header.query)}`] : []),
+        ...(header.requestedBy ? [`-# run by ${principalText(header.requestedBy)}`] : []),
         steps.join(' · '),
         ...(p.outcome ? [`**Outcome:** ${p.outcome}`] : []),
         ...(p.failed ? [`**Failed** (${p.failed}); details in the thread.`] : []),

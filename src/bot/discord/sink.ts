@@ -21,7 +21,7 @@ export interface DiscordRest {
 export interface DiscordSinkDeps {
   rest: DiscordRest;
   threads: ThreadBook;
-  /** Where a week's thread opens when no /council run in another channel asked for it. */
+  /** DISCORD_CHANNEL_ID: the council channel, where every week's thread opens (whoever ran it) and halts go. */
   channelId: string | undefined;
   headerOf(week: string): Promise<RunHeader | undefined>;
   proposalOf(proposalId: string): Promise<ProposalState>;
@@ -29,8 +29,8 @@ export interface DiscordSinkDeps {
 }
 
 export interface DiscordSink extends NoticeSink {
-  /** The channel a /council run came from opens that week's thread. */
-  expectRun(week: string, channelId: string): void;
+  /** Links to the week's thread and its latest decision message, in a guild. */
+  links(week: string, guildId: string): Promise<{ thread: string | null; decision: string | null }>;
   /** Resolves when every notice published so far has been handled. */
   idle(): Promise<void>;
 }
@@ -43,10 +43,10 @@ const proposalIdOf = (n: Notice): string | undefined =>
 
 export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
   const { rest, threads, logger } = deps;
-  const requested = new Map<string, string>();
   const progress = new Map<string, Progress>();
   const queues = new Map<string, Promise<void>>();
-  let lastChannel = deps.channelId;
+  // No command redirects notices: they go to the council channel (or a week's recorded thread) only.
+  const lastChannel = deps.channelId;
 
   /** Runs one REST step; a failure is logged with an id and the notice carries on. */
   async function step<T>(what: string, notice: Notice, fn: () => Promise<T>): Promise<T | undefined> {
@@ -62,9 +62,9 @@ export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
     Created.parse(await rest.post(Routes.channelMessages(channelId), { body, ...(files?.length ? { files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })) } : {}) })).id;
 
   async function openThread(week: string, notice: Notice): Promise<WeekThread | undefined> {
-    const channelId = requested.get(week) ?? lastChannel;
+    const channelId = lastChannel;
     if (!channelId) {
-      logger.warn({ week }, 'discord: no channel for this week (set DISCORD_CHANNEL_ID or start it with /council run)');
+      logger.warn({ week }, 'discord: no channel for this week (set DISCORD_CHANNEL_ID)');
       return undefined;
     }
     const header = (await deps.headerOf(week)) ?? { week, runId: '', query: null, seats: 0 };
@@ -83,7 +83,7 @@ export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
     const out = renderNotice(n, proposalId ? { proposal: await deps.proposalOf(proposalId) } : {});
 
     for (const body of out.channel) {
-      if (lastChannel) await step('post to channel', n, () => send(lastChannel!, body));
+      if (lastChannel) await step('post to channel', n, () => send(lastChannel, body));
       else logger.warn({ notice: n.type }, 'discord: no channel to post to');
     }
     if (!week || (!out.thread.length && !out.progress && !out.decision)) return;
@@ -115,9 +115,12 @@ export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
   }
 
   return {
-    expectRun(week, channelId) {
-      requested.set(week, channelId);
-      lastChannel ??= channelId;
+    async links(week, guildId) {
+      const thread = await threads.get(week);
+      if (!thread) return { thread: null, decision: null };
+      const last = Object.values(thread.decisions).pop();
+      const base = `https://discord.com/channels/${guildId}/${thread.threadId}`;
+      return { thread: base, decision: last ? `${base}/${last}` : null };
     },
     // Notices of one week are handled in order, so a thread is opened once and edits never go back in time.
     publish(n) {

@@ -88,7 +88,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
       logger,
     }),
   );
-  registerListeners(bolt, { app, sink, tasks, reads: createReadQueue(), logger });
+  registerListeners(bolt, { app, sink, tasks, reads: createReadQueue(), logger, channelId: config.channelId });
   const detach = app.addSink(sink);
   app.chatChannels.push('slack');
 

@@ -225,6 +225,8 @@ export interface WeekProgress {
   week: string;
   runId: string;
   query: string | null;
+  /** Who asked for the run (a principal), when recorded. */
+  requestedBy?: string | null;
   research: 'running' | 'done';
   pitches: { done: number; total: number };
   reviews: { done: number; total: number };
@@ -240,7 +242,8 @@ export function renderParent(p: WeekProgress): SlackMessage {
   ];
   return fitMessage(`Council, week of ${p.week}`, [
     header(`Council, week of ${p.week}`),
-    ...(p.query ? [section(`*Question:* ${esc(p.query)}`)] : []),
+    ...(p.query ? [section(`*Question from the desk:* ${esc(p.query)}`)] : []),
+    ...(p.requestedBy ? [context(`run by ${who(p.requestedBy)}`)] : []),
     section(stages.join('   ')),
     ...(p.outcome ? [section(p.outcome)] : []),
     context(`run \`${p.runId.slice(0, 8)}\` · pitches, reviews and the decision are in the thread`),

@@ -18,25 +18,28 @@ export interface SlackSinkDeps {
   client: WebClient;
   store: EventStore;
   council: string;
-  /** SLACK_CHANNEL_ID: where runs nobody started from Slack (CLI, scheduler) and halts go. */
+  /** SLACK_CHANNEL_ID: the council channel, where every week's thread opens (whoever ran it) and halts go. */
   channelId: string | undefined;
   logger: Logger;
 }
 
+/** Where a week already lives in Slack, as links people can click. */
+export interface WeekLinks {
+  thread: string | null;
+  decision: string | null;
+}
+
 export interface SlackSink extends NoticeSink {
-  /** The channel a `/council run` came from: that week's thread opens there. */
-  bindWeek(week: string, channel: string): void;
-  /** The channel a command came from: halts go there when SLACK_CHANNEL_ID is unset. */
-  useChannel(channel: string): void;
+  /** Permalinks to the week's thread and its latest decision message, where Slack gives them. */
+  links(week: string): Promise<WeekLinks>;
 }
 
 export function createSlackSink(deps: SlackSinkDeps): SlackSink {
   const threads = createThreadStore(deps.store, deps.council);
   const progress = new Map<string, WeekProgress>();
-  const boundChannel = new Map<string, string>();
-  let lastChannel: string | undefined;
   const queues = new Map<string, Promise<void>>();
-  const home = () => deps.channelId ?? lastChannel;
+  // No command redirects notices: they go to the council channel (or a week's recorded thread) only.
+  const home = () => deps.channelId;
 
   /** Runs one week's notices one after another; a failure is reported and never blocks the next. */
   function serial(key: string, work: () => Promise<void>): Promise<void> {
@@ -72,7 +75,7 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
       if (p) await update(existing.channel, existing.parentTs, renderParent(p));
       return existing;
     }
-    const channel = boundChannel.get(week) ?? home();
+    const channel = home();
     if (!channel || !p) {
       deps.logger.warn({ week }, 'slack: no channel for this week (set SLACK_CHANNEL_ID); its notices stay out of Slack');
       return undefined;
@@ -110,7 +113,7 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
   async function handle(n: Notice): Promise<void> {
     switch (n.type) {
       case 'run_started': {
-        progress.set(n.week, { week: n.week, runId: n.runId, query: n.query, research: 'running', pitches: { done: 0, total: n.seats }, reviews: { done: 0, total: n.seats }, outcome: null });
+        progress.set(n.week, { week: n.week, runId: n.runId, query: n.query, requestedBy: n.requestedBy ?? null, research: 'running', pitches: { done: 0, total: n.seats }, reviews: { done: 0, total: n.seats }, outcome: null });
         await openThread(n.week, n.runId);
         if (n.resumed) await inThread(n.week, renderNotice(n));
         return;
@@ -200,12 +203,23 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
     }
   }
 
+  async function permalink(channel: string, ts: string): Promise<string | null> {
+    try {
+      return (await deps.client.chat.getPermalink({ channel, message_ts: ts })).permalink ?? null;
+    } catch (error) {
+      deps.logger.warn({ err: slackError(error) }, 'slack: no permalink for a council message');
+      return null;
+    }
+  }
+
   return {
-    bindWeek(week, channel) {
-      boundChannel.set(week, channel);
-    },
-    useChannel(channel) {
-      lastChannel = channel;
+    async links(week) {
+      const { thread, decisions } = await threads.load(week);
+      const last = [...decisions.values()].pop();
+      return {
+        thread: thread ? await permalink(thread.channel, thread.parentTs) : null,
+        decision: last ? await permalink(last.channel, last.ts) : null,
+      };
     },
     publish(notice) {
       const key = 'week' in notice ? notice.week : '';

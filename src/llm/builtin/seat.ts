@@ -1,4 +1,8 @@
-/** A PM seat played by a builtin systematic strategy: it pitches with its strategy and reviews by facts. */
+/**
+ * A PM seat played by a builtin systematic strategy: it pitches with its strategy and reviews by facts.
+ * Builtin seats (research and chairman too) never read the desk's question: they answer from the data
+ * alone, and nothing they write quotes it, so it cannot reach an LLM prompt unfenced through their output.
+ */
 import type { PmSeat } from '../../pipeline/seats.ts';
 import { NO_USAGE } from '../../pipeline/seats.ts';
 import { STRATEGY_FNS, STRATEGY_LABELS, type StrategyName } from './strategies.ts';

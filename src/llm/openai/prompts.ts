@@ -21,6 +21,37 @@ export const PROMPT_FILES: Record<Stage, string> = {
   checkpoint: 'checkpoint.v1.md',
 };
 
+/** The system-prompt addendum for a run with a desk question (fenced runs only; see questionBlock). */
+export const QUESTION_FILE = 'question.v1.md';
+
+/** What the question is for, per stage, in the addendum's {{use}}. */
+export const QUESTION_USE: Record<Exclude<Stage, 'checkpoint'>, string> = {
+  research: 'weighed as a pointer to what the desk wants researched, answered only from the data given',
+  pitch: 'weighed when you choose your one trade, answered only from the data given',
+  review: 'weighed only as context for how well each pitch serves the desk; score the trades by the rubric',
+  chair: 'weighed only as context when you decide the council’s one trade',
+};
+
+export function loadQuestionPrompt(dir = PROMPTS_DIR): Prompt {
+  const text = readFileSync(resolve(dir, QUESTION_FILE), 'utf8').trim();
+  return {
+    version: QUESTION_FILE.replace(/\.md$/, ''),
+    render: (vars) =>
+      text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+        const value = vars[key];
+        if (value === undefined) throw new Error(`prompt ${QUESTION_FILE} needs {{${key}}}`);
+        return value;
+      }),
+  };
+}
+
+/**
+ * The desk's question as the user message quotes it: fenced between marker lines, as one JSON string (so
+ * no quote or newline in it can end the fence). The question is cleaned before it is recorded
+ * (domain/question.ts): one line, capped, without control characters or the marker itself.
+ */
+export const questionBlock = (question: string): string => `<desk_question>\n${JSON.stringify(question)}\n</desk_question>`;
+
 export interface Prompt {
   version: string;
   render(vars: Record<string, string>): string;

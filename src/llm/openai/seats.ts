@@ -8,18 +8,48 @@ import { decisionProblems, pitchProblems } from '../../domain/validate.ts';
 import type { ChairSeat, ConvictionInput, ConvictionUpdate, PmSeat, ResearchSeat, SeatResult, StageInput } from '../../pipeline/seats.ts';
 import { type AskDeps, ask } from './ask.ts';
 import type { Stage } from './audit.ts';
-import { compactJson, loadPrompt, type Prompt, pitchesBlock, researchBlock, reviewsBlock, scrubIdentity, snapshotTable } from './prompts.ts';
+import {
+  compactJson,
+  loadPrompt,
+  loadQuestionPrompt,
+  type Prompt,
+  pitchesBlock,
+  QUESTION_USE,
+  questionBlock,
+  researchBlock,
+  reviewsBlock,
+  scrubIdentity,
+  snapshotTable,
+} from './prompts.ts';
 
 export interface SeatDeps extends AskDeps {
   /** Names scrubbed from everything a reviewer or the chairman reads. */
   identityTerms: readonly string[];
   prompts?: Partial<Record<Stage, Prompt>>;
+  /** The question addendum (prompts/question.v1.md unless given). */
+  questionPrompt?: Prompt;
 }
 
 const promptOf = (deps: SeatDeps, stage: Stage) => deps.prompts?.[stage] ?? loadPrompt(stage);
 
+/**
+ * The question's place in the user message. Fenced runs quote it between markers; a run recorded before
+ * the fence (no questionFormat) quotes it inline as it did then, so its recorded requests hash the same and
+ * it still replays. Without a question the message is what it always was (and the cache still answers).
+ */
+const questionLines = (input: StageInput): string[] =>
+  !input.query ? [] : input.questionFormat === 'fenced' ? [questionBlock(input.query)] : [`question from the desk: ${input.query}`];
+
 const context = (input: StageInput) =>
-  [`week of ${input.week}; decision time ${input.asOf.toISOString()}`, ...(input.query ? [`question from the desk: ${input.query}`] : []), snapshotTable(input.snapshot, input.universe)].join('\n');
+  [`week of ${input.week}; decision time ${input.asOf.toISOString()}`, ...questionLines(input), snapshotTable(input.snapshot, input.universe)].join('\n');
+
+/** The stage's system prompt, with the question addendum when a fenced run has a question; and the version recorded with the call. */
+function system(deps: SeatDeps, stage: Exclude<Stage, 'checkpoint'>, prompt: Prompt, vars: Record<string, string>, input: StageInput): { content: string; version: string } {
+  const base = prompt.render(vars);
+  if (!input.query || input.questionFormat !== 'fenced') return { content: base, version: prompt.version };
+  const addendum = deps.questionPrompt ?? loadQuestionPrompt();
+  return { content: `${base}\n${addendum.render({ use: QUESTION_USE[stage] })}`, version: `${prompt.version}+${addendum.version}` };
+}
 
 export const ConvictionAnswer = z.object({ conviction: Conviction, note: z.string().min(1).max(200) });
 
@@ -69,21 +99,23 @@ export function llmResearcher(deps: SeatDeps, model: string, index: number): Res
   return {
     model,
     kind: 'llm',
-    research: (input) =>
-      ask(deps, {
+    research: (input) => {
+      const sys = system(deps, 'research', prompt, { universe: input.universe.join(' '), role: RESEARCH_ROLES[index % RESEARCH_ROLES.length] as string }, input);
+      return ask(deps, {
         week: input.week,
         stage: 'research',
         seat: `research-${index + 1}`,
         model,
-        promptVersion: prompt.version,
+        promptVersion: sys.version,
         name: 'research_pack',
         schema: ResearchPack,
         messages: [
-          { role: 'system', content: prompt.render({ universe: input.universe.join(' '), role: RESEARCH_ROLES[index % RESEARCH_ROLES.length] as string }) },
+          { role: 'system', content: sys.content },
           { role: 'user', content: context(input) },
         ],
         check: (pack) => pack.candidates.filter((c) => !input.universe.includes(c.symbol)).map((c) => `candidates: ${c.symbol} is not in the universe`),
-      }),
+      });
+    },
   };
 }
 
@@ -95,34 +127,37 @@ export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
     model,
     kind: 'llm',
     convictionUpdate: convictionUpdate(deps, id, model),
-    pitch: (input) =>
-      ask(deps, {
+    pitch: (input) => {
+      const sys = system(deps, 'pitch', pitchPrompt, { universe: input.universe.join(' ') }, input);
+      return ask(deps, {
         week: input.week,
         stage: 'pitch',
         seat: id,
         model,
-        promptVersion: pitchPrompt.version,
+        promptVersion: sys.version,
         name: 'pitch',
         schema: Pitch,
         messages: [
-          { role: 'system', content: pitchPrompt.render({ universe: input.universe.join(' ') }) },
+          { role: 'system', content: sys.content },
           { role: 'user', content: `${context(input)}\n${researchBlock(input.research)}` },
         ],
         check: (p) => pitchProblems(p, input.universe),
-      }),
+      });
+    },
     review: (input) => {
       const labels = input.pitches.map((p) => p.label);
       const user = `${context(input)}\n${researchBlock(input.research)}\npitches to score (${labels.join(', ')}):\n${pitchesBlock(input.pitches)}`;
+      const sys = system(deps, 'review', reviewPrompt, {}, input);
       return ask(deps, {
         week: input.week,
         stage: 'review',
         seat: id,
         model,
-        promptVersion: reviewPrompt.version,
+        promptVersion: sys.version,
         name: 'review',
         schema: ReviewAnswer,
         messages: [
-          { role: 'system', content: reviewPrompt.render({}) },
+          { role: 'system', content: sys.content },
           { role: 'user', content: scrubIdentity(user, deps.identityTerms) },
         ],
         check: (answer) => {
@@ -145,16 +180,17 @@ export function llmChair(deps: SeatDeps, model: string, index: number): ChairSea
     convictionUpdate: convictionUpdate(deps, `chair-${index + 1}`, model),
     decide: (input) => {
       const user = `${context(input)}\n${researchBlock(input.research)}\npitches:\n${pitchesBlock(input.pitches)}\nblind reviews:\n${reviewsBlock(input.reviews)}`;
+      const sys = system(deps, 'chair', prompt, { universe: input.universe.join(' ') }, input);
       return ask(deps, {
         week: input.week,
         stage: 'chair',
         seat: `chair-${index + 1}`,
         model,
-        promptVersion: prompt.version,
+        promptVersion: sys.version,
         name: 'decision',
         schema: Decision,
         messages: [
-          { role: 'system', content: prompt.render({ universe: input.universe.join(' ') }) },
+          { role: 'system', content: sys.content },
           { role: 'user', content: scrubIdentity(user, deps.identityTerms) },
         ],
         check: (d) => decisionProblems(d, input.universe),

@@ -22,10 +22,10 @@ afterAll(async () => {
 });
 
 describe('Discord: a council week from /council run to execution', () => {
-  it('When /council run is typed, Then the reply is deferred, a thread opens for the week, pitches, reviews and the decision arrive as embeds with Approve and Reject buttons, and the parent message shows the outcome', async () => {
+  it('When /council run is typed, Then the reply is deferred privately, a thread opens for the week, pitches, reviews and the decision arrive as embeds with Approve and Reject buttons, and the parent message shows the outcome', async () => {
     const { token } = h.fake.slash('run', { week: '2024-03-04', query: 'Is the rally stretched?' }, STRANGER);
 
-    expect(await callbackOf(h.fake, token)).toEqual({ type: 5, data: { flags: 0 } }); // deferred, in public
+    expect(await callbackOf(h.fake, token)).toEqual({ type: 5, data: { flags: 64 } }); // deferred, private to the asker
     await replyTo(h.fake, token, /Convening the council for the week of 2024-03-04/);
     const thread = await threadFor(h.fake, '2024-03-04');
     threadId = thread.id;
@@ -37,7 +37,8 @@ describe('Discord: a council week from /council run to execution', () => {
     });
 
     expect(parent.channelId).toBe(h.fake.channelId);
-    expect(parent.content).toContain('Question: Is the rally stretched?');
+    expect(parent.content).toContain('**Question from the desk:** Is the rally stretched?');
+    expect(parent.content).toContain(`run by <@${STRANGER.id}>`);
     expect(parent.content).toContain('✅ Research · ✅ Pitches · ✅ Review · ✅ Decision');
     expect(parent.edits).toBeGreaterThan(3);
 

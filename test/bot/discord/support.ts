@@ -22,14 +22,15 @@ export interface DiscordHarness {
 }
 
 /** `now`: the App's clock (default Monday 2024-03-04, the week the tests convene; later to see the week's bars). */
-export async function startHarness(options: { now?: string } = {}): Promise<DiscordHarness> {
+/** `councilChannel: false`: no DISCORD_CHANNEL_ID. */
+export async function startHarness(options: { now?: string; councilChannel?: false } = {}): Promise<DiscordHarness> {
   const fake = await startFakeDiscord();
   const config = loadConfig({
     COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-discord-')),
     COUNCIL_APPROVERS: `discord:${APPROVER.id}`,
     DISCORD_TOKEN: fake.token,
     DISCORD_APPLICATION_ID: fake.applicationId,
-    DISCORD_CHANNEL_ID: fake.channelId,
+    ...(options.councilChannel === false ? {} : { DISCORD_CHANNEL_ID: fake.channelId }),
     DISCORD_API_URL: fake.apiUrl,
     DISCORD_APPROVER_ROLE_ID: '3001',
   });

@@ -17,9 +17,9 @@ import { LARGEST } from './largest.ts';
 import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from './support.ts';
 
 const WEEK = '2024-03-04';
-// The council channel: halt, resume, approve and reject are taken only here.
-const RUN_CHANNEL = 'C_HOME';
 const HOME_CHANNEL = 'C_HOME';
+/** Runs start only in the council channel (SLACK_CHANNEL_ID); the week's thread opens there. */
+const RUN_CHANNEL = HOME_CHANNEL;
 const APPROVER = 'UBOSS';
 const APPROVER_2 = 'UDEPUTY';
 const OUTSIDER = 'UNOBODY';
@@ -84,7 +84,8 @@ describe('Slack: the council in a channel', () => {
   it('When /council run arrives, Then it is acknowledged with a private note and the parent, the thread and the decision with both buttons follow', async () => {
     const res = await command(`run --week ${WEEK} is tech stretched?`, OUTSIDER);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Convening') });
+    const note = await fake.waitFor(() => fake.responses.find((r) => JSON.stringify(r.body).includes('Convening')), 'the private note');
+    expect(note.body).toMatchObject({ response_type: 'ephemeral' });
 
     decision = await fake.waitFor(() => messagesIn(RUN_CHANNEL).find(hasButtons), 'the decision message with buttons');
     const state = await app.weekState(WEEK);

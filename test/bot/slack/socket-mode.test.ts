@@ -27,6 +27,8 @@ beforeAll(async () => {
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_APP_TOKEN: APP_TOKEN,
     SLACK_API_URL: fake.apiUrl,
+    // The council channel: notices go only here, and halt is taken only from here.
+    SLACK_CHANNEL_ID: 'C1',
     COUNCIL_APPROVERS: 'slack:UBOSS',
   });
   app = await buildApp(config, { memory: true, logger, clock: () => new Date('2024-03-04T12:00:00Z') });

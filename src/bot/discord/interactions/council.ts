@@ -2,9 +2,9 @@
  * `/council run | status | halt | resume`. Each handler defers first (Discord's 3-second rule), then
  * calls the same use case as every other channel and edits its reply with the outcome.
  */
-import { type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import { type ChatInputCommandInteraction, escapeMarkdown, MessageFlags } from 'discord.js';
 import type { StatusView } from '../../../app.ts';
-import { CommandError } from '../../commands.ts';
+import { CommandError, weekSummaryLines } from '../../commands.ts';
 import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
@@ -14,17 +14,35 @@ type Handler = (i: ChatInputCommandInteraction, ctx: HandlerContext) => Promise<
 
 const WEEK = /^\d{4}-\d{2}-\d{2}$/;
 
+/**
+ * Runs start in the council channel (DISCORD_CHANNEL_ID) only, and every answer to the asker is private:
+ * where the council lives, a week already run (links and its state now), a refusal, or "convening".
+ */
 const run: Handler = async (i, ctx) => {
-  await i.deferReply();
+  const home = ctx.config.channelId;
+  if (!home) throw new CommandError('Runs from Discord are off: no council channel is set. An operator sets DISCORD_CHANNEL_ID to the channel the council posts in.');
+  if (i.channelId !== home) throw new CommandError(`The council lives in <#${home}>: run it there. Nothing was started.`);
   const weekOption = i.options.getString('week') ?? undefined;
   if (weekOption !== undefined && !WEEK.test(weekOption)) throw new CommandError('week needs a date like 2024-03-04');
-  const query = i.options.getString('query')?.slice(0, 500) || undefined;
-  const week = weekOption ?? (await ctx.app.defaultWeek());
-  if (i.channelId) ctx.sink.expectRun(week, i.channelId);
-  await i.editReply({ content: `Convening the council for the week of ${week}${query ? ` on "${query}"` : ''}. Pitches, reviews and the decision follow in the thread **${threadName(week)}**.`, allowedMentions: { parse: [] } });
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
+  const query = i.options.getString('query') ?? undefined;
+  const plan = await ctx.app.runPlan({ week: weekOption });
+  if (plan.kind === 'done') {
+    const summary = await ctx.app.weekSummary(plan.week, plan.state);
+    const links = i.guildId ? await ctx.sink.links(plan.week, i.guildId) : { thread: null, decision: null };
+    const where = [links.thread ? `[the week's thread](${links.thread})` : null, links.decision ? `[the decision](${links.decision})` : null].filter(Boolean);
+    const lines = summary ? weekSummaryLines(summary).map((l) => escapeMarkdown(l)) : [`The week of ${plan.week} was already run.`];
+    await i.editReply({ content: [...lines, ...(where.length ? [`See ${where.join(' and ')}.`] : [])].join('\n'), allowedMentions: { parse: [] } });
+    return;
+  }
+  const week = plan.week;
+  await i.editReply({
+    content: `${plan.kind === 'resume' ? 'Resuming' : 'Convening'} the council for the week of ${week}. Pitches, reviews and the decision follow in <#${home}>, thread **${threadName(week)}**.`,
+    allowedMentions: { parse: [] },
+  });
   // The run outlives the interaction; its progress and failures reach the thread as notices.
   ctx.track(
-    ctx.app.run({ week, query }).catch(async (error: unknown) => {
+    ctx.app.run({ week, query, by: principalOf(i), via: 'discord' }).catch(async (error: unknown) => {
       await answerPrivately(i, `The council run for ${week} failed: ${userMessage(error, ctx, 'run')}`, ctx.logger);
     }),
   );

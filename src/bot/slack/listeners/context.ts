@@ -14,6 +14,8 @@ export interface ListenerContext {
   /** Status reads, a few at a time (see ReadQueue). */
   reads: ReadQueue;
   logger: Logger;
+  /** SLACK_CHANNEL_ID: the council channel, the only one runs start from. */
+  channelId: string | undefined;
 }
 
 export const principal = (userId: string) => `slack:${userId}`;

@@ -3,9 +3,11 @@
  * answers through the thread (runs) or the command's response_url (status, refusals, failures).
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { mondayOf } from '../../../market/time.ts';
-import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
+import type { RunPlan } from '../../../app.ts';
+import { ProposalError } from '../../../domain/proposal.ts';
+import { CommandError, type CouncilCommand, HELP, parseCouncilCommand, weekSummaryLines } from '../../commands.ts';
 import { BUSY } from '../../rate-limit.ts';
+import { esc } from '../blocks.ts';
 import { renderStatus } from '../render.ts';
 import { type ListenerContext, failureText, lateSafe, principal, untilRecorded } from './context.ts';
 
@@ -25,26 +27,45 @@ export function councilCommand(ctx: ListenerContext) {
     }
     const by = principal(command.user_id);
     const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
-    ctx.sink.useChannel(command.channel_id);
 
     switch (parsed.kind) {
       case 'help':
         await ack({ response_type: 'ephemeral', text: `\`\`\`${HELP}\`\`\`` });
         return;
       case 'run': {
-        await ack({ response_type: 'ephemeral', text: 'Convening the council: the week’s thread follows in this channel.' });
+        // The council lives in one channel: runs start there only, and nothing a command says moves its notices.
+        const home = ctx.channelId;
+        if (!home) {
+          await ack({ response_type: 'ephemeral', text: ':no_entry: Runs from Slack are off: no council channel is set. An operator sets SLACK_CHANNEL_ID to the channel the council posts in.' });
+          return;
+        }
+        if (command.channel_id !== home) {
+          await ack({ response_type: 'ephemeral', text: `:no_entry: The council lives in <#${home}>: run it there. Nothing was started.` });
+          return;
+        }
+        await ack();
         const { week, query } = parsed;
         ctx.tasks.run('run', async () => {
-          let monday: string;
+          let plan: RunPlan;
           try {
-            monday = week ? mondayOf(week) : await ctx.app.defaultWeek();
+            plan = await ctx.app.runPlan({ week });
           } catch (error) {
-            await reply(failureText(error, ctx, 'Choosing the week'));
+            await reply(failureText(error, ctx, 'Run'));
             return;
           }
-          ctx.sink.bindWeek(monday, command.channel_id);
+          if (plan.kind === 'done') {
+            const summary = await ctx.app.weekSummary(plan.week, plan.state);
+            const links = await ctx.sink.links(plan.week);
+            const lines = summary ? weekSummaryLines(summary).map(esc) : [`The week of ${plan.week} was already run.`];
+            const where = [links.thread ? `<${links.thread}|the week's thread>` : null, links.decision ? `<${links.decision}|the decision>` : null].filter(Boolean);
+            await reply([...lines, ...(where.length ? [`See ${where.join(' and ')}.`] : [])].join('\n'));
+            return;
+          }
+          await reply(`${plan.kind === 'resume' ? 'Resuming' : 'Convening'} the council for the week of ${plan.week}: its thread follows in <#${home}>.`);
           // A failed run is reported by the App itself (run_failed, with an error id) into the thread.
-          await ctx.app.run({ week: monday, query }).catch(() => {});
+          await ctx.app.run({ week: plan.week, query, by, via: 'slack' }).catch(async (error: unknown) => {
+            if (error instanceof ProposalError) await reply(failureText(error, ctx, 'Run'));
+          });
         });
         return;
       }
