@@ -8,11 +8,10 @@ import { createSimulatedBroker } from './brokers/simulated.ts';
 import type { Config } from './config/config.ts';
 import { buildCouncil } from './llm/council.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createAlpacaMarketData, loadAlpacaCalendar } from './market/alpaca.ts';
+import { createAlpacaMarketData, createRefreshingAlpacaCalendar } from './market/alpaca.ts';
 import { createNyseCalendar, type TradingCalendar } from './market/calendar.ts';
 import { createCsvMarketData } from './market/csv.ts';
 import type { MarketData } from './market/port.ts';
-import { addDays, nyDate } from './market/time.ts';
 import type { Council } from './pipeline/seats.ts';
 import { openDatabase } from './store/database.ts';
 import { withStreamCache } from './store/cached.ts';
@@ -43,11 +42,14 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const dataClient = config.alpaca.dataKeys && !overrides.market ? createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
   let calendar: TradingCalendar = createNyseCalendar();
   if (dataClient) {
-    const today = nyDate(clock());
-    calendar = await loadAlpacaCalendar(dataClient, { from: addDays(today, -730), to: addDays(today, 365) }, calendar).catch((error: unknown) => {
-      logger.warn({ err: error }, "Alpaca's calendar is unavailable; using the offline NYSE calendar");
-      return calendar;
+    // Read now and every day after; until Alpaca answers, the offline NYSE calendar does.
+    const alpacaCalendar = await createRefreshingAlpacaCalendar({
+      client: dataClient,
+      clock,
+      fallback: calendar,
+      onError: (error) => logger.warn({ err: error }, "Alpaca's calendar is unavailable; using the offline NYSE calendar until the next refresh"),
     });
+    calendar = alpacaCalendar.calendar;
   }
   const market =
     overrides.market ??

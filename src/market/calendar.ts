@@ -9,6 +9,8 @@ import { addDays, assertDate, nyDate, nyTime, weekday } from './time.ts';
 export type SessionClose = '16:00' | '13:00';
 
 export interface TradingCalendar {
+  /** Changes when the calendar's answers may have changed (a refreshed broker calendar); absent when they never do. */
+  readonly revision?: number;
   isTradingDay(date: string): boolean;
   /** The session's closing time in New York; a RangeError on a day without a session. */
   sessionClose(date: string): SessionClose;

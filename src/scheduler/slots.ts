@@ -65,7 +65,9 @@ function slotsOfDay(schedule: Schedule, calendar: TradingCalendar, day: string):
   dayCache.set(schedule, byCalendar);
   const days = byCalendar.get(calendar) ?? new Map<string, readonly Slot[]>();
   byCalendar.set(calendar, days);
-  const cached = days.get(day);
+  // A refreshed calendar (Alpaca's, daily) may answer differently: its revision is part of the key.
+  const key = `${calendar.revision ?? 0}:${day}`;
+  const cached = days.get(key);
   if (cached) return cached;
   const zone = schedule.timezone;
   const slots = [
@@ -73,7 +75,8 @@ function slotsOfDay(schedule: Schedule, calendar: TradingCalendar, day: string):
     ...schedule.checkpoints.map((t) => ({ job: 'checkpoint' as const, at: zonedDateTime(zone, day, t) })),
     ...cronTimes(parseCron(schedule.postmortem), day).map((t) => ({ job: 'postmortem' as const, at: zonedDateTime(zone, day, t) })),
   ].filter((slot) => isOpenSlot(slot, calendar));
-  days.set(day, slots);
+  if (days.size > 10_000) days.clear();
+  days.set(key, slots);
   return slots;
 }
 
