@@ -36,6 +36,7 @@ export class DatabaseInUseError extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number,
+    /** The holder's host, when it is not this one. */
     readonly host?: string,
   ) {
     super(
@@ -83,7 +84,7 @@ export function acquireLockFile(dataDir: string, options: LockOptions = {}): Loc
   const path = join(dataDir, LOCK_FILE_NAME);
   const me: Holder = { ...currentIdentity(), ...options.identity, instance: randomUUID() };
   // (A test posing as another host or container is another process: it skips this check.)
-  if (held.has(path) && !options.identity) throw new DatabaseInUseError(dataDir, me.pid, me.host);
+  if (held.has(path) && !options.identity) throw new DatabaseInUseError(dataDir, me.pid);
   const content = `${JSON.stringify(me)}\n`;
   const staleMs = options.staleMs ?? STALE_MS;
   const now = options.now ?? Date.now;
@@ -94,7 +95,7 @@ export function acquireLockFile(dataDir: string, options: LockOptions = {}): Loc
     const current = readOrNull(path);
     if (current === null) continue;
     const holder = holderOf(current);
-    if (holder && !isStale(holder, me, heartbeatAge(path, now), staleMs)) throw new DatabaseInUseError(dataDir, holder.pid, holder.host);
+    if (holder && !isStale(holder, me, heartbeatAge(path, now), staleMs)) throw new DatabaseInUseError(dataDir, holder.pid, holder.host === me.host ? undefined : holder.host);
     removeStale(path, current);
   }
   throw new Error(`could not take the lock ${path}: it keeps changing hands`);
