@@ -36,11 +36,11 @@ export class DatabaseInUseError extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number,
-    /** The holder's host, when it is not this one. */
-    readonly host?: string,
+    /** Where the holder runs, when not in this pid namespace: `on HOST` and why its pid is not ours. */
+    readonly where?: string,
   ) {
     super(
-      `the embedded database in ${dataDir} is in use by process ${pid}${host ? ` on ${host}` : ''} (probably "council serve"); ` +
+      `the embedded database in ${dataDir} is in use by process ${pid}${where ? ` ${where}` : ''} (probably "council serve"); ` +
         'stop it, or set DATABASE_URL to share a PostgreSQL server',
     );
     this.name = 'DatabaseInUseError';
@@ -95,16 +95,24 @@ export function acquireLockFile(dataDir: string, options: LockOptions = {}): Loc
     const current = readOrNull(path);
     if (current === null) continue;
     const holder = holderOf(current);
-    if (holder && !isStale(holder, me, heartbeatAge(path, now), staleMs)) throw new DatabaseInUseError(dataDir, holder.pid, holder.host === me.host ? undefined : holder.host);
+    if (holder && !isStale(holder, me, heartbeatAge(path, now), staleMs)) throw new DatabaseInUseError(dataDir, holder.pid, whereIs(holder, me));
     removeStale(path, current);
   }
   throw new Error(`could not take the lock ${path}: it keeps changing hands`);
 }
 
+function samePidSpace(holder: LockIdentity, me: LockIdentity): boolean {
+  return holder.bootId !== '' && holder.bootId === me.bootId && holder.pidNamespace !== '' && holder.pidNamespace === me.pidNamespace;
+}
+
+function whereIs(holder: LockIdentity, me: LockIdentity): string | undefined {
+  if (holder.host !== me.host) return `on ${holder.host}`;
+  return samePidSpace(holder, me) ? undefined : `on ${holder.host} in another container or pid namespace`;
+}
+
 function isStale(holder: Holder, me: Holder, ageMs: number | undefined, staleMs: number): boolean {
   if (ageMs === undefined) return false; // gone while we looked: the next round sees
-  const samePidSpace = holder.bootId !== '' && holder.bootId === me.bootId && holder.pidNamespace !== '' && holder.pidNamespace === me.pidNamespace;
-  if (samePidSpace) return holder.pid === me.pid || !isAlive(holder.pid);
+  if (samePidSpace(holder, me)) return holder.pid === me.pid || !isAlive(holder.pid);
   return ageMs > staleMs;
 }
 
