@@ -33,7 +33,7 @@ export interface BuildOverrides {
 }
 
 export async function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const logger = overrides.logger ?? createLogger(config.logLevel, process.stderr, config.logFormat);
   const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
   // An embedded database we opened ourselves has one writer, this process (the folder lock sees to it).
   const store = db.kind === 'pglite' && !overrides.db ? withStreamCache(createEventStore(db)) : createEventStore(db);
