@@ -1,14 +1,12 @@
 /** The one composition root: config in, a wired App out. Tests call buildApp with overrides. */
 import { App } from './app.ts';
-import { createAlpacaBroker } from './brokers/alpaca.ts';
-import { type AlpacaTuning, createAlpacaClient } from './brokers/alpaca-client.ts';
+import type { AlpacaTuning } from './brokers/alpaca-client.ts';
 import type { Broker } from './brokers/port.ts';
 import { createBrokerRouter } from './brokers/router.ts';
 import { createSimulatedBroker } from './brokers/simulated.ts';
 import type { Config } from './config/config.ts';
 import { buildCouncil } from './llm/council.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { createAlpacaMarketData, createRefreshingAlpacaCalendar } from './market/alpaca.ts';
 import { createNyseCalendar, type TradingCalendar } from './market/calendar.ts';
 import { createCsvMarketData } from './market/csv.ts';
 import type { MarketData } from './market/port.ts';
@@ -39,11 +37,13 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const store = db.kind === 'pglite' && !overrides.db ? withStreamCache(createEventStore(db)) : createEventStore(db);
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };
-  const dataClient = config.alpaca.dataKeys && !overrides.market ? createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
+  // The Alpaca SDK loads only when some account trades on Alpaca.
+  const alpacaSdk = Object.keys(config.alpaca.accounts).length ? await loadAlpaca() : undefined;
+  const dataClient = config.alpaca.dataKeys && !overrides.market && alpacaSdk ? alpacaSdk.createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
   let calendar: TradingCalendar = createNyseCalendar();
   if (dataClient) {
     // Read now and every day after; until Alpaca answers, the offline NYSE calendar does.
-    const alpacaCalendar = await createRefreshingAlpacaCalendar({
+    const alpacaCalendar = await alpacaSdk!.createRefreshingAlpacaCalendar({
       client: dataClient,
       clock,
       fallback: calendar,
@@ -53,7 +53,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   }
   const market =
     overrides.market ??
-    (dataClient ? createAlpacaMarketData({ client: dataClient, feed: config.alpaca.dataFeed, calendar }) : createCsvMarketData(config.marketDataDir, { calendar }));
+    (dataClient ? alpacaSdk!.createAlpacaMarketData({ client: dataClient, feed: config.alpaca.dataFeed, calendar }) : createCsvMarketData(config.marketDataDir, { calendar }));
   const simulated = createSimulatedBroker({
     store,
     market,
@@ -64,7 +64,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const broker =
     overrides.broker ??
     (alpacaAccounts.length
-      ? createBrokerRouter({ alpaca: createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
+      ? createBrokerRouter({ alpaca: alpacaSdk!.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
       : simulated);
   const council = overrides.council ?? buildCouncil(config, { store, db });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;
@@ -81,6 +81,11 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
     simulatedTime: market.source.startsWith('csv:'),
     fault,
   });
+}
+
+async function loadAlpaca() {
+  const [broker, client, market] = await Promise.all([import('./brokers/alpaca.ts'), import('./brokers/alpaca-client.ts'), import('./market/alpaca.ts')]);
+  return { ...broker, ...client, ...market };
 }
 
 /** Crash tests: COUNCIL_CRASH_AT=<point> kills the process with SIGKILL when the run reaches that point. */
