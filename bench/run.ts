@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBacktest } from './backtest.ts';
+import { benchCliStart } from './cli-start.ts';
 import { serveMemory } from './serve-memory.ts';
 import { benchSlashAck } from './slash-ack.ts';
 import { benchSnapshots } from './snapshot.ts';
@@ -68,6 +69,15 @@ async function main(): Promise<void> {
   await record('approve to 6 orders accepted', 'p95 < 1.5 broker round trips', await optional('./broker-approve.ts', 'benchApprove'), (d) => ({
     figure: `p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms = ${Math.round((d.p95Ms / d.roundTripMs) * 10) / 10} round trips of ${d.roundTripMs} ms`,
     pass: d.p95Ms < 1.5 * d.roundTripMs,
+  }));
+  const cli = await benchCliStart().catch((error: Error) => error);
+  await record('council --help / --version', '< 500 ms each', () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)), (d) => ({
+    figure: `--help ${d.helpMs} ms, --version ${d.versionMs} ms (${d.runner})`,
+    pass: d.helpUnderGoal,
+  }));
+  await record('council status cold start (PGlite)', '< 1500 ms', () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)), (d) => ({
+    figure: `${d.statusColdMs} ms (${d.runner})`,
+    pass: d.statusUnderGoal,
   }));
   const rss: Judge = (d) => ({ figure: `${d.rssMb} MB (peak ${d.peakRssMb} MB)`, pass: d.rssMb < (d.database === 'pglite' ? 1024 : 300) });
   await record('serve RSS on PGlite', '< 1024 MB', () => serveMemory(), rss);

@@ -5,7 +5,7 @@
  * with COUNCIL_DEPLOY_TEST=1 (.ci/run sets it), on Node 22 or newer.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +41,7 @@ function council(args: string[], env: Record<string, string> = {}) {
 describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'council-image-'));
+    chmodSync(work, 0o755); // as /app in the image: readable by the unprivileged user
     const build = join(work, 'build');
     run('git', ['clone', '--quiet', '--no-local', ROOT, build], work);
     // Build stage.
