@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchBacktest } from './backtest.ts';
+import { benchCliStart } from './cli-start.ts';
 import { serveMemory } from './serve-memory.ts';
 import { benchSlackFlood } from './slack-flood.ts';
 import { benchSlashAck } from './slash-ack.ts';
@@ -86,6 +87,15 @@ async function main(): Promise<void> {
   });
   await record('status CPU on PGlite', '< 5 ms CPU per call, never stale', () => benchStatus(), statusRow);
   await record('status CPU on PostgreSQL', '< 5 ms CPU per call, never stale', process.env['TEST_DATABASE_URL'] ? () => benchStatus(500, process.env['TEST_DATABASE_URL']) : undefined, statusRow);
+  const cli = await benchCliStart().catch((error: Error) => error);
+  await record('council --help / --version', '< 500 ms each', () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)), (d) => ({
+    figure: `--help ${d.helpMs} ms, --version ${d.versionMs} ms (${d.runner})`,
+    pass: d.helpUnderGoal,
+  }));
+  await record('council status cold start (PGlite)', '< 1500 ms', () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)), (d) => ({
+    figure: `${d.statusColdMs} ms (${d.runner})`,
+    pass: d.statusUnderGoal,
+  }));
   const rss: Judge = (d) => ({ figure: `${d.rssMb} MB (peak ${d.peakRssMb} MB)`, pass: d.rssMb < (d.database === 'pglite' ? 1024 : 300) });
   await record('serve RSS on PGlite', '< 1024 MB', () => serveMemory(), rss);
   const pg = process.env['TEST_DATABASE_URL'];

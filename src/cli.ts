@@ -1,46 +1,62 @@
 /**
  * The `council` command. Every subcommand takes --json: one JSON document on stdout, logs on stderr,
- * exit 0 on success, non-zero with a one-line reason on stderr on failure.
+ * exit 0 on success, non-zero with a one-line reason on stderr on failure (and, with --json,
+ * `{ "error": { "code", "message", "errorId" } }` on stdout).
+ *
+ * Startup cost matters (`--help` and `--version` answer in well under half a second): this module
+ * imports only Node's own modules at load; each command imports what it uses when it runs.
  */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { App } from './app.ts';
-import { renderNotice, renderStatus } from './bot/console/render.ts';
-import { runConsole } from './bot/console/channel.ts';
-import { weekSummaryLines } from './bot/commands.ts';
-import { startDiscord } from './bot/discord/index.ts';
-import { chatStream, foldChat } from './bot/discord/threads.ts';
-import { startSlack } from './bot/slack/index.ts';
-import { foldSlackWeek, slackStream } from './bot/slack/threads.ts';
-import { ConfigError, loadConfig } from './config/config.ts';
-import { ProposalError } from './domain/proposal.ts';
-import { buildApp } from './main.ts';
-import { createRedactor, type Redactor, redactorFor } from './redact.ts';
-import { DatabaseInUseError } from './store/database.ts';
-import { approveJson, runJson } from './views.ts';
-import { replayRun } from './llm/replay.ts';
-import { backtestCommand, postmortemCommand } from './backtest/commands.ts';
-import { nyDateTime } from './market/time.ts';
+import type { Redactor } from './redact.ts';
 import type { CheckpointResult } from './pipeline/checkpoint.ts';
-import { checkpointAt, scheduleView, startScheduler } from './scheduler/index.ts';
+
+type RenderNotice = typeof import('./bot/console/render.ts').renderNotice;
+
+/** Exit codes, as listed in the README. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, databaseInUse: 3 } as const;
+
+interface CommandHelp {
+  usage: string[];
+  summary: string;
+}
+
+const COMMANDS: Record<string, CommandHelp> = {
+  run: {
+    usage: ['run [--week YYYY-MM-DD] [--query TEXT]', 'run --replay RUNID'],
+    summary: 'convene the council for a week and stop at a PENDING proposal; --replay runs a recorded run again from its model answers (no calls, nothing stored)',
+  },
+  approve: { usage: ['approve <proposalId> [--by NAME]'], summary: 'approve and execute a proposal, exactly once' },
+  reject: { usage: ['reject <proposalId> [--by NAME] [--reason TEXT]'], summary: 'reject a proposal' },
+  status: { usage: ['status'], summary: 'mode of each part, seats, accounts and positions, pending proposals, next scheduled runs, LLM spend' },
+  checkpoint: { usage: ['checkpoint [--at YYYY-MM-DDTHH:MM]'], summary: 'judge every open position now (or at a New York time); exits per policy' },
+  postmortem: { usage: ['postmortem [--week YYYY-MM-DD] [--out DIR]'], summary: "the week's postmortem: P/L, risk, council vs members vs SPY, charts" },
+  backtest: {
+    usage: ['backtest --from YYYY-MM-DD --to YYYY-MM-DD [--seats ID,ID] [--out DIR] [--llm cache|off]'],
+    summary: 'weekly councils and checkpoints over history on the simulated broker (report folder: markdown, PNG charts, JSON); --llm cache sits LLM seats on the LLM cache, off (the default) the builtin seats',
+  },
+  serve: { usage: ['serve'], summary: 'the bot: chat channels (the console when none) and the schedule' },
+  migrate: { usage: ['migrate'], summary: 'apply database migrations' },
+};
 
 const USAGE = `usage: council <command> [options]
 
-  run [--week YYYY-MM-DD] [--query TEXT]        convene the council; stops at a PENDING proposal
-  run --replay RUNID                            the run again from its recorded model answers: no calls, nothing stored
-  approve <proposalId> [--by NAME]              approve and execute a proposal, exactly once
-  reject <proposalId> [--by NAME] [--reason T]  reject a proposal
-  status                                        seats, accounts, positions, pending proposals
-  checkpoint [--at YYYY-MM-DDTHH:MM]            judge every open position now (or at a New York time); exits per policy
-  postmortem [--week YYYY-MM-DD] [--out DIR]    the week's postmortem: P/L, risk, council vs members vs SPY, charts
-  backtest --from YYYY-MM-DD --to YYYY-MM-DD    weekly councils and checkpoints over history on the simulated
-           [--seats ID,ID] [--out DIR]          broker (report folder: markdown, PNG charts, JSON)
-           [--llm cache|off]                    LLM seats answering only from the LLM cache, or builtin
-                                                seats (the default)
-  serve                                         the bot: chat channels (console when none) and the schedule
-  migrate                                       apply database migrations
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage[0]}\n      ${c.summary.split(';')[0]}`)
+  .join('\n')}
 
-every command takes --json`;
+every command takes --json; council <command> --help for one command; council --version
+exit codes: 0 done, 1 failed or refused, 2 bad usage or configuration, 3 embedded database in use`;
+
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!;
+  return `${c.usage.map((u, i) => `${i === 0 ? 'usage:' : '      '} council ${u} [--json]`).join('\n')}\n\n${c.summary}.\n`;
+}
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -56,12 +72,35 @@ const OPTIONS = {
   at: { type: 'string' },
   llm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  readonly code = 'USAGE';
+  constructor(
+    message: string,
+    /** Printed after the reason on stderr, never in the JSON error. */
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The package's version, from the package.json above this file (src/ in development, dist/ installed). */
+function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++, dir = dirname(dir)) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
+/** Whether --json was asked for, read before parsing so a usage error can answer in JSON too. */
+const wantsJson = (argv: string[]): boolean => argv.includes('--json');
 
 /** Every configured secret, once the configuration is read: no error line printed here carries one. */
-let redact: Redactor = createRedactor([]);
+let redact: Pick<Redactor, 'text'> = { text: (text) => text };
 
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
@@ -72,37 +111,59 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const [command, ...args] = positionals;
-  if (!command || values.help) {
+  if (values.version) {
+    process.stdout.write(values.json ? `${JSON.stringify({ version: version() })}\n` : `council ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (command === 'help') {
+    const topic = args[0];
+    process.stdout.write(topic && COMMANDS[topic] ? commandHelp(topic) : `${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (!command) {
     process.stdout.write(`${USAGE}\n`);
-    return command || values.help ? 0 : 2;
+    return values.help ? EXIT.ok : EXIT.usage;
+  }
+  if (!COMMANDS[command]) throw new UsageError(`unknown command "${command}"`, USAGE);
+  if (values.help) {
+    process.stdout.write(commandHelp(command));
+    return EXIT.ok;
   }
   const json = values.json === true;
   const print = (doc: unknown, text: () => string) => process.stdout.write(redact.text(json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`));
   const by = values.by ? `cli:${values.by}` : `cli:${userInfo().username}`;
 
-  const known = ['run', 'approve', 'reject', 'status', 'postmortem', 'backtest', 'checkpoint', 'serve', 'migrate'];
-  if (!known.includes(command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
-  const config = loadConfig(process.env);
-  redact = redactorFor(config);
+  const { loadConfig } = await import('./config/config.ts');
+  const config = loadConfig(process.env, { dotenv: true });
+  redact = (await import('./redact.ts')).redactorFor(config);
   if (command === 'backtest') {
     if (!values.from || !values.to) throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
     if (values.llm !== undefined && values.llm !== 'cache' && values.llm !== 'off') throw new UsageError(`--llm must be cache or off, got ${JSON.stringify(values.llm)}`);
+    const { backtestCommand } = await import('./backtest/commands.ts');
     return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json });
   }
-  const app = await buildApp(config);
+  const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
+  if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);
+  const { buildApp } = await import('./main.ts');
+  // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
+  const consoleOwnsTerminal = command === 'serve' && !config.slack && !config.discord && process.stdin.isTTY === true && !json;
+  const app = await buildApp(config, consoleOwnsTerminal ? { logger: await fileLogger(config.dataDir, config.logLevel, config.logFormat, redact as Redactor) } : {});
+  const render = () => import('./bot/console/render.ts');
   try {
     switch (command) {
       case 'migrate':
         print({ migrated: true, database: app.deps.db.kind }, () => `migrations applied (${app.deps.db.kind})`);
-        return 0;
+        return EXIT.ok;
       case 'run': {
+        const { renderNotice } = await render();
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         await app.resumeExecutions();
         if (values.replay) {
-          const replayed = await replayRun(app, values.replay, app.sink);
-          if (json) print(runJson(replayed), () => '');
-          return 0;
+          const replayed = await (await import('./llm/replay.ts')).replayRun(app, values.replay, app.sink);
+          if (json) print((await import('./views.ts')).runJson(replayed), () => '');
+          return EXIT.ok;
         }
+        const [{ runJson }, { weekSummaryLines }] = await Promise.all([import('./views.ts'), import('./bot/commands.ts')]);
         // A week already run is answered with where it lives and its state now, never run again.
         const plan = await app.runPlan({ week: values.week });
         const state = plan.kind === 'done' ? plan.state : await app.run({ week: plan.week, query: values.query, by, via: 'cli' });
@@ -111,46 +172,48 @@ async function main(argv: string[]): Promise<number> {
         if (json) print({ ...runJson(state, summary?.proposal?.status), alreadyRun: plan.kind === 'done', requestedBy: summary?.requestedBy ?? null, threads }, () => '');
         else if (plan.kind === 'done') process.stdout.write(`${[...(summary ? weekSummaryLines(summary) : []), ...threadLines(threads)].join('\n')}\n`);
         else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
-        return 0;
+        return EXIT.ok;
       }
       case 'approve':
       case 'reject': {
-        const proposalId = args[0];
-        if (!proposalId) throw new UsageError(`${command} needs a proposal id`);
+        const proposalId = args[0]!;
+        const { renderNotice } = await render();
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         if (command === 'approve') {
           const { state, orders } = await app.approve({ proposalId, by, via: 'cli' });
-          if (json) print(approveJson(state, orders), () => '');
+          if (json) print((await import('./views.ts')).approveJson(state, orders), () => '');
         } else {
           const state = await app.reject({ proposalId, by, via: 'cli', reason: values.reason ?? null });
           if (json) print({ proposalId, status: state.status, rejectedBy: by, reason: values.reason ?? null, orders: [] }, () => '');
         }
-        return 0;
+        return EXIT.ok;
       }
       case 'status': {
+        const [{ renderStatus }, { scheduleView }] = await Promise.all([render(), import('./scheduler/index.ts')]);
         await app.resumeExecutions();
         app.nextRuns = scheduleView(app);
         const status = await app.status();
         print(status, () => renderStatus(status));
-        return 0;
+        return EXIT.ok;
       }
       case 'postmortem': {
+        const [{ renderNotice }, { postmortemCommand }] = await Promise.all([render(), import('./backtest/commands.ts')]);
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         const { postmortem, charts } = await postmortemCommand(app, { week: values.week, out: values.out });
         if (json) print({ ...postmortem, charts: charts.map((c) => c.path) }, () => '');
-        return 0;
+        return EXIT.ok;
       }
       case 'checkpoint': {
-        const at = values.at === undefined ? undefined : parseNyMinute(values.at);
+        const [{ renderNotice }, { checkpointAt }] = await Promise.all([render(), import('./scheduler/index.ts')]);
         if (!json) app.addSink({ publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n)}\n`)) });
         const result = await checkpointAt(app, at);
-        print(result, () => checkpointText(result, app.deps.config.file.exits.requireApproval));
-        return 0;
+        print(result, () => checkpointText(renderNotice, result, app.deps.config.file.exits.requireApproval));
+        return EXIT.ok;
       }
       case 'serve':
         return await serve(app, json);
     }
-    return 2;
+    return EXIT.usage;
   } finally {
     await app.close();
   }
@@ -162,6 +225,13 @@ async function main(argv: string[]): Promise<number> {
  * them; SIGINT/SIGTERM let in-flight clicks and runs finish before the sockets close.
  */
 async function serve(app: App, json: boolean): Promise<number> {
+  const [{ runConsole }, { startDiscord }, { startSlack }, { postmortemCommand }, { checkpointAt, startScheduler }] = await Promise.all([
+    import('./bot/console/channel.ts'),
+    app.deps.config.discord ? import('./bot/discord/index.ts') : notConfigured('discord'),
+    app.deps.config.slack ? import('./bot/slack/index.ts') : notConfigured('slack'),
+    import('./backtest/commands.ts'),
+    import('./scheduler/index.ts'),
+  ]);
   const { config, logger } = app.deps;
   const guard = (kind: string) => (error: unknown) => logger.error({ err: error }, `${kind}: kept running`);
   process.on('unhandledRejection', guard('unhandled rejection'));
@@ -198,6 +268,7 @@ async function serve(app: App, json: boolean): Promise<number> {
 
 /** Where a week lives in chat, from the threads the Slack and Discord channels recorded. */
 async function chatThreads(app: App, week: string): Promise<{ slack: { channel: string; ts: string } | null; discord: { channelId: string; threadId: string; url: string | null } | null }> {
+  const [{ foldSlackWeek, slackStream }, { chatStream, foldChat }] = await Promise.all([import('./bot/slack/threads.ts'), import('./bot/discord/threads.ts')]);
   const slack = foldSlackWeek(await app.deps.store.read(slackStream(app.councilId, week))).thread;
   const discord = foldChat(await app.deps.store.read(chatStream(app.councilId, week)));
   const guild = app.deps.config.discord?.guildId;
@@ -214,6 +285,21 @@ function threadLines(t: Awaited<ReturnType<typeof chatThreads>>): string[] {
   ];
 }
 
+/** Logs in `<dataDir>/council.log` (JSON lines unless LOG_FORMAT says pretty), said once on stderr. */
+async function fileLogger(dataDir: string, level: string, format: 'pretty' | 'json' | undefined, secrets: Redactor) {
+  const [{ createWriteStream, mkdirSync }, { createLogger }] = await Promise.all([import('node:fs'), import('./logger.ts')]);
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'council.log');
+  process.stderr.write(`council: logs go to ${path} while the console is open\n`);
+  return createLogger(level, createWriteStream(path, { flags: 'a' }), format ?? 'json', secrets);
+}
+
+/** A stand-in for a chat SDK that is not configured, so its module (and SDK) is never loaded. */
+function notConfigured(name: string) {
+  const refuse = () => Promise.reject(new Error(`${name} is not configured`));
+  return Promise.resolve({ startDiscord: refuse, startSlack: refuse });
+}
+
 function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -222,7 +308,7 @@ function untilSignal(): Promise<void> {
 }
 
 /** `--at 2020-04-21T12:00`, New York wall time. */
-function parseNyMinute(text: string): Date {
+function parseNyMinute(text: string, nyDateTime: (date: string, time: string) => Date): Date {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/.exec(text);
   if (!m) throw new UsageError(`--at needs a New York time like 2020-04-21T12:00, got ${JSON.stringify(text)}`);
   try {
@@ -232,25 +318,48 @@ function parseNyMinute(text: string): Date {
   }
 }
 
-function checkpointText(r: CheckpointResult, requireApproval: boolean): string {
+function checkpointText(renderNotice: RenderNotice, r: CheckpointResult, requireApproval: boolean): string {
   const report = renderNotice({ type: 'checkpoint_report', week: r.week, at: r.at, halted: r.halted, positions: r.positions });
   const exits = r.exits.length ? `\n${renderNotice({ type: 'exit_report', week: r.week, at: r.at, exits: r.exits, requireApproval })}` : '';
   return `${r.fresh ? '' : '(already evaluated at this time; the recorded evaluation)\n'}${report}${exits}`;
 }
 
-function fail(message: string, code: number): number {
-  process.stderr.write(`council: ${redact.text(message)}\n`);
-  return code;
+/** A stable code for an error: its own `code` when it has one, else what kind of failure it is. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'INTERNAL';
 }
 
-main(process.argv.slice(2))
+/** Exit code by kind: usage and configuration 2, the embedded database held elsewhere 3, anything else 1. */
+function exitCodeOf(error: unknown): number {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (error instanceof UsageError || name === 'ConfigError') return EXIT.usage;
+  if (name === 'DatabaseInUseError') return EXIT.databaseInUse;
+  return EXIT.failed;
+}
+
+/**
+ * One line on stderr (a configuration error lists every wrong key, one per line), and with --json the
+ * error document on stdout. An error nobody anticipated gets an id, printed with its stack on stderr so
+ * the operator can find it; the user-facing message stays short.
+ */
+function fail(error: unknown, json: boolean): number {
+  const code = errorCode(error);
+  const message = redact.text(error instanceof Error ? error.message : String(error));
+  const errorId = randomUUID().slice(0, 8);
+  const known = code !== 'INTERNAL';
+  process.stderr.write(`council: ${message}${known ? '' : ` (error id ${errorId})`}\n`);
+  if (error instanceof UsageError && error.hint && !json) process.stderr.write(`${error.hint}\n`);
+  if (!known && error instanceof Error && error.stack) process.stderr.write(`${JSON.stringify({ level: 'error', errorId, err: { message, stack: redact.text(error.stack) } })}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, errorId } }, null, 2)}\n`);
+  return exitCodeOf(error);
+}
+
+const argv = process.argv.slice(2);
+main(argv)
   .then((code) => {
     process.exitCode = code;
   })
   .catch((error: unknown) => {
-    if (error instanceof ConfigError) process.exitCode = fail(error.message, 2);
-    else if (error instanceof UsageError) process.exitCode = fail(error.message, 2);
-    else if (error instanceof ProposalError) process.exitCode = fail(error.message, 1);
-    else if (error instanceof DatabaseInUseError) process.exitCode = fail(error.message, 3);
-    else process.exitCode = fail(error instanceof Error ? error.message : String(error), 1);
+    process.exitCode = fail(error, wantsJson(argv));
   });

@@ -1,7 +1,6 @@
 /** The one composition root: config in, a wired App out. Tests call buildApp with overrides. */
 import { App } from './app.ts';
-import { createAlpacaBroker } from './brokers/alpaca.ts';
-import { type AlpacaTuning, createAlpacaClient } from './brokers/alpaca-client.ts';
+import type { AlpacaTuning } from './brokers/alpaca-client.ts';
 import type { Broker } from './brokers/port.ts';
 import { createBrokerRouter } from './brokers/router.ts';
 import { createSimulatedBroker } from './brokers/simulated.ts';
@@ -9,11 +8,9 @@ import type { Config } from './config/config.ts';
 import { buildCouncil } from './llm/council.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { redactorFor } from './redact.ts';
-import { createAlpacaMarketData, loadAlpacaCalendar } from './market/alpaca.ts';
 import { createNyseCalendar, type TradingCalendar } from './market/calendar.ts';
 import { createCsvMarketData } from './market/csv.ts';
 import type { MarketData } from './market/port.ts';
-import { addDays, nyDate } from './market/time.ts';
 import type { Council } from './pipeline/seats.ts';
 import { openDatabase } from './store/database.ts';
 import { withStreamCache } from './store/cached.ts';
@@ -38,7 +35,7 @@ export interface BuildOverrides {
 
 export async function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
   const secrets = redactorFor(config);
-  const logger = overrides.logger ?? createLogger(config.logLevel, process.stderr, secrets);
+  const logger = overrides.logger ?? createLogger(config.logLevel, process.stderr, config.logFormat, secrets);
   const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
   // An embedded database we opened ourselves has one writer, this process (the folder lock sees to it).
   // Tracked: `status` keeps its view until something is appended. Redacted: no secret is ever stored.
@@ -46,18 +43,23 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const store = trackAppends(redactAppends(db.kind === 'pglite' && !overrides.db ? withStreamCache(sql) : sql, secrets));
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };
-  const dataClient = config.alpaca.dataKeys && !overrides.market ? createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
+  // The Alpaca SDK loads only when some account trades on Alpaca.
+  const alpacaSdk = Object.keys(config.alpaca.accounts).length ? await loadAlpaca() : undefined;
+  const dataClient = config.alpaca.dataKeys && !overrides.market && alpacaSdk ? alpacaSdk.createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
   let calendar: TradingCalendar = createNyseCalendar();
   if (dataClient) {
-    const today = nyDate(clock());
-    calendar = await loadAlpacaCalendar(dataClient, { from: addDays(today, -730), to: addDays(today, 365) }, calendar).catch((error: unknown) => {
-      logger.warn({ err: error }, "Alpaca's calendar is unavailable; using the offline NYSE calendar");
-      return calendar;
+    // Read now and every day after; until Alpaca answers, the offline NYSE calendar does.
+    const alpacaCalendar = await alpacaSdk!.createRefreshingAlpacaCalendar({
+      client: dataClient,
+      clock,
+      fallback: calendar,
+      onError: (error) => logger.warn({ err: error }, "Alpaca's calendar is unavailable; using the offline NYSE calendar until the next refresh"),
     });
+    calendar = alpacaCalendar.calendar;
   }
   const market =
     overrides.market ??
-    (dataClient ? createAlpacaMarketData({ client: dataClient, feed: config.alpaca.dataFeed, calendar }) : createCsvMarketData(config.marketDataDir, { calendar }));
+    (dataClient ? alpacaSdk!.createAlpacaMarketData({ client: dataClient, feed: config.alpaca.dataFeed, calendar }) : createCsvMarketData(config.marketDataDir, { calendar }));
   const simulated = createSimulatedBroker({
     store,
     market,
@@ -68,7 +70,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const broker =
     overrides.broker ??
     (alpacaAccounts.length
-      ? createBrokerRouter({ alpaca: createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
+      ? createBrokerRouter({ alpaca: alpacaSdk!.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
       : simulated);
   const council = overrides.council ?? buildCouncil(config, { store, db });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;
@@ -85,6 +87,11 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
     simulatedTime: market.source.startsWith('csv:'),
     fault,
   });
+}
+
+async function loadAlpaca() {
+  const [broker, client, market] = await Promise.all([import('./brokers/alpaca.ts'), import('./brokers/alpaca-client.ts'), import('./market/alpaca.ts')]);
+  return { ...broker, ...client, ...market };
 }
 
 /** Crash tests: COUNCIL_CRASH_AT=<point> kills the process with SIGKILL when the run reaches that point. */

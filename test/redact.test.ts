@@ -81,7 +81,7 @@ describe('Redacting secrets by value', () => {
 
   it('When the logger writes a line whose fields echo a secret under any name, Then the line carries none of its forms', () => {
     const { stream, lines } = capture();
-    const logger = createLogger('info', stream, redact);
+    const logger = createLogger('info', stream, 'json', redact);
     logger.error({ err: new Error(`Alpaca 403: key ${KEY_ID} secret ${SECRET}`), responseBody: { echo: encodeURIComponent(SECRET) } }, `failed for ${Buffer.from(SECRET).toString('base64')}`);
     expect(lines).toHaveLength(1);
     for (const form of [KEY_ID, SECRET, encodeURIComponent(SECRET), JSON.stringify(SECRET).slice(1, -1), Buffer.from(SECRET).toString('base64')]) expect(lines[0]).not.toContain(form);
@@ -90,7 +90,7 @@ describe('Redacting secrets by value', () => {
 
   it('When an upstream error reaches a user, Then they read its class and an id, and the log holds the whole error under that id, redacted', () => {
     const { stream, lines } = capture();
-    const logger = createLogger('info', stream, redact);
+    const logger = createLogger('info', stream, 'json', redact);
     const upstream = Object.assign(new Error(`forbidden for ${KEY_ID}`), { name: 'PermissionError', status: 403 });
     const text = userErrorText(upstream, { logger, redact, newId: () => 'e1d2c3b4' }, 'status');
     expect(text).toEqual({ kind: 'internal', summary: 'PermissionError (HTTP 403)', errorId: 'e1d2c3b4' });

@@ -2,6 +2,7 @@
 import type { Condition, Direction, RubricKey } from '../domain/schemas.ts';
 import type { AccountReconciliation, OrderLine } from '../pipeline/notices.ts';
 import type { Usage } from '../pipeline/seats.ts';
+import { nyDate, nyTime, weekday } from '../market/time.ts';
 
 export const RUBRIC_SHORT: Record<RubricKey, string> = {
   clarity: 'Clar',
@@ -72,13 +73,11 @@ export function truncate(text: string, max: number): string {
 export function nyStamp(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-      .formatToParts(d)
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.weekday} ${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ET`;
+  const date = nyDate(d);
+  return `${WEEKDAYS[weekday(date)]} ${date} ${nyTime(d)} ET`;
 }
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 
 /** One account's reconciliation differences, one line each, the same in every channel. */
 export function reconciliationLines(a: AccountReconciliation): string[] {

@@ -3,6 +3,7 @@
  * startup; a bad config names every wrong key and why (ConfigError), never a stack trace.
  */
 import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -136,6 +137,7 @@ const EnvSchema = z.object({
     emptyToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['pretty', 'json']).optional()),
 });
 
 export interface AlpacaKeys {
@@ -181,6 +183,10 @@ export interface Config {
     | undefined;
   approvers: string[];
   logLevel: string;
+  /** Forced log format; unset: pretty on a TTY, JSON otherwise (decided where the logger is made). */
+  logFormat: 'pretty' | 'json' | undefined;
+  /** The .env file read at start, when there was one. */
+  dotenvPath: string | undefined;
   /** Test-only fault injection: the pipeline point at which the process kills itself. */
   crashAt: string | undefined;
   /** Every account that trades: the seats' plus the council's. */
@@ -203,14 +209,33 @@ const issuesOf = (prefix: string, error: z.ZodError): string[] =>
 
 export const DEFAULT_LLM_BASE_URL = 'https://router.requesty.ai/v1';
 
+/**
+ * `env` as validated: with `dotenv`, the `.env` file in `cwd` underneath it (a variable set in the
+ * environment wins over the file). A bad value is named with where it came from (`env X` or `.env X`).
+ */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
-  overrides: { cwd?: string } = {},
+  overrides: { cwd?: string; dotenv?: boolean } = {},
 ): Config {
   const cwd = overrides.cwd ?? process.cwd();
   const problems: string[] = [];
+  let dotenvPath: string | undefined;
+  let fromFile = new Set<string>();
+  if (overrides.dotenv) {
+    const dotenv = readDotEnv(resolve(cwd, '.env'));
+    problems.push(...dotenv.problems);
+    if (dotenv.values) {
+      dotenvPath = dotenv.path;
+      fromFile = new Set(Object.keys(dotenv.values).filter((key) => env[key] === undefined));
+      env = { ...dotenv.values, ...env };
+    }
+  }
   const parsedEnv = EnvSchema.safeParse(env);
-  if (!parsedEnv.success) problems.push(...issuesOf('env ', parsedEnv.error));
+  if (!parsedEnv.success)
+    for (const issue of parsedEnv.error.issues) {
+      const key = String(issue.path[0] ?? '(root)');
+      problems.push(`${fromFile.has(key) ? `${dotenvPath} ` : 'env '}${issue.path.join('.') || key}: ${issue.message}`);
+    }
 
   const configPath = env.COUNCIL_CONFIG ? resolve(cwd, env.COUNCIL_CONFIG) : DEFAULT_CONFIG_FILE;
   let file: CouncilFile | undefined;
@@ -282,12 +307,48 @@ export function loadConfig(
           : undefined,
         approvers: [...new Set(approvers)],
         logLevel: e.LOG_LEVEL,
+        logFormat: e.LOG_FORMAT,
+        dotenvPath,
         crashAt: e.COUNCIL_CRASH_AT,
         accounts,
       };
     }
   }
   throw new ConfigError(problems);
+}
+
+const DOTENV_LINE = /^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/;
+
+/**
+ * The `.env` file: absent is fine; Node's own parser (util.parseEnv) reads it, after a stricter check
+ * than Node's, which silently glues a line without `=` onto the next one.
+ */
+function readDotEnv(path: string): { path: string; values?: Record<string, string>; problems: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return { path, problems: [] };
+    return { path, problems: [`${path}: ${(error as Error).message}`] };
+  }
+  const problems: string[] = [];
+  let openQuote: string | undefined;
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (openQuote) {
+      if (line.includes(openQuote)) openQuote = undefined;
+      return;
+    }
+    if (/^\s*(#.*)?$/.test(line)) return;
+    if (!DOTENV_LINE.test(line)) {
+      problems.push(`${path} line ${i + 1}: not KEY=VALUE`);
+      return;
+    }
+    const value = line.slice(line.indexOf('=') + 1).trimStart();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'" || quote === '`') && !value.slice(1).includes(quote)) openQuote = quote;
+  });
+  if (openQuote) problems.push(`${path}: a quoted value is never closed`);
+  return { path, values: problems.length ? undefined : (parseEnv(text) as Record<string, string>), problems };
 }
 
 function crossChecks(file: CouncilFile): string[] {

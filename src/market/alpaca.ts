@@ -10,7 +10,7 @@ import { wire } from '../brokers/alpaca-client.ts';
 import { barCloseTime, lastClosedSession, type SessionClose, type TradingCalendar } from './calendar.ts';
 import { type Bar, type BarsRequest, type MarketData, PointInTimeError } from './port.ts';
 import { lowerBound, upperBound } from './sorted.ts';
-import { assertDate, nyDate, nyDateTime, nyTime } from './time.ts';
+import { addDays, assertDate, nyDate, nyDateTime, nyTime } from './time.ts';
 
 export type AlpacaFeed = 'iex' | 'sip' | 'boats' | 'otc';
 
@@ -144,6 +144,76 @@ export async function loadAlpacaCalendar(client: Alpaca, range: { from: string; 
     tradingDays(from, to) {
       if (from >= range.from && to <= range.to) return sessions.slice(lowerBound(sessions, from), upperBound(sessions, to));
       return fallback.tradingDays(from, to);
+    },
+  };
+}
+
+export interface RefreshingCalendar {
+  /** Always answers: Alpaca's latest calendar, or the offline one until Alpaca has answered once. */
+  readonly calendar: TradingCalendar;
+  /** Reads Alpaca's calendar again now; false (and the previous calendar kept) when Alpaca fails. */
+  refresh(): Promise<boolean>;
+  /** Stops the daily refresh. Safe to call twice. */
+  stop(): void;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Alpaca's calendar, read at start and again every day (an hour after a failure), so a closure Alpaca
+ * announces after start (a national day of mourning) reaches a long-running bot. It covers two years
+ * back and one ahead of the clock's date at each read. The timer never keeps the process alive.
+ */
+export async function createRefreshingAlpacaCalendar(deps: {
+  client: Alpaca;
+  clock: () => Date;
+  fallback: TradingCalendar;
+  onError?: (error: unknown) => void;
+  refreshMs?: number;
+  retryMs?: number;
+}): Promise<RefreshingCalendar> {
+  const { client, clock, fallback, onError } = deps;
+  const refreshMs = deps.refreshMs ?? DAY_MS;
+  const retryMs = deps.retryMs ?? DAY_MS / 24;
+  let current = fallback;
+  let revision = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+
+  const refresh = async (): Promise<boolean> => {
+    const today = nyDate(clock());
+    try {
+      current = await loadAlpacaCalendar(client, { from: addDays(today, -730), to: addDays(today, 365) }, fallback);
+      revision++;
+      return true;
+    } catch (error) {
+      onError?.(error);
+      return false;
+    }
+  };
+  const schedule = (ok: boolean) => {
+    if (stopped) return;
+    timer = setTimeout(() => void refresh().then(schedule), ok ? refreshMs : retryMs);
+    timer.unref();
+  };
+
+  const calendar: TradingCalendar = {
+    get revision() {
+      return revision;
+    },
+    isTradingDay: (date) => current.isTradingDay(date),
+    sessionClose: (date) => current.sessionClose(date),
+    nextTradingDay: (date) => current.nextTradingDay(date),
+    previousTradingDay: (date) => current.previousTradingDay(date),
+    tradingDays: (from, to) => current.tradingDays(from, to),
+  };
+  schedule(await refresh());
+  return {
+    calendar,
+    refresh,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * An offline NYSE trading calendar for 2007-2028: holidays and 13:00 early closes computed from the
- * exchange's rules, plus the one-off closures of those years.
+ * An offline NYSE trading calendar for any year: holidays and 13:00 early closes computed from the
+ * exchange's rules (NYSE Rule 7.2 and its published early-close practice), plus the known one-off
+ * closures kept as data. Years are computed when first asked and kept.
  */
 import { lowerBound, upperBound } from './sorted.ts';
 import { addDays, assertDate, nyDate, nyTime, weekday } from './time.ts';
@@ -8,6 +9,8 @@ import { addDays, assertDate, nyDate, nyTime, weekday } from './time.ts';
 export type SessionClose = '16:00' | '13:00';
 
 export interface TradingCalendar {
+  /** Changes when the calendar's answers may have changed (a refreshed broker calendar); absent when they never do. */
+  readonly revision?: number;
   isTradingDay(date: string): boolean;
   /** The session's closing time in New York; a RangeError on a day without a session. */
   sessionClose(date: string): SessionClose;
@@ -19,15 +22,19 @@ export interface TradingCalendar {
   tradingDays(from: string, to: string): string[];
 }
 
-export const CALENDAR_FIRST_YEAR = 2007;
-export const CALENDAR_LAST_YEAR = 2028;
-
 const SUNDAY = 0;
 const MONDAY = 1;
 const THURSDAY = 4;
 const SATURDAY = 6;
 
-const ONE_OFF_CLOSURES: Readonly<Record<string, string>> = {
+/** Closures no rule predicts: national days of mourning, weather, attacks. */
+export const ONE_OFF_CLOSURES: Readonly<Record<string, string>> = {
+  '1994-04-27': 'National Day of Mourning for President Nixon',
+  '2001-09-11': 'September 11 attacks',
+  '2001-09-12': 'September 11 attacks',
+  '2001-09-13': 'September 11 attacks',
+  '2001-09-14': 'September 11 attacks',
+  '2004-06-11': 'National Day of Mourning for President Reagan',
   '2007-01-02': 'National Day of Mourning for President Ford',
   '2012-10-29': 'Hurricane Sandy',
   '2012-10-30': 'Hurricane Sandy',
@@ -83,7 +90,7 @@ export function nyseHolidays(year: number): Map<string, string> {
   const newYear = ymd(year, 1, 1);
   // Rule 7.2's exception: a Saturday New Year's Day is not moved to the Friday, which ends the accounting year.
   if (weekday(newYear) !== SATURDAY) holidays.set(observed(newYear), "New Year's Day");
-  holidays.set(nthWeekday(year, 1, MONDAY, 3), 'Martin Luther King Jr. Day');
+  if (year >= 1998) holidays.set(nthWeekday(year, 1, MONDAY, 3), 'Martin Luther King Jr. Day');
   holidays.set(nthWeekday(year, 2, MONDAY, 3), "Washington's Birthday");
   holidays.set(addDays(easterSunday(year), -2), 'Good Friday');
   holidays.set(lastWeekday(year, 5, MONDAY), 'Memorial Day');
@@ -111,57 +118,78 @@ export function nyseEarlyCloses(year: number): Map<string, string> {
   return early;
 }
 
-function assertInRange(date: string): void {
-  assertDate(date);
-  const year = Number(date.slice(0, 4));
-  if (year < CALENDAR_FIRST_YEAR || year > CALENDAR_LAST_YEAR) {
-    throw new RangeError(`the NYSE calendar covers ${CALENDAR_FIRST_YEAR}-${CALENDAR_LAST_YEAR}, not ${date}`);
-  }
+interface Year {
+  /** Sessions of the year, in order. */
+  sessions: string[];
+  sessionSet: Set<string>;
+  early: Set<string>;
 }
 
-export function createNyseCalendar(): TradingCalendar {
-  const closed = new Set<string>();
-  const early = new Set<string>();
-  for (let year = CALENDAR_FIRST_YEAR; year <= CALENDAR_LAST_YEAR; year++) {
-    for (const date of nyseHolidays(year).keys()) closed.add(date);
-    for (const date of nyseEarlyCloses(year).keys()) early.add(date);
-  }
-  const sessions: string[] = [];
-  const last = ymd(CALENDAR_LAST_YEAR, 12, 31);
-  for (let date = ymd(CALENDAR_FIRST_YEAR, 1, 1); date <= last; date = addDays(date, 1)) {
-    const dow = weekday(date);
-    if (dow !== SATURDAY && dow !== SUNDAY && !closed.has(date)) sessions.push(date);
-  }
-  const sessionSet = new Set(sessions);
+/** Far enough for any question a council asks; a guard against runaway loops, not a coverage limit. */
+const MIN_YEAR = 1900;
+const MAX_YEAR = 9999;
 
-  const sessionAt = (index: number, date: string, direction: string): string => {
-    const session = sessions[index];
-    if (session === undefined) throw new RangeError(`no NYSE session ${direction} ${date} within ${CALENDAR_FIRST_YEAR}-${CALENDAR_LAST_YEAR}`);
-    return session;
+export function createNyseCalendar(): TradingCalendar {
+  const years = new Map<number, Year>();
+
+  const yearOf = (year: number): Year => {
+    let known = years.get(year);
+    if (known) return known;
+    if (year < MIN_YEAR || year > MAX_YEAR) throw new RangeError(`the NYSE calendar has no year ${year}`);
+    const closed = nyseHolidays(year);
+    const sessions: string[] = [];
+    for (let date = ymd(year, 1, 1); date.startsWith(`${year}-`); date = addDays(date, 1)) {
+      const dow = weekday(date);
+      if (dow !== SATURDAY && dow !== SUNDAY && !closed.has(date)) sessions.push(date);
+    }
+    known = { sessions, sessionSet: new Set(sessions), early: new Set(nyseEarlyCloses(year).keys()) };
+    years.set(year, known);
+    return known;
+  };
+  const yearOfDate = (date: string): Year => {
+    assertDate(date);
+    return yearOf(Number(date.slice(0, 4)));
   };
 
   return {
     isTradingDay(date) {
-      assertInRange(date);
-      return sessionSet.has(date);
+      return yearOfDate(date).sessionSet.has(date);
     },
     sessionClose(date) {
-      assertInRange(date);
-      if (!sessionSet.has(date)) throw new RangeError(`${date} is not an NYSE session`);
-      return early.has(date) ? '13:00' : '16:00';
+      const year = yearOfDate(date);
+      if (!year.sessionSet.has(date)) throw new RangeError(`${date} is not an NYSE session`);
+      return year.early.has(date) ? '13:00' : '16:00';
     },
     nextTradingDay(date) {
-      assertInRange(date);
-      return sessionAt(upperBound(sessions, date), date, 'after');
+      let year = Number(date.slice(0, 4));
+      const { sessions } = yearOfDate(date);
+      const next = sessions[upperBound(sessions, date)];
+      if (next !== undefined) return next;
+      // Every year has sessions; the loop only steps over a year's end.
+      for (;;) {
+        const first = yearOf(++year).sessions[0];
+        if (first !== undefined) return first;
+      }
     },
     previousTradingDay(date) {
-      assertInRange(date);
-      return sessionAt(lowerBound(sessions, date) - 1, date, 'before');
+      let year = Number(date.slice(0, 4));
+      const { sessions } = yearOfDate(date);
+      const previous = sessions[lowerBound(sessions, date) - 1];
+      if (previous !== undefined) return previous;
+      for (;;) {
+        const last = yearOf(--year).sessions.at(-1);
+        if (last !== undefined) return last;
+      }
     },
     tradingDays(from, to) {
-      assertInRange(from);
-      assertInRange(to);
-      return sessions.slice(lowerBound(sessions, from), upperBound(sessions, to));
+      assertDate(from);
+      assertDate(to);
+      const out: string[] = [];
+      for (let year = Number(from.slice(0, 4)); year <= Number(to.slice(0, 4)); year++) {
+        const { sessions } = yearOf(year);
+        out.push(...sessions.slice(lowerBound(sessions, from), upperBound(sessions, to)));
+      }
+      return out;
     },
   };
 }

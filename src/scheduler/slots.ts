@@ -11,7 +11,7 @@
 import { parse as parseCron, validate as validCron } from 'node-cron';
 import type { CouncilFile } from '../config/config.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
-import { addDays, mondayOf, nyDate, nyTime } from '../market/time.ts';
+import { addDays, mondayOf, nyDate, nyTime, zonedDate, zonedDateTime } from '../market/time.ts';
 
 export type Schedule = CouncilFile['schedule'];
 
@@ -65,7 +65,9 @@ function slotsOfDay(schedule: Schedule, calendar: TradingCalendar, day: string):
   dayCache.set(schedule, byCalendar);
   const days = byCalendar.get(calendar) ?? new Map<string, readonly Slot[]>();
   byCalendar.set(calendar, days);
-  const cached = days.get(day);
+  // A refreshed calendar (Alpaca's, daily) may answer differently: its revision is part of the key.
+  const key = `${calendar.revision ?? 0}:${day}`;
+  const cached = days.get(key);
   if (cached) return cached;
   const zone = schedule.timezone;
   const slots = [
@@ -73,7 +75,8 @@ function slotsOfDay(schedule: Schedule, calendar: TradingCalendar, day: string):
     ...schedule.checkpoints.map((t) => ({ job: 'checkpoint' as const, at: zonedDateTime(zone, day, t) })),
     ...cronTimes(parseCron(schedule.postmortem), day).map((t) => ({ job: 'postmortem' as const, at: zonedDateTime(zone, day, t) })),
   ].filter((slot) => isOpenSlot(slot, calendar));
-  days.set(day, slots);
+  if (days.size > 10_000) days.clear();
+  days.set(key, slots);
   return slots;
 }
 
@@ -116,28 +119,3 @@ function cronTimes(fields: CronFields, date: string): string[] {
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function wallClock(zone: string, epochMs: number): { date: string; offsetMs: number } {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    formatters.set(zone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(epochMs).map((x) => [x.type, Number(x.value)]));
-  const asUtc = Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
-  return { date: `${p.year}-${pad(p.month ?? 0)}-${pad(p.day ?? 0)}`, offsetMs: asUtc - Math.floor(epochMs / 1000) * 1000 };
-}
-
-/** The calendar date in `zone` at an instant. */
-export const zonedDate = (zone: string, at: Date): string => wallClock(zone, at.getTime()).date;
-
-/** The instant `zone`'s wall clock shows `time` on `date`; a time in a spring-forward gap moves forward by the gap. */
-export function zonedDateTime(zone: string, date: string, time: string): Date {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const wall = Date.UTC(y, m - 1, d, Number(time.slice(0, 2)), Number(time.slice(3, 5)));
-  const before = wallClock(zone, wall - 86_400_000).offsetMs;
-  const after = wallClock(zone, wall + 86_400_000).offsetMs;
-  const valid = [wall - before, wall - after].filter((t) => wall - t === wallClock(zone, t).offsetMs);
-  return new Date(valid.length > 0 ? Math.min(...valid) : wall - before);
-}

@@ -26,7 +26,7 @@ describe('The council command, end to end', () => {
 
     const again = await council(['approve', doc.proposal.id, '--json'], env);
     expect(again.code).not.toBe(0);
-    expect(again.stdout).toBe('');
+    expect(JSON.parse(again.stdout)).toEqual({ error: { code: 'NOT_PENDING', message: expect.stringMatching(/already approved/), errorId: expect.any(String) } });
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
     expect(again.stderr).toMatch(/already approved by cli:alice at .*; nothing was placed/);
 
@@ -68,6 +68,21 @@ describe('The council command, end to end', () => {
     expect(r.code).toBe(2);
     for (const key of ['universe.1', 'seats', 'risk.startingCash', 'risk', 'leverage', 'schedule.checkpoints.0', 'LLM_BASE_URL', 'COUNCIL_APPROVERS']) expect(r.stderr).toContain(key);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('When asked for the version or one command\'s help, Then it answers at once with exit 0', async () => {
+    const v = await council(['--version'], fresh());
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^council \d+\.\d+\.\d+\n$/);
+    const help = await council(['backtest', '--help'], fresh());
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: council backtest --from YYYY-MM-DD --to YYYY-MM-DD/);
+  });
+
+  it('When a --json command fails on usage, Then stdout holds the error document and the exit code is 2', async () => {
+    const r = await council(['backtest', '--json'], fresh());
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'USAGE', message: 'backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD', errorId: expect.stringMatching(/^[0-9a-f]{8}$/) } });
   });
 
   it('When the command is unknown, Then the usage is shown and the exit code is 2', async () => {

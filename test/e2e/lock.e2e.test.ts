@@ -22,7 +22,7 @@ describe('The embedded database is held by one process', () => {
     try {
       const second = await council(['status', '--json'], env);
       expect(second.code).toBe(3);
-      expect(second.stdout).toBe('');
+      expect(JSON.parse(second.stdout).error.code).toBe('DB_IN_USE');
       expect(second.stderr).toMatch(/in use by process \d+/);
       expect(second.stderr).toMatch(/DATABASE_URL/);
     } finally {

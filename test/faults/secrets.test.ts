@@ -124,7 +124,7 @@ beforeAll(async () => {
   config.file.llm.retries = 1;
   config.file.llm.maxRetryAfterMs = 5;
   // The logger as main.ts builds it: redacting every configured secret by value on every line.
-  const logger = createLogger('trace', logStream, redactorFor(config));
+  const logger = createLogger('trace', logStream, 'json', redactorFor(config));
   app = await buildApp(config, {
     ...(db.kind === 'postgres' ? { db: await db.open() } : { memory: true }),
     logger,

@@ -28,7 +28,7 @@ const acquire = (dir: string) => {
   locks.push(lock);
   return lock;
 };
-const lockPid = (dir: string) => Number(readFileSync(join(dir, LOCK_FILE_NAME), 'utf8').split('\n')[0]);
+const lockPid = (dir: string) => (JSON.parse(readFileSync(join(dir, LOCK_FILE_NAME), 'utf8')) as { pid: number }).pid;
 
 /** The pid of a process that has exited. */
 function deadPid(): number {

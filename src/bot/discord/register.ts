@@ -24,7 +24,7 @@ export async function registerCommands(config: DiscordConfig, rest?: REST): Prom
 }
 
 async function main(): Promise<number> {
-  const config = loadConfig(process.env);
+  const config = loadConfig(process.env, { dotenv: true });
   if (!config.discord) throw new ConfigError(['env DISCORD_TOKEN: required to register commands']);
   const done = await registerCommands(config.discord);
   process.stdout.write(
