@@ -4,11 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { App } from './app.ts';
 import { renderNotice, renderStatus } from './bot/console/render.ts';
-import { runConsole } from './bot/console/channel.ts';
-import { startDiscord } from './bot/discord/index.ts';
-import { startSlack } from './bot/slack/index.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { ProposalError } from './domain/proposal.ts';
 import { buildApp } from './main.ts';
@@ -18,12 +14,17 @@ import { replayRun } from './llm/replay.ts';
 import { backtestCommand, postmortemCommand } from './backtest/commands.ts';
 import { nyDateTime } from './market/time.ts';
 import type { CheckpointResult } from './pipeline/checkpoint.ts';
-import { checkpointAt, scheduleView, startScheduler } from './scheduler/index.ts';
+import type { WeekState } from './pipeline/week.ts';
+import { checkpointAt, scheduleView } from './scheduler/index.ts';
+import { doctorCommand } from './doctor.ts';
+import { mondayOf } from './market/time.ts';
+import { RetryError, retryWeek } from './pipeline/run.ts';
 
 const USAGE = `usage: council <command> [options]
 
   run [--week YYYY-MM-DD] [--query TEXT]        convene the council; stops at a PENDING proposal
   run --replay RUNID                            the run again from its recorded model answers: no calls, nothing stored
+  run --week YYYY-MM-DD --retry                 a new attempt at a week that ended without quorum (exit 4)
   approve <proposalId> [--by NAME]              approve and execute a proposal, exactly once
   reject <proposalId> [--by NAME] [--reason T]  reject a proposal
   status                                        seats, accounts, positions, pending proposals
@@ -33,7 +34,9 @@ const USAGE = `usage: council <command> [options]
            [--seats ID,ID] [--out DIR]          broker (report folder: markdown, PNG charts, JSON)
            [--llm cache|off]                    LLM seats answering only from the LLM cache, or builtin
                                                 seats (the default)
-  serve                                         the bot: chat channels (console when none) and the schedule
+  serve                                         the bot: chat channels (console when none, headless without
+                                                stdin), the schedule, /healthz /readyz /metrics
+  doctor                                        checks every configured part; one line each, with what to fix
   migrate                                       apply database migrations
 
 every command takes --json`;
@@ -51,6 +54,7 @@ const OPTIONS = {
   out: { type: 'string' },
   at: { type: 'string' },
   llm: { type: 'string' },
+  retry: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -73,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   const print = (doc: unknown, text: () => string) => process.stdout.write(json ? `${JSON.stringify(doc, null, 2)}\n` : `${text()}\n`);
   const by = values.by ? `cli:${values.by}` : `cli:${userInfo().username}`;
 
-  const known = ['run', 'approve', 'reject', 'status', 'postmortem', 'backtest', 'checkpoint', 'serve', 'migrate'];
+  const known = ['run', 'approve', 'reject', 'status', 'postmortem', 'backtest', 'checkpoint', 'serve', 'migrate', 'doctor'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"\n${USAGE}`);
   const config = loadConfig(process.env);
   if (command === 'backtest') {
@@ -81,7 +85,10 @@ async function main(argv: string[]): Promise<number> {
     if (values.llm !== undefined && values.llm !== 'cache' && values.llm !== 'off') throw new UsageError(`--llm must be cache or off, got ${JSON.stringify(values.llm)}`);
     return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json });
   }
-  const app = await buildApp(config);
+  if (command === 'doctor') return doctorCommand(config, json);
+  if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');
+  const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics() : undefined;
+  const app = await buildApp(config, { metrics });
   try {
     switch (command) {
       case 'migrate':
@@ -90,9 +97,14 @@ async function main(argv: string[]): Promise<number> {
       case 'run': {
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         await app.resumeExecutions();
+        if (values.retry && values.week) {
+          const retried = await retryWeek(app.deps.store, app.councilId, mondayOf(values.week), app.deps.clock());
+          if (retried.retried) process.stderr.write(`council: week ${mondayOf(values.week)}: a new attempt beside run ${retried.previousRunId}, which had no quorum\n`);
+        }
         const state = values.replay ? await replayRun(app, values.replay, app.sink) : await app.run({ week: values.week, query: values.query });
         if (json) print(runJson(state), () => '');
         else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
+        if (state.completed?.outcome === 'no_quorum' && !values.replay) return noQuorum(state);
         return 0;
       }
       case 'approve':
@@ -130,59 +142,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'serve':
-        return await serve(app, json);
+        return await (await import('./serve.ts')).serve(app, { json, metrics: metrics! });
     }
     return 2;
   } finally {
     await app.close();
   }
-}
-
-/**
- * The bot: Slack and Discord when configured (both at once is fine), the console channel when neither
- * is, and the schedule on live time. Channels attach before start-up reconciliation so its report reaches
- * them; SIGINT/SIGTERM let in-flight clicks and runs finish before the sockets close.
- */
-async function serve(app: App, json: boolean): Promise<number> {
-  const { config, logger } = app.deps;
-  const guard = (kind: string) => (error: unknown) => logger.error({ err: error }, `${kind}: kept running`);
-  process.on('unhandledRejection', guard('unhandled rejection'));
-  process.on('uncaughtException', guard('uncaught exception'));
-  const channels: { stop(): Promise<void> }[] = [];
-  await app.warm();
-  try {
-    if (config.slack) channels.push(await startSlack(app, config.slack, logger));
-    if (config.discord) channels.push(await startDiscord(app, config.discord, logger));
-    const resumed = await app.resumeExecutions();
-    if (resumed) logger.info({ resumed }, 'resumed approved executions');
-    const scheduler = startScheduler(app, { onPostmortem: async (week) => void (await postmortemCommand(app, { week })) });
-    try {
-      if (channels.length) await untilSignal();
-      else {
-        app.chatChannels.push('console');
-        await runConsole(app, {
-          input: process.stdin,
-          output: process.stdout,
-          user: userInfo().username,
-          interactive: process.stdin.isTTY === true && !json,
-          checkpoint: async (at) => void (await checkpointAt(app, at)),
-          postmortem: async (week) => void (await postmortemCommand(app, { week })),
-        });
-      }
-    } finally {
-      await scheduler.stop();
-    }
-  } finally {
-    await Promise.allSettled(channels.map((c) => c.stop()));
-  }
-  return 0;
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
 }
 
 /** `--at 2020-04-21T12:00`, New York wall time. */
@@ -202,6 +167,19 @@ function checkpointText(r: CheckpointResult, requireApproval: boolean): string {
   return `${r.fresh ? '' : '(already evaluated at this time; the recorded evaluation)\n'}${report}${exits}`;
 }
 
+/**
+ * A week without quorum ends the command with exit 4 and says why: the seats' errors (a wrong URL or key
+ * shows here) and how to run the week again once fixed.
+ */
+function noQuorum(state: WeekState): number {
+  const failed = [...state.pitches.values()].filter((p) => p.status === 'abstained');
+  const valid = state.pitches.size - failed.length;
+  const week = state.started?.week ?? '?';
+  const reasons = failed.map((p) => `${p.seat}: ${p.error ?? 'abstained'}`).join('; ');
+  process.stderr.write(`council: no quorum for week ${week} (${valid} valid pitches of ${state.pitches.size}): ${reasons}. Fix the cause (council doctor), then: council run --week ${week} --retry\n`);
+  return 4;
+}
+
 function fail(message: string, code: number): number {
   process.stderr.write(`council: ${message}\n`);
   return code;
@@ -214,7 +192,7 @@ main(process.argv.slice(2))
   .catch((error: unknown) => {
     if (error instanceof ConfigError) process.exitCode = fail(error.message, 2);
     else if (error instanceof UsageError) process.exitCode = fail(error.message, 2);
-    else if (error instanceof ProposalError) process.exitCode = fail(error.message, 1);
+    else if (error instanceof ProposalError || error instanceof RetryError) process.exitCode = fail(error.message, 1);
     else if (error instanceof DatabaseInUseError) process.exitCode = fail(error.message, 3);
     else process.exitCode = fail(error instanceof Error ? error.message : String(error), 1);
   });

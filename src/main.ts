@@ -18,6 +18,7 @@ import { openDatabase } from './store/database.ts';
 import { withStreamCache } from './store/cached.ts';
 import { createEventStore } from './store/event-store.ts';
 import type { Database } from './store/port.ts';
+import { type MetricsHooks, observedStore } from './web/observe.ts';
 
 export interface BuildOverrides {
   db?: Database;
@@ -31,13 +32,16 @@ export interface BuildOverrides {
   alpaca?: AlpacaTuning;
   /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
   shortability?: { maxAgeMs?: number; refreshMs?: number };
+  /** The operations metrics (serve): every append is timed and counted through them. */
+  metrics?: MetricsHooks;
 }
 
 export async function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const db = overrides.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
   // An embedded database we opened ourselves has one writer, this process (the folder lock sees to it).
-  const store = db.kind === 'pglite' && !overrides.db ? withStreamCache(createEventStore(db)) : createEventStore(db);
+  const plain = db.kind === 'pglite' && !overrides.db ? withStreamCache(createEventStore(db)) : createEventStore(db);
+  const store = overrides.metrics ? observedStore(plain, overrides.metrics) : plain;
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };
   const dataClient = config.alpaca.dataKeys && !overrides.market ? createAlpacaClient(config.alpaca.dataKeys, endpoints, overrides.alpaca) : undefined;
