@@ -7,9 +7,10 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 import type { App } from './app.ts';
-import { createAlpacaClient, wire } from './brokers/alpaca-client.ts';
+import { createAlpacaClient, describeError, wire } from './brokers/alpaca-client.ts';
 import type { Config } from './config/config.ts';
 import { addDays, nyDate } from './market/time.ts';
+import { explainError, redact } from './explain.ts';
 import { DatabaseInUseError } from './store/database.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
@@ -38,41 +39,6 @@ export interface DoctorDeps {
   /** Per check; a part that does not answer in time fails. */
   timeoutMs?: number;
   fetch?: typeof fetch;
-}
-
-/** Messages that only say "something below failed": the cause underneath is what a person needs. */
-const WRAPPERS = [/interceptors did not return an alternative response/i, /^fetch failed$/i, /^connection error\.?$/i, /^request failed$/i, /^terminated$/i];
-
-/**
- * One line for an error and its causes: the SDKs' wrapper messages dropped, the innermost real causes
- * kept (e.g. "connect ECONNREFUSED 127.0.0.1:9"), every secret replaced.
- */
-export function explainError(error: unknown, secrets: readonly string[] = []): string {
-  const parts: string[] = [];
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  while (current !== undefined && current !== null && !seen.has(current)) {
-    seen.add(current);
-    if (current instanceof AggregateError && current.errors.length) {
-      parts.push([...new Set(current.errors.map((e) => explainError(e)))].join('; '));
-      break;
-    }
-    const e = current as { message?: unknown; code?: unknown; status?: unknown; cause?: unknown };
-    const message = typeof e.message === 'string' ? e.message.trim() : String(current);
-    if (message && !WRAPPERS.some((w) => w.test(message))) {
-      const code = typeof e.code === 'string' && !message.includes(e.code) ? `${e.code}: ` : '';
-      parts.push(`${code}${message}`);
-    }
-    current = e.cause;
-  }
-  const text = parts.length ? [...new Set(parts)].join(': ') : error instanceof Error ? error.message : String(error);
-  return redact(text, secrets);
-}
-
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out;
 }
 
 /** Every secret the config holds, for redaction. */
@@ -209,7 +175,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
           return {
             part: `alpaca ${account}`,
             status: 'fail',
-            detail: `${endpoint}: ${why(error)}`,
+            detail: `${endpoint}: ${redact(describeError(error), secrets)}`,
             fix:
               status === 401 || status === 403
                 ? `Alpaca refused the keys: check ALPACA_${account}_KEY_ID and ALPACA_${account}_SECRET (paper keys need ALPACA_PAPER=true)`
