@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Broker, AccountView } from './brokers/port.ts';
+import { brokerSummary } from './brokers/summary.ts';
+import { explainError } from './explain.ts';
 import type { Config } from './config/config.ts';
 import { ProposalError, type ProposalState } from './domain/proposal.ts';
 import type { Logger } from './logger.ts';
@@ -58,7 +60,16 @@ export interface ScheduledRun {
 export type Principal = string;
 
 export interface StatusView {
-  mode: { database: string; market: string; llm: string; chat: string[]; brokers: Record<string, 'simulated' | 'alpaca'>; time: 'simulated' | 'live' };
+  mode: {
+    database: string;
+    market: string;
+    llm: string;
+    chat: string[];
+    brokers: Record<string, 'simulated' | 'alpaca'>;
+    time: 'simulated' | 'live';
+    /** Which accounts are on Alpaca, which simulated, and the data and clock they share; `warning` when mixed. */
+    brokerSetup: { summary: string; warning: string | null };
+  };
   halted: { halted: boolean; by?: string; at?: string };
   seats: { id: string; model: string; kind: string; account: string }[];
   chairman: { models: string[]; account: string };
@@ -288,7 +299,7 @@ export class App {
         } catch (error) {
           // Without the database no part of the status is true; say that, not six account errors.
           if (error instanceof DatabaseUnavailableError) throw error;
-          return { account, broker: broker.kindOf(account), equity: 0, cash: 0, buyingPower: 0, positions: [], openOrders: [], error: (error as Error).message };
+          return { account, broker: broker.kindOf(account), equity: 0, cash: 0, buyingPower: 0, positions: [], openOrders: [], error: explainError(error) };
         }
       }),
     );
@@ -308,6 +319,7 @@ export class App {
         chat: this.chatChannels,
         brokers: Object.fromEntries(this.accounts.map((a) => [a, broker.kindOf(a)])),
         time: this.deps.simulatedTime ? 'simulated' : 'live',
+        brokerSetup: (({ text, fix }) => ({ summary: text, warning: fix ?? null }))(brokerSummary(config)),
       },
       halted: await isHalted(store, this.settings.council),
       seats: this.deps.council.seats.map((s) => ({ id: s.id, model: s.model, kind: s.kind, account: this.settings.seatAccounts[s.id] ?? s.id })),
