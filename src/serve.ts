@@ -143,9 +143,13 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
   };
   const state = { phase: 'starting' as 'starting' | 'running' | 'stopping', warmed: false, chat: new Map<string, boolean>() };
   const readiness = async (): Promise<ReadinessCheck[]> => {
-    const database = await within(db.query('select 1'), 2_000)
-      .then((inTime) => (inTime ? db.query('select 1').then(() => ({ ok: true, detail: db.kind })) : { ok: false, detail: 'no answer within 2 s' }))
-      .catch((error: unknown) => ({ ok: false, detail: (error as Error).message }));
+    let answer: { ok: boolean; detail: string } = { ok: false, detail: 'no answer within 2 s' };
+    const query = db.query('select 1').then(
+      () => void (answer = { ok: true, detail: db.kind }),
+      (error: unknown) => void (answer = { ok: false, detail: (error as Error).message }),
+    );
+    await within(query, 2_000);
+    const database = answer;
     return [
       { part: 'process', ok: state.phase === 'running', detail: state.phase === 'running' ? 'taking work' : state.phase === 'starting' ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}` : 'stopping' },
       { part: 'database', ...database },
