@@ -145,8 +145,12 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
   const readiness = async (): Promise<ReadinessCheck[]> => {
     let answer: { ok: boolean; detail: string } = { ok: false, detail: 'no answer within 2 s' };
     const query = db.query('select 1').then(
-      () => void (answer = { ok: true, detail: db.kind }),
-      (error: unknown) => void (answer = { ok: false, detail: (error as Error).message }),
+      () => {
+        answer = { ok: true, detail: db.kind };
+      },
+      (error: unknown) => {
+        answer = { ok: false, detail: (error as Error).message };
+      },
     );
     await within(query, 2_000);
     const database = answer;
