@@ -281,6 +281,8 @@ export async function doctorCommand(config: Config, json: boolean): Promise<numb
   try {
     const report = await runDoctor({ config, app, appError });
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${renderDoctor(report)}\n`);
+    const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.part);
+    if (failed.length) process.stderr.write(`council: doctor: ${failed.length} part(s) failed: ${failed.join(', ')}\n`);
     return report.ok ? 0 : 5;
   } finally {
     await app?.close();

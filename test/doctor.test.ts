@@ -130,6 +130,7 @@ describe('council doctor', () => {
   it('When `council doctor --json` finds a broken part, Then it prints the report as JSON and exits 5', async () => {
     const result = await council(['doctor', '--json'], { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-doctor-cli-')), LLM_API_KEY: LLM_KEY, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
     expect(result.code, result.stderr).toBe(5);
+    expect(result.stderr).toContain('council: doctor: 1 part(s) failed: llm router');
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: { part: string; status: string }[] };
     expect(report.ok).toBe(false);
     expect(report.checks.find((c) => c.part === 'llm router')?.status).toBe('fail');
