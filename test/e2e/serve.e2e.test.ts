@@ -2,30 +2,25 @@
  * `council serve` as a supervisor runs it: no terminal, nothing on stdin, no chat platform. It keeps
  * running, answers /healthz, /readyz and /metrics on the operations listener, and a SIGTERM during an
  * execution lets the execution finish (each order placed and recorded once) before it exits 0.
+ * On PGlite, and on PostgreSQL 15 (a schema of its own) when TEST_DATABASE_URL is set.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir } from '../../src/market/csv.ts';
-import { openDatabase } from '../../src/store/database.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
+import { scenarioDatabase } from '../faults/support/database.ts';
 import { BIN, council, ROOT } from '../support/cli.ts';
 
 let fake: FakeAlpaca;
-let root: string;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'council-serve-'));
   fake = await startFakeAlpaca();
 });
 
 afterAll(async () => {
   await fake?.close();
-  rmSync(root, { recursive: true, force: true });
 });
 
 interface Served {
@@ -74,7 +69,8 @@ async function until(condition: () => boolean): Promise<void> {
 
 describe('council serve, headless', () => {
   it('Given no chat platform and nothing on stdin, When serve starts, Then it keeps running, is healthy and ready, is scraped, and a SIGTERM stops it with exit 0', async () => {
-    const served = await startServe({ COUNCIL_DATA_DIR: join(root, 'idle') });
+    const database = await scenarioDatabase('serve-idle');
+    const served = await startServe(database.env);
     try {
       await served.logged(/headless: no chat platform/);
       const health = await get(`${served.url}/healthz`);
@@ -94,13 +90,14 @@ describe('council serve, headless', () => {
     }
     const [code] = await served.exit;
     expect(code, served.stderr()).toBe(0);
+    await database.dispose();
   }, 120_000);
 
   it('Given an approved proposal whose orders were never sent, When serve resumes it and a SIGTERM arrives while Alpaca holds the order, Then not ready meanwhile, the execution finishes, every order is placed and recorded once, and serve exits 0', async () => {
-    const dataDir = join(root, 'inflight');
+    const database = await scenarioDatabase('serve-inflight');
     // One account on the fake Alpaca, the others simulated: partial broker configuration, said at start.
     fake.addAccount('PKCOUNCIL', 'secret-council-do-not-log');
-    const env = { COUNCIL_DATA_DIR: dataDir, MARKET_DATA_DIR: bundledBarsDir(), ALPACA_API_URL: fake.url, ALPACA_DATA_URL: fake.url, ALPACA_COUNCIL_KEY_ID: 'PKCOUNCIL', ALPACA_COUNCIL_SECRET: 'secret-council-do-not-log' };
+    const env = { ...database.env, MARKET_DATA_DIR: bundledBarsDir(), ALPACA_API_URL: fake.url, ALPACA_DATA_URL: fake.url, ALPACA_COUNCIL_KEY_ID: 'PKCOUNCIL', ALPACA_COUNCIL_SECRET: 'secret-council-do-not-log' };
     const run = await council(['run', '--week', '2024-03-04', '--json'], env);
     expect(run.code, run.stderr).toBe(0);
     const proposal = (JSON.parse(run.stdout) as { proposal: { id: string; orders: { account: string; clientOrderId: string }[] } }).proposal;
@@ -108,7 +105,7 @@ describe('council serve, headless', () => {
     expect(councilOrder).toBeDefined();
 
     // The approving process died right after recording the approval: nothing was sent.
-    const db = await openDatabase({ databaseUrl: undefined, dataDir });
+    const db = await database.open();
     try {
       const store = createEventStore(db);
       const version = (await store.read(`proposal:${proposal.id}`)).length;
@@ -138,7 +135,7 @@ describe('council serve, headless', () => {
     expect(code, served.stderr()).toBe(0);
 
     expect(fake.posts().filter((p) => p.body?.client_order_id === councilOrder.clientOrderId)).toHaveLength(1);
-    const after = await openDatabase({ databaseUrl: undefined, dataDir });
+    const after = await database.open();
     try {
       const events = await createEventStore(after).read(`proposal:${proposal.id}`);
       const submitted = events.filter((e) => e.type === 'OrderSubmitted').map((e) => (e.data as { clientOrderId: string }).clientOrderId);
@@ -146,6 +143,7 @@ describe('council serve, headless', () => {
       expect(events.filter((e) => e.type === 'ExecutionCompleted')).toHaveLength(1);
     } finally {
       await after.close();
+      await database.dispose();
     }
     expect(served.stderr()).not.toContain('secret-council-do-not-log');
   }, 240_000);

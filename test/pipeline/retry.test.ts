@@ -1,11 +1,9 @@
 /**
  * A week that reached no quorum because the model calls failed can be run again once the cause is
  * fixed: a new attempt beside the failed one in the week's stream, with its own run id and proposal.
+ * On PGlite, and on PostgreSQL 15 (a schema of its own) when TEST_DATABASE_URL is set.
  */
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
@@ -14,12 +12,14 @@ import { foldWeek, weekStream } from '../../src/pipeline/week.ts';
 import { type FakeOpenAi, type Reply, startFakeOpenAi } from '../fakes/openai.ts';
 import { validAnswer } from '../llm/answers.ts';
 import { llmTestApp } from '../llm/app.ts';
+import { type ScenarioDatabase, scenarioDatabase } from '../faults/support/database.ts';
 import { council } from '../support/cli.ts';
 
 const WEEK = '2024-03-04';
 const refused: Reply = { kind: 'status', status: 401, message: 'invalid api key' };
 let fake: FakeOpenAi;
 let app: App;
+let database: ScenarioDatabase;
 const notices: Notice[] = [];
 /** A loopback port nobody listens on (taken from the OS, then closed). */
 let deadPort: number;
@@ -30,11 +30,13 @@ beforeAll(async () => {
   deadPort = (probe.address() as { port: number }).port;
   await new Promise<void>((r) => probe.close(() => r()));
   fake = await startFakeOpenAi(validAnswer);
-  app = await llmTestApp(fake.baseUrl, notices, 'council-retry-');
+  database = await scenarioDatabase('retry');
+  app = await llmTestApp(fake.baseUrl, notices, 'council-retry-', { db: await database.open(), env: database.env });
 });
 
 afterAll(async () => {
   await app?.close();
+  await database?.dispose();
   await fake?.close();
 });
 
@@ -70,7 +72,8 @@ describe('Running a week again after no quorum', () => {
   }, 120_000);
 
   it('When `council run` ends without quorum because the router is unreachable, Then it exits 4 naming the URL and the cause; `--retry` once fixed decides the week and exits 0', async () => {
-    const env = { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-retry-cli-')), LLM_API_KEY: 'sk-retry-cli-key' };
+    const cliDatabase = await scenarioDatabase('retry-cli');
+    const env = { ...cliDatabase.env, LLM_API_KEY: 'sk-retry-cli-key' };
     const dead = await council(['run', '--week', WEEK], { ...env, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
     expect(dead.code, dead.stderr).toBe(4);
     expect(dead.stderr).toMatch(/no quorum for week 2024-03-04/);
@@ -87,5 +90,6 @@ describe('Running a week again after no quorum', () => {
     const again = await council(['run', '--week', WEEK, '--retry'], { ...env, LLM_BASE_URL: fake.baseUrl });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/--retry is only for a week without quorum/);
+    await cliDatabase.dispose();
   }, 300_000);
 });
