@@ -69,7 +69,7 @@ export function installFatalHandlers(target: Emitter, logger: Logger, onFatal: (
   };
 }
 
-/** Resolves on the first SIGTERM or SIGINT. */
+/** Resolves on the first SIGTERM or SIGINT; a second one exits at once (130). */
 function signalLatch(): { stopped: Promise<string>; signalled: () => string | undefined; dispose: () => void } {
   let signal: string | undefined;
   let resolve!: (s: string) => void;
@@ -77,7 +77,12 @@ function signalLatch(): { stopped: Promise<string>; signalled: () => string | un
     resolve = r;
   });
   const on = (s: NodeJS.Signals) => () => {
-    signal ??= s;
+    // A second signal (Ctrl-C twice) means now: what is in flight resumes from the events at the next start.
+    if (signal !== undefined) {
+      process.stderr.write(`council: second ${s}: exiting now; work in flight resumes at the next start\n`);
+      process.exit(130);
+    }
+    signal = s;
     resolve(s);
   };
   const term = on('SIGTERM');

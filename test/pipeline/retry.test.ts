@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
+import { replayRun } from '../../src/llm/replay.ts';
 import { RetryError, retryWeek } from '../../src/pipeline/run.ts';
 import { foldWeek, weekStream } from '../../src/pipeline/week.ts';
 import { type FakeOpenAi, type Reply, startFakeOpenAi } from '../fakes/openai.ts';
@@ -64,6 +65,12 @@ describe('Running a week again after no quorum', () => {
     expect(failedPitches.length).toBe(5);
     expect(failedPitches.every((e) => (e.data as { status: string }).status === 'abstained')).toBe(true);
     expect(foldWeek(events).pitches.size).toBe(5);
+
+    // The retried run replays from its own recorded answers, with no call.
+    const calls = fake.requests.length;
+    const replayed = await replayRun(app, retried.started!.runId);
+    expect(fake.requests.length).toBe(calls);
+    expect(replayed.decision?.decision).toEqual(retried.decision?.decision);
 
     await expect(retryWeek(app.deps.store, app.councilId, WEEK, new Date())).rejects.toThrow(RetryError);
     await expect(retryWeek(app.deps.store, app.councilId, WEEK, new Date())).rejects.toThrow(/already ended with proposal/);
