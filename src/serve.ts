@@ -206,7 +206,7 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
     }
     const resuming = track(app.resumeExecutions());
     await Promise.race([resuming, stopOrFatal]);
-    if (latch.signalled() === undefined && (await within(resuming, 0))) {
+    if (latch.signalled() === undefined && exit === 0 && (await within(resuming, 0))) {
       const resumed = await resuming;
       if (resumed) logger.info({ resumed }, 'resumed approved executions');
       scheduler = startScheduler(app, {

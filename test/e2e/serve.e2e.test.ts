@@ -68,6 +68,20 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('council serve, headless', () => {
+  it('Given a broken required part (the LLM router unreachable), When serve starts, Then it refuses with the failing line and what to fix, exit 5, before taking any work', async () => {
+    const database = await scenarioDatabase('serve-refuses');
+    try {
+      const result = await council(['serve'], { ...database.env, LLM_API_KEY: 'sk-serve-refuses-key', LLM_BASE_URL: 'http://127.0.0.1:1/v1' });
+      expect(result.code, result.stderr).toBe(5);
+      expect(result.stderr).toMatch(/serve refuses to start; fix the failing part\(s\):\nFAIL {2}llm router +GET http:\/\/127\.0\.0\.1:1\/v1\/models/);
+      expect(result.stderr).toContain('fix: check LLM_BASE_URL');
+      expect(result.stderr).not.toContain('sk-serve-refuses-key');
+      expect(result.stdout).not.toContain('trading-council console');
+    } finally {
+      await database.dispose();
+    }
+  }, 120_000);
+
   it('Given no chat platform and nothing on stdin, When serve starts, Then it keeps running, is healthy and ready, is scraped, and a SIGTERM stops it with exit 0', async () => {
     const database = await scenarioDatabase('serve-idle');
     const served = await startServe(database.env);
