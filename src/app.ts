@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Broker, AccountView } from './brokers/port.ts';
+import { brokerSummary } from './brokers/summary.ts';
 import type { Config } from './config/config.ts';
 import { ProposalError, type ProposalState } from './domain/proposal.ts';
 import { cleanQuestion } from './domain/question.ts';
@@ -104,7 +105,16 @@ export interface WeekSummary {
 }
 
 export interface StatusView {
-  mode: { database: string; market: string; llm: string; chat: string[]; brokers: Record<string, 'simulated' | 'alpaca'>; time: 'simulated' | 'live' };
+  mode: {
+    database: string;
+    market: string;
+    llm: string;
+    chat: string[];
+    brokers: Record<string, 'simulated' | 'alpaca'>;
+    time: 'simulated' | 'live';
+    /** Which accounts are on Alpaca, which simulated, and the data and clock they share; `warning` when mixed. */
+    brokerSetup: { summary: string; warning: string | null };
+  };
   halted: { halted: boolean; by?: string; at?: string };
   seats: { id: string; model: string; kind: string; account: string }[];
   chairman: { models: string[]; account: string };
@@ -505,6 +515,7 @@ export class App {
         chat: this.chatChannels,
         brokers: Object.fromEntries(this.accounts.map((a) => [a, broker.kindOf(a)])),
         time: this.deps.simulatedTime ? 'simulated' : 'live',
+        brokerSetup: (({ text, fix }) => ({ summary: text, warning: fix ?? null }))(brokerSummary(config)),
       },
       halted: await isHalted(store, this.settings.council),
       seats: this.deps.council.seats.map((s) => ({ id: s.id, model: s.model, kind: s.kind, account: this.settings.seatAccounts[s.id] ?? s.id })),

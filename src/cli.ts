@@ -15,11 +15,12 @@ import { parseArgs } from 'node:util';
 import type { App } from './app.ts';
 import type { Redactor } from './redact.ts';
 import type { CheckpointResult } from './pipeline/checkpoint.ts';
+import type { WeekState } from './pipeline/week.ts';
 
 type RenderNotice = typeof import('./bot/console/render.ts').renderNotice;
 
 /** Exit codes, as listed in the README. */
-export const EXIT = { ok: 0, failed: 1, usage: 2, databaseInUse: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, databaseInUse: 3, noQuorum: 4, preflight: 5 } as const;
 
 interface CommandHelp {
   usage: string[];
@@ -28,8 +29,8 @@ interface CommandHelp {
 
 const COMMANDS: Record<string, CommandHelp> = {
   run: {
-    usage: ['run [--week YYYY-MM-DD] [--query TEXT]', 'run --replay RUNID'],
-    summary: 'convene the council for a week and stop at a PENDING proposal; --replay runs a recorded run again from its model answers (no calls, nothing stored)',
+    usage: ['run [--week YYYY-MM-DD] [--query TEXT]', 'run --replay RUNID', 'run --week YYYY-MM-DD --retry'],
+    summary: 'convene the council for a week and stop at a PENDING proposal; --replay runs a recorded run again from its model answers (no calls, nothing stored); --retry makes a new attempt at a week that ended without quorum (exit 4 when it has none again)',
   },
   approve: { usage: ['approve <proposalId> [--by NAME]'], summary: 'approve and execute a proposal, exactly once' },
   reject: { usage: ['reject <proposalId> [--by NAME] [--reason TEXT]'], summary: 'reject a proposal' },
@@ -40,7 +41,8 @@ const COMMANDS: Record<string, CommandHelp> = {
     usage: ['backtest --from YYYY-MM-DD --to YYYY-MM-DD [--seats ID,ID] [--out DIR] [--llm cache|off]'],
     summary: 'weekly councils and checkpoints over history on the simulated broker (report folder: markdown, PNG charts, JSON); --llm cache sits LLM seats on the LLM cache, off (the default) the builtin seats',
   },
-  serve: { usage: ['serve'], summary: 'the bot: chat channels (the console when none) and the schedule' },
+  serve: { usage: ['serve'], summary: 'the bot: chat channels (the console when none, headless without stdin), the schedule, /healthz /readyz /metrics; refuses to start (exit 5) when a required part is broken' },
+  doctor: { usage: ['doctor'], summary: 'checks every configured part; one line each, with what to fix (exit 5 when a part fails)' },
   migrate: { usage: ['migrate'], summary: 'apply database migrations' },
 };
 
@@ -71,6 +73,7 @@ const OPTIONS = {
   out: { type: 'string' },
   at: { type: 'string' },
   llm: { type: 'string' },
+  retry: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -142,12 +145,16 @@ async function main(argv: string[]): Promise<number> {
     const { backtestCommand } = await import('./backtest/commands.ts');
     return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json });
   }
+  if (command === 'doctor') return (await import('./doctor.ts')).doctorCommand(config, json);
+  if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');
   const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
   if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);
   const { buildApp } = await import('./main.ts');
+  const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics() : undefined;
   // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
   const consoleOwnsTerminal = command === 'serve' && !config.slack && !config.discord && process.stdin.isTTY === true && !json;
-  const app = await buildApp(config, consoleOwnsTerminal ? { logger: await fileLogger(config.dataDir, config.logLevel, config.logFormat, redact as Redactor) } : {});
+  const logger = consoleOwnsTerminal ? { logger: await fileLogger(config.dataDir, config.logLevel, config.logFormat, redact as Redactor) } : {};
+  const app = await buildApp(config, { ...logger, metrics });
   const render = () => import('./bot/console/render.ts');
   try {
     switch (command) {
@@ -163,7 +170,11 @@ async function main(argv: string[]): Promise<number> {
           if (json) print((await import('./views.ts')).runJson(replayed), () => '');
           return EXIT.ok;
         }
-        const [{ runJson }, { weekSummaryLines }] = await Promise.all([import('./views.ts'), import('./bot/commands.ts')]);
+        const [{ runJson }, { weekSummaryLines }, { mondayOf }] = await Promise.all([import('./views.ts'), import('./bot/commands.ts'), import('./market/time.ts')]);
+        if (values.retry && values.week) {
+          const retried = await (await import('./pipeline/run.ts')).retryWeek(app.deps.store, app.councilId, mondayOf(values.week), app.deps.clock());
+          if (retried.retried) process.stderr.write(`council: week ${mondayOf(values.week)}: a new attempt beside run ${retried.previousRunId}, which had no quorum\n`);
+        }
         // A week already run is answered with where it lives and its state now, never run again.
         const plan = await app.runPlan({ week: values.week });
         const state = plan.kind === 'done' ? plan.state : await app.run({ week: plan.week, query: values.query, by, via: 'cli' });
@@ -172,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
         if (json) print({ ...runJson(state, summary?.proposal?.status), alreadyRun: plan.kind === 'done', requestedBy: summary?.requestedBy ?? null, threads }, () => '');
         else if (plan.kind === 'done') process.stdout.write(`${[...(summary ? weekSummaryLines(summary) : []), ...threadLines(threads)].join('\n')}\n`);
         else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
+        if (plan.kind !== 'done' && state.completed?.outcome === 'no_quorum') return noQuorum(state);
         return EXIT.ok;
       }
       case 'approve':
@@ -211,59 +223,12 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       }
       case 'serve':
-        return await serve(app, json);
+        return await (await import('./serve.ts')).serve(app, { json, metrics: metrics! });
     }
     return EXIT.usage;
   } finally {
     await app.close();
   }
-}
-
-/**
- * The bot: Slack and Discord when configured (both at once is fine), the console channel when neither
- * is, and the schedule on live time. Channels attach before start-up reconciliation so its report reaches
- * them; SIGINT/SIGTERM let in-flight clicks and runs finish before the sockets close.
- */
-async function serve(app: App, json: boolean): Promise<number> {
-  const [{ runConsole }, { startDiscord }, { startSlack }, { postmortemCommand }, { checkpointAt, startScheduler }] = await Promise.all([
-    import('./bot/console/channel.ts'),
-    app.deps.config.discord ? import('./bot/discord/index.ts') : notConfigured('discord'),
-    app.deps.config.slack ? import('./bot/slack/index.ts') : notConfigured('slack'),
-    import('./backtest/commands.ts'),
-    import('./scheduler/index.ts'),
-  ]);
-  const { config, logger } = app.deps;
-  const guard = (kind: string) => (error: unknown) => logger.error({ err: error }, `${kind}: kept running`);
-  process.on('unhandledRejection', guard('unhandled rejection'));
-  process.on('uncaughtException', guard('uncaught exception'));
-  const channels: { stop(): Promise<void> }[] = [];
-  await app.warm();
-  try {
-    if (config.slack) channels.push(await startSlack(app, config.slack, logger));
-    if (config.discord) channels.push(await startDiscord(app, config.discord, logger));
-    const resumed = await app.resumeExecutions();
-    if (resumed) logger.info({ resumed }, 'resumed approved executions');
-    const scheduler = startScheduler(app, { onPostmortem: async (week) => void (await postmortemCommand(app, { week })) });
-    try {
-      if (channels.length) await untilSignal();
-      else {
-        app.chatChannels.push('console');
-        await runConsole(app, {
-          input: process.stdin,
-          output: process.stdout,
-          user: userInfo().username,
-          interactive: process.stdin.isTTY === true && !json,
-          checkpoint: async (at) => void (await checkpointAt(app, at)),
-          postmortem: async (week) => void (await postmortemCommand(app, { week })),
-        });
-      }
-    } finally {
-      await scheduler.stop();
-    }
-  } finally {
-    await Promise.allSettled(channels.map((c) => c.stop()));
-  }
-  return 0;
 }
 
 /** Where a week lives in chat, from the threads the Slack and Discord channels recorded. */
@@ -294,19 +259,6 @@ async function fileLogger(dataDir: string, level: string, format: 'pretty' | 'js
   return createLogger(level, createWriteStream(path, { flags: 'a' }), format ?? 'json', secrets);
 }
 
-/** A stand-in for a chat SDK that is not configured, so its module (and SDK) is never loaded. */
-function notConfigured(name: string) {
-  const refuse = () => Promise.reject(new Error(`${name} is not configured`));
-  return Promise.resolve({ startDiscord: refuse, startSlack: refuse });
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-}
-
 /** `--at 2020-04-21T12:00`, New York wall time. */
 function parseNyMinute(text: string, nyDateTime: (date: string, time: string) => Date): Date {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/.exec(text);
@@ -328,6 +280,19 @@ function checkpointText(renderNotice: RenderNotice, r: CheckpointResult, require
 function errorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'INTERNAL';
+}
+
+/**
+ * A week without quorum ends the command with exit 4 and says why: the seats' errors (a wrong URL or key
+ * shows here) and how to run the week again once fixed.
+ */
+function noQuorum(state: WeekState): number {
+  const failed = [...state.pitches.values()].filter((p) => p.status === 'abstained');
+  const valid = state.pitches.size - failed.length;
+  const week = state.started?.week ?? '?';
+  const reasons = failed.map((p) => `${p.seat}: ${p.error ?? 'abstained'}`).join('; ');
+  process.stderr.write(redact.text(`council: no quorum for week ${week} (${valid} valid pitches of ${state.pitches.size}): ${reasons}. Fix the cause (council doctor), then: council run --week ${week} --retry\n`));
+  return EXIT.noQuorum;
 }
 
 /** Exit code by kind: usage and configuration 2, the embedded database held elsewhere 3, anything else 1. */

@@ -18,6 +18,7 @@ import { createEventStore } from './store/event-store.ts';
 import { redactAppends } from './store/redacting.ts';
 import { trackAppends } from './store/tracked.ts';
 import type { Database } from './store/port.ts';
+import { type MetricsHooks, observedStore } from './web/observe.ts';
 
 export interface BuildOverrides {
   db?: Database;
@@ -31,6 +32,8 @@ export interface BuildOverrides {
   alpaca?: AlpacaTuning;
   /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
   shortability?: { maxAgeMs?: number; refreshMs?: number };
+  /** The operations metrics (serve): every append is timed and counted through them. */
+  metrics?: MetricsHooks;
 }
 
 export async function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
@@ -40,7 +43,8 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   // An embedded database we opened ourselves has one writer, this process (the folder lock sees to it).
   // Tracked: `status` keeps its view until something is appended. Redacted: no secret is ever stored.
   const sql = createEventStore(db);
-  const store = trackAppends(redactAppends(db.kind === 'pglite' && !overrides.db ? withStreamCache(sql) : sql, secrets));
+  const plain = trackAppends(redactAppends(db.kind === 'pglite' && !overrides.db ? withStreamCache(sql) : sql, secrets));
+  const store = overrides.metrics ? observedStore(plain, overrides.metrics) : plain;
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };
   // The Alpaca SDK loads only when some account trades on Alpaca.

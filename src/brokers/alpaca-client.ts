@@ -7,6 +7,7 @@
 import { Alpaca, ApiError, FetchError } from '@alpacahq/alpaca-trade-api/rest';
 import type { z } from 'zod';
 import type { AlpacaKeys } from '../config/config.ts';
+import { explainError } from '../explain.ts';
 
 export interface AlpacaEndpoints {
   paper: boolean;
@@ -64,6 +65,6 @@ export async function wire<S extends z.ZodType>(what: string, schema: S, call: P
 /** A one-line description of an SDK error, without headers or keys. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) return `Alpaca ${error.status}${error.code ? ` (code ${error.code})` : ''}: ${error.message || 'no message'}`;
-  if (error instanceof FetchError) return `no answer from Alpaca: ${error.message}`;
+  if (error instanceof FetchError) return `no answer from Alpaca: ${explainError(error)}`;
   return error instanceof Error ? error.message : String(error);
 }

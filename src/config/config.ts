@@ -132,6 +132,8 @@ const EnvSchema = z.object({
     }),
   ),
   COUNCIL_CONFIG: opt(z.string()),
+  COUNCIL_HTTP_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(8080)),
+  COUNCIL_HTTP_HOST: z.preprocess(emptyToUndefined, z.string().min(1).default('127.0.0.1')),
   COUNCIL_CRASH_AT: opt(z.string()),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
@@ -182,6 +184,8 @@ export interface Config {
       }
     | undefined;
   approvers: string[];
+  /** The operations listener of `council serve` (/healthz, /readyz, /metrics); port 0 lets the OS choose. */
+  http: { host: string; port: number };
   logLevel: string;
   /** Forced log format; unset: pretty on a TTY, JSON otherwise (decided where the logger is made). */
   logFormat: 'pretty' | 'json' | undefined;
@@ -306,6 +310,7 @@ export function loadConfig(
             }
           : undefined,
         approvers: [...new Set(approvers)],
+        http: { host: e.COUNCIL_HTTP_HOST, port: e.COUNCIL_HTTP_PORT },
         logLevel: e.LOG_LEVEL,
         logFormat: e.LOG_FORMAT,
         dotenvPath,

@@ -28,7 +28,8 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
   if (!start) throw new ReplayError(`no run ${runId} in council ${council}`);
   const started = start.data as RunStarted;
   const original = await store.read(start.stream);
-  const cut = original.find((e) => e.type === 'DecisionMade' || e.type === 'RunCompleted') ?? original[original.length - 1];
+  // The run's own end: a retried week holds an earlier attempt's RunCompleted before this run started.
+  const cut = original.find((e) => e.version > start.version && (e.type === 'DecisionMade' || e.type === 'RunCompleted')) ?? original[original.length - 1];
   const fork = forkStore(store, {
     before: BigInt(cut?.globalPosition ?? start.globalPosition),
     hidden: (stream) => stream === weekStream(council, started.week) || stream.startsWith(llmStreamPrefix(council, started.week)),
@@ -38,7 +39,7 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
       throw new TransportError('the replay makes no model calls', false, undefined, undefined);
     },
   };
-  const llm = buildLlmCouncil(config, { store: fork, db: app.deps.db, transport: refuse, answers: await recordedAnswers(store, council, started.week) });
+  const llm = buildLlmCouncil(config, { store: fork, db: app.deps.db, transport: refuse, answers: await recordedAnswers(store, council, started.week, start.globalPosition) });
   const f = config.file;
   const settings: PipelineSettings = {
     council,

@@ -20,12 +20,14 @@ import { type OutageRetry, retryingStore } from '../store/retry.ts';
 import type { Identity, NoticeSink, PitchCard, ReviewRow } from './notices.ts';
 import { addUsage, type Council, type LabelledPitch, NO_USAGE, type StageInput, type Usage } from './seats.ts';
 import {
+  currentAttempt,
   type DecisionMade,
   foldWeek,
   type PitchRecorded,
   type ProposalCreated,
   type RecordedScore,
   type ReviewRecorded,
+  type RunRetried,
   type RunStarted,
   type SeatInfo,
   type WeekState,
@@ -91,7 +93,8 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
   const { settings, council, sink } = deps;
   const store = deps.outageRetry ? retryingStore(deps.store, deps.outageRetry) : deps.store;
   const stream = weekStream(settings.council, request.week);
-  const append = (decide: (events: StoredEvent[]) => NewEvent[]) => appendDecided(store, stream, decide);
+  // Each decision looks only at the current attempt: a retried week's earlier attempt does not count.
+  const append = (decide: (events: StoredEvent[]) => NewEvent[]) => appendDecided(store, stream, (events) => decide(currentAttempt(events)));
   let state = foldWeek(await store.read(stream));
   if (state.completed) return state;
 
@@ -302,6 +305,42 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     usage: totalUsage(state),
   });
   return state;
+}
+
+/** A week that may not be retried: it has no finished attempt without quorum. */
+export class RetryError extends Error {
+  readonly code = 'NOT_RETRYABLE';
+}
+
+/**
+ * Opens a new attempt at a week whose last attempt ended without quorum (after the cause, a wrong URL
+ * or key, is fixed): a RunRetried event beside the failed attempt, after which runCouncil starts the
+ * week afresh with a new run id. A week never run is left as it is; one in progress or with a
+ * decision is refused.
+ */
+export async function retryWeek(store: EventStore, council: string, week: string, now: Date): Promise<{ retried: boolean; previousRunId?: string }> {
+  const stream = weekStream(council, week);
+  let previousRunId: string | undefined;
+  let refusal: string | undefined;
+  await appendDecided(store, stream, (events) => {
+    const state = foldWeek(events);
+    previousRunId = undefined;
+    refusal = undefined;
+    if (!state.started) return [];
+    if (!state.completed) {
+      refusal = `week ${week} has a run in progress (${state.started.runId}); run it without --retry to resume it`;
+      return [];
+    }
+    if (state.completed.outcome !== 'no_quorum') {
+      refusal = `week ${week} already ended with ${state.completed.outcome === 'proposal' ? `proposal ${state.proposal?.proposalId}` : 'no orders to place'}; --retry is only for a week without quorum`;
+      return [];
+    }
+    previousRunId = state.started.runId;
+    const retried: RunRetried = { previousRunId, previousOutcome: state.completed.outcome, attempt: state.attempts.length + 2, at: now.toISOString() };
+    return [{ type: 'RunRetried', data: retried }];
+  });
+  if (refusal) throw new RetryError(refusal);
+  return previousRunId ? { retried: true, previousRunId } : { retried: false };
 }
 
 export function identities(state: WeekState): Identity[] {

@@ -74,7 +74,20 @@ export interface ProposalCreated {
   orders: ProposalOrder[];
 }
 
+/**
+ * A new attempt at a week whose last attempt ended without quorum (`council run --week W --retry`). The
+ * failed attempt's events stay in the stream, before this one; the fold starts over after it.
+ */
+export interface RunRetried {
+  previousRunId: string;
+  previousOutcome: string;
+  attempt: number;
+  at: string;
+}
+
 export interface WeekState {
+  /** Earlier attempts at this week, oldest first (each ended without quorum and was retried). */
+  attempts: { runId: string; outcome: string; retriedAt: string }[];
   started: RunStarted | undefined;
   research: { pack: ResearchPack; snapshot: MarketSnapshot; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; usage: Usage } | undefined;
   pitches: Map<string, PitchRecorded>;
@@ -86,6 +99,7 @@ export interface WeekState {
 
 export function foldWeek(events: readonly StoredEvent[]): WeekState {
   const s: WeekState = {
+    attempts: [],
     started: undefined,
     research: undefined,
     pitches: new Map(),
@@ -121,7 +135,22 @@ export function foldWeek(events: readonly StoredEvent[]): WeekState {
       case 'RunCompleted':
         s.completed = e.data as NonNullable<WeekState['completed']>;
         break;
+      case 'RunRetried': {
+        const r = e.data as RunRetried;
+        s.attempts.push({ runId: r.previousRunId, outcome: r.previousOutcome, retriedAt: r.at });
+        Object.assign(s, { started: undefined, research: undefined, pitches: new Map(), reviews: new Map(), decision: undefined, proposal: undefined, completed: undefined });
+        break;
+      }
     }
   }
   return s;
+}
+
+/** The events of the week's current attempt: those after its last RunRetried. */
+export function currentAttempt(events: readonly StoredEvent[]): StoredEvent[] {
+  let start = 0;
+  events.forEach((e, i) => {
+    if (e.type === 'RunRetried') start = i + 1;
+  });
+  return events.slice(start);
 }

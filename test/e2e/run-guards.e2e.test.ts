@@ -37,7 +37,7 @@ describe('council run: a week already run, future weeks', () => {
     const env = fresh();
     const r = await council(['run', '--week', '2099-01-05', '--json'], env);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('week 2099-01-05 is in the future') });
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('week 2099-01-05 is in the future');
     const status = JSON.parse((await council(['status', '--json'], env)).stdout);

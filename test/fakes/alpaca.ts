@@ -79,6 +79,8 @@ export interface FakeAlpaca {
   latencyMs: number;
   /** Holds POST /v2/orders answers until this many have arrived, so overlap shows in the log. */
   orderBarrier: number;
+  /** Answers every POST /v2/orders held by orderBarrier now, and holds no more. */
+  releaseOrders(): void;
   addAccount(keyId: string, secret: string, opts?: Partial<Pick<FakeAccount, 'cash' | 'fillMode'>>): FakeAccount;
   script(fault: Fault): void;
   /** Fills (part of) an open order, as the exchange would. */
@@ -165,6 +167,10 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
       const order = account?.orders.find((o) => o.client_order_id === clientOrderId);
       if (!account || !order) throw new Error(`fake: no order ${clientOrderId} for ${keyId}`);
       fillOrder(account, order, qty, price ?? priceOf(order.symbol));
+    },
+    releaseOrders() {
+      fake.orderBarrier = 0;
+      for (const release of heldOrders.splice(0)) release();
     },
     posts(path = '/v2/orders') {
       return log.filter((r) => r.phase === 'received' && r.method === 'POST' && r.path === path);

@@ -39,6 +39,8 @@ export interface FakeOpenAi {
   script: Script;
   /** A fixed delay before every answer (benchmarks only; tests use ordering, not time). */
   latencyMs: number;
+  /** What GET /v1/models lists; undefined: that route answers 404, as on routers without it. */
+  models: string[] | undefined;
   close(): Promise<void>;
 }
 
@@ -53,10 +55,15 @@ export function stageOf(body: FakeRequest['body']): FakeStage {
 
 export async function startFakeOpenAi(script: Script, options: { latencyMs?: number } = {}): Promise<FakeOpenAi> {
   let tick = 0;
-  const fake: FakeOpenAi = { baseUrl: '', requests: [], script, latencyMs: options.latencyMs ?? 0, close: async () => {} };
+  const fake: FakeOpenAi = { baseUrl: '', requests: [], script, latencyMs: options.latencyMs ?? 0, models: undefined, close: async () => {} };
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === 'GET' && req.url === '/v1/models' && fake.models) {
+      const data = fake.models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: 'fake' }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data }));
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
       return;

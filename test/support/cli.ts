@@ -18,7 +18,7 @@ export function council(args: string[], env: Record<string, string>, stdin?: str
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
       // A clean environment: nothing from the developer's shell (keys, DATABASE_URL) leaks into the test.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', COUNCIL_HTTP_PORT: '0', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -145,6 +145,8 @@ export function renderStatus(s: import('../../app.ts').StatusView): string {
     rule('Council status'),
     `Database: ${s.mode.database} | market data: ${s.mode.market} | time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`,
     `Models: ${s.mode.llm}${s.mode.chat.length ? ` | chat: ${s.mode.chat.join(', ')}` : ''}`,
+    `Brokers: ${s.mode.brokerSetup.summary}`,
+    ...(s.mode.brokerSetup.warning ? [`  ! ${s.mode.brokerSetup.warning}`] : []),
     s.halted.halted ? `⛔ HALTED by ${s.halted.by} at ${s.halted.at}` : 'Trading: active',
     'Seats:',
     ...s.seats.map((x) => `  ${x.id.padEnd(9)} ${x.model}${x.kind === 'systematic' ? ' (systematic)' : ''} -> ${x.account}`),

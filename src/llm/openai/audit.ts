@@ -87,9 +87,13 @@ export function sqlCache(db: Queryable): AnswerStore {
   };
 }
 
-/** The answers of a recorded week, by request hash, served in the order they were first given. */
-export async function recordedAnswers(store: EventStore, council: string, week: string): Promise<AnswerStore> {
-  const events = await store.readAll({ streamPrefix: llmStreamPrefix(council, week), types: [LLM_CALL_EVENT] });
+/**
+ * The answers of a recorded week, by request hash, served in the order they were first given. `after`
+ * (a global position, the run's RunStarted) keeps only that run's calls: a retried week also holds the
+ * failed attempt's answers to the same requests.
+ */
+export async function recordedAnswers(store: EventStore, council: string, week: string, after?: string): Promise<AnswerStore> {
+  const events = await store.readAll({ streamPrefix: llmStreamPrefix(council, week), types: [LLM_CALL_EVENT], ...(after ? { after } : {}) });
   const byHash = new Map<string, StoredAnswer[]>();
   for (const e of events) {
     const call = e.data as LlmCallRecorded;

@@ -6,6 +6,7 @@
 import OpenAI from 'openai';
 import type { Transport } from './types.ts';
 import { TransportError } from './types.ts';
+import { explainError } from '../../explain.ts';
 
 export interface OpenAiTransportOptions {
   baseUrl: string;
@@ -23,7 +24,7 @@ export function openAiTransport(options: OpenAiTransportOptions): Transport {
       try {
         completion = await client.chat.completions.create({ ...request, stream: false }, { timeout: timeoutMs, signal, maxRetries: 0 });
       } catch (error) {
-        throw toTransportError(error, hide);
+        throw toTransportError(error, hide, options.baseUrl);
       }
       const choice = completion.choices[0];
       if (!choice) throw new TransportError('the answer had no choices', true, undefined, undefined);
@@ -38,10 +39,10 @@ export function openAiTransport(options: OpenAiTransportOptions): Transport {
   };
 }
 
-function toTransportError(error: unknown, hide: (s: string) => string): TransportError {
+function toTransportError(error: unknown, hide: (s: string) => string, baseUrl: string): TransportError {
   if (error instanceof OpenAI.APIConnectionTimeoutError) return new TransportError('timed out waiting for the model', true, undefined, undefined);
   if (error instanceof OpenAI.APIUserAbortError) return new TransportError('stage deadline reached', false, undefined, undefined);
-  if (error instanceof OpenAI.APIConnectionError) return new TransportError(`connection failed: ${hide(error.message)}`, true, undefined, undefined);
+  if (error instanceof OpenAI.APIConnectionError) return new TransportError(`connection to ${baseUrl} failed: ${hide(explainError(error))}`, true, undefined, undefined);
   if (error instanceof OpenAI.APIError) {
     const status = error.status;
     const retryable = status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500);

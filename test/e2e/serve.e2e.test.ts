@@ -1,0 +1,164 @@
+/**
+ * `council serve` as a supervisor runs it: no terminal, nothing on stdin, no chat platform. It keeps
+ * running, answers /healthz, /readyz and /metrics on the operations listener, and a SIGTERM during an
+ * execution lets the execution finish (each order placed and recorded once) before it exits 0.
+ * On PGlite, and on PostgreSQL 15 (a schema of its own) when TEST_DATABASE_URL is set.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundledBarsDir } from '../../src/market/csv.ts';
+import { createEventStore } from '../../src/store/event-store.ts';
+import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
+import { scenarioDatabase } from '../faults/support/database.ts';
+import { BIN, council, ROOT } from '../support/cli.ts';
+
+let fake: FakeAlpaca;
+
+beforeAll(async () => {
+  fake = await startFakeAlpaca();
+});
+
+afterAll(async () => {
+  await fake?.close();
+});
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  /** Resolves when stderr has printed a line matching `pattern`. */
+  logged(pattern: RegExp): Promise<void>;
+  exit: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+async function startServe(env: Record<string, string>): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', COUNCIL_HTTP_PORT: '0', ...env },
+    // No terminal and nothing to read: /dev/null, as systemd and containers give.
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+  child.stderr!.on('data', (d) => {
+    err += d;
+    for (const w of [...waiters]) if (w.pattern.test(err)) waiters.splice(waiters.indexOf(w), 1) && w.resolve();
+  });
+  const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const logged = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      if (pattern.test(err)) return resolve();
+      waiters.push({ pattern, resolve });
+      void exit.then(([code]) => reject(new Error(`serve exited with ${code} before ${pattern}:\n${err}`)));
+    });
+  await logged(/operations listener on http:\/\/127\.0\.0\.1:\d+/);
+  const url = /operations listener on (http:\/\/127\.0\.0\.1:\d+)/.exec(err)![1]!;
+  return { child, url, stderr: () => err, logged, exit };
+}
+
+const get = async (url: string) => {
+  const r = await fetch(url);
+  return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
+};
+
+/** Waits for a condition the test cannot be told about (a request reaching the fake), checking every 20 ms. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('council serve, headless', () => {
+  it('Given a broken required part (the LLM router unreachable), When serve starts, Then it refuses with the failing line and what to fix, exit 5, before taking any work', async () => {
+    const database = await scenarioDatabase('serve-refuses');
+    try {
+      const result = await council(['serve'], { ...database.env, LLM_API_KEY: 'sk-serve-refuses-key', LLM_BASE_URL: 'http://127.0.0.1:1/v1' });
+      expect(result.code, result.stderr).toBe(5);
+      expect(result.stderr).toMatch(/serve refuses to start; fix the failing part\(s\):\nFAIL {2}llm router +GET http:\/\/127\.0\.0\.1:1\/v1\/models/);
+      expect(result.stderr).toContain('fix: check LLM_BASE_URL');
+      expect(result.stderr).not.toContain('sk-serve-refuses-key');
+      expect(result.stdout).not.toContain('trading-council console');
+    } finally {
+      await database.dispose();
+    }
+  }, 120_000);
+
+  it('Given no chat platform and nothing on stdin, When serve starts, Then it keeps running, is healthy and ready, is scraped, and a SIGTERM stops it with exit 0', async () => {
+    const database = await scenarioDatabase('serve-idle');
+    const served = await startServe(database.env);
+    try {
+      await served.logged(/headless: no chat platform/);
+      const health = await get(`${served.url}/healthz`);
+      expect(health.status).toBe(200);
+      const ready = await get(`${served.url}/readyz`);
+      expect(ready.status, ready.text).toBe(200);
+      expect(JSON.parse(ready.text)).toMatchObject({ ready: true, failing: [] });
+      const metrics = await get(`${served.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(metrics.type).toMatch(/^text\/plain; version=0\.0\.4/);
+      for (const name of ['council_runs_total', 'council_stage_duration_seconds', 'council_llm_calls_total', 'council_llm_tokens_total', 'council_llm_cost_usd_total', 'council_orders_total', 'council_approvals_total', 'council_refusals_total', 'council_scheduler_slots_total', 'council_event_store_append_seconds', 'process_resident_memory_bytes'])
+        expect(metrics.text).toContain(`# TYPE ${name}`);
+      expect((await get(`${served.url}/nowhere`)).status).toBe(404);
+      expect(served.child.exitCode).toBeNull();
+    } finally {
+      served.child.kill('SIGTERM');
+    }
+    const [code] = await served.exit;
+    expect(code, served.stderr()).toBe(0);
+    await database.dispose();
+  }, 120_000);
+
+  it('Given an approved proposal whose orders were never sent, When serve resumes it and a SIGTERM arrives while Alpaca holds the order, Then not ready meanwhile, the execution finishes, every order is placed and recorded once, and serve exits 0', async () => {
+    const database = await scenarioDatabase('serve-inflight');
+    // One account on the fake Alpaca, the others simulated: partial broker configuration, said at start.
+    fake.addAccount('PKCOUNCIL', 'secret-council-do-not-log');
+    const env = { ...database.env, MARKET_DATA_DIR: bundledBarsDir(), ALPACA_API_URL: fake.url, ALPACA_DATA_URL: fake.url, ALPACA_COUNCIL_KEY_ID: 'PKCOUNCIL', ALPACA_COUNCIL_SECRET: 'secret-council-do-not-log' };
+    const run = await council(['run', '--week', '2024-03-04', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const proposal = (JSON.parse(run.stdout) as { proposal: { id: string; orders: { account: string; clientOrderId: string }[] } }).proposal;
+    const councilOrder = proposal.orders.find((o) => o.account === 'COUNCIL')!;
+    expect(councilOrder).toBeDefined();
+
+    // The approving process died right after recording the approval: nothing was sent.
+    const db = await database.open();
+    try {
+      const store = createEventStore(db);
+      const version = (await store.read(`proposal:${proposal.id}`)).length;
+      await store.append(`proposal:${proposal.id}`, version, [
+        { type: 'ProposalApproved', data: { by: 'cli:test', at: '2024-03-04T13:01:00.000Z', via: 'cli' } },
+        { type: 'ExecutionAttempted', data: { attempt: 1, at: '2024-03-04T13:01:00.000Z' } },
+      ]);
+    } finally {
+      await db.close();
+    }
+
+    fake.orderBarrier = 1_000; // Alpaca holds the order's answer
+    const served = await startServe(env);
+    await until(() => fake.posts().some((p) => p.body?.client_order_id === councilOrder.clientOrderId));
+    expect(served.stderr()).toMatch(/brokers: Alpaca \(paper\): COUNCIL; simulated broker: CHATGPT, GEMINI, CLAUDE, GROQ, DEEPSEEK/);
+
+    expect((await get(`${served.url}/healthz`)).status).toBe(200);
+    const notReady = await get(`${served.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(JSON.parse(notReady.text).failing).toEqual(['process: starting: 1 execution(s) resuming']);
+    expect((await get(`${served.url}/metrics`)).text).toMatch(/council_event_store_append_seconds_count\{result="ok"\} [1-9]/);
+
+    served.child.kill('SIGTERM');
+    await served.logged(/SIGTERM: stopping; waiting up to 30 s for 1 piece/);
+    fake.releaseOrders();
+    const [code] = await served.exit;
+    expect(code, served.stderr()).toBe(0);
+
+    expect(fake.posts().filter((p) => p.body?.client_order_id === councilOrder.clientOrderId)).toHaveLength(1);
+    const after = await database.open();
+    try {
+      const events = await createEventStore(after).read(`proposal:${proposal.id}`);
+      const submitted = events.filter((e) => e.type === 'OrderSubmitted').map((e) => (e.data as { clientOrderId: string }).clientOrderId);
+      expect(submitted.sort()).toEqual(proposal.orders.map((o) => o.clientOrderId).sort());
+      expect(events.filter((e) => e.type === 'ExecutionCompleted')).toHaveLength(1);
+    } finally {
+      await after.close();
+      await database.dispose();
+    }
+    expect(served.stderr()).not.toContain('secret-council-do-not-log');
+  }, 240_000);
+});
