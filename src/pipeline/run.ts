@@ -14,6 +14,8 @@ import { buildSnapshot } from '../market/snapshot.ts';
 import { nyDate, nyDateTime } from '../market/time.ts';
 import type { Broker } from '../brokers/port.ts';
 import { appendDecided } from '../store/append.ts';
+// A cycle (execution.ts reads proposalStream from here), safe: each side calls the other only inside functions.
+import { loadProposals } from './execution.ts';
 import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { type OutageRetry, retryingStore } from '../store/retry.ts';
@@ -275,7 +277,7 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     await openProposal(store, settings.council, request.week, runId, asOf, state.decision!.decision, state.proposal);
   }
   // One council proposal waits at a time: an older one was planned from a book this one already sees.
-  if (state.proposal) await supersedeOlder(store, sink, settings.council, state.proposal.proposalId, asOf);
+  if (state.proposal) await supersedeOlder(store, deps.store, sink, settings.council, state.proposal.proposalId, asOf);
   deps.fault?.('proposal');
   state = foldWeek(
     await append((events) =>
@@ -403,13 +405,13 @@ async function openProposal(
  * Withdraws every other PENDING proposal of this council (exits aside), with the reason: its orders
  * were planned from a book the newer proposal already sees, and approving both would stack them.
  */
-async function supersedeOlder(store: EventStore, sink: NoticeSink, council: string, newer: string, at: Date): Promise<void> {
-  const streams = await store.streams('proposal:');
-  for (const { stream } of streams) {
-    const proposalId = stream.slice('proposal:'.length);
-    if (proposalId === newer || proposalId.startsWith(EXIT_PREFIX)) continue;
-    const state = foldProposal((await store.read(stream)) as unknown as ProposalEvent[]);
-    if (state.status !== 'PENDING' || (state.council && state.council !== council)) continue;
+async function supersedeOlder(store: EventStore, listed: EventStore, sink: NoticeSink, council: string, newer: string, at: Date): Promise<void> {
+  // Every proposal's state, from the unwrapped store, whose folds are remembered across runs (a
+  // backtest plans hundreds of weeks); the withdrawal itself goes through the run's retrying store.
+  for (const state of await loadProposals(listed)) {
+    const { proposalId } = state;
+    if (state.status !== 'PENDING' || proposalId === newer || proposalId.startsWith(EXIT_PREFIX) || (state.council && state.council !== council)) continue;
+    const stream = proposalStream(proposalId);
     const reason = `superseded by proposal ${newer}, planned from a newer book`;
     let withdrawn = false;
     await appendDecided(store, stream, (events) => {
