@@ -203,10 +203,11 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
   if (before.status === 'PENDING' && req.now.getTime() < Date.parse(before.expiresAt)) {
     const computed = await ordersAtApproval(deps, before, req.now);
     if (computed.refusals.length) {
-      const reason = `the book changed since it was shown: ${computed.refusals.join('; ')}`;
+      const why = computed.refusals.join('; ');
+      const reason = before.targets ? `the book changed since it was shown: ${why}` : why;
       const { events } = await command(deps.store, req.proposalId, { type: 'Withdraw', now: req.now, reason });
       if (events.length) await deps.sink.publish({ type: 'proposal_expired', week: before.week, proposalId: req.proposalId, at: req.now.toISOString(), reason });
-      throw new ProposalError('STALE', `proposal ${req.proposalId} was not approved, ${reason}. Nothing was placed; run the council again for a fresh proposal.`);
+      throw new ProposalError('STALE', `proposal ${req.proposalId} was withdrawn, not approved: ${reason}. Nothing was placed.`);
     }
     orders = computed.orders;
     // The broker's read-only pre-checks overlap with recording the approval; nothing is sent before it.

@@ -148,6 +148,13 @@ describe.each(BACKENDS)('On $kind: the orders executed are the orders approved',
     expect((await loadProposal(app.deps.store, `${p1.id}-twin`)).status).toBe('EXPIRED');
     expect((await loadProposal(app.deps.store, `${p1.id}-twin`)).submitted).toEqual({});
 
+    // A pending proposal written before proposals carried targets cannot be checked against a book.
+    const { targets: _, ...legacy } = await opened(p2.id);
+    await app.deps.store.append(proposalStream(`${p2.id}-old`), 0, [{ type: 'ProposalOpened', data: { ...legacy, proposalId: `${p2.id}-old` } }]);
+    await expect(app.approve({ proposalId: `${p2.id}-old`, by: 'cli:alice', via: 'cli' })).rejects.toThrow(
+      /withdrawn, not approved: it was planned before proposals carried their target positions.*Nothing was placed/,
+    );
+
     const status = await app.status();
     expectWithinTargets(status.accounts, p2.targets);
     // Exactly P2's targets, not twice them: and P2 was sized inside maxPositionPct of the starting equity.
