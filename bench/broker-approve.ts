@@ -56,7 +56,18 @@ export async function benchApprove(): Promise<{ p50Ms: number; p95Ms: number; ro
       await app.deps.store.append(proposalStream(proposalId), 0, [
         {
           type: 'ProposalOpened',
-          data: { proposalId, council: 'main', week: '2024-03-04', runId: proposalId, asOf: now.toISOString(), expiresAt: nyDateTime('2024-03-04', '16:00').toISOString(), decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' }, orders },
+          data: {
+            proposalId,
+            council: 'main',
+            week: '2024-03-04',
+            runId: proposalId,
+            asOf: now.toISOString(),
+            expiresAt: nyDateTime('2024-03-04', '16:00').toISOString(),
+            decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' },
+            orders,
+            // What each account holds afterwards: the approval computes these orders again from the book.
+            targets: orders.map((o) => ({ account: o.account, symbol: o.symbol, qty: (o.side === 'buy' ? 1 : -1) * o.qty, price: 500 })),
+          },
         },
       ]);
       // As the pipeline does when it posts the decision; a person's click comes later than this answer.
@@ -67,6 +78,8 @@ export async function benchApprove(): Promise<{ p50Ms: number; p95Ms: number; ro
       const accepted = fake.log.slice(mark).filter((r) => r.phase === 'answered' && r.method === 'POST' && r.status === 200);
       if (accepted.length !== 6) throw new Error(`expected 6 accepted orders, got ${accepted.length}`);
       samples.push(Math.max(...accepted.map((r) => r.t)) - started);
+      // The fake holds every order open, and an approval counts working orders as held: start each round flat.
+      await Promise.all(ACCOUNTS.map((account) => app.deps.broker.cancelOpenOrders(account, now)));
     }
     samples.sort((a, b) => a - b);
     const p50Ms = percentile(samples, 50);

@@ -183,7 +183,14 @@ export class App {
   }
 
   private execDeps() {
-    return { store: this.deps.store, broker: this.deps.broker, sink: this.sink, council: this.settings.council, fault: this.deps.fault };
+    return {
+      store: this.deps.store,
+      broker: this.deps.broker,
+      sink: this.sink,
+      council: this.settings.council,
+      fault: this.deps.fault,
+      sizing: { universe: this.settings.universe, risk: this.settings.risk },
+    };
   }
 
   /** The week a bare `run` means: the current week live, the latest complete week of the replay data offline. */

@@ -39,7 +39,14 @@ export function runJson(state: WeekState, proposalStatus = 'PENDING') {
     decision: state.decision ? { ...state.decision.decision, chairman: state.decision.chair } : null,
     identities: identities(state),
     proposal: state.proposal
-      ? { id: state.proposal.proposalId, status: proposalStatus, expiresAt: state.proposal.expiresAt, orders: state.proposal.orders }
+      ? {
+          id: state.proposal.proposalId,
+          status: proposalStatus,
+          expiresAt: state.proposal.expiresAt,
+          // Signed holdings after execution; weeks planned before targets were recorded have none.
+          targets: (state.proposal.targets ?? []).map(({ account, symbol, qty }) => ({ account, symbol, qty })),
+          orders: state.proposal.orders,
+        }
       : null,
     usage: totalUsage(state),
   };
@@ -50,6 +57,8 @@ export function approveJson(state: ProposalState, orders: OrderLine[]) {
     proposalId: state.proposalId,
     status: state.status,
     approvedBy: state.approvedBy ?? null,
+    ...(state.expiredReason ? { reason: state.expiredReason } : {}),
+    targets: (state.targets ?? []).map(({ account, symbol, qty }) => ({ account, symbol, qty })),
     orders: orders.map((o) => ({
       account: o.account,
       symbol: o.symbol,

@@ -43,6 +43,16 @@ export const usageText = (u: Usage): string =>
 export const orderText = (o: Pick<OrderLine, 'account' | 'side' | 'qty' | 'symbol'>): string =>
   `${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`;
 
+/** A target position: what the account holds once the proposal executed (signed; 0 is flat). */
+export const targetText = (t: { account: string; symbol: string; qty: number }): string =>
+  `${t.account}: hold ${t.qty} ${t.symbol}${t.qty < 0 ? ' (short)' : t.qty === 0 ? ' (flat)' : ''}`;
+
+/** Said wherever targets are shown: the orders are not sent as planned, but computed again at the click. */
+export const TARGETS_NOTE = 'At approval the orders are computed again from the book then, toward these targets and inside the limits; if the book moved so that the targets no longer hold, nothing is placed.';
+
+/** Clamps shown after an order's line. */
+export const clampText = (clamps: readonly string[]): string => (clamps.length ? `  [clamped: ${clamps.join('; ')}]` : '');
+
 export function orderStatusText(o: OrderLine): string {
   switch (o.status) {
     case 'filled':

@@ -3,7 +3,7 @@
  * decide(command, state) -> events; evolve(state, event) -> state. A second approve is a rule here,
  * not a race in a handler; the event store's expected version settles concurrent clicks.
  */
-import type { PlannedOrder } from './sizing.ts';
+import type { PlannedOrder, TargetPosition } from './sizing.ts';
 
 export interface ProposalOrder extends PlannedOrder {
   clientOrderId: string;
@@ -22,12 +22,19 @@ export type ProposalEvent =
         asOf: string;
         expiresAt: string;
         decision: { instrument: string; direction: string; conviction: number; horizon: string };
+        /** The orders as planned from the book at asOf (what the approver was shown beside the targets). */
         orders: ProposalOrder[];
+        /** What each account holds afterwards. Absent on proposals opened before targets were recorded. */
+        targets?: TargetPosition[];
       };
     }
-  | { type: 'ProposalApproved'; data: { by: string; at: string; via: string } }
+  | {
+      type: 'ProposalApproved';
+      /** `orders`: computed at the click from the book then, toward the targets; these are the ones placed. */
+      data: { by: string; at: string; via: string; orders?: ProposalOrder[] };
+    }
   | { type: 'ProposalRejected'; data: { by: string; at: string; via: string; reason: string | null } }
-  | { type: 'ProposalExpired'; data: { at: string } }
+  | { type: 'ProposalExpired'; data: { at: string; reason?: string } }
   | { type: 'ApprovalRefused'; data: { by: string; at: string; via: string; action: 'approve' | 'reject'; reason: string } }
   | { type: 'OrderSubmitted'; data: { account: string; clientOrderId: string; brokerOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; broker: string } }
   | { type: 'OrderRejected'; data: { account: string; clientOrderId: string; symbol: string; reason: string } }
@@ -42,7 +49,15 @@ export interface ProposalState {
   week: string;
   asOf: string;
   expiresAt: string;
+  council: string;
+  /** The orders to place: as planned until approved, then the ones computed at the approval (when recorded). */
   orders: ProposalOrder[];
+  /** The orders as planned, shown with the proposal. */
+  planned: ProposalOrder[];
+  /** What each account holds afterwards; undefined for a proposal opened before targets were recorded. */
+  targets: TargetPosition[] | undefined;
+  /** Why it expired before its time (superseded, or the book changed under it); undefined for plain expiry. */
+  expiredReason: string | undefined;
   decision: Extract<ProposalEvent, { type: 'ProposalOpened' }>['data']['decision'] | undefined;
   approvedBy: { by: string; at: string; via: string } | undefined;
   rejected: { by: string; at: string; reason: string | null } | undefined;
@@ -61,7 +76,11 @@ export const initialProposalState = (): ProposalState => ({
   week: '',
   asOf: '',
   expiresAt: '',
+  council: '',
   orders: [],
+  planned: [],
+  targets: undefined,
+  expiredReason: undefined,
   decision: undefined,
   approvedBy: undefined,
   rejected: undefined,
@@ -71,6 +90,12 @@ export const initialProposalState = (): ProposalState => ({
   refusals: 0,
   attempts: 0,
 });
+
+/** An exit (a checkpoint's) closes whole positions: its targets are zeros, also on events written before targets were. */
+function exitTargets(opened: Extract<ProposalEvent, { type: 'ProposalOpened' }>['data']): TargetPosition[] | undefined {
+  if (!opened.runId.startsWith('exit:')) return undefined;
+  return opened.orders.map((o) => ({ account: o.account, symbol: o.symbol, qty: 0, price: null }));
+}
 
 export function evolveProposal(state: ProposalState, event: ProposalEvent): ProposalState {
   switch (event.type) {
@@ -82,16 +107,24 @@ export function evolveProposal(state: ProposalState, event: ProposalEvent): Prop
         week: event.data.week,
         asOf: event.data.asOf,
         expiresAt: event.data.expiresAt,
+        council: event.data.council,
         orders: event.data.orders,
+        planned: event.data.orders,
+        targets: event.data.targets ?? exitTargets(event.data),
         decision: event.data.decision,
         status: 'PENDING',
       };
     case 'ProposalApproved':
-      return { ...state, status: 'APPROVED', approvedBy: event.data };
+      return {
+        ...state,
+        status: 'APPROVED',
+        approvedBy: { by: event.data.by, at: event.data.at, via: event.data.via },
+        orders: event.data.orders ?? state.orders,
+      };
     case 'ProposalRejected':
       return { ...state, status: 'REJECTED', rejected: event.data };
     case 'ProposalExpired':
-      return { ...state, status: 'EXPIRED' };
+      return { ...state, status: 'EXPIRED', expiredReason: event.data.reason };
     case 'ApprovalRefused':
       return { ...state, refusals: state.refusals + 1 };
     case 'OrderSubmitted':
@@ -124,7 +157,7 @@ export const foldProposal = (events: readonly ProposalEvent[]): ProposalState =>
 /** A refusal a user should read, with a stable code. */
 export class ProposalError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED',
+    readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED' | 'STALE',
     message: string,
   ) {
     super(message);
@@ -133,9 +166,11 @@ export class ProposalError extends Error {
 }
 
 export type ProposalCommand =
-  | { type: 'Approve'; by: string; via: string; now: Date }
+  | { type: 'Approve'; by: string; via: string; now: Date; orders?: ProposalOrder[] }
   | { type: 'Reject'; by: string; via: string; now: Date; reason: string | null }
-  | { type: 'Expire'; now: Date };
+  | { type: 'Expire'; now: Date }
+  /** Ends a pending proposal before its time, with the reason (superseded, or its targets went stale). */
+  | { type: 'Withdraw'; now: Date; reason: string };
 
 function describeStatus(state: ProposalState): string {
   switch (state.status) {
@@ -145,7 +180,7 @@ function describeStatus(state: ProposalState): string {
     case 'REJECTED':
       return `was rejected by ${state.rejected?.by} at ${state.rejected?.at}`;
     case 'EXPIRED':
-      return `expired at ${state.expiresAt}`;
+      return state.expiredReason ? `was withdrawn: ${state.expiredReason}` : `expired at ${state.expiresAt}`;
     case 'PENDING':
       return 'is pending';
     default: {
@@ -166,12 +201,15 @@ export function decideProposal(command: ProposalCommand, state: ProposalState): 
       if (command.now.getTime() >= Date.parse(state.expiresAt))
         throw new ProposalError('EXPIRED', `proposal ${state.proposalId} expired at ${state.expiresAt}; nothing was placed`);
       return command.type === 'Approve'
-        ? [{ type: 'ProposalApproved', data: { by: command.by, at, via: command.via } }]
+        ? [{ type: 'ProposalApproved', data: { by: command.by, at, via: command.via, ...(command.orders ? { orders: command.orders } : {}) } }]
         : [{ type: 'ProposalRejected', data: { by: command.by, at, via: command.via, reason: command.reason } }];
     }
     case 'Expire':
       if (state.status !== 'PENDING' || command.now.getTime() < Date.parse(state.expiresAt)) return [];
       return [{ type: 'ProposalExpired', data: { at } }];
+    case 'Withdraw':
+      if (state.status !== 'PENDING') return [];
+      return [{ type: 'ProposalExpired', data: { at, reason: command.reason } }];
     default: {
       const never: never = command;
       return never;

@@ -34,12 +34,23 @@ export interface PlannedOrder {
   clamps: string[];
 }
 
+/** What an account should hold after a proposal executes: signed shares, negative for a short, 0 to close. */
+export interface TargetPosition {
+  account: string;
+  symbol: string;
+  qty: number;
+  /** The price the target was sized at (the snapshot close), used at execution when the book has no mark. */
+  price: number | null;
+}
+
 export interface SizingResult {
   account: string;
   targetSymbol: string;
   targetQty: number;
   clamps: string[];
   orders: PlannedOrder[];
+  /** Every symbol the account holds or is told to hold, with the quantity it holds afterwards. */
+  targets: TargetPosition[];
 }
 
 /**
@@ -117,17 +128,113 @@ export function planAccount(
     targetQty = capped;
   }
   const orders: PlannedOrder[] = [];
+  const targets: TargetPosition[] = [];
   for (const [symbol, held] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b))) {
     if (symbol === sized.symbol || held === 0) continue;
     orders.push({ account, symbol, side: held > 0 ? 'sell' : 'buy', qty: Math.abs(held), reason: `close ${symbol}: not in this week's view`, clamps: [] });
+    targets.push({ account, symbol, qty: 0, price: prices[symbol] ?? null });
   }
+  targets.push({ account, symbol: sized.symbol, qty: targetQty, price: price ?? null });
   const held = book.positions[sized.symbol] ?? 0;
   const delta = targetQty - held;
   if (delta !== 0) {
     const what = targetQty === 0 ? `close ${sized.symbol}` : `${held === 0 ? 'open' : 'resize'} ${view.direction} ${sized.symbol} at conviction ${view.conviction}`;
     orders.push({ account, symbol: sized.symbol, side: delta > 0 ? 'buy' : 'sell', qty: Math.abs(delta), reason: what, clamps });
   }
-  return { account, targetSymbol: sized.symbol, targetQty, clamps, orders };
+  return { account, targetSymbol: sized.symbol, targetQty, clamps, orders, targets };
+}
+
+/** An account's book at the moment a proposal executes. */
+export interface ExecutionBook {
+  equity: number;
+  buyingPower: number;
+  /** Signed shares held, counting orders still working (they will fill). */
+  positions: Record<string, number>;
+  /** The broker's marks for the symbols held. */
+  marks: Record<string, number>;
+}
+
+export interface TargetOrders {
+  orders: PlannedOrder[];
+  /** Why the targets can no longer be reached as shown; any refusal means nothing is placed. */
+  refusals: string[];
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${Math.abs(n) === 1 ? '' : 's'}`;
+
+/**
+ * The orders that take one account from its book *now* to the targets the approver saw, with the
+ * universe, shorting, maxPositionPct, maxGrossPct and buying power applied again at today's equity
+ * and prices. A target is never exceeded, only clamped down (recorded on its order); a target that can
+ * no longer be held at all, or a position the targets never showed, is a refusal: the result would
+ * not be what was approved. `shown` gives each order the reason and planning clamps it was shown with.
+ */
+export function ordersForTargets(
+  account: string,
+  targets: readonly TargetPosition[],
+  book: ExecutionBook,
+  universe: readonly string[],
+  limits: RiskLimits,
+  shown: readonly PlannedOrder[] = [],
+): TargetOrders {
+  const refusals: string[] = [];
+  const listed = new Set(targets.map((t) => t.symbol));
+  for (const [symbol, held] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b)))
+    if (held !== 0 && !listed.has(symbol)) refusals.push(`${account} now holds ${held} ${symbol}, a position this proposal never showed`);
+  const equity = Math.max(0, book.equity);
+  // Closing and reducing free exposure and buying power for what the targets add.
+  let gross = 0;
+  let freed = 0;
+  const sized: { target: TargetPosition; held: number; want: number; clamps: string[]; price: number | undefined }[] = [];
+  for (const target of targets) {
+    const held = book.positions[target.symbol] ?? 0;
+    const price = book.marks[target.symbol] ?? target.price ?? undefined;
+    sized.push({ target, held, want: target.qty, clamps: [], price });
+    if (target.qty === 0 && held !== 0 && price) freed += Math.abs(held) * price;
+  }
+  let power = Math.max(0, book.buyingPower) + freed;
+  for (const s of sized) {
+    const { target } = s;
+    if (target.qty === 0) continue;
+    const what = `${account} can no longer hold ${target.qty} ${target.symbol}`;
+    if (!universe.includes(target.symbol)) {
+      refusals.push(`${what}: it is not in the universe (${universe.join(' ')})`);
+      continue;
+    }
+    if (target.qty < 0 && !limits.allowShorts) {
+      refusals.push(`${what}: shorts are disabled by the risk limits`);
+      continue;
+    }
+    if (!s.price || s.price <= 0) {
+      refusals.push(`${what}: no price for ${target.symbol}`);
+      continue;
+    }
+    const sign = Math.sign(target.qty);
+    const clampTo = (cap: number, why: string) => {
+      const capped = Math.max(0, Math.floor(cap));
+      if (Math.abs(s.want) <= capped) return;
+      s.clamps.push(`${why}: ${s.want} -> ${sign * capped} shares`);
+      s.want = sign * capped;
+    };
+    clampTo((equity * limits.maxPositionPct) / s.price, `position capped at ${(limits.maxPositionPct * 100).toFixed(0)}% of equity at execution`);
+    clampTo((equity * limits.maxGrossPct - gross) / s.price, `gross exposure capped at ${(limits.maxGrossPct * 100).toFixed(0)}% of equity at execution`);
+    // Only what adds exposure needs buying power: the part of the target beyond what is already held this way.
+    const kept = Math.sign(s.held) === sign ? Math.min(Math.abs(s.held), Math.abs(s.want)) : 0;
+    clampTo(kept + power / s.price, `buying power ${power.toFixed(2)} at execution`);
+    power -= Math.max(0, Math.abs(s.want) - kept) * s.price;
+    gross += Math.abs(s.want) * s.price;
+    if (s.want === 0) refusals.push(`${what}: ${s.clamps.join('; ')}`);
+  }
+  const orders: PlannedOrder[] = [];
+  for (const s of sized) {
+    const delta = s.want - s.held;
+    if (delta === 0) continue;
+    const { symbol } = s.target;
+    const was = shown.find((o) => o.symbol === symbol);
+    const reason = was?.reason ?? (s.want === 0 ? `close ${symbol}` : `${s.held === 0 ? 'open' : 'resize'} ${s.want > 0 ? 'LONG' : 'SHORT'} ${symbol} to ${plural(s.want, 'share')}`);
+    orders.push({ account, symbol, side: delta > 0 ? 'buy' : 'sell', qty: Math.abs(delta), reason, clamps: [...(was?.clamps ?? []), ...s.clamps] });
+  }
+  return { orders, refusals };
 }
 
 /** Client order ids derive from proposal and account (and symbol), so a retry can never duplicate an order. */

@@ -11,8 +11,10 @@ import {
   type ProposalCommand,
   type ProposalEvent,
   ProposalError,
+  type ProposalOrder,
   type ProposalState,
 } from '../domain/proposal.ts';
+import { clientOrderId, ordersForTargets, type RiskLimits } from '../domain/sizing.ts';
 import { appendDecided } from '../store/append.ts';
 import type { EventStore, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
@@ -161,6 +163,40 @@ export async function loadRefusals(store: EventStore, proposalId: string): Promi
   return [...legacy, ...own].filter((e) => e.type === 'ApprovalRefused').map((e) => e.data as Refusal);
 }
 
+/** Approving re-applies the limits at the click, so it needs them. */
+export interface ApproveDeps extends ExecutionDeps {
+  sizing: { universe: readonly string[]; risk: RiskLimits };
+}
+
+/**
+ * The orders a pending proposal places if approved now: from each account's book as it is at this
+ * moment (working orders count as done) toward the targets the approver saw, inside the limits again.
+ * `refusals` says why the result would not be what was shown; then nothing may be placed.
+ */
+export async function ordersAtApproval(deps: ApproveDeps, state: ProposalState, now: Date): Promise<{ orders: ProposalOrder[]; refusals: string[] }> {
+  const targets = state.targets;
+  if (!targets)
+    return { orders: [], refusals: ['it was planned before proposals carried their target positions, so what it would hold now cannot be checked'] };
+  const accounts = [...new Set(targets.map((t) => t.account))];
+  const plans = await Promise.all(
+    accounts.map(async (account) => {
+      const view = await deps.broker.account(account, now);
+      const positions: Record<string, number> = {};
+      for (const p of view.positions) positions[p.symbol] = p.qty;
+      for (const o of view.openOrders) positions[o.symbol] = (positions[o.symbol] ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty);
+      const marks: Record<string, number> = {};
+      for (const p of view.positions) if (p.marketPrice) marks[p.symbol] = p.marketPrice;
+      const book = { equity: view.equity, buyingPower: view.buyingPower, positions, marks };
+      const mine = (x: { account: string }) => x.account === account;
+      return ordersForTargets(account, targets.filter(mine), book, deps.sizing.universe, deps.sizing.risk, state.planned.filter(mine));
+    }),
+  );
+  return {
+    orders: plans.flatMap((p) => p.orders.map((o) => ({ ...o, clientOrderId: clientOrderId(state.proposalId, o.account, o.symbol) }))),
+    refusals: plans.flatMap((p) => p.refusals),
+  };
+}
+
 export interface ApproveRequest {
   proposalId: string;
   by: string;
@@ -170,15 +206,30 @@ export interface ApproveRequest {
   settleAt?: Date;
 }
 
-export async function approveProposal(deps: ExecutionDeps, req: ApproveRequest): Promise<{ state: ProposalState; orders: OrderLine[] }> {
-  const halt = await isHalted(deps.store, deps.council);
+export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): Promise<{ state: ProposalState; orders: OrderLine[] }> {
+  const [halt, before] = await Promise.all([isHalted(deps.store, deps.council), loadProposal(deps.store, req.proposalId)]);
   if (halt.halted) throw new ProposalError('HALTED', `trading is halted (by ${halt.by} at ${halt.at}); /council resume first. Nothing was placed.`);
-  // The broker's read-only pre-checks overlap with recording the approval; nothing is sent before it.
-  const before = await loadProposal(deps.store, req.proposalId);
-  if (before.status === 'PENDING') void deps.broker.prepare?.(before.orders);
-  // The approval carries the first execution marker in the same append: one database write, not two,
-  // between the click and the orders. Whoever wrote it knows no order of this proposal can exist yet.
-  const { state, events } = await command(deps.store, req.proposalId, { type: 'Approve', by: req.by, via: req.via, now: req.now }, (before) => [
+  // The orders placed are computed now, from the book as it is, toward the targets the approver saw
+  // (only reads: the broker's books). A pending proposal's planned orders are never sent as they stand.
+  let orders: ProposalOrder[] | undefined;
+  if (before.status === 'PENDING' && req.now.getTime() < Date.parse(before.expiresAt)) {
+    const computed = await ordersAtApproval(deps, before, req.now);
+    if (computed.refusals.length) {
+      const why = computed.refusals.join('; ');
+      const reason = before.targets ? `the book changed since it was shown: ${why}` : why;
+      const { events } = await command(deps.store, req.proposalId, { type: 'Withdraw', now: req.now, reason });
+      if (events.length) await deps.sink.publish({ type: 'proposal_expired', week: before.week, proposalId: req.proposalId, at: req.now.toISOString(), reason });
+      throw new ProposalError('STALE', `proposal ${req.proposalId} was withdrawn, not approved: ${reason}. Nothing was placed.`);
+    }
+    orders = computed.orders;
+    // The broker's read-only pre-checks overlap with recording the approval; nothing is sent before it.
+    void deps.broker.prepare?.(orders);
+  }
+  // The approval carries the orders and the first execution marker in the same append: one database
+  // write, not two, between the click and the orders. Whoever wrote it knows no order of this proposal
+  // can exist yet.
+  const approve: ProposalCommand = { type: 'Approve', by: req.by, via: req.via, now: req.now, ...(orders ? { orders } : {}) };
+  const { state, events } = await command(deps.store, req.proposalId, approve, (before) => [
     { type: 'ExecutionAttempted', data: { attempt: before.attempts + 1, at: req.now.toISOString() } },
   ]);
   const approvedHere = events.some((e) => e.type === 'ExecutionAttempted');

@@ -4,6 +4,7 @@
  */
 import type { Condition, Decision, Direction, Horizon, Pitch, ResearchPack, Rubric } from '../domain/schemas.ts';
 import type { ProposalOrder } from '../domain/proposal.ts';
+import type { TargetPosition } from '../domain/sizing.ts';
 import type { SeatKind, Usage } from './seats.ts';
 import type { Postmortem } from './postmortem.ts';
 
@@ -45,6 +46,9 @@ export interface ProposalSummary {
   id: string;
   status: string;
   expiresAt: string;
+  /** What each account holds after execution (signed, 0 to close); empty for proposals planned before targets. */
+  targets: TargetPosition[];
+  /** The orders as planned from the book at the decision; the ones placed are computed again at the approval. */
   orders: ProposalOrder[];
 }
 
@@ -122,7 +126,7 @@ export type Notice =
   | { type: 'no_quorum'; week: string; runId: string; valid: number; required: number; abstentions: { seat: string; error: string }[] }
   | { type: 'proposal_approved'; week: string; proposalId: string; by: string; at: string; via: string }
   | { type: 'proposal_rejected'; week: string; proposalId: string; by: string; at: string; reason: string | null }
-  | { type: 'proposal_expired'; week: string; proposalId: string; at: string }
+  | { type: 'proposal_expired'; week: string; proposalId: string; at: string; reason?: string }
   | { type: 'execution_report'; week: string; proposalId: string; orders: OrderLine[]; complete: boolean }
   | { type: 'approval_refused'; proposalId: string; by: string; reason: string }
   | { type: 'run_failed'; week: string; runId: string | null; errorId: string; message: string }

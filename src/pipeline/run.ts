@@ -3,9 +3,9 @@
  * proposal. Every step is an event in the week's stream; a run killed anywhere resumes from those
  * events, repeating no finished step (per seat, so no model is paid twice).
  */
-import type { ProposalEvent, ProposalOrder } from '../domain/proposal.ts';
+import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder } from '../domain/proposal.ts';
 import { type Decision, RUBRIC, type Rubric, rubricAverage } from '../domain/schemas.ts';
-import { clientOrderId, isExitOrder, planAccount, type RiskLimits } from '../domain/sizing.ts';
+import { clientOrderId, EXIT_PREFIX, isExitOrder, planAccount, type RiskLimits } from '../domain/sizing.ts';
 import { decisionProblems, pitchProblems } from '../domain/validate.ts';
 import { hash32, shuffle } from '../llm/builtin/facts.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
@@ -14,6 +14,8 @@ import { buildSnapshot } from '../market/snapshot.ts';
 import { nyDate, nyDateTime } from '../market/time.ts';
 import type { Broker } from '../brokers/port.ts';
 import { appendDecided } from '../store/append.ts';
+// A cycle (execution.ts reads proposalStream from here), safe: each side calls the other only inside functions.
+import { loadProposals } from './execution.ts';
 import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { type OutageRetry, retryingStore } from '../store/retry.ts';
@@ -286,6 +288,8 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     // A crash between the week's ProposalCreated and the proposal's own stream: open it now.
     await openProposal(store, settings.council, request.week, runId, asOf, state.decision!.decision, state.proposal);
   }
+  // One council proposal waits at a time: an older one was planned from a book this one already sees.
+  if (state.proposal) await supersedeOlder(store, deps.store, sink, settings.council, state.proposal.proposalId, asOf);
   deps.fault?.('proposal');
   state = foldWeek(
     await append((events) =>
@@ -301,7 +305,9 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     decision: state.decision!.decision,
     chair: state.decision!.chair,
     identities: identities(state),
-    proposal: state.proposal ? { id: state.proposal.proposalId, status: 'PENDING', expiresAt: state.proposal.expiresAt, orders: state.proposal.orders } : null,
+    proposal: state.proposal
+      ? { id: state.proposal.proposalId, status: 'PENDING', expiresAt: state.proposal.expiresAt, targets: state.proposal.targets ?? [], orders: state.proposal.orders }
+      : null,
     usage: totalUsage(state),
   });
   return state;
@@ -405,9 +411,10 @@ async function planProposal(deps: PipelineDeps, state: WeekState, asOf: Date): P
   );
   const orders: ProposalOrder[] = plans.flatMap((plan) => plan.orders.map((o) => ({ ...o, clientOrderId: clientOrderId(proposalId, o.account, o.symbol) })));
   if (orders.length === 0) return undefined;
+  const targets = plans.flatMap((plan) => plan.targets);
   const session = deps.calendar.isTradingDay(nyDate(asOf)) ? nyDate(asOf) : deps.calendar.nextTradingDay(nyDate(asOf));
   const expiresAt = nyDateTime(session, deps.calendar.sessionClose(session)).toISOString();
-  return { runId: state.started!.runId, proposalId, expiresAt, orders };
+  return { runId: state.started!.runId, proposalId, expiresAt, orders, targets };
 }
 
 export const proposalStream = (proposalId: string) => `proposal:${proposalId}`;
@@ -432,11 +439,34 @@ async function openProposal(
       expiresAt: created.expiresAt,
       decision: { instrument: decision.instrument, direction: decision.direction, conviction: decision.conviction, horizon: decision.horizon },
       orders: created.orders,
+      ...(created.targets ? { targets: created.targets } : {}),
     },
   };
   try {
     await store.append(proposalStream(created.proposalId), 0, [opened]);
   } catch (error) {
     if (!(error instanceof ConcurrencyError)) throw error; // already opened: fine
+  }
+}
+
+/**
+ * Withdraws every other PENDING proposal of this council (exits aside), with the reason: its orders
+ * were planned from a book the newer proposal already sees, and approving both would stack them.
+ */
+async function supersedeOlder(store: EventStore, listed: EventStore, sink: NoticeSink, council: string, newer: string, at: Date): Promise<void> {
+  // Every proposal's state, from the unwrapped store, whose folds are remembered across runs (a
+  // backtest plans hundreds of weeks); the withdrawal itself goes through the run's retrying store.
+  for (const state of await loadProposals(listed)) {
+    const { proposalId } = state;
+    if (state.status !== 'PENDING' || proposalId === newer || proposalId.startsWith(EXIT_PREFIX) || (state.council && state.council !== council)) continue;
+    const stream = proposalStream(proposalId);
+    const reason = `superseded by proposal ${newer}, planned from a newer book`;
+    let withdrawn = false;
+    await appendDecided(store, stream, (events) => {
+      const decided = decideProposal({ type: 'Withdraw', now: at, reason }, foldProposal(events as unknown as ProposalEvent[]));
+      withdrawn = decided.length > 0;
+      return decided;
+    });
+    if (withdrawn) await sink.publish({ type: 'proposal_expired', week: state.week, proposalId, at: at.toISOString(), reason });
   }
 }

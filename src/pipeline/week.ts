@@ -1,6 +1,7 @@
 /** The council week's event stream and the state folded from it. */
 import type { Decision, Pitch, ResearchPack, ReviewScore } from '../domain/schemas.ts';
 import type { ProposalOrder } from '../domain/proposal.ts';
+import type { TargetPosition } from '../domain/sizing.ts';
 import type { MarketSnapshot } from '../market/snapshot.ts';
 import type { StoredEvent } from '../store/port.ts';
 import type { SeatKind, Usage } from './seats.ts';
@@ -72,6 +73,8 @@ export interface ProposalCreated {
   proposalId: string;
   expiresAt: string;
   orders: ProposalOrder[];
+  /** What each account holds afterwards (absent on weeks planned before targets were recorded). */
+  targets?: TargetPosition[];
 }
 
 /**

@@ -1,7 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   decideProposal,
   evolveProposal,
+  foldProposal,
   initialProposalState,
   type ProposalCommand,
   type ProposalEvent,
@@ -55,4 +56,37 @@ describe('The proposal decider', () => {
 
   it('Given no proposal, When someone approves, Then it is not found', () =>
     spec.given([]).when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at }).thenThrows(ProposalError, /no such proposal/));
+
+  it('Given a pending proposal, When it is approved with the orders computed at the click, Then those orders are the ones to place', () => {
+    const computed = [{ account: 'COUNCIL', symbol: 'QQQ', side: 'buy' as const, qty: 4, reason: 'open', clamps: ['position capped'], clientOrderId: 'tc-p1-council-qqq' }];
+    const events = decideProposal({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at, orders: computed }, foldProposal([opened]));
+    expect(events).toEqual([{ type: 'ProposalApproved', data: { by: 'cli:alice', at: at.toISOString(), via: 'cli', orders: computed } }]);
+    const state = foldProposal([opened, ...events]);
+    expect(state.orders).toEqual(computed);
+    expect(state.planned).toEqual(opened.type === 'ProposalOpened' ? opened.data.orders : []);
+  });
+
+  it('Given a pending proposal, When it is withdrawn (superseded), Then it expires with the reason and a later approve says why', () => {
+    spec
+      .given([opened])
+      .when({ type: 'Withdraw', now: at, reason: 'superseded by proposal p2' })
+      .then([{ type: 'ProposalExpired', data: { at: at.toISOString(), reason: 'superseded by proposal p2' } }]);
+    spec
+      .given([opened, { type: 'ProposalExpired', data: { at: at.toISOString(), reason: 'superseded by proposal p2' } }])
+      .when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at })
+      .thenThrows(ProposalError, /withdrawn: superseded by proposal p2; nothing was placed/);
+  });
+
+  it('Given an approved proposal, When it is withdrawn, Then nothing happens', () =>
+    spec.given([opened, approved]).when({ type: 'Withdraw', now: at, reason: 'superseded' }).then([]));
+
+  it('Given events written before targets existed, When folded, Then they still fold: no targets for a council proposal, zeros for an exit', () => {
+    expect(foldProposal([opened, approved]).targets).toBeUndefined();
+    expect(foldProposal([opened, approved]).orders).toEqual(foldProposal([opened]).orders);
+    const exit: ProposalEvent = {
+      type: 'ProposalOpened',
+      data: { ...(opened.type === 'ProposalOpened' ? opened.data : ({} as never)), proposalId: 'x-p1-council-qqq', runId: 'exit:horizon' },
+    };
+    expect(foldProposal([exit]).targets).toEqual([{ account: 'COUNCIL', symbol: 'QQQ', qty: 0, price: null }]);
+  });
 });

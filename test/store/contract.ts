@@ -3,7 +3,7 @@
  * share one database per adapter and keep apart by giving every stream, account and council a fresh id.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -270,7 +270,8 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
     });
 
     it('When the migration files are run twice by hand, Then nothing fails', async () => {
-      for (const name of ['001_events.sql', '002_runtime.sql']) {
+      // Every file, in order: a later file may redefine a view an earlier one made.
+      for (const name of (await readdir(MIGRATIONS_DIR)).filter((n) => n.endsWith('.sql')).sort()) {
         const sql = await readFile(join(MIGRATIONS_DIR, name), 'utf8');
         await db.tx((q) => q.query(sql));
         await db.tx((q) => q.query(sql));
@@ -388,6 +389,20 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
       expect(view['rej']).toMatchObject({ status: 'REJECTED', reject_reason: 'insufficient buying power' });
       expect(view['sent']).toMatchObject({ status: 'SUBMITTED', broker_order_id: 'b-sent' });
       expect(view['plan']).toMatchObject({ status: 'PLANNED', broker_order_id: null });
+    });
+
+    it('When an approval records the orders computed at the click, Then the orders view shows those, not the planned ones', async () => {
+      const id = uid();
+      const account = `acct-${uid()}`;
+      const order = (clientOrderId: string, side: string, qty: number) => ({ account, symbol: clientOrderId.toUpperCase(), side, qty, clientOrderId });
+      await store.append(`proposal:${id}`, 0, [
+        ev('ProposalOpened', { proposalId: id, week: '2025-01-06', orders: [order('tlt', 'sell', 30), order('spy', 'buy', 20)], targets: [] }),
+        // TLT was closed by a checkpoint before the click: only the SPY buy is placed, clamped.
+        ev('ProposalApproved', { by: 'alice', at: '2025-01-07T14:00:00Z', orders: [order('spy', 'buy', 18)] }),
+        ev('OrderSubmitted', { account, clientOrderId: 'spy', brokerOrderId: 'b-spy', symbol: 'SPY', side: 'buy', qty: 18 }),
+      ]);
+      const rows = await db.query<Record<string, unknown>>('select client_order_id, qty, status from orders where proposal_id = $1', [id]);
+      expect(rows.map((r) => ({ ...r, qty: Number(r['qty']) }))).toEqual([{ client_order_id: 'spy', qty: 18, status: 'SUBMITTED' }]);
     });
 
     it('When buys and sells are filled, Then the positions view nets them, keeps an average cost and drops flat rows', async () => {

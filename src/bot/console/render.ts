@@ -3,7 +3,7 @@ import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, clampText, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
@@ -82,7 +82,9 @@ export function renderNotice(n: Notice): string {
       ];
       if (!n.proposal) lines.push('No orders: every account already holds its view.');
       else {
-        lines.push(`Proposal ${n.proposal.id}: PENDING until ${nyStamp(n.proposal.expiresAt)}. Orders it will place:`);
+        lines.push(`Proposal ${n.proposal.id}: PENDING until ${nyStamp(n.proposal.expiresAt)}. Targets, what each account holds afterwards:`);
+        for (const t of n.proposal.targets) lines.push(`  ${targetText(t)}`);
+        lines.push(TARGETS_NOTE, 'Orders it will place:');
         for (const o of n.proposal.orders) lines.push(`  ${orderText(o).padEnd(28)} ${o.reason}${o.clamps.length ? `  [clamped: ${o.clamps.join('; ')}]` : ''}`);
         lines.push(`Approve: /council approve ${n.proposal.id}    Reject: /council reject ${n.proposal.id} [reason]`);
       }
@@ -99,11 +101,13 @@ export function renderNotice(n: Notice): string {
     case 'proposal_rejected':
       return `✖ Proposal ${n.proposalId} rejected by ${n.by} at ${nyStamp(n.at)}${n.reason ? `: ${n.reason}` : ''}. Nothing will be placed.`;
     case 'proposal_expired':
-      return `⌛ Proposal ${n.proposalId} expired at ${nyStamp(n.at)} without approval. Nothing was placed.`;
+      return n.reason
+        ? `⌛ Proposal ${n.proposalId} withdrawn at ${nyStamp(n.at)}: ${n.reason}. Nothing was placed.`
+        : `⌛ Proposal ${n.proposalId} expired at ${nyStamp(n.at)} without approval. Nothing was placed.`;
     case 'execution_report':
       return [
         `Orders for proposal ${n.proposalId}${n.complete ? '' : ' (not all placed yet)'}:`,
-        ...n.orders.map((o) => `  ${orderText(o).padEnd(28)} ${orderStatusText(o)}`),
+        ...n.orders.map((o) => `  ${orderText(o).padEnd(28)} ${orderStatusText(o)}${clampText(o.clamps)}`),
       ].join('\n');
     case 'approval_refused':
       return `Refused: ${n.by} may not act on ${n.proposalId} (${n.reason}). The attempt is recorded.`;

@@ -9,7 +9,7 @@ import type { StatusView } from '../../app.ts';
 import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, truncate, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, clampText, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, targetText, truncate, usageText, view } from '../format.ts';
 import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
@@ -126,7 +126,13 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
     case 'proposal_expired':
       return {
         ...none,
-        thread: [text(`⌛ Proposal ${n.proposalId} expired at ${nyStamp(n.at)} without approval. Nothing was placed.`)],
+        thread: [
+          text(
+            n.reason
+              ? truncate(`⌛ Proposal ${n.proposalId} withdrawn at ${nyStamp(n.at)}: ${n.reason}. Nothing was placed.`, LIMITS.content)
+              : `⌛ Proposal ${n.proposalId} expired at ${nyStamp(n.at)} without approval. Nothing was placed.`,
+          ),
+        ],
         decision: { proposalId: n.proposalId, edit: decisionEdit(n.proposalId, ctx.proposal) },
       };
     case 'execution_report':
@@ -289,10 +295,12 @@ function proposalPost(n: Extract<Notice, { type: 'decision_ready' }>): ThreadPos
     (i) => `${i.label ? `Pitch ${i.label}` : 'abstained'} = ${i.seat} (${i.model}${i.kind === 'systematic' ? ', systematic' : ''}) → ${i.account}${i.error ? `: ${i.error}` : ''}`,
   );
   const fields: APIEmbedField[] = [{ name: 'Who pitched what (revealed now)', value: lines(identities) }];
+  if (n.proposal?.targets.length)
+    fields.push({ name: `Targets: what each account holds afterwards (${n.proposal.targets.length})`, value: orderLines(n.proposal.targets.map(targetText)) });
   if (n.proposal) fields.push({ name: `Orders (${n.proposal.orders.length})`, value: orderLines(n.proposal.orders.map((o) => `${orderText(o)}: ${o.reason}${o.clamps.length ? ` [clamped: ${o.clamps.join('; ')}]` : ''}`)) });
   fields.push({ name: 'Cost', value: usageText(n.usage) });
   const embed: APIEmbed = n.proposal
-    ? { title: `Proposal ${n.proposal.id}`, color: directionColour(n.decision.direction), description: `Approve places every order below, once. Open for approval until ${nyStamp(n.proposal.expiresAt)}; after that it expires and nothing is placed.`, fields }
+    ? { title: `Proposal ${n.proposal.id}`, color: directionColour(n.decision.direction), description: `Approve places these orders once, computed again at the click toward the targets below and inside the limits; if the book moved so that the targets no longer hold, nothing is placed. Open for approval until ${nyStamp(n.proposal.expiresAt)}; after that it expires and nothing is placed.`, fields }
     : { title: 'No orders', color: COLOURS.FLAT, description: 'Every account already holds its view.', fields };
   const [embeds] = packEmbeds([embed]);
   return {
@@ -386,7 +394,7 @@ function executionEmbed(proposalId: string, orders: OrderLine[], complete: boole
   return {
     title: `Orders for proposal ${proposalId}${complete ? '' : ' (not all placed yet)'}`,
     color: anyRejected ? COLOURS.warn : COLOURS.good,
-    description: lines(orders.map((o) => `${orderText(o)}: ${orderStatusText(o)}`), 'no orders'),
+    description: lines(orders.map((o) => `${orderText(o)}: ${orderStatusText(o)}${clampText(o.clamps)}`), 'no orders'),
   };
 }
 
@@ -407,7 +415,9 @@ export function proposalBanner(proposalId: string, state: ProposalState | undefi
     case 'REJECTED':
       return `✖ **Rejected** by ${who(state.rejected?.by ?? 'someone')}${state.rejected?.reason ? `: ${state.rejected.reason}` : ''}. Nothing will be placed.`;
     case 'EXPIRED':
-      return `⌛ **Expired** at ${nyStamp(state.expiresAt)} without approval. Nothing was placed.`;
+      return state.expiredReason
+        ? `⌛ **Withdrawn**: ${state.expiredReason}. Nothing was placed.`
+        : `⌛ **Expired** at ${nyStamp(state.expiresAt)} without approval. Nothing was placed.`;
     case 'PENDING':
       return `Proposal ${proposalId} is pending.`;
     case undefined:

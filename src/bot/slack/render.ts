@@ -7,7 +7,7 @@ import type { StatusView } from '../../app.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, clampText, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
 
@@ -144,12 +144,14 @@ export const approvedLine = (n: Extract<Notice, { type: 'proposal_approved' }>) 
 export const rejectedLine = (n: Extract<Notice, { type: 'proposal_rejected' }>) =>
   `:x: *Rejected* by ${who(n.by)} at ${nyStamp(n.at)}${n.reason ? `: ${esc(n.reason)}` : ''}. Nothing will be placed.`;
 export const expiredLine = (n: Extract<Notice, { type: 'proposal_expired' }>) =>
-  `:hourglass: *Expired* at ${nyStamp(n.at)} without approval. Nothing was placed.`;
+  n.reason
+    ? `:hourglass: *Withdrawn* at ${nyStamp(n.at)}: ${esc(n.reason)}. Nothing was placed.`
+    : `:hourglass: *Expired* at ${nyStamp(n.at)} without approval. Nothing was placed.`;
 
 export function orderBlocks(proposalId: string, orders: readonly OrderLine[], complete: boolean): Block[] {
   return [
     section(`*Orders for proposal \`${esc(proposalId)}\`*${complete ? '' : ' (not all placed yet)'}`),
-    ...codeBlock(orders.map((o) => esc(`${orderText(o).padEnd(28)} ${orderStatusText(o)}`))),
+    ...codeBlock(orders.map((o) => esc(`${orderText(o).padEnd(28)} ${orderStatusText(o)}${clampText(o.clamps)}`))),
   ];
 }
 
@@ -198,7 +200,10 @@ function renderDecision(n: Extract<Notice, { type: 'decision_ready' }>): SlackMe
   if (!n.proposal) return fitMessage(`Council decision: ${view(d.instrument, d.direction, d.conviction)}`, [...body, section('No orders: every account already holds its view.')]);
   const p = n.proposal;
   body.push(
-    section(`*Proposal \`${esc(p.id)}\`*: PENDING until ${nyStamp(p.expiresAt)}. Orders it will place:`),
+    section(`*Proposal \`${esc(p.id)}\`*: PENDING until ${nyStamp(p.expiresAt)}. Targets, what each account holds afterwards:`),
+    ...codeBlock(p.targets.map((t) => esc(targetText(t)))),
+    context(esc(TARGETS_NOTE)),
+    section('Orders it will place:'),
     ...codeBlock(p.orders.map((o) => esc(`${orderText(o).padEnd(28)} ${o.reason}${o.clamps.length ? `  [clamped: ${o.clamps.join('; ')}]` : ''}`))),
   );
   const buttons = actions(DECISION_ACTIONS_BLOCK, [

@@ -58,7 +58,12 @@ describe('Discord: a council week from /council run to execution', () => {
     expect(buttonIds(decision)).toEqual([`approve:${proposalId}`, `reject:${proposalId}`]);
     expect(decision.components[0]!.components.map((b) => b.style)).toEqual([3, 4]); // Success, Danger
     const fields = decision.embeds[0]!.fields!.map((f) => f.name);
-    expect(fields).toEqual(['Who pitched what (revealed now)', `Orders (${state.proposal!.orders.length})`, 'Cost']);
+    expect(fields).toEqual([
+      'Who pitched what (revealed now)',
+      `Targets: what each account holds afterwards (${state.proposal!.targets!.length})`,
+      `Orders (${state.proposal!.orders.length})`,
+      'Cost',
+    ]);
 
     const chat = await events(h.app, chatStream('main', '2024-03-04'));
     expect(chat.map((e) => e.type)).toEqual(['DiscordThreadOpened', 'DiscordDecisionPosted']);

@@ -22,6 +22,8 @@ const pitch: Pitch = {
   invalidation: { rule: long(400, 'rule'), conditions: times(4, () => condition) },
 };
 export const orders = times(ACCOUNTS, (i) => ({ account: `ACCOUNT_${i}_LONGNAME`, symbol: 'ABCDEF', side: 'sell' as const, qty: 123456, reason: long(200, 'why'), clamps: times(3, () => long(80, 'clamp')), clientOrderId: `2024-03-04-abcdef-ACCOUNT_${i}-ABCDEF` }));
+// Each account closes two symbols and opens a third: three targets per account.
+export const targets = times(ACCOUNTS * 3, (i) => ({ account: `ACCOUNT_${Math.floor(i / 3)}_LONGNAME`, symbol: `ABCDE${i % 3}`, qty: i % 3 === 2 ? -123456 : 0, price: 123456.78 }));
 const orderLines: OrderLine[] = orders.map((o, i) => ({ ...o, status: (['filled', 'rejected', 'submitted', 'pending', 'planned'] as const)[i % 5]!, fillPrice: 123456.78, note: long(300, 'note') }));
 const position: PositionCheck = {
   account: 'ACCOUNT_LONGNAME',
@@ -120,13 +122,13 @@ export const LARGEST: { [K in Notice['type']]: Extract<Notice, { type: K }> } = 
     },
     chair: { model: long(60, 'chair'), kind: 'llm', failures: times(3, () => ({ model: long(60, 'm'), error: long(500, 'e') })) },
     identities: times(SEATS, (i) => ({ label: String.fromCharCode(65 + i), seat: `SEAT${i}`, model: long(60, 'model'), kind: 'llm' as const, account: `ACCOUNT_${i}`, status: 'abstained' as const, error: long(500, 'err') })),
-    proposal: { id: '2024-03-04-abcdef', status: 'PENDING', expiresAt: '2024-03-04T21:00:00Z', orders },
+    proposal: { id: '2024-03-04-abcdef', status: 'PENDING', expiresAt: '2024-03-04T21:00:00Z', targets, orders },
     usage,
   },
   no_quorum: { type: 'no_quorum', week: '2024-03-04', runId: 'r', valid: 2, required: 3, abstentions: times(SEATS, (i) => ({ seat: `SEAT${i}`, error: long(2000, 'err') })) },
   proposal_approved: { type: 'proposal_approved', week: '2024-03-04', proposalId: 'p'.repeat(64), by: `discord:${'9'.repeat(200)}`, at: '2024-03-04T13:00:00Z', via: long(100, 'via') },
   proposal_rejected: { type: 'proposal_rejected', week: '2024-03-04', proposalId: 'p'.repeat(64), by: 'slack:U0123', at: '2024-03-04T13:00:00Z', reason: long(5000, 'reason') },
-  proposal_expired: { type: 'proposal_expired', week: '2024-03-04', proposalId: 'p'.repeat(64), at: '2024-03-04T21:00:00Z' },
+  proposal_expired: { type: 'proposal_expired', week: '2024-03-04', proposalId: 'p'.repeat(64), at: '2024-03-04T21:00:00Z', reason: long(2000, 'reason') },
   execution_report: { type: 'execution_report', week: '2024-03-04', proposalId: 'p'.repeat(64), orders: orderLines, complete: false },
   approval_refused: { type: 'approval_refused', proposalId: 'p'.repeat(64), by: `discord:${'9'.repeat(200)}`, reason: long(3000, 'reason') },
   run_failed: { type: 'run_failed', week: '2024-03-04', runId: null, errorId: 'abcdef12', message: long(10_000, 'msg') },
