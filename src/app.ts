@@ -8,6 +8,7 @@ import type { Config } from './config/config.ts';
 import { ProposalError, type ProposalState } from './domain/proposal.ts';
 import type { Logger } from './logger.ts';
 import type { TradingCalendar } from './market/calendar.ts';
+import type { NewsSource } from './market/news.ts';
 import type { MarketData } from './market/port.ts';
 import { mondayOf, nyDate, nyDateTime, addDays } from './market/time.ts';
 import {
@@ -36,6 +37,8 @@ export interface AppDeps {
   db: Database;
   store: EventStore;
   market: MarketData;
+  /** The research's news (Alpaca's with keys); absent, the research pack says no news source is configured. */
+  news?: NewsSource;
   calendar: TradingCalendar;
   broker: Broker;
   council: Council;
@@ -150,6 +153,7 @@ export class App {
     const deps = {
       store: this.deps.store,
       market: this.deps.market,
+      news: this.deps.news,
       calendar: this.deps.calendar,
       broker: this.deps.broker,
       council: this.deps.council,

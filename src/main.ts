@@ -9,8 +9,10 @@ import type { Config } from './config/config.ts';
 import { buildCouncil } from './llm/council.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createAlpacaMarketData, loadAlpacaCalendar } from './market/alpaca.ts';
+import { createAlpacaNews } from './market/alpaca-news.ts';
 import { createNyseCalendar, type TradingCalendar } from './market/calendar.ts';
 import { createCsvMarketData } from './market/csv.ts';
+import type { NewsSource } from './market/news.ts';
 import type { MarketData } from './market/port.ts';
 import { addDays, nyDate } from './market/time.ts';
 import type { Council } from './pipeline/seats.ts';
@@ -24,6 +26,8 @@ export interface BuildOverrides {
   logger?: Logger;
   clock?: () => Date;
   market?: MarketData;
+  /** The research's news; default Alpaca's, with the first Alpaca account's keys, else none. */
+  news?: NewsSource;
   broker?: Broker;
   council?: Council;
   memory?: boolean;
@@ -52,6 +56,9 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const market =
     overrides.market ??
     (dataClient ? createAlpacaMarketData({ client: dataClient, feed: config.alpaca.dataFeed, calendar }) : createCsvMarketData(config.marketDataDir, { calendar }));
+  // News is read point in time (`end` at the decision time), so any Alpaca keys may serve it, also for a replayed week.
+  const newsKeys = config.alpaca.dataKeys ?? Object.values(config.alpaca.accounts)[0];
+  const news = overrides.news ?? (newsKeys ? createAlpacaNews(dataClient ?? createAlpacaClient(newsKeys, endpoints, overrides.alpaca)) : undefined);
   const simulated = createSimulatedBroker({
     store,
     market,
@@ -64,13 +71,14 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
     (alpacaAccounts.length
       ? createBrokerRouter({ alpaca: createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
       : simulated);
-  const council = overrides.council ?? buildCouncil(config, { store, db });
+  const council = overrides.council ?? buildCouncil(config, { store, db, clock });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;
   return new App({
     config,
     db,
     store,
     market,
+    news,
     calendar,
     broker,
     council,

@@ -105,7 +105,16 @@ export interface ExitLine {
 
 export type Notice =
   | { type: 'run_started'; week: string; runId: string; query: string | null; seats: number; resumed: boolean; asOf: string }
-  | { type: 'research_ready'; week: string; runId: string; pack: ResearchPack; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; lastSession: string }
+  | {
+      type: 'research_ready';
+      week: string;
+      runId: string;
+      pack: ResearchPack;
+      sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[];
+      lastSession: string;
+      /** Citations dropped from the researchers' packs (unknown ids, sources after the decision time). */
+      droppedCitations?: number;
+    }
   | { type: 'stage_progress'; week: string; runId: string; stage: 'pitches' | 'reviews'; done: number; total: number }
   | { type: 'pitches_ready'; week: string; runId: string; pitches: PitchCard[] }
   | { type: 'reviews_ready'; week: string; runId: string; rows: ReviewRow[]; abstained: string[] }
