@@ -115,14 +115,14 @@ export function weekCalendar(releases: ReleaseCalendar, start: string): WeekCale
   const end = addDays(start, 6);
   const covered = RELEASE_KINDS.filter((k) => releases.lastDate[k] >= end);
   const uncovered = RELEASE_KINDS.filter((k) => releases.lastDate[k] < end);
+  // Every row is a real date; a file that ends inside the week is real up to its last row.
   const events: CalendarEvent[] = releases
     .between(start, end)
-    .filter((r) => covered.includes(r.kind))
     .map((r) => ({ date: r.date, event: `${RELEASE_NAMES[r.kind]} (${r.time} ET)` }));
   const ruled: string[] = [];
   for (let i = 0; i < 7; i++) {
     const date = addDays(start, i);
-    if (uncovered.includes('nfp') && weekday(date) === FRIDAY && Number(date.slice(8, 10)) <= 7) {
+    if (date > releases.lastDate.nfp && weekday(date) === FRIDAY && Number(date.slice(8, 10)) <= 7) {
       events.push({ date, event: 'US employment report, usually the first Friday (08:30 ET; by rule)' });
       ruled.push('the employment report');
     }
@@ -130,7 +130,7 @@ export function weekCalendar(releases: ReleaseCalendar, start: string): WeekCale
   }
   events.sort((a, b) => a.date.localeCompare(b.date));
   const parts = [
-    covered.length ? `Release dates from the bundled calendar (market-data/calendar) for ${covered.map((k) => RELEASE_NAMES[k]).join(', ')}.` : '',
+    covered.length ? `Real release dates (market-data/calendar) for ${covered.map((k) => RELEASE_NAMES[k]).join(', ')}.` : '',
     uncovered.length
       ? `The calendar data ends before ${end} for ${uncovered.map((k) => `${RELEASE_NAMES[k]} (last ${releases.lastDate[k]})`).join(', ')}: ${
           ruled.length ? 'the employment report is placed by its first-Friday rule; ' : ''
