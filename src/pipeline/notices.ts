@@ -135,7 +135,15 @@ export type Notice =
   | { type: 'execution_report'; week: string; proposalId: string; orders: OrderLine[]; complete: boolean }
   | { type: 'approval_refused'; proposalId: string; by: string; reason: string }
   | { type: 'run_failed'; week: string; runId: string | null; errorId: string; message: string }
-  | { type: 'checkpoint_report'; week: string; at: string; halted: boolean; positions: PositionCheck[] }
+  | {
+      type: 'checkpoint_report';
+      week: string;
+      at: string;
+      halted: boolean;
+      positions: PositionCheck[];
+      /** The held symbols' news since the previous checkpoint (absent without a news source). */
+      news?: { since: string; items: { headline: string; source: string; publishedAt: string; url: string | null; symbols: string[] }[]; error: string | null };
+    }
   | { type: 'exit_report'; week: string; at: string; exits: ExitLine[]; requireApproval: boolean }
   | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number }
   | { type: 'reconciliation_report'; at: string; accounts: AccountReconciliation[] }

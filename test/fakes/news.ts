@@ -27,4 +27,7 @@ export const WEEK_NEWS: FakeNews[] = [
   article(105, '2024-03-04T14:35:00Z', ['SPY'], AFTER_DECISION),
   article(106, '2024-03-01T16:00:00Z', ['TSLA'], 'Tesla recalls vehicles (outside the universe)'),
   article(107, '2024-02-20T14:00:00Z', ['SPY'], 'Older than the seven days'),
+  // For Monday's checkpoints: after the decision, before the 12:00 checkpoint, and after it.
+  article(108, '2024-03-04T15:00:00Z', ['SPY', 'QQQ', 'IWM', 'TLT', 'HYG', 'UUP', 'GLD', 'USO'], 'Midday movers across the ETF complex'),
+  article(109, '2024-03-04T18:00:00Z', ['SPY', 'QQQ', 'IWM', 'TLT', 'HYG', 'UUP', 'GLD', 'USO'], 'Afternoon news after the noon checkpoint'),
 ];

@@ -19,6 +19,7 @@ import { bundledBarsDir } from '../../src/market/csv.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { runCouncil } from '../../src/pipeline/run.ts';
+import { checkpointAt } from '../../src/scheduler/index.ts';
 import { runJson } from '../../src/views.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { AFTER_DECISION, WEEK_NEWS } from '../fakes/news.ts';
@@ -52,14 +53,14 @@ let openai: FakeOpenAi;
 let alpaca: FakeAlpaca;
 const apps: App[] = [];
 
-async function appWith(options: { online?: boolean; clock: () => Date }): Promise<{ app: App; notices: Notice[] }> {
+async function appWith(options: { online?: boolean; clock: () => Date; fillMode?: 'hold' | 'fill' }): Promise<{ app: App; notices: Notice[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'council-news-'));
   const file = parse(readFileSync(DEFAULT_CONFIG_FILE, 'utf8'));
   file.llm = { ...file.llm, timeoutMs: 10_000, stageDeadlineMs: 30_000, retries: 0, maxRetryAfterMs: 5, budgetUsd: 5 };
   if (options.online) file.research.models = [{ model: ONLINE, online: true }, 'deepseek/deepseek-chat'];
   const configPath = join(dir, 'council.yaml');
   writeFileSync(configPath, stringify(file));
-  const env = { ...alpacaEnv(alpaca, dir), COUNCIL_CONFIG: configPath, LLM_API_KEY: 'sk-test-key', LLM_BASE_URL: openai.baseUrl, MARKET_DATA_DIR: bundledBarsDir() };
+  const env = { ...alpacaEnv(alpaca, dir, { fillMode: options.fillMode ?? 'hold' }), COUNCIL_CONFIG: configPath, LLM_API_KEY: 'sk-test-key', LLM_BASE_URL: openai.baseUrl, MARKET_DATA_DIR: bundledBarsDir() };
   const app = await buildApp(loadConfig(env), { memory: true, logger: pino({ level: 'silent' }), clock: options.clock, alpaca: { retry: false, rateLimit: false } });
   const notices: Notice[] = [];
   app.addSink({ publish: async (n) => void notices.push(n) });
@@ -192,5 +193,32 @@ describe('an online research model', () => {
     const offline = openai.requests.slice(from).find((r) => r.stage === 'research' && r.model !== ONLINE)!;
     expect(offline.body.messages[0]!.content).toMatch(/Use only the data given/);
     expect(state.research!.droppedCitations!.filter((d) => d.model === ONLINE).map((d) => d.id)).toEqual(['W9', 'S99', 'W9']);
+  });
+});
+
+describe('checkpoint news', () => {
+  it('When a checkpoint runs on the held positions, Then its reply adds the news of the held symbols since the previous checkpoint, none after it', async () => {
+    const { app, notices } = await appWith({ clock: () => new Date('2024-06-03T12:00:00Z'), fillMode: 'fill' });
+    const state = await app.run({ week: '2024-03-04' });
+    await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:test', via: 'cli', authorised: true });
+    const held = [...new Set(state.proposal!.orders.map((o) => o.symbol))].sort();
+
+    const from = newsAsks().length;
+    await checkpointAt(app, nyDateTime('2024-03-04', '12:00'));
+    const [asked] = newsAsks().slice(from);
+    expect(asked!.query).toMatchObject({ symbols: held.join(','), start: '2024-03-04T13:00:00.000Z', end: '2024-03-04T17:00:00.000Z' });
+    const report = notices.filter((n) => n.type === 'checkpoint_report').at(-1);
+    expect(report?.type === 'checkpoint_report' && report.news?.since).toBe('2024-03-04T13:00:00.000Z');
+    const headlines = report?.type === 'checkpoint_report' ? report.news!.items.map((i) => i.headline) : [];
+    expect(headlines).toContain('Midday movers across the ETF complex');
+    expect(headlines).not.toContain('Afternoon news after the noon checkpoint');
+    expect(headlines).not.toContain('Gold hits a three-month high in Asian trade');
+
+    // The next checkpoint reads only what came after the previous one.
+    await checkpointAt(app, nyDateTime('2024-03-04', '14:00'));
+    const [next] = newsAsks().slice(from + 1);
+    expect(next!.query).toMatchObject({ start: '2024-03-04T17:00:00.000Z', end: '2024-03-04T19:00:00.000Z' });
+    const later = notices.filter((n) => n.type === 'checkpoint_report').at(-1);
+    expect(later?.type === 'checkpoint_report' && later.news!.items.map((i) => i.headline)).toEqual(['Afternoon news after the noon checkpoint']);
   });
 });

@@ -1,7 +1,7 @@
 /** The console channel's renderer: every notice as plain text a trader can read in a terminal. */
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
-import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { RUBRIC_LONG, RUBRIC_SHORT, citesText, conditionText, money, nyStamp, provenanceLines, sourceText, orderStatusText, orderText, reconciliationLines, signedConviction, usageText, view } from '../format.ts';
 
@@ -116,6 +116,7 @@ export function renderNotice(n: Notice): string {
         rule(checkpointTitle(n)),
         checkpointSummary(n),
         ...n.positions.flatMap((p) => [`${STATUS_MARK[p.status].padEnd(14)} ${positionHeadline(p)}`, ...indent(positionDetail(p), '                 ')]),
+        ...checkpointNewsLines(n),
       ].join('\n');
     case 'exit_report':
       return [exitTitle(n), ...indent(n.exits.map(exitLineText))].join('\n');

@@ -9,7 +9,7 @@ import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import { RUBRIC_LONG, RUBRIC_SHORT, citesText, conditionText, money, nyStamp, provenanceLines, sourceText, orderStatusText, orderText, reconciliationLines, signedConviction, truncate, usageText, view } from '../format.ts';
-import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
 import { LIMITS, clampContent, packEmbeds } from './limits.ts';
@@ -318,6 +318,8 @@ function checkpointEmbeds(n: Extract<Notice, { type: 'checkpoint_report' }>): AP
       color: colour,
       fields: n.positions.slice(i, i + POSITIONS_PER_EMBED).map((p) => ({ name: `${STATUS_MARK[p.status]}  ${positionHeadline(p)}`, value: lines(positionDetail(p)) })),
     });
+  const [head, ...news] = checkpointNewsLines(n);
+  if (head) embeds.push({ color: COLOURS.info, title: truncate(head, LIMITS.title), description: truncate(lines(news, '—'), LIMITS.description) });
   return embeds;
 }
 

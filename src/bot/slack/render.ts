@@ -6,7 +6,7 @@
 import type { StatusView } from '../../app.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { RUBRIC_LONG, RUBRIC_SHORT, citesText, conditionText, money, nyStamp, provenanceLines, orderStatusText, orderText, reconciliationLines, usageText, view } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
@@ -116,6 +116,7 @@ export function renderNotice(n: Notice): SlackMessage {
         header(checkpointTitle(n)),
         section(esc(checkpointSummary(n))),
         ...n.positions.flatMap((p) => packLines([`*${STATUS_MARK[p.status]}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
+        ...packLines(checkpointNewsLines(n).map(esc)),
       ]);
     case 'exit_report':
       return fitMessage(exitTitle(n), [section(`*${esc(exitTitle(n))}*`), ...packLines(n.exits.map((e) => `• ${esc(exitLineText(e))}`))]);

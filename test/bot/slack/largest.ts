@@ -133,7 +133,14 @@ export const LARGEST: { [K in Notice['type']]: Extract<Notice, { type: K }> } = 
   execution_report: { type: 'execution_report', week: '2024-03-04', proposalId: 'p'.repeat(64), orders: orderLines, complete: false },
   approval_refused: { type: 'approval_refused', proposalId: 'p'.repeat(64), by: `discord:${'9'.repeat(200)}`, reason: long(3000, 'reason') },
   run_failed: { type: 'run_failed', week: '2024-03-04', runId: null, errorId: 'abcdef12', message: long(10_000, 'msg') },
-  checkpoint_report: { type: 'checkpoint_report', week: '2024-03-04', at: '2024-03-06T20:50:00Z', halted: true, positions: times(ACCOUNTS * 3, () => position) },
+  checkpoint_report: {
+    type: 'checkpoint_report',
+    week: '2024-03-04',
+    at: '2024-03-06T20:50:00Z',
+    halted: true,
+    positions: times(ACCOUNTS * 3, () => position),
+    news: { since: '2024-03-06T19:00:00Z', error: null, items: times(10, () => ({ headline: long(160, 'headline'), source: long(80, 'src'), publishedAt: '2024-03-06T20:00:00Z', url: long(500, 'url'), symbols: times(8, () => 'ABCDEFGH') })) },
+  },
   exit_report: {
     type: 'exit_report',
     week: '2024-03-04',
