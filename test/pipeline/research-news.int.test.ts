@@ -25,6 +25,7 @@ import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { AFTER_DECISION, WEEK_NEWS } from '../fakes/news.ts';
 import { type FakeOpenAi, type FakeRequest, type Reply, startFakeOpenAi } from '../fakes/openai.ts';
 import { alpacaEnv } from '../brokers/env.ts';
+import { POSTGRES_URL, type ScenarioDatabase, scenarioDatabase } from '../faults/support/database.ts';
 import { researchAnswer, validAnswer } from '../llm/answers.ts';
 
 const ONLINE = 'perplexity/sonar-pro';
@@ -52,6 +53,7 @@ const script = (r: FakeRequest): Reply => (r.stage === 'research' && !r.body.mes
 let openai: FakeOpenAi;
 let alpaca: FakeAlpaca;
 const apps: App[] = [];
+const databases: ScenarioDatabase[] = [];
 
 async function appWith(options: { online?: boolean; clock: () => Date; fillMode?: 'hold' | 'fill' }): Promise<{ app: App; notices: Notice[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'council-news-'));
@@ -60,8 +62,18 @@ async function appWith(options: { online?: boolean; clock: () => Date; fillMode?
   if (options.online) file.research.models = [{ model: ONLINE, online: true }, 'deepseek/deepseek-chat'];
   const configPath = join(dir, 'council.yaml');
   writeFileSync(configPath, stringify(file));
-  const env = { ...alpacaEnv(alpaca, dir, { fillMode: options.fillMode ?? 'hold' }), COUNCIL_CONFIG: configPath, LLM_API_KEY: 'sk-test-key', LLM_BASE_URL: openai.baseUrl, MARKET_DATA_DIR: bundledBarsDir() };
-  const app = await buildApp(loadConfig(env), { memory: true, logger: pino({ level: 'silent' }), clock: options.clock, alpaca: { retry: false, rateLimit: false } });
+  // On PostgreSQL (TEST_DATABASE_URL) each app has a schema of its own, so no run or cached answer is shared.
+  const database = POSTGRES_URL ? await scenarioDatabase('news') : undefined;
+  if (database) databases.push(database);
+  const env = {
+    ...alpacaEnv(alpaca, dir, { fillMode: options.fillMode ?? 'hold' }),
+    COUNCIL_CONFIG: configPath,
+    LLM_API_KEY: 'sk-test-key',
+    LLM_BASE_URL: openai.baseUrl,
+    MARKET_DATA_DIR: bundledBarsDir(),
+    ...(database ? { DATABASE_URL: database.env.DATABASE_URL! } : {}),
+  };
+  const app = await buildApp(loadConfig(env), { memory: !database, logger: pino({ level: 'silent' }), clock: options.clock, alpaca: { retry: false, rateLimit: false } });
   const notices: Notice[] = [];
   app.addSink({ publish: async (n) => void notices.push(n) });
   apps.push(app);
@@ -78,6 +90,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const app of apps) await app.close();
+  for (const database of databases) await database.dispose();
   await openai?.close();
   await alpaca?.close();
 });
