@@ -3,7 +3,7 @@
  * and the release calendar), and the check of what they cite: a citation of an unknown id, or of a
  * source published after the decision time, is dropped and recorded, never shown as evidence.
  */
-import type { DroppedCitation, ResearchPack, Source } from '../domain/schemas.ts';
+import type { DroppedCitation, Pitch, ResearchPack, Source } from '../domain/schemas.ts';
 import { NEWS_CAP, NEWS_DAYS, type NewsItem, type NewsSource, prepareNews } from '../market/news.ts';
 
 export interface NewsBrief {
@@ -91,4 +91,30 @@ export function checkCitations(pack: ResearchPack, given: readonly Source[], asO
   };
   if (pack.sources !== undefined) checked.sources = own;
   return { pack: checked, dropped };
+}
+
+const CITATION = /\s*\[((?:[SW]\d{1,3})(?:\s*,\s*[SW]\d{1,3})*)\]/g;
+
+/**
+ * A pitch may cite the pack's sources in its thesis ("... record close [S3]"). A cited id the pack does not
+ * hold, or one published after the decision time, is taken out of the text and recorded.
+ */
+export function checkPitchCitations(pitch: Pitch, sources: readonly Source[], asOf: Date): { pitch: Pitch; dropped: DroppedCitation[] } {
+  const dropped: DroppedCitation[] = [];
+  const thesis = pitch.thesis.map((line, i) => {
+    const text = line.replace(CITATION, (_match, list: string) => {
+      const kept = list
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => {
+          const source = sources.find((s) => s.id === id);
+          const reason: DroppedCitation['reason'] | undefined = !source ? 'unknown id' : !(published(source) <= asOf.getTime()) ? 'published after the decision time' : undefined;
+          if (reason) dropped.push({ at: `thesis[${i}]`, id, reason });
+          return reason === undefined;
+        });
+      return kept.length ? ` [${kept.join(', ')}]` : '';
+    });
+    return text.trim() || '(its only citation was dropped)';
+  });
+  return dropped.length ? { pitch: { ...pitch, thesis }, dropped } : { pitch, dropped };
 }

@@ -20,7 +20,7 @@ import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { type OutageRetry, retryingStore } from '../store/retry.ts';
 import type { Identity, NoticeSink, PitchCard, ReviewRow } from './notices.ts';
-import { checkCitations, gatherNews, type NewsBrief, newsSources } from './research.ts';
+import { checkCitations, checkPitchCitations, gatherNews, type NewsBrief, newsSources } from './research.ts';
 import { addUsage, type Council, type LabelledPitch, NO_USAGE, type StageInput, type Usage } from './seats.ts';
 import {
   type DecisionMade,
@@ -186,9 +186,21 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
       let recorded: PitchRecorded;
       if (result.ok) {
         const problems = pitchProblems(result.value, settings.universe);
+        // A pack with sources (research.v2) lets pitches cite them; an id it does not hold is taken out and recorded.
+        const cited = research.pack.sources ? checkPitchCitations(result.value, research.pack.sources, asOf) : { pitch: result.value, dropped: [] };
         recorded = problems.length
           ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalid pitch: ${problems.join('; ')}`, usage: result.usage }
-          : { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'ok', pitch: result.value, error: null, usage: result.usage };
+          : {
+              runId,
+              seat: seat.id,
+              model: result.model,
+              kind: seat.kind,
+              status: 'ok',
+              pitch: cited.pitch,
+              error: null,
+              usage: result.usage,
+              ...(cited.dropped.length ? { droppedCitations: cited.dropped } : {}),
+            };
       } else recorded = { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: result.error, usage: result.usage };
       await append((events) => (events.some((e) => e.type === 'PitchRecorded' && (e.data as PitchRecorded).seat === seat.id) ? [] : [{ type: 'PitchRecorded', data: recorded }]));
       done += 1;

@@ -34,6 +34,8 @@ export interface PitchRecorded {
   pitch: Pitch | null;
   error: string | null;
   usage: Usage;
+  /** Citations taken out of the thesis: ids the research pack does not hold, or sources after the decision time. */
+  droppedCitations?: DroppedCitation[];
 }
 
 export interface RecordedScore extends ReviewScore {

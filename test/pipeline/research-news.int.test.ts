@@ -48,7 +48,16 @@ function citing(r: FakeRequest): Reply {
   };
 }
 
-const script = (r: FakeRequest): Reply => (r.stage === 'research' && !r.body.messages[0]?.content.startsWith('[research.v1]') ? citing(r) : validAnswer(r));
+/** The CHATGPT seat's pitch cites a source the pack holds and one it does not. */
+function citingPitch(r: FakeRequest): Reply {
+  const answer = validAnswer(r);
+  if (answer.kind !== 'json') return answer;
+  const pitch = answer.value as { thesis: string[] };
+  return { kind: 'json', value: { ...pitch, thesis: [...pitch.thesis, 'Chips set the tone [S3, S99].'] } };
+}
+
+const script = (r: FakeRequest): Reply =>
+  r.stage === 'research' && !r.body.messages[0]?.content.startsWith('[research.v1]') ? citing(r) : r.stage === 'pitch' && r.model === 'openai/gpt-5.2' ? citingPitch(r) : validAnswer(r);
 
 let openai: FakeOpenAi;
 let alpaca: FakeAlpaca;
@@ -151,6 +160,10 @@ describe('research with news and the real calendar', () => {
     expect(research.pack.provenance?.news).toMatch(/^3 news items from alpaca:news/);
     expect(research.news?.items.map((i) => i.id)).toEqual(['104', '103', '101']);
     expect(research.calendar?.events).toContainEqual({ date: '2024-03-08', event: 'US employment report (nonfarm payrolls) (08:30 ET)' });
+
+    const cited = state.pitches.get('CHATGPT')!;
+    expect(cited.pitch!.thesis.at(-1)).toBe('Chips set the tone [S3].');
+    expect(cited.droppedCitations).toEqual([{ at: 'thesis[1]', id: 'S99', reason: 'unknown id' }]);
   });
 
   it('When the run is replayed, Then it equals the original from the news it read: no model call, no news request', async () => {
