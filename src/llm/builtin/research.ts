@@ -120,7 +120,9 @@ export function buildResearchPack(input: StageInput): ResearchPack {
   const missing = universe.filter((sym) => ind(snapshot, sym, 'sma_200') === null);
   const confidence = [
     `Systematic research from daily closes through ${snapshot.lastSession}; ${sources.length ? `${sources.length} news headlines cited by symbol, not read for meaning` : 'no news'}; no intraday data, no fundamentals.`,
-    events.note.includes('ends before') ? 'Part of the release calendar is past its data and placed by rule; check the official calendars.' : 'Release dates from the bundled release calendar; the released numbers are unknown at the decision time.',
+    events.events.some((e) => e.event.includes('by rule)'))
+      ? 'Part of the release calendar is past its data and placed by rule; check the official calendars.'
+      : 'Release dates from the bundled calendar (see the calendar note); the released numbers are unknown at the decision time.',
   ];
   if (missing.length) confidence.push(`Short history (no 200-day average) for ${missing.join(', ')}.`);
   if (regime.volatility === 'stressed') confidence.push('Stressed volatility: signals from calm periods may not carry over.');
