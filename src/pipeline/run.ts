@@ -141,10 +141,18 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     const researchSeats = council.fallbackResearch ? [...council.researchers, council.fallbackResearch] : council.researchers;
     const merged = council.mergeResearch(packs);
     // A pack from research.v1 prompts carries no sources: it stays as it was, so an old run replays from its own prompts.
+    // Otherwise the calendar is the release data's week, plus only those model events that cite a source.
     const pack =
       merged.sources === undefined
         ? merged
-        : { ...merged, sources: [...given, ...merged.sources.filter((s) => !given.some((g) => g.id === s.id))], provenance: { news: news.note, calendar: calendar.note } };
+        : {
+            ...merged,
+            calendar: [...calendar.events.map((e) => ({ ...e, cites: [] })), ...merged.calendar.filter((e) => e.cites?.length && !calendar.events.some((d) => d.date === e.date && d.event === e.event))]
+              .sort((a, b) => a.date.localeCompare(b.date))
+              .slice(0, 12),
+            sources: [...given, ...merged.sources.filter((s) => !given.some((g) => g.id === s.id))],
+            provenance: { news: news.note, calendar: calendar.note },
+          };
     const research = {
       pack,
       snapshot,

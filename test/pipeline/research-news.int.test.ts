@@ -39,7 +39,10 @@ function citing(r: FakeRequest): Reply {
       ...a,
       narratives: [{ title: 'Chips carry the index to a record', detail: 'The S&P closed at a record on chip strength.', cites: ['S3', 'S99', 'W9'] }],
       consensus: [{ ...a.consensus[0]!, cites: ['W2'] }],
-      calendar: [{ date: '2024-03-08', event: 'US employment report (nonfarm payrolls) (08:30 ET)', cites: [] }],
+      calendar: [
+        { date: '2024-03-08', event: 'Payrolls Friday', cites: [] },
+        { date: '2024-03-06', event: 'Powell testifies to the House', cites: ['S2'] },
+      ],
       sources: [
         { id: 'W9', title: "Tomorrow's paper", source: 'Reuters', publishedAt: '2024-03-05T10:00:00Z', url: 'https://example.com/w9' },
         { id: 'W2', title: 'Fed speakers sound patient', source: 'Reuters', publishedAt: '2024-02-29T18:00:00-05:00', url: 'https://example.com/w2' },
@@ -160,6 +163,12 @@ describe('research with news and the real calendar', () => {
     expect(research.pack.provenance?.news).toMatch(/^3 news items from alpaca:news/);
     expect(research.news?.items.map((i) => i.id)).toEqual(['104', '103', '101']);
     expect(research.calendar?.events).toContainEqual({ date: '2024-03-08', event: 'US employment report (nonfarm payrolls) (08:30 ET)' });
+    // The pack's calendar is the release data's week plus the model events that cite a source; an uncited rewording is not kept.
+    expect(research.pack.calendar).toEqual([
+      { date: '2024-03-06', event: 'Powell testifies to the House', cites: ['S2'] },
+      { date: '2024-03-07', event: 'US weekly initial jobless claims (08:30 ET)', cites: [] },
+      { date: '2024-03-08', event: 'US employment report (nonfarm payrolls) (08:30 ET)', cites: [] },
+    ]);
 
     const cited = state.pitches.get('CHATGPT')!;
     expect(cited.pitch!.thesis.at(-1)).toBe('Chips set the tone [S3].');
