@@ -11,6 +11,7 @@ import { cleanQuestion } from './domain/question.ts';
 import type { Logger } from './logger.ts';
 import { type Redactor, redactorFor, userErrorLine, userErrorText } from './redact.ts';
 import type { TradingCalendar } from './market/calendar.ts';
+import type { NewsSource } from './market/news.ts';
 import type { MarketData } from './market/port.ts';
 import { mondayOf, nyDate, nyDateTime, addDays } from './market/time.ts';
 import {
@@ -40,6 +41,8 @@ export interface AppDeps {
   db: Database;
   store: EventStore;
   market: MarketData;
+  /** The research's news (Alpaca's with keys); absent, the research pack says no news source is configured. */
+  news?: NewsSource;
   calendar: TradingCalendar;
   broker: Broker;
   council: Council;
@@ -250,6 +253,7 @@ export class App {
     const deps = {
       store: this.deps.store,
       market: this.deps.market,
+      news: this.deps.news,
       calendar: this.deps.calendar,
       broker: this.deps.broker,
       council: this.deps.council,

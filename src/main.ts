@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { redactorFor } from './redact.ts';
 import { createNyseCalendar, type TradingCalendar } from './market/calendar.ts';
 import { createCsvMarketData } from './market/csv.ts';
+import type { NewsSource } from './market/news.ts';
 import type { MarketData } from './market/port.ts';
 import type { Council } from './pipeline/seats.ts';
 import { openDatabase } from './store/database.ts';
@@ -25,6 +26,8 @@ export interface BuildOverrides {
   logger?: Logger;
   clock?: () => Date;
   market?: MarketData;
+  /** The research's news; default Alpaca's, with the first Alpaca account's keys, else none. */
+  news?: NewsSource;
   broker?: Broker;
   council?: Council;
   memory?: boolean;
@@ -64,6 +67,10 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const market =
     overrides.market ??
     (dataClient ? alpacaSdk!.createAlpacaMarketData({ client: dataClient, feed: config.alpaca.dataFeed, calendar }) : createCsvMarketData(config.marketDataDir, { calendar }));
+  // News is read point in time (`end` at the decision time), so any Alpaca keys may serve it, also for a replayed week.
+  const newsKeys = config.alpaca.dataKeys ?? Object.values(config.alpaca.accounts)[0];
+  const newsSdk = newsKeys && !overrides.news ? (alpacaSdk ?? (await loadAlpaca())) : undefined;
+  const news = overrides.news ?? (newsKeys && newsSdk ? newsSdk.createAlpacaNews(dataClient ?? newsSdk.createAlpacaClient(newsKeys, endpoints, overrides.alpaca)) : undefined);
   const simulated = createSimulatedBroker({
     store,
     market,
@@ -76,13 +83,14 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
     (alpacaAccounts.length
       ? createBrokerRouter({ alpaca: alpacaSdk!.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
       : simulated);
-  const council = overrides.council ?? buildCouncil(config, { store, db });
+  const council = overrides.council ?? buildCouncil(config, { store, db, clock });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;
   return new App({
     config,
     db,
     store,
     market,
+    news,
     calendar,
     broker,
     council,
@@ -94,8 +102,13 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
 }
 
 async function loadAlpaca() {
-  const [broker, client, market] = await Promise.all([import('./brokers/alpaca.ts'), import('./brokers/alpaca-client.ts'), import('./market/alpaca.ts')]);
-  return { ...broker, ...client, ...market };
+  const [broker, client, market, news] = await Promise.all([
+    import('./brokers/alpaca.ts'),
+    import('./brokers/alpaca-client.ts'),
+    import('./market/alpaca.ts'),
+    import('./market/alpaca-news.ts'),
+  ]);
+  return { ...broker, ...client, ...market, ...news };
 }
 
 /** Crash tests: COUNCIL_CRASH_AT=<point> kills the process with SIGKILL when the run reaches that point. */

@@ -15,7 +15,16 @@ export function runJson(state: WeekState, proposalStatus = 'PENDING') {
     query: s?.query ?? null,
     requestedBy: s?.requestedBy ?? null,
     outcome: state.completed?.outcome ?? 'in progress',
-    research: state.research ? { ...state.research.pack, lastSession: state.research.snapshot.lastSession, sources: state.research.sources } : null,
+    research: state.research
+      ? {
+          ...state.research.pack,
+          lastSession: state.research.snapshot.lastSession,
+          // `sources` is the pack's dated sources; the researchers that answered are `researchers`.
+          sources: state.research.pack.sources ?? [],
+          researchers: state.research.sources,
+          droppedCitations: state.research.droppedCitations ?? [],
+        }
+      : null,
     pitches: (s?.seats ?? []).map((seat) => {
       const p = state.pitches.get(seat.id);
       return {

@@ -91,3 +91,12 @@ export function exitLineText(e: ExitLine): string {
 export function exitTitle(n: ExitNotice): string {
   return `Exits at ${nyStamp(n.at)} (${n.requireApproval ? 'risk-reducing; approval required by config' : 'risk-reducing, approved by policy'})`;
 }
+
+/** The checkpoint reply's news: the held symbols' articles since the previous checkpoint, times in New York. */
+export function checkpointNewsLines(n: Extract<Notice, { type: 'checkpoint_report' }>): string[] {
+  if (!n.news) return [];
+  const head = `News since ${nyStamp(n.news.since)} for the held symbols`;
+  if (n.news.error) return [`${head}: the news source failed (${n.news.error}).`];
+  if (n.news.items.length === 0) return [`${head}: none.`];
+  return [`${head}:`, ...n.news.items.map((i) => `• ${nyStamp(i.publishedAt)}  ${i.source} (${i.symbols.join(' ')}): ${i.headline}`)];
+}

@@ -1,5 +1,5 @@
 /** Wording shared by every renderer, so Slack, Discord and the console say the same thing. */
-import type { Condition, Direction, RubricKey } from '../domain/schemas.ts';
+import type { Condition, Direction, ResearchPack, RubricKey, Source } from '../domain/schemas.ts';
 import type { AccountReconciliation, OrderLine } from '../pipeline/notices.ts';
 import type { Usage } from '../pipeline/seats.ts';
 import { nyDate, nyTime, weekday } from '../market/time.ts';
@@ -97,5 +97,19 @@ export function reconciliationLines(a: AccountReconciliation): string[] {
     ...a.endedOrders.map((o) => `${o.symbol} order ${o.clientOrderId} was recorded as placed; the broker says ${o.status}`),
     ...a.foreignOpenOrders.map((o) => `open ${o.side.toUpperCase()} ${o.qty} ${o.symbol} (${o.clientOrderId}) was not placed by the council`),
     ...a.positions.map((p) => `${p.symbol}: the broker holds ${p.broker} shares, the council's fills add up to ${p.recorded}`),
+  ];
+}
+
+/** The source ids an item of the research pack cites, as " [S1, W2]"; nothing when it cites none. */
+export const citesText = (cites: readonly string[] | undefined): string => (cites?.length ? ` [${cites.join(', ')}]` : '');
+
+/** One source of the research pack: its id, when it was published (New York time), publisher and title. */
+export const sourceText = (s: Source): string => `${s.id}  ${nyStamp(s.publishedAt)}  ${s.source}: ${s.title}`;
+
+/** Where the pack's news and calendar came from, and what was dropped, in plain words. */
+export function provenanceLines(pack: ResearchPack, droppedCitations: number | undefined): string[] {
+  return [
+    ...(pack.provenance ? [`News: ${pack.provenance.news}`, `Calendar: ${pack.provenance.calendar}`] : []),
+    ...(droppedCitations ? [`${droppedCitations} citation${droppedCitations === 1 ? '' : 's'} dropped (unknown ids or sources published after the decision time); see the run's research record.`] : []),
   ];
 }

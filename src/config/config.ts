@@ -59,7 +59,16 @@ export const CouncilFile = z.strictObject({
     account: AccountId,
     fallbackModels: z.array(z.string().min(1)).default([]),
   }),
-  research: z.strictObject({ models: z.array(z.string().min(1)).min(1).max(3) }),
+  research: z
+    .strictObject({
+      /** A model id, or `{ model, online: true }` for a web-searching model (it must cite dated sources). */
+      models: z.array(z.union([z.string().min(1), z.strictObject({ model: z.string().min(1), online: z.boolean() })])).min(1).max(3),
+    })
+    .transform((r) => ({
+      models: r.models.map((m) => (typeof m === 'string' ? m : m.model)),
+      /** The models marked `online: true`. */
+      online: r.models.flatMap((m) => (typeof m !== 'string' && m.online ? [m.model] : [])),
+    })),
   risk: z.strictObject({
     startingCash: z.number().positive(),
     maxPositionPct: z.number().gt(0).max(1),

@@ -80,7 +80,32 @@ export const Regime = z.object({
 });
 export type Regime = z.infer<typeof Regime>;
 
-export const ResearchPack = z.object({
+/** A dated source the research may cite by id: a news item given to the models, or one an online model found. */
+export const Source = z.object({
+  id: z.string().min(1).max(12),
+  title: z.string().max(200),
+  source: z.string().max(80),
+  /** ISO 8601 with offset; a source published after the decision time is never kept. */
+  publishedAt: z.string().max(40),
+  url: z.string().max(500).nullable(),
+});
+export type Source = z.infer<typeof Source>;
+
+/** Source ids an item rests on ("S3", "W1"). */
+const Cites = z.array(z.string().max(12)).max(6);
+
+const regimeAndCandidates = {
+  regime: Regime,
+  candidates: z
+    .array(
+      z.object({ symbol: z.string().max(8), direction: Direction, reason: z.string().max(300) }),
+    )
+    .max(5),
+  confidence: z.array(z.string().max(300)).max(5),
+};
+
+/** The research answer of the research.v1 prompt, unchanged, so old runs replay from their own requests. */
+export const ResearchAnswerV1 = z.object({
   regime: Regime,
   narratives: z
     .array(z.object({ title: z.string().max(120), detail: z.string().max(500) }))
@@ -94,15 +119,73 @@ export const ResearchPack = z.object({
       }),
     )
     .max(6),
-  candidates: z
-    .array(
-      z.object({ symbol: z.string().max(8), direction: Direction, reason: z.string().max(300) }),
-    )
-    .max(5),
+  candidates: regimeAndCandidates.candidates,
   calendar: z
     .array(z.object({ date: z.string().max(10), event: z.string().max(200) }))
     .max(12),
-  confidence: z.array(z.string().max(300)).max(5),
+  confidence: regimeAndCandidates.confidence,
+});
+export type ResearchAnswerV1 = z.infer<typeof ResearchAnswerV1>;
+
+/** The research.v2 answer: narratives, consensus and calendar cite source ids; an online model lists its own sources. */
+export const ResearchAnswer = z.object({
+  ...regimeAndCandidates,
+  narratives: z
+    .array(z.object({ title: z.string().max(120), detail: z.string().max(500), cites: Cites }))
+    .max(3),
+  consensus: z
+    .array(
+      z.object({
+        view: z.string().max(200),
+        stance: z.enum(['consensus', 'contrarian', 'split']),
+        evidence: z.string().max(300),
+        cites: Cites,
+      }),
+    )
+    .max(6),
+  calendar: z
+    .array(z.object({ date: z.string().max(10), event: z.string().max(200), cites: Cites }))
+    .max(12),
+  sources: z.array(Source).max(20),
+});
+export type ResearchAnswer = z.infer<typeof ResearchAnswer>;
+
+/** A citation dropped from the pack, and why. */
+export interface DroppedCitation {
+  /** Where it was cited: "narratives[0]", "calendar[2]", "sources" (a source itself refused). */
+  at: string;
+  id: string;
+  reason: 'unknown id' | 'published after the decision time' | 'no valid publication time';
+}
+
+/**
+ * The research pack the council reads. The citation fields are optional so a research.v1 pack (no
+ * sources, no cites) reads, and encodes into later prompts, exactly as it did.
+ */
+export const ResearchPack = z.object({
+  regime: Regime,
+  narratives: z
+    .array(z.object({ title: z.string().max(120), detail: z.string().max(500), cites: Cites.optional() }))
+    .max(3),
+  consensus: z
+    .array(
+      z.object({
+        view: z.string().max(200),
+        stance: z.enum(['consensus', 'contrarian', 'split']),
+        evidence: z.string().max(300),
+        cites: Cites.optional(),
+      }),
+    )
+    .max(6),
+  candidates: regimeAndCandidates.candidates,
+  calendar: z
+    .array(z.object({ date: z.string().max(10), event: z.string().max(200), cites: Cites.optional() }))
+    .max(12),
+  confidence: regimeAndCandidates.confidence,
+  /** Every source the pack may cite, dated; ids are unique. */
+  sources: z.array(Source).max(60).optional(),
+  /** Plain words on where the news and the calendar came from ("no news source is configured"). */
+  provenance: z.object({ news: z.string().max(300), calendar: z.string().max(600) }).optional(),
 });
 export type ResearchPack = z.infer<typeof ResearchPack>;
 

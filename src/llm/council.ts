@@ -33,6 +33,10 @@ export interface CouncilDeps {
   /** Default: the prompt-hash cache when llm.cache is on. A replay passes its recorded answers. */
   answers?: AnswerStore;
   timers?: RetryDeps;
+  /** Prompts other than the current files (a replay passes the versions its run was asked with). */
+  prompts?: SeatDeps['prompts'];
+  /** The wall clock: an online researcher searches live only for a decision time close to it. */
+  clock?: () => Date;
 }
 
 export function buildBuiltinCouncil(config: Config): Council {
@@ -58,10 +62,12 @@ export function buildLlmCouncil(config: Config, deps: CouncilDeps): Council {
     recorder: eventRecorder(deps.store),
     budget: runBudget(f.llm.budgetUsd, recordedSpend(deps.store, f.council)),
     timers: deps.timers ?? realTimers,
+    prompts: deps.prompts,
     identityTerms: identityTerms([...f.seats.map((s) => s.id), f.chairman.id], [...f.seats.map((s) => s.model), ...chairModels, ...f.research.models]),
   };
   const llmResearch = f.research.models.filter((m) => !isBuiltin(m));
-  const researchers: ResearchSeat[] = llmResearch.map((m, i) => llmResearcher(seatDeps, m, i));
+  const online = new Set(f.research.online);
+  const researchers: ResearchSeat[] = llmResearch.map((m, i) => llmResearcher(seatDeps, m, i, { online: online.has(m), now: deps.clock }));
   if (researchers.length < f.research.models.length) researchers.push(builtinResearcher);
   const seats: PmSeat[] = f.seats.map((s) => {
     const strategy = builtinStrategy(s.model);

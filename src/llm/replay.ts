@@ -13,7 +13,9 @@ import { foldWeek, type RunStarted, type WeekState, weekStream } from '../pipeli
 import type { EventStore, NewEvent, ReadAllOptions, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { buildLlmCouncil } from './council.ts';
-import { llmStreamPrefix, recordedAnswers } from './openai/audit.ts';
+import type { NewsBrief } from '../pipeline/research.ts';
+import { LLM_CALL_EVENT, type LlmCallRecorded, llmStreamPrefix, recordedAnswers, type Stage } from './openai/audit.ts';
+import { loadPromptFile, type Prompt } from './openai/prompts.ts';
 import { TransportError } from './openai/types.ts';
 
 export class ReplayError extends Error {
@@ -39,7 +41,10 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
       throw new TransportError('the replay makes no model calls', false, undefined, undefined);
     },
   };
-  const llm = buildLlmCouncil(config, { store: fork, db: app.deps.db, transport: refuse, answers: await recordedAnswers(store, council, started.week, start.globalPosition) });
+  const prompts = await recordedPrompts(store, council, started.week);
+  const llm = buildLlmCouncil(config, { store: fork, db: app.deps.db, transport: refuse, answers: await recordedAnswers(store, council, started.week, start.globalPosition), prompts });
+  // The researchers read the news the run read, not what the source says now.
+  const research = original.find((e) => e.type === 'ResearchCompleted')?.data as { news?: NewsBrief } | undefined;
   const f = config.file;
   const settings: PipelineSettings = {
     council,
@@ -51,7 +56,7 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
   };
   const broker = createSimulatedBroker({ store: fork, market, calendar, settings: { startingCash: f.risk.startingCash, ...f.broker } });
   await runCouncil(
-    { store: fork, market, calendar, broker, council: llm, sink, settings, newId: () => runId },
+    { store: fork, market, calendar, broker, council: llm, sink, settings, newId: () => runId, recordedNews: research?.news },
     {
       week: started.week,
       query: started.query ?? undefined,
@@ -63,6 +68,18 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
     },
   );
   return foldWeek(await fork.read(weekStream(council, started.week)));
+}
+
+/** The prompt version each stage of the recorded week was asked with (research.v1 for runs before research.v2). */
+async function recordedPrompts(store: EventStore, council: string, week: string): Promise<Partial<Record<Stage, Prompt>>> {
+  const calls = await store.readAll({ streamPrefix: llmStreamPrefix(council, week), types: [LLM_CALL_EVENT] });
+  const prompts: Partial<Record<Stage, Prompt>> = {};
+  for (const e of calls) {
+    const call = e.data as LlmCallRecorded;
+    // A fenced question adds its addendum to the version ("research.v2+question.v1"): the base prompt is the first part.
+    if (!prompts[call.stage]) prompts[call.stage] = loadPromptFile(call.promptVersion.split('+')[0]!);
+  }
+  return prompts;
 }
 
 /** The base store as it was before `before` (minus hidden streams), plus whatever is appended here, in memory. */

@@ -14,6 +14,7 @@ import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
+import { type NewsItem, type NewsSource, prepareNews } from '../market/news.ts';
 import type { MarketData } from '../market/port.ts';
 import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
@@ -34,7 +35,20 @@ export interface CheckpointDeps extends ExecutionDeps {
   requireExitApproval: boolean;
   /** The seats asked for a conviction update on the positions they own (only seats with `convictionUpdate` answer). */
   seats?: Pick<Council, 'seats' | 'chairs'>;
+  /** News for the held symbols since the previous checkpoint, added to the reply (absent: no news line). */
+  news?: NewsSource;
 }
+
+/** The news of the held symbols published since the previous checkpoint of the week (or the week's decision time). */
+export interface CheckpointNews {
+  since: string;
+  items: NewsItem[];
+  /** Set when the source failed: the reply says so instead of showing nothing. */
+  error: string | null;
+}
+
+/** At most this many news items in one checkpoint reply. */
+export const CHECKPOINT_NEWS_CAP = 10;
 
 export interface CheckpointResult {
   week: string;
@@ -45,6 +59,8 @@ export interface CheckpointResult {
   expired: string[];
   /** false when this instant was already evaluated (the recorded evaluation is returned, nothing is posted). */
   fresh: boolean;
+  /** Absent without a news source (and in evaluations recorded before news). */
+  news?: CheckpointNews;
 }
 
 export const checkpointStream = (council: string, week: string) => `checkpoint:${council}:${week}`;
@@ -59,10 +75,11 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
   const stream = checkpointStream(deps.council, week);
   const evaluatedAt = (events: readonly StoredEvent[]) =>
     events.find((e) => e.type === 'CheckpointEvaluated' && (e.data as { at: string }).at === at.toISOString())?.data as Evaluation | undefined;
-  let evaluation = evaluatedAt(await deps.store.read(stream));
+  const recorded = await deps.store.read(stream);
+  let evaluation = evaluatedAt(recorded);
   const fresh = evaluation === undefined;
   if (!evaluation) {
-    const computed = await evaluate(deps, at, week);
+    const computed = await evaluate(deps, at, week, previousCheckpoint(recorded, at, week));
     let wrote = false;
     const events = await appendDecided(deps.store, stream, (current) => {
       wrote = evaluatedAt(current) === undefined;
@@ -70,7 +87,15 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
     });
     // Another process may have evaluated this instant first: its evaluation stands, and it posts.
     evaluation = evaluatedAt(events) ?? computed;
-    if (wrote) await deps.sink.publish({ type: 'checkpoint_report', week, at: evaluation.at, halted: evaluation.halted, positions: evaluation.positions });
+    if (wrote)
+      await deps.sink.publish({
+        type: 'checkpoint_report',
+        week,
+        at: evaluation.at,
+        halted: evaluation.halted,
+        positions: evaluation.positions,
+        ...(evaluation.news ? { news: evaluation.news } : {}),
+      });
   }
   // Exits are derived from the recorded evaluation, so a process that died between the two still places them.
   const exits: ExitLine[] = [];
@@ -87,7 +112,28 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
 
 type Evaluation = Omit<CheckpointResult, 'exits' | 'fresh'>;
 
-async function evaluate(deps: CheckpointDeps, at: Date, week: string): Promise<Evaluation> {
+/** The previous evaluation of the week before `at`, else the week's decision time (Monday 08:00 New York). */
+function previousCheckpoint(events: readonly StoredEvent[], at: Date, week: string): Date {
+  const earlier = events
+    .filter((e) => e.type === 'CheckpointEvaluated')
+    .map((e) => Date.parse((e.data as { at: string }).at))
+    .filter((t) => t < at.getTime());
+  const monday = nyDateTime(week, '08:00').getTime();
+  if (earlier.length) return new Date(Math.max(...earlier));
+  return new Date(monday < at.getTime() ? monday : at.getTime() - 86_400_000);
+}
+
+async function checkpointNews(news: NewsSource, symbols: readonly string[], since: Date, at: Date): Promise<CheckpointNews> {
+  if (symbols.length === 0) return { since: since.toISOString(), items: [], error: null };
+  try {
+    const items = await news.news({ symbols, start: since, end: at, limit: CHECKPOINT_NEWS_CAP * 2 });
+    return { since: since.toISOString(), items: prepareNews(items.filter((i) => Date.parse(i.publishedAt) > since.getTime()), at, CHECKPOINT_NEWS_CAP), error: null };
+  } catch (error) {
+    return { since: since.toISOString(), items: [], error: (error as Error).message.slice(0, 300) };
+  }
+}
+
+async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Date): Promise<Evaluation> {
   const expired = await expireDueProposals(deps, at);
   const proposals = await loadProposals(deps.store);
   await syncOpenFills(deps, proposals, at);
@@ -101,7 +147,9 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string): Promise<E
   const judged = held.map(({ account, position }, i) => judge(deps, account, position, rules[i], market, at, halt.halted));
   // A halted council closes everything at once: no model call stands between the kill switch and its exits.
   const positions = halt.halted ? judged : await Promise.all(judged.map((check, i) => withUpdate(deps, check, rules[i], week, at)));
-  return { week, at: at.toISOString(), halted: halt.halted, positions, expired };
+  const heldSymbols = [...new Set(held.map((h) => h.position.symbol))].sort();
+  const news = deps.news && !halt.halted ? await checkpointNews(deps.news, heldSymbols, since, at) : undefined;
+  return { week, at: at.toISOString(), halted: halt.halted, positions, expired, ...(news ? { news } : {}) };
 }
 
 const hasOpenOrders = memoByIdentity((p: ProposalState) => p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty));

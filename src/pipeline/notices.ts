@@ -109,7 +109,16 @@ export interface ExitLine {
 
 export type Notice =
   | { type: 'run_started'; week: string; runId: string; query: string | null; seats: number; resumed: boolean; asOf: string; requestedBy?: string | null }
-  | { type: 'research_ready'; week: string; runId: string; pack: ResearchPack; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; lastSession: string }
+  | {
+      type: 'research_ready';
+      week: string;
+      runId: string;
+      pack: ResearchPack;
+      sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[];
+      lastSession: string;
+      /** Citations dropped from the researchers' packs (unknown ids, sources after the decision time). */
+      droppedCitations?: number;
+    }
   | { type: 'stage_progress'; week: string; runId: string; stage: 'pitches' | 'reviews'; done: number; total: number }
   | { type: 'pitches_ready'; week: string; runId: string; pitches: PitchCard[] }
   | { type: 'reviews_ready'; week: string; runId: string; rows: ReviewRow[]; abstained: string[] }
@@ -130,7 +139,15 @@ export type Notice =
   | { type: 'execution_report'; week: string; proposalId: string; orders: OrderLine[]; complete: boolean }
   | { type: 'approval_refused'; proposalId: string; by: string; reason: string }
   | { type: 'run_failed'; week: string; runId: string | null; errorId: string; message: string }
-  | { type: 'checkpoint_report'; week: string; at: string; halted: boolean; positions: PositionCheck[] }
+  | {
+      type: 'checkpoint_report';
+      week: string;
+      at: string;
+      halted: boolean;
+      positions: PositionCheck[];
+      /** The held symbols' news since the previous checkpoint (absent without a news source). */
+      news?: { since: string; items: { headline: string; source: string; publishedAt: string; url: string | null; symbols: string[] }[]; error: string | null };
+    }
   | { type: 'exit_report'; week: string; at: string; exits: ExitLine[]; requireApproval: boolean }
   | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number }
   | { type: 'reconciliation_report'; at: string; accounts: AccountReconciliation[] }

@@ -9,7 +9,9 @@ import { clientOrderId, EXIT_PREFIX, isExitOrder, planAccount, type RiskLimits }
 import { decisionProblems, pitchProblems } from '../domain/validate.ts';
 import { hash32, shuffle } from '../llm/builtin/facts.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
+import type { NewsSource } from '../market/news.ts';
 import type { MarketData } from '../market/port.ts';
+import { bundledReleaseCalendar, type ReleaseCalendar, weekCalendar } from '../market/releases.ts';
 import { buildSnapshot } from '../market/snapshot.ts';
 import { nyDate, nyDateTime } from '../market/time.ts';
 import type { Broker } from '../brokers/port.ts';
@@ -20,6 +22,7 @@ import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { type OutageRetry, retryingStore } from '../store/retry.ts';
 import type { Identity, NoticeSink, PitchCard, ReviewRow } from './notices.ts';
+import { checkCitations, checkPitchCitations, gatherNews, type NewsBrief, newsSources } from './research.ts';
 import { addUsage, type Council, type LabelledPitch, NO_USAGE, type StageInput, type Usage } from './seats.ts';
 import {
   currentAttempt,
@@ -50,6 +53,12 @@ export interface PipelineDeps {
   store: EventStore;
   market: MarketData;
   calendar: TradingCalendar;
+  /** The week's news for the research (absent: the pack says no news source is configured). */
+  news?: NewsSource;
+  /** A replay's news: what the recorded run read, given again instead of asking the source. */
+  recordedNews?: NewsBrief;
+  /** The release calendar; default the bundled one (market-data/calendar). */
+  releases?: ReleaseCalendar;
   broker: Broker;
   council: Council;
   sink: NoticeSink;
@@ -125,23 +134,59 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
   // Research
   if (!state.research) {
     const snapshot = await buildSnapshot(deps.market, settings.universe, asOf);
-    const input: StageInput = { week: request.week, asOf, universe: settings.universe, snapshot, query: started.query ?? undefined, questionFormat: started.questionFormat };
+    const news = deps.recordedNews ?? (await gatherNews(deps.news, settings.universe, asOf));
+    const calendar = weekCalendar(deps.releases ?? bundledReleaseCalendar(), nyDate(asOf));
+    const input: StageInput = { week: request.week, asOf, universe: settings.universe, snapshot, query: started.query ?? undefined, questionFormat: started.questionFormat, news, events: calendar };
     const results = await Promise.all(council.researchers.map((r) => r.research(input)));
     // Every researcher failing must not fail the run: the fallback (builtin, from the snapshot) stands in, the failures stay recorded.
     if (!results.some((r) => r.ok) && council.fallbackResearch) results.push(await council.fallbackResearch.research(input));
-    const packs = results.flatMap((r) => (r.ok ? [r.value] : []));
+    // Each pack's citations are checked against the given news and its own dated sources before the merge.
+    const given = newsSources(news);
+    const droppedCitations: NonNullable<WeekState['research']>['droppedCitations'] = [];
+    let own = 0;
+    const packs = results.flatMap((r) => {
+      if (!r.ok) return [];
+      const checked = checkCitations(r.value, given, asOf, () => `W${++own}`);
+      droppedCitations.push(...checked.dropped.map((d) => ({ ...d, model: r.model })));
+      return [checked.pack];
+    });
     if (packs.length === 0) throw new Error(`research failed: ${results.map((r) => (r.ok ? '' : `${r.model}: ${r.error}`)).join('; ')}`);
     const researchSeats = council.fallbackResearch ? [...council.researchers, council.fallbackResearch] : council.researchers;
+    const merged = council.mergeResearch(packs);
+    // A pack from research.v1 prompts carries no sources: it stays as it was, so an old run replays from its own prompts.
+    // Otherwise the calendar is the release data's week, plus only those model events that cite a source.
+    const pack =
+      merged.sources === undefined
+        ? merged
+        : {
+            ...merged,
+            calendar: [...calendar.events.map((e) => ({ ...e, cites: [] })), ...merged.calendar.filter((e) => e.cites?.length && !calendar.events.some((d) => d.date === e.date && d.event === e.event))]
+              .sort((a, b) => a.date.localeCompare(b.date))
+              .slice(0, 12),
+            sources: [...given, ...merged.sources.filter((s) => !given.some((g) => g.id === s.id))],
+            provenance: { news: news.note, calendar: calendar.note },
+          };
     const research = {
-      pack: council.mergeResearch(packs),
+      pack,
       snapshot,
       sources: results.map((r) => ({ model: r.model, kind: researchSeats.find((x) => x.model === r.model)?.kind ?? 'llm', ok: r.ok, error: r.ok ? null : r.error })),
       usage: results.reduce((u, r) => addUsage(u, r.usage), NO_USAGE),
+      news,
+      calendar,
+      droppedCitations,
     };
     state = foldWeek(await append((events) => (events.some((e) => e.type === 'ResearchCompleted') ? [] : [{ type: 'ResearchCompleted', data: { runId, ...research } }])));
   }
   const research = state.research!;
-  await sink.publish({ type: 'research_ready', week: request.week, runId, pack: research.pack, sources: research.sources, lastSession: research.snapshot.lastSession });
+  await sink.publish({
+    type: 'research_ready',
+    week: request.week,
+    runId,
+    pack: research.pack,
+    sources: research.sources,
+    lastSession: research.snapshot.lastSession,
+    droppedCitations: research.droppedCitations?.length ?? 0,
+  });
   deps.fault?.('research');
 
   const stageInput: StageInput & { research: typeof research.pack } = {
@@ -163,9 +208,21 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
       let recorded: PitchRecorded;
       if (result.ok) {
         const problems = pitchProblems(result.value, settings.universe);
+        // A pack with sources (research.v2) lets pitches cite them; an id it does not hold is taken out and recorded.
+        const cited = research.pack.sources ? checkPitchCitations(result.value, research.pack.sources, asOf) : { pitch: result.value, dropped: [] };
         recorded = problems.length
           ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalid pitch: ${problems.join('; ')}`, usage: result.usage }
-          : { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'ok', pitch: result.value, error: null, usage: result.usage };
+          : {
+              runId,
+              seat: seat.id,
+              model: result.model,
+              kind: seat.kind,
+              status: 'ok',
+              pitch: cited.pitch,
+              error: null,
+              usage: result.usage,
+              ...(cited.dropped.length ? { droppedCitations: cited.dropped } : {}),
+            };
       } else recorded = { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: result.error, usage: result.usage };
       await append((events) => (events.some((e) => e.type === 'PitchRecorded' && (e.data as PitchRecorded).seat === seat.id) ? [] : [{ type: 'PitchRecorded', data: recorded }]));
       done += 1;

@@ -4,8 +4,10 @@
  * thrown strings: an error can never pose as an answer.
  */
 import type { Decision, Pitch, ResearchPack, ReviewAnswer } from '../domain/schemas.ts';
+import type { WeekCalendar } from '../market/releases.ts';
 import type { MarketSnapshot } from '../market/snapshot.ts';
 import type { PositionCheck } from './notices.ts';
+import type { NewsBrief } from './research.ts';
 
 export interface Usage {
   calls: number;
@@ -39,6 +41,10 @@ export interface StageInput {
   query: string | undefined;
   /** 'fenced' for runs that quote it delimited (RunStarted.questionFormat); absent: the older inline quote, kept so older runs replay. */
   questionFormat?: 'fenced';
+  /** The research stage's news, numbered S1.. (absent outside the research stage). */
+  news?: NewsBrief;
+  /** The seven days' release calendar from the decision date (absent outside the research stage). */
+  events?: WeekCalendar;
 }
 
 export interface LabelledPitch {

@@ -1,9 +1,11 @@
 /** The council week's event stream and the state folded from it. */
-import type { Decision, Pitch, ResearchPack, ReviewScore } from '../domain/schemas.ts';
+import type { Decision, DroppedCitation, Pitch, ResearchPack, ReviewScore } from '../domain/schemas.ts';
+import type { WeekCalendar } from '../market/releases.ts';
 import type { ProposalOrder } from '../domain/proposal.ts';
 import type { TargetPosition } from '../domain/sizing.ts';
 import type { MarketSnapshot } from '../market/snapshot.ts';
 import type { StoredEvent } from '../store/port.ts';
+import type { NewsBrief } from './research.ts';
 import type { SeatKind, Usage } from './seats.ts';
 
 export const weekStream = (council: string, week: string) => `week:${council}:${week}`;
@@ -39,6 +41,8 @@ export interface PitchRecorded {
   pitch: Pitch | null;
   error: string | null;
   usage: Usage;
+  /** Citations taken out of the thesis: ids the research pack does not hold, or sources after the decision time. */
+  droppedCitations?: DroppedCitation[];
 }
 
 export interface RecordedScore extends ReviewScore {
@@ -92,7 +96,19 @@ export interface WeekState {
   /** Earlier attempts at this week, oldest first (each ended without quorum and was retried). */
   attempts: { runId: string; outcome: string; retriedAt: string }[];
   started: RunStarted | undefined;
-  research: { pack: ResearchPack; snapshot: MarketSnapshot; sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[]; usage: Usage } | undefined;
+  research:
+    | {
+        pack: ResearchPack;
+        snapshot: MarketSnapshot;
+        sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[];
+        usage: Usage;
+        /** What the researchers were given (absent in runs before research.v2). */
+        news?: NewsBrief;
+        calendar?: WeekCalendar;
+        /** Citations dropped from each researcher's pack, and why. */
+        droppedCitations?: (DroppedCitation & { model: string })[];
+      }
+    | undefined;
   pitches: Map<string, PitchRecorded>;
   reviews: Map<string, ReviewRecorded>;
   decision: DecisionMade | undefined;

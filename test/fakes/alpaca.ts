@@ -68,8 +68,25 @@ export interface Fault {
   accept?: boolean;
 }
 
+/** A news article as Alpaca's /v1beta1/news serves it (Benzinga's feed). */
+export interface FakeNews {
+  id: number;
+  headline: string;
+  author: string;
+  created_at: string;
+  updated_at: string;
+  summary: string;
+  content: string;
+  url: string | null;
+  images: { size: string; url: string }[];
+  symbols: string[];
+  source: string;
+}
+
 export interface FakeAlpaca {
   url: string;
+  /** The articles GET /v1beta1/news serves (filtered by symbols, start, end; sorted; paged by page_token). */
+  news: FakeNews[];
   log: LoggedRequest[];
   accounts: Map<string, FakeAccount>;
   prices: Map<string, number>;
@@ -147,6 +164,7 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
 
   const fake: FakeAlpaca = {
     url: '',
+    news: [],
     log,
     accounts,
     prices: new Map(),
@@ -320,6 +338,7 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
       };
     }
     if (method === 'GET' && path === '/v2/stocks/bars') return bars(query);
+    if (method === 'GET' && path === '/v1beta1/news') return news(query);
     if (method === 'GET' && path === '/v2/stocks/bars/latest') {
       const out: Record<string, unknown> = {};
       for (const symbol of (query.symbols ?? '').split(',')) {
@@ -363,6 +382,22 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
       out[symbol] = page.map(wireBar);
     }
     return { status: 200, body: { bars: out, next_page_token: next, currency: 'USD' } };
+  }
+
+  /** Alpaca's news endpoint: any of `symbols`, created_at within [start, end], `sort` (desc by default), `limit` (10 by default, 50 at most). */
+  function news(query: Record<string, string>): Reply {
+    const symbols = (query.symbols ?? '').split(',').filter(Boolean);
+    const limit = Number(query.limit ?? 10);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) return error(422, 42210000, 'limit must be between 1 and 50');
+    const start = query.start ? Date.parse(query.start) : 0;
+    const end = query.end ? Date.parse(query.end) : 8.64e15;
+    const offset = Number(query.page_token ?? 0);
+    const picked = fake.news
+      .filter((n) => symbols.length === 0 || n.symbols.some((s) => symbols.includes(s)))
+      .filter((n) => Date.parse(n.created_at) >= start && Date.parse(n.created_at) <= end)
+      .sort((a, b) => (query.sort === 'asc' ? 1 : -1) * (Date.parse(a.created_at) - Date.parse(b.created_at)) || a.id - b.id);
+    const page = picked.slice(offset, offset + limit);
+    return { status: 200, body: { news: page, next_page_token: offset + limit < picked.length ? String(offset + limit) : null } };
   }
 
   function submit(account: FakeAccount, body: Record<string, unknown>): Reply {
@@ -425,7 +460,7 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     };
 
     const account = keyId ? accounts.get(keyId) : undefined;
-    const dataCall = entry.path.startsWith('/v2/stocks') || entry.path === '/v2/clock' || entry.path === '/v2/calendar';
+    const dataCall = entry.path.startsWith('/v2/stocks') || entry.path === '/v1beta1/news' || entry.path === '/v2/clock' || entry.path === '/v2/calendar';
     const authorised = account ? req.headers['apca-api-secret-key'] === account.secret : dataCall && keyId !== null && [...accounts.values()].some((a) => a.keyId === keyId);
     if (!authorised) return answer(error(401, 40110000, 'request is not authorized'));
 

@@ -1,5 +1,5 @@
 /** Valid answers for each stage, built from what the fake router received, so scripts only spell out the failures. */
-import type { Decision, Pitch, ResearchPack, ReviewAnswer } from '../../src/domain/schemas.ts';
+import type { Decision, Pitch, ResearchAnswer, ResearchPack, ReviewAnswer } from '../../src/domain/schemas.ts';
 import type { FakeRequest, Reply } from '../fakes/openai.ts';
 
 const userText = (r: FakeRequest) => r.body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
@@ -12,6 +12,20 @@ export const researchPack = (model: string): ResearchPack => ({
   calendar: [{ date: '2024-03-08', event: 'US employment report' }],
   confidence: ['Daily closes only.'],
 });
+
+/** The research.v2 answer: the v1 pack with (empty) citations and no own sources. */
+export const researchAnswer = (model: string): ResearchAnswer => {
+  const p = researchPack(model);
+  return {
+    ...p,
+    narratives: p.narratives.map((n) => ({ ...n, cites: [] })),
+    consensus: p.consensus.map((c) => ({ ...c, cites: [] })),
+    calendar: p.calendar.map((c) => ({ ...c, cites: [] })),
+    sources: [],
+  };
+};
+
+const systemText = (r: FakeRequest) => r.body.messages.find((m) => m.role === 'system')?.content ?? '';
 
 const INSTRUMENTS = ['SPY', 'QQQ', 'GLD', 'TLT', 'IWM'];
 
@@ -65,7 +79,7 @@ export function decisionFor(r: FakeRequest): Decision {
 export function validAnswer(r: FakeRequest): Reply {
   switch (r.stage) {
     case 'research':
-      return { kind: 'json', value: researchPack(r.model) };
+      return { kind: 'json', value: systemText(r).startsWith('[research.v1]') ? researchPack(r.model) : researchAnswer(r.model) };
     case 'pitch':
       return { kind: 'json', value: pitchFor(r.model) };
     case 'review':

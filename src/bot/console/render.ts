@@ -1,9 +1,9 @@
 /** The console channel's renderer: every notice as plain text a trader can read in a terminal. */
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
-import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, clampText, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, citesText, clampText, conditionText, money, nyStamp, provenanceLines, sourceText, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
@@ -20,15 +20,17 @@ export function renderNotice(n: Notice): string {
         `Regime: ${p.regime.riskAppetite} | rates ${p.regime.rates} | USD ${p.regime.usd} | inflation ${p.regime.inflation} | growth ${p.regime.growth} | vol ${p.regime.volatility}`,
         ...indent([p.regime.summary]),
         'Narratives:',
-        ...indent(p.narratives.map((x, i) => `${i + 1}. ${x.title}: ${x.detail}`)),
+        ...indent(p.narratives.map((x, i) => `${i + 1}. ${x.title}: ${x.detail}${citesText(x.cites)}`)),
         'Consensus map:',
-        ...indent(p.consensus.map((c) => `${c.view} [${c.stance}] (${c.evidence})`)),
+        ...indent(p.consensus.map((c) => `${c.view} [${c.stance}] (${c.evidence})${citesText(c.cites)}`)),
         'Candidates:',
         ...indent(p.candidates.map((c) => `${c.direction} ${c.symbol}: ${c.reason}`)),
         'Next 7 days:',
-        ...indent(p.calendar.length ? p.calendar.map((c) => `${c.date}  ${c.event}`) : ['nothing scheduled by rule']),
+        ...indent(p.calendar.length ? p.calendar.map((c) => `${c.date}  ${c.event}${citesText(c.cites)}`) : ['nothing scheduled']),
         'Confidence notes:',
         ...indent(p.confidence.map((c) => `- ${c}`)),
+        ...(p.sources?.length ? ['Sources (published, New York time):', ...indent(p.sources.map((s) => `${sourceText(s)}${s.url ? `  ${s.url}` : ''}`))] : []),
+        ...provenanceLines(p, n.droppedCitations),
       ].join('\n');
     }
     case 'stage_progress':
@@ -118,6 +120,7 @@ export function renderNotice(n: Notice): string {
         rule(checkpointTitle(n)),
         checkpointSummary(n),
         ...n.positions.flatMap((p) => [`${STATUS_MARK[p.status].padEnd(14)} ${positionHeadline(p)}`, ...indent(positionDetail(p), '                 ')]),
+        ...checkpointNewsLines(n),
       ].join('\n');
     case 'exit_report':
       return [exitTitle(n), ...indent(n.exits.map(exitLineText))].join('\n');

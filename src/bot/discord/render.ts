@@ -9,8 +9,8 @@ import type { StatusView } from '../../app.ts';
 import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, clampText, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, targetText, truncate, usageText, view } from '../format.ts';
-import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, citesText, clampText, conditionText, money, nyStamp, provenanceLines, sourceText, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, targetText, truncate, usageText, view } from '../format.ts';
+import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
 import { LIMITS, clampContent, packEmbeds } from './limits.ts';
@@ -77,6 +77,16 @@ const text = (content: string): ThreadPost => ({ body: { content: clampContent(c
 const embedsPosts = (embeds: APIEmbed[], intro?: string): ThreadPost[] =>
   packEmbeds(embeds).map((chunk, i) => ({ body: { ...(i === 0 && intro ? { content: clampContent(intro) } : {}), embeds: chunk, ...NO_PINGS } }));
 const lines = (xs: readonly string[], empty = '—'): string => (xs.length ? xs.join('\n') : empty);
+/** As many whole lines as fit in one embed field, and how many did not. */
+function fieldLines(xs: readonly string[]): string {
+  const kept: string[] = [];
+  for (const [i, x] of xs.entries()) {
+    const more = `… and ${xs.length - i} more`;
+    if ([...kept, x].join('\n').length + more.length + 1 > LIMITS.fieldValue) return [...kept, more].join('\n');
+    kept.push(truncate(x, 300));
+  }
+  return kept.join('\n');
+}
 const none: DiscordRender = { thread: [], progress: null, decision: null, channel: [] };
 const step = (n: number, count: string | null = null, outcome: string | null = null): Progress => ({ step: n, count, outcome, failed: null });
 
@@ -219,14 +229,18 @@ function researchEmbed(n: Extract<Notice, { type: 'research_ready' }>): APIEmbed
     color: COLOURS.info,
     description: `**Regime:** ${r.riskAppetite} · rates ${r.rates} · USD ${r.usd} · inflation ${r.inflation} · growth ${r.growth} · vol ${r.volatility}\n${r.summary}`,
     fields: [
-      ...p.narratives.map((x, i) => ({ name: `${i + 1}. ${x.title}`, value: x.detail })),
-      { name: 'Consensus map', value: lines(p.consensus.map((c) => `${c.view} [${c.stance}] (${c.evidence})`)) },
+      ...p.narratives.map((x, i) => ({ name: `${i + 1}. ${x.title}`, value: `${x.detail}${citesText(x.cites)}` })),
+      { name: 'Consensus map', value: lines(p.consensus.map((c) => `${c.view} [${c.stance}] (${c.evidence})${citesText(c.cites)}`)) },
       { name: 'Candidates', value: lines(p.candidates.map((c) => `${c.direction} ${c.symbol}: ${c.reason}`)) },
-      { name: 'Next 7 days', value: lines(p.calendar.map((c) => `${c.date}  ${c.event}`), 'nothing scheduled by rule') },
+      { name: 'Next 7 days', value: lines(p.calendar.map((c) => `${c.date}  ${c.event}${citesText(c.cites)}`), 'nothing scheduled') },
       { name: 'Confidence notes', value: lines(p.confidence.map((c) => `- ${c}`)) },
+      ...(p.sources?.length ? [{ name: 'Sources (published, New York time)', value: fieldLines(p.sources.map((s) => (s.url ? `[${s.id}](${s.url}) ${sourceText(s).slice(s.id.length + 2)}` : sourceText(s)))) }] : []),
     ],
     footer: {
-      text: `Data through the close of ${n.lastSession}. Sources: ${n.sources.map((s) => `${s.model}${s.kind === 'systematic' ? ' (systematic)' : ''}${s.ok ? '' : ` FAILED: ${s.error}`}`).join(', ')}`,
+      text: [
+        `Data through the close of ${n.lastSession}. Sources: ${n.sources.map((s) => `${s.model}${s.kind === 'systematic' ? ' (systematic)' : ''}${s.ok ? '' : ` FAILED: ${s.error}`}`).join(', ')}`,
+        ...provenanceLines(p, n.droppedCitations),
+      ].join('\n'),
     },
   };
 }
@@ -319,6 +333,8 @@ function checkpointEmbeds(n: Extract<Notice, { type: 'checkpoint_report' }>): AP
       color: colour,
       fields: n.positions.slice(i, i + POSITIONS_PER_EMBED).map((p) => ({ name: `${STATUS_MARK[p.status]}  ${positionHeadline(p)}`, value: lines(positionDetail(p)) })),
     });
+  const [head, ...news] = checkpointNewsLines(n);
+  if (head) embeds.push({ color: COLOURS.info, title: truncate(head, LIMITS.title), description: truncate(lines(news, '—'), LIMITS.description) });
   return embeds;
 }
 

@@ -6,8 +6,8 @@
 import type { StatusView } from '../../app.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { STATUS_MARK, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, clampText, conditionText, money, nyStamp, orderStatusText, orderText, reconciliationLines, refusedText, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
+import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { RUBRIC_LONG, RUBRIC_SHORT, citesText, clampText, conditionText, money, nyStamp, provenanceLines, orderStatusText, orderText, reconciliationLines, refusedText, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
 
@@ -43,11 +43,18 @@ export function renderNotice(n: Notice): SlackMessage {
           `*Volatility*\n${p.regime.volatility}`,
         ]),
         section(esc(p.regime.summary)),
-        ...packLines(['*Narratives*', ...p.narratives.map((x, i) => `${i + 1}. *${esc(x.title)}*: ${esc(x.detail)}`)]),
-        ...packLines(['*Consensus map*', ...p.consensus.map((c) => `• ${esc(c.view)} [${c.stance}] (${esc(c.evidence)})`)]),
+        ...packLines(['*Narratives*', ...p.narratives.map((x, i) => `${i + 1}. *${esc(x.title)}*: ${esc(x.detail)}${esc(citesText(x.cites))}`)]),
+        ...packLines(['*Consensus map*', ...p.consensus.map((c) => `• ${esc(c.view)} [${c.stance}] (${esc(c.evidence)})${esc(citesText(c.cites))}`)]),
         ...packLines(['*Candidates*', ...p.candidates.map((c) => `• ${c.direction} ${esc(c.symbol)}: ${esc(c.reason)}`)]),
-        ...packLines(['*Next 7 days*', ...(p.calendar.length ? p.calendar.map((c) => `• ${esc(c.date)}  ${esc(c.event)}`) : ['nothing scheduled by rule'])]),
+        ...packLines(['*Next 7 days*', ...(p.calendar.length ? p.calendar.map((c) => `• ${esc(c.date)}  ${esc(c.event)}${esc(citesText(c.cites))}`) : ['nothing scheduled'])]),
         ...packLines(['*Confidence notes*', ...p.confidence.map((c) => `• ${esc(c)}`)]),
+        ...(p.sources?.length
+          ? packLines([
+              '*Sources* (published, New York time)',
+              ...p.sources.map((s) => `• ${s.url ? `<${s.url.replace(/[<>|]/g, '')}|${esc(s.id)}>` : esc(s.id)}  ${nyStamp(s.publishedAt)}  ${esc(s.source)}: ${esc(s.title)}`),
+            ])
+          : []),
+        ...(provenanceLines(p, n.droppedCitations).length ? [context(...provenanceLines(p, n.droppedCitations).map(esc))] : []),
       ]);
     }
     case 'stage_progress':
@@ -109,6 +116,7 @@ export function renderNotice(n: Notice): SlackMessage {
         header(checkpointTitle(n)),
         section(esc(checkpointSummary(n))),
         ...n.positions.flatMap((p) => packLines([`*${STATUS_MARK[p.status]}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
+        ...packLines(checkpointNewsLines(n).map(esc)),
       ]);
     case 'exit_report':
       return fitMessage(exitTitle(n), [section(`*${esc(exitTitle(n))}*`), ...packLines(n.exits.map((e) => `• ${esc(exitLineText(e))}`))]);

@@ -2,8 +2,10 @@
  * The builtin research seat: derives the macro regime from the bars themselves and fills the whole
  * research pack. Deterministic: the same snapshot gives the same pack.
  */
-import type { Direction, Regime, ResearchPack } from '../../domain/schemas.ts';
-import { addDays } from '../../market/time.ts';
+import type { Direction, Regime, ResearchPack, Source } from '../../domain/schemas.ts';
+import { bundledReleaseCalendar, weekCalendar } from '../../market/releases.ts';
+import { addDays, nyDate } from '../../market/time.ts';
+import { newsSources } from '../../pipeline/research.ts';
 import type { ResearchSeat, StageInput } from '../../pipeline/seats.ts';
 import { NO_USAGE } from '../../pipeline/seats.ts';
 import { ind, num, pct } from './facts.ts';
@@ -41,7 +43,7 @@ function trendScore(snapshot: StageInput['snapshot'], sym: string): number | nul
   return r / (vol * Math.sqrt(21 / 252));
 }
 
-/** Dates of the recurring US releases in the seven days from `week` (rules, not a news feed). */
+/** Dates of the recurring US releases in the seven days from `week` by rule only (the fallback before the release data). */
 export function recurringCalendar(week: string): ResearchPack['calendar'] {
   const out: ResearchPack['calendar'] = [];
   for (let i = 0; i < 7; i++) {
@@ -62,6 +64,10 @@ export function recurringCalendar(week: string): ResearchPack['calendar'] {
 export function buildResearchPack(input: StageInput): ResearchPack {
   const { snapshot, universe } = input;
   const regime = deriveRegime(snapshot);
+  const events = input.events ?? weekCalendar(bundledReleaseCalendar(), nyDate(input.asOf));
+  const sources: Source[] = input.news ? newsSources(input.news) : [];
+  /** The newest given news items about a symbol, by id. */
+  const newsAbout = (sym: string, n = 3) => (input.news?.items ?? []).filter((i) => i.symbols.includes(sym)).slice(0, n).map((i) => i.ref);
   const scored = universe
     .map((sym) => ({ sym, score: trendScore(snapshot, sym) }))
     .filter((x): x is { sym: string; score: number } => x.score !== null)
@@ -77,13 +83,14 @@ export function buildResearchPack(input: StageInput): ResearchPack {
   });
 
   const narratives: ResearchPack['narratives'] = [
-    { title: `A ${regime.riskAppetite} regime`, detail: regime.summary },
+    { title: `A ${regime.riskAppetite} regime`, detail: regime.summary, cites: newsAbout('SPY', 2) },
   ];
   const leader = scored[0];
   if (leader)
     narratives.push({
       title: `${leader.sym} leads the tape`,
       detail: `The largest risk-adjusted one-month move in the universe: ${pct(r1m(snapshot, leader.sym))} (${num(leader.score, 2)} sigma).`,
+      cites: newsAbout(leader.sym),
     });
   const stretched = universe
     .map((sym) => ({ sym, rsi: ind(snapshot, sym, 'rsi_14') }))
@@ -93,6 +100,7 @@ export function buildResearchPack(input: StageInput): ResearchPack {
     narratives.push({
       title: `${stretched[0].sym} is stretched`,
       detail: `RSI(14) at ${num(stretched[0].rsi, 1)}: ${stretched[0].rsi > 70 ? 'overbought' : 'oversold'} by the usual 70/30 bands.`,
+      cites: newsAbout(stretched[0].sym),
     });
 
   const consensus: ResearchPack['consensus'] = universe.slice(0, 6).map((sym) => {
@@ -105,18 +113,30 @@ export function buildResearchPack(input: StageInput): ResearchPack {
       view: `${sym} ${up ? 'uptrend' : down ? 'downtrend' : 'no clear trend'}`,
       stance: up || down ? ('consensus' as const) : ('split' as const),
       evidence: `close ${num(close ?? 0)} vs SMA50 ${num(s50 ?? 0)} and SMA200 ${num(s200 ?? 0)}`,
+      cites: newsAbout(sym, 2),
     };
   });
 
   const missing = universe.filter((sym) => ind(snapshot, sym, 'sma_200') === null);
   const confidence = [
-    `Systematic research from daily closes through ${snapshot.lastSession}; no news, no intraday data, no fundamentals.`,
-    'The calendar lists recurring releases by rule; check the official calendars for exact dates.',
+    `Systematic research from daily closes through ${snapshot.lastSession}; ${sources.length ? `${sources.length} news headlines cited by symbol, not read for meaning` : 'no news'}; no intraday data, no fundamentals.`,
+    events.events.some((e) => e.event.includes('by rule)'))
+      ? 'Part of the release calendar is past its data and placed by rule; check the official calendars.'
+      : 'Release dates from the bundled calendar (see the calendar note); the released numbers are unknown at the decision time.',
   ];
   if (missing.length) confidence.push(`Short history (no 200-day average) for ${missing.join(', ')}.`);
   if (regime.volatility === 'stressed') confidence.push('Stressed volatility: signals from calm periods may not carry over.');
 
-  return { regime, narratives: narratives.slice(0, 3), consensus, candidates, calendar: recurringCalendar(input.week), confidence };
+  return {
+    regime,
+    narratives: narratives.slice(0, 3),
+    consensus,
+    candidates,
+    calendar: events.events.slice(0, 12).map((e) => ({ ...e, cites: [] })),
+    confidence,
+    sources,
+    provenance: { news: input.news?.note ?? 'No news was given to the research.', calendar: events.note },
+  };
 }
 
 export const builtinResearcher: ResearchSeat = {
@@ -144,7 +164,7 @@ export function mergeResearchPacks(packs: readonly ResearchPack[]): ResearchPack
     });
   };
   const all = [first, ...rest];
-  return {
+  const merged: ResearchPack = {
     regime: first.regime,
     narratives: uniqBy(all.flatMap((p) => p.narratives), (n) => n.title).slice(0, 3),
     consensus: uniqBy(all.flatMap((p) => p.consensus), (c) => c.view).slice(0, 6),
@@ -152,4 +172,9 @@ export function mergeResearchPacks(packs: readonly ResearchPack[]): ResearchPack
     calendar: uniqBy(all.flatMap((p) => p.calendar), (c) => `${c.date}:${c.event}`).slice(0, 12),
     confidence: uniqBy(all.flatMap((p) => p.confidence), (c) => c).slice(0, 5),
   };
+  // research.v1 packs have neither: the merge of those stays exactly as it was.
+  if (all.some((p) => p.sources !== undefined)) merged.sources = uniqBy(all.flatMap((p) => p.sources ?? []), (s) => s.id);
+  const provenance = all.find((p) => p.provenance)?.provenance;
+  if (provenance) merged.provenance = provenance;
+  return merged;
 }

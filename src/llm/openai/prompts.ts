@@ -14,7 +14,7 @@ import type { Stage } from './audit.ts';
 const PROMPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../prompts');
 
 export const PROMPT_FILES: Record<Stage, string> = {
-  research: 'research.v1.md',
+  research: 'research.v2.md',
   pitch: 'pitch.v1.md',
   review: 'review.v1.md',
   chair: 'chair.v1.md',
@@ -58,7 +58,13 @@ export interface Prompt {
 }
 
 export function loadPrompt(stage: Stage, dir = PROMPTS_DIR): Prompt {
-  const file = PROMPT_FILES[stage];
+  return loadPromptFile(PROMPT_FILES[stage], dir);
+}
+
+/** One prompt file by version ("research.v1"): a replay asks with the prompts its run was asked with. */
+export function loadPromptFile(name: string, dir = PROMPTS_DIR): Prompt {
+  if (!/^[a-z]+\.v\d+(\.md)?$/.test(name)) throw new Error(`not a prompt version: ${name}`);
+  const file = name.endsWith('.md') ? name : `${name}.md`;
   const text = readFileSync(resolve(dir, file), 'utf8').trim();
   return {
     version: file.replace(/\.md$/, ''),

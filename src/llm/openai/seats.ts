@@ -3,14 +3,17 @@
  * checkpoint's conviction update from the seat (or chairman) that owns a position.
  */
 import { z } from 'zod';
-import { Conviction, Decision, Pitch, ResearchPack, ReviewAnswer } from '../../domain/schemas.ts';
+import { Conviction, Decision, Pitch, ResearchAnswer, ResearchAnswerV1, ReviewAnswer } from '../../domain/schemas.ts';
 import { decisionProblems, pitchProblems } from '../../domain/validate.ts';
-import type { ChairSeat, ConvictionInput, ConvictionUpdate, PmSeat, ResearchSeat, SeatResult, StageInput } from '../../pipeline/seats.ts';
+import { newsBlock } from '../../pipeline/research.ts';
+import { addUsage, type ChairSeat, type ConvictionInput, type ConvictionUpdate, type PmSeat, type ResearchSeat, type SeatResult, type StageInput } from '../../pipeline/seats.ts';
 import { type AskDeps, ask } from './ask.ts';
 import type { Stage } from './audit.ts';
+import { TransportError } from './types.ts';
 import {
   compactJson,
   loadPrompt,
+  loadPromptFile,
   loadQuestionPrompt,
   type Prompt,
   pitchesBlock,
@@ -94,27 +97,93 @@ export const RESEARCH_ROLES = [
   'the alternative view: where the consensus could be wrong, crowded trades, and the contrarian case.',
 ];
 
-export function llmResearcher(deps: SeatDeps, model: string, index: number): ResearchSeat {
+const OFFLINE_RULE =
+  'Use only the data given: daily closes through the last session, the news listed (each item dated, none after the decision time) and the release calendar. Use nothing you know from after the decision time.';
+const ONLINE_RULE =
+  'You may search the web, but use only what was published at or before the decision time, and say when each source was published. The data given (closes, news, release calendar) comes first.';
+const OFFLINE_SOURCES = 'leave it empty; cite the news given by its S ids.';
+const ONLINE_SOURCES =
+  'every web source you use, with id W1, W2, ..., title, source (the publisher), publishedAt (when it was first published, ISO 8601 with offset) and url; a source without a publication time, or published after the decision time, is dropped.';
+
+/** How long after the decision time an online model may still search: beyond it, the search would see the future. */
+export const ONLINE_GRACE_MS = 15 * 60_000;
+
+export interface ResearcherOptions {
+  /** A web-searching model (`online: true` in the council file). */
+  online?: boolean;
+  /** The wall clock: an online model is asked live only for a decision time this close to now. */
+  now?: () => Date;
+}
+
+const refuseOnline = {
+  send: async (): Promise<never> => {
+    throw new TransportError('an online research model cannot search the past; it answers only from the LLM cache', false, undefined, undefined);
+  },
+};
+
+function researchContext(input: StageInput): string {
+  const events = input.events;
+  const calendar = events
+    ? [`release calendar, ${events.events.length ? '' : 'nothing listed; '}${events.note}`, ...events.events.map((e) => `${e.date}: ${e.event}`)].join('\n')
+    : 'release calendar: none given';
+  const news = input.news ? newsBlock(input.news) : 'news: none given';
+  return `${context(input)}\n${calendar}\n${news}`;
+}
+
+export function llmResearcher(deps: SeatDeps, model: string, index: number, options: ResearcherOptions = {}): ResearchSeat {
   const prompt = promptOf(deps, 'research');
+  const role = RESEARCH_ROLES[index % RESEARCH_ROLES.length] as string;
+  const inUniverse = (input: StageInput) => (pack: { candidates: { symbol: string }[] }) =>
+    pack.candidates.filter((c) => !input.universe.includes(c.symbol)).map((c) => `candidates: ${c.symbol} is not in the universe`);
+  const base = { stage: 'research' as const, seat: `research-${index + 1}`, model, promptVersion: prompt.version, name: 'research_pack' };
+  const askV1 = (v1: Prompt, input: StageInput) => {
+    const sys = system(deps, 'research', v1, { universe: input.universe.join(' '), role }, input);
+    return ask(deps, {
+      ...base,
+      promptVersion: sys.version,
+      week: input.week,
+      schema: ResearchAnswerV1,
+      messages: [
+        { role: 'system', content: sys.content },
+        { role: 'user', content: context(input) },
+      ],
+      check: inUniverse(input),
+    });
+  };
   return {
     model,
     kind: 'llm',
-    research: (input) => {
-      const sys = system(deps, 'research', prompt, { universe: input.universe.join(' '), role: RESEARCH_ROLES[index % RESEARCH_ROLES.length] as string }, input);
-      return ask(deps, {
-        week: input.week,
-        stage: 'research',
-        seat: `research-${index + 1}`,
-        model,
+    research: async (input) => {
+      // research.v1 asked from prices alone, with its own schema: an old run replays from exactly that request.
+      if (prompt.version === 'research.v1') return askV1(prompt, input);
+      const online = options.online === true;
+      // Searching the web for a past week would read what was published after it: only the cache may answer.
+      const past = online && (options.now ?? (() => new Date()))().getTime() - input.asOf.getTime() > ONLINE_GRACE_MS;
+      const sys = system(
+        deps,
+        'research',
+        prompt,
+        { universe: input.universe.join(' '), role, sources_rule: online ? ONLINE_RULE : OFFLINE_RULE, sources_field: online ? ONLINE_SOURCES : OFFLINE_SOURCES },
+        input,
+      );
+      const result = await ask(past ? { ...deps, transport: refuseOnline } : deps, {
+        ...base,
         promptVersion: sys.version,
-        name: 'research_pack',
-        schema: ResearchPack,
+        week: input.week,
+        schema: ResearchAnswer,
         messages: [
           { role: 'system', content: sys.content },
-          { role: 'user', content: context(input) },
+          { role: 'user', content: researchContext(input) },
         ],
-        check: (pack) => pack.candidates.filter((c) => !input.universe.includes(c.symbol)).map((c) => `candidates: ${c.symbol} is not in the universe`),
+        check: inUniverse(input),
       });
+      // A backtest on the LLM cache: a week a live run convened before research.v2 holds the research.v1 answer.
+      const cache = deps.answers;
+      if (!result.ok && cache?.exclusive && cache.source === 'cache' && result.error === cache.miss) {
+        const old = await askV1(loadPromptFile('research.v1'), input);
+        if (old.ok) return { ...old, usage: addUsage(result.usage, old.usage) };
+      }
+      return result;
     },
   };
 }

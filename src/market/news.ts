@@ -1,0 +1,65 @@
+/**
+ * The news port: dated articles about symbols, point in time (nothing published after `end`). The
+ * research stage reads it through `prepareNews`, which de-duplicates, trims and caps what the models see.
+ */
+
+export interface NewsItem {
+  /** The provider's id. */
+  id: string;
+  headline: string;
+  summary: string;
+  /** The publisher ("Benzinga"). */
+  source: string;
+  url: string | null;
+  /** First publication, ISO 8601 UTC. */
+  publishedAt: string;
+  symbols: string[];
+}
+
+export interface NewsRequest {
+  symbols: readonly string[];
+  start: Date;
+  /** The decision time: an article published after it is never returned. */
+  end: Date;
+  /** At most this many articles, newest first. */
+  limit: number;
+}
+
+export interface NewsSource {
+  readonly source: string;
+  news(request: NewsRequest): Promise<NewsItem[]>;
+}
+
+export const NEWS_DAYS = 7;
+export const NEWS_CAP = 40;
+const HEADLINE_MAX = 160;
+const SUMMARY_MAX = 280;
+
+const trim = (text: string, max: number) => {
+  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+};
+
+const headlineKey = (headline: string) => headline.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+
+/**
+ * Newest first, nothing after `end`, one item per provider id and per headline (wire copies of one story),
+ * headline and summary trimmed, at most `cap`.
+ */
+export function prepareNews(items: readonly NewsItem[], end: Date, cap = NEWS_CAP): NewsItem[] {
+  const seenIds = new Set<string>();
+  const seenHeadlines = new Set<string>();
+  const out: NewsItem[] = [];
+  const sorted = items
+    .filter((i) => Number.isFinite(Date.parse(i.publishedAt)) && Date.parse(i.publishedAt) <= end.getTime())
+    .sort((a, b) => Date.parse(b.publishedAt) - Date.parse(a.publishedAt) || a.id.localeCompare(b.id));
+  for (const item of sorted) {
+    const key = headlineKey(item.headline);
+    if (seenIds.has(item.id) || seenHeadlines.has(key) || key === '') continue;
+    seenIds.add(item.id);
+    seenHeadlines.add(key);
+    out.push({ ...item, headline: trim(item.headline, HEADLINE_MAX), summary: trim(item.summary, SUMMARY_MAX), symbols: [...item.symbols].sort() });
+    if (out.length >= cap) break;
+  }
+  return out;
+}
