@@ -10,6 +10,7 @@
  */
 import { App } from '../app.ts';
 import { createSimulatedBroker } from '../brokers/simulated.ts';
+import { exitReasonOf } from '../domain/ledger.ts';
 import type { Config } from '../config/config.ts';
 import { buildBuiltinCouncil, buildLlmCouncil } from '../llm/council.ts';
 import type { Logger } from '../logger.ts';
@@ -345,6 +346,19 @@ function withSeats(config: Config, seats: readonly string[] | undefined): Config
   return { ...config, file: { ...config.file, seats: chosen }, accounts };
 }
 
+/** Exits that filled inside the period, by the reason recorded on their order (one per exit order). */
+function exitsFilled(pm: Postmortem): Partial<Record<ExitReason, number>> {
+  const out: Partial<Record<ExitReason, number>> = {};
+  const seen = new Set<string>();
+  for (const f of pm.ledger.fills) {
+    const reason = exitReasonOf(f.reason);
+    if (reason === 'rebalance' || reason === 'trim' || seen.has(f.clientOrderId)) continue;
+    seen.add(f.clientOrderId);
+    out[reason as ExitReason] = (out[reason as ExitReason] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** The INTERFACE.md `backtest --json` document (fixed keys first), plus the comparisons. */
 export function backtestJson(r: BacktestResult) {
   const pm = r.postmortem;
@@ -388,6 +402,7 @@ export function backtestJson(r: BacktestResult) {
     quietWeeks: r.quietWeeks,
     checkpoints: r.checkpoints,
     exits: r.exits,
+    exitsFilled: exitsFilled(pm),
     skipped: r.skipped,
     riskFree: pm.riskFree,
     events: r.events,

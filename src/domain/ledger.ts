@@ -6,13 +6,12 @@
  */
 
 /** Dollars to integer cents (half away from zero). */
-export const cents = (dollars: number): number => Math.sign(dollars) * Math.round(Math.abs(dollars) * 100 + 1e-7);
+export const cents = (dollars: number): number => notionalCents(1, dollars);
 
-/** qty × price in integer cents, exact for prices with up to 4 decimals (the simulated broker's tick). */
+/** qty × price in integer cents, half away from zero (a tiny nudge keeps binary noise off a half cent). */
 export const notionalCents = (qty: number, price: number): number => {
-  const p4 = Math.round(price * 10_000);
-  const v = qty * p4;
-  return Math.sign(v) * Math.round(Math.abs(v) / 100);
+  const v = Math.abs(qty * price * 100);
+  return Math.sign(qty * price) * Math.round(v + v * 1e-12 + 1e-9);
 };
 
 export interface LedgerFill {

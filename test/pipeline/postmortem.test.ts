@@ -100,5 +100,31 @@ describe('Weekly postmortem', () => {
     expect(text).toContain('Did deliberation add value?');
     expect(text).toContain('Reviewer calibration');
     expect(text).toContain(charts[0]!.path!);
+    // Ten daily returns are too few for a Sharpe ratio, eight pairs too few for a correlation, two weeks for a verdict.
+    expect(text).toContain('n/a (10 sessions)');
+    expect(text).toContain('n/a (8 pairs)');
+    expect(text).toContain('inconclusive: 2 weeks is too few to tell');
+    for (const a of pm.accounts) expect([a.performance.sessions, a.performance.sharpe, a.performance.sortino, a.performance.volatility]).toEqual([10, null, null, null]);
+  });
+
+  it('When the postmortem is written with --out, Then the folder holds fills.csv, trades.csv and equity.csv whose rows match the events', async () => {
+    const fills = readFileSync(join(out, 'fills.csv'), 'utf8').trim().split('\n');
+    const trades = readFileSync(join(out, 'trades.csv'), 'utf8').trim().split('\n');
+    const equity = readFileSync(join(out, 'equity.csv'), 'utf8').trim().split('\n');
+    expect(fills[0]).toBe('time,account,symbol,side,qty,price,fee,clientOrderId,reason');
+    expect(trades[0]).toBe('account,symbol,direction,qty,entryTime,entryPrice,exitTime,exitPrice,pnl,fees,exitReason,stopPrice');
+    expect(equity[0]).toBe('date,account,equity,cash,grossExposure');
+    const filled = await app.deps.store.readAll({ types: ['OrderFilled'] });
+    expect(fills.length - 1).toBe(filled.length);
+    // 2024-03-01 (the base) and the ten sessions of the two weeks, for every account.
+    expect(equity.length - 1).toBe(11 * app.accounts.length);
+    for (const row of trades.slice(1)) {
+      const [, , direction, qty, entryTime, , exitTime, , pnl, fees] = row.split(',');
+      expect(['LONG', 'SHORT']).toContain(direction);
+      expect(Number(qty)).toBeGreaterThan(0);
+      expect(entryTime! < exitTime!).toBe(true);
+      expect(pnl).toMatch(/^-?\d+\.\d\d$/);
+      expect(Number(fees)).toBeGreaterThanOrEqual(2);
+    }
   });
 });
