@@ -404,7 +404,7 @@ export function backtestJson(r: BacktestResult) {
     exits: r.exits,
     exitsFilled: exitsFilled(pm),
     skipped: r.skipped,
-    riskFree: pm.riskFree,
+    riskFree: { source: pm.riskFree.source, cashInterest: pm.riskFree.cashInterest },
     events: r.events,
   };
 }

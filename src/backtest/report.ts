@@ -35,7 +35,7 @@ export async function writeBacktestReport(dir: string, result: BacktestResult): 
   const out = resolve(dir);
   await mkdir(out, { recursive: true });
   const pm = result.postmortem;
-  const charts = postmortemCharts(pm, `backtest of ${result.weeks} weeks`);
+  const charts = postmortemCharts(pm, `backtest of ${result.weeks} weeks`, { report: true });
   const chartPaths: string[] = [];
   for (const c of charts) {
     const path = join(out, c.fileName);

@@ -146,7 +146,7 @@ export interface Postmortem {
     weekly: { weeks: number; mean: number; low: number; high: number; verdict: 'added' | 'subtracted' | 'inconclusive' } | null;
   } | null;
   /** Where the risk-free rate comes from, and whether idle cash earned it. */
-  riskFree: { source: string; cashInterest: boolean };
+  riskFree: { source: string; cashInterest: boolean; returns: number[] };
   /** Every fill of the period and the FIFO round trips they make (the exports' rows). */
   ledger: { fills: LedgerFill[]; trips: RoundTrip[] };
   /** Each account's marks at every session close: equity, cash, gross exposure. */
@@ -330,7 +330,7 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
       equalWeight: scaledCurve(equalWeight.equity, mean(accounts.map((a) => a.exposure)), deps.startingCash),
     },
     ledger: { fills, trips },
-    riskFree: { source: riskFree.source, cashInterest: deps.cashInterest ?? false },
+    riskFree: { source: riskFree.source, cashInterest: deps.cashInterest ?? false, returns: rfReturns },
     benchmark,
     equalWeight,
     deliberation,

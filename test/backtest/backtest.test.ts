@@ -93,7 +93,7 @@ describe('Backtest', () => {
     expect(md).toContain('## Leaderboard');
     expect(md).toContain('Did deliberation add value?');
     expect(md).toContain('![Equity curves](equity.png)');
-    expect(files.charts.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['drawdown.png', 'equity.png']);
+    expect(files.charts.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['benchmarks.png', 'drawdown.png', 'equity.png']);
     for (const path of files.charts) {
       const png = readFileSync(path);
       expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));

@@ -80,7 +80,7 @@ const postmortem: Postmortem = {
   benchmark: { name: 'SPY buy-and-hold', symbols: ['SPY'], weekReturn: 0.01, performance, equity: [] },
   equalWeight: { name: 'Equal-weight universe', symbols: times(20, (i) => `S${i}`), weekReturn: 0.01, performance, equity: [] },
   deliberation: { council: -0.5, best: { account: 'ACCOUNT_1_LONGNAME', totalReturn: 0.5 }, median: 0.1, vsBest: -1, vsMedian: -0.6, weekly: { weeks: 521, mean: -0.0123, low: -0.0234, high: 0.0123, verdict: 'inconclusive' } },
-  riskFree: { source: 'FRED DTB3 (3-month T-bill), last value before each session, / 252 per session', cashInterest: false },
+  riskFree: { source: 'FRED DTB3 (3-month T-bill), last value before each session, / 252 per session', cashInterest: false, returns: [] },
   ledger: { fills: [], trips: [] },
   scaledBenchmarks: { exposure: 0.1, spy: [], equalWeight: [] },
   marks: [],
