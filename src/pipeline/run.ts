@@ -6,7 +6,7 @@
 import type { ProposalEvent, ProposalOrder } from '../domain/proposal.ts';
 import { type Decision, RUBRIC, type Rubric, rubricAverage } from '../domain/schemas.ts';
 import { clientOrderId, isExitOrder, planAccount, type RiskLimits } from '../domain/sizing.ts';
-import { decisionProblems, pitchProblems } from '../domain/validate.ts';
+import { decisionProblems, invalidationHolding, pitchProblems } from '../domain/validate.ts';
 import { hash32, shuffle } from '../llm/builtin/facts.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
@@ -149,8 +149,12 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
       let recorded: PitchRecorded;
       if (result.ok) {
         const problems = pitchProblems(result.value, settings.universe);
+        // Its own exit rule already true at decision time: the position would open and close at once.
+        const holding = problems.length ? [] : invalidationHolding(result.value.invalidation.conditions, (c) => (c.indicator === 'vix' ? research.snapshot.vix : (research.snapshot.symbols[c.symbol]?.[c.indicator] ?? null)));
         recorded = problems.length
           ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalid pitch: ${problems.join('; ')}`, usage: result.usage }
+          : holding.length
+          ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalidation already holds at decision time: ${holding.join('; ')}`, usage: result.usage }
           : { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'ok', pitch: result.value, error: null, usage: result.usage };
       } else recorded = { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: result.error, usage: result.usage };
       await append((events) => (events.some((e) => e.type === 'PitchRecorded' && (e.data as PitchRecorded).seat === seat.id) ? [] : [{ type: 'PitchRecorded', data: recorded }]));
