@@ -110,6 +110,8 @@ export interface BacktestResult {
   checkpoints: number;
   /** Positions the checkpoints closed, by reason (invalidation, horizon, kill switch). */
   exits: Partial<Record<ExitReason, number>>;
+  /** Trims back to the risk limits the checkpoints ordered, by the limit each restored. */
+  trims: { maxPositionPct: number; maxGrossPct: number };
   /** How the seats answered, per seat (cache or builtin, abstentions with their reasons). */
   llm: BacktestLlmSummary;
   /** Weeks and checkpoints skipped because the data could not support them (a gap in the bars), with why. */
@@ -253,6 +255,8 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     const reason = (e.data as { reason: ExitReason }).reason;
     exits[reason] = (exits[reason] ?? 0) + 1;
   }
+  const trims = { maxPositionPct: 0, maxGrossPct: 0 };
+  for (const e of await store.readAll({ streamPrefix: 'checkpoint:', types: ['TrimOrdered'] })) trims[(e.data as { limit: keyof typeof trims }).limit]++;
   const lastWeek = weeks[weeks.length - 1] as string;
   const postmortem = await buildPostmortem(
     {
@@ -272,7 +276,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     { week: lastWeek, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
   );
   const events = (await store.readAll()).length;
-  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, llm: tally.summary(), skipped };
+  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, trims, llm: tally.summary(), skipped };
 }
 
 /** Counts, week by week, how each seat, the chairman and the researchers answered. */
@@ -403,6 +407,7 @@ export function backtestJson(r: BacktestResult) {
     checkpoints: r.checkpoints,
     exits: r.exits,
     exitsFilled: exitsFilled(pm),
+    trims: r.trims,
     skipped: r.skipped,
     riskFree: { source: pm.riskFree.source, cashInterest: pm.riskFree.cashInterest },
     events: r.events,

@@ -137,6 +137,9 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
   return ledger;
 }
 
+/** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
+const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
+
 const publicOrder = ({ session: _session, ...order }: BrokerOrder & { session: string }): BrokerOrder => ({ ...order });
 
 export function createSimulatedBroker(deps: {
@@ -220,7 +223,7 @@ export function createSimulatedBroker(deps: {
    * and the cash interest of sessions closed by then is added.
    */
   function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> {
-    const wall = `${nyDate(asOf)}T${nyTime(asOf)}`;
+    const wall = wallOf(asOf);
     let cash = ledger.cash;
     let positions = ledger.positions;
     let accruedTo = ledger.accruedTo;
@@ -334,7 +337,10 @@ export function createSimulatedBroker(deps: {
         cash: ledger.cash / 100,
         buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
         positions,
-        openOrders: [...book.orders.values()].filter((o) => o.status === 'accepted' || o.status === 'partially_filled').map(publicOrder),
+        // As of `asOf`: an order whose fill is stamped later was still working then.
+        openOrders: [...book.orders.values()]
+          .filter((o) => o.status === 'accepted' || o.status === 'partially_filled' || (o.status === 'filled' && o.filledAt !== null && o.filledAt > wallOf(asOf)))
+          .map((o) => (o.status === 'filled' ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null } : publicOrder(o))),
       };
     },
 

@@ -48,6 +48,7 @@ export function checkpointDeps(app: App): CheckpointDeps {
     checkpointTimes: config.file.schedule.checkpoints,
     requireExitApproval: config.file.exits.requireApproval,
     seats: app.deps.council,
+    limits: config.file.risk,
   };
 }
 
