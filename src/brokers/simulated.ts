@@ -49,9 +49,23 @@ interface Ledger {
   positions: Map<string, { qty: number; cost: number }>;
   orders: Map<string, BrokerOrder & { session: string }>;
   /** Every fill in order (shared and append-only, like `orders`), for a view as of an earlier instant. */
-  fills: { at: string; symbol: string; signed: number; price: number; fee: number }[];
+  fills: SimFill[];
+  /** How many of `fills` this ledger has folded (the shared log may hold newer ones). */
+  fillCount: number;
+  /** Orders still working (accepted or partly filled): a view lists them without scanning every order. */
+  open: Set<string>;
   /** Cash interest is in `cash` for every session before this one (null: none earned yet). */
   accruedTo: string | null;
+}
+
+/** A fill as it changed the book, with what it replaced, so the book as of an earlier instant is an exact undo. */
+interface SimFill {
+  at: string;
+  clientOrderId: string;
+  symbol: string;
+  cashBefore: number;
+  accruedBefore: string | null;
+  positionBefore: { qty: number; cost: number } | undefined;
 }
 
 /** Interest, in cents, on positive cash held over the sessions from `from` (inclusive) to `to` (exclusive). */
@@ -60,7 +74,7 @@ type Accrue = (cashCents: number, from: string | null, to: string) => number;
 const streamOf = (account: string) => `sim:${account}`;
 
 function fold(account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
-  return foldOnto({ version: 0, cash: 0, positions: new Map(), orders: new Map(), fills: [], accruedTo: null }, account, events, accrue);
+  return foldOnto({ version: 0, cash: 0, positions: new Map(), orders: new Map(), fills: [], fillCount: 0, open: new Set(), accruedTo: null }, account, events, accrue);
 }
 
 /** Applies one fill to cash (cents) and a position (average cost moves only when it grows; flipping restarts it). */
@@ -79,7 +93,7 @@ function applyFill(cash: number, positions: Map<string, { qty: number; cost: num
  * of orders on every change made a ten-year backtest quadratic.
  */
 function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
-  const ledger: Ledger = { version: base.version + events.length, cash: base.cash, positions: new Map(base.positions), orders: base.orders, fills: base.fills, accruedTo: base.accruedTo };
+  const ledger: Ledger = { version: base.version + events.length, cash: base.cash, positions: new Map(base.positions), orders: base.orders, fills: base.fills, fillCount: base.fillCount, open: new Set(base.open), accruedTo: base.accruedTo };
   for (const raw of events) {
     const e = raw as SimEvent;
     switch (e.type) {
@@ -102,6 +116,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           rejectReason: null,
           session: e.data.session,
         });
+        ledger.open.add(e.data.clientOrderId);
         break;
       case 'SimOrderFilled': {
         const order = ledger.orders.get(e.data.clientOrderId);
@@ -109,13 +124,16 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
         const signed = order.side === 'buy' ? e.data.qty : -e.data.qty;
         // Interest up to the session before the fill's, on the cash held until then.
         const session = e.data.at.slice(0, 10);
+        // A ledger folded again from an older base rewrites the log from its own count on.
+        ledger.fills.length = ledger.fillCount;
+        ledger.fills.push({ at: e.data.at, clientOrderId: order.clientOrderId, symbol: order.symbol, cashBefore: ledger.cash, accruedBefore: ledger.accruedTo, positionBefore: ledger.positions.get(order.symbol) });
+        ledger.fillCount++;
         if (accrue) {
           ledger.cash += accrue(ledger.cash, ledger.accruedTo, session);
           ledger.accruedTo = session;
         }
         // (the fill's own session earns on the cash left after it, at the next fill or view)
         ledger.cash = applyFill(ledger.cash, ledger.positions, order.symbol, signed, e.data.price, e.data.fee);
-        ledger.fills.push({ at: e.data.at, symbol: order.symbol, signed, price: e.data.price, fee: e.data.fee });
         const filledQty = order.filledQty + e.data.qty;
         ledger.orders.set(order.clientOrderId, {
           ...order,
@@ -125,11 +143,13 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           filledAt: e.data.at,
           status: filledQty >= order.qty ? 'filled' : 'partially_filled',
         });
+        if (filledQty >= order.qty) ledger.open.delete(order.clientOrderId);
         break;
       }
       case 'SimOrderCanceled': {
         const order = ledger.orders.get(e.data.clientOrderId);
         if (order) ledger.orders.set(order.clientOrderId, { ...order, status: 'canceled', rejectReason: e.data.reason });
+        ledger.open.delete(e.data.clientOrderId);
         break;
       }
     }
@@ -222,32 +242,29 @@ export function createSimulatedBroker(deps: {
    * that priced it, so fills stamped after `asOf` are left out (a position exists only after its fill),
    * and the cash interest of sessions closed by then is added.
    */
-  function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> {
+  function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> & { undone: string[] } {
+    const undone: string[] = [];
     const wall = wallOf(asOf);
     let cash = ledger.cash;
     let positions = ledger.positions;
     let accruedTo = ledger.accruedTo;
-    const last = ledger.fills[ledger.fills.length - 1];
-    if (last && last.at > wall) {
-      cash = cents(settings.startingCash);
-      positions = new Map();
-      accruedTo = null;
-      for (const f of ledger.fills) {
-        if (f.at > wall) continue;
-        const session = f.at.slice(0, 10);
-        if (accrue) {
-          cash += accrue(cash, accruedTo, session);
-          accruedTo = session;
-        }
-        cash = applyFill(cash, positions, f.symbol, f.signed, f.price, f.fee);
-      }
+    // Undo, newest first, the fills stamped after `asOf` (usually none, at most the day's).
+    for (let i = ledger.fillCount - 1; i >= 0; i--) {
+      const f = ledger.fills[i] as SimFill;
+      if (f.at <= wall) break;
+      if (positions === ledger.positions) positions = new Map(positions);
+      if (f.positionBefore) positions.set(f.symbol, f.positionBefore);
+      else positions.delete(f.symbol);
+      cash = f.cashBefore;
+      accruedTo = f.accruedBefore;
+      undone.push(f.clientOrderId);
     }
     if (accrue && accruedTo) {
       const today = nyDate(asOf);
       const closed = calendar.isTradingDay(today) && asOf >= nyDateTime(today, calendar.sessionClose(today)) ? addDays(today, 1) : today;
       cash += accrue(cash, accruedTo, closed);
     }
-    return { cash, positions };
+    return { cash, positions, undone };
   }
 
   async function lastClose(symbol: string, asOf: Date): Promise<number | null> {
@@ -338,8 +355,9 @@ export function createSimulatedBroker(deps: {
         buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
         positions,
         // As of `asOf`: an order whose fill is stamped later was still working then.
-        openOrders: [...book.orders.values()]
-          .filter((o) => o.status === 'accepted' || o.status === 'partially_filled' || (o.status === 'filled' && o.filledAt !== null && o.filledAt > wallOf(asOf)))
+        openOrders: [...new Set([...book.open, ...ledger.undone])]
+          .map((id) => book.orders.get(id))
+          .filter((o): o is BrokerOrder & { session: string } => o !== undefined)
           .map((o) => (o.status === 'filled' ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null } : publicOrder(o))),
       };
     },

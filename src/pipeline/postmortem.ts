@@ -390,14 +390,13 @@ function scaledCurve(equity: readonly number[], exposure: number, cash: number):
   });
 }
 
-/** Each council week's return (last close of the week over the last close before it). */
-function weeklyReturns(dates: readonly string[], equity: readonly number[]): Map<string, number> {
+/** Each council week's return (last close of the week over the last close before it); `weeks` is each date's Monday. */
+function weeklyReturns(weeks: readonly string[], equity: readonly number[]): Map<string, number> {
   const out = new Map<string, number>();
   let base = equity[0] as number;
-  for (let i = 1; i < dates.length; i++) {
-    const week = mondayOf(dates[i] as string);
-    const next = dates[i + 1];
-    if (next !== undefined && mondayOf(next) === week) continue;
+  for (let i = 1; i < weeks.length; i++) {
+    const week = weeks[i] as string;
+    if (i + 1 < weeks.length && weeks[i + 1] === week) continue;
     out.set(week, (equity[i] as number) / base - 1);
     base = equity[i] as number;
   }
@@ -406,8 +405,9 @@ function weeklyReturns(dates: readonly string[], equity: readonly number[]): Map
 
 /** Council minus median member, week by week, with a seeded block bootstrap (blocks of 4 weeks, 2,000 draws). */
 function weeklyEdge(dates: readonly string[], council: readonly number[], members: readonly (readonly number[])[]): NonNullable<Postmortem['deliberation']>['weekly'] {
-  const c = weeklyReturns(dates, council);
-  const ms = members.map((m) => weeklyReturns(dates, m));
+  const weeks = dates.map(mondayOf);
+  const c = weeklyReturns(weeks, council);
+  const ms = members.map((m) => weeklyReturns(weeks, m));
   const diffs = [...c.entries()].map(([week, r]) => r - median(ms.map((m) => m.get(week) ?? 0)));
   const ci = blockBootstrapMean(diffs, { block: 4, draws: 2000, seed: 15 });
   if (!ci) return null;
