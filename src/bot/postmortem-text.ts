@@ -9,6 +9,8 @@ import { money } from './format.ts';
 
 export const pct = (x: number | null, digits = 1): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(digits)}%`);
 const num = (x: number | null, digits = 2): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+/** A share of something (exposure, time in market): no sign. */
+const share = (x: number | null, digits = 1): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(digits)}%`);
 const pts = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} pts`;
 /** A ratio that needs 20 daily returns: "n/a (N sessions)" below that, never a number from five points. */
 export const ratio = (x: number | null, p: Pick<Performance, 'sessions'>): string => (x === null && p.sessions < 20 ? `n/a (${p.sessions} sessions)` : num(x));
@@ -41,7 +43,7 @@ export function footingLines(pm: Postmortem): string[] {
   const head = `${'Account'.padEnd(22)}${'Exposure'.padStart(9)}${'In mkt'.padStart(8)}${'Beta'.padStart(7)}${'Alpha'.padStart(8)}${'IR'.padStart(7)}${'Total'.padStart(9)}${'SPY@exp'.padStart(9)}${'EW@exp'.padStart(9)}${'Calmar'.padStart(8)}${'DD days'.padStart(9)}`;
   const rows = pm.accounts.map(
     (a) =>
-      `${`${a.account}${a.role === 'council' ? ' (council)' : ''}`.padEnd(22)}${pct(a.exposure).padStart(9)}${pct(a.timeInMarket, 0).padStart(8)}${num(a.beta).padStart(7)}${pct(a.alpha).padStart(8)}${num(a.informationRatio).padStart(7)}${pct(a.performance.totalReturn).padStart(9)}${pct(a.scaled.spy.totalReturn).padStart(9)}${pct(a.scaled.equalWeight.totalReturn).padStart(9)}${num(a.calmar).padStart(8)}${`${a.drawdownSessions.sessions}${a.drawdownSessions.ongoing ? '+' : ''}`.padStart(9)}`,
+      `${`${a.account}${a.role === 'council' ? ' (council)' : ''}`.padEnd(22)}${share(a.exposure).padStart(9)}${share(a.timeInMarket, 0).padStart(8)}${num(a.beta).padStart(7)}${pct(a.alpha).padStart(8)}${num(a.informationRatio).padStart(7)}${pct(a.performance.totalReturn).padStart(9)}${pct(a.scaled.spy.totalReturn).padStart(9)}${pct(a.scaled.equalWeight.totalReturn).padStart(9)}${num(a.calmar).padStart(8)}${`${a.drawdownSessions.sessions}${a.drawdownSessions.ongoing ? '+' : ''}`.padStart(9)}`,
   );
   return [head, ...rows];
 }
