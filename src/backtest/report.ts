@@ -128,8 +128,12 @@ export async function writeBacktestReport(dir: string, result: BacktestResult): 
 }
 
 function gapLines(result: BacktestResult): string[] {
-  if (!result.skipped.length) return [];
-  return ['', `Skipped for gaps in the bars (${result.skipped.length}):`, '', ...result.skipped.map((s) => `- ${s.what} ${s.at}: ${s.reason}`)];
+  const stale = result.postmortem.marks.flatMap((a) => a.marks.filter((m) => m.stale).map((m) => `${a.account} ${m.date} (${m.stale!.join(', ')})`));
+  const lines: string[] = [];
+  if (result.skipped.length) lines.push('', `Skipped for gaps in the bars (${result.skipped.length}):`, '', ...result.skipped.map((s) => `- ${s.what} ${s.at}: ${s.reason}`));
+  if (stale.length)
+    lines.push('', `Marked at an earlier close for want of that session's bar (${stale.length} account closes): ${stale.slice(0, 20).join('; ')}${stale.length > 20 ? '; …' : ''}.`);
+  return lines;
 }
 
 function exitText(exits: BacktestResult['exits']): string {

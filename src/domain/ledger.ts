@@ -166,6 +166,8 @@ export interface Mark {
   cash: number;
   /** Sum of |position value| at the close. */
   grossExposure: number;
+  /** Symbols held that had no close that session, valued at their last earlier close (a gap in the bars). */
+  stale?: string[];
 }
 
 /**
@@ -197,15 +199,19 @@ export function markAccount(
     if (dailyRate && i > 0 && cash > 0) cash += Math.round(cash * dailyRate(date));
     let value = 0;
     let gross = 0;
+    const stale: string[] = [];
     for (const [symbol, qty] of positions) {
       if (qty === 0) continue;
       const close = closeOf(symbol, date);
       if (close !== undefined) lastClose.set(symbol, close);
+      else stale.push(symbol);
       const v = notionalCents(qty, lastClose.get(symbol) ?? 0);
       value += v;
       gross += Math.abs(v);
     }
-    return { date, equity: (cash + value) / 100, cash: cash / 100, grossExposure: gross / 100 };
+    const mark: Mark = { date, equity: (cash + value) / 100, cash: cash / 100, grossExposure: gross / 100 };
+    if (stale.length) mark.stale = stale.sort();
+    return mark;
   });
 }
 

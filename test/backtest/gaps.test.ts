@@ -40,5 +40,10 @@ describe('Gaps in the bars', () => {
     expect(md).toContain('Skipped for gaps in the bars');
     expect(md).toContain('- week 2024-02-12: ');
     expect(result.postmortem.dates.at(-1)).toBe('2024-03-28');
+    // A QQQ position held over the hole is valued at its last earlier close, and the report says so.
+    const stale = result.postmortem.marks.flatMap((a) => a.marks.filter((m) => m.stale?.includes('QQQ')).map((m) => m.date));
+    expect(stale.length).toBeGreaterThan(0);
+    for (const d of stale) expect(['2024-02-07', '2024-02-08', '2024-02-09']).toContain(d);
+    expect(md).toContain('Marked at an earlier close for want of that session');
   });
 });
