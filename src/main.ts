@@ -1,4 +1,5 @@
 /** The one composition root: config in, a wired App out. Tests call buildApp with overrides. */
+import { bundledRiskFree } from './market/rates.ts';
 import { App } from './app.ts';
 import type { AlpacaTuning } from './brokers/alpaca-client.ts';
 import type { Broker } from './brokers/port.ts';
@@ -75,7 +76,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
     store,
     market,
     calendar,
-    settings: { startingCash: config.file.risk.startingCash, ...config.file.broker },
+    settings: { startingCash: config.file.risk.startingCash, ...config.file.broker, interestRate: config.file.broker.cashInterest ? bundledRiskFree().daily : undefined },
   });
   const alpacaAccounts = Object.keys(config.alpaca.accounts);
   const broker =

@@ -9,11 +9,13 @@ import { postmortemCharts } from '../charts/postmortem-charts.ts';
 import type { Config } from '../config/config.ts';
 import { createLogger } from '../logger.ts';
 import { createCsvMarketData } from '../market/csv.ts';
+import { bundledRiskFree } from '../market/rates.ts';
 import { addDays, mondayOf, nyDateTime } from '../market/time.ts';
 import type { PostmortemChart } from '../pipeline/notices.ts';
 import { type Postmortem, type PostmortemDeps, publishPostmortem } from '../pipeline/postmortem.ts';
 import { type BacktestProgress, backtestJson, runBacktest } from './engine.ts';
 import { chooseLlm, type LlmRequest } from './llm-cache.ts';
+import { writeExports } from './exports.ts';
 import { writeBacktestReport } from './report.ts';
 
 /** What the postmortem needs, taken from a wired App (the scheduler's weekly job can use this too). */
@@ -29,6 +31,9 @@ export function postmortemDepsOf(app: App): PostmortemDeps {
     accounts: app.accounts,
     seatAccounts: Object.fromEntries(config.file.seats.map((s) => [s.id, s.account])),
     chairAccount: config.file.chairman.account,
+    riskFree: bundledRiskFree(),
+    costs: config.file.broker,
+    cashInterest: config.file.broker.cashInterest,
   };
 }
 
@@ -53,7 +58,10 @@ export async function postmortemCommand(app: App, opts: { week?: string; out?: s
   const weekEnd = nyDateTime(addDays(week, 4), '20:00');
   const asOf = new Date(Math.min(mark.getTime(), weekEnd.getTime()));
   const dir = resolve(opts.out ?? join(app.deps.config.dataDir, 'postmortems', week));
-  return publishPostmortem({ ...postmortemDepsOf(app), sink: app.sink, charts: chartWriter(dir) }, { week, asOf });
+  const result = await publishPostmortem({ ...postmortemDepsOf(app), sink: app.sink, charts: chartWriter(dir) }, { week, asOf });
+  await mkdir(dir, { recursive: true });
+  await writeExports(dir, result.postmortem);
+  return result;
 }
 
 /** A one-line progress bar on a terminal; nothing when stderr is a pipe or a file. */
@@ -80,7 +88,7 @@ export async function backtestCommand(
     { from: opts.from, to: opts.to, seats: opts.seats?.split(',').map((s) => s.trim()).filter(Boolean) },
   );
   const wallMs = performance.now() - started;
-  const report = await writeBacktestReport(opts.out ?? join(config.dataDir, 'backtests', `${opts.from}_${opts.to}`), result, wallMs);
+  const report = await writeBacktestReport(opts.out ?? join(config.dataDir, 'backtests', `${opts.from}_${opts.to}`), result);
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...backtestJson(result), wallMs: Math.round(wallMs), report: report.dir }, null, 2)}\n`);
   } else {

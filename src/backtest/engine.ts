@@ -10,11 +10,13 @@
  */
 import { App } from '../app.ts';
 import { createSimulatedBroker } from '../brokers/simulated.ts';
+import { exitReasonOf } from '../domain/ledger.ts';
 import type { Config } from '../config/config.ts';
 import { buildBuiltinCouncil, buildLlmCouncil } from '../llm/council.ts';
 import type { Logger } from '../logger.ts';
 import { createNyseCalendar, type TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
+import { bundledRiskFree, type RiskFree } from '../market/rates.ts';
 import { addDays, assertDate, mondayOf, nyDateTime } from '../market/time.ts';
 import { runCheckpoint } from '../pipeline/checkpoint.ts';
 import type { ExitReason } from '../pipeline/notices.ts';
@@ -31,7 +33,8 @@ export interface BacktestRequest {
   to: string;
   /** Seat ids to convene (default: every seat in the council file). */
   seats?: readonly string[];
-  riskFreeRate?: number;
+  /** The risk-free rate (default: the bundled FRED DTB3 series). */
+  riskFree?: RiskFree;
   /**
    * Which checkpoint slots run: the first and last of each session (default; on daily bars the same
    * exits as every slot) or every configured slot.
@@ -107,9 +110,23 @@ export interface BacktestResult {
   checkpoints: number;
   /** Positions the checkpoints closed, by reason (invalidation, horizon, kill switch). */
   exits: Partial<Record<ExitReason, number>>;
+  /** Trims back to the risk limits the checkpoints ordered, by the limit each restored. */
+  trims: { maxPositionPct: number; maxGrossPct: number };
   /** How the seats answered, per seat (cache or builtin, abstentions with their reasons). */
   llm: BacktestLlmSummary;
+  /** Weeks and checkpoints skipped because the data could not support them (a gap in the bars), with why. */
+  skipped: Skip[];
 }
+
+export interface Skip {
+  what: 'week' | 'checkpoint';
+  /** The week's Monday, or the checkpoint's New York time. */
+  at: string;
+  reason: string;
+}
+
+/** A data problem (a gap in the bars, a missing session) skips what it touches; a programming error still stops the run. */
+const isDataProblem = (error: unknown) => error instanceof Error && !(error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError);
 
 export class BacktestError extends Error {
   readonly code = 'BACKTEST';
@@ -158,7 +175,13 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
 
   let now = nyDateTime(weeks[0] as string, '08:00');
   const store: EventStore = createMemoryEventStore(() => now);
-  const broker = createSimulatedBroker({ store, market: deps.market, calendar, settings: { startingCash: config.file.risk.startingCash, ...config.file.broker } });
+  const riskFree = req.riskFree ?? bundledRiskFree();
+  const broker = createSimulatedBroker({
+    store,
+    market: deps.market,
+    calendar,
+    settings: { startingCash: config.file.risk.startingCash, ...config.file.broker, interestRate: config.file.broker.cashInterest ? riskFree.daily : undefined },
+  });
   const llm = deps.llm ?? { mode: 'off', reason: 'builtin systematic seats' };
   const council: Council =
     llm.mode === 'cache'
@@ -184,37 +207,56 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   // open) and after it (the open as provisional close; an exit fills at the next open). Every slot after
   // the open sees the same data and sends its exits to the same fill, and a horizon ends at the last
   // one, so the first and last slots of a session give the same exits as all of them, for half the work.
+  // Only slots inside the session, as the live scheduler runs them: an early close (13:00) drops 14:00 and 15:50.
   const slots = [...config.file.schedule.checkpoints].sort();
-  const checkpointTimes = req.checkpointSlots === 'all' ? slots : [...new Set([slots[0], slots[slots.length - 1]].filter((t): t is string => t !== undefined))];
+  const checkpointTimes = (session: string) => {
+    const open = slots.filter((t) => t < calendar.sessionClose(session));
+    return req.checkpointSlots === 'all' ? open : [...new Set([open[0], open[open.length - 1]].filter((t): t is string => t !== undefined))];
+  };
   let checkpointsRun = 0;
-  // Exit proposal id -> reason: a position is exited once, however many checkpoints see it before it fills.
-  const exited = new Map<string, ExitReason>();
   let quietWeeks = 0;
+  const skipped: Skip[] = [];
   for (const [i, week] of weeks.entries()) {
     now = nyDateTime(week, '08:00');
-    const state = await app.run({ week });
-    tally.add(week, state);
-    deps.onWeek?.(state);
-    if (state.proposal) await app.approve({ proposalId: state.proposal.proposalId, by: 'backtest', via: 'backtest', authorised: true });
-    else quietWeeks++;
+    try {
+      const state = await app.run({ week });
+      tally.add(week, state);
+      deps.onWeek?.(state);
+      if (state.proposal) await app.approve({ proposalId: state.proposal.proposalId, by: 'backtest', via: 'backtest', authorised: true });
+      else quietWeeks++;
+    } catch (error) {
+      if (!isDataProblem(error)) throw error;
+      skipped.push({ what: 'week', at: week, reason: (error as Error).message });
+      quietWeeks++;
+    }
     // The week's checkpoints, as the schedule runs them: each position against its invalidation rule and
     // horizon, point in time; an exit (approved here as a person would) fills at the next open.
     for (const session of calendar.tradingDays(week, addDays(week, 4)).filter((d) => d <= end)) {
-      for (const time of checkpointTimes) {
+      for (const time of checkpointTimes(session)) {
         now = nyDateTime(session, time);
-        const result = await runCheckpoint(checkpoints, now);
-        checkpointsRun++;
-        for (const exit of result.exits) {
-          if (exit.status === 'awaiting_approval') await app.approve({ proposalId: exit.proposalId, by: 'backtest', via: 'backtest', authorised: true });
-          if (exit.status === 'placed' || exit.status === 'awaiting_approval') exited.set(exit.proposalId, exit.reason);
+        try {
+          const result = await runCheckpoint(checkpoints, now);
+          checkpointsRun++;
+          for (const exit of result.exits)
+            if (exit.status === 'awaiting_approval') await app.approve({ proposalId: exit.proposalId, by: 'backtest', via: 'backtest', authorised: true });
+        } catch (error) {
+          if (!isDataProblem(error)) throw error;
+          skipped.push({ what: 'checkpoint', at: `${session}T${time}`, reason: (error as Error).message });
         }
       }
     }
     deps.onProgress?.({ done: i + 1, total: weeks.length, week });
   }
 
+  // Exit reasons as recorded when each exit was ordered (a later checkpoint that sees the unfilled exit
+  // with another reason does not rename it).
   const exits: Partial<Record<ExitReason, number>> = {};
-  for (const reason of exited.values()) exits[reason] = (exits[reason] ?? 0) + 1;
+  for (const e of await store.readAll({ streamPrefix: 'checkpoint:', types: ['ExitOrdered'] })) {
+    const reason = (e.data as { reason: ExitReason }).reason;
+    exits[reason] = (exits[reason] ?? 0) + 1;
+  }
+  const trims = { maxPositionPct: 0, maxGrossPct: 0 };
+  for (const e of await store.readAll({ streamPrefix: 'checkpoint:', types: ['TrimOrdered'] })) trims[(e.data as { limit: keyof typeof trims }).limit]++;
   const lastWeek = weeks[weeks.length - 1] as string;
   const postmortem = await buildPostmortem(
     {
@@ -227,12 +269,14 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
       accounts: config.accounts,
       seatAccounts: Object.fromEntries(config.file.seats.map((s) => [s.id, s.account])),
       chairAccount: config.file.chairman.account,
-      riskFreeRate: req.riskFreeRate,
+      riskFree,
+      costs: config.file.broker,
+      cashInterest: config.file.broker.cashInterest,
     },
     { week: lastWeek, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
   );
   const events = (await store.readAll()).length;
-  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, llm: tally.summary() };
+  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, trims, llm: tally.summary(), skipped };
 }
 
 /** Counts, week by week, how each seat, the chairman and the researchers answered. */
@@ -306,6 +350,19 @@ function withSeats(config: Config, seats: readonly string[] | undefined): Config
   return { ...config, file: { ...config.file, seats: chosen }, accounts };
 }
 
+/** Exits that filled inside the period, by the reason recorded on their order (one per exit order). */
+function exitsFilled(pm: Postmortem): Partial<Record<ExitReason, number>> {
+  const out: Partial<Record<ExitReason, number>> = {};
+  const seen = new Set<string>();
+  for (const f of pm.ledger.fills) {
+    const reason = exitReasonOf(f.reason);
+    if (reason === 'rebalance' || reason === 'trim' || seen.has(f.clientOrderId)) continue;
+    seen.add(f.clientOrderId);
+    out[reason as ExitReason] = (out[reason as ExitReason] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** The INTERFACE.md `backtest --json` document (fixed keys first), plus the comparisons. */
 export function backtestJson(r: BacktestResult) {
   const pm = r.postmortem;
@@ -326,6 +383,18 @@ export function backtestJson(r: BacktestResult) {
       turnover: a.turnover,
       fees: a.fees,
       costUsd: a.usage.costUsd,
+      profitFactor: a.trades.profitFactor,
+      expectancy: a.trades.expectancy,
+      holdingDays: a.trades.holdingDays,
+      exposure: a.exposure,
+      timeInMarket: a.timeInMarket,
+      beta: a.beta,
+      alpha: a.alpha,
+      informationRatio: a.informationRatio,
+      calmar: a.calmar,
+      drawdownSessions: a.drawdownSessions.sessions,
+      spyAtExposure: a.scaled.spy.totalReturn,
+      equalWeightAtExposure: a.scaled.equalWeight.totalReturn,
     })),
     benchmark: { symbol: 'SPY' as const, ...figures(pm.benchmark.performance) },
     equalWeight: { symbols: pm.equalWeight.symbols, ...figures(pm.equalWeight.performance) },
@@ -337,6 +406,10 @@ export function backtestJson(r: BacktestResult) {
     quietWeeks: r.quietWeeks,
     checkpoints: r.checkpoints,
     exits: r.exits,
+    exitsFilled: exitsFilled(pm),
+    trims: r.trims,
+    skipped: r.skipped,
+    riskFree: { source: pm.riskFree.source, cashInterest: pm.riskFree.cashInterest },
     events: r.events,
   };
 }

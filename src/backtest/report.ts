@@ -1,29 +1,48 @@
-/** The backtest's report folder: report.md, equity.png, drawdown.png and backtest.json. */
+/**
+ * The backtest's report folder: report.md, the charts, backtest.json and the exports (fills.csv,
+ * trades.csv, equity.csv). report.md and backtest.json hold nothing that varies between two runs of
+ * the same backtest (the wall time goes to stderr and --json only).
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { truncate } from '../bot/format.ts';
-import { calibrationLines, costLine, deliberationLine, killShotLines, leaderboardLines } from '../bot/postmortem-text.ts';
+import {
+  calibrationLines,
+  costLine,
+  deliberationLine,
+  exitReasonLines,
+  footingLines,
+  killShotLines,
+  leaderboardLines,
+  monthlyLines,
+  symbolLines,
+  tradeLines,
+  yearlyLines,
+} from '../bot/postmortem-text.ts';
 import { postmortemCharts } from '../charts/postmortem-charts.ts';
 import { type BacktestLlmSummary, type BacktestResult, backtestJson } from './engine.ts';
+import { writeExports } from './exports.ts';
 
 export interface ReportFiles {
   dir: string;
   markdown: string;
   json: string;
   charts: string[];
+  exports: string[];
 }
 
-export async function writeBacktestReport(dir: string, result: BacktestResult, wallMs: number): Promise<ReportFiles> {
+export async function writeBacktestReport(dir: string, result: BacktestResult): Promise<ReportFiles> {
   const out = resolve(dir);
   await mkdir(out, { recursive: true });
   const pm = result.postmortem;
-  const charts = postmortemCharts(pm, `backtest of ${result.weeks} weeks`);
+  const charts = postmortemCharts(pm, `backtest of ${result.weeks} weeks`, { report: true });
   const chartPaths: string[] = [];
   for (const c of charts) {
     const path = join(out, c.fileName);
     await writeFile(path, c.png);
     chartPaths.push(path);
   }
+  const exports = await writeExports(out, pm);
   const json = join(out, 'backtest.json');
   await writeFile(json, `${JSON.stringify(backtestJson(result), null, 2)}\n`);
   const markdown = join(out, 'report.md');
@@ -36,8 +55,10 @@ export async function writeBacktestReport(dir: string, result: BacktestResult, w
       `${result.weeks} weekly councils (seats: ${result.seats.join(', ')}; ${result.llm.mode === 'cache' ? 'LLM seats answering only from the LLM cache' : 'builtin systematic seats'}, approvals automatic) on the simulated broker,`,
       `marked at every session close from ${pm.from} to ${pm.to}. Positions are held from Monday's open to the next Monday's rebalance`,
       `unless a checkpoint exits them: ${result.checkpoints.toLocaleString('en-US')} checkpoints (before each open and at each session's last slot) closed ${exitText(result.exits)}.`,
-      `${result.quietWeeks} weeks placed no orders. ${result.events.toLocaleString('en-US')} events in ${(wallMs / 1000).toFixed(1)} s.`,
-      'SPY buy-and-hold and the equal-weight universe buy at the close before the first session and never rebalance.',
+      `${result.quietWeeks} weeks placed no orders. ${result.events.toLocaleString('en-US')} events.`,
+      'SPY buy-and-hold and the equal-weight universe buy whole shares at the close before the first session, paying the same slippage and fees as the accounts, and never rebalance.',
+      `Risk-free rate (Sharpe, Sortino, alpha): ${pm.riskFree.source}. Idle cash ${pm.riskFree.cashInterest ? 'earns that rate in the simulated broker (broker.cashInterest: true)' : 'earns nothing (broker.cashInterest: false, as on Alpaca paper)'}.`,
+      ...gapLines(result),
       '',
       '## Who answered',
       '',
@@ -45,7 +66,41 @@ export async function writeBacktestReport(dir: string, result: BacktestResult, w
       '',
       '## Leaderboard',
       '',
-      ...block(leaderboardLines(pm)),
+      ...block(leaderboardLines(pm, { week: false })),
+      '',
+      'Sharpe, Sortino and volatility need at least 20 daily returns, correlations at least 10 pairs; below that they read "n/a".',
+      '',
+      '## One footing',
+      '',
+      'Exposure is gross position value over equity at each close, averaged; "In mkt" the share of closes holding anything. Beta and alpha (annualised, on excess returns) and the information ratio are against SPY\'s daily returns.',
+      'SPY@exp and EW@exp are SPY and the equal-weight universe held at the account\'s average exposure (rest in cash), after the same entry costs. DD days: the longest stretch below a previous peak, in sessions (+ when still running).',
+      '',
+      ...block(footingLines(pm)),
+      '',
+      '## Round trips',
+      '',
+      'Fills matched first in, first out per account and symbol (an exit and the next entry at one open never blend); P/L net of both sides\' fees. PF: profit factor (gross wins over gross losses); Expect.: mean P/L per round trip; Hold d: mean calendar days held.',
+      '',
+      ...block(tradeLines(pm)),
+      '',
+      '### By symbol',
+      '',
+      ...block(symbolLines(pm.ledger.trips)),
+      '',
+      '### Exits by reason',
+      '',
+      `Round trips by what closed them (rebalance: the next weekly proposal; trim: cut back to a risk limit). Exits ordered by the checkpoints, as recorded: ${exitText(result.exits)}.`,
+      `Trims back to the risk limits (a position more than 5% past maxPositionPct, or the book past maxGrossPct, at a checkpoint): ${result.trims.maxPositionPct} to maxPositionPct, ${result.trims.maxGrossPct} to maxGrossPct.`,
+      '',
+      ...block(exitReasonLines(pm)),
+      '',
+      '## Returns by year',
+      '',
+      ...block(yearlyLines(pm)),
+      '',
+      '## Returns by month',
+      '',
+      ...block(monthlyLines(pm, pm.accounts.find((a) => a.role === 'council')?.account ?? pm.accounts[0]?.account ?? '')),
       '',
       '## Did deliberation add value?',
       '',
@@ -69,7 +124,16 @@ export async function writeBacktestReport(dir: string, result: BacktestResult, w
       '',
     ].join('\n'),
   );
-  return { dir: out, markdown, json, charts: chartPaths };
+  return { dir: out, markdown, json, charts: chartPaths, exports };
+}
+
+function gapLines(result: BacktestResult): string[] {
+  const stale = result.postmortem.marks.flatMap((a) => a.marks.filter((m) => m.stale).map((m) => `${a.account} ${m.date} (${m.stale!.join(', ')})`));
+  const lines: string[] = [];
+  if (result.skipped.length) lines.push('', `Skipped for gaps in the bars (${result.skipped.length}):`, '', ...result.skipped.map((s) => `- ${s.what} ${s.at}: ${s.reason}`));
+  if (stale.length)
+    lines.push('', `Marked at an earlier close for want of that session's bar (${stale.length} account closes): ${stale.slice(0, 20).join('; ')}${stale.length > 20 ? '; …' : ''}.`);
+  return lines;
 }
 
 function exitText(exits: BacktestResult['exits']): string {

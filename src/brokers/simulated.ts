@@ -3,10 +3,11 @@
  * slippage and fees, longs and shorts, equity marked to the last published close. Its state lives in
  * events (one stream per account), so it survives restarts and replays like everything else.
  */
+import { cents, notionalCents } from '../domain/ledger.ts';
 import type { MarketData } from '../market/port.ts';
 import { PointInTimeError } from '../market/port.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
-import { nyDate, nyTime } from '../market/time.ts';
+import { addDays, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import {
@@ -23,6 +24,14 @@ export interface SimSettings {
   slippageBps: number;
   feePerShare: number;
   minFee: number;
+  /** Idle cash (a positive balance) earns this return over each session (`broker.cashInterest`); none when absent. */
+  interestRate?: (session: string) => number;
+}
+
+/** The fee in whole cents: max(minFee, feePerShare × qty), rounded half up in integers (no binary-float cent errors). */
+export function feeCents(settings: Pick<SimSettings, 'feePerShare' | 'minFee'>, qty: number): number {
+  const microPerShare = Math.round(settings.feePerShare * 1_000_000);
+  return Math.max(cents(settings.minFee), Math.round((microPerShare * qty) / 10_000));
 }
 
 type SimEvent =
@@ -35,15 +44,46 @@ interface Ledger {
   version: number;
   /** The global position of the last event folded in (a cached ledger is checked against it). */
   last?: string;
+  /** Cash in integer cents. */
   cash: number;
   positions: Map<string, { qty: number; cost: number }>;
   orders: Map<string, BrokerOrder & { session: string }>;
+  /** Every fill in order (shared and append-only, like `orders`), for a view as of an earlier instant. */
+  fills: SimFill[];
+  /** How many of `fills` this ledger has folded (the shared log may hold newer ones). */
+  fillCount: number;
+  /** Orders still working (accepted or partly filled): a view lists them without scanning every order. */
+  open: Set<string>;
+  /** Cash interest is in `cash` for every session before this one (null: none earned yet). */
+  accruedTo: string | null;
 }
+
+/** A fill as it changed the book, with what it replaced, so the book as of an earlier instant is an exact undo. */
+interface SimFill {
+  at: string;
+  clientOrderId: string;
+  symbol: string;
+  cashBefore: number;
+  accruedBefore: string | null;
+  positionBefore: { qty: number; cost: number } | undefined;
+}
+
+/** Interest, in cents, on positive cash held over the sessions from `from` (inclusive) to `to` (exclusive). */
+type Accrue = (cashCents: number, from: string | null, to: string) => number;
 
 const streamOf = (account: string) => `sim:${account}`;
 
-function fold(account: string, events: readonly { type: string; data: unknown }[]): Ledger {
-  return foldOnto({ version: 0, cash: 0, positions: new Map(), orders: new Map() }, account, events);
+function fold(account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
+  return foldOnto({ version: 0, cash: 0, positions: new Map(), orders: new Map(), fills: [], fillCount: 0, open: new Set(), accruedTo: null }, account, events, accrue);
+}
+
+/** Applies one fill to cash (cents) and a position (average cost moves only when it grows; flipping restarts it). */
+function applyFill(cash: number, positions: Map<string, { qty: number; cost: number }>, symbol: string, signed: number, price: number, fee: number): number {
+  const pos = positions.get(symbol) ?? { qty: 0, cost: 0 };
+  const qty = pos.qty + signed;
+  const cost = qty === 0 ? 0 : Math.sign(qty) !== Math.sign(pos.qty) ? price : Math.abs(qty) > Math.abs(pos.qty) ? (pos.cost * pos.qty + price * signed) / qty : pos.cost;
+  positions.set(symbol, { qty, cost });
+  return cash - notionalCents(signed, price) - cents(fee);
 }
 
 /**
@@ -52,13 +92,13 @@ function fold(account: string, events: readonly { type: string; data: unknown }[
  * older ledger still held by a caller may see newer orders, never half-changed ones. Copying thousands
  * of orders on every change made a ten-year backtest quadratic.
  */
-function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[]): Ledger {
-  const ledger: Ledger = { version: base.version + events.length, cash: base.cash, positions: new Map(base.positions), orders: base.orders };
+function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
+  const ledger: Ledger = { version: base.version + events.length, cash: base.cash, positions: new Map(base.positions), orders: base.orders, fills: base.fills, fillCount: base.fillCount, open: new Set(base.open), accruedTo: base.accruedTo };
   for (const raw of events) {
     const e = raw as SimEvent;
     switch (e.type) {
       case 'SimAccountOpened':
-        ledger.cash = e.data.cash;
+        ledger.cash = cents(e.data.cash);
         break;
       case 'SimOrderAccepted':
         ledger.orders.set(e.data.clientOrderId, {
@@ -76,18 +116,24 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           rejectReason: null,
           session: e.data.session,
         });
+        ledger.open.add(e.data.clientOrderId);
         break;
       case 'SimOrderFilled': {
         const order = ledger.orders.get(e.data.clientOrderId);
         if (!order) break;
         const signed = order.side === 'buy' ? e.data.qty : -e.data.qty;
-        ledger.cash -= signed * e.data.price + e.data.fee;
-        const pos = ledger.positions.get(order.symbol) ?? { qty: 0, cost: 0 };
-        const qty = pos.qty + signed;
-        // Average cost moves only when the position grows; reducing keeps it, flipping restarts it.
-        const cost =
-          qty === 0 ? 0 : Math.sign(qty) !== Math.sign(pos.qty) ? e.data.price : Math.abs(qty) > Math.abs(pos.qty) ? (pos.cost * pos.qty + e.data.price * signed) / qty : pos.cost;
-        ledger.positions.set(order.symbol, { qty, cost });
+        // Interest up to the session before the fill's, on the cash held until then.
+        const session = e.data.at.slice(0, 10);
+        // A ledger folded again from an older base rewrites the log from its own count on.
+        ledger.fills.length = ledger.fillCount;
+        ledger.fills.push({ at: e.data.at, clientOrderId: order.clientOrderId, symbol: order.symbol, cashBefore: ledger.cash, accruedBefore: ledger.accruedTo, positionBefore: ledger.positions.get(order.symbol) });
+        ledger.fillCount++;
+        if (accrue) {
+          ledger.cash += accrue(ledger.cash, ledger.accruedTo, session);
+          ledger.accruedTo = session;
+        }
+        // (the fill's own session earns on the cash left after it, at the next fill or view)
+        ledger.cash = applyFill(ledger.cash, ledger.positions, order.symbol, signed, e.data.price, e.data.fee);
         const filledQty = order.filledQty + e.data.qty;
         ledger.orders.set(order.clientOrderId, {
           ...order,
@@ -97,17 +143,22 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           filledAt: e.data.at,
           status: filledQty >= order.qty ? 'filled' : 'partially_filled',
         });
+        if (filledQty >= order.qty) ledger.open.delete(order.clientOrderId);
         break;
       }
       case 'SimOrderCanceled': {
         const order = ledger.orders.get(e.data.clientOrderId);
         if (order) ledger.orders.set(order.clientOrderId, { ...order, status: 'canceled', rejectReason: e.data.reason });
+        ledger.open.delete(e.data.clientOrderId);
         break;
       }
     }
   }
   return ledger;
 }
+
+/** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
+const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
 const publicOrder = ({ session: _session, ...order }: BrokerOrder & { session: string }): BrokerOrder => ({ ...order });
 
@@ -118,6 +169,15 @@ export function createSimulatedBroker(deps: {
   settings: SimSettings;
 }): Broker {
   const { store, market, calendar, settings } = deps;
+  const rate = settings.interestRate;
+  const accrue: Accrue | undefined = rate
+    ? (cash, from, to) => {
+        if (from === null || cash <= 0 || from >= to) return 0;
+        let c = cash;
+        for (const session of calendar.tradingDays(from, addDays(to, -1))) c += Math.round(c * rate(session));
+        return c - cash;
+      }
+    : undefined;
 
   // The last ledger folded per account: a read that finds no new events costs no fold, and new events
   // are folded onto it (events never change once written).
@@ -126,7 +186,7 @@ export function createSimulatedBroker(deps: {
   function ledgerOf(account: string, events: readonly StoredEvent[]): Ledger {
     const known = ledgers.get(account);
     const still = known !== undefined && known.version <= events.length && events[known.version - 1]?.globalPosition === known.last;
-    const ledger = still && known.version === events.length ? known : still ? foldOnto(known, account, events.slice(known.version)) : fold(account, events);
+    const ledger = still && known.version === events.length ? known : still ? foldOnto(known, account, events.slice(known.version), accrue) : fold(account, events, accrue);
     ledger.last = events[events.length - 1]?.globalPosition;
     ledgers.set(account, ledger);
     return ledger;
@@ -177,6 +237,36 @@ export function createSimulatedBroker(deps: {
     return calendar.isTradingDay(date) && nyTime(at) < '09:30' ? date : calendar.nextTradingDay(date);
   }
 
+  /**
+   * The book as it stood at `asOf`: a replay records a fill when it settles, possibly before the open
+   * that priced it, so fills stamped after `asOf` are left out (a position exists only after its fill),
+   * and the cash interest of sessions closed by then is added.
+   */
+  function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> & { undone: string[] } {
+    const undone: string[] = [];
+    const wall = wallOf(asOf);
+    let cash = ledger.cash;
+    let positions = ledger.positions;
+    let accruedTo = ledger.accruedTo;
+    // Undo, newest first, the fills stamped after `asOf` (usually none, at most the day's).
+    for (let i = ledger.fillCount - 1; i >= 0; i--) {
+      const f = ledger.fills[i] as SimFill;
+      if (f.at <= wall) break;
+      if (positions === ledger.positions) positions = new Map(positions);
+      if (f.positionBefore) positions.set(f.symbol, f.positionBefore);
+      else positions.delete(f.symbol);
+      cash = f.cashBefore;
+      accruedTo = f.accruedBefore;
+      undone.push(f.clientOrderId);
+    }
+    if (accrue && accruedTo) {
+      const today = nyDate(asOf);
+      const closed = calendar.isTradingDay(today) && asOf >= nyDateTime(today, calendar.sessionClose(today)) ? addDays(today, 1) : today;
+      cash += accrue(cash, accruedTo, closed);
+    }
+    return { cash, positions, undone };
+  }
+
   async function lastClose(symbol: string, asOf: Date): Promise<number | null> {
     const bars = await market.bars({ symbol, asOf, limit: 1 });
     return bars[0]?.close ?? null;
@@ -221,7 +311,7 @@ export function createSimulatedBroker(deps: {
           if (open === undefined) continue; // no data for that session yet
           const slip = (settings.slippageBps / 10_000) * (order.side === 'buy' ? 1 : -1);
           const price = Math.round(open * (1 + slip) * 10_000) / 10_000;
-          const fee = Math.round(Math.max(settings.minFee, settings.feePerShare * order.qty) * 100) / 100;
+          const fee = feeCents(settings, order.qty) / 100;
           fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
         }
         if (fills.length === 0) continue;
@@ -238,9 +328,10 @@ export function createSimulatedBroker(deps: {
     },
 
     async account(account, asOf): Promise<AccountView> {
-      const ledger = await load(account);
+      const book = await load(account);
+      const ledger = asOfView(book, asOf);
       const positions: PositionView[] = [];
-      let equity = ledger.cash;
+      let equity = ledger.cash / 100;
       for (const [symbol, pos] of [...ledger.positions.entries()].sort(([a], [b]) => a.localeCompare(b))) {
         if (pos.qty === 0) continue;
         const price = await lastClose(symbol, asOf);
@@ -260,10 +351,14 @@ export function createSimulatedBroker(deps: {
         account,
         broker: 'simulated',
         equity: Math.round(equity * 100) / 100,
-        cash: Math.round(ledger.cash * 100) / 100,
+        cash: ledger.cash / 100,
         buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
         positions,
-        openOrders: [...ledger.orders.values()].filter((o) => o.status === 'accepted' || o.status === 'partially_filled').map(publicOrder),
+        // As of `asOf`: an order whose fill is stamped later was still working then.
+        openOrders: [...new Set([...book.open, ...ledger.undone])]
+          .map((id) => book.orders.get(id))
+          .filter((o): o is BrokerOrder & { session: string } => o !== undefined)
+          .map((o) => (o.status === 'filled' ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null } : publicOrder(o))),
       };
     },
 

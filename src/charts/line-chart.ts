@@ -103,10 +103,16 @@ export function lineChartSvg(chart: LineChart): string {
   // Thin series first, so the highlighted ones (the council, the benchmark) stay on top.
   const ordered = [...chart.series].sort((a, b) => (a.width ?? 1.6) - (b.width ?? 1.6));
   for (const s of ordered) {
-    const points = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    out.push(
-      `<polyline points="${points}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`,
-    );
+    // A value that is not a number (a rolling figure before its first full window) breaks the line.
+    const runs: string[][] = [[]];
+    s.values.forEach((v, i) => {
+      if (Number.isFinite(v)) runs[runs.length - 1]?.push(`${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+      else if (runs[runs.length - 1]?.length) runs.push([]);
+    });
+    for (const run of runs.filter((r) => r.length > 0))
+      out.push(
+        `<polyline points="${run.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="7 4"' : ''}/>`,
+      );
   }
 
   const lx = M.left + plotW + 18;

@@ -80,6 +80,8 @@ export const CouncilFile = z.strictObject({
     slippageBps: z.number().min(0).max(100),
     feePerShare: z.number().min(0),
     minFee: z.number().min(0),
+    /** Idle cash earns the 3-month T-bill rate (market-data/rates) in the simulated broker; Alpaca paper pays none. */
+    cashInterest: z.boolean().default(false),
   }),
   schedule: z.strictObject({
     timezone: z.string().min(1),

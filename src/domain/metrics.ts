@@ -8,8 +8,15 @@ export const TRADING_DAYS_PER_YEAR = 252;
 export interface RiskOptions {
   /** Annual risk-free rate as a fraction (0.04 = 4 %); default 0. Applied per day as rate / 252. */
   riskFreeRate?: number;
+  /** The risk-free return of each period, aligned with the returns (wins over riskFreeRate). */
+  riskFreeReturns?: readonly number[];
   periodsPerYear?: number;
 }
+
+/** Below this many daily returns Sharpe, Sortino and volatility are not shown ("n/a (N sessions)"). */
+export const MIN_RETURNS = 20;
+/** Below this many pairs a correlation is not shown. */
+export const MIN_PAIRS = 10;
 
 /** Simple period returns: r[i] = equity[i+1] / equity[i] - 1. */
 export function periodReturns(equity: readonly number[]): number[] {
@@ -49,6 +56,7 @@ export function median(xs: readonly number[]): number {
 }
 
 const excessOf = (returns: readonly number[], o: RiskOptions) => {
+  if (o.riskFreeReturns) return returns.map((r, i) => r - (o.riskFreeReturns?.[i] ?? 0));
   const perPeriod = (o.riskFreeRate ?? 0) / (o.periodsPerYear ?? TRADING_DAYS_PER_YEAR);
   return returns.map((r) => r - perPeriod);
 };
@@ -131,45 +139,6 @@ export interface Fill {
   date: string;
 }
 
-/**
- * Realised P/L of each closing fill under average cost (the way the simulated broker keeps its
- * books): a fill that reduces or flips a position realises (exit - average cost) on the shares it
- * closes. Fees are not included here; they are reported on their own.
- */
-export function closedTrades(fills: readonly Fill[]): { symbol: string; date: string; pnl: number }[] {
-  const books = new Map<string, { qty: number; cost: number }>();
-  const trades: { symbol: string; date: string; pnl: number }[] = [];
-  for (const f of fills) {
-    const signed = f.side === 'buy' ? f.qty : -f.qty;
-    const book = books.get(f.symbol) ?? { qty: 0, cost: 0 };
-    const closing = book.qty !== 0 && Math.sign(signed) !== Math.sign(book.qty) ? Math.min(Math.abs(signed), Math.abs(book.qty)) : 0;
-    if (closing > 0) trades.push({ symbol: f.symbol, date: f.date, pnl: (f.price - book.cost) * closing * Math.sign(book.qty) });
-    const qty = book.qty + signed;
-    const cost = qty === 0 ? 0 : Math.sign(qty) !== Math.sign(book.qty) ? f.price : Math.abs(qty) > Math.abs(book.qty) ? (book.cost * book.qty + f.price * signed) / qty : book.cost;
-    books.set(f.symbol, { qty, cost });
-  }
-  return trades;
-}
-
-export interface TradeStats {
-  trades: number;
-  /** Winning closed trades over all closed trades; null with none. */
-  hitRate: number | null;
-  averageWin: number | null;
-  averageLoss: number | null;
-}
-
-export function tradeStats(pnls: readonly number[]): TradeStats {
-  const wins = pnls.filter((p) => p > 0);
-  const losses = pnls.filter((p) => p < 0);
-  return {
-    trades: pnls.length,
-    hitRate: pnls.length ? wins.length / pnls.length : null,
-    averageWin: wins.length ? mean(wins) : null,
-    averageLoss: losses.length ? mean(losses) : null,
-  };
-}
-
 /** Traded notional over average equity: 1.0 means the account traded its own size once. */
 export function turnover(fills: readonly Fill[], equity: readonly number[]): number {
   const avg = mean(equity);
@@ -214,6 +183,8 @@ export function equityCurve(
 }
 
 export interface Performance {
+  /** Daily returns the figures rest on (Sharpe, Sortino and volatility are null below MIN_RETURNS). */
+  sessions: number;
   totalReturn: number;
   annualisedReturn: number;
   sharpe: number | null;
@@ -226,12 +197,131 @@ export interface Performance {
 export function performance(equity: readonly number[], o: RiskOptions = {}): Performance {
   const returns = periodReturns(equity);
   const sd = stdev(returns);
+  const enough = returns.length >= MIN_RETURNS;
   return {
+    sessions: returns.length,
     totalReturn: totalReturn(equity),
     annualisedReturn: annualisedReturn(equity, o.periodsPerYear),
-    sharpe: sharpe(returns, o),
-    sortino: sortino(returns, o),
+    sharpe: enough ? sharpe(returns, o) : null,
+    sortino: enough ? sortino(returns, o) : null,
     maxDrawdown: maxDrawdown(equity).depth,
-    volatility: Number.isFinite(sd) ? sd * Math.sqrt(o.periodsPerYear ?? TRADING_DAYS_PER_YEAR) : null,
+    volatility: enough && Number.isFinite(sd) ? sd * Math.sqrt(o.periodsPerYear ?? TRADING_DAYS_PER_YEAR) : null,
   };
+}
+
+/** Beta and annualised alpha (Jensen's, on excess returns when `rf` is given) of `returns` against `market`; null below MIN_RETURNS. */
+export function betaAlpha(
+  returns: readonly number[],
+  market: readonly number[],
+  rf: readonly number[] = [],
+  periodsPerYear = TRADING_DAYS_PER_YEAR,
+): { beta: number; alpha: number } | null {
+  const n = Math.min(returns.length, market.length);
+  if (n < MIN_RETURNS) return null;
+  const y = returns.slice(0, n).map((r, i) => r - (rf[i] ?? 0));
+  const x = market.slice(0, n).map((r, i) => r - (rf[i] ?? 0));
+  const mx = mean(x);
+  const my = mean(y);
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += ((x[i] as number) - mx) * ((y[i] as number) - my);
+    sxx += ((x[i] as number) - mx) ** 2;
+  }
+  if (sxx < 1e-18) return null;
+  const beta = sxy / sxx;
+  return { beta, alpha: (my - beta * mx) * periodsPerYear };
+}
+
+/** Annualised mean active return over tracking error; null below MIN_RETURNS or with no tracking error. */
+export function informationRatio(returns: readonly number[], benchmark: readonly number[], periodsPerYear = TRADING_DAYS_PER_YEAR): number | null {
+  const n = Math.min(returns.length, benchmark.length);
+  if (n < MIN_RETURNS) return null;
+  const active = returns.slice(0, n).map((r, i) => r - (benchmark[i] as number));
+  const sd = stdev(active);
+  if (!(sd > 1e-12)) return null;
+  return (mean(active) / sd) * Math.sqrt(periodsPerYear);
+}
+
+/** Annualised return over maximum drawdown; null without a drawdown. */
+export function calmar(equity: readonly number[], periodsPerYear = TRADING_DAYS_PER_YEAR): number | null {
+  const dd = maxDrawdown(equity).depth;
+  return dd > 1e-12 ? annualisedReturn(equity, periodsPerYear) / dd : null;
+}
+
+/** The longest stretch under a previous peak, in marks (sessions), and whether it is still running at the end. */
+export function drawdownDuration(equity: readonly number[]): { sessions: number; ongoing: boolean } {
+  let peak = Number.NEGATIVE_INFINITY;
+  let since = 0;
+  let longest = 0;
+  let ongoing = false;
+  for (const [i, x] of equity.entries()) {
+    if (x >= peak) {
+      peak = x;
+      since = i;
+    }
+    const under = i - since;
+    if (under >= longest && under > 0) {
+      longest = under;
+      ongoing = i === equity.length - 1;
+    } else if (i === equity.length - 1) ongoing = false;
+  }
+  return { sessions: longest, ongoing: ongoing && longest > 0 };
+}
+
+/** Returns per period label (e.g. "2019-03" or "2019"): each period's last mark over the previous period's last mark. */
+export function periodicReturns(dates: readonly string[], equity: readonly number[], labelOf: (date: string) => string): { period: string; ret: number }[] {
+  const out: { period: string; ret: number }[] = [];
+  let base = equity[0] as number;
+  for (let i = 1; i < dates.length; i++) {
+    const label = labelOf(dates[i] as string);
+    const lastOfPeriod = i === dates.length - 1 || labelOf(dates[i + 1] as string) !== label;
+    if (!lastOfPeriod) continue;
+    out.push({ period: label, ret: (equity[i] as number) / base - 1 });
+    base = equity[i] as number;
+  }
+  return out;
+}
+
+/** Sharpe over each trailing window of `window` periods (annualised with periodsPerYear); null entries before the first full window. */
+export function rollingSharpe(returns: readonly number[], window: number, periodsPerYear: number, rf: readonly number[] = []): (number | null)[] {
+  return returns.map((_, i) => (i + 1 < window ? null : sharpe(returns.slice(i + 1 - window, i + 1), { riskFreeReturns: rf.slice(i + 1 - window, i + 1), periodsPerYear })));
+}
+
+/** A small deterministic generator (mulberry32): the same seed, the same interval. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A moving-block bootstrap interval on the mean of `xs` (e.g. weekly return differences): resamples
+ * blocks of `block` consecutive values (keeping short-range dependence), `draws` times, seeded.
+ */
+export function blockBootstrapMean(xs: readonly number[], o: { block?: number; draws?: number; level?: number; seed?: number } = {}): { mean: number; low: number; high: number; n: number } | null {
+  const n = xs.length;
+  if (n < 2) return null;
+  const block = Math.max(1, Math.min(o.block ?? 4, n));
+  const draws = o.draws ?? 2000;
+  const level = o.level ?? 0.95;
+  const random = seededRandom(o.seed ?? 15);
+  const means: number[] = [];
+  for (let d = 0; d < draws; d++) {
+    let sum = 0;
+    let count = 0;
+    while (count < n) {
+      const start = Math.floor(random() * (n - block + 1));
+      for (let j = 0; j < block && count < n; j++, count++) sum += xs[start + j] as number;
+    }
+    means.push(sum / n);
+  }
+  means.sort((a, b) => a - b);
+  const at = (q: number) => means[Math.min(draws - 1, Math.max(0, Math.floor(q * draws)))] as number;
+  return { mean: mean(xs), low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), n };
 }

@@ -56,6 +56,11 @@ export interface ProposalState {
   planned: ProposalOrder[];
   /** What each account holds afterwards; undefined for a proposal opened before targets were recorded. */
   targets: TargetPosition[] | undefined;
+  /**
+   * What the targets speak for: the whole book of each account (a council's weekly proposal), or only the
+   * symbols they list (a checkpoint's exit or a limit trim, which leave the rest of the book alone).
+   */
+  scope: 'book' | 'listed';
   /** Why it expired before its time (superseded, or the book changed under it); undefined for plain expiry. */
   expiredReason: string | undefined;
   decision: Extract<ProposalEvent, { type: 'ProposalOpened' }>['data']['decision'] | undefined;
@@ -80,6 +85,7 @@ export const initialProposalState = (): ProposalState => ({
   orders: [],
   planned: [],
   targets: undefined,
+  scope: 'book',
   expiredReason: undefined,
   decision: undefined,
   approvedBy: undefined,
@@ -111,6 +117,7 @@ export function evolveProposal(state: ProposalState, event: ProposalEvent): Prop
         orders: event.data.orders,
         planned: event.data.orders,
         targets: event.data.targets ?? exitTargets(event.data),
+        scope: event.data.runId.startsWith('exit:') || event.data.runId.startsWith('trim:') ? 'listed' : 'book',
         decision: event.data.decision,
         status: 'PENDING',
       };

@@ -176,11 +176,14 @@ export function ordersForTargets(
   universe: readonly string[],
   limits: RiskLimits,
   shown: readonly PlannedOrder[] = [],
+  scope: 'book' | 'listed' = 'book',
 ): TargetOrders {
   const refusals: string[] = [];
   const listed = new Set(targets.map((t) => t.symbol));
-  for (const [symbol, held] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b)))
-    if (held !== 0 && !listed.has(symbol)) refusals.push(`${account} now holds ${held} ${symbol}, a position this proposal never showed`);
+  // A weekly proposal's targets are the whole book; an exit or a trim speaks only for the symbols it lists.
+  if (scope === 'book')
+    for (const [symbol, held] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b)))
+      if (held !== 0 && !listed.has(symbol)) refusals.push(`${account} now holds ${held} ${symbol}, a position this proposal never showed`);
   const equity = Math.max(0, book.equity);
   // Closing and reducing free exposure and buying power for what the targets add.
   let gross = 0;

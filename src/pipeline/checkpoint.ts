@@ -8,7 +8,7 @@
  * policy and placed at once; each is a proposal of its own with an id derived from the position's entry,
  * so a position is exited at most once however many checkpoints, replicas or restarts see it.
  */
-import type { PositionView } from '../brokers/port.ts';
+import type { AccountView, PositionView } from '../brokers/port.ts';
 import { decideProposal, foldProposal, type ProposalEvent, type ProposalState } from '../domain/proposal.ts';
 import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
@@ -37,6 +37,26 @@ export interface CheckpointDeps extends ExecutionDeps {
   seats?: Pick<Council, 'seats' | 'chairs'>;
   /** News for the held symbols since the previous checkpoint, added to the reply (absent: no news line). */
   news?: NewsSource;
+  /** The risk limits held at every mark: a position or book that drifts past them is trimmed back. */
+  limits?: { maxPositionPct: number; maxGrossPct: number };
+}
+
+/** A position is trimmed once it is more than this fraction past its limit (5 %: 21 % of equity for a 20 % limit), back to the limit. */
+export const TRIM_BAND = 0.05;
+
+/** A risk-reducing order that brings a position (or the book) back inside a limit. */
+export interface TrimLine {
+  account: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  qty: number;
+  limit: 'maxPositionPct' | 'maxGrossPct';
+  detail: string;
+  proposalId: string;
+  status: 'placed' | 'awaiting_approval' | 'failed';
+  note: string | null;
+  /** What the account holds in the symbol once the trim fills (signed): the trim's target. */
+  target: number;
 }
 
 /** The news of the held symbols published since the previous checkpoint of the week (or the week's decision time). */
@@ -56,6 +76,8 @@ export interface CheckpointResult {
   halted: boolean;
   positions: PositionCheck[];
   exits: ExitLine[];
+  /** Trims back to the risk limits (sizes decided at evaluation; status once placed). */
+  trims: TrimLine[];
   expired: string[];
   /** false when this instant was already evaluated (the recorded evaluation is returned, nothing is posted). */
   fresh: boolean;
@@ -107,10 +129,12 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
     exits.push(exit.line);
   }
   if (opened) await deps.sink.publish({ type: 'exit_report', week, at: evaluation.at, exits, requireApproval: deps.requireExitApproval });
-  return { ...evaluation, exits, fresh };
+  const trims: TrimLine[] = [];
+  for (const trim of evaluation.trims ?? []) trims.push(await placeTrim(deps, trim, week, at));
+  return { ...evaluation, exits, trims, fresh };
 }
 
-type Evaluation = Omit<CheckpointResult, 'exits' | 'fresh'>;
+type Evaluation = Omit<CheckpointResult, 'exits' | 'fresh' | 'trims'> & { trims?: TrimLine[] };
 
 /** The previous evaluation of the week before `at`, else the week's decision time (Monday 08:00 New York). */
 function previousCheckpoint(events: readonly StoredEvent[], at: Date, week: string): Date {
@@ -139,7 +163,7 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   await syncOpenFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
   const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
-  const held = books.flatMap((b) => b.positions.filter((p) => p.qty !== 0).map((p) => ({ account: b.account, position: p })));
+  const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
   const entries = latestEntries(deps.store, proposals);
   const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, entries, account, position)));
   const symbols = [...new Set([...held.map((h) => h.position.symbol), ...rules.flatMap((r) => [...(r?.conditions ?? []), ...(r?.monitoring ?? [])].map((c) => c.symbol))])];
@@ -149,7 +173,120 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const positions = halt.halted ? judged : await Promise.all(judged.map((check, i) => withUpdate(deps, check, rules[i], week, at)));
   const heldSymbols = [...new Set(held.map((h) => h.position.symbol))].sort();
   const news = deps.news && !halt.halted ? await checkpointNews(deps.news, heldSymbols, since, at) : undefined;
-  return { week, at: at.toISOString(), halted: halt.halted, positions, expired, ...(news ? { news } : {}) };
+  const trims = halt.halted || !deps.limits ? [] : books.flatMap((book) => trimsOf(book, positions, deps.limits!, at));
+  return { week, at: at.toISOString(), halted: halt.halted, positions, expired, trims, ...(news ? { news } : {}) };
+}
+
+/**
+ * The positions a checkpoint judges: what is held, less what orders already working will close at the
+ * next open (a rebalance or an exit sent earlier). A live 09:00 checkpoint sees Monday's approved
+ * rebalance still waiting for the open; exiting the same shares again would sell them twice. Pending
+ * orders that add to or open a position are not counted: a position exists only once it fills.
+ */
+function heldAfterPending(book: AccountView): PositionView[] {
+  const pending = new Map<string, number>();
+  for (const o of book.openOrders) pending.set(o.symbol, (pending.get(o.symbol) ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty));
+  return book.positions.flatMap((p) => {
+    const working = pending.get(p.symbol) ?? 0;
+    const qty = Math.sign(working) === -Math.sign(p.qty) ? Math.sign(p.qty) * Math.max(0, Math.abs(p.qty) - Math.abs(working)) : p.qty;
+    if (qty === 0) return [];
+    return [qty === p.qty ? p : { ...p, qty, marketValue: (p.marketValue / p.qty) * qty, unrealizedPl: (p.unrealizedPl / p.qty) * qty }];
+  });
+}
+
+/**
+ * Limits at every mark: a position worth more than maxPositionPct of equity (past the band) is cut back
+ * to it; then, when the book's gross exposure is past maxGrossPct, every remaining position is cut in
+ * proportion. Positions exiting at this checkpoint and shares an open exit will close are left out.
+ */
+function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: NonNullable<CheckpointDeps['limits']>, at: Date): TrimLine[] {
+  if (!(book.equity > 0)) return [];
+  const held = heldAfterPending(book)
+    .filter((p) => !checks.some((c) => c.account === book.account && c.symbol === p.symbol && c.exit))
+    .map((p) => ({ symbol: p.symbol, qty: p.qty, price: Math.abs(p.marketValue / p.qty) }))
+    .filter((p) => p.price > 0);
+  const cut = new Map<string, { qty: number; limit: TrimLine['limit']; detail: string }>();
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const cap = limits.maxPositionPct * book.equity;
+  for (const p of held) {
+    const value = Math.abs(p.qty) * p.price;
+    if (value <= cap * (1 + TRIM_BAND)) continue;
+    const qty = Math.min(Math.abs(p.qty), Math.ceil((value - cap) / p.price));
+    cut.set(p.symbol, { qty, limit: 'maxPositionPct', detail: `${p.symbol} is ${pct(value / book.equity)} of equity, past maxPositionPct ${pct(limits.maxPositionPct)}` });
+  }
+  const after = held.map((p) => ({ ...p, qty: Math.sign(p.qty) * (Math.abs(p.qty) - (cut.get(p.symbol)?.qty ?? 0)) }));
+  const gross = after.reduce((s, p) => s + Math.abs(p.qty) * p.price, 0);
+  const grossCap = limits.maxGrossPct * book.equity;
+  if (gross > grossCap * (1 + TRIM_BAND)) {
+    const share = (gross - grossCap) / gross;
+    for (const p of after) {
+      const qty = Math.min(Math.abs(p.qty), Math.ceil(Math.abs(p.qty) * share));
+      if (qty === 0) continue;
+      const before = cut.get(p.symbol);
+      cut.set(p.symbol, { qty: (before?.qty ?? 0) + qty, limit: 'maxGrossPct', detail: `gross exposure is ${pct(gross / book.equity)} of equity, past maxGrossPct ${pct(limits.maxGrossPct)}${before ? `; ${before.detail}` : ''}` });
+    }
+  }
+  const stamp = `${nyDate(at)}-${nyTime(at).replace(':', '')}`;
+  return [...cut.entries()].map(([symbol, c]) => {
+    const sign = Math.sign(held.find((p) => p.symbol === symbol)?.qty ?? 1);
+    return {
+      account: book.account,
+      symbol,
+      side: sign > 0 ? 'sell' : 'buy',
+      qty: c.qty,
+      limit: c.limit,
+      detail: c.detail,
+      proposalId: `${EXIT_PREFIX}trim-${stamp}-${book.account}-${symbol}`.toLowerCase(),
+      status: 'placed',
+      note: null,
+      target: sign * (Math.abs(held.find((p) => p.symbol === symbol)?.qty ?? 0) - c.qty),
+    };
+  });
+}
+
+/** A trim is placed like an exit: its own proposal (id from the instant, so once), approved by policy, recorded with the limit it restores. */
+async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at: Date): Promise<TrimLine> {
+  let state = await loadProposal(deps.store, trim.proposalId);
+  if (!state.exists) {
+    const today = nyDate(at);
+    const session = deps.calendar.isTradingDay(today) && nyTime(at) < deps.calendar.sessionClose(today) ? today : deps.calendar.nextTradingDay(today);
+    const opened: ProposalEvent = {
+      type: 'ProposalOpened',
+      data: {
+        proposalId: trim.proposalId,
+        council: deps.council,
+        week,
+        runId: `trim:${trim.limit}`,
+        asOf: at.toISOString(),
+        expiresAt: nyDateTime(session, deps.calendar.sessionClose(session)).toISOString(),
+        decision: { instrument: trim.symbol, direction: 'FLAT', conviction: 0, horizon: '1d' },
+        orders: [{ account: trim.account, symbol: trim.symbol, side: trim.side, qty: trim.qty, reason: `trim (${trim.limit}): ${trim.detail}`, clamps: [], clientOrderId: clientOrderId(trim.proposalId, trim.account, trim.symbol) }],
+        // What an approver (when exits need one) is shown, and what the click re-checks the book against.
+        targets: [{ account: trim.account, symbol: trim.symbol, qty: trim.target, price: null }],
+      },
+    };
+    try {
+      await deps.store.append(proposalStream(trim.proposalId), 0, [opened]);
+      await appendDecided(deps.store, checkpointStream(deps.council, week), (events) =>
+        events.some((e) => e.type === 'TrimOrdered' && (e.data as { proposalId: string }).proposalId === trim.proposalId)
+          ? []
+          : [{ type: 'TrimOrdered', data: { proposalId: trim.proposalId, at: at.toISOString(), account: trim.account, symbol: trim.symbol, side: trim.side, qty: trim.qty, limit: trim.limit, detail: trim.detail } }],
+      );
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
+    }
+    state = await loadProposal(deps.store, trim.proposalId);
+  }
+  if (state.status === 'PENDING' && !deps.requireExitApproval) await approveByPolicy(deps.store, trim.proposalId, at);
+  state = await loadProposal(deps.store, trim.proposalId);
+  if (state.status === 'PENDING') return { ...trim, status: 'awaiting_approval', note: `approve with /council approve ${trim.proposalId}` };
+  if (state.status !== 'APPROVED' && state.status !== 'EXECUTED') return { ...trim, status: 'failed', note: `trim ${state.status.toLowerCase()}` };
+  try {
+    await executeProposal(deps, trim.proposalId, at, at);
+    return trim;
+  } catch (error) {
+    return { ...trim, status: 'failed', note: (error as Error).message };
+  }
 }
 
 const hasOpenOrders = memoByIdentity((p: ProposalState) => p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty));

@@ -188,7 +188,7 @@ export async function ordersAtApproval(deps: ApproveDeps, state: ProposalState, 
       for (const p of view.positions) if (p.marketPrice) marks[p.symbol] = p.marketPrice;
       const book = { equity: view.equity, buyingPower: view.buyingPower, positions, marks };
       const mine = (x: { account: string }) => x.account === account;
-      return ordersForTargets(account, targets.filter(mine), book, deps.sizing.universe, deps.sizing.risk, state.planned.filter(mine));
+      return ordersForTargets(account, targets.filter(mine), book, deps.sizing.universe, deps.sizing.risk, state.planned.filter(mine), state.scope);
     }),
   );
   return {

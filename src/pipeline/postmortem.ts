@@ -4,23 +4,27 @@
  * each reviewer's scores foretold the pitches' outcomes, and what the thinking cost.
  * The same function serves the live week and a whole backtest (a longer period, the same figures).
  */
+import { cents, type LedgerFill, type Mark, markAccount, notionalCents, type RoundTrip, roundTrips, type TradeStats, tradeStats } from '../domain/ledger.ts';
 import {
-  closedTrades,
+  betaAlpha,
+  blockBootstrapMean,
+  calmar,
   correlation,
-  equityCurve,
-  type Fill,
+  drawdownDuration,
+  informationRatio,
+  MIN_PAIRS,
+  mean,
   median,
   type Performance,
   performance,
-  type TradeStats,
-  tradeStats,
-  totalFees,
-  turnover,
+  periodReturns,
 } from '../domain/metrics.ts';
+import type { ProposalEvent } from '../domain/proposal.ts';
 import { rubricAverage } from '../domain/schemas.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { Bar, MarketData } from '../market/port.ts';
-import { addDays, nyDate, nyDateTime } from '../market/time.ts';
+import type { RiskFree } from '../market/rates.ts';
+import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import type { EventStore } from '../store/port.ts';
 import type { NoticeSink, PostmortemChart } from './notices.ts';
 import { addUsage, NO_USAGE, type Usage } from './seats.ts';
@@ -40,8 +44,12 @@ export interface PostmortemDeps {
   /** seat id -> the account that trades its pitches */
   seatAccounts: Readonly<Record<string, string>>;
   chairAccount: string;
-  /** Annual risk-free rate for Sharpe and Sortino; default 0. */
-  riskFreeRate?: number;
+  /** The risk-free rate for Sharpe, Sortino and alpha (market/rates.ts); default zero, said as such. */
+  riskFree?: RiskFree;
+  /** The broker's costs, charged to the benchmarks too (they buy once, at the base close). */
+  costs?: { slippageBps: number; feePerShare: number; minFee: number };
+  /** Idle cash earns the risk-free rate in the simulated broker (`broker.cashInterest`). */
+  cashInterest?: boolean;
 }
 
 export interface PostmortemRequest {
@@ -66,6 +74,18 @@ export interface AccountReport {
   trades: TradeStats;
   turnover: number;
   fees: number;
+  /** Mean gross exposure over equity at the session closes. */
+  exposure: number;
+  /** Share of session closes with any position. */
+  timeInMarket: number;
+  /** Against SPY's daily returns, on excess returns; null below 20 sessions. */
+  beta: number | null;
+  alpha: number | null;
+  informationRatio: number | null;
+  calmar: number | null;
+  drawdownSessions: { sessions: number; ongoing: boolean };
+  /** SPY and the equal-weight universe scaled to this account's average exposure, with the same costs. */
+  scaled: { spy: Performance; equalWeight: Performance };
   usage: Usage;
   /** P/L per dollar of LLM spend; null when nothing was spent. */
   pnlPerTokenDollar: number | null;
@@ -111,8 +131,26 @@ export interface Postmortem {
   curves: { account: string; equity: number[] }[];
   benchmark: BenchmarkReport;
   equalWeight: BenchmarkReport;
-  /** Council total return minus the best and the median member's; null without members. */
-  deliberation: { council: number; best: { account: string; totalReturn: number }; median: number; vsBest: number; vsMedian: number } | null;
+  /** SPY and the equal-weight universe held at the accounts' mean exposure (rest in cash): the curves to draw beside the accounts. */
+  scaledBenchmarks: { exposure: number; spy: number[]; equalWeight: number[] };
+  /**
+   * Council total return minus the best and the median member's, and a seeded block-bootstrap 95 %
+   * interval on the mean weekly return of the council minus the median member; null without members.
+   */
+  deliberation: {
+    council: number;
+    best: { account: string; totalReturn: number };
+    median: number;
+    vsBest: number;
+    vsMedian: number;
+    weekly: { weeks: number; mean: number; low: number; high: number; verdict: 'added' | 'subtracted' | 'inconclusive' } | null;
+  } | null;
+  /** Where the risk-free rate comes from, and whether idle cash earned it. */
+  riskFree: { source: string; cashInterest: boolean; returns: number[] };
+  /** Every fill of the period and the FIFO round trips they make (the exports' rows). */
+  ledger: { fills: LedgerFill[]; trips: RoundTrip[] };
+  /** Each account's marks at every session close: equity, cash, gross exposure. */
+  marks: { account: string; marks: Mark[] }[];
   calibration: Calibration[];
   killShots: KillShot[];
   usage: Usage;
@@ -126,8 +164,29 @@ export class PostmortemError extends Error {
   }
 }
 
-/** A fill's session date: the simulated broker writes "YYYY-MM-DDTHH:MM" New York time, Alpaca an ISO instant. */
-const fillDate = (filledAt: string): string => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(filledAt) ? filledAt.slice(0, 10) : nyDate(new Date(filledAt)));
+/** A fill's New York wall time: the simulated broker writes "YYYY-MM-DDTHH:MM" New York time, Alpaca an ISO instant. */
+const fillTime = (filledAt: string): string => {
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(filledAt)) return filledAt;
+  const at = new Date(filledAt);
+  return `${nyDate(at)}T${nyTime(at)}`;
+};
+
+/** Every fill with its order's recorded reason and its proposal, in store order. */
+async function loadFills(store: EventStore, accounts: readonly string[]): Promise<LedgerFill[]> {
+  const events = await store.readAll({ streamPrefix: 'proposal:', types: ['ProposalOpened', 'OrderFilled'] });
+  const orders = new Map<string, { reason: string; proposalId: string }>();
+  const fills: LedgerFill[] = [];
+  for (const e of events) {
+    const ev = { type: e.type, data: e.data } as ProposalEvent;
+    if (ev.type === 'ProposalOpened') for (const o of ev.data.orders) orders.set(o.clientOrderId, { reason: o.reason, proposalId: ev.data.proposalId });
+    else if (ev.type === 'OrderFilled' && accounts.includes(ev.data.account)) {
+      const f = ev.data;
+      const order = orders.get(f.clientOrderId);
+      fills.push({ time: fillTime(f.filledAt), account: f.account, symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, fee: f.fee, clientOrderId: f.clientOrderId, reason: order?.reason ?? '', proposalId: order?.proposalId ?? e.stream.slice('proposal:'.length) });
+    }
+  }
+  return fills;
+}
 
 interface Prices {
   close(symbol: string, date: string): number | undefined;
@@ -150,7 +209,6 @@ async function loadPrices(market: MarketData, symbols: Iterable<string>, from: s
 
 export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemRequest): Promise<Postmortem> {
   const { store, market, calendar, council } = deps;
-  const rf = { riskFreeRate: deps.riskFreeRate ?? 0 };
   const weekStreams = (await store.streams(`week:${council}:`)).map((s) => s.stream);
   const states: WeekState[] = [];
   for (const stream of weekStreams) {
@@ -163,12 +221,9 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
   const firstSession = calendar.isTradingDay(firstWeek) ? firstWeek : calendar.nextTradingDay(firstWeek);
   const base = calendar.previousTradingDay(firstSession);
   const friday = addDays(req.week, 4);
-  const fills = (await store.readAll({ streamPrefix: 'proposal:', types: ['OrderFilled'] }))
-    .map((e) => e.data as { account: string; symbol: string; side: 'buy' | 'sell'; qty: number; price: number; fee: number; filledAt: string })
-    .filter((f) => deps.accounts.includes(f.account))
-    .map((f) => ({ account: f.account, fill: { symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, fee: f.fee, date: fillDate(f.filledAt) } satisfies Fill }));
+  const allFills = await loadFills(store, deps.accounts);
 
-  const prices = await loadPrices(market, [BENCHMARK_SYMBOL, ...deps.universe, ...fills.map((f) => f.fill.symbol)], base, req.asOf);
+  const prices = await loadPrices(market, [BENCHMARK_SYMBOL, ...deps.universe, ...allFills.map((f) => f.symbol)], base, req.asOf);
   const dates = prices
     .bars(BENCHMARK_SYMBOL)
     .map((b) => b.date)
@@ -178,6 +233,10 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
   // The mark before the week: the last session before its Monday (or the period's base).
   const weekStart = Math.max(0, dates.findIndex((d) => d >= req.week) - 1);
   const weekFrom = dates[weekStart] as string;
+  const riskFree = deps.riskFree ?? { source: 'zero (no risk-free rate)', daily: () => 0 };
+  const rfReturns = dates.slice(1).map((d) => riskFree.daily(d));
+  const rf = { riskFreeReturns: rfReturns };
+  const fills = allFills.filter((f) => f.time.slice(0, 10) > base && f.time.slice(0, 10) <= to);
 
   const usageByAccount = new Map<string, Usage>();
   const charge = (account: string, usage: Usage) => usageByAccount.set(account, addUsage(usageByAccount.get(account) ?? NO_USAGE, usage));
@@ -190,15 +249,26 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
     for (const r of s.reviews.values()) charge(accountOf(r.reviewer), r.usage);
   }
 
+  const trips = roundTrips(fills, stopLevels(states));
+  const benchmark = benchmarkOf(`${BENCHMARK_SYMBOL} buy-and-hold`, [BENCHMARK_SYMBOL], dates, prices, deps.startingCash, weekStart, rf, deps.costs);
+  const held = deps.universe.filter((s) => prices.close(s, base) !== undefined);
+  const equalWeight = benchmarkOf('Equal-weight universe', held, dates, prices, deps.startingCash, weekStart, rf, deps.costs);
+  const spyReturns = periodReturns(benchmark.equity);
+
   const seatOf = new Map(Object.entries(deps.seatAccounts).map(([seat, account]) => [account, seat]));
+  const interest = deps.cashInterest ? (d: string) => riskFree.daily(d) : undefined;
   const curves = deps.accounts.map((account) => {
-    const own = fills.filter((f) => f.account === account && f.fill.date > base && f.fill.date <= to).map((f) => f.fill);
-    return { account, fills: own, equity: equityCurve(deps.startingCash, own, dates, prices.close) };
+    const own = fills.filter((f) => f.account === account);
+    const marks = markAccount(deps.startingCash, own, dates, prices.close, interest);
+    return { account, fills: own, marks, equity: marks.map((m) => m.equity) };
   });
-  const accounts: AccountReport[] = curves.map(({ account, fills: own, equity }) => {
+  const accounts: AccountReport[] = curves.map(({ account, fills: own, marks, equity }) => {
     const last = equity[equity.length - 1] as number;
     const usage = usageByAccount.get(account) ?? NO_USAGE;
     const pnl = last - deps.startingCash;
+    const returns = periodReturns(equity);
+    const exposure = mean(marks.map((m) => (m.equity > 0 ? m.grossExposure / m.equity : 0)));
+    const ba = betaAlpha(returns, spyReturns, rfReturns);
     return {
       account,
       role: account === deps.chairAccount ? 'council' : 'member',
@@ -208,17 +278,21 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
       weekReturn: last / (equity[weekStart] as number) - 1,
       pnl,
       performance: performance(equity, rf),
-      trades: tradeStats(closedTrades(own).map((t) => t.pnl)),
-      turnover: turnover(own, equity),
-      fees: totalFees(own),
+      trades: tradeStats(trips.filter((t) => t.account === account)),
+      turnover: mean(equity) > 0 ? own.reduce((s, f) => s + Math.abs(notionalCents(f.qty, f.price)), 0) / 100 / mean(equity) : 0,
+      fees: own.reduce((s, f) => s + cents(f.fee), 0) / 100,
+      exposure,
+      timeInMarket: marks.filter((m) => m.grossExposure > 0).length / marks.length,
+      beta: ba?.beta ?? null,
+      alpha: ba?.alpha ?? null,
+      informationRatio: informationRatio(returns, spyReturns),
+      calmar: calmar(equity),
+      drawdownSessions: drawdownDuration(equity),
+      scaled: { spy: performance(scaledCurve(benchmark.equity, exposure, deps.startingCash), rf), equalWeight: performance(scaledCurve(equalWeight.equity, exposure, deps.startingCash), rf) },
       usage,
       pnlPerTokenDollar: usage.costUsd > 0 ? pnl / usage.costUsd : null,
     };
   });
-
-  const benchmark = benchmarkOf(`${BENCHMARK_SYMBOL} buy-and-hold`, [BENCHMARK_SYMBOL], dates, prices, deps.startingCash, weekStart, rf);
-  const held = deps.universe.filter((s) => prices.close(s, base) !== undefined);
-  const equalWeight = benchmarkOf('Equal-weight universe', held, dates, prices, deps.startingCash, weekStart, rf);
 
   const councilReport = accounts.find((a) => a.role === 'council');
   const members = accounts.filter((a) => a.role === 'member');
@@ -227,7 +301,15 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
     const best = members.reduce((b, m) => (m.performance.totalReturn > b.performance.totalReturn ? m : b));
     const med = median(members.map((m) => m.performance.totalReturn));
     const c = councilReport.performance.totalReturn;
-    deliberation = { council: c, best: { account: best.account, totalReturn: best.performance.totalReturn }, median: med, vsBest: c - best.performance.totalReturn, vsMedian: c - med };
+    const curveOf = (account: string) => curves.find((x) => x.account === account)?.equity ?? [];
+    deliberation = {
+      council: c,
+      best: { account: best.account, totalReturn: best.performance.totalReturn },
+      median: med,
+      vsBest: c - best.performance.totalReturn,
+      vsMedian: c - med,
+      weekly: weeklyEdge(dates, curveOf(councilReport.account), members.map((m) => curveOf(m.account))),
+    };
   }
 
   const { calibration, killShots } = calibrate(states.filter((s) => s.started!.week >= firstWeek), prices, calendar, to);
@@ -241,6 +323,14 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
     dates,
     accounts,
     curves: curves.map(({ account, equity }) => ({ account, equity })),
+    marks: curves.map(({ account, marks }) => ({ account, marks })),
+    scaledBenchmarks: {
+      exposure: mean(accounts.map((a) => a.exposure)),
+      spy: scaledCurve(benchmark.equity, mean(accounts.map((a) => a.exposure)), deps.startingCash),
+      equalWeight: scaledCurve(equalWeight.equity, mean(accounts.map((a) => a.exposure)), deps.startingCash),
+    },
+    ledger: { fills, trips },
+    riskFree: { source: riskFree.source, cashInterest: deps.cashInterest ?? false, returns: rfReturns },
     benchmark,
     equalWeight,
     deliberation,
@@ -250,7 +340,10 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
   };
 }
 
-/** Buy-and-hold: equal dollars in each symbol at the base close, never rebalanced. */
+/**
+ * Buy-and-hold: equal dollars in each symbol at the base close, never rebalanced. With `costs`, it pays
+ * what the accounts pay: whole shares bought at the close plus slippage, and the broker's fee.
+ */
 function benchmarkOf(
   name: string,
   symbols: readonly string[],
@@ -258,21 +351,82 @@ function benchmarkOf(
   prices: Prices,
   cash: number,
   weekStart: number,
-  rf: { riskFreeRate: number },
+  rf: { riskFreeReturns: readonly number[] },
+  costs?: PostmortemDeps['costs'],
 ): BenchmarkReport {
   const base = dates[0] as string;
   const last = new Map<string, number>();
-  const equity = dates.map((date) => {
-    let value = 0;
+  let left = cents(cash);
+  const shares = new Map<string, number>();
+  for (const s of symbols) {
+    const close = prices.close(s, base) as number;
+    if (!costs) continue;
+    const price = Math.round(close * (1 + costs.slippageBps / 10_000) * 10_000) / 10_000;
+    const qty = Math.floor(cash / symbols.length / price);
+    left -= notionalCents(qty, price) + Math.max(cents(costs.minFee), Math.round(costs.feePerShare * 100 * qty));
+    shares.set(s, qty);
+  }
+  // With costs the base mark is the cash before buying, so the entry costs fall in the first session's return.
+  const equity = dates.map((date, i) => {
+    if (costs && i === 0) return cash;
+    let value = costs ? left / 100 : 0;
     for (const s of symbols) {
       const close = prices.close(s, date) ?? last.get(s) ?? (prices.close(s, base) as number);
       last.set(s, close);
-      value += (cash / symbols.length) * (close / (prices.close(s, base) as number));
+      value += costs ? (shares.get(s) as number) * close : (cash / symbols.length) * (close / (prices.close(s, base) as number));
     }
     return value;
   });
   const end = equity[equity.length - 1] as number;
   return { name, symbols: [...symbols], weekReturn: end / (equity[weekStart] as number) - 1, performance: performance(equity, rf), equity };
+}
+
+/** A benchmark held at a constant fraction `exposure` of equity (rest in cash), rebalanced daily at no further cost. */
+function scaledCurve(equity: readonly number[], exposure: number, cash: number): number[] {
+  let value = cash * ((equity[0] as number) / cash);
+  return equity.map((x, i) => {
+    if (i > 0) value *= 1 + exposure * (x / (equity[i - 1] as number) - 1);
+    return value;
+  });
+}
+
+/** Each council week's return (last close of the week over the last close before it); `weeks` is each date's Monday. */
+function weeklyReturns(weeks: readonly string[], equity: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  let base = equity[0] as number;
+  for (let i = 1; i < weeks.length; i++) {
+    const week = weeks[i] as string;
+    if (i + 1 < weeks.length && weeks[i + 1] === week) continue;
+    out.set(week, (equity[i] as number) / base - 1);
+    base = equity[i] as number;
+  }
+  return out;
+}
+
+/** Council minus median member, week by week, with a seeded block bootstrap (blocks of 4 weeks, 2,000 draws). */
+function weeklyEdge(dates: readonly string[], council: readonly number[], members: readonly (readonly number[])[]): NonNullable<Postmortem['deliberation']>['weekly'] {
+  const weeks = dates.map(mondayOf);
+  const c = weeklyReturns(weeks, council);
+  const ms = members.map((m) => weeklyReturns(weeks, m));
+  const diffs = [...c.entries()].map(([week, r]) => r - median(ms.map((m) => m.get(week) ?? 0)));
+  const ci = blockBootstrapMean(diffs, { block: 4, draws: 2000, seed: 15 });
+  if (!ci) return null;
+  return { weeks: ci.n, mean: ci.mean, low: ci.low, high: ci.high, verdict: ci.low > 0 ? 'added' : ci.high < 0 ? 'subtracted' : 'inconclusive' };
+}
+
+/** The stop level of each entry: its invalidation rule's price threshold on the traded symbol, when it has one. */
+function stopLevels(states: readonly WeekState[]): (proposalId: string, account: string, symbol: string) => number | null {
+  const byProposal = new Map<string, WeekState>();
+  for (const s of states) if (s.proposal) byProposal.set(s.proposal.proposalId, s);
+  return (proposalId, account, symbol) => {
+    const s = byProposal.get(proposalId);
+    if (!s?.started) return null;
+    const conditions =
+      s.started.chair.account === account
+        ? s.decision?.decision.invalidation.conditions
+        : s.pitches.get(s.started.seats.find((x) => x.account === account)?.id ?? '')?.pitch?.invalidation.conditions;
+    return conditions?.find((c) => c.symbol === symbol && c.indicator === 'close')?.threshold ?? null;
+  };
 }
 
 /**
@@ -318,7 +472,7 @@ function calibrate(states: readonly WeekState[], prices: Prices, calendar: Tradi
       reviewer,
       pitches: scores.length,
       meanScore: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
-      correlation: correlation(scores, returns),
+      correlation: scores.length >= MIN_PAIRS ? correlation(scores, returns) : null,
     }))
     .sort((a, b) => a.reviewer.localeCompare(b.reviewer));
   return { calibration, killShots: killShots.sort((a, b) => a.realised - b.realised) };

@@ -6,7 +6,7 @@
 import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder } from '../domain/proposal.ts';
 import { type Decision, RUBRIC, type Rubric, rubricAverage } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX, isExitOrder, planAccount, type RiskLimits } from '../domain/sizing.ts';
-import { decisionProblems, pitchProblems } from '../domain/validate.ts';
+import { decisionProblems, invalidationHolding, pitchProblems } from '../domain/validate.ts';
 import { hash32, shuffle } from '../llm/builtin/facts.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { NewsSource } from '../market/news.ts';
@@ -210,19 +210,23 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
         const problems = pitchProblems(result.value, settings.universe);
         // A pack with sources (research.v2) lets pitches cite them; an id it does not hold is taken out and recorded.
         const cited = research.pack.sources ? checkPitchCitations(result.value, research.pack.sources, asOf) : { pitch: result.value, dropped: [] };
+        // Its own exit rule already true at decision time: the position would open and close at once.
+        const holding = problems.length ? [] : invalidationHolding(result.value.invalidation.conditions, (c) => (c.indicator === 'vix' ? research.snapshot.vix : (research.snapshot.symbols[c.symbol]?.[c.indicator] ?? null)));
         recorded = problems.length
           ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalid pitch: ${problems.join('; ')}`, usage: result.usage }
-          : {
-              runId,
-              seat: seat.id,
-              model: result.model,
-              kind: seat.kind,
-              status: 'ok',
-              pitch: cited.pitch,
-              error: null,
-              usage: result.usage,
-              ...(cited.dropped.length ? { droppedCitations: cited.dropped } : {}),
-            };
+          : holding.length
+            ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalidation already holds at decision time: ${holding.join('; ')}`, usage: result.usage }
+            : {
+                runId,
+                seat: seat.id,
+                model: result.model,
+                kind: seat.kind,
+                status: 'ok',
+                pitch: cited.pitch,
+                error: null,
+                usage: result.usage,
+                ...(cited.dropped.length ? { droppedCitations: cited.dropped } : {}),
+              };
       } else recorded = { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: result.error, usage: result.usage };
       await append((events) => (events.some((e) => e.type === 'PitchRecorded' && (e.data as PitchRecorded).seat === seat.id) ? [] : [{ type: 'PitchRecorded', data: recorded }]));
       done += 1;

@@ -49,6 +49,7 @@ export function checkpointDeps(app: App): CheckpointDeps {
     requireExitApproval: config.file.exits.requireApproval,
     seats: app.deps.council,
     news: app.deps.news,
+    limits: config.file.risk,
   };
 }
 

@@ -50,23 +50,31 @@ describe('Backtest', () => {
     expect(result.postmortem.weeks).toBe(13);
   });
 
-  it("When the report's SPY buy-and-hold figures are compared with the CSV, Then they agree to 1e-6", () => {
+  it("When the report's SPY buy-and-hold figures are recomputed from the CSV, whole shares, the broker's costs and the T-bill rate, Then they agree to 1e-6", () => {
     const spy = readRaw('SPY');
     const first = spy.findIndex((b) => b.date >= FROM);
     const bars = spy.slice(first - 1, spy.findIndex((b) => b.date > TO));
     expect(bars[0]?.date).toBe('2023-12-29');
     expect(bars.at(-1)?.date).toBe('2024-03-28');
-    const r = bars.slice(1).map((b, i) => b.close / bars[i]!.close - 1);
+    // Whole shares at the base close plus 2 bp slippage, a fee of max($1, $0.005 a share): what the accounts pay.
+    const price = Math.round(bars[0]!.close * 1.0002 * 10_000) / 10_000;
+    const shares = Math.floor(100_000 / price);
+    const left = 100_000 - Math.round(shares * price * 100) / 100 - Math.max(100, Math.round(0.5 * shares)) / 100;
+    const equity = bars.map((b, i) => (i === 0 ? 100_000 : left + shares * b.close));
+    // DTB3 read here on its own: the last value published before each session, / 100 / 252.
+    const dtb3 = readFileSync(join(import.meta.dirname, '../../market-data/rates/DTB3.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const rfOn = (date: string) => Number(dtb3.filter(([d]) => d! < date).at(-1)![1]) / 100 / 252;
+    const r = bars.slice(1).map((b, i) => equity[i + 1]! / equity[i]! - 1 - rfOn(b.date));
     const m = r.reduce((a, b) => a + b, 0) / r.length;
     const sd = Math.sqrt(r.reduce((a, b) => a + (b - m) ** 2, 0) / (r.length - 1));
     let peak = 0;
     let mdd = 0;
-    for (const b of bars) {
-      peak = Math.max(peak, b.close);
-      mdd = Math.max(mdd, 1 - b.close / peak);
+    for (const e of equity) {
+      peak = Math.max(peak, e);
+      mdd = Math.max(mdd, 1 - e / peak);
     }
     const { benchmark } = backtestJson(result);
-    expect(Math.abs(benchmark.totalReturn - (bars.at(-1)!.close / bars[0]!.close - 1))).toBeLessThan(1e-6);
+    expect(Math.abs(benchmark.totalReturn - (equity.at(-1)! / 100_000 - 1))).toBeLessThan(1e-6);
     expect(Math.abs(benchmark.sharpe! - (m / sd) * Math.sqrt(252))).toBeLessThan(1e-6);
     expect(Math.abs(benchmark.maxDrawdown - mdd)).toBeLessThan(1e-6);
   });
@@ -79,13 +87,13 @@ describe('Backtest', () => {
 
   it('When the report is written, Then the folder holds markdown, JSON and two valid PNGs of chart size', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'report-'));
-    const files = await writeBacktestReport(dir, result, 1234);
+    const files = await writeBacktestReport(dir, result);
     expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(backtestJson(result))));
     const md = readFileSync(files.markdown, 'utf8');
     expect(md).toContain('## Leaderboard');
     expect(md).toContain('Did deliberation add value?');
     expect(md).toContain('![Equity curves](equity.png)');
-    expect(files.charts.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['drawdown.png', 'equity.png']);
+    expect(files.charts.map((p) => p.slice(dir.length + 1)).sort()).toEqual(['benchmarks.png', 'drawdown.png', 'equity.png']);
     for (const path of files.charts) {
       const png = readFileSync(path);
       expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
@@ -115,7 +123,7 @@ describe('Backtest checkpoints', () => {
     expect(result.checkpoints).toBe(2 * 44); // 44 sessions from 24 Feb to 24 Apr 2020, before the open and at 15:50
     expect(result.exits.invalidation ?? 0).toBeGreaterThan(0);
     const dir = mkdtempSync(join(tmpdir(), 'report-'));
-    const md = readFileSync((await writeBacktestReport(dir, result, 1)).markdown, 'utf8');
+    const md = readFileSync((await writeBacktestReport(dir, result)).markdown, 'utf8');
     expect(md).toMatch(/88 checkpoints \(before each open and at each session's last slot\) closed positions \d+ on an invalidation rule/);
   });
 

@@ -149,7 +149,7 @@ describe('Backtest with LLM seats through the LLM cache', () => {
 
     const doc = backtestJson(result);
     expect(doc).toMatchObject({ from: FROM, to: TO, weeks: 4, benchmark: { symbol: 'SPY' }, llm: { mode: 'cache' } });
-    const files = await writeBacktestReport(mkdtempSync(join(tmpdir(), 'report-llm-')), result, 1000);
+    const files = await writeBacktestReport(mkdtempSync(join(tmpdir(), 'report-llm-')), result);
     const md = readFileSync(files.markdown, 'utf8');
     expect(md).toContain('LLM seats answering only from the LLM cache');
     expect(md).toContain('| CHATGPT | openai/gpt-5.2 | LLM cache | 3 (75%) | 1 (25%) | 3 | 0 |');

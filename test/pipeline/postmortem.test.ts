@@ -62,17 +62,23 @@ describe('Weekly postmortem', () => {
       }
       return cash + [...qty].reduce((s, [symbol, q]) => s + q * close(symbol, date), 0);
     };
+    // The postmortem keeps money in cents: each fill's notional and each position's value rounds to a cent.
+    const cent = (x: number, y: number) => expect(Math.abs(x - y)).toBeLessThanOrEqual(0.01 * 4);
     for (const a of pm.accounts) {
-      expect(a.equity).toBeCloseTo(markAt(a.account, '2024-03-15'), 6);
-      expect(a.weekPnl).toBeCloseTo(markAt(a.account, '2024-03-15') - markAt(a.account, '2024-03-08'), 6);
-      expect(a.performance.totalReturn).toBeCloseTo(markAt(a.account, '2024-03-15') / 100_000 - 1, 9);
+      cent(a.equity, markAt(a.account, '2024-03-15'));
+      cent(a.weekPnl, markAt(a.account, '2024-03-15') - markAt(a.account, '2024-03-08'));
+      expect(a.performance.totalReturn).toBeCloseTo(markAt(a.account, '2024-03-15') / 100_000 - 1, 6);
       expect(a.fees).toBeCloseTo(fills.filter((f) => f.account === a.account).reduce((s, f) => s + f.fee, 0), 6);
       expect(a.usage.costUsd).toBe(0);
       expect(a.pnlPerTokenDollar).toBeNull();
     }
     expect(pm.accounts.filter((a) => a.role === 'council').map((a) => a.account)).toEqual(['COUNCIL']);
-    expect(pm.benchmark.weekReturn).toBeCloseTo(close('SPY', '2024-03-15') / close('SPY', '2024-03-08') - 1, 9);
-    expect(pm.benchmark.performance.totalReturn).toBeCloseTo(close('SPY', '2024-03-15') / close('SPY', '2024-03-01') - 1, 9);
+    // SPY buy-and-hold pays the accounts' costs: whole shares at the base close plus slippage, and a fee.
+    const px = Math.round(close('SPY', '2024-03-01') * 1.0002 * 10_000) / 10_000;
+    const shares = Math.floor(100_000 / px);
+    const spyAt = (d: string) => 100_000 - shares * px - Math.max(1, 0.005 * shares) + shares * close('SPY', d);
+    expect(pm.benchmark.weekReturn).toBeCloseTo(spyAt('2024-03-15') / spyAt('2024-03-08') - 1, 9);
+    expect(pm.benchmark.performance.totalReturn).toBeCloseTo(spyAt('2024-03-15') / 100_000 - 1, 9);
 
     const members = pm.accounts.filter((a) => a.role === 'member').map((a) => a.performance.totalReturn);
     const council = pm.accounts.find((a) => a.role === 'council')!.performance.totalReturn;
@@ -94,5 +100,31 @@ describe('Weekly postmortem', () => {
     expect(text).toContain('Did deliberation add value?');
     expect(text).toContain('Reviewer calibration');
     expect(text).toContain(charts[0]!.path!);
+    // Ten daily returns are too few for a Sharpe ratio, eight pairs too few for a correlation, two weeks for a verdict.
+    expect(text).toContain('n/a (10 sessions)');
+    expect(text).toContain('n/a (8 pairs)');
+    expect(text).toContain('inconclusive: 2 weeks is too few to tell');
+    for (const a of pm.accounts) expect([a.performance.sessions, a.performance.sharpe, a.performance.sortino, a.performance.volatility]).toEqual([10, null, null, null]);
+  });
+
+  it('When the postmortem is written with --out, Then the folder holds fills.csv, trades.csv and equity.csv whose rows match the events', async () => {
+    const fills = readFileSync(join(out, 'fills.csv'), 'utf8').trim().split('\n');
+    const trades = readFileSync(join(out, 'trades.csv'), 'utf8').trim().split('\n');
+    const equity = readFileSync(join(out, 'equity.csv'), 'utf8').trim().split('\n');
+    expect(fills[0]).toBe('time,account,symbol,side,qty,price,fee,clientOrderId,reason');
+    expect(trades[0]).toBe('account,symbol,direction,qty,entryTime,entryPrice,exitTime,exitPrice,pnl,fees,exitReason,stopPrice');
+    expect(equity[0]).toBe('date,account,equity,cash,grossExposure');
+    const filled = await app.deps.store.readAll({ types: ['OrderFilled'] });
+    expect(fills.length - 1).toBe(filled.length);
+    // 2024-03-01 (the base) and the ten sessions of the two weeks, for every account.
+    expect(equity.length - 1).toBe(11 * app.accounts.length);
+    for (const row of trades.slice(1)) {
+      const [, , direction, qty, entryTime, , exitTime, , pnl, fees] = row.split(',');
+      expect(['LONG', 'SHORT']).toContain(direction);
+      expect(Number(qty)).toBeGreaterThan(0);
+      expect(entryTime! < exitTime!).toBe(true);
+      expect(pnl).toMatch(/^-?\d+\.\d\d$/);
+      expect(Number(fees)).toBeGreaterThanOrEqual(2);
+    }
   });
 });

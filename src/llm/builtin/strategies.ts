@@ -3,6 +3,7 @@
  * real indicator values, thresholds and a concrete, machine-checkable invalidation rule.
  */
 import type { Condition, Direction, Horizon, IndicatorUse, Pitch, ResearchPack } from '../../domain/schemas.ts';
+import { invalidationHolding } from '../../domain/validate.ts';
 import type { MarketSnapshot } from '../../market/snapshot.ts';
 import { type Ind, ind, level, need, num, pct, ratio, roundTo } from './facts.ts';
 
@@ -195,8 +196,11 @@ function regime({ snapshot: s, universe, research }: Ctx): Pitch {
   const stop = stopLevel(s, sym, choice.direction, 2, 5);
   const spy200 = ind(s, 'SPY', 'sma_200');
   const conditions: Condition[] = [stopCondition(sym, choice.direction, stop)];
-  if (spy200 !== null && sym !== 'SPY')
-    conditions.push({ symbol: 'SPY', indicator: 'close', comparator: r.riskAppetite === 'risk-on' ? '<' : '>', threshold: level(spy200) });
+  // The regime flips when SPY crosses its 200-day average against it; a cross that has already happened
+  // (SPY above it while the read is risk-off) is no exit rule: it would close the trade at once.
+  const spyClose = ind(s, 'SPY', 'close');
+  const flip: Condition | null = spy200 !== null && sym !== 'SPY' ? { symbol: 'SPY', indicator: 'close', comparator: r.riskAppetite === 'risk-on' ? '<' : '>', threshold: level(spy200) } : null;
+  if (flip && !(spyClose !== null && invalidationHolding([flip], () => spyClose).length)) conditions.push(flip);
   return {
     instrument: sym,
     direction: choice.direction,
@@ -251,12 +255,25 @@ function lowVolCarry({ snapshot: s, universe }: Ctx): Pitch {
   };
 }
 
+/**
+ * A strategy never pitches a trade whose own invalidation already holds on the data it decides on (the
+ * council would refuse it as an abstention): such a read stands aside, FLAT, and says why.
+ */
+const unlessInvalid =
+  (fn: (ctx: Ctx) => Pitch) =>
+  (ctx: Ctx): Pitch => {
+    const pitch = fn(ctx);
+    if (pitch.direction === 'FLAT') return pitch;
+    const holding = invalidationHolding(pitch.invalidation.conditions, (c) => (c.indicator === 'vix' ? ctx.snapshot.vix : ind(ctx.snapshot, c.symbol, c.indicator)));
+    return holding.length ? flatPitch(pitch.instrument, ctx.snapshot, `The ${pitch.direction} ${pitch.instrument} read is already invalidated: ${holding.join('; ')}.`, pitch.horizon) : pitch;
+  };
+
 export const STRATEGY_FNS: Record<StrategyName, (ctx: Ctx) => Pitch> = {
-  momentum,
-  'mean-reversion': meanReversion,
-  trend,
-  regime,
-  'low-vol-carry': lowVolCarry,
+  momentum: unlessInvalid(momentum),
+  'mean-reversion': unlessInvalid(meanReversion),
+  trend: unlessInvalid(trend),
+  regime: unlessInvalid(regime),
+  'low-vol-carry': unlessInvalid(lowVolCarry),
 };
 
 export const STRATEGY_LABELS: Record<StrategyName, string> = {
