@@ -39,13 +39,13 @@ export function decisionProblems(d: Decision, universe: readonly string[]): stri
 /**
  * The invalidation conditions that already hold on the decision's data (the last close): a pitch whose
  * exit rule is true the moment it is made would be opened and closed at once, paying only costs.
- * `valueOf` gives an indicator's value at decision time (null when unknown: not counted as holding).
+ * `valueAt` gives an indicator's value at decision time (null when unknown: not counted as holding).
  */
-export function invalidationHolding(conditions: readonly Condition[], valueOf: (c: Condition) => number | null): string[] {
+export function invalidationHolding(conditions: readonly Condition[], valueAt: (c: Condition) => number | null): string[] {
   const holds = (v: number, c: Condition) =>
     c.comparator === '>' ? v > c.threshold : c.comparator === '>=' ? v >= c.threshold : c.comparator === '<' ? v < c.threshold : v <= c.threshold;
   return conditions.flatMap((c) => {
-    const v = valueOf(c);
+    const v = valueAt(c);
     return v !== null && holds(v, c) ? [`${c.symbol} ${c.indicator} ${c.comparator} ${c.threshold} already holds (now ${Math.round(v * 10_000) / 10_000})`] : [];
   });
 }
