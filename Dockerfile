@@ -1,22 +1,11 @@
 # syntax=docker/dockerfile:1
-# The bot as a container: Node 22 slim, a production install (no compiler, no tsx/esbuild), compiled
-# JavaScript, a font for the charts, a non-root user, a health check on the ops listener's /healthz.
+# The bot as a container: Node 22 slim (22.18 or newer: it runs the TypeScript sources by stripping
+# their types), a production install (no compiler, no tsx/esbuild, no build step), a font for the
+# charts, a non-root user, a health check on the ops listener's /healthz.
 #   docker build -t trading-council .
 #   docker run -d --env-file .env -v council-data:/data -p 127.0.0.1:8080:8080 trading-council
 # test/deploy/image-steps.test.ts performs these steps in a clean clone where no Docker engine runs.
 
-# --- build: the full install compiles src/ to dist/ ------------------------------------------
-FROM node:22-bookworm-slim AS build
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY scripts/prepare.js scripts/prepare.js
-# --ignore-scripts: `prepare` would build before the sources are here; the build runs below.
-RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src src
-RUN npm run build
-
-# --- runtime: production dependencies and dist/ only -------------------------------------------
 FROM node:22-bookworm-slim
 # DejaVu Sans: the font the postmortem and backtest charts name; without a font resvg draws no text.
 RUN apt-get update \
@@ -26,9 +15,10 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts/prepare.js scripts/prepare.js
+# `prepare` finds no compiler here and builds nothing: Node strips the types of src/ as it loads them.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /app/dist dist
 COPY bin bin
+COPY src src
 COPY config config
 COPY migrations migrations
 COPY prompts prompts

@@ -131,6 +131,7 @@ export interface StatusView {
 }
 
 export class App {
+  readonly deps: AppDeps;
   private readonly sinks: NoticeSink[] = [];
   private readonly settings: PipelineSettings;
   /** Extra status providers (the scheduler adds its next slots). */
@@ -139,7 +140,8 @@ export class App {
   /** Every configured secret, by value: for logs, notices and every error text a user reads. */
   readonly redactor: Redactor;
 
-  constructor(readonly deps: AppDeps) {
+  constructor(deps: AppDeps) {
+    this.deps = deps;
     this.redactor = redactorFor(deps.config);
     const f = deps.config.file;
     this.settings = {

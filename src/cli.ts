@@ -79,13 +79,12 @@ const OPTIONS = {
 } as const;
 
 class UsageError extends Error {
+  /** Printed after the reason on stderr, never in the JSON error. */
+  readonly hint?: string;
   readonly code = 'USAGE';
-  constructor(
-    message: string,
-    /** Printed after the reason on stderr, never in the JSON error. */
-    readonly hint?: string,
-  ) {
+  constructor(message: string, hint?: string) {
     super(message);
+    this.hint = hint;
   }
 }
 

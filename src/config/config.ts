@@ -209,9 +209,11 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
+  readonly problems: string[];
   readonly code = 'CONFIG';
-  constructor(readonly problems: string[]) {
+  constructor(problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
     this.name = 'ConfigError';
   }
 }

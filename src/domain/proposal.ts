@@ -163,11 +163,10 @@ export const foldProposal = (events: readonly ProposalEvent[]): ProposalState =>
 
 /** A refusal a user should read, with a stable code. */
 export class ProposalError extends Error {
-  constructor(
-    readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED' | 'STALE',
-    message: string,
-  ) {
+  readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED' | 'STALE';
+  constructor(code: ProposalError['code'], message: string) {
     super(message);
+    this.code = code;
     this.name = 'ProposalError';
   }
 }

@@ -12,25 +12,25 @@ import { lowerBound, upperBound } from './sorted.ts';
 import { assertDate, nyDate, nyDateTime, nyTime } from './time.ts';
 
 export class UnknownSymbolError extends Error {
+  readonly symbol: string;
+  readonly available: readonly string[];
   readonly code = 'UNKNOWN_SYMBOL';
-  constructor(
-    readonly symbol: string,
-    readonly available: readonly string[],
-    source: string,
-  ) {
+  constructor(symbol: string, available: readonly string[], source: string) {
     super(`no bars for ${JSON.stringify(symbol)} in ${source}; available: ${available.join(', ') || '(none)'}`);
+    this.symbol = symbol;
+    this.available = available;
     this.name = 'UnknownSymbolError';
   }
 }
 
 export class MalformedBarsError extends Error {
+  readonly file: string;
+  readonly line: number;
   readonly code = 'MALFORMED_BARS';
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    problem: string,
-  ) {
+  constructor(file: string, line: number, problem: string) {
     super(`${file}:${line}: ${problem}`);
+    this.file = file;
+    this.line = line;
     this.name = 'MalformedBarsError';
   }
 }

@@ -22,13 +22,13 @@ export const SNAPSHOT_LOOKBACK = 300;
 export const VIX_SYMBOL = 'VIX';
 
 export class MissingSessionError extends Error {
+  readonly symbol: string;
+  readonly session: string;
   readonly code = 'MISSING_SESSION';
-  constructor(
-    readonly symbol: string,
-    readonly session: string,
-    lastAvailable: string | undefined,
-  ) {
+  constructor(symbol: string, session: string, lastAvailable: string | undefined) {
     super(`${symbol} has no bar for the session ${session} (its last bar is ${lastAvailable ?? 'none'})`);
+    this.symbol = symbol;
+    this.session = session;
     this.name = 'MissingSessionError';
   }
 }

@@ -158,6 +158,8 @@ function poolDatabase(
  * wasteful: the PGlite adapter then leaks the ended client's pending messages into the next client.
  */
 class Session implements Queryable {
+  private readonly client: pg.PoolClient;
+  private readonly redact: Redact;
   broken: Error | undefined;
   private finished = false;
 
@@ -170,10 +172,9 @@ class Session implements Queryable {
     this.broken ??= error;
   };
 
-  constructor(
-    private readonly client: pg.PoolClient,
-    private readonly redact: Redact,
-  ) {
+  constructor(client: pg.PoolClient, redact: Redact) {
+    this.client = client;
+    this.redact = redact;
     client.on('error', this.lost);
   }
 

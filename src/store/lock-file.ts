@@ -32,17 +32,19 @@ export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 30_000;
 
 export class DatabaseInUseError extends Error {
+  readonly dataDir: string;
+  readonly pid: number;
+  /** Where the holder runs, when not in this pid namespace: `on HOST` and why its pid is not ours. */
+  readonly where?: string;
   readonly code = 'DB_IN_USE';
-  constructor(
-    readonly dataDir: string,
-    readonly pid: number,
-    /** Where the holder runs, when not in this pid namespace: `on HOST` and why its pid is not ours. */
-    readonly where?: string,
-  ) {
+  constructor(dataDir: string, pid: number, where?: string) {
     super(
       `the embedded database in ${dataDir} is in use by process ${pid}${where ? ` ${where}` : ''} (probably "council serve"); ` +
         'stop it, or set DATABASE_URL to share a PostgreSQL server',
     );
+    this.dataDir = dataDir;
+    this.pid = pid;
+    this.where = where;
     this.name = 'DatabaseInUseError';
   }
 }

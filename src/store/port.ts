@@ -23,12 +23,13 @@ export interface StoredEvent<T = unknown> {
 
 /** Thrown when the stream's current version is not the expected one (someone else appended first). */
 export class ConcurrencyError extends Error {
+  readonly stream: string;
+  readonly expectedVersion: number;
   readonly code = 'CONCURRENCY';
-  constructor(
-    readonly stream: string,
-    readonly expectedVersion: number,
-  ) {
+  constructor(stream: string, expectedVersion: number) {
     super(`stream ${stream} moved past version ${expectedVersion}`);
+    this.stream = stream;
+    this.expectedVersion = expectedVersion;
     this.name = 'ConcurrencyError';
   }
 }

@@ -118,6 +118,7 @@ const TOKEN = 'fake.bot.token';
 const PERMISSIONS = '2248473465835073';
 
 export class FakeDiscord {
+  private readonly heartbeatInterval: number;
   readonly token = TOKEN;
   readonly applicationId = '1100000000000000001';
   readonly guildId = '1200000000000000001';
@@ -142,7 +143,8 @@ export class FakeDiscord {
   private readonly server = createServer((req, res) => void this.onRequest(req, res));
   private readonly wss = new WebSocketServer({ noServer: true });
 
-  constructor(private readonly heartbeatInterval: number) {
+  constructor(heartbeatInterval: number) {
+    this.heartbeatInterval = heartbeatInterval;
     this.changes.setMaxListeners(100);
     this.server.on('upgrade', (req, socket, head) => {
       if (req.url?.startsWith('/gw')) this.wss.handleUpgrade(req, socket, head, (ws) => this.onSocket(ws));

@@ -28,16 +28,18 @@ export interface ChatResponse {
 
 /** A call that got no answer: the reason, and whether asking again may help. */
 export class TransportError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    /** The server's retry-after, already in ms, when it sent one. */
-    readonly retryAfterMs: number | undefined,
-    readonly status: number | undefined,
-    /** Requests actually sent before giving up (0: none reached the network). */
-    readonly tries = 0,
-  ) {
+  readonly retryable: boolean;
+  /** The server's retry-after, already in ms, when it sent one. */
+  readonly retryAfterMs: number | undefined;
+  readonly status: number | undefined;
+  /** Requests actually sent before giving up (0: none reached the network). */
+  readonly tries: number;
+  constructor(message: string, retryable: boolean, retryAfterMs: number | undefined, status: number | undefined, tries = 0) {
     super(message);
+    this.retryable = retryable;
+    this.retryAfterMs = retryAfterMs;
+    this.status = status;
+    this.tries = tries;
     this.name = 'TransportError';
   }
 }
