@@ -289,7 +289,10 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
   }
 }
 
-const hasOpenOrders = memoByIdentity((p: ProposalState) => p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty));
+// A submitted order recorded as rejected afterwards (a netted exit, canceled) waits for no fill.
+const hasOpenOrders = memoByIdentity((p: ProposalState) =>
+  p.orders.some((o) => p.submitted[o.clientOrderId] && !p.rejectedOrders[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty),
+);
 const pendingOf = memoByIdentity((all: readonly ProposalState[]) => all.filter((p) => p.status === 'PENDING'));
 const withOpenOrdersOf = memoByIdentity((all: readonly ProposalState[]) => all.filter(hasOpenOrders));
 
