@@ -243,16 +243,16 @@ export class App {
     const week = request.week ? mondayOf(request.week) : await this.defaultWeek();
     const state = await this.weekState(week);
     if (state.completed) return { kind: 'done', week, state };
-    if (await this.isFutureWeek(week))
-      throw new ProposalError(
-        'NOT_FOUND',
-        `week ${week} is in the future: the council runs the current week or a past one${this.deps.simulatedTime ? `; ${this.rangeText(await this.dataRange())}` : ''}`,
-      );
     if (this.deps.simulatedTime) {
       const range = await this.dataRange();
       if (week < addDays(mondayOf(range.first), 7))
         throw new ProposalError('NOT_FOUND', `week ${week} is before the market data: ${this.rangeText(range)}`);
     }
+    if (await this.isFutureWeek(week))
+      throw new ProposalError(
+        'NOT_FOUND',
+        `week ${week} is in the future: the council runs the current week or a past one${this.deps.simulatedTime ? `; ${this.rangeText(await this.dataRange())}` : ''}`,
+      );
     const halt = await isHalted(this.deps.store, this.settings.council);
     if (halt.halted)
       throw new ProposalError('HALTED', `trading is halted (by ${halt.by ?? 'an approver'} at ${halt.at ?? 'an unknown time'}): no council runs until an approver resumes (/council resume)`);
@@ -315,18 +315,32 @@ export class App {
     return { at: at > 0 ? new Date(at) : null, fillSession };
   }
 
-  /** Why acting at `now` would move the replay's clock backwards, or null. */
-  private async clockRefusal(now: Date): Promise<string | null> {
+  /**
+   * When a pending proposal is approved on replay data: at its decision (asOf + 1 minute) or, once the
+   * council's clock has passed that, at the clock (+ 1 minute), so time never runs backwards. Refused,
+   * with the reason, when the clock has passed the proposal's last moment to be approved, or when its
+   * orders would fill at an open before fills already made.
+   */
+  private async replayApproval(proposal: ProposalState, times: { now: Date; settleAt: Date }): Promise<{ now: Date; settleAt: Date } | { refusal: string }> {
     const clock = await this.replayClock();
-    const { calendar } = this.deps;
-    const today = nyDate(now);
-    const fills = calendar.isTradingDay(today) && nyTime(now) < '09:30' ? today : calendar.nextTradingDay(today);
     const when = (d: Date) => `${nyDate(d)} ${nyTime(d)} ET`;
-    if (clock.at && now.getTime() < clock.at.getTime())
-      return `it would act at ${when(now)}, before the council's clock (${when(clock.at)}, the latest approval or checkpoint on this replay)`;
+    let { now, settleAt } = times;
+    if (clock.at && clock.at.getTime() >= now.getTime()) {
+      const moved = new Date(clock.at.getTime() + 60_000);
+      if (moved.getTime() >= Date.parse(proposal.expiresAt))
+        return {
+          refusal: `the council's clock is at ${when(clock.at)} (the latest approval or checkpoint on this replay), after this proposal's last moment to be approved (${when(new Date(proposal.expiresAt))})`,
+        };
+      now = moved;
+      const day = nyDate(now);
+      const session = this.deps.calendar.isTradingDay(day) && nyTime(now) < this.deps.calendar.sessionClose(day) ? day : this.deps.calendar.nextTradingDay(day);
+      settleAt = nyDateTime(session, this.deps.calendar.sessionClose(session));
+    }
+    const today = nyDate(now);
+    const fills = this.deps.calendar.isTradingDay(today) && nyTime(now) < '09:30' ? today : this.deps.calendar.nextTradingDay(today);
     if (clock.fillSession && fills < clock.fillSession)
-      return `its orders would fill at the ${fills} open, before fills already made at the ${clock.fillSession} open`;
-    return null;
+      return { refusal: `its orders would fill at the ${fills} open, before fills already made at the ${clock.fillSession} open` };
+    return { now, settleAt };
   }
 
   private async isFutureWeek(week: string): Promise<boolean> {
@@ -420,13 +434,16 @@ export class App {
     return foldWeek(await this.deps.store.read(weekStream(this.settings.council, week)));
   }
 
-  /** When an action on a proposal happens: the wall clock live, just after the decision in a replay. */
+  /**
+   * When an action on a proposal happens: the wall clock live; in a replay just after the decision, or
+   * at its approval once approved (see replayApproval: an approval may come later than the decision).
+   */
   private actionTimes(proposal: ProposalState): { now: Date; settleAt: Date } {
     if (!this.deps.simulatedTime) {
       const now = this.deps.clock();
       return { now, settleAt: now };
     }
-    const now = new Date(Date.parse(proposal.asOf) + 60_000);
+    const now = new Date(proposal.approvedBy ? Date.parse(proposal.approvedBy.at) : Date.parse(proposal.asOf) + 60_000);
     // A replay advances to the first session's close, so the simulated broker can fill at its open.
     const session = this.deps.calendar.isTradingDay(nyDate(now)) ? nyDate(now) : this.deps.calendar.nextTradingDay(nyDate(now));
     return { now, settleAt: nyDateTime(session, this.deps.calendar.sessionClose(session)) };
@@ -446,20 +463,21 @@ export class App {
   }> {
     const proposal = await loadProposal(this.deps.store, req.proposalId);
     if (!proposal.exists) throw new ProposalError('NOT_FOUND', `no proposal ${req.proposalId}`);
-    const { now, settleAt } = this.actionTimes(proposal);
+    let { now, settleAt } = this.actionTimes(proposal);
     if (!(req.authorised ?? this.isApprover(req.by))) {
       await recordRefusal(this.deps.store, req.proposalId, { by: req.by, via: req.via, action: 'approve', reason: 'not an approver', now: this.deps.clock() });
       await this.sink.publish({ type: 'approval_refused', proposalId: req.proposalId, by: req.by, reason: 'not an approver' });
       throw new ProposalError('UNAUTHORISED', `${req.by} may not approve proposals; ask someone in COUNCIL_APPROVERS`);
     }
     if (this.deps.simulatedTime && proposal.status === 'PENDING') {
-      const why = await this.clockRefusal(now);
-      if (why) {
-        const reason = `simulated time only moves forward: ${why}. The proposal can be read, not executed. Nothing was placed.`;
+      const timed = await this.replayApproval(proposal, { now, settleAt });
+      if ('refusal' in timed) {
+        const reason = `simulated time only moves forward: ${timed.refusal}. The proposal can be read, not executed. Nothing was placed.`;
         await recordRefusal(this.deps.store, req.proposalId, { by: req.by, via: req.via, action: 'approve', reason, now: this.deps.clock() });
         await this.sink.publish({ type: 'approval_refused', proposalId: req.proposalId, by: req.by, reason });
         throw new ProposalError('STALE', `proposal ${req.proposalId} was not approved: ${reason}`);
       }
+      ({ now, settleAt } = timed);
     }
     const { onRecorded } = req;
     // The proposal_approved notice follows the approval's append: it is the moment the click is recorded.
