@@ -120,9 +120,10 @@ describe('Discord: a council week from /council run to execution', () => {
 
   it('When Slack and a Discord role approver approve the same proposal at once, Then it executes exactly once', async () => {
     // A second pending proposal, started by the schedule or the CLI, not from Discord: it gets its own thread.
-    const state = await h.app.run({ week: '2024-02-26' });
+    // The week after the one approved above: on replay data an earlier week can be read, not executed.
+    const state = await h.app.run({ week: '2024-03-11' });
     const id = state.proposal!.proposalId;
-    const thread = await threadFor(h.fake, '2024-02-26');
+    const thread = await threadFor(h.fake, '2024-03-11');
     const message = await decisionMessage(h.fake, thread.id);
 
     const { token } = h.fake.click(`approve:${id}`, ROLE_APPROVER, message.id);
