@@ -331,6 +331,14 @@ const entriesOf = memoByIdentity((p: ProposalState): [string, Entry][] => {
     const fill = p.fills[o.clientOrderId];
     if (fill) entries.push([entryKey(o.account, o.symbol, o.side), { p, filledAt: fill.filledAt, price: fill.price }]);
   }
+  // An exit the approval cancelled out (nothing traded): the position is held on for this proposal, under
+  // its rule from the approval on, at the price its target was sized at.
+  for (const n of p.netted) {
+    if (n.into !== null || !p.approvedBy) continue;
+    const at = new Date(p.approvedBy.at);
+    const target = p.targets?.find((t) => t.account === n.account && t.symbol === n.symbol);
+    if (target?.price) entries.push([entryKey(n.account, n.symbol, n.side === 'sell' ? 'buy' : 'sell'), { p, filledAt: `${nyDate(at)}T${nyTime(at)}`, price: target.price }]);
+  }
   return entries;
 });
 
