@@ -13,7 +13,7 @@ import { type Redactor, redactorFor, userErrorLine, userErrorText } from './reda
 import type { TradingCalendar } from './market/calendar.ts';
 import type { NewsSource } from './market/news.ts';
 import type { MarketData } from './market/port.ts';
-import { mondayOf, nyDate, nyDateTime, addDays } from './market/time.ts';
+import { mondayOf, nyDate, nyDateTime, nyTime, addDays } from './market/time.ts';
 import {
   approveProposal,
   controlRefusalStream,
@@ -22,6 +22,7 @@ import {
   loadProposal,
   loadProposals,
   loadRefusals,
+  memoByIdentity,
   recordRefusal,
   rejectProposal,
   setHalted,
@@ -130,6 +131,21 @@ export interface StatusView {
   asOf: string;
 }
 
+/** The latest approval instant and the latest fill session over every proposal (memoized per listing). */
+const latestActs = memoByIdentity((proposals: readonly ProposalState[]) => {
+  let approvedAt = 0;
+  let fillSession: string | null = null;
+  for (const p of proposals) {
+    if (p.approvedBy) approvedAt = Math.max(approvedAt, Date.parse(p.approvedBy.at));
+    for (const f of Object.values(p.fills)) {
+      // Simulated fills carry a New York wall time; brokers send ISO instants.
+      const session = /(Z|[+-]\d\d:\d\d)$/.test(f.filledAt) ? nyDate(new Date(f.filledAt)) : f.filledAt.slice(0, 10);
+      if (fillSession === null || session > fillSession) fillSession = session;
+    }
+  }
+  return { approvedAt, fillSession };
+});
+
 export class App {
   readonly deps: AppDeps;
   private readonly sinks: NoticeSink[] = [];
@@ -229,11 +245,104 @@ export class App {
     const week = request.week ? mondayOf(request.week) : await this.defaultWeek();
     const state = await this.weekState(week);
     if (state.completed) return { kind: 'done', week, state };
-    if (await this.isFutureWeek(week)) throw new ProposalError('NOT_FOUND', `week ${week} is in the future: the council runs the current week or a past one`);
+    if (this.deps.simulatedTime) {
+      const range = await this.dataRange();
+      if (week < addDays(mondayOf(range.first), 7))
+        throw new ProposalError('NOT_FOUND', `week ${week} is before the market data: ${this.rangeText(range)}`);
+    }
+    if (await this.isFutureWeek(week))
+      throw new ProposalError(
+        'NOT_FOUND',
+        `week ${week} is in the future: the council runs the current week or a past one${this.deps.simulatedTime ? `; ${this.rangeText(await this.dataRange())}` : ''}`,
+      );
     const halt = await isHalted(this.deps.store, this.settings.council);
     if (halt.halted)
       throw new ProposalError('HALTED', `trading is halted (by ${halt.by ?? 'an approver'} at ${halt.at ?? 'an unknown time'}): no council runs until an approver resumes (/council resume)`);
     return { kind: state.started ? 'resume' : 'new', week, state };
+  }
+
+  private range: { first: string; last: string } | undefined;
+
+  /** Replay data: its first and last session (of the universe's first symbol). */
+  async dataRange(): Promise<{ first: string; last: string }> {
+    if (this.range) return this.range;
+    const symbol = this.settings.universe[0] ?? 'SPY';
+    const bars = await this.deps.market.bars({ symbol, asOf: this.deps.clock() });
+    const first = bars[0]?.date;
+    const last = bars[bars.length - 1]?.date;
+    if (!first || !last) throw new ProposalError('NOT_FOUND', 'the market data holds no bars');
+    this.range = { first, last };
+    return this.range;
+  }
+
+  /** The range a replay can act on, in words, for every refusal of a week or time outside it. */
+  rangeText(range: { first: string; last: string }): string {
+    return `the market data holds the sessions from ${range.first} to ${range.last}, so council weeks from ${addDays(mondayOf(range.first), 7)} to ${addDays(mondayOf(range.last), 7)}, postmortems and checkpoints from ${range.first} to ${range.last}`;
+  }
+
+  /** Refuses a week outside the replay data (postmortems), with the range that exists; live, any week up to now. */
+  async assertWeekInData(week: string): Promise<void> {
+    if (!this.deps.simulatedTime) {
+      if (week > mondayOf(nyDate(this.deps.clock()))) throw new ProposalError('NOT_FOUND', `week ${week} is in the future`);
+      return;
+    }
+    const range = await this.dataRange();
+    if (week < mondayOf(range.first) || week > mondayOf(range.last)) throw new ProposalError('NOT_FOUND', `week ${week} is outside the market data: ${this.rangeText(range)}`);
+  }
+
+  /** Refuses a checkpoint time outside the replay data, with the range that exists. */
+  async assertTimeInData(at: Date): Promise<void> {
+    if (!this.deps.simulatedTime) return;
+    const range = await this.dataRange();
+    const day = nyDate(at);
+    if (day < range.first || day > range.last) throw new ProposalError('NOT_FOUND', `${day} ${nyTime(at)} is outside the market data: ${this.rangeText(range)}`);
+  }
+
+  /**
+   * On replay data, the council's clock: the latest instant anything was acted on (an approval or a
+   * checkpoint evaluation), and the latest session anything filled at. Simulated time only moves forward
+   * from it: an earlier week can be convened and read, not executed (see approve), and a checkpoint
+   * with no time runs at the clock's next slot.
+   */
+  async replayClock(): Promise<{ at: Date | null; fillSession: string | null }> {
+    const proposals = await loadProposals(this.deps.store);
+    const { approvedAt, fillSession } = latestActs(proposals);
+    const weeks = await this.deps.store.streams(`checkpoint:${this.settings.council}:`);
+    const lastWeek = weeks.map((w) => w.stream).sort().pop();
+    let checkpointAt = 0;
+    if (lastWeek)
+      for (const e of await this.deps.store.read(lastWeek))
+        if (e.type === 'CheckpointEvaluated') checkpointAt = Math.max(checkpointAt, Date.parse((e.data as { at: string }).at));
+    const at = Math.max(approvedAt, checkpointAt);
+    return { at: at > 0 ? new Date(at) : null, fillSession };
+  }
+
+  /**
+   * When a pending proposal is approved on replay data: at its decision (asOf + 1 minute) or, once the
+   * council's clock has passed that, at the clock (+ 1 minute), so time never runs backwards. Refused,
+   * with the reason, when the clock has passed the proposal's last moment to be approved, or when its
+   * orders would fill at an open before fills already made.
+   */
+  private async replayApproval(proposal: ProposalState, times: { now: Date; settleAt: Date }): Promise<{ now: Date; settleAt: Date } | { refusal: string }> {
+    const clock = await this.replayClock();
+    const when = (d: Date) => `${nyDate(d)} ${nyTime(d)} ET`;
+    let { now, settleAt } = times;
+    if (clock.at && clock.at.getTime() >= now.getTime()) {
+      const moved = new Date(clock.at.getTime() + 60_000);
+      if (moved.getTime() >= Date.parse(proposal.expiresAt))
+        return {
+          refusal: `the council's clock is at ${when(clock.at)} (the latest approval or checkpoint on this replay), after this proposal's last moment to be approved (${when(new Date(proposal.expiresAt))})`,
+        };
+      now = moved;
+      const day = nyDate(now);
+      const session = this.deps.calendar.isTradingDay(day) && nyTime(now) < this.deps.calendar.sessionClose(day) ? day : this.deps.calendar.nextTradingDay(day);
+      settleAt = nyDateTime(session, this.deps.calendar.sessionClose(session));
+    }
+    const today = nyDate(now);
+    const fills = this.deps.calendar.isTradingDay(today) && nyTime(now) < '09:30' ? today : this.deps.calendar.nextTradingDay(today);
+    if (clock.fillSession && fills < clock.fillSession)
+      return { refusal: `its orders would fill at the ${fills} open, before fills already made at the ${clock.fillSession} open` };
+    return { now, settleAt };
   }
 
   private async isFutureWeek(week: string): Promise<boolean> {
@@ -327,13 +436,16 @@ export class App {
     return foldWeek(await this.deps.store.read(weekStream(this.settings.council, week)));
   }
 
-  /** When an action on a proposal happens: the wall clock live, just after the decision in a replay. */
+  /**
+   * When an action on a proposal happens: the wall clock live; in a replay just after the decision, or
+   * at its approval once approved (see replayApproval: an approval may come later than the decision).
+   */
   private actionTimes(proposal: ProposalState): { now: Date; settleAt: Date } {
     if (!this.deps.simulatedTime) {
       const now = this.deps.clock();
       return { now, settleAt: now };
     }
-    const now = new Date(Date.parse(proposal.asOf) + 60_000);
+    const now = new Date(proposal.approvedBy ? Date.parse(proposal.approvedBy.at) : Date.parse(proposal.asOf) + 60_000);
     // A replay advances to the first session's close, so the simulated broker can fill at its open.
     const session = this.deps.calendar.isTradingDay(nyDate(now)) ? nyDate(now) : this.deps.calendar.nextTradingDay(nyDate(now));
     return { now, settleAt: nyDateTime(session, this.deps.calendar.sessionClose(session)) };
@@ -353,11 +465,21 @@ export class App {
   }> {
     const proposal = await loadProposal(this.deps.store, req.proposalId);
     if (!proposal.exists) throw new ProposalError('NOT_FOUND', `no proposal ${req.proposalId}`);
-    const { now, settleAt } = this.actionTimes(proposal);
+    let { now, settleAt } = this.actionTimes(proposal);
     if (!(req.authorised ?? this.isApprover(req.by))) {
       await recordRefusal(this.deps.store, req.proposalId, { by: req.by, via: req.via, action: 'approve', reason: 'not an approver', now: this.deps.clock() });
       await this.sink.publish({ type: 'approval_refused', proposalId: req.proposalId, by: req.by, reason: 'not an approver' });
       throw new ProposalError('UNAUTHORISED', `${req.by} may not approve proposals; ask someone in COUNCIL_APPROVERS`);
+    }
+    if (this.deps.simulatedTime && proposal.status === 'PENDING') {
+      const timed = await this.replayApproval(proposal, { now, settleAt });
+      if ('refusal' in timed) {
+        const reason = `simulated time only moves forward: ${timed.refusal}. The proposal can be read, not executed. Nothing was placed.`;
+        await recordRefusal(this.deps.store, req.proposalId, { by: req.by, via: req.via, action: 'approve', reason, now: this.deps.clock() });
+        await this.sink.publish({ type: 'approval_refused', proposalId: req.proposalId, by: req.by, reason });
+        throw new ProposalError('STALE', `proposal ${req.proposalId} was not approved: ${reason}`);
+      }
+      ({ now, settleAt } = timed);
     }
     const { onRecorded } = req;
     // The proposal_approved notice follows the approval's append: it is the moment the click is recorded.

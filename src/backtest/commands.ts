@@ -54,6 +54,8 @@ export function chartWriter(dir: string): (pm: Postmortem) => Promise<Postmortem
 /** The weekly postmortem for `week` (default: the week `run` would pick), marked no later than that Friday's close. */
 export async function postmortemCommand(app: App, opts: { week?: string; out?: string }): Promise<{ postmortem: Postmortem; charts: PostmortemChart[] }> {
   const week = opts.week ? mondayOf(opts.week) : await app.defaultWeek();
+  // A week outside the data would be built from other weeks' bars: refused with the range that exists.
+  await app.assertWeekInData(week);
   const mark = await app.markTime();
   const weekEnd = nyDateTime(addDays(week, 4), '20:00');
   const asOf = new Date(Math.min(mark.getTime(), weekEnd.getTime()));

@@ -112,6 +112,12 @@ export interface BacktestResult {
   exits: Partial<Record<ExitReason, number>>;
   /** Trims back to the risk limits the checkpoints ordered, by the limit each restored. */
   trims: { maxPositionPct: number; maxGrossPct: number };
+  /**
+   * Working exits and trims folded into the next proposal's order of the same account and symbol (one
+   * order per session): `canceledOut` when the two cancelled and nothing traded, `folded` when one order
+   * carried both.
+   */
+  netted: { canceledOut: number; folded: number };
   /** How the seats answered, per seat (cache or builtin, abstentions with their reasons). */
   llm: BacktestLlmSummary;
   /** Weeks and checkpoints skipped because the data could not support them (a gap in the bars), with why. */
@@ -257,6 +263,9 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   }
   const trims = { maxPositionPct: 0, maxGrossPct: 0 };
   for (const e of await store.readAll({ streamPrefix: 'checkpoint:', types: ['TrimOrdered'] })) trims[(e.data as { limit: keyof typeof trims }).limit]++;
+  const netted = { canceledOut: 0, folded: 0 };
+  for (const e of await store.readAll({ streamPrefix: 'proposal:', types: ['ProposalApproved'] }))
+    for (const n of (e.data as { netted?: { into: string | null }[] }).netted ?? []) netted[n.into === null ? 'canceledOut' : 'folded']++;
   const lastWeek = weeks[weeks.length - 1] as string;
   const postmortem = await buildPostmortem(
     {
@@ -276,7 +285,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     { week: lastWeek, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
   );
   const events = (await store.readAll()).length;
-  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, trims, llm: tally.summary(), skipped };
+  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, trims, netted, llm: tally.summary(), skipped };
 }
 
 /** Counts, week by week, how each seat, the chairman and the researchers answered. */
@@ -408,6 +417,7 @@ export function backtestJson(r: BacktestResult) {
     exits: r.exits,
     exitsFilled: exitsFilled(pm),
     trims: r.trims,
+    netted: r.netted,
     skipped: r.skipped,
     riskFree: { source: pm.riskFree.source, cashInterest: pm.riskFree.cashInterest },
     events: r.events,

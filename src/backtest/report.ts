@@ -91,6 +91,7 @@ export async function writeBacktestReport(dir: string, result: BacktestResult): 
       '',
       `Round trips by what closed them (rebalance: the next weekly proposal; trim: cut back to a risk limit). Exits ordered by the checkpoints, as recorded: ${exitText(result.exits)}.`,
       `Trims back to the risk limits (a position more than 5% past maxPositionPct, or the book past maxGrossPct, at a checkpoint): ${result.trims.maxPositionPct} to maxPositionPct, ${result.trims.maxGrossPct} to maxGrossPct.`,
+      `Orders netted (one order per account and symbol per session): ${result.netted.canceledOut} exits or trims cancelled out by the next proposal's order of the same symbol at the same open (nothing traded), ${result.netted.folded} folded into it as one order.`,
       '',
       ...block(exitReasonLines(pm)),
       '',

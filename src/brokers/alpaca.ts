@@ -303,6 +303,15 @@ export function createAlpacaBroker(deps: {
       return results.filter((r) => r.status === 'fulfilled').length;
     },
 
+    // Netting folds an unfilled exit into the next order of its symbol: the exit is canceled first.
+    async cancelOrder(account, clientOrderId) {
+      const client = clientOf(account);
+      const order = await this.findByClientOrderId(account, clientOrderId);
+      if (!order || order.status === 'filled' || order.status === 'canceled' || order.status === 'rejected' || order.status === 'expired') return order;
+      await client.trading.orders.deleteOrderByOrderIDRaw({ orderId: order.brokerOrderId }).catch(() => undefined);
+      return this.findByClientOrderId(account, clientOrderId);
+    },
+
     async clock(account) {
       const c = await wire('GET /v2/clock', WireClock, clientOf(account).trading.clock.legacyClockRaw());
       return { at: c.timestamp, isOpen: c.is_open, nextOpen: c.next_open, nextClose: c.next_close };

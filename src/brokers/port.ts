@@ -77,6 +77,12 @@ export interface Broker {
   settle(accounts: readonly string[], asOf: Date): Promise<BrokerOrder[]>;
   cancelOpenOrders(account: string, at: Date): Promise<number>;
   /**
+   * Optional: cancels one working order (netting folds an unfilled exit into the next order of the same
+   * account and symbol). Answers the order as it stands afterwards: `canceled`, or `filled` when it
+   * filled first (then nothing was canceled); undefined when the broker has no such order.
+   */
+  cancelOrder?(account: string, clientOrderId: string, at: Date, reason: string): Promise<BrokerOrder | undefined>;
+  /**
    * Optional: starts the read-only checks `submit` will need for orders about to be sent (positions and
    * shortability of sells), so they overlap with recording the approval instead of adding a round trip
    * after it. Never rejects: a failed check is reported by the submit that needed it.

@@ -23,6 +23,11 @@ export function createBrokerRouter(routes: { alpaca: Broker; alpacaAccounts: rea
       return [...a, ...s];
     },
     cancelOpenOrders: (account, at) => brokerOf(account).cancelOpenOrders(account, at),
+    async cancelOrder(account, clientOrderId, at, reason) {
+      const broker = brokerOf(account);
+      if (!broker.cancelOrder) return broker.findByClientOrderId(account, clientOrderId);
+      return broker.cancelOrder(account, clientOrderId, at, reason);
+    },
     prepare: async (orders) => routes.alpaca.prepare?.(orders.filter((o) => onAlpaca.has(o.account))),
     anticipate: async (orders, until) => routes.alpaca.anticipate?.(orders.filter((o) => onAlpaca.has(o.account)), until),
     close: () => {

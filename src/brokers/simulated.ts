@@ -272,11 +272,75 @@ export function createSimulatedBroker(deps: {
     return bars[0]?.close ?? null;
   }
 
+async function viewOf(account: string, asOf: Date): Promise<AccountView> {
+    const book = await load(account);
+    const ledger = asOfView(book, asOf);
+    const positions: PositionView[] = [];
+    let equity = ledger.cash / 100;
+    for (const [symbol, pos] of [...ledger.positions.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (pos.qty === 0) continue;
+      const price = await lastClose(symbol, asOf);
+      const mark = price ?? pos.cost;
+      equity += pos.qty * mark;
+      positions.push({
+        symbol,
+        qty: pos.qty,
+        avgPrice: Math.round(pos.cost * 10_000) / 10_000,
+        marketPrice: price,
+        marketValue: Math.round(pos.qty * mark * 100) / 100,
+        unrealizedPl: Math.round((mark - pos.cost) * pos.qty * 100) / 100,
+      });
+    }
+    const gross = positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
+    return {
+      account,
+      broker: 'simulated',
+      equity: Math.round(equity * 100) / 100,
+      cash: ledger.cash / 100,
+      buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
+      positions,
+      // As of `asOf`: an order whose fill is stamped later was still working then.
+      openOrders: [...new Set([...book.open, ...ledger.undone])]
+        .map((id) => book.orders.get(id))
+        .filter((o): o is BrokerOrder & { session: string } => o !== undefined)
+        .map((o) => (o.status === 'filled' ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null } : publicOrder(o))),
+    };
+  }
+
+  /**
+   * Buying power enforced before any order: an order that adds exposure (beyond what the book, counting
+   * its working orders as done, holds that way) needs that much buying power (2 × equity less gross
+   * exposure, working orders counted); an order that reduces exposure never does.
+   */
+  async function buyingPowerRefusal(order: OrderRequest): Promise<string | null> {
+    const view = await viewOf(order.account, order.at);
+    const held = new Map<string, number>();
+    for (const p of view.positions) held.set(p.symbol, p.qty);
+    for (const o of view.openOrders) held.set(o.symbol, (held.get(o.symbol) ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty));
+    const before = held.get(order.symbol) ?? 0;
+    const after = before + (order.side === 'buy' ? order.qty : -order.qty);
+    const added = Math.abs(after) - Math.abs(before);
+    if (added <= 0) return null;
+    const price = (await lastClose(order.symbol, order.at)) ?? view.positions.find((p) => p.symbol === order.symbol)?.marketPrice ?? null;
+    if (price === null) return null;
+    const marks = new Map(view.positions.map((p) => [p.symbol, Math.abs(p.marketValue / p.qty)]));
+    let gross = 0;
+    for (const [symbol, qty] of held) gross += Math.abs(qty) * (symbol === order.symbol ? price : (marks.get(symbol) ?? (await lastClose(symbol, order.at)) ?? 0));
+    const power = Math.max(0, 2 * view.equity - gross);
+    const need = added * price;
+    if (need <= power + 0.005) return null;
+    return `buying power: ${order.side} ${order.qty} ${order.symbol} adds ${need.toFixed(2)} of exposure, the account has ${power.toFixed(2)} of buying power (2 × equity ${view.equity.toFixed(2)} less gross ${gross.toFixed(2)}, working orders counted)`;
+  }
+
   return {
     kindOf: () => 'simulated',
 
     async submit(order: OrderRequest): Promise<BrokerOrder> {
       if (!Number.isInteger(order.qty) || order.qty <= 0) throw new OrderRejectedError(`qty must be a positive whole number, got ${order.qty}`);
+      const known = (await load(order.account)).orders.get(order.clientOrderId);
+      if (known) return publicOrder(known);
+      const refusal = await buyingPowerRefusal(order);
+      if (refusal) throw new OrderRejectedError(refusal);
       const ledger = await change(order.account, (l) => {
         if (l.orders.has(order.clientOrderId)) return [];
         return [
@@ -327,39 +391,14 @@ export function createSimulatedBroker(deps: {
       return changed;
     },
 
-    async account(account, asOf): Promise<AccountView> {
-      const book = await load(account);
-      const ledger = asOfView(book, asOf);
-      const positions: PositionView[] = [];
-      let equity = ledger.cash / 100;
-      for (const [symbol, pos] of [...ledger.positions.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-        if (pos.qty === 0) continue;
-        const price = await lastClose(symbol, asOf);
-        const mark = price ?? pos.cost;
-        equity += pos.qty * mark;
-        positions.push({
-          symbol,
-          qty: pos.qty,
-          avgPrice: Math.round(pos.cost * 10_000) / 10_000,
-          marketPrice: price,
-          marketValue: Math.round(pos.qty * mark * 100) / 100,
-          unrealizedPl: Math.round((mark - pos.cost) * pos.qty * 100) / 100,
-        });
-      }
-      const gross = positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
-      return {
-        account,
-        broker: 'simulated',
-        equity: Math.round(equity * 100) / 100,
-        cash: ledger.cash / 100,
-        buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
-        positions,
-        // As of `asOf`: an order whose fill is stamped later was still working then.
-        openOrders: [...new Set([...book.open, ...ledger.undone])]
-          .map((id) => book.orders.get(id))
-          .filter((o): o is BrokerOrder & { session: string } => o !== undefined)
-          .map((o) => (o.status === 'filled' ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null } : publicOrder(o))),
-      };
+    account: viewOf,
+
+    async cancelOrder(account, clientOrderId, at, reason) {
+      const ledger = await change(account, (l) =>
+        l.orders.get(clientOrderId)?.status === 'accepted' ? [{ type: 'SimOrderCanceled', data: { clientOrderId, at: at.toISOString(), reason } }] : [],
+      );
+      const order = ledger.orders.get(clientOrderId);
+      return order ? publicOrder(order) : undefined;
     },
 
     async cancelOpenOrders(account, at) {

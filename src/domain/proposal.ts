@@ -3,7 +3,7 @@
  * decide(command, state) -> events; evolve(state, event) -> state. A second approve is a rule here,
  * not a race in a handler; the event store's expected version settles concurrent clicks.
  */
-import type { PlannedOrder, TargetPosition } from './sizing.ts';
+import type { NettedOrder, PlannedOrder, TargetPosition } from './sizing.ts';
 
 export interface ProposalOrder extends PlannedOrder {
   clientOrderId: string;
@@ -31,7 +31,8 @@ export type ProposalEvent =
   | {
       type: 'ProposalApproved';
       /** `orders`: computed at the click from the book then, toward the targets; these are the ones placed. */
-      data: { by: string; at: string; via: string; orders?: ProposalOrder[] };
+      /** `netted`: working exits and trims folded into these orders (canceled at execution), one order per account and symbol. */
+      data: { by: string; at: string; via: string; orders?: ProposalOrder[]; netted?: NettedOrder[] };
     }
   | { type: 'ProposalRejected'; data: { by: string; at: string; via: string; reason: string | null } }
   | { type: 'ProposalExpired'; data: { at: string; reason?: string } }
@@ -68,6 +69,8 @@ export interface ProposalState {
   rejected: { by: string; at: string; reason: string | null } | undefined;
   submitted: Record<string, { brokerOrderId: string; broker: string }>;
   rejectedOrders: Record<string, string>;
+  /** Working exits and trims of the same account and symbol folded into this proposal's orders at its approval. */
+  netted: NettedOrder[];
   fills: Record<string, { qty: number; price: number; fee: number; filledAt: string }>;
   refusals: number;
   /** How many times execution has started placing orders (a marker appended before anything is sent). */
@@ -92,6 +95,7 @@ export const initialProposalState = (): ProposalState => ({
   rejected: undefined,
   submitted: {},
   rejectedOrders: {},
+  netted: [],
   fills: {},
   refusals: 0,
   attempts: 0,
@@ -127,6 +131,7 @@ export function evolveProposal(state: ProposalState, event: ProposalEvent): Prop
         status: 'APPROVED',
         approvedBy: { by: event.data.by, at: event.data.at, via: event.data.via },
         orders: event.data.orders ?? state.orders,
+        netted: event.data.netted ?? [],
       };
     case 'ProposalRejected':
       return { ...state, status: 'REJECTED', rejected: event.data };
@@ -172,7 +177,7 @@ export class ProposalError extends Error {
 }
 
 export type ProposalCommand =
-  | { type: 'Approve'; by: string; via: string; now: Date; orders?: ProposalOrder[] }
+  | { type: 'Approve'; by: string; via: string; now: Date; orders?: ProposalOrder[]; netted?: NettedOrder[] }
   | { type: 'Reject'; by: string; via: string; now: Date; reason: string | null }
   | { type: 'Expire'; now: Date }
   /** Ends a pending proposal before its time, with the reason (superseded, or its targets went stale). */
@@ -207,7 +212,7 @@ export function decideProposal(command: ProposalCommand, state: ProposalState): 
       if (command.now.getTime() >= Date.parse(state.expiresAt))
         throw new ProposalError('EXPIRED', `proposal ${state.proposalId} expired at ${state.expiresAt}; nothing was placed`);
       return command.type === 'Approve'
-        ? [{ type: 'ProposalApproved', data: { by: command.by, at, via: command.via, ...(command.orders ? { orders: command.orders } : {}) } }]
+        ? [{ type: 'ProposalApproved', data: { by: command.by, at, via: command.via, ...(command.orders ? { orders: command.orders } : {}), ...(command.netted?.length ? { netted: command.netted } : {}) } }]
         : [{ type: 'ProposalRejected', data: { by: command.by, at, via: command.via, reason: command.reason } }];
     }
     case 'Expire':

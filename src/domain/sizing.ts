@@ -247,3 +247,54 @@ export const clientOrderId = (proposalId: string, account: string, symbol: strin
 /** Exit proposals (a checkpoint closing a position) have ids starting `x-`, so their orders start `tc-x-`. */
 export const EXIT_PREFIX = 'x-';
 export const isExitOrder = (clientOrderId: string): boolean => clientOrderId.startsWith(`tc-${EXIT_PREFIX}`);
+
+/** An order still working at the broker (accepted, nothing filled yet). */
+export interface WorkingOrder {
+  account: string;
+  clientOrderId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  qty: number;
+}
+
+/** A working order folded into another (or into nothing, when the two cancel): canceled at the broker, recorded on both proposals. */
+export interface NettedOrder extends WorkingOrder {
+  /** The order it was folded into; null when the two cancelled out and nothing is placed for the symbol. */
+  into: string | null;
+}
+
+const signedQty = (o: { side: 'buy' | 'sell'; qty: number }) => (o.side === 'buy' ? o.qty : -o.qty);
+
+/**
+ * One order per account and symbol for a session. Orders computed with working orders counted as done
+ * (ordersForTargets) would trade against an unfilled checkpoint exit or trim at the same open: a sell
+ * and a buy of one symbol, paying slippage and fees twice. Each such working order is folded in: it is
+ * to be canceled, and the new order carries the sum of both (no order at all when they cancel). Only
+ * working orders that nothing has filled of, and only exits and trims, are folded; an order of the
+ * proposal itself never is.
+ */
+export function netWithWorking<O extends PlannedOrder & { clientOrderId: string }>(
+  orders: readonly O[],
+  working: readonly WorkingOrder[],
+): { orders: O[]; netted: NettedOrder[] } {
+  const out: O[] = [];
+  const netted: NettedOrder[] = [];
+  for (const order of orders) {
+    const against = working.filter((w) => w.account === order.account && w.symbol === order.symbol && isExitOrder(w.clientOrderId) && w.clientOrderId !== order.clientOrderId);
+    if (against.length === 0) {
+      out.push(order);
+      continue;
+    }
+    const net = signedQty(order) + against.reduce((s, w) => s + signedQty(w), 0);
+    const folded = against.map((w) => `${w.side} ${w.qty} (${w.clientOrderId})`).join(', ');
+    for (const w of against) netted.push({ ...w, into: net === 0 ? null : order.clientOrderId });
+    if (net === 0) continue;
+    out.push({
+      ...order,
+      side: net > 0 ? 'buy' : 'sell',
+      qty: Math.abs(net),
+      reason: `${order.reason}; netted with the working ${folded}: one order instead of ${against.length + 1}`,
+    });
+  }
+  return { orders: out, netted };
+}

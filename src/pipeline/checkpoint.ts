@@ -289,7 +289,10 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
   }
 }
 
-const hasOpenOrders = memoByIdentity((p: ProposalState) => p.orders.some((o) => p.submitted[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty));
+// A submitted order recorded as rejected afterwards (a netted exit, canceled) waits for no fill.
+const hasOpenOrders = memoByIdentity((p: ProposalState) =>
+  p.orders.some((o) => p.submitted[o.clientOrderId] && !p.rejectedOrders[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty),
+);
 const pendingOf = memoByIdentity((all: readonly ProposalState[]) => all.filter((p) => p.status === 'PENDING'));
 const withOpenOrdersOf = memoByIdentity((all: readonly ProposalState[]) => all.filter(hasOpenOrders));
 
@@ -327,6 +330,14 @@ const entriesOf = memoByIdentity((p: ProposalState): [string, Entry][] => {
   for (const o of p.orders) {
     const fill = p.fills[o.clientOrderId];
     if (fill) entries.push([entryKey(o.account, o.symbol, o.side), { p, filledAt: fill.filledAt, price: fill.price }]);
+  }
+  // An exit the approval cancelled out (nothing traded): the position is held on for this proposal, under
+  // its rule from the approval on, at the price its target was sized at.
+  for (const n of p.netted) {
+    if (n.into !== null || !p.approvedBy) continue;
+    const at = new Date(p.approvedBy.at);
+    const target = p.targets?.find((t) => t.account === n.account && t.symbol === n.symbol);
+    if (target?.price) entries.push([entryKey(n.account, n.symbol, n.side === 'sell' ? 'buy' : 'sell'), { p, filledAt: `${nyDate(at)}T${nyTime(at)}`, price: target.price }]);
   }
   return entries;
 });

@@ -14,7 +14,7 @@ import {
   type ProposalOrder,
   type ProposalState,
 } from '../domain/proposal.ts';
-import { clientOrderId, ordersForTargets, type RiskLimits } from '../domain/sizing.ts';
+import { clientOrderId, EXIT_PREFIX, type NettedOrder, netWithWorking, ordersForTargets, type RiskLimits, type WorkingOrder } from '../domain/sizing.ts';
 import { appendDecided } from '../store/append.ts';
 import type { EventStore, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
@@ -173,10 +173,14 @@ export interface ApproveDeps extends ExecutionDeps {
  * moment (working orders count as done) toward the targets the approver saw, inside the limits again.
  * `refusals` says why the result would not be what was shown; then nothing may be placed.
  */
-export async function ordersAtApproval(deps: ApproveDeps, state: ProposalState, now: Date): Promise<{ orders: ProposalOrder[]; refusals: string[] }> {
+export async function ordersAtApproval(
+  deps: ApproveDeps,
+  state: ProposalState,
+  now: Date,
+): Promise<{ orders: ProposalOrder[]; refusals: string[]; working: WorkingOrder[] }> {
   const targets = state.targets;
   if (!targets)
-    return { orders: [], refusals: ['it was planned before proposals carried their target positions, so what it would hold now cannot be checked'] };
+    return { orders: [], refusals: ['it was planned before proposals carried their target positions, so what it would hold now cannot be checked'], working: [] };
   const accounts = [...new Set(targets.map((t) => t.account))];
   const plans = await Promise.all(
     accounts.map(async (account) => {
@@ -188,12 +192,14 @@ export async function ordersAtApproval(deps: ApproveDeps, state: ProposalState, 
       for (const p of view.positions) if (p.marketPrice) marks[p.symbol] = p.marketPrice;
       const book = { equity: view.equity, buyingPower: view.buyingPower, positions, marks };
       const mine = (x: { account: string }) => x.account === account;
-      return ordersForTargets(account, targets.filter(mine), book, deps.sizing.universe, deps.sizing.risk, state.planned.filter(mine), state.scope);
+      const working = view.openOrders.filter((o) => o.filledQty === 0 && o.status === 'accepted').map(({ clientOrderId, symbol, side, qty }) => ({ account, clientOrderId, symbol, side, qty }));
+      return { ...ordersForTargets(account, targets.filter(mine), book, deps.sizing.universe, deps.sizing.risk, state.planned.filter(mine), state.scope), working };
     }),
   );
   return {
     orders: plans.flatMap((p) => p.orders.map((o) => ({ ...o, clientOrderId: clientOrderId(state.proposalId, o.account, o.symbol) }))),
     refusals: plans.flatMap((p) => p.refusals),
+    working: plans.flatMap((p) => p.working),
   };
 }
 
@@ -212,6 +218,7 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
   // The orders placed are computed now, from the book as it is, toward the targets the approver saw
   // (only reads: the broker's books). A pending proposal's planned orders are never sent as they stand.
   let orders: ProposalOrder[] | undefined;
+  let netted: NettedOrder[] = [];
   if (before.status === 'PENDING' && req.now.getTime() < Date.parse(before.expiresAt)) {
     const computed = await ordersAtApproval(deps, before, req.now);
     if (computed.refusals.length) {
@@ -221,14 +228,16 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
       if (events.length) await deps.sink.publish({ type: 'proposal_expired', week: before.week, proposalId: req.proposalId, at: req.now.toISOString(), reason });
       throw new ProposalError('STALE', `proposal ${req.proposalId} was withdrawn, not approved: ${reason}. Nothing was placed.`);
     }
-    orders = computed.orders;
+    // One order per account and symbol for the session: an unfilled exit or trim of a symbol this
+    // proposal trades is folded into its order (canceled at execution, before anything is sent).
+    ({ orders, netted } = netWithWorking(computed.orders, computed.working));
     // The broker's read-only pre-checks overlap with recording the approval; nothing is sent before it.
     void deps.broker.prepare?.(orders);
   }
   // The approval carries the orders and the first execution marker in the same append: one database
   // write, not two, between the click and the orders. Whoever wrote it knows no order of this proposal
   // can exist yet.
-  const approve: ProposalCommand = { type: 'Approve', by: req.by, via: req.via, now: req.now, ...(orders ? { orders } : {}) };
+  const approve: ProposalCommand = { type: 'Approve', by: req.by, via: req.via, now: req.now, ...(orders ? { orders } : {}), ...(netted.length ? { netted } : {}) };
   const { state, events } = await command(deps.store, req.proposalId, approve, (before) => [
     { type: 'ExecutionAttempted', data: { attempt: before.attempts + 1, at: req.now.toISOString() } },
   ]);
@@ -268,6 +277,7 @@ export async function executeProposal(
   let state = await loadProposal(deps.store, proposalId);
   if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
   if (state.status === 'APPROVED') {
+    if (state.netted.length && (await cancelNetted(deps, state, now))) state = await loadProposal(deps.store, proposalId);
     const todo = state.orders.filter((o) => !state.submitted[o.clientOrderId] && !state.rejectedOrders[o.clientOrderId]);
     // The marker goes in before anything is sent. On the first attempt no order can exist at the broker,
     // so the lookup is skipped (one round trip, not two); every later attempt looks each order up first.
@@ -324,6 +334,48 @@ export async function executeProposal(
   state = await loadProposal(deps.store, proposalId);
   await deps.sink.publish({ type: 'execution_report', week: state.week, proposalId, orders, complete: state.status === 'EXECUTED' });
   return { state, orders };
+}
+
+/** The proposal a client order id belongs to (`tc-<proposalId>-<account>-<symbol>`). */
+const proposalOfOrder = (o: { clientOrderId: string; account: string; symbol: string }) =>
+  o.clientOrderId.slice('tc-'.length, o.clientOrderId.length - `-${o.account}-${o.symbol}`.length);
+
+/**
+ * Cancels the working exits and trims an approval folded into its orders, before any of them is sent,
+ * and records each on the exit's own proposal (as a rejected order with the reason, so nobody waits for
+ * its fill). An exit that filled (or could not be canceled) first leaves the folded order wrong: that
+ * order is not placed, with the reason (the next checkpoint or proposal works from the book as it is).
+ * Returns whether this proposal's stream changed.
+ */
+async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date): Promise<boolean> {
+  let changed = false;
+  for (const n of state.netted) {
+    const exitId = proposalOfOrder(n);
+    const exit = await loadProposal(deps.store, exitId);
+    if (exit.rejectedOrders[n.clientOrderId]) continue;
+    const into = n.into ? `order ${n.into}` : 'nothing (the two cancel out)';
+    const reason = `netted: canceled at ${now.toISOString()} and folded into ${into} of proposal ${state.proposalId}, one order per account and symbol per session`;
+    const after = deps.broker.cancelOrder ? await deps.broker.cancelOrder(n.account, n.clientOrderId, now, reason) : await deps.broker.findByClientOrderId(n.account, n.clientOrderId);
+    if (after && after.status !== 'canceled') {
+      if (n.into && !state.rejectedOrders[n.into] && !state.submitted[n.into]) {
+        const why = `not placed: ${n.clientOrderId} (${n.side} ${n.qty} ${n.symbol}) could not be canceled to be netted into it (it is ${after.status})`;
+        await appendDecided(deps.store, proposalStream(state.proposalId), (events) =>
+          events.some((e) => e.type === 'OrderRejected' && (e.data as { clientOrderId: string }).clientOrderId === n.into)
+            ? []
+            : [{ type: 'OrderRejected', data: { account: n.account, clientOrderId: n.into!, symbol: n.symbol, reason: why } }],
+        );
+        changed = true;
+      }
+      continue;
+    }
+    if (!exitId.startsWith(EXIT_PREFIX)) continue;
+    await appendDecided(deps.store, proposalStream(exitId), (events) =>
+      events.some((e) => e.type === 'OrderRejected' && (e.data as { clientOrderId: string }).clientOrderId === n.clientOrderId)
+        ? []
+        : [{ type: 'OrderRejected', data: { account: n.account, clientOrderId: n.clientOrderId, symbol: n.symbol, reason } }],
+    );
+  }
+  return changed;
 }
 
 type PlaceOutcome = { kind: 'placed'; order: BrokerOrder } | { kind: 'rejected'; reason: string } | { kind: 'unknown'; reason: string };

@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { App } from '../app.ts';
 import { type CheckpointDeps, type CheckpointResult, expireDueProposals, runCheckpoint } from '../pipeline/checkpoint.ts';
+import { ProposalError } from '../domain/proposal.ts';
 import { isHalted } from '../pipeline/execution.ts';
-import { nyDate, nyDateTime } from '../market/time.ts';
+import { nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { createPgSlotClaims, type SlotClaims } from './claims.ts';
 import { createSlotScheduler, type NextRun, type SlotResult } from './scheduler.ts';
 import { type Slot, slotWeek } from './slots.ts';
@@ -53,15 +54,42 @@ export function checkpointDeps(app: App): CheckpointDeps {
   };
 }
 
-/** One checkpoint evaluation at `at` (default: now live; the last checkpoint of the latest session in a replay). */
+/**
+ * One checkpoint evaluation at `at` (default: now live; in a replay the next checkpoint slot after the
+ * council's clock, never the data's end). A replay refuses a time outside its data, with the range.
+ */
 export async function checkpointAt(app: App, at?: Date): Promise<CheckpointResult> {
-  return runCheckpoint(checkpointDeps(app), at ?? (await defaultCheckpointTime(app)));
+  const when = at ?? (await defaultCheckpointTime(app));
+  await app.assertTimeInData(when);
+  return runCheckpoint(checkpointDeps(app), when);
+}
+
+/** The first checkpoint slot strictly after `after`, inside a session (an early close drops the later slots). */
+export function nextCheckpointSlot(calendar: App['deps']['calendar'], times: readonly string[], after: Date): Date {
+  const sorted = [...times].sort();
+  let day = nyDate(after);
+  if (!calendar.isTradingDay(day)) day = calendar.nextTradingDay(day);
+  for (let i = 0; i < 10; i++, day = calendar.nextTradingDay(day)) {
+    const close = calendar.sessionClose(day);
+    for (const t of sorted) {
+      const slot = nyDateTime(day, t);
+      if (t < close && slot.getTime() > after.getTime()) return slot;
+    }
+  }
+  throw new Error(`no checkpoint slot after ${after.toISOString()}`);
 }
 
 async function defaultCheckpointTime(app: App): Promise<Date> {
   if (!app.deps.simulatedTime) return app.deps.clock();
-  const times = [...app.deps.config.file.schedule.checkpoints].sort();
-  return nyDateTime(nyDate(await app.markTime()), times[times.length - 1] ?? '15:50');
+  const clock = await app.replayClock();
+  // Nothing acted on yet: the first slot of the week a bare `run` convenes.
+  const after = clock.at ?? nyDateTime(await app.defaultWeek(), '08:00');
+  const slot = nextCheckpointSlot(app.deps.calendar, app.deps.config.file.schedule.checkpoints, after);
+  const range = await app.dataRange();
+  if (nyDate(slot) > range.last) {
+    throw new ProposalError('NOT_FOUND', `the council's clock is at ${nyDate(after)} ${nyTime(after)} ET; its next checkpoint slot (${nyDate(slot)} ${nyTime(slot)}) is after the market data: ${app.rangeText(range)}`);
+  }
+  return slot;
 }
 
 /** `status`'s next slots and last runs, for a process that does not run the schedule itself. */

@@ -131,10 +131,15 @@ describe.each(BACKENDS)('On $kind: the orders executed are the orders approved',
     // Force stale proposals past the supersession: twins opened as a second replica (or an older
     // version) might have, one with P2's targets and one with P1's, both still pending.
     const opened = async (id: string) => (await app.deps.store.read(proposalStream(id)))[0]!.data as Extract<ProposalEvent, { type: 'ProposalOpened' }>['data'];
-    const twin = async (of: string, id: string) =>
-      app.deps.store.append(proposalStream(id), 0, [{ type: 'ProposalOpened', data: { ...(await opened(of)), proposalId: id } }]);
+    const twin = async (of: string, id: string, times?: string) =>
+      app.deps.store.append(proposalStream(id), 0, [
+        { type: 'ProposalOpened', data: { ...(await opened(of)), ...(times ? { asOf: (await opened(times)).asOf, expiresAt: (await opened(times)).expiresAt } : {}), proposalId: id } },
+      ]);
     await twin(p2.id, `${p2.id}-twin`);
-    await twin(p1.id, `${p1.id}-twin`);
+    // P1's twin as written at P2's time (on replay data a proposal of an earlier week is refused before any book is read).
+    await twin(p1.id, `${p1.id}-twin`, p2.id);
+    await twin(p1.id, `${p1.id}-late`);
+    await expect(app.approve({ proposalId: `${p1.id}-late`, by: 'cli:alice', via: 'cli' })).rejects.toThrow(/simulated time only moves forward.*Nothing was placed/);
 
     // P2's twin finds the book at its targets already: it places nothing, so nothing doubles.
     const again = await app.approve({ proposalId: `${p2.id}-twin`, by: 'cli:alice', via: 'cli' });
