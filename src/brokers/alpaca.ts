@@ -229,9 +229,11 @@ export function createAlpacaBroker(deps: {
     kindOf: () => 'alpaca',
 
     async prepare(orders) {
-      // Shortable already: the submit needs nothing. Otherwise the position decides, so fetch both.
+      // Shortable already, or within a long the book just showed: the submit needs nothing. Otherwise the
+      // position decides, so fetch both (the position only when no fresh book has it).
+      const withinLong = (o: { account: string; symbol: string; qty: number }) => o.qty <= Math.max(0, bookHeld(o.account, o.symbol) ?? 0);
       const checks = orders
-        .filter((o) => o.side === 'sell' && clients.has(o.account) && knownShortable(o.symbol) !== true)
+        .filter((o) => o.side === 'sell' && clients.has(o.account) && knownShortable(o.symbol) !== true && !withinLong(o))
         .map((o) => {
           const facts = sellFacts(o.account, o.symbol);
           prepared.set(`${o.account}:${o.symbol}`, { facts, at: now() });
