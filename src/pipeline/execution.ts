@@ -211,6 +211,23 @@ export async function ordersAtApproval(
  * lends the symbols a target holds short, so that check does not wait for the books. Reads only.
  */
 function readBooks(deps: ApproveDeps, state: ProposalState, now: Date): Map<string, Promise<AccountView>> {
+  // A crowd clicking Approve at once shares the reads in flight for this proposal: each is answered after
+  // the clicks it serves, only one click can win, and a storm does not become eighteen reads per click.
+  const reading = booksInFlight.get(deps.broker) ?? new Map<string, Map<string, Promise<AccountView>>>();
+  booksInFlight.set(deps.broker, reading);
+  const shared = reading.get(state.proposalId);
+  if (shared) return shared;
+  const books = startBooks(deps, state, now);
+  reading.set(state.proposalId, books);
+  void Promise.allSettled(books.values()).then(() => {
+    if (reading.get(state.proposalId) === books) reading.delete(state.proposalId);
+  });
+  return books;
+}
+
+const booksInFlight = new WeakMap<Broker, Map<string, Map<string, Promise<AccountView>>>>();
+
+function startBooks(deps: ApproveDeps, state: ProposalState, now: Date): Map<string, Promise<AccountView>> {
   const targets = state.targets ?? [];
   const shorts = targets.filter((t) => t.qty < 0).map((t) => ({ account: t.account, symbol: t.symbol, side: 'sell' as const, qty: -t.qty }));
   if (shorts.length) void deps.broker.anticipate?.(shorts, now);
