@@ -77,9 +77,10 @@ async function main(): Promise<void> {
       pass: d.underGoal,
     }),
   );
-  await record('approve to 6 orders accepted', 'p95 < 1.5 broker round trips', await optional('./broker-approve.ts', 'benchApprove'), (d) => ({
-    figure: `p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms = ${Math.round((d.p95Ms / d.roundTripMs) * 10) / 10} round trips of ${d.roundTripMs} ms`,
-    pass: d.p95Ms < 1.5 * d.roundTripMs,
+  // The click reads every account's book, then sends (issue 13): one round trip each, plus the append.
+  await record('approve to 6 orders accepted', 'p95 < 2.5 broker round trips (one to read the books, one to send)', await optional('./broker-approve.ts', 'benchApprove'), (d) => ({
+    figure: `p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms = ${d.p95Ratio} round trips of ${d.roundTripMs} ms (${d.rounds} samples)`,
+    pass: d.underGoal,
   }));
   const statusRow: Judge = (d) => ({
     figure: `${d.cpuMsPerCall} ms CPU per call warm, ${d.rebuildCpuMs} ms after an append (${d.calls} calls, ${d.weeks} weeks held${d.haltSeen ? '' : ', STALE after a halt'})`,

@@ -166,10 +166,21 @@ export function createAlpacaBroker(deps: {
     return question;
   }
 
-  /** Position and shortability of one symbol in one account, fetched together (one round trip). */
+  // Each account's positions as its book was last read (an approval reads every book at the click), and
+  // when. A sell's check uses them for `bookFreshMs` instead of asking for the position again: the orders
+  // were computed from that very book, and Alpaca itself refuses a short it cannot lend.
+  const bookFreshMs = 10_000;
+  const books = new Map<string, { at: number; held: Map<string, number> }>();
+  const bookHeld = (account: string, symbol: string): number | undefined => {
+    const book = books.get(account);
+    return book && now() - book.at <= bookFreshMs ? (book.held.get(symbol) ?? 0) : undefined;
+  };
+
+  /** Position and shortability of one symbol in one account, fetched together (one round trip at most). */
   function sellFacts(account: string, symbol: string): Promise<{ held: number; shortable: boolean }> {
     const known = knownShortable(symbol);
-    return Promise.all([heldQty(clientOf(account), symbol), known ?? askShortable(account, symbol)]).then(([held, shortable]) => ({ held, shortable }));
+    const held = bookHeld(account, symbol);
+    return Promise.all([held ?? heldQty(clientOf(account), symbol), known ?? askShortable(account, symbol)]).then(([held, shortable]) => ({ held, shortable }));
   }
 
   // Position checks started by prepare(), each used once by the submit that follows; one no submit used
@@ -184,6 +195,12 @@ export function createAlpacaBroker(deps: {
     prepared.delete(key);
     const pending = started && now() - started.at <= maxAgeMs ? started.facts : undefined;
     if (knownShortable(order.symbol) === true) return;
+    // Within a long the book just showed, the sell opens no short: whether Alpaca lends does not matter.
+    const held = bookHeld(order.account, order.symbol);
+    if (held !== undefined && order.qty <= Math.max(0, held)) {
+      pending?.catch(() => {});
+      return;
+    }
     let facts: { held: number; shortable: boolean };
     try {
       facts = await (pending ?? sellFacts(order.account, order.symbol));
@@ -212,9 +229,11 @@ export function createAlpacaBroker(deps: {
     kindOf: () => 'alpaca',
 
     async prepare(orders) {
-      // Shortable already: the submit needs nothing. Otherwise the position decides, so fetch both.
+      // Shortable already, or within a long the book just showed: the submit needs nothing. Otherwise the
+      // position decides, so fetch both (the position only when no fresh book has it).
+      const withinLong = (o: { account: string; symbol: string; qty: number }) => o.qty <= Math.max(0, bookHeld(o.account, o.symbol) ?? 0);
       const checks = orders
-        .filter((o) => o.side === 'sell' && clients.has(o.account) && knownShortable(o.symbol) !== true)
+        .filter((o) => o.side === 'sell' && clients.has(o.account) && knownShortable(o.symbol) !== true && !withinLong(o))
         .map((o) => {
           const facts = sellFacts(o.account, o.symbol);
           prepared.set(`${o.account}:${o.symbol}`, { facts, at: now() });
@@ -263,11 +282,14 @@ export function createAlpacaBroker(deps: {
 
     async account(account): Promise<AccountView> {
       const client = clientOf(account);
+      const asked = now();
+      // The three reads of a book go out together: one round trip, not three.
       const [acct, positions, open] = await Promise.all([
         wire('GET /v2/account', WireAccount, client.trading.account.getAccountRaw()),
         wire('GET /v2/positions', z.array(WirePosition), client.trading.positions.getAllOpenPositionsRaw()),
         listOrders(client, 'open'),
       ]);
+      books.set(account, { at: asked, held: new Map(positions.map((p) => [p.symbol, p.side === 'short' ? -Math.abs(p.qty) : Math.abs(p.qty)])) });
       return {
         account,
         broker: 'alpaca',

@@ -3,7 +3,7 @@
  * append, so concurrent clicks from any channel settle to one approval. Execution looks every order up
  * by its client order id before sending it, so a crash or a retry can never place an order twice.
  */
-import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../brokers/port.ts';
+import { type AccountView, AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../brokers/port.ts';
 import {
   decideProposal,
   evolveProposal,
@@ -117,10 +117,12 @@ async function command(
   proposalId: string,
   cmd: ProposalCommand,
   withDecided: (state: ProposalState) => ProposalEvent[] = () => [],
+  /** The stream as the caller just read it: the first attempt appends after it without reading again. */
+  read?: readonly StoredEvent[],
 ): Promise<{ state: ProposalState; events: ProposalEvent[] }> {
   const stream = proposalStream(proposalId);
   for (let attempt = 0; attempt < 20; attempt++) {
-    const stored = await store.read(stream);
+    const stored = attempt === 0 && read ? read : await store.read(stream);
     const state = foldProposal(asProposalEvents(stored));
     if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
     const decided = decideProposal(cmd, state);
@@ -177,6 +179,8 @@ export async function ordersAtApproval(
   deps: ApproveDeps,
   state: ProposalState,
   now: Date,
+  /** Books already being read at this click (readBooks); any account missing is read here. */
+  books?: ReadonlyMap<string, Promise<AccountView>>,
 ): Promise<{ orders: ProposalOrder[]; refusals: string[]; working: WorkingOrder[] }> {
   const targets = state.targets;
   if (!targets)
@@ -184,7 +188,7 @@ export async function ordersAtApproval(
   const accounts = [...new Set(targets.map((t) => t.account))];
   const plans = await Promise.all(
     accounts.map(async (account) => {
-      const view = await deps.broker.account(account, now);
+      const view = await (books?.get(account) ?? deps.broker.account(account, now));
       const positions: Record<string, number> = {};
       for (const p of view.positions) positions[p.symbol] = p.qty;
       for (const o of view.openOrders) positions[o.symbol] = (positions[o.symbol] ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty);
@@ -203,6 +207,45 @@ export async function ordersAtApproval(
   };
 }
 
+/**
+ * Starts reading, all at once, the book of every account the targets name (each adapter asks for all of an
+ * account's book in parallel: one round trip for every read), and has the broker make sure whether it
+ * lends the symbols a target holds short, so that check does not wait for the books. Reads only.
+ */
+function readBooks(deps: ApproveDeps, state: ProposalState, now: Date): Map<string, Promise<AccountView>> {
+  // A crowd clicking Approve at once shares the reads in flight for this proposal: each is answered after
+  // the clicks it serves, only one click can win, and a storm does not become eighteen reads per click.
+  const reading = booksInFlight.get(deps.broker) ?? new Map<string, Map<string, Promise<AccountView>>>();
+  booksInFlight.set(deps.broker, reading);
+  const shared = reading.get(state.proposalId);
+  if (shared) return shared;
+  const books = startBooks(deps, state, now);
+  reading.set(state.proposalId, books);
+  void Promise.allSettled(books.values()).then(() => {
+    if (reading.get(state.proposalId) === books) reading.delete(state.proposalId);
+  });
+  return books;
+}
+
+const booksInFlight = new WeakMap<Broker, Map<string, Map<string, Promise<AccountView>>>>();
+
+function startBooks(deps: ApproveDeps, state: ProposalState, now: Date): Map<string, Promise<AccountView>> {
+  const targets = state.targets ?? [];
+  const shorts = targets.filter((t) => t.qty < 0).map((t) => ({ account: t.account, symbol: t.symbol, side: 'sell' as const, qty: -t.qty }));
+  if (shorts.length) void deps.broker.anticipate?.(shorts, now);
+  const books = new Map<string, Promise<AccountView>>();
+  for (const account of new Set(targets.map((t) => t.account))) {
+    const view = deps.broker.account(account, now);
+    // A read nobody uses (the proposal turned out halted or decided) must not surface as unhandled.
+    view.catch(() => {});
+    books.set(account, view);
+  }
+  return books;
+}
+
+const approvable = (state: ProposalState | undefined, now: Date): state is ProposalState =>
+  state?.status === 'PENDING' && now.getTime() < Date.parse(state.expiresAt);
+
 export interface ApproveRequest {
   proposalId: string;
   by: string;
@@ -213,14 +256,22 @@ export interface ApproveRequest {
 }
 
 export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): Promise<{ state: ProposalState; orders: OrderLine[] }> {
-  const [halt, before] = await Promise.all([isHalted(deps.store, deps.council), loadProposal(deps.store, req.proposalId)]);
+  // The books are read at the click, and as soon as it allows: a proposal's targets never change once it
+  // is opened, so when this process has already folded it (the channel that took the click just read it),
+  // the books are asked for while the database says whether trading is halted and what state the proposal
+  // is in now. Whether it may be approved is decided on that fresh read, never on the earlier one.
+  const known = foldedOf(deps.store).get(req.proposalId)?.state;
+  const early = approvable(known, req.now) && known.targets ? readBooks(deps, known, req.now) : undefined;
+  const stream = proposalStream(req.proposalId);
+  const [halt, read] = await Promise.all([isHalted(deps.store, deps.council), deps.store.read(stream)]);
+  const before = foldFrom(deps.store, req.proposalId, read);
   if (halt.halted) throw new ProposalError('HALTED', `trading is halted (by ${halt.by} at ${halt.at}); /council resume first. Nothing was placed.`);
   // The orders placed are computed now, from the book as it is, toward the targets the approver saw
   // (only reads: the broker's books). A pending proposal's planned orders are never sent as they stand.
   let orders: ProposalOrder[] | undefined;
   let netted: NettedOrder[] = [];
-  if (before.status === 'PENDING' && req.now.getTime() < Date.parse(before.expiresAt)) {
-    const computed = await ordersAtApproval(deps, before, req.now);
+  if (approvable(before, req.now)) {
+    const computed = await ordersAtApproval(deps, before, req.now, early ?? (before.targets ? readBooks(deps, before, req.now) : undefined));
     if (computed.refusals.length) {
       const why = computed.refusals.join('; ');
       const reason = before.targets ? `the book changed since it was shown: ${why}` : why;
@@ -238,12 +289,24 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
   // write, not two, between the click and the orders. Whoever wrote it knows no order of this proposal
   // can exist yet.
   const approve: ProposalCommand = { type: 'Approve', by: req.by, via: req.via, now: req.now, ...(orders ? { orders } : {}), ...(netted.length ? { netted } : {}) };
-  const { state, events } = await command(deps.store, req.proposalId, approve, (before) => [
-    { type: 'ExecutionAttempted', data: { attempt: before.attempts + 1, at: req.now.toISOString() } },
-  ]);
+  // The first attempt appends after the stream as read above, without reading it again.
+  const { state, events } = await command(
+    deps.store,
+    req.proposalId,
+    approve,
+    (before) => [{ type: 'ExecutionAttempted', data: { attempt: before.attempts + 1, at: req.now.toISOString() } }],
+    read,
+  );
   const approvedHere = events.some((e) => e.type === 'ExecutionAttempted');
-  await deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via });
-  return executeProposal(deps, req.proposalId, req.now, req.settleAt, approvedHere ? 'first-attempt-recorded' : undefined);
+  // Channels are told while the orders go out, not before: a chat post is no part of what the approval
+  // guarantees, and each channel still renders this notice before the execution report (they handle one
+  // week's notices in the order published). Its failure is still the caller's, once the orders are out.
+  const announced = deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via });
+  announced.catch(() => {});
+  // Whoever appended the approval knows the stream up to it: no read between the append and the sends.
+  const executed = await executeProposal(deps, req.proposalId, req.now, req.settleAt, approvedHere ? 'first-attempt-recorded' : undefined, approvedHere ? state : undefined);
+  await announced;
+  return executed;
 }
 
 export async function rejectProposal(
@@ -272,9 +335,11 @@ export async function executeProposal(
   settleAt?: Date,
   /** The approval's own append recorded this attempt's marker (see approveProposal). */
   marker?: 'first-attempt-recorded',
+  /** The state the caller's own append left the proposal in (approveProposal), so it is not read again. */
+  appended?: ProposalState,
 ): Promise<{ state: ProposalState; orders: OrderLine[] }> {
   const stream = proposalStream(proposalId);
-  let state = await loadProposal(deps.store, proposalId);
+  let state = appended ?? (await loadProposal(deps.store, proposalId));
   if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
   if (state.status === 'APPROVED') {
     if (state.netted.length && (await cancelNetted(deps, state, now))) state = await loadProposal(deps.store, proposalId);

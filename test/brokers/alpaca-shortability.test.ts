@@ -87,4 +87,25 @@ describe('Shortability asked ahead of the click', () => {
     const placed = await b.submit({ ...order(4), symbol: 'TLT', qty: 50 });
     expect(placed.status).not.toBe('rejected');
   });
+
+  it('When the click has just read the book, Then a sell within its long goes out with no position or lending request before the POST', async () => {
+    const b = brokerWith({});
+    fake.accounts.get(keyOf('GEMINI'))!.positions.set('IEF', { qty: 30, avg: 95 });
+    await b.account('GEMINI', now); // what an approval reads at the click; lending of IEF was never asked
+    const mark = lastSeq();
+    await b.prepare?.([{ ...sell, symbol: 'IEF', qty: 30 }]);
+    await b.submit({ ...order(5), symbol: 'IEF', qty: 30 });
+    expect(fake.log.filter((r) => r.seq > mark && r.phase === 'received').map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v2/orders']);
+  });
+
+  it('When the click has just read the book, Then a sell beyond its long asks only whether Alpaca lends, and a refusal sends nothing', async () => {
+    const b = brokerWith({});
+    fake.accounts.get(keyOf('GEMINI'))!.positions.set('SHY', { qty: 5, avg: 80 });
+    fake.shortable.set('SHY', false);
+    await b.account('GEMINI', now);
+    const mark = lastSeq();
+    await b.prepare?.([{ ...sell, symbol: 'SHY', qty: 15 }]);
+    await expect(b.submit({ ...order(6), symbol: 'SHY', qty: 15 })).rejects.toThrow(new OrderRejectedError('SHY is not shortable at Alpaca, so the short was not sent'));
+    expect(fake.log.filter((r) => r.seq > mark && r.phase === 'received').map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v2/assets/SHY']);
+  });
 });

@@ -73,12 +73,31 @@ describe('Alpaca broker, six paper accounts', () => {
     const { id, orders } = await proposalFor('2024-03-04');
     expect(orders.map((o) => o.account).sort()).toEqual([...ACCOUNTS].sort());
     const mark = lastSeq();
+    // A channel that takes its time to post the approval (a chat API round trip) does not hold the orders.
+    let ordersOutFirst: boolean | undefined;
+    const detach = app.addSink({
+      publish: async (n) => {
+        if (n.type !== 'proposal_approved') return;
+        ordersOutFirst = await vi
+          .waitFor(() => expect(since(mark).filter((r) => isPost(r) && r.phase === 'received')).toHaveLength(6), { timeout: 5_000 })
+          .then(() => true, () => false);
+      },
+    });
     fake.orderBarrier = 6; // no POST is answered before all six have arrived: a sequential sender would stall here
     try {
       await app.approve({ proposalId: id, by: 'cli:alice', via: 'cli' });
     } finally {
       fake.orderBarrier = 0;
+      detach();
     }
+    expect(ordersOutFirst).toBe(true);
+
+    // The click read every book (account, positions, working orders of six accounts) once, and all of it
+    // was answered before the first order went out.
+    const reads = since(mark).filter((r) => r.method === 'GET' && (r.path === '/v2/account' || r.path === '/v2/positions' || (r.path === '/v2/orders' && r.query.status === 'open')));
+    expect(reads.filter((r) => r.phase === 'received')).toHaveLength(18);
+    const firstPost = since(mark).find((r) => isPost(r) && r.phase === 'received')!;
+    expect(reads.filter((r) => r.phase === 'answered').every((r) => r.seq < firstPost.seq)).toBe(true);
 
     const posts = since(mark).filter(isPost);
     const received = posts.filter((r) => r.phase === 'received');
