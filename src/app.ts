@@ -131,13 +131,16 @@ export interface StatusView {
   asOf: string;
 }
 
-/** The latest approval instant and the latest fill session over every proposal (memoized per listing). */
+/** The latest approval instant and the latest simulated fill session over every proposal (memoized per listing). */
 const latestActs = memoByIdentity((proposals: readonly ProposalState[]) => {
   let approvedAt = 0;
   let fillSession: string | null = null;
   for (const p of proposals) {
     if (p.approvedBy) approvedAt = Math.max(approvedAt, Date.parse(p.approvedBy.at));
-    for (const f of Object.values(p.fills)) {
+    for (const [clientOrderId, f] of Object.entries(p.fills)) {
+      // Only the simulated broker fills on the replay's clock; a real broker (an Alpaca account beside
+      // replay data) fills at the wall clock, which says nothing about where the replay stands.
+      if (p.submitted[clientOrderId] && p.submitted[clientOrderId].broker !== 'simulated') continue;
       // Simulated fills carry a New York wall time; brokers send ISO instants.
       const session = /(Z|[+-]\d\d:\d\d)$/.test(f.filledAt) ? nyDate(new Date(f.filledAt)) : f.filledAt.slice(0, 10);
       if (fillSession === null || session > fillSession) fillSession = session;
