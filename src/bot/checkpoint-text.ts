@@ -60,7 +60,8 @@ export function checkpointTitle(n: Pick<CheckpointNotice, 'at' | 'week'>): strin
 }
 
 export function checkpointSummary(n: CheckpointNotice): string {
-  if (n.positions.length === 0) return 'No open positions.';
+  if (n.positions.length === 0)
+    return n.working ? `No open positions yet: ${n.working} order${n.working === 1 ? '' : 's'} wait${n.working === 1 ? 's' : ''} to fill (a position counts once it fills).` : 'No open positions.';
   const count = (s: PositionCheck['status']) => n.positions.filter((p) => p.status === s).length;
   const total = n.positions.reduce((sum, p) => sum + p.pl, 0);
   const mark = n.positions[0]!.markSource;

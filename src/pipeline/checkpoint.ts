@@ -83,6 +83,8 @@ export interface CheckpointResult {
   fresh: boolean;
   /** Absent without a news source (and in evaluations recorded before news). */
   news?: CheckpointNews;
+  /** Orders still waiting to fill across the accounts (a position exists only once filled); absent in older evaluations. */
+  working?: number;
 }
 
 export const checkpointStream = (council: string, week: string) => `checkpoint:${council}:${week}`;
@@ -116,6 +118,7 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
         at: evaluation.at,
         halted: evaluation.halted,
         positions: evaluation.positions,
+        ...(evaluation.working ? { working: evaluation.working } : {}),
         ...(evaluation.news ? { news: evaluation.news } : {}),
       });
   }
@@ -174,7 +177,8 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const heldSymbols = [...new Set(held.map((h) => h.position.symbol))].sort();
   const news = deps.news && !halt.halted ? await checkpointNews(deps.news, heldSymbols, since, at) : undefined;
   const trims = halt.halted || !deps.limits ? [] : books.flatMap((book) => trimsOf(book, positions, deps.limits!, at));
-  return { week, at: at.toISOString(), halted: halt.halted, positions, expired, trims, ...(news ? { news } : {}) };
+  const working = books.reduce((n, b) => n + b.openOrders.filter((o) => o.qty > o.filledQty).length, 0);
+  return { week, at: at.toISOString(), halted: halt.halted, positions, expired, trims, working, ...(news ? { news } : {}) };
 }
 
 /**

@@ -145,6 +145,8 @@ export type Notice =
       at: string;
       halted: boolean;
       positions: PositionCheck[];
+      /** Orders still waiting to fill: with no position yet, the reply says they wait rather than "no positions". */
+      working?: number;
       /** The held symbols' news since the previous checkpoint (absent without a news source). */
       news?: { since: string; items: { headline: string; source: string; publishedAt: string; url: string | null; symbols: string[] }[]; error: string | null };
     }
