@@ -218,8 +218,13 @@ describe('secrets under failure', () => {
     await app.halt('cli:ops', true).catch(() => undefined);
     await app.halt('cli:ops', false);
     const proposalId = (await app.weekState(WEEK)).proposal!.proposalId;
-    expect((await signed(`approve ${proposalId}`, 'U_STRANGER', 'stranger-approve')).status).toBe(200);
-    await slackFake.waitFor(() => slackFake.responses.find((r) => r.id === 'stranger-approve'), 'the refusal');
+    // An approve is acknowledged only once its outcome is recorded (issue 13, item 7): the refusal is the ack's own body.
+    const approveAck = await signed(`approve ${proposalId}`, 'U_STRANGER', 'stranger-approve');
+    expect(approveAck.status).toBe(200);
+    const refusal = await approveAck.text();
+    capture('slack approve refusal', refusal);
+    expect(JSON.parse(refusal)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('may not approve') });
+    expect((await app.deps.store.read(`refusals:${proposalId}`)).map((e) => e.data)).toEqual([expect.objectContaining({ by: 'slack:U_STRANGER', via: 'slack', action: 'approve' })]);
     expect((await signed('status', 'U_STRANGER', 'stranger-status')).status).toBe(200);
     const answer = await slackFake.waitFor(() => slackFake.responses.find((r) => r.id === 'stranger-status'), 'the status answer');
     const text = JSON.stringify(answer.body);
