@@ -129,7 +129,10 @@ describe.runIf(url)('PostgreSQL outage (through a TCP proxy on loopback)', () =>
     const cli = await council(['status', '--json'], { DATABASE_URL: proxiedUrl, COUNCIL_DATA_DIR: config.dataDir });
     expect(proxy.down).toBe('refuse');
     expect(cli.code).toBe(1);
-    expect(cli.stdout).toBe('');
+    // Issue 16: a failing `--json` command prints its error as a JSON document on stdout.
+    const failure = JSON.parse(cli.stdout) as { error: { code: string; message: string; errorId?: string } };
+    expect(failure.error.code).toBe('DATABASE_UNAVAILABLE');
+    expect(failure.error.message).toMatch(/database unavailable/);
     expect(cli.stderr.trim().split('\n').at(-1)).toMatch(/database unavailable \(.+\): try again once PostgreSQL is back/);
     expect(cli.stderr).not.toContain(proxiedUrl);
 
