@@ -288,7 +288,7 @@ export function rollingSharpe(returns: readonly number[], window: number, period
   return returns.map((_, i) => (i + 1 < window ? null : sharpe(returns.slice(i + 1 - window, i + 1), { riskFreeReturns: rf.slice(i + 1 - window, i + 1), periodsPerYear })));
 }
 
-/** A small deterministic generator (mulberry32): the same seed, the same interval. */
+/** A small deterministic generator (mulberry32): the same seed, the same bootstrap interval and the same review shuffles. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

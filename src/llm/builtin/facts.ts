@@ -1,5 +1,6 @@
 /** Small helpers the builtin systematic seats share: reading indicators and phrasing numbers. */
 import type { Condition, Indicator } from '../../domain/schemas.ts';
+import { seededRandom } from '../../domain/metrics.ts';
 import type { MarketSnapshot } from '../../market/snapshot.ts';
 
 export type Ind = Exclude<Indicator, 'vix'>;
@@ -59,18 +60,6 @@ export function hash32(text: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
-}
-
-/** mulberry32: a small seeded PRNG, so shuffles are reproducible from the seed kept in the event. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function shuffle<T>(items: readonly T[], seed: number): T[] {
