@@ -5,7 +5,7 @@
  * npm registry, so it runs only with COUNCIL_DEPLOY_TEST=1 (.ci/run sets it), on a Node that strips types.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +19,15 @@ const asRoot = process.getuid?.() === 0;
 let work: string;
 let app: string;
 let data: string;
+/** The node the image's user runs: this one, or a copy it can reach when this one lives under root's home. */
+let node = process.execPath;
 
 const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 900_000 });
 
 /** The runtime image's command line: `node bin/council.js ...` as the image's unprivileged user. */
 function council(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-    const child = spawn(process.execPath, ['bin/council.js', ...args], {
+    const child = spawn(node, ['bin/council.js', ...args], {
       cwd: app,
       env: { PATH: process.env.PATH ?? '', HOME: data, NODE_ENV: 'production', COUNCIL_DATA_DIR: data, LOG_LEVEL: 'warn', ...env },
       ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
@@ -53,7 +55,15 @@ describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
     for (const d of ['bin', 'src', 'config', 'migrations', 'prompts', 'market-data']) cpSync(join(clone, d), join(app, d), { recursive: true });
     data = join(work, 'data');
     mkdirSync(data);
-    if (asRoot) chownSync(data, NOBODY, NOBODY);
+    if (asRoot) {
+      chownSync(data, NOBODY, NOBODY);
+      // The image's node is in /usr/local/bin; CI's may be under /root (mode 0700), out of the user's reach.
+      const bin = join(work, 'bin');
+      mkdirSync(bin);
+      node = join(bin, 'node');
+      copyFileSync(process.execPath, node);
+      chmodSync(node, 0o755);
+    }
   }, 1_200_000);
   afterAll(() => undefined);
 
@@ -84,7 +94,7 @@ describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
       });
     });
     const env = { PATH: process.env.PATH ?? '', HOME: data, NODE_ENV: 'production', COUNCIL_DATA_DIR: data, LOG_LEVEL: 'warn', COUNCIL_HTTP_HOST: '127.0.0.1', COUNCIL_HTTP_PORT: String(port) };
-    const serve = spawn(process.execPath, ['bin/council.js', 'serve'], { cwd: app, env, ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
+    const serve = spawn(node, ['bin/council.js', 'serve'], { cwd: app, env, ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     serve.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((done) => serve.on('close', (code) => done(code)));
