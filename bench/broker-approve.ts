@@ -55,7 +55,10 @@ export async function benchApprove(): Promise<{
       await probe.trading.account.getAccountRaw();
       trips.push(performance.now() - started);
     }
-    const roundTripMs = percentile(trips.sort((a, b) => a - b), 50);
+    const roundTripMs = percentile(
+      trips.sort((a, b) => a - b),
+      50,
+    );
 
     const samples: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {

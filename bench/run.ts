@@ -55,19 +55,32 @@ async function main(): Promise<void> {
     }
   };
 
-  await record('backtest 2015-01-05..2024-12-27', '521 weeks < 10 s (> 52 weeks/s)', () => benchBacktest(), (d) => ({
-    figure: `${d.weeksPerSecond} weeks/s (${d.weeks} weeks in ${d.wallMs} ms, ${d.eventsPerSecond} events/s)`,
-    pass: d.underGoal,
+  await record(
+    'backtest 2015-01-05..2024-12-27',
+    '521 weeks < 10 s (> 52 weeks/s)',
+    () => benchBacktest(),
+    (d) => ({
+      figure: `${d.weeksPerSecond} weeks/s (${d.weeks} weeks in ${d.wallMs} ms, ${d.eventsPerSecond} events/s)`,
+      pass: d.underGoal,
+    }),
+  );
+  await record('weekly snapshots 2015-2024', 'all < 5 s', benchSnapshots, (d) => ({
+    figure: `${d.perSnapshotMs} ms each (${d.snapshots} in ${d.wallMs} ms)`,
+    pass: d.underBudget,
   }));
-  await record('weekly snapshots 2015-2024', 'all < 5 s', benchSnapshots, (d) => ({ figure: `${d.perSnapshotMs} ms each (${d.snapshots} in ${d.wallMs} ms)`, pass: d.underBudget }));
   await record('council critical path', 'wall / critical path < 1.1', await optional('./council-critical-path.ts', 'benchCriticalPath'), (d) => ({
     figure: `ratio ${d.ratio} (${d.wallMs} ms over ${d.criticalPathMs} ms, fake LLM ${d.latencyMs} ms)`,
     pass: d.ratio < 1.1,
   }));
-  await record('slash ack during a run', 'p99 < 100 ms', () => benchSlashAck(), (d) => ({
-    figure: `p50 ${d.p50Ms} ms, p99 ${d.p99Ms} ms (${d.samples} acks at ${d.perSecond}/s)`,
-    pass: d.underGoal,
-  }));
+  await record(
+    'slash ack during a run',
+    'p99 < 100 ms',
+    () => benchSlashAck(),
+    (d) => ({
+      figure: `p50 ${d.p50Ms} ms, p99 ${d.p99Ms} ms (${d.samples} acks at ${d.perSecond}/s)`,
+      pass: d.underGoal,
+    }),
+  );
   await record(
     'slack flood: 200 signed /council status/s for 10 s, Approve clicked meanwhile',
     'all answered < 3 s; Approve acked < 3 s after it is recorded',
@@ -87,16 +100,31 @@ async function main(): Promise<void> {
     pass: d.underGoal,
   });
   await record('status CPU on PGlite', '< 5 ms CPU per call, never stale', () => benchStatus(), statusRow);
-  await record('status CPU on PostgreSQL', '< 5 ms CPU per call, never stale', process.env['TEST_DATABASE_URL'] ? () => benchStatus(500, process.env['TEST_DATABASE_URL']) : undefined, statusRow);
+  await record(
+    'status CPU on PostgreSQL',
+    '< 5 ms CPU per call, never stale',
+    process.env['TEST_DATABASE_URL'] ? () => benchStatus(500, process.env['TEST_DATABASE_URL']) : undefined,
+    statusRow,
+  );
   const cli = await benchCliStart().catch((error: Error) => error);
-  await record('council --help / --version', '< 500 ms each', () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)), (d) => ({
-    figure: `--help ${d.helpMs} ms, --version ${d.versionMs} ms (${d.runner})`,
-    pass: d.helpUnderGoal,
-  }));
-  await record('council status cold start (PGlite)', '< 1500 ms', () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)), (d) => ({
-    figure: `${d.statusColdMs} ms (${d.runner})`,
-    pass: d.statusUnderGoal,
-  }));
+  await record(
+    'council --help / --version',
+    '< 500 ms each',
+    () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)),
+    (d) => ({
+      figure: `--help ${d.helpMs} ms, --version ${d.versionMs} ms (${d.runner})`,
+      pass: d.helpUnderGoal,
+    }),
+  );
+  await record(
+    'council status cold start (PGlite)',
+    '< 1500 ms',
+    () => (cli instanceof Error ? Promise.reject(cli) : Promise.resolve(cli)),
+    (d) => ({
+      figure: `${d.statusColdMs} ms (${d.runner})`,
+      pass: d.statusUnderGoal,
+    }),
+  );
   const rss: Judge = (d) => ({ figure: `${d.rssMb} MB (peak ${d.peakRssMb} MB)`, pass: d.rssMb < (d.database === 'pglite' ? 1024 : 300) });
   await record('serve RSS on PGlite', '< 1024 MB', () => serveMemory(), rss);
   const pg = process.env['TEST_DATABASE_URL'];
@@ -106,7 +134,11 @@ async function main(): Promise<void> {
   const columns = ['benchmark', 'figure', 'goal', 'pass'] as const;
   const cells = rows.map((r) => [r.bench, r.figure, r.goal, verdict(r.pass)]);
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]) => `${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+  const line = (row: readonly string[]) =>
+    `${row
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd()}\n`;
   process.stdout.write(line(columns) + line(widths.map((w) => '-'.repeat(w))));
   for (const row of cells) process.stdout.write(line(row));
   const out = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -78,7 +78,14 @@ export async function benchSlackFlood(options: { perSecond?: number; seconds?: n
     const proposalId = (await app.run({ week: '2024-03-04' })).proposal!.proposalId;
     const decision = await fake.waitFor(() => [...fake.messages.values()].find((m) => JSON.stringify(m.blocks).includes(`approve:${proposalId}`)), 'the decision');
     const click = async (): Promise<{ ms: number; ok: boolean; recorded: boolean }> => {
-      const body = buttonClick({ actionId: `approve:${proposalId}`, value: proposalId, user: approver, channel: home, messageTs: decision.ts, responseUrl: fake.responseUrl('approve') });
+      const body = buttonClick({
+        actionId: `approve:${proposalId}`,
+        value: proposalId,
+        user: approver,
+        channel: home,
+        messageTs: decision.ts,
+        responseUrl: fake.responseUrl('approve'),
+      });
       const started = performance.now();
       const res = await sendSigned(url, body).catch(() => undefined);
       await res?.text();

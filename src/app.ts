@@ -105,7 +105,13 @@ export interface WeekSummary {
   outcome: 'proposal' | 'no_quorum' | 'no_orders' | 'in progress';
   decision: { instrument: string; direction: string; conviction: number; horizon: string } | null;
   /** The proposal's status now (PENDING, APPROVED, EXECUTED, REJECTED, EXPIRED, ...), from its own stream. */
-  proposal: { id: string; status: string; expiresAt: string; approvedBy: { by: string; at: string; via: string } | null; rejected: { by: string; at: string; reason: string | null } | null } | null;
+  proposal: {
+    id: string;
+    status: string;
+    expiresAt: string;
+    approvedBy: { by: string; at: string; via: string } | null;
+    rejected: { by: string; at: string; reason: string | null } | null;
+  } | null;
 }
 
 export interface StatusView {
@@ -250,8 +256,7 @@ export class App {
     if (state.completed) return { kind: 'done', week, state };
     if (this.deps.simulatedTime) {
       const range = await this.dataRange();
-      if (week < addDays(mondayOf(range.first), 7))
-        throw new ProposalError('NOT_FOUND', `week ${week} is before the market data: ${this.rangeText(range)}`);
+      if (week < addDays(mondayOf(range.first), 7)) throw new ProposalError('NOT_FOUND', `week ${week} is before the market data: ${this.rangeText(range)}`);
     }
     if (await this.isFutureWeek(week))
       throw new ProposalError(
@@ -260,7 +265,10 @@ export class App {
       );
     const halt = await isHalted(this.deps.store, this.settings.council);
     if (halt.halted)
-      throw new ProposalError('HALTED', `trading is halted (by ${halt.by ?? 'an approver'} at ${halt.at ?? 'an unknown time'}): no council runs until an approver resumes (/council resume)`);
+      throw new ProposalError(
+        'HALTED',
+        `trading is halted (by ${halt.by ?? 'an approver'} at ${halt.at ?? 'an unknown time'}): no council runs until an approver resumes (/council resume)`,
+      );
     return { kind: state.started ? 'resume' : 'new', week, state };
   }
 
@@ -311,11 +319,13 @@ export class App {
     const proposals = await loadProposals(this.deps.store);
     const { approvedAt, fillSession } = latestActs(proposals);
     const weeks = await this.deps.store.streams(`checkpoint:${this.settings.council}:`);
-    const lastWeek = weeks.map((w) => w.stream).sort().pop();
+    const lastWeek = weeks
+      .map((w) => w.stream)
+      .sort()
+      .pop();
     let checkpointAt = 0;
     if (lastWeek)
-      for (const e of await this.deps.store.read(lastWeek))
-        if (e.type === 'CheckpointEvaluated') checkpointAt = Math.max(checkpointAt, Date.parse((e.data as { at: string }).at));
+      for (const e of await this.deps.store.read(lastWeek)) if (e.type === 'CheckpointEvaluated') checkpointAt = Math.max(checkpointAt, Date.parse((e.data as { at: string }).at));
     const at = Math.max(approvedAt, checkpointAt);
     return { at: at > 0 ? new Date(at) : null, fillSession };
   }
@@ -431,8 +441,7 @@ export class App {
     const asOf = this.deps.clock();
     await Promise.all([...this.settings.universe, 'VIX'].map((symbol) => this.deps.market.bars({ symbol, asOf, limit: 1 }).catch(() => [])));
     // Proposals still waiting for their click: the broker keeps ready what sending them will need.
-    for (const state of await loadProposals(this.deps.store))
-      if (state.status === 'PENDING') void this.deps.broker.anticipate?.(state.orders, new Date(state.expiresAt));
+    for (const state of await loadProposals(this.deps.store)) if (state.status === 'PENDING') void this.deps.broker.anticipate?.(state.orders, new Date(state.expiresAt));
   }
 
   async weekState(week: string): Promise<WeekState> {
@@ -643,7 +652,10 @@ export class App {
         });
     }
     const weeks = await store.streams(`week:${this.settings.council}:`);
-    const lastWeek = weeks.map((w) => w.stream).sort().pop();
+    const lastWeek = weeks
+      .map((w) => w.stream)
+      .sort()
+      .pop();
     const last = lastWeek ? foldWeek(await store.read(lastWeek)) : undefined;
     return {
       mode: {

@@ -30,7 +30,8 @@ interface CommandHelp {
 const COMMANDS: Record<string, CommandHelp> = {
   run: {
     usage: ['run [--week YYYY-MM-DD] [--query TEXT]', 'run --replay RUNID', 'run --week YYYY-MM-DD --retry'],
-    summary: 'convene the council for a week and stop at a PENDING proposal; --replay runs a recorded run again from its model answers (no calls, nothing stored); --retry makes a new attempt at a week that ended without quorum (exit 4 when it has none again)',
+    summary:
+      'convene the council for a week and stop at a PENDING proposal; --replay runs a recorded run again from its model answers (no calls, nothing stored); --retry makes a new attempt at a week that ended without quorum (exit 4 when it has none again)',
   },
   approve: { usage: ['approve <proposalId> [--by NAME]'], summary: 'approve and execute a proposal, exactly once' },
   reject: { usage: ['reject <proposalId> [--by NAME] [--reason TEXT]'], summary: 'reject a proposal' },
@@ -39,9 +40,14 @@ const COMMANDS: Record<string, CommandHelp> = {
   postmortem: { usage: ['postmortem [--week YYYY-MM-DD] [--out DIR]'], summary: "the week's postmortem: P/L, risk, council vs members vs SPY, charts" },
   backtest: {
     usage: ['backtest --from YYYY-MM-DD --to YYYY-MM-DD [--seats ID,ID] [--out DIR] [--llm cache|off]'],
-    summary: 'weekly councils and checkpoints over history on the simulated broker (report folder: markdown, PNG charts, JSON); --llm cache sits LLM seats on the LLM cache, off (the default) the builtin seats',
+    summary:
+      'weekly councils and checkpoints over history on the simulated broker (report folder: markdown, PNG charts, JSON); --llm cache sits LLM seats on the LLM cache, off (the default) the builtin seats',
   },
-  serve: { usage: ['serve'], summary: 'the bot: chat channels (the console when none, headless without stdin), the schedule, /healthz /readyz /metrics; refuses to start (exit 5) when a required part is broken' },
+  serve: {
+    usage: ['serve'],
+    summary:
+      'the bot: chat channels (the console when none, headless without stdin), the schedule, /healthz /readyz /metrics; refuses to start (exit 5) when a required part is broken',
+  },
   doctor: { usage: ['doctor'], summary: 'checks every configured part; one line each, with what to fix (exit 5 when a part fails)' },
   migrate: { usage: ['migrate'], summary: 'apply database migrations' },
 };
@@ -216,7 +222,8 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'checkpoint': {
         const [{ renderNotice }, { checkpointAt }] = await Promise.all([render(), import('./scheduler/index.ts')]);
-        if (!json) app.addSink({ publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n)}\n`)) });
+        if (!json)
+          app.addSink({ publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n)}\n`)) });
         const result = await checkpointAt(app, at);
         print(result, () => checkpointText(renderNotice, result, app.deps.config.file.exits.requireApproval));
         return EXIT.ok;
@@ -231,7 +238,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Where a week lives in chat, from the threads the Slack and Discord channels recorded. */
-async function chatThreads(app: App, week: string): Promise<{ slack: { channel: string; ts: string } | null; discord: { channelId: string; threadId: string; url: string | null } | null }> {
+async function chatThreads(
+  app: App,
+  week: string,
+): Promise<{ slack: { channel: string; ts: string } | null; discord: { channelId: string; threadId: string; url: string | null } | null }> {
   const [{ foldSlackWeek, slackStream }, { chatStream, foldChat }] = await Promise.all([import('./bot/slack/threads.ts'), import('./bot/discord/threads.ts')]);
   const slack = foldSlackWeek(await app.deps.store.read(slackStream(app.councilId, week))).thread;
   const discord = foldChat(await app.deps.store.read(chatStream(app.councilId, week)));
@@ -290,7 +300,11 @@ function noQuorum(state: WeekState): number {
   const valid = state.pitches.size - failed.length;
   const week = state.started?.week ?? '?';
   const reasons = failed.map((p) => `${p.seat}: ${p.error ?? 'abstained'}`).join('; ');
-  process.stderr.write(redact.text(`council: no quorum for week ${week} (${valid} valid pitches of ${state.pitches.size}): ${reasons}. Fix the cause (council doctor), then: council run --week ${week} --retry\n`));
+  process.stderr.write(
+    redact.text(
+      `council: no quorum for week ${week} (${valid} valid pitches of ${state.pitches.size}): ${reasons}. Fix the cause (council doctor), then: council run --week ${week} --retry\n`,
+    ),
+  );
   return EXIT.noQuorum;
 }
 

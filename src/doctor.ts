@@ -97,7 +97,11 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
         part: 'database',
         status: inUse ? 'warn' : 'fail',
         detail: why(deps.appError),
-        fix: inUse ? 'run doctor while serve is stopped, or point both at PostgreSQL (DATABASE_URL)' : config.databaseUrl ? 'check DATABASE_URL (host, port, user, database) and that PostgreSQL runs' : `check that ${config.dataDir} is writable`,
+        fix: inUse
+          ? 'run doctor while serve is stopped, or point both at PostgreSQL (DATABASE_URL)'
+          : config.databaseUrl
+            ? 'check DATABASE_URL (host, port, user, database) and that PostgreSQL runs'
+            : `check that ${config.dataDir} is writable`,
       }),
     );
   } else {
@@ -115,7 +119,12 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
         ([bar]): DoctorCheck =>
           bar
             ? { part: 'market data', status: 'ok', detail: `${market.source}: ${symbol} last session ${bar.date}` }
-            : { part: 'market data', status: 'fail', detail: `${market.source}: no bars for ${symbol}`, fix: 'point MARKET_DATA_DIR at a folder of SYMBOL.csv files, or check the Alpaca data feed' },
+            : {
+                part: 'market data',
+                status: 'fail',
+                detail: `${market.source}: no bars for ${symbol}`,
+                fix: 'point MARKET_DATA_DIR at a folder of SYMBOL.csv files, or check the Alpaca data feed',
+              },
         (error): DoctorCheck => ({
           part: 'market data',
           status: 'fail',
@@ -131,7 +140,11 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
         try {
           calendar.nextTradingDay(until);
           calendar.isTradingDay(today);
-          return { part: 'calendar', status: 'ok', detail: `trading days known from ${today} to ${until} (next session ${calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today)})` };
+          return {
+            part: 'calendar',
+            status: 'ok',
+            detail: `trading days known from ${today} to ${until} (next session ${calendar.isTradingDay(today) ? today : calendar.nextTradingDay(today)})`,
+          };
         } catch (error) {
           return { part: 'calendar', status: 'fail', detail: why(error), fix: 'the calendar does not cover the coming year: update the bot' };
         }
@@ -148,10 +161,18 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   for (const [account, keys] of Object.entries(config.alpaca.accounts)) {
     const base = (config.alpaca.apiUrl ?? (config.alpaca.paper ? 'https://paper-api.alpaca.markets' : 'https://api.alpaca.markets')).replace(/\/+$/, '');
     const endpoint = `GET ${base}/v2/account`;
-    const client = createAlpacaClient(keys, { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl }, { timeoutMs, retry: false, rateLimit: false });
+    const client = createAlpacaClient(
+      keys,
+      { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl },
+      { timeoutMs, retry: false, rateLimit: false },
+    );
     checks.push(
       wire('GET /v2/account', z.looseObject({ status: z.string(), equity: z.string().optional() }), client.trading.account.getAccountRaw()).then(
-        (a): DoctorCheck => ({ part: `alpaca ${account}`, status: a.status === 'ACTIVE' ? 'ok' : 'warn', detail: `${endpoint}: account ${a.status}${a.equity ? `, equity ${a.equity}` : ''}` }),
+        (a): DoctorCheck => ({
+          part: `alpaca ${account}`,
+          status: a.status === 'ACTIVE' ? 'ok' : 'warn',
+          detail: `${endpoint}: account ${a.status}${a.equity ? `, equity ${a.equity}` : ''}`,
+        }),
         (error): DoctorCheck => {
           const status = (error as { status?: number }).status;
           return {
@@ -173,14 +194,21 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
     const endpoint = `POST ${new URL('auth.test', base.endsWith('/') ? base : `${base}/`)}`;
     checks.push(
       withTimeout(
-        doFetch(new URL('auth.test', base.endsWith('/') ? base : `${base}/`), { method: 'POST', headers: { authorization: `Bearer ${config.slack.botToken}` } }).then(async (r) => (await r.json()) as { ok: boolean; error?: string; team?: string; user?: string }),
+        doFetch(new URL('auth.test', base.endsWith('/') ? base : `${base}/`), { method: 'POST', headers: { authorization: `Bearer ${config.slack.botToken}` } }).then(
+          async (r) => (await r.json()) as { ok: boolean; error?: string; team?: string; user?: string },
+        ),
         timeoutMs,
         endpoint,
       ).then(
         (a): DoctorCheck =>
           a.ok
             ? { part: 'slack', status: 'ok', detail: `${endpoint}: bot ${a.user ?? '?'} in ${a.team ?? '?'}` }
-            : { part: 'slack', status: 'fail', detail: `${endpoint}: Slack says ${a.error ?? 'not ok'}`, fix: 'check SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token) and that the app is installed' },
+            : {
+                part: 'slack',
+                status: 'fail',
+                detail: `${endpoint}: Slack says ${a.error ?? 'not ok'}`,
+                fix: 'check SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token) and that the app is installed',
+              },
         (error): DoctorCheck => ({ part: 'slack', status: 'fail', detail: `${endpoint}: ${why(error)}`, fix: 'check SLACK_API_URL (unset for Slack itself) and the network' }),
       ),
     );
@@ -240,7 +268,12 @@ async function checkLlm(llm: { apiKey: string; baseUrl: string }, models: string
         (model): DoctorCheck =>
           list.has(model)
             ? { part: `llm ${model}`, status: 'ok', detail: 'offered by the router' }
-            : { part: `llm ${model}`, status: 'fail', detail: `not offered by the router at ${base}`, fix: `fix the model id in ${configPath} (seats, chairman, research), or use builtin:<strategy>` },
+            : {
+                part: `llm ${model}`,
+                status: 'fail',
+                detail: `not offered by the router at ${base}`,
+                fix: `fix the model id in ${configPath} (seats, chairman, research), or use builtin:<strategy>`,
+              },
       ),
     ];
   }

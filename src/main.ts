@@ -82,7 +82,11 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
   const broker =
     overrides.broker ??
     (alpacaAccounts.length
-      ? createBrokerRouter({ alpaca: alpacaSdk!.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }), alpacaAccounts, simulated })
+      ? createBrokerRouter({
+          alpaca: alpacaSdk!.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }),
+          alpacaAccounts,
+          simulated,
+        })
       : simulated);
   const council = overrides.council ?? buildCouncil(config, { store, db, clock });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;

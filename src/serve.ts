@@ -160,7 +160,11 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
     await within(query, 2_000);
     const database = answer;
     return [
-      { part: 'process', ok: state.phase === 'running', detail: state.phase === 'running' ? 'taking work' : state.phase === 'starting' ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}` : 'stopping' },
+      {
+        part: 'process',
+        ok: state.phase === 'running',
+        detail: state.phase === 'running' ? 'taking work' : state.phase === 'starting' ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}` : 'stopping',
+      },
       { part: 'database', ...database },
       { part: 'market data', ok: state.warmed, detail: state.warmed ? app.deps.market.source : 'warming' },
       ...(config.slack ? [{ part: 'slack', ok: state.chat.get('slack') === true, detail: state.chat.get('slack') ? 'connected' : 'not connected' }] : []),
@@ -174,7 +178,9 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
   } catch (error) {
     latch.dispose();
     uninstall();
-    process.stderr.write(`council: the operations listener cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set COUNCIL_HTTP_PORT / COUNCIL_HTTP_HOST)\n`);
+    process.stderr.write(
+      `council: the operations listener cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set COUNCIL_HTTP_PORT / COUNCIL_HTTP_HOST)\n`,
+    );
     return EXIT_PREFLIGHT;
   }
   logger.info({ url: server.url }, `operations listener on ${server.url} (/healthz /readyz /metrics)`);

@@ -116,7 +116,11 @@ describe('council doctor', () => {
   }, 60_000);
 
   it("Given Alpaca unreachable, When the SDK's error is explained, Then the refused host shows instead of the interceptors message", async () => {
-    const client = createAlpacaClient({ keyId: 'PKX', secret: 'secret-x-never-shown' }, { paper: true, apiUrl: `http://127.0.0.1:${deadPort}` }, { retry: false, rateLimit: false });
+    const client = createAlpacaClient(
+      { keyId: 'PKX', secret: 'secret-x-never-shown' },
+      { paper: true, apiUrl: `http://127.0.0.1:${deadPort}` },
+      { retry: false, rateLimit: false },
+    );
     const error = await client.trading.account.getAccountRaw().then(
       () => undefined,
       (e: unknown) => e,
@@ -128,7 +132,11 @@ describe('council doctor', () => {
   });
 
   it('When `council doctor --json` finds a broken part, Then it prints the report as JSON and exits 5', async () => {
-    const result = await council(['doctor', '--json'], { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-doctor-cli-')), LLM_API_KEY: LLM_KEY, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
+    const result = await council(['doctor', '--json'], {
+      COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-doctor-cli-')),
+      LLM_API_KEY: LLM_KEY,
+      LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1`,
+    });
     expect(result.code, result.stderr).toBe(5);
     expect(result.stderr).toContain('council: doctor: 1 part(s) failed: llm router');
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: { part: string; status: string }[] };

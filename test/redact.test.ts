@@ -32,7 +32,13 @@ describe('Redacting secrets by value', () => {
   const redact = createRedactor([KEY_ID, SECRET]);
 
   it('When a text holds a secret plain, URL-encoded, JSON-escaped or in base64, Then every form is replaced', () => {
-    for (const form of [SECRET, encodeURIComponent(SECRET), JSON.stringify(SECRET).slice(1, -1), Buffer.from(SECRET).toString('base64'), Buffer.from(SECRET).toString('base64url')]) {
+    for (const form of [
+      SECRET,
+      encodeURIComponent(SECRET),
+      JSON.stringify(SECRET).slice(1, -1),
+      Buffer.from(SECRET).toString('base64'),
+      Buffer.from(SECRET).toString('base64url'),
+    ]) {
       const out = redact.text(`upstream said: <${form}> end`);
       expect(out).toBe(`upstream said: <${REDACTED}> end`);
     }
@@ -72,9 +78,7 @@ describe('Redacting secrets by value', () => {
       DISCORD_TOKEN: 'discord.token.1',
       DATABASE_URL: 'postgres://council:p%40ss-word@db.internal:5432/council',
     });
-    expect(secretsOf(config)).toEqual(
-      expect.arrayContaining(['sk-live-123456', KEY_ID, SECRET, 'xoxb-1234567', 'signing-123', 'discord.token.1', 'p%40ss-word', 'p@ss-word']),
-    );
+    expect(secretsOf(config)).toEqual(expect.arrayContaining(['sk-live-123456', KEY_ID, SECRET, 'xoxb-1234567', 'signing-123', 'discord.token.1', 'p%40ss-word', 'p@ss-word']));
     expect(redactorFor(config).text('connect to council:p@ss-word@db')).toBe(`connect to council:${REDACTED}@db`);
     expect(createRedactor(['abc']).text('abc')).toBe('abc');
   });
@@ -82,9 +86,13 @@ describe('Redacting secrets by value', () => {
   it('When the logger writes a line whose fields echo a secret under any name, Then the line carries none of its forms', () => {
     const { stream, lines } = capture();
     const logger = createLogger('info', stream, 'json', redact);
-    logger.error({ err: new Error(`Alpaca 403: key ${KEY_ID} secret ${SECRET}`), responseBody: { echo: encodeURIComponent(SECRET) } }, `failed for ${Buffer.from(SECRET).toString('base64')}`);
+    logger.error(
+      { err: new Error(`Alpaca 403: key ${KEY_ID} secret ${SECRET}`), responseBody: { echo: encodeURIComponent(SECRET) } },
+      `failed for ${Buffer.from(SECRET).toString('base64')}`,
+    );
     expect(lines).toHaveLength(1);
-    for (const form of [KEY_ID, SECRET, encodeURIComponent(SECRET), JSON.stringify(SECRET).slice(1, -1), Buffer.from(SECRET).toString('base64')]) expect(lines[0]).not.toContain(form);
+    for (const form of [KEY_ID, SECRET, encodeURIComponent(SECRET), JSON.stringify(SECRET).slice(1, -1), Buffer.from(SECRET).toString('base64')])
+      expect(lines[0]).not.toContain(form);
     expect(JSON.parse(lines[0]!).msg).toBe(`failed for ${REDACTED}`);
   });
 

@@ -72,7 +72,7 @@ describe('The status read model', () => {
     }
   });
 
-  it.runIf(POSTGRES_URL)('When another process halts trading on the same PostgreSQL, Then this one\'s next status shows it', async () => {
+  it.runIf(POSTGRES_URL)("When another process halts trading on the same PostgreSQL, Then this one's next status shows it", async () => {
     const scenario = await scenarioDatabase('status-read-model');
     const { app } = await testApp({}, { db: await scenario.open() });
     const { app: other } = await testApp({}, { db: await scenario.open() });

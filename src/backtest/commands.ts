@@ -76,10 +76,7 @@ function progressBar(stream: NodeJS.WriteStream): ((p: BacktestProgress) => void
   };
 }
 
-export async function backtestCommand(
-  config: Config,
-  opts: { from: string; to: string; seats?: string; out?: string; llm?: LlmRequest; json: boolean },
-): Promise<number> {
+export async function backtestCommand(config: Config, opts: { from: string; to: string; seats?: string; out?: string; llm?: LlmRequest; json: boolean }): Promise<number> {
   const logger = createLogger(config.logLevel);
   const started = performance.now();
   const llm = await chooseLlm(config, opts.llm);
@@ -87,7 +84,14 @@ export async function backtestCommand(
   process.stderr.write(`council backtest: ${llm.reason}\n`);
   const result = await runBacktest(
     { config, market: createCsvMarketData(config.marketDataDir), logger, llm, onProgress: progressBar(process.stderr) },
-    { from: opts.from, to: opts.to, seats: opts.seats?.split(',').map((s) => s.trim()).filter(Boolean) },
+    {
+      from: opts.from,
+      to: opts.to,
+      seats: opts.seats
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
   );
   const wallMs = performance.now() - started;
   const report = await writeBacktestReport(opts.out ?? join(config.dataDir, 'backtests', `${opts.from}_${opts.to}`), result);

@@ -132,7 +132,8 @@ export interface Skip {
 }
 
 /** A data problem (a gap in the bars, a missing session) skips what it touches; a programming error still stops the run. */
-const isDataProblem = (error: unknown) => error instanceof Error && !(error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError);
+const isDataProblem = (error: unknown) =>
+  error instanceof Error && !(error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError);
 
 export class BacktestError extends Error {
   readonly code = 'BACKTEST';
@@ -166,7 +167,10 @@ const noDatabase: Database = {
 };
 
 export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Promise<BacktestResult> {
-  for (const [name, date] of [['--from', req.from], ['--to', req.to]] as const) {
+  for (const [name, date] of [
+    ['--from', req.from],
+    ['--to', req.to],
+  ] as const) {
     try {
       assertDate(date);
     } catch {
@@ -190,9 +194,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   });
   const llm = deps.llm ?? { mode: 'off', reason: 'builtin systematic seats' };
   const council: Council =
-    llm.mode === 'cache'
-      ? buildLlmCouncil(config, { store, db: noDatabase, transport: refusingTransport, answers: cachedAnswers(llm.cache) })
-      : buildBuiltinCouncil(config);
+    llm.mode === 'cache' ? buildLlmCouncil(config, { store, db: noDatabase, transport: refusingTransport, answers: cachedAnswers(llm.cache) }) : buildBuiltinCouncil(config);
   const tally = seatTally(council, llm);
   const app = new App({
     config,
@@ -285,7 +287,21 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     { week: lastWeek, asOf: nyDateTime(end, '20:00'), since: weeks[0] },
   );
   const events = (await store.readAll()).length;
-  return { from: req.from, to: req.to, weeks: weeks.length, seats: config.file.seats.map((s) => s.id), postmortem, events, quietWeeks, checkpoints: checkpointsRun, exits, trims, netted, llm: tally.summary(), skipped };
+  return {
+    from: req.from,
+    to: req.to,
+    weeks: weeks.length,
+    seats: config.file.seats.map((s) => s.id),
+    postmortem,
+    events,
+    quietWeeks,
+    checkpoints: checkpointsRun,
+    exits,
+    trims,
+    netted,
+    llm: tally.summary(),
+    skipped,
+  };
 }
 
 /** Counts, week by week, how each seat, the chairman and the researchers answered. */

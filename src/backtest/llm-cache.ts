@@ -89,11 +89,7 @@ export async function readLlmCache(target: { databaseUrl: string | undefined; da
  * never chosen silently: it holds only the weeks live runs convened, so a long backtest on it would be
  * mostly abstentions, and what a backtest measures should not depend on what a cache happens to hold.
  */
-export async function chooseLlm(
-  config: Config,
-  requested: LlmRequest | undefined,
-  read: typeof readLlmCache = readLlmCache,
-): Promise<BacktestLlm> {
+export async function chooseLlm(config: Config, requested: LlmRequest | undefined, read: typeof readLlmCache = readLlmCache): Promise<BacktestLlm> {
   if (requested === 'off') return { mode: 'off', reason: '--llm off: builtin systematic seats' };
   const models = configuredModels(config);
   if (requested !== 'cache')

@@ -73,13 +73,13 @@ export async function writeBacktestReport(dir: string, result: BacktestResult): 
       '## One footing',
       '',
       'Exposure is gross position value over equity at each close, averaged; "In mkt" the share of closes holding anything. Beta and alpha (annualised, on excess returns) and the information ratio are against SPY\'s daily returns.',
-      'SPY@exp and EW@exp are SPY and the equal-weight universe held at the account\'s average exposure (rest in cash), after the same entry costs. DD days: the longest stretch below a previous peak, in sessions (+ when still running).',
+      "SPY@exp and EW@exp are SPY and the equal-weight universe held at the account's average exposure (rest in cash), after the same entry costs. DD days: the longest stretch below a previous peak, in sessions (+ when still running).",
       '',
       ...block(footingLines(pm)),
       '',
       '## Round trips',
       '',
-      'Fills matched first in, first out per account and symbol (an exit and the next entry at one open never blend); P/L net of both sides\' fees. PF: profit factor (gross wins over gross losses); Expect.: mean P/L per round trip; Hold d: mean calendar days held.',
+      "Fills matched first in, first out per account and symbol (an exit and the next entry at one open never blend); P/L net of both sides' fees. PF: profit factor (gross wins over gross losses); Expect.: mean P/L per round trip; Hold d: mean calendar days held.",
       '',
       ...block(tradeLines(pm)),
       '',
@@ -133,7 +133,10 @@ function gapLines(result: BacktestResult): string[] {
   const lines: string[] = [];
   if (result.skipped.length) lines.push('', `Skipped for gaps in the bars (${result.skipped.length}):`, '', ...result.skipped.map((s) => `- ${s.what} ${s.at}: ${s.reason}`));
   if (stale.length)
-    lines.push('', `Marked at an earlier close for want of that session's bar (${stale.length} account closes): ${stale.slice(0, 20).join('; ')}${stale.length > 20 ? '; …' : ''}.`);
+    lines.push(
+      '',
+      `Marked at an earlier close for want of that session's bar (${stale.length} account closes): ${stale.slice(0, 20).join('; ')}${stale.length > 20 ? '; …' : ''}.`,
+    );
   return lines;
 }
 
@@ -156,7 +159,9 @@ export function answerLines(llm: BacktestLlmSummary, weeks: number): string[] {
   }
   lines.push('', '| seat | model | answers from | pitched | abstained | reviewed | review abstained |', '|---|---|---|---:|---:|---:|---:|');
   for (const s of llm.seats)
-    lines.push(`| ${s.seat} | ${s.model} | ${s.source === 'cache' ? 'LLM cache' : 'builtin'} | ${s.pitched} (${pct(s.pitched)}) | ${s.abstained} (${pct(s.abstained)}) | ${s.reviewed} | ${s.reviewAbstained} |`);
+    lines.push(
+      `| ${s.seat} | ${s.model} | ${s.source === 'cache' ? 'LLM cache' : 'builtin'} | ${s.pitched} (${pct(s.pitched)}) | ${s.abstained} (${pct(s.abstained)}) | ${s.reviewed} | ${s.reviewAbstained} |`,
+    );
   const decided = Object.entries(llm.chairman.decidedBy)
     .map(([model, n]) => `${model} ${n}`)
     .join(', ');

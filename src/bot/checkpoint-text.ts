@@ -52,7 +52,9 @@ export function updateText(p: PositionCheck): string | null {
   const u = p.update;
   if (!u) return null;
   const who = `${p.owner === 'council' ? 'chairman' : p.owner}, ${u.model}`;
-  return 'error' in u ? `conviction update unavailable (${who}): ${truncate(u.error, UPDATE_MAX)}` : `conviction update (${who}): ${signedConviction(u.conviction)}: ${truncate(u.note, UPDATE_MAX)}`;
+  return 'error' in u
+    ? `conviction update unavailable (${who}): ${truncate(u.error, UPDATE_MAX)}`
+    : `conviction update (${who}): ${signedConviction(u.conviction)}: ${truncate(u.note, UPDATE_MAX)}`;
 }
 
 export function checkpointTitle(n: Pick<CheckpointNotice, 'at' | 'week'>): string {
@@ -61,7 +63,9 @@ export function checkpointTitle(n: Pick<CheckpointNotice, 'at' | 'week'>): strin
 
 export function checkpointSummary(n: CheckpointNotice): string {
   if (n.positions.length === 0)
-    return n.working ? `No open positions yet: ${n.working} order${n.working === 1 ? '' : 's'} wait${n.working === 1 ? 's' : ''} to fill (a position counts once it fills).` : 'No open positions.';
+    return n.working
+      ? `No open positions yet: ${n.working} order${n.working === 1 ? '' : 's'} wait${n.working === 1 ? 's' : ''} to fill (a position counts once it fills).`
+      : 'No open positions.';
   const count = (s: PositionCheck['status']) => n.positions.filter((p) => p.status === s).length;
   const total = n.positions.reduce((sum, p) => sum + p.pl, 0);
   const mark = n.positions[0]!.markSource;

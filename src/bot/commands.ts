@@ -33,7 +33,12 @@ const ProposalId = z.string().regex(/^[\w-]{4,64}$/, 'a proposal id like 2024-03
 
 /** Parses the text after "/council" (or a whole "/council ..." line). */
 export function parseCouncilCommand(text: string): CouncilCommand {
-  const words = text.trim().replace(/^\/council\b/, '').trim().split(/\s+/).filter(Boolean);
+  const words = text
+    .trim()
+    .replace(/^\/council\b/, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
   const [sub, ...rest] = words;
   switch ((sub ?? 'help').toLowerCase()) {
     case 'run': {
@@ -85,7 +90,11 @@ export function weekSummaryLines(s: import('../app.ts').WeekSummary): string[] {
   return [
     `The week of ${s.week} was already run (run ${s.runId.slice(0, 8)}${s.requestedBy ? `, by ${s.requestedBy}${s.via ? ` via ${s.via}` : ''}` : ''}); it is not run again.`,
     ...(s.query ? [`Question from the desk: ${s.query}`] : []),
-    d ? `Decision: ${d.direction} ${d.instrument}, conviction ${sign(d.conviction)}, horizon ${d.horizon}` : s.outcome === 'no_quorum' ? 'No quorum: no decision.' : `Outcome: ${s.outcome}`,
+    d
+      ? `Decision: ${d.direction} ${d.instrument}, conviction ${sign(d.conviction)}, horizon ${d.horizon}`
+      : s.outcome === 'no_quorum'
+        ? 'No quorum: no decision.'
+        : `Outcome: ${s.outcome}`,
     p
       ? `Proposal ${p.id}: ${p.status}${p.approvedBy ? ` (approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${p.approvedBy.at})` : ''}${p.rejected ? ` (rejected by ${p.rejected.by} at ${p.rejected.at}${p.rejected.reason ? `: ${p.rejected.reason}` : ''})` : ''}${p.status === 'PENDING' ? ` until ${p.expiresAt}` : ''}`
       : 'No proposal: nothing to place.',

@@ -29,26 +29,24 @@ export const signedConviction = (c: number): string => `${c > 0 ? '+' : ''}${c.t
 export const view = (instrument: string, direction: Direction, conviction: number): string =>
   direction === 'FLAT' ? `FLAT (no position; last looked at ${instrument})` : `${direction} ${instrument}, conviction ${signedConviction(conviction)}`;
 
-export const conditionText = (c: Condition): string =>
-  `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
+export const conditionText = (c: Condition): string => `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
 
-export const money = (x: number): string =>
-  `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+export const money = (x: number): string => `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
 export const usageText = (u: Usage): string =>
   u.calls === 0
     ? 'LLM cost: $0.00 (systematic seats, no model calls)'
     : `LLM cost: $${u.costUsd.toFixed(4)} for ${u.calls} calls (${u.promptTokens.toLocaleString('en-US')} in / ${u.completionTokens.toLocaleString('en-US')} out tokens)`;
 
-export const orderText = (o: Pick<OrderLine, 'account' | 'side' | 'qty' | 'symbol'>): string =>
-  `${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`;
+export const orderText = (o: Pick<OrderLine, 'account' | 'side' | 'qty' | 'symbol'>): string => `${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`;
 
 /** A target position: what the account holds once the proposal executed (signed; 0 is flat). */
 export const targetText = (t: { account: string; symbol: string; qty: number }): string =>
   `${t.account}: hold ${t.qty} ${t.symbol}${t.qty < 0 ? ' (short)' : t.qty === 0 ? ' (flat)' : ''}`;
 
 /** Said wherever targets are shown: the orders are not sent as planned, but computed again at the click. */
-export const TARGETS_NOTE = 'At approval the orders are computed again from the book then, toward these targets and inside the limits; if the book moved so that the targets no longer hold, nothing is placed.';
+export const TARGETS_NOTE =
+  'At approval the orders are computed again from the book then, toward these targets and inside the limits; if the book moved so that the targets no longer hold, nothing is placed.';
 
 /** Clamps shown after an order's line. */
 export const clampText = (clamps: readonly string[]): string => (clamps.length ? `  [clamped: ${clamps.join('; ')}]` : '');
@@ -93,7 +91,9 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 export function reconciliationLines(a: AccountReconciliation): string[] {
   if (a.error) return [`could not be read, nothing compared: ${a.error}`];
   return [
-    ...a.unrecordedOrders.map((o) => `${o.side.toUpperCase()} ${o.qty} ${o.symbol} (${o.clientOrderId}) is ${o.status} at the broker but was not recorded; recording it now, not resending`),
+    ...a.unrecordedOrders.map(
+      (o) => `${o.side.toUpperCase()} ${o.qty} ${o.symbol} (${o.clientOrderId}) is ${o.status} at the broker but was not recorded; recording it now, not resending`,
+    ),
     ...a.endedOrders.map((o) => `${o.symbol} order ${o.clientOrderId} was recorded as placed; the broker says ${o.status}`),
     ...a.foreignOpenOrders.map((o) => `open ${o.side.toUpperCase()} ${o.qty} ${o.symbol} (${o.clientOrderId}) was not placed by the council`),
     ...a.positions.map((p) => `${p.symbol}: the broker holds ${p.broker} shares, the council's fills add up to ${p.recorded}`),
@@ -110,6 +110,8 @@ export const sourceText = (s: Source): string => `${s.id}  ${nyStamp(s.published
 export function provenanceLines(pack: ResearchPack, droppedCitations: number | undefined): string[] {
   return [
     ...(pack.provenance ? [`News: ${pack.provenance.news}`, `Calendar: ${pack.provenance.calendar}`] : []),
-    ...(droppedCitations ? [`${droppedCitations} citation${droppedCitations === 1 ? '' : 's'} dropped (unknown ids or sources published after the decision time); see the run's research record.`] : []),
+    ...(droppedCitations
+      ? [`${droppedCitations} citation${droppedCitations === 1 ? '' : 's'} dropped (unknown ids or sources published after the decision time); see the run's research record.`]
+      : []),
   ];
 }

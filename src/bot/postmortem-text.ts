@@ -82,13 +82,19 @@ export function exitReasonLines(pm: Postmortem): string[] {
   const reasons = [...new Set(pm.ledger.trips.map((t) => t.exitReason))].sort();
   return [
     `${'Account'.padEnd(22)}${reasons.map((r) => r.padStart(14)).join('')}`,
-    ...pm.accounts.map((a) => `${a.account.padEnd(22)}${reasons.map((r) => String(pm.ledger.trips.filter((t) => t.account === a.account && t.exitReason === r).length).padStart(14)).join('')}`),
+    ...pm.accounts.map(
+      (a) => `${a.account.padEnd(22)}${reasons.map((r) => String(pm.ledger.trips.filter((t) => t.account === a.account && t.exitReason === r).length).padStart(14)).join('')}`,
+    ),
   ];
 }
 
 /** Calendar-year returns per account and benchmark. */
 export function yearlyLines(pm: Postmortem): string[] {
-  const series = [...pm.curves.map((c) => ({ name: c.account, equity: c.equity })), { name: 'SPY', equity: pm.benchmark.equity }, { name: 'EqualWt', equity: pm.equalWeight.equity }];
+  const series = [
+    ...pm.curves.map((c) => ({ name: c.account, equity: c.equity })),
+    { name: 'SPY', equity: pm.benchmark.equity },
+    { name: 'EqualWt', equity: pm.equalWeight.equity },
+  ];
   const tables = series.map((s) => new Map(periodicReturns(pm.dates, s.equity, (d) => d.slice(0, 4)).map((p) => [p.period, p.ret])));
   const years = [...(tables[0]?.keys() ?? [])];
   return [
@@ -106,7 +112,15 @@ export function monthlyLines(pm: Postmortem, account: string): string[] {
   return [
     `${account} monthly returns`,
     `${'Year'.padEnd(6)}${names.map((n) => n.padStart(7)).join('')}`,
-    ...years.map((y) => `${y.padEnd(6)}${names.map((_, i) => { const r = months.get(`${y}-${String(i + 1).padStart(2, '0')}`); return (r === undefined ? '' : pct(r)).padStart(7); }).join('')}`),
+    ...years.map(
+      (y) =>
+        `${y.padEnd(6)}${names
+          .map((_, i) => {
+            const r = months.get(`${y}-${String(i + 1).padStart(2, '0')}`);
+            return (r === undefined ? '' : pct(r)).padStart(7);
+          })
+          .join('')}`,
+    ),
   ];
 }
 
@@ -127,7 +141,8 @@ export function calibrationLines(pm: Postmortem): string[] {
     'Reviewer calibration (does a higher rubric score mean a better realised return?):',
     `  ${'Reviewer'.padEnd(12)}${'Pitches'.padStart(8)}${'Mean score'.padStart(12)}${'Correlation'.padStart(13)}`,
     ...pm.calibration.map(
-      (c) => `  ${c.reviewer.padEnd(12)}${String(c.pitches).padStart(8)}${num(c.meanScore, 1).padStart(12)}${(c.correlation === null && c.pitches < 10 ? `n/a (${c.pitches} pairs)` : num(c.correlation)).padStart(13)}`,
+      (c) =>
+        `  ${c.reviewer.padEnd(12)}${String(c.pitches).padStart(8)}${num(c.meanScore, 1).padStart(12)}${(c.correlation === null && c.pitches < 10 ? `n/a (${c.pitches} pairs)` : num(c.correlation)).padStart(13)}`,
     ),
   ];
 }

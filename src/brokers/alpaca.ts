@@ -9,20 +9,9 @@ import { type Alpaca, ApiError, NotFoundError, orders as orderBuilders } from '@
 import { z } from 'zod';
 import type { AlpacaKeys } from '../config/config.ts';
 import { type AlpacaEndpoints, type AlpacaTuning, createAlpacaClient, describeError, wire } from './alpaca-client.ts';
-import {
-  type AccountView,
-  AmbiguousOrderError,
-  type Broker,
-  type BrokerOrder,
-  type OrderRequest,
-  OrderRejectedError,
-  type OrderStatus,
-  type PositionView,
-} from './port.ts';
+import { type AccountView, AmbiguousOrderError, type Broker, type BrokerOrder, type OrderRequest, OrderRejectedError, type OrderStatus, type PositionView } from './port.ts';
 
-const Decimal = z
-  .union([z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string'), z.number()])
-  .transform(Number);
+const Decimal = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string'), z.number()]).transform(Number);
 
 const WireOrder = z.object({
   id: z.string().min(1),
@@ -114,9 +103,7 @@ export function createAlpacaBroker(deps: {
   /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
   shortability?: { maxAgeMs?: number; refreshMs?: number };
 }): AlpacaBroker {
-  const clients = new Map<string, Alpaca>(
-    Object.entries(deps.accounts).map(([account, keys]) => [account, createAlpacaClient(keys, deps.endpoints, deps.tuning)]),
-  );
+  const clients = new Map<string, Alpaca>(Object.entries(deps.accounts).map(([account, keys]) => [account, createAlpacaClient(keys, deps.endpoints, deps.tuning)]));
   const clientOf = (account: string): Alpaca => {
     const client = clients.get(account);
     if (!client) throw new Error(`account ${account} has no Alpaca keys`);
@@ -244,8 +231,7 @@ export function createAlpacaBroker(deps: {
 
     async anticipate(orders, until) {
       const sells = orders.filter((o) => o.side === 'sell' && clients.has(o.account));
-      if (until.getTime() > now())
-        for (const o of sells) watched.set(o.symbol, { account: o.account, until: Math.max(until.getTime(), watched.get(o.symbol)?.until ?? 0) });
+      if (until.getTime() > now()) for (const o of sells) watched.set(o.symbol, { account: o.account, until: Math.max(until.getTime(), watched.get(o.symbol)?.until ?? 0) });
       if (watched.size && !refresher) refresher = setInterval(() => void refreshWatched(), refreshMs).unref();
       await Promise.allSettled(sells.filter((o) => knownShortable(o.symbol) === undefined).map((o) => askShortable(o.account, o.symbol)));
     },

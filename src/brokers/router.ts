@@ -16,10 +16,7 @@ export function createBrokerRouter(routes: { alpaca: Broker; alpacaAccounts: rea
     async settle(accounts, asOf) {
       const alpaca = accounts.filter((a) => onAlpaca.has(a));
       const simulated = accounts.filter((a) => !onAlpaca.has(a));
-      const [a, s] = await Promise.all([
-        alpaca.length ? routes.alpaca.settle(alpaca, asOf) : [],
-        simulated.length ? routes.simulated.settle(simulated, asOf) : [],
-      ]);
+      const [a, s] = await Promise.all([alpaca.length ? routes.alpaca.settle(alpaca, asOf) : [], simulated.length ? routes.simulated.settle(simulated, asOf) : []]);
       return [...a, ...s];
     },
     cancelOpenOrders: (account, at) => brokerOf(account).cancelOpenOrders(account, at),
@@ -29,7 +26,11 @@ export function createBrokerRouter(routes: { alpaca: Broker; alpacaAccounts: rea
       return broker.cancelOrder(account, clientOrderId, at, reason);
     },
     prepare: async (orders) => routes.alpaca.prepare?.(orders.filter((o) => onAlpaca.has(o.account))),
-    anticipate: async (orders, until) => routes.alpaca.anticipate?.(orders.filter((o) => onAlpaca.has(o.account)), until),
+    anticipate: async (orders, until) =>
+      routes.alpaca.anticipate?.(
+        orders.filter((o) => onAlpaca.has(o.account)),
+        until,
+      ),
     close: () => {
       routes.alpaca.close?.();
       routes.simulated.close?.();

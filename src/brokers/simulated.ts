@@ -10,14 +10,7 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import { addDays, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
-import {
-  type AccountView,
-  type Broker,
-  type BrokerOrder,
-  type OrderRequest,
-  OrderRejectedError,
-  type PositionView,
-} from './port.ts';
+import { type AccountView, type Broker, type BrokerOrder, type OrderRequest, OrderRejectedError, type PositionView } from './port.ts';
 
 export interface SimSettings {
   startingCash: number;
@@ -93,7 +86,16 @@ function applyFill(cash: number, positions: Map<string, { qty: number; cost: num
  * of orders on every change made a ten-year backtest quadratic.
  */
 function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
-  const ledger: Ledger = { version: base.version + events.length, cash: base.cash, positions: new Map(base.positions), orders: base.orders, fills: base.fills, fillCount: base.fillCount, open: new Set(base.open), accruedTo: base.accruedTo };
+  const ledger: Ledger = {
+    version: base.version + events.length,
+    cash: base.cash,
+    positions: new Map(base.positions),
+    orders: base.orders,
+    fills: base.fills,
+    fillCount: base.fillCount,
+    open: new Set(base.open),
+    accruedTo: base.accruedTo,
+  };
   for (const raw of events) {
     const e = raw as SimEvent;
     switch (e.type) {
@@ -126,7 +128,14 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
         const session = e.data.at.slice(0, 10);
         // A ledger folded again from an older base rewrites the log from its own count on.
         ledger.fills.length = ledger.fillCount;
-        ledger.fills.push({ at: e.data.at, clientOrderId: order.clientOrderId, symbol: order.symbol, cashBefore: ledger.cash, accruedBefore: ledger.accruedTo, positionBefore: ledger.positions.get(order.symbol) });
+        ledger.fills.push({
+          at: e.data.at,
+          clientOrderId: order.clientOrderId,
+          symbol: order.symbol,
+          cashBefore: ledger.cash,
+          accruedBefore: ledger.accruedTo,
+          positionBefore: ledger.positions.get(order.symbol),
+        });
         ledger.fillCount++;
         if (accrue) {
           ledger.cash += accrue(ledger.cash, ledger.accruedTo, session);
@@ -162,12 +171,7 @@ const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
 const publicOrder = ({ session: _session, ...order }: BrokerOrder & { session: string }): BrokerOrder => ({ ...order });
 
-export function createSimulatedBroker(deps: {
-  store: EventStore;
-  market: MarketData;
-  calendar: TradingCalendar;
-  settings: SimSettings;
-}): Broker {
+export function createSimulatedBroker(deps: { store: EventStore; market: MarketData; calendar: TradingCalendar; settings: SimSettings }): Broker {
   const { store, market, calendar, settings } = deps;
   const rate = settings.interestRate;
   const accrue: Accrue | undefined = rate
@@ -211,7 +215,10 @@ export function createSimulatedBroker(deps: {
 
   function change(account: string, decide: (ledger: Ledger) => NewEvent[]): Promise<Ledger> {
     const run = (queues.get(account) ?? Promise.resolve()).then(() => changeNow(account, decide));
-    queues.set(account, run.catch(() => undefined));
+    queues.set(
+      account,
+      run.catch(() => undefined),
+    );
     return run;
   }
 
@@ -272,7 +279,7 @@ export function createSimulatedBroker(deps: {
     return bars[0]?.close ?? null;
   }
 
-async function viewOf(account: string, asOf: Date): Promise<AccountView> {
+  async function viewOf(account: string, asOf: Date): Promise<AccountView> {
     const book = await load(account);
     const ledger = asOfView(book, asOf);
     const positions: PositionView[] = [];
@@ -380,9 +387,7 @@ async function viewOf(account: string, asOf: Date): Promise<AccountView> {
         }
         if (fills.length === 0) continue;
         const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
-        const after = await change(account, (l) =>
-          fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'),
-        );
+        const after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
         for (const id of ids) {
           const o = after.orders.get(id);
           if (o) changed.push(publicOrder(o));

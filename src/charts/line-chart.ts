@@ -27,7 +27,7 @@ export interface LineChart {
 const WIDTH = 1100;
 const HEIGHT = 600;
 const M = { left: 96, right: 210, top: 64, bottom: 70 };
-const FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif";
+const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif';
 
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
 
@@ -96,9 +96,7 @@ export function lineChartSvg(chart: LineChart): string {
   }
   out.push(`<rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333" stroke-width="1"/>`);
   out.push(`<text x="${M.left + plotW / 2}" y="${HEIGHT - 18}" font-size="14" fill="#222" text-anchor="middle">${esc(chart.xLabel)}</text>`);
-  out.push(
-    `<text x="22" y="${M.top + plotH / 2}" font-size="14" fill="#222" text-anchor="middle" transform="rotate(-90 22 ${M.top + plotH / 2})">${esc(chart.yLabel)}</text>`,
-  );
+  out.push(`<text x="22" y="${M.top + plotH / 2}" font-size="14" fill="#222" text-anchor="middle" transform="rotate(-90 22 ${M.top + plotH / 2})">${esc(chart.yLabel)}</text>`);
 
   // Thin series first, so the highlighted ones (the council, the benchmark) stay on top.
   const ordered = [...chart.series].sort((a, b) => (a.width ?? 1.6) - (b.width ?? 1.6));

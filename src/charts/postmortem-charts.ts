@@ -80,18 +80,19 @@ export function postmortemCharts(pm: Postmortem, label = `week of ${pm.week}`, o
     series: [...accountSeries(pm, (e) => [...e]), ...scaledSeries(pm, (e) => [...e])],
     formatY: dollars,
   });
-  const benchmarks = () => lineChartSvg({
-    title: 'Benchmarks fully invested (their own scale)',
-    subtitle: `${period}; whole shares bought at the first close with the accounts' costs`,
-    xLabel: 'Session date (New York)',
-    yLabel: 'Equity (USD)',
-    dates: pm.dates,
-    series: [
-      { name: pm.benchmark.name, values: pm.benchmark.equity, color: '#111111', width: 2.2 },
-      { name: 'Equal weight', values: pm.equalWeight.equity, color: '#888888', width: 1.8, dashed: true },
-    ],
-    formatY: dollars,
-  });
+  const benchmarks = () =>
+    lineChartSvg({
+      title: 'Benchmarks fully invested (their own scale)',
+      subtitle: `${period}; whole shares bought at the first close with the accounts' costs`,
+      xLabel: 'Session date (New York)',
+      yLabel: 'Equity (USD)',
+      dates: pm.dates,
+      series: [
+        { name: pm.benchmark.name, values: pm.benchmark.equity, color: '#111111', width: 2.2 },
+        { name: 'Equal weight', values: pm.equalWeight.equity, color: '#888888', width: 1.8, dashed: true },
+      ],
+      formatY: dollars,
+    });
   const drawdown = lineChartSvg({
     title: 'Drawdown from running peak',
     subtitle: period,

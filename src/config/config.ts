@@ -62,7 +62,10 @@ export const CouncilFile = z.strictObject({
   research: z
     .strictObject({
       /** A model id, or `{ model, online: true }` for a web-searching model (it must cite dated sources). */
-      models: z.array(z.union([z.string().min(1), z.strictObject({ model: z.string().min(1), online: z.boolean() })])).min(1).max(3),
+      models: z
+        .array(z.union([z.string().min(1), z.strictObject({ model: z.string().min(1), online: z.boolean() })]))
+        .min(1)
+        .max(3),
     })
     .transform((r) => ({
       models: r.models.map((m) => (typeof m === 'string' ? m : m.model)),
@@ -146,10 +149,7 @@ const EnvSchema = z.object({
   COUNCIL_HTTP_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(8080)),
   COUNCIL_HTTP_HOST: z.preprocess(emptyToUndefined, z.string().min(1).default('127.0.0.1')),
   COUNCIL_CRASH_AT: opt(z.string()),
-  LOG_LEVEL: z.preprocess(
-    emptyToUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['pretty', 'json']).optional()),
 });
 
@@ -230,10 +230,7 @@ export const DEFAULT_LLM_BASE_URL = 'https://router.requesty.ai/v1';
  * `env` as validated: with `dotenv`, the `.env` file in `cwd` underneath it (a variable set in the
  * environment wins over the file). A bad value is named with where it came from (`env X` or `.env X`).
  */
-export function loadConfig(
-  env: Record<string, string | undefined> = process.env,
-  overrides: { cwd?: string; dotenv?: boolean } = {},
-): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: { cwd?: string; dotenv?: boolean } = {}): Config {
   const cwd = overrides.cwd ?? process.cwd();
   const problems: string[] = [];
   let dotenvPath: string | undefined;
@@ -275,8 +272,7 @@ export function loadConfig(
       const keyId = env[`ALPACA_${account}_KEY_ID`];
       const secret = env[`ALPACA_${account}_SECRET`];
       if (keyId && secret) alpacaAccounts[account] = { keyId, secret };
-      else if (keyId || secret)
-        problems.push(`env ALPACA_${account}_${keyId ? 'SECRET' : 'KEY_ID'}: missing (the other half is set)`);
+      else if (keyId || secret) problems.push(`env ALPACA_${account}_${keyId ? 'SECRET' : 'KEY_ID'}: missing (the other half is set)`);
     }
     if (e.SLACK_BOT_TOKEN && !e.SLACK_SIGNING_SECRET && !e.SLACK_APP_TOKEN)
       problems.push('env SLACK_SIGNING_SECRET: required with SLACK_BOT_TOKEN unless SLACK_APP_TOKEN (Socket Mode) is set');
@@ -284,7 +280,10 @@ export function loadConfig(
       const apiKey = e.LLM_API_KEY ?? e.REQUESTY_API_KEY;
       const approvers = [
         ...file.approvers,
-        ...(e.COUNCIL_APPROVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+        ...(e.COUNCIL_APPROVERS ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
       ];
       return {
         file,
@@ -380,11 +379,9 @@ function crossChecks(file: CouncilFile): string[] {
   accounts.forEach((a, i) => {
     if (accounts.indexOf(a) !== i) problems.push(`seats.${i}.account: ${a} already trades for another seat`);
   });
-  if (accounts.includes(file.chairman.account))
-    problems.push(`chairman.account: ${file.chairman.account} is also a seat's account`);
+  if (accounts.includes(file.chairman.account)) problems.push(`chairman.account: ${file.chairman.account} is also a seat's account`);
   if (new Set(file.universe).size !== file.universe.length) problems.push('universe: duplicate symbols');
-  if (file.risk.maxPositionPct > file.risk.maxGrossPct)
-    problems.push('risk.maxPositionPct: larger than risk.maxGrossPct');
+  if (file.risk.maxPositionPct > file.risk.maxGrossPct) problems.push('risk.maxPositionPct: larger than risk.maxGrossPct');
   return problems;
 }
 

@@ -238,7 +238,20 @@ export function fillsCsv(fills: readonly LedgerFill[]): string {
 export function tradesCsv(trips: readonly RoundTrip[]): string {
   return lines(
     TRADES_COLUMNS,
-    trips.map((t) => [t.account, t.symbol, t.direction, t.qty, t.entryTime, t.entryPrice, t.exitTime, t.exitPrice, money(t.pnlCents), money(t.feesCents), t.exitReason, t.stopPrice]),
+    trips.map((t) => [
+      t.account,
+      t.symbol,
+      t.direction,
+      t.qty,
+      t.entryTime,
+      t.entryPrice,
+      t.exitTime,
+      t.exitPrice,
+      money(t.pnlCents),
+      money(t.feesCents),
+      t.exitReason,
+      t.stopPrice,
+    ]),
   );
 }
 

@@ -152,12 +152,7 @@ export const totalFees = (fills: readonly Fill[]): number => fills.reduce((s, f)
  * Marks an account at each session's close: cash moves with every fill on or before that session,
  * positions are valued at that session's close (or the last known close before it).
  */
-export function equityCurve(
-  startingCash: number,
-  fills: readonly Fill[],
-  dates: readonly string[],
-  closeOf: (symbol: string, date: string) => number | undefined,
-): number[] {
+export function equityCurve(startingCash: number, fills: readonly Fill[], dates: readonly string[], closeOf: (symbol: string, date: string) => number | undefined): number[] {
   const sorted = [...fills].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   const positions = new Map<string, number>();
   const lastClose = new Map<string, number>();
@@ -304,7 +299,10 @@ export function seededRandom(seed: number): () => number {
  * A moving-block bootstrap interval on the mean of `xs` (e.g. weekly return differences): resamples
  * blocks of `block` consecutive values (keeping short-range dependence), `draws` times, seeded.
  */
-export function blockBootstrapMean(xs: readonly number[], o: { block?: number; draws?: number; level?: number; seed?: number } = {}): { mean: number; low: number; high: number; n: number } | null {
+export function blockBootstrapMean(
+  xs: readonly number[],
+  o: { block?: number; draws?: number; level?: number; seed?: number } = {},
+): { mean: number; low: number; high: number; n: number } | null {
   const n = xs.length;
   if (n < 2) return null;
   const block = Math.max(1, Math.min(o.block ?? 4, n));

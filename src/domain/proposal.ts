@@ -163,8 +163,7 @@ export function evolveProposal(state: ProposalState, event: ProposalEvent): Prop
   }
 }
 
-export const foldProposal = (events: readonly ProposalEvent[]): ProposalState =>
-  events.reduce(evolveProposal, initialProposalState());
+export const foldProposal = (events: readonly ProposalEvent[]): ProposalState => events.reduce(evolveProposal, initialProposalState());
 
 /** A refusal a user should read, with a stable code. */
 export class ProposalError extends Error {
@@ -207,12 +206,16 @@ export function decideProposal(command: ProposalCommand, state: ProposalState): 
   switch (command.type) {
     case 'Approve':
     case 'Reject': {
-      if (state.status !== 'PENDING')
-        throw new ProposalError('NOT_PENDING', `proposal ${state.proposalId} ${describeStatus(state)}; nothing was placed`);
+      if (state.status !== 'PENDING') throw new ProposalError('NOT_PENDING', `proposal ${state.proposalId} ${describeStatus(state)}; nothing was placed`);
       if (command.now.getTime() >= Date.parse(state.expiresAt))
         throw new ProposalError('EXPIRED', `proposal ${state.proposalId} expired at ${state.expiresAt}; nothing was placed`);
       return command.type === 'Approve'
-        ? [{ type: 'ProposalApproved', data: { by: command.by, at, via: command.via, ...(command.orders ? { orders: command.orders } : {}), ...(command.netted?.length ? { netted: command.netted } : {}) } }]
+        ? [
+            {
+              type: 'ProposalApproved',
+              data: { by: command.by, at, via: command.via, ...(command.orders ? { orders: command.orders } : {}), ...(command.netted?.length ? { netted: command.netted } : {}) },
+            },
+          ]
         : [{ type: 'ProposalRejected', data: { by: command.by, at, via: command.via, reason: command.reason } }];
     }
     case 'Expire':

@@ -24,5 +24,10 @@ export function cleanQuestion(text: string | null | undefined): string | undefin
     .trim();
   if (!oneLine) return undefined;
   const chars = Array.from(oneLine);
-  return chars.length <= QUESTION_MAX ? oneLine : `${chars.slice(0, QUESTION_MAX - 1).join('').trimEnd()}…`;
+  return chars.length <= QUESTION_MAX
+    ? oneLine
+    : `${chars
+        .slice(0, QUESTION_MAX - 1)
+        .join('')
+        .trimEnd()}…`;
 }

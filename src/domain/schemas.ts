@@ -96,20 +96,14 @@ const Cites = z.array(z.string().max(12)).max(6);
 
 const regimeAndCandidates = {
   regime: Regime,
-  candidates: z
-    .array(
-      z.object({ symbol: z.string().max(8), direction: Direction, reason: z.string().max(300) }),
-    )
-    .max(5),
+  candidates: z.array(z.object({ symbol: z.string().max(8), direction: Direction, reason: z.string().max(300) })).max(5),
   confidence: z.array(z.string().max(300)).max(5),
 };
 
 /** The research answer of the research.v1 prompt, unchanged, so old runs replay from their own requests. */
 export const ResearchAnswerV1 = z.object({
   regime: Regime,
-  narratives: z
-    .array(z.object({ title: z.string().max(120), detail: z.string().max(500) }))
-    .max(3),
+  narratives: z.array(z.object({ title: z.string().max(120), detail: z.string().max(500) })).max(3),
   consensus: z
     .array(
       z.object({
@@ -120,9 +114,7 @@ export const ResearchAnswerV1 = z.object({
     )
     .max(6),
   candidates: regimeAndCandidates.candidates,
-  calendar: z
-    .array(z.object({ date: z.string().max(10), event: z.string().max(200) }))
-    .max(12),
+  calendar: z.array(z.object({ date: z.string().max(10), event: z.string().max(200) })).max(12),
   confidence: regimeAndCandidates.confidence,
 });
 export type ResearchAnswerV1 = z.infer<typeof ResearchAnswerV1>;
@@ -130,9 +122,7 @@ export type ResearchAnswerV1 = z.infer<typeof ResearchAnswerV1>;
 /** The research.v2 answer: narratives, consensus and calendar cite source ids; an online model lists its own sources. */
 export const ResearchAnswer = z.object({
   ...regimeAndCandidates,
-  narratives: z
-    .array(z.object({ title: z.string().max(120), detail: z.string().max(500), cites: Cites }))
-    .max(3),
+  narratives: z.array(z.object({ title: z.string().max(120), detail: z.string().max(500), cites: Cites })).max(3),
   consensus: z
     .array(
       z.object({
@@ -143,9 +133,7 @@ export const ResearchAnswer = z.object({
       }),
     )
     .max(6),
-  calendar: z
-    .array(z.object({ date: z.string().max(10), event: z.string().max(200), cites: Cites }))
-    .max(12),
+  calendar: z.array(z.object({ date: z.string().max(10), event: z.string().max(200), cites: Cites })).max(12),
   sources: z.array(Source).max(20),
 });
 export type ResearchAnswer = z.infer<typeof ResearchAnswer>;
@@ -164,9 +152,7 @@ export interface DroppedCitation {
  */
 export const ResearchPack = z.object({
   regime: Regime,
-  narratives: z
-    .array(z.object({ title: z.string().max(120), detail: z.string().max(500), cites: Cites.optional() }))
-    .max(3),
+  narratives: z.array(z.object({ title: z.string().max(120), detail: z.string().max(500), cites: Cites.optional() })).max(3),
   consensus: z
     .array(
       z.object({
@@ -178,9 +164,7 @@ export const ResearchPack = z.object({
     )
     .max(6),
   candidates: regimeAndCandidates.candidates,
-  calendar: z
-    .array(z.object({ date: z.string().max(10), event: z.string().max(200), cites: Cites.optional() }))
-    .max(12),
+  calendar: z.array(z.object({ date: z.string().max(10), event: z.string().max(200), cites: Cites.optional() })).max(12),
   confidence: regimeAndCandidates.confidence,
   /** Every source the pack may cite, dated; ids are unique. */
   sources: z.array(Source).max(60).optional(),
@@ -189,15 +173,7 @@ export const ResearchPack = z.object({
 });
 export type ResearchPack = z.infer<typeof ResearchPack>;
 
-export const RUBRIC = [
-  'clarity',
-  'edgePlausibility',
-  'timingCatalyst',
-  'riskDefinition',
-  'indicatorIntegrity',
-  'originality',
-  'tradeability',
-] as const;
+export const RUBRIC = ['clarity', 'edgePlausibility', 'timingCatalyst', 'riskDefinition', 'indicatorIntegrity', 'originality', 'tradeability'] as const;
 export type RubricKey = (typeof RUBRIC)[number];
 
 const Score = z.number().int().min(1).max(10);
@@ -235,7 +211,10 @@ export const Decision = z.object({
   rationale: z.string().min(1).max(1500),
   dissent: z.string().min(1).max(1000),
   monitoring: z.object({
-    checkpoints: z.array(z.string().regex(/^\d\d:\d\d$/)).min(1).max(6),
+    checkpoints: z
+      .array(z.string().regex(/^\d\d:\d\d$/))
+      .min(1)
+      .max(6),
     indicators: z.array(Condition).max(6),
     watch: z.array(z.string().max(300)).max(5),
   }),
@@ -243,5 +222,4 @@ export const Decision = z.object({
 });
 export type Decision = z.infer<typeof Decision>;
 
-export const rubricAverage = (r: Rubric): number =>
-  RUBRIC.reduce((sum, key) => sum + r[key], 0) / RUBRIC.length;
+export const rubricAverage = (r: Rubric): number => RUBRIC.reduce((sum, key) => sum + r[key], 0) / RUBRIC.length;

@@ -95,8 +95,7 @@ export function sizeView(
     return { symbol: view.instrument, qty: 0, clamps };
   }
   const weight = targetWeight(conviction, limits);
-  if (weight === 0 && conviction !== 0)
-    clamps.push(`|conviction| ${Math.abs(conviction)} is below the minimum ${limits.minConviction}: no position`);
+  if (weight === 0 && conviction !== 0) clamps.push(`|conviction| ${Math.abs(conviction)} is below the minimum ${limits.minConviction}: no position`);
   if (!price || price <= 0) {
     clamps.push(`no price for ${view.instrument}: no position`);
     return { symbol: view.instrument, qty: 0, clamps };
@@ -110,14 +109,7 @@ export function sizeView(
  * Orders that move an account from its book to holding only the target: close everything else, then
  * adjust the target. Gross exposure after the orders is checked against maxGrossPct.
  */
-export function planAccount(
-  account: string,
-  view: View,
-  book: AccountBook,
-  prices: Record<string, number>,
-  universe: readonly string[],
-  limits: RiskLimits,
-): SizingResult {
+export function planAccount(account: string, view: View, book: AccountBook, prices: Record<string, number>, universe: readonly string[], limits: RiskLimits): SizingResult {
   const sized = sizeView(view, book, prices[view.instrument], universe, limits);
   const clamps = [...sized.clamps];
   let targetQty = sized.qty;
@@ -234,15 +226,15 @@ export function ordersForTargets(
     if (delta === 0) continue;
     const { symbol } = s.target;
     const was = shown.find((o) => o.symbol === symbol);
-    const reason = was?.reason ?? (s.want === 0 ? `close ${symbol}` : `${s.held === 0 ? 'open' : 'resize'} ${s.want > 0 ? 'LONG' : 'SHORT'} ${symbol} to ${plural(s.want, 'share')}`);
+    const reason =
+      was?.reason ?? (s.want === 0 ? `close ${symbol}` : `${s.held === 0 ? 'open' : 'resize'} ${s.want > 0 ? 'LONG' : 'SHORT'} ${symbol} to ${plural(s.want, 'share')}`);
     orders.push({ account, symbol, side: delta > 0 ? 'buy' : 'sell', qty: Math.abs(delta), reason, clamps: [...(was?.clamps ?? []), ...s.clamps] });
   }
   return { orders, refusals };
 }
 
 /** Client order ids derive from proposal and account (and symbol), so a retry can never duplicate an order. */
-export const clientOrderId = (proposalId: string, account: string, symbol: string): string =>
-  `tc-${proposalId}-${account}-${symbol}`.toLowerCase();
+export const clientOrderId = (proposalId: string, account: string, symbol: string): string => `tc-${proposalId}-${account}-${symbol}`.toLowerCase();
 
 /** Exit proposals (a checkpoint closing a position) have ids starting `x-`, so their orders start `tc-x-`. */
 export const EXIT_PREFIX = 'x-';
@@ -273,10 +265,7 @@ const signedQty = (o: { side: 'buy' | 'sell'; qty: number }) => (o.side === 'buy
  * working orders that nothing has filled of, and only exits and trims, are folded; an order of the
  * proposal itself never is.
  */
-export function netWithWorking<O extends PlannedOrder & { clientOrderId: string }>(
-  orders: readonly O[],
-  working: readonly WorkingOrder[],
-): { orders: O[]; netted: NettedOrder[] } {
+export function netWithWorking<O extends PlannedOrder & { clientOrderId: string }>(orders: readonly O[], working: readonly WorkingOrder[]): { orders: O[]; netted: NettedOrder[] } {
   const out: O[] = [];
   const netted: NettedOrder[] = [];
   for (const order of orders) {

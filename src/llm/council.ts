@@ -18,8 +18,7 @@ import { llmChair, llmPmSeat, llmResearcher, type SeatDeps } from './openai/seat
 import { openAiTransport } from './openai/transport.ts';
 import type { Transport } from './openai/types.ts';
 
-const builtinStrategy = (model: string): StrategyName | undefined =>
-  model.startsWith('builtin:') ? (model.slice('builtin:'.length) as StrategyName) : undefined;
+const builtinStrategy = (model: string): StrategyName | undefined => (model.startsWith('builtin:') ? (model.slice('builtin:'.length) as StrategyName) : undefined);
 
 const isBuiltin = (model: string) => model.startsWith('builtin:');
 

@@ -42,7 +42,13 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
     },
   };
   const prompts = await recordedPrompts(store, council, started.week);
-  const llm = buildLlmCouncil(config, { store: fork, db: app.deps.db, transport: refuse, answers: await recordedAnswers(store, council, started.week, start.globalPosition), prompts });
+  const llm = buildLlmCouncil(config, {
+    store: fork,
+    db: app.deps.db,
+    transport: refuse,
+    answers: await recordedAnswers(store, council, started.week, start.globalPosition),
+    prompts,
+  });
   // The researchers read the news the run read, not what the source says now.
   const research = original.find((e) => e.type === 'ResearchCompleted')?.data as { news?: NewsBrief } | undefined;
   const f = config.file;

@@ -14,7 +14,14 @@ import { addDays, assertDate, nyDate, nyDateTime, nyTime } from './time.ts';
 
 export type AlpacaFeed = 'iex' | 'sip' | 'boats' | 'otc';
 
-const WireBar = z.object({ t: z.iso.datetime({ offset: true }), o: z.number().positive(), h: z.number().positive(), l: z.number().positive(), c: z.number().positive(), v: z.number().nonnegative() });
+const WireBar = z.object({
+  t: z.iso.datetime({ offset: true }),
+  o: z.number().positive(),
+  h: z.number().positive(),
+  l: z.number().positive(),
+  c: z.number().positive(),
+  v: z.number().nonnegative(),
+});
 const WireBars = z.object({ bars: z.record(z.string(), z.array(WireBar)).nullable(), next_page_token: z.string().nullable().optional() });
 const WireLatestBars = z.object({ bars: z.record(z.string(), WireBar) });
 

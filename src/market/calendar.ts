@@ -42,8 +42,7 @@ export const ONE_OFF_CLOSURES: Readonly<Record<string, string>> = {
   '2025-01-09': 'National Day of Mourning for President Carter',
 };
 
-const ymd = (year: number, month: number, day: number): string =>
-  `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+const ymd = (year: number, month: number, day: number): string => `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 
 /** The n-th (1-based) given weekday of a month. */
 function nthWeekday(year: number, month: number, dow: number, n: number): string {

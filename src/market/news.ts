@@ -36,11 +36,18 @@ const HEADLINE_MAX = 160;
 const SUMMARY_MAX = 280;
 
 const trim = (text: string, max: number) => {
-  const flat = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 };
 
-const headlineKey = (headline: string) => headline.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+const headlineKey = (headline: string) =>
+  headline
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 
 /**
  * Newest first, nothing after `end`, one item per provider id and per headline (wire copies of one story),

@@ -116,9 +116,7 @@ export function weekCalendar(releases: ReleaseCalendar, start: string): WeekCale
   const covered = RELEASE_KINDS.filter((k) => releases.lastDate[k] >= end);
   const uncovered = RELEASE_KINDS.filter((k) => releases.lastDate[k] < end);
   // Every row is a real date; a file that ends inside the week is real up to its last row.
-  const events: CalendarEvent[] = releases
-    .between(start, end)
-    .map((r) => ({ date: r.date, event: `${RELEASE_NAMES[r.kind]} (${r.time} ET)` }));
+  const events: CalendarEvent[] = releases.between(start, end).map((r) => ({ date: r.date, event: `${RELEASE_NAMES[r.kind]} (${r.time} ET)` }));
   const ruled: string[] = [];
   for (let i = 0; i < 7; i++) {
     const date = addDays(start, i);

@@ -57,12 +57,7 @@ export function memoIndicators(md: MarketData, key: string): { value: IndicatorS
  * Indicators of every symbol in `universe` at the last session closed by `asOf`. A symbol whose data stops
  * before that session is a MissingSessionError: stale numbers must not pass for today's.
  */
-export async function buildSnapshot(
-  md: MarketData,
-  universe: readonly string[],
-  asOf: Date,
-  calendar: TradingCalendar = defaultCalendar,
-): Promise<MarketSnapshot> {
+export async function buildSnapshot(md: MarketData, universe: readonly string[], asOf: Date, calendar: TradingCalendar = defaultCalendar): Promise<MarketSnapshot> {
   const lastSession = lastClosedSession(calendar, asOf);
   const memos = universe.map((symbol) => memoIndicators(md, `${symbol}|${lastSession}`));
   const [vixBars, ...histories] = await Promise.all([

@@ -127,7 +127,16 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
   let opened = false;
   for (const check of evaluation.positions) {
     if (!check.exit) continue;
-    const exit = await exitPosition(deps, { account: check.account, symbol: check.symbol, qty: check.qty, reason: check.exit, detail: check.exitDetail ?? check.exit, entryProposalId: check.entry?.proposalId ?? null, week, at });
+    const exit = await exitPosition(deps, {
+      account: check.account,
+      symbol: check.symbol,
+      qty: check.qty,
+      reason: check.exit,
+      detail: check.exitDetail ?? check.exit,
+      entryProposalId: check.entry?.proposalId ?? null,
+      week,
+      at,
+    });
     opened ||= exit.opened;
     exits.push(exit.line);
   }
@@ -154,7 +163,15 @@ async function checkpointNews(news: NewsSource, symbols: readonly string[], sinc
   if (symbols.length === 0) return { since: since.toISOString(), items: [], error: null };
   try {
     const items = await news.news({ symbols, start: since, end: at, limit: CHECKPOINT_NEWS_CAP * 2 });
-    return { since: since.toISOString(), items: prepareNews(items.filter((i) => Date.parse(i.publishedAt) > since.getTime()), at, CHECKPOINT_NEWS_CAP), error: null };
+    return {
+      since: since.toISOString(),
+      items: prepareNews(
+        items.filter((i) => Date.parse(i.publishedAt) > since.getTime()),
+        at,
+        CHECKPOINT_NEWS_CAP,
+      ),
+      error: null,
+    };
   } catch (error) {
     return { since: since.toISOString(), items: [], error: (error as Error).message.slice(0, 300) };
   }
@@ -227,7 +244,11 @@ function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: No
       const qty = Math.min(Math.abs(p.qty), Math.ceil(Math.abs(p.qty) * share));
       if (qty === 0) continue;
       const before = cut.get(p.symbol);
-      cut.set(p.symbol, { qty: (before?.qty ?? 0) + qty, limit: 'maxGrossPct', detail: `gross exposure is ${pct(gross / book.equity)} of equity, past maxGrossPct ${pct(limits.maxGrossPct)}${before ? `; ${before.detail}` : ''}` });
+      cut.set(p.symbol, {
+        qty: (before?.qty ?? 0) + qty,
+        limit: 'maxGrossPct',
+        detail: `gross exposure is ${pct(gross / book.equity)} of equity, past maxGrossPct ${pct(limits.maxGrossPct)}${before ? `; ${before.detail}` : ''}`,
+      });
     }
   }
   const stamp = `${nyDate(at)}-${nyTime(at).replace(':', '')}`;
@@ -264,7 +285,17 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
         asOf: at.toISOString(),
         expiresAt: nyDateTime(session, deps.calendar.sessionClose(session)).toISOString(),
         decision: { instrument: trim.symbol, direction: 'FLAT', conviction: 0, horizon: '1d' },
-        orders: [{ account: trim.account, symbol: trim.symbol, side: trim.side, qty: trim.qty, reason: `trim (${trim.limit}): ${trim.detail}`, clamps: [], clientOrderId: clientOrderId(trim.proposalId, trim.account, trim.symbol) }],
+        orders: [
+          {
+            account: trim.account,
+            symbol: trim.symbol,
+            side: trim.side,
+            qty: trim.qty,
+            reason: `trim (${trim.limit}): ${trim.detail}`,
+            clamps: [],
+            clientOrderId: clientOrderId(trim.proposalId, trim.account, trim.symbol),
+          },
+        ],
         // What an approver (when exits need one) is shown, and what the click re-checks the book against.
         targets: [{ account: trim.account, symbol: trim.symbol, qty: trim.target, price: null }],
       },
@@ -274,7 +305,21 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
       await appendDecided(deps.store, checkpointStream(deps.council, week), (events) =>
         events.some((e) => e.type === 'TrimOrdered' && (e.data as { proposalId: string }).proposalId === trim.proposalId)
           ? []
-          : [{ type: 'TrimOrdered', data: { proposalId: trim.proposalId, at: at.toISOString(), account: trim.account, symbol: trim.symbol, side: trim.side, qty: trim.qty, limit: trim.limit, detail: trim.detail } }],
+          : [
+              {
+                type: 'TrimOrdered',
+                data: {
+                  proposalId: trim.proposalId,
+                  at: at.toISOString(),
+                  account: trim.account,
+                  symbol: trim.symbol,
+                  side: trim.side,
+                  qty: trim.qty,
+                  limit: trim.limit,
+                  detail: trim.detail,
+                },
+              },
+            ],
       );
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
@@ -378,12 +423,30 @@ async function ruleOf(deps: CheckpointDeps, entries: ReadonlyMap<string, Entry>,
   const entry = { proposalId: best.p.proposalId, week: best.p.week, session: sessionOf(best.filledAt), price: best.price };
   if (state.started?.chair.account === account && state.decision) {
     const d = state.decision.decision;
-    return { owner: 'council', origin: { kind: 'decision', decision: d }, entry, direction: d.direction, horizon: d.horizon, rule: d.invalidation.rule, conditions: d.invalidation.conditions, monitoring: d.monitoring.indicators };
+    return {
+      owner: 'council',
+      origin: { kind: 'decision', decision: d },
+      entry,
+      direction: d.direction,
+      horizon: d.horizon,
+      rule: d.invalidation.rule,
+      conditions: d.invalidation.conditions,
+      monitoring: d.monitoring.indicators,
+    };
   }
   const seat = state.started?.seats.find((s) => s.account === account);
   const pitch = seat ? state.pitches.get(seat.id)?.pitch : undefined;
   if (!seat || !pitch) return undefined;
-  return { owner: seat.id, origin: { kind: 'pitch', pitch }, entry, direction: pitch.direction, horizon: pitch.horizon, rule: pitch.invalidation.rule, conditions: pitch.invalidation.conditions, monitoring: [] };
+  return {
+    owner: seat.id,
+    origin: { kind: 'pitch', pitch },
+    entry,
+    direction: pitch.direction,
+    horizon: pitch.horizon,
+    rule: pitch.invalidation.rule,
+    conditions: pitch.invalidation.conditions,
+    monitoring: [],
+  };
 }
 
 /** Simulated fills carry a New York wall time without a zone; brokers send ISO instants. */
@@ -456,8 +519,9 @@ function judge(deps: CheckpointDeps, account: string, position: PositionView, ru
   if (!rule) notes.push('no council rule found for this position (opened outside the council?)');
   for (const [symbol, problem] of Object.entries(market.problems)) if (symbol === position.symbol || rule?.conditions.some((c) => c.symbol === symbol)) notes.push(problem);
   for (const c of conditions) if (c.value === null) notes.push(`cannot evaluate ${c.condition.symbol} ${c.condition.indicator}: no value`);
-  for (const m of monitoring) if (m.holds) notes.push(`monitoring: ${m.condition.symbol} ${m.condition.indicator} ${m.condition.comparator} ${m.condition.threshold} (now ${m.value})`);
-  if (horizon && !horizon.due && horizon.lastSession === nyDate(at)) notes.push('horizon ends at today\'s last checkpoint');
+  for (const m of monitoring)
+    if (m.holds) notes.push(`monitoring: ${m.condition.symbol} ${m.condition.indicator} ${m.condition.comparator} ${m.condition.threshold} (now ${m.value})`);
+  if (horizon && !horizon.due && horizon.lastSession === nyDate(at)) notes.push("horizon ends at today's last checkpoint");
 
   const hit = conditions.find((c) => c.holds);
   const status = hit ? 'invalidated' : conditions.some((c) => c.near || c.value === null) || notes.length > 0 ? 'watch' : 'hold';
@@ -519,7 +583,11 @@ function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<Posi
   let last = rule.entry.session;
   for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
   const close = deps.calendar.sessionClose(last);
-  const lastCheckpoint = [...deps.checkpointTimes].filter((t) => t < close).sort().pop() ?? close;
+  const lastCheckpoint =
+    [...deps.checkpointTimes]
+      .filter((t) => t < close)
+      .sort()
+      .pop() ?? close;
   const today = nyDate(at);
   return { horizon: rule.horizon, lastSession: last, due: today > last || (today === last && nyTime(at) >= lastCheckpoint) };
 }
@@ -548,29 +616,45 @@ async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ l
   const line = (exitId: string, status: ExitLine['status'], orders: ExitLine['orders'] = [], note: string | null = null) => ({
     opened,
     line: {
-    account: req.account,
-    symbol: req.symbol,
-    side,
-    qty,
-    reason: req.reason,
-    detail: req.detail,
-    proposalId: exitId,
-    status,
-    orders,
-    note,
+      account: req.account,
+      symbol: req.symbol,
+      side,
+      qty,
+      reason: req.reason,
+      detail: req.detail,
+      proposalId: exitId,
+      status,
+      orders,
+      note,
     } satisfies ExitLine,
   });
   for (const exitId of exitIds(req)) {
     let state = await loadProposal(deps.store, exitId);
     if (state.status === 'EXPIRED' || (state.status === 'REJECTED' && req.reason === 'kill_switch')) continue;
-    if (state.status === 'REJECTED') return line(exitId, 'rejected', [], `exit rejected by ${state.rejected?.by}${state.rejected?.reason ? `: ${state.rejected.reason}` : ''}; holding`);
+    if (state.status === 'REJECTED')
+      return line(exitId, 'rejected', [], `exit rejected by ${state.rejected?.by}${state.rejected?.reason ? `: ${state.rejected.reason}` : ''}; holding`);
     if (!state.exists) {
       opened = true;
       await openExit(deps, exitId, req, side, qty);
       await appendDecided(deps.store, checkpointStream(deps.council, req.week), (events) =>
         events.some((e) => e.type === 'ExitOrdered' && (e.data as { proposalId: string }).proposalId === exitId)
           ? []
-          : [{ type: 'ExitOrdered', data: { proposalId: exitId, at: req.at.toISOString(), account: req.account, symbol: req.symbol, side, qty, reason: req.reason, detail: req.detail, entryProposalId: req.entryProposalId } }],
+          : [
+              {
+                type: 'ExitOrdered',
+                data: {
+                  proposalId: exitId,
+                  at: req.at.toISOString(),
+                  account: req.account,
+                  symbol: req.symbol,
+                  side,
+                  qty,
+                  reason: req.reason,
+                  detail: req.detail,
+                  entryProposalId: req.entryProposalId,
+                },
+              },
+            ],
       );
       state = await loadProposal(deps.store, exitId);
     }
@@ -600,7 +684,17 @@ async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, 
       asOf: req.at.toISOString(),
       expiresAt: nyDateTime(session, deps.calendar.sessionClose(session)).toISOString(),
       decision: { instrument: req.symbol, direction: 'FLAT', conviction: 0, horizon: '1d' },
-      orders: [{ account: req.account, symbol: req.symbol, side, qty, reason: `exit (${req.reason.replace('_', ' ')}): ${req.detail}`, clamps: [], clientOrderId: clientOrderId(exitId, req.account, req.symbol) }],
+      orders: [
+        {
+          account: req.account,
+          symbol: req.symbol,
+          side,
+          qty,
+          reason: `exit (${req.reason.replace('_', ' ')}): ${req.detail}`,
+          clamps: [],
+          clientOrderId: clientOrderId(exitId, req.account, req.symbol),
+        },
+      ],
     },
   };
   try {
@@ -616,4 +710,3 @@ async function approveByPolicy(store: EventStore, exitId: string, at: Date): Pro
     return state.status === 'PENDING' ? decideProposal({ type: 'Approve', by: EXIT_POLICY, via: 'scheduler', now: at }, state) : [];
   });
 }
-

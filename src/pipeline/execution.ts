@@ -183,8 +183,7 @@ export async function ordersAtApproval(
   books?: ReadonlyMap<string, Promise<AccountView>>,
 ): Promise<{ orders: ProposalOrder[]; refusals: string[]; working: WorkingOrder[] }> {
   const targets = state.targets;
-  if (!targets)
-    return { orders: [], refusals: ['it was planned before proposals carried their target positions, so what it would hold now cannot be checked'], working: [] };
+  if (!targets) return { orders: [], refusals: ['it was planned before proposals carried their target positions, so what it would hold now cannot be checked'], working: [] };
   const accounts = [...new Set(targets.map((t) => t.account))];
   const plans = await Promise.all(
     accounts.map(async (account) => {
@@ -196,7 +195,9 @@ export async function ordersAtApproval(
       for (const p of view.positions) if (p.marketPrice) marks[p.symbol] = p.marketPrice;
       const book = { equity: view.equity, buyingPower: view.buyingPower, positions, marks };
       const mine = (x: { account: string }) => x.account === account;
-      const working = view.openOrders.filter((o) => o.filledQty === 0 && o.status === 'accepted').map(({ clientOrderId, symbol, side, qty }) => ({ account, clientOrderId, symbol, side, qty }));
+      const working = view.openOrders
+        .filter((o) => o.filledQty === 0 && o.status === 'accepted')
+        .map(({ clientOrderId, symbol, side, qty }) => ({ account, clientOrderId, symbol, side, qty }));
       return { ...ordersForTargets(account, targets.filter(mine), book, deps.sizing.universe, deps.sizing.risk, state.planned.filter(mine), state.scope), working };
     }),
   );
@@ -243,8 +244,7 @@ function startBooks(deps: ApproveDeps, state: ProposalState, now: Date): Map<str
   return books;
 }
 
-const approvable = (state: ProposalState | undefined, now: Date): state is ProposalState =>
-  state?.status === 'PENDING' && now.getTime() < Date.parse(state.expiresAt);
+const approvable = (state: ProposalState | undefined, now: Date): state is ProposalState => state?.status === 'PENDING' && now.getTime() < Date.parse(state.expiresAt);
 
 export interface ApproveRequest {
   proposalId: string;
@@ -309,10 +309,7 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
   return executed;
 }
 
-export async function rejectProposal(
-  deps: ExecutionDeps,
-  req: { proposalId: string; by: string; via: string; now: Date; reason: string | null },
-): Promise<ProposalState> {
+export async function rejectProposal(deps: ExecutionDeps, req: { proposalId: string; by: string; via: string; now: Date; reason: string | null }): Promise<ProposalState> {
   const { state } = await command(deps.store, req.proposalId, { type: 'Reject', by: req.by, via: req.via, now: req.now, reason: req.reason });
   await deps.sink.publish({ type: 'proposal_rejected', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), reason: req.reason });
   return state;
@@ -384,16 +381,18 @@ export async function executeProposal(
     }
     if (recorded.length)
       await appendDecided(deps.store, stream, (events) => {
-        const known = new Set(
-          events.filter((e) => e.type === 'OrderSubmitted' || e.type === 'OrderRejected').map((e) => (e.data as { clientOrderId: string }).clientOrderId),
-        );
+        const known = new Set(events.filter((e) => e.type === 'OrderSubmitted' || e.type === 'OrderRejected').map((e) => (e.data as { clientOrderId: string }).clientOrderId));
         return recorded.filter((e) => !known.has((e.data as { clientOrderId: string }).clientOrderId));
       });
     state = await loadProposal(deps.store, proposalId);
     const placed = state.orders.every((o) => state.submitted[o.clientOrderId] || state.rejectedOrders[o.clientOrderId]);
     if (placed)
-      await appendDecided(deps.store, stream, (events) => (events.some((e) => e.type === 'ExecutionCompleted') ? [] : [{ type: 'ExecutionCompleted', data: { at: now.toISOString() } }]));
-    if (notes.size) for (const [id, reason] of notes) deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId: id, message: `order ${id} is in an unknown state: ${reason}` }).catch(() => {});
+      await appendDecided(deps.store, stream, (events) =>
+        events.some((e) => e.type === 'ExecutionCompleted') ? [] : [{ type: 'ExecutionCompleted', data: { at: now.toISOString() } }],
+      );
+    if (notes.size)
+      for (const [id, reason] of notes)
+        deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId: id, message: `order ${id} is in an unknown state: ${reason}` }).catch(() => {});
   }
   const orders = await syncFills(deps, proposalId, settleAt ?? now);
   state = await loadProposal(deps.store, proposalId);
@@ -420,7 +419,9 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
     if (exit.rejectedOrders[n.clientOrderId]) continue;
     const into = n.into ? `order ${n.into}` : 'nothing (the two cancel out)';
     const reason = `netted: canceled at ${now.toISOString()} and folded into ${into} of proposal ${state.proposalId}, one order per account and symbol per session`;
-    const after = deps.broker.cancelOrder ? await deps.broker.cancelOrder(n.account, n.clientOrderId, now, reason) : await deps.broker.findByClientOrderId(n.account, n.clientOrderId);
+    const after = deps.broker.cancelOrder
+      ? await deps.broker.cancelOrder(n.account, n.clientOrderId, now, reason)
+      : await deps.broker.findByClientOrderId(n.account, n.clientOrderId);
     if (after && after.status !== 'canceled') {
       if (n.into && !state.rejectedOrders[n.into] && !state.submitted[n.into]) {
         const why = `not placed: ${n.clientOrderId} (${n.side} ${n.qty} ${n.symbol}) could not be canceled to be netted into it (it is ${after.status})`;
@@ -516,12 +517,7 @@ export async function syncFills(deps: ExecutionDeps, proposalId: string, asOf: D
   });
 }
 
-export async function setHalted(
-  deps: ExecutionDeps & { accounts: readonly string[] },
-  halted: boolean,
-  by: string,
-  now: Date,
-): Promise<number> {
+export async function setHalted(deps: ExecutionDeps & { accounts: readonly string[] }, halted: boolean, by: string, now: Date): Promise<number> {
   let canceled = 0;
   await appendDecided(deps.store, controlStream(deps.council), () => [{ type: halted ? 'Halted' : 'Resumed', data: { by, at: now.toISOString() } }]);
   if (halted) for (const account of deps.accounts) canceled += await deps.broker.cancelOpenOrders(account, now);

@@ -182,7 +182,18 @@ async function loadFills(store: EventStore, accounts: readonly string[]): Promis
     else if (ev.type === 'OrderFilled' && accounts.includes(ev.data.account)) {
       const f = ev.data;
       const order = orders.get(f.clientOrderId);
-      fills.push({ time: fillTime(f.filledAt), account: f.account, symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, fee: f.fee, clientOrderId: f.clientOrderId, reason: order?.reason ?? '', proposalId: order?.proposalId ?? e.stream.slice('proposal:'.length) });
+      fills.push({
+        time: fillTime(f.filledAt),
+        account: f.account,
+        symbol: f.symbol,
+        side: f.side,
+        qty: f.qty,
+        price: f.price,
+        fee: f.fee,
+        clientOrderId: f.clientOrderId,
+        reason: order?.reason ?? '',
+        proposalId: order?.proposalId ?? e.stream.slice('proposal:'.length),
+      });
     }
   }
   return fills;
@@ -288,7 +299,10 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
       informationRatio: informationRatio(returns, spyReturns),
       calmar: calmar(equity),
       drawdownSessions: drawdownDuration(equity),
-      scaled: { spy: performance(scaledCurve(benchmark.equity, exposure, deps.startingCash), rf), equalWeight: performance(scaledCurve(equalWeight.equity, exposure, deps.startingCash), rf) },
+      scaled: {
+        spy: performance(scaledCurve(benchmark.equity, exposure, deps.startingCash), rf),
+        equalWeight: performance(scaledCurve(equalWeight.equity, exposure, deps.startingCash), rf),
+      },
       usage,
       pnlPerTokenDollar: usage.costUsd > 0 ? pnl / usage.costUsd : null,
     };
@@ -308,11 +322,20 @@ export async function buildPostmortem(deps: PostmortemDeps, req: PostmortemReque
       median: med,
       vsBest: c - best.performance.totalReturn,
       vsMedian: c - med,
-      weekly: weeklyEdge(dates, curveOf(councilReport.account), members.map((m) => curveOf(m.account))),
+      weekly: weeklyEdge(
+        dates,
+        curveOf(councilReport.account),
+        members.map((m) => curveOf(m.account)),
+      ),
     };
   }
 
-  const { calibration, killShots } = calibrate(states.filter((s) => s.started!.week >= firstWeek), prices, calendar, to);
+  const { calibration, killShots } = calibrate(
+    states.filter((s) => s.started!.week >= firstWeek),
+    prices,
+    calendar,
+    to,
+  );
   return {
     council,
     week: req.week,
@@ -462,7 +485,15 @@ function calibrate(states: readonly WeekState[], prices: Prices, calendar: Tradi
         row.returns.push(realised);
         // A kill shot came true when the pitch it attacked lost money over its week.
         if (realised < 0)
-          killShots.push({ week, reviewer: review.reviewer, target: score.seat, trade: `${pitch.direction} ${pitch.instrument}`, killShot: score.killShot, flipCondition: score.flipCondition, realised });
+          killShots.push({
+            week,
+            reviewer: review.reviewer,
+            target: score.seat,
+            trade: `${pitch.direction} ${pitch.instrument}`,
+            killShot: score.killShot,
+            flipCondition: score.flipCondition,
+            realised,
+          });
       }
       byReviewer.set(review.reviewer, row);
     }

@@ -34,13 +34,15 @@ export async function gatherNews(news: NewsSource | undefined, symbols: readonly
   }
 }
 
-export const newsSources = (brief: NewsBrief): Source[] =>
-  brief.items.map((i) => ({ id: i.ref, title: i.headline, source: i.source, publishedAt: i.publishedAt, url: i.url }));
+export const newsSources = (brief: NewsBrief): Source[] => brief.items.map((i) => ({ id: i.ref, title: i.headline, source: i.source, publishedAt: i.publishedAt, url: i.url }));
 
 /** The news as the research prompt lists it: one dated, numbered line per item. */
 export function newsBlock(brief: NewsBrief): string {
   if (brief.items.length === 0) return `news: none. ${brief.note}`;
-  return [`news (${brief.note}) cite by id:`, ...brief.items.map((i) => `[${i.ref}] ${i.publishedAt} ${i.source} (${i.symbols.join(' ') || '-'}): ${i.headline}${i.summary ? ` | ${i.summary}` : ''}`)].join('\n');
+  return [
+    `news (${brief.note}) cite by id:`,
+    ...brief.items.map((i) => `[${i.ref}] ${i.publishedAt} ${i.source} (${i.symbols.join(' ') || '-'}): ${i.headline}${i.summary ? ` | ${i.summary}` : ''}`),
+  ].join('\n');
 }
 
 const published = (s: Source): number => {

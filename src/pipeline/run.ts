@@ -92,12 +92,10 @@ export function chairLabels(week: string, seats: readonly string[]): { label: st
 const okPitches = (s: WeekState) => [...s.pitches.values()].filter((p) => p.status === 'ok' && p.pitch);
 
 export function totalUsage(s: WeekState): Usage {
-  return [
-    s.research?.usage ?? NO_USAGE,
-    ...[...s.pitches.values()].map((p) => p.usage),
-    ...[...s.reviews.values()].map((r) => r.usage),
-    s.decision?.usage ?? NO_USAGE,
-  ].reduce(addUsage, NO_USAGE);
+  return [s.research?.usage ?? NO_USAGE, ...[...s.pitches.values()].map((p) => p.usage), ...[...s.reviews.values()].map((r) => r.usage), s.decision?.usage ?? NO_USAGE].reduce(
+    addUsage,
+    NO_USAGE,
+  );
 }
 
 export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promise<WeekState> {
@@ -128,7 +126,16 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
   const started = state.started!;
   const { runId } = started;
   const asOf = new Date(started.asOf);
-  await sink.publish({ type: 'run_started', week: request.week, runId, query: started.query, seats: started.seats.length, resumed, asOf: started.asOf, requestedBy: started.requestedBy ?? null });
+  await sink.publish({
+    type: 'run_started',
+    week: request.week,
+    runId,
+    query: started.query,
+    seats: started.seats.length,
+    resumed,
+    asOf: started.asOf,
+    requestedBy: started.requestedBy ?? null,
+  });
   deps.fault?.('started');
 
   // Research
@@ -136,7 +143,16 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
     const snapshot = await buildSnapshot(deps.market, settings.universe, asOf);
     const news = deps.recordedNews ?? (await gatherNews(deps.news, settings.universe, asOf));
     const calendar = weekCalendar(deps.releases ?? bundledReleaseCalendar(), nyDate(asOf));
-    const input: StageInput = { week: request.week, asOf, universe: settings.universe, snapshot, query: started.query ?? undefined, questionFormat: started.questionFormat, news, events: calendar };
+    const input: StageInput = {
+      week: request.week,
+      asOf,
+      universe: settings.universe,
+      snapshot,
+      query: started.query ?? undefined,
+      questionFormat: started.questionFormat,
+      news,
+      events: calendar,
+    };
     const results = await Promise.all(council.researchers.map((r) => r.research(input)));
     // Every researcher failing must not fail the run: the fallback (builtin, from the snapshot) stands in, the failures stay recorded.
     if (!results.some((r) => r.ok) && council.fallbackResearch) results.push(await council.fallbackResearch.research(input));
@@ -160,7 +176,10 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
         ? merged
         : {
             ...merged,
-            calendar: [...calendar.events.map((e) => ({ ...e, cites: [] })), ...merged.calendar.filter((e) => e.cites?.length && !calendar.events.some((d) => d.date === e.date && d.event === e.event))]
+            calendar: [
+              ...calendar.events.map((e) => ({ ...e, cites: [] })),
+              ...merged.calendar.filter((e) => e.cites?.length && !calendar.events.some((d) => d.date === e.date && d.event === e.event)),
+            ]
               .sort((a, b) => a.date.localeCompare(b.date))
               .slice(0, 12),
             sources: [...given, ...merged.sources.filter((s) => !given.some((g) => g.id === s.id))],
@@ -211,11 +230,24 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
         // A pack with sources (research.v2) lets pitches cite them; an id it does not hold is taken out and recorded.
         const cited = research.pack.sources ? checkPitchCitations(result.value, research.pack.sources, asOf) : { pitch: result.value, dropped: [] };
         // Its own exit rule already true at decision time: the position would open and close at once.
-        const holding = problems.length ? [] : invalidationHolding(result.value.invalidation.conditions, (c) => (c.indicator === 'vix' ? research.snapshot.vix : (research.snapshot.symbols[c.symbol]?.[c.indicator] ?? null)));
+        const holding = problems.length
+          ? []
+          : invalidationHolding(result.value.invalidation.conditions, (c) =>
+              c.indicator === 'vix' ? research.snapshot.vix : (research.snapshot.symbols[c.symbol]?.[c.indicator] ?? null),
+            );
         recorded = problems.length
           ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalid pitch: ${problems.join('; ')}`, usage: result.usage }
           : holding.length
-            ? { runId, seat: seat.id, model: result.model, kind: seat.kind, status: 'abstained', pitch: null, error: `invalidation already holds at decision time: ${holding.join('; ')}`, usage: result.usage }
+            ? {
+                runId,
+                seat: seat.id,
+                model: result.model,
+                kind: seat.kind,
+                status: 'abstained',
+                pitch: null,
+                error: `invalidation already holds at decision time: ${holding.join('; ')}`,
+                usage: result.usage,
+              }
             : {
                 runId,
                 seat: seat.id,
@@ -237,7 +269,10 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
   deps.fault?.('pitches');
 
   const valid = okPitches(state);
-  const labels = chairLabels(request.week, valid.map((p) => p.seat));
+  const labels = chairLabels(
+    request.week,
+    valid.map((p) => p.seat),
+  );
   const labelOf = (seat: string) => labels.find((l) => l.seat === seat)?.label ?? '?';
   const cards: PitchCard[] = [
     ...labels.map(({ label, seat }) => {
@@ -269,7 +304,10 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
   await Promise.all(
     reviewers.map(async (seat) => {
       const seed = hash32(`${request.week}:review:${seat.id}`);
-      const others = valid.filter((p) => p.seat !== seat.id).map((p) => p.seat).sort();
+      const others = valid
+        .filter((p) => p.seat !== seat.id)
+        .map((p) => p.seat)
+        .sort();
       const seen = shuffle(others, seed).map((s, i) => ({ label: LABELS[i] ?? `X${i}`, seat: s }));
       const pitches: LabelledPitch[] = seen.map(({ label, seat: s }) => ({ label, pitch: state.pitches.get(s)!.pitch! }));
       const result = await seat.review({ ...stageInput, pitches });
@@ -291,7 +329,9 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
         error: result.ok ? (complete ? null : `scored ${scores.length} of ${seen.length} pitches`) : result.error,
         usage: result.usage,
       };
-      await append((events) => (events.some((e) => e.type === 'ReviewRecorded' && (e.data as ReviewRecorded).reviewer === seat.id) ? [] : [{ type: 'ReviewRecorded', data: recorded }]));
+      await append((events) =>
+        events.some((e) => e.type === 'ReviewRecorded' && (e.data as ReviewRecorded).reviewer === seat.id) ? [] : [{ type: 'ReviewRecorded', data: recorded }],
+      );
       reviewed += 1;
       await sink.publish({ type: 'stage_progress', week: request.week, runId, stage: 'reviews', done: reviewed, total: council.seats.length });
     }),
@@ -480,15 +520,7 @@ async function planProposal(deps: PipelineDeps, state: WeekState, asOf: Date): P
 
 export const proposalStream = (proposalId: string) => `proposal:${proposalId}`;
 
-async function openProposal(
-  store: EventStore,
-  council: string,
-  week: string,
-  runId: string,
-  asOf: Date,
-  decision: Decision,
-  created: ProposalCreated,
-): Promise<void> {
+async function openProposal(store: EventStore, council: string, week: string, runId: string, asOf: Date, decision: Decision, created: ProposalCreated): Promise<void> {
   const opened: ProposalEvent = {
     type: 'ProposalOpened',
     data: {

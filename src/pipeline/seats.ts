@@ -25,9 +25,7 @@ export const addUsage = (a: Usage, b: Usage): Usage => ({
   costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
 });
 
-export type SeatResult<T> =
-  | { ok: true; value: T; model: string; usage: Usage }
-  | { ok: false; error: string; model: string; usage: Usage };
+export type SeatResult<T> = { ok: true; value: T; model: string; usage: Usage } | { ok: false; error: string; model: string; usage: Usage };
 
 export type SeatKind = 'llm' | 'systematic';
 
@@ -86,9 +84,7 @@ export interface PmSeat extends ConvictionUpdater {
   readonly kind: SeatKind;
   pitch(input: StageInput & { research: ResearchPack }): Promise<SeatResult<Pitch>>;
   /** Scores anonymous pitches (never the seat's own). */
-  review(
-    input: StageInput & { research: ResearchPack; pitches: readonly LabelledPitch[] },
-  ): Promise<SeatResult<ReviewAnswer>>;
+  review(input: StageInput & { research: ResearchPack; pitches: readonly LabelledPitch[] }): Promise<SeatResult<ReviewAnswer>>;
 }
 
 export interface ReviewForChair {

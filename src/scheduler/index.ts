@@ -87,7 +87,10 @@ async function defaultCheckpointTime(app: App): Promise<Date> {
   const slot = nextCheckpointSlot(app.deps.calendar, app.deps.config.file.schedule.checkpoints, after);
   const range = await app.dataRange();
   if (nyDate(slot) > range.last) {
-    throw new ProposalError('NOT_FOUND', `the council's clock is at ${nyDate(after)} ${nyTime(after)} ET; its next checkpoint slot (${nyDate(slot)} ${nyTime(slot)}) is after the market data: ${app.rangeText(range)}`);
+    throw new ProposalError(
+      'NOT_FOUND',
+      `the council's clock is at ${nyDate(after)} ${nyTime(after)} ET; its next checkpoint slot (${nyDate(slot)} ${nyTime(slot)}) is after the market data: ${app.rangeText(range)}`,
+    );
   }
   return slot;
 }

@@ -65,12 +65,15 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
     const key = slotKey(slot);
     if (running.has(key) || !(await claims.claim(slot, owner, clock(), leaseMs))) return undefined;
     running.add(key);
-    const beat = setInterval(() => {
-      claims
-        .renew(slot, owner, clock(), leaseMs)
-        .then((held) => held || logger.warn({ slot: key }, 'lost the lease on a running slot; another process may take it over'))
-        .catch((err: unknown) => logger.warn({ err, slot: key }, 'could not renew a slot lease'));
-    }, Math.max(1000, Math.floor(leaseMs / 3)));
+    const beat = setInterval(
+      () => {
+        claims
+          .renew(slot, owner, clock(), leaseMs)
+          .then((held) => held || logger.warn({ slot: key }, 'lost the lease on a running slot; another process may take it over'))
+          .catch((err: unknown) => logger.warn({ err, slot: key }, 'could not renew a slot lease'));
+      },
+      Math.max(1000, Math.floor(leaseMs / 3)),
+    );
     beat.unref?.();
     const at = slot.at.toISOString();
     try {
@@ -131,7 +134,11 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
     const pending = due.filter((s) => !settled.has(slotKey(s)) && !running.has(slotKey(s)));
     const perJob = await Promise.all(
       JOBS.map(async (job) => {
-        const { run, miss } = triage(pending.filter((s) => s.job === job), due.filter((s) => s.job === job).pop(), now);
+        const { run, miss } = triage(
+          pending.filter((s) => s.job === job),
+          due.filter((s) => s.job === job).pop(),
+          now,
+        );
         const results: (SlotResult | undefined)[] = [];
         for (const slot of miss) results.push(await markMissed(slot, now));
         for (const slot of run) results.push(await runSlot(slot));

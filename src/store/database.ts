@@ -51,9 +51,7 @@ export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, statementM
 
 /** Opens the database and brings its schema up to date (unless `migrate: false`). */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  const db = options.databaseUrl
-    ? openPostgres(options.databaseUrl, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, options.onIdleError)
-    : await openEmbedded(options);
+  const db = options.databaseUrl ? openPostgres(options.databaseUrl, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, options.onIdleError) : await openEmbedded(options);
   if (options.migrate === false) return db;
   try {
     await migrate(db);
@@ -77,28 +75,36 @@ function openPostgres(url: string, timeouts: PostgresTimeouts, onIdleError?: (er
   // pg hides a password given alone, but not the URL carrying it.
   Object.defineProperty(pool.options, 'connectionString', { enumerable: false });
   pool.on('error', (e) => onIdleError?.(redact(e) as Error));
-  return poolDatabase('postgres', pool, (e) => asUnavailable(redact(e)), () => pool.end());
+  return poolDatabase(
+    'postgres',
+    pool,
+    (e) => asUnavailable(redact(e)),
+    () => pool.end(),
+  );
 }
 
 async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
   let lock: LockFile | undefined;
   if (!options.memory) lock = acquireLockFile(options.dataDir);
   try {
-    const lite = await PGlite.create(
-      options.memory ? {} : { dataDir: join(options.dataDir, 'pglite') },
-    );
+    const lite = await PGlite.create(options.memory ? {} : { dataDir: join(options.dataDir, 'pglite') });
     // PGlite is one session: the pool has one client, which is never closed for idleness because
     // the adapter shares one connection object between the clients it hands out.
     const config = { ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 };
     const pool = new pg.Pool(config as unknown as pg.PoolConfig);
-    return poolDatabase('pglite', pool, (e) => e, async () => {
-      try {
-        await pool.end();
-        await lite.close();
-      } finally {
-        lock?.release();
-      }
-    });
+    return poolDatabase(
+      'pglite',
+      pool,
+      (e) => e,
+      async () => {
+        try {
+          await pool.end();
+          await lite.close();
+        } finally {
+          lock?.release();
+        }
+      },
+    );
   } catch (e) {
     lock?.release();
     throw e;
@@ -107,12 +113,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
 
 type Redact = (error: unknown) => unknown;
 
-function poolDatabase(
-  kind: Database['kind'],
-  pool: pg.Pool,
-  redact: Redact,
-  end: () => Promise<void>,
-): Database {
+function poolDatabase(kind: Database['kind'], pool: pg.Pool, redact: Redact, end: () => Promise<void>): Database {
   let closing: Promise<void> | undefined;
   const withSession = async <T>(fn: (session: Session) => Promise<T>): Promise<T> => {
     let client: pg.PoolClient;
@@ -178,10 +179,7 @@ class Session implements Queryable {
     client.on('error', this.lost);
   }
 
-  async query<R extends Record<string, unknown> = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-  ): Promise<R[]> {
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
     if (this.finished) throw new Error('this transaction is over; use the database instead');
     try {
       const result: unknown = await this.client.query(sql, params ? [...params] : undefined);

@@ -2,14 +2,7 @@
  * The event store over SQL. Optimistic concurrency is a constraint: `unique (stream, version)` plus the
  * expected version checked in the same statement that inserts.
  */
-import {
-  ConcurrencyError,
-  type Database,
-  type EventStore,
-  type NewEvent,
-  type ReadAllOptions,
-  type StoredEvent,
-} from './port.ts';
+import { ConcurrencyError, type Database, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
 
 const COLUMNS = 'stream, version, global_position, type, data, meta, recorded_at';
 const STREAM_VERSION_CONSTRAINT = 'events_stream_version_key';
@@ -53,12 +46,7 @@ export function createEventStore(db: Database): EventStore {
   return {
     append: (stream, expectedVersion, events) => append(db, stream, expectedVersion, events),
     appendAtHead: (stream, events) => appendAtHead(db, stream, events),
-    read: async (stream) =>
-      (
-        await db.query<EventRow>(`select ${COLUMNS} from events where stream = $1 order by version`, [
-          stream,
-        ])
-      ).map(toStoredEvent),
+    read: async (stream) => (await db.query<EventRow>(`select ${COLUMNS} from events where stream = $1 order by version`, [stream])).map(toStoredEvent),
     readAll: (options) => readAll(db, options),
     streams: async (prefix) =>
       db.query<{ stream: string; version: number }>(
@@ -69,21 +57,13 @@ export function createEventStore(db: Database): EventStore {
   };
 }
 
-async function append(
-  db: Database,
-  stream: string,
-  expectedVersion: number,
-  events: readonly NewEvent[],
-): Promise<number> {
+async function append(db: Database, stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number> {
   if (stream.length === 0) throw new RangeError('stream must not be empty');
   if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
     throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
   }
   if (events.length === 0) {
-    const [head] = await db.query<{ version: number }>(
-      'select coalesce(max(version), 0) as version from events where stream = $1',
-      [stream],
-    );
+    const [head] = await db.query<{ version: number }>('select coalesce(max(version), 0) as version from events where stream = $1', [stream]);
     if (head?.version !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
     return expectedVersion;
   }

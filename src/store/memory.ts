@@ -44,15 +44,16 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
       // JSON round trip: what the SQL store would store (undefined dropped, dates as strings).
       // Frozen, so readers share events without copying and none can edit the log.
       const stored = events.map(
-        (e, i): StoredEvent => deepFreeze({
-          stream,
-          version: expectedVersion + i + 1,
-          globalPosition: String(all.length + i + 1),
-          type: e.type,
-          data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
-          meta: JSON.parse(JSON.stringify(e.meta ?? {})),
-          recordedAt,
-        }),
+        (e, i): StoredEvent =>
+          deepFreeze({
+            stream,
+            version: expectedVersion + i + 1,
+            globalPosition: String(all.length + i + 1),
+            type: e.type,
+            data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
+            meta: JSON.parse(JSON.stringify(e.meta ?? {})),
+            recordedAt,
+          }),
       );
       // Readers get copies, so the stream's own array can grow in place.
       if (current.length === 0) streams.set(stream, current);

@@ -27,9 +27,7 @@ export async function migrate(db: Database, dir: string = MIGRATIONS_DIR): Promi
 async function applyOnce(q: Queryable, name: string, sql: string): Promise<boolean> {
   await q.query('select pg_advisory_xact_lock($1::bigint)', [MIGRATION_LOCK_ID]);
   // Created under the lock: concurrent `create table if not exists` can still collide on PostgreSQL.
-  await q.query(
-    'create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())',
-  );
+  await q.query('create table if not exists schema_migrations (name text primary key, applied_at timestamptz not null default now())');
   const done = await q.query('select 1 from schema_migrations where name = $1', [name]);
   if (done.length > 0) return false;
   // Without parameters the driver uses the simple protocol, which accepts several statements.

@@ -80,10 +80,7 @@ export interface EventStore {
 
 /** A SQL connection the rest of the code may use for projections and claims. */
 export interface Queryable {
-  query<R extends Record<string, unknown> = Record<string, unknown>>(
-    sql: string,
-    params?: readonly unknown[],
-  ): Promise<R[]>;
+  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
 }
 
 export interface Database extends Queryable {

@@ -42,8 +42,18 @@ export function createMetrics(options: { defaultMetrics?: boolean; now?: () => n
   const abstentions = new Counter({ name: 'council_abstentions_total', help: 'Pitches and reviews a seat abstained from', labelNames: ['seat', 'stage'], registers });
   const orders = new Counter({ name: 'council_orders_total', help: 'Orders by status (submitted, rejected, filled) and broker', labelNames: ['status', 'broker'], registers });
   const approvals = new Counter({ name: 'council_approvals_total', help: 'Proposal outcomes: approved, rejected, expired', labelNames: ['outcome'], registers });
-  const refusals = new Counter({ name: 'council_refusals_total', help: 'Refused actions (approve, reject, halt, resume by someone not allowed)', labelNames: ['action'], registers });
-  const slots = new Counter({ name: 'council_scheduler_slots_total', help: 'Scheduled slots run by this process, by job and outcome (done, failed, missed)', labelNames: ['job', 'outcome'], registers });
+  const refusals = new Counter({
+    name: 'council_refusals_total',
+    help: 'Refused actions (approve, reject, halt, resume by someone not allowed)',
+    labelNames: ['action'],
+    registers,
+  });
+  const slots = new Counter({
+    name: 'council_scheduler_slots_total',
+    help: 'Scheduled slots run by this process, by job and outcome (done, failed, missed)',
+    labelNames: ['job', 'outcome'],
+    registers,
+  });
   const appends = new Histogram({
     name: 'council_event_store_append_seconds',
     help: 'Latency of event-store appends, by result (ok, conflict, error)',

@@ -53,7 +53,10 @@ describe('Backtest', () => {
   it("When the report's SPY buy-and-hold figures are recomputed from the CSV, whole shares, the broker's costs and the T-bill rate, Then they agree to 1e-6", () => {
     const spy = readRaw('SPY');
     const first = spy.findIndex((b) => b.date >= FROM);
-    const bars = spy.slice(first - 1, spy.findIndex((b) => b.date > TO));
+    const bars = spy.slice(
+      first - 1,
+      spy.findIndex((b) => b.date > TO),
+    );
     expect(bars[0]?.date).toBe('2023-12-29');
     expect(bars.at(-1)?.date).toBe('2024-03-28');
     // Whole shares at the base close plus 2 bp slippage, a fee of max($1, $0.005 a share): what the accounts pay.
@@ -62,7 +65,11 @@ describe('Backtest', () => {
     const left = 100_000 - Math.round(shares * price * 100) / 100 - Math.max(100, Math.round(0.5 * shares)) / 100;
     const equity = bars.map((b, i) => (i === 0 ? 100_000 : left + shares * b.close));
     // DTB3 read here on its own: the last value published before each session, / 100 / 252.
-    const dtb3 = readFileSync(join(import.meta.dirname, '../../market-data/rates/DTB3.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const dtb3 = readFileSync(join(import.meta.dirname, '../../market-data/rates/DTB3.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const rfOn = (date: string) => Number(dtb3.filter(([d]) => d! < date).at(-1)![1]) / 100 / 252;
     const r = bars.slice(1).map((b, i) => equity[i + 1]! / equity[i]! - 1 - rfOn(b.date));
     const m = r.reduce((a, b) => a + b, 0) / r.length;
@@ -107,9 +114,7 @@ describe('Backtest', () => {
   it('When the dates are wrong, Then a clear BacktestError names the option', async () => {
     await expect(backtest(BARS_DIR, '2024-13-01', TO)).rejects.toThrow('--from must be a date like 2015-01-05');
     await expect(backtest(BARS_DIR, TO, FROM)).rejects.toThrow(`--from ${TO} is after --to ${FROM}`);
-    await expect(runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger }, { from: FROM, to: TO, seats: ['NOBODY'] })).rejects.toThrow(
-      'unknown seat NOBODY',
-    );
+    await expect(runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger }, { from: FROM, to: TO, seats: ['NOBODY'] })).rejects.toThrow('unknown seat NOBODY');
   });
 });
 

@@ -81,7 +81,9 @@ describe('Report exports', () => {
     const books = new Map<string, Lot[]>();
     const mine: { account: string; symbol: string; qty: number; entryTime: string; exitTime: string; gross: number; reason: string }[] = [];
     // Fills at one instant: closing orders (exits) before new entries, the order the ledger promises.
-    const sorted = fills.map((f, i) => ({ f, i })).sort((a, b) => a.f.time!.localeCompare(b.f.time!) || Number(!a.f.reason!.startsWith('exit')) - Number(!b.f.reason!.startsWith('exit')) || a.i - b.i);
+    const sorted = fills
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => a.f.time!.localeCompare(b.f.time!) || Number(!a.f.reason!.startsWith('exit')) - Number(!b.f.reason!.startsWith('exit')) || a.i - b.i);
     for (const { f } of sorted) {
       const key = `${f.account}/${f.symbol}`;
       const lots = books.get(key) ?? [];
@@ -92,14 +94,24 @@ describe('Report exports', () => {
         const lot = lots[0]!;
         const n = Math.min(left, Math.abs(lot.qty));
         const reason = /^exit \(([^)]+)\)/.exec(f.reason!)?.[1]?.replace(/ /g, '_') ?? 'rebalance';
-        mine.push({ account: f.account!, symbol: f.symbol!, qty: n, entryTime: lot.time, exitTime: f.time!, gross: n * (Number(f.price) - lot.price) * Math.sign(lot.qty), reason });
+        mine.push({
+          account: f.account!,
+          symbol: f.symbol!,
+          qty: n,
+          entryTime: lot.time,
+          exitTime: f.time!,
+          gross: n * (Number(f.price) - lot.price) * Math.sign(lot.qty),
+          reason,
+        });
         lot.qty += sign * n;
         left -= n;
         if (lot.qty === 0) lots.shift();
       }
       if (left > 0) lots.push({ qty: sign * left, price: Number(f.price), time: f.time!, fee: Number(f.fee) });
     }
-    expect(mine.map((t) => [t.account, t.symbol, t.qty, t.entryTime, t.exitTime, t.reason])).toEqual(trades.map((t) => [t.account, t.symbol, Number(t.qty), t.entryTime, t.exitTime, t.exitReason]));
+    expect(mine.map((t) => [t.account, t.symbol, t.qty, t.entryTime, t.exitTime, t.reason])).toEqual(
+      trades.map((t) => [t.account, t.symbol, Number(t.qty), t.entryTime, t.exitTime, t.exitReason]),
+    );
     // pnl is gross minus fees, to the cent.
     for (const [i, t] of trades.entries()) expect(Math.abs(Number(t.pnl) - (mine[i]!.gross - Number(t.fees)))).toBeLessThanOrEqual(0.011);
     // Fees in trades.csv add up to the fees of the fills that were closed out (whole cents).
@@ -169,7 +181,6 @@ describe('Report exports', () => {
     const again = mkdtempSync(join(tmpdir(), 'exports-again-'));
     await writeBacktestReport(again, await backtest());
     // (fills.csv and trades.csv carry client order ids, which hold each run's own id; equity.csv does not.)
-    for (const name of ['report.md', 'backtest.json', 'equity.csv'])
-      expect(readFileSync(join(again, name), 'utf8'), name).toBe(readFileSync(join(dir, name), 'utf8'));
+    for (const name of ['report.md', 'backtest.json', 'equity.csv']) expect(readFileSync(join(again, name), 'utf8'), name).toBe(readFileSync(join(dir, name), 'utf8'));
   });
 });

@@ -103,7 +103,11 @@ describe('Backtest with LLM seats through the LLM cache', () => {
         expect(now.pitches.get(seat), `${seat} ${week}`).toMatchObject({ status: 'ok', kind: 'llm', pitch: before.pitch });
       }
       // The same seats pitched (in whatever order their answers arrived).
-      const pitched = (s: WeekState) => [...s.pitches.values()].filter((p) => p.status === 'ok').map((p) => p.seat).sort();
+      const pitched = (s: WeekState) =>
+        [...s.pitches.values()]
+          .filter((p) => p.status === 'ok')
+          .map((p) => p.seat)
+          .sort();
       expect(pitched(now)).toEqual(pitched(then));
     }
     // Reviews and the chairman answered from the cache too wherever it held them.
@@ -187,18 +191,24 @@ describe('Backtest with LLM seats through the LLM cache', () => {
     });
   });
 
-  it.runIf(!process.env.TEST_DATABASE_URL)('When the embedded database is in use by another process, Then --llm cache says so, and the default (builtin seats) does not need it', async () => {
-    const held = await db.open();
-    try {
-      await expect(chooseLlm(config, 'cache')).rejects.toThrow(DatabaseInUseError);
-      expect((await chooseLlm(config, undefined)).mode).toBe('off');
-    } finally {
-      await held.close();
-    }
-  });
+  it.runIf(!process.env.TEST_DATABASE_URL)(
+    'When the embedded database is in use by another process, Then --llm cache says so, and the default (builtin seats) does not need it',
+    async () => {
+      const held = await db.open();
+      try {
+        await expect(chooseLlm(config, 'cache')).rejects.toThrow(DatabaseInUseError);
+        expect((await chooseLlm(config, undefined)).mode).toBe('off');
+      } finally {
+        await held.close();
+      }
+    },
+  );
 
   it('When `council backtest --json` runs on that database, Then its JSON says the seats answered from the cache and counts each seat', async () => {
-    const run = await council(['backtest', '--from', FROM, '--to', TO, '--llm', 'cache', '--json', '--out', mkdtempSync(join(tmpdir(), 'report-cli-'))], { ...db.env, COUNCIL_CONFIG: config.configPath });
+    const run = await council(['backtest', '--from', FROM, '--to', TO, '--llm', 'cache', '--json', '--out', mkdtempSync(join(tmpdir(), 'report-cli-'))], {
+      ...db.env,
+      COUNCIL_CONFIG: config.configPath,
+    });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('council backtest: --llm cache:');
     const doc = JSON.parse(run.stdout);

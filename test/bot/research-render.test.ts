@@ -19,7 +19,9 @@ const notice: Extract<Notice, { type: 'research_ready' }> = {
     candidates: [],
     calendar: [{ date: '2024-03-08', event: 'US employment report (nonfarm payrolls) (08:30 ET)', cites: [] }],
     confidence: [],
-    sources: [{ id: 'S1', title: 'Gold hits a three-month high in Asian trade', source: 'benzinga', publishedAt: '2024-03-04T12:59:00.000Z', url: 'https://www.benzinga.com/news/104' }],
+    sources: [
+      { id: 'S1', title: 'Gold hits a three-month high in Asian trade', source: 'benzinga', publishedAt: '2024-03-04T12:59:00.000Z', url: 'https://www.benzinga.com/news/104' },
+    ],
     provenance: { news: '1 news item from alpaca:news.', calendar: 'Real release dates (market-data/calendar).' },
   },
 };

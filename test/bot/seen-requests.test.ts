@@ -13,7 +13,13 @@ import { createSeenRequests, SEEN_WINDOW_MS } from '../../src/store/seen-request
 const url = process.env.TEST_DATABASE_URL;
 
 const targets: { name: string; open: () => Promise<{ db: Database; dispose: () => Promise<void> }> }[] = [
-  { name: 'PGlite', open: async () => { const db = await openDatabase({ dataDir: 'unused', memory: true }); return { db, dispose: () => db.close() }; } },
+  {
+    name: 'PGlite',
+    open: async () => {
+      const db = await openDatabase({ dataDir: 'unused', memory: true });
+      return { db, dispose: () => db.close() };
+    },
+  },
 ];
 if (url)
   targets.push({

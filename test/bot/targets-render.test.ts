@@ -20,7 +20,13 @@ const decision: Notice = {
     orders: [order],
   },
 };
-const withdrawn: Notice = { type: 'proposal_expired', week: '2024-03-11', proposalId: '2024-03-04-aaaaaa', at: '2024-03-11T12:00:00Z', reason: 'superseded by proposal 2024-03-11-abcdef, planned from a newer book' };
+const withdrawn: Notice = {
+  type: 'proposal_expired',
+  week: '2024-03-11',
+  proposalId: '2024-03-04-aaaaaa',
+  at: '2024-03-11T12:00:00Z',
+  reason: 'superseded by proposal 2024-03-11-abcdef, planned from a newer book',
+};
 const everywhere = (n: Notice) => [consoleText(n), JSON.stringify(slack(n)), JSON.stringify(discord(n))];
 
 describe('Targets in every channel', () => {

@@ -29,7 +29,7 @@ describe("Alpaca's calendar, refreshed", () => {
       const revision = refreshing.calendar.revision;
       now = new Date('2024-03-05T13:00:00Z');
       await expect.poll(() => calendarReads().length, { timeout: 5000 }).toBeGreaterThan(before + 1);
-      expect(calendarReads().at(-1)?.query.start).toMatch(/^2022-03-06/) // 730 days before 2024-03-05;
+      expect(calendarReads().at(-1)?.query.start).toMatch(/^2022-03-06/); // 730 days before 2024-03-05;
       await expect.poll(() => refreshing.calendar.revision ?? 0, { timeout: 5000 }).toBeGreaterThan(revision ?? 0);
     } finally {
       refreshing.stop();

@@ -36,7 +36,9 @@ function freshBars(dir: string): void {
 }
 
 function council(args: string[], extra: Record<string, string> = {}): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ALPACA_') && !k.startsWith('COUNCIL_') && k !== 'DATABASE_URL' && k !== 'MARKET_DATA_DIR'));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('ALPACA_') && !k.startsWith('COUNCIL_') && k !== 'DATABASE_URL' && k !== 'MARKET_DATA_DIR'),
+  );
   return new Promise((done) => {
     execFile(process.execPath, [BIN, ...args], { env: { ...base, ...env, ...extra }, timeout: 180_000 }, (error, stdout, stderr) => {
       const e = error as (Error & { code?: number; signal?: string }) | null;

@@ -80,7 +80,10 @@ describe('Alpaca broker, six paper accounts', () => {
         if (n.type !== 'proposal_approved') return;
         ordersOutFirst = await vi
           .waitFor(() => expect(since(mark).filter((r) => isPost(r) && r.phase === 'received')).toHaveLength(6), { timeout: 5_000 })
-          .then(() => true, () => false);
+          .then(
+            () => true,
+            () => false,
+          );
       },
     });
     fake.orderBarrier = 6; // no POST is answered before all six have arrived: a sequential sender would stall here
@@ -94,7 +97,9 @@ describe('Alpaca broker, six paper accounts', () => {
 
     // The click read every book (account, positions, working orders of six accounts) once, and all of it
     // was answered before the first order went out.
-    const reads = since(mark).filter((r) => r.method === 'GET' && (r.path === '/v2/account' || r.path === '/v2/positions' || (r.path === '/v2/orders' && r.query.status === 'open')));
+    const reads = since(mark).filter(
+      (r) => r.method === 'GET' && (r.path === '/v2/account' || r.path === '/v2/positions' || (r.path === '/v2/orders' && r.query.status === 'open')),
+    );
     expect(reads.filter((r) => r.phase === 'received')).toHaveLength(18);
     const firstPost = since(mark).find((r) => isPost(r) && r.phase === 'received')!;
     expect(reads.filter((r) => r.phase === 'answered').every((r) => r.seq < firstPost.seq)).toBe(true);
@@ -107,7 +112,14 @@ describe('Alpaca broker, six paper accounts', () => {
     expect(new Set(received.map((r) => r.keyId))).toEqual(new Set(ACCOUNTS.map(keyOf)));
     for (const order of orders) {
       const sent = received.find((r) => r.keyId === keyOf(order.account))!;
-      expect(sent.body).toMatchObject({ client_order_id: order.clientOrderId, symbol: order.symbol, side: order.side, qty: String(order.qty), type: 'market', time_in_force: 'day' });
+      expect(sent.body).toMatchObject({
+        client_order_id: order.clientOrderId,
+        symbol: order.symbol,
+        side: order.side,
+        qty: String(order.qty),
+        type: 'market',
+        time_in_force: 'day',
+      });
     }
 
     const submitted = (await eventsOf(id)).filter((e) => e.type === 'OrderSubmitted').map((e) => e.data as { account: string; broker: string; brokerOrderId: string });
@@ -267,7 +279,20 @@ describe('Alpaca broker, six paper accounts', () => {
   it('When the broker holds what the records do not, Then reconciliation reports it as an event and a notice, and changes nothing at the broker', async () => {
     const deepseek = fake.accounts.get(keyOf('DEEPSEEK'))!;
     deepseek.positions.set('TLT', { qty: 7, avg: 90 });
-    deepseek.orders.push({ id: 'manual-1', client_order_id: 'typed-by-hand', symbol: 'TLT', side: 'buy', qty: 3, filled_qty: 0, filled_avg_price: null, status: 'new', created_at: now.toISOString(), filled_at: null, time_in_force: 'day', type: 'market' });
+    deepseek.orders.push({
+      id: 'manual-1',
+      client_order_id: 'typed-by-hand',
+      symbol: 'TLT',
+      side: 'buy',
+      qty: 3,
+      filled_qty: 0,
+      filled_avg_price: null,
+      status: 'new',
+      created_at: now.toISOString(),
+      filled_at: null,
+      time_in_force: 'day',
+      type: 'market',
+    });
     notices.length = 0;
     const mark = lastSeq();
     const differences = await app.reconcile();
@@ -279,7 +304,9 @@ describe('Alpaca broker, six paper accounts', () => {
     expect(stored.at(-1)?.type).toBe('Reconciled');
     const notice = notices.find((n) => n.type === 'reconciliation_report')!;
     // Between the lines: the earlier weeks' orders this file canceled (the fake never fills them), reported as ended.
-    expect(renderNotice(notice)).toMatch(/DEEPSEEK:\n(?:.*\n)*?.*open BUY 3 TLT \(typed-by-hand\) was not placed by the council\n(?:.*\n)*?.*TLT: the broker holds 7 shares, the council's fills add up to 0/);
+    expect(renderNotice(notice)).toMatch(
+      /DEEPSEEK:\n(?:.*\n)*?.*open BUY 3 TLT \(typed-by-hand\) was not placed by the council\n(?:.*\n)*?.*TLT: the broker holds 7 shares, the council's fills add up to 0/,
+    );
     expect(since(mark).filter((r) => r.method !== 'GET')).toEqual([]);
   });
 });

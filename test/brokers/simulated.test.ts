@@ -34,7 +34,7 @@ describe('Simulated broker', () => {
     const after = await b.account('A', nyDateTime('2024-03-04', '09:31'));
     const open = readRaw('SPY').find((x) => x.date === '2024-03-04')!.open;
     expect(after.positions.map((p) => [p.symbol, p.qty])).toEqual([['SPY', 10]]);
-    expect(after.cash).toBe(Math.round((100_000 - 10 * Math.round(open * 10_000) / 10_000 - 1) * 100) / 100);
+    expect(after.cash).toBe(Math.round((100_000 - (10 * Math.round(open * 10_000)) / 10_000 - 1) * 100) / 100);
     expect(after.openOrders).toEqual([]);
   });
 
@@ -56,7 +56,10 @@ describe('Simulated broker', () => {
     const rows = readFileSync(BUNDLED_RATES_FILE, 'utf8').trim().split('\n');
     expect(rows[0]).toBe('date,rate_pct');
     expect(BUNDLED_RATES_FILE).toBe(join(BARS_DIR, '../rates/DTB3.csv'));
-    const before = rows.filter((r) => r < '2024-03-04').at(-1)!.split(',');
+    const before = rows
+      .filter((r) => r < '2024-03-04')
+      .at(-1)!
+      .split(',');
     expect(bundledRiskFree().daily('2024-03-04')).toBeCloseTo(Number(before[1]) / 100 / 252, 15);
     expect(bundledRiskFree().daily('1900-01-02')).toBe(0);
   });

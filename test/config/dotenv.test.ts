@@ -48,7 +48,9 @@ describe('.env in the working directory', () => {
   });
 
   it('Given a line that is not KEY=VALUE or a quote never closed, Then the file is refused with the line, not half read', () => {
-    expect(problemsOf(() => loadConfig({}, { cwd: folderWith('LOG_LEVEL=info\nthis is not a variable\n'), dotenv: true }))).toEqual([expect.stringMatching(/\.env line 2: not KEY=VALUE$/)]);
+    expect(problemsOf(() => loadConfig({}, { cwd: folderWith('LOG_LEVEL=info\nthis is not a variable\n'), dotenv: true }))).toEqual([
+      expect.stringMatching(/\.env line 2: not KEY=VALUE$/),
+    ]);
     expect(problemsOf(() => loadConfig({}, { cwd: folderWith('LLM_API_KEY="open\n'), dotenv: true }))).toEqual([expect.stringMatching(/never closed/)]);
   });
 

@@ -93,7 +93,15 @@ describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
         s.close(() => done(p));
       });
     });
-    const env = { PATH: process.env.PATH ?? '', HOME: data, NODE_ENV: 'production', COUNCIL_DATA_DIR: data, LOG_LEVEL: 'warn', COUNCIL_HTTP_HOST: '127.0.0.1', COUNCIL_HTTP_PORT: String(port) };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: data,
+      NODE_ENV: 'production',
+      COUNCIL_DATA_DIR: data,
+      LOG_LEVEL: 'warn',
+      COUNCIL_HTTP_HOST: '127.0.0.1',
+      COUNCIL_HTTP_PORT: String(port),
+    };
     const serve = spawn(node, ['bin/council.js', 'serve'], { cwd: app, env, ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     serve.stderr.on('data', (d) => (stderr += d));

@@ -35,11 +35,15 @@ describe('Round-trip ledger', () => {
     expect(trips[0]?.pnlCents).toBe(-77_648 - 200);
     expect(trips[1]?.pnlCents).toBe(cents((146 - 144.4716) * 139) - 200);
     const stats = tradeStats(trips);
-    expect(stats).toMatchObject({ trades: 2, hitRate: 0.5, profitFactor: (trips[1]!.pnlCents) / 77_848, holdingDays: 7 });
+    expect(stats).toMatchObject({ trades: 2, hitRate: 0.5, profitFactor: trips[1]!.pnlCents / 77_848, holdingDays: 7 });
   });
 
   it('When a short is partly covered, Then each match shares the fees in whole cents that add up to the fills', () => {
-    const fills = [fill('2024-01-02T09:30', 'sell', 3, 100, 'open SHORT', 'a', 1.01), fill('2024-01-03T09:30', 'buy', 1, 90, 'exit (horizon): x', 'b', 1), fill('2024-01-04T09:30', 'buy', 2, 110, 'open LONG', 'c', 1)];
+    const fills = [
+      fill('2024-01-02T09:30', 'sell', 3, 100, 'open SHORT', 'a', 1.01),
+      fill('2024-01-03T09:30', 'buy', 1, 90, 'exit (horizon): x', 'b', 1),
+      fill('2024-01-04T09:30', 'buy', 2, 110, 'open LONG', 'c', 1),
+    ];
     const trips = roundTrips(fills);
     expect(trips.map((t) => [t.direction, t.qty, t.feesCents, t.pnlCents])).toEqual([
       ['SHORT', 1, 34 + 100, 1000 - 134],
@@ -57,7 +61,13 @@ describe('Round-trip ledger', () => {
   it('When an account is marked, Then cash, equity and gross exposure come out per close, and idle cash earns the daily rate after the fills', () => {
     const fills = [fill('2024-01-02T09:30', 'buy', 10, 100, 'open', 'a', 1, 'SPY')];
     const closes: Record<string, number> = { '2024-01-02': 101, '2024-01-03': 99 };
-    const marks = markAccount(10_000, fills, ['2024-01-01', '2024-01-02', '2024-01-03'], (_s, d) => closes[d], () => 0.0001);
+    const marks = markAccount(
+      10_000,
+      fills,
+      ['2024-01-01', '2024-01-02', '2024-01-03'],
+      (_s, d) => closes[d],
+      () => 0.0001,
+    );
     expect(marks[0]).toEqual({ date: '2024-01-01', equity: 10_000, cash: 10_000, grossExposure: 0 });
     // 10,000 - 1,000 - 1 = 8,999, then a day's interest: 0.90.
     expect(marks[1]).toEqual({ date: '2024-01-02', equity: 8999.9 + 1010, cash: 8999.9, grossExposure: 1010 });

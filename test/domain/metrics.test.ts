@@ -1,16 +1,6 @@
 /** The metrics against figures computed here, independently, from the bundled CSV (test/market/raw.ts parses it without src/). */
 import { describe, expect, it } from 'vitest';
-import {
-  correlation,
-  drawdownSeries,
-  equityCurve,
-  maxDrawdown,
-  periodReturns,
-  sharpe,
-  sortino,
-  totalReturn,
-  turnover,
-} from '../../src/domain/metrics.ts';
+import { correlation, drawdownSeries, equityCurve, maxDrawdown, periodReturns, sharpe, sortino, totalReturn, turnover } from '../../src/domain/metrics.ts';
 import { readRaw } from '../market/raw.ts';
 
 const spy = readRaw('SPY');

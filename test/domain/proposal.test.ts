@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decideProposal,
-  evolveProposal,
-  foldProposal,
-  initialProposalState,
-  type ProposalCommand,
-  type ProposalEvent,
-  ProposalError,
-} from '../../src/domain/proposal.ts';
+import { decideProposal, evolveProposal, foldProposal, initialProposalState, type ProposalCommand, type ProposalEvent, ProposalError } from '../../src/domain/proposal.ts';
 import { decider } from '../support/decider.ts';
 
 const spec = decider<ReturnType<typeof initialProposalState>, ProposalCommand, ProposalEvent>({
@@ -37,7 +29,10 @@ describe('The proposal decider', () => {
     spec.given([opened]).when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at }).then([approved]));
 
   it('Given an approved proposal, When someone approves again, Then it is refused and nothing is appended', () =>
-    spec.given([opened, approved]).when({ type: 'Approve', by: 'cli:bob', via: 'cli', now: at }).thenThrows(ProposalError, /already approved by cli:alice/));
+    spec
+      .given([opened, approved])
+      .when({ type: 'Approve', by: 'cli:bob', via: 'cli', now: at })
+      .thenThrows(ProposalError, /already approved by cli:alice/));
 
   it('Given a rejected proposal, When someone approves, Then it is refused', () =>
     spec
@@ -46,16 +41,28 @@ describe('The proposal decider', () => {
       .thenThrows(ProposalError, /was rejected by cli:bob/));
 
   it('Given a pending proposal past its expiry, When someone approves, Then it is refused as expired', () =>
-    spec.given([opened]).when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: new Date('2024-03-04T21:00:00.000Z') }).thenThrows(ProposalError, /expired/));
+    spec
+      .given([opened])
+      .when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: new Date('2024-03-04T21:00:00.000Z') })
+      .thenThrows(ProposalError, /expired/));
 
   it('Given a pending proposal past its expiry, When the clock expires it, Then it is marked expired', () =>
-    spec.given([opened]).when({ type: 'Expire', now: new Date('2024-03-05T00:00:00.000Z') }).then([{ type: 'ProposalExpired', data: { at: '2024-03-05T00:00:00.000Z' } }]));
+    spec
+      .given([opened])
+      .when({ type: 'Expire', now: new Date('2024-03-05T00:00:00.000Z') })
+      .then([{ type: 'ProposalExpired', data: { at: '2024-03-05T00:00:00.000Z' } }]));
 
   it('Given an approved proposal, When the expiry comes, Then nothing happens', () =>
-    spec.given([opened, approved]).when({ type: 'Expire', now: new Date('2024-03-05T00:00:00.000Z') }).then([]));
+    spec
+      .given([opened, approved])
+      .when({ type: 'Expire', now: new Date('2024-03-05T00:00:00.000Z') })
+      .then([]));
 
   it('Given no proposal, When someone approves, Then it is not found', () =>
-    spec.given([]).when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at }).thenThrows(ProposalError, /no such proposal/));
+    spec
+      .given([])
+      .when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at })
+      .thenThrows(ProposalError, /no such proposal/));
 
   it('Given a pending proposal, When it is approved with the orders computed at the click, Then those orders are the ones to place', () => {
     const computed = [{ account: 'COUNCIL', symbol: 'QQQ', side: 'buy' as const, qty: 4, reason: 'open', clamps: ['position capped'], clientOrderId: 'tc-p1-council-qqq' }];

@@ -66,11 +66,12 @@ describe('The council command, end to end', () => {
     );
     const r = await council(['status'], { ...fresh(), COUNCIL_CONFIG: file, LLM_BASE_URL: 'not a url', COUNCIL_APPROVERS: 'bob' });
     expect(r.code).toBe(2);
-    for (const key of ['universe.1', 'seats', 'risk.startingCash', 'risk', 'leverage', 'schedule.checkpoints.0', 'LLM_BASE_URL', 'COUNCIL_APPROVERS']) expect(r.stderr).toContain(key);
+    for (const key of ['universe.1', 'seats', 'risk.startingCash', 'risk', 'leverage', 'schedule.checkpoints.0', 'LLM_BASE_URL', 'COUNCIL_APPROVERS'])
+      expect(r.stderr).toContain(key);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('When asked for the version or one command\'s help, Then it answers at once with exit 0', async () => {
+  it("When asked for the version or one command's help, Then it answers at once with exit 0", async () => {
     const v = await council(['--version'], fresh());
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^council \d+\.\d+\.\d+\n$/);
@@ -82,7 +83,9 @@ describe('The council command, end to end', () => {
   it('When a --json command fails on usage, Then stdout holds the error document and the exit code is 2', async () => {
     const r = await council(['backtest', '--json'], fresh());
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'USAGE', message: 'backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD', errorId: expect.stringMatching(/^[0-9a-f]{8}$/) } });
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { code: 'USAGE', message: 'backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD', errorId: expect.stringMatching(/^[0-9a-f]{8}$/) },
+    });
   });
 
   it('When the command is unknown, Then the usage is shown and the exit code is 2', async () => {

@@ -11,7 +11,21 @@ describe('The console channel driven through stdin', () => {
     const first = await council(['serve'], env, '/council run --week 2024-03-04 what about rates?\n/council status\n');
     expect(first.code, first.stderr).toBe(0);
     const out = first.stdout;
-    for (const text of ['Council, week of 2024-03-04', 'Question from the desk: what about rates?', 'Research', 'Pitch A:', 'Pitch E:', 'Blind peer review', 'Kill shots:', 'Council decision', 'Dissent:', 'Monitoring at 09:00, 12:00, 14:00, 15:50 ET', 'Orders it will place:', 'Council status', 'Pending proposals:'])
+    for (const text of [
+      'Council, week of 2024-03-04',
+      'Question from the desk: what about rates?',
+      'Research',
+      'Pitch A:',
+      'Pitch E:',
+      'Blind peer review',
+      'Kill shots:',
+      'Council decision',
+      'Dissent:',
+      'Monitoring at 09:00, 12:00, 14:00, 15:50 ET',
+      'Orders it will place:',
+      'Council status',
+      'Pending proposals:',
+    ])
       expect(out).toContain(text);
     // Identities stay hidden until the decision.
     const beforeDecision = out.slice(0, out.indexOf('Council decision'));
@@ -31,7 +45,15 @@ describe('The console channel driven through stdin', () => {
     expect(typed.code, typed.stderr).toBe(0);
     const dir = join(env.COUNCIL_DATA_DIR, 'postmortems', '2024-03-04');
     const shown = postmortemOf(typed.stdout);
-    for (const text of ['── Postmortem, week of 2024-03-04', 'COUNCIL (council)', 'SPY buy-and-hold', 'Equal-weight universe', 'Did deliberation add value?', 'Reviewer calibration', 'Cost:'])
+    for (const text of [
+      '── Postmortem, week of 2024-03-04',
+      'COUNCIL (council)',
+      'SPY buy-and-hold',
+      'Equal-weight universe',
+      'Did deliberation add value?',
+      'Reviewer calibration',
+      'Cost:',
+    ])
       expect(shown, text).toContain(text);
     expect(shown).toContain(`Charts: ${join(dir, 'equity.png')}, ${join(dir, 'drawdown.png')}`);
     for (const name of ['equity.png', 'drawdown.png']) expect(readFileSync(join(dir, name)).subarray(1, 4).toString('ascii')).toBe('PNG');

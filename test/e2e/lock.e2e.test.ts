@@ -8,7 +8,13 @@ import { BIN, ROOT, council } from '../support/cli.ts';
 
 describe('The embedded database is held by one process', () => {
   it('Given council serve running on the embedded database, When another council command starts, Then it says plainly the database is in use and changes nothing', async () => {
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', COUNCIL_HTTP_PORT: '0', COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-lock-')) };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'warn',
+      COUNCIL_HTTP_PORT: '0',
+      COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-lock-')),
+    };
     const serve = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     // The console greets once the database is open and migrated: from then on the folder is locked.

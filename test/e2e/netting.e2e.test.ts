@@ -57,7 +57,10 @@ describe.each(BACKENDS)('On $kind: an exit and the next entry at one open become
     const shared = exits.filter((e) => held.has(`${e.account} ${e.symbol}`));
     expect(shared.length).toBeGreaterThan(0);
     expect(netted.map((n) => `${n.account} ${n.symbol}`).sort()).toEqual(shared.map((e) => `${e.account} ${e.symbol}`).sort());
-    const approval = (await app.deps.store.read(proposalStream(p2.id))).find((e) => e.type === 'ProposalApproved')!.data as Extract<ProposalEvent, { type: 'ProposalApproved' }>['data'];
+    const approval = (await app.deps.store.read(proposalStream(p2.id))).find((e) => e.type === 'ProposalApproved')!.data as Extract<
+      ProposalEvent,
+      { type: 'ProposalApproved' }
+    >['data'];
     expect(approval.netted).toEqual(netted);
     for (const n of netted) {
       const exit = shared.find((e) => e.account === n.account && e.symbol === n.symbol)!;

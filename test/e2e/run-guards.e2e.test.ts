@@ -24,7 +24,13 @@ describe('council run: a week already run, future weeks', () => {
     const again = await council(['run', '--week', '2024-03-04', '--json'], env);
     expect(again.code, again.stderr).toBe(0);
     const rerun = JSON.parse(again.stdout);
-    expect(rerun).toMatchObject({ alreadyRun: true, runId: doc.runId, requestedBy: 'cli:alice', proposal: { id: doc.proposal.id, status: 'EXECUTED' }, threads: { slack: null, discord: null } });
+    expect(rerun).toMatchObject({
+      alreadyRun: true,
+      runId: doc.runId,
+      requestedBy: 'cli:alice',
+      proposal: { id: doc.proposal.id, status: 'EXECUTED' },
+      threads: { slack: null, discord: null },
+    });
 
     const text = await council(['run', '--week', '2024-03-04'], env);
     expect(text.code, text.stderr).toBe(0);
@@ -48,7 +54,11 @@ describe('council run: a week already run, future weeks', () => {
 describe('the console: runs while halted, a week already run', () => {
   it('When the operator halts and runs, Then the run is refused with who halted; after resume a week already run is shown, not run again', async () => {
     const env = fresh();
-    const r = await council(['serve'], env, '/council halt\n/council run --week 2024-03-04\n/council resume\n/council run --week 2024-03-04 why?\n/council run --week 2024-03-04\n');
+    const r = await council(
+      ['serve'],
+      env,
+      '/council halt\n/council run --week 2024-03-04\n/council resume\n/council run --week 2024-03-04 why?\n/council run --week 2024-03-04\n',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/! trading is halted \(by cli:\S+ at [^)]+\): no council runs until an approver resumes/);
     expect(r.stdout.match(/Council, week of 2024-03-04/g)).toHaveLength(1); // convened once

@@ -95,7 +95,19 @@ describe('council serve, headless', () => {
       const metrics = await get(`${served.url}/metrics`);
       expect(metrics.status).toBe(200);
       expect(metrics.type).toMatch(/^text\/plain; version=0\.0\.4/);
-      for (const name of ['council_runs_total', 'council_stage_duration_seconds', 'council_llm_calls_total', 'council_llm_tokens_total', 'council_llm_cost_usd_total', 'council_orders_total', 'council_approvals_total', 'council_refusals_total', 'council_scheduler_slots_total', 'council_event_store_append_seconds', 'process_resident_memory_bytes'])
+      for (const name of [
+        'council_runs_total',
+        'council_stage_duration_seconds',
+        'council_llm_calls_total',
+        'council_llm_tokens_total',
+        'council_llm_cost_usd_total',
+        'council_orders_total',
+        'council_approvals_total',
+        'council_refusals_total',
+        'council_scheduler_slots_total',
+        'council_event_store_append_seconds',
+        'process_resident_memory_bytes',
+      ])
         expect(metrics.text).toContain(`# TYPE ${name}`);
       expect((await get(`${served.url}/nowhere`)).status).toBe(404);
       expect(served.child.exitCode).toBeNull();
@@ -111,7 +123,14 @@ describe('council serve, headless', () => {
     const database = await scenarioDatabase('serve-inflight');
     // One account on the fake Alpaca, the others simulated: partial broker configuration, said at start.
     fake.addAccount('PKCOUNCIL', 'secret-council-do-not-log');
-    const env = { ...database.env, MARKET_DATA_DIR: bundledBarsDir(), ALPACA_API_URL: fake.url, ALPACA_DATA_URL: fake.url, ALPACA_COUNCIL_KEY_ID: 'PKCOUNCIL', ALPACA_COUNCIL_SECRET: 'secret-council-do-not-log' };
+    const env = {
+      ...database.env,
+      MARKET_DATA_DIR: bundledBarsDir(),
+      ALPACA_API_URL: fake.url,
+      ALPACA_DATA_URL: fake.url,
+      ALPACA_COUNCIL_KEY_ID: 'PKCOUNCIL',
+      ALPACA_COUNCIL_SECRET: 'secret-council-do-not-log',
+    };
     const run = await council(['run', '--week', '2024-03-04', '--json'], env);
     expect(run.code, run.stderr).toBe(0);
     const proposal = (JSON.parse(run.stdout) as { proposal: { id: string; orders: { account: string; clientOrderId: string }[] } }).proposal;

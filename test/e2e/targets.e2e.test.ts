@@ -102,8 +102,7 @@ describe.each(BACKENDS)('On $kind: the orders executed are the orders approved',
     expect(held.flatMap((a) => a.positions).every((p) => p.qty > 0)).toBe(true);
     expectWithinTargets(held, p2.targets);
     // And every opened target is held.
-    for (const t of p2.targets.filter((x: Target) => x.qty !== 0))
-      expect(held.find((a) => a.account === t.account)?.positions.find((p) => p.symbol === t.symbol)?.qty).toBe(t.qty);
+    for (const t of p2.targets.filter((x: Target) => x.qty !== 0)) expect(held.find((a) => a.account === t.account)?.positions.find((p) => p.symbol === t.symbol)?.qty).toBe(t.qty);
   });
 
   it('Given two proposals planned from the same empty book, When both are approved, Then the older is superseded and a forced stale one recomputes: nothing stacks past maxPositionPct', async () => {
@@ -133,7 +132,10 @@ describe.each(BACKENDS)('On $kind: the orders executed are the orders approved',
     const opened = async (id: string) => (await app.deps.store.read(proposalStream(id)))[0]!.data as Extract<ProposalEvent, { type: 'ProposalOpened' }>['data'];
     const twin = async (of: string, id: string, times?: string) =>
       app.deps.store.append(proposalStream(id), 0, [
-        { type: 'ProposalOpened', data: { ...(await opened(of)), ...(times ? { asOf: (await opened(times)).asOf, expiresAt: (await opened(times)).expiresAt } : {}), proposalId: id } },
+        {
+          type: 'ProposalOpened',
+          data: { ...(await opened(of)), ...(times ? { asOf: (await opened(times)).asOf, expiresAt: (await opened(times)).expiresAt } : {}), proposalId: id },
+        },
       ]);
     await twin(p2.id, `${p2.id}-twin`);
     // P1's twin as written at P2's time (on replay data a proposal of an earlier week is refused before any book is read).

@@ -214,7 +214,14 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     account.cash -= signed * price;
     const pos = account.positions.get(order.symbol) ?? { qty: 0, avg: price };
     const qtyAfter = pos.qty + signed;
-    const avg = qtyAfter === 0 ? price : Math.sign(qtyAfter) !== Math.sign(pos.qty) ? price : Math.abs(qtyAfter) > Math.abs(pos.qty) ? (pos.avg * pos.qty + price * signed) / qtyAfter : pos.avg;
+    const avg =
+      qtyAfter === 0
+        ? price
+        : Math.sign(qtyAfter) !== Math.sign(pos.qty)
+          ? price
+          : Math.abs(qtyAfter) > Math.abs(pos.qty)
+            ? (pos.avg * pos.qty + price * signed) / qtyAfter
+            : pos.avg;
     if (qtyAfter === 0) account.positions.delete(order.symbol);
     else account.positions.set(order.symbol, { qty: qtyAfter, avg });
   }
@@ -292,7 +299,20 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
       const shortable = fake.shortable.get(symbol) ?? true;
       return {
         status: 200,
-        body: { id: `asset-${symbol}`, class: 'us_equity', exchange: 'ARCA', symbol, name: symbol, status: 'active', tradable: true, marginable: true, shortable, easy_to_borrow: shortable, fractionable: true, attributes: [] },
+        body: {
+          id: `asset-${symbol}`,
+          class: 'us_equity',
+          exchange: 'ARCA',
+          symbol,
+          name: symbol,
+          status: 'active',
+          tradable: true,
+          marginable: true,
+          shortable,
+          easy_to_borrow: shortable,
+          fractionable: true,
+          attributes: [],
+        },
       };
     }
     if (method === 'POST' && path === '/v2/orders') return submit(account, req.body ?? {});
@@ -303,7 +323,13 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     if (method === 'GET' && path === '/v2/orders') {
       const status = query.status ?? 'open';
       const orders = account.orders.filter((o) => status === 'all' || (status === 'open') === OPEN.has(o.status));
-      return { status: 200, body: orders.slice(-(Number(query.limit ?? 50))).reverse().map(orderJson) };
+      return {
+        status: 200,
+        body: orders
+          .slice(-Number(query.limit ?? 50))
+          .reverse()
+          .map(orderJson),
+      };
     }
     const byId = path.match(/^\/v2\/orders\/([\w-]+)$/);
     if (byId) {

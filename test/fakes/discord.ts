@@ -227,7 +227,11 @@ export class FakeDiscord {
   slash(sub: string, options: Record<string, string>, user: FakeUser, channelId = this.channelId, from: { guildId?: string } = {}): { id: string; token: string } {
     const id = this.snowflake();
     const token = `itoken-${id}`;
-    const subOptions: APIApplicationCommandInteractionDataStringOption[] = Object.entries(options).map(([name, value]) => ({ type: ApplicationCommandOptionType.String, name, value }));
+    const subOptions: APIApplicationCommandInteractionDataStringOption[] = Object.entries(options).map(([name, value]) => ({
+      type: ApplicationCommandOptionType.String,
+      name,
+      value,
+    }));
     const interaction: APIChatInputApplicationCommandGuildInteraction = {
       ...this.interactionBase(id, token, user, channelId, this.threads.has(channelId) ? ChannelType.PublicThread : ChannelType.GuildText, from.guildId),
       type: InteractionType.ApplicationCommand,
@@ -266,14 +270,7 @@ export class FakeDiscord {
     this.dispatch(sent.payload);
   }
 
-  private interactionBase(
-    id: string,
-    token: string,
-    user: FakeUser,
-    channelId: string,
-    channelType: ChannelType.GuildText | ChannelType.PublicThread,
-    guildId = this.guildId,
-  ) {
+  private interactionBase(id: string, token: string, user: FakeUser, channelId: string, channelType: ChannelType.GuildText | ChannelType.PublicThread, guildId = this.guildId) {
     const member: APIInteractionGuildMember = {
       user: { id: user.id, username: user.name, discriminator: '0', global_name: user.name, avatar: null },
       roles: user.roles ?? [],
@@ -421,7 +418,11 @@ export class FakeDiscord {
   // is answered as it was when these routes took `any`.
   private routes(): [string, RegExp, RouteHandler][] {
     return [
-      ['GET', /^\/gateway\/bot$/, (_m, _b, reply) => reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } })],
+      [
+        'GET',
+        /^\/gateway\/bot$/,
+        (_m, _b, reply) => reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } }),
+      ],
       [
         'POST',
         /^\/channels\/(\d+)\/messages$/,
@@ -520,7 +521,12 @@ export class FakeDiscord {
       if ((e.description?.length ?? 0) > 4096) return 'embed description: longer than 4096';
       if ((e.fields?.length ?? 0) > 25) return 'embed fields: more than 25';
       for (const f of e.fields ?? []) if (f.name.length > 256 || f.value.length > 1024 || !f.value) return 'embed field: too long or empty';
-      total += (e.title?.length ?? 0) + (e.description?.length ?? 0) + (e.footer?.text.length ?? 0) + (e.author?.name.length ?? 0) + (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
+      total +=
+        (e.title?.length ?? 0) +
+        (e.description?.length ?? 0) +
+        (e.footer?.text.length ?? 0) +
+        (e.author?.name.length ?? 0) +
+        (e.fields ?? []).reduce((n, f) => n + f.name.length + f.value.length, 0);
     }
     if (total > 6000) return 'embeds: more than 6000 characters';
     for (const row of body?.components ?? []) {

@@ -20,7 +20,13 @@ export const AFTER_DECISION = 'Stocks slide at the open as yields jump (publishe
 
 export const WEEK_NEWS: FakeNews[] = [
   article(101, '2024-03-01T15:05:00Z', ['SPY', 'QQQ'], 'S&P 500 closes at a record as chip stocks rally', 'Semiconductors led a broad advance into the weekend.'),
-  article(102, '2024-03-02T12:00:00Z', ['TLT'], 'Treasury yields ease ahead of payrolls and Powell testimony', `Traders look to the February jobs report on Friday. ${'More detail. '.repeat(60)}`),
+  article(
+    102,
+    '2024-03-02T12:00:00Z',
+    ['TLT'],
+    'Treasury yields ease ahead of payrolls and Powell testimony',
+    `Traders look to the February jobs report on Friday. ${'More detail. '.repeat(60)}`,
+  ),
   // A wire copy of 102 under another id: one of the two reaches the models.
   article(103, '2024-03-02T12:01:00Z', ['TLT', 'IEF'], 'Treasury yields ease ahead of payrolls and Powell testimony', 'Copy.'),
   article(104, '2024-03-04T12:59:00Z', ['GLD'], 'Gold hits a three-month high in Asian trade'),

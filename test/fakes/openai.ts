@@ -95,8 +95,7 @@ export async function startFakeOpenAi(script: Script, options: { latencyMs?: num
 }
 
 function render(reply: Exclude<Reply, { kind: 'hang' }>, model: string, id: number): [number, Record<string, string>, unknown] {
-  if (reply.kind === 'status')
-    return [reply.status, reply.headers ?? {}, { error: { message: reply.message ?? `fake error ${reply.status}`, type: 'fake', code: null } }];
+  if (reply.kind === 'status') return [reply.status, reply.headers ?? {}, { error: { message: reply.message ?? `fake error ${reply.status}`, type: 'fake', code: null } }];
   const message =
     reply.kind === 'refusal'
       ? { role: 'assistant', content: null, refusal: reply.text }

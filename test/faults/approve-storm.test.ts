@@ -137,21 +137,26 @@ describe(`50 approve clicks at once across Slack, Discord and the CLI (${POSTGRE
       const discordTokens = discordUsers.map((user) => discordFake.click(`approve:${id}`, user, discordDecision.id).token);
       if (!gate)
         for (let i = 0; i < CLI_CLICKS; i++)
-          cli.push(app.approve({ proposalId: id, by: `cli:operator${i}`, via: 'cli' }).then(() => 'approved', (e: Error) => outcomeOf(e.message)));
+          cli.push(
+            app.approve({ proposalId: id, by: `cli:operator${i}`, via: 'cli' }).then(
+              () => 'approved',
+              (e: Error) => outcomeOf(e.message),
+            ),
+          );
       if (gate) await until('the bot’s clicks waiting at the append too', async () => (await gate.blocked()) > CLI_CLICKS);
 
       await gate?.release();
       // Every Slack click acknowledged within Slack's deadline, each once its approval (or its refusal) is decided (issue 13, item 7).
       expect((await Promise.all(slackAcks)).map((r) => r.status)).toEqual(slackUsers.map(() => 200));
       const discordOutcomes: Outcome[] = await Promise.all(
-        discordTokens.map(async (token) => ((await replyTo(discordFake, token, /You approved|already approved/)).content.includes('You approved') ? 'approved' : 'already approved')),
+        discordTokens.map(async (token) =>
+          (await replyTo(discordFake, token, /You approved|already approved/)).content.includes('You approved') ? 'approved' : 'already approved',
+        ),
       );
       const cliOutcomes = await Promise.all(cli);
       // Losers are answered as soon as the approval is decided; the winner's execution may still be placing
       // orders (a Slack click runs it after the ack), so wait for the fact asserted on, not for the replies.
-      await until('the execution to complete', async () =>
-        (await app.deps.store.read(proposalStream(id))).some((e) => e.type === 'ExecutionCompleted'),
-      );
+      await until('the execution to complete', async () => (await app.deps.store.read(proposalStream(id))).some((e) => e.type === 'ExecutionCompleted'));
       const stream = await app.deps.store.read(proposalStream(id));
       const approvals = stream.filter((e) => e.type === 'ProposalApproved').map((e) => e.data as { by: string; via: string });
       expect(approvals).toHaveLength(1);

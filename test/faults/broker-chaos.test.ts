@@ -39,7 +39,8 @@ async function proposalFor(week: string): Promise<{ id: string; orders: Proposal
 }
 
 const eventsOf = (id: string) => app.deps.store.read(proposalStream(id));
-const ofType = (events: StoredEvent[], type: string) => events.filter((e) => e.type === type).map((e) => e.data as { account: string; clientOrderId: string; qty: number; reason?: string });
+const ofType = (events: StoredEvent[], type: string) =>
+  events.filter((e) => e.type === type).map((e) => e.data as { account: string; clientOrderId: string; qty: number; reason?: string });
 const orderOf = (orders: ProposalOrder[], account: string) => {
   const order = orders.find((o) => o.account === account);
   if (!order) throw new Error(`no order for ${account}`);
@@ -72,15 +73,28 @@ describe('Broker chaos: six accounts, a different fault on each, in one approval
     try {
       await app.approve({ proposalId: id, by: 'cli:alice', via: 'cli' });
       let events = await eventsOf(id);
-      expect(ofType(events, 'OrderSubmitted').map((e) => e.account).sort()).toEqual(['CLAUDE', 'COUNCIL', 'DEEPSEEK', 'GROQ']);
-      expect(ofType(events, 'OrderRejected').map((e) => [e.account, e.reason])).toEqual([['GEMINI', `Alpaca refused sell ${gemini.qty} ${gemini.symbol}: asset ${gemini.symbol} cannot be sold short`]]);
+      expect(
+        ofType(events, 'OrderSubmitted')
+          .map((e) => e.account)
+          .sort(),
+      ).toEqual(['CLAUDE', 'COUNCIL', 'DEEPSEEK', 'GROQ']);
+      expect(ofType(events, 'OrderRejected').map((e) => [e.account, e.reason])).toEqual([
+        ['GEMINI', `Alpaca refused sell ${gemini.qty} ${gemini.symbol}: asset ${gemini.symbol} cannot be sold short`],
+      ]);
       expect(events.some((e) => e.type === 'ExecutionCompleted')).toBe(false); // CHATGPT's order is in doubt
 
       await app.resumeExecutions();
       await app.resumeExecutions(); // a second resume finds nothing left to do
       events = await eventsOf(id);
-      expect(ofType(events, 'OrderSubmitted').map((e) => e.clientOrderId).sort()).toEqual(
-        orders.filter((o) => o.account !== 'GEMINI').map((o) => o.clientOrderId).sort(),
+      expect(
+        ofType(events, 'OrderSubmitted')
+          .map((e) => e.clientOrderId)
+          .sort(),
+      ).toEqual(
+        orders
+          .filter((o) => o.account !== 'GEMINI')
+          .map((o) => o.clientOrderId)
+          .sort(),
       );
       expect(ofType(events, 'OrderRejected')).toHaveLength(1);
       expect(events.filter((e) => e.type === 'ExecutionCompleted')).toHaveLength(1);
@@ -119,7 +133,11 @@ describe('Broker chaos: every submit fails at once', () => {
     const before = postsByClientOrderId(fake);
     // An account closing last week's position and opening a new one sends two orders: both fail alike.
     for (const order of orders) fake.script({ method: 'POST', path: '/v2/orders', keyId: keyOf(order.account), status: 500, accept: taken.has(order.account) });
-    const idsOf = (pick: (o: ProposalOrder) => boolean) => orders.filter(pick).map((o) => o.clientOrderId).sort();
+    const idsOf = (pick: (o: ProposalOrder) => boolean) =>
+      orders
+        .filter(pick)
+        .map((o) => o.clientOrderId)
+        .sort();
 
     await app.approve({ proposalId: id, by: 'cli:alice', via: 'cli' });
     let submitted = ofType(await eventsOf(id), 'OrderSubmitted').map((e) => e.clientOrderId);

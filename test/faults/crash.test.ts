@@ -8,16 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/store/port.ts';
 import { POSTGRES_URL } from './support/database.ts';
-import {
-  brokerBook,
-  countTypes,
-  expectedBook,
-  orderShape,
-  type PlannedOrder,
-  postsByClientOrderId,
-  type Scenario,
-  startScenario,
-} from './support/scenario.ts';
+import { brokerBook, countTypes, expectedBook, orderShape, type PlannedOrder, postsByClientOrderId, type Scenario, startScenario } from './support/scenario.ts';
 
 const WEEK = '2024-03-04';
 const STAGES = ['started', 'research', 'pitches', 'reviews', 'decision', 'proposal'] as const;

@@ -83,7 +83,10 @@ describe.runIf(url)('PostgreSQL outage (through a TCP proxy on loopback)', () =>
   /** `/council status` through the real Bolt app; resolves with the text answered to response_url and whether the line was still cut then. */
   async function slackStatus(): Promise<{ text: string; downWhenAnswered: string | undefined }> {
     const id = `status-${++responses}`;
-    const ack = await sendSigned(`http://127.0.0.1:${slack.port}/slack/events`, slashCommand({ text: 'status', user: 'UOPS', channel: 'C_HOME', responseUrl: fake.responseUrl(id) }));
+    const ack = await sendSigned(
+      `http://127.0.0.1:${slack.port}/slack/events`,
+      slashCommand({ text: 'status', user: 'UOPS', channel: 'C_HOME', responseUrl: fake.responseUrl(id) }),
+    );
     expect(ack.status).toBe(200);
     let downWhenAnswered: string | undefined;
     const answer = await fake.waitFor(() => {
@@ -182,7 +185,10 @@ describe.runIf(url)('PostgreSQL outage (through a TCP proxy on loopback)', () =>
     const proposal = await eventsOf(`proposal:${pending!.proposalId}`);
     expect(count(proposal, 'ProposalOpened')).toBe(1);
     expect(count(proposal, 'ProposalApproved')).toBe(1);
-    const submitted = proposal.filter((e) => e.type === 'OrderSubmitted').map((e) => (e.data as { clientOrderId: string }).clientOrderId).sort();
+    const submitted = proposal
+      .filter((e) => e.type === 'OrderSubmitted')
+      .map((e) => (e.data as { clientOrderId: string }).clientOrderId)
+      .sort();
     const atBroker = (await app.deps.store.readAll({ types: ['SimOrderAccepted'] })).map((e) => (e.data as { clientOrderId: string }).clientOrderId).sort();
     expect(submitted).toEqual(atBroker);
     expect(submitted).toEqual(orders.map((o) => o.clientOrderId).sort());

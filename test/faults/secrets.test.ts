@@ -43,7 +43,12 @@ const SECRETS: Record<string, string> = {
   SLACK_SIGNING_SECRET: 'SLACKSIGNINGSECRET-9b1c7d',
   SLACK_APP_TOKEN: 'xapp-SLACKAPPSECRET-3e5f1a',
   DISCORD_TOKEN: 'DISCORDSECRET.Xy7Q2w.k9LmN3pR5tV8',
-  ...Object.fromEntries(ACCOUNTS.flatMap((a) => [[`ALPACA_${a}_KEY_ID`, alpacaKeyId(a)], [`ALPACA_${a}_SECRET`, alpacaSecret(a)]])),
+  ...Object.fromEntries(
+    ACCOUNTS.flatMap((a) => [
+      [`ALPACA_${a}_KEY_ID`, alpacaKeyId(a)],
+      [`ALPACA_${a}_SECRET`, alpacaSecret(a)],
+    ]),
+  ),
   DATABASE_PASSWORD: 'PGSECRET-pass-8d4f',
 };
 function secret(name: string): string {
@@ -156,7 +161,8 @@ function leaks(): string[] {
   const found: string[] = [];
   for (const [name, secret] of secrets()) {
     const forms = [secret, Buffer.from(secret).toString('base64'), encodeURIComponent(secret)];
-    for (const { where, text } of captured) for (const form of forms) if (text.includes(form)) found.push(`${name} in ${where}: …${text.slice(Math.max(0, text.indexOf(form) - 80), text.indexOf(form) + 40)}…`);
+    for (const { where, text } of captured)
+      for (const form of forms) if (text.includes(form)) found.push(`${name} in ${where}: …${text.slice(Math.max(0, text.indexOf(form) - 80), text.indexOf(form) + 40)}…`);
   }
   return found;
 }
@@ -168,7 +174,6 @@ describe('secrets under failure', () => {
     expect(leaks().filter((l) => l.includes(' in control'))).toEqual([expect.stringContaining(`${name} in control`)]);
     captured.pop();
   });
-
 
   it('When a week runs in process through every fake with 401s, 500s and timeouts, Then no log line, error or notice carries a secret', async () => {
     // Slack: a request signed with the wrong secret, and a Web API error on the first post.
@@ -201,7 +206,7 @@ describe('secrets under failure', () => {
     expect(leaks()).toEqual([]);
   });
 
-  it('When Alpaca error bodies and a Slack API error echo the credentials they were sent, Then a non-approver\'s /council status shows each account\'s failure as a class and an error id, and no answer, log line, notice or event carries a secret', async () => {
+  it("When Alpaca error bodies and a Slack API error echo the credentials they were sent, Then a non-approver's /council status shows each account's failure as a class and an error id, and no answer, log line, notice or event carries a secret", async () => {
     const slackUrl = `http://127.0.0.1:${slack.port}/slack/events`;
     const signed = (text: string, user: string, id: string) =>
       sendSigned(slackUrl, slashCommand({ text, user, channel: 'C_HOME', responseUrl: slackFake.responseUrl(id) }), { secret: secret('SLACK_SIGNING_SECRET') });
@@ -224,7 +229,9 @@ describe('secrets under failure', () => {
     const refusal = await approveAck.text();
     capture('slack approve refusal', refusal);
     expect(JSON.parse(refusal)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('may not approve') });
-    expect((await app.deps.store.read(`refusals:${proposalId}`)).map((e) => e.data)).toEqual([expect.objectContaining({ by: 'slack:U_STRANGER', via: 'slack', action: 'approve' })]);
+    expect((await app.deps.store.read(`refusals:${proposalId}`)).map((e) => e.data)).toEqual([
+      expect.objectContaining({ by: 'slack:U_STRANGER', via: 'slack', action: 'approve' }),
+    ]);
     expect((await signed('status', 'U_STRANGER', 'stranger-status')).status).toBe(200);
     const answer = await slackFake.waitFor(() => slackFake.responses.find((r) => r.id === 'stranger-status'), 'the status answer');
     const text = JSON.stringify(answer.body);

@@ -2,7 +2,11 @@
 import type { Decision, Pitch, ResearchAnswer, ResearchPack, ReviewAnswer } from '../../src/domain/schemas.ts';
 import type { FakeRequest, Reply } from '../fakes/openai.ts';
 
-const userText = (r: FakeRequest) => r.body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+const userText = (r: FakeRequest) =>
+  r.body.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => m.content)
+    .join('\n');
 
 export const researchPack = (model: string): ResearchPack => ({
   regime: { riskAppetite: 'risk-on', rates: 'stable', usd: 'stable', inflation: 'stable', growth: 'stable', volatility: 'normal', summary: `Calm tape (${model.length} notes).` },
@@ -62,7 +66,9 @@ export function reviewFor(r: FakeRequest): ReviewAnswer {
 
 /** The first pitch the chairman was shown decides: a plain, valid decision. */
 export function decisionFor(r: FakeRequest): Decision {
-  const line = userText(r).split('\n').find((l) => l.startsWith('Pitch '));
+  const line = userText(r)
+    .split('\n')
+    .find((l) => l.startsWith('Pitch '));
   const pitch = line ? (JSON.parse(line.slice(line.indexOf(':') + 1)) as Pitch) : pitchFor('x');
   return {
     instrument: pitch.instrument,

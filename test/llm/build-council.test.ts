@@ -26,7 +26,10 @@ function configWith(edit: (file: YamlFile) => void, env: Record<string, string> 
 
 describe('building the council from config', () => {
   it('When no LLM key is set, Then every seat is systematic and the chairman is the builtin vote', () => {
-    const council = buildCouncil(configWith(() => {}), { store: unused, db: unused });
+    const council = buildCouncil(
+      configWith(() => {}),
+      { store: unused, db: unused },
+    );
     expect(council.seats.every((s) => s.kind === 'systematic')).toBe(true);
     expect(council.chairs.map((c) => c.model)).toEqual(['builtin:vote']);
   });

@@ -1,4 +1,3 @@
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llmTestApp } from './app.ts';
 import type { App } from '../../src/app.ts';
@@ -34,10 +33,14 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const userText = (r: FakeRequest) => r.body.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+const userText = (r: FakeRequest) =>
+  r.body.messages
+    .filter((m) => m.role === 'user')
+    .map((m) => m.content)
+    .join('\n');
 
 describe('conviction updates at a checkpoint', () => {
-  it('When an approved LLM week is checked and one seat\'s model is down, Then every other position carries its owner\'s update, the failed one shows as unavailable, and the checkpoint completes', async () => {
+  it("When an approved LLM week is checked and one seat's model is down, Then every other position carries its owner's update, the failed one shows as unavailable, and the checkpoint completes", async () => {
     const state = await app.run({ week: '2024-03-04' });
     await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:test', via: 'test' });
     const pitchInstrument = (owner: string) => (owner === 'council' ? state.decision!.decision.instrument : state.pitches.get(owner)!.pitch!.instrument);
@@ -72,7 +75,9 @@ describe('conviction updates at a checkpoint', () => {
     const gemini = owned.find((p) => p.owner === 'GEMINI')!;
     expect(positionDetail(gemini)).toContainEqual(expect.stringMatching(/^conviction update unavailable \(GEMINI, google\/gemini-3-pro-preview\): .*HTTP 500/));
     const other = owned.find((p) => p.owner !== 'GEMINI')!;
-    expect(positionDetail(other)).toContain(`conviction update (${other.owner === 'council' ? 'chairman' : other.owner}, ${MODELS[other.owner]}): +1.00: Thesis intact (${MODELS[other.owner]}).`);
+    expect(positionDetail(other)).toContain(
+      `conviction update (${other.owner === 'council' ? 'chairman' : other.owner}, ${MODELS[other.owner]}): +1.00: Thesis intact (${MODELS[other.owner]}).`,
+    );
 
     // every update call is audited like any other call, under the checkpoint's week
     const calls = (await app.deps.store.readAll({ streamPrefix: 'llm:main:2024-03-04:checkpoint:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);

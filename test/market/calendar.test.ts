@@ -1,12 +1,6 @@
 /** The offline NYSE calendar, checked against the sessions that really traded in SPY.csv. */
 import { describe, expect, it } from 'vitest';
-import {
-  createNyseCalendar,
-  easterSunday,
-  lastClosedSession,
-  nyseEarlyCloses,
-  nyseHolidays,
-} from '../../src/market/calendar.ts';
+import { createNyseCalendar, easterSunday, lastClosedSession, nyseEarlyCloses, nyseHolidays } from '../../src/market/calendar.ts';
 import { addDays, nyDateTime, weekday } from '../../src/market/time.ts';
 import { readRaw } from './raw.ts';
 
@@ -55,8 +49,23 @@ describe('NYSE calendar rules', () => {
   });
 
   it('Given the early-close days of 2019-2025, Then they close at 13:00 and ordinary days at 16:00', () => {
-    const early = ['2019-07-03', '2019-11-29', '2019-12-24', '2020-11-27', '2020-12-24', '2021-11-26', '2022-11-25',
-      '2023-07-03', '2023-11-24', '2024-07-03', '2024-11-29', '2024-12-24', '2025-07-03', '2025-11-28', '2025-12-24'];
+    const early = [
+      '2019-07-03',
+      '2019-11-29',
+      '2019-12-24',
+      '2020-11-27',
+      '2020-12-24',
+      '2021-11-26',
+      '2022-11-25',
+      '2023-07-03',
+      '2023-11-24',
+      '2024-07-03',
+      '2024-11-29',
+      '2024-12-24',
+      '2025-07-03',
+      '2025-11-28',
+      '2025-12-24',
+    ];
     const found = [2019, 2020, 2021, 2022, 2023, 2024, 2025].flatMap((y) => [...nyseEarlyCloses(y).keys()]).sort();
     expect(found).toEqual(early);
     for (const date of early) expect(calendar.sessionClose(date)).toBe('13:00');
@@ -70,7 +79,14 @@ describe('NYSE calendar rules', () => {
     expect(calendar.nextTradingDay('2024-03-30')).toBe('2024-04-01');
     expect(calendar.previousTradingDay('2024-03-30')).toBe('2024-03-28');
     expect(calendar.tradingDays('2024-12-23', '2025-01-03')).toEqual([
-      '2024-12-23', '2024-12-24', '2024-12-26', '2024-12-27', '2024-12-30', '2024-12-31', '2025-01-02', '2025-01-03',
+      '2024-12-23',
+      '2024-12-24',
+      '2024-12-26',
+      '2024-12-27',
+      '2024-12-30',
+      '2024-12-31',
+      '2025-01-02',
+      '2025-01-03',
     ]);
     expect(calendar.tradingDays('2025-01-03', '2025-01-02')).toEqual([]);
   });

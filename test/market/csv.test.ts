@@ -68,7 +68,7 @@ describe('CSV market data, point in time', () => {
     expect(latest.map((b) => b.date)).toEqual(['2024-03-04', '2024-03-05']);
     expect(await md.bars({ symbol: 'SPY', asOf, from: '2024-03-05', to: '2024-03-04' })).toEqual([]);
     expect(await md.bars({ symbol: 'SPY', asOf, limit: 0 })).toEqual([]);
-    expect((await md.bars({ symbol: 'SPY', asOf: nyDateTime('1990-01-02', '17:00') }))).toEqual([]);
+    expect(await md.bars({ symbol: 'SPY', asOf: nyDateTime('1990-01-02', '17:00') })).toEqual([]);
     await expect(md.bars({ symbol: 'SPY', asOf, limit: -1 })).rejects.toThrow(RangeError);
     await expect(md.bars({ symbol: 'SPY', asOf, from: '2024-3-1' })).rejects.toThrow(RangeError);
   });
@@ -130,8 +130,6 @@ describe('CSV market data, point in time', () => {
     const source = createCsvMarketData(dir);
     await expect(source.bars({ symbol: 'X', asOf: mondayMorning })).rejects.toThrow(MalformedBarsError);
     writeFileSync(join(dir, 'X.csv'), `${HEADER}\n2024-01-02,1,2,0.5,1.5,100\n`);
-    expect(await source.bars({ symbol: 'X', asOf: mondayMorning })).toEqual([
-      { date: '2024-01-02', open: 1, high: 2, low: 0.5, close: 1.5, volume: 100 },
-    ]);
+    expect(await source.bars({ symbol: 'X', asOf: mondayMorning })).toEqual([{ date: '2024-01-02', open: 1, high: 2, low: 0.5, close: 1.5, volume: 100 }]);
   });
 });

@@ -4,13 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir, createCsvMarketData } from '../../src/market/csv.ts';
-import {
-  computeIndicators,
-  INDICATOR_NAMES,
-  type IndicatorSet,
-  MIN_HISTORY,
-  type SymbolIndicatorName,
-} from '../../src/market/indicators.ts';
+import { computeIndicators, INDICATOR_NAMES, type IndicatorSet, MIN_HISTORY, type SymbolIndicatorName } from '../../src/market/indicators.ts';
 import type { Bar } from '../../src/market/port.ts';
 import { SNAPSHOT_LOOKBACK } from '../../src/market/snapshot.ts';
 import { nyDateTime } from '../../src/market/time.ts';
@@ -77,7 +71,10 @@ describe('Indicators of SPY on 2024-03-01', () => {
   });
 
   it('Then realised volatility is the annualised sample deviation of 20 log returns, to 1e-12', () => {
-    const logs = closes.slice(-21).slice(1).map((x, i) => Math.log(x / (closes.slice(-21)[i] as number)));
+    const logs = closes
+      .slice(-21)
+      .slice(1)
+      .map((x, i) => Math.log(x / (closes.slice(-21)[i] as number)));
     const m = mean(logs);
     const variance = logs.reduce((s, r) => s + (r - m) ** 2, 0) / (logs.length - 1);
     expect(spy.realized_vol_20).toBeCloseTo(Math.sqrt(variance * 252), 12);

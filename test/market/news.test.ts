@@ -32,7 +32,12 @@ describe('News from Alpaca', () => {
   });
 
   it('When the answer spans pages, Then every page is read with its page_token, up to the limit', async () => {
-    const many = Array.from({ length: 70 }, (_, i) => ({ ...WEEK_NEWS[0]!, id: 1000 + i, headline: `Story ${i}`, created_at: new Date(Date.parse('2024-03-01T00:00:00Z') + i * 60_000).toISOString() }));
+    const many = Array.from({ length: 70 }, (_, i) => ({
+      ...WEEK_NEWS[0]!,
+      id: 1000 + i,
+      headline: `Story ${i}`,
+      created_at: new Date(Date.parse('2024-03-01T00:00:00Z') + i * 60_000).toISOString(),
+    }));
     fake.news = many;
     try {
       const from = fake.log.length;
@@ -50,7 +55,15 @@ describe('News from Alpaca', () => {
   });
 
   it('When news is prepared for the models, Then wire copies go, headlines and summaries are trimmed, newest first, capped, nothing after the end', () => {
-    const items: NewsItem[] = WEEK_NEWS.map((n) => ({ id: String(n.id), headline: n.headline, summary: n.summary, source: n.source, url: n.url, publishedAt: n.created_at, symbols: n.symbols }));
+    const items: NewsItem[] = WEEK_NEWS.map((n) => ({
+      id: String(n.id),
+      headline: n.headline,
+      summary: n.summary,
+      source: n.source,
+      url: n.url,
+      publishedAt: n.created_at,
+      symbols: n.symbols,
+    }));
     const ready = prepareNews(items, asOf, 40);
     expect(ready.map((i) => i.id)).toEqual(['104', '103', '106', '101', '107']);
     expect(ready.every((i) => i.summary.length <= 280 && i.headline.length <= 160)).toBe(true);

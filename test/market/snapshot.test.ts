@@ -66,5 +66,4 @@ describe('Market snapshot', () => {
     await expect(request).rejects.toThrow(MissingSessionError);
     await expect(request).rejects.toThrow('HYG has no bar for the session 2026-08-21 (its last bar is 2026-08-20)');
   });
-
 });

@@ -49,10 +49,18 @@ describe('checkpoints through USO in April 2020', () => {
     await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:test', via: 'test' });
   });
 
-  it('When Tuesday 09:00 comes, Then the USO position holds on Monday\'s 30.00 close (the 25.52 open is not published yet)', async () => {
+  it("When Tuesday 09:00 comes, Then the USO position holds on Monday's 30.00 close (the 25.52 open is not published yet)", async () => {
     const r = await check('2020-04-21', '09:00');
     const uso = r.positions.find((p) => p.symbol === 'USO')!;
-    expect(uso).toMatchObject({ account: 'GEMINI', owner: 'GEMINI', direction: 'LONG', status: 'hold', mark: 30, markSource: { kind: 'close', session: '2020-04-20' }, exit: null });
+    expect(uso).toMatchObject({
+      account: 'GEMINI',
+      owner: 'GEMINI',
+      direction: 'LONG',
+      status: 'hold',
+      mark: 30,
+      markSource: { kind: 'close', session: '2020-04-20' },
+      exit: null,
+    });
     // builtin seats give no conviction update: offline output is unchanged
     expect('update' in uso).toBe(false);
     expect(r.exits).toEqual([]);
@@ -66,7 +74,15 @@ describe('checkpoints through USO in April 2020', () => {
     expect(uso.pl).toBeLessThan(0);
     expect(uso.plPct).toBeCloseTo(25.52 / uso.avgPrice - 1, 4);
     expect(r.exits).toEqual([
-      expect.objectContaining({ account: 'GEMINI', symbol: 'USO', side: 'sell', qty: uso.qty, reason: 'invalidation', status: 'placed', proposalId: `x-${uso.entry!.proposalId}-gemini-uso` }),
+      expect.objectContaining({
+        account: 'GEMINI',
+        symbol: 'USO',
+        side: 'sell',
+        qty: uso.qty,
+        reason: 'invalidation',
+        status: 'placed',
+        proposalId: `x-${uso.entry!.proposalId}-gemini-uso`,
+      }),
     ]);
     const events = await app.deps.store.read(checkpointStream(app.councilId, '2020-04-20'));
     expect(events.filter((e) => e.type === 'ExitOrdered').map((e) => e.data)).toEqual([

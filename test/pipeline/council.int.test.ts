@@ -38,7 +38,12 @@ describe('A council week on embedded defaults', () => {
     expect(run.reviews).toHaveLength(5);
     for (const r of run.reviews) {
       const targets = r.scores.map((s) => s.target).sort();
-      expect(targets).toEqual(run.pitches.map((p) => p.seat).filter((s) => s !== r.reviewer).sort());
+      expect(targets).toEqual(
+        run.pitches
+          .map((p) => p.seat)
+          .filter((s) => s !== r.reviewer)
+          .sort(),
+      );
     }
     // Labels are shuffled per reviewer with a seed kept in the event.
     expect(new Set(run.reviews.map((r) => r.seed)).size).toBe(5);
@@ -87,9 +92,7 @@ describe('A council week on embedded defaults', () => {
     const { app: racing } = await testApp();
     try {
       const fresh = runJson(await racing.run({ week: '2024-03-11' }));
-      const results = await Promise.allSettled(
-        Array.from({ length: 10 }, (_, i) => racing.approve({ proposalId: fresh.proposal!.id, by: `cli:user${i}`, via: 'cli' })),
-      );
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => racing.approve({ proposalId: fresh.proposal!.id, by: `cli:user${i}`, via: 'cli' })));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const status = await racing.status();
       const council = status.accounts.find((a) => a.account === 'COUNCIL')!;

@@ -68,7 +68,10 @@ describe('Weekly postmortem', () => {
       cent(a.equity, markAt(a.account, '2024-03-15'));
       cent(a.weekPnl, markAt(a.account, '2024-03-15') - markAt(a.account, '2024-03-08'));
       expect(a.performance.totalReturn).toBeCloseTo(markAt(a.account, '2024-03-15') / 100_000 - 1, 6);
-      expect(a.fees).toBeCloseTo(fills.filter((f) => f.account === a.account).reduce((s, f) => s + f.fee, 0), 6);
+      expect(a.fees).toBeCloseTo(
+        fills.filter((f) => f.account === a.account).reduce((s, f) => s + f.fee, 0),
+        6,
+      );
       expect(a.usage.costUsd).toBe(0);
       expect(a.pnlPerTokenDollar).toBeNull();
     }

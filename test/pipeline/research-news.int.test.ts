@@ -60,7 +60,11 @@ function citingPitch(r: FakeRequest): Reply {
 }
 
 const script = (r: FakeRequest): Reply =>
-  r.stage === 'research' && !r.body.messages[0]?.content.startsWith('[research.v1]') ? citing(r) : r.stage === 'pitch' && r.model === 'openai/gpt-5.2' ? citingPitch(r) : validAnswer(r);
+  r.stage === 'research' && !r.body.messages[0]?.content.startsWith('[research.v1]')
+    ? citing(r)
+    : r.stage === 'pitch' && r.model === 'openai/gpt-5.2'
+      ? citingPitch(r)
+      : validAnswer(r);
 
 let openai: FakeOpenAi;
 let alpaca: FakeAlpaca;
@@ -189,9 +193,25 @@ describe('research with news and the real calendar', () => {
   it('When a run asked with research.v1 (before news) is replayed, Then it is answered from its own v1 prompts with no call', async () => {
     const f = app.deps.config.file;
     const council = buildLlmCouncil(app.deps.config, { store: app.deps.store, db: app.deps.db, prompts: { research: loadPromptFile('research.v1') } });
-    const settings = { council: 'main', universe: f.universe, risk: f.risk, seatAccounts: Object.fromEntries(f.seats.map((s) => [s.id, s.account])), chairAccount: 'COUNCIL', quorum: 3 };
+    const settings = {
+      council: 'main',
+      universe: f.universe,
+      risk: f.risk,
+      seatAccounts: Object.fromEntries(f.seats.map((s) => [s.id, s.account])),
+      chairAccount: 'COUNCIL',
+      quorum: 3,
+    };
     const old = await runCouncil(
-      { store: app.deps.store, market: app.deps.market, calendar: app.deps.calendar, broker: app.deps.broker, council, sink: { publish: async () => {} }, settings, newId: () => 'old-v1-run' },
+      {
+        store: app.deps.store,
+        market: app.deps.market,
+        calendar: app.deps.calendar,
+        broker: app.deps.broker,
+        council,
+        sink: { publish: async () => {} },
+        settings,
+        newId: () => 'old-v1-run',
+      },
       { week: '2024-03-11', query: undefined, asOf: nyDateTime('2024-03-11', '08:00') },
     );
     const recorded = (await app.deps.store.readAll({ streamPrefix: 'llm:main:2024-03-11:research:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);

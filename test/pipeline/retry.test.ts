@@ -59,7 +59,13 @@ describe('Running a week again after no quorum', () => {
     expect(retried.proposal!.proposalId).toContain(retried.started!.runId.slice(0, 6));
 
     const events = await app.deps.store.read(weekStream(app.councilId, WEEK));
-    expect(events.map((e) => e.type).filter((t) => t === 'RunStarted' || t === 'RunRetried' || t === 'RunCompleted')).toEqual(['RunStarted', 'RunCompleted', 'RunRetried', 'RunStarted', 'RunCompleted']);
+    expect(events.map((e) => e.type).filter((t) => t === 'RunStarted' || t === 'RunRetried' || t === 'RunCompleted')).toEqual([
+      'RunStarted',
+      'RunCompleted',
+      'RunRetried',
+      'RunStarted',
+      'RunCompleted',
+    ]);
     // The failed attempt's abstentions are kept, with its run id.
     const failedPitches = events.filter((e) => e.type === 'PitchRecorded' && (e.data as { runId: string }).runId === failedRunId);
     expect(failedPitches.length).toBe(5);

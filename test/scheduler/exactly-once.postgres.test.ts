@@ -47,7 +47,15 @@ describe.runIf(url)('slots on PostgreSQL, three replicas', () => {
     return dbs.map((db, i) => {
       const owner = `replica-${i}`;
       const run = (slot: Slot) => job(owner, slot);
-      return createSlotScheduler({ schedule, calendar, claims: createPgSlotClaims(db), jobs: { weekly: run, checkpoint: run, postmortem: run }, clock: now, owner, logger: pino({ level: 'silent' }) });
+      return createSlotScheduler({
+        schedule,
+        calendar,
+        claims: createPgSlotClaims(db),
+        jobs: { weekly: run, checkpoint: run, postmortem: run },
+        clock: now,
+        owner,
+        logger: pino({ level: 'silent' }),
+      });
     });
   }
 

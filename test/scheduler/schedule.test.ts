@@ -61,7 +61,9 @@ async function runBetween(from: string, to: string): Promise<{ job: Job; slot: s
 }
 
 const wall = (iso: string) =>
-  new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' }).format(new Date(iso)).replace(',', '');
+  new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' })
+    .format(new Date(iso))
+    .replace(',', '');
 
 describe('the schedule under fake timers', () => {
   it('When the clocks spring forward over the weekend, Then Monday runs the council at 08:00 EDT and the checkpoints at their New York times, each once and on time', async () => {

@@ -18,7 +18,14 @@ describe('The single-writer stream cache', () => {
     const inner = createMemoryEventStore(clock);
     let release: () => void = () => {};
     const gate = new Promise<void>((r) => (release = r));
-    const slow: EventStore = { ...inner, read: async (s) => { const events = await inner.read(s); await gate; return events; } };
+    const slow: EventStore = {
+      ...inner,
+      read: async (s) => {
+        const events = await inner.read(s);
+        await gate;
+        return events;
+      },
+    };
     const store = withStreamCache(slow);
     const racing = store.read('s');
     await store.append('s', 0, [{ type: 'A', data: {} }]);

@@ -9,12 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.ts';
-import {
-  ConcurrencyError,
-  type Database,
-  type EventStore,
-  type NewEvent,
-} from '../../src/store/port.ts';
+import { ConcurrencyError, type Database, type EventStore, type NewEvent } from '../../src/store/port.ts';
 
 export interface StoreHarness {
   db: Database;
@@ -41,11 +36,7 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
   describe('Appending and reading a stream', () => {
     it('When events are appended to a new stream at version 0, Then read returns them in order numbered from 1', async () => {
       const stream = `test:${uid()}`;
-      const last = await store.append(stream, 0, [
-        ev('A', { n: 1 }),
-        { type: 'B', data: { n: 2 }, meta: { by: 'tester' } },
-        ev('C', { n: 3 }),
-      ]);
+      const last = await store.append(stream, 0, [ev('A', { n: 1 }), { type: 'B', data: { n: 2 }, meta: { by: 'tester' } }, ev('C', { n: 3 })]);
 
       expect(last).toBe(3);
       const events = await store.read(stream);
@@ -113,9 +104,7 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
       const stream = `test:${uid()}`;
       await store.append(stream, 0, [ev('Opened')]);
 
-      const results = await Promise.allSettled(
-        ['w1', 'w2'].map((writer) => store.append(stream, 1, [ev('Written', { writer }), ev('Also', { writer })])),
-      );
+      const results = await Promise.allSettled(['w1', 'w2'].map((writer) => store.append(stream, 1, [ev('Written', { writer }), ev('Also', { writer })])));
 
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const failed = results.filter((r) => r.status === 'rejected');
@@ -128,9 +117,7 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
 
     it('When many writers race to create the same stream, Then exactly one wins and the rest get ConcurrencyError', async () => {
       const stream = `test:${uid()}`;
-      const results = await Promise.allSettled(
-        Array.from({ length: 6 }, (_, i) => store.append(stream, 0, [ev('Created', { i })])),
-      );
+      const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => store.append(stream, 0, [ev('Created', { i })])));
 
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       for (const r of results.filter((r) => r.status === 'rejected')) {
@@ -218,9 +205,7 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
       await store.append(`litX${root}:1`, 0, [ev('A')]);
       await store.append(`lit%${root}:1`, 0, [ev('A')]);
 
-      expect((await store.readAll({ streamPrefix: `lit_${root}` })).map((e) => e.stream)).toEqual([
-        `lit_${root}:1`,
-      ]);
+      expect((await store.readAll({ streamPrefix: `lit_${root}` })).map((e) => e.stream)).toEqual([`lit_${root}:1`]);
       expect((await store.streams(`lit%${root}`)).map((s) => s.stream)).toEqual([`lit%${root}:1`]);
     });
 
@@ -264,9 +249,7 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
     it('When migrate runs on a current schema, Then it applies nothing', async () => {
       expect(await migrate(db)).toEqual([]);
       const names = await db.query<{ name: string }>('select name from schema_migrations order by name');
-      expect(names.map((r) => r.name)).toEqual(
-        expect.arrayContaining(['001_events.sql', '002_runtime.sql']),
-      );
+      expect(names.map((r) => r.name)).toEqual(expect.arrayContaining(['001_events.sql', '002_runtime.sql']));
     });
 
     it('When the migration files are run twice by hand, Then nothing fails', async () => {
@@ -312,13 +295,9 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
 
   describe('Projection views', () => {
     const proposal = async (id: string, ...events: NewEvent[]) => {
-      await store.append(`proposal:${id}`, 0, [
-        ev('ProposalOpened', { proposalId: id, week: '2025-01-06', orders: [] }),
-        ...events,
-      ]);
+      await store.append(`proposal:${id}`, 0, [ev('ProposalOpened', { proposalId: id, week: '2025-01-06', orders: [] }), ...events]);
     };
-    const statusOf = async (id: string) =>
-      (await db.query<{ status: string }>('select status from proposals where proposal_id = $1', [id]))[0]?.status;
+    const statusOf = async (id: string) => (await db.query<{ status: string }>('select status from proposals where proposal_id = $1', [id]))[0]?.status;
 
     it('When proposals are opened, decided and executed, Then the proposals view shows each one status', async () => {
       const [pending, approved, rejected, expired, executed, reopened] = Array.from({ length: 6 }, uid);
@@ -368,9 +347,7 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
           orders: [order('full', 10), order('part', 10), order('rej', 5), order('sent', 5), order('plan', 5)],
         }),
         ev('ProposalApproved', { by: 'alice', at: '2025-01-07T14:00:00Z' }),
-        ...['full', 'part', 'sent'].map((c) =>
-          ev('OrderSubmitted', { account, clientOrderId: c, brokerOrderId: `b-${c}`, symbol: 'SPY', side: 'buy', qty: 10 }),
-        ),
+        ...['full', 'part', 'sent'].map((c) => ev('OrderSubmitted', { account, clientOrderId: c, brokerOrderId: `b-${c}`, symbol: 'SPY', side: 'buy', qty: 10 })),
         ev('OrderRejected', { account, clientOrderId: 'rej', reason: 'insufficient buying power' }),
         fill('full', 4, 100),
         fill('full', 6, 110),
@@ -431,10 +408,7 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
         fill('IWM', 'buy', 1.5, 200), // fractional
       ]);
 
-      const rows = await db.query<{ symbol: string; qty: string; avg_cost: string }>(
-        'select symbol, qty, avg_cost from positions where account = $1 order by symbol',
-        [account],
-      );
+      const rows = await db.query<{ symbol: string; qty: string; avg_cost: string }>('select symbol, qty, avg_cost from positions where account = $1 order by symbol', [account]);
       expect(rows.map((r) => [r.symbol, Number(r.qty), Number(r.avg_cost)])).toEqual([
         ['GLD', -3, 190],
         ['IWM', 1.5, 200],
@@ -460,21 +434,15 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
       const where = 'where council = $1 and week = $2';
       const args = [council, '2025-01-06'];
 
-      expect(await db.query(`select run_id, pack from research_packs ${where}`, args)).toEqual([
-        { run_id: 'r1', pack: { regime: { summary: 'calm' } } },
-      ]);
-      expect(
-        await db.query(`select seat, model, status, pitch, instrument, direction, conviction, error from pitches ${where} order by version`, args),
-      ).toEqual([
+      expect(await db.query(`select run_id, pack from research_packs ${where}`, args)).toEqual([{ run_id: 'r1', pack: { regime: { summary: 'calm' } } }]);
+      expect(await db.query(`select seat, model, status, pitch, instrument, direction, conviction, error from pitches ${where} order by version`, args)).toEqual([
         { seat: 'bull', model: 'm1', status: 'ok', pitch, instrument: 'SPY', direction: 'LONG', conviction: '1.5', error: null },
         { seat: 'bear', model: 'm2', status: 'abstained', pitch: null, instrument: null, direction: null, conviction: null, error: 'timeout' },
       ]);
       expect(await db.query(`select reviewer, seed, labels, scores from reviews ${where}`, args)).toEqual([
         { reviewer: 'bear', seed: '42', labels: { A: 'bull' }, scores: [{ target: 'A' }] },
       ]);
-      expect(await db.query(`select instrument, direction, conviction from decisions ${where}`, args)).toEqual([
-        { instrument: 'SPY', direction: 'LONG', conviction: '1' },
-      ]);
+      expect(await db.query(`select instrument, direction, conviction from decisions ${where}`, args)).toEqual([{ instrument: 'SPY', direction: 'LONG', conviction: '1' }]);
     });
   });
 }

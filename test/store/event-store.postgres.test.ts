@@ -39,10 +39,7 @@ async function openScoped(): Promise<StoreHarness & { admin: pg.Pool }> {
 /** Waits until `count` sessions are blocked by the session `pid` (a condition, not a delay). */
 async function blockedBehind(admin: pg.Pool, pid: number, count: number): Promise<void> {
   for (let i = 0; i < 2000; i++) {
-    const { rows } = await admin.query<{ n: number }>(
-      'select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))',
-      [pid],
-    );
+    const { rows } = await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
     if ((rows[0]?.n ?? 0) >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -59,10 +59,14 @@ describe('The folder lock between containers (simulated identities)', () => {
 const canUnshare = process.platform === 'linux' && spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'true']).status === 0;
 
 function holdLock(dir: string, staleMs: number) {
-  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, '--import', 'tsx', 'test/store/fixtures/hold-lock.ts', dir, String(staleMs)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'unshare',
+    ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, '--import', 'tsx', 'test/store/fixtures/hold-lock.ts', dir, String(staleMs)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

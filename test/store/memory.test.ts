@@ -11,7 +11,12 @@ const at = new Date('2024-03-04T13:00:00Z');
 describe('Event store in memory', () => {
   it('When events are appended at version 0 and then at the head, Then read returns them numbered from 1 in global order', async () => {
     const store = createMemoryEventStore(() => at);
-    expect(await store.append('s', 0, [{ type: 'A', data: { n: 1 } }, { type: 'B', data: { n: 2 }, meta: { by: 't' } }])).toBe(2);
+    expect(
+      await store.append('s', 0, [
+        { type: 'A', data: { n: 1 } },
+        { type: 'B', data: { n: 2 }, meta: { by: 't' } },
+      ]),
+    ).toBe(2);
     expect(await store.append('s', 2, [{ type: 'C', data: { n: 3, gone: undefined } }])).toBe(3);
     const events = await store.read('s');
     expect(events.map((e) => [e.version, e.type, e.data, e.meta, e.globalPosition])).toEqual([

@@ -52,14 +52,18 @@ describe('A crowd of refused clicks and one approval', () => {
     }
   }, 60_000);
 
-  it.runIf(POSTGRES_URL)(`When ${CROWD} non-approvers click Approve while the approver does, on PostgreSQL, Then all ${CROWD} refusals are recorded and the approval executes`, async () => {
-    const scenario = await scenarioDatabase('refusal-crowd');
-    const { app } = await testApp({}, { db: await scenario.open() });
-    try {
-      await crowdAgainstApprover(app);
-    } finally {
-      await app.close();
-      await scenario.dispose();
-    }
-  }, 60_000);
+  it.runIf(POSTGRES_URL)(
+    `When ${CROWD} non-approvers click Approve while the approver does, on PostgreSQL, Then all ${CROWD} refusals are recorded and the approval executes`,
+    async () => {
+      const scenario = await scenarioDatabase('refusal-crowd');
+      const { app } = await testApp({}, { db: await scenario.open() });
+      try {
+        await crowdAgainstApprover(app);
+      } finally {
+        await app.close();
+        await scenario.dispose();
+      }
+    },
+    60_000,
+  );
 });

@@ -3,7 +3,26 @@ import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, citesText, clampText, conditionText, money, nyStamp, provenanceLines, sourceText, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
+import {
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
+  citesText,
+  clampText,
+  conditionText,
+  money,
+  nyStamp,
+  provenanceLines,
+  sourceText,
+  orderStatusText,
+  orderText,
+  reconciliationLines,
+  refusedText,
+  signedConviction,
+  TARGETS_NOTE,
+  targetText,
+  usageText,
+  view,
+} from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
@@ -79,7 +98,12 @@ export function renderNotice(n: Notice): string {
         `Monitoring at ${d.monitoring.checkpoints.join(', ')} ET: ${d.monitoring.indicators.map(conditionText).join('; ') || 'price only'}`,
         ...d.monitoring.watch.map((w) => `  watch: ${w}`),
         'Who pitched what (revealed now):',
-        ...indent(n.identities.map((i) => `${i.label ? `Pitch ${i.label}` : 'abstained'} = ${i.seat} (${i.model}${i.kind === 'systematic' ? ', systematic' : ''}) -> account ${i.account}${i.error ? `: ${i.error}` : ''}`)),
+        ...indent(
+          n.identities.map(
+            (i) =>
+              `${i.label ? `Pitch ${i.label}` : 'abstained'} = ${i.seat} (${i.model}${i.kind === 'systematic' ? ', systematic' : ''}) -> account ${i.account}${i.error ? `: ${i.error}` : ''}`,
+          ),
+        ),
         usageText(n.usage),
       ];
       if (!n.proposal) lines.push('No orders: every account already holds its view.');
@@ -162,7 +186,8 @@ export function renderStatus(s: import('../../app.ts').StatusView): string {
   ];
   for (const a of s.accounts) {
     lines.push(`  ${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}, buying power ${money(a.buyingPower)}${a.error ? `  ! ${a.error}` : ''}`);
-    for (const p of a.positions) lines.push(`      ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${p.avgPrice.toFixed(2)}  value ${money(p.marketValue)}  P/L ${money(p.unrealizedPl)}`);
+    for (const p of a.positions)
+      lines.push(`      ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${p.avgPrice.toFixed(2)}  value ${money(p.marketValue)}  P/L ${money(p.unrealizedPl)}`);
     for (const o of a.openOrders) lines.push(`      open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`);
   }
   lines.push(s.pending.length ? 'Pending proposals:' : 'Pending proposals: none');
@@ -176,7 +201,9 @@ export function renderStatus(s: import('../../app.ts').StatusView): string {
     lines.push(
       'Next scheduled (ET):',
       ...s.nextRuns.map((r) => {
-        const last = r.lastRun ? `  (last ${r.job}: ${nyStamp(r.lastRun.slot)} ${r.lastRun.outcome ?? 'running'}${r.lastRun.attempts > 1 ? ` after ${r.lastRun.attempts} attempts` : ''})` : '';
+        const last = r.lastRun
+          ? `  (last ${r.job}: ${nyStamp(r.lastRun.slot)} ${r.lastRun.outcome ?? 'running'}${r.lastRun.attempts > 1 ? ` after ${r.lastRun.attempts} attempts` : ''})`
+          : '';
         return `  ${r.job.padEnd(10)} ${nyStamp(r.at)}${last}`;
       }),
     );

@@ -3,13 +3,40 @@
  * the week's parent message, and an edit of the decision message. Pure: the sink does the REST calls.
  * Wording follows the console renderer (src/bot/console/render.ts) through the shared helpers.
  */
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent, type APIEmbed, type APIEmbedField, type RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import {
+  ButtonStyle,
+  ComponentType,
+  type APIActionRowComponent,
+  type APIButtonComponent,
+  type APIEmbed,
+  type APIEmbedField,
+  type RESTPostAPIChannelMessageJSONBody,
+} from 'discord-api-types/v10';
 import { escapeMarkdown } from 'discord.js';
 import type { StatusView } from '../../app.ts';
 import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, citesText, clampText, conditionText, money, nyStamp, provenanceLines, sourceText, orderStatusText, orderText, reconciliationLines, refusedText, signedConviction, targetText, truncate, usageText, view } from '../format.ts';
+import {
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
+  citesText,
+  clampText,
+  conditionText,
+  money,
+  nyStamp,
+  provenanceLines,
+  sourceText,
+  orderStatusText,
+  orderText,
+  reconciliationLines,
+  refusedText,
+  signedConviction,
+  targetText,
+  truncate,
+  usageText,
+  view,
+} from '../format.ts';
 import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
@@ -106,7 +133,11 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
       return {
         ...none,
         thread: [...embedsPosts([decisionEmbed(n)]), proposalPost(n)],
-        progress: step(4, null, `${view(n.decision.instrument, n.decision.direction, n.decision.conviction)}${n.proposal ? `; proposal ${n.proposal.id} awaits approval` : '; no orders'}`),
+        progress: step(
+          4,
+          null,
+          `${view(n.decision.instrument, n.decision.direction, n.decision.conviction)}${n.proposal ? `; proposal ${n.proposal.id} awaits approval` : '; no orders'}`,
+        ),
       };
     case 'no_quorum':
       return {
@@ -232,9 +263,22 @@ function researchEmbed(n: Extract<Notice, { type: 'research_ready' }>): APIEmbed
       ...p.narratives.map((x, i) => ({ name: `${i + 1}. ${x.title}`, value: `${x.detail}${citesText(x.cites)}` })),
       { name: 'Consensus map', value: lines(p.consensus.map((c) => `${c.view} [${c.stance}] (${c.evidence})${citesText(c.cites)}`)) },
       { name: 'Candidates', value: lines(p.candidates.map((c) => `${c.direction} ${c.symbol}: ${c.reason}`)) },
-      { name: 'Next 7 days', value: lines(p.calendar.map((c) => `${c.date}  ${c.event}${citesText(c.cites)}`), 'nothing scheduled') },
+      {
+        name: 'Next 7 days',
+        value: lines(
+          p.calendar.map((c) => `${c.date}  ${c.event}${citesText(c.cites)}`),
+          'nothing scheduled',
+        ),
+      },
       { name: 'Confidence notes', value: lines(p.confidence.map((c) => `- ${c}`)) },
-      ...(p.sources?.length ? [{ name: 'Sources (published, New York time)', value: fieldLines(p.sources.map((s) => (s.url ? `[${s.id}](${s.url}) ${sourceText(s).slice(s.id.length + 2)}` : sourceText(s)))) }] : []),
+      ...(p.sources?.length
+        ? [
+            {
+              name: 'Sources (published, New York time)',
+              value: fieldLines(p.sources.map((s) => (s.url ? `[${s.id}](${s.url}) ${sourceText(s).slice(s.id.length + 2)}` : sourceText(s)))),
+            },
+          ]
+        : []),
     ],
     footer: {
       text: [
@@ -265,7 +309,8 @@ function pitchEmbed(c: Extract<Notice, { type: 'pitches_ready' }>['pitches'][num
 function reviewEmbed(n: Extract<Notice, { type: 'reviews_ready' }>): APIEmbed {
   const head = `Pitch Trade       ${RUBRIC.map((k) => RUBRIC_SHORT[k].padStart(5)).join('')}  Avg n`;
   const rows = n.rows.map(
-    (r) => `${r.label.padEnd(5)} ${`${r.direction} ${r.instrument}`.padEnd(11)} ${RUBRIC.map((k) => r.averages[k].toFixed(1).padStart(5)).join('')} ${r.overall.toFixed(1).padStart(4)} ${r.reviewers}`,
+    (r) =>
+      `${r.label.padEnd(5)} ${`${r.direction} ${r.instrument}`.padEnd(11)} ${RUBRIC.map((k) => r.averages[k].toFixed(1).padStart(5)).join('')} ${r.overall.toFixed(1).padStart(4)} ${r.reviewers}`,
   );
   const fields: APIEmbedField[] = n.rows.map((r) => ({
     name: `Kill shots on Pitch ${r.label}`,
@@ -311,10 +356,19 @@ function proposalPost(n: Extract<Notice, { type: 'decision_ready' }>): ThreadPos
   const fields: APIEmbedField[] = [{ name: 'Who pitched what (revealed now)', value: lines(identities) }];
   if (n.proposal?.targets.length)
     fields.push({ name: `Targets: what each account holds afterwards (${n.proposal.targets.length})`, value: orderLines(n.proposal.targets.map(targetText)) });
-  if (n.proposal) fields.push({ name: `Orders (${n.proposal.orders.length})`, value: orderLines(n.proposal.orders.map((o) => `${orderText(o)}: ${o.reason}${o.clamps.length ? ` [clamped: ${o.clamps.join('; ')}]` : ''}`)) });
+  if (n.proposal)
+    fields.push({
+      name: `Orders (${n.proposal.orders.length})`,
+      value: orderLines(n.proposal.orders.map((o) => `${orderText(o)}: ${o.reason}${o.clamps.length ? ` [clamped: ${o.clamps.join('; ')}]` : ''}`)),
+    });
   fields.push({ name: 'Cost', value: usageText(n.usage) });
   const embed: APIEmbed = n.proposal
-    ? { title: `Proposal ${n.proposal.id}`, color: directionColour(n.decision.direction), description: `Approve places these orders once, computed again at the click toward the targets below and inside the limits; if the book moved so that the targets no longer hold, nothing is placed. Open for approval until ${nyStamp(n.proposal.expiresAt)}; after that it expires and nothing is placed.`, fields }
+    ? {
+        title: `Proposal ${n.proposal.id}`,
+        color: directionColour(n.decision.direction),
+        description: `Approve places these orders once, computed again at the click toward the targets below and inside the limits; if the book moved so that the targets no longer hold, nothing is placed. Open for approval until ${nyStamp(n.proposal.expiresAt)}; after that it expires and nothing is placed.`,
+        fields,
+      }
     : { title: 'No orders', color: COLOURS.FLAT, description: 'Every account already holds its view.', fields };
   const [embeds] = packEmbeds([embed]);
   return {
@@ -340,13 +394,21 @@ function checkpointEmbeds(n: Extract<Notice, { type: 'checkpoint_report' }>): AP
 
 /** The exits, then one message with Approve / Reject per exit that waits for an approver. */
 function exitPosts(n: Extract<Notice, { type: 'exit_report' }>): ThreadPost[] {
-  const summary = embedsPosts([{ title: exitTitle(n), color: COLOURS.warn, description: lines(n.exits.map((e) => `• ${exitLineText(e).replace(/\/council approve (\S+)/, 'the buttons below')}`)) }]);
+  const summary = embedsPosts([
+    { title: exitTitle(n), color: COLOURS.warn, description: lines(n.exits.map((e) => `• ${exitLineText(e).replace(/\/council approve (\S+)/, 'the buttons below')}`)) },
+  ]);
   const waiting = n.exits
     .filter((e) => e.status === 'awaiting_approval')
-    .map((e): ThreadPost => ({
-      body: { content: clampContent(`Exit ${e.account}: ${e.side.toUpperCase()} ${e.qty} ${e.symbol} (${e.detail}), proposal ${e.proposalId}`), components: [proposalButtons(e.proposalId)], ...NO_PINGS },
-      decisionOf: e.proposalId,
-    }));
+    .map(
+      (e): ThreadPost => ({
+        body: {
+          content: clampContent(`Exit ${e.account}: ${e.side.toUpperCase()} ${e.qty} ${e.symbol} (${e.detail}), proposal ${e.proposalId}`),
+          components: [proposalButtons(e.proposalId)],
+          ...NO_PINGS,
+        },
+        decisionOf: e.proposalId,
+      }),
+    );
   return [...summary, ...waiting];
 }
 
@@ -364,14 +426,16 @@ function postmortemPosts(n: Extract<Notice, { type: 'postmortem_ready' }>): Thre
     block.push(line);
   }
   flush();
-  const text = embedsPosts(
-    blocks.map((description, i) => ({ ...(i === 0 ? { title: `Postmortem, week of ${n.week}` } : {}), color: COLOURS.info, description })),
-  );
+  const text = embedsPosts(blocks.map((description, i) => ({ ...(i === 0 ? { title: `Postmortem, week of ${n.week}` } : {}), color: COLOURS.info, description })));
   const charts: ThreadPost[] = [];
   for (let i = 0; i < n.charts.length; i += LIMITS.embedsPerMessage) {
     const chunk = n.charts.slice(i, i + LIMITS.embedsPerMessage).map((c, j) => ({ ...c, name: `chart-${i + j}.png` }));
     charts.push({
-      body: { embeds: chunk.map((c) => ({ title: truncate(c.title, LIMITS.title), color: COLOURS.info, image: { url: `attachment://${c.name}` } })), attachments: chunk.map((c, id) => ({ id, filename: c.name })), ...NO_PINGS },
+      body: {
+        embeds: chunk.map((c) => ({ title: truncate(c.title, LIMITS.title), color: COLOURS.info, image: { url: `attachment://${c.name}` } })),
+        attachments: chunk.map((c, id) => ({ id, filename: c.name })),
+        ...NO_PINGS,
+      },
       files: chunk.map((c) => ({ name: c.name, data: c.png })),
     });
   }
@@ -410,7 +474,10 @@ function executionEmbed(proposalId: string, orders: OrderLine[], complete: boole
   return {
     title: `Orders for proposal ${proposalId}${complete ? '' : ' (not all placed yet)'}`,
     color: anyRejected ? COLOURS.warn : COLOURS.good,
-    description: lines(orders.map((o) => `${orderText(o)}: ${orderStatusText(o)}${clampText(o.clamps)}`), 'no orders'),
+    description: lines(
+      orders.map((o) => `${orderText(o)}: ${orderStatusText(o)}${clampText(o.clamps)}`),
+      'no orders',
+    ),
   };
 }
 
@@ -421,7 +488,9 @@ function decisionEdit(proposalId: string, state: ProposalState | undefined, orde
 
 export function proposalBanner(proposalId: string, state: ProposalState | undefined, orders?: OrderLine[]): string {
   const filled = orders?.filter((o) => o.status === 'filled').length;
-  const tally = orders ? ` ${filled}/${orders.length} orders filled${orders.some((o) => o.status === 'rejected') ? `, ${orders.filter((o) => o.status === 'rejected').length} rejected` : ''}.` : '';
+  const tally = orders
+    ? ` ${filled}/${orders.length} orders filled${orders.some((o) => o.status === 'rejected') ? `, ${orders.filter((o) => o.status === 'rejected').length} rejected` : ''}.`
+    : '';
   switch (state?.status) {
     case 'APPROVED':
     case 'EXECUTED': {
@@ -461,9 +530,21 @@ export function statusEmbed(s: StatusView): APIEmbed {
         `Models: ${s.mode.llm}`,
       ].join('\n'),
       fields: [
-        { name: 'Seats', value: lines([...s.seats.map((x) => `${x.id}: ${x.model}${x.kind === 'systematic' ? ' (systematic)' : ''} → ${x.account}`), `chairman: ${s.chairman.models.join(' then ')} → ${s.chairman.account}`]) },
+        {
+          name: 'Seats',
+          value: lines([
+            ...s.seats.map((x) => `${x.id}: ${x.model}${x.kind === 'systematic' ? ' (systematic)' : ''} → ${x.account}`),
+            `chairman: ${s.chairman.models.join(' then ')} → ${s.chairman.account}`,
+          ]),
+        },
         { name: 'Accounts', value: lines(accounts) },
-        { name: 'Pending proposals', value: lines(s.pending.map((p) => `${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders${refusedText(p.refusals)}`), 'none') },
+        {
+          name: 'Pending proposals',
+          value: lines(
+            s.pending.map((p) => `${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders${refusedText(p.refusals)}`),
+            'none',
+          ),
+        },
         ...(s.lastRun ? [{ name: 'Last run', value: `week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}` }] : []),
         ...(s.usage.lastRun ? [{ name: 'Cost of the last run', value: usageText(s.usage.lastRun) }] : []),
         ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${r.at}`)) }] : []),

@@ -59,7 +59,9 @@ export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
   }
 
   const send = async (channelId: string, body: MessageBody, files?: Upload[]) =>
-    Created.parse(await rest.post(Routes.channelMessages(channelId), { body, ...(files?.length ? { files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })) } : {}) })).id;
+    Created.parse(
+      await rest.post(Routes.channelMessages(channelId), { body, ...(files?.length ? { files: files.map((f) => ({ name: f.name, data: Buffer.from(f.data) })) } : {}) }),
+    ).id;
 
   async function openThread(week: string, notice: Notice): Promise<WeekThread | undefined> {
     const channelId = lastChannel;
@@ -70,8 +72,11 @@ export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
     const header = (await deps.headerOf(week)) ?? { week, runId: '', query: null, seats: 0 };
     const parentId = await step('post parent', notice, () => send(channelId, progressMessage(header, { step: 0, count: null, outcome: null, failed: null })));
     if (!parentId) return undefined;
-    const created = await step('open thread', notice, async () =>
-      Created.parse(await rest.post(Routes.threads(channelId, parentId), { body: { name: threadName(week), auto_archive_duration: ThreadAutoArchiveDuration.OneWeek } })).id,
+    const created = await step(
+      'open thread',
+      notice,
+      async () =>
+        Created.parse(await rest.post(Routes.threads(channelId, parentId), { body: { name: threadName(week), auto_archive_duration: ThreadAutoArchiveDuration.OneWeek } })).id,
     );
     // Without a thread (no permission to create one) the week still reads, in the channel itself.
     return threads.opened(week, { channelId, parentId, threadId: created ?? channelId });

@@ -50,8 +50,7 @@ export const context = (...texts: string[]): Block => ({
 /** Short label/value pairs, two columns; more than ten become several sections. */
 export function fields(pairs: readonly string[]): Block[] {
   const blocks: Block[] = [];
-  for (let i = 0; i < pairs.length; i += LIMITS.fields)
-    blocks.push({ type: 'section', fields: pairs.slice(i, i + LIMITS.fields).map((p) => mrkdwn(p || ' ', LIMITS.fieldText)) });
+  for (let i = 0; i < pairs.length; i += LIMITS.fields) blocks.push({ type: 'section', fields: pairs.slice(i, i + LIMITS.fields).map((p) => mrkdwn(p || ' ', LIMITS.fieldText)) });
   return blocks;
 }
 
@@ -87,8 +86,7 @@ export interface ButtonSpec {
 
 export function actions(blockId: string, buttons: readonly ButtonSpec[]): Block {
   for (const b of buttons)
-    if (b.actionId.length > LIMITS.actionId || b.value.length > LIMITS.actionValue)
-      throw new RangeError(`action ${b.actionId.slice(0, 40)} is longer than Slack accepts`);
+    if (b.actionId.length > LIMITS.actionId || b.value.length > LIMITS.actionValue) throw new RangeError(`action ${b.actionId.slice(0, 40)} is longer than Slack accepts`);
   return {
     type: 'actions',
     block_id: blockId,

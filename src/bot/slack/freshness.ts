@@ -39,18 +39,24 @@ export function guardFrontDoor(server: Server, options: FrontDoorOptions): void 
     const ts = Number(req.headers['x-slack-request-timestamp']);
     if (Number.isFinite(ts) && ts > nowSeconds() + WINDOW_SECONDS) return refuse(res, 401, 'timestamp in the future');
     if (req.method !== 'POST') return pass();
-    void readBody(req, SLACK_BODY_LIMIT).then((raw) => {
-      if (raw === undefined) return refuse(res, 413, 'body over the limit');
-      const text = raw.toString('utf8');
-      const form = req.headers['content-type'] === 'application/x-www-form-urlencoded';
-      // Slack's SSL check is unsigned by design; Bolt answers it and drops anything else it carries.
-      if (form && parse(text).ssl_check === '1') return handOver(req, raw, pass);
-      const signature = req.headers['x-slack-signature'];
-      if (typeof signature !== 'string' || !isValidSlackRequest({ signingSecret: options.signingSecret, body: text, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': ts } }))
-        return refuse(res, 401, 'bad or missing signature');
-      if (!SlackBody.safeParse(parsed(text, form)).success) return refuse(res, 400, 'not a payload this app handles');
-      handOver(req, raw, pass);
-    }, () => refuse(res, 400, 'unreadable body'));
+    void readBody(req, SLACK_BODY_LIMIT).then(
+      (raw) => {
+        if (raw === undefined) return refuse(res, 413, 'body over the limit');
+        const text = raw.toString('utf8');
+        const form = req.headers['content-type'] === 'application/x-www-form-urlencoded';
+        // Slack's SSL check is unsigned by design; Bolt answers it and drops anything else it carries.
+        if (form && parse(text).ssl_check === '1') return handOver(req, raw, pass);
+        const signature = req.headers['x-slack-signature'];
+        if (
+          typeof signature !== 'string' ||
+          !isValidSlackRequest({ signingSecret: options.signingSecret, body: text, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': ts } })
+        )
+          return refuse(res, 401, 'bad or missing signature');
+        if (!SlackBody.safeParse(parsed(text, form)).success) return refuse(res, 400, 'not a payload this app handles');
+        handOver(req, raw, pass);
+      },
+      () => refuse(res, 400, 'unreadable body'),
+    );
   });
 }
 

@@ -8,7 +8,11 @@ import { z } from 'zod';
 import { CommandError, parseCouncilCommand } from '../commands.ts';
 import type { RefusedAction } from '../../app.ts';
 
-const Id = z.string().min(1).max(64).regex(/^[\w.-]+$/);
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[\w.-]+$/);
 
 export const SlashCommandBody = z.looseObject({
   command: z.string().max(64),
@@ -28,7 +32,10 @@ export const BlockActionsBody = z.looseObject({
   enterprise: z.looseObject({ id: Id }).nullish(),
   channel: z.looseObject({ id: Id }).optional(),
   container: z.looseObject({ channel_id: Id.optional() }).optional(),
-  actions: z.array(z.looseObject({ action_id: z.string().min(1).max(255), value: z.string().max(2_000).optional() })).min(1).max(5),
+  actions: z
+    .array(z.looseObject({ action_id: z.string().min(1).max(255), value: z.string().max(2_000).optional() }))
+    .min(1)
+    .max(5),
   response_url: z.url().max(2_000).optional(),
   trigger_id: z.string().min(1).max(255).optional(),
 });

@@ -7,7 +7,24 @@ import type { StatusView } from '../../app.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
-import { RUBRIC_LONG, RUBRIC_SHORT, citesText, clampText, conditionText, money, nyStamp, provenanceLines, orderStatusText, orderText, reconciliationLines, refusedText, TARGETS_NOTE, targetText, usageText, view } from '../format.ts';
+import {
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
+  citesText,
+  clampText,
+  conditionText,
+  money,
+  nyStamp,
+  provenanceLines,
+  orderStatusText,
+  orderText,
+  reconciliationLines,
+  refusedText,
+  TARGETS_NOTE,
+  targetText,
+  usageText,
+  view,
+} from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
 
@@ -79,7 +96,8 @@ export function renderNotice(n: Notice): SlackMessage {
     case 'reviews_ready': {
       const head = `Pitch Trade        ${RUBRIC.map((k) => RUBRIC_SHORT[k].padStart(5)).join('')}   Avg n`;
       const rows = n.rows.map(
-        (r) => `${r.label.padEnd(5)} ${`${r.direction} ${r.instrument}`.padEnd(12)} ${RUBRIC.map((k) => r.averages[k].toFixed(1).padStart(5)).join('')} ${r.overall.toFixed(1).padStart(5)} ${r.reviewers}`,
+        (r) =>
+          `${r.label.padEnd(5)} ${`${r.direction} ${r.instrument}`.padEnd(12)} ${RUBRIC.map((k) => r.averages[k].toFixed(1).padStart(5)).join('')} ${r.overall.toFixed(1).padStart(5)} ${r.reviewers}`,
       );
       return fitMessage('Blind peer review scores', [
         header('Blind peer review'),
@@ -106,7 +124,9 @@ export function renderNotice(n: Notice): SlackMessage {
     case 'execution_report':
       return fitMessage(`Orders for proposal ${n.proposalId}`, orderBlocks(n.proposalId, n.orders, n.complete));
     case 'approval_refused':
-      return fitMessage(`Refused: ${n.by} may not act on ${n.proposalId}`, [context(`:no_entry: Refused: ${who(n.by)} may not act on \`${esc(n.proposalId)}\` (${esc(n.reason)}). The attempt is recorded.`)]);
+      return fitMessage(`Refused: ${n.by} may not act on ${n.proposalId}`, [
+        context(`:no_entry: Refused: ${who(n.by)} may not act on \`${esc(n.proposalId)}\` (${esc(n.reason)}). The attempt is recorded.`),
+      ]);
     case 'run_failed':
       return fitMessage(`The council run for ${n.week} failed (error id ${n.errorId})`, [
         section(`:x: The council run for the week of ${n.week} failed (error id \`${esc(n.errorId)}\`): ${esc(n.message)}`),
@@ -189,7 +209,10 @@ function renderDecision(n: Extract<Notice, { type: 'decision_ready' }>): SlackMe
       `*Conviction*\n${d.conviction > 0 ? '+' : ''}${d.conviction.toFixed(2)}`,
       `*Horizon*\n${d.horizon}`,
     ]),
-    context(`Chairman: ${esc(n.chair.model)}${n.chair.kind === 'systematic' ? ' (systematic review-weighted vote)' : ''}`, ...n.chair.failures.map((f) => `fallback: ${esc(f.model)} failed: ${esc(f.error)}`)),
+    context(
+      `Chairman: ${esc(n.chair.model)}${n.chair.kind === 'systematic' ? ' (systematic review-weighted vote)' : ''}`,
+      ...n.chair.failures.map((f) => `fallback: ${esc(f.model)} failed: ${esc(f.error)}`),
+    ),
     section(`*Rationale*\n${esc(d.rationale)}`),
     section(`*Dissent*\n${esc(d.dissent)}`),
     section(`*Invalidation*\n${esc(d.invalidation.rule)}`),
@@ -200,7 +223,8 @@ function renderDecision(n: Extract<Notice, { type: 'decision_ready' }>): SlackMe
     ...packLines([
       '*Who pitched what* (revealed now)',
       ...n.identities.map(
-        (i) => `• ${i.label ? `Pitch ${esc(i.label)}` : 'abstained'} = *${esc(i.seat)}* (${esc(i.model)}${i.kind === 'systematic' ? ', systematic' : ''}) → account ${esc(i.account)}${i.error ? `: ${esc(i.error)}` : ''}`,
+        (i) =>
+          `• ${i.label ? `Pitch ${esc(i.label)}` : 'abstained'} = *${esc(i.seat)}* (${esc(i.model)}${i.kind === 'systematic' ? ', systematic' : ''}) → account ${esc(i.account)}${i.error ? `: ${esc(i.error)}` : ''}`,
       ),
     ]),
     context(esc(usageText(n.usage))),

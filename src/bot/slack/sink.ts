@@ -57,8 +57,7 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
     const res = await deps.client.chat.postMessage(threadTs ? { ...base, thread_ts: threadTs, reply_broadcast: broadcast } : base);
     return res.ts ?? '';
   };
-  const update = (channel: string, ts: string, message: SlackMessage) =>
-    deps.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+  const update = (channel: string, ts: string, message: SlackMessage) => deps.client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
 
   async function editParent(week: string, change: (p: WeekProgress) => void): Promise<void> {
     const p = progress.get(week);
@@ -113,7 +112,16 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
   async function handle(n: Notice): Promise<void> {
     switch (n.type) {
       case 'run_started': {
-        progress.set(n.week, { week: n.week, runId: n.runId, query: n.query, requestedBy: n.requestedBy ?? null, research: 'running', pitches: { done: 0, total: n.seats }, reviews: { done: 0, total: n.seats }, outcome: null });
+        progress.set(n.week, {
+          week: n.week,
+          runId: n.runId,
+          query: n.query,
+          requestedBy: n.requestedBy ?? null,
+          research: 'running',
+          pitches: { done: 0, total: n.seats },
+          reviews: { done: 0, total: n.seats },
+          outcome: null,
+        });
         await openThread(n.week, n.runId);
         if (n.resumed) await inThread(n.week, renderNotice(n));
         return;

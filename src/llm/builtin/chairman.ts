@@ -52,7 +52,10 @@ export function chairmanVote(input: ChairInput): Decision {
     (dissenters.length
       ? dissenters
           .slice(0, 4)
-          .map((d) => `Pitch ${d.label} wanted ${d.pitch.direction === 'FLAT' ? 'no position' : `${d.pitch.direction} ${d.pitch.instrument} (${d.pitch.conviction > 0 ? '+' : ''}${d.pitch.conviction})`}: ${d.pitch.thesis[0] ?? ''}`)
+          .map(
+            (d) =>
+              `Pitch ${d.label} wanted ${d.pitch.direction === 'FLAT' ? 'no position' : `${d.pitch.direction} ${d.pitch.instrument} (${d.pitch.conviction > 0 ? '+' : ''}${d.pitch.conviction})`}: ${d.pitch.thesis[0] ?? ''}`,
+          )
           .join(' ')
       : 'No pitch dissented.') + (against ? ` Reviewers' sharpest objection to the winning pitch: "${against}"` : '');
 

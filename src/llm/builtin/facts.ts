@@ -19,8 +19,7 @@ export const pct = (x: number, digits = 1): string => `${x >= 0 ? '+' : ''}${(x 
 export const num = (x: number, digits = 2): string => x.toFixed(digits);
 
 /** Rounds to the nearest step (0.25 by default) and keeps the result inside [lo, hi]. */
-export const roundTo = (x: number, step = 0.25, lo = -2, hi = 2): number =>
-  Math.min(hi, Math.max(lo, Math.round(x / step) * step));
+export const roundTo = (x: number, step = 0.25, lo = -2, hi = 2): number => Math.min(hi, Math.max(lo, Math.round(x / step) * step));
 
 /** Prices to cents, ratios to 4 decimals: thresholds a human can read and a machine can check. */
 export const level = (x: number): number => Math.round(x * 100) / 100;
@@ -49,8 +48,7 @@ export function conditionValue(snapshot: MarketSnapshot, c: Pick<Condition, 'sym
   return ind(snapshot, c.symbol, c.indicator);
 }
 
-export const describeCondition = (c: Condition): string =>
-  `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
+export const describeCondition = (c: Condition): string => `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
 
 /** A deterministic 32-bit hash (FNV-1a) for seeds: same input, same output, on every machine. */
 export function hash32(text: string): number {

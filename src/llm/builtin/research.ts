@@ -16,8 +16,7 @@ export function deriveRegime(snapshot: StageInput['snapshot']): Regime {
   const spy = snapshot.symbols.SPY;
   const spyAbove200 = spy?.close != null && spy.sma_200 != null && spy.close > spy.sma_200;
   const creditLeads = r1m(snapshot, 'HYG') - r1m(snapshot, 'TLT');
-  const riskAppetite: Regime['riskAppetite'] =
-    spyAbove200 && creditLeads > -0.01 ? 'risk-on' : !spyAbove200 && creditLeads < 0.01 ? 'risk-off' : 'neutral';
+  const riskAppetite: Regime['riskAppetite'] = spyAbove200 && creditLeads > -0.01 ? 'risk-on' : !spyAbove200 && creditLeads < 0.01 ? 'risk-off' : 'neutral';
   const tlt = r1m(snapshot, 'TLT');
   const rates: Regime['rates'] = tlt > 0.02 ? 'falling' : tlt < -0.02 ? 'rising' : 'stable';
   const uup = r1m(snapshot, 'UUP');
@@ -55,8 +54,7 @@ export function recurringCalendar(week: string): ResearchPack['calendar'] {
     if (dow === 5 && dom <= 7) out.push({ date, event: 'US employment report, usually the first Friday (08:30 ET)' });
     if (dow === 5 && dom >= 15 && dom <= 21) out.push({ date, event: 'Monthly options expiration (third Friday)' });
     const next = new Date(d.getTime() + 86_400_000);
-    if (next.getUTCMonth() !== d.getUTCMonth() && dow >= 1 && dow <= 5)
-      out.push({ date, event: 'Month end: index rebalancing and fund flows' });
+    if (next.getUTCMonth() !== d.getUTCMonth() && dow >= 1 && dow <= 5) out.push({ date, event: 'Month end: index rebalancing and fund flows' });
   }
   return out;
 }
@@ -67,7 +65,11 @@ export function buildResearchPack(input: StageInput): ResearchPack {
   const events = input.events ?? weekCalendar(bundledReleaseCalendar(), nyDate(input.asOf));
   const sources: Source[] = input.news ? newsSources(input.news) : [];
   /** The newest given news items about a symbol, by id. */
-  const newsAbout = (sym: string, n = 3) => (input.news?.items ?? []).filter((i) => i.symbols.includes(sym)).slice(0, n).map((i) => i.ref);
+  const newsAbout = (sym: string, n = 3) =>
+    (input.news?.items ?? [])
+      .filter((i) => i.symbols.includes(sym))
+      .slice(0, n)
+      .map((i) => i.ref);
   const scored = universe
     .map((sym) => ({ sym, score: trendScore(snapshot, sym) }))
     .filter((x): x is { sym: string; score: number } => x.score !== null)
@@ -82,9 +84,7 @@ export function buildResearchPack(input: StageInput): ResearchPack {
     };
   });
 
-  const narratives: ResearchPack['narratives'] = [
-    { title: `A ${regime.riskAppetite} regime`, detail: regime.summary, cites: newsAbout('SPY', 2) },
-  ];
+  const narratives: ResearchPack['narratives'] = [{ title: `A ${regime.riskAppetite} regime`, detail: regime.summary, cites: newsAbout('SPY', 2) }];
   const leader = scored[0];
   if (leader)
     narratives.push({
@@ -166,14 +166,33 @@ export function mergeResearchPacks(packs: readonly ResearchPack[]): ResearchPack
   const all = [first, ...rest];
   const merged: ResearchPack = {
     regime: first.regime,
-    narratives: uniqBy(all.flatMap((p) => p.narratives), (n) => n.title).slice(0, 3),
-    consensus: uniqBy(all.flatMap((p) => p.consensus), (c) => c.view).slice(0, 6),
-    candidates: uniqBy(all.flatMap((p) => p.candidates), (c) => `${c.symbol}:${c.direction}`).slice(0, 5),
-    calendar: uniqBy(all.flatMap((p) => p.calendar), (c) => `${c.date}:${c.event}`).slice(0, 12),
-    confidence: uniqBy(all.flatMap((p) => p.confidence), (c) => c).slice(0, 5),
+    narratives: uniqBy(
+      all.flatMap((p) => p.narratives),
+      (n) => n.title,
+    ).slice(0, 3),
+    consensus: uniqBy(
+      all.flatMap((p) => p.consensus),
+      (c) => c.view,
+    ).slice(0, 6),
+    candidates: uniqBy(
+      all.flatMap((p) => p.candidates),
+      (c) => `${c.symbol}:${c.direction}`,
+    ).slice(0, 5),
+    calendar: uniqBy(
+      all.flatMap((p) => p.calendar),
+      (c) => `${c.date}:${c.event}`,
+    ).slice(0, 12),
+    confidence: uniqBy(
+      all.flatMap((p) => p.confidence),
+      (c) => c,
+    ).slice(0, 5),
   };
   // research.v1 packs have neither: the merge of those stays exactly as it was.
-  if (all.some((p) => p.sources !== undefined)) merged.sources = uniqBy(all.flatMap((p) => p.sources ?? []), (s) => s.id);
+  if (all.some((p) => p.sources !== undefined))
+    merged.sources = uniqBy(
+      all.flatMap((p) => p.sources ?? []),
+      (s) => s.id,
+    );
   const provenance = all.find((p) => p.provenance)?.provenance;
   if (provenance) merged.provenance = provenance;
   return merged;

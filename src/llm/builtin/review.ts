@@ -61,9 +61,7 @@ export function scorePitch(
   const shortTerm = p.indicators.some((u) => SHORT_TERM.has(u.indicator));
   const longTerm = p.indicators.some((u) => LONG_TERM.has(u.indicator));
   const horizonFits = (p.horizon === '1w' && longTerm) || (p.horizon !== '1w' && shortTerm) || (!shortTerm && !longTerm);
-  const stopFit = f.stopSigmas.length
-    ? Math.max(...f.stopSigmas.map((s) => (s >= 0.75 && s <= 3 ? 10 : s < 0.75 ? 4 + s * 4 : Math.max(3, 10 - (s - 3) * 2))))
-    : 5;
+  const stopFit = f.stopSigmas.length ? Math.max(...f.stopSigmas.map((s) => (s >= 0.75 && s <= 3 ? 10 : s < 0.75 ? 4 + s * 4 : Math.max(3, 10 - (s - 3) * 2)))) : 5;
   const rubric: Rubric = {
     clarity: clampScore(4 + Math.min(p.thesis.length, 4) + (p.invalidation.rule.length > 20 ? 1 : 0) - (flat ? 2 : 0)),
     edgePlausibility: clampScore(3 + f.supported * 5 + (f.inCandidates ? 1 : 0) - (flat ? 3 : 0) - (clash ? 3 : 0) + (agrees ? 1 : 0)),

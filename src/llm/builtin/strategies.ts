@@ -40,8 +40,7 @@ const stopCondition = (sym: string, direction: Direction, stop: number): Conditi
   threshold: stop,
 });
 
-const signed = (direction: Direction, magnitude: number): number =>
-  direction === 'FLAT' ? 0 : roundTo(direction === 'SHORT' ? -magnitude : magnitude, 0.25, -2, 2);
+const signed = (direction: Direction, magnitude: number): number => (direction === 'FLAT' ? 0 : roundTo(direction === 'SHORT' ? -magnitude : magnitude, 0.25, -2, 2));
 
 const flatPitch = (sym: string, s: MarketSnapshot, why: string, horizon: Horizon): Pitch => ({
   instrument: sym,
@@ -76,17 +75,11 @@ function momentum({ snapshot: s, universe }: Ctx): Pitch {
       `The last week (${pct(r1w)}) ${Math.sign(r1w) === Math.sign(r1m) ? 'confirms' : 'pauses'} the move.`,
       'Time-series momentum persists over one to four weeks more often than it reverses.',
     ],
-    indicators: [
-      use(s, sym, 'return_1m', direction === 'LONG' ? '>' : '<', 0),
-      use(s, sym, 'realized_vol_20', '<', ratio(need(s, sym, 'realized_vol_20') * 1.5)),
-    ],
+    indicators: [use(s, sym, 'return_1m', direction === 'LONG' ? '>' : '<', 0), use(s, sym, 'realized_vol_20', '<', ratio(need(s, sym, 'realized_vol_20') * 1.5))],
     conviction: signed(direction, Math.min(2, Math.abs(z) / 1.25)),
     invalidation: {
       rule: `Exit if ${sym} closes ${direction === 'LONG' ? 'below' : 'above'} ${stop} (two weekly sigmas) or the week's return turns ${pct(weekAgainst)} against the trade.`,
-      conditions: [
-        stopCondition(sym, direction, stop),
-        { symbol: sym, indicator: 'return_1w', comparator: direction === 'LONG' ? '<' : '>', threshold: weekAgainst },
-      ],
+      conditions: [stopCondition(sym, direction, stop), { symbol: sym, indicator: 'return_1w', comparator: direction === 'LONG' ? '<' : '>', threshold: weekAgainst }],
     },
   };
 }
@@ -98,8 +91,7 @@ function meanReversion({ snapshot: s, universe }: Ctx): Pitch {
     .map((sym) => ({ sym, rsi: need(s, sym, 'rsi_14') }))
     .sort((a, b) => Math.abs(b.rsi - 50) - Math.abs(a.rsi - 50) || a.sym.localeCompare(b.sym));
   const best = ranked[0];
-  if (!best || Math.abs(best.rsi - 50) < 12)
-    return flatPitch(best?.sym ?? 'SPY', s, 'No RSI(14) outside 38-62: nothing stretched enough to fade.', '3d');
+  if (!best || Math.abs(best.rsi - 50) < 12) return flatPitch(best?.sym ?? 'SPY', s, 'No RSI(14) outside 38-62: nothing stretched enough to fade.', '3d');
   const { sym, rsi } = best;
   const direction: Direction = rsi < 50 ? 'LONG' : 'SHORT';
   const stretch = Math.abs(rsi - 50);
@@ -121,10 +113,7 @@ function meanReversion({ snapshot: s, universe }: Ctx): Pitch {
     conviction: signed(direction, Math.min(2, (stretch - 8) / 10)),
     invalidation: {
       rule: `Exit if ${sym} closes ${direction === 'LONG' ? 'below' : 'above'} ${stop} or RSI(14) pushes further to ${rsiFail}.`,
-      conditions: [
-        stopCondition(sym, direction, stop),
-        { symbol: sym, indicator: 'rsi_14', comparator: direction === 'LONG' ? '<' : '>', threshold: rsiFail },
-      ],
+      conditions: [stopCondition(sym, direction, stop), { symbol: sym, indicator: 'rsi_14', comparator: direction === 'LONG' ? '<' : '>', threshold: rsiFail }],
     },
   };
 }
@@ -135,17 +124,13 @@ function trend({ snapshot: s, universe }: Ctx): Pitch {
     .filter((sym) => hasAll(s, sym, ['close', 'sma_50', 'sma_200', 'macd_hist', 'realized_vol_20']))
     .map((sym) => {
       const close = need(s, sym, 'close');
-      const votes =
-        Math.sign(close - need(s, sym, 'sma_50')) +
-        Math.sign(need(s, sym, 'sma_50') - need(s, sym, 'sma_200')) +
-        Math.sign(need(s, sym, 'macd_hist'));
+      const votes = Math.sign(close - need(s, sym, 'sma_50')) + Math.sign(need(s, sym, 'sma_50') - need(s, sym, 'sma_200')) + Math.sign(need(s, sym, 'macd_hist'));
       const gap = (need(s, sym, 'sma_50') - need(s, sym, 'sma_200')) / close;
       return { sym, votes, gap };
     })
     .sort((a, b) => Math.abs(b.votes) - Math.abs(a.votes) || Math.abs(b.gap) - Math.abs(a.gap) || a.sym.localeCompare(b.sym));
   const best = ranked[0];
-  if (!best || Math.abs(best.votes) < 3)
-    return flatPitch(best?.sym ?? 'SPY', s, 'No instrument with price, 50/200-day averages and MACD all aligned.', '1w');
+  if (!best || Math.abs(best.votes) < 3) return flatPitch(best?.sym ?? 'SPY', s, 'No instrument with price, 50/200-day averages and MACD all aligned.', '1w');
   const { sym, gap } = best;
   const direction: Direction = best.votes > 0 ? 'LONG' : 'SHORT';
   const sma50 = level(need(s, sym, 'sma_50'));
@@ -158,17 +143,11 @@ function trend({ snapshot: s, universe }: Ctx): Pitch {
       `MACD histogram ${num(need(s, sym, 'macd_hist'), 3)} confirms the direction.`,
       `The 50/200 spread is ${pct(gap)} of price: an established trend, not a fresh cross.`,
     ],
-    indicators: [
-      use(s, sym, 'sma_50', direction === 'LONG' ? '>' : '<', level(need(s, sym, 'sma_200'))),
-      use(s, sym, 'macd_hist', direction === 'LONG' ? '>' : '<', 0),
-    ],
+    indicators: [use(s, sym, 'sma_50', direction === 'LONG' ? '>' : '<', level(need(s, sym, 'sma_200'))), use(s, sym, 'macd_hist', direction === 'LONG' ? '>' : '<', 0)],
     conviction: signed(direction, Math.min(2, 0.75 + Math.abs(gap) * 20)),
     invalidation: {
       rule: `Exit on a close ${direction === 'LONG' ? 'below' : 'above'} the 50-day average (${sma50}) or a MACD histogram flip.`,
-      conditions: [
-        stopCondition(sym, direction, sma50),
-        { symbol: sym, indicator: 'macd_hist', comparator: direction === 'LONG' ? '<' : '>', threshold: 0 },
-      ],
+      conditions: [stopCondition(sym, direction, sma50), { symbol: sym, indicator: 'macd_hist', comparator: direction === 'LONG' ? '<' : '>', threshold: 0 }],
     },
   };
 }
@@ -191,15 +170,15 @@ function regime({ snapshot: s, universe, research }: Ctx): Pitch {
   };
   const choice = pick();
   const sym = universe.includes(choice.sym) && hasAll(s, choice.sym, ['close', 'realized_vol_20', 'sma_50']) ? choice.sym : undefined;
-  if (!sym || choice.direction === 'FLAT')
-    return flatPitch(sym ?? 'SPY', s, `The cross-asset regime is ${r.riskAppetite}: ${choice.why}; no regime trade.`, '1w');
+  if (!sym || choice.direction === 'FLAT') return flatPitch(sym ?? 'SPY', s, `The cross-asset regime is ${r.riskAppetite}: ${choice.why}; no regime trade.`, '1w');
   const stop = stopLevel(s, sym, choice.direction, 2, 5);
   const spy200 = ind(s, 'SPY', 'sma_200');
   const conditions: Condition[] = [stopCondition(sym, choice.direction, stop)];
   // The regime flips when SPY crosses its 200-day average against it; a cross that has already happened
   // (SPY above it while the read is risk-off) is no exit rule: it would close the trade at once.
   const spyClose = ind(s, 'SPY', 'close');
-  const flip: Condition | null = spy200 !== null && sym !== 'SPY' ? { symbol: 'SPY', indicator: 'close', comparator: r.riskAppetite === 'risk-on' ? '<' : '>', threshold: level(spy200) } : null;
+  const flip: Condition | null =
+    spy200 !== null && sym !== 'SPY' ? { symbol: 'SPY', indicator: 'close', comparator: r.riskAppetite === 'risk-on' ? '<' : '>', threshold: level(spy200) } : null;
   if (flip && !(spyClose !== null && invalidationHolding([flip], () => spyClose).length)) conditions.push(flip);
   return {
     instrument: sym,
@@ -247,10 +226,7 @@ function lowVolCarry({ snapshot: s, universe }: Ctx): Pitch {
     conviction: roundTo(Math.min(1.5, 0.5 + (r / (vol * Math.sqrt(21 / 252))) * 0.25)),
     invalidation: {
       rule: `Exit if volatility breaks out (20-day realised above ${pct(volCap, 0)}) or ${sym} closes below its 50-day average (${sma50}).`,
-      conditions: [
-        { symbol: sym, indicator: 'realized_vol_20', comparator: '>', threshold: volCap },
-        stopCondition(sym, 'LONG', sma50),
-      ],
+      conditions: [{ symbol: sym, indicator: 'realized_vol_20', comparator: '>', threshold: volCap }, stopCondition(sym, 'LONG', sma50)],
     },
   };
 }
@@ -265,7 +241,9 @@ const unlessInvalid =
     const pitch = fn(ctx);
     if (pitch.direction === 'FLAT') return pitch;
     const holding = invalidationHolding(pitch.invalidation.conditions, (c) => (c.indicator === 'vix' ? ctx.snapshot.vix : ind(ctx.snapshot, c.symbol, c.indicator)));
-    return holding.length ? flatPitch(pitch.instrument, ctx.snapshot, `The ${pitch.direction} ${pitch.instrument} read is already invalidated: ${holding.join('; ')}.`, pitch.horizon) : pitch;
+    return holding.length
+      ? flatPitch(pitch.instrument, ctx.snapshot, `The ${pitch.direction} ${pitch.instrument} read is already invalidated: ${holding.join('; ')}.`, pitch.horizon)
+      : pitch;
   };
 
 export const STRATEGY_FNS: Record<StrategyName, (ctx: Ctx) => Pitch> = {

@@ -100,7 +100,19 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
     let request = buildRequest(q, messages, mode, settings);
     const base = { week: q.week, stage: q.stage, seat: q.seat, model: q.model, promptVersion: q.promptVersion, turn };
     if (over) {
-      await deps.recorder.record(deps.council, { ...base, requestHash: requestHash(request), request, source: 'none', tries: 0, response: null, outcome: 'over_budget', problems: [over], usage: NO_USAGE, latencyMs: 0, httpStatus: null });
+      await deps.recorder.record(deps.council, {
+        ...base,
+        requestHash: requestHash(request),
+        request,
+        source: 'none',
+        tries: 0,
+        response: null,
+        outcome: 'over_budget',
+        problems: [over],
+        usage: NO_USAGE,
+        latencyMs: 0,
+        httpStatus: null,
+      });
       return fail(over);
     }
     const started = timers.now();

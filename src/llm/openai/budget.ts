@@ -29,7 +29,10 @@ export function runBudget(limitUsd: number, spentSoFar: (week: string) => Promis
         : undefined;
     },
     spend(week, usd) {
-      spent.set(week, get(week).then((s) => s + usd));
+      spent.set(
+        week,
+        get(week).then((s) => s + usd),
+      );
     },
   };
 }

@@ -114,9 +114,33 @@ export function researchBlock(pack: ResearchPack): string {
 
 /** Makers and model families, matched as whole words in any case ("gpt" in "gpt-5.2", not in "gptx"). */
 export const VENDOR_WORDS = [
-  'openai', 'chatgpt', 'gpt', 'anthropic', 'claude', 'sonnet', 'opus', 'haiku', 'google', 'gemini', 'deepmind', 'bard',
-  'xai', 'grok', 'groq', 'deepseek', 'llama', 'mistral', 'mixtral', 'qwen', 'alibaba', 'cohere', 'perplexity', 'kimi', 'moonshot',
-  'requesty', 'openrouter',
+  'openai',
+  'chatgpt',
+  'gpt',
+  'anthropic',
+  'claude',
+  'sonnet',
+  'opus',
+  'haiku',
+  'google',
+  'gemini',
+  'deepmind',
+  'bard',
+  'xai',
+  'grok',
+  'groq',
+  'deepseek',
+  'llama',
+  'mistral',
+  'mixtral',
+  'qwen',
+  'alibaba',
+  'cohere',
+  'perplexity',
+  'kimi',
+  'moonshot',
+  'requesty',
+  'openrouter',
 ];
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -37,7 +37,8 @@ export async function sendWithRetry(
     } catch (error) {
       const e = error instanceof TransportError ? error : new TransportError(String(error), false, undefined, undefined);
       const reason = e.message === 'timed out waiting for the model' ? `timed out after ${timeoutMs} ms` : e.message;
-      if (!e.retryable || attempt >= policy.retries) throw new TransportError(attempt > 0 ? `${reason} (after ${attempt + 1} tries)` : reason, false, undefined, e.status, attempt + 1);
+      if (!e.retryable || attempt >= policy.retries)
+        throw new TransportError(attempt > 0 ? `${reason} (after ${attempt + 1} tries)` : reason, false, undefined, e.status, attempt + 1);
       const wait = Math.min(e.retryAfterMs ?? backoffMs(attempt), policy.maxRetryAfterMs);
       if (deps.now() + wait >= deadline) throw new TransportError(`${reason}; no time left before the stage deadline to retry`, false, undefined, e.status, attempt + 1);
       await deps.sleep(wait);

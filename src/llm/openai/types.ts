@@ -11,9 +11,7 @@ export type OutputMode = 'json_schema' | 'json_object';
 export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
-  response_format:
-    | { type: 'json_schema'; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } }
-    | { type: 'json_object' };
+  response_format: { type: 'json_schema'; json_schema: { name: string; strict: boolean; schema: Record<string, unknown> } } | { type: 'json_object' };
   temperature?: number;
 }
 

@@ -105,7 +105,9 @@ describe('Discord: a council week from /council run to execution', () => {
     expect(ofType(stream, 'OrderSubmitted')).toHaveLength(orders.length);
     expect(ofType(stream, 'OrderFilled')).toHaveLength(orders.length);
     expect(ofType(stream, 'ExecutionCompleted')).toHaveLength(1);
-    await h.fake.waitFor('the execution report in the thread', () => h.fake.messagesIn(threadId).some((m) => m.embeds.some((e) => e.title === `Orders for proposal ${proposalId}`)));
+    await h.fake.waitFor('the execution report in the thread', () =>
+      h.fake.messagesIn(threadId).some((m) => m.embeds.some((e) => e.title === `Orders for proposal ${proposalId}`)),
+    );
   });
 
   it('When Approve is clicked a second time, Then nothing more is placed and the clicker is told it was already approved', async () => {

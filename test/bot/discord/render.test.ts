@@ -74,7 +74,10 @@ describe('The Discord renderer at the largest content', () => {
   });
 
   it('When the decision has more orders than a field holds, Then the orders field says how many are not shown', () => {
-    const many = { ...LARGEST.decision_ready, proposal: { ...LARGEST.decision_ready.proposal!, orders: times(40, (i) => ({ ...LARGEST.decision_ready.proposal!.orders[0]!, account: `A${i}` })) } };
+    const many = {
+      ...LARGEST.decision_ready,
+      proposal: { ...LARGEST.decision_ready.proposal!, orders: times(40, (i) => ({ ...LARGEST.decision_ready.proposal!.orders[0]!, account: `A${i}` })) },
+    };
     const post = renderNotice(many).thread.find((p) => p.decisionOf);
     const orders = (post!.body.embeds as APIEmbed[])[0]!.fields!.find((f) => f.name.startsWith('Orders'));
     expect(orders!.name).toBe('Orders (40)');
@@ -105,7 +108,8 @@ describe('Button custom ids', () => {
   });
 
   it('When a custom id is foreign or malformed, Then it does not parse, and an id that cannot fit is refused when rendering', () => {
-    for (const bad of ['approve:', 'approve:x', 'delete:2024-03-04-abc', `approve:${'p'.repeat(99)}`, 'approve:../../x', 'approve:a b c d']) expect(parseCustomId(bad)).toBeUndefined();
+    for (const bad of ['approve:', 'approve:x', 'delete:2024-03-04-abc', `approve:${'p'.repeat(99)}`, 'approve:../../x', 'approve:a b c d'])
+      expect(parseCustomId(bad)).toBeUndefined();
     expect(() => proposalCustomId('reject', 'p'.repeat(65))).toThrow(/does not fit/);
   });
 });

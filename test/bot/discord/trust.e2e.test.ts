@@ -62,7 +62,10 @@ beforeEach(() => {
   limiterNow += 3_600_000;
 });
 
-const control = async (type: string) => [...(await app.deps.store.read(controlStream(app.councilId))), ...(await app.deps.store.read(controlRefusalStream(app.councilId)))].filter((e) => e.type === type).map((e) => e.data as Record<string, unknown>);
+const control = async (type: string) =>
+  [...(await app.deps.store.read(controlStream(app.councilId))), ...(await app.deps.store.read(controlRefusalStream(app.councilId)))]
+    .filter((e) => e.type === type)
+    .map((e) => e.data as Record<string, unknown>);
 const proposalEvents = async (type: string) => (await app.deps.store.read(proposalStream(proposalId))).filter((e) => e.type === type).map((e) => e.data as Record<string, unknown>);
 const repliesTo = (token: string) => [...fake.messages.values()].filter((m) => m.channelId === `interaction:${token}`);
 

@@ -65,7 +65,14 @@ const command = (text: string, user: string, channel = RUN_CHANNEL) =>
 const click = (kind: 'approve' | 'reject', proposalId: string, user: string, message: FakeMessage, headers?: Record<string, string>) =>
   sendSigned(
     url,
-    buttonClick({ actionId: `${kind}:${proposalId}`, value: proposalId, user, channel: message.channel, messageTs: message.ts, responseUrl: fake.responseUrl(`act-${++responseIds}`) }),
+    buttonClick({
+      actionId: `${kind}:${proposalId}`,
+      value: proposalId,
+      user,
+      channel: message.channel,
+      messageTs: message.ts,
+      responseUrl: fake.responseUrl(`act-${++responseIds}`),
+    }),
     { headers },
   );
 

@@ -54,7 +54,15 @@ describe('Slack Block Kit renderer', () => {
   });
 
   it('When the parent message and the status are rendered at their largest, Then they keep the limits too', () => {
-    const parent = renderParent({ week: '2024-03-04', runId: 'r', query: long(500), research: 'done', pitches: { done: 8, total: 8 }, reviews: { done: 8, total: 8 }, outcome: long(4000) });
+    const parent = renderParent({
+      week: '2024-03-04',
+      runId: 'r',
+      query: long(500),
+      research: 'done',
+      pitches: { done: 8, total: 8 },
+      reviews: { done: 8, total: 8 },
+      outcome: long(4000),
+    });
     expect(validateBlocks(parent.blocks)).toEqual([]);
     const status: StatusView = {
       mode: { database: long(200), market: long(200), llm: long(200), chat: ['slack', 'discord'], brokers: {}, time: 'live', brokerSetup: { summary: long(200), warning: null } },

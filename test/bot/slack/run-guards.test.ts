@@ -88,7 +88,10 @@ describe('Slack: runs belong to the council channel', () => {
   it('When a member runs it in the council channel with a question, Then the thread opens there showing the cleaned question and who asked, and the run records both', async () => {
     const { id } = await command(h, 'run --week 2024-03-04 is tech <@U1> stretched?\u200b', MEMBER, COUNCIL);
     await privateReply(h, id, /Convening/);
-    const parent = await h.fake.waitFor(() => [...h.fake.messages.values()].find((m) => m.threadTs === undefined && JSON.stringify(m.blocks).includes('Decision')), 'the parent with its decision');
+    const parent = await h.fake.waitFor(
+      () => [...h.fake.messages.values()].find((m) => m.threadTs === undefined && JSON.stringify(m.blocks).includes('Decision')),
+      'the parent with its decision',
+    );
     expect(parent.channel).toBe(COUNCIL);
     const blocks = JSON.stringify(parent.blocks);
     expect(blocks).toContain('Question from the desk:* is tech &lt;@U1&gt; stretched?');

@@ -13,7 +13,9 @@ export interface SendOptions {
 
 export async function sendSigned(url: string, body: string, options: SendOptions = {}): Promise<Response> {
   const ts = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
+  const signature = `v0=${createHmac('sha256', options.secret ?? SIGNING_SECRET)
+    .update(`v0:${ts}:${body}`)
+    .digest('hex')}`;
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature, ...options.headers },

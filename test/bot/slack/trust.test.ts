@@ -74,8 +74,14 @@ const slash = (text: string, user = APPROVER, extra: { channel?: string; team?: 
   slashCommand({ text, user, channel: extra.channel ?? HOME, responseUrl: fake.responseUrl(`r-${++responses}`), team: extra.team, enterprise: extra.enterprise });
 const click = (kind: 'approve' | 'reject', user: string, channel = decision.channel) =>
   buttonClick({ actionId: `${kind}:${proposalId}`, value: proposalId, user, channel, messageTs: decision.ts, responseUrl: fake.responseUrl(`r-${++responses}`) });
-const control = async (type: string) => [...(await app.deps.store.read(controlStream(app.councilId))), ...(await app.deps.store.read(controlRefusalStream(app.councilId)))].filter((e) => e.type === type).map((e) => e.data as Record<string, unknown>);
-const proposalEvents = async (type: string) => [...(await app.deps.store.read(proposalStream(proposalId))), ...(await app.deps.store.read(refusalStream(proposalId)))].filter((e) => e.type === type).map((e) => e.data as Record<string, unknown>);
+const control = async (type: string) =>
+  [...(await app.deps.store.read(controlStream(app.councilId))), ...(await app.deps.store.read(controlRefusalStream(app.councilId)))]
+    .filter((e) => e.type === type)
+    .map((e) => e.data as Record<string, unknown>);
+const proposalEvents = async (type: string) =>
+  [...(await app.deps.store.read(proposalStream(proposalId))), ...(await app.deps.store.read(refusalStream(proposalId)))]
+    .filter((e) => e.type === type)
+    .map((e) => e.data as Record<string, unknown>);
 const ackText = async (res: Response) => {
   const body = await res.text();
   return body ? String((JSON.parse(body) as { text?: unknown }).text) : '';
@@ -118,7 +124,14 @@ describe('Slack: what a request must show before it acts', () => {
       null: 'payload=null',
       'user.id array': `payload=${encodeURIComponent(JSON.stringify({ ...good, user: { id: [APPROVER] } }))}`,
       'no team': `payload=${encodeURIComponent(JSON.stringify({ ...good, team: undefined }))}`,
-      'slash without user': new URLSearchParams({ command: '/council', text: 'halt', team_id: 'T1', channel_id: HOME, response_url: fake.responseUrl('x'), trigger_id: 't' }).toString(),
+      'slash without user': new URLSearchParams({
+        command: '/council',
+        text: 'halt',
+        team_id: 'T1',
+        channel_id: HOME,
+        response_url: fake.responseUrl('x'),
+        trigger_id: 't',
+      }).toString(),
     };
     for (const [name, body] of Object.entries(bodies)) expect((await sendSigned(url, body)).status, name).toBe(400);
     expect((await app.deps.store.readAll()).length).toBe(events);
@@ -144,7 +157,9 @@ describe('Slack: what a request must show before it acts', () => {
     expect(reply.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect((await control('HaltRefused')).at(-1)).toMatchObject({ action: 'halt', reason: `not the council channel (${ELSEWHERE})` });
     await waitUntil(async () => (await proposalEvents('ApprovalRefused')).length > 0); // recorded after the answer
-    expect(await proposalEvents('ApprovalRefused')).toEqual([expect.objectContaining({ by: `slack:${APPROVER}`, action: 'approve', reason: `not the council channel (${ELSEWHERE})` })]);
+    expect(await proposalEvents('ApprovalRefused')).toEqual([
+      expect.objectContaining({ by: `slack:${APPROVER}`, action: 'approve', reason: `not the council channel (${ELSEWHERE})` }),
+    ]);
     expect(await control('Halted')).toHaveLength(2);
     expect(await proposalEvents('ProposalApproved')).toEqual([]);
   });

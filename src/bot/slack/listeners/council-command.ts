@@ -36,7 +36,10 @@ export function councilCommand(ctx: ListenerContext) {
         // The council lives in one channel: runs start there only, and nothing a command says moves its notices.
         const home = ctx.channelId;
         if (!home) {
-          await ack({ response_type: 'ephemeral', text: ':no_entry: Runs from Slack are off: no council channel is set. An operator sets SLACK_CHANNEL_ID to the channel the council posts in.' });
+          await ack({
+            response_type: 'ephemeral',
+            text: ':no_entry: Runs from Slack are off: no council channel is set. An operator sets SLACK_CHANNEL_ID to the channel the council posts in.',
+          });
           return;
         }
         if (command.channel_id !== home) {

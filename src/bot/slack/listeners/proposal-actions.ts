@@ -47,8 +47,7 @@ export function proposalAction(ctx: ListenerContext) {
     const user = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id;
     const ephemeral = async (text: string) => {
-      if (channel)
-        await client.chat.postEphemeral({ channel, user, text }).catch((e: unknown) => ctx.logger.warn({ err: e }, 'slack: could not send an ephemeral reply'));
+      if (channel) await client.chat.postEphemeral({ channel, user, text }).catch((e: unknown) => ctx.logger.warn({ err: e }, 'slack: could not send an ephemeral reply'));
     };
     const parsed = parseProposalAction(action);
     if (!parsed) {

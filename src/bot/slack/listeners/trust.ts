@@ -67,7 +67,9 @@ export function trustMiddleware(ctx: TrustContext) {
       if (request.slash) return ack(text);
       await ack();
       if (!options.quietly && answers.respond)
-        await answers.respond({ response_type: 'ephemeral', replace_original: false, text }).catch((error: unknown) => ctx.logger.warn({ err: error }, 'slack: could not answer a refused click'));
+        await answers
+          .respond({ response_type: 'ephemeral', replace_original: false, text })
+          .catch((error: unknown) => ctx.logger.warn({ err: error }, 'slack: could not answer a refused click'));
     };
     const record = async (reason: string) => {
       if (!request.action) return;
