@@ -7,7 +7,7 @@ import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder } 
 import { type Decision, RUBRIC, type Rubric, rubricAverage } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX, isExitOrder, planAccount, type RiskLimits } from '../domain/sizing.ts';
 import { decisionProblems, invalidationHolding, pitchProblems } from '../domain/validate.ts';
-import { hash32, shuffle } from '../llm/builtin/facts.ts';
+import { hash32, shuffle } from '../domain/random.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { NewsSource } from '../market/news.ts';
 import type { MarketData } from '../market/port.ts';
