@@ -6,7 +6,7 @@ import type { TargetPosition } from '../domain/sizing.ts';
 import type { MarketSnapshot } from '../market/snapshot.ts';
 import type { StoredEvent } from '../store/port.ts';
 import type { NewsBrief } from './research.ts';
-import type { SeatKind, Usage } from './seats.ts';
+import type { SeatKind, Usage } from './seat-result.ts';
 
 export const weekStream = (council: string, week: string) => `week:${council}:${week}`;
 
