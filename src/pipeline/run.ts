@@ -17,13 +17,13 @@ import { appendDecided } from '../store/append.ts';
 import type { EventStore } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { type OutageRetry, retryingStore } from '../store/retry.ts';
-// A cycle (execution.ts reads proposalStream from here), safe: each side calls the other only inside functions.
 import { loadProposals } from './execution.ts';
 import type { Identity, NoticeSink, PitchCard, ReviewRow } from './notices.ts';
 import type { NewsBrief } from './research.ts';
 import { addUsage, NO_USAGE, type Usage } from './seat-result.ts';
 import type { Council } from './seats.ts';
 import type { PipelineSettings } from './settings.ts';
+import { proposalStream, weekStream } from './streams.ts';
 import { chairLabels, type SeatLabel } from './stages/anonymise.ts';
 import { chair } from './stages/chair.ts';
 import { type PitchInput, pitch } from './stages/pitch.ts';
@@ -32,11 +32,12 @@ import { research } from './stages/research.ts';
 import { review } from './stages/review.ts';
 import { type RunRequest, startRun } from './stages/start.ts';
 import { isRecorded, nextStep, type Step, validPitches, type WeekRules } from './week-decider.ts';
-import { evolve, foldWeek, type ProposalCreated, type RunRetried, type WeekEvent, type WeekOutcome, type WeekState, weekStream } from './week.ts';
+import { evolve, foldWeek, type ProposalCreated, type RunRetried, type WeekEvent, type WeekOutcome, type WeekState } from './week.ts';
 
 export type { PipelineSettings } from './settings.ts';
 export type { RunRequest } from './stages/start.ts';
 export { chairLabels, LABELS } from './stages/anonymise.ts';
+export { proposalStream } from './streams.ts';
 
 export interface PipelineDeps {
   store: EventStore;
@@ -401,8 +402,6 @@ export function reviewTable(state: WeekState, labels: readonly { label: string; 
     };
   });
 }
-
-export const proposalStream = (proposalId: string) => `proposal:${proposalId}`;
 
 async function openProposal(store: EventStore, council: string, week: string, runId: string, asOf: Date, decision: Decision, created: ProposalCreated): Promise<void> {
   const opened: ProposalEvent = {

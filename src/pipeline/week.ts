@@ -13,7 +13,7 @@ import type { StoredEvent } from '../store/port.ts';
 import type { NewsBrief } from './research.ts';
 import type { SeatKind, Usage } from './seat-result.ts';
 
-export const weekStream = (council: string, week: string) => `week:${council}:${week}`;
+export { weekStream } from './streams.ts';
 
 export interface SeatInfo {
   id: string;
