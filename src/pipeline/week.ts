@@ -240,6 +240,7 @@ export function parseWeekEvent(stored: StoredEvent): WeekEvent | undefined {
   if (!isWeekEventType(type)) return undefined;
   const parsed = SCHEMAS[type].safeParse(stored.data);
   if (!parsed.success) throw new WeekEventError(stored.stream, stored.version, type, z.prettifyError(parsed.error));
+  // SCHEMAS[type] parses exactly that type's data; TypeScript cannot pair the two across the union by itself.
   return { type, data: parsed.data } as WeekEvent;
 }
 
