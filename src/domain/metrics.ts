@@ -2,6 +2,7 @@
  * Every performance figure the council reports, computed in one place from plain numbers: daily
  * equity marks in, returns, risk and trade statistics out. No I/O, no dates beyond labels.
  */
+import { seededRandom } from './random.ts';
 
 export const TRADING_DAYS_PER_YEAR = 252;
 
@@ -281,18 +282,6 @@ export function periodicReturns(dates: readonly string[], equity: readonly numbe
 /** Sharpe over each trailing window of `window` periods (annualised with periodsPerYear); null entries before the first full window. */
 export function rollingSharpe(returns: readonly number[], window: number, periodsPerYear: number, rf: readonly number[] = []): (number | null)[] {
   return returns.map((_, i) => (i + 1 < window ? null : sharpe(returns.slice(i + 1 - window, i + 1), { riskFreeReturns: rf.slice(i + 1 - window, i + 1), periodsPerYear })));
-}
-
-/** A small deterministic generator (mulberry32): the same seed, the same bootstrap interval and the same review shuffles. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -19,7 +19,7 @@ import { appendDecided } from '../store/append.ts';
 import type { EventStore, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import type { NoticeSink, OrderLine } from './notices.ts';
-import { proposalStream } from './run.ts';
+import { proposalStream } from './streams.ts';
 
 export interface ExecutionDeps {
   store: EventStore;

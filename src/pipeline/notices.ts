@@ -5,8 +5,8 @@
 import type { Condition, Decision, Direction, Horizon, Pitch, ResearchPack, Rubric } from '../domain/schemas.ts';
 import type { ProposalOrder } from '../domain/proposal.ts';
 import type { TargetPosition } from '../domain/sizing.ts';
-import type { SeatKind, Usage } from './seats.ts';
-import type { Postmortem } from './postmortem.ts';
+import type { Postmortem } from './postmortem-report.ts';
+import type { SeatKind, Usage } from './seat-result.ts';
 
 export interface PitchCard {
   label: string;

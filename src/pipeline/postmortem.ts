@@ -4,21 +4,8 @@
  * each reviewer's scores foretold the pitches' outcomes, and what the thinking cost.
  * The same function serves the live week and a whole backtest (a longer period, the same figures).
  */
-import { cents, type LedgerFill, type Mark, markAccount, notionalCents, type RoundTrip, roundTrips, type TradeStats, tradeStats } from '../domain/ledger.ts';
-import {
-  betaAlpha,
-  blockBootstrapMean,
-  calmar,
-  correlation,
-  drawdownDuration,
-  informationRatio,
-  MIN_PAIRS,
-  mean,
-  median,
-  type Performance,
-  performance,
-  periodReturns,
-} from '../domain/metrics.ts';
+import { cents, type LedgerFill, markAccount, notionalCents, roundTrips, tradeStats } from '../domain/ledger.ts';
+import { betaAlpha, blockBootstrapMean, calmar, correlation, drawdownDuration, informationRatio, MIN_PAIRS, mean, median, performance, periodReturns } from '../domain/metrics.ts';
 import type { ProposalEvent } from '../domain/proposal.ts';
 import { rubricAverage } from '../domain/schemas.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
@@ -27,8 +14,11 @@ import type { RiskFree } from '../market/rates.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import type { EventStore } from '../store/port.ts';
 import type { NoticeSink, PostmortemChart } from './notices.ts';
-import { addUsage, NO_USAGE, type Usage } from './seats.ts';
+import type { AccountReport, BenchmarkReport, Calibration, KillShot, Postmortem } from './postmortem-report.ts';
+import { addUsage, NO_USAGE, type Usage } from './seat-result.ts';
 import { foldWeek, type WeekState } from './week.ts';
+
+export type { AccountReport, BenchmarkReport, Calibration, KillShot, Postmortem } from './postmortem-report.ts';
 
 export const BENCHMARK_SYMBOL = 'SPY';
 
@@ -59,101 +49,6 @@ export interface PostmortemRequest {
   asOf: Date;
   /** The first session of the period measured; default: the first week the council ran. */
   since?: string;
-}
-
-export interface AccountReport {
-  account: string;
-  role: 'council' | 'member';
-  /** The seat trading this account (members), or null (the council). */
-  seat: string | null;
-  equity: number;
-  weekPnl: number;
-  weekReturn: number;
-  pnl: number;
-  performance: Performance;
-  trades: TradeStats;
-  turnover: number;
-  fees: number;
-  /** Mean gross exposure over equity at the session closes. */
-  exposure: number;
-  /** Share of session closes with any position. */
-  timeInMarket: number;
-  /** Against SPY's daily returns, on excess returns; null below 20 sessions. */
-  beta: number | null;
-  alpha: number | null;
-  informationRatio: number | null;
-  calmar: number | null;
-  drawdownSessions: { sessions: number; ongoing: boolean };
-  /** SPY and the equal-weight universe scaled to this account's average exposure, with the same costs. */
-  scaled: { spy: Performance; equalWeight: Performance };
-  usage: Usage;
-  /** P/L per dollar of LLM spend; null when nothing was spent. */
-  pnlPerTokenDollar: number | null;
-}
-
-export interface BenchmarkReport {
-  name: string;
-  symbols: string[];
-  weekReturn: number;
-  performance: Performance;
-  /** Equity scaled to the accounts' starting cash, one mark per session. */
-  equity: number[];
-}
-
-export interface Calibration {
-  reviewer: string;
-  pitches: number;
-  meanScore: number | null;
-  /** Pearson correlation between the reviewer's average rubric score and the pitch's realised return. */
-  correlation: number | null;
-}
-
-export interface KillShot {
-  week: string;
-  reviewer: string;
-  target: string;
-  trade: string;
-  killShot: string;
-  flipCondition: string;
-  realised: number;
-}
-
-export interface Postmortem {
-  council: string;
-  week: string;
-  /** The session the period's marks start from (before the first trade) and the last session marked. */
-  from: string;
-  to: string;
-  weekFrom: string;
-  weeks: number;
-  dates: string[];
-  accounts: AccountReport[];
-  curves: { account: string; equity: number[] }[];
-  benchmark: BenchmarkReport;
-  equalWeight: BenchmarkReport;
-  /** SPY and the equal-weight universe held at the accounts' mean exposure (rest in cash): the curves to draw beside the accounts. */
-  scaledBenchmarks: { exposure: number; spy: number[]; equalWeight: number[] };
-  /**
-   * Council total return minus the best and the median member's, and a seeded block-bootstrap 95 %
-   * interval on the mean weekly return of the council minus the median member; null without members.
-   */
-  deliberation: {
-    council: number;
-    best: { account: string; totalReturn: number };
-    median: number;
-    vsBest: number;
-    vsMedian: number;
-    weekly: { weeks: number; mean: number; low: number; high: number; verdict: 'added' | 'subtracted' | 'inconclusive' } | null;
-  } | null;
-  /** Where the risk-free rate comes from, and whether idle cash earned it. */
-  riskFree: { source: string; cashInterest: boolean; returns: number[] };
-  /** Every fill of the period and the FIFO round trips they make (the exports' rows). */
-  ledger: { fills: LedgerFill[]; trips: RoundTrip[] };
-  /** Each account's marks at every session close: equity, cash, gross exposure. */
-  marks: { account: string; marks: Mark[] }[];
-  calibration: Calibration[];
-  killShots: KillShot[];
-  usage: Usage;
 }
 
 export class PostmortemError extends Error {

@@ -8,26 +8,9 @@ import type { WeekCalendar } from '../market/releases.ts';
 import type { MarketSnapshot } from '../market/snapshot.ts';
 import type { PositionCheck } from './notices.ts';
 import type { NewsBrief } from './research.ts';
+import type { SeatKind, SeatResult } from './seat-result.ts';
 
-export interface Usage {
-  calls: number;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
-}
-
-export const NO_USAGE: Usage = { calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
-
-export const addUsage = (a: Usage, b: Usage): Usage => ({
-  calls: a.calls + b.calls,
-  promptTokens: a.promptTokens + b.promptTokens,
-  completionTokens: a.completionTokens + b.completionTokens,
-  costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
-});
-
-export type SeatResult<T> = { ok: true; value: T; model: string; usage: Usage } | { ok: false; error: string; model: string; usage: Usage };
-
-export type SeatKind = 'llm' | 'systematic';
+export { addUsage, NO_USAGE, type SeatKind, type SeatResult, type Usage } from './seat-result.ts';
 
 export interface StageInput {
   week: string;

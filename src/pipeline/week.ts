@@ -1,14 +1,19 @@
-/** The council week's event stream and the state folded from it. */
-import type { Decision, DroppedCitation, Pitch, ResearchPack, ReviewScore } from '../domain/schemas.ts';
-import type { WeekCalendar } from '../market/releases.ts';
+/**
+ * The council week's event stream: each event's shape and zod schema, the WeekEvent union, the state
+ * folded from it (evolve) and the stream's name. Reading checks every event against its schema, so
+ * nothing downstream casts `data`.
+ */
+import { z } from 'zod';
 import type { ProposalOrder } from '../domain/proposal.ts';
+import type { Decision, DroppedCitation, Pitch, ResearchPack, ReviewScore } from '../domain/schemas.ts';
 import type { TargetPosition } from '../domain/sizing.ts';
+import type { WeekCalendar } from '../market/releases.ts';
 import type { MarketSnapshot } from '../market/snapshot.ts';
 import type { StoredEvent } from '../store/port.ts';
 import type { NewsBrief } from './research.ts';
-import type { SeatKind, Usage } from './seats.ts';
+import type { SeatKind, Usage } from './seat-result.ts';
 
-export const weekStream = (council: string, week: string) => `week:${council}:${week}`;
+export { weekStream } from './streams.ts';
 
 export interface SeatInfo {
   id: string;
@@ -30,6 +35,23 @@ export interface RunStarted {
   questionFormat?: 'fenced';
   seats: SeatInfo[];
   chair: { models: string[]; account: string };
+}
+
+/** What the research stage found, as the rest of the week reads it. */
+export interface WeekResearch {
+  pack: ResearchPack;
+  snapshot: MarketSnapshot;
+  sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[];
+  usage: Usage;
+  /** What the researchers were given (absent in runs before research.v2). */
+  news?: NewsBrief;
+  calendar?: WeekCalendar;
+  /** Citations dropped from each researcher's pack, and why. */
+  droppedCitations?: (DroppedCitation & { model: string })[];
+}
+
+export interface ResearchCompleted extends WeekResearch {
+  runId: string;
 }
 
 export interface PitchRecorded {
@@ -81,6 +103,13 @@ export interface ProposalCreated {
   targets?: TargetPosition[];
 }
 
+export type WeekOutcome = 'proposal' | 'no_quorum' | 'no_orders';
+
+export interface RunCompleted {
+  runId: string;
+  outcome: WeekOutcome;
+}
+
 /**
  * A new attempt at a week whose last attempt ended without quorum (`council run --week W --retry`). The
  * failed attempt's events stay in the stream, before this one; the fold starts over after it.
@@ -92,77 +121,183 @@ export interface RunRetried {
   at: string;
 }
 
+export type WeekEvent =
+  | { type: 'RunStarted'; data: RunStarted }
+  | { type: 'ResearchCompleted'; data: ResearchCompleted }
+  | { type: 'PitchRecorded'; data: PitchRecorded }
+  | { type: 'ReviewRecorded'; data: ReviewRecorded }
+  | { type: 'DecisionMade'; data: DecisionMade }
+  | { type: 'ProposalCreated'; data: ProposalCreated }
+  | { type: 'RunCompleted'; data: RunCompleted }
+  | { type: 'RunRetried'; data: RunRetried };
+
+export type WeekEventType = WeekEvent['type'];
+
+/*
+ * One schema per event type. Each checks what the week's decisions read (ids, statuses, outcomes,
+ * labels, usage); the payloads the models were shown or wrote (packs, snapshots, pitches, decisions,
+ * orders) are checked as objects and kept by reference, byte for byte, so a resumed or replayed run
+ * builds the very prompts the recorded one did. Unknown fields pass through: older and newer runs
+ * both read.
+ */
+const payload = <T>() => z.custom<T>((value) => typeof value === 'object' && value !== null);
+const seatKind = z.enum(['llm', 'systematic']);
+const status = z.enum(['ok', 'abstained']);
+const label = z.looseObject({ label: z.string(), seat: z.string() });
+const usage: z.ZodType<Usage> = z.looseObject({ calls: z.number(), promptTokens: z.number(), completionTokens: z.number(), costUsd: z.number() });
+
+const runStarted: z.ZodType<RunStarted> = z.looseObject({
+  runId: z.string(),
+  week: z.string(),
+  asOf: z.string(),
+  query: z.string().nullable(),
+  requestedBy: z.string().nullable().optional(),
+  via: z.string().nullable().optional(),
+  questionFormat: z.literal('fenced').optional(),
+  seats: z.array(z.looseObject({ id: z.string(), model: z.string(), kind: seatKind, account: z.string() })),
+  chair: z.looseObject({ models: z.array(z.string()), account: z.string() }),
+});
+
+const researchCompleted: z.ZodType<ResearchCompleted> = z.looseObject({
+  runId: z.string(),
+  pack: payload<ResearchPack>(),
+  snapshot: payload<MarketSnapshot>(),
+  sources: z.array(z.looseObject({ model: z.string(), kind: seatKind, ok: z.boolean(), error: z.string().nullable() })),
+  usage,
+  news: payload<NewsBrief>().optional(),
+  calendar: payload<WeekCalendar>().optional(),
+  droppedCitations: z.array(payload<DroppedCitation & { model: string }>()).optional(),
+});
+
+const pitchRecorded: z.ZodType<PitchRecorded> = z.looseObject({
+  runId: z.string(),
+  seat: z.string(),
+  model: z.string(),
+  kind: seatKind,
+  status,
+  pitch: payload<Pitch>().nullable(),
+  error: z.string().nullable(),
+  usage,
+  droppedCitations: z.array(payload<DroppedCitation>()).optional(),
+});
+
+const reviewRecorded: z.ZodType<ReviewRecorded> = z.looseObject({
+  runId: z.string(),
+  reviewer: z.string(),
+  model: z.string(),
+  status,
+  seed: z.number(),
+  labels: z.array(label),
+  scores: z.array(payload<RecordedScore>()),
+  error: z.string().nullable(),
+  usage,
+});
+
+const decisionMade: z.ZodType<DecisionMade> = z.looseObject({
+  runId: z.string(),
+  decision: payload<Decision>(),
+  chair: z.looseObject({ model: z.string(), kind: seatKind, failures: z.array(z.looseObject({ model: z.string(), error: z.string() })) }),
+  labels: z.array(label),
+  usage,
+});
+
+const proposalCreated: z.ZodType<ProposalCreated> = z.looseObject({
+  runId: z.string(),
+  proposalId: z.string(),
+  expiresAt: z.string(),
+  orders: z.array(payload<ProposalOrder>()),
+  targets: z.array(payload<TargetPosition>()).optional(),
+});
+
+const runCompleted: z.ZodType<RunCompleted> = z.looseObject({ runId: z.string(), outcome: z.enum(['proposal', 'no_quorum', 'no_orders']) });
+
+const runRetried: z.ZodType<RunRetried> = z.looseObject({ previousRunId: z.string(), previousOutcome: z.string(), attempt: z.number(), at: z.string() });
+
+const SCHEMAS: { [K in WeekEventType]: z.ZodType<Extract<WeekEvent, { type: K }>['data']> } = {
+  RunStarted: runStarted,
+  ResearchCompleted: researchCompleted,
+  PitchRecorded: pitchRecorded,
+  ReviewRecorded: reviewRecorded,
+  DecisionMade: decisionMade,
+  ProposalCreated: proposalCreated,
+  RunCompleted: runCompleted,
+  RunRetried: runRetried,
+};
+
+const isWeekEventType = (type: string): type is WeekEventType => Object.hasOwn(SCHEMAS, type);
+
+/** A stored event of a week stream that does not match its type's schema. */
+export class WeekEventError extends Error {
+  readonly code = 'WEEK_EVENT';
+  constructor(stream: string, version: number, type: string, issues: string) {
+    super(`${stream}@${version}: ${type} does not match its schema: ${issues}`);
+  }
+}
+
+/** The week event a stored event holds, checked against its schema; undefined for a type the week does not know. */
+export function parseWeekEvent(stored: StoredEvent): WeekEvent | undefined {
+  const { type } = stored;
+  if (!isWeekEventType(type)) return undefined;
+  const parsed = SCHEMAS[type].safeParse(stored.data);
+  if (!parsed.success) throw new WeekEventError(stored.stream, stored.version, type, z.prettifyError(parsed.error));
+  // SCHEMAS[type] parses exactly that type's data; TypeScript cannot pair the two across the union by itself.
+  return { type, data: parsed.data } as WeekEvent;
+}
+
 export interface WeekState {
   /** Earlier attempts at this week, oldest first (each ended without quorum and was retried). */
   attempts: { runId: string; outcome: string; retriedAt: string }[];
   started: RunStarted | undefined;
-  research:
-    | {
-        pack: ResearchPack;
-        snapshot: MarketSnapshot;
-        sources: { model: string; kind: SeatKind; ok: boolean; error: string | null }[];
-        usage: Usage;
-        /** What the researchers were given (absent in runs before research.v2). */
-        news?: NewsBrief;
-        calendar?: WeekCalendar;
-        /** Citations dropped from each researcher's pack, and why. */
-        droppedCitations?: (DroppedCitation & { model: string })[];
-      }
-    | undefined;
+  research: WeekResearch | undefined;
   pitches: Map<string, PitchRecorded>;
   reviews: Map<string, ReviewRecorded>;
   decision: DecisionMade | undefined;
   proposal: ProposalCreated | undefined;
-  completed: { outcome: 'proposal' | 'no_quorum' | 'no_orders' } | undefined;
+  completed: { outcome: WeekOutcome } | undefined;
 }
 
-export function foldWeek(events: readonly StoredEvent[]): WeekState {
-  const s: WeekState = {
-    attempts: [],
-    started: undefined,
-    research: undefined,
-    pitches: new Map(),
-    reviews: new Map(),
-    decision: undefined,
-    proposal: undefined,
-    completed: undefined,
-  };
-  for (const e of events) {
-    switch (e.type) {
-      case 'RunStarted':
-        s.started = e.data as RunStarted;
-        break;
-      case 'ResearchCompleted':
-        s.research = e.data as NonNullable<WeekState['research']>;
-        break;
-      case 'PitchRecorded': {
-        const p = e.data as PitchRecorded;
-        s.pitches.set(p.seat, p);
-        break;
-      }
-      case 'ReviewRecorded': {
-        const r = e.data as ReviewRecorded;
-        s.reviews.set(r.reviewer, r);
-        break;
-      }
-      case 'DecisionMade':
-        s.decision = e.data as DecisionMade;
-        break;
-      case 'ProposalCreated':
-        s.proposal = e.data as ProposalCreated;
-        break;
-      case 'RunCompleted':
-        s.completed = e.data as NonNullable<WeekState['completed']>;
-        break;
-      case 'RunRetried': {
-        const r = e.data as RunRetried;
-        s.attempts.push({ runId: r.previousRunId, outcome: r.previousOutcome, retriedAt: r.at });
-        Object.assign(s, { started: undefined, research: undefined, pitches: new Map(), reviews: new Map(), decision: undefined, proposal: undefined, completed: undefined });
-        break;
-      }
+/** A week before its first event. */
+export function initialWeekState(): WeekState {
+  return { attempts: [], started: undefined, research: undefined, pitches: new Map(), reviews: new Map(), decision: undefined, proposal: undefined, completed: undefined };
+}
+
+/** The week after one more event. Pure: the state given is left as it was. */
+export function evolve(state: WeekState, event: WeekEvent): WeekState {
+  switch (event.type) {
+    case 'RunStarted':
+      return { ...state, started: event.data };
+    case 'ResearchCompleted':
+      return { ...state, research: event.data };
+    case 'PitchRecorded':
+      return { ...state, pitches: new Map(state.pitches).set(event.data.seat, event.data) };
+    case 'ReviewRecorded':
+      return { ...state, reviews: new Map(state.reviews).set(event.data.reviewer, event.data) };
+    case 'DecisionMade':
+      return { ...state, decision: event.data };
+    case 'ProposalCreated':
+      return { ...state, proposal: event.data };
+    case 'RunCompleted':
+      return { ...state, completed: event.data };
+    case 'RunRetried': {
+      // A new attempt starts over; the earlier one is remembered by its run id and outcome.
+      const { previousRunId, previousOutcome, at } = event.data;
+      return { ...initialWeekState(), attempts: [...state.attempts, { runId: previousRunId, outcome: previousOutcome, retriedAt: at }] };
+    }
+    default: {
+      const unknown: never = event;
+      return unknown;
     }
   }
-  return s;
+}
+
+/** The week's state from its stored events, each checked against its schema (types the week does not know are skipped). */
+export function foldWeek(events: readonly StoredEvent[]): WeekState {
+  let state = initialWeekState();
+  for (const stored of events) {
+    const event = parseWeekEvent(stored);
+    if (event) state = evolve(state, event);
+  }
+  return state;
 }
 
 /** The events of the week's current attempt: those after its last RunRetried. */

@@ -1,6 +1,5 @@
 /** Small helpers the builtin systematic seats share: reading indicators and phrasing numbers. */
 import type { Condition, Indicator } from '../../domain/schemas.ts';
-import { seededRandom } from '../../domain/metrics.ts';
 import type { MarketSnapshot } from '../../market/snapshot.ts';
 
 export type Ind = Exclude<Indicator, 'vix'>;
@@ -49,23 +48,3 @@ export function conditionValue(snapshot: MarketSnapshot, c: Pick<Condition, 'sym
 }
 
 export const describeCondition = (c: Condition): string => `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
-
-/** A deterministic 32-bit hash (FNV-1a) for seeds: same input, same output, on every machine. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-export function shuffle<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  const rand = seededRandom(seed);
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
-}
