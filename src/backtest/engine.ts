@@ -27,6 +27,7 @@ import { checkpointDeps } from '../scheduler/index.ts';
 import { createMemoryEventStore } from '../store/memory.ts';
 import type { Database, EventStore } from '../store/port.ts';
 import { type BacktestLlm, cachedAnswers, refusingTransport } from './llm-cache.ts';
+import { UserFacingError } from '../domain/errors.ts';
 
 export interface BacktestRequest {
   from: string;
@@ -135,7 +136,7 @@ export interface Skip {
 const isDataProblem = (error: unknown) =>
   error instanceof Error && !(error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError);
 
-export class BacktestError extends Error {
+export class BacktestError extends UserFacingError {
   readonly code = 'BACKTEST';
   constructor(message: string) {
     super(message);

@@ -17,8 +17,9 @@ import type { NewsBrief } from '../pipeline/research.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded, llmStreamPrefix, recordedAnswers, type Stage } from './openai/audit.ts';
 import { loadPromptFile, type Prompt } from './openai/prompts.ts';
 import { TransportError } from './openai/types.ts';
+import { UserFacingError } from '../domain/errors.ts';
 
-export class ReplayError extends Error {
+export class ReplayError extends UserFacingError {
   readonly code = 'REPLAY';
 }
 

@@ -38,6 +38,7 @@ import {
   type WeekState,
   weekStream,
 } from './week.ts';
+import { UserFacingError } from '../domain/errors.ts';
 
 export interface PipelineSettings {
   council: string;
@@ -415,7 +416,7 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
 }
 
 /** A week that may not be retried: it has no finished attempt without quorum. */
-export class RetryError extends Error {
+export class RetryError extends UserFacingError {
   readonly code = 'NOT_RETRYABLE';
 }
 

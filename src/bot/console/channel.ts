@@ -90,7 +90,7 @@ async function handle(app: App, line: string, by: string, write: (t: string) => 
       }
     }
   } catch (error) {
-    const text = userErrorText(error, { logger: app.deps.logger, redact: app.redactor }, 'console', [CommandError]);
+    const text = userErrorText(error, { logger: app.deps.logger, redact: app.redactor }, 'console');
     write(text.kind === 'user' ? `! ${text.message}` : `! failed: ${userErrorLine(text)}`);
   }
 }
