@@ -1,7 +1,7 @@
 /** The one composition root: config in, a wired App out. Tests call buildApp with overrides. */
 import { bundledRiskFree } from './market/rates.ts';
 import { App } from './app.ts';
-import type { AlpacaTuning } from './brokers/alpaca-client.ts';
+import type { AlpacaTuning } from './vendors/alpaca.ts';
 import type { Broker } from './brokers/port.ts';
 import { createBrokerRouter } from './brokers/router.ts';
 import { createSimulatedBroker } from './brokers/simulated.ts';
@@ -109,7 +109,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
 async function loadAlpaca() {
   const [broker, client, market, news] = await Promise.all([
     import('./brokers/alpaca.ts'),
-    import('./brokers/alpaca-client.ts'),
+    import('./vendors/alpaca.ts'),
     import('./market/alpaca.ts'),
     import('./market/alpaca-news.ts'),
   ]);

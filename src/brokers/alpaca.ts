@@ -8,7 +8,7 @@
 import { type Alpaca, ApiError, NotFoundError, orders as orderBuilders } from '@alpacahq/alpaca-trade-api/rest';
 import { z } from 'zod';
 import type { AlpacaKeys } from '../config/config.ts';
-import { type AlpacaEndpoints, type AlpacaTuning, createAlpacaClient, describeError, wire } from './alpaca-client.ts';
+import { type AlpacaEndpoints, type AlpacaTuning, createAlpacaClients, describeError, wire } from '../vendors/alpaca.ts';
 import { type AccountView, AmbiguousOrderError, type Broker, type BrokerOrder, type OrderRequest, OrderRejectedError, type OrderStatus, type PositionView } from './port.ts';
 
 const Decimal = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string'), z.number()]).transform(Number);
@@ -103,7 +103,7 @@ export function createAlpacaBroker(deps: {
   /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
   shortability?: { maxAgeMs?: number; refreshMs?: number };
 }): AlpacaBroker {
-  const clients = new Map<string, Alpaca>(Object.entries(deps.accounts).map(([account, keys]) => [account, createAlpacaClient(keys, deps.endpoints, deps.tuning)]));
+  const clients = createAlpacaClients(deps.accounts, deps.endpoints, deps.tuning);
   const clientOf = (account: string): Alpaca => {
     const client = clients.get(account);
     if (!client) throw new Error(`account ${account} has no Alpaca keys`);
