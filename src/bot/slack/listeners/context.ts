@@ -30,22 +30,6 @@ export function failureText(error: unknown, ctx: Pick<ListenerContext, 'app' | '
 }
 
 /**
- * Starts an approval and waits until it is recorded (or refused, which throws): the click is
- * acknowledged only then, so an acknowledged click survives a crash. The orders go on in `done`.
- */
-export async function untilRecorded<T>(start: (onRecorded: () => void) => Promise<T>): Promise<{ done: Promise<T> }> {
-  let recorded!: () => void;
-  const signal = new Promise<void>((resolve) => {
-    recorded = resolve;
-  });
-  const done = start(recorded);
-  // Handled here too: the caller attaches its own handler only after the ack's round trip.
-  done.catch(() => {});
-  await Promise.race([signal, done]);
-  return { done };
-}
-
-/**
  * An ack that never throws: one that comes after Slack's 3 s (Bolt has answered 404 by then, and the
  * user was told it failed) is only logged, so the work it followed still reports its outcome.
  */
