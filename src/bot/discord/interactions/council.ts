@@ -5,7 +5,7 @@
 import { type ChatInputCommandInteraction, escapeMarkdown, MessageFlags } from 'discord.js';
 import type { StatusView } from '../../../app.ts';
 import { CommandError } from '../../commands.ts';
-import { planRun } from '../../dispatch.ts';
+import { dispatch, planRun } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
@@ -68,7 +68,8 @@ const haltOrResume =
       throw new CommandError(`${by} may not ${halted ? 'halt' : 'resume'} trading; ask someone in COUNCIL_APPROVERS`);
     }
     // The role check above may vouch for a user COUNCIL_APPROVERS does not list.
-    const canceled = await ctx.app.halt(by, halted, { authorised: true });
+    const outcome = await dispatch(ctx.app, { kind: halted ? 'halt' : 'resume' }, { by, via: 'discord', authorised: true });
+    const canceled = outcome.kind === 'halted' ? outcome.canceled : 0;
     await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');
   };
 

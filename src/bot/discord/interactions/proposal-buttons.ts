@@ -5,7 +5,7 @@
  * Everyone but the clicker learns the outcome from the notices, which edit the decision message.
  */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
-import { approveUntilRecorded } from '../../dispatch.ts';
+import { approveUntilRecorded, dispatch } from '../../dispatch.ts';
 import type { ProposalAction } from '../ids.ts';
 import { type HandlerContext, isDiscordApprover, principalOf } from './context.ts';
 
@@ -23,7 +23,7 @@ const approve: Handler = async (i, ctx, proposalId) => {
 
 const reject: Handler = async (i, ctx, proposalId) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  await ctx.app.reject({ proposalId, by: principalOf(i), via: 'discord', reason: null, authorised: isDiscordApprover(ctx, i) });
+  await dispatch(ctx.app, { kind: 'reject', proposalId, reason: undefined }, { by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i) });
   await i.editReply(`You rejected ${proposalId}. Nothing will be placed.`);
 };
 

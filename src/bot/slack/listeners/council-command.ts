@@ -5,7 +5,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { ProposalError } from '../../../domain/proposal.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
-import { approveUntilRecorded, planRun, type RunStep } from '../../dispatch.ts';
+import { approveUntilRecorded, dispatch, planRun, type RunStep } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import { esc } from '../blocks.ts';
 import { renderStatus } from '../render.ts';
@@ -100,14 +100,13 @@ export function councilCommand(ctx: ListenerContext) {
         await ack();
         // The channel learns of it from the halt_changed notice.
         ctx.tasks.run(parsed.kind, async () => {
-          await ctx.app.halt(by, halted).catch(async (error: unknown) => reply(failureText(error, ctx, halted ? 'Halt' : 'Resume')));
+          await dispatch(ctx.app, parsed, { by, via: 'slack' }).catch(async (error: unknown) => reply(failureText(error, ctx, halted ? 'Halt' : 'Resume')));
         });
         return;
       }
       case 'approve':
       case 'reject': {
         const { proposalId } = parsed;
-        const reason = parsed.kind === 'reject' ? (parsed.reason ?? null) : null;
         const authorised = ctx.app.isApprover(by);
         const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
         const acknowledge = lateSafe(ack, ctx.logger);
@@ -120,7 +119,7 @@ export function councilCommand(ctx: ListenerContext) {
               await done.catch(async (error: unknown) => reply(failureText(error, ctx, what)));
             });
           } else {
-            await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
+            await dispatch(ctx.app, parsed, { by, via: 'slack', authorised });
             await acknowledge({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
           }
         } catch (error) {

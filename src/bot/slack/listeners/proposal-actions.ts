@@ -6,7 +6,7 @@
  */
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { approveUntilRecorded } from '../../dispatch.ts';
+import { approveUntilRecorded, dispatch } from '../../dispatch.ts';
 import { type ListenerContext, failureText, lateSafe, principal } from './context.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
@@ -70,7 +70,7 @@ export function proposalAction(ctx: ListenerContext) {
           await done.catch((error: unknown) => ephemeral(failureText(error, ctx, what)));
         });
       } else {
-        await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null, authorised });
+        await dispatch(ctx.app, { kind: 'reject', proposalId: parsed.proposalId, reason: undefined }, { by, via: 'slack', authorised });
         await ack();
       }
     } catch (error) {
