@@ -17,18 +17,23 @@ export interface WeekThread extends ThreadRef {
   decisions: Record<string, string>;
 }
 
-const DISCORD = { channel: 'discord', messageId: (d: { messageId: string }) => d.messageId };
+/** A decision as Discord records it: the message carrying its buttons. */
+interface DiscordDecision {
+  messageId: string;
+}
+
+const DISCORD = { channel: 'discord', messageId: (d: DiscordDecision) => d.messageId };
 
 export const chatStream = (council: string, week: string) => chatStreamOf(DISCORD.channel, council, week);
 
 /** The week's thread with its decision messages; undefined until a thread is recorded. */
-function threadOf(week: ChatWeek<ThreadRef, { messageId: string }>): WeekThread | undefined {
+function threadOf(week: ChatWeek<ThreadRef, DiscordDecision>): WeekThread | undefined {
   if (!week.thread) return undefined;
   const { channelId, parentId, threadId } = week.thread;
   return { channelId, parentId, threadId, decisions: Object.fromEntries([...week.decisions].map(([proposalId, d]) => [proposalId, d.messageId])) };
 }
 
-export const foldChat = (events: readonly StoredEvent[]): WeekThread | undefined => threadOf(foldChatWeek<ThreadRef, { messageId: string }>(DISCORD.channel, events));
+export const foldChat = (events: readonly StoredEvent[]): WeekThread | undefined => threadOf(foldChatWeek<ThreadRef, DiscordDecision>(DISCORD.channel, events));
 
 export interface DiscordThreadBook {
   get(week: string): Promise<WeekThread | undefined>;
@@ -38,7 +43,7 @@ export interface DiscordThreadBook {
 }
 
 export function createDiscordThreadBook(store: EventStore, council: string): DiscordThreadBook {
-  const book = createThreadBook<ThreadRef, { messageId: string }>(store, council, DISCORD);
+  const book = createThreadBook<ThreadRef, DiscordDecision>(store, council, DISCORD);
   return {
     get: async (week) => threadOf(await book.load(week)),
     // The week once opened has a thread: this one, or the one another process recorded first.

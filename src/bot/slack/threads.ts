@@ -5,7 +5,7 @@
  * same decision message.
  */
 import type { EventStore, StoredEvent } from '../../store/port.ts';
-import { type ChatWeek, chatStreamOf, createThreadBook, type DecisionRecord, foldChatWeek, type ThreadBook } from '../thread-book.ts';
+import { type ChatWeek, chatStreamOf, createThreadBook, foldChatWeek, type ThreadBook } from '../thread-book.ts';
 import type { SlackMessage } from './blocks.ts';
 
 export interface WeekThread {
@@ -21,7 +21,6 @@ export interface SlackDecision {
   message: SlackMessage;
 }
 
-export type DecisionMessage = DecisionRecord<SlackDecision>;
 export type SlackWeek = ChatWeek<WeekThread, SlackDecision>;
 export type SlackThreadBook = ThreadBook<WeekThread, SlackDecision>;
 
