@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createAlpacaClient } from '../src/brokers/alpaca-client.ts';
+import { createAlpacaClient } from '../src/vendors/alpaca.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { clientOrderId } from '../src/domain/sizing.ts';
 import { buildApp } from '../src/main.ts';

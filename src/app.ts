@@ -3,7 +3,7 @@
  * calls. Built by main.ts from config; tests build it with an in-memory database and fakes.
  */
 import { randomUUID } from 'node:crypto';
-import type { Broker, AccountView } from './brokers/port.ts';
+import type { Broker, AccountView, BrokerKind } from './brokers/port.ts';
 import { brokerSummary } from './brokers/summary.ts';
 import type { Config } from './config/config.ts';
 import { ProposalError, type ProposalState } from './domain/proposal.ts';
@@ -120,7 +120,7 @@ export interface StatusView {
     market: string;
     llm: string;
     chat: string[];
-    brokers: Record<string, 'simulated' | 'alpaca'>;
+    brokers: Record<string, BrokerKind>;
     time: 'simulated' | 'live';
     /** Which accounts are on Alpaca, which simulated, and the data and clock they share; `warning` when mixed. */
     brokerSetup: { summary: string; warning: string | null };

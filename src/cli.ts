@@ -16,6 +16,7 @@ import type { App } from './app.ts';
 import type { Redactor } from './redact.ts';
 import type { CheckpointResult } from './pipeline/checkpoint.ts';
 import type { WeekState } from './pipeline/week.ts';
+import { UserFacingError } from './domain/errors.ts';
 
 type RenderNotice = typeof import('./bot/console/render.ts').renderNotice;
 
@@ -84,7 +85,7 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
-class UsageError extends Error {
+class UsageError extends UserFacingError {
   /** Printed after the reason on stderr, never in the JSON error. */
   readonly hint?: string;
   readonly code = 'USAGE';

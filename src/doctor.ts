@@ -7,7 +7,7 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 import type { App } from './app.ts';
-import { createAlpacaClient, describeError, wire } from './brokers/alpaca-client.ts';
+import { createAlpacaClient, describeError, wire } from './vendors/alpaca.ts';
 import type { Config } from './config/config.ts';
 import { addDays, nyDate } from './market/time.ts';
 

@@ -1,7 +1,7 @@
 /** The one composition root: config in, a wired App out. Tests call buildApp with overrides. */
 import { bundledRiskFree } from './market/rates.ts';
 import { App } from './app.ts';
-import type { AlpacaTuning } from './brokers/alpaca-client.ts';
+import type { AlpacaTuning } from './vendors/alpaca.ts';
 import type { Broker } from './brokers/port.ts';
 import { createBrokerRouter } from './brokers/router.ts';
 import { createSimulatedBroker } from './brokers/simulated.ts';
@@ -79,15 +79,13 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
     settings: { startingCash: config.file.risk.startingCash, ...config.file.broker, interestRate: config.file.broker.cashInterest ? bundledRiskFree().daily : undefined },
   });
   const alpacaAccounts = Object.keys(config.alpaca.accounts);
-  const broker =
-    overrides.broker ??
-    (alpacaAccounts.length
-      ? createBrokerRouter({
-          alpaca: alpacaSdk!.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability }),
-          alpacaAccounts,
-          simulated,
-        })
-      : simulated);
+  const routes = () => {
+    if (!alpacaAccounts.length) return {};
+    // Accounts with Alpaca keys trade there, one adapter for them all; every other account is simulated.
+    const alpaca = alpacaSdk!.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability });
+    return Object.fromEntries(alpacaAccounts.map((account) => [account, alpaca]));
+  };
+  const broker = overrides.broker ?? createBrokerRouter({ accounts: routes(), fallback: simulated });
   const council = overrides.council ?? buildCouncil(config, { store, db, clock });
   const fault = config.crashAt ? crashAt(config.crashAt) : undefined;
   return new App({
@@ -109,7 +107,7 @@ export async function buildApp(config: Config, overrides: BuildOverrides = {}): 
 async function loadAlpaca() {
   const [broker, client, market, news] = await Promise.all([
     import('./brokers/alpaca.ts'),
-    import('./brokers/alpaca-client.ts'),
+    import('./vendors/alpaca.ts'),
     import('./market/alpaca.ts'),
     import('./market/alpaca-news.ts'),
   ]);

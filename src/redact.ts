@@ -10,9 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config/config.ts';
-import { ProposalError } from './domain/proposal.ts';
+import { isUserFacing } from './domain/errors.ts';
 import type { Logger } from './logger.ts';
-import { DatabaseUnavailableError } from './store/port.ts';
 
 export const REDACTED = '[redacted]';
 
@@ -151,22 +150,14 @@ function scrub(input: unknown, text: (s: string) => string, seen: Map<object, un
 /** What a user reads for an error: its own message when written for people, else a class and an id. */
 export type UserErrorText = { kind: 'user'; message: string } | { kind: 'internal'; summary: string; errorId: string };
 
-type ErrorClass = abstract new (...args: never[]) => Error;
-
 /**
- * The one way an error becomes text for a chat user or the CLI. A user-facing error (ProposalError,
- * DatabaseUnavailableError, and the caller's own, such as a command's parse error) shows its message,
- * redacted. Anything else, an upstream's answer above all, is shown as a short class (its name and HTTP
- * status, never its text) and an error id; the whole error goes to the log under that id.
+ * The one way an error becomes text for a chat user or the CLI. A user-facing error (one that extends
+ * UserFacingError, src/domain/errors.ts: a refused approval, a bad command, a database that is down)
+ * shows its message, redacted. Anything else, an upstream's answer above all, is shown as a short class
+ * (its name and HTTP status, never its text) and an error id; the whole error goes to the log under that id.
  */
-export function userErrorText(
-  error: unknown,
-  deps: { logger: Logger; redact: Redactor; newId?: () => string },
-  where: string,
-  userFacing: readonly ErrorClass[] = [],
-): UserErrorText {
-  if (error instanceof ProposalError || error instanceof DatabaseUnavailableError || userFacing.some((c) => error instanceof c))
-    return { kind: 'user', message: deps.redact.text((error as Error).message) };
+export function userErrorText(error: unknown, deps: { logger: Logger; redact: Redactor; newId?: () => string }, where: string): UserErrorText {
+  if (isUserFacing(error)) return { kind: 'user', message: deps.redact.text(error.message) };
   const errorId = deps.newId?.() ?? randomUUID().slice(0, 8);
   deps.logger.error({ err: deps.redact.value(error), errorId, where }, `${where} failed`);
   return { kind: 'internal', summary: errorClass(error), errorId };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlpacaClient } from '../src/brokers/alpaca-client.ts';
+import { createAlpacaClient } from '../src/vendors/alpaca.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { llmModels, renderDoctor, runDoctor } from '../src/doctor.ts';
 import { explainError } from '../src/explain.ts';

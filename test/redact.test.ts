@@ -6,10 +6,13 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.ts';
+import { CommandError } from '../src/bot/commands.ts';
+import { OrderRejectedError } from '../src/brokers/port.ts';
 import { ProposalError } from '../src/domain/proposal.ts';
 import { createLogger } from '../src/logger.ts';
 import { createRedactor, REDACTED, redactorFor, secretsOf, userErrorText } from '../src/redact.ts';
 import { createMemoryEventStore } from '../src/store/memory.ts';
+import { DatabaseUnavailableError } from '../src/store/port.ts';
 import { redactAppends } from '../src/store/redacting.ts';
 
 const KEY_ID = 'PKSECRETKEYID0042';
@@ -108,6 +111,15 @@ describe('Redacting secrets by value', () => {
 
     const user = userErrorText(new ProposalError('UNAUTHORISED', `${KEY_ID} may not approve`), { logger, redact }, 'approve');
     expect(user).toEqual({ kind: 'user', message: `${REDACTED} may not approve` });
+  });
+
+  it('When any user-facing error reaches a user, Then its own message is shown, and an error of another class only as its class and an id', () => {
+    const logger = createLogger('info', capture().stream, 'json', redact);
+    const deps = { logger, redact, newId: () => 'a1b2c3d4' };
+    for (const error of [new CommandError('unknown command "x"'), new ProposalError('HALTED', 'trading is halted'), new DatabaseUnavailableError('connection refused')])
+      expect(userErrorText(error, deps, 'chat')).toEqual({ kind: 'user', message: error.message });
+    // A broker's refusal quotes the broker: internal, however plain it reads.
+    expect(userErrorText(new OrderRejectedError(`Alpaca refused: ${KEY_ID}`), deps, 'chat')).toEqual({ kind: 'internal', summary: 'OrderRejectedError', errorId: 'a1b2c3d4' });
   });
 
   it('When an event carrying an echoed secret is appended through the redacting store, Then the stored event holds none', async () => {

@@ -9,6 +9,7 @@
  * last slot).
  */
 import { App } from '../app.ts';
+import { createBrokerRouter } from '../brokers/router.ts';
 import { createSimulatedBroker } from '../brokers/simulated.ts';
 import { exitReasonOf } from '../domain/ledger.ts';
 import type { Config } from '../config/config.ts';
@@ -27,6 +28,7 @@ import { checkpointDeps } from '../scheduler/index.ts';
 import { createMemoryEventStore } from '../store/memory.ts';
 import type { Database, EventStore } from '../store/port.ts';
 import { type BacktestLlm, cachedAnswers, refusingTransport } from './llm-cache.ts';
+import { UserFacingError } from '../domain/errors.ts';
 
 export interface BacktestRequest {
   from: string;
@@ -135,7 +137,7 @@ export interface Skip {
 const isDataProblem = (error: unknown) =>
   error instanceof Error && !(error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError);
 
-export class BacktestError extends Error {
+export class BacktestError extends UserFacingError {
   readonly code = 'BACKTEST';
   constructor(message: string) {
     super(message);
@@ -186,11 +188,13 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   let now = nyDateTime(weeks[0] as string, '08:00');
   const store: EventStore = createMemoryEventStore(() => now);
   const riskFree = req.riskFree ?? bundledRiskFree();
-  const broker = createSimulatedBroker({
-    store,
-    market: deps.market,
-    calendar,
-    settings: { startingCash: config.file.risk.startingCash, ...config.file.broker, interestRate: config.file.broker.cashInterest ? riskFree.daily : undefined },
+  const broker = createBrokerRouter({
+    fallback: createSimulatedBroker({
+      store,
+      market: deps.market,
+      calendar,
+      settings: { startingCash: config.file.risk.startingCash, ...config.file.broker, interestRate: config.file.broker.cashInterest ? riskFree.daily : undefined },
+    }),
   });
   const llm = deps.llm ?? { mode: 'off', reason: 'builtin systematic seats' };
   const council: Council =

@@ -3,6 +3,7 @@
  * subcommand is a user error with the help text, never a guess.
  */
 import { z } from 'zod';
+import { UserFacingError } from '../domain/errors.ts';
 
 export type CouncilCommand =
   | { kind: 'run'; query: string | undefined; week: string | undefined }
@@ -25,7 +26,7 @@ export const HELP = [
   '/council postmortem [YYYY-MM-DD]         the postmortem of a week with charts (console)',
 ].join('\n');
 
-export class CommandError extends Error {
+export class CommandError extends UserFacingError {
   readonly code = 'BAD_COMMAND';
 }
 

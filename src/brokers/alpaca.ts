@@ -8,8 +8,20 @@
 import { type Alpaca, ApiError, NotFoundError, orders as orderBuilders } from '@alpacahq/alpaca-trade-api/rest';
 import { z } from 'zod';
 import type { AlpacaKeys } from '../config/config.ts';
-import { type AlpacaEndpoints, type AlpacaTuning, createAlpacaClient, describeError, wire } from './alpaca-client.ts';
-import { type AccountView, AmbiguousOrderError, type Broker, type BrokerOrder, type OrderRequest, OrderRejectedError, type OrderStatus, type PositionView } from './port.ts';
+import { type AlpacaEndpoints, type AlpacaTuning, createAlpacaClients, describeError, wire } from '../vendors/alpaca.ts';
+import {
+  type AccountView,
+  AmbiguousOrderError,
+  type BrokerAdapter,
+  type BrokerOrder,
+  type CancellingOne,
+  type Closing,
+  type Prewarming,
+  type OrderRequest,
+  OrderRejectedError,
+  type OrderStatus,
+  type PositionView,
+} from './port.ts';
 
 const Decimal = z.union([z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string'), z.number()]).transform(Number);
 
@@ -89,7 +101,8 @@ function isDefiniteRefusal(error: unknown): error is ApiError {
   return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
 }
 
-export interface AlpacaBroker extends Broker {
+/** Alpaca: the core, pre-warming of sells' checks, one order canceled at a time; it fills on its own, so nothing settles. */
+export interface AlpacaBroker extends BrokerAdapter, Prewarming, CancellingOne, Closing {
   /** Alpaca's market clock: whether regular hours are on and when they next open and close. */
   clock(account: string): Promise<MarketClock>;
 }
@@ -103,7 +116,7 @@ export function createAlpacaBroker(deps: {
   /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
   shortability?: { maxAgeMs?: number; refreshMs?: number };
 }): AlpacaBroker {
-  const clients = new Map<string, Alpaca>(Object.entries(deps.accounts).map(([account, keys]) => [account, createAlpacaClient(keys, deps.endpoints, deps.tuning)]));
+  const clients = createAlpacaClients(deps.accounts, deps.endpoints, deps.tuning);
   const clientOf = (account: string): Alpaca => {
     const client = clients.get(account);
     if (!client) throw new Error(`account ${account} has no Alpaca keys`);
@@ -213,7 +226,7 @@ export function createAlpacaBroker(deps: {
   }
 
   return {
-    kindOf: () => 'alpaca',
+    kind: 'alpaca',
 
     async prepare(orders) {
       // Shortable already, or within a long the book just showed: the submit needs nothing. Otherwise the
@@ -297,11 +310,6 @@ export function createAlpacaBroker(deps: {
           .sort((a, b) => a.symbol.localeCompare(b.symbol)),
         openOrders: open.map((o) => toBrokerOrder(account, o)),
       };
-    },
-
-    // Alpaca fills orders on its own; their state is read back by client order id.
-    async settle() {
-      return [];
     },
 
     async cancelOpenOrders(account) {

@@ -1,4 +1,10 @@
-/** The broker port: one interface for the simulated broker and Alpaca, addressed by account id. */
+/**
+ * The broker port. Each broker kind (the simulated broker, Alpaca, any other) is a `BrokerAdapter`: the
+ * core every broker has, plus the optional capabilities it declares by implementing their interfaces
+ * (`Settling`, `CancellingOne`, `Prewarming`, `Closing`), found with the type guards below. The council
+ * trades through one `Broker`: the router (src/brokers/router.ts) that sends each account to its
+ * adapter and answers every capability for every account.
+ */
 
 export type OrderSide = 'buy' | 'sell';
 export type OrderStatus = 'accepted' | 'partially_filled' | 'filled' | 'canceled' | 'rejected' | 'expired';
@@ -39,7 +45,7 @@ export interface PositionView {
 
 export interface AccountView {
   account: string;
-  broker: 'simulated' | 'alpaca';
+  broker: BrokerKind;
   equity: number;
   cash: number;
   buyingPower: number;
@@ -67,33 +73,71 @@ export class AmbiguousOrderError extends Error {
 
 export type PlannedOrder = Pick<OrderRequest, 'account' | 'symbol' | 'side' | 'qty'>;
 
-export interface Broker {
-  kindOf(account: string): 'simulated' | 'alpaca';
+/** A broker's kind: 'simulated', 'alpaca', or another adapter's name. Status shows it; orders record it. */
+export type BrokerKind = string;
+
+/** What every broker does for the accounts it holds. */
+export interface BrokerCore {
   /** Throws OrderRejectedError or AmbiguousOrderError; never silently drops an order. */
   submit(order: OrderRequest): Promise<BrokerOrder>;
   findByClientOrderId(account: string, clientOrderId: string): Promise<BrokerOrder | undefined>;
   account(account: string, asOf: Date): Promise<AccountView>;
-  /** Advances fills to `asOf` (the simulated broker fills at the next open); returns orders that changed. */
-  settle(accounts: readonly string[], asOf: Date): Promise<BrokerOrder[]>;
   cancelOpenOrders(account: string, at: Date): Promise<number>;
+}
+
+/** One kind of broker: the core, under its kind's name. */
+export interface BrokerAdapter extends BrokerCore {
+  readonly kind: BrokerKind;
+}
+
+/** A broker that fills only when told time has passed (the simulated broker fills at the next open). */
+export interface Settling {
+  /** Advances fills to `asOf`; returns the orders that changed. */
+  settle(accounts: readonly string[], asOf: Date): Promise<BrokerOrder[]>;
+}
+
+/** A broker that cancels one working order (netting folds an unfilled exit into the next order of its symbol). */
+export interface CancellingOne {
   /**
-   * Optional: cancels one working order (netting folds an unfilled exit into the next order of the same
-   * account and symbol). Answers the order as it stands afterwards: `canceled`, or `filled` when it
-   * filled first (then nothing was canceled); undefined when the broker has no such order.
+   * Answers the order as it stands afterwards: `canceled`, or `filled` when it filled first (then
+   * nothing was canceled); undefined when the broker has no such order.
    */
-  cancelOrder?(account: string, clientOrderId: string, at: Date, reason: string): Promise<BrokerOrder | undefined>;
+  cancelOrder(account: string, clientOrderId: string, at: Date, reason: string): Promise<BrokerOrder | undefined>;
+}
+
+/** A broker that warms up what a submit will need, so the click does not wait for it. Neither method rejects. */
+export interface Prewarming {
   /**
-   * Optional: starts the read-only checks `submit` will need for orders about to be sent (positions and
+   * Starts the read-only checks `submit` will need for orders about to be sent (positions and
    * shortability of sells), so they overlap with recording the approval instead of adding a round trip
-   * after it. Never rejects: a failed check is reported by the submit that needed it.
+   * after it. A failed check is reported by the submit that needed it.
    */
-  prepare?(orders: readonly PlannedOrder[]): Promise<void>;
+  prepare(orders: readonly PlannedOrder[]): Promise<void>;
   /**
-   * Optional: orders that may be sent any time until `until` (a proposal waiting for its click). The
-   * adapter keeps what their submits will need fresh meanwhile, so the click does not wait for it.
-   * Never rejects.
+   * Orders that may be sent any time until `until` (a proposal waiting for its click): what their
+   * submits will need is kept fresh meanwhile.
    */
-  anticipate?(orders: readonly PlannedOrder[], until: Date): Promise<void>;
-  /** Optional: stops background work (the refreshes `anticipate` keeps going). */
-  close?(): void;
+  anticipate(orders: readonly PlannedOrder[], until: Date): Promise<void>;
+}
+
+/** A broker with background work to stop (the refreshes `anticipate` keeps going). */
+export interface Closing {
+  close(): void;
+}
+
+const has = (broker: object, method: string): boolean => typeof (broker as Record<string, unknown>)[method] === 'function';
+
+export const isSettling = <B extends object>(broker: B): broker is B & Settling => has(broker, 'settle');
+export const isCancellingOne = <B extends object>(broker: B): broker is B & CancellingOne => has(broker, 'cancelOrder');
+export const isPrewarming = <B extends object>(broker: B): broker is B & Prewarming => has(broker, 'prepare') && has(broker, 'anticipate');
+export const isClosing = <B extends object>(broker: B): broker is B & Closing => has(broker, 'close');
+
+/**
+ * What the council trades through: every account's broker behind one port (createBrokerRouter), each
+ * capability answered for every account. An account whose broker lacks one gets its plain answer:
+ * nothing to settle or warm up, a cancel that only looks the order up.
+ */
+export interface Broker extends BrokerCore, Settling, CancellingOne, Prewarming, Closing {
+  /** The kind of broker `account` trades on. */
+  kindOf(account: string): BrokerKind;
 }

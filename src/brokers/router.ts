@@ -1,39 +1,53 @@
 /**
- * One Broker over several: each account goes to Alpaca when it has keys, else to the simulated broker.
- * The pipeline keeps seeing a single port; `kindOf` says where an account trades.
+ * One Broker over any number of broker adapters, routed by account: each account trades on the
+ * adapter it is given (Alpaca when it has keys), any other on the fallback (the simulated broker).
+ * The pipeline keeps seeing a single port; `kindOf` says where an account trades, and each optional
+ * capability reaches the adapters that have it.
  */
-import type { Broker } from './port.ts';
+import { type Broker, type BrokerAdapter, type BrokerOrder, isCancellingOne, isClosing, isPrewarming, isSettling, type PlannedOrder, type Prewarming } from './port.ts';
 
-export function createBrokerRouter(routes: { alpaca: Broker; alpacaAccounts: readonly string[]; simulated: Broker }): Broker {
-  const onAlpaca = new Set(routes.alpacaAccounts);
-  const brokerOf = (account: string): Broker => (onAlpaca.has(account) ? routes.alpaca : routes.simulated);
+export interface BrokerRoutes {
+  /** account -> the adapter it trades on. */
+  accounts?: Readonly<Record<string, BrokerAdapter>>;
+  /** Where every account not listed trades; without one, such an account is an error. */
+  fallback?: BrokerAdapter;
+}
+
+export function createBrokerRouter(routes: BrokerRoutes): Broker {
+  const routed = new Map(Object.entries(routes.accounts ?? {}));
+  const adapters = [...new Set([...routed.values(), ...(routes.fallback ? [routes.fallback] : [])])];
+  const brokerOf = (account: string): BrokerAdapter => {
+    const broker = routed.get(account) ?? routes.fallback;
+    if (!broker) throw new Error(`account ${account} has no broker`);
+    return broker;
+  };
+  /** Items grouped by the adapter of their account, in the order the adapters were given. */
+  const byAdapter = <T>(items: readonly T[], accountOf: (item: T) => string): [BrokerAdapter, T[]][] =>
+    adapters.map((broker): [BrokerAdapter, T[]] => [broker, items.filter((item) => brokerOf(accountOf(item)) === broker)]).filter(([, mine]) => mine.length > 0);
+  const prewarm = async (orders: readonly PlannedOrder[], warm: (broker: BrokerAdapter & Prewarming, mine: PlannedOrder[]) => Promise<void>) => {
+    await Promise.all(byAdapter(orders, (o) => o.account).map(([broker, mine]) => (isPrewarming(broker) ? warm(broker, mine) : undefined)));
+  };
 
   return {
-    kindOf: (account) => (onAlpaca.has(account) ? 'alpaca' : 'simulated'),
+    kindOf: (account) => brokerOf(account).kind,
     submit: (order) => brokerOf(order.account).submit(order),
     findByClientOrderId: (account, clientOrderId) => brokerOf(account).findByClientOrderId(account, clientOrderId),
     account: (account, asOf) => brokerOf(account).account(account, asOf),
-    async settle(accounts, asOf) {
-      const alpaca = accounts.filter((a) => onAlpaca.has(a));
-      const simulated = accounts.filter((a) => !onAlpaca.has(a));
-      const [a, s] = await Promise.all([alpaca.length ? routes.alpaca.settle(alpaca, asOf) : [], simulated.length ? routes.simulated.settle(simulated, asOf) : []]);
-      return [...a, ...s];
-    },
     cancelOpenOrders: (account, at) => brokerOf(account).cancelOpenOrders(account, at),
+    async settle(accounts, asOf) {
+      const settled = await Promise.all(
+        byAdapter(accounts, (a) => a).map(([broker, mine]): Promise<BrokerOrder[]> | BrokerOrder[] => (isSettling(broker) ? broker.settle(mine, asOf) : [])),
+      );
+      return settled.flat();
+    },
     async cancelOrder(account, clientOrderId, at, reason) {
       const broker = brokerOf(account);
-      if (!broker.cancelOrder) return broker.findByClientOrderId(account, clientOrderId);
-      return broker.cancelOrder(account, clientOrderId, at, reason);
+      return isCancellingOne(broker) ? broker.cancelOrder(account, clientOrderId, at, reason) : broker.findByClientOrderId(account, clientOrderId);
     },
-    prepare: async (orders) => routes.alpaca.prepare?.(orders.filter((o) => onAlpaca.has(o.account))),
-    anticipate: async (orders, until) =>
-      routes.alpaca.anticipate?.(
-        orders.filter((o) => onAlpaca.has(o.account)),
-        until,
-      ),
+    prepare: (orders) => prewarm(orders, (broker, mine) => broker.prepare(mine)),
+    anticipate: (orders, until) => prewarm(orders, (broker, mine) => broker.anticipate(mine, until)),
     close: () => {
-      routes.alpaca.close?.();
-      routes.simulated.close?.();
+      for (const broker of adapters) if (isClosing(broker)) broker.close();
     },
   };
 }

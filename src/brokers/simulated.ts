@@ -10,7 +10,7 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import { addDays, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
-import { type AccountView, type Broker, type BrokerOrder, type OrderRequest, OrderRejectedError, type PositionView } from './port.ts';
+import { type AccountView, type BrokerAdapter, type BrokerOrder, type CancellingOne, type OrderRequest, OrderRejectedError, type PositionView, type Settling } from './port.ts';
 
 export interface SimSettings {
   startingCash: number;
@@ -171,7 +171,10 @@ const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
 const publicOrder = ({ session: _session, ...order }: BrokerOrder & { session: string }): BrokerOrder => ({ ...order });
 
-export function createSimulatedBroker(deps: { store: EventStore; market: MarketData; calendar: TradingCalendar; settings: SimSettings }): Broker {
+/** The simulated broker's shape: the core, fills settled on demand, and one order canceled at a time. */
+export interface SimulatedBroker extends BrokerAdapter, Settling, CancellingOne {}
+
+export function createSimulatedBroker(deps: { store: EventStore; market: MarketData; calendar: TradingCalendar; settings: SimSettings }): SimulatedBroker {
   const { store, market, calendar, settings } = deps;
   const rate = settings.interestRate;
   const accrue: Accrue | undefined = rate
@@ -340,7 +343,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   }
 
   return {
-    kindOf: () => 'simulated',
+    kind: 'simulated',
 
     async submit(order: OrderRequest): Promise<BrokerOrder> {
       if (!Number.isInteger(order.qty) || order.qty <= 0) throw new OrderRejectedError(`qty must be a positive whole number, got ${order.qty}`);

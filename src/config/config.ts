@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { UserFacingError } from '../domain/errors.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_CONFIG_FILE = resolve(projectRoot, 'config/council.yaml');
@@ -208,7 +209,7 @@ export interface Config {
   accounts: string[];
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends UserFacingError {
   readonly problems: string[];
   readonly code = 'CONFIG';
   constructor(problems: string[]) {

@@ -4,6 +4,7 @@
  * not a race in a handler; the event store's expected version settles concurrent clicks.
  */
 import type { NettedOrder, PlannedOrder, TargetPosition } from './sizing.ts';
+import { UserFacingError } from './errors.ts';
 
 export interface ProposalOrder extends PlannedOrder {
   clientOrderId: string;
@@ -166,7 +167,7 @@ export function evolveProposal(state: ProposalState, event: ProposalEvent): Prop
 export const foldProposal = (events: readonly ProposalEvent[]): ProposalState => events.reduce(evolveProposal, initialProposalState());
 
 /** A refusal a user should read, with a stable code. */
-export class ProposalError extends Error {
+export class ProposalError extends UserFacingError {
   readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED' | 'STALE';
   constructor(code: ProposalError['code'], message: string) {
     super(message);

@@ -5,6 +5,7 @@
  * every new event stays in memory. Nothing is written to the real store.
  */
 import type { App } from '../app.ts';
+import { createBrokerRouter } from '../brokers/router.ts';
 import { createSimulatedBroker } from '../brokers/simulated.ts';
 import type { NoticeSink } from '../pipeline/notices.ts';
 import { nullSink } from '../pipeline/notices.ts';
@@ -17,8 +18,9 @@ import type { NewsBrief } from '../pipeline/research.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded, llmStreamPrefix, recordedAnswers, type Stage } from './openai/audit.ts';
 import { loadPromptFile, type Prompt } from './openai/prompts.ts';
 import { TransportError } from './openai/types.ts';
+import { UserFacingError } from '../domain/errors.ts';
 
-export class ReplayError extends Error {
+export class ReplayError extends UserFacingError {
   readonly code = 'REPLAY';
 }
 
@@ -60,7 +62,7 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
     chairAccount: f.chairman.account,
     quorum: Math.min(3, f.seats.length),
   };
-  const broker = createSimulatedBroker({ store: fork, market, calendar, settings: { startingCash: f.risk.startingCash, ...f.broker } });
+  const broker = createBrokerRouter({ fallback: createSimulatedBroker({ store: fork, market, calendar, settings: { startingCash: f.risk.startingCash, ...f.broker } }) });
   await runCouncil(
     { store: fork, market, calendar, broker, council: llm, sink, settings, newId: () => runId, recordedNews: research?.news },
     {

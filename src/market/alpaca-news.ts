@@ -4,7 +4,7 @@
  */
 import type { Alpaca } from '@alpacahq/alpaca-trade-api/rest';
 import { z } from 'zod';
-import { wire } from '../brokers/alpaca-client.ts';
+import { wire } from '../vendors/alpaca.ts';
 import type { NewsItem, NewsSource } from './news.ts';
 
 const WireNews = z.object({

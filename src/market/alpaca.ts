@@ -6,7 +6,7 @@
  */
 import type { Alpaca } from '@alpacahq/alpaca-trade-api/rest';
 import { z } from 'zod';
-import { wire } from '../brokers/alpaca-client.ts';
+import { wire } from '../vendors/alpaca.ts';
 import { barCloseTime, lastClosedSession, type SessionClose, type TradingCalendar } from './calendar.ts';
 import { type Bar, type BarsRequest, type MarketData, PointInTimeError } from './port.ts';
 import { lowerBound, upperBound } from './sorted.ts';

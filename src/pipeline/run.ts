@@ -12,6 +12,7 @@ import { weekStream } from './streams.ts';
 import { nextStep } from './week-decider.ts';
 import { type PipelineDeps, WeekRun } from './week-run.ts';
 import { foldWeek, type RunRetried, type WeekState } from './week.ts';
+import { UserFacingError } from '../domain/errors.ts';
 
 export type { PipelineSettings } from './settings.ts';
 export { chairLabels, LABELS } from './stages/anonymise.ts';
@@ -30,7 +31,7 @@ export async function runCouncil(deps: PipelineDeps, request: RunRequest): Promi
 }
 
 /** A week that may not be retried: it has no finished attempt without quorum. */
-export class RetryError extends Error {
+export class RetryError extends UserFacingError {
   readonly code = 'NOT_RETRYABLE';
 }
 

@@ -12,6 +12,7 @@ import { parse as parseCron, validate as validCron } from 'node-cron';
 import type { CouncilFile } from '../config/config.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { addDays, mondayOf, nyDate, nyTime, zonedDate, zonedDateTime } from '../market/time.ts';
+import { UserFacingError } from '../domain/errors.ts';
 
 export type Schedule = CouncilFile['schedule'];
 
@@ -23,7 +24,7 @@ export interface Slot {
   at: Date;
 }
 
-export class ScheduleError extends Error {
+export class ScheduleError extends UserFacingError {
   readonly code = 'SCHEDULE';
   constructor(message: string) {
     super(message);

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { UserFacingError } from '../domain/errors.ts';
 
 export const LOCK_FILE_NAME = 'council.lock';
 
@@ -21,7 +22,7 @@ export const LOCK_FILE_NAME = 'council.lock';
 export const HEARTBEAT_MS = 5_000;
 export const STALE_MS = 30_000;
 
-export class DatabaseInUseError extends Error {
+export class DatabaseInUseError extends UserFacingError {
   readonly dataDir: string;
   readonly pid: number;
   /** Where the holder runs, when not in this pid namespace: `on HOST` and why its pid is not ours. */

@@ -2,6 +2,7 @@
  * The event store port. One table of events, `(stream, version)` unique, appended with an expected
  * version. Adapters: PostgreSQL (`pg`) and embedded PGlite, both behind `Database`.
  */
+import { UserFacingError } from '../domain/errors.ts';
 
 export interface NewEvent {
   type: string;
@@ -39,7 +40,7 @@ export class ConcurrencyError extends Error {
  * channels show its message); retrying later is the remedy, and nothing was decided by the failed call
  * except, possibly, a write whose answer was lost, which an expected-version append makes safe to retry.
  */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends UserFacingError {
   readonly code = 'DATABASE_UNAVAILABLE';
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`database unavailable (${reason}): try again once PostgreSQL is back`, options);

@@ -1,6 +1,6 @@
 /** Alpaca's calendar read at start and again on a timer, through the real SDK against the fake. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlpacaClient } from '../../src/brokers/alpaca-client.ts';
+import { createAlpacaClient } from '../../src/vendors/alpaca.ts';
 import { createRefreshingAlpacaCalendar } from '../../src/market/alpaca.ts';
 import { createNyseCalendar } from '../../src/market/calendar.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';

@@ -42,9 +42,9 @@ describe('Alpaca cancelOrder', () => {
   it('When a working exit is canceled by its client order id, Then Alpaca holds it canceled; canceling again answers canceled; an unknown id answers nothing', async () => {
     const broker = app.deps.broker;
     await broker.submit({ account: 'CHATGPT', clientOrderId: 'tc-x-2024-03-01-abc-chatgpt-spy', symbol: 'SPY', side: 'buy', qty: 3, at: now });
-    expect(await broker.cancelOrder!('CHATGPT', 'tc-x-2024-03-01-abc-chatgpt-spy', now, 'netted')).toMatchObject({ status: 'canceled', filledQty: 0 });
+    expect(await broker.cancelOrder('CHATGPT', 'tc-x-2024-03-01-abc-chatgpt-spy', now, 'netted')).toMatchObject({ status: 'canceled', filledQty: 0 });
     expect(await broker.findByClientOrderId('CHATGPT', 'tc-x-2024-03-01-abc-chatgpt-spy')).toMatchObject({ status: 'canceled' });
-    expect(await broker.cancelOrder!('CHATGPT', 'tc-x-2024-03-01-abc-chatgpt-spy', now, 'netted')).toMatchObject({ status: 'canceled' });
-    expect(await broker.cancelOrder!('CHATGPT', 'tc-x-none', now, 'netted')).toBeUndefined();
+    expect(await broker.cancelOrder('CHATGPT', 'tc-x-2024-03-01-abc-chatgpt-spy', now, 'netted')).toMatchObject({ status: 'canceled' });
+    expect(await broker.cancelOrder('CHATGPT', 'tc-x-none', now, 'netted')).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 /** Alpaca market data through the real SDK against the fake: the same bars as the CSV replay, point in time, on the configured feed. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlpacaClient } from '../../src/brokers/alpaca-client.ts';
+import { createAlpacaClient } from '../../src/vendors/alpaca.ts';
 import { createAlpacaMarketData, loadAlpacaCalendar } from '../../src/market/alpaca.ts';
 import { createNyseCalendar } from '../../src/market/calendar.ts';
 import { bundledBarsDir, createCsvMarketData } from '../../src/market/csv.ts';

@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  broker?.close?.();
+  broker?.close();
   fake.shortable.clear();
 });
 
@@ -47,7 +47,7 @@ const order = (n: number) => ({ ...sell, clientOrderId: `tc-short-${n}`, at: now
 describe('Shortability asked ahead of the click', () => {
   it('When a waiting proposal was checked as lendable, Then its short goes to Alpaca with no request before the POST', async () => {
     const b = brokerWith({});
-    await b.anticipate?.([sell], new Date(now.getTime() + 3_600_000));
+    await b.anticipate([sell], new Date(now.getTime() + 3_600_000));
     const mark = lastSeq();
     await b.submit(order(1));
     expect(fake.log.filter((r) => r.seq > mark && r.phase === 'received').map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v2/orders']);
@@ -55,7 +55,7 @@ describe('Shortability asked ahead of the click', () => {
 
   it('When Alpaca stops lending while the proposal waits, Then the refresh sees it and the short is refused before it is sent', async () => {
     const b = brokerWith({ refreshMs: 5 });
-    await b.anticipate?.([sell], new Date(now.getTime() + 3_600_000));
+    await b.anticipate([sell], new Date(now.getTime() + 3_600_000));
     fake.shortable.set('UUP', false);
     const mark = lastSeq();
     // The refresh runs on its own timer; wait for the answer it got after the change.
@@ -67,7 +67,7 @@ describe('Shortability asked ahead of the click', () => {
 
   it('When the last answer is older than its age limit, Then the click asks again before it sends', async () => {
     const b = brokerWith({ maxAgeMs: 60_000 });
-    await b.anticipate?.([sell], new Date(now.getTime() + 60_000));
+    await b.anticipate([sell], new Date(now.getTime() + 60_000));
     now = new Date(now.getTime() + 120_000); // the proposal's wait is over and the answer is two minutes old
     try {
       const mark = lastSeq();
@@ -83,7 +83,7 @@ describe('Shortability asked ahead of the click', () => {
     const b = brokerWith({});
     fake.accounts.get(keyOf('GEMINI'))!.positions.set('TLT', { qty: 50, avg: 90 });
     fake.shortable.set('TLT', false);
-    await b.anticipate?.([{ ...sell, symbol: 'TLT' }], new Date(now.getTime() + 3_600_000));
+    await b.anticipate([{ ...sell, symbol: 'TLT' }], new Date(now.getTime() + 3_600_000));
     const placed = await b.submit({ ...order(4), symbol: 'TLT', qty: 50 });
     expect(placed.status).not.toBe('rejected');
   });

@@ -53,10 +53,10 @@ describe('Simulated broker buying power', () => {
     const b = broker();
     await b.submit({ account: 'A', clientOrderId: 'tc-x-1', symbol: 'SPY', side: 'buy', qty: 10, at });
     await b.submit({ account: 'A', clientOrderId: 'tc-x-2', symbol: 'QQQ', side: 'buy', qty: 10, at });
-    expect(await b.cancelOrder!('A', 'tc-x-1', at, 'netted')).toMatchObject({ status: 'canceled', filledQty: 0, rejectReason: 'netted' });
+    expect(await b.cancelOrder('A', 'tc-x-1', at, 'netted')).toMatchObject({ status: 'canceled', filledQty: 0, rejectReason: 'netted' });
     await b.settle(['A'], nyDateTime('2024-03-04', '16:00'));
     expect(await b.findByClientOrderId('A', 'tc-x-1')).toMatchObject({ status: 'canceled', filledQty: 0 });
-    expect(await b.cancelOrder!('A', 'tc-x-2', nyDateTime('2024-03-04', '16:00'), 'too late')).toMatchObject({ status: 'filled', filledQty: 10 });
+    expect(await b.cancelOrder('A', 'tc-x-2', nyDateTime('2024-03-04', '16:00'), 'too late')).toMatchObject({ status: 'filled', filledQty: 10 });
     expect((await b.account('A', nyDateTime('2024-03-04', '16:00'))).positions.map((p) => [p.symbol, p.qty])).toEqual([['QQQ', 10]]);
   });
 });

@@ -1,6 +1,6 @@
 /** Alpaca's news through the real SDK against the fake: point in time, paged, then de-duplicated and trimmed for the models. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAlpacaClient } from '../../src/brokers/alpaca-client.ts';
+import { createAlpacaClient } from '../../src/vendors/alpaca.ts';
 import { createAlpacaNews } from '../../src/market/alpaca-news.ts';
 import { type NewsItem, prepareNews } from '../../src/market/news.ts';
 import { nyDateTime } from '../../src/market/time.ts';

@@ -1,23 +1,21 @@
 /**
  * The console channel: the council in a terminal. It reads `/council ...` lines (interactively on a
- * TTY, line by line from a pipe), calls the same use cases as Slack and Discord, and renders notices
- * as text. The local operator is trusted as `cli:<user>`: whoever holds the terminal holds the data.
+ * TTY, line by line from a pipe), hands each to the dispatch every channel shares (../dispatch.ts),
+ * and renders outcomes and notices as text. The local operator is trusted as `cli:<user>`: whoever holds the terminal holds the data.
  */
 import { createInterface } from 'node:readline';
 import type { App } from '../../app.ts';
-import { nyDateTime } from '../../market/time.ts';
 import { userErrorLine, userErrorText } from '../../redact.ts';
-import { CommandError, HELP, parseCouncilCommand, weekSummaryLines } from '../commands.ts';
+import { parseCouncilCommand } from '../commands.ts';
+import { type DispatchExtras, dispatch, type Outcome } from '../dispatch.ts';
 import { renderNotice, renderStatus } from './render.ts';
 
-export interface ConsoleOptions {
+/** The terminal, and the checkpoint and postmortem use cases the composition root injects. */
+export interface ConsoleOptions extends DispatchExtras {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   user: string;
   interactive: boolean;
-  /** The checkpoint and postmortem use cases, injected by the composition root. */
-  checkpoint?: (at: Date | undefined) => Promise<void>;
-  postmortem?: (week: string | undefined) => Promise<void>;
 }
 
 export async function runConsole(app: App, options: ConsoleOptions): Promise<void> {
@@ -48,49 +46,25 @@ export async function runConsole(app: App, options: ConsoleOptions): Promise<voi
 async function handle(app: App, line: string, by: string, write: (t: string) => void, options: ConsoleOptions): Promise<void> {
   try {
     const command = parseCouncilCommand(line.startsWith('/') ? line : `/council ${line}`);
-    switch (command.kind) {
-      case 'help':
-        write(HELP);
-        return;
-      case 'run': {
-        // The local operator runs from here; a week already run is shown, not run again.
-        const plan = await app.runPlan({ week: command.week });
-        if (plan.kind === 'done') {
-          const summary = await app.weekSummary(plan.week, plan.state);
-          write(summary ? weekSummaryLines(summary).join('\n') : `The week of ${plan.week} was already run.`);
-          return;
-        }
-        await app.run({ week: plan.week, query: command.query, by, via: 'console' });
-        return;
-      }
-      case 'status':
-        write(renderStatus(await app.status()));
-        return;
-      case 'approve':
-        await app.approve({ proposalId: command.proposalId, by, via: 'console' });
-        return;
-      case 'reject':
-        await app.reject({ proposalId: command.proposalId, by, via: 'console', reason: command.reason ?? null });
-        return;
-      case 'halt':
-      case 'resume':
-        await app.halt(by, command.kind === 'halt');
-        return;
-      case 'checkpoint':
-        if (!options.checkpoint) throw new CommandError('checkpoints are not available here');
-        await options.checkpoint(command.at ? nyDateTime(command.at.slice(0, 10), command.at.slice(11)) : undefined);
-        return;
-      case 'postmortem':
-        if (!options.postmortem) throw new CommandError('postmortems are not available here');
-        await options.postmortem(command.week);
-        return;
-      default: {
-        const never: never = command;
-        return never;
-      }
-    }
+    // The local operator runs from here; a week already run is shown, not run again.
+    const text = consoleText(await dispatch(app, command, { by, via: 'console' }, options));
+    if (text !== undefined) write(text);
   } catch (error) {
-    const text = userErrorText(error, { logger: app.deps.logger, redact: app.redactor }, 'console', [CommandError]);
+    const text = userErrorText(error, { logger: app.deps.logger, redact: app.redactor }, 'console');
     write(text.kind === 'user' ? `! ${text.message}` : `! failed: ${userErrorLine(text)}`);
+  }
+}
+
+/** What the console prints for an outcome; the rest it learns from the notices. */
+function consoleText(outcome: Outcome): string | undefined {
+  switch (outcome.kind) {
+    case 'help':
+      return outcome.text;
+    case 'already_run':
+      return outcome.lines.join('\n');
+    case 'status':
+      return renderStatus(outcome.view);
+    default:
+      return undefined;
   }
 }

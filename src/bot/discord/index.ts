@@ -12,7 +12,7 @@ import { createRateLimiter, createReadQueue, DEFAULT_RATE_LIMIT, type RateLimitO
 import type { HandlerContext } from './interactions/context.ts';
 import { routeInteraction } from './interactions/router.ts';
 import { createDiscordSink } from './sink.ts';
-import { createThreadBook } from './threads.ts';
+import { createDiscordThreadBook } from './threads.ts';
 
 export type DiscordConfig = NonNullable<Config['discord']>;
 
@@ -38,7 +38,7 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
 
   const sink = createDiscordSink({
     rest: client.rest,
-    threads: createThreadBook(app.deps.store, app.councilId),
+    threads: createDiscordThreadBook(app.deps.store, app.councilId),
     channelId: config.channelId,
     headerOf: async (week) => {
       const started = (await app.weekState(week)).started;

@@ -10,7 +10,8 @@ import type { ProposalState } from '../../domain/proposal.ts';
 import type { Logger } from '../../logger.ts';
 import type { Notice, NoticeSink } from '../../pipeline/notices.ts';
 import { type MessageBody, type Progress, type Upload, type RunHeader, progressMessage, renderNotice, threadName } from './render.ts';
-import type { ThreadBook, WeekThread } from './threads.ts';
+import type { DiscordThreadBook, WeekThread } from './threads.ts';
+import { createWeekQueue } from '../week-queue.ts';
 
 /** The two REST verbs the sink needs; discord.js's `client.rest` provides them. */
 export interface DiscordRest {
@@ -20,7 +21,7 @@ export interface DiscordRest {
 
 export interface DiscordSinkDeps {
   rest: DiscordRest;
-  threads: ThreadBook;
+  threads: DiscordThreadBook;
   /** DISCORD_CHANNEL_ID: the council channel, where every week's thread opens (whoever ran it) and halts go. */
   channelId: string | undefined;
   headerOf(week: string): Promise<RunHeader | undefined>;
@@ -44,7 +45,7 @@ const proposalIdOf = (n: Notice): string | undefined =>
 export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
   const { rest, threads, logger } = deps;
   const progress = new Map<string, Progress>();
-  const queues = new Map<string, Promise<void>>();
+  const weeks = createWeekQueue();
   // No command redirects notices: they go to the council channel (or a week's recorded thread) only.
   const lastChannel = deps.channelId;
 
@@ -130,13 +131,8 @@ export function createDiscordSink(deps: DiscordSinkDeps): DiscordSink {
     // Notices of one week are handled in order, so a thread is opened once and edits never go back in time.
     publish(n) {
       const key = weekOf(n) ?? '';
-      const next = (queues.get(key) ?? Promise.resolve()).then(() => handle(n));
-      const settled = next.catch((error: unknown) => logger.error({ err: error, notice: n.type }, 'discord: a notice could not be rendered'));
-      queues.set(key, settled);
-      return settled;
+      return weeks.run(key, () => handle(n)).catch((error: unknown) => logger.error({ err: error, notice: n.type }, 'discord: a notice could not be rendered'));
     },
-    async idle() {
-      await Promise.all(queues.values());
-    },
+    idle: () => weeks.idle(),
   };
 }

@@ -1,59 +1,53 @@
 /**
- * Which Discord thread and messages belong to a council week, kept as events in the stream
- * `chat:discord:<council>:<week>`, so a restarted bot edits the same messages instead of starting over.
+ * Which Discord thread and messages belong to a council week: the thread book
+ * (src/bot/thread-book.ts) kept in the stream `chat:discord:<council>:<week>`, so a restarted bot edits
+ * the same messages instead of starting over. Discord reads it as one thread with its decisions.
  */
-import { appendDecided } from '../../store/append.ts';
 import type { EventStore, StoredEvent } from '../../store/port.ts';
+import { type ChatWeek, chatStreamOf, createThreadBook, foldChatWeek } from '../thread-book.ts';
 
-export const chatStream = (council: string, week: string) => `chat:discord:${council}:${week}`;
-
-export type ChatEvent =
-  | { type: 'DiscordThreadOpened'; data: { channelId: string; parentId: string; threadId: string } }
-  | { type: 'DiscordDecisionPosted'; data: { proposalId: string; messageId: string } };
-
-export interface WeekThread {
+export interface ThreadRef {
   channelId: string;
   parentId: string;
   threadId: string;
+}
+
+export interface WeekThread extends ThreadRef {
   /** proposalId -> the message with its buttons */
   decisions: Record<string, string>;
 }
 
-export function foldChat(events: readonly StoredEvent[]): WeekThread | undefined {
-  let thread: WeekThread | undefined;
-  for (const e of events as unknown as ChatEvent[]) {
-    switch (e.type) {
-      case 'DiscordThreadOpened':
-        thread ??= { ...e.data, decisions: {} };
-        break;
-      case 'DiscordDecisionPosted':
-        if (thread) thread.decisions[e.data.proposalId] = e.data.messageId;
-        break;
-      default: {
-        const never: never = e;
-        return never;
-      }
-    }
-  }
-  return thread;
+/** A decision as Discord records it: the message carrying its buttons. */
+interface DiscordDecision {
+  messageId: string;
 }
 
-export interface ThreadBook {
+const DISCORD = { channel: 'discord', messageId: (d: DiscordDecision) => d.messageId };
+
+export const chatStream = (council: string, week: string) => chatStreamOf(DISCORD.channel, council, week);
+
+/** The week's thread with its decision messages; undefined until a thread is recorded. */
+function threadOf(week: ChatWeek<ThreadRef, DiscordDecision>): WeekThread | undefined {
+  if (!week.thread) return undefined;
+  const { channelId, parentId, threadId } = week.thread;
+  return { channelId, parentId, threadId, decisions: Object.fromEntries([...week.decisions].map(([proposalId, d]) => [proposalId, d.messageId])) };
+}
+
+export const foldChat = (events: readonly StoredEvent[]): WeekThread | undefined => threadOf(foldChatWeek<ThreadRef, DiscordDecision>(DISCORD.channel, events));
+
+export interface DiscordThreadBook {
   get(week: string): Promise<WeekThread | undefined>;
   /** Records a thread unless one is already recorded; returns the one that counts. */
-  opened(week: string, thread: { channelId: string; parentId: string; threadId: string }): Promise<WeekThread>;
+  opened(week: string, thread: ThreadRef): Promise<WeekThread>;
   decisionPosted(week: string, proposalId: string, messageId: string): Promise<void>;
 }
 
-export function createThreadBook(store: EventStore, council: string): ThreadBook {
-  const stream = (week: string) => chatStream(council, week);
-  const append = async (week: string, decide: (t: WeekThread | undefined) => ChatEvent[]) =>
-    foldChat(await appendDecided(store, stream(week), (events) => decide(foldChat(events))));
+export function createDiscordThreadBook(store: EventStore, council: string): DiscordThreadBook {
+  const book = createThreadBook<ThreadRef, DiscordDecision>(store, council, DISCORD);
   return {
-    get: async (week) => foldChat(await store.read(stream(week))),
-    opened: async (week, t) => (await append(week, (have) => (have ? [] : [{ type: 'DiscordThreadOpened', data: t }])))!,
-    decisionPosted: async (week, proposalId, messageId) => {
-      await append(week, (have) => (have?.decisions[proposalId] === messageId ? [] : [{ type: 'DiscordDecisionPosted', data: { proposalId, messageId } }]));
-    },
+    get: async (week) => threadOf(await book.load(week)),
+    // The week once opened has a thread: this one, or the one another process recorded first.
+    opened: async (week, thread) => threadOf(await book.openThread(week, thread)) as WeekThread,
+    decisionPosted: (week, proposalId, messageId) => book.decisionPosted(week, proposalId, { messageId }),
   };
 }

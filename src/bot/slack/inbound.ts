@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CommandError, parseCouncilCommand } from '../commands.ts';
+import { actionOf } from '../dispatch.ts';
 import type { RefusedAction } from '../../app.ts';
 
 const Id = z
@@ -68,8 +69,8 @@ export function describe(body: unknown): InboundRequest | undefined {
     let proposalId: string | undefined;
     try {
       const parsed = parseCouncilCommand(b.text);
-      if (parsed.kind === 'run' || parsed.kind === 'halt' || parsed.kind === 'resume') action = parsed.kind;
-      if (parsed.kind === 'approve' || parsed.kind === 'reject') [action, proposalId] = [parsed.kind, parsed.proposalId];
+      action = actionOf(parsed);
+      if (parsed.kind === 'approve' || parsed.kind === 'reject') proposalId = parsed.proposalId;
     } catch (error) {
       if (!(error instanceof CommandError)) throw error;
     }

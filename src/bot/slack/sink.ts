@@ -12,7 +12,8 @@ import type { EventStore } from '../../store/port.ts';
 import { view } from '../format.ts';
 import { type Block, esc, section, type SlackMessage } from './blocks.ts';
 import { approvedLine, expiredLine, orderBlocks, rejectedLine, renderNotice, renderParent, settledDecision, type WeekProgress } from './render.ts';
-import { createThreadStore, type WeekThread } from './threads.ts';
+import { createSlackThreadBook, type WeekThread } from './threads.ts';
+import { createWeekQueue } from '../week-queue.ts';
 
 export interface SlackSinkDeps {
   client: WebClient;
@@ -35,22 +36,11 @@ export interface SlackSink extends NoticeSink {
 }
 
 export function createSlackSink(deps: SlackSinkDeps): SlackSink {
-  const threads = createThreadStore(deps.store, deps.council);
+  const threads = createSlackThreadBook(deps.store, deps.council);
   const progress = new Map<string, WeekProgress>();
-  const queues = new Map<string, Promise<void>>();
+  const weeks = createWeekQueue();
   // No command redirects notices: they go to the council channel (or a week's recorded thread) only.
   const home = () => deps.channelId;
-
-  /** Runs one week's notices one after another; a failure is reported and never blocks the next. */
-  function serial(key: string, work: () => Promise<void>): Promise<void> {
-    const next = (queues.get(key) ?? Promise.resolve()).then(work);
-    const settled = next.catch(() => {});
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
-    return next;
-  }
 
   const post = async (channel: string, message: SlackMessage, threadTs?: string, broadcast = false) => {
     const base = { channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false };
@@ -80,7 +70,7 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
       return undefined;
     }
     const parentTs = await post(channel, renderParent(p));
-    return threads.openThread(week, { channel, parentTs, runId });
+    return (await threads.openThread(week, { channel, parentTs, runId })).thread;
   }
 
   /** Posts into the week's thread, or into the home channel when the week has none. */
@@ -144,7 +134,7 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
       case 'decision_ready': {
         const message = renderNotice(n);
         const posted = await inThread(n.week, message, true);
-        if (posted && n.proposal) await threads.decisionPosted(n.week, { proposalId: n.proposal.id, channel: posted.channel, ts: posted.ts, message });
+        if (posted && n.proposal) await threads.decisionPosted(n.week, n.proposal.id, { channel: posted.channel, ts: posted.ts, message });
         const d = n.decision;
         await editParent(n.week, (p) => {
           p.outcome = `*Decision:* ${esc(view(d.instrument, d.direction, d.conviction))}, horizon ${d.horizon}${n.proposal ? `. Proposal \`${esc(n.proposal.id)}\` awaits approval.` : '. No orders.'}`;
@@ -231,9 +221,11 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
     },
     publish(notice) {
       const key = 'week' in notice ? notice.week : '';
-      return serial(key, () => handle(notice)).catch((error: unknown) => {
-        deps.logger.warn({ err: slackError(error), notice: notice.type }, 'slack: could not deliver a notice');
-      });
+      return weeks
+        .run(key, () => handle(notice))
+        .catch((error: unknown) => {
+          deps.logger.warn({ err: slackError(error), notice: notice.type }, 'slack: could not deliver a notice');
+        });
     },
   };
 }

@@ -6,7 +6,6 @@ import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
 import type { SeenRequests } from '../../../store/seen-requests.ts';
 import type { RateLimiter, ReadQueue } from '../../rate-limit.ts';
-import { CommandError } from '../../commands.ts';
 import { clampContent } from '../limits.ts';
 import type { DiscordSink } from '../sink.ts';
 
@@ -45,7 +44,7 @@ export function isDiscordApprover(ctx: HandlerContext, i: Answerable): boolean {
  * id, never an upstream's text (src/redact.ts).
  */
 export function userMessage(error: unknown, ctx: Pick<HandlerContext, 'app' | 'logger'>, where: string): string {
-  const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `discord: ${where}`, [CommandError]);
+  const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `discord: ${where}`);
   if (text.kind === 'user') return text.message;
   return `Something went wrong: ${text.summary} (error id ${text.errorId}). Nothing else was changed; the operators can look it up in the logs.`;
 }

@@ -4,7 +4,8 @@
  */
 import { type ChatInputCommandInteraction, escapeMarkdown, MessageFlags } from 'discord.js';
 import type { StatusView } from '../../../app.ts';
-import { CommandError, weekSummaryLines } from '../../commands.ts';
+import { CommandError } from '../../commands.ts';
+import { dispatch, planRun } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
@@ -26,23 +27,22 @@ const run: Handler = async (i, ctx) => {
   if (weekOption !== undefined && !WEEK.test(weekOption)) throw new CommandError('week needs a date like 2024-03-04');
   await i.deferReply({ flags: MessageFlags.Ephemeral });
   const query = i.options.getString('query') ?? undefined;
-  const plan = await ctx.app.runPlan({ week: weekOption });
-  if (plan.kind === 'done') {
-    const summary = await ctx.app.weekSummary(plan.week, plan.state);
-    const links = i.guildId ? await ctx.sink.links(plan.week, i.guildId) : { thread: null, decision: null };
+  const step = await planRun(ctx.app, { week: weekOption, query }, { by: principalOf(i), via: 'discord' });
+  if (step.kind === 'done') {
+    const links = i.guildId ? await ctx.sink.links(step.week, i.guildId) : { thread: null, decision: null };
     const where = [links.thread ? `[the week's thread](${links.thread})` : null, links.decision ? `[the decision](${links.decision})` : null].filter(Boolean);
-    const lines = summary ? weekSummaryLines(summary).map((l) => escapeMarkdown(l)) : [`The week of ${plan.week} was already run.`];
+    const lines = step.lines.map((l) => escapeMarkdown(l));
     await i.editReply({ content: [...lines, ...(where.length ? [`See ${where.join(' and ')}.`] : [])].join('\n'), allowedMentions: { parse: [] } });
     return;
   }
-  const week = plan.week;
+  const week = step.week;
   await i.editReply({
-    content: `${plan.kind === 'resume' ? 'Resuming' : 'Convening'} the council for the week of ${week}. Pitches, reviews and the decision follow in <#${home}>, thread **${threadName(week)}**.`,
+    content: `${step.kind === 'resume' ? 'Resuming' : 'Convening'} the council for the week of ${week}. Pitches, reviews and the decision follow in <#${home}>, thread **${threadName(week)}**.`,
     allowedMentions: { parse: [] },
   });
   // The run outlives the interaction; its progress and failures reach the thread as notices.
   ctx.track(
-    ctx.app.run({ week, query, by: principalOf(i), via: 'discord' }).catch(async (error: unknown) => {
+    step.start().catch(async (error: unknown) => {
       await answerPrivately(i, `The council run for ${week} failed: ${userMessage(error, ctx, 'run')}`, ctx.logger);
     }),
   );
@@ -68,7 +68,8 @@ const haltOrResume =
       throw new CommandError(`${by} may not ${halted ? 'halt' : 'resume'} trading; ask someone in COUNCIL_APPROVERS`);
     }
     // The role check above may vouch for a user COUNCIL_APPROVERS does not list.
-    const canceled = await ctx.app.halt(by, halted, { authorised: true });
+    const outcome = await dispatch(ctx.app, { kind: halted ? 'halt' : 'resume' }, { by, via: 'discord', authorised: true });
+    const canceled = outcome.kind === 'halted' ? outcome.canceled : 0;
     await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');
   };
 

@@ -5,6 +5,7 @@
  * Everyone but the clicker learns the outcome from the notices, which edit the decision message.
  */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
+import { approveUntilRecorded, dispatch } from '../../dispatch.ts';
 import type { ProposalAction } from '../ids.ts';
 import { type HandlerContext, isDiscordApprover, principalOf } from './context.ts';
 
@@ -13,14 +14,7 @@ type Handler = (i: ButtonInteraction, ctx: HandlerContext, proposalId: string) =
 /** Deferred at once (Discord's 3 s), answered as soon as the approval is recorded, then again with the orders. */
 const approve: Handler = async (i, ctx, proposalId) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  let recorded!: () => void;
-  const signal = new Promise<void>((resolve) => {
-    recorded = resolve;
-  });
-  const done = ctx.app.approve({ proposalId, by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i), onRecorded: recorded });
-  // Handled here too: `await done` below comes only after the first answer's round trip.
-  done.catch(() => {});
-  await Promise.race([signal, done]);
+  const { done } = await approveUntilRecorded(ctx.app, proposalId, { by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i) });
   await i.editReply(`You approved ${proposalId}: the approval is recorded and the orders are going out. The decision message shows the outcome.`);
   const { orders } = await done;
   const filled = orders.filter((o) => o.status === 'filled').length;
@@ -29,7 +23,7 @@ const approve: Handler = async (i, ctx, proposalId) => {
 
 const reject: Handler = async (i, ctx, proposalId) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  await ctx.app.reject({ proposalId, by: principalOf(i), via: 'discord', reason: null, authorised: isDiscordApprover(ctx, i) });
+  await dispatch(ctx.app, { kind: 'reject', proposalId, reason: undefined }, { by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i) });
   await i.editReply(`You rejected ${proposalId}. Nothing will be placed.`);
 };
 

@@ -2,7 +2,6 @@
 import type { App } from '../../../app.ts';
 import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
-import { CommandError } from '../../commands.ts';
 import type { ReadQueue } from '../../rate-limit.ts';
 import type { SlackSink } from '../sink.ts';
 import type { Tasks } from '../tasks.ts';
@@ -25,25 +24,9 @@ export const principal = (userId: string) => `slack:${userId}`;
  * anything else its class and an id that finds the logged details; never a secret (src/redact.ts).
  */
 export function failureText(error: unknown, ctx: Pick<ListenerContext, 'app' | 'logger'>, what: string): string {
-  const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `slack: ${what}`, [CommandError]);
+  const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `slack: ${what}`);
   if (text.kind === 'user') return `:warning: ${text.message}`;
   return `:x: ${what} failed: ${text.summary} (error id \`${text.errorId}\`). Nothing else was changed.`;
-}
-
-/**
- * Starts an approval and waits until it is recorded (or refused, which throws): the click is
- * acknowledged only then, so an acknowledged click survives a crash. The orders go on in `done`.
- */
-export async function untilRecorded<T>(start: (onRecorded: () => void) => Promise<T>): Promise<{ done: Promise<T> }> {
-  let recorded!: () => void;
-  const signal = new Promise<void>((resolve) => {
-    recorded = resolve;
-  });
-  const done = start(recorded);
-  // Handled here too: the caller attaches its own handler only after the ack's round trip.
-  done.catch(() => {});
-  await Promise.race([signal, done]);
-  return { done };
 }
 
 /**

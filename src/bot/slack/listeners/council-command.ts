@@ -3,13 +3,13 @@
  * answers through the thread (runs) or the command's response_url (status, refusals, failures).
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { RunPlan } from '../../../app.ts';
 import { ProposalError } from '../../../domain/proposal.ts';
-import { CommandError, type CouncilCommand, HELP, parseCouncilCommand, weekSummaryLines } from '../../commands.ts';
+import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
+import { approveUntilRecorded, dispatch, planRun, type RunStep } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import { esc } from '../blocks.ts';
 import { renderStatus } from '../render.ts';
-import { type ListenerContext, failureText, lateSafe, principal, untilRecorded } from './context.ts';
+import { type ListenerContext, failureText, lateSafe, principal } from './context.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -47,26 +47,23 @@ export function councilCommand(ctx: ListenerContext) {
           return;
         }
         await ack();
-        const { week, query } = parsed;
         ctx.tasks.run('run', async () => {
-          let plan: RunPlan;
+          let step: RunStep;
           try {
-            plan = await ctx.app.runPlan({ week });
+            step = await planRun(ctx.app, parsed, { by, via: 'slack' });
           } catch (error) {
             await reply(failureText(error, ctx, 'Run'));
             return;
           }
-          if (plan.kind === 'done') {
-            const summary = await ctx.app.weekSummary(plan.week, plan.state);
-            const links = await ctx.sink.links(plan.week);
-            const lines = summary ? weekSummaryLines(summary).map(esc) : [`The week of ${plan.week} was already run.`];
+          if (step.kind === 'done') {
+            const links = await ctx.sink.links(step.week);
             const where = [links.thread ? `<${links.thread}|the week's thread>` : null, links.decision ? `<${links.decision}|the decision>` : null].filter(Boolean);
-            await reply([...lines, ...(where.length ? [`See ${where.join(' and ')}.`] : [])].join('\n'));
+            await reply([...step.lines.map(esc), ...(where.length ? [`See ${where.join(' and ')}.`] : [])].join('\n'));
             return;
           }
-          await reply(`${plan.kind === 'resume' ? 'Resuming' : 'Convening'} the council for the week of ${plan.week}: its thread follows in <#${home}>.`);
+          await reply(`${step.kind === 'resume' ? 'Resuming' : 'Convening'} the council for the week of ${step.week}: its thread follows in <#${home}>.`);
           // A failed run is reported by the App itself (run_failed, with an error id) into the thread.
-          await ctx.app.run({ week: plan.week, query, by, via: 'slack' }).catch(async (error: unknown) => {
+          await step.start().catch(async (error: unknown) => {
             if (error instanceof ProposalError) await reply(failureText(error, ctx, 'Run'));
           });
         });
@@ -103,27 +100,26 @@ export function councilCommand(ctx: ListenerContext) {
         await ack();
         // The channel learns of it from the halt_changed notice.
         ctx.tasks.run(parsed.kind, async () => {
-          await ctx.app.halt(by, halted).catch(async (error: unknown) => reply(failureText(error, ctx, halted ? 'Halt' : 'Resume')));
+          await dispatch(ctx.app, parsed, { by, via: 'slack' }).catch(async (error: unknown) => reply(failureText(error, ctx, halted ? 'Halt' : 'Resume')));
         });
         return;
       }
       case 'approve':
       case 'reject': {
         const { proposalId } = parsed;
-        const reason = parsed.kind === 'reject' ? (parsed.reason ?? null) : null;
         const authorised = ctx.app.isApprover(by);
         const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
         const acknowledge = lateSafe(ack, ctx.logger);
         // Acknowledged once the approval (or rejection, or refusal) is recorded, never before.
         try {
           if (parsed.kind === 'approve') {
-            const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId, by, via: 'slack', authorised, onRecorded }));
+            const { done } = await approveUntilRecorded(ctx.app, proposalId, { by, via: 'slack', authorised });
             await acknowledge({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
             ctx.tasks.run('approve', async () => {
               await done.catch(async (error: unknown) => reply(failureText(error, ctx, what)));
             });
           } else {
-            await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
+            await dispatch(ctx.app, parsed, { by, via: 'slack', authorised });
             await acknowledge({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
           }
         } catch (error) {

@@ -6,7 +6,8 @@
  */
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
-import { type ListenerContext, failureText, lateSafe, principal, untilRecorded } from './context.ts';
+import { approveUntilRecorded, dispatch } from '../../dispatch.ts';
+import { type ListenerContext, failureText, lateSafe, principal } from './context.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
@@ -63,13 +64,13 @@ export function proposalAction(ctx: ListenerContext) {
     // Acknowledged once the click is recorded (Slack waits 3 s; recording takes milliseconds), never before.
     try {
       if (parsed.kind === 'approve') {
-        const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId: parsed.proposalId, by, via: 'slack', authorised, onRecorded }));
+        const { done } = await approveUntilRecorded(ctx.app, parsed.proposalId, { by, via: 'slack', authorised });
         await ack();
         ctx.tasks.run('approve', async () => {
           await done.catch((error: unknown) => ephemeral(failureText(error, ctx, what)));
         });
       } else {
-        await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null, authorised });
+        await dispatch(ctx.app, { kind: 'reject', proposalId: parsed.proposalId, reason: undefined }, { by, via: 'slack', authorised });
         await ack();
       }
     } catch (error) {

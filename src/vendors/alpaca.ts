@@ -1,4 +1,7 @@
 /**
+ * The Alpaca SDK, built and read in one place below both of its users: the market-data and news
+ * adapters (src/market/) and the broker adapter (src/brokers/), so neither imports the other.
+ *
  * Building an Alpaca SDK client and reading its answers. Every response is read from the wire (the
  * SDK's `...Raw` methods) and validated with zod, because the SDK's models are not validated and map
  * some fields and not others. Endpoints are rewritten by a middleware, the route the SDK's migration
@@ -43,6 +46,11 @@ export function createAlpacaClient(keys: AlpacaKeys, endpoints: AlpacaEndpoints,
     rateLimit: tuning.rateLimit ?? { maxRequests: 190, intervalMs: 60_000 },
     middleware: endpoints.apiUrl || endpoints.dataUrl ? [{ pre: async (ctx) => ({ url: rewrite(ctx.url), init: ctx.init }) }] : [],
   });
+}
+
+/** One SDK client per account, each with its own keys (one rate limit per key, as Alpaca counts them). */
+export function createAlpacaClients(accounts: Readonly<Record<string, AlpacaKeys>>, endpoints: AlpacaEndpoints, tuning: AlpacaTuning = {}): Map<string, Alpaca> {
+  return new Map(Object.entries(accounts).map(([account, keys]) => [account, createAlpacaClient(keys, endpoints, tuning)]));
 }
 
 /** Alpaca answered with something our schema does not accept; the message names the call and the fields. */

@@ -1,0 +1,124 @@
+/**
+ * One dispatch from a chat command to its use case, shared by every channel (the console, Slack,
+ * Discord, next the web). A channel turns its input into a `CouncilCommand` (commands.ts), says who
+ * asks (`Asker`), and renders what comes back; which use cases a command calls, in what order, and
+ * the answers every channel gives alike are written here once. The console (and the web) call
+ * `dispatch` for the whole command; Slack and Discord, which must acknowledge within 3 s, call its
+ * steps (`planRun`, `approveUntilRecorded`) between their acknowledgements.
+ */
+import type { App, Principal, RefusedAction, StatusView } from '../app.ts';
+import { nyDateTime } from '../market/time.ts';
+import type { OrderLine } from '../pipeline/notices.ts';
+import type { WeekState } from '../pipeline/week.ts';
+import { CommandError, type CouncilCommand, HELP, weekSummaryLines } from './commands.ts';
+
+/** Who asks, through which channel, and whether the channel has vouched for them (a Discord role). */
+export interface Asker {
+  by: Principal;
+  via: string;
+  /** Set when the channel decided; otherwise the app checks COUNCIL_APPROVERS. */
+  authorised?: boolean;
+}
+
+/** Use cases only some channels have, injected by the composition root (the console's). */
+export interface DispatchExtras {
+  checkpoint?: (at: Date | undefined) => Promise<void>;
+  postmortem?: (week: string | undefined) => Promise<void>;
+}
+
+/** What a command came to, for the channel to render. */
+export type Outcome =
+  | { kind: 'help'; text: string }
+  | { kind: 'already_run'; week: string; lines: string[] }
+  | { kind: 'ran'; week: string; state: WeekState }
+  | { kind: 'status'; view: StatusView }
+  | { kind: 'approved'; proposalId: string; orders: OrderLine[] }
+  | { kind: 'rejected'; proposalId: string }
+  | { kind: 'halted'; halted: boolean; canceled: number }
+  | { kind: 'checkpoint' }
+  | { kind: 'postmortem' };
+
+/** The state-changing action a command asks for, as the trust checks name it; a read or help: undefined. */
+export function actionOf(command: CouncilCommand): RefusedAction | undefined {
+  switch (command.kind) {
+    case 'run':
+    case 'halt':
+    case 'resume':
+    case 'approve':
+    case 'reject':
+      return command.kind;
+    default:
+      return undefined;
+  }
+}
+
+/** A run request, planned: a week already run (what every channel shows of it), or one to start or resume. */
+export type RunStep = { kind: 'done'; week: string; lines: string[] } | { kind: 'new' | 'resume'; week: string; start(): Promise<WeekState> };
+
+/**
+ * Plans a run without starting it, so a channel can answer first: a week already run is shown, never
+ * run again; otherwise `start` runs it for the asker (a failed run also reaches the thread, as run_failed).
+ */
+export async function planRun(app: App, request: { week: string | undefined; query: string | undefined }, asker: Asker): Promise<RunStep> {
+  const plan = await app.runPlan({ week: request.week });
+  if (plan.kind === 'done') {
+    const summary = await app.weekSummary(plan.week, plan.state);
+    return { kind: 'done', week: plan.week, lines: summary ? weekSummaryLines(summary) : [`The week of ${plan.week} was already run.`] };
+  }
+  return { kind: plan.kind, week: plan.week, start: () => app.run({ week: plan.week, query: request.query, by: asker.by, via: asker.via }) };
+}
+
+/**
+ * Starts an approval and waits until it is recorded (or refused, which throws): a channel acknowledges
+ * the click only then, so an acknowledged click survives a crash. The orders go on in `done`.
+ */
+export async function approveUntilRecorded(app: App, proposalId: string, asker: Asker): Promise<{ done: ReturnType<App['approve']> }> {
+  let recorded!: () => void;
+  const signal = new Promise<void>((resolve) => {
+    recorded = resolve;
+  });
+  const done = app.approve({ proposalId, by: asker.by, via: asker.via, authorised: asker.authorised, onRecorded: recorded });
+  // Handled here too: the caller attaches its own handler only after its acknowledgement's round trip.
+  done.catch(() => {});
+  await Promise.race([signal, done]);
+  return { done };
+}
+
+/** Runs a whole command for the asker and says what it came to. Refusals and bad input throw user-facing errors. */
+export async function dispatch(app: App, command: CouncilCommand, asker: Asker, extras: DispatchExtras = {}): Promise<Outcome> {
+  switch (command.kind) {
+    case 'help':
+      return { kind: 'help', text: HELP };
+    case 'run': {
+      const step = await planRun(app, command, asker);
+      if (step.kind === 'done') return { kind: 'already_run', week: step.week, lines: step.lines };
+      return { kind: 'ran', week: step.week, state: await step.start() };
+    }
+    case 'status':
+      return { kind: 'status', view: await app.status() };
+    case 'approve': {
+      const { orders } = await app.approve({ proposalId: command.proposalId, by: asker.by, via: asker.via, authorised: asker.authorised });
+      return { kind: 'approved', proposalId: command.proposalId, orders };
+    }
+    case 'reject':
+      await app.reject({ proposalId: command.proposalId, by: asker.by, via: asker.via, reason: command.reason ?? null, authorised: asker.authorised });
+      return { kind: 'rejected', proposalId: command.proposalId };
+    case 'halt':
+    case 'resume': {
+      const halted = command.kind === 'halt';
+      return { kind: 'halted', halted, canceled: await app.halt(asker.by, halted, { authorised: asker.authorised }) };
+    }
+    case 'checkpoint':
+      if (!extras.checkpoint) throw new CommandError('checkpoints are not available here');
+      await extras.checkpoint(command.at ? nyDateTime(command.at.slice(0, 10), command.at.slice(11)) : undefined);
+      return { kind: 'checkpoint' };
+    case 'postmortem':
+      if (!extras.postmortem) throw new CommandError('postmortems are not available here');
+      await extras.postmortem(command.week);
+      return { kind: 'postmortem' };
+    default: {
+      const never: never = command;
+      return never;
+    }
+  }
+}
