@@ -4,7 +4,7 @@
  * as text. The local operator is trusted as `cli:<user>`: whoever holds the terminal holds the data.
  */
 import { createInterface } from 'node:readline';
-import type { App } from '../../app.ts';
+import type { CouncilApp } from '../../app/index.ts';
 import { nyDateTime } from '../../market/time.ts';
 import { userErrorLine, userErrorText } from '../../redact.ts';
 import { CommandError, HELP, parseCouncilCommand, weekSummaryLines } from '../commands.ts';
@@ -20,7 +20,7 @@ export interface ConsoleOptions {
   postmortem?: (week: string | undefined) => Promise<void>;
 }
 
-export async function runConsole(app: App, options: ConsoleOptions): Promise<void> {
+export async function runConsole(app: CouncilApp, options: ConsoleOptions): Promise<void> {
   const write = (text: string) => options.output.write(`${text}\n`);
   const detach = app.addSink({
     publish: async (n) => {
@@ -45,7 +45,7 @@ export async function runConsole(app: App, options: ConsoleOptions): Promise<voi
   }
 }
 
-async function handle(app: App, line: string, by: string, write: (t: string) => void, options: ConsoleOptions): Promise<void> {
+async function handle(app: CouncilApp, line: string, by: string, write: (t: string) => void, options: ConsoleOptions): Promise<void> {
   try {
     const command = parseCouncilCommand(line.startsWith('/') ? line : `/council ${line}`);
     switch (command.kind) {
@@ -90,7 +90,7 @@ async function handle(app: App, line: string, by: string, write: (t: string) => 
       }
     }
   } catch (error) {
-    const text = userErrorText(error, { logger: app.deps.logger, redact: app.redactor }, 'console', [CommandError]);
+    const text = userErrorText(error, { logger: app.logger, redact: app.redactor }, 'console', [CommandError]);
     write(text.kind === 'user' ? `! ${text.message}` : `! failed: ${userErrorLine(text)}`);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { CommandError, parseCouncilCommand } from '../commands.ts';
-import type { RefusedAction } from '../../app.ts';
+import type { RefusedAction } from '../../app/index.ts';
 
 const Id = z
   .string()

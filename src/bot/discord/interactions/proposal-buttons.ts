@@ -6,7 +6,7 @@
  */
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
 import type { ProposalAction } from '../ids.ts';
-import { type HandlerContext, isDiscordApprover, principalOf } from './context.ts';
+import { discordAuthoriser, type HandlerContext, principalOf } from './context.ts';
 
 type Handler = (i: ButtonInteraction, ctx: HandlerContext, proposalId: string) => Promise<void>;
 
@@ -17,7 +17,7 @@ const approve: Handler = async (i, ctx, proposalId) => {
   const signal = new Promise<void>((resolve) => {
     recorded = resolve;
   });
-  const done = ctx.app.approve({ proposalId, by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i), onRecorded: recorded });
+  const done = ctx.app.approve({ proposalId, by: principalOf(i), via: 'discord', authoriser: discordAuthoriser(ctx, i), onRecorded: recorded });
   // Handled here too: `await done` below comes only after the first answer's round trip.
   done.catch(() => {});
   await Promise.race([signal, done]);
@@ -29,7 +29,7 @@ const approve: Handler = async (i, ctx, proposalId) => {
 
 const reject: Handler = async (i, ctx, proposalId) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  await ctx.app.reject({ proposalId, by: principalOf(i), via: 'discord', reason: null, authorised: isDiscordApprover(ctx, i) });
+  await ctx.app.reject({ proposalId, by: principalOf(i), via: 'discord', reason: null, authoriser: discordAuthoriser(ctx, i) });
   await i.editReply(`You rejected ${proposalId}. Nothing will be placed.`);
 };
 

@@ -3,7 +3,7 @@
  * answers through the thread (runs) or the command's response_url (status, refusals, failures).
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import type { RunPlan } from '../../../app.ts';
+import type { RunPlan } from '../../../app/index.ts';
 import { ProposalError } from '../../../domain/proposal.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand, weekSummaryLines } from '../../commands.ts';
 import { BUSY } from '../../rate-limit.ts';
@@ -111,19 +111,18 @@ export function councilCommand(ctx: ListenerContext) {
       case 'reject': {
         const { proposalId } = parsed;
         const reason = parsed.kind === 'reject' ? (parsed.reason ?? null) : null;
-        const authorised = ctx.app.isApprover(by);
         const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
         const acknowledge = lateSafe(ack, ctx.logger);
         // Acknowledged once the approval (or rejection, or refusal) is recorded, never before.
         try {
           if (parsed.kind === 'approve') {
-            const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId, by, via: 'slack', authorised, onRecorded }));
+            const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId, by, via: 'slack', onRecorded }));
             await acknowledge({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
             ctx.tasks.run('approve', async () => {
               await done.catch(async (error: unknown) => reply(failureText(error, ctx, what)));
             });
           } else {
-            await ctx.app.reject({ proposalId, by, via: 'slack', reason, authorised });
+            await ctx.app.reject({ proposalId, by, via: 'slack', reason });
             await acknowledge({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
           }
         } catch (error) {

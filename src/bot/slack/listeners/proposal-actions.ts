@@ -56,20 +56,19 @@ export function proposalAction(ctx: ListenerContext) {
       return;
     }
     const by = principal(user);
-    // Authorised here, refused (and recorded) by the App, so every channel's refusals look alike.
-    const authorised = ctx.app.isApprover(by);
+    // Authorised and, when refused, recorded by the app, so every channel's refusals look alike.
     if (context.retryNum) ctx.logger.info({ retryNum: context.retryNum, retryReason: context.retryReason, proposalId: parsed.proposalId }, 'slack: redelivered click');
     const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
     // Acknowledged once the click is recorded (Slack waits 3 s; recording takes milliseconds), never before.
     try {
       if (parsed.kind === 'approve') {
-        const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId: parsed.proposalId, by, via: 'slack', authorised, onRecorded }));
+        const { done } = await untilRecorded((onRecorded) => ctx.app.approve({ proposalId: parsed.proposalId, by, via: 'slack', onRecorded }));
         await ack();
         ctx.tasks.run('approve', async () => {
           await done.catch((error: unknown) => ephemeral(failureText(error, ctx, what)));
         });
       } else {
-        await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null, authorised });
+        await ctx.app.reject({ proposalId: parsed.proposalId, by, via: 'slack', reason: null });
         await ack();
       }
     } catch (error) {

@@ -13,7 +13,7 @@
  * Refusals are answered privately; those of state-changing requests are recorded (App.refuseRequest).
  */
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, RespondFn } from '@slack/bolt';
-import type { App } from '../../../app.ts';
+import type { CouncilApp } from '../../../app/index.ts';
 import type { Logger } from '../../../logger.ts';
 import type { SeenRequests } from '../../../store/seen-requests.ts';
 import { type RateLimiter, SLOW_DOWN } from '../../rate-limit.ts';
@@ -26,7 +26,7 @@ export interface Workspace {
 }
 
 export interface TrustContext {
-  app: App;
+  app: CouncilApp;
   seen: SeenRequests;
   limiter: RateLimiter;
   workspace: Workspace;
