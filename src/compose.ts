@@ -58,9 +58,12 @@ export interface BuildOverrides {
   metrics?: MetricsHooks;
 }
 
-/** Serve and the CLI: `compose(config, 'live', overrides)`, the mode every test app has too. */
+/**
+ * The tests' builder: a live-mode application as `compose` builds it, typed as the concrete App so a
+ * test can read what was built (its store, broker, config). Code in src/ holds a CouncilApp.
+ */
 export function buildApp(config: Config, overrides: BuildOverrides = {}): Promise<App> {
-  return compose(config, 'live', overrides);
+  return composeApp(config, 'live', overrides);
 }
 
 /**
@@ -78,7 +81,11 @@ export function memoryDatabase(): Database {
  * Builds the database, store, market data, calendar, brokers, council (seats), clock, authoriser and the
  * application. A backtest passes its in-memory store, broker, council and clock; a replay its fork.
  */
-export async function compose(config: Config, mode: ComposeMode, overrides: BuildOverrides = {}): Promise<App> {
+export function compose(config: Config, mode: ComposeMode, overrides: BuildOverrides = {}): Promise<CouncilApp> {
+  return composeApp(config, mode, overrides);
+}
+
+async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOverrides): Promise<App> {
   const secrets = redactorFor(config);
   const logger = overrides.logger ?? createLogger(config.logLevel, process.stderr, config.logFormat, secrets);
   const db = overrides.db ?? (mode === 'backtest' ? memoryDatabase() : await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
