@@ -9,7 +9,7 @@
  * 4. it comes from DISCORD_GUILD_ID when that is set (not another server, not a DM);
  * 5. halt, resume, approve and reject come from the council channel (DISCORD_CHANNEL_ID), or a thread
  *    in it, when one is set.
- * Refusals are answered privately; those of state-changing interactions are recorded (App.refuseRequest).
+ * Refusals are answered privately; those of state-changing interactions are recorded (CouncilApp.refuseRequest).
  */
 import type { RefusedAction } from '../../../app/index.ts';
 import { SLOW_DOWN } from '../../rate-limit.ts';
