@@ -156,7 +156,7 @@ async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOve
 export async function replayRun(app: CouncilApp, runId: string, sink: NoticeSink = nullSink): Promise<WeekState> {
   const { store, database, market, calendar } = app.ports;
   const plan = await prepareReplay(app.config, { store, db: database }, runId);
-  const replaying = await compose(app.config, 'replay', { db: database, store: plan.store, council: plan.council, market, calendar, logger: app.logger, clock: app.clock.now });
+  const replaying = await composeApp(app.config, 'replay', { db: database, store: plan.store, council: plan.council, market, calendar, logger: app.logger, clock: app.clock.now });
   replaying.addSink(sink);
   // Not closed: its database is the one `app` holds open.
   return replaying.replay(plan.run);

@@ -77,8 +77,6 @@ export interface CouncilApp {
   weekState(week: string): Promise<WeekState>;
   weekSummary(week: string, known?: WeekState): Promise<council.WeekSummary | undefined>;
   warm(): Promise<void>;
-  /** Convenes a recorded run again; only on an application composed in 'replay' mode (src/compose.ts replayRun). */
-  replay(run: RecordedRun): Promise<WeekState>;
 
   // Proposals and the kill switch (proposals.ts)
   isApprover(principal: Principal): boolean;
@@ -200,6 +198,10 @@ export class App implements CouncilApp {
   weekState = (week: string) => council.weekState(this.ctx, week);
   weekSummary = (week: string, known?: WeekState) => council.weekSummary(this.ctx, week, known);
   warm = () => council.warm(this.ctx);
+  /**
+   * Convenes a recorded run again. Not on CouncilApp: only the composition root calls it, on an
+   * application it composed in 'replay' mode over a fork of the store (src/compose.ts replayRun).
+   */
   replay = (run: RecordedRun) => council.replay(this.ctx, run);
 
   isApprover = (principal: Principal) => this.deps.authoriser.mayApprove(principal, 'approve');
