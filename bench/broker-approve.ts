@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { createAlpacaClient } from '../src/vendors/alpaca.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { clientOrderId } from '../src/domain/sizing.ts';
-import { buildApp } from '../src/main.ts';
+import { buildApp } from '../src/compose.ts';
 import { nyDateTime } from '../src/market/time.ts';
 import { proposalStream } from '../src/pipeline/run.ts';
 import { startFakeAlpaca } from '../test/fakes/alpaca.ts';

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/config/config.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../src/llm/openai/audit.ts';
-import { buildApp } from '../src/main.ts';
+import { buildApp } from '../src/compose.ts';
 import { startFakeOpenAi } from '../test/fakes/openai.ts';
 import { validAnswer } from '../test/llm/answers.ts';
 

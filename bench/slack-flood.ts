@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startSlack } from '../src/bot/slack/index.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { buildApp } from '../src/main.ts';
+import { buildApp } from '../src/compose.ts';
 import { proposalStream } from '../src/pipeline/run.ts';
 import type { Database } from '../src/store/port.ts';
 import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from '../test/bot/slack/support.ts';
@@ -23,7 +23,7 @@ export interface SlackFloodBench {
   perSecond: number;
   seconds: number;
   users: number;
-  database: 'pglite' | 'postgres';
+  database: 'pglite' | 'postgres' | 'memory';
   sent: number;
   /** Answered 200 within 3 s (the status to come, or "slow down"). */
   answeredInTime: number;

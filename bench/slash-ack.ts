@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { startSlack } from '../src/bot/slack/index.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/config/config.ts';
-import { buildApp } from '../src/main.ts';
+import { buildApp } from '../src/compose.ts';
 import { BOT_TOKEN, SIGNING_SECRET, sendSigned, slashCommand } from '../test/bot/slack/support.ts';
 import { startFakeOpenAi } from '../test/fakes/openai.ts';
 import { startFakeSlack } from '../test/fakes/slack.ts';

@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.ts';
-import { buildApp } from '../src/main.ts';
+import { buildApp } from '../src/compose.ts';
 
 export interface StatusBench {
-  database: 'pglite' | 'postgres';
+  database: 'pglite' | 'postgres' | 'memory';
   weeks: number;
   calls: number;
   coldCpuMs: number;

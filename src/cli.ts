@@ -12,7 +12,7 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { App } from './app.ts';
+import type { CouncilApp } from './app/index.ts';
 import type { Redactor } from './redact.ts';
 import type { CheckpointResult } from './pipeline/checkpoint.ts';
 import type { WeekState } from './pipeline/week.ts';
@@ -155,30 +155,30 @@ async function main(argv: string[]): Promise<number> {
   if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');
   const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
   if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);
-  const { buildApp } = await import('./main.ts');
+  const { compose } = await import('./compose.ts');
   const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics() : undefined;
   // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
   const consoleOwnsTerminal = command === 'serve' && !config.slack && !config.discord && process.stdin.isTTY === true && !json;
   const logger = consoleOwnsTerminal ? { logger: await fileLogger(config.dataDir, config.logLevel, config.logFormat, redact as Redactor) } : {};
-  const app = await buildApp(config, { ...logger, metrics });
+  const app = await compose(config, 'live', { ...logger, metrics });
   const render = () => import('./bot/console/render.ts');
   try {
     switch (command) {
       case 'migrate':
-        print({ migrated: true, database: app.deps.db.kind }, () => `migrations applied (${app.deps.db.kind})`);
+        print({ migrated: true, database: app.ports.database.kind }, () => `migrations applied (${app.ports.database.kind})`);
         return EXIT.ok;
       case 'run': {
         const { renderNotice } = await render();
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         await app.resumeExecutions();
         if (values.replay) {
-          const replayed = await (await import('./llm/replay.ts')).replayRun(app, values.replay, app.sink);
+          const replayed = await (await import('./compose.ts')).replayRun(app, values.replay, app.sink);
           if (json) print((await import('./views.ts')).runJson(replayed), () => '');
           return EXIT.ok;
         }
         const [{ runJson }, { weekSummaryLines }, { mondayOf }] = await Promise.all([import('./views.ts'), import('./bot/commands.ts'), import('./market/time.ts')]);
         if (values.retry && values.week) {
-          const retried = await (await import('./pipeline/run.ts')).retryWeek(app.deps.store, app.councilId, mondayOf(values.week), app.deps.clock());
+          const retried = await (await import('./pipeline/run.ts')).retryWeek(app.ports.store, app.councilId, mondayOf(values.week), app.clock.now());
           if (retried.retried) process.stderr.write(`council: week ${mondayOf(values.week)}: a new attempt beside run ${retried.previousRunId}, which had no quorum\n`);
         }
         // A week already run is answered with where it lives and its state now, never run again.
@@ -209,24 +209,24 @@ async function main(argv: string[]): Promise<number> {
       case 'status': {
         const [{ renderStatus }, { scheduleView }] = await Promise.all([render(), import('./scheduler/index.ts')]);
         await app.resumeExecutions();
-        app.nextRuns = scheduleView(app);
+        app.provideSchedule(scheduleView(app));
         const status = await app.status();
         print(status, () => renderStatus(status));
         return EXIT.ok;
       }
       case 'postmortem': {
-        const [{ renderNotice }, { postmortemCommand }] = await Promise.all([render(), import('./backtest/commands.ts')]);
+        const { renderNotice } = await render();
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
-        const { postmortem, charts } = await postmortemCommand(app, { week: values.week, out: values.out });
+        const { postmortem, charts } = await app.postmortem({ week: values.week, out: values.out });
         if (json) print({ ...postmortem, charts: charts.map((c) => c.path) }, () => '');
         return EXIT.ok;
       }
       case 'checkpoint': {
-        const [{ renderNotice }, { checkpointAt }] = await Promise.all([render(), import('./scheduler/index.ts')]);
+        const { renderNotice } = await render();
         if (!json)
           app.addSink({ publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n)}\n`)) });
-        const result = await checkpointAt(app, at);
-        print(result, () => checkpointText(renderNotice, result, app.deps.config.file.exits.requireApproval));
+        const result = await app.checkpoint(at);
+        print(result, () => checkpointText(renderNotice, result, config.file.exits.requireApproval));
         return EXIT.ok;
       }
       case 'serve':
@@ -240,13 +240,13 @@ async function main(argv: string[]): Promise<number> {
 
 /** Where a week lives in chat, from the threads the Slack and Discord channels recorded. */
 async function chatThreads(
-  app: App,
+  app: CouncilApp,
   week: string,
 ): Promise<{ slack: { channel: string; ts: string } | null; discord: { channelId: string; threadId: string; url: string | null } | null }> {
   const [{ foldSlackWeek, slackStream }, { chatStream, foldChat }] = await Promise.all([import('./bot/slack/threads.ts'), import('./bot/discord/threads.ts')]);
-  const slack = foldSlackWeek(await app.deps.store.read(slackStream(app.councilId, week))).thread;
-  const discord = foldChat(await app.deps.store.read(chatStream(app.councilId, week)));
-  const guild = app.deps.config.discord?.guildId;
+  const slack = foldSlackWeek(await app.ports.store.read(slackStream(app.councilId, week))).thread;
+  const discord = foldChat(await app.ports.store.read(chatStream(app.councilId, week)));
+  const guild = app.config.discord?.guildId;
   return {
     slack: slack ? { channel: slack.channel, ts: slack.parentTs } : null,
     discord: discord ? { channelId: discord.channelId, threadId: discord.threadId, url: guild ? `https://discord.com/channels/${guild}/${discord.threadId}` : null } : null,

@@ -6,7 +6,7 @@
  */
 import OpenAI from 'openai';
 import { z } from 'zod';
-import type { App } from './app.ts';
+import type { CouncilApp } from './app/index.ts';
 import { createAlpacaClient, describeError, wire } from './vendors/alpaca.ts';
 import type { Config } from './config/config.ts';
 import { addDays, nyDate } from './market/time.ts';
@@ -36,7 +36,7 @@ export interface DoctorReport {
 export interface DoctorDeps {
   config: Config;
   /** The built app (database, market data, calendar); undefined when building it failed with `appError`. */
-  app: App | undefined;
+  app: CouncilApp | undefined;
   appError?: unknown;
   clock?: () => Date;
   /** Per check; a part that does not answer in time fails. */
@@ -105,7 +105,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
       }),
     );
   } else {
-    const { db, market, calendar } = app.deps;
+    const { database: db, market, calendar } = app.ports;
     const where = db.kind === 'postgres' ? 'postgres (DATABASE_URL)' : `pglite in ${config.dataDir}`;
     checks.push(
       withTimeout(db.query('select 1 as ok'), timeoutMs, where).then(
@@ -303,11 +303,11 @@ export function renderDoctor(report: DoctorReport): string {
 
 /** `council doctor [--json]`: exit 0 when every configured part answers, 5 when one fails. */
 export async function doctorCommand(config: Config, json: boolean): Promise<number> {
-  const { buildApp } = await import('./main.ts');
-  let app: App | undefined;
+  const { compose } = await import('./compose.ts');
+  let app: CouncilApp | undefined;
   let appError: unknown;
   try {
-    app = await buildApp(config);
+    app = await compose(config, 'live');
   } catch (error) {
     appError = error;
   }

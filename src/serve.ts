@@ -11,12 +11,11 @@
 import { randomUUID } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import type { App } from './app.ts';
-import { postmortemCommand } from './backtest/commands.ts';
+import type { CouncilApp } from './app/index.ts';
 import { runConsole } from './bot/console/channel.ts';
 import { brokerSummary, renderDoctor, runDoctor } from './doctor.ts';
 import type { Logger } from './logger.ts';
-import { checkpointAt, startScheduler } from './scheduler/index.ts';
+import { startScheduler } from './scheduler/index.ts';
 import { createPgSlotClaims } from './scheduler/claims.ts';
 import type { Metrics } from './web/metrics.ts';
 import { observedClaims } from './web/observe.ts';
@@ -120,8 +119,9 @@ export interface ServeOptions {
   graceMs?: number;
 }
 
-export async function serve(app: App, options: ServeOptions): Promise<number> {
-  const { config, logger, db } = app.deps;
+export async function serve(app: CouncilApp, options: ServeOptions): Promise<number> {
+  const { config, logger } = app;
+  const db = app.ports.database;
   const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
   const latch = signalLatch();
   let exit = 0;
@@ -166,7 +166,7 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
         detail: state.phase === 'running' ? 'taking work' : state.phase === 'starting' ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}` : 'stopping',
       },
       { part: 'database', ...database },
-      { part: 'market data', ok: state.warmed, detail: state.warmed ? app.deps.market.source : 'warming' },
+      { part: 'market data', ok: state.warmed, detail: state.warmed ? app.ports.market.source : 'warming' },
       ...(config.slack ? [{ part: 'slack', ok: state.chat.get('slack') === true, detail: state.chat.get('slack') ? 'connected' : 'not connected' }] : []),
       ...(config.discord ? [{ part: 'discord', ok: state.chat.get('discord') === true, detail: state.chat.get('discord') ? 'connected' : 'not connected' }] : []),
     ];
@@ -191,7 +191,7 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
     await app.warm();
     state.warmed = true;
     // Fail early: a broken part refuses the start with what to fix, before any work is taken.
-    const report = await runDoctor({ config, app, clock: app.deps.clock });
+    const report = await runDoctor({ config, app, clock: app.clock.now });
     const brokers = brokerSummary(config);
     logger[brokers.partial ? 'warn' : 'info']({ brokers: brokers.text }, `brokers: ${brokers.text}${brokers.fix ? ` (${brokers.fix})` : ''}`);
     if (!report.ok) {
@@ -216,7 +216,7 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
       const resumed = await resuming;
       if (resumed) logger.info({ resumed }, 'resumed approved executions');
       scheduler = startScheduler(app, {
-        onPostmortem: async (week) => void (await postmortemCommand(app, { week })),
+        onPostmortem: async (week) => void (await app.postmortem({ week })),
         claims: observedClaims(createPgSlotClaims(db), options.metrics),
       });
       state.phase = 'running';
@@ -224,18 +224,19 @@ export async function serve(app: App, options: ServeOptions): Promise<number> {
         if (!channels.length) logger.info('headless: no chat platform and nothing to read on stdin; the schedule runs until SIGTERM or SIGINT');
         await stopOrFatal;
       } else {
-        app.chatChannels.push('console');
+        const removeConsole = app.addChannel('console');
         const consoleDone = runConsole(app, {
           input: process.stdin,
           output: process.stdout,
           user: userInfo().username,
           interactive: mode === 'tty' && !options.json,
-          checkpoint: async (at) => void (await track(checkpointAt(app, at))),
-          postmortem: async (week) => void (await postmortemCommand(app, { week })),
+          checkpoint: async (at) => void (await track(app.checkpoint(at))),
+          postmortem: async (week) => void (await app.postmortem({ week })),
         });
         await Promise.race([consoleDone, stopOrFatal]);
         if (latch.signalled() !== undefined) process.stdin.destroy();
         await within(consoleDone, graceMs);
+        removeConsole();
       }
     }
   } finally {

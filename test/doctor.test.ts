@@ -12,7 +12,7 @@ import { createAlpacaClient } from '../src/vendors/alpaca.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { llmModels, renderDoctor, runDoctor } from '../src/doctor.ts';
 import { explainError } from '../src/explain.ts';
-import { buildApp } from '../src/main.ts';
+import { buildApp } from '../src/compose.ts';
 import { type FakeAlpaca, startFakeAlpaca } from './fakes/alpaca.ts';
 import { type FakeOpenAi, startFakeOpenAi } from './fakes/openai.ts';
 import { type FakeSlack, startFakeSlack } from './fakes/slack.ts';

@@ -1,70 +1,14 @@
 /**
- * `council backtest` and `council postmortem`: thin wrappers that parse options, show progress, write
- * files and print. The work is in engine.ts and pipeline/postmortem.ts.
+ * `council backtest`: a thin wrapper that parses options, shows progress, writes the report and prints.
+ * The work is in engine.ts. (`council postmortem` is the application's: src/app/postmortem.ts.)
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { App } from '../app.ts';
-import { postmortemCharts } from '../charts/postmortem-charts.ts';
+import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { createLogger } from '../logger.ts';
 import { createCsvMarketData } from '../market/csv.ts';
-import { bundledRiskFree } from '../market/rates.ts';
-import { addDays, mondayOf, nyDateTime } from '../market/time.ts';
-import type { PostmortemChart } from '../pipeline/notices.ts';
-import { type Postmortem, type PostmortemDeps, publishPostmortem } from '../pipeline/postmortem.ts';
 import { type BacktestProgress, backtestJson, runBacktest } from './engine.ts';
 import { chooseLlm, type LlmRequest } from './llm-cache.ts';
-import { writeExports } from './exports.ts';
 import { writeBacktestReport } from './report.ts';
-
-/** What the postmortem needs, taken from a wired App (the scheduler's weekly job can use this too). */
-export function postmortemDepsOf(app: App): PostmortemDeps {
-  const { config, store, market, calendar } = app.deps;
-  return {
-    store,
-    market,
-    calendar,
-    council: app.councilId,
-    startingCash: config.file.risk.startingCash,
-    universe: config.file.universe,
-    accounts: app.accounts,
-    seatAccounts: Object.fromEntries(config.file.seats.map((s) => [s.id, s.account])),
-    chairAccount: config.file.chairman.account,
-    riskFree: bundledRiskFree(),
-    costs: config.file.broker,
-    cashInterest: config.file.broker.cashInterest,
-  };
-}
-
-/** Renders the charts and writes them under `dir`, for the notice's uploaders and the user's disk. */
-export function chartWriter(dir: string): (pm: Postmortem) => Promise<PostmortemChart[]> {
-  return async (pm) => {
-    await mkdir(dir, { recursive: true });
-    return Promise.all(
-      postmortemCharts(pm).map(async (c) => {
-        const path = join(dir, c.fileName);
-        await writeFile(path, c.png);
-        return { ...c, path };
-      }),
-    );
-  };
-}
-
-/** The weekly postmortem for `week` (default: the week `run` would pick), marked no later than that Friday's close. */
-export async function postmortemCommand(app: App, opts: { week?: string; out?: string }): Promise<{ postmortem: Postmortem; charts: PostmortemChart[] }> {
-  const week = opts.week ? mondayOf(opts.week) : await app.defaultWeek();
-  // A week outside the data would be built from other weeks' bars: refused with the range that exists.
-  await app.assertWeekInData(week);
-  const mark = await app.markTime();
-  const weekEnd = nyDateTime(addDays(week, 4), '20:00');
-  const asOf = new Date(Math.min(mark.getTime(), weekEnd.getTime()));
-  const dir = resolve(opts.out ?? join(app.deps.config.dataDir, 'postmortems', week));
-  const result = await publishPostmortem({ ...postmortemDepsOf(app), sink: app.sink, charts: chartWriter(dir) }, { week, asOf });
-  await mkdir(dir, { recursive: true });
-  await writeExports(dir, result.postmortem);
-  return result;
-}
 
 /** A one-line progress bar on a terminal; nothing when stderr is a pipe or a file. */
 function progressBar(stream: NodeJS.WriteStream): ((p: BacktestProgress) => void) | undefined {

@@ -8,7 +8,6 @@
  * the new views drop, unless a checkpoint exits them first (each session before the open and at its
  * last slot).
  */
-import { App } from '../app.ts';
 import { createBrokerRouter } from '../brokers/router.ts';
 import { createSimulatedBroker } from '../brokers/simulated.ts';
 import { exitReasonOf } from '../domain/ledger.ts';
@@ -19,14 +18,13 @@ import { createNyseCalendar, type TradingCalendar } from '../market/calendar.ts'
 import type { MarketData } from '../market/port.ts';
 import { bundledRiskFree, type RiskFree } from '../market/rates.ts';
 import { addDays, assertDate, mondayOf, nyDateTime } from '../market/time.ts';
-import { runCheckpoint } from '../pipeline/checkpoint.ts';
 import type { ExitReason } from '../pipeline/notices.ts';
 import { buildPostmortem, type Postmortem } from '../pipeline/postmortem.ts';
 import type { Council, SeatKind } from '../pipeline/seats.ts';
 import type { WeekState } from '../pipeline/week.ts';
-import { checkpointDeps } from '../scheduler/index.ts';
+import { compose, memoryDatabase } from '../compose.ts';
 import { createMemoryEventStore } from '../store/memory.ts';
-import type { Database, EventStore } from '../store/port.ts';
+import type { EventStore } from '../store/port.ts';
 import { type BacktestLlm, cachedAnswers, refusingTransport } from './llm-cache.ts';
 import { UserFacingError } from '../domain/errors.ts';
 
@@ -156,18 +154,6 @@ export function backtestWeeks(calendar: TradingCalendar, from: string, to: strin
   return weeks;
 }
 
-/** A database the backtest never uses: its events live in memory. */
-const noDatabase: Database = {
-  kind: 'pglite',
-  query: async () => {
-    throw new BacktestError('the backtest keeps its events in memory and has no database');
-  },
-  tx: async () => {
-    throw new BacktestError('the backtest keeps its events in memory and has no database');
-  },
-  close: async () => {},
-};
-
 export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Promise<BacktestResult> {
   for (const [name, date] of [
     ['--from', req.from],
@@ -198,23 +184,12 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   });
   const llm = deps.llm ?? { mode: 'off', reason: 'builtin systematic seats' };
   const council: Council =
-    llm.mode === 'cache' ? buildLlmCouncil(config, { store, db: noDatabase, transport: refusingTransport, answers: cachedAnswers(llm.cache) }) : buildBuiltinCouncil(config);
+    llm.mode === 'cache' ? buildLlmCouncil(config, { store, db: memoryDatabase(), transport: refusingTransport, answers: cachedAnswers(llm.cache) }) : buildBuiltinCouncil(config);
   const tally = seatTally(council, llm);
-  const app = new App({
-    config,
-    db: noDatabase,
-    store,
-    market: deps.market,
-    calendar,
-    broker,
-    council,
-    logger: deps.logger,
-    clock: () => now,
-    simulatedTime: true,
-  });
+  // The application as every channel uses it, on the backtest's store, broker, seats and clock.
+  const app = await compose(config, 'backtest', { store, market: deps.market, calendar, broker, council, logger: deps.logger, clock: () => now });
 
   const end = calendar.isTradingDay(req.to) ? req.to : calendar.previousTradingDay(req.to);
-  const checkpoints = checkpointDeps(app);
   // On daily bars a session offers two views: before the open (the last close; an exit fills at this
   // open) and after it (the open as provisional close; an exit fills at the next open). Every slot after
   // the open sees the same data and sends its exits to the same fill, and a horizon ends at the last
@@ -234,7 +209,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
       const state = await app.run({ week });
       tally.add(week, state);
       deps.onWeek?.(state);
-      if (state.proposal) await app.approve({ proposalId: state.proposal.proposalId, by: 'backtest', via: 'backtest', authorised: true });
+      if (state.proposal) await app.approve({ proposalId: state.proposal.proposalId, by: 'backtest', via: 'backtest' });
       else quietWeeks++;
     } catch (error) {
       if (!isDataProblem(error)) throw error;
@@ -247,10 +222,9 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
       for (const time of checkpointTimes(session)) {
         now = nyDateTime(session, time);
         try {
-          const result = await runCheckpoint(checkpoints, now);
+          const result = await app.scheduledCheckpoint(now);
           checkpointsRun++;
-          for (const exit of result.exits)
-            if (exit.status === 'awaiting_approval') await app.approve({ proposalId: exit.proposalId, by: 'backtest', via: 'backtest', authorised: true });
+          for (const exit of result.exits) if (exit.status === 'awaiting_approval') await app.approve({ proposalId: exit.proposalId, by: 'backtest', via: 'backtest' });
         } catch (error) {
           if (!isDataProblem(error)) throw error;
           skipped.push({ what: 'checkpoint', at: `${session}T${time}`, reason: (error as Error).message });

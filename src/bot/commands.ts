@@ -84,7 +84,7 @@ export function parseCouncilCommand(text: string): CouncilCommand {
 }
 
 /** A week already run, in words every channel shows (links are added by the channel that has them). */
-export function weekSummaryLines(s: import('../app.ts').WeekSummary): string[] {
+export function weekSummaryLines(s: import('../app/index.ts').WeekSummary): string[] {
   const p = s.proposal;
   const d = s.decision;
   const sign = (x: number) => (x > 0 ? `+${x}` : String(x));

@@ -6,18 +6,19 @@
  * `dispatch` for the whole command; Slack and Discord, which must acknowledge within 3 s, call its
  * steps (`planRun`, `approveUntilRecorded`) between their acknowledgements.
  */
-import type { App, Principal, RefusedAction, StatusView } from '../app.ts';
+import type { Authoriser } from '../app/authoriser.ts';
+import type { CouncilApp as App, Principal, RefusedAction, StatusView } from '../app/index.ts';
 import { nyDateTime } from '../market/time.ts';
 import type { OrderLine } from '../pipeline/notices.ts';
 import type { WeekState } from '../pipeline/week.ts';
 import { CommandError, type CouncilCommand, HELP, weekSummaryLines } from './commands.ts';
 
-/** Who asks, through which channel, and whether the channel has vouched for them (a Discord role). */
+/** Who asks, through which channel, and the channel's own authoriser when it has rules of its own (a Discord role). */
 export interface Asker {
   by: Principal;
   via: string;
-  /** Set when the channel decided; otherwise the app checks COUNCIL_APPROVERS. */
-  authorised?: boolean;
+  /** The app's authoriser extended by the channel (extendAuthoriser); absent, the app's own (COUNCIL_APPROVERS). */
+  authoriser?: Authoriser;
 }
 
 /** Use cases only some channels have, injected by the composition root (the console's). */
@@ -77,7 +78,7 @@ export async function approveUntilRecorded(app: App, proposalId: string, asker: 
   const signal = new Promise<void>((resolve) => {
     recorded = resolve;
   });
-  const done = app.approve({ proposalId, by: asker.by, via: asker.via, authorised: asker.authorised, onRecorded: recorded });
+  const done = app.approve({ proposalId, by: asker.by, via: asker.via, authoriser: asker.authoriser, onRecorded: recorded });
   // Handled here too: the caller attaches its own handler only after its acknowledgement's round trip.
   done.catch(() => {});
   await Promise.race([signal, done]);
@@ -97,16 +98,16 @@ export async function dispatch(app: App, command: CouncilCommand, asker: Asker, 
     case 'status':
       return { kind: 'status', view: await app.status() };
     case 'approve': {
-      const { orders } = await app.approve({ proposalId: command.proposalId, by: asker.by, via: asker.via, authorised: asker.authorised });
+      const { orders } = await app.approve({ proposalId: command.proposalId, by: asker.by, via: asker.via, authoriser: asker.authoriser });
       return { kind: 'approved', proposalId: command.proposalId, orders };
     }
     case 'reject':
-      await app.reject({ proposalId: command.proposalId, by: asker.by, via: asker.via, reason: command.reason ?? null, authorised: asker.authorised });
+      await app.reject({ proposalId: command.proposalId, by: asker.by, via: asker.via, reason: command.reason ?? null, authoriser: asker.authoriser });
       return { kind: 'rejected', proposalId: command.proposalId };
     case 'halt':
     case 'resume': {
       const halted = command.kind === 'halt';
-      return { kind: 'halted', halted, canceled: await app.halt(asker.by, halted, { authorised: asker.authorised }) };
+      return { kind: 'halted', halted, canceled: await app.halt(asker.by, halted, asker.authoriser) };
     }
     case 'checkpoint':
       if (!extras.checkpoint) throw new CommandError('checkpoints are not available here');

@@ -1,17 +1,14 @@
 /**
  * `council run --replay <runId>`: the run again, from its recorded model answers, with zero calls.
- * It runs the real pipeline on a fork of the store: the original events up to the run's decision stay
- * visible (so simulated accounts look as they did then), the week's own run and calls are hidden, and
- * every new event stays in memory. Nothing is written to the real store.
+ * Prepared here (a fork of the store, seats answering from the recording), run by the application the
+ * composition root builds on it (src/compose.ts replayRun): the original events up to the run's decision
+ * stay visible (so simulated accounts look as they did then), the week's own run and calls are hidden,
+ * and every new event stays in memory. Nothing is written to the real store.
  */
-import type { App } from '../app.ts';
-import { createBrokerRouter } from '../brokers/router.ts';
-import { createSimulatedBroker } from '../brokers/simulated.ts';
-import type { NoticeSink } from '../pipeline/notices.ts';
-import { nullSink } from '../pipeline/notices.ts';
-import { type PipelineSettings, runCouncil } from '../pipeline/run.ts';
-import { foldWeek, type RunStarted, type WeekState, weekStream } from '../pipeline/week.ts';
-import type { EventStore, NewEvent, ReadAllOptions, StoredEvent } from '../store/port.ts';
+import type { Config } from '../config/config.ts';
+import type { Council } from '../pipeline/seats.ts';
+import { type RunStarted, weekStream } from '../pipeline/week.ts';
+import type { Database, EventStore, NewEvent, ReadAllOptions, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { buildLlmCouncil } from './council.ts';
 import type { NewsBrief } from '../pipeline/research.ts';
@@ -24,8 +21,34 @@ export class ReplayError extends UserFacingError {
   readonly code = 'REPLAY';
 }
 
-export async function replayRun(app: App, runId: string, sink: NoticeSink = nullSink): Promise<WeekState> {
-  const { config, store, market, calendar } = app.deps;
+/** A recorded run, as the application convenes it again (CouncilApp.replay): its id, week, question, time and news. */
+export interface RecordedRun {
+  runId: string;
+  week: string;
+  query?: string;
+  asOf: Date;
+  requestedBy?: string;
+  via?: string;
+  /** A run recorded before the question was fenced replays with the prompts it sent then. */
+  inlineQuestion: boolean;
+  /** The researchers read the news the run read, not what the source says now. */
+  news?: NewsBrief;
+}
+
+/** What a replay runs on: the fork of the store, seats that answer only from the recording, and the run. */
+export interface ReplayPlan {
+  store: EventStore;
+  council: Council;
+  run: RecordedRun;
+}
+
+/**
+ * Prepares the replay of run `runId`: the store forked at the run's decision (the week's own run and
+ * calls hidden), seats answering from the recorded calls with the recorded prompts (any other call is
+ * refused), and the run's request. The composition root builds an application on it (compose 'replay').
+ */
+export async function prepareReplay(config: Config, base: { store: EventStore; db: Database }, runId: string): Promise<ReplayPlan> {
+  const { store } = base;
   const council = config.file.council;
   const starts = await store.readAll({ streamPrefix: `week:${council}:`, types: ['RunStarted'] });
   const start = starts.find((e) => (e.data as RunStarted).runId === runId);
@@ -46,36 +69,26 @@ export async function replayRun(app: App, runId: string, sink: NoticeSink = null
   const prompts = await recordedPrompts(store, council, started.week);
   const llm = buildLlmCouncil(config, {
     store: fork,
-    db: app.deps.db,
+    db: base.db,
     transport: refuse,
     answers: await recordedAnswers(store, council, started.week, start.globalPosition),
     prompts,
   });
-  // The researchers read the news the run read, not what the source says now.
   const research = original.find((e) => e.type === 'ResearchCompleted')?.data as { news?: NewsBrief } | undefined;
-  const f = config.file;
-  const settings: PipelineSettings = {
-    council,
-    universe: f.universe,
-    risk: f.risk,
-    seatAccounts: Object.fromEntries(f.seats.map((s) => [s.id, s.account])),
-    chairAccount: f.chairman.account,
-    quorum: Math.min(3, f.seats.length),
-  };
-  const broker = createBrokerRouter({ fallback: createSimulatedBroker({ store: fork, market, calendar, settings: { startingCash: f.risk.startingCash, ...f.broker } }) });
-  await runCouncil(
-    { store: fork, market, calendar, broker, council: llm, sink, settings, newId: () => runId, recordedNews: research?.news },
-    {
+  return {
+    store: fork,
+    council: llm,
+    run: {
+      runId,
       week: started.week,
       query: started.query ?? undefined,
       asOf: new Date(started.asOf),
       requestedBy: started.requestedBy ?? undefined,
       via: started.via ?? undefined,
-      // A run recorded before the question was fenced replays with the prompts it sent then.
       inlineQuestion: started.questionFormat !== 'fenced',
+      news: research?.news,
     },
-  );
-  return foldWeek(await fork.read(weekStream(council, started.week)));
+  };
 }
 
 /** The prompt version each stage of the recorded week was asked with (research.v1 for runs before research.v2). */

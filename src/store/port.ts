@@ -85,7 +85,8 @@ export interface Queryable {
 }
 
 export interface Database extends Queryable {
-  readonly kind: 'pglite' | 'postgres';
+  /** 'memory': no SQL at all (the backtest keeps its events in memory); every query is refused. */
+  readonly kind: 'pglite' | 'postgres' | 'memory';
   /** Runs fn inside one transaction; never call db.query from inside fn, use the argument. */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;

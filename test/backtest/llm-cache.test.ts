@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { type BacktestResult, backtestJson, runBacktest } from '../../src/backtest/engine.ts';
 import { type BacktestLlm, chooseLlm, LlmCacheError, NOT_CACHED } from '../../src/backtest/llm-cache.ts';
 import { writeBacktestReport } from '../../src/backtest/report.ts';

@@ -3,7 +3,7 @@
  * on in-memory PGlite with the builtin seats and replayed bars: what every channel gets back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { CommandError, parseCouncilCommand } from '../../src/bot/commands.ts';
 import { actionOf, dispatch, planRun } from '../../src/bot/dispatch.ts';
 import { ProposalError } from '../../src/domain/proposal.ts';

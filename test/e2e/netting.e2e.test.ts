@@ -11,11 +11,10 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ProposalEvent } from '../../src/domain/proposal.ts';
-import { buildApp } from '../../src/main.ts';
+import { buildApp } from '../../src/compose.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { loadProposal, loadProposals } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
-import { checkpointAt } from '../../src/scheduler/index.ts';
 import { runJson } from '../../src/views.ts';
 import { POSTGRES_URL, scenarioDatabase } from '../faults/support/database.ts';
 import { ROOT } from '../support/cli.ts';
@@ -45,7 +44,7 @@ describe.each(BACKENDS)('On $kind: an exit and the next entry at one open become
     const p1 = runJson(await app.run({ week: '2024-03-11' })).proposal!;
     await app.approve({ proposalId: p1.id, by: 'cli:alice', via: 'cli' });
     // The 1w positions end with Friday's last checkpoint: exits that fill at Monday 2024-03-18's open.
-    const friday = await checkpointAt(app, nyDateTime('2024-03-15', '15:50'));
+    const friday = await app.checkpoint(nyDateTime('2024-03-15', '15:50'));
     const exits = friday.exits.filter((e) => e.reason === 'horizon');
     expect(exits.length).toBeGreaterThan(0);
 
@@ -71,7 +70,7 @@ describe.each(BACKENDS)('On $kind: an exit and the next entry at one open become
     }
 
     // Through Monday's close: every fill of the session, by account and symbol, goes one way only.
-    await checkpointAt(app, nyDateTime('2024-03-18', '15:50'));
+    await app.checkpoint(nyDateTime('2024-03-18', '15:50'));
     const fills = (await loadProposals(app.deps.store)).flatMap((p) =>
       p.orders.flatMap((o) => (p.fills[o.clientOrderId] ? [{ ...o, filledAt: p.fills[o.clientOrderId]!.filledAt }] : [])),
     );

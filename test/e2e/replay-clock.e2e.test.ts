@@ -10,14 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
-import { postmortemCommand } from '../../src/backtest/commands.ts';
+import type { App } from '../../src/app/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { ProposalError } from '../../src/domain/proposal.ts';
-import { buildApp } from '../../src/main.ts';
+import { buildApp } from '../../src/compose.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { loadProposal, loadRefusals } from '../../src/pipeline/execution.ts';
-import { checkpointAt } from '../../src/scheduler/index.ts';
 import { runJson } from '../../src/views.ts';
 import { POSTGRES_URL, scenarioDatabase } from '../faults/support/database.ts';
 import { council, ROOT } from '../support/cli.ts';
@@ -76,19 +74,19 @@ describe.each(BACKENDS)('On $kind: replay time only moves forward', ({ kind }) =
     const p = runJson(await a.run({ week: '2024-03-04' })).proposal!;
     await a.approve({ proposalId: p.id, by: 'cli:alice', via: 'cli' });
     const times: string[] = [];
-    for (let i = 0; i < 5; i++) times.push((await checkpointAt(a)).at);
+    for (let i = 0; i < 5; i++) times.push((await a.checkpoint()).at);
     expect(times).toEqual(['09:00', '12:00', '14:00', '15:50'].map((t) => nyDateTime('2024-03-04', t).toISOString()).concat(nyDateTime('2024-03-05', '09:00').toISOString()));
     // An instant already evaluated is not the clock's next slot: the next call moves on.
-    expect((await checkpointAt(a)).at).toBe(nyDateTime('2024-03-05', '12:00').toISOString());
+    expect((await a.checkpoint()).at).toBe(nyDateTime('2024-03-05', '12:00').toISOString());
   });
 
   it('When a week or a time lies outside the data, Then run, postmortem and checkpoint refuse it with the range that exists', async () => {
     const a = await app('range');
-    await expect(postmortemCommand(a, { week: '2099-01-05', out: mkdtempSync(join(tmpdir(), 'pm-')) })).rejects.toThrow(RANGE);
-    await expect(postmortemCommand(a, { week: '1990-01-01', out: mkdtempSync(join(tmpdir(), 'pm-')) })).rejects.toThrow(/week 1990-01-01 is outside the market data/);
+    await expect(a.postmortem({ week: '2099-01-05', out: mkdtempSync(join(tmpdir(), 'pm-')) })).rejects.toThrow(RANGE);
+    await expect(a.postmortem({ week: '1990-01-01', out: mkdtempSync(join(tmpdir(), 'pm-')) })).rejects.toThrow(/week 1990-01-01 is outside the market data/);
     await expect(a.run({ week: '1993-01-25' })).rejects.toThrow(/week 1993-01-25 is before the market data: the market data holds the sessions from 1993-01-29/);
     await expect(a.run({ week: '2099-01-05' })).rejects.toThrow(/week 2099-01-05 is in the future: .*; the market data holds the sessions from 1993-01-29 to 2026-08-21/);
-    await expect(checkpointAt(a, nyDateTime('2027-01-04', '09:00'))).rejects.toThrow(/2027-01-04 09:00 is outside the market data/);
+    await expect(a.checkpoint(nyDateTime('2027-01-04', '09:00'))).rejects.toThrow(/2027-01-04 09:00 is outside the market data/);
   });
 
   it('When the CLI is asked for a postmortem of 2099-01-05, Then it exits 1 with the range', async () => {

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { type ProposalEvent, ProposalError } from '../../src/domain/proposal.ts';
-import { buildApp } from '../../src/main.ts';
+import { buildApp } from '../../src/compose.ts';
 import { loadProposal } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
 import { runJson } from '../../src/views.ts';

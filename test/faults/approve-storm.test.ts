@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { startDiscord } from '../../src/bot/discord/index.ts';
 import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';

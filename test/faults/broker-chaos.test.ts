@@ -7,7 +7,7 @@
  * test/brokers/ covers each fault alone; here they overlap.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import type { ProposalOrder } from '../../src/domain/proposal.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
 import type { StoredEvent } from '../../src/store/port.ts';

@@ -7,11 +7,11 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { startDiscord } from '../../src/bot/discord/index.ts';
 import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { buildApp } from '../../src/main.ts';
+import { buildApp } from '../../src/compose.ts';
 import { controlRefusalStream, controlStream, refusalStream } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
 import { buttonIds, type FakeDiscord, type FakeMessage as DiscordMessage, startFakeDiscord } from '../fakes/discord.ts';

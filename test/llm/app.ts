@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
-import { buildApp } from '../../src/main.ts';
+import { buildApp } from '../../src/compose.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import type { Database } from '../../src/store/port.ts';
 

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llmTestApp } from './app.ts';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { positionDetail } from '../../src/bot/checkpoint-text.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../../src/llm/openai/audit.ts';
 import { nyDateTime } from '../../src/market/time.ts';
-import { checkpointStream, runCheckpoint } from '../../src/pipeline/checkpoint.ts';
+import { checkpointStream } from '../../src/pipeline/checkpoint.ts';
 import type { Notice, PositionCheck } from '../../src/pipeline/notices.ts';
-import { checkpointDeps } from '../../src/scheduler/index.ts';
 import { type FakeOpenAi, type FakeRequest, startFakeOpenAi } from '../fakes/openai.ts';
 import { validAnswer } from './answers.ts';
 
@@ -47,7 +46,7 @@ describe('conviction updates at a checkpoint', () => {
 
     const from = fake.requests.length;
     fake.script = (r) => (r.stage === 'checkpoint' && r.model === MODELS.GEMINI ? { kind: 'status', status: 500, message: 'upstream overloaded' } : validAnswer(r));
-    const result = await runCheckpoint(checkpointDeps(app), nyDateTime('2024-03-05', '12:00'));
+    const result = await app.scheduledCheckpoint(nyDateTime('2024-03-05', '12:00'));
 
     expect(result.fresh).toBe(true);
     const owned = result.positions.filter((p): p is PositionCheck & { owner: string } => p.owner !== null);

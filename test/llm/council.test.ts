@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llmTestApp } from './app.ts';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { buildLlmCouncil } from '../../src/llm/council.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded, sqlCache } from '../../src/llm/openai/audit.ts';
 import { identityTerms } from '../../src/llm/openai/prompts.ts';
-import { forkStore, replayRun } from '../../src/llm/replay.ts';
+import { replayRun } from '../../src/compose.ts';
+import { forkStore } from '../../src/llm/replay.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { runCouncil } from '../../src/pipeline/run.ts';
 import { foldWeek, weekStream } from '../../src/pipeline/week.ts';

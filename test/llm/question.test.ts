@@ -4,11 +4,11 @@
  * fence, send byte for byte what they sent before (so the LLM cache and replays still answer).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { cleanQuestion, QUESTION_MAX } from '../../src/domain/question.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../../src/llm/openai/audit.ts';
 import { loadPrompt } from '../../src/llm/openai/prompts.ts';
-import { replayRun } from '../../src/llm/replay.ts';
+import { replayRun } from '../../src/compose.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { type RunStarted, weekStream } from '../../src/pipeline/week.ts';
 import { type FakeOpenAi, type FakeRequest, startFakeOpenAi } from '../fakes/openai.ts';

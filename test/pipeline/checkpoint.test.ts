@@ -5,13 +5,12 @@
  * open once it is 09:30: so Tuesday 09:00 still holds, Tuesday 12:00 sees the 25.52 open and exits.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { ProposalError } from '../../src/domain/proposal.ts';
 import { nyDateTime } from '../../src/market/time.ts';
-import { checkpointStream, expireDueProposals, runCheckpoint } from '../../src/pipeline/checkpoint.ts';
+import { checkpointStream } from '../../src/pipeline/checkpoint.ts';
 import { loadProposal } from '../../src/pipeline/execution.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
-import { checkpointDeps } from '../../src/scheduler/index.ts';
 import { testApp } from '../support/app.ts';
 
 let app: App;
@@ -24,14 +23,14 @@ afterAll(async () => {
 });
 
 const at = (date: string, time: string) => nyDateTime(date, time);
-const check = (date: string, time: string) => runCheckpoint(checkpointDeps(app), at(date, time));
+const check = (date: string, time: string) => app.scheduledCheckpoint(at(date, time));
 
 describe('proposal expiry', () => {
   it('When a proposal passes its expiry unapproved, Then it is marked expired in the channel and approving it afterwards is refused with nothing placed', async () => {
     const state = await app.run({ week: '2020-04-13' });
     const id = state.proposal!.proposalId;
-    expect(await expireDueProposals(checkpointDeps(app), new Date(Date.parse(state.proposal!.expiresAt) - 60_000))).toEqual([]);
-    expect(await expireDueProposals(checkpointDeps(app), new Date(state.proposal!.expiresAt))).toEqual([id]);
+    expect(await app.expireDue(new Date(Date.parse(state.proposal!.expiresAt) - 60_000))).toEqual([]);
+    expect(await app.expireDue(new Date(state.proposal!.expiresAt))).toEqual([id]);
     expect(notices).toContainEqual({ type: 'proposal_expired', week: '2020-04-13', proposalId: id, at: state.proposal!.expiresAt });
 
     const refused = await app.approve({ proposalId: id, by: 'cli:test', via: 'test' }).catch((e: unknown) => e);
@@ -132,7 +131,7 @@ describe('an exit still working when the next council plans', () => {
     try {
       const first = await fresh.run({ week: '2020-01-06' });
       await fresh.approve({ proposalId: first.proposal!.proposalId, by: 'cli:test', via: 'test' });
-      const friday = await runCheckpoint(checkpointDeps(fresh), at('2020-01-10', '15:50'));
+      const friday = await fresh.scheduledCheckpoint(at('2020-01-10', '15:50'));
       const horizonExits = friday.exits.filter((e) => e.reason === 'horizon' && e.status === 'placed');
       expect(horizonExits.length).toBeGreaterThan(0); // the 1w views end on Friday; their exits fill at Monday's open
 

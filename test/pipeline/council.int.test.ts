@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { BUNDLED_BARS_DIR } from '../../src/config/config.ts';
 import { ProposalError } from '../../src/domain/proposal.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';

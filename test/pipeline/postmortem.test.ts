@@ -6,12 +6,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
-import { postmortemCommand } from '../../src/backtest/commands.ts';
+import type { App } from '../../src/app/index.ts';
 import { renderNotice } from '../../src/bot/console/render.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { buildApp } from '../../src/main.ts';
+import { buildApp } from '../../src/compose.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { PostmortemError } from '../../src/pipeline/postmortem.ts';
 import { readRaw } from '../market/raw.ts';
@@ -31,7 +30,7 @@ describe('Weekly postmortem', () => {
   afterAll(() => app?.close());
 
   it('When no council has run yet, Then a PostmortemError says so and nothing is published', async () => {
-    await expect(postmortemCommand(app, { week: '2024-03-11', out })).rejects.toThrow(PostmortemError);
+    await expect(app.postmortem({ week: '2024-03-11', out })).rejects.toThrow(PostmortemError);
     expect(notices).toEqual([]);
   });
 
@@ -40,7 +39,7 @@ describe('Weekly postmortem', () => {
       const state = await app.run({ week });
       await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:test', via: 'cli' });
     }
-    const { postmortem: pm, charts } = await postmortemCommand(app, { week: '2024-03-11', out });
+    const { postmortem: pm, charts } = await app.postmortem({ week: '2024-03-11', out });
 
     expect(pm.from).toBe('2024-03-01');
     expect(pm.to).toBe('2024-03-15');

@@ -8,18 +8,17 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
 import { buildLlmCouncil } from '../../src/llm/council.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../../src/llm/openai/audit.ts';
 import { loadPromptFile } from '../../src/llm/openai/prompts.ts';
-import { replayRun } from '../../src/llm/replay.ts';
-import { buildApp } from '../../src/main.ts';
+import { replayRun } from '../../src/compose.ts';
+import { buildApp } from '../../src/compose.ts';
 import { bundledBarsDir } from '../../src/market/csv.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { runCouncil } from '../../src/pipeline/run.ts';
-import { checkpointAt } from '../../src/scheduler/index.ts';
 import { runJson } from '../../src/views.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { AFTER_DECISION, WEEK_NEWS } from '../fakes/news.ts';
@@ -255,11 +254,11 @@ describe('checkpoint news', () => {
   it('When a checkpoint runs on the held positions, Then its reply adds the news of the held symbols since the previous checkpoint, none after it', async () => {
     const { app, notices } = await appWith({ clock: () => new Date('2024-06-03T12:00:00Z'), fillMode: 'fill' });
     const state = await app.run({ week: '2024-03-04' });
-    await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:test', via: 'cli', authorised: true });
+    await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:test', via: 'cli' });
     const held = [...new Set(state.proposal!.orders.map((o) => o.symbol))].sort();
 
     const from = newsAsks().length;
-    await checkpointAt(app, nyDateTime('2024-03-04', '12:00'));
+    await app.checkpoint(nyDateTime('2024-03-04', '12:00'));
     const [asked] = newsAsks().slice(from);
     expect(asked!.query).toMatchObject({ symbols: held.join(','), start: '2024-03-04T13:00:00.000Z', end: '2024-03-04T17:00:00.000Z' });
     const report = notices.filter((n) => n.type === 'checkpoint_report').at(-1);
@@ -270,7 +269,7 @@ describe('checkpoint news', () => {
     expect(headlines).not.toContain('Gold hits a three-month high in Asian trade');
 
     // The next checkpoint reads only what came after the previous one.
-    await checkpointAt(app, nyDateTime('2024-03-04', '14:00'));
+    await app.checkpoint(nyDateTime('2024-03-04', '14:00'));
     const [next] = newsAsks().slice(from + 1);
     expect(next!.query).toMatchObject({ start: '2024-03-04T17:00:00.000Z', end: '2024-03-04T19:00:00.000Z' });
     const later = notices.filter((n) => n.type === 'checkpoint_report').at(-1);

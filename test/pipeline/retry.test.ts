@@ -5,9 +5,9 @@
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
-import { replayRun } from '../../src/llm/replay.ts';
+import { replayRun } from '../../src/compose.ts';
 import { RetryError, retryWeek } from '../../src/pipeline/run.ts';
 import { foldWeek, weekStream } from '../../src/pipeline/week.ts';
 import { type FakeOpenAi, type Reply, startFakeOpenAi } from '../fakes/openai.ts';

@@ -5,7 +5,7 @@
  * TEST_DATABASE_URL is set.
  */
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { ProposalError } from '../../src/domain/proposal.ts';
 import { loadRefusals, refusalStream } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';

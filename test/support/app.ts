@@ -3,9 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { type BuildOverrides, buildApp } from '../../src/main.ts';
+import { type BuildOverrides, buildApp } from '../../src/compose.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 
 export async function testApp(env: Record<string, string> = {}, overrides: BuildOverrides = {}): Promise<{ app: App; notices: Notice[] }> {

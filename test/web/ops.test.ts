@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/app/index.ts';
 import { installFatalHandlers } from '../../src/serve.ts';
 import { createMetrics, type Metrics } from '../../src/web/metrics.ts';
 import { observedClaims } from '../../src/web/observe.ts';

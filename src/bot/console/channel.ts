@@ -4,7 +4,7 @@
  * and renders outcomes and notices as text. The local operator is trusted as `cli:<user>`: whoever holds the terminal holds the data.
  */
 import { createInterface } from 'node:readline';
-import type { App } from '../../app.ts';
+import type { CouncilApp } from '../../app/index.ts';
 import { userErrorLine, userErrorText } from '../../redact.ts';
 import { parseCouncilCommand } from '../commands.ts';
 import { type DispatchExtras, dispatch, type Outcome } from '../dispatch.ts';
@@ -18,7 +18,7 @@ export interface ConsoleOptions extends DispatchExtras {
   interactive: boolean;
 }
 
-export async function runConsole(app: App, options: ConsoleOptions): Promise<void> {
+export async function runConsole(app: CouncilApp, options: ConsoleOptions): Promise<void> {
   const write = (text: string) => options.output.write(`${text}\n`);
   const detach = app.addSink({
     publish: async (n) => {
@@ -43,14 +43,14 @@ export async function runConsole(app: App, options: ConsoleOptions): Promise<voi
   }
 }
 
-async function handle(app: App, line: string, by: string, write: (t: string) => void, options: ConsoleOptions): Promise<void> {
+async function handle(app: CouncilApp, line: string, by: string, write: (t: string) => void, options: ConsoleOptions): Promise<void> {
   try {
     const command = parseCouncilCommand(line.startsWith('/') ? line : `/council ${line}`);
     // The local operator runs from here; a week already run is shown, not run again.
     const text = consoleText(await dispatch(app, command, { by, via: 'console' }, options));
     if (text !== undefined) write(text);
   } catch (error) {
-    const text = userErrorText(error, { logger: app.deps.logger, redact: app.redactor }, 'console');
+    const text = userErrorText(error, { logger: app.logger, redact: app.redactor }, 'console');
     write(text.kind === 'user' ? `! ${text.message}` : `! failed: ${userErrorLine(text)}`);
   }
 }

@@ -171,7 +171,7 @@ export function renderNotice(n: Notice): string {
   }
 }
 
-export function renderStatus(s: import('../../app.ts').StatusView): string {
+export function renderStatus(s: import('../../app/index.ts').StatusView): string {
   const lines = [
     rule('Council status'),
     `Database: ${s.mode.database} | market data: ${s.mode.market} | time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`,

@@ -3,7 +3,7 @@
  * through the router to the App's use cases; outbound notices go through the sink as REST calls.
  */
 import { Client, Events, GatewayIntentBits } from 'discord.js';
-import type { App } from '../../app.ts';
+import type { CouncilApp } from '../../app/index.ts';
 import type { Config } from '../../config/config.ts';
 import { loadProposal } from '../../pipeline/execution.ts';
 import type { Logger } from '../../logger.ts';
@@ -26,7 +26,7 @@ export interface DiscordOptions {
   seen?: SeenRequests;
 }
 
-export async function startDiscord(app: App, config: DiscordConfig, logger: Logger, options: DiscordOptions = {}): Promise<{ stop(): Promise<void> }> {
+export async function startDiscord(app: CouncilApp, config: DiscordConfig, logger: Logger, options: DiscordOptions = {}): Promise<{ stop(): Promise<void> }> {
   const log = logger.child({ channel: 'discord' });
   const api = apiRoot(config.apiUrl);
   // Interactions need no gateway intents; Guilds keeps the guild and role caches for approver roles.
@@ -38,13 +38,13 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
 
   const sink = createDiscordSink({
     rest: client.rest,
-    threads: createDiscordThreadBook(app.deps.store, app.councilId),
+    threads: createDiscordThreadBook(app.ports.store, app.councilId),
     channelId: config.channelId,
     headerOf: async (week) => {
       const started = (await app.weekState(week)).started;
       return started && { week, runId: started.runId, query: started.query, seats: started.seats.length, requestedBy: started.requestedBy ?? null };
     },
-    proposalOf: (id) => loadProposal(app.deps.store, id),
+    proposalOf: (id) => loadProposal(app.ports.store, id),
     logger: log,
   });
 
@@ -59,7 +59,7 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
     sink,
     logger: log,
     track,
-    seen: options.seen ?? createSeenRequests(app.deps.db),
+    seen: options.seen ?? createSeenRequests(app.ports.database),
     limiter: createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT),
     reads: createReadQueue(),
   };
@@ -78,7 +78,7 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
     throw new Error(`Discord login failed: ${(error as Error).message}. Check DISCORD_TOKEN and DISCORD_API_URL.`);
   }
   const detach = app.addSink(sink);
-  app.chatChannels.push('discord');
+  const removeChannel = app.addChannel('discord');
   log.info({ user: client.user?.tag, channelId: config.channelId ?? null }, 'discord: connected');
 
   return {
@@ -86,6 +86,7 @@ export async function startDiscord(app: App, config: DiscordConfig, logger: Logg
       stopping = true;
       while (inFlight.size) await Promise.all(inFlight);
       detach();
+      removeChannel();
       await sink.idle();
       await client.destroy();
     },

@@ -13,7 +13,7 @@ import {
   type RESTPostAPIChannelMessageJSONBody,
 } from 'discord-api-types/v10';
 import { escapeMarkdown } from 'discord.js';
-import type { StatusView } from '../../app.ts';
+import type { StatusView } from '../../app/index.ts';
 import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { CommandError, parseCouncilCommand } from '../commands.ts';
 import { actionOf } from '../dispatch.ts';
-import type { RefusedAction } from '../../app.ts';
+import type { RefusedAction } from '../../app/index.ts';
 
 const Id = z
   .string()

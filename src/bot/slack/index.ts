@@ -4,7 +4,7 @@
  */
 import { App as BoltApp, HTTPReceiver, webApi } from '@slack/bolt';
 import type { AddressInfo } from 'node:net';
-import type { App } from '../../app.ts';
+import type { CouncilApp } from '../../app/index.ts';
 import type { Config } from '../../config/config.ts';
 import type { Logger } from '../../logger.ts';
 import { boltLogger } from './bolt-logger.ts';
@@ -38,7 +38,7 @@ export interface SlackHandle {
 /** Enough retries to ride out a rate limit or a short outage, never minutes of silence. */
 const DEFAULT_RETRIES: webApi.RetryOptions = { retries: 5, factor: 2, minTimeout: 500, maxTimeout: 30_000 };
 
-export async function startSlack(app: App, config: SlackConfig, logger: Logger, options: SlackOptions = {}): Promise<SlackHandle> {
+export async function startSlack(app: CouncilApp, config: SlackConfig, logger: Logger, options: SlackOptions = {}): Promise<SlackHandle> {
   const log = boltLogger(logger);
   const clientOptions: webApi.WebClientOptions = {
     ...(config.apiUrl ? { slackApiUrl: withApiSuffix(config.apiUrl) } : {}),
@@ -77,11 +77,11 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
   await bolt.init();
 
   const tasks = createTasks(logger);
-  const sink = createSlackSink({ client: bolt.client, store: app.deps.store, council: app.councilId, channelId: config.channelId, logger });
+  const sink = createSlackSink({ client: bolt.client, store: app.ports.store, council: app.councilId, channelId: config.channelId, logger });
   bolt.use(
     trustMiddleware({
       app,
-      seen: options.seen ?? createSeenRequests(app.deps.db),
+      seen: options.seen ?? createSeenRequests(app.ports.database),
       limiter: createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT),
       workspace,
       channelId: config.channelId,
@@ -90,7 +90,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
   );
   registerListeners(bolt, { app, sink, tasks, reads: createReadQueue(), logger, channelId: config.channelId });
   const detach = app.addSink(sink);
-  app.chatChannels.push('slack');
+  const removeChannel = app.addChannel('slack');
 
   let port: number | undefined;
   if (socketMode) await bolt.start();
@@ -106,8 +106,7 @@ export async function startSlack(app: App, config: SlackConfig, logger: Logger, 
       await bolt.stop();
       await tasks.drain();
       detach();
-      const at = app.chatChannels.indexOf('slack');
-      if (at >= 0) app.chatChannels.splice(at, 1);
+      removeChannel();
     },
   };
 }

@@ -3,7 +3,7 @@
  * Pure functions of the notice; all model and user text is escaped, every block built through
  * blocks.ts so the limits hold whatever the content.
  */
-import type { StatusView } from '../../app.ts';
+import type { StatusView } from '../../app/index.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';

@@ -3,6 +3,7 @@
  * Discord: /council run, the thread and its embeds, the buttons, refusals and exactly-once execution.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approveEverything } from '../../../src/app/authoriser.ts';
 import { chatStream } from '../../../src/bot/discord/threads.ts';
 import { refusalStream } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
@@ -129,7 +130,7 @@ describe('Discord: a council week from /council run to execution', () => {
     const message = await decisionMessage(h.fake, thread.id);
 
     const { token } = h.fake.click(`approve:${id}`, ROLE_APPROVER, message.id);
-    const slack = h.app.approve({ proposalId: id, by: 'slack:U1', via: 'slack', authorised: true }).then(
+    const slack = h.app.approve({ proposalId: id, by: 'slack:U1', via: 'slack', authoriser: approveEverything }).then(
       () => 'approved',
       (e: Error) => e.message,
     );

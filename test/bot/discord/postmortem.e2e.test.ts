@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postmortemCommand } from '../../../src/backtest/commands.ts';
 import type { PostmortemChart } from '../../../src/pipeline/notices.ts';
 import type { FakeMessage } from '../../fakes/discord.ts';
 import { type DiscordHarness, startHarness, threadFor } from './support.ts';
@@ -32,7 +31,7 @@ beforeAll(async () => {
   const thread = await threadFor(h.fake, WEEK);
   threadId = thread.id;
   await h.fake.waitFor('the execution report in the thread', () => h.fake.messagesIn(threadId).some((m) => m.embeds.some((e) => e.title === `Orders for proposal ${proposalId}`)));
-  ({ charts } = await postmortemCommand(h.app, { week: WEEK, out: mkdtempSync(join(tmpdir(), 'council-discord-pm-')) }));
+  ({ charts } = await h.app.postmortem({ week: WEEK, out: mkdtempSync(join(tmpdir(), 'council-discord-pm-')) }));
   textMessage = await h.fake.waitFor('the postmortem text in the thread', () =>
     h.fake.messagesIn(threadId).find((m) => m.embeds.some((e) => e.title === `Postmortem, week of ${WEEK}`)),
   );

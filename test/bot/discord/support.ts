@@ -3,10 +3,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { App } from '../../../src/app.ts';
+import type { App } from '../../../src/app/index.ts';
 import { startDiscord } from '../../../src/bot/discord/index.ts';
 import { loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/main.ts';
+import { buildApp } from '../../../src/compose.ts';
 import type { StoredEvent } from '../../../src/store/port.ts';
 import { type FakeDiscord, type FakeMessage, buttonIds, startFakeDiscord } from '../../fakes/discord.ts';
 

@@ -4,7 +4,7 @@
  * validator the fake Slack API uses.
  */
 import { describe, expect, it } from 'vitest';
-import type { StatusView } from '../../../src/app.ts';
+import type { StatusView } from '../../../src/app/index.ts';
 import { fitMessage, LIMITS, section } from '../../../src/bot/slack/blocks.ts';
 import { confirmText, renderNotice, renderParent, renderStatus, settledDecision } from '../../../src/bot/slack/render.ts';
 import { validateBlocks } from '../../fakes/slack.ts';

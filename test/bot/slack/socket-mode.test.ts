@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../../src/app.ts';
+import type { App } from '../../../src/app/index.ts';
 import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
 import { loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/main.ts';
+import { buildApp } from '../../../src/compose.ts';
 import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
 import { BOT_TOKEN } from './support.ts';
 

@@ -4,9 +4,9 @@
  * the week's Monday, so no wall clock is read), and every notice captured.
  */
 import { pino } from 'pino';
-import type { App } from '../../../src/app.ts';
+import type { App } from '../../../src/app/index.ts';
 import { type Config, loadConfig } from '../../../src/config/config.ts';
-import { type BuildOverrides, buildApp } from '../../../src/main.ts';
+import { type BuildOverrides, buildApp } from '../../../src/compose.ts';
 import { bundledBarsDir } from '../../../src/market/csv.ts';
 import type { Notice } from '../../../src/pipeline/notices.ts';
 import { alpacaEnv } from '../../brokers/env.ts';

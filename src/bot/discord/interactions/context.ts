@@ -1,6 +1,7 @@
 /** What every interaction handler gets, and how a failure is answered to the user. */
 import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
-import type { App } from '../../../app.ts';
+import { type Authoriser, extendAuthoriser } from '../../../app/authoriser.ts';
+import type { CouncilApp } from '../../../app/index.ts';
 import type { Config } from '../../../config/config.ts';
 import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
@@ -10,7 +11,7 @@ import { clampContent } from '../limits.ts';
 import type { DiscordSink } from '../sink.ts';
 
 export interface HandlerContext {
-  app: App;
+  app: CouncilApp;
   config: NonNullable<Config['discord']>;
   sink: DiscordSink;
   logger: Logger;
@@ -31,7 +32,15 @@ export const principalOf = (i: Answerable): string => `discord:${i.user.id}`;
 
 /** COUNCIL_APPROVERS, or the configured approver role on the member who acted. */
 export function isDiscordApprover(ctx: HandlerContext, i: Answerable): boolean {
-  if (ctx.app.isApprover(principalOf(i))) return true;
+  return discordAuthoriser(ctx, i).mayApprove(principalOf(i), 'approve');
+}
+
+/** The app's authoriser, extended by the configured approver role on the member who acted. */
+export function discordAuthoriser(ctx: HandlerContext, i: Answerable): Authoriser {
+  return extendAuthoriser(ctx.app.authoriser, { mayApprove: () => hasApproverRole(ctx, i) });
+}
+
+function hasApproverRole(ctx: HandlerContext, i: Answerable): boolean {
   const role = ctx.config.approverRoleId;
   const roles = i.member?.roles;
   if (!role || !roles) return false;

@@ -3,13 +3,13 @@
  * calls the same use case as every other channel and edits its reply with the outcome.
  */
 import { type ChatInputCommandInteraction, escapeMarkdown, MessageFlags } from 'discord.js';
-import type { StatusView } from '../../../app.ts';
+import type { StatusView } from '../../../app/index.ts';
 import { CommandError } from '../../commands.ts';
 import { dispatch, planRun } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
-import { type HandlerContext, answerPrivately, isDiscordApprover, principalOf, userMessage } from './context.ts';
+import { type HandlerContext, answerPrivately, discordAuthoriser, isDiscordApprover, principalOf, userMessage } from './context.ts';
 
 type Handler = (i: ChatInputCommandInteraction, ctx: HandlerContext) => Promise<void>;
 
@@ -67,8 +67,8 @@ const haltOrResume =
       await ctx.app.refuseHalt(by, halted);
       throw new CommandError(`${by} may not ${halted ? 'halt' : 'resume'} trading; ask someone in COUNCIL_APPROVERS`);
     }
-    // The role check above may vouch for a user COUNCIL_APPROVERS does not list.
-    const outcome = await dispatch(ctx.app, { kind: halted ? 'halt' : 'resume' }, { by, via: 'discord', authorised: true });
+    // The approver role may vouch for a user COUNCIL_APPROVERS does not list.
+    const outcome = await dispatch(ctx.app, { kind: halted ? 'halt' : 'resume' }, { by, via: 'discord', authoriser: discordAuthoriser(ctx, i) });
     const canceled = outcome.kind === 'halted' ? outcome.canceled : 0;
     await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');
   };

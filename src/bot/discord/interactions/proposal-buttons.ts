@@ -7,14 +7,14 @@
 import { type ButtonInteraction, MessageFlags } from 'discord.js';
 import { approveUntilRecorded, dispatch } from '../../dispatch.ts';
 import type { ProposalAction } from '../ids.ts';
-import { type HandlerContext, isDiscordApprover, principalOf } from './context.ts';
+import { discordAuthoriser, type HandlerContext, principalOf } from './context.ts';
 
 type Handler = (i: ButtonInteraction, ctx: HandlerContext, proposalId: string) => Promise<void>;
 
 /** Deferred at once (Discord's 3 s), answered as soon as the approval is recorded, then again with the orders. */
 const approve: Handler = async (i, ctx, proposalId) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  const { done } = await approveUntilRecorded(ctx.app, proposalId, { by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i) });
+  const { done } = await approveUntilRecorded(ctx.app, proposalId, { by: principalOf(i), via: 'discord', authoriser: discordAuthoriser(ctx, i) });
   await i.editReply(`You approved ${proposalId}: the approval is recorded and the orders are going out. The decision message shows the outcome.`);
   const { orders } = await done;
   const filled = orders.filter((o) => o.status === 'filled').length;
@@ -23,7 +23,7 @@ const approve: Handler = async (i, ctx, proposalId) => {
 
 const reject: Handler = async (i, ctx, proposalId) => {
   await i.deferReply({ flags: MessageFlags.Ephemeral });
-  await dispatch(ctx.app, { kind: 'reject', proposalId, reason: undefined }, { by: principalOf(i), via: 'discord', authorised: isDiscordApprover(ctx, i) });
+  await dispatch(ctx.app, { kind: 'reject', proposalId, reason: undefined }, { by: principalOf(i), via: 'discord', authoriser: discordAuthoriser(ctx, i) });
   await i.editReply(`You rejected ${proposalId}. Nothing will be placed.`);
 };
 

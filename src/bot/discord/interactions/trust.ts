@@ -9,9 +9,9 @@
  * 4. it comes from DISCORD_GUILD_ID when that is set (not another server, not a DM);
  * 5. halt, resume, approve and reject come from the council channel (DISCORD_CHANNEL_ID), or a thread
  *    in it, when one is set.
- * Refusals are answered privately; those of state-changing interactions are recorded (App.refuseRequest).
+ * Refusals are answered privately; those of state-changing interactions are recorded (CouncilApp.refuseRequest).
  */
-import type { RefusedAction } from '../../../app.ts';
+import type { RefusedAction } from '../../../app/index.ts';
 import { SLOW_DOWN } from '../../rate-limit.ts';
 import { chatStream } from '../threads.ts';
 import { type Answerable, answerPrivately, type HandlerContext, principalOf, userMessage } from './context.ts';
@@ -85,7 +85,7 @@ async function inChannel(i: Answerable, channelId: string, ctx: HandlerContext):
   const known = councilThreads.get(ctx) ?? new Set<string>();
   councilThreads.set(ctx, known);
   if (known.has(i.channelId)) return true;
-  const opened = await ctx.app.deps.store.readAll({ streamPrefix: chatStream(ctx.app.councilId, ''), types: ['DiscordThreadOpened'] });
+  const opened = await ctx.app.ports.store.readAll({ streamPrefix: chatStream(ctx.app.councilId, ''), types: ['DiscordThreadOpened'] });
   for (const e of opened) {
     const t = e.data as { channelId: string; threadId: string };
     if (t.channelId === channelId) known.add(t.threadId);

@@ -1,5 +1,5 @@
 /** What every Slack listener gets: the use cases, the sink it talks to, and the background tasks. */
-import type { App } from '../../../app.ts';
+import type { CouncilApp } from '../../../app/index.ts';
 import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
 import type { ReadQueue } from '../../rate-limit.ts';
@@ -7,7 +7,7 @@ import type { SlackSink } from '../sink.ts';
 import type { Tasks } from '../tasks.ts';
 
 export interface ListenerContext {
-  app: App;
+  app: CouncilApp;
   sink: SlackSink;
   tasks: Tasks;
   /** Status reads, a few at a time (see ReadQueue). */

@@ -107,19 +107,18 @@ export function councilCommand(ctx: ListenerContext) {
       case 'approve':
       case 'reject': {
         const { proposalId } = parsed;
-        const authorised = ctx.app.isApprover(by);
         const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
         const acknowledge = lateSafe(ack, ctx.logger);
         // Acknowledged once the approval (or rejection, or refusal) is recorded, never before.
         try {
           if (parsed.kind === 'approve') {
-            const { done } = await approveUntilRecorded(ctx.app, proposalId, { by, via: 'slack', authorised });
+            const { done } = await approveUntilRecorded(ctx.app, proposalId, { by, via: 'slack' });
             await acknowledge({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
             ctx.tasks.run('approve', async () => {
               await done.catch(async (error: unknown) => reply(failureText(error, ctx, what)));
             });
           } else {
-            await dispatch(ctx.app, parsed, { by, via: 'slack', authorised });
+            await dispatch(ctx.app, parsed, { by, via: 'slack' });
             await acknowledge({ response_type: 'ephemeral', text: `Rejection of ${proposalId} recorded.` });
           }
         } catch (error) {

@@ -57,20 +57,19 @@ export function proposalAction(ctx: ListenerContext) {
       return;
     }
     const by = principal(user);
-    // Authorised here, refused (and recorded) by the App, so every channel's refusals look alike.
-    const authorised = ctx.app.isApprover(by);
+    // Authorised and, when refused, recorded by the app, so every channel's refusals look alike.
     if (context.retryNum) ctx.logger.info({ retryNum: context.retryNum, retryReason: context.retryReason, proposalId: parsed.proposalId }, 'slack: redelivered click');
     const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
     // Acknowledged once the click is recorded (Slack waits 3 s; recording takes milliseconds), never before.
     try {
       if (parsed.kind === 'approve') {
-        const { done } = await approveUntilRecorded(ctx.app, parsed.proposalId, { by, via: 'slack', authorised });
+        const { done } = await approveUntilRecorded(ctx.app, parsed.proposalId, { by, via: 'slack' });
         await ack();
         ctx.tasks.run('approve', async () => {
           await done.catch((error: unknown) => ephemeral(failureText(error, ctx, what)));
         });
       } else {
-        await dispatch(ctx.app, { kind: 'reject', proposalId: parsed.proposalId, reason: undefined }, { by, via: 'slack', authorised });
+        await dispatch(ctx.app, { kind: 'reject', proposalId: parsed.proposalId, reason: undefined }, { by, via: 'slack' });
         await ack();
       }
     } catch (error) {

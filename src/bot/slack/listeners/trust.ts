@@ -10,10 +10,10 @@
  * 5. a request that changes state is claimed in the shared `seen_requests` table (the HTTP signature,
  *    or Slack's trigger id in Socket Mode), so a replay reaching any replica acts once;
  * 6. halt, resume, approve and reject come from the council channel (SLACK_CHANNEL_ID) when one is set.
- * Refusals are answered privately; those of state-changing requests are recorded (App.refuseRequest).
+ * Refusals are answered privately; those of state-changing requests are recorded (CouncilApp.refuseRequest).
  */
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, RespondFn } from '@slack/bolt';
-import type { App } from '../../../app.ts';
+import type { CouncilApp } from '../../../app/index.ts';
 import type { Logger } from '../../../logger.ts';
 import type { SeenRequests } from '../../../store/seen-requests.ts';
 import { type RateLimiter, SLOW_DOWN } from '../../rate-limit.ts';
@@ -26,7 +26,7 @@ export interface Workspace {
 }
 
 export interface TrustContext {
-  app: App;
+  app: CouncilApp;
   seen: SeenRequests;
   limiter: RateLimiter;
   workspace: Workspace;
