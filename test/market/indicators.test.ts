@@ -2,7 +2,7 @@
  * Indicators checked against formulas written out here from the raw CSV, not through trading-signals:
  * SPY on Friday 2024-03-01, from the same 300-session window the snapshot uses.
  */
-import { EMA, MACD, RSI, SMA } from 'trading-signals';
+import { EMA, getLogReturns, getMaximum, getStandardDeviation, MACD, RSI, SMA } from 'trading-signals';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir, createCsvMarketData } from '../../src/market/csv.ts';
 import { computeIndicators, INDICATOR_NAMES, type IndicatorSet, MIN_HISTORY, type SymbolIndicatorName } from '../../src/market/indicators.ts';
@@ -141,11 +141,13 @@ function libraryIndicators(closes: readonly number[]) {
     sma_20: sma(20),
     sma_50: sma(50),
     sma_200: sma(200),
+    realized_vol_20: closes.length >= 21 ? getStandardDeviation(getLogReturns(closes.slice(-21))) * Math.sqrt(20 / 19) * Math.sqrt(252) : null,
+    dist_52w_high: closes.length >= 252 ? (closes[closes.length - 1] as number) / getMaximum(closes.slice(-252)) - 1 : null,
   };
 }
 
 describe('Indicators against trading-signals, to the last bit', () => {
-  it('Given every bundled symbol and 300-session windows ending on each 13th session, Then RSI, MACD and the SMAs are the numbers of the library exactly', () => {
+  it('Given every bundled symbol and 300-session windows ending on each 13th session, Then RSI, MACD, the SMAs, realised volatility and the distance from the high are the numbers of the library exactly', () => {
     let windows = 0;
     for (const symbol of ['SPY', 'QQQ', 'IWM', 'TLT', 'GLD', 'HYG', 'USO', 'UUP', 'VIX']) {
       const all = readRaw(symbol).map((bar) => bar.close);
