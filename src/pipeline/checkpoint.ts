@@ -97,9 +97,8 @@ const HORIZON_SESSIONS: Record<Horizon, number> = { '1d': 1, '3d': 3, '1w': 5 };
 export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<CheckpointResult> {
   const week = mondayOf(nyDate(at));
   const stream = checkpointStream(deps.council, week);
-  const iso = at.toISOString();
   const evaluatedAt = (events: readonly StoredEvent[]) =>
-    events.find((e) => e.type === 'CheckpointEvaluated' && (e.data as { at: string }).at === iso)?.data as Evaluation | undefined;
+    events.find((e) => e.type === 'CheckpointEvaluated' && (e.data as { at: string }).at === at.toISOString())?.data as Evaluation | undefined;
   const recorded = await deps.store.read(stream);
   let evaluation = evaluatedAt(recorded);
   const fresh = evaluation === undefined;

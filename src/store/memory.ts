@@ -80,14 +80,12 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
       if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) {
         throw new RangeError(`limit must be a whole number >= 0, got ${options.limit}`);
       }
-      // Event i (from 0) holds global position i + 1: reading after a position starts at its index.
       const after = options.after === undefined ? 0n : BigInt(options.after);
-      const start = after <= 0n ? 0 : after >= BigInt(all.length) ? all.length : Number(after);
       const types = options.types ? new Set(options.types) : undefined;
       const out: StoredEvent[] = [];
-      for (let i = start; i < all.length; i++) {
-        const e = all[i] as StoredEvent;
+      for (const e of all) {
         if (options.limit !== undefined && out.length >= options.limit) break;
+        if (BigInt(e.globalPosition) <= after) continue;
         if (options.streamPrefix !== undefined && !e.stream.startsWith(options.streamPrefix)) continue;
         if (types && !types.has(e.type)) continue;
         out.push(e);
