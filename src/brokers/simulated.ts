@@ -8,7 +8,7 @@ import type { MarketData } from '../market/port.ts';
 import { PointInTimeError } from '../market/port.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { addDays, nyDate, nyDateTime, nyTime } from '../market/time.ts';
-import type { EventStore, NewEvent } from '../store/port.ts';
+import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { type AccountView, type Broker, type BrokerOrder, type OrderRequest, OrderRejectedError, type PositionView } from './port.ts';
 
@@ -190,14 +190,15 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   /**
    * The account's ledger as its stream stands. With a ledger folded before, only the events after its
    * last one are read (that one too, to check it is the same event) and folded onto it; reading the whole
-   * stream on every look made a ten-year backtest copy ~70M events. A store that answers with more than
-   * the tail asked for, or a stream that no longer holds the ledger's last event, gets a fold from scratch.
+   * stream on every look made a ten-year backtest copy ~70M events. A store may answer with more than
+   * the tail asked for (the SQL store answers with the whole stream): events are placed by their version.
+   * A stream that no longer holds the ledger's last event gets a fold from scratch.
    */
   async function current(account: string): Promise<Ledger> {
     const stream = streamOf(account);
     const known = ledgers.get(account);
     if (known !== undefined && known.version > 0) {
-      const tail = await store.read(stream, { after: known.version - 1 });
+      const tail: readonly StoredEvent[] = await store.read(stream, { after: known.version - 1 });
       const offset = (tail[0]?.version ?? 1) - 1;
       if (tail[known.version - 1 - offset]?.globalPosition === known.last) {
         const fresh = tail.slice(known.version - offset);
