@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { benchBacktest } from './backtest.ts';
+import { benchBacktestCli, benchBacktestScaling, longestSpan } from './backtest.ts';
 import { benchCliStart } from './cli-start.ts';
 import { serveMemory } from './serve-memory.ts';
 import { benchSlackFlood } from './slack-flood.ts';
@@ -55,15 +55,43 @@ async function main(): Promise<void> {
     }
   };
 
+  // Issue 21: the ten-year and the longest backtest through the CLI, and the cost per week. One in-process
+  // run of both spans feeds the first row and the last.
+  let scalingRun: ReturnType<typeof benchBacktestScaling> | undefined;
+  const scaling = () => {
+    scalingRun ??= benchBacktestScaling();
+    return scalingRun;
+  };
   await record(
     'backtest 2015-01-05..2024-12-27',
     '521 weeks < 10 s (> 52 weeks/s)',
-    () => benchBacktest(),
+    async () => (await scaling()).ten,
     (d) => ({
       figure: `${d.weeksPerSecond} weeks/s (${d.weeks} weeks in ${d.wallMs} ms, ${d.eventsPerSecond} events/s)`,
       pass: d.underGoal,
     }),
   );
+  await record(
+    'backtest 2015-01-05..2024-12-27, CLI wall',
+    '< 3 s',
+    () => benchBacktestCli('2015-01-05', '2024-12-27', 3_000),
+    (d) => ({
+      figure: `${d.wallMs} ms`,
+      pass: d.underGoal,
+    }),
+  );
+  const longestCli = async () => {
+    const span = await longestSpan();
+    return benchBacktestCli(span.from, span.to, 6_000);
+  };
+  await record('longest backtest the bundled data allows, CLI wall', '< 6 s', longestCli, (d) => ({
+    figure: `${d.wallMs} ms (${d.from}..${d.to})`,
+    pass: d.underGoal,
+  }));
+  await record('backtest cost per week: longest / ten-year time, in process', '<= 2.1 (flat: the weeks ratio)', scaling, (d) => ({
+    figure: `${d.timeRatio} for ${d.weeksRatio}x the weeks (${d.longest.weeks} weeks in ${d.longest.wallMs} ms, ${d.ten.weeks} in ${d.ten.wallMs} ms)`,
+    pass: d.underGoal,
+  }));
   await record('weekly snapshots 2015-2024', 'all < 5 s', benchSnapshots, (d) => ({
     figure: `${d.perSnapshotMs} ms each (${d.snapshots} in ${d.wallMs} ms)`,
     pass: d.underBudget,

@@ -190,26 +190,43 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   // are folded onto it (events never change once written).
   const ledgers = new Map<string, Ledger>();
 
-  function ledgerOf(account: string, events: readonly StoredEvent[]): Ledger {
+  /**
+   * The account's ledger as its stream stands. With a ledger folded before, only the events after its
+   * last one are read (that one too, to check it is the same event) and folded onto it; reading the whole
+   * stream on every look made a ten-year backtest copy ~70M events. A store may answer with more than
+   * the tail asked for (the SQL store answers with the whole stream): events are placed by their version.
+   * A stream that no longer holds the ledger's last event gets a fold from scratch.
+   */
+  async function current(account: string): Promise<Ledger> {
+    const stream = streamOf(account);
     const known = ledgers.get(account);
-    const still = known !== undefined && known.version <= events.length && events[known.version - 1]?.globalPosition === known.last;
-    const ledger = still && known.version === events.length ? known : still ? foldOnto(known, account, events.slice(known.version), accrue) : fold(account, events, accrue);
+    if (known !== undefined && known.version > 0) {
+      const tail: readonly StoredEvent[] = await store.read(stream, { after: known.version - 1 });
+      const offset = (tail[0]?.version ?? 1) - 1;
+      if (tail[known.version - 1 - offset]?.globalPosition === known.last) {
+        const fresh = tail.slice(known.version - offset);
+        const ledger = fresh.length === 0 ? known : foldOnto(known, account, fresh, accrue);
+        ledger.last = tail[tail.length - 1]?.globalPosition;
+        ledgers.set(account, ledger);
+        return ledger;
+      }
+    }
+    const events = await store.read(stream);
+    const ledger = fold(account, events, accrue);
     ledger.last = events[events.length - 1]?.globalPosition;
     ledgers.set(account, ledger);
     return ledger;
   }
 
   async function load(account: string): Promise<Ledger> {
-    const events = await store.read(streamOf(account));
-    if (events.length === 0) {
-      try {
-        await store.append(streamOf(account), 0, [{ type: 'SimAccountOpened', data: { cash: settings.startingCash } }]);
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-      }
-      return ledgerOf(account, await store.read(streamOf(account)));
+    const ledger = await current(account);
+    if (ledger.version > 0) return ledger;
+    try {
+      await store.append(streamOf(account), 0, [{ type: 'SimAccountOpened', data: { cash: settings.startingCash } }]);
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError)) throw error;
     }
-    return ledgerOf(account, events);
+    return current(account);
   }
 
   // Changes to one account from this process go one at a time (six orders sent at once need no retries);
@@ -233,7 +250,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       if (events.length === 0) return ledger;
       try {
         await store.append(streamOf(account), ledger.version, events);
-        return ledgerOf(account, await store.read(streamOf(account)));
+        return current(account);
       } catch (error) {
         if (!(error instanceof ConcurrencyError)) throw error;
       }
@@ -373,13 +390,17 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       for (const account of accounts) {
         const before = await load(account);
         const fills: NewEvent[] = [];
-        for (const order of before.orders.values()) {
-          if (order.status !== 'accepted') continue;
+        // Only the working orders (the ledger's index), in the order they were accepted; an order whose
+        // session has not opened by asOf is skipped before asking (the port would throw PointInTimeError).
+        for (const id of before.open) {
+          const order = before.orders.get(id);
+          if (order?.status !== 'accepted') continue;
+          if (asOf < nyDateTime(order.session, '09:30')) continue; // the open has not happened yet
           let open: number | undefined;
           try {
             open = await market.sessionOpen(order.symbol, order.session, asOf);
           } catch (error) {
-            if (error instanceof PointInTimeError) continue; // the open has not happened yet
+            if (error instanceof PointInTimeError) continue; // a clock the check above did not foresee
             throw error;
           }
           if (open === undefined) continue; // no data for that session yet
@@ -413,8 +434,9 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       // Counted from what this call appends: earlier halts' cancellations are not this halt's.
       let canceled = 0;
       await change(account, (l) => {
-        const events = [...l.orders.values()]
-          .filter((o) => o.status === 'accepted')
+        const events = [...l.open]
+          .map((id) => l.orders.get(id))
+          .filter((o): o is BrokerOrder & { session: string } => o?.status === 'accepted')
           .map((o) => ({ type: 'SimOrderCanceled', data: { clientOrderId: o.clientOrderId, at: at.toISOString(), reason: 'halted' } }));
         canceled = events.length;
         return events;

@@ -5,8 +5,14 @@
  * RSI, MACD and their exponential averages carry memory of the whole history fed in, so two histories that
  * end on the same day but start on different days give slightly different values; callers wanting
  * reproducible numbers pass a fixed-length window (see SNAPSHOT_LOOKBACK).
+ *
+ * Every indicator is a plain loop doing the arithmetic of trading-signals 8.3 (`RSI`: Wilder's WSMA seeded
+ * by an SMA; `MACD`: three EMAs; `SMA`; its average, deviation, log-return and maximum helpers), operation
+ * for operation, so the numbers are the library's to the last bit (test/market/indicators.test.ts checks
+ * it against the library) at a fraction of the cost: the library's classes keep price arrays, state and
+ * signals a single last value does not need, a backtest computes a 300-session window per symbol and
+ * session, and importing the library loads 176 modules (~0.1-0.2 s of every CLI start).
  */
-import { EMA, getLogReturns, getMaximum, getStandardDeviation, MACD, RSI, SMA } from 'trading-signals';
 import { INDICATORS } from '../domain/schemas.ts';
 import type { Bar } from './port.ts';
 
@@ -22,6 +28,11 @@ export type IndicatorSet = Record<SymbolIndicatorName, number | null>;
 
 export const TRADING_DAYS_PER_YEAR = 252;
 
+/** MACD's first value: the slow EMA's 26th close. */
+const MACD_FIRST = 26;
+/** The signal line is a 9-session EMA of MACD, which itself starts on the 26th session. */
+const MACD_SETTLED = MACD_FIRST + 9 - 1;
+
 /** Sessions of history each indicator needs before it has a value. */
 export const MIN_HISTORY: Readonly<Record<SymbolIndicatorName, number>> = {
   close: 1,
@@ -30,15 +41,48 @@ export const MIN_HISTORY: Readonly<Record<SymbolIndicatorName, number>> = {
   return_1m: 22,
   realized_vol_20: 21,
   rsi_14: 15,
-  macd: 26,
-  // The signal line is a 9-session EMA of MACD, which itself starts on the 26th session.
-  macd_signal: 34,
-  macd_hist: 34,
+  macd: MACD_FIRST,
+  macd_signal: MACD_SETTLED,
+  macd_hist: MACD_SETTLED,
   sma_20: 20,
   sma_50: 50,
   sma_200: 200,
   dist_52w_high: TRADING_DAYS_PER_YEAR,
 };
+
+/** The mean as trading-signals' getAverage sums it: from 0, in order (0 for no values). */
+function average(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
+}
+
+/** Population standard deviation (divides by n), as trading-signals' getStandardDeviation. */
+function standardDeviation(values: readonly number[]): number {
+  const middle = average(values);
+  return Math.sqrt(average(values.map((value) => (value - middle) * (value - middle))));
+}
+
+/** Log returns of consecutive values, as trading-signals' getLogReturns (positive values only). */
+function logReturns(values: readonly number[]): number[] {
+  if (values.length < 2) throw new Error(`The log returns have to be taken over at least 2 values, but "${values.length}" was given.`);
+  const returns: number[] = [];
+  for (let i = 1; i < values.length; i++) {
+    const previous = values[i - 1] as number;
+    const current = values[i] as number;
+    if (previous <= 0 || current <= 0) throw new Error(`The log returns need positive values, but "${previous}" and "${current}" were given.`);
+    returns.push(Math.log(current / previous));
+  }
+  return returns;
+}
+
+/** The largest value, as trading-signals' getMaximum (from Number.MIN_SAFE_INTEGER). */
+function maximum(values: readonly number[]): number {
+  let max = Number.MIN_SAFE_INTEGER;
+  for (const value of values) if (max < value) max = value;
+  return max;
+}
 
 /** Simple return over `sessions` sessions. */
 function change(closes: readonly number[], sessions: number): number | null {
@@ -49,35 +93,85 @@ function change(closes: readonly number[], sessions: number): number | null {
 
 function sma(closes: readonly number[], period: number): number | null {
   if (closes.length < period) return null;
-  const indicator = new SMA(period);
-  for (const close of closes.slice(-period)) indicator.add(close);
-  return indicator.getResult();
+  // The library's SMA: the average (a sum from 0, in order) of the last `period` inputs.
+  return average(closes.slice(-period));
 }
 
-/** Wilder's RSI (the library's default smoothing is Wilder's WSMA). */
+/**
+ * Wilder's RSI (the library's default smoothing is Wilder's WSMA): average gain and loss seeded by the
+ * simple average of the first `period` changes, then smoothed as (x - previous) / period + previous.
+ */
 function rsi(closes: readonly number[], period: number): number | null {
   if (closes.length < period + 1) return null;
-  const indicator = new RSI(period);
-  for (const close of closes) indicator.add(close);
-  return indicator.getResult();
+  const factor = 1 / period;
+  let gainSum = 0;
+  let lossSum = 0;
+  for (let i = 1; i <= period; i++) {
+    const current = closes[i] as number;
+    const previous = closes[i - 1] as number;
+    if (current > previous) gainSum += current - previous;
+    else lossSum += previous - current;
+  }
+  let avgGain = gainSum / period;
+  let avgLoss = lossSum / period;
+  for (let i = period + 1; i < closes.length; i++) {
+    const current = closes[i] as number;
+    const previous = closes[i - 1] as number;
+    const gain = current > previous ? current - previous : 0;
+    const loss = current > previous ? 0 : previous - current;
+    avgGain = (gain - avgGain) * factor + avgGain;
+    avgLoss = (loss - avgLoss) * factor + avgLoss;
+  }
+  if (avgLoss === 0) return 100;
+  return 100 - 100 / (avgGain / avgLoss + 1);
 }
 
+/** The library's EMA weights: w = 2 / (interval + 1) on the price, 1 - w on the previous value. */
+const FAST_WEIGHT = 2 / (12 + 1);
+const FAST_REST = 1 - FAST_WEIGHT;
+const SLOW_WEIGHT = 2 / (26 + 1);
+const SLOW_REST = 1 - SLOW_WEIGHT;
+const SIGNAL_WEIGHT = 2 / (9 + 1);
+const SIGNAL_REST = 1 - SIGNAL_WEIGHT;
+
+/**
+ * MACD(12, 26, 9) as the library's `MACD`: each EMA is seeded by its first input (price × w + price × (1 - w))
+ * and then steps as price × w + previous × (1 - w); the fast and slow EMAs take every close, the signal
+ * EMA takes MACD from the 26th close on.
+ */
 function macd(closes: readonly number[]): { macd: number | null; signal: number | null; histogram: number | null } {
-  if (closes.length < MIN_HISTORY.macd) return { macd: null, signal: null, histogram: null };
-  const indicator = new MACD(new EMA(12), new EMA(26), new EMA(9));
-  for (const close of closes) indicator.add(close);
-  const result = indicator.getResult();
-  if (result === null) return { macd: null, signal: null, histogram: null };
-  const settled = closes.length >= MIN_HISTORY.macd_signal;
-  return { macd: result.macd, signal: settled ? result.signal : null, histogram: settled ? result.histogram : null };
+  const first = MACD_FIRST - 1;
+  if (closes.length <= first) return { macd: null, signal: null, histogram: null };
+  let fast = closes[0] as number;
+  let slow = fast;
+  for (let i = 0; i < first; i++) {
+    const close = closes[i] as number;
+    fast = close * FAST_WEIGHT + fast * FAST_REST;
+    slow = close * SLOW_WEIGHT + slow * SLOW_REST;
+  }
+  const close = closes[first] as number;
+  fast = close * FAST_WEIGHT + fast * FAST_REST;
+  slow = close * SLOW_WEIGHT + slow * SLOW_REST;
+  let line = fast - slow;
+  let signal = line * SIGNAL_WEIGHT + line * SIGNAL_REST;
+  for (let i = first + 1; i < closes.length; i++) {
+    const close = closes[i] as number;
+    fast = close * FAST_WEIGHT + fast * FAST_REST;
+    slow = close * SLOW_WEIGHT + slow * SLOW_REST;
+    line = fast - slow;
+    signal = line * SIGNAL_WEIGHT + signal * SIGNAL_REST;
+  }
+  // (module constants, not MIN_HISTORY's properties: reading those here sent V8 into a deoptimisation loop)
+  const settled = closes.length >= MACD_SETTLED;
+  return { macd: line, signal: settled ? signal : null, histogram: settled ? line - signal : null };
 }
 
 /** Annualised sample standard deviation of the last `period` daily log returns. */
 function realizedVol(closes: readonly number[], period: number): number | null {
   if (closes.length < period + 1) return null;
-  const returns = getLogReturns(closes.slice(-(period + 1)));
+  const returns = logReturns(closes.slice(-(period + 1)));
   // The library's deviation divides by n; realised volatility is conventionally the sample (n - 1) estimate.
-  const sample = getStandardDeviation(returns) * Math.sqrt(period / (period - 1));
+  const sample = standardDeviation(returns) * Math.sqrt(period / (period - 1));
   return sample * Math.sqrt(TRADING_DAYS_PER_YEAR);
 }
 
@@ -85,7 +179,7 @@ function realizedVol(closes: readonly number[], period: number): number | null {
 function distFromHigh(closes: readonly number[], period: number): number | null {
   const last = closes[closes.length - 1];
   if (last === undefined || closes.length < period) return null;
-  return last / getMaximum(closes.slice(-period)) - 1;
+  return last / maximum(closes.slice(-period)) - 1;
 }
 
 export function computeIndicators(bars: readonly Bar[]): IndicatorSet {

@@ -347,6 +347,18 @@ function stopLevels(states: readonly WeekState[]): (proposalId: string, account:
   };
 }
 
+/** How many of `bars` (ascending by date, as MarketData gives them) are dated `date` or earlier: a binary search, as a linear one per pitch made a long backtest's postmortem quadratic. */
+function barsThrough(bars: readonly Bar[], date: string): number {
+  let lo = 0;
+  let hi = bars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((bars[mid] as Bar).date <= date) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * A pitch's realised return: its direction times the instrument's move from the week's first open to
  * its last close (the holding the accounts had), FLAT counting as zero.
@@ -355,9 +367,11 @@ function pitchReturn(prices: Prices, calendar: TradingCalendar, week: string, in
   if (direction === 'FLAT') return 0;
   const first = calendar.isTradingDay(week) ? week : calendar.nextTradingDay(week);
   const bars = prices.bars(instrument);
-  const open = bars.find((b) => b.date === first)?.open;
+  const atFirst = bars[barsThrough(bars, first) - 1];
+  const open = atFirst?.date === first ? atFirst.open : undefined;
   const friday = addDays(week, 4) < to ? addDays(week, 4) : to;
-  const close = [...bars].reverse().find((b) => b.date <= friday && b.date >= first)?.close;
+  const last = bars[barsThrough(bars, friday) - 1];
+  const close = last !== undefined && last.date >= first ? last.close : undefined;
   if (open === undefined || close === undefined) return null;
   return (direction === 'SHORT' ? -1 : 1) * (close / open - 1);
 }
@@ -365,9 +379,10 @@ function pitchReturn(prices: Prices, calendar: TradingCalendar, week: string, in
 function calibrate(states: readonly WeekState[], prices: Prices, calendar: TradingCalendar, to: string): { calibration: Calibration[]; killShots: KillShot[] } {
   const byReviewer = new Map<string, { scores: number[]; returns: number[] }>();
   const killShots: KillShot[] = [];
+  const end = nyDateTime(to, '16:00').getTime();
   for (const s of states) {
     const week = s.started!.week;
-    if (nyDateTime(week, '09:30').getTime() > nyDateTime(to, '16:00').getTime()) continue;
+    if (nyDateTime(week, '09:30').getTime() > end) continue;
     for (const review of s.reviews.values()) {
       if (review.status !== 'ok') continue;
       const row = byReviewer.get(review.reviewer) ?? { scores: [], returns: [] };

@@ -3,7 +3,7 @@
  * ConcurrencyError, global order) as the SQL store, for runs that need no durability, such as a
  * backtest, where PGlite's per-statement cost would dominate.
  */
-import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
+import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, type ReadOptions, type StoredEvent } from './port.ts';
 
 export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
   const streams = new Map<string, StoredEvent[]>();
@@ -69,8 +69,11 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
       return store.append(stream, streams.get(stream)?.length ?? 0, events);
     },
 
-    async read(stream: string): Promise<StoredEvent[]> {
-      return (streams.get(stream) ?? []).slice();
+    async read(stream: string, options: ReadOptions = {}): Promise<StoredEvent[]> {
+      const after = options.after ?? 0;
+      if (!Number.isInteger(after) || after < 0) throw new RangeError(`after must be a whole number >= 0, got ${after}`);
+      // A copy of the part asked for: the stream's own array grows in place.
+      return (streams.get(stream) ?? []).slice(after);
     },
 
     async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {

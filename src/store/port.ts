@@ -48,6 +48,11 @@ export class DatabaseUnavailableError extends UserFacingError {
   }
 }
 
+export interface ReadOptions {
+  /** Only events after this version of the stream (0: every event). */
+  after?: number;
+}
+
 export interface ReadAllOptions {
   /** Only events whose stream starts with this prefix. */
   streamPrefix?: string;
@@ -71,8 +76,12 @@ export interface EventStore {
    * with an expected version: such an append would lose races to these.
    */
   appendAtHead(stream: string, events: readonly NewEvent[]): Promise<number>;
-  /** All events of one stream, in order. */
-  read(stream: string): Promise<StoredEvent[]>;
+  /**
+   * All events of one stream, in order; with `after`, only those after that version (a reader that
+   * keeps a fold reads just what is new). An adapter may answer with more of the stream than asked for:
+   * readers go by each event's `version`.
+   */
+  read(stream: string, options?: ReadOptions): Promise<StoredEvent[]>;
   /** Events across streams in global order. */
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Streams whose name starts with the prefix, with their last version, ordered by name. */

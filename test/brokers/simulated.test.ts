@@ -12,11 +12,12 @@ import { createCsvMarketData } from '../../src/market/csv.ts';
 import { BUNDLED_RATES_FILE, bundledRiskFree } from '../../src/market/rates.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
+import type { EventStore } from '../../src/store/port.ts';
 import { BARS_DIR, readRaw } from '../market/raw.ts';
 
-const broker = (interestRate?: (session: string) => number) =>
+const broker = (interestRate?: (session: string) => number, store: EventStore = createMemoryEventStore()) =>
   createSimulatedBroker({
-    store: createMemoryEventStore(),
+    store,
     market: createCsvMarketData(BARS_DIR),
     calendar: createNyseCalendar(),
     settings: { startingCash: 100_000, slippageBps: 0, feePerShare: 0.005, minFee: 1, interestRate },
@@ -36,6 +37,27 @@ describe('Simulated broker', () => {
     expect(after.positions.map((p) => [p.symbol, p.qty])).toEqual([['SPY', 10]]);
     expect(after.cash).toBe(Math.round((100_000 - (10 * Math.round(open * 10_000)) / 10_000 - 1) * 100) / 100);
     expect(after.openOrders).toEqual([]);
+  });
+
+  it('When the store answers every read with the whole stream (as the SQL store does), Then a week of orders, fills and cancels looks the same as on a store that reads from a version', async () => {
+    const memory = createMemoryEventStore();
+    const whole: EventStore = { ...memory, read: (stream) => memory.read(stream) };
+    const views = [];
+    for (const b of [broker(undefined), broker(undefined, whole)]) {
+      const seen = [];
+      for (const [i, day] of ['2024-03-04', '2024-03-05', '2024-03-06', '2024-03-07'].entries()) {
+        await b.submit({ account: 'A', clientOrderId: `buy-${i}`, symbol: 'SPY', side: 'buy', qty: 10 + i, at: nyDateTime(day, '08:01') });
+        await b.submit({ account: 'A', clientOrderId: `sell-${i}`, symbol: 'QQQ', side: 'sell', qty: 5, at: nyDateTime(day, '08:02') });
+        if (i % 2 === 1) await b.cancelOrder?.('A', `sell-${i}`, nyDateTime(day, '08:03'), 'test');
+        seen.push(await b.settle(['A'], nyDateTime(day, '16:00')));
+        seen.push(await b.account('A', nyDateTime(day, '12:00')));
+      }
+      seen.push(await b.cancelOpenOrders('A', nyDateTime('2024-03-08', '08:00')));
+      views.push(seen);
+    }
+    const [onVersions, onWhole] = views;
+    expect(onWhole).toEqual(onVersions);
+    expect((onVersions?.at(-2) as { positions: unknown[] } | undefined)?.positions).toHaveLength(2);
   });
 
   it('When broker.cashInterest is on, Then positive idle cash compounds the daily rate per session; off, it earns nothing', async () => {

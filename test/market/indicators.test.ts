@@ -2,6 +2,7 @@
  * Indicators checked against formulas written out here from the raw CSV, not through trading-signals:
  * SPY on Friday 2024-03-01, from the same 300-session window the snapshot uses.
  */
+import { EMA, getLogReturns, getMaximum, getStandardDeviation, MACD, RSI, SMA } from 'trading-signals';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir, createCsvMarketData } from '../../src/market/csv.ts';
 import { computeIndicators, INDICATOR_NAMES, type IndicatorSet, MIN_HISTORY, type SymbolIndicatorName } from '../../src/market/indicators.ts';
@@ -113,5 +114,61 @@ describe('Indicators of a short history', () => {
 
   it('Then the per-symbol names are every indicator name except vix', () => {
     expect([...names].sort()).toEqual(INDICATOR_NAMES.filter((n) => n !== 'vix').sort());
+  });
+});
+
+/** The indicators as trading-signals 8.3's classes compute them, the reference the plain loops must equal bit for bit. */
+function libraryIndicators(closes: readonly number[]) {
+  const sma = (period: number) => {
+    if (closes.length < period) return null;
+    const indicator = new SMA(period);
+    for (const close of closes.slice(-period)) indicator.add(close);
+    return indicator.getResult();
+  };
+  const rsi = new RSI(14);
+  const macd = new MACD(new EMA(12), new EMA(26), new EMA(9));
+  for (const close of closes) {
+    rsi.add(close);
+    macd.add(close);
+  }
+  const m = closes.length >= MIN_HISTORY.macd ? macd.getResult() : null;
+  const settled = closes.length >= MIN_HISTORY.macd_signal;
+  return {
+    rsi_14: closes.length >= 15 ? rsi.getResult() : null,
+    macd: m?.macd ?? null,
+    macd_signal: settled ? (m?.signal ?? null) : null,
+    macd_hist: settled ? (m?.histogram ?? null) : null,
+    sma_20: sma(20),
+    sma_50: sma(50),
+    sma_200: sma(200),
+    realized_vol_20: closes.length >= 21 ? getStandardDeviation(getLogReturns(closes.slice(-21))) * Math.sqrt(20 / 19) * Math.sqrt(252) : null,
+    dist_52w_high: closes.length >= 252 ? (closes[closes.length - 1] as number) / getMaximum(closes.slice(-252)) - 1 : null,
+  };
+}
+
+describe('Indicators against trading-signals, to the last bit', () => {
+  it('Given every bundled symbol and 300-session windows ending on each 13th session, Then RSI, MACD, the SMAs, realised volatility and the distance from the high are the numbers of the library exactly', () => {
+    let windows = 0;
+    for (const symbol of ['SPY', 'QQQ', 'IWM', 'TLT', 'GLD', 'HYG', 'USO', 'UUP', 'VIX']) {
+      const all = readRaw(symbol).map((bar) => bar.close);
+      for (let end = 1; end <= all.length; end += 13) {
+        const window = all.slice(Math.max(0, end - SNAPSHOT_LOOKBACK), end);
+        const bars = window.map((close, i): Bar => ({ date: String(i), open: close, high: close, low: close, close, volume: 0 }));
+        const ours = computeIndicators(bars);
+        const theirs = libraryIndicators(window);
+        for (const [name, value] of Object.entries(theirs))
+          expect(Object.is(ours[name as SymbolIndicatorName], value), `${symbol} ${end} ${name}: ${ours[name as SymbolIndicatorName]} vs ${value}`).toBe(true);
+        windows++;
+      }
+    }
+    expect(windows).toBeGreaterThan(3000);
+  });
+
+  it('Given flat and falling prices (no losses, no gains), Then RSI and MACD match the library exactly', () => {
+    for (const closes of [Array.from({ length: 40 }, () => 50), Array.from({ length: 40 }, (_, i) => 100 - i), Array.from({ length: 40 }, (_, i) => 10 + i)]) {
+      const bars = closes.map((close, i): Bar => ({ date: String(i), open: close, high: close, low: close, close, volume: 0 }));
+      const ours = computeIndicators(bars);
+      for (const [name, value] of Object.entries(libraryIndicators(closes))) expect(Object.is(ours[name as SymbolIndicatorName], value), name).toBe(true);
+    }
   });
 });

@@ -28,6 +28,24 @@ describe('Event store in memory', () => {
     expect(await store.read('none')).toEqual([]);
   });
 
+  it('When a stream is read after a version, Then only the later events come back, and a bad version is a RangeError', async () => {
+    const store = createMemoryEventStore(() => at);
+    await store.append('s', 0, [
+      { type: 'A', data: {} },
+      { type: 'B', data: {} },
+      { type: 'C', data: {} },
+    ]);
+    expect((await store.read('s', { after: 1 })).map((e) => [e.version, e.type])).toEqual([
+      [2, 'B'],
+      [3, 'C'],
+    ]);
+    expect(await store.read('s', { after: 3 })).toEqual([]);
+    expect((await store.read('s', { after: 0 })).map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(await store.read('none', { after: 2 })).toEqual([]);
+    await expect(store.read('s', { after: -1 })).rejects.toThrow(RangeError);
+    await expect(store.read('s', { after: 1.5 })).rejects.toThrow(RangeError);
+  });
+
   it('When appending at a stale or future version, Then ConcurrencyError and nothing is written', async () => {
     const store = createMemoryEventStore();
     await store.append('s', 0, [{ type: 'A', data: {} }]);
