@@ -4,11 +4,11 @@
  * timestamptz → Date, jsonb → parsed JSON).
  */
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
 import { acquireLockFile, DatabaseInUseError, type LockFile } from './lock-file.ts';
 import { migrate } from './migrate.ts';
+import { openPGlite } from './pglite.ts';
 import { type Database, DatabaseUnavailableError, type Queryable } from './port.ts';
 
 export { DatabaseInUseError, DatabaseUnavailableError };
@@ -27,6 +27,8 @@ export interface OpenDatabaseOptions {
   onIdleError?: (error: Error) => void;
   /** PostgreSQL only: how long to wait for a connection and for one statement. */
   timeouts?: Partial<PostgresTimeouts>;
+  /** Where the embedded database's template folder is kept (see pglite.ts). Default: the install's `.cache/`. */
+  templateCacheDir?: string;
   /** false: leave the schema as it is (a reader that must change nothing, like the backtest's cache read). Default true. */
   migrate?: boolean;
 }
@@ -87,7 +89,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
   let lock: LockFile | undefined;
   if (!options.memory) lock = acquireLockFile(options.dataDir);
   try {
-    const lite = await PGlite.create(options.memory ? {} : { dataDir: join(options.dataDir, 'pglite') });
+    const lite = await openPGlite({ folder: options.memory ? undefined : join(options.dataDir, 'pglite'), templateCacheDir: options.templateCacheDir });
     // PGlite is one session: the pool has one client, which is never closed for idleness because
     // the adapter shares one connection object between the clients it hands out.
     const config = { ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 };
