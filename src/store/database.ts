@@ -9,7 +9,7 @@ import pg from 'pg';
 import { acquireLockFile, DatabaseInUseError, type LockFile } from './lock-file.ts';
 import { migrate } from './migrate.ts';
 import { openPGlite } from './pglite.ts';
-import { type Database, DatabaseUnavailableError, type Queryable } from './port.ts';
+import { type Database, DatabaseUnavailableError, type NamedStatement, type Queryable } from './port.ts';
 
 export { DatabaseInUseError, DatabaseUnavailableError };
 
@@ -181,10 +181,13 @@ class Session implements Queryable {
     client.on('error', this.lost);
   }
 
-  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
     if (this.finished) throw new Error('this transaction is over; use the database instead');
+    const values = params ? [...params] : undefined;
     try {
-      const result: unknown = await this.client.query(sql, params ? [...params] : undefined);
+      // pg remembers, per connection, which names it has parsed (the PGlite adapter keeps one connection
+      // for the session's life), and sends only Bind and Execute for them after the first time.
+      const result: unknown = await (typeof sql === 'string' ? this.client.query(sql, values) : this.client.query({ name: sql.name, text: sql.text, values }));
       return rowsOf<R>(result);
     } catch (e) {
       if (!isRecoverableServerError(e)) this.broken = e instanceof Error ? e : new Error(String(e));
