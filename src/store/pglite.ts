@@ -33,27 +33,38 @@ export interface OpenPGliteOptions {
 }
 
 export async function openPGlite(options: OpenPGliteOptions): Promise<PGlite> {
-  const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((setting) => ['-c', setting])];
-  if (options.folder === undefined) return PGlite.create({ startParams });
+  if (options.folder === undefined) return PGlite.create({ startParams: startParams() });
   if (!isDatabaseFolder(options.folder)) {
-    const template = await templateFolder(options.templateCacheDir ?? TEMPLATE_CACHE_DIR, startParams);
+    const template = await templateFolder(options.templateCacheDir ?? TEMPLATE_CACHE_DIR);
     if (template) copyFolder(template, options.folder);
   }
-  return PGlite.create({ dataDir: options.folder, startParams });
+  return PGlite.create({ dataDir: options.folder, startParams: startParams() });
+}
+
+const startParams = () => [...PGlite.defaultStartParams, ...PGLITE_SETTINGS.flatMap((setting) => ['-c', setting])];
+
+/** Where this PGlite version's template is (or would be) kept; undefined when the version is unknown. */
+export function templatePath(cacheDir: string = TEMPLATE_CACHE_DIR): string | undefined {
+  const version = pgliteVersion();
+  return version === undefined ? undefined : join(cacheDir, `pglite-${version}`);
+}
+
+/** Whether a folder holds a database (initdb writes PG_VERSION, and PGlite resumes any folder with one). */
+export function isDatabaseFolder(folder: string): boolean {
+  return existsSync(join(folder, 'PG_VERSION'));
 }
 
 /** The template for this PGlite version, made when missing; undefined when it cannot be made here. */
-export async function templateFolder(cacheDir: string, startParams: string[]): Promise<string | undefined> {
-  const version = pgliteVersion();
-  if (version === undefined) return undefined;
-  const template = join(cacheDir, `pglite-${version}`);
+export async function templateFolder(cacheDir: string = TEMPLATE_CACHE_DIR): Promise<string | undefined> {
+  const template = templatePath(cacheDir);
+  if (template === undefined) return undefined;
   if (isDatabaseFolder(template)) return template;
   // Made aside and renamed into place, so no one ever copies half a template; racing makers both
   // succeed, and the loser's rename fails harmlessly.
   const making = `${template}.making-${randomUUID()}`;
   try {
     mkdirSync(cacheDir, { recursive: true });
-    const lite = await PGlite.create({ dataDir: making, startParams });
+    const lite = await PGlite.create({ dataDir: making, startParams: startParams() });
     await lite.close();
     renameSync(making, template);
   } catch {
@@ -62,11 +73,6 @@ export async function templateFolder(cacheDir: string, startParams: string[]): P
     removeQuietly(making);
   }
   return isDatabaseFolder(template) ? template : undefined;
-}
-
-/** Whether a folder holds a database (initdb writes PG_VERSION, and PGlite resumes any folder with one). */
-function isDatabaseFolder(folder: string): boolean {
-  return existsSync(join(folder, 'PG_VERSION'));
 }
 
 /**
