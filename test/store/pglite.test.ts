@@ -1,6 +1,7 @@
 /**
  * Opening embedded PGlite: a fresh folder is copied from the install's template (made by the first
- * open that finds none), the buffer pool is small, and an unwritable cache only costs the old way.
+ * open that finds none), a database in memory is unpacked from its tarball, the buffer pool is small,
+ * and an unwritable cache only costs the old way.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
+import { openPGlite } from '../../src/store/pglite.ts';
 
 const dirs: string[] = [];
 const freshDir = (label: string) => {
@@ -26,8 +28,8 @@ describe('A fresh embedded database folder', () => {
 
     const first = await openDatabase({ dataDir: freshDir('first'), templateCacheDir: cache });
     await first.close();
-    const templates = readdirSync(cache);
-    expect(templates).toEqual([expect.stringMatching(/^pglite-\d+\.\d+\.\d+/)]);
+    const templates = readdirSync(cache).sort();
+    expect(templates).toEqual([expect.stringMatching(/^pglite-\d+\.\d+\.\d+$/), expect.stringMatching(/^pglite-\d+\.\d+\.\d+\.tar\.gz$/)]);
     const template = join(cache, templates[0] ?? '');
     expect(existsSync(join(template, 'PG_VERSION'))).toBe(true);
 
@@ -43,6 +45,20 @@ describe('A fresh embedded database folder', () => {
       expect(await second.query('show shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
     } finally {
       await second.close();
+    }
+
+    // In memory, the tarball beside the folder is what PGlite unpacks: one carrying a mark shows it.
+    expect(existsSync(`${template}.tar.gz`)).toBe(true);
+    const lite = await openPGlite({ templateCacheDir: cache });
+    await lite.exec('create table copied_from_tarball (n int)');
+    writeFileSync(`${template}.tar.gz`, new Uint8Array(await (await lite.dumpDataDir('gzip')).arrayBuffer()));
+    await lite.close();
+    const inMemory = await openDatabase({ dataDir: 'unused-in-memory', memory: true, templateCacheDir: cache });
+    try {
+      expect(await inMemory.query('select count(*)::int as n from copied_from_tarball')).toEqual([{ n: 0 }]);
+      expect(await createEventStore(inMemory).append('test:in-memory', 0, [{ type: 'Opened', data: {} }])).toBe(1);
+    } finally {
+      await inMemory.close();
     }
   });
 
