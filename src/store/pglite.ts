@@ -43,7 +43,17 @@ export async function openPGlite(options: OpenPGliteOptions): Promise<PGlite> {
   }
   if (!isDatabaseFolder(options.folder)) {
     const template = await templateFolder(cacheDir);
-    if (template) copyFolder(template, options.folder);
+    if (template && copyFolder(template, options.folder)) {
+      try {
+        return await PGlite.create({ dataDir: options.folder, startParams: startParams() });
+      } catch {
+        // A damaged template (the copy holds nothing else, being new): both go, and PGlite creates
+        // the folder itself; a real cause fails again below and is what the caller sees.
+        removeQuietly(options.folder);
+        removeQuietly(template);
+        removeQuietly(tarballOf(template));
+      }
+    }
   }
   return PGlite.create({ dataDir: options.folder, startParams: startParams() });
 }
@@ -110,15 +120,17 @@ export async function templateTarball(cacheDir: string = TEMPLATE_CACHE_DIR): Pr
 /**
  * Copies the template beside the target and renames it into place: a crash mid-copy leaves no folder
  * that looks like a database. When the target exists and is not empty, it is left to PGlite as before.
+ * True when the copy is in place.
  */
-function copyFolder(template: string, target: string): void {
+function copyFolder(template: string, target: string): boolean {
   const copy = `${target}.new-${randomUUID()}`;
   try {
     mkdirSync(dirname(target), { recursive: true });
     cpSync(template, copy, { recursive: true });
     renameSync(copy, target);
+    return true;
   } catch {
-    // Not fatal: PGlite creates the database itself.
+    return false; // not fatal: PGlite creates the database itself
   } finally {
     removeQuietly(copy);
   }

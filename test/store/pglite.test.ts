@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
-import { openPGlite } from '../../src/store/pglite.ts';
+import { openPGlite, templateFolder } from '../../src/store/pglite.ts';
 
 const dirs: string[] = [];
 const freshDir = (label: string) => {
@@ -59,6 +59,22 @@ describe('A fresh embedded database folder', () => {
       expect(await createEventStore(inMemory).append('test:in-memory', 0, [{ type: 'Opened', data: {} }])).toBe(1);
     } finally {
       await inMemory.close();
+    }
+  });
+
+  it('When the cached template is damaged, Then the fresh folder is created by PGlite instead, and the template is dropped', async () => {
+    const cache = freshDir('damaged-cache');
+    const template = await templateFolder(cache);
+    if (template === undefined) throw new Error('no template made');
+    rmSync(join(template, 'global'), { recursive: true });
+    const dir = freshDir('damaged');
+
+    const db = await openDatabase({ dataDir: dir, templateCacheDir: cache });
+    try {
+      expect(await createEventStore(db).append('test:damaged', 0, [{ type: 'Opened', data: {} }])).toBe(1);
+      expect(existsSync(template)).toBe(false);
+    } finally {
+      await db.close();
     }
   });
 
