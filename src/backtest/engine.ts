@@ -160,6 +160,9 @@ const noDatabase: Database = {
   query: async () => {
     throw new BacktestError('the backtest keeps its events in memory and has no database');
   },
+  execute: async () => {
+    throw new BacktestError('the backtest keeps its events in memory and has no database');
+  },
   tx: async () => {
     throw new BacktestError('the backtest keeps its events in memory and has no database');
   },

@@ -135,6 +135,7 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, redact: Redact, end
   return {
     kind,
     query: (sql, params) => withSession((s) => s.query(sql, params)),
+    execute: (sql, params) => withSession((s) => s.execute(sql, params)),
     tx: (fn) =>
       withSession(async (s) => {
         await s.query('begin');
@@ -182,13 +183,21 @@ class Session implements Queryable {
   }
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
+    return rowsOf<R>(await this.run(sql, params));
+  }
+
+  async execute(sql: string | NamedStatement, params?: readonly unknown[]): Promise<number> {
+    const last = lastResult(await this.run(sql, params));
+    return (last as { rowCount?: number | null } | undefined)?.rowCount ?? 0;
+  }
+
+  private async run(sql: string | NamedStatement, params?: readonly unknown[]): Promise<unknown> {
     if (this.finished) throw new Error('this transaction is over; use the database instead');
     const values = params ? [...params] : undefined;
     try {
       // pg remembers, per connection, which names it has parsed (the PGlite adapter keeps one connection
       // for the session's life), and sends only Bind and Execute for them after the first time.
-      const result: unknown = await (typeof sql === 'string' ? this.client.query(sql, values) : this.client.query({ name: sql.name, text: sql.text, values }));
-      return rowsOf<R>(result);
+      return await (typeof sql === 'string' ? this.client.query(sql, values) : this.client.query({ name: sql.name, text: sql.text, values }));
     } catch (e) {
       if (!isRecoverableServerError(e)) this.broken = e instanceof Error ? e : new Error(String(e));
       throw this.redact(e);
@@ -227,9 +236,12 @@ function unreachableReason(error: unknown): string | undefined {
 }
 
 /** Several statements in one simple query give one result each; the last one is the answer. */
+function lastResult(result: unknown): unknown {
+  return Array.isArray(result) ? result.at(-1) : result;
+}
+
 function rowsOf<R>(result: unknown): R[] {
-  const last = Array.isArray(result) ? result.at(-1) : result;
-  return ((last as { rows?: R[] } | undefined)?.rows ?? []) as R[];
+  return ((lastResult(result) as { rows?: R[] } | undefined)?.rows ?? []) as R[];
 }
 
 /** An ErrorResponse from the server (duck-typed: the PGlite adapter has its own DatabaseError class). */

@@ -263,6 +263,17 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
       expect(await store.append(stream, 1, [ev('B')])).toBe(2);
       expect(await db.query(count, [stream, 'last'])).toEqual([{ n: 2, tag: 'last' }]);
     });
+
+    it('When statements are executed for their effect, Then each answers how many rows it changed', async () => {
+      const stream = `test:${uid()}`;
+      const relabel: NamedStatement = { name: 'test_relabel', text: 'update events set type = $2 where stream = $1' };
+      await store.append(stream, 0, [ev('A'), ev('B')]);
+
+      expect(await db.execute(relabel, [stream, 'C'])).toBe(2);
+      expect(await db.execute(relabel, [`${stream}:none`, 'C'])).toBe(0);
+      expect(await db.tx((q) => q.execute(`insert into events (stream, version, type, data) values ($1, 3, 'D', '{}')`, [stream]))).toBe(1);
+      expect((await store.read(stream)).map((e) => e.type)).toEqual(['C', 'C', 'D']);
+    });
   });
 
   describe('Migrations', () => {
