@@ -74,7 +74,7 @@ export function memoryDatabase(): Database {
   const refuse = async (): Promise<never> => {
     throw new Error('the backtest keeps its events in memory and has no database');
   };
-  return { kind: 'memory', query: refuse, tx: refuse, close: async () => {} };
+  return { kind: 'memory', query: refuse, execute: refuse, tx: refuse, close: async () => {} };
 }
 
 /**

@@ -4,12 +4,12 @@
  * timestamptz → Date, jsonb → parsed JSON).
  */
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import pg from 'pg';
 import { acquireLockFile, DatabaseInUseError, type LockFile } from './lock-file.ts';
 import { migrate } from './migrate.ts';
-import { type Database, DatabaseUnavailableError, type Queryable } from './port.ts';
+import { openPGlite } from './pglite.ts';
+import { type Database, DatabaseUnavailableError, type NamedStatement, type Queryable } from './port.ts';
 
 export { DatabaseInUseError, DatabaseUnavailableError };
 
@@ -27,6 +27,8 @@ export interface OpenDatabaseOptions {
   onIdleError?: (error: Error) => void;
   /** PostgreSQL only: how long to wait for a connection and for one statement. */
   timeouts?: Partial<PostgresTimeouts>;
+  /** Where the embedded database's template folder is kept (see pglite.ts). Default: the install's `.cache/`. */
+  templateCacheDir?: string;
   /** false: leave the schema as it is (a reader that must change nothing, like the backtest's cache read). Default true. */
   migrate?: boolean;
 }
@@ -87,7 +89,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
   let lock: LockFile | undefined;
   if (!options.memory) lock = acquireLockFile(options.dataDir);
   try {
-    const lite = await PGlite.create(options.memory ? {} : { dataDir: join(options.dataDir, 'pglite') });
+    const lite = await openPGlite({ folder: options.memory ? undefined : join(options.dataDir, 'pglite'), templateCacheDir: options.templateCacheDir });
     // PGlite is one session: the pool has one client, which is never closed for idleness because
     // the adapter shares one connection object between the clients it hands out.
     const config = { ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 };
@@ -133,6 +135,7 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, redact: Redact, end
   return {
     kind,
     query: (sql, params) => withSession((s) => s.query(sql, params)),
+    execute: (sql, params) => withSession((s) => s.execute(sql, params)),
     tx: (fn) =>
       withSession(async (s) => {
         await s.query('begin');
@@ -179,11 +182,22 @@ class Session implements Queryable {
     client.on('error', this.lost);
   }
 
-  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]> {
+    return rowsOf<R>(await this.run(sql, params));
+  }
+
+  async execute(sql: string | NamedStatement, params?: readonly unknown[]): Promise<number> {
+    const last = lastResult(await this.run(sql, params));
+    return (last as { rowCount?: number | null } | undefined)?.rowCount ?? 0;
+  }
+
+  private async run(sql: string | NamedStatement, params?: readonly unknown[]): Promise<unknown> {
     if (this.finished) throw new Error('this transaction is over; use the database instead');
+    const values = params ? [...params] : undefined;
     try {
-      const result: unknown = await this.client.query(sql, params ? [...params] : undefined);
-      return rowsOf<R>(result);
+      // pg remembers, per connection, which names it has parsed (the PGlite adapter keeps one connection
+      // for the session's life), and sends only Bind and Execute for them after the first time.
+      return await (typeof sql === 'string' ? this.client.query(sql, values) : this.client.query({ name: sql.name, text: sql.text, values }));
     } catch (e) {
       if (!isRecoverableServerError(e)) this.broken = e instanceof Error ? e : new Error(String(e));
       throw this.redact(e);
@@ -222,9 +236,12 @@ function unreachableReason(error: unknown): string | undefined {
 }
 
 /** Several statements in one simple query give one result each; the last one is the answer. */
+function lastResult(result: unknown): unknown {
+  return Array.isArray(result) ? result.at(-1) : result;
+}
+
 function rowsOf<R>(result: unknown): R[] {
-  const last = Array.isArray(result) ? result.at(-1) : result;
-  return ((last as { rows?: R[] } | undefined)?.rows ?? []) as R[];
+  return ((lastResult(result) as { rows?: R[] } | undefined)?.rows ?? []) as R[];
 }
 
 /** An ErrorResponse from the server (duck-typed: the PGlite adapter has its own DatabaseError class). */

@@ -88,9 +88,24 @@ export interface EventStore {
   streams(prefix: string): Promise<{ stream: string; version: number }[]>;
 }
 
+/**
+ * A statement the database parses once per connection and then runs by name (PostgreSQL's extended
+ * protocol, on PGlite too), for hot statements whose parsing and planning cost more than running them:
+ * the event append ran 3x faster named (issue 21). The name must stand for this one text.
+ */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
 /** A SQL connection the rest of the code may use for projections and claims. */
 export interface Queryable {
-  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string | NamedStatement, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs a statement for its effect and answers how many rows it inserted, updated or deleted: no
+   * `returning` row to send and parse (a tenth of a plain insert's time, measured for the append).
+   */
+  execute(sql: string | NamedStatement, params?: readonly unknown[]): Promise<number>;
 }
 
 export interface Database extends Queryable {

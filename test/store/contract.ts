@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.ts';
-import { ConcurrencyError, type Database, type EventStore, type NewEvent } from '../../src/store/port.ts';
+import { ConcurrencyError, type Database, type EventStore, type NamedStatement, type NewEvent } from '../../src/store/port.ts';
 
 export interface StoreHarness {
   db: Database;
@@ -242,6 +242,37 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
       });
       expect(result).toBe('kept');
       expect(await store.read(stream)).toHaveLength(1);
+    });
+  });
+
+  describe('Named statements', () => {
+    it('When a named statement runs again, inside a transaction, and after a transaction it failed in, Then it answers each time', async () => {
+      const stream = `test:${uid()}`;
+      const count: NamedStatement = { name: 'test_count_stream', text: 'select count(*)::int as n, $2::text as tag from events where stream = $1' };
+      await store.append(stream, 0, [ev('A')]);
+
+      expect(await db.query(count, [stream, 'first'])).toEqual([{ n: 1, tag: 'first' }]);
+      expect(await db.query(count, [stream, 'again'])).toEqual([{ n: 1, tag: 'again' }]);
+      await expect(
+        db.tx(async (q) => {
+          expect(await q.query(count, [stream, 'in a transaction'])).toEqual([{ n: 1, tag: 'in a transaction' }]);
+          await q.query(count, [stream, 'not a number', 'one parameter too many']);
+        }),
+      ).rejects.toThrow();
+      expect(await db.query(count, [stream, 'after'])).toEqual([{ n: 1, tag: 'after' }]);
+      expect(await store.append(stream, 1, [ev('B')])).toBe(2);
+      expect(await db.query(count, [stream, 'last'])).toEqual([{ n: 2, tag: 'last' }]);
+    });
+
+    it('When statements are executed for their effect, Then each answers how many rows it changed', async () => {
+      const stream = `test:${uid()}`;
+      const relabel: NamedStatement = { name: 'test_relabel', text: 'update events set type = $2 where stream = $1' };
+      await store.append(stream, 0, [ev('A'), ev('B')]);
+
+      expect(await db.execute(relabel, [stream, 'C'])).toBe(2);
+      expect(await db.execute(relabel, [`${stream}:none`, 'C'])).toBe(0);
+      expect(await db.tx((q) => q.execute(`insert into events (stream, version, type, data) values ($1, 3, 'D', '{}')`, [stream]))).toBe(1);
+      expect((await store.read(stream)).map((e) => e.type)).toEqual(['C', 'C', 'D']);
     });
   });
 
