@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchAppend } from './append.ts';
-import { benchBacktest, benchBacktestCli, benchBacktestScaling, longestSpan } from './backtest.ts';
+import { benchBacktestCli, benchBacktestScaling, longestSpan } from './backtest.ts';
 import { benchCliStart } from './cli-start.ts';
 import { benchFirstRun } from './first-run.ts';
 import { serveMemoryPglite, serveMemoryPostgres } from './serve-memory.ts';
