@@ -2,7 +2,17 @@
  * The event store over SQL. Optimistic concurrency is a constraint: `unique (stream, version)` plus the
  * expected version checked in the same statement that inserts.
  */
-import { ConcurrencyError, type Database, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
+import {
+  ConcurrencyError,
+  type Database,
+  distinctStreams,
+  type EventStore,
+  type NewEvent,
+  type Queryable,
+  type ReadAllOptions,
+  type StoredEvent,
+  type StreamAppend,
+} from './port.ts';
 
 const COLUMNS = 'stream, version, global_position, type, data, meta, recorded_at';
 const STREAM_VERSION_CONSTRAINT = 'events_stream_version_key';
@@ -42,10 +52,25 @@ const APPEND_AT_HEAD_SQL = `
   from unnest($2::text[], $3::jsonb[], $4::jsonb[]) with ordinality as e(type, data, meta, n), head
   returning version`;
 
+/**
+ * One stream's part of an appendMany, inside its transaction: inserted only while the stream's head is
+ * the expected version, like APPEND_SQL (a racing writer that passed the same check collides on the
+ * unique index instead).
+ */
+const APPEND_PART_SQL = `
+  with head as (select coalesce(max(version), 0) as version from events where stream = $1)
+  insert into events (stream, version, type, data, meta)
+  select $1, $2::int + e.n, e.type, e.data, e.meta
+  from unnest($3::text[], $4::jsonb[], $5::jsonb[]) with ordinality as e(type, data, meta, n), head
+  where head.version = $2::int
+  returning version`;
+const HEAD_SQL = 'select coalesce(max(version), 0) as version from events where stream = $1';
+
 export function createEventStore(db: Database): EventStore {
   return {
     append: (stream, expectedVersion, events) => append(db, stream, expectedVersion, events),
     appendAtHead: (stream, events) => appendAtHead(db, stream, events),
+    appendMany: (appends) => appendMany(db, appends),
     read: async (stream) => (await db.query<EventRow>(`select ${COLUMNS} from events where stream = $1 order by version`, [stream])).map(toStoredEvent),
     readAll: (options) => readAll(db, options),
     streams: async (prefix) =>
@@ -85,6 +110,48 @@ async function append(db: Database, stream: string, expectedVersion: number, eve
   }
   if (inserted.length !== events.length) throw new ConcurrencyError(stream, expectedVersion);
   return expectedVersion + events.length;
+}
+
+/**
+ * Several streams in one transaction. The parts that write go first and the conditions (parts with no
+ * events) are checked last, just before the commit: a condition's stream that another writer moves
+ * after that check is serialised after this whole append, as if it had come later (its writer did not
+ * read what this one wrote). Any part finding its stream moved throws, and the transaction rolls back.
+ */
+async function appendMany(db: Database, appends: readonly StreamAppend[]): Promise<number[]> {
+  distinctStreams(appends);
+  for (const { stream, expectedVersion } of appends) {
+    if (stream.length === 0) throw new RangeError('stream must not be empty');
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
+    }
+  }
+  return db.tx(async (q) => {
+    for (const part of appends) if (part.events.length > 0) await appendPart(q, part);
+    for (const { stream, expectedVersion, events } of appends) {
+      if (events.length > 0) continue;
+      const [head] = await q.query<{ version: number }>(HEAD_SQL, [stream]);
+      if (head?.version !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
+    }
+    return appends.map((a) => a.expectedVersion + a.events.length);
+  });
+}
+
+async function appendPart(q: Queryable, { stream, expectedVersion, events }: StreamAppend): Promise<void> {
+  let inserted: { version: number }[];
+  try {
+    inserted = await q.query<{ version: number }>(APPEND_PART_SQL, [
+      stream,
+      expectedVersion,
+      events.map((e) => e.type),
+      events.map((e) => toJson(e.data)),
+      events.map((e) => toJson(e.meta ?? {})),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e, STREAM_VERSION_CONSTRAINT)) throw new ConcurrencyError(stream, expectedVersion);
+    throw e;
+  }
+  if (inserted.length !== events.length) throw new ConcurrencyError(stream, expectedVersion);
 }
 
 async function appendAtHead(db: Database, stream: string, events: readonly NewEvent[]): Promise<number> {

@@ -3,7 +3,7 @@
  * ConcurrencyError, global order) as the SQL store, for runs that need no durability, such as a
  * backtest, where PGlite's per-statement cost would dominate.
  */
-import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
+import { ConcurrencyError, distinctStreams, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent, type StreamAppend } from './port.ts';
 
 export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
   const streams = new Map<string, StoredEvent[]>();
@@ -31,36 +31,53 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
     }
   }
 
+  /** Throws unless the append is well formed and its stream is at the expected version. */
+  function check({ stream, expectedVersion }: StreamAppend): void {
+    if (stream.length === 0) throw new RangeError('stream must not be empty');
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
+    }
+    if ((streams.get(stream)?.length ?? 0) !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
+  }
+
+  /** Appends to a stream already checked to be at `expectedVersion`. */
+  function write(stream: string, expectedVersion: number, events: readonly NewEvent[]): number {
+    if (events.length === 0) return expectedVersion;
+    const current = streams.get(stream) ?? [];
+    const recordedAt = clock();
+    // JSON round trip: what the SQL store would store (undefined dropped, dates as strings).
+    // Frozen, so readers share events without copying and none can edit the log.
+    const stored = events.map(
+      (e, i): StoredEvent =>
+        deepFreeze({
+          stream,
+          version: expectedVersion + i + 1,
+          globalPosition: String(all.length + i + 1),
+          type: e.type,
+          data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
+          meta: JSON.parse(JSON.stringify(e.meta ?? {})),
+          recordedAt,
+        }),
+    );
+    // Readers get copies, so the stream's own array can grow in place.
+    if (current.length === 0) streams.set(stream, current);
+    current.push(...stored);
+    all.push(...stored);
+    relist(stream, current.length);
+    return expectedVersion + events.length;
+  }
+
   const store: EventStore = {
     async append(stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number> {
-      if (stream.length === 0) throw new RangeError('stream must not be empty');
-      if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
-        throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
-      }
-      const current = streams.get(stream) ?? [];
-      if (current.length !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
-      if (events.length === 0) return expectedVersion;
-      const recordedAt = clock();
-      // JSON round trip: what the SQL store would store (undefined dropped, dates as strings).
-      // Frozen, so readers share events without copying and none can edit the log.
-      const stored = events.map(
-        (e, i): StoredEvent =>
-          deepFreeze({
-            stream,
-            version: expectedVersion + i + 1,
-            globalPosition: String(all.length + i + 1),
-            type: e.type,
-            data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
-            meta: JSON.parse(JSON.stringify(e.meta ?? {})),
-            recordedAt,
-          }),
-      );
-      // Readers get copies, so the stream's own array can grow in place.
-      if (current.length === 0) streams.set(stream, current);
-      current.push(...stored);
-      all.push(...stored);
-      relist(stream, current.length);
-      return expectedVersion + events.length;
+      check({ stream, expectedVersion, events });
+      return write(stream, expectedVersion, events);
+    },
+
+    async appendMany(appends: readonly StreamAppend[]): Promise<number[]> {
+      distinctStreams(appends);
+      // Every version is checked before anything is written, in one event loop turn: all or nothing.
+      for (const a of appends) check(a);
+      return appends.map((a) => write(a.stream, a.expectedVersion, a.events));
     },
 
     async appendAtHead(stream: string, events: readonly NewEvent[]): Promise<number> {
