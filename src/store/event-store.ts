@@ -2,17 +2,7 @@
  * The event store over SQL. Optimistic concurrency is a constraint: `unique (stream, version)` plus the
  * expected version checked in the same statement that inserts.
  */
-import {
-  ConcurrencyError,
-  type Database,
-  distinctStreams,
-  type EventStore,
-  type NewEvent,
-  type Queryable,
-  type ReadAllOptions,
-  type StoredEvent,
-  type StreamAppend,
-} from './port.ts';
+import { ConcurrencyError, type Database, distinctStreams, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent, type StreamAppend } from './port.ts';
 
 const COLUMNS = 'stream, version, global_position, type, data, meta, recorded_at';
 const STREAM_VERSION_CONSTRAINT = 'events_stream_version_key';
@@ -53,18 +43,25 @@ const APPEND_AT_HEAD_SQL = `
   returning version`;
 
 /**
- * One stream's part of an appendMany, inside its transaction: inserted only while the stream's head is
- * the expected version, like APPEND_SQL (a racing writer that passed the same check collides on the
- * unique index instead).
+ * Several streams in one statement, so one implicit transaction: every event is inserted only while
+ * each named stream's head is its expected version (streams given with no events are conditions only).
+ * Two writers racing past the check collide on the unique index of a stream they both write; a
+ * condition's stream that another writer moves after this statement's snapshot is serialised after
+ * this append, as if it came later (its writer never read what this one wrote).
  */
-const APPEND_PART_SQL = `
-  with head as (select coalesce(max(version), 0) as version from events where stream = $1)
+const APPEND_MANY_SQL = `
+  with parts as (
+    select p.stream, p.expected, (select coalesce(max(version), 0) from events where stream = p.stream) as head
+    from unnest($1::text[], $2::int[]) as p(stream, expected)
+  ), ok as (select bool_and(head = expected) as ok from parts)
   insert into events (stream, version, type, data, meta)
-  select $1, $2::int + e.n, e.type, e.data, e.meta
-  from unnest($3::text[], $4::jsonb[], $5::jsonb[]) with ordinality as e(type, data, meta, n), head
-  where head.version = $2::int
+  select e.stream, e.version, e.type, e.data, e.meta
+  from unnest($3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[]) as e(stream, version, type, data, meta), ok
+  where ok.ok
   returning version`;
-const HEAD_SQL = 'select coalesce(max(version), 0) as version from events where stream = $1';
+const HEADS_SQL = `
+  select p.stream, (select coalesce(max(version), 0) from events where stream = p.stream) as version
+  from unnest($1::text[]) as p(stream)`;
 
 export function createEventStore(db: Database): EventStore {
   return {
@@ -112,12 +109,6 @@ async function append(db: Database, stream: string, expectedVersion: number, eve
   return expectedVersion + events.length;
 }
 
-/**
- * Several streams in one transaction. The parts that write go first and the conditions (parts with no
- * events) are checked last, just before the commit: a condition's stream that another writer moves
- * after that check is serialised after this whole append, as if it had come later (its writer did not
- * read what this one wrote). Any part finding its stream moved throws, and the transaction rolls back.
- */
 async function appendMany(db: Database, appends: readonly StreamAppend[]): Promise<number[]> {
   distinctStreams(appends);
   for (const { stream, expectedVersion } of appends) {
@@ -126,32 +117,43 @@ async function appendMany(db: Database, appends: readonly StreamAppend[]): Promi
       throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
     }
   }
-  return db.tx(async (q) => {
-    for (const part of appends) if (part.events.length > 0) await appendPart(q, part);
-    for (const { stream, expectedVersion, events } of appends) {
-      if (events.length > 0) continue;
-      const [head] = await q.query<{ version: number }>(HEAD_SQL, [stream]);
-      if (head?.version !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
-    }
-    return appends.map((a) => a.expectedVersion + a.events.length);
-  });
-}
-
-async function appendPart(q: Queryable, { stream, expectedVersion, events }: StreamAppend): Promise<void> {
+  const rows = appends.flatMap(({ stream, expectedVersion, events }) => events.map((e, i) => ({ stream, version: expectedVersion + i + 1, event: e })));
+  const written = appends.find((a) => a.events.length > 0);
+  if (!written) {
+    // Conditions only: nothing to insert, the heads are simply checked.
+    const stale = appends.length > 0 ? await firstMoved(db, appends) : undefined;
+    if (stale) throw new ConcurrencyError(stale.stream, stale.expectedVersion);
+    return appends.map((a) => a.expectedVersion);
+  }
+  // Which stream moved is asked only once the append failed (the race's loser may find all as expected).
+  const moved = async () => {
+    const stale = (await firstMoved(db, appends)) ?? written;
+    return new ConcurrencyError(stale.stream, stale.expectedVersion);
+  };
   let inserted: { version: number }[];
   try {
-    inserted = await q.query<{ version: number }>(APPEND_PART_SQL, [
-      stream,
-      expectedVersion,
-      events.map((e) => e.type),
-      events.map((e) => toJson(e.data)),
-      events.map((e) => toJson(e.meta ?? {})),
+    inserted = await db.query<{ version: number }>(APPEND_MANY_SQL, [
+      appends.map((a) => a.stream),
+      appends.map((a) => a.expectedVersion),
+      rows.map((r) => r.stream),
+      rows.map((r) => r.version),
+      rows.map((r) => r.event.type),
+      rows.map((r) => toJson(r.event.data)),
+      rows.map((r) => toJson(r.event.meta ?? {})),
     ]);
   } catch (e) {
-    if (isUniqueViolation(e, STREAM_VERSION_CONSTRAINT)) throw new ConcurrencyError(stream, expectedVersion);
+    if (isUniqueViolation(e, STREAM_VERSION_CONSTRAINT)) throw await moved();
     throw e;
   }
-  if (inserted.length !== events.length) throw new ConcurrencyError(stream, expectedVersion);
+  if (inserted.length !== rows.length) throw await moved();
+  return appends.map((a) => a.expectedVersion + a.events.length);
+}
+
+/** The first of the appends whose stream is not at its expected version now, if any. */
+async function firstMoved(db: Database, appends: readonly StreamAppend[]): Promise<StreamAppend | undefined> {
+  const heads = await db.query<{ stream: string; version: number }>(HEADS_SQL, [appends.map((a) => a.stream)]);
+  const head = new Map(heads.map((h) => [h.stream, h.version]));
+  return appends.find((a) => (head.get(a.stream) ?? 0) !== a.expectedVersion);
 }
 
 async function appendAtHead(db: Database, stream: string, events: readonly NewEvent[]): Promise<number> {

@@ -94,12 +94,13 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
       if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) {
         throw new RangeError(`limit must be a whole number >= 0, got ${options.limit}`);
       }
-      const after = options.after === undefined ? 0n : BigInt(options.after);
+      // Global position n is the event at index n - 1, so the events after a position start at its index.
+      const from = options.after === undefined ? 0 : Math.min(all.length, Math.max(0, Number(BigInt(options.after))));
       const types = options.types ? new Set(options.types) : undefined;
       const out: StoredEvent[] = [];
-      for (const e of all) {
+      for (let i = from; i < all.length; i++) {
+        const e = all[i] as StoredEvent;
         if (options.limit !== undefined && out.length >= options.limit) break;
-        if (BigInt(e.globalPosition) <= after) continue;
         if (options.streamPrefix !== undefined && !e.stream.startsWith(options.streamPrefix)) continue;
         if (types && !types.has(e.type)) continue;
         out.push(e);
