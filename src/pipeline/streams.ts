@@ -50,29 +50,41 @@ export interface Stream<E extends EventOf> {
 /** A stored event whose type and data were checked against its stream's schema (one member of the union each). */
 export type Recorded<E extends EventOf> = E extends EventOf ? Omit<StoredEvent, 'type' | 'data'> & E : never;
 
-/** The kill switch: `Halted` stops approvals and cancels open orders, `Resumed` lifts it. */
-export type ControlEvent = { type: 'Halted'; data: { by: string; at: string } } | { type: 'Resumed'; data: { by: string; at: string } };
-
-export type Refusal = Extract<ProposalEvent, { type: 'ApprovalRefused' }>['data'];
-
 /** Refusals around the kill switch and requests refused before any use case ran. */
 export type ControlRefusalEvent =
   | { type: 'HaltRefused'; data: { by: string; at: string; action: string; reason: string; via?: string } }
   | { type: 'RequestRefused'; data: { by: string; at: string; via: string; action: string; reason: string } };
 
+/**
+ * The kill switch: `Halted` stops approvals and cancels open orders, `Resumed` lifts it. Stores written
+ * before refusals had streams of their own also hold a stranger's `HaltRefused` here.
+ */
+export type ControlEvent =
+  | { type: 'Halted'; data: { by: string; at: string } }
+  | { type: 'Resumed'; data: { by: string; at: string } }
+  | Extract<ControlRefusalEvent, { type: 'HaltRefused' }>;
+
+export type Refusal = Extract<ProposalEvent, { type: 'ApprovalRefused' }>['data'];
+
 export type ReconciliationEvent = { type: 'Reconciled'; data: { at: string; accounts: AccountReconciliation[] } };
 
 const byAt = z.looseObject({ by: z.string(), at: z.string() });
 
+const haltRefused = z.object({
+  type: z.literal('HaltRefused'),
+  data: z.looseObject({ by: z.string(), at: z.string(), action: z.string(), reason: z.string(), via: z.string().optional() }),
+});
+
 const controlEventSchema: z.ZodType<ControlEvent> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('Halted'), data: byAt }),
   z.object({ type: z.literal('Resumed'), data: byAt }),
+  haltRefused,
 ]);
 
 const refusalEventSchema: z.ZodType<{ type: 'ApprovalRefused'; data: Refusal }> = approvalRefused;
 
 const controlRefusalEventSchema: z.ZodType<ControlRefusalEvent> = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('HaltRefused'), data: z.looseObject({ by: z.string(), at: z.string(), action: z.string(), reason: z.string(), via: z.string().optional() }) }),
+  haltRefused,
   z.object({ type: z.literal('RequestRefused'), data: z.looseObject({ by: z.string(), at: z.string(), via: z.string(), action: z.string(), reason: z.string() }) }),
 ]);
 
