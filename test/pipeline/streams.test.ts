@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldProposal } from '../../src/domain/proposal.ts';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
+import { isHalted } from '../../src/pipeline/execution.ts';
 import { MalformedEventError, readStream, streams } from '../../src/pipeline/streams.ts';
 
 const at = new Date('2026-11-24T15:00:00Z');
@@ -46,6 +47,17 @@ describe('Typed streams', () => {
     expect(halted?.data.by).toBe('cli:ops');
     const [refused] = await readStream(store, streams.controlRefusals('c'));
     expect(refused?.type === 'HaltRefused' && refused.data.via).toBe(undefined);
+  });
+
+  it("When an older control stream holds a stranger's HaltRefused after the halt, Then it still reads and trading is still halted", async () => {
+    const store = createMemoryEventStore(() => at);
+    await store.append('control:c', 0, [
+      { type: 'Halted', data: { by: 'cli:ops', at: at.toISOString() } },
+      { type: 'HaltRefused', data: { by: 'slack:U9', at: at.toISOString(), action: 'resume', reason: 'not an approver' } },
+    ]);
+    expect(await isHalted(store, 'c')).toEqual({ halted: true, by: 'cli:ops', at: at.toISOString() });
+    await store.append('control:c', 2, [{ type: 'Resumed', data: { by: 'cli:ops', at: at.toISOString() } }]);
+    expect((await isHalted(store, 'c')).halted).toBe(false);
   });
 
   it('When an event in a stream does not match the schema, Then reading it fails naming the stream and the version', async () => {
