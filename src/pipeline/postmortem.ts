@@ -19,15 +19,16 @@ import {
   performance,
   periodReturns,
 } from '../domain/metrics.ts';
+import type { ProposalEvent } from '../domain/proposal.ts';
 import { rubricAverage } from '../domain/schemas.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { Bar, MarketData } from '../market/port.ts';
 import type { RiskFree } from '../market/rates.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
+import { parseEvent, streamPrefixes, streams } from './streams.ts';
 import type { EventStore } from '../store/port.ts';
 import type { NoticeSink, PostmortemChart } from './notices.ts';
 import { addUsage, NO_USAGE, type Usage } from './seats.ts';
-import { parseEvent, streamPrefixes, streams } from './streams.ts';
 import { foldWeek, type WeekState } from './week.ts';
 
 export const BENCHMARK_SYMBOL = 'SPY';
@@ -177,7 +178,7 @@ async function loadFills(store: EventStore, accounts: readonly string[]): Promis
   const orders = new Map<string, { reason: string; proposalId: string }>();
   const fills: LedgerFill[] = [];
   for (const e of events) {
-    const ev = parseEvent(streams.proposal(e.stream.slice(streamPrefixes.proposal.length)), e);
+    const ev: ProposalEvent = parseEvent(streams.proposal(e.stream.slice(streamPrefixes.proposal.length)), e);
     if (ev.type === 'ProposalOpened') for (const o of ev.data.orders) orders.set(o.clientOrderId, { reason: o.reason, proposalId: ev.data.proposalId });
     else if (ev.type === 'OrderFilled' && accounts.includes(ev.data.account)) {
       const f = ev.data;

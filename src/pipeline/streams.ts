@@ -14,7 +14,12 @@ import type { EventStore, StoredEvent, StreamAppend } from '../store/port.ts';
 import { checkpointEventSchema } from './checkpoint-record.ts';
 import type { AccountReconciliation } from './notices.ts';
 import { approvalRefused, proposalEventSchema } from './proposals/events.ts';
-import { weekStream } from './week.ts';
+
+/** The name of a council week's stream (see `streams.week`). */
+export const weekStream = (council: string, week: string) => `week:${council}:${week}`;
+
+/** The name of a proposal's stream (see `streams.proposal`). */
+export const proposalStream = (proposalId: string) => `proposal:${proposalId}`;
 
 /** An event as appended: its type and its payload. */
 export interface EventOf<T extends string = string, D = unknown> {
@@ -125,7 +130,7 @@ export const streams = {
    */
   week: (council: string, week: string) => stream(weekStream(council, week), uncheckedWeekEventSchema),
   /** One proposal: opened, decided, its orders, fills and execution markers. */
-  proposal: (proposalId: string) => stream(`${streamPrefixes.proposal}${proposalId}`, proposalEventSchema),
+  proposal: (proposalId: string) => stream(proposalStream(proposalId), proposalEventSchema),
   /** Refusals to approve or reject a proposal, appended at the head: nothing decides on them. */
   refusals: (proposalId: string) => stream(`refusals:${proposalId}`, refusalEventSchema),
   /** The council's kill switch. */
