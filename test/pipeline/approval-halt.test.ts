@@ -47,6 +47,10 @@ function paperDesk(onBookRead: () => Promise<void> = async () => {}) {
     },
     settle: async () => [],
     cancelOpenOrders: async () => 0,
+    cancelOrder: async (_account, id) => orders.get(id),
+    prepare: async () => {},
+    anticipate: async () => {},
+    close: () => {},
   };
   return { broker, submitted };
 }
