@@ -10,7 +10,7 @@ import type { NoticeSink } from '../pipeline/notices.ts';
 import { nullSink } from '../pipeline/notices.ts';
 import { type PipelineSettings, runCouncil } from '../pipeline/run.ts';
 import { foldWeek, type RunStarted, type WeekState, weekStream } from '../pipeline/week.ts';
-import type { EventStore, NewEvent, ReadAllOptions, StoredEvent, StreamAppend } from '../store/port.ts';
+import type { EventStore, NewEvent, ReadAllOptions, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
 import { buildLlmCouncil } from './council.ts';
 import type { NewsBrief } from '../pipeline/research.ts';
@@ -120,7 +120,7 @@ export function forkStore(base: EventStore, options: { before: bigint; hidden: (
       local.set(stream, [...(local.get(stream) ?? []), ...added]);
       return expectedVersion + events.length;
     },
-    async appendMany(appends: readonly StreamAppend[]) {
+    async appendMany(appends) {
       // Checked before anything is written, and nothing else appends to the fork in between but its own caller.
       for (const a of appends) if ((await read(a.stream)).length !== a.expectedVersion) throw new ConcurrencyError(a.stream, a.expectedVersion);
       const versions: number[] = [];

@@ -2,7 +2,10 @@
  * The event store over SQL. Optimistic concurrency is a constraint: `unique (stream, version)` plus the
  * expected version checked in the same statement that inserts.
  */
-import { ConcurrencyError, type Database, distinctStreams, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent, type StreamAppend } from './port.ts';
+import { ConcurrencyError, type Database, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
+
+// appendMany's rules, shared with the memory store.
+import { distinctStreams, type StreamAppend } from './port.ts';
 
 const COLUMNS = 'stream, version, global_position, type, data, meta, recorded_at';
 const STREAM_VERSION_CONSTRAINT = 'events_stream_version_key';
@@ -66,8 +69,8 @@ const HEADS_SQL = `
 export function createEventStore(db: Database): EventStore {
   return {
     append: (stream, expectedVersion, events) => append(db, stream, expectedVersion, events),
-    appendAtHead: (stream, events) => appendAtHead(db, stream, events),
     appendMany: (appends) => appendMany(db, appends),
+    appendAtHead: (stream, events) => appendAtHead(db, stream, events),
     read: async (stream) => (await db.query<EventRow>(`select ${COLUMNS} from events where stream = $1 order by version`, [stream])).map(toStoredEvent),
     readAll: (options) => readAll(db, options),
     streams: async (prefix) =>

@@ -3,7 +3,10 @@
  * ConcurrencyError, global order) as the SQL store, for runs that need no durability, such as a
  * backtest, where PGlite's per-statement cost would dominate.
  */
-import { ConcurrencyError, distinctStreams, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent, type StreamAppend } from './port.ts';
+import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
+
+// appendMany's rules, shared with the SQL store.
+import { distinctStreams, type StreamAppend } from './port.ts';
 
 export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
   const streams = new Map<string, StoredEvent[]>();

@@ -87,6 +87,12 @@ export interface EventStore {
    * with an expected version: such an append would lose races to these.
    */
   appendAtHead(stream: string, events: readonly NewEvent[]): Promise<number>;
+  /** All events of one stream, in order. */
+  read(stream: string): Promise<StoredEvent[]>;
+  /** Events across streams in global order. */
+  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
+  /** Streams whose name starts with the prefix, with their last version, ordered by name. */
+  streams(prefix: string): Promise<{ stream: string; version: number }[]>;
   /**
    * Appends to several streams in one transaction, all or nothing: every stream must be at its expected
    * version, or nothing is written and ConcurrencyError names a stream that moved. A decision read from
@@ -94,12 +100,6 @@ export interface EventStore {
    * still as read. Returns each stream's new last version, in the order given. Each stream at most once.
    */
   appendMany(appends: readonly StreamAppend[]): Promise<number[]>;
-  /** All events of one stream, in order. */
-  read(stream: string): Promise<StoredEvent[]>;
-  /** Events across streams in global order. */
-  readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
-  /** Streams whose name starts with the prefix, with their last version, ordered by name. */
-  streams(prefix: string): Promise<{ stream: string; version: number }[]>;
 }
 
 /** A SQL connection the rest of the code may use for projections and claims. */

@@ -7,10 +7,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendManyContract } from './append-many.contract.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.ts';
 import { ConcurrencyError, type Database, type EventStore, type NewEvent } from '../../src/store/port.ts';
-import { appendManyContract } from './append-many.contract.ts';
 
 export interface StoreHarness {
   db: Database;
