@@ -135,6 +135,13 @@ export function forkStore(base: EventStore, options: { before: bigint; hidden: (
       local.set(stream, [...(local.get(stream) ?? []), ...added]);
       return expectedVersion + events.length;
     },
+    async appendMany(appends) {
+      // Checked before anything is written, and nothing else appends to the fork in between but its own caller.
+      for (const a of appends) if ((await read(a.stream)).length !== a.expectedVersion) throw new ConcurrencyError(a.stream, a.expectedVersion);
+      const versions: number[] = [];
+      for (const a of appends) versions.push(await fork.append(a.stream, a.expectedVersion, a.events));
+      return versions;
+    },
     async readAll(o: ReadAllOptions = {}) {
       const fromBase = (await base.readAll({ ...o, limit: undefined })).filter(visible);
       const fromLocal = [...local.values()].flat().filter((e) => (!o.streamPrefix || e.stream.startsWith(o.streamPrefix)) && (!o.types || o.types.includes(e.type)));

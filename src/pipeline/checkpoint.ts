@@ -14,16 +14,16 @@ import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
-import { type NewsItem, type NewsSource, prepareNews } from '../market/news.ts';
+import { type NewsSource, prepareNews } from '../market/news.ts';
 import type { MarketData } from '../market/port.ts';
 import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
-import { appendDecided } from '../store/append.ts';
-import { ConcurrencyError, type EventStore, type StoredEvent } from '../store/port.ts';
+import { ConcurrencyError, type EventStore } from '../store/port.ts';
+import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
 import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, loadProposals, memoByIdentity, syncFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
-import { proposalStream } from './run.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
+import { type Recorded, streams } from './streams.ts';
 import { foldWeek, weekStream } from './week.ts';
 
 export interface CheckpointDeps extends ExecutionDeps {
@@ -44,50 +44,12 @@ export interface CheckpointDeps extends ExecutionDeps {
 /** A position is trimmed once it is more than this fraction past its limit (5 %: 21 % of equity for a 20 % limit), back to the limit. */
 export const TRIM_BAND = 0.05;
 
-/** A risk-reducing order that brings a position (or the book) back inside a limit. */
-export interface TrimLine {
-  account: string;
-  symbol: string;
-  side: 'buy' | 'sell';
-  qty: number;
-  limit: 'maxPositionPct' | 'maxGrossPct';
-  detail: string;
-  proposalId: string;
-  status: 'placed' | 'awaiting_approval' | 'failed';
-  note: string | null;
-  /** What the account holds in the symbol once the trim fills (signed): the trim's target. */
-  target: number;
-}
-
-/** The news of the held symbols published since the previous checkpoint of the week (or the week's decision time). */
-export interface CheckpointNews {
-  since: string;
-  items: NewsItem[];
-  /** Set when the source failed: the reply says so instead of showing nothing. */
-  error: string | null;
-}
+export type { CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
 
 /** At most this many news items in one checkpoint reply. */
 export const CHECKPOINT_NEWS_CAP = 10;
 
-export interface CheckpointResult {
-  week: string;
-  at: string;
-  halted: boolean;
-  positions: PositionCheck[];
-  exits: ExitLine[];
-  /** Trims back to the risk limits (sizes decided at evaluation; status once placed). */
-  trims: TrimLine[];
-  expired: string[];
-  /** false when this instant was already evaluated (the recorded evaluation is returned, nothing is posted). */
-  fresh: boolean;
-  /** Absent without a news source (and in evaluations recorded before news). */
-  news?: CheckpointNews;
-  /** Orders still waiting to fill across the accounts (a position exists only once filled); absent in older evaluations. */
-  working?: number;
-}
-
-export const checkpointStream = (council: string, week: string) => `checkpoint:${council}:${week}`;
+export const checkpointStream = (council: string, week: string) => streams.checkpoint(council, week).name;
 
 /** The exits' approver when policy approves them (they only reduce risk). */
 export const EXIT_POLICY = 'policy:exit';
@@ -96,16 +58,15 @@ const HORIZON_SESSIONS: Record<Horizon, number> = { '1d': 1, '3d': 3, '1w': 5 };
 
 export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<CheckpointResult> {
   const week = mondayOf(nyDate(at));
-  const stream = checkpointStream(deps.council, week);
-  const evaluatedAt = (events: readonly StoredEvent[]) =>
-    events.find((e) => e.type === 'CheckpointEvaluated' && (e.data as { at: string }).at === at.toISOString())?.data as Evaluation | undefined;
-  const recorded = await deps.store.read(stream);
+  const stream = streams.checkpoint(deps.council, week);
+  const evaluatedAt = (events: readonly Recorded<CheckpointEvent>[]) => evaluationsOf(events).find((e) => e.at === at.toISOString());
+  const recorded = await stream.read(deps.store);
   let evaluation = evaluatedAt(recorded);
   const fresh = evaluation === undefined;
   if (!evaluation) {
     const computed = await evaluate(deps, at, week, previousCheckpoint(recorded, at, week));
     let wrote = false;
-    const events = await appendDecided(deps.store, stream, (current) => {
+    const events = await stream.decide(deps.store, (current) => {
       wrote = evaluatedAt(current) === undefined;
       return wrote ? [{ type: 'CheckpointEvaluated', data: computed }] : [];
     });
@@ -146,13 +107,14 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
   return { ...evaluation, exits, trims, fresh };
 }
 
-type Evaluation = Omit<CheckpointResult, 'exits' | 'fresh' | 'trims'> & { trims?: TrimLine[] };
+type Evaluation = CheckpointEvaluation;
+
+const evaluationsOf = (events: readonly Recorded<CheckpointEvent>[]): Evaluation[] => events.flatMap((e) => (e.type === 'CheckpointEvaluated' ? [e.data] : []));
 
 /** The previous evaluation of the week before `at`, else the week's decision time (Monday 08:00 New York). */
-function previousCheckpoint(events: readonly StoredEvent[], at: Date, week: string): Date {
-  const earlier = events
-    .filter((e) => e.type === 'CheckpointEvaluated')
-    .map((e) => Date.parse((e.data as { at: string }).at))
+function previousCheckpoint(events: readonly Recorded<CheckpointEvent>[], at: Date, week: string): Date {
+  const earlier = evaluationsOf(events)
+    .map((e) => Date.parse(e.at))
     .filter((t) => t < at.getTime());
   const monday = nyDateTime(week, '08:00').getTime();
   if (earlier.length) return new Date(Math.max(...earlier));
@@ -301,9 +263,9 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
       },
     };
     try {
-      await deps.store.append(proposalStream(trim.proposalId), 0, [opened]);
-      await appendDecided(deps.store, checkpointStream(deps.council, week), (events) =>
-        events.some((e) => e.type === 'TrimOrdered' && (e.data as { proposalId: string }).proposalId === trim.proposalId)
+      await streams.proposal(trim.proposalId).append(deps.store, 0, [opened]);
+      await streams.checkpoint(deps.council, week).decide(deps.store, (events) =>
+        events.some((e) => e.type === 'TrimOrdered' && e.data.proposalId === trim.proposalId)
           ? []
           : [
               {
@@ -643,8 +605,8 @@ async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ l
     if (!state.exists) {
       opened = true;
       await openExit(deps, exitId, req, side, qty);
-      await appendDecided(deps.store, checkpointStream(deps.council, req.week), (events) =>
-        events.some((e) => e.type === 'ExitOrdered' && (e.data as { proposalId: string }).proposalId === exitId)
+      await streams.checkpoint(deps.council, req.week).decide(deps.store, (events) =>
+        events.some((e) => e.type === 'ExitOrdered' && e.data.proposalId === exitId)
           ? []
           : [
               {
@@ -705,15 +667,15 @@ async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, 
     },
   };
   try {
-    await deps.store.append(proposalStream(exitId), 0, [opened]);
+    await streams.proposal(exitId).append(deps.store, 0, [opened]);
   } catch (error) {
     if (!(error instanceof ConcurrencyError)) throw error; // another replica opened it first
   }
 }
 
 async function approveByPolicy(store: EventStore, exitId: string, at: Date): Promise<void> {
-  await appendDecided(store, proposalStream(exitId), (events) => {
-    const state = foldProposal(events as unknown as ProposalEvent[]);
+  await streams.proposal(exitId).decide(store, (events) => {
+    const state = foldProposal(events);
     return state.status === 'PENDING' ? decideProposal({ type: 'Approve', by: EXIT_POLICY, via: 'scheduler', now: at }, state) : [];
   });
 }

@@ -12,6 +12,7 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import type { Bar, MarketData } from '../market/port.ts';
 import type { RiskFree } from '../market/rates.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
+import { parseEvent, streamPrefixes, streams } from './streams.ts';
 import type { EventStore } from '../store/port.ts';
 import type { NoticeSink, PostmortemChart } from './notices.ts';
 import type { AccountReport, BenchmarkReport, Calibration, KillShot, Postmortem } from './postmortem-report.ts';
@@ -68,11 +69,11 @@ const fillTime = (filledAt: string): string => {
 
 /** Every fill with its order's recorded reason and its proposal, in store order. */
 async function loadFills(store: EventStore, accounts: readonly string[]): Promise<LedgerFill[]> {
-  const events = await store.readAll({ streamPrefix: 'proposal:', types: ['ProposalOpened', 'OrderFilled'] });
+  const events = await store.readAll({ streamPrefix: streamPrefixes.proposal, types: ['ProposalOpened', 'OrderFilled'] });
   const orders = new Map<string, { reason: string; proposalId: string }>();
   const fills: LedgerFill[] = [];
   for (const e of events) {
-    const ev = { type: e.type, data: e.data } as ProposalEvent;
+    const ev: ProposalEvent = parseEvent(streams.proposal(e.stream.slice(streamPrefixes.proposal.length)), e);
     if (ev.type === 'ProposalOpened') for (const o of ev.data.orders) orders.set(o.clientOrderId, { reason: o.reason, proposalId: ev.data.proposalId });
     else if (ev.type === 'OrderFilled' && accounts.includes(ev.data.account)) {
       const f = ev.data;

@@ -7,10 +7,10 @@
  */
 import type { Broker } from '../brokers/port.ts';
 import type { ProposalState } from '../domain/proposal.ts';
-import { appendDecided } from '../store/append.ts';
 import type { EventStore } from '../store/port.ts';
 import { loadProposals } from './execution.ts';
 import type { AccountReconciliation } from './notices.ts';
+import { streams } from './streams.ts';
 
 export interface ReconcileDeps {
   store: EventStore;
@@ -20,7 +20,7 @@ export interface ReconcileDeps {
   now: Date;
 }
 
-export const reconciliationStream = (council: string) => `reconciliation:${council}`;
+export const reconciliationStream = (council: string) => streams.reconciliation(council).name;
 
 const ENDED = new Set(['canceled', 'expired', 'rejected']);
 
@@ -79,7 +79,7 @@ export async function reconcileAccounts(deps: ReconcileDeps): Promise<AccountRec
   const accounts = await Promise.all(real.map((account) => reconcileAccount(deps, account, proposals, ourIds)));
   const differing = accounts.filter(hasDifferences);
   if (differing.length) {
-    await appendDecided(deps.store, reconciliationStream(deps.council), () => [{ type: 'Reconciled', data: { at: deps.now.toISOString(), accounts: differing } }]);
+    await streams.reconciliation(deps.council).decide(deps.store, () => [{ type: 'Reconciled', data: { at: deps.now.toISOString(), accounts: differing } }]);
   }
   return differing;
 }

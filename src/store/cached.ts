@@ -37,6 +37,13 @@ export function withStreamCache(inner: EventStore): EventStore {
         bump(stream);
       }
     },
+    async appendMany(appends) {
+      try {
+        return await inner.appendMany(appends);
+      } finally {
+        for (const { stream } of appends) bump(stream);
+      }
+    },
     async read(stream) {
       const hit = cache.get(stream);
       if (hit) return [...hit];

@@ -4,6 +4,9 @@
  */
 import { ConcurrencyError, type Database, type EventStore, type NamedStatement, type NewEvent, type ReadAllOptions, type StoredEvent } from './port.ts';
 
+// appendMany's rules, shared with the memory store.
+import { distinctStreams, type StreamAppend } from './port.ts';
+
 const COLUMNS = 'stream, version, global_position, type, data, meta, recorded_at';
 const STREAM_VERSION_CONSTRAINT = 'events_stream_version_key';
 
@@ -62,9 +65,31 @@ const APPEND_AT_HEAD: NamedStatement = {
   returning version`,
 };
 
+/**
+ * Several streams in one statement, so one implicit transaction: every event is inserted only while
+ * each named stream's head is its expected version (streams given with no events are conditions only).
+ * Two writers racing past the check collide on the unique index of a stream they both write; a
+ * condition's stream that another writer moves after this statement's snapshot is serialised after
+ * this append, as if it came later (its writer never read what this one wrote).
+ */
+const APPEND_MANY_SQL = `
+  with parts as (
+    select p.stream, p.expected, (select coalesce(max(version), 0) from events where stream = p.stream) as head
+    from unnest($1::text[], $2::int[]) as p(stream, expected)
+  ), ok as (select bool_and(head = expected) as ok from parts)
+  insert into events (stream, version, type, data, meta)
+  select e.stream, e.version, e.type, e.data, e.meta
+  from unnest($3::text[], $4::int[], $5::text[], $6::jsonb[], $7::jsonb[]) as e(stream, version, type, data, meta), ok
+  where ok.ok
+  returning version`;
+const HEADS_SQL = `
+  select p.stream, (select coalesce(max(version), 0) from events where stream = p.stream) as version
+  from unnest($1::text[]) as p(stream)`;
+
 export function createEventStore(db: Database): EventStore {
   return {
     append: (stream, expectedVersion, events) => append(db, stream, expectedVersion, events),
+    appendMany: (appends) => appendMany(db, appends),
     appendAtHead: (stream, events) => appendAtHead(db, stream, events),
     read: async (stream) => (await db.query<EventRow>(READ_STREAM, [stream])).map(toStoredEvent),
     readAll: (options) => readAll(db, options),
@@ -103,6 +128,53 @@ async function append(db: Database, stream: string, expectedVersion: number, eve
   }
   if (inserted !== events.length) throw new ConcurrencyError(stream, expectedVersion);
   return expectedVersion + events.length;
+}
+
+async function appendMany(db: Database, appends: readonly StreamAppend[]): Promise<number[]> {
+  distinctStreams(appends);
+  for (const { stream, expectedVersion } of appends) {
+    if (stream.length === 0) throw new RangeError('stream must not be empty');
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
+    }
+  }
+  const rows = appends.flatMap(({ stream, expectedVersion, events }) => events.map((e, i) => ({ stream, version: expectedVersion + i + 1, event: e })));
+  const written = appends.find((a) => a.events.length > 0);
+  if (!written) {
+    // Conditions only: nothing to insert, the heads are simply checked.
+    const stale = appends.length > 0 ? await firstMoved(db, appends) : undefined;
+    if (stale) throw new ConcurrencyError(stale.stream, stale.expectedVersion);
+    return appends.map((a) => a.expectedVersion);
+  }
+  // Which stream moved is asked only once the append failed (the race's loser may find all as expected).
+  const moved = async () => {
+    const stale = (await firstMoved(db, appends)) ?? written;
+    return new ConcurrencyError(stale.stream, stale.expectedVersion);
+  };
+  let inserted: { version: number }[];
+  try {
+    inserted = await db.query<{ version: number }>(APPEND_MANY_SQL, [
+      appends.map((a) => a.stream),
+      appends.map((a) => a.expectedVersion),
+      rows.map((r) => r.stream),
+      rows.map((r) => r.version),
+      rows.map((r) => r.event.type),
+      rows.map((r) => toJson(r.event.data)),
+      rows.map((r) => toJson(r.event.meta ?? {})),
+    ]);
+  } catch (e) {
+    if (isUniqueViolation(e, STREAM_VERSION_CONSTRAINT)) throw await moved();
+    throw e;
+  }
+  if (inserted.length !== rows.length) throw await moved();
+  return appends.map((a) => a.expectedVersion + a.events.length);
+}
+
+/** The first of the appends whose stream is not at its expected version now, if any. */
+async function firstMoved(db: Database, appends: readonly StreamAppend[]): Promise<StreamAppend | undefined> {
+  const heads = await db.query<{ stream: string; version: number }>(HEADS_SQL, [appends.map((a) => a.stream)]);
+  const head = new Map(heads.map((h) => [h.stream, h.version]));
+  return appends.find((a) => (head.get(a.stream) ?? 0) !== a.expectedVersion);
 }
 
 async function appendAtHead(db: Database, stream: string, events: readonly NewEvent[]): Promise<number> {

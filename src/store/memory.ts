@@ -5,6 +5,9 @@
  */
 import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, type ReadOptions, type StoredEvent } from './port.ts';
 
+// appendMany's rules, shared with the SQL store.
+import { distinctStreams, type StreamAppend } from './port.ts';
+
 export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
   const streams = new Map<string, StoredEvent[]>();
   const all: StoredEvent[] = [];
@@ -31,36 +34,53 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
     }
   }
 
+  /** Throws unless the append is well formed and its stream is at the expected version. */
+  function check({ stream, expectedVersion }: StreamAppend): void {
+    if (stream.length === 0) throw new RangeError('stream must not be empty');
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
+      throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
+    }
+    if ((streams.get(stream)?.length ?? 0) !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
+  }
+
+  /** Appends to a stream already checked to be at `expectedVersion`. */
+  function write(stream: string, expectedVersion: number, events: readonly NewEvent[]): number {
+    if (events.length === 0) return expectedVersion;
+    const current = streams.get(stream) ?? [];
+    const recordedAt = clock();
+    // JSON round trip: what the SQL store would store (undefined dropped, dates as strings).
+    // Frozen, so readers share events without copying and none can edit the log.
+    const stored = events.map(
+      (e, i): StoredEvent =>
+        deepFreeze({
+          stream,
+          version: expectedVersion + i + 1,
+          globalPosition: String(all.length + i + 1),
+          type: e.type,
+          data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
+          meta: JSON.parse(JSON.stringify(e.meta ?? {})),
+          recordedAt,
+        }),
+    );
+    // Readers get copies, so the stream's own array can grow in place.
+    if (current.length === 0) streams.set(stream, current);
+    current.push(...stored);
+    all.push(...stored);
+    relist(stream, current.length);
+    return expectedVersion + events.length;
+  }
+
   const store: EventStore = {
     async append(stream: string, expectedVersion: number, events: readonly NewEvent[]): Promise<number> {
-      if (stream.length === 0) throw new RangeError('stream must not be empty');
-      if (!Number.isInteger(expectedVersion) || expectedVersion < 0) {
-        throw new RangeError(`expectedVersion must be a whole number >= 0, got ${expectedVersion}`);
-      }
-      const current = streams.get(stream) ?? [];
-      if (current.length !== expectedVersion) throw new ConcurrencyError(stream, expectedVersion);
-      if (events.length === 0) return expectedVersion;
-      const recordedAt = clock();
-      // JSON round trip: what the SQL store would store (undefined dropped, dates as strings).
-      // Frozen, so readers share events without copying and none can edit the log.
-      const stored = events.map(
-        (e, i): StoredEvent =>
-          deepFreeze({
-            stream,
-            version: expectedVersion + i + 1,
-            globalPosition: String(all.length + i + 1),
-            type: e.type,
-            data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
-            meta: JSON.parse(JSON.stringify(e.meta ?? {})),
-            recordedAt,
-          }),
-      );
-      // Readers get copies, so the stream's own array can grow in place.
-      if (current.length === 0) streams.set(stream, current);
-      current.push(...stored);
-      all.push(...stored);
-      relist(stream, current.length);
-      return expectedVersion + events.length;
+      check({ stream, expectedVersion, events });
+      return write(stream, expectedVersion, events);
+    },
+
+    async appendMany(appends: readonly StreamAppend[]): Promise<number[]> {
+      distinctStreams(appends);
+      // Every version is checked before anything is written, in one event loop turn: all or nothing.
+      for (const a of appends) check(a);
+      return appends.map((a) => write(a.stream, a.expectedVersion, a.events));
     },
 
     async appendAtHead(stream: string, events: readonly NewEvent[]): Promise<number> {
@@ -80,12 +100,13 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
       if (options.limit !== undefined && !(Number.isInteger(options.limit) && options.limit >= 0)) {
         throw new RangeError(`limit must be a whole number >= 0, got ${options.limit}`);
       }
-      const after = options.after === undefined ? 0n : BigInt(options.after);
+      // Global position n is the event at index n - 1, so the events after a position start at its index.
+      const from = options.after === undefined ? 0 : Math.min(all.length, Math.max(0, Number(BigInt(options.after))));
       const types = options.types ? new Set(options.types) : undefined;
       const out: StoredEvent[] = [];
-      for (const e of all) {
+      for (let i = from; i < all.length; i++) {
+        const e = all[i] as StoredEvent;
         if (options.limit !== undefined && out.length >= options.limit) break;
-        if (BigInt(e.globalPosition) <= after) continue;
         if (options.streamPrefix !== undefined && !e.stream.startsWith(options.streamPrefix)) continue;
         if (types && !types.has(e.type)) continue;
         out.push(e);

@@ -63,6 +63,23 @@ export interface ReadAllOptions {
   limit?: number;
 }
 
+/** One stream's part of an `appendMany`: its events, appended only while the stream is at `expectedVersion`. */
+export interface StreamAppend {
+  stream: string;
+  expectedVersion: number;
+  /** None: the stream is only required to be still at `expectedVersion` (a condition, nothing written). */
+  events: readonly NewEvent[];
+}
+
+/** Throws unless every stream of an `appendMany` is named once (two parts could not both hold). */
+export function distinctStreams(appends: readonly StreamAppend[]): void {
+  const seen = new Set<string>();
+  for (const { stream } of appends) {
+    if (seen.has(stream)) throw new RangeError(`stream ${stream} is named twice in one appendMany`);
+    seen.add(stream);
+  }
+}
+
 export interface EventStore {
   /**
    * Appends events to a stream whose last version is `expectedVersion` (0 for a new stream), in one
@@ -86,6 +103,13 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<StoredEvent[]>;
   /** Streams whose name starts with the prefix, with their last version, ordered by name. */
   streams(prefix: string): Promise<{ stream: string; version: number }[]>;
+  /**
+   * Appends to several streams in one transaction, all or nothing: every stream must be at its expected
+   * version, or nothing is written and ConcurrencyError names a stream that moved. A decision read from
+   * several streams (an approval that read the kill switch as off) is written only while all of them are
+   * still as read. Returns each stream's new last version, in the order given. Each stream at most once.
+   */
+  appendMany(appends: readonly StreamAppend[]): Promise<number[]>;
 }
 
 /**

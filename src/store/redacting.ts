@@ -12,6 +12,7 @@ export function redactAppends(inner: EventStore, redact: Redactor): EventStore {
   return {
     append: (stream, expectedVersion, events) => inner.append(stream, expectedVersion, scrub(events)),
     appendAtHead: (stream, events) => inner.appendAtHead(stream, scrub(events)),
+    appendMany: (appends) => inner.appendMany(appends.map((a) => ({ ...a, events: scrub(a.events) }))),
     read: (stream) => inner.read(stream),
     readAll: (options) => inner.readAll(options),
     streams: (prefix) => inner.streams(prefix),

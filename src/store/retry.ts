@@ -36,6 +36,8 @@ export function retryingStore(store: EventStore, policy: OutageRetry): EventStor
     append: (stream, expectedVersion, events) => retryUnavailable(() => store.append(stream, expectedVersion, events), policy),
     // Not retried: if the lost attempt did commit, nothing would tell, and the events would be recorded twice.
     appendAtHead: (stream, events) => store.appendAtHead(stream, events),
+    // Every part carries an expected version: a lost attempt that did commit makes the retry fail as moved.
+    appendMany: (appends) => retryUnavailable(() => store.appendMany(appends), policy),
     read: (stream) => retryUnavailable(() => store.read(stream), policy),
     readAll: (options) => retryUnavailable(() => store.readAll(options), policy),
     streams: (prefix) => retryUnavailable(() => store.streams(prefix), policy),

@@ -25,6 +25,13 @@ export function trackAppends(inner: EventStore): EventStore {
         appends++;
       }
     },
+    async appendMany(parts) {
+      try {
+        return await inner.appendMany(parts);
+      } finally {
+        appends++;
+      }
+    },
     read: (stream) => inner.read(stream),
     readAll: (options) => inner.readAll(options),
     streams: (prefix) => inner.streams(prefix),

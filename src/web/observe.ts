@@ -31,6 +31,18 @@ export function observedStore(store: EventStore, metrics: MetricsHooks): EventSt
         throw error;
       }
     },
+    async appendMany(appends) {
+      const started = performance.now();
+      try {
+        const versions = await store.appendMany(appends);
+        metrics.observeAppend((performance.now() - started) / 1000, 'ok');
+        for (const { stream, events } of appends) if (events.length > 0) metrics.observeEvents(stream, events);
+        return versions;
+      } catch (error) {
+        metrics.observeAppend((performance.now() - started) / 1000, error instanceof ConcurrencyError ? 'conflict' : 'error');
+        throw error;
+      }
+    },
     // Refusals are appended at a stream's head (no expected version): timed and counted the same way.
     async appendAtHead(stream, events) {
       const started = performance.now();

@@ -7,6 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendManyContract } from './append-many.contract.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.ts';
 import { ConcurrencyError, type Database, type EventStore, type NamedStatement, type NewEvent } from '../../src/store/port.ts';
@@ -143,6 +144,8 @@ export function eventStoreContract(setup: () => Promise<StoreHarness>): void {
       await expect(store.append(stream, 0, [])).rejects.toBeInstanceOf(ConcurrencyError);
     });
   });
+
+  appendManyContract(() => store);
 
   describe('Appending at the head, with no expected version', () => {
     it('When events are appended at the head of a new stream and then after an expected-version append, Then the versions run on from whatever is there', async () => {

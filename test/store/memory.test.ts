@@ -5,10 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
 import { ConcurrencyError } from '../../src/store/port.ts';
+import { appendManyContract } from './append-many.contract.ts';
 
 const at = new Date('2024-03-04T13:00:00Z');
 
 describe('Event store in memory', () => {
+  appendManyContract(() => createMemoryEventStore(() => at));
+
   it('When events are appended at version 0 and then at the head, Then read returns them numbered from 1 in global order', async () => {
     const store = createMemoryEventStore(() => at);
     expect(

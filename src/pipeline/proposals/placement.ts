@@ -1,0 +1,224 @@
+/**
+ * Order placement for an approved proposal. Every order is looked up by its client order id before it
+ * is sent (but on the first attempt, which a marker proves no order can precede), so a crash or a retry
+ * can never place an order twice; fills the broker reports are recorded as they come.
+ */
+import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../../brokers/port.ts';
+import { type ProposalEvent, ProposalError, type ProposalState } from '../../domain/proposal.ts';
+import { EXIT_PREFIX } from '../../domain/sizing.ts';
+import type { EventStore } from '../../store/port.ts';
+import type { NoticeSink, OrderLine } from '../notices.ts';
+import { streams } from '../streams.ts';
+import { type ProposalRepository, repositoryOf } from './repository.ts';
+
+export interface ExecutionDeps {
+  store: EventStore;
+  broker: Broker;
+  sink: NoticeSink;
+  council: string;
+  fault?: (point: string) => void;
+  /** The proposals as this app folds them; absent: the repository kept for `store` (repositoryOf). */
+  proposals?: ProposalRepository;
+}
+
+export const proposalsOf = (deps: { store: EventStore; proposals?: ProposalRepository }): ProposalRepository => deps.proposals ?? repositoryOf(deps.store);
+
+/**
+ * Places every order of an approved proposal that is not yet known to be placed, in parallel across
+ * accounts, then records fills. Safe to call again at any time: it only fills in what is missing.
+ */
+export async function executeProposal(
+  deps: ExecutionDeps,
+  proposalId: string,
+  now: Date,
+  settleAt?: Date,
+  /** The approval's own append recorded this attempt's marker (see approveProposal). */
+  marker?: 'first-attempt-recorded',
+  /** The state the caller's own append left the proposal in (approveProposal), so it is not read again. */
+  appended?: ProposalState,
+): Promise<{ state: ProposalState; orders: OrderLine[] }> {
+  const proposals = proposalsOf(deps);
+  const stream = streams.proposal(proposalId);
+  let state = appended ?? (await proposals.load(proposalId));
+  if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
+  if (state.status === 'APPROVED') {
+    if (state.netted.length && (await cancelNetted(deps, state, now))) state = await proposals.load(proposalId);
+    const todo = state.orders.filter((o) => !state.submitted[o.clientOrderId] && !state.rejectedOrders[o.clientOrderId]);
+    // The marker goes in before anything is sent. On the first attempt no order can exist at the broker,
+    // so the lookup is skipped (one round trip, not two); every later attempt looks each order up first.
+    let firstAttempt = marker === 'first-attempt-recorded';
+    if (todo.length && !firstAttempt)
+      await stream.decide(deps.store, (events) => {
+        const attempts = events.filter((e) => e.type === 'ExecutionAttempted').length;
+        firstAttempt = attempts === 0;
+        return [{ type: 'ExecutionAttempted', data: { attempt: attempts + 1, at: now.toISOString() } }];
+      });
+    const notes = new Map<string, string>();
+    // Every order at once, across and within accounts: the broker's round trip is the critical path.
+    // Outcomes are recorded together afterwards, so no database work stands between two sends; a crash
+    // in between is safe because every later attempt looks each order up before sending.
+    const outcomes = await Promise.all(
+      todo.map(async (order) => {
+        const outcome = await placeOnce(deps.broker, { ...order, at: now }, !firstAttempt);
+        deps.fault?.('after-submit');
+        return { order, outcome };
+      }),
+    );
+    const recorded: Extract<ProposalEvent, { type: 'OrderSubmitted' | 'OrderRejected' }>[] = [];
+    for (const { order, outcome } of outcomes) {
+      if (outcome.kind === 'unknown') notes.set(order.clientOrderId, outcome.reason);
+      else if (outcome.kind === 'placed')
+        recorded.push({
+          type: 'OrderSubmitted',
+          data: {
+            account: order.account,
+            clientOrderId: order.clientOrderId,
+            brokerOrderId: outcome.order.brokerOrderId,
+            symbol: order.symbol,
+            side: order.side,
+            qty: order.qty,
+            broker: deps.broker.kindOf(order.account),
+          },
+        });
+      else recorded.push({ type: 'OrderRejected', data: { account: order.account, clientOrderId: order.clientOrderId, symbol: order.symbol, reason: outcome.reason } });
+    }
+    if (recorded.length)
+      await stream.decide(deps.store, (events) => {
+        const known = new Set(events.flatMap((e) => (e.type === 'OrderSubmitted' || e.type === 'OrderRejected' ? [e.data.clientOrderId] : [])));
+        return recorded.filter((e) => !known.has(e.data.clientOrderId));
+      });
+    state = await proposals.load(proposalId);
+    const placed = state.orders.every((o) => state.submitted[o.clientOrderId] || state.rejectedOrders[o.clientOrderId]);
+    if (placed)
+      await stream.decide(deps.store, (events) => (events.some((e) => e.type === 'ExecutionCompleted') ? [] : [{ type: 'ExecutionCompleted', data: { at: now.toISOString() } }]));
+    if (notes.size)
+      for (const [id, reason] of notes)
+        deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId: id, message: `order ${id} is in an unknown state: ${reason}` }).catch(() => {});
+  }
+  const orders = await syncFills(deps, proposalId, settleAt ?? now);
+  state = await proposals.load(proposalId);
+  await deps.sink.publish({ type: 'execution_report', week: state.week, proposalId, orders, complete: state.status === 'EXECUTED' });
+  return { state, orders };
+}
+
+/** The proposal a client order id belongs to (`tc-<proposalId>-<account>-<symbol>`). */
+const proposalOfOrder = (o: { clientOrderId: string; account: string; symbol: string }) =>
+  o.clientOrderId.slice('tc-'.length, o.clientOrderId.length - `-${o.account}-${o.symbol}`.length);
+
+/** Whether the stream already records this order as rejected. */
+const rejects = (clientOrderId: string) => (e: ProposalEvent) => e.type === 'OrderRejected' && e.data.clientOrderId === clientOrderId;
+
+/**
+ * Cancels the working exits and trims an approval folded into its orders, before any of them is sent,
+ * and records each on the exit's own proposal (as a rejected order with the reason, so nobody waits for
+ * its fill). An exit that filled (or could not be canceled) first leaves the folded order wrong: that
+ * order is not placed, with the reason (the next checkpoint or proposal works from the book as it is).
+ * Returns whether this proposal's stream changed.
+ */
+async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date): Promise<boolean> {
+  let changed = false;
+  for (const n of state.netted) {
+    const exitId = proposalOfOrder(n);
+    const exit = await proposalsOf(deps).load(exitId);
+    if (exit.rejectedOrders[n.clientOrderId]) continue;
+    const into = n.into ? `order ${n.into}` : 'nothing (the two cancel out)';
+    const reason = `netted: canceled at ${now.toISOString()} and folded into ${into} of proposal ${state.proposalId}, one order per account and symbol per session`;
+    const after = deps.broker.cancelOrder
+      ? await deps.broker.cancelOrder(n.account, n.clientOrderId, now, reason)
+      : await deps.broker.findByClientOrderId(n.account, n.clientOrderId);
+    if (after && after.status !== 'canceled') {
+      const folded = n.into;
+      if (folded && !state.rejectedOrders[folded] && !state.submitted[folded]) {
+        const why = `not placed: ${n.clientOrderId} (${n.side} ${n.qty} ${n.symbol}) could not be canceled to be netted into it (it is ${after.status})`;
+        await streams
+          .proposal(state.proposalId)
+          .decide(deps.store, (events) =>
+            events.some(rejects(folded)) ? [] : [{ type: 'OrderRejected', data: { account: n.account, clientOrderId: folded, symbol: n.symbol, reason: why } }],
+          );
+        changed = true;
+      }
+      continue;
+    }
+    if (!exitId.startsWith(EXIT_PREFIX)) continue;
+    await streams
+      .proposal(exitId)
+      .decide(deps.store, (events) =>
+        events.some(rejects(n.clientOrderId)) ? [] : [{ type: 'OrderRejected', data: { account: n.account, clientOrderId: n.clientOrderId, symbol: n.symbol, reason } }],
+      );
+  }
+  return changed;
+}
+
+type PlaceOutcome = { kind: 'placed'; order: BrokerOrder } | { kind: 'rejected'; reason: string } | { kind: 'unknown'; reason: string };
+
+/**
+ * Sends an order only when the broker has never seen it: on a retry it looks the order up first, and
+ * after an ambiguous answer it always looks again before anything else.
+ */
+async function placeOnce(
+  broker: Broker,
+  order: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: Date },
+  lookupFirst: boolean,
+): Promise<PlaceOutcome> {
+  const known = lookupFirst ? await broker.findByClientOrderId(order.account, order.clientOrderId) : undefined;
+  if (known) return known.status === 'rejected' ? { kind: 'rejected', reason: known.rejectReason ?? 'rejected' } : { kind: 'placed', order: known };
+  try {
+    return { kind: 'placed', order: await broker.submit(order) };
+  } catch (error) {
+    if (error instanceof OrderRejectedError) return { kind: 'rejected', reason: error.message };
+    if (error instanceof AmbiguousOrderError) {
+      const after = await broker.findByClientOrderId(order.account, order.clientOrderId).catch(() => undefined);
+      if (after) return { kind: 'placed', order: after };
+      return { kind: 'unknown', reason: error.message };
+    }
+    throw error;
+  }
+}
+
+/** Records fills the broker reports that the proposal's stream does not have yet. */
+export async function syncFills(deps: ExecutionDeps, proposalId: string, asOf: Date): Promise<OrderLine[]> {
+  const proposals = proposalsOf(deps);
+  const state = await proposals.load(proposalId);
+  const submitted = state.orders.filter((o) => state.submitted[o.clientOrderId]);
+  await deps.broker.settle([...new Set(submitted.map((o) => o.account))], asOf);
+  const reports = (await Promise.all(submitted.map((o) => deps.broker.findByClientOrderId(o.account, o.clientOrderId)))).filter(
+    (r): r is BrokerOrder => r !== undefined && r.filledQty > 0,
+  );
+  if (reports.some((r) => r.filledQty > (state.fills[r.clientOrderId]?.qty ?? 0)))
+    await streams.proposal(proposalId).decide(deps.store, (events) => {
+      const current = proposals.fold(proposalId, events);
+      return reports.flatMap((r): ProposalEvent[] => {
+        const have = current.fills[r.clientOrderId];
+        const qty = r.filledQty - (have?.qty ?? 0);
+        if (qty <= 0) return [];
+        // The broker reports a cumulative average; this event carries the price of the new shares only.
+        const price = ((r.avgFillPrice ?? 0) * r.filledQty - (have ? have.price * have.qty : 0)) / qty;
+        return [
+          {
+            type: 'OrderFilled',
+            data: {
+              account: r.account,
+              clientOrderId: r.clientOrderId,
+              symbol: r.symbol,
+              side: r.side,
+              qty,
+              price: Math.round(price * 10_000) / 10_000,
+              fee: Math.round((r.fee - (have?.fee ?? 0)) * 100) / 100,
+              filledAt: r.filledAt ?? asOf.toISOString(),
+            },
+          },
+        ];
+      });
+    });
+  const final = await proposals.load(proposalId);
+  return final.orders.map((o) => {
+    const fill = final.fills[o.clientOrderId];
+    const rejected = final.rejectedOrders[o.clientOrderId];
+    return {
+      ...o,
+      status: rejected ? 'rejected' : fill && fill.qty >= o.qty ? 'filled' : final.submitted[o.clientOrderId] ? 'submitted' : final.status === 'PENDING' ? 'planned' : 'pending',
+      fillPrice: fill?.price ?? null,
+      note: rejected ?? null,
+    };
+  });
+}

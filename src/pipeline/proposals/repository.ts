@@ -1,0 +1,148 @@
+/**
+ * The proposal repository: every proposal's state folded from its stream, held by one instance (the
+ * composition root builds one per app). Events never change once written, so a state folded to version
+ * n stays true for those n events and only newer events are folded; the listing reads only the events
+ * appended after the last it saw, and answers with the very same array while nothing moved.
+ */
+import { evolveProposal, initialProposalState, type ProposalState } from '../../domain/proposal.ts';
+import type { EventStore, StoredEvent } from '../../store/port.ts';
+import { streamPrefixes, streams } from '../streams.ts';
+
+export interface ProposalRepository {
+  /** One proposal's state as its stream is now (not opened: `exists` false). */
+  load(proposalId: string): Promise<ProposalState>;
+  /** Every proposal's state, in stream name order; the same array as last time while no proposal moved. */
+  list(): Promise<readonly ProposalState[]>;
+  /** The state this repository last folded for the proposal, without reading; undefined if never folded. */
+  known(proposalId: string): ProposalState | undefined;
+  /** The state of a proposal's stream as the caller just read it (folding only what is new to this repository). */
+  fold(proposalId: string, events: readonly StoredEvent[]): ProposalState;
+}
+
+/** A folded proposal: the version it was folded to, and the global position of that last event. */
+type Folded = { version: number; last: string | undefined; state: ProposalState };
+
+/** The last listing given: the store's stream listing it answered, and its answer with each proposal's place in it. */
+type Listing = { source: unknown; answer: readonly ProposalState[]; index: Map<string, number> };
+
+const PREFIX = streamPrefixes.proposal;
+
+export function createProposalRepository(store: EventStore): ProposalRepository {
+  const folded = new Map<string, Folded>();
+  let listing: Listing | undefined;
+  /** The global position of the last proposal event the listing has read. */
+  let seen: bigint | undefined;
+  /** Proposals folded to a new state since the last listing was given (by a load, a fold or the listing). */
+  const moved = new Set<string>();
+
+  function remember(proposalId: string, events: readonly StoredEvent[], state: ProposalState): ProposalState {
+    const last = events[events.length - 1];
+    folded.set(proposalId, { version: last?.version ?? 0, last: last?.globalPosition, state });
+    moved.add(proposalId);
+    return state;
+  }
+
+  function fold(proposalId: string, events: readonly StoredEvent[]): ProposalState {
+    const known = folded.get(proposalId);
+    // The position guards against a store emptied and refilled: then the stream is folded afresh.
+    const still = known !== undefined && known.version <= events.length && events[known.version - 1]?.globalPosition === known.last;
+    if (still && known.version === events.length) return known.state;
+    const from = still ? known.version : 0;
+    const state = streams
+      .proposal(proposalId)
+      .parse(events.slice(from))
+      .reduce(evolveProposal, still ? known.state : initialProposalState());
+    return remember(proposalId, events, state);
+  }
+
+  async function load(proposalId: string): Promise<ProposalState> {
+    return fold(proposalId, await store.read(streams.proposal(proposalId).name));
+  }
+
+  /**
+   * Folds the proposal events appended since the listing last looked, stream by stream. A stream whose
+   * new events do not follow what was folded (a gap) is read whole.
+   */
+  async function foldNew(): Promise<void> {
+    const fresh = await store.readAll({ streamPrefix: PREFIX, ...(seen === undefined ? {} : { after: String(seen) }) });
+    const byStream = new Map<string, StoredEvent[]>();
+    for (const e of fresh) {
+      const events = byStream.get(e.stream) ?? [];
+      if (events.length === 0) byStream.set(e.stream, events);
+      events.push(e);
+      const position = BigInt(e.globalPosition);
+      if (seen === undefined || position > seen) seen = position;
+    }
+    for (const [name, events] of byStream) {
+      const proposalId = name.slice(PREFIX.length);
+      const known = folded.get(proposalId);
+      const from = known?.version ?? 0;
+      const newer = events.filter((e) => e.version > from);
+      const first = newer[0];
+      const last = newer[newer.length - 1];
+      if (!first || !last) continue; // already folded by a load
+      if (first.version !== from + 1) await load(proposalId);
+      else
+        remember(
+          proposalId,
+          newer,
+          streams
+            .proposal(proposalId)
+            .parse(newer)
+            .reduce(evolveProposal, known?.state ?? initialProposalState()),
+        );
+    }
+  }
+
+  async function list(): Promise<readonly ProposalState[]> {
+    const entries = await store.streams(PREFIX);
+    // The memory store answers an unchanged prefix with the very same listing: nothing moved.
+    if (listing?.source === entries && moved.size === 0) return listing.answer;
+    await foldNew();
+    // The listing is the truth about versions. On PostgreSQL an event can commit after a later position
+    // was read (positions are taken before commit): a stream the listing shows further on is read whole.
+    for (const { stream, version } of entries) {
+      const proposalId = stream.slice(PREFIX.length);
+      if ((folded.get(proposalId)?.version ?? 0) < version) await load(proposalId);
+    }
+    const changed = [...moved];
+    moved.clear();
+    const stateOf = (stream: string) => (folded.get(stream.slice(PREFIX.length)) as Folded).state;
+    if (listing && entries.length === listing.answer.length) {
+      if (changed.length === 0) {
+        listing.source = entries;
+        return listing.answer;
+      }
+      // Only the proposals that moved get a new state; the others keep theirs, and their place.
+      const answer = listing.answer.slice();
+      for (const proposalId of changed) {
+        const at = listing.index.get(proposalId);
+        if (at !== undefined) answer[at] = (folded.get(proposalId) as Folded).state;
+      }
+      listing = { source: entries, answer, index: listing.index };
+      return answer;
+    }
+    listing = {
+      source: entries,
+      answer: entries.map((e) => stateOf(e.stream)),
+      index: new Map(entries.map((e, i) => [e.stream.slice(PREFIX.length), i])),
+    };
+    return listing.answer;
+  }
+
+  return { load, list, known: (proposalId) => folded.get(proposalId)?.state, fold };
+}
+
+// The repository of each store for callers that pass a store, not a repository (the function API that
+// execution.ts keeps for the app layer). New code takes the repository the composition root built.
+const byStore = new WeakMap<EventStore, ProposalRepository>();
+
+/** The repository this module keeps for a store (one per store object). */
+export function repositoryOf(store: EventStore): ProposalRepository {
+  let repository = byStore.get(store);
+  if (!repository) {
+    repository = createProposalRepository(store);
+    byStore.set(store, repository);
+  }
+  return repository;
+}

@@ -1,0 +1,93 @@
+/**
+ * Typed streams: events are read back as their stream's union, checked by zod, including the shapes
+ * older versions wrote; an event no schema admits is refused with where it is, not read as garbage.
+ */
+import { describe, expect, it } from 'vitest';
+import { foldProposal } from '../../src/domain/proposal.ts';
+import { createMemoryEventStore } from '../../src/store/memory.ts';
+import { isHalted } from '../../src/pipeline/execution.ts';
+import { MalformedEventError, readStream, streams } from '../../src/pipeline/streams.ts';
+
+const at = new Date('2026-11-24T15:00:00Z');
+
+const opened = {
+  proposalId: 'p1',
+  council: 'c',
+  week: '2026-11-23',
+  runId: 'r1',
+  asOf: '2026-11-23T13:00:00Z',
+  expiresAt: '2026-11-25T21:00:00Z',
+  decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' },
+  orders: [{ account: 'a', symbol: 'SPY', side: 'buy', qty: 3, reason: 'open LONG', clamps: [], clientOrderId: 'tc-p1-a-SPY' }],
+};
+
+describe('Typed streams', () => {
+  it('When a proposal stream holds events as the first releases wrote them (no targets, an approval without orders, an expiry without reason), Then they read back typed and fold', async () => {
+    const store = createMemoryEventStore(() => at);
+    await store.append('proposal:p1', 0, [
+      { type: 'ProposalOpened', data: opened },
+      { type: 'ApprovalRefused', data: { by: 'x', at: at.toISOString(), via: 'slack', action: 'approve', reason: 'not an approver' } },
+      { type: 'ProposalApproved', data: { by: 'slack:U1', at: at.toISOString(), via: 'slack', extra: 'kept' } },
+    ]);
+    const events = await readStream(store, streams.proposal('p1'));
+    expect(events.map((e) => e.type)).toEqual(['ProposalOpened', 'ApprovalRefused', 'ProposalApproved']);
+    const [first, , approved] = events;
+    expect(first?.type === 'ProposalOpened' && first.data.targets).toBe(undefined);
+    expect(approved?.type === 'ProposalApproved' && approved.data.orders).toBe(undefined);
+    expect(approved?.data).toMatchObject({ extra: 'kept' });
+    const state = foldProposal(events);
+    expect([state.status, state.refusals, state.orders.length]).toEqual(['APPROVED', 1, 1]);
+  });
+
+  it('When the kill switch and its refusals are read, Then each comes typed, an older HaltRefused without `via` too', async () => {
+    const store = createMemoryEventStore(() => at);
+    await store.append('control:c', 0, [{ type: 'Halted', data: { by: 'cli:ops', at: at.toISOString() } }]);
+    await store.appendAtHead('refusals:control:c', [{ type: 'HaltRefused', data: { by: 'slack:U9', at: at.toISOString(), action: 'halt', reason: 'not an approver' } }]);
+    const [halted] = await readStream(store, streams.control('c'));
+    expect(halted?.data.by).toBe('cli:ops');
+    const [refused] = await readStream(store, streams.controlRefusals('c'));
+    expect(refused?.type === 'HaltRefused' && refused.data.via).toBe(undefined);
+  });
+
+  it("When an older control stream holds a stranger's HaltRefused after the halt, Then it still reads and trading is still halted", async () => {
+    const store = createMemoryEventStore(() => at);
+    await store.append('control:c', 0, [
+      { type: 'Halted', data: { by: 'cli:ops', at: at.toISOString() } },
+      { type: 'HaltRefused', data: { by: 'slack:U9', at: at.toISOString(), action: 'resume', reason: 'not an approver' } },
+    ]);
+    expect(await isHalted(store, 'c')).toEqual({ halted: true, by: 'cli:ops', at: at.toISOString() });
+    await store.append('control:c', 2, [{ type: 'Resumed', data: { by: 'cli:ops', at: at.toISOString() } }]);
+    expect((await isHalted(store, 'c')).halted).toBe(false);
+  });
+
+  it('When an event in a stream does not match the schema, Then reading it fails naming the stream and the version', async () => {
+    const store = createMemoryEventStore(() => at);
+    await store.append('proposal:bad', 0, [
+      { type: 'ProposalOpened', data: opened },
+      { type: 'OrderRejected', data: { reason: 'no id' } },
+    ]);
+    const error = await readStream(store, streams.proposal('bad')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MalformedEventError);
+    expect((error as MalformedEventError).message).toMatch(/event 2 \(OrderRejected\) of stream proposal:bad/);
+  });
+
+  it('When a typed decision is appended to a checkpoint stream twice, Then it is recorded once and read back typed', async () => {
+    const store = createMemoryEventStore(() => at);
+    const stream = streams.checkpoint('c', '2026-11-23');
+    const exit = {
+      proposalId: 'exit-1',
+      at: at.toISOString(),
+      account: 'a',
+      symbol: 'SPY',
+      side: 'sell' as const,
+      qty: 3,
+      reason: 'horizon' as const,
+      detail: 'due',
+      entryProposalId: 'p1',
+    };
+    for (let i = 0; i < 2; i++)
+      await stream.decide(store, (events) => (events.some((e) => e.type === 'ExitOrdered' && e.data.proposalId === exit.proposalId) ? [] : [{ type: 'ExitOrdered', data: exit }]));
+    const events = await readStream(store, stream);
+    expect(events.map((e) => (e.type === 'ExitOrdered' ? e.data.entryProposalId : null))).toEqual(['p1']);
+  });
+});
