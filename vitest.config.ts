@@ -27,6 +27,7 @@ export default defineConfig({
           exclude: [...exclude, ...unitGlobs()],
           pool: 'forks',
           maxWorkers: 2,
+          setupFiles: ['test/support/setup.ts'],
           sequence: { groupOrder: 1 },
         },
       },
