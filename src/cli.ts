@@ -150,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
     const { backtestCommand } = await import('./backtest/commands.ts');
     return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json });
   }
-  if (command === 'doctor') return (await import('./doctor.ts')).doctorCommand(config, json);
+  if (command === 'doctor') return (await import('./doctor.ts')).doctorCommand(config, json, (await import('./main.ts')).buildApp);
   if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');
   const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
   if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);
