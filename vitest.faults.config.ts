@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
     maxWorkers: 2,
+    // No child process (a `council` started through test/support/cli.ts) outlives its file.
+    setupFiles: ['test/support/setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
   },

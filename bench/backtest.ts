@@ -13,6 +13,7 @@ import { runBacktest } from '../src/backtest/engine.ts';
 import { type Config, loadConfig } from '../src/config/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { createCsvMarketData } from '../src/market/csv.ts';
+import { compose } from '../src/compose.ts';
 
 export interface BacktestBench {
   from: string;
@@ -32,7 +33,7 @@ const freshConfig = (): Config => loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(joi
 export async function benchBacktest(from: string = TEN_YEARS.from, to: string = TEN_YEARS.to): Promise<BacktestBench> {
   const config = freshConfig();
   const started = performance.now();
-  const result = await runBacktest({ config, market: createCsvMarketData(config.marketDataDir), logger: createLogger('silent') }, { from, to });
+  const result = await runBacktest({ compose, config, market: createCsvMarketData(config.marketDataDir), logger: createLogger('silent') }, { from, to });
   const wallMs = performance.now() - started;
   rmSync(config.dataDir, { recursive: true, force: true });
   return {

@@ -149,9 +149,9 @@ async function main(argv: string[]): Promise<number> {
     if (!values.from || !values.to) throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');
     if (values.llm !== undefined && values.llm !== 'cache' && values.llm !== 'off') throw new UsageError(`--llm must be cache or off, got ${JSON.stringify(values.llm)}`);
     const { backtestCommand } = await import('./backtest/commands.ts');
-    return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json });
+    return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json }, (await import('./compose.ts')).compose);
   }
-  if (command === 'doctor') return (await import('./doctor.ts')).doctorCommand(config, json);
+  if (command === 'doctor') return (await import('./doctor.ts')).doctorCommand(config, json, async (c) => (await import('./compose.ts')).compose(c, 'live'));
   if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');
   const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
   if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);

@@ -26,8 +26,8 @@ import type { Council } from './pipeline/seats.ts';
 import type { WeekState } from './pipeline/week.ts';
 import { redactorFor } from './redact.ts';
 import { withStreamCache } from './store/cached.ts';
-import { openDatabase } from './store/database.ts';
 import { createEventStore } from './store/event-store.ts';
+import { memoryDatabase } from './store/memory.ts';
 import type { Database, EventStore } from './store/port.ts';
 import { redactAppends } from './store/redacting.ts';
 import { trackAppends } from './store/tracked.ts';
@@ -67,17 +67,6 @@ export function buildApp(config: Config, overrides: BuildOverrides = {}): Promis
 }
 
 /**
- * A database with no SQL behind it, for the backtest, whose events live in memory: honest about its
- * kind, and refusing every query with the reason.
- */
-export function memoryDatabase(): Database {
-  const refuse = async (): Promise<never> => {
-    throw new Error('the backtest keeps its events in memory and has no database');
-  };
-  return { kind: 'memory', query: refuse, execute: refuse, tx: refuse, close: async () => {} };
-}
-
-/**
  * Builds the database, store, market data, calendar, brokers, council (seats), clock, authoriser and the
  * application. A backtest passes its in-memory store, broker, council and clock; a replay its fork.
  */
@@ -88,7 +77,12 @@ export function compose(config: Config, mode: ComposeMode, overrides: BuildOverr
 async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOverrides): Promise<App> {
   const secrets = redactorFor(config);
   const logger = overrides.logger ?? createLogger(config.logLevel, process.stderr, config.logFormat, secrets);
-  const db = overrides.db ?? (mode === 'backtest' ? memoryDatabase() : await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
+  // The SQL drivers (pg, PGlite) load only when a database is opened: a backtest keeps its events in memory.
+  const db =
+    overrides.db ??
+    (mode === 'backtest'
+      ? memoryDatabase()
+      : await (await import('./store/database.ts')).openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, memory: overrides.memory }));
   const store = overrides.store ?? sqlStore(db, !overrides.db, secrets, overrides.metrics);
   const clock = overrides.clock ?? (() => new Date());
   const endpoints = { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl };

@@ -301,13 +301,15 @@ export function renderDoctor(report: DoctorReport): string {
   return lines.join('\n');
 }
 
-/** `council doctor [--json]`: exit 0 when every configured part answers, 5 when one fails. */
-export async function doctorCommand(config: Config, json: boolean): Promise<number> {
-  const { compose } = await import('./compose.ts');
+/**
+ * `council doctor [--json]`: exit 0 when every configured part answers, 5 when one fails. `build` is the
+ * composition root's app builder, passed in by the CLI (the doctor sits below it and must not import it).
+ */
+export async function doctorCommand(config: Config, json: boolean, build: (config: Config) => Promise<CouncilApp>): Promise<number> {
   let app: CouncilApp | undefined;
   let appError: unknown;
   try {
-    app = await compose(config, 'live');
+    app = await build(config);
   } catch (error) {
     appError = error;
   }

@@ -4,7 +4,14 @@
  * on every line written, whichever field or upstream carried it.
  */
 import { pino, type Logger } from 'pino';
-import type { Redactor } from './redact.ts';
+
+/** What the logger needs of a redactor (redact.ts's `Redactor` is one; it logs through this module, so this one does not import it). */
+export interface LineRedactor {
+  /** How many secrets it knows (none: lines are written as they are). */
+  readonly secrets: number;
+  /** The line with every secret replaced. */
+  text(line: string): string;
+}
 
 export const REDACT_PATHS = [
   '*.apiKey',
@@ -36,7 +43,7 @@ export const REDACT_PATHS = [
 export type LogFormat = 'pretty' | 'json';
 
 /** `format` unset: pretty when the destination is a terminal, JSON otherwise. */
-export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr, format?: LogFormat, secrets?: Redactor): Logger {
+export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr, format?: LogFormat, secrets?: LineRedactor): Logger {
   const isTty = (destination as { isTTY?: boolean }).isTTY === true;
   const stream = (format ?? (isTty ? 'pretty' : 'json')) === 'pretty' ? prettyStream(destination, isTty) : destination;
   return pino(

@@ -7,7 +7,7 @@ import { ProposalError } from '../domain/proposal.ts';
 import { cleanQuestion } from '../domain/question.ts';
 import { mondayOf } from '../market/time.ts';
 import { isHalted, loadProposal, loadProposals } from '../pipeline/execution.ts';
-import type { RecordedRun } from '../llm/replay.ts';
+import type { NewsBrief } from '../pipeline/research.ts';
 import { runCouncil } from '../pipeline/run.ts';
 import { foldWeek, type WeekState, weekStream } from '../pipeline/week.ts';
 import { userErrorText } from '../redact.ts';
@@ -107,6 +107,20 @@ export async function run(ctx: AppContext, request: RunRequest): Promise<WeekSta
     await sink.publish({ type: 'run_failed', week, runId: state.started?.runId ?? null, errorId, message: text.kind === 'user' ? text.message : text.summary });
     throw error;
   }
+}
+
+/** A recorded run, as the application convenes it again (CouncilApp.replay): its id, week, question, time and news. */
+export interface RecordedRun {
+  runId: string;
+  week: string;
+  query?: string;
+  asOf: Date;
+  requestedBy?: string;
+  via?: string;
+  /** A run recorded before the question was fenced replays with the prompts it sent then. */
+  inlineQuestion: boolean;
+  /** The researchers read the news the run read, not what the source says now. */
+  news?: NewsBrief;
 }
 
 /**

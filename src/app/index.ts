@@ -7,7 +7,7 @@
 import type { AccountView } from '../brokers/port.ts';
 import type { Config } from '../config/config.ts';
 import type { ProposalState } from '../domain/proposal.ts';
-import type { RecordedRun } from '../llm/replay.ts';
+import type { RecordedRun } from './council.ts';
 import type { Logger } from '../logger.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';

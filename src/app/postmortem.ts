@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeExports } from '../backtest/exports.ts';
+import { writeExports } from './exports.ts';
 import { postmortemCharts } from '../charts/postmortem-charts.ts';
 import { bundledRiskFree } from '../market/rates.ts';
 import { addDays, mondayOf, nyDateTime } from '../market/time.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { createLogger } from '../logger.ts';
 import { createCsvMarketData } from '../market/csv.ts';
-import { type BacktestProgress, backtestJson, runBacktest } from './engine.ts';
+import { type BacktestDeps, type BacktestProgress, backtestJson, runBacktest } from './engine.ts';
 import { chooseLlm, type LlmRequest } from './llm-cache.ts';
 import { writeBacktestReport } from './report.ts';
 
@@ -20,14 +20,19 @@ function progressBar(stream: NodeJS.WriteStream): ((p: BacktestProgress) => void
   };
 }
 
-export async function backtestCommand(config: Config, opts: { from: string; to: string; seats?: string; out?: string; llm?: LlmRequest; json: boolean }): Promise<number> {
+/** `compose` is the composition root, passed in by the CLI (the backtest sits below it). */
+export async function backtestCommand(
+  config: Config,
+  opts: { from: string; to: string; seats?: string; out?: string; llm?: LlmRequest; json: boolean },
+  compose: BacktestDeps['compose'],
+): Promise<number> {
   const logger = createLogger(config.logLevel);
   const started = performance.now();
   const llm = await chooseLlm(config, opts.llm);
   // Said on stderr either way, so a run that fell back to builtin seats is never mistaken for an LLM backtest.
   process.stderr.write(`council backtest: ${llm.reason}\n`);
   const result = await runBacktest(
-    { config, market: createCsvMarketData(config.marketDataDir), logger, llm, onProgress: progressBar(process.stderr) },
+    { compose, config, market: createCsvMarketData(config.marketDataDir), logger, llm, onProgress: progressBar(process.stderr) },
     {
       from: opts.from,
       to: opts.to,

@@ -22,8 +22,9 @@ import type { ExitReason } from '../pipeline/notices.ts';
 import { buildPostmortem, type Postmortem } from '../pipeline/postmortem.ts';
 import type { Council, SeatKind } from '../pipeline/seats.ts';
 import type { WeekState } from '../pipeline/week.ts';
-import { compose, memoryDatabase } from '../compose.ts';
-import { createMemoryEventStore } from '../store/memory.ts';
+import { createMemoryEventStore, memoryDatabase } from '../store/memory.ts';
+import type { CouncilApp } from '../app/index.ts';
+import type { Broker } from '../brokers/port.ts';
 import type { EventStore } from '../store/port.ts';
 import { type BacktestLlm, cachedAnswers, refusingTransport } from './llm-cache.ts';
 import { UserFacingError } from '../domain/errors.ts';
@@ -48,7 +49,20 @@ export interface BacktestProgress {
   week: string;
 }
 
+/** What the backtest hands the composition root: every part built here, in memory, on the simulated clock. */
+export interface BacktestParts {
+  store: EventStore;
+  market: MarketData;
+  calendar: TradingCalendar;
+  broker: Broker;
+  council: Council;
+  logger: Logger;
+  clock: () => Date;
+}
+
 export interface BacktestDeps {
+  /** The composition root (src/compose.ts `compose`), passed in by whoever sits above the backtest. */
+  compose: (config: Config, mode: 'backtest', parts: BacktestParts) => Promise<CouncilApp>;
   config: Config;
   market: MarketData;
   logger: Logger;
@@ -187,7 +201,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     llm.mode === 'cache' ? buildLlmCouncil(config, { store, db: memoryDatabase(), transport: refusingTransport, answers: cachedAnswers(llm.cache) }) : buildBuiltinCouncil(config);
   const tally = seatTally(council, llm);
   // The application as every channel uses it, on the backtest's store, broker, seats and clock.
-  const app = await compose(config, 'backtest', { store, market: deps.market, calendar, broker, council, logger: deps.logger, clock: () => now });
+  const app = await deps.compose(config, 'backtest', { store, market: deps.market, calendar, broker, council, logger: deps.logger, clock: () => now });
 
   const end = calendar.isTradingDay(req.to) ? req.to : calendar.previousTradingDay(req.to);
   // On daily bars a session offers two views: before the open (the last close; an exit fills at this

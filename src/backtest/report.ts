@@ -21,7 +21,7 @@ import {
 } from '../bot/postmortem-text.ts';
 import { postmortemCharts } from '../charts/postmortem-charts.ts';
 import { type BacktestLlmSummary, type BacktestResult, backtestJson } from './engine.ts';
-import { writeExports } from './exports.ts';
+import { writeExports } from '../app/exports.ts';
 
 export interface ReportFiles {
   dir: string;

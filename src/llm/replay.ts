@@ -6,6 +6,7 @@
  * and every new event stays in memory. Nothing is written to the real store.
  */
 import type { Config } from '../config/config.ts';
+import type { RecordedRun } from '../app/council.ts';
 import type { Council } from '../pipeline/seats.ts';
 import { type RunStarted, weekStream } from '../pipeline/week.ts';
 import type { Database, EventStore, NewEvent, ReadAllOptions, StoredEvent } from '../store/port.ts';
@@ -21,19 +22,7 @@ export class ReplayError extends UserFacingError {
   readonly code = 'REPLAY';
 }
 
-/** A recorded run, as the application convenes it again (CouncilApp.replay): its id, week, question, time and news. */
-export interface RecordedRun {
-  runId: string;
-  week: string;
-  query?: string;
-  asOf: Date;
-  requestedBy?: string;
-  via?: string;
-  /** A run recorded before the question was fenced replays with the prompts it sent then. */
-  inlineQuestion: boolean;
-  /** The researchers read the news the run read, not what the source says now. */
-  news?: NewsBrief;
-}
+export type { RecordedRun } from '../app/council.ts';
 
 /** What a replay runs on: the fork of the store, seats that answer only from the recording, and the run. */
 export interface ReplayPlan {

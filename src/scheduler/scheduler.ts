@@ -14,6 +14,15 @@ import { cronExpressions, JOBS, type Job, nextSlots, type Schedule, type Slot, s
 /** How late a slot may start and still count as on time (the once-a-minute sweep, with slack). */
 export const ON_TIME_MS = 2 * 60_000;
 
+/**
+ * node-cron only wakes the scheduler; the tick decides what is due. So a late wake-up (a busy process,
+ * a paused VM) still ticks, up to 55 s late (node-cron's default drops it after 1 s), and a wake-up
+ * missed altogether is not worth a warning: the next tick, within a minute, finds the slot in the grace
+ * window and applies the missed-slot policy. Without these, a slow process wrote one node-cron warning
+ * per missed minute to the console.
+ */
+const CRON_OPTIONS = { missedExecutionTolerance: 55_000, suppressMissedWarning: true } as const;
+
 export interface SlotSchedulerDeps {
   schedule: Schedule;
   calendar: TradingCalendar;
@@ -158,8 +167,8 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
     tick,
     start() {
       for (const { job, expression } of cronExpressions(schedule))
-        tasks.push(cron.schedule(expression, fire, { timezone: schedule.timezone, name: `council:${job}:${expression}` }));
-      tasks.push(cron.schedule('* * * * *', fire, { timezone: schedule.timezone, name: 'council:sweep' }));
+        tasks.push(cron.schedule(expression, fire, { ...CRON_OPTIONS, timezone: schedule.timezone, name: `council:${job}:${expression}` }));
+      tasks.push(cron.schedule('* * * * *', fire, { ...CRON_OPTIONS, timezone: schedule.timezone, name: 'council:sweep' }));
       fire();
     },
     async stop() {

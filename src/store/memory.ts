@@ -3,7 +3,7 @@
  * ConcurrencyError, global order) as the SQL store, for runs that need no durability, such as a
  * backtest, where PGlite's per-statement cost would dominate.
  */
-import { ConcurrencyError, type EventStore, type NewEvent, type ReadAllOptions, type ReadOptions, type StoredEvent } from './port.ts';
+import { ConcurrencyError, type Database, type EventStore, type NewEvent, type ReadAllOptions, type ReadOptions, type StoredEvent } from './port.ts';
 
 // appendMany's rules, shared with the SQL store.
 import { distinctStreams, type StreamAppend } from './port.ts';
@@ -138,4 +138,15 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * A database with no SQL behind it, for the backtest, whose events live in memory: honest about its
+ * kind, and refusing every query with the reason.
+ */
+export function memoryDatabase(): Database {
+  const refuse = async (): Promise<never> => {
+    throw new Error('the backtest keeps its events in memory and has no database');
+  };
+  return { kind: 'memory', query: refuse, execute: refuse, tx: refuse, close: async () => {} };
 }

@@ -12,12 +12,13 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createCsvMarketData } from '../../src/market/csv.ts';
 import { BARS_DIR, readRaw } from '../market/raw.ts';
+import { compose } from '../../src/compose.ts';
 
 const FROM = '2024-01-02';
 const TO = '2024-03-28';
 const config = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'bt-')) });
 const logger = createLogger('silent');
-const backtest = (dir: string, from = FROM, to = TO) => runBacktest({ config, market: createCsvMarketData(dir), logger }, { from, to });
+const backtest = (dir: string, from = FROM, to = TO) => runBacktest({ compose, config, market: createCsvMarketData(dir), logger }, { from, to });
 
 /** A copy of the bundled bars with every row after `last` dropped. */
 function truncatedBars(last: string): string {
@@ -114,14 +115,14 @@ describe('Backtest', () => {
   it('When the dates are wrong, Then a clear BacktestError names the option', async () => {
     await expect(backtest(BARS_DIR, '2024-13-01', TO)).rejects.toThrow('--from must be a date like 2015-01-05');
     await expect(backtest(BARS_DIR, TO, FROM)).rejects.toThrow(`--from ${TO} is after --to ${FROM}`);
-    await expect(runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger }, { from: FROM, to: TO, seats: ['NOBODY'] })).rejects.toThrow('unknown seat NOBODY');
+    await expect(runBacktest({ compose, config, market: createCsvMarketData(BARS_DIR), logger }, { from: FROM, to: TO, seats: ['NOBODY'] })).rejects.toThrow('unknown seat NOBODY');
   });
 });
 
 describe('Backtest checkpoints', () => {
   const from = '2020-02-24';
   const to = '2020-04-24';
-  const crash = (checkpointSlots: 'first-and-last' | 'all') => runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger }, { from, to, checkpointSlots });
+  const crash = (checkpointSlots: 'first-and-last' | 'all') => runBacktest({ compose, config, market: createCsvMarketData(BARS_DIR), logger }, { from, to, checkpointSlots });
 
   it('When the market breaks in March 2020, Then checkpoints close positions on their invalidation rules mid-week, and the report says how many', async () => {
     const result = await crash('first-and-last');

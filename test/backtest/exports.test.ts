@@ -14,11 +14,12 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createCsvMarketData } from '../../src/market/csv.ts';
 import { BARS_DIR, readRaw } from '../market/raw.ts';
+import { compose } from '../../src/compose.ts';
 
 const FROM = '2024-01-02';
 const TO = '2024-06-28';
 const config = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'bt-x-')) });
-const backtest = () => runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger: createLogger('silent') }, { from: FROM, to: TO });
+const backtest = () => runBacktest({ compose, config, market: createCsvMarketData(BARS_DIR), logger: createLogger('silent') }, { from: FROM, to: TO });
 
 /** RFC 4180, enough for our files: quoted fields may hold commas, quotes ("") and line breaks. */
 function parseCsv(text: string): Record<string, string>[] {

@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createCsvMarketData } from '../../src/market/csv.ts';
 import { BARS_DIR } from '../market/raw.ts';
+import { compose } from '../../src/compose.ts';
 
 /** The bundled bars with `symbol`'s rows from `from` to `to` removed. */
 function barsWithGap(symbol: string, from: string, to: string): string {
@@ -29,7 +30,7 @@ describe('Gaps in the bars', () => {
   it('When QQQ has no bars from a Wednesday to the Friday before a council, Then the backtest finishes and its report lists what was skipped and why', async () => {
     const config = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'gap-data-')) });
     const result = await runBacktest(
-      { config, market: createCsvMarketData(barsWithGap('QQQ', '2024-02-07', '2024-02-09')), logger: createLogger('silent') },
+      { compose, config, market: createCsvMarketData(barsWithGap('QQQ', '2024-02-07', '2024-02-09')), logger: createLogger('silent') },
       { from: '2024-01-02', to: '2024-03-28' },
     );
     expect(result.weeks).toBe(13);

@@ -25,6 +25,7 @@ import { type ScenarioDatabase, scenarioDatabase } from '../faults/support/datab
 import { validAnswer } from '../llm/answers.ts';
 import { llmTestApp } from '../llm/app.ts';
 import { council } from '../support/cli.ts';
+import { compose } from '../../src/compose.ts';
 
 const LIVE = ['2024-03-04', '2024-03-11', '2024-03-18'];
 /** Never convened live: nothing of it is in the cache. */
@@ -52,7 +53,7 @@ function script(r: FakeRequest) {
 }
 
 const backtest = (cfg: Config, choice: BacktestLlm, onWeek?: (s: WeekState) => void) =>
-  runBacktest({ config: cfg, market: createCsvMarketData(cfg.marketDataDir), logger: createLogger('silent'), llm: choice, onWeek }, { from: FROM, to: TO });
+  runBacktest({ compose, config: cfg, market: createCsvMarketData(cfg.marketDataDir), logger: createLogger('silent'), llm: choice, onWeek }, { from: FROM, to: TO });
 
 beforeAll(async () => {
   db = await scenarioDatabase('llm_cache_backtest');

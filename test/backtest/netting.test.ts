@@ -8,18 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BacktestResult, runBacktest } from '../../src/backtest/engine.ts';
-import { writeExports } from '../../src/backtest/exports.ts';
+import { writeExports } from '../../src/app/exports.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createCsvMarketData } from '../../src/market/csv.ts';
 import { BARS_DIR } from '../market/raw.ts';
+import { compose } from '../../src/compose.ts';
 
 describe('Netting in a two-year backtest (builtin seats, 2023-2024)', () => {
   let result: BacktestResult;
   let rows: { time: string; account: string; symbol: string; side: string; clientOrderId: string }[];
   beforeAll(async () => {
     const config = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'bt-net-')) });
-    result = await runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger: createLogger('silent') }, { from: '2023-01-02', to: '2024-12-27' });
+    result = await runBacktest({ compose, config, market: createCsvMarketData(BARS_DIR), logger: createLogger('silent') }, { from: '2023-01-02', to: '2024-12-27' });
     const dir = mkdtempSync(join(tmpdir(), 'bt-net-out-'));
     await writeExports(dir, result.postmortem);
     // The leading columns hold no commas or quotes (times, names, numbers, ids); only `reason` may.

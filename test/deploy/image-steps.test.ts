@@ -10,6 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { track } from '../support/children.ts';
 import { ROOT } from '../support/cli.ts';
 
 const enabled = process.env.COUNCIL_DEPLOY_TEST === '1' && (process.features as { typescript?: string | false }).typescript === 'strip';
@@ -102,7 +103,7 @@ describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
       COUNCIL_HTTP_HOST: '127.0.0.1',
       COUNCIL_HTTP_PORT: String(port),
     };
-    const serve = spawn(node, ['bin/council.js', 'serve'], { cwd: app, env, ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
+    const serve = track(spawn(node, ['bin/council.js', 'serve'], { cwd: app, env, ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     serve.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((done) => serve.on('close', (code) => done(code)));

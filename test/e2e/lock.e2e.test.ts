@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { track } from '../support/children.ts';
 import { BIN, ROOT, council } from '../support/cli.ts';
 
 describe('The embedded database is held by one process', () => {
@@ -15,7 +16,7 @@ describe('The embedded database is held by one process', () => {
       COUNCIL_HTTP_PORT: '0',
       COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-lock-')),
     };
-    const serve = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const serve = track(spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] }));
     let out = '';
     // The console greets once the database is open and migrated: from then on the folder is locked.
     await new Promise<void>((ready, fail) => {

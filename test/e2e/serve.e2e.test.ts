@@ -11,6 +11,7 @@ import { bundledBarsDir } from '../../src/market/csv.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { scenarioDatabase } from '../faults/support/database.ts';
+import { track } from '../support/children.ts';
 import { BIN, council, ROOT } from '../support/cli.ts';
 
 let fake: FakeAlpaca;
@@ -33,12 +34,14 @@ interface Served {
 }
 
 async function startServe(env: Record<string, string>): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', COUNCIL_HTTP_PORT: '0', ...env },
-    // No terminal and nothing to read: /dev/null, as systemd and containers give.
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = track(
+    spawn(process.execPath, [BIN, 'serve'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', COUNCIL_HTTP_PORT: '0', ...env },
+      // No terminal and nothing to read: /dev/null, as systemd and containers give.
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   let err = '';
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
   child.stderr!.on('data', (d) => {

@@ -14,12 +14,16 @@ import { createLogger } from '../../src/logger.ts';
 import { createCsvMarketData } from '../../src/market/csv.ts';
 import type { WeekState } from '../../src/pipeline/week.ts';
 import { BARS_DIR } from '../market/raw.ts';
+import { compose } from '../../src/compose.ts';
 
 describe('Builtin strategies and their invalidation rules', () => {
   it('When a year of weeks is convened, Then no pitch is made with an invalidation condition already true at decision time, and none is refused for it', async () => {
     const config = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'strat-')) });
     const states: WeekState[] = [];
-    await runBacktest({ config, market: createCsvMarketData(BARS_DIR), logger: createLogger('silent'), onWeek: (s) => states.push(s) }, { from: '2019-01-07', to: '2019-12-27' });
+    await runBacktest(
+      { compose, config, market: createCsvMarketData(BARS_DIR), logger: createLogger('silent'), onWeek: (s) => states.push(s) },
+      { from: '2019-01-07', to: '2019-12-27' },
+    );
     expect(states.length).toBe(51);
     let checked = 0;
     for (const s of states) {

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { CouncilFile } from '../../src/config/config.ts';
 import { createNyseCalendar } from '../../src/market/calendar.ts';
 import { createPgSlotClaims } from '../../src/scheduler/claims.ts';
-import { createSlotScheduler } from '../../src/scheduler/scheduler.ts';
+import { createSlotScheduler, type SlotScheduler } from '../../src/scheduler/scheduler.ts';
 import { type Job, nextSlots, type Schedule, type Slot } from '../../src/scheduler/slots.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import type { Database } from '../../src/store/port.ts';
@@ -29,8 +29,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
 });
-afterEach(() => {
-  vi.useRealTimers();
+/** The scheduler a test started, stopped after the test even when it failed or timed out mid-run. */
+let started: SlotScheduler | undefined;
+afterEach(async () => {
+  // Stop it under the fake clock it was started with: on the real clock, node-cron would count every
+  // minute between the fake date and today as a missed execution.
+  try {
+    await started?.stop();
+  } finally {
+    started = undefined;
+    vi.useRealTimers();
+  }
 });
 
 /** Runs the real scheduler (node-cron included) under fake timers from `from` to `to`; returns what ran and when. */
@@ -48,6 +57,7 @@ async function runBetween(from: string, to: string): Promise<{ job: Job; slot: s
     owner: 'fake-timers',
     logger: pino({ level: 'silent' }),
   });
+  started = scheduler;
   scheduler.start();
   const end = Date.parse(to);
   // A minute at a time, and only once the scheduler is idle: the clock never runs ahead of a tick that is

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { track } from './children.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = resolve(ROOT, 'bin/council.js');
@@ -15,12 +16,14 @@ export interface CliResult {
 
 export function council(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      // A clean environment: nothing from the developer's shell (keys, DATABASE_URL) leaks into the test.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', COUNCIL_HTTP_PORT: '0', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = track(
+      spawn(process.execPath, [BIN, ...args], {
+        cwd: ROOT,
+        // A clean environment: nothing from the developer's shell (keys, DATABASE_URL) leaks into the test.
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', COUNCIL_HTTP_PORT: '0', ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
