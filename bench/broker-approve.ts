@@ -17,7 +17,7 @@ import { pino } from 'pino';
 import { createAlpacaClient } from '../src/vendors/alpaca.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { clientOrderId } from '../src/domain/sizing.ts';
-import { buildApp } from '../src/compose.ts';
+import { buildApp, partsOf } from '../src/compose.ts';
 import { nyDateTime } from '../src/market/time.ts';
 import { proposalStream } from '../src/pipeline/run.ts';
 import { startFakeAlpaca } from '../test/fakes/alpaca.ts';
@@ -73,7 +73,7 @@ export async function benchApprove(): Promise<{
         clamps: [],
         clientOrderId: clientOrderId(proposalId, account, 'SPY'),
       }));
-      await app.deps.store.append(proposalStream(proposalId), 0, [
+      await partsOf(app).store.append(proposalStream(proposalId), 0, [
         {
           type: 'ProposalOpened',
           data: {
@@ -91,7 +91,7 @@ export async function benchApprove(): Promise<{
         },
       ]);
       // As the pipeline does when it posts the decision; a person's click comes later than this answer.
-      await app.deps.broker.anticipate?.(orders, nyDateTime('2024-03-04', '16:00'));
+      await partsOf(app).broker.anticipate?.(orders, nyDateTime('2024-03-04', '16:00'));
       const mark = fake.log.length;
       const started = performance.now();
       await app.approve({ proposalId, by: 'cli:bench', via: 'cli' });
@@ -99,7 +99,7 @@ export async function benchApprove(): Promise<{
       if (accepted.length !== 6) throw new Error(`expected 6 accepted orders, got ${accepted.length}`);
       samples.push(Math.max(...accepted.map((r) => r.t)) - started);
       // The fake holds every order open, and an approval counts working orders as held: start each round flat.
-      await Promise.all(ACCOUNTS.map((account) => app.deps.broker.cancelOpenOrders(account, now)));
+      await Promise.all(ACCOUNTS.map((account) => partsOf(app).broker.cancelOpenOrders(account, now)));
     }
     samples.sort((a, b) => a - b);
     const p50Ms = percentile(samples, 50);

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../src/config/config.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../src/llm/openai/audit.ts';
-import { buildApp } from '../src/compose.ts';
+import { buildApp, partsOf } from '../src/compose.ts';
 import { startFakeOpenAi } from '../test/fakes/openai.ts';
 import { validAnswer } from '../test/llm/answers.ts';
 
@@ -45,7 +45,7 @@ export async function benchCriticalPath(latencyMs = 1_000): Promise<CriticalPath
       const started = performance.now();
       await app.run({ week });
       const wallMs = performance.now() - started;
-      const calls = (await app.deps.store.readAll({ streamPrefix: `llm:${config.file.council}:${week}:`, types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
+      const calls = (await partsOf(app).store.readAll({ streamPrefix: `llm:${config.file.council}:${week}:`, types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
       const slowest = new Map<string, number>();
       for (const c of calls) slowest.set(c.stage, Math.max(slowest.get(c.stage) ?? 0, c.latencyMs));
       const criticalPathMs = [...slowest.values()].reduce((a, b) => a + b, 0);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { startSlack } from '../src/bot/slack/index.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { buildApp } from '../src/compose.ts';
+import { buildApp, partsOf } from '../src/compose.ts';
 import { proposalStream } from '../src/pipeline/run.ts';
 import type { Database } from '../src/store/port.ts';
 import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from '../test/bot/slack/support.ts';
@@ -90,7 +90,7 @@ export async function benchSlackFlood(options: { perSecond?: number; seconds?: n
       const res = await sendSigned(url, body).catch(() => undefined);
       await res?.text();
       const ms = performance.now() - started;
-      const recorded = (await app.deps.store.read(proposalStream(proposalId))).some((e) => e.type === 'ProposalApproved');
+      const recorded = (await partsOf(app).store.read(proposalStream(proposalId))).some((e) => e.type === 'ProposalApproved');
       return { ms, ok: res?.status === 200, recorded };
     };
 
@@ -134,7 +134,7 @@ export async function benchSlackFlood(options: { perSecond?: number; seconds?: n
       perSecond,
       seconds,
       users,
-      database: app.deps.db.kind,
+      database: partsOf(app).db.kind,
       sent: total,
       answeredInTime: inTime.length,
       unanswered: total - inTime.length,

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.ts';
-import { buildApp } from '../src/compose.ts';
+import { buildApp, partsOf } from '../src/compose.ts';
 
 export interface StatusBench {
   database: 'pglite' | 'postgres' | 'memory';
@@ -81,7 +81,7 @@ export async function benchStatus(calls = 500, databaseUrl?: string, weeks = 8):
     await app.halt('cli:bench', false);
     const resumedSeen = !(await app.status()).halted.halted;
     return {
-      database: app.deps.db.kind,
+      database: partsOf(app).db.kind,
       weeks,
       calls,
       coldCpuMs: round3(coldCpuMs),

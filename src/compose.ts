@@ -7,7 +7,7 @@
 import { App, type CouncilApp } from './app/index.ts';
 import { approveEverything, approverList, type Authoriser } from './app/authoriser.ts';
 import { type CouncilClock, createLiveClock, createReplayClock, replaysHistory } from './app/clock.ts';
-import { pipelineSettings } from './app/context.ts';
+import { type AppDeps, pipelineSettings } from './app/context.ts';
 import type { AlpacaTuning } from './vendors/alpaca.ts';
 import type { Broker } from './brokers/port.ts';
 import { createBrokerRouter } from './brokers/router.ts';
@@ -34,6 +34,19 @@ import { trackAppends } from './store/tracked.ts';
 import { type MetricsHooks, observedStore } from './web/observe.ts';
 
 export type ComposeMode = 'live' | 'backtest' | 'replay';
+
+/** What the composition root built for each application it returned. */
+const built = new WeakMap<CouncilApp, AppDeps>();
+
+/**
+ * The parts an application was composed of (its store, broker, database, ...), for tests and benches
+ * that look behind the application; src/ holds a CouncilApp and never needs them.
+ */
+export function partsOf(app: CouncilApp): AppDeps {
+  const parts = built.get(app);
+  if (!parts) throw new Error('this application was not built by compose');
+  return parts;
+}
 
 export interface BuildOverrides {
   db?: Database;
@@ -138,7 +151,10 @@ async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOve
       ? createReplayClock({ now: clock, market, calendar, store, council: settings.council, symbol: settings.universe[0] ?? 'SPY' })
       : createLiveClock(clock);
   const authoriser = overrides.authoriser ?? (mode === 'backtest' ? approveEverything : approverList(config.approvers));
-  return new App({ config, db, store, market, news, calendar, broker, council, logger, clock: councilClock, authoriser, settings, fault });
+  const parts: AppDeps = { config, db, store, market, news, calendar, broker, council, logger, clock: councilClock, authoriser, settings, fault };
+  const app = new App(parts);
+  built.set(app, parts);
+  return app;
 }
 
 /**

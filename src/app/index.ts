@@ -109,11 +109,11 @@ export interface CouncilApp {
 }
 
 /**
- * The application over its dependencies. `deps` is the tests' window on what the composition root
- * built; code in src/ outside src/app holds a `CouncilApp`, which has none.
+ * The application over its dependencies, which are its own: code in src/ outside src/app holds a
+ * `CouncilApp`; only the composition root knows what it built (compose.ts `partsOf`, for tests).
  */
 export class App implements CouncilApp {
-  readonly deps: AppDeps;
+  private readonly deps: AppDeps;
   readonly redactor: Redactor;
   private readonly sinks: NoticeSink[] = [];
   private readonly channels: string[] = [];

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
 import { testApp } from '../support/app.ts';
+import { partsOf } from '../../src/compose.ts';
 
 const WEEK = '2024-03-04';
 let app: App;
@@ -19,7 +20,7 @@ afterAll(async () => {
 
 describe('The queries', () => {
   it('Given a week run to a proposal, When the weeks, the proposal and a book are read, Then they say so and nothing is appended', async () => {
-    const before = (await app.deps.store.readAll()).length;
+    const before = (await partsOf(app).store.readAll()).length;
     const weeks = await app.weeks();
     expect(weeks.map((w) => [w.week, w.outcome, w.proposal?.id, w.proposal?.status])).toEqual([[WEEK, 'proposal', proposalId, 'PENDING']]);
     const proposal = await app.proposal(proposalId);
@@ -27,7 +28,7 @@ describe('The queries', () => {
     const account = app.accounts[0]!;
     const book = await app.book(account);
     expect(book.account).toBe(account);
-    expect((await app.deps.store.readAll()).length).toBe(before);
+    expect((await partsOf(app).store.readAll()).length).toBe(before);
   });
 
   it('When an unknown proposal or account is asked for, Then the answer is NOT_FOUND', async () => {

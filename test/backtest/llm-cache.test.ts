@@ -25,7 +25,7 @@ import { type ScenarioDatabase, scenarioDatabase } from '../faults/support/datab
 import { validAnswer } from '../llm/answers.ts';
 import { llmTestApp } from '../llm/app.ts';
 import { council } from '../support/cli.ts';
-import { compose } from '../../src/compose.ts';
+import { compose, partsOf } from '../../src/compose.ts';
 
 const LIVE = ['2024-03-04', '2024-03-11', '2024-03-18'];
 /** Never convened live: nothing of it is in the cache. */
@@ -61,12 +61,12 @@ beforeAll(async () => {
   const notices: Notice[] = [];
   const app: App = await llmTestApp(fake.baseUrl, notices, 'council-llm-backtest-', { db: await db.open(), env: db.env });
   try {
-    config = app.deps.config;
+    config = partsOf(app).config;
     for (const week of LIVE) live.set(week, await app.run({ week }));
     // The third week's chairman answer is lost from the cache (pruned, say): the backtest cannot have it.
-    const [chairCall] = await app.deps.store.read(llmStream('main', '2024-03-18', 'chair', 'chair-1'));
+    const [chairCall] = await partsOf(app).store.read(llmStream('main', '2024-03-18', 'chair', 'chair-1'));
     expect(chairCall?.type).toBe(LLM_CALL_EVENT);
-    await app.deps.db.query('delete from llm_cache where prompt_hash = $1', [(chairCall!.data as LlmCallRecorded).requestHash]);
+    await partsOf(app).db.query('delete from llm_cache where prompt_hash = $1', [(chairCall!.data as LlmCallRecorded).requestHash]);
   } finally {
     await app.close(); // frees the embedded database for the backtest, as a stopped `council serve` would
   }

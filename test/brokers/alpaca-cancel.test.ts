@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { alpacaEnv } from './env.ts';
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe('Alpaca cancelOrder', () => {
   it('When a working exit is canceled by its client order id, Then Alpaca holds it canceled; canceling again answers canceled; an unknown id answers nothing', async () => {
-    const broker = app.deps.broker;
+    const broker = partsOf(app).broker;
     await broker.submit({ account: 'CHATGPT', clientOrderId: 'tc-x-2024-03-01-abc-chatgpt-spy', symbol: 'SPY', side: 'buy', qty: 3, at: now });
     expect(await broker.cancelOrder('CHATGPT', 'tc-x-2024-03-01-abc-chatgpt-spy', now, 'netted')).toMatchObject({ status: 'canceled', filledQty: 0 });
     expect(await broker.findByClientOrderId('CHATGPT', 'tc-x-2024-03-01-abc-chatgpt-spy')).toMatchObject({ status: 'canceled' });

@@ -12,7 +12,7 @@ import type { App } from '../../src/app/index.ts';
 import { renderNotice, renderStatus } from '../../src/bot/console/render.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ProposalOrder } from '../../src/domain/proposal.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
@@ -51,7 +51,7 @@ async function proposalFor(week: string): Promise<{ id: string; orders: Proposal
   // The fake never fills on its own, so the last week's orders would still be working. In life they
   // filled at that week's open; left working, an approval counts them as held and refuses a proposal
   // planned without them (test/e2e/targets.e2e.test.ts). Each week here starts from the book it shows.
-  await Promise.all(ACCOUNTS.map((account) => app.deps.broker.cancelOpenOrders(account, now)));
+  await Promise.all(ACCOUNTS.map((account) => partsOf(app).broker.cancelOpenOrders(account, now)));
   now = nyDateTime(week, '07:00');
   const state = await app.run({ week });
   const proposal = state.proposal;
@@ -59,7 +59,7 @@ async function proposalFor(week: string): Promise<{ id: string; orders: Proposal
   return { id: proposal.proposalId, orders: proposal.orders };
 }
 
-const eventsOf = async (proposalId: string) => app.deps.store.read(proposalStream(proposalId));
+const eventsOf = async (proposalId: string) => partsOf(app).store.read(proposalStream(proposalId));
 const since = (seq: number) => fake.log.filter((r) => r.seq > seq);
 const lastSeq = () => fake.log[fake.log.length - 1]?.seq ?? 0;
 const orderOf = (orders: ProposalOrder[], account: string) => orders.find((o) => o.account === account)!;
@@ -300,7 +300,7 @@ describe('Alpaca broker, six paper accounts', () => {
     const report = differences.find((a) => a.account === 'DEEPSEEK')!;
     expect(report.positions).toContainEqual({ symbol: 'TLT', broker: 7, recorded: 0 });
     expect(report.foreignOpenOrders).toEqual([{ clientOrderId: 'typed-by-hand', symbol: 'TLT', side: 'buy', qty: 3 }]);
-    const stored = await app.deps.store.read('reconciliation:main');
+    const stored = await partsOf(app).store.read('reconciliation:main');
     expect(stored.at(-1)?.type).toBe('Reconciled');
     const notice = notices.find((n) => n.type === 'reconciliation_report')!;
     // Between the lines: the earlier weeks' orders this file canceled (the fake never fills them), reported as ended.

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import type { ProposalEvent } from '../../src/domain/proposal.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { loadProposal, loadProposals } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
@@ -56,14 +56,14 @@ describe.each(BACKENDS)('On $kind: an exit and the next entry at one open become
     const shared = exits.filter((e) => held.has(`${e.account} ${e.symbol}`));
     expect(shared.length).toBeGreaterThan(0);
     expect(netted.map((n) => `${n.account} ${n.symbol}`).sort()).toEqual(shared.map((e) => `${e.account} ${e.symbol}`).sort());
-    const approval = (await app.deps.store.read(proposalStream(p2.id))).find((e) => e.type === 'ProposalApproved')!.data as Extract<
+    const approval = (await partsOf(app).store.read(proposalStream(p2.id))).find((e) => e.type === 'ProposalApproved')!.data as Extract<
       ProposalEvent,
       { type: 'ProposalApproved' }
     >['data'];
     expect(approval.netted).toEqual(netted);
     for (const n of netted) {
       const exit = shared.find((e) => e.account === n.account && e.symbol === n.symbol)!;
-      const state = await loadProposal(app.deps.store, exit.proposalId);
+      const state = await loadProposal(partsOf(app).store, exit.proposalId);
       expect(state.rejectedOrders[n.clientOrderId]).toMatch(new RegExp(`^netted: canceled at .* and folded into .* of proposal ${p2.id}`));
       if (n.into) expect(approved.state.orders.find((o) => o.clientOrderId === n.into)?.reason).toMatch(/netted with the working/);
       else expect(approved.state.orders.some((o) => o.account === n.account && o.symbol === n.symbol)).toBe(false);
@@ -71,7 +71,7 @@ describe.each(BACKENDS)('On $kind: an exit and the next entry at one open become
 
     // Through Monday's close: every fill of the session, by account and symbol, goes one way only.
     await app.checkpoint(nyDateTime('2024-03-18', '15:50'));
-    const fills = (await loadProposals(app.deps.store)).flatMap((p) =>
+    const fills = (await loadProposals(partsOf(app).store)).flatMap((p) =>
       p.orders.flatMap((o) => (p.fills[o.clientOrderId] ? [{ ...o, filledAt: p.fills[o.clientOrderId]!.filledAt }] : [])),
     );
     const monday = fills.filter((f) => f.filledAt.startsWith('2024-03-18'));

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { ProposalError } from '../../src/domain/proposal.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { loadProposal, loadRefusals } from '../../src/pipeline/execution.ts';
 import { runJson } from '../../src/views.ts';
@@ -59,10 +59,10 @@ describe.each(BACKENDS)('On $kind: replay time only moves forward', ({ kind }) =
     await expect(refused).rejects.toThrow(
       /simulated time only moves forward: the council's clock is at 2024-03-04 08:01 ET \(the latest approval or checkpoint on this replay\), after this proposal's last moment to be approved \(2024-02-26 16:00 ET\)\. The proposal can be read, not executed\. Nothing was placed\./,
     );
-    const state = await loadProposal(a.deps.store, earlier.proposal!.id);
+    const state = await loadProposal(partsOf(a).store, earlier.proposal!.id);
     expect(state.status).toBe('PENDING');
     expect(state.submitted).toEqual({});
-    expect((await loadRefusals(a.deps.store, earlier.proposal!.id)).map((r) => r.reason)).toEqual([expect.stringMatching(/^simulated time only moves forward/)]);
+    expect((await loadRefusals(partsOf(a).store, earlier.proposal!.id)).map((r) => r.reason)).toEqual([expect.stringMatching(/^simulated time only moves forward/)]);
     // The books are as the later week left them.
     expect((await a.status()).accounts.map((x) => [x.account, x.equity, x.positions.map((p) => [p.symbol, p.qty])])).toEqual(
       before.accounts.map((x) => [x.account, x.equity, x.positions.map((p) => [p.symbol, p.qty])]),

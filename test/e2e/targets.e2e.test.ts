@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { type ProposalEvent, ProposalError } from '../../src/domain/proposal.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { loadProposal } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
 import { runJson } from '../../src/views.ts';
@@ -119,7 +119,7 @@ describe.each(BACKENDS)('On $kind: the orders executed are the orders approved',
     expect(p2.targets.filter((t) => t.qty === 0)).toEqual(p2.targets.filter((t) => p2.orders.every((o) => o.account !== t.account || o.symbol !== t.symbol)));
 
     // Planning P2 superseded P1, with the reason; approving it now places nothing.
-    const older = await loadProposal(app.deps.store, p1.id);
+    const older = await loadProposal(partsOf(app).store, p1.id);
     expect(older.status).toBe('EXPIRED');
     expect(older.expiredReason).toMatch(new RegExp(`superseded by proposal ${p2.id}`));
     await expect(app.approve({ proposalId: p1.id, by: 'cli:alice', via: 'cli' })).rejects.toThrow(/withdrawn: superseded .*nothing was placed/);
@@ -129,9 +129,9 @@ describe.each(BACKENDS)('On $kind: the orders executed are the orders approved',
 
     // Force stale proposals past the supersession: twins opened as a second replica (or an older
     // version) might have, one with P2's targets and one with P1's, both still pending.
-    const opened = async (id: string) => (await app.deps.store.read(proposalStream(id)))[0]!.data as Extract<ProposalEvent, { type: 'ProposalOpened' }>['data'];
+    const opened = async (id: string) => (await partsOf(app).store.read(proposalStream(id)))[0]!.data as Extract<ProposalEvent, { type: 'ProposalOpened' }>['data'];
     const twin = async (of: string, id: string, times?: string) =>
-      app.deps.store.append(proposalStream(id), 0, [
+      partsOf(app).store.append(proposalStream(id), 0, [
         {
           type: 'ProposalOpened',
           data: { ...(await opened(of)), ...(times ? { asOf: (await opened(times)).asOf, expiresAt: (await opened(times)).expiresAt } : {}), proposalId: id },
@@ -152,12 +152,12 @@ describe.each(BACKENDS)('On $kind: the orders executed are the orders approved',
     const stale = app.approve({ proposalId: `${p1.id}-twin`, by: 'cli:alice', via: 'cli' });
     await expect(stale).rejects.toBeInstanceOf(ProposalError);
     await expect(stale).rejects.toThrow(/the book changed since it was shown: .* a position this proposal never showed.*Nothing was placed/);
-    expect((await loadProposal(app.deps.store, `${p1.id}-twin`)).status).toBe('EXPIRED');
-    expect((await loadProposal(app.deps.store, `${p1.id}-twin`)).submitted).toEqual({});
+    expect((await loadProposal(partsOf(app).store, `${p1.id}-twin`)).status).toBe('EXPIRED');
+    expect((await loadProposal(partsOf(app).store, `${p1.id}-twin`)).submitted).toEqual({});
 
     // A pending proposal written before proposals carried targets cannot be checked against a book.
     const { targets: _, ...legacy } = await opened(p2.id);
-    await app.deps.store.append(proposalStream(`${p2.id}-old`), 0, [{ type: 'ProposalOpened', data: { ...legacy, proposalId: `${p2.id}-old` } }]);
+    await partsOf(app).store.append(proposalStream(`${p2.id}-old`), 0, [{ type: 'ProposalOpened', data: { ...legacy, proposalId: `${p2.id}-old` } }]);
     await expect(app.approve({ proposalId: `${p2.id}-old`, by: 'cli:alice', via: 'cli' })).rejects.toThrow(
       /withdrawn, not approved: it was planned before proposals carried their target positions.*Nothing was placed/,
     );

@@ -23,6 +23,7 @@ import { type CliResult, council } from '../support/cli.ts';
 import { faultApp } from './support/app.ts';
 import { POSTGRES_URL, type ScenarioDatabase, scenarioDatabase } from './support/database.ts';
 import { postsByClientOrderId } from './support/scenario.ts';
+import { partsOf } from '../../src/compose.ts';
 
 const WEEK = '2024-03-04';
 const SLACK_CLICKS = 22;
@@ -156,8 +157,8 @@ describe(`50 approve clicks at once across Slack, Discord and the CLI (${POSTGRE
       const cliOutcomes = await Promise.all(cli);
       // Losers are answered as soon as the approval is decided; the winner's execution may still be placing
       // orders (a Slack click runs it after the ack), so wait for the fact asserted on, not for the replies.
-      await until('the execution to complete', async () => (await app.deps.store.read(proposalStream(id))).some((e) => e.type === 'ExecutionCompleted'));
-      const stream = await app.deps.store.read(proposalStream(id));
+      await until('the execution to complete', async () => (await partsOf(app).store.read(proposalStream(id))).some((e) => e.type === 'ExecutionCompleted'));
+      const stream = await partsOf(app).store.read(proposalStream(id));
       const approvals = stream.filter((e) => e.type === 'ProposalApproved').map((e) => e.data as { by: string; via: string });
       expect(approvals).toHaveLength(1);
       const winner = approvals[0]!;

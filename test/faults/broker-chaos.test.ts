@@ -15,6 +15,7 @@ import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { faultApp } from './support/app.ts';
 import { type ScenarioDatabase, scenarioDatabase } from './support/database.ts';
 import { ACCOUNTS, keyOf, postsByClientOrderId } from './support/scenario.ts';
+import { partsOf } from '../../src/compose.ts';
 
 let db: ScenarioDatabase;
 let fake: FakeAlpaca;
@@ -38,7 +39,7 @@ async function proposalFor(week: string): Promise<{ id: string; orders: Proposal
   return { id: proposal.proposalId, orders: proposal.orders };
 }
 
-const eventsOf = (id: string) => app.deps.store.read(proposalStream(id));
+const eventsOf = (id: string) => partsOf(app).store.read(proposalStream(id));
 const ofType = (events: StoredEvent[], type: string) =>
   events.filter((e) => e.type === type).map((e) => e.data as { account: string; clientOrderId: string; qty: number; reason?: string });
 const orderOf = (orders: ProposalOrder[], account: string) => {

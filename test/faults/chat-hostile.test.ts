@@ -11,7 +11,7 @@ import type { App } from '../../src/app/index.ts';
 import { startDiscord } from '../../src/bot/discord/index.ts';
 import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { controlRefusalStream, controlStream, refusalStream } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
 import { buttonIds, type FakeDiscord, type FakeMessage as DiscordMessage, startFakeDiscord } from '../fakes/discord.ts';
@@ -81,9 +81,9 @@ afterAll(async () => {
 
 // Refusals have streams of their own (refusals:<proposal>, refusals:control:<council>), so they never contend with a decision.
 const proposalEvents = async (type: string) =>
-  (await app.deps.store.read(type === 'ApprovalRefused' ? refusalStream(proposalId) : proposalStream(proposalId))).filter((e) => e.type === type);
+  (await partsOf(app).store.read(type === 'ApprovalRefused' ? refusalStream(proposalId) : proposalStream(proposalId))).filter((e) => e.type === type);
 const controlEvents = async (type: string) =>
-  (await app.deps.store.read(type === 'HaltRefused' ? controlRefusalStream(app.councilId) : controlStream(app.councilId))).filter((e) => e.type === type);
+  (await partsOf(app).store.read(type === 'HaltRefused' ? controlRefusalStream(app.councilId) : controlStream(app.councilId))).filter((e) => e.type === type);
 const ephemeralsTo = (user: string) => slackFake.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user);
 const nextEphemeral = (user: string, seen: number) =>
   slackFake.waitFor(() => (ephemeralsTo(user).length > seen ? ephemeralsTo(user)[seen] : undefined), `an ephemeral reply to ${user}`);
@@ -98,14 +98,14 @@ const discordReply = (token: string, matching: RegExp) =>
 describe('Slack under hostile requests (real Bolt over HTTP)', () => {
   it('When a request is forged, stale, future-dated or unsigned, Then Bolt answers 401 and the bot neither records nor posts anything', async () => {
     const calls = slackFake.calls.length;
-    const events = (await app.deps.store.readAll()).length;
+    const events = (await partsOf(app).store.readAll()).length;
     const body = slashCommand({ text: 'halt', user: SLACK_APPROVER, channel: SLACK_HOME, responseUrl: slackFake.responseUrl('forged') });
     expect((await sendSigned(url, body, { secret: 'not-the-signing-secret' })).status).toBe(401);
     expect((await sendSigned(url, body, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })).status).toBe(401);
     expect((await sendSigned(url, body, { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 })).status).toBe(401);
     const unsigned = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
     expect(unsigned.status).toBe(401);
-    expect((await app.deps.store.readAll()).length).toBe(events);
+    expect((await partsOf(app).store.readAll()).length).toBe(events);
     expect(slackFake.calls.length).toBe(calls);
   });
 
@@ -163,12 +163,12 @@ describe('Slack under hostile requests (real Bolt over HTTP)', () => {
     expect((await nextEphemeral(SLACK_APPROVER, seen)).args.text).toMatch(/not one this bot made/);
     // Longer than Slack's own 255-character limit on an action id: not a payload Slack sends.
     expect((await sendSigned(url, click(`approve:${'x'.repeat(300)}`, SLACK_APPROVER))).status).toBe(400);
-    expect(await app.deps.store.streams(`proposal:${ghost}`)).toEqual([]);
+    expect(await partsOf(app).store.streams(`proposal:${ghost}`)).toEqual([]);
     expect(await proposalEvents('ProposalApproved')).toEqual([]);
   });
 
   it('When a signed payload is broken JSON, misses its fields, or is over 1 MB, Then it gets a 4xx and changes nothing', async () => {
-    const events = (await app.deps.store.readAll()).length;
+    const events = (await partsOf(app).store.readAll()).length;
     const bodies: [string, string][] = [
       ['broken JSON', `payload=${encodeURIComponent('{"type":"block_actions","user":{"id":')}`],
       ['no fields', `payload=${encodeURIComponent('{}')}`],
@@ -179,7 +179,7 @@ describe('Slack under hostile requests (real Bolt over HTTP)', () => {
     const statuses = Object.fromEntries(await Promise.all(bodies.map(async ([name, body]) => [name, (await sendSigned(url, body)).status] as const)));
     // Each is refused at once: zod checks every signed payload before Bolt (issue 13, item 5).
     expect(statuses).toEqual({ 'broken JSON': 400, 'no fields': 400, 'a block action without user or actions': 400, 'not a form at all': 400, '1 MB': 413 });
-    expect((await app.deps.store.readAll()).length).toBe(events);
+    expect((await partsOf(app).store.readAll()).length).toBe(events);
   });
 });
 
@@ -224,13 +224,13 @@ describe('Discord under hostile interactions (real discord.js on the fake gatewa
       const { token } = discordFake.click(customId, DISCORD_APPROVER, discordDecision.id);
       await discordReply(token, expected);
     }
-    expect(await app.deps.store.streams(`proposal:${ghost}`)).toEqual([]);
+    expect(await partsOf(app).store.streams(`proposal:${ghost}`)).toEqual([]);
   });
 });
 
 describe('after every hostile request', () => {
   it('Then nothing was executed anywhere: no approval, no order, the proposal still pending', async () => {
-    expect(await app.deps.store.readAll({ types: ['ProposalApproved', 'OrderSubmitted', 'OrderFilled'] })).toEqual([]);
+    expect(await partsOf(app).store.readAll({ types: ['ProposalApproved', 'OrderSubmitted', 'OrderFilled'] })).toEqual([]);
     expect((await app.weekState(WEEK)).proposal?.proposalId).toBe(proposalId);
     const pending = (await app.status()).pending.map((p) => p.proposalId);
     expect(pending).toContain(proposalId);

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
 import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { DatabaseUnavailableError } from '../../src/store/port.ts';
@@ -97,7 +97,7 @@ describe.runIf(url)('PostgreSQL outage (through a TCP proxy on loopback)', () =>
     return { text: JSON.stringify(answer.body), downWhenAnswered };
   }
 
-  const eventsOf = async (stream: string) => app.deps.store.read(stream);
+  const eventsOf = async (stream: string) => partsOf(app).store.read(stream);
   const count = (events: { type: string }[], type: string) => events.filter((e) => e.type === type).length;
 
   it('When PostgreSQL refuses every connection for 30 s after the research stage, Then the run waits and completes with each fact recorded once, nothing is executed, and status says "database unavailable" meanwhile', async () => {
@@ -169,7 +169,7 @@ describe.runIf(url)('PostgreSQL outage (through a TCP proxy on loopback)', () =>
     }
 
     // No partial execution: a run never places orders, and nothing reached the broker.
-    const accepted = await app.deps.store.readAll({ types: ['SimOrderAccepted', 'OrderSubmitted', 'ProposalApproved'] });
+    const accepted = await partsOf(app).store.readAll({ types: ['SimOrderAccepted', 'OrderSubmitted', 'ProposalApproved'] });
     expect(accepted).toEqual([]);
   });
 
@@ -189,7 +189,7 @@ describe.runIf(url)('PostgreSQL outage (through a TCP proxy on loopback)', () =>
       .filter((e) => e.type === 'OrderSubmitted')
       .map((e) => (e.data as { clientOrderId: string }).clientOrderId)
       .sort();
-    const atBroker = (await app.deps.store.readAll({ types: ['SimOrderAccepted'] })).map((e) => (e.data as { clientOrderId: string }).clientOrderId).sort();
+    const atBroker = (await partsOf(app).store.readAll({ types: ['SimOrderAccepted'] })).map((e) => (e.data as { clientOrderId: string }).clientOrderId).sort();
     expect(submitted).toEqual(atBroker);
     expect(submitted).toEqual(orders.map((o) => o.clientOrderId).sort());
     expect(submitted.length).toBe(pending!.orders.length);

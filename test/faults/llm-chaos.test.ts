@@ -15,7 +15,7 @@ import { parse, stringify } from 'yaml';
 import type { App } from '../../src/app/index.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../../src/llm/openai/audit.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { addDays } from '../../src/market/time.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import type { WeekState } from '../../src/pipeline/week.ts';
@@ -94,7 +94,7 @@ afterAll(async () => {
   await db?.dispose();
 });
 
-const chairModels = () => [app.deps.config.file.chairman.model, ...(app.deps.config.file.chairman.fallbackModels ?? [])];
+const chairModels = () => [partsOf(app).config.file.chairman.model, ...(partsOf(app).config.file.chairman.fallbackModels ?? [])];
 
 describe('LLM chaos: 50 council weeks with 30% of calls failing', () => {
   it('When a seeded 30% of calls fail with 429, 500, timeouts, garbage and refusals, Then every kind of fault was injected at about that rate', () => {
@@ -155,7 +155,7 @@ describe('LLM chaos: 50 council weeks with 30% of calls failing', () => {
       if (!state) continue;
       if (state.decision) expect(JSON.stringify(state.decision.decision), w).not.toMatch(errorLike);
       for (const p of state.pitches.values()) if (p.pitch) expect(JSON.stringify(p.pitch), `${w} ${p.seat}`).not.toMatch(errorLike);
-      for (const o of state.proposal?.orders ?? []) expect(app.deps.config.file.universe, w).toContain(o.symbol);
+      for (const o of state.proposal?.orders ?? []) expect(partsOf(app).config.file.universe, w).toContain(o.symbol);
     }
   });
 
@@ -174,7 +174,7 @@ describe('LLM chaos: 50 council weeks with 30% of calls failing', () => {
   });
 
   it('Then every failed call is in the audit trail with its outcome and reason', async () => {
-    const calls = (await app.deps.store.readAll({ streamPrefix: 'llm:main:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
+    const calls = (await partsOf(app).store.readAll({ streamPrefix: 'llm:main:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
     expect(new Set(calls.map((c) => c.outcome))).toEqual(new Set(['ok', 'failed', 'malformed', 'refused']));
     for (const c of calls.filter((c) => c.outcome !== 'ok')) expect(c.problems.join(' '), `${c.week} ${c.model} ${c.stage}`).toMatch(/\S/);
     // Every request the router received is counted in the audit, failed calls' retries included.

@@ -17,7 +17,7 @@ import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { redactorFor } from '../../src/redact.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import { bundledBarsDir } from '../../src/market/csv.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { ACCOUNTS } from '../brokers/env.ts';
@@ -195,7 +195,7 @@ describe('secrets under failure', () => {
     );
     capture('status', JSON.stringify(await app.status()));
     capture('notices', JSON.stringify(notices));
-    capture('events', JSON.stringify(await app.deps.store.readAll()));
+    capture('events', JSON.stringify(await partsOf(app).store.readAll()));
 
     // The failures really happened, so there was something to leak.
     expect(llm.requests.some((r) => r.headers.authorization === `Bearer ${secret('LLM_API_KEY')}`)).toBe(true);
@@ -229,7 +229,7 @@ describe('secrets under failure', () => {
     const refusal = await approveAck.text();
     capture('slack approve refusal', refusal);
     expect(JSON.parse(refusal)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('may not approve') });
-    expect((await app.deps.store.read(`refusals:${proposalId}`)).map((e) => e.data)).toEqual([
+    expect((await partsOf(app).store.read(`refusals:${proposalId}`)).map((e) => e.data)).toEqual([
       expect.objectContaining({ by: 'slack:U_STRANGER', via: 'slack', action: 'approve' }),
     ]);
     expect((await signed('status', 'U_STRANGER', 'stranger-status')).status).toBe(200);
@@ -240,7 +240,7 @@ describe('secrets under failure', () => {
     capture('slack messages', JSON.stringify([...slackFake.messages.values()]));
     capture('slack answers', JSON.stringify(slackFake.responses));
     capture('notices', JSON.stringify(notices));
-    capture('events', JSON.stringify(await app.deps.store.readAll()));
+    capture('events', JSON.stringify(await partsOf(app).store.readAll()));
 
     // The echoes really happened: Alpaca answered 403 with the keys, Slack refused with the token.
     expect(alpaca.log.filter((r) => r.path === '/v2/account' && r.status === 403).length).toBeGreaterThanOrEqual(ACCOUNTS.length - 1);

@@ -8,6 +8,7 @@ import { checkpointStream } from '../../src/pipeline/checkpoint.ts';
 import type { Notice, PositionCheck } from '../../src/pipeline/notices.ts';
 import { type FakeOpenAi, type FakeRequest, startFakeOpenAi } from '../fakes/openai.ts';
 import { validAnswer } from './answers.ts';
+import { partsOf } from '../../src/compose.ts';
 
 const MODELS: Record<string, string> = {
   CHATGPT: 'openai/gpt-5.2',
@@ -68,7 +69,7 @@ describe('conviction updates at a checkpoint', () => {
     // the notice and the recorded evaluation carry the same updates, and the renderers show them
     const notice = notices.find((n) => n.type === 'checkpoint_report' && n.at === result.at);
     expect(notice?.type === 'checkpoint_report' && notice.positions).toEqual(result.positions);
-    const evaluated = (await app.deps.store.read(checkpointStream(app.councilId, '2024-03-04'))).filter((e) => e.type === 'CheckpointEvaluated');
+    const evaluated = (await partsOf(app).store.read(checkpointStream(app.councilId, '2024-03-04'))).filter((e) => e.type === 'CheckpointEvaluated');
     expect(evaluated).toHaveLength(1);
     expect((evaluated[0]!.data as { positions: PositionCheck[] }).positions).toEqual(result.positions);
     const gemini = owned.find((p) => p.owner === 'GEMINI')!;
@@ -79,7 +80,7 @@ describe('conviction updates at a checkpoint', () => {
     );
 
     // every update call is audited like any other call, under the checkpoint's week
-    const calls = (await app.deps.store.readAll({ streamPrefix: 'llm:main:2024-03-04:checkpoint:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
+    const calls = (await partsOf(app).store.readAll({ streamPrefix: 'llm:main:2024-03-04:checkpoint:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
     expect(calls.filter((c) => c.outcome === 'ok')).toHaveLength(owned.length - 1);
     expect(calls.filter((c) => c.outcome === 'failed').map((c) => c.model)).toEqual([MODELS.GEMINI]);
     expect(calls.every((c) => c.promptVersion === 'checkpoint.v1')).toBe(true);

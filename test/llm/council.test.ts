@@ -4,7 +4,7 @@ import type { App } from '../../src/app/index.ts';
 import { buildLlmCouncil } from '../../src/llm/council.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded, sqlCache } from '../../src/llm/openai/audit.ts';
 import { identityTerms } from '../../src/llm/openai/prompts.ts';
-import { replayRun } from '../../src/compose.ts';
+import { replayRun, partsOf } from '../../src/compose.ts';
 import { forkStore } from '../../src/llm/replay.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { runCouncil } from '../../src/pipeline/run.ts';
@@ -64,7 +64,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const llmCalls = async (week: string) => (await app.deps.store.readAll({ streamPrefix: `llm:main:${week}:`, types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
+const llmCalls = async (week: string) => (await partsOf(app).store.readAll({ streamPrefix: `llm:main:${week}:`, types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
 
 describe('an LLM council run', () => {
   let firstRunId = '';
@@ -130,10 +130,10 @@ describe('an LLM council run', () => {
   it('When a recorded run is replayed, Then it equals the original and makes no call and writes nothing', async () => {
     const original = await app.weekState('2024-03-04');
     const requestsBefore = fake.requests.length;
-    const eventsBefore = (await app.deps.store.readAll()).length;
+    const eventsBefore = (await partsOf(app).store.readAll()).length;
     const replayed = await replayRun(app, firstRunId);
     expect(fake.requests.length).toBe(requestsBefore);
-    expect((await app.deps.store.readAll()).length).toBe(eventsBefore);
+    expect((await partsOf(app).store.readAll()).length).toBe(eventsBefore);
     // reviews are listed in the order they finished, which is the network's: compare them by reviewer
     const comparable = (doc: ReturnType<typeof runJson>) => ({ ...doc, reviews: [...doc.reviews].sort((x, y) => x.reviewer.localeCompare(y.reviewer)) });
     expect(comparable(runJson(replayed))).toEqual(comparable(runJson(original)));
@@ -143,17 +143,17 @@ describe('an LLM council run', () => {
   it('When the same week is convened again on a fresh stream, Then every answer comes from the prompt-hash cache and the decision repeats', async () => {
     fake.script = scripted();
     const original = await app.weekState('2024-03-04');
-    const cut = BigInt((await app.deps.store.readAll()).at(-1)!.globalPosition) + 1n;
-    const fork = forkStore(app.deps.store, { before: cut, hidden: (s) => s === weekStream('main', '2024-03-04') || s.startsWith('llm:main:2024-03-04:') });
-    const council = buildLlmCouncil(app.deps.config, { store: fork, db: app.deps.db, answers: sqlCache(app.deps.db) });
+    const cut = BigInt((await partsOf(app).store.readAll()).at(-1)!.globalPosition) + 1n;
+    const fork = forkStore(partsOf(app).store, { before: cut, hidden: (s) => s === weekStream('main', '2024-03-04') || s.startsWith('llm:main:2024-03-04:') });
+    const council = buildLlmCouncil(partsOf(app).config, { store: fork, db: partsOf(app).db, answers: sqlCache(partsOf(app).db) });
     const requestsBefore = fake.requests.length;
-    const f = app.deps.config.file;
+    const f = partsOf(app).config.file;
     await runCouncil(
       {
         store: fork,
-        market: app.deps.market,
-        calendar: app.deps.calendar,
-        broker: app.deps.broker,
+        market: partsOf(app).market,
+        calendar: partsOf(app).calendar,
+        broker: partsOf(app).broker,
         council,
         sink: { publish: async () => {} },
         settings: {
@@ -198,8 +198,8 @@ describe('an LLM council run', () => {
       [`${MODELS.GROQ}:pitch`]: { kind: 'json', value: { ...pitchFor('x'), conviction: 9 } },
       [`${MODELS.DEEPSEEK}:pitch`]: { kind: 'hang' },
     });
-    const local = { ...app.deps.config.file.llm };
-    app.deps.config.file.llm.timeoutMs = 300;
+    const local = { ...partsOf(app).config.file.llm };
+    partsOf(app).config.file.llm.timeoutMs = 300;
     try {
       const state = await app.run({ week: '2024-03-18' });
       expect(state.completed?.outcome).toBe('no_quorum');
@@ -211,7 +211,7 @@ describe('an LLM council run', () => {
       expect(byStage(since(from), 'chair')).toHaveLength(0);
       expect(notices.some((n) => n.type === 'no_quorum' && n.week === '2024-03-18' && n.valid === 2)).toBe(true);
     } finally {
-      app.deps.config.file.llm.timeoutMs = local.timeoutMs;
+      partsOf(app).config.file.llm.timeoutMs = local.timeoutMs;
     }
   });
 
@@ -247,7 +247,7 @@ describe('an LLM council run', () => {
     expect(state.decision?.decision.instrument).not.toBe('TSLA');
     const orders = state.proposal?.orders ?? [];
     expect(orders.some((o) => o.symbol === 'TSLA')).toBe(false);
-    const { maxPositionPct, startingCash } = app.deps.config.file.risk;
+    const { maxPositionPct, startingCash } = partsOf(app).config.file.risk;
     const prices = state.research!.snapshot.symbols;
     for (const o of orders) expect(o.qty * (prices[o.symbol]?.close ?? 0)).toBeLessThanOrEqual(maxPositionPct * startingCash * 1.001);
   });

@@ -12,6 +12,7 @@ import { checkpointStream } from '../../src/pipeline/checkpoint.ts';
 import { loadProposal } from '../../src/pipeline/execution.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { testApp } from '../support/app.ts';
+import { partsOf } from '../../src/compose.ts';
 
 let app: App;
 let notices: Notice[];
@@ -36,7 +37,7 @@ describe('proposal expiry', () => {
     const refused = await app.approve({ proposalId: id, by: 'cli:test', via: 'test' }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ProposalError);
     expect((refused as Error).message).toMatch(/expired/);
-    const after = await loadProposal(app.deps.store, id);
+    const after = await loadProposal(partsOf(app).store, id);
     expect(after.status).toBe('EXPIRED');
     expect(Object.keys(after.submitted)).toEqual([]);
   });
@@ -83,11 +84,11 @@ describe('checkpoints through USO in April 2020', () => {
         proposalId: `x-${uso.entry!.proposalId}-gemini-uso`,
       }),
     ]);
-    const events = await app.deps.store.read(checkpointStream(app.councilId, '2020-04-20'));
+    const events = await partsOf(app).store.read(checkpointStream(app.councilId, '2020-04-20'));
     expect(events.filter((e) => e.type === 'ExitOrdered').map((e) => e.data)).toEqual([
       expect.objectContaining({ account: 'GEMINI', symbol: 'USO', reason: 'invalidation', detail: 'USO close 25.52 < 27.68', entryProposalId: uso.entry!.proposalId }),
     ]);
-    const exit = await loadProposal(app.deps.store, r.exits[0]!.proposalId);
+    const exit = await loadProposal(partsOf(app).store, r.exits[0]!.proposalId);
     expect(exit.status).toBe('EXECUTED');
     expect(exit.approvedBy?.by).toBe('policy:exit');
     expect(notices.filter((n) => n.type === 'exit_report')).toHaveLength(1);
@@ -96,7 +97,7 @@ describe('checkpoints through USO in April 2020', () => {
     const again = await check('2020-04-21', '12:00');
     expect(again.fresh).toBe(false);
     await check('2020-04-21', '14:00');
-    const broker = app.deps.broker;
+    const broker = partsOf(app).broker;
     expect((await broker.findByClientOrderId('GEMINI', exit.orders[0]!.clientOrderId))?.status).toBe('accepted');
     expect(notices.filter((n) => n.type === 'exit_report')).toHaveLength(1);
   });
@@ -104,7 +105,7 @@ describe('checkpoints through USO in April 2020', () => {
   it('When Wednesday opens, Then the exit fills at the open and the next checkpoint no longer holds USO', async () => {
     const r = await check('2020-04-22', '09:45');
     expect(r.positions.some((p) => p.symbol === 'USO')).toBe(false);
-    const exit = await loadProposal(app.deps.store, `x-${await firstEntry()}-gemini-uso`);
+    const exit = await loadProposal(partsOf(app).store, `x-${await firstEntry()}-gemini-uso`);
     const fill = Object.values(exit.fills)[0];
     expect(fill?.price).toBeCloseTo(23.200001 * (1 - 0.0002), 3);
   });

@@ -8,6 +8,7 @@ import { ProposalError } from '../../src/domain/proposal.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { runJson } from '../../src/views.ts';
 import { testApp } from '../support/app.ts';
+import { partsOf } from '../../src/compose.ts';
 
 const WEEK = '2024-03-04';
 const UNIVERSE = ['SPY', 'QQQ', 'IWM', 'TLT', 'HYG', 'UUP', 'GLD', 'USO'];
@@ -110,8 +111,8 @@ describe('A council week on embedded defaults', () => {
       await expect(other.approve({ proposalId: fresh.proposal!.id, by: 'slack:U999', via: 'slack' })).rejects.toThrow(/may not approve/);
       expect(seen.some((n) => n.type === 'approval_refused' && n.by === 'slack:U999')).toBe(true);
       // The refusal has a stream of its own, apart from the proposal's decisions.
-      expect((await other.deps.store.read(`proposal:${fresh.proposal!.id}`)).map((e) => e.type)).toEqual(['ProposalOpened']);
-      expect((await other.deps.store.read(`refusals:${fresh.proposal!.id}`)).map((e) => e.type)).toEqual(['ApprovalRefused']);
+      expect((await partsOf(other).store.read(`proposal:${fresh.proposal!.id}`)).map((e) => e.type)).toEqual(['ProposalOpened']);
+      expect((await partsOf(other).store.read(`refusals:${fresh.proposal!.id}`)).map((e) => e.type)).toEqual(['ApprovalRefused']);
     } finally {
       await other.close();
     }

@@ -10,7 +10,7 @@ import type { App } from '../../src/app/index.ts';
 import { renderNotice } from '../../src/bot/console/render.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { buildApp } from '../../src/compose.ts';
+import { buildApp, partsOf } from '../../src/compose.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { PostmortemError } from '../../src/pipeline/postmortem.ts';
 import { readRaw } from '../market/raw.ts';
@@ -47,7 +47,7 @@ describe('Weekly postmortem', () => {
     expect(pm.weeks).toBe(2);
 
     // Independently: replay the OrderFilled events by hand and price them at the CSV closes.
-    const fills = (await app.deps.store.readAll({ types: ['OrderFilled'] })).map(
+    const fills = (await partsOf(app).store.readAll({ types: ['OrderFilled'] })).map(
       (e) => e.data as { account: string; symbol: string; side: string; qty: number; price: number; fee: number; filledAt: string },
     );
     expect(fills.length).toBeGreaterThan(0);
@@ -116,7 +116,7 @@ describe('Weekly postmortem', () => {
     expect(fills[0]).toBe('time,account,symbol,side,qty,price,fee,clientOrderId,reason');
     expect(trades[0]).toBe('account,symbol,direction,qty,entryTime,entryPrice,exitTime,exitPrice,pnl,fees,exitReason,stopPrice');
     expect(equity[0]).toBe('date,account,equity,cash,grossExposure');
-    const filled = await app.deps.store.readAll({ types: ['OrderFilled'] });
+    const filled = await partsOf(app).store.readAll({ types: ['OrderFilled'] });
     expect(fills.length - 1).toBe(filled.length);
     // 2024-03-01 (the base) and the ten sessions of the two weeks, for every account.
     expect(equity.length - 1).toBe(11 * app.accounts.length);

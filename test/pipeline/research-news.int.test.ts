@@ -13,7 +13,7 @@ import { DEFAULT_CONFIG_FILE, loadConfig } from '../../src/config/config.ts';
 import { buildLlmCouncil } from '../../src/llm/council.ts';
 import { LLM_CALL_EVENT, type LlmCallRecorded } from '../../src/llm/openai/audit.ts';
 import { loadPromptFile } from '../../src/llm/openai/prompts.ts';
-import { replayRun } from '../../src/compose.ts';
+import { replayRun, partsOf } from '../../src/compose.ts';
 import { buildApp } from '../../src/compose.ts';
 import { bundledBarsDir } from '../../src/market/csv.ts';
 import { nyDateTime } from '../../src/market/time.ts';
@@ -190,8 +190,8 @@ describe('research with news and the real calendar', () => {
   });
 
   it('When a run asked with research.v1 (before news) is replayed, Then it is answered from its own v1 prompts with no call', async () => {
-    const f = app.deps.config.file;
-    const council = buildLlmCouncil(app.deps.config, { store: app.deps.store, db: app.deps.db, prompts: { research: loadPromptFile('research.v1') } });
+    const f = partsOf(app).config.file;
+    const council = buildLlmCouncil(partsOf(app).config, { store: partsOf(app).store, db: partsOf(app).db, prompts: { research: loadPromptFile('research.v1') } });
     const settings = {
       council: 'main',
       universe: f.universe,
@@ -202,10 +202,10 @@ describe('research with news and the real calendar', () => {
     };
     const old = await runCouncil(
       {
-        store: app.deps.store,
-        market: app.deps.market,
-        calendar: app.deps.calendar,
-        broker: app.deps.broker,
+        store: partsOf(app).store,
+        market: partsOf(app).market,
+        calendar: partsOf(app).calendar,
+        broker: partsOf(app).broker,
         council,
         sink: { publish: async () => {} },
         settings,
@@ -213,7 +213,7 @@ describe('research with news and the real calendar', () => {
       },
       { week: '2024-03-11', query: undefined, asOf: nyDateTime('2024-03-11', '08:00') },
     );
-    const recorded = (await app.deps.store.readAll({ streamPrefix: 'llm:main:2024-03-11:research:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
+    const recorded = (await partsOf(app).store.readAll({ streamPrefix: 'llm:main:2024-03-11:research:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
     expect(recorded.map((c) => c.promptVersion)).toEqual(['research.v1', 'research.v1']);
     expect(old.research!.pack.sources).toBeUndefined();
 

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
-import { replayRun } from '../../src/compose.ts';
+import { replayRun, partsOf } from '../../src/compose.ts';
 import { RetryError, retryWeek } from '../../src/pipeline/run.ts';
 import { foldWeek, weekStream } from '../../src/pipeline/week.ts';
 import { type FakeOpenAi, type Reply, startFakeOpenAi } from '../fakes/openai.ts';
@@ -51,14 +51,14 @@ describe('Running a week again after no quorum', () => {
     fake.script = validAnswer;
     // Without --retry the week stays as it ended.
     expect((await app.run({ week: WEEK })).completed?.outcome).toBe('no_quorum');
-    expect(await retryWeek(app.deps.store, app.councilId, WEEK, new Date('2024-06-03T12:00:00Z'))).toEqual({ retried: true, previousRunId: failedRunId });
+    expect(await retryWeek(partsOf(app).store, app.councilId, WEEK, new Date('2024-06-03T12:00:00Z'))).toEqual({ retried: true, previousRunId: failedRunId });
     const retried = await app.run({ week: WEEK });
     expect(retried.completed?.outcome).toBe('proposal');
     expect(retried.started!.runId).not.toBe(failedRunId);
     expect(retried.attempts).toEqual([{ runId: failedRunId, outcome: 'no_quorum', retriedAt: '2024-06-03T12:00:00.000Z' }]);
     expect(retried.proposal!.proposalId).toContain(retried.started!.runId.slice(0, 6));
 
-    const events = await app.deps.store.read(weekStream(app.councilId, WEEK));
+    const events = await partsOf(app).store.read(weekStream(app.councilId, WEEK));
     expect(events.map((e) => e.type).filter((t) => t === 'RunStarted' || t === 'RunRetried' || t === 'RunCompleted')).toEqual([
       'RunStarted',
       'RunCompleted',
@@ -78,10 +78,10 @@ describe('Running a week again after no quorum', () => {
     expect(fake.requests.length).toBe(calls);
     expect(replayed.decision?.decision).toEqual(retried.decision?.decision);
 
-    await expect(retryWeek(app.deps.store, app.councilId, WEEK, new Date())).rejects.toThrow(RetryError);
-    await expect(retryWeek(app.deps.store, app.councilId, WEEK, new Date())).rejects.toThrow(/already ended with proposal/);
+    await expect(retryWeek(partsOf(app).store, app.councilId, WEEK, new Date())).rejects.toThrow(RetryError);
+    await expect(retryWeek(partsOf(app).store, app.councilId, WEEK, new Date())).rejects.toThrow(/already ended with proposal/);
     // A week never run is left alone.
-    expect(await retryWeek(app.deps.store, app.councilId, '2024-03-11', new Date())).toEqual({ retried: false });
+    expect(await retryWeek(partsOf(app).store, app.councilId, '2024-03-11', new Date())).toEqual({ retried: false });
   }, 120_000);
 
   it('When `council run` ends without quorum because the router is unreachable, Then it exits 4 naming the URL and the cause; `--retry` once fixed decides the week and exits 0', async () => {

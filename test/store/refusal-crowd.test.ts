@@ -11,6 +11,7 @@ import { loadRefusals, refusalStream } from '../../src/pipeline/execution.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
 import { testApp } from '../support/app.ts';
 import { POSTGRES_URL, scenarioDatabase } from '../faults/support/database.ts';
+import { partsOf } from '../../src/compose.ts';
 
 const CROWD = 300;
 
@@ -31,13 +32,13 @@ async function crowdAgainstApprover(app: App): Promise<void> {
   expect(new Set(outcomes)).toEqual(new Set(['UNAUTHORISED']));
   expect(approved.state.approvedBy?.by).toBe('cli:desk');
   expect(approved.state.status).toBe('EXECUTED');
-  const refusals = await loadRefusals(app.deps.store, proposalId);
+  const refusals = await loadRefusals(partsOf(app).store, proposalId);
   expect(refusals).toHaveLength(CROWD);
   expect(new Set(refusals.map((r) => r.by)).size).toBe(CROWD);
   expect(refusals.every((r) => r.action === 'approve' && r.reason === 'not an approver' && r.via === 'slack')).toBe(true);
-  expect((await app.deps.store.read(refusalStream(proposalId))).map((e) => e.version)).toEqual(Array.from({ length: CROWD }, (_, i) => i + 1));
+  expect((await partsOf(app).store.read(refusalStream(proposalId))).map((e) => e.version)).toEqual(Array.from({ length: CROWD }, (_, i) => i + 1));
   // The proposal's own stream holds the decision and the orders, and no refusal.
-  const own = await app.deps.store.read(proposalStream(proposalId));
+  const own = await partsOf(app).store.read(proposalStream(proposalId));
   expect(own.filter((e) => e.type === 'ProposalApproved')).toHaveLength(1);
   expect(own.filter((e) => e.type === 'ApprovalRefused')).toEqual([]);
 }

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { weekStream } from '../../../src/pipeline/week.ts';
 import { APPROVER, type DiscordHarness, STRANGER, callbackOf, decisionMessage, replyTo, startHarness, threadFor } from './support.ts';
+import { partsOf } from '../../../src/compose.ts';
 
 const ELSEWHERE = '1300000000000000999';
 let h: DiscordHarness;
@@ -18,7 +19,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const weekEvents = (week: string) => h.app.deps.store.read(weekStream(h.app.councilId, week));
+const weekEvents = (week: string) => partsOf(h.app).store.read(weekStream(h.app.councilId, week));
 
 describe('Discord: runs belong to the council channel', () => {
   it('When a member runs the council from another channel, Then only they are told where the council lives and nothing starts', async () => {
@@ -80,7 +81,7 @@ describe('Discord without DISCORD_CHANNEL_ID', () => {
     const { token } = bare.fake.slash('run', { week: '2024-03-04' }, STRANGER);
     expect(await callbackOf(bare.fake, token)).toMatchObject({ type: 4, data: { flags: 64 } });
     await replyTo(bare.fake, token, /DISCORD_CHANNEL_ID/);
-    expect(await bare.app.deps.store.read(weekStream(bare.app.councilId, '2024-03-04'))).toEqual([]);
+    expect(await partsOf(bare.app).store.read(weekStream(bare.app.councilId, '2024-03-04'))).toEqual([]);
     expect(bare.fake.threads.size).toBe(0);
   });
 });

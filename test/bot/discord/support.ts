@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { App } from '../../../src/app/index.ts';
 import { startDiscord } from '../../../src/bot/discord/index.ts';
 import { loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/compose.ts';
+import { buildApp, partsOf } from '../../../src/compose.ts';
 import type { StoredEvent } from '../../../src/store/port.ts';
 import { type FakeDiscord, type FakeMessage, buttonIds, startFakeDiscord } from '../../fakes/discord.ts';
 
@@ -49,7 +49,7 @@ export async function startHarness(options: { now?: string; councilChannel?: fal
   };
 }
 
-export const events = (app: App, stream: string): Promise<StoredEvent[]> => app.deps.store.read(stream);
+export const events = (app: App, stream: string): Promise<StoredEvent[]> => partsOf(app).store.read(stream);
 export const ofType = (list: StoredEvent[], type: string) => list.filter((e) => e.type === type);
 
 /** The thread the bot opened for a week, once it exists. */

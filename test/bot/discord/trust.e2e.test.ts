@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app/index.ts';
 import { startDiscord } from '../../../src/bot/discord/index.ts';
 import { type Config, loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/compose.ts';
+import { buildApp, partsOf } from '../../../src/compose.ts';
 import { controlRefusalStream, controlStream, isHalted } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
 import { type FakeDiscord, type FakeMessage, startFakeDiscord } from '../../fakes/discord.ts';
@@ -63,15 +63,16 @@ beforeEach(() => {
 });
 
 const control = async (type: string) =>
-  [...(await app.deps.store.read(controlStream(app.councilId))), ...(await app.deps.store.read(controlRefusalStream(app.councilId)))]
+  [...(await partsOf(app).store.read(controlStream(app.councilId))), ...(await partsOf(app).store.read(controlRefusalStream(app.councilId)))]
     .filter((e) => e.type === type)
     .map((e) => e.data as Record<string, unknown>);
-const proposalEvents = async (type: string) => (await app.deps.store.read(proposalStream(proposalId))).filter((e) => e.type === type).map((e) => e.data as Record<string, unknown>);
+const proposalEvents = async (type: string) =>
+  (await partsOf(app).store.read(proposalStream(proposalId))).filter((e) => e.type === type).map((e) => e.data as Record<string, unknown>);
 const repliesTo = (token: string) => [...fake.messages.values()].filter((m) => m.channelId === `interaction:${token}`);
 
 describe('Discord: what an interaction must show before it acts', () => {
   it('When /council run reached both replicas, Then one council week ran and one answer went out', async () => {
-    expect((await app.deps.store.streams(`week:${app.councilId}:`)).map((s) => s.stream)).toEqual([`week:${app.councilId}:${WEEK}`]);
+    expect((await partsOf(app).store.streams(`week:${app.councilId}:`)).map((s) => s.stream)).toEqual([`week:${app.councilId}:${WEEK}`]);
     expect(fake.requests.filter((r) => r.path.endsWith('/callback') && r.method === 'POST')).toHaveLength(1);
   });
 
@@ -86,7 +87,7 @@ describe('Discord: what an interaction must show before it acts', () => {
     // A later interaction's answer shows the redelivered one went through the router first.
     const later = fake.slash('status', {}, APPROVER);
     await replyTo(fake, later.token);
-    expect((await isHalted(app.deps.store, app.councilId)).halted).toBe(true);
+    expect((await isHalted(partsOf(app).store, app.councilId)).halted).toBe(true);
     expect(await control('Resumed')).toHaveLength(1);
     expect(repliesTo(token)).toHaveLength(1);
     expect(await control('HaltRefused')).toEqual([]); // a redelivery is not somebody's attempt

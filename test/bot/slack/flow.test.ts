@@ -11,7 +11,7 @@ import type { App } from '../../../src/app/index.ts';
 import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
 import { slackStream } from '../../../src/bot/slack/threads.ts';
 import { type Config, loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/compose.ts';
+import { buildApp, partsOf } from '../../../src/compose.ts';
 import { type FakeMessage, type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
 import { LARGEST } from './largest.ts';
 import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from './support.ts';
@@ -76,7 +76,7 @@ const click = (kind: 'approve' | 'reject', proposalId: string, user: string, mes
     { headers },
   );
 
-const events = async (stream: string) => app.deps.store.read(stream);
+const events = async (stream: string) => partsOf(app).store.read(stream);
 const ofType = async (stream: string, type: string) => (await events(stream)).filter((e) => e.type === type);
 const ephemeralsTo = (user: string) => fake.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user);
 const hasButtons = (m: FakeMessage) => m.blocks.some((b) => b.type === 'actions');
@@ -179,7 +179,7 @@ describe('Slack: the council in a channel', () => {
     const submitted = await ofType(`proposal:${proposalId}`, 'OrderSubmitted');
     expect(submitted).toHaveLength(orders.length);
     for (const order of orders) {
-      const atBroker = await app.deps.broker.findByClientOrderId(order.account, order.clientOrderId);
+      const atBroker = await partsOf(app).broker.findByClientOrderId(order.account, order.clientOrderId);
       expect(atBroker).toMatchObject({ symbol: order.symbol, side: order.side, filledQty: order.qty });
     }
     expect(await ofType(`proposal:${proposalId}`, 'ProposalApproved')).toHaveLength(1);
@@ -237,7 +237,7 @@ describe('Slack: the council in a channel', () => {
     );
     const [reply] = await fake.waitFor(() => (ephemeralsTo(APPROVER).length > seen ? ephemeralsTo(APPROVER).slice(seen) : undefined), 'the reply');
     expect(reply!.args.text).toContain('not one this bot made');
-    expect(await app.deps.store.streams(`proposal:${'x'.repeat(200)}`)).toEqual([]);
+    expect(await partsOf(app).store.streams(`proposal:${'x'.repeat(200)}`)).toEqual([]);
   });
 
   it('When Slack rate-limits a post, Then the client waits the retry-after and the notice still arrives; when Slack refuses one, Then the bot carries on', async () => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app/index.ts';
 import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
 import { type Config, loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/compose.ts';
+import { buildApp, partsOf } from '../../../src/compose.ts';
 import { weekStream } from '../../../src/pipeline/week.ts';
 import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
 import { BOT_TOKEN, SIGNING_SECRET, sendSigned, slashCommand } from './support.ts';
@@ -75,7 +75,7 @@ describe('Slack: runs belong to the council channel', () => {
   it('When a member runs the council from another channel, Then only they are told where the council lives, nothing starts, and no notice moves there', async () => {
     const { ack } = await command(h, 'run --week 2024-03-04 take over', MEMBER, ELSEWHERE);
     expect(JSON.parse(ack)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining(`<#${COUNCIL}>`) });
-    expect(await h.app.deps.store.read(weekStream(h.app.councilId, '2024-03-04'))).toEqual([]);
+    expect(await partsOf(h.app).store.read(weekStream(h.app.councilId, '2024-03-04'))).toEqual([]);
 
     // A status from elsewhere used to make that channel the home of halts: no more.
     await command(h, 'status', MEMBER, ELSEWHERE);
@@ -104,7 +104,7 @@ describe('Slack: runs belong to the council channel', () => {
   it('When the week is run again after it was approved, Then the asker is answered privately with links to its thread and decision and its executed state, and nothing reruns', async () => {
     const state = await h.app.weekState('2024-03-04');
     await h.app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:ops', via: 'cli' });
-    const before = (await h.app.deps.store.read(weekStream(h.app.councilId, '2024-03-04'))).length;
+    const before = (await partsOf(h.app).store.read(weekStream(h.app.councilId, '2024-03-04'))).length;
     const postsBefore = posts(h).length;
 
     const { id } = await command(h, 'run --week 2024-03-04 again please', MEMBER, COUNCIL);
@@ -115,20 +115,20 @@ describe('Slack: runs belong to the council channel', () => {
     expect(text).toMatch(/<https:\/\/fake\.slack\.com\/archives\/C_COUNCIL\/p\d+\|the week's thread>/);
     expect(text).toMatch(/<https:\/\/fake\.slack\.com\/archives\/C_COUNCIL\/p\d+\|the decision>/);
     expect(text).toContain(`by slack:${MEMBER} via slack`);
-    expect((await h.app.deps.store.read(weekStream(h.app.councilId, '2024-03-04'))).length).toBe(before);
+    expect((await partsOf(h.app).store.read(weekStream(h.app.councilId, '2024-03-04'))).length).toBe(before);
     expect(posts(h).length).toBe(postsBefore);
   });
 
   it('When a future week is asked for, or any week while halted, Then the asker is refused privately with the reason and nothing starts', async () => {
     const future = await command(h, 'run --week 2099-01-05', MEMBER, COUNCIL);
     await privateReply(h, future.id, /in the future/);
-    expect(await h.app.deps.store.read(weekStream(h.app.councilId, '2099-01-05'))).toEqual([]);
+    expect(await partsOf(h.app).store.read(weekStream(h.app.councilId, '2099-01-05'))).toEqual([]);
 
     await h.app.halt(`slack:${APPROVER}`, true);
     const halted = await command(h, 'run --week 2024-03-11', MEMBER, COUNCIL);
     const reply = await privateReply(h, halted.id, /halted/);
     expect(String(reply.body.text)).toContain(`halted (by slack:${APPROVER}`);
-    expect(await h.app.deps.store.read(weekStream(h.app.councilId, '2024-03-11'))).toEqual([]);
+    expect(await partsOf(h.app).store.read(weekStream(h.app.councilId, '2024-03-11'))).toEqual([]);
     await h.app.halt(`slack:${APPROVER}`, false);
   });
 });
@@ -143,7 +143,7 @@ describe('Slack without SLACK_CHANNEL_ID', () => {
   it('When a member runs the council, Then they are told runs from Slack are off until SLACK_CHANNEL_ID is set, and nothing starts', async () => {
     const { ack } = await command(h, 'run --week 2024-03-04', MEMBER, ELSEWHERE);
     expect(JSON.parse(ack)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('SLACK_CHANNEL_ID') });
-    expect(await h.app.deps.store.read(weekStream(h.app.councilId, '2024-03-04'))).toEqual([]);
+    expect(await partsOf(h.app).store.read(weekStream(h.app.councilId, '2024-03-04'))).toEqual([]);
     expect(posts(h)).toEqual([]);
   });
 });

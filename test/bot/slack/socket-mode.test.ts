@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app/index.ts';
 import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
 import { loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/compose.ts';
+import { buildApp, partsOf } from '../../../src/compose.ts';
 import { type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
 import { BOT_TOKEN } from './support.ts';
 
@@ -80,7 +80,7 @@ describe('Slack in Socket Mode', () => {
     });
     const refusal = await fake.waitFor(() => fake.calls.find((c) => c.method === 'chat.postEphemeral' && c.args.user === 'UNOBODY'), 'the refusal');
     expect(refusal.args).toMatchObject({ channel: 'C1', text: expect.stringContaining('no proposal 2024-03-04-abcdef') });
-    expect(await app.deps.store.streams('proposal:2024-03-04-abcdef')).toEqual([]);
+    expect(await partsOf(app).store.streams('proposal:2024-03-04-abcdef')).toEqual([]);
   });
 
   it('When an envelope carrying /council halt is delivered twice (one trigger id), Then the kill switch is thrown once and the repeat is refused', async () => {
@@ -97,7 +97,7 @@ describe('Slack in Socket Mode', () => {
     const again = await fake.sendEnvelope('slash_commands', halt);
     expect(again.payload).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('already received') });
     await fake.waitFor(() => (fake.calls.some((c) => c.method === 'chat.postMessage' && c.args.text === 'Trading HALTED') ? true : undefined), 'the halt notice');
-    const control = async () => [...(await app.deps.store.read(`control:${app.councilId}`)), ...(await app.deps.store.read(`refusals:control:${app.councilId}`))];
+    const control = async () => [...(await partsOf(app).store.read(`control:${app.councilId}`)), ...(await partsOf(app).store.read(`refusals:control:${app.councilId}`))];
     // The repeat's refusal is recorded just after it is answered: re-check as the App's work lands (a guard, not a timing).
     for (let i = 0; i < 2_000 && !(await control()).some((e) => e.type === 'HaltRefused'); i++) await new Promise((resolve) => setImmediate(resolve));
     expect((await control()).filter((e) => e.type === 'Halted')).toHaveLength(1);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app/index.ts';
 import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
 import { type Config, loadConfig } from '../../../src/config/config.ts';
-import { buildApp } from '../../../src/compose.ts';
+import { buildApp, partsOf } from '../../../src/compose.ts';
 import { controlRefusalStream, controlStream, isHalted, refusalStream } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
 import { type FakeMessage, type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
@@ -75,11 +75,11 @@ const slash = (text: string, user = APPROVER, extra: { channel?: string; team?: 
 const click = (kind: 'approve' | 'reject', user: string, channel = decision.channel) =>
   buttonClick({ actionId: `${kind}:${proposalId}`, value: proposalId, user, channel, messageTs: decision.ts, responseUrl: fake.responseUrl(`r-${++responses}`) });
 const control = async (type: string) =>
-  [...(await app.deps.store.read(controlStream(app.councilId))), ...(await app.deps.store.read(controlRefusalStream(app.councilId)))]
+  [...(await partsOf(app).store.read(controlStream(app.councilId))), ...(await partsOf(app).store.read(controlRefusalStream(app.councilId)))]
     .filter((e) => e.type === type)
     .map((e) => e.data as Record<string, unknown>);
 const proposalEvents = async (type: string) =>
-  [...(await app.deps.store.read(proposalStream(proposalId))), ...(await app.deps.store.read(refusalStream(proposalId)))]
+  [...(await partsOf(app).store.read(proposalStream(proposalId))), ...(await partsOf(app).store.read(refusalStream(proposalId)))]
     .filter((e) => e.type === type)
     .map((e) => e.data as Record<string, unknown>);
 const ackText = async (res: Response) => {
@@ -100,7 +100,7 @@ describe('Slack: what a request must show before it acts', () => {
     const first = await sendSigned(url, body, { timestamp: ts });
     expect(first.status).toBe(200);
     await waitUntil(async () => (await control('Resumed')).length === 1);
-    expect((await isHalted(app.deps.store, app.councilId)).halted).toBe(false);
+    expect((await isHalted(partsOf(app).store, app.councilId)).halted).toBe(false);
 
     await app.halt('cli:ops', true);
     for (const target of [url, replicaUrl]) {
@@ -108,7 +108,7 @@ describe('Slack: what a request must show before it acts', () => {
       expect(replay.status).toBe(200);
       expect(await ackText(replay)).toContain('already received');
     }
-    expect((await isHalted(app.deps.store, app.councilId)).halted).toBe(true);
+    expect((await isHalted(partsOf(app).store, app.councilId)).halted).toBe(true);
     expect(await control('Resumed')).toHaveLength(1);
     expect((await control('HaltRefused')).map((r) => [r.by, r.action, r.reason])).toEqual([
       [`slack:${APPROVER}`, 'resume', 'replayed request'],
@@ -118,7 +118,7 @@ describe('Slack: what a request must show before it acts', () => {
   });
 
   it('When a signed payload is null, has an array for user.id, or lacks its team, Then it gets 400 at once and nothing is recorded', async () => {
-    const events = (await app.deps.store.readAll()).length;
+    const events = (await partsOf(app).store.readAll()).length;
     const good = JSON.parse(new URLSearchParams(click('approve', APPROVER)).get('payload')!);
     const bodies = {
       null: 'payload=null',
@@ -134,7 +134,7 @@ describe('Slack: what a request must show before it acts', () => {
       }).toString(),
     };
     for (const [name, body] of Object.entries(bodies)) expect((await sendSigned(url, body)).status, name).toBe(400);
-    expect((await app.deps.store.readAll()).length).toBe(events);
+    expect((await partsOf(app).store.readAll()).length).toBe(events);
   });
 
   it('When an approver’s request comes from another workspace or enterprise, Then it is refused privately, recorded, and changes nothing', async () => {
