@@ -21,6 +21,7 @@ import { createCsvMarketData } from './market/csv.ts';
 import type { NewsSource } from './market/news.ts';
 import type { MarketData } from './market/port.ts';
 import { bundledRiskFree } from './market/rates.ts';
+import { createProposalRepository } from './pipeline/execution.ts';
 import { type NoticeSink, nullSink } from './pipeline/notices.ts';
 import type { Council } from './pipeline/seats.ts';
 import type { WeekState } from './pipeline/week.ts';
@@ -145,13 +146,14 @@ async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOve
   const council = overrides.council ?? buildCouncil(config, { store, db, clock });
   const fault = config.crashAt && mode === 'live' ? crashAt(config.crashAt) : undefined;
   const settings = pipelineSettings(config);
+  const proposals = createProposalRepository(store);
   // A backtest and a replay run on history: their time is simulated whatever the data's source.
   const councilClock: CouncilClock =
     mode !== 'live' || replaysHistory(market)
-      ? createReplayClock({ now: clock, market, calendar, store, council: settings.council, symbol: settings.universe[0] ?? 'SPY' })
+      ? createReplayClock({ now: clock, market, calendar, store, proposals, council: settings.council, symbol: settings.universe[0] ?? 'SPY' })
       : createLiveClock(clock);
   const authoriser = overrides.authoriser ?? (mode === 'backtest' ? approveEverything : approverList(config.approvers));
-  const parts: AppDeps = { config, db, store, market, news, calendar, broker, council, logger, clock: councilClock, authoriser, settings, fault };
+  const parts: AppDeps = { config, db, store, proposals, market, news, calendar, broker, council, logger, clock: councilClock, authoriser, settings, fault };
   const app = new App(parts);
   built.set(app, parts);
   return app;

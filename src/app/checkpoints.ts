@@ -9,9 +9,10 @@ import type { AppContext } from './context.ts';
 export { nextCheckpointSlot } from './clock.ts';
 
 export function checkpointDeps(ctx: AppContext): CheckpointDeps {
-  const { store, broker, market, calendar, config, fault, council, news, settings } = ctx.deps;
+  const { store, proposals, broker, market, calendar, config, fault, council, news, settings } = ctx.deps;
   return {
     store,
+    proposals,
     broker,
     market,
     calendar,

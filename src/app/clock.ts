@@ -8,7 +8,7 @@ import { ProposalError, type ProposalState } from '../domain/proposal.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
-import { loadProposals, memoByIdentity } from '../pipeline/execution.ts';
+import type { ProposalRepository } from '../pipeline/execution.ts';
 import type { EventStore } from '../store/port.ts';
 
 /** When an action on a proposal happens (`now`) and the instant the simulated broker settles up to (`settleAt`). */
@@ -92,28 +92,40 @@ export interface ReplayClockDeps {
   market: MarketData;
   calendar: TradingCalendar;
   store: EventStore;
+  /** The application's proposal repository (its listing is what the clock folds). */
+  proposals: ProposalRepository;
   council: string;
   /** The symbol whose bars say where the data starts and ends (the universe's first). */
   symbol: string;
 }
 
-/** The latest approval instant and the latest simulated fill session over every proposal (memoized per listing). */
-const latestActs = memoByIdentity((proposals: readonly ProposalState[]) => {
+/**
+ * The latest approval instant and the latest simulated fill session over every proposal, folded as the
+ * listing grows: a proposal's state only gains approvals and fills, and the repository gives a new object
+ * only for a proposal that moved, so each state object is folded once (a backtest lists a thousand
+ * proposals a thousand times).
+ */
+function latestActsFolder(): (proposals: readonly ProposalState[]) => { approvedAt: number; fillSession: string | null } {
+  const folded = new WeakSet<ProposalState>();
   let approvedAt = 0;
   let fillSession: string | null = null;
-  for (const p of proposals) {
-    if (p.approvedBy) approvedAt = Math.max(approvedAt, Date.parse(p.approvedBy.at));
-    for (const [clientOrderId, f] of Object.entries(p.fills)) {
-      // Only the simulated broker fills on the replay's clock; a real broker (an Alpaca account beside
-      // replay data) fills at the wall clock, which says nothing about where the replay stands.
-      if (p.submitted[clientOrderId] && p.submitted[clientOrderId].broker !== 'simulated') continue;
-      // Simulated fills carry a New York wall time; brokers send ISO instants.
-      const session = /(Z|[+-]\d\d:\d\d)$/.test(f.filledAt) ? nyDate(new Date(f.filledAt)) : f.filledAt.slice(0, 10);
-      if (fillSession === null || session > fillSession) fillSession = session;
+  return (proposals) => {
+    for (const p of proposals) {
+      if (folded.has(p)) continue;
+      folded.add(p);
+      if (p.approvedBy) approvedAt = Math.max(approvedAt, Date.parse(p.approvedBy.at));
+      for (const [clientOrderId, f] of Object.entries(p.fills)) {
+        // Only the simulated broker fills on the replay's clock; a real broker (an Alpaca account beside
+        // replay data) fills at the wall clock, which says nothing about where the replay stands.
+        if (p.submitted[clientOrderId] && p.submitted[clientOrderId].broker !== 'simulated') continue;
+        // Simulated fills carry a New York wall time; brokers send ISO instants.
+        const session = /(Z|[+-]\d\d:\d\d)$/.test(f.filledAt) ? nyDate(new Date(f.filledAt)) : f.filledAt.slice(0, 10);
+        if (fillSession === null || session > fillSession) fillSession = session;
+      }
     }
-  }
-  return { approvedAt, fillSession };
-});
+    return { approvedAt, fillSession };
+  };
+}
 
 /** The range a replay can act on, in words, for every refusal of a week or time outside it. */
 export function rangeText(range: DataRange): string {
@@ -142,7 +154,8 @@ export function nextCheckpointSlot(calendar: TradingCalendar, times: readonly st
  * the clock's next slot.
  */
 export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataRange(): Promise<DataRange> } {
-  const { now, market, calendar, store, council, symbol } = deps;
+  const { now, market, calendar, store, proposals, council, symbol } = deps;
+  const latestActs = latestActsFolder();
   let range: DataRange | undefined;
   const dataRange = async (): Promise<DataRange> => {
     if (range) return range;
@@ -162,7 +175,7 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
     return complete ? monday : addDays(monday, -7);
   };
   const replayClock = async (): Promise<{ at: Date | null; fillSession: string | null }> => {
-    const { approvedAt, fillSession } = latestActs(await loadProposals(store));
+    const { approvedAt, fillSession } = latestActs(await proposals.list());
     const weeks = await store.streams(`checkpoint:${council}:`);
     const lastWeek = weeks
       .map((w) => w.stream)

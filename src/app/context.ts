@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import type { NewsSource } from '../market/news.ts';
 import type { MarketData } from '../market/port.ts';
-import type { ExecutionDeps } from '../pipeline/execution.ts';
+import type { ExecutionDeps, ProposalRepository } from '../pipeline/execution.ts';
 import type { NoticeSink } from '../pipeline/notices.ts';
 import type { PipelineSettings } from '../pipeline/run.ts';
 import type { Council } from '../pipeline/seats.ts';
@@ -22,6 +22,8 @@ export interface AppDeps {
   /** The database behind the store (kind 'memory' in the backtest, whose events live in memory). */
   db: Database;
   store: EventStore;
+  /** Every proposal's state, folded incrementally from the store: one instance per application. */
+  proposals: ProposalRepository;
   market: MarketData;
   /** The research's news (Alpaca's with keys); absent, the research pack says no news source is configured. */
   news?: NewsSource;
@@ -60,6 +62,6 @@ export function pipelineSettings(config: Config): PipelineSettings {
 
 /** What the execution functions need, with the sizing rules of this council. */
 export function executionDeps(ctx: AppContext, sink: NoticeSink = ctx.sink): ExecutionDeps & { sizing: { universe: readonly string[]; risk: PipelineSettings['risk'] } } {
-  const { store, broker, fault, settings } = ctx.deps;
-  return { store, broker, sink, council: settings.council, fault, sizing: { universe: settings.universe, risk: settings.risk } };
+  const { store, proposals, broker, fault, settings } = ctx.deps;
+  return { store, proposals, broker, sink, council: settings.council, fault, sizing: { universe: settings.universe, risk: settings.risk } };
 }

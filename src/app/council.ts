@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ProposalError } from '../domain/proposal.ts';
 import { cleanQuestion } from '../domain/question.ts';
 import { mondayOf } from '../market/time.ts';
-import { isHalted, loadProposal, loadProposals } from '../pipeline/execution.ts';
+import { isHalted } from '../pipeline/execution.ts';
 import type { NewsBrief } from '../pipeline/research.ts';
 import { runCouncil } from '../pipeline/run.ts';
 import { foldWeek, type WeekState, weekStream } from '../pipeline/week.ts';
@@ -152,7 +152,7 @@ export async function weekSummary(ctx: AppContext, week: string, known?: WeekSta
   const s = state.started;
   if (!s) return undefined;
   const created = state.proposal;
-  const proposal = created ? await loadProposal(ctx.deps.store, created.proposalId) : undefined;
+  const proposal = created ? await ctx.deps.proposals.load(created.proposalId) : undefined;
   const d = state.decision?.decision;
   return {
     week,
@@ -180,9 +180,9 @@ export async function weekSummary(ctx: AppContext, week: string, known?: WeekSta
  * answers chat at full speed from its first minute. A replay's CSVs parse synchronously.
  */
 export async function warm(ctx: AppContext): Promise<void> {
-  const { clock, market, settings, store, broker } = ctx.deps;
+  const { clock, market, settings, proposals, broker } = ctx.deps;
   const asOf = clock.now();
   await Promise.all([...settings.universe, 'VIX'].map((symbol) => market.bars({ symbol, asOf, limit: 1 }).catch(() => [])));
   // Proposals still waiting for their click: the broker keeps ready what sending them will need.
-  for (const state of await loadProposals(store)) if (state.status === 'PENDING') void broker.anticipate?.(state.orders, new Date(state.expiresAt));
+  for (const state of await proposals.list()) if (state.status === 'PENDING') void broker.anticipate?.(state.orders, new Date(state.expiresAt));
 }

@@ -4,7 +4,7 @@
  * refusals a channel records before any use case ran.
  */
 import { ProposalError, type ProposalState } from '../domain/proposal.ts';
-import { approveProposal, controlRefusalStream, executeProposal, loadProposal, loadProposals, recordRefusal, rejectProposal, setHalted, syncFills } from '../pipeline/execution.ts';
+import { approveProposal, controlRefusalStream, executeProposal, recordRefusal, rejectProposal, setHalted, syncFills } from '../pipeline/execution.ts';
 import type { AccountReconciliation, NoticeSink, OrderLine } from '../pipeline/notices.ts';
 import { reconcileAccounts } from '../pipeline/reconcile.ts';
 import type { Authoriser, Principal } from './authoriser.ts';
@@ -32,7 +32,7 @@ export interface RejectRequest {
 }
 
 async function existing(ctx: AppContext, proposalId: string): Promise<ProposalState> {
-  const proposal = await loadProposal(ctx.deps.store, proposalId);
+  const proposal = await ctx.deps.proposals.load(proposalId);
   if (!proposal.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
   return proposal;
 }
@@ -84,7 +84,7 @@ export async function reject(ctx: AppContext, req: RejectRequest): Promise<Propo
 export async function reconcile(ctx: AppContext): Promise<AccountReconciliation[]> {
   const { store, broker, config, settings, clock } = ctx.deps;
   const now = clock.now();
-  const accounts = await reconcileAccounts({ store, broker, accounts: config.accounts, council: settings.council, now });
+  const accounts = await reconcileAccounts({ store, proposals: ctx.deps.proposals, broker, accounts: config.accounts, council: settings.council, now });
   if (accounts.length) await ctx.sink.publish({ type: 'reconciliation_report', at: now.toISOString(), accounts });
   return accounts;
 }
@@ -93,7 +93,7 @@ export async function reconcile(ctx: AppContext): Promise<AccountReconciliation[
 export async function resumeExecutions(ctx: AppContext): Promise<number> {
   await reconcile(ctx);
   let resumed = 0;
-  for (const state of await loadProposals(ctx.deps.store)) {
+  for (const state of await ctx.deps.proposals.list()) {
     if (state.status === 'APPROVED') {
       const { now, settleAt } = ctx.deps.clock.actionTimes(state);
       await executeProposal(executionDeps(ctx), state.proposalId, now, settleAt);
@@ -104,7 +104,7 @@ export async function resumeExecutions(ctx: AppContext): Promise<number> {
 }
 
 export async function refreshFills(ctx: AppContext, proposalId: string): Promise<OrderLine[]> {
-  const state = await loadProposal(ctx.deps.store, proposalId);
+  const state = await ctx.deps.proposals.load(proposalId);
   return syncFills(executionDeps(ctx), proposalId, ctx.deps.clock.actionTimes(state).settleAt);
 }
 

@@ -4,7 +4,6 @@
  */
 import type { AccountView } from '../brokers/port.ts';
 import { ProposalError, type ProposalState } from '../domain/proposal.ts';
-import { loadProposal } from '../pipeline/execution.ts';
 import type { WeekState } from '../pipeline/week.ts';
 import type { AppContext } from './context.ts';
 import { type WeekSummary, weekState, weekSummary } from './council.ts';
@@ -24,7 +23,7 @@ export function week(ctx: AppContext, monday: string): Promise<WeekState> {
 
 /** One proposal as its stream tells it; NOT_FOUND for an id never opened. */
 export async function proposal(ctx: AppContext, proposalId: string): Promise<ProposalState> {
-  const state = await loadProposal(ctx.deps.store, proposalId);
+  const state = await ctx.deps.proposals.load(proposalId);
   if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
   return state;
 }

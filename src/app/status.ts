@@ -5,7 +5,7 @@
  */
 import type { AccountView, BrokerKind } from '../brokers/port.ts';
 import { brokerSummary } from '../brokers/summary.ts';
-import { isHalted, loadProposals, loadRefusals } from '../pipeline/execution.ts';
+import { isHalted, loadRefusals } from '../pipeline/execution.ts';
 import { totalUsage } from '../pipeline/run.ts';
 import type { Usage } from '../pipeline/seats.ts';
 import { foldWeek } from '../pipeline/week.ts';
@@ -111,7 +111,7 @@ export function createStatusReadModel(ctx: AppContext, sources: StatusSources): 
       }),
     );
     const pending: StatusView['pending'] = [];
-    for (const state of await loadProposals(store)) {
+    for (const state of await ctx.deps.proposals.list()) {
       if (state.status === 'PENDING')
         pending.push({
           proposalId: state.proposalId,

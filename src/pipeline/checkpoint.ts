@@ -20,7 +20,7 @@ import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '..
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { ConcurrencyError, type EventStore } from '../store/port.ts';
 import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
-import { executeProposal, type ExecutionDeps, expireProposal, isHalted, loadProposal, loadProposals, memoByIdentity, syncFills } from './execution.ts';
+import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, syncFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { type Recorded, streams } from './streams.ts';
@@ -141,7 +141,7 @@ async function checkpointNews(news: NewsSource, symbols: readonly string[], sinc
 
 async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Date): Promise<Evaluation> {
   const expired = await expireDueProposals(deps, at);
-  const proposals = await loadProposals(deps.store);
+  const proposals = await proposalsOf(deps).list();
   await syncOpenFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
   const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
@@ -233,7 +233,7 @@ function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: No
 
 /** A trim is placed like an exit: its own proposal (id from the instant, so once), approved by policy, recorded with the limit it restores. */
 async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at: Date): Promise<TrimLine> {
-  let state = await loadProposal(deps.store, trim.proposalId);
+  let state = await proposalsOf(deps).load(trim.proposalId);
   if (!state.exists) {
     const today = nyDate(at);
     const session = deps.calendar.isTradingDay(today) && nyTime(at) < deps.calendar.sessionClose(today) ? today : deps.calendar.nextTradingDay(today);
@@ -286,10 +286,10 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
     }
-    state = await loadProposal(deps.store, trim.proposalId);
+    state = await proposalsOf(deps).load(trim.proposalId);
   }
   if (state.status === 'PENDING' && !deps.requireExitApproval) await approveByPolicy(deps.store, trim.proposalId, at);
-  state = await loadProposal(deps.store, trim.proposalId);
+  state = await proposalsOf(deps).load(trim.proposalId);
   if (state.status === 'PENDING') return { ...trim, status: 'awaiting_approval', note: `approve with /council approve ${trim.proposalId}` };
   if (state.status !== 'APPROVED' && state.status !== 'EXECUTED') return { ...trim, status: 'failed', note: `trim ${state.status.toLowerCase()}` };
   try {
@@ -310,7 +310,7 @@ const withOpenOrdersOf = memoByIdentity((all: readonly ProposalState[]) => all.f
 /** Pending proposals whose time is up are expired (and posted); an approval afterwards is refused by the decider. */
 export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise<string[]> {
   const expired: string[] = [];
-  for (const state of pendingOf(await loadProposals(deps.store)))
+  for (const state of pendingOf(await proposalsOf(deps).list()))
     if (state.status === 'PENDING' && Date.parse(state.expiresAt) <= at.getTime() && (await expireProposal(deps, state.proposalId, at))) expired.push(state.proposalId);
   return expired;
 }
@@ -598,7 +598,7 @@ async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ l
     } satisfies ExitLine,
   });
   for (const exitId of exitIds(req)) {
-    let state = await loadProposal(deps.store, exitId);
+    let state = await proposalsOf(deps).load(exitId);
     if (state.status === 'EXPIRED' || (state.status === 'REJECTED' && req.reason === 'kill_switch')) continue;
     if (state.status === 'REJECTED')
       return line(exitId, 'rejected', [], `exit rejected by ${state.rejected?.by}${state.rejected?.reason ? `: ${state.rejected.reason}` : ''}; holding`);
@@ -625,10 +625,10 @@ async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ l
               },
             ],
       );
-      state = await loadProposal(deps.store, exitId);
+      state = await proposalsOf(deps).load(exitId);
     }
     if (state.status === 'PENDING' && (!deps.requireExitApproval || req.reason === 'kill_switch')) await approveByPolicy(deps.store, exitId, req.at);
-    state = await loadProposal(deps.store, exitId);
+    state = await proposalsOf(deps).load(exitId);
     if (state.status === 'PENDING') return line(exitId, 'awaiting_approval', [], `approve with /council approve ${exitId}`);
     try {
       const { orders } = await executeProposal(deps, exitId, req.at, req.at);

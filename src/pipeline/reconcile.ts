@@ -8,12 +8,14 @@
 import type { Broker } from '../brokers/port.ts';
 import type { ProposalState } from '../domain/proposal.ts';
 import type { EventStore } from '../store/port.ts';
-import { loadProposals } from './execution.ts';
+import { type ProposalRepository, proposalsOf } from './execution.ts';
 import type { AccountReconciliation } from './notices.ts';
 import { streams } from './streams.ts';
 
 export interface ReconcileDeps {
   store: EventStore;
+  /** The application's proposal repository; absent, the one kept for `store`. */
+  proposals?: ProposalRepository;
   broker: Broker;
   accounts: readonly string[];
   council: string;
@@ -27,8 +29,8 @@ const ENDED = new Set(['canceled', 'expired', 'rejected']);
 export const hasDifferences = (a: AccountReconciliation): boolean =>
   a.error !== null || a.unrecordedOrders.length + a.endedOrders.length + a.foreignOpenOrders.length + a.positions.length > 0;
 
-async function liveProposals(store: EventStore): Promise<ProposalState[]> {
-  return (await loadProposals(store)).filter((s) => s.status === 'APPROVED' || s.status === 'EXECUTED');
+async function liveProposals(deps: ReconcileDeps): Promise<ProposalState[]> {
+  return (await proposalsOf(deps).list()).filter((s) => s.status === 'APPROVED' || s.status === 'EXECUTED');
 }
 
 async function reconcileAccount(deps: ReconcileDeps, account: string, proposals: readonly ProposalState[], ourIds: ReadonlySet<string>): Promise<AccountReconciliation> {
@@ -74,7 +76,7 @@ async function reconcileAccount(deps: ReconcileDeps, account: string, proposals:
 export async function reconcileAccounts(deps: ReconcileDeps): Promise<AccountReconciliation[]> {
   const real = deps.accounts.filter((a) => deps.broker.kindOf(a) !== 'simulated');
   if (real.length === 0) return [];
-  const proposals = await liveProposals(deps.store);
+  const proposals = await liveProposals(deps);
   const ourIds = new Set(proposals.flatMap((p) => p.orders.map((o) => o.clientOrderId)));
   const accounts = await Promise.all(real.map((account) => reconcileAccount(deps, account, proposals, ourIds)));
   const differing = accounts.filter(hasDifferences);

@@ -9,6 +9,7 @@ import { createNyseCalendar } from '../../src/market/calendar.ts';
 import type { Bar, MarketData } from '../../src/market/port.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
+import { createProposalRepository } from '../../src/pipeline/execution.ts';
 
 const calendar = createNyseCalendar();
 
@@ -36,7 +37,15 @@ const pending = (asOf: Date, expiresAt: Date): ProposalState => ({
 
 function replayClock(wall = new Date('2026-11-24T15:00:00Z')) {
   const store = createMemoryEventStore(() => wall);
-  const clock = createReplayClock({ now: () => wall, market: barsMarket('2024-02-26', '2024-03-08'), calendar, store, council: 'main', symbol: 'SPY' });
+  const clock = createReplayClock({
+    now: () => wall,
+    market: barsMarket('2024-02-26', '2024-03-08'),
+    calendar,
+    store,
+    proposals: createProposalRepository(store),
+    council: 'main',
+    symbol: 'SPY',
+  });
   return { clock, store };
 }
 
