@@ -17,11 +17,11 @@ export type CouncilCommand =
   | { kind: 'help' };
 
 export const HELP = [
-  '/council run [question]      convene the council in its channel (add --week YYYY-MM-DD for a past week)',
-  '/council status              seats, accounts, positions, pending proposals',
-  '/council approve <id>        approve a pending proposal (approvers only)',
-  '/council reject <id> [why]   reject a pending proposal (approvers only)',
-  '/council halt | resume       kill switch: cancel open orders and block executions (approvers only)',
+  '/council run [YYYY-MM-DD] [question]     convene the council in its channel (a date: that past week)',
+  '/council status                          seats, accounts, positions, pending proposals',
+  '/council approve <id>                    approve a pending proposal (approvers only)',
+  '/council reject <id> [why]               reject a pending proposal (approvers only)',
+  '/council halt | resume                   kill switch: cancel open orders and block executions (approvers only)',
   '/council checkpoint [YYYY-MM-DDTHH:MM]   judge open positions now, or at a New York time (console)',
   '/council postmortem [YYYY-MM-DD]         the postmortem of a week with charts (console)',
 ].join('\n');
@@ -49,6 +49,9 @@ export function parseCouncilCommand(text: string): CouncilCommand {
         week = rest[i + 1];
         if (!week || !/^\d{4}-\d{2}-\d{2}$/.test(week)) throw new CommandError('--week needs a date like 2024-03-04');
         rest.splice(i, 2);
+      } else if (rest[0] && /^\d{4}-\d{2}-\d{2}$/.test(rest[0])) {
+        // `/council run 2024-03-04` means that week: a bare date is never a question worth a council.
+        week = rest.shift();
       }
       // Cleaned and capped once, where the run is requested (App.run, domain/question.ts).
       const query = rest.join(' ') || undefined;

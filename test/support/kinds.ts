@@ -19,6 +19,7 @@ export const UNIT_TESTS: readonly string[] = [
   'test/backtest/gaps.test.ts',
   'test/backtest/limits.test.ts',
   'test/backtest/netting.test.ts',
+  'test/bot/commands.test.ts',
   'test/bot/discord/render.test.ts',
   'test/bot/rate-limit.test.ts',
   'test/bot/research-render.test.ts',
