@@ -29,6 +29,8 @@ export interface OpenDatabaseOptions {
   timeouts?: Partial<PostgresTimeouts>;
   /** Where the embedded database's template folder is kept (see pglite.ts). Default: the install's `.cache/`. */
   templateCacheDir?: string;
+  /** false: the embedded database runs initdb instead of starting from the template (see pglite.ts). */
+  template?: boolean;
   /** false: leave the schema as it is (a reader that must change nothing, like the backtest's cache read). Default true. */
   migrate?: boolean;
 }
@@ -89,7 +91,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
   let lock: LockFile | undefined;
   if (!options.memory) lock = acquireLockFile(options.dataDir);
   try {
-    const lite = await openPGlite({ folder: options.memory ? undefined : join(options.dataDir, 'pglite'), templateCacheDir: options.templateCacheDir });
+    const lite = await openPGlite({ folder: options.memory ? undefined : join(options.dataDir, 'pglite'), templateCacheDir: options.templateCacheDir, template: options.template });
     // PGlite is one session: the pool has one client, which is never closed for idleness because
     // the adapter shares one connection object between the clients it hands out.
     const config = { ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 };

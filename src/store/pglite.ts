@@ -31,10 +31,13 @@ export interface OpenPGliteOptions {
   folder?: string;
   /** Where the template folder is kept and made. Default TEMPLATE_CACHE_DIR. */
   templateCacheDir?: string;
+  /** false: run initdb as PGlite does by itself, without the template. Default true. */
+  template?: boolean;
 }
 
 export async function openPGlite(options: OpenPGliteOptions): Promise<PGlite> {
   const cacheDir = options.templateCacheDir ?? TEMPLATE_CACHE_DIR;
+  if (options.template === false) return PGlite.create({ ...(options.folder === undefined ? {} : { dataDir: options.folder }), startParams: startParams() });
   if (options.folder === undefined) {
     // In memory, PGlite unpacks the template's tarball into its memory file system (open 8.5 -> 1.0 s
     // at load 13, peak 635 -> 315 MB): what every test database opened in memory used to pay.

@@ -1,9 +1,10 @@
 /**
  * The one place the openai SDK is used: one chat completion per send(), the SDK's own retries off
  * (ours cap a server's retry-after; the SDK's do not), every failure turned into a TransportError
- * whose message never carries the key.
+ * whose message never carries the key. The SDK loads at the first send: builtin seats, backtests and
+ * replays never load it.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Transport } from './types.ts';
 import { TransportError } from './types.ts';
 import { explainError } from '../../explain.ts';
@@ -16,15 +17,21 @@ export interface OpenAiTransportOptions {
 }
 
 export function openAiTransport(options: OpenAiTransportOptions): Transport {
-  const client = new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, maxRetries: 0, fetch: options.fetch });
+  let sdk: Promise<{ OpenAI: typeof OpenAI; client: OpenAI }> | undefined;
+  const load = () =>
+    (sdk ??= import('openai').then(({ default: OpenAI }) => ({
+      OpenAI,
+      client: new OpenAI({ baseURL: options.baseUrl, apiKey: options.apiKey, maxRetries: 0, fetch: options.fetch }),
+    })));
   const hide = (text: string) => (options.apiKey ? text.split(options.apiKey).join('[redacted]') : text);
   return {
     async send(request, { timeoutMs, signal }) {
+      const { OpenAI, client } = await load();
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       try {
         completion = await client.chat.completions.create({ ...request, stream: false }, { timeout: timeoutMs, signal, maxRetries: 0 });
       } catch (error) {
-        throw toTransportError(error, hide, options.baseUrl);
+        throw toTransportError(OpenAI, error, hide, options.baseUrl);
       }
       const choice = completion.choices[0];
       if (!choice) throw new TransportError('the answer had no choices', true, undefined, undefined);
@@ -39,11 +46,11 @@ export function openAiTransport(options: OpenAiTransportOptions): Transport {
   };
 }
 
-function toTransportError(error: unknown, hide: (s: string) => string, baseUrl: string): TransportError {
-  if (error instanceof OpenAI.APIConnectionTimeoutError) return new TransportError('timed out waiting for the model', true, undefined, undefined);
-  if (error instanceof OpenAI.APIUserAbortError) return new TransportError('stage deadline reached', false, undefined, undefined);
-  if (error instanceof OpenAI.APIConnectionError) return new TransportError(`connection to ${baseUrl} failed: ${hide(explainError(error))}`, true, undefined, undefined);
-  if (error instanceof OpenAI.APIError) {
+function toTransportError(sdk: typeof OpenAI, error: unknown, hide: (s: string) => string, baseUrl: string): TransportError {
+  if (error instanceof sdk.APIConnectionTimeoutError) return new TransportError('timed out waiting for the model', true, undefined, undefined);
+  if (error instanceof sdk.APIUserAbortError) return new TransportError('stage deadline reached', false, undefined, undefined);
+  if (error instanceof sdk.APIConnectionError) return new TransportError(`connection to ${baseUrl} failed: ${hide(explainError(error))}`, true, undefined, undefined);
+  if (error instanceof sdk.APIError) {
     const status = error.status;
     const retryable = status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500);
     // The SDK's message already starts with the status ("503 upstream overloaded").
