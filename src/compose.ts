@@ -146,7 +146,8 @@ async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOve
   const council = overrides.council ?? buildCouncil(config, { store, db, clock });
   const fault = config.crashAt && mode === 'live' ? crashAt(config.crashAt) : undefined;
   const settings = pipelineSettings(config);
-  const proposals = createProposalRepository(store);
+  // PostgreSQL may commit a lower position after a higher one was read; the embedded stores never do.
+  const proposals = createProposalRepository(store, { commitOrdered: db.kind !== 'postgres' });
   // A backtest and a replay run on history: their time is simulated whatever the data's source.
   const councilClock: CouncilClock =
     mode !== 'live' || replaysHistory(market)

@@ -81,6 +81,7 @@ export async function run(ctx: AppContext, request: RunRequest): Promise<WeekSta
   const { deps, sink, redactor } = ctx;
   const pipeline = {
     store: deps.store,
+    proposals: deps.proposals,
     market: deps.market,
     news: deps.news,
     calendar: deps.calendar,

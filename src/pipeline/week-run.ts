@@ -27,9 +27,12 @@ import { weekStream } from './streams.ts';
 import { isRecorded, type Step, validPitches, type WeekRules } from './week-decider.ts';
 import { identities, pitchCards, reviewTable, totalUsage } from './week-views.ts';
 import { evolve, foldWeek, type WeekEvent, type WeekOutcome, type WeekState } from './week.ts';
+import { type ProposalRepository, repositoryOf } from './proposals/repository.ts';
 
 export interface PipelineDeps {
   store: EventStore;
+  /** The application's proposal repository (older pending proposals are superseded from its listing); absent, the one kept for `store`. */
+  proposals?: ProposalRepository;
   market: MarketData;
   calendar: TradingCalendar;
   /** The week's news for the research (absent: the pack says no news source is configured). */
@@ -293,7 +296,7 @@ export class WeekRun {
       // A crash between the week's ProposalCreated and the proposal's own stream: open it now.
       if (this.opened !== planned.proposalId) await openProposal(this.store, settings.council, request.week, runId, asOf, this.state.decision!.decision, planned);
       // One council proposal waits at a time: an older one was planned from a book this one already sees.
-      await supersedeOlder(this.store, deps.store, sink, settings.council, planned.proposalId, asOf);
+      await supersedeOlder(this.store, deps.proposals ?? repositoryOf(deps.store), sink, settings.council, planned.proposalId, asOf);
     }
     deps.fault?.('proposal');
     await this.record([{ type: 'RunCompleted', data: { runId, outcome: planned ? 'proposal' : 'no_orders' } }]);

@@ -27,7 +27,16 @@ type Listing = { source: unknown; answer: readonly ProposalState[]; index: Map<s
 
 const PREFIX = streamPrefixes.proposal;
 
-export function createProposalRepository(store: EventStore): ProposalRepository {
+export interface RepositoryOptions {
+  /**
+   * true when the store gives global positions in commit order (one writer: the memory store, embedded
+   * PGlite). Then the events after the last position read are all that moved, and a listing need not
+   * walk every stream's version to catch an event that committed late (PostgreSQL, several writers).
+   */
+  commitOrdered?: boolean;
+}
+
+export function createProposalRepository(store: EventStore, options: RepositoryOptions = {}): ProposalRepository {
   const folded = new Map<string, Folded>();
   let listing: Listing | undefined;
   /** The global position of the last proposal event the listing has read. */
@@ -101,10 +110,11 @@ export function createProposalRepository(store: EventStore): ProposalRepository 
     await foldNew();
     // The listing is the truth about versions. On PostgreSQL an event can commit after a later position
     // was read (positions are taken before commit): a stream the listing shows further on is read whole.
-    for (const { stream, version } of entries) {
-      const proposalId = stream.slice(PREFIX.length);
-      if ((folded.get(proposalId)?.version ?? 0) < version) await load(proposalId);
-    }
+    if (!options.commitOrdered)
+      for (const { stream, version } of entries) {
+        const proposalId = stream.slice(PREFIX.length);
+        if ((folded.get(proposalId)?.version ?? 0) < version) await load(proposalId);
+      }
     const changed = [...moved];
     moved.clear();
     const stateOf = (stream: string) => (folded.get(stream.slice(PREFIX.length)) as Folded).state;

@@ -12,7 +12,7 @@ import type { TradingCalendar } from '../../market/calendar.ts';
 import { nyDate, nyDateTime } from '../../market/time.ts';
 import { appendDecided } from '../../store/append.ts';
 import { ConcurrencyError, type EventStore } from '../../store/port.ts';
-import { loadProposals } from '../execution.ts';
+import type { ProposalRepository } from '../proposals/repository.ts';
 import type { NoticeSink } from '../notices.ts';
 import type { PipelineSettings } from '../settings.ts';
 import { proposalStream } from '../streams.ts';
@@ -85,10 +85,10 @@ export async function openProposal(store: EventStore, council: string, week: str
  * Withdraws every other PENDING proposal of this council (exits aside), with the reason: its orders
  * were planned from a book the newer proposal already sees, and approving both would stack them.
  */
-export async function supersedeOlder(store: EventStore, listed: EventStore, sink: NoticeSink, council: string, newer: string, at: Date): Promise<void> {
-  // Every proposal's state, from the unwrapped store, whose folds are remembered across runs (a
-  // backtest plans hundreds of weeks); the withdrawal itself goes through the run's retrying store.
-  for (const state of await loadProposals(listed)) {
+export async function supersedeOlder(store: EventStore, proposals: ProposalRepository, sink: NoticeSink, council: string, newer: string, at: Date): Promise<void> {
+  // Every proposal's state, from the application's repository, whose folds are remembered across runs
+  // (a backtest plans hundreds of weeks); the withdrawal itself goes through the run's retrying store.
+  for (const state of await proposals.list()) {
     const { proposalId } = state;
     if (state.status !== 'PENDING' || proposalId === newer || proposalId.startsWith(EXIT_PREFIX) || (state.council && state.council !== council)) continue;
     const stream = proposalStream(proposalId);
