@@ -4,8 +4,8 @@
  * parsed union, so no reader casts `data`. Schemas accept whatever was ever written to the stream
  * (fields added later are optional, unknown keys kept), so an existing database still reads.
  *
- * Not here yet: the week stream's events (`week:<council>:<week>`, folded by week.ts, whose typed
- * union is being made a decider's) and the LLM audit streams (`llm:…`, owned by src/llm).
+ * The week stream's events (`week:<council>:<week>`) have their typed union in week.ts, where the week
+ * decider folds them (parseWeekEvent); the LLM audit streams (`llm:…`) are src/llm's.
  */
 import { z } from 'zod';
 import type { ProposalEvent } from '../domain/proposal.ts';
@@ -15,7 +15,7 @@ import { checkpointEventSchema } from './checkpoint-record.ts';
 import type { AccountReconciliation } from './notices.ts';
 import { approvalRefused, proposalEventSchema } from './proposals/events.ts';
 
-/** The name of a council week's stream (see `streams.week`). */
+/** The name of a council week's stream (its events: week.ts). */
 export const weekStream = (council: string, week: string) => `week:${council}:${week}`;
 
 /** The name of a proposal's stream (see `streams.proposal`). */
@@ -73,9 +73,6 @@ export type Refusal = Extract<ProposalEvent, { type: 'ApprovalRefused' }>['data'
 
 export type ReconciliationEvent = { type: 'Reconciled'; data: { at: string; accounts: AccountReconciliation[] } };
 
-/** Week events as written, their payloads not checked yet (see `streams.week`). */
-const uncheckedWeekEventSchema: z.ZodType<EventOf> = z.object({ type: z.string(), data: z.unknown() });
-
 const byAt = z.looseObject({ by: z.string(), at: z.string() });
 
 const haltRefused = z.object({
@@ -124,11 +121,6 @@ export const streamPrefixes = {
 } as const;
 
 export const streams = {
-  /**
-   * A council week: research, pitches, reviews, the decision. Folded by week.ts; its union is not checked
-   * here yet (any type, data unknown) until the week decider's WeekEvent takes this place.
-   */
-  week: (council: string, week: string) => stream(weekStream(council, week), uncheckedWeekEventSchema),
   /** One proposal: opened, decided, its orders, fills and execution markers. */
   proposal: (proposalId: string) => stream(proposalStream(proposalId), proposalEventSchema),
   /** Refusals to approve or reject a proposal, appended at the head: nothing decides on them. */
