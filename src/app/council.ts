@@ -8,7 +8,7 @@ import { cleanQuestion } from '../domain/question.ts';
 import { mondayOf } from '../market/time.ts';
 import { isHalted } from '../pipeline/execution.ts';
 import type { NewsBrief } from '../pipeline/research.ts';
-import { runCouncil } from '../pipeline/run.ts';
+import { type PipelineDeps, runCouncil } from '../pipeline/run.ts';
 import { foldWeek, type WeekState, weekStream } from '../pipeline/week.ts';
 import { userErrorText } from '../redact.ts';
 import { OUTAGE_RETRY } from '../store/retry.ts';
@@ -69,6 +69,13 @@ export async function runPlan(ctx: AppContext, request: { week?: string }): Prom
   return { kind: state.started ? 'resume' : 'new', week, state };
 }
 
+/** What the pipeline runs a week on, from the application's parts (a run adds its ids, faults and retries). */
+function pipelineDeps(ctx: AppContext): Omit<PipelineDeps, 'newId'> {
+  const { deps, sink } = ctx;
+  const { store, proposals, market, news, calendar, broker, council, settings } = deps;
+  return { store, proposals, market, news, calendar, broker, council, sink, settings };
+}
+
 /**
  * Convenes the council for a week (see runPlan for what is refused). `query` is the desk's question:
  * cleaned here once (domain/question.ts) and recorded on the run with who asked and through which channel.
@@ -79,16 +86,8 @@ export async function run(ctx: AppContext, request: RunRequest): Promise<WeekSta
   if (plan.kind === 'done') return plan.state;
   const { week } = plan;
   const { deps, sink, redactor } = ctx;
-  const pipeline = {
-    store: deps.store,
-    proposals: deps.proposals,
-    market: deps.market,
-    news: deps.news,
-    calendar: deps.calendar,
-    broker: deps.broker,
-    council: deps.council,
-    sink,
-    settings: deps.settings,
+  const pipeline: PipelineDeps = {
+    ...pipelineDeps(ctx),
     newId: () => randomUUID(),
     fault: deps.fault,
     outageRetry: {
@@ -129,19 +128,8 @@ export interface RecordedRun {
  * for it: the same run id, question, decision time and news, the seats answering from the recording.
  */
 export async function replay(ctx: AppContext, recorded: RecordedRun): Promise<WeekState> {
-  const { deps, sink } = ctx;
   await runCouncil(
-    {
-      store: deps.store,
-      market: deps.market,
-      calendar: deps.calendar,
-      broker: deps.broker,
-      council: deps.council,
-      sink,
-      settings: deps.settings,
-      newId: () => recorded.runId,
-      recordedNews: recorded.news,
-    },
+    { ...pipelineDeps(ctx), newId: () => recorded.runId, recordedNews: recorded.news },
     { week: recorded.week, query: recorded.query, asOf: recorded.asOf, requestedBy: recorded.requestedBy, via: recorded.via, inlineQuestion: recorded.inlineQuestion },
   );
   return weekState(ctx, recorded.week);
