@@ -30,11 +30,6 @@ export type Answerable = ChatInputCommandInteraction | ButtonInteraction;
 /** The principal of whoever clicked or typed: `discord:<userId>`. */
 export const principalOf = (i: Answerable): string => `discord:${i.user.id}`;
 
-/** COUNCIL_APPROVERS, or the configured approver role on the member who acted. */
-export function isDiscordApprover(ctx: HandlerContext, i: Answerable): boolean {
-  return discordAuthoriser(ctx, i).mayApprove(principalOf(i), 'approve');
-}
-
 /** The app's authoriser, extended by the configured approver role on the member who acted. */
 export function discordAuthoriser(ctx: HandlerContext, i: Answerable): Authoriser {
   return extendAuthoriser(ctx.app.authoriser, { mayApprove: () => hasApproverRole(ctx, i) });

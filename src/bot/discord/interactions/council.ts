@@ -9,7 +9,7 @@ import { dispatch, planRun } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
-import { type HandlerContext, answerPrivately, discordAuthoriser, isDiscordApprover, principalOf, userMessage } from './context.ts';
+import { type HandlerContext, answerPrivately, discordAuthoriser, principalOf, userMessage } from './context.ts';
 
 type Handler = (i: ChatInputCommandInteraction, ctx: HandlerContext) => Promise<void>;
 
@@ -63,11 +63,8 @@ const haltOrResume =
   async (i, ctx) => {
     await i.deferReply({ flags: MessageFlags.Ephemeral });
     const by = principalOf(i);
-    if (!isDiscordApprover(ctx, i)) {
-      await ctx.app.refuseHalt(by, halted);
-      throw new CommandError(`${by} may not ${halted ? 'halt' : 'resume'} trading; ask someone in COUNCIL_APPROVERS`);
-    }
-    // The approver role may vouch for a user COUNCIL_APPROVERS does not list.
+    // The approver role may vouch for a user COUNCIL_APPROVERS does not list; anyone else is refused,
+    // and recorded, by the use case.
     const outcome = await dispatch(ctx.app, { kind: halted ? 'halt' : 'resume' }, { by, via: 'discord', authoriser: discordAuthoriser(ctx, i) });
     const canceled = outcome.kind === 'halted' ? outcome.canceled : 0;
     await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');
