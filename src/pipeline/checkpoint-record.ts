@@ -76,6 +76,9 @@ export interface ExitOrdered {
 export type CheckpointEvent = { type: 'CheckpointEvaluated'; data: CheckpointEvaluation } | { type: 'TrimOrdered'; data: TrimOrdered } | { type: 'ExitOrdered'; data: ExitOrdered };
 
 const side = z.enum(['buy', 'sell']);
+const exitReason = z.enum(['horizon', 'invalidation', 'kill_switch']);
+/** What a trim and an exit both record: the order a checkpoint placed, and why. */
+const orderedFields = { proposalId: z.string(), at: z.string(), account: z.string(), symbol: z.string(), side, qty: z.number(), detail: z.string() };
 
 /**
  * What every reader of an evaluation relies on. The rest (indicators, news, conditions) is the
@@ -85,7 +88,7 @@ const evaluationShape = z.looseObject({
   week: z.string(),
   at: z.string(),
   halted: z.boolean(),
-  positions: z.array(z.looseObject({ account: z.string(), symbol: z.string(), qty: z.number(), exit: z.enum(['horizon', 'invalidation', 'kill_switch']).nullable() })),
+  positions: z.array(z.looseObject({ account: z.string(), symbol: z.string(), qty: z.number(), exit: exitReason.nullable() })),
   expired: z.array(z.string()),
   trims: z.array(z.looseObject({ proposalId: z.string(), account: z.string(), symbol: z.string(), side, qty: z.number() })).optional(),
 });
@@ -97,29 +100,10 @@ export const checkpointEventSchema: z.ZodType<CheckpointEvent> = z.discriminated
   }),
   z.object({
     type: z.literal('TrimOrdered'),
-    data: z.looseObject({
-      proposalId: z.string(),
-      at: z.string(),
-      account: z.string(),
-      symbol: z.string(),
-      side,
-      qty: z.number(),
-      limit: z.enum(['maxPositionPct', 'maxGrossPct']),
-      detail: z.string(),
-    }),
+    data: z.looseObject({ ...orderedFields, limit: z.enum(['maxPositionPct', 'maxGrossPct']) }),
   }),
   z.object({
     type: z.literal('ExitOrdered'),
-    data: z.looseObject({
-      proposalId: z.string(),
-      at: z.string(),
-      account: z.string(),
-      symbol: z.string(),
-      side,
-      qty: z.number(),
-      reason: z.enum(['horizon', 'invalidation', 'kill_switch']),
-      detail: z.string(),
-      entryProposalId: z.string().nullable(),
-    }),
+    data: z.looseObject({ ...orderedFields, reason: exitReason, entryProposalId: z.string().nullable() }),
   }),
 ]);
