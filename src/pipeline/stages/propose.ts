@@ -9,7 +9,7 @@ import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder } 
 import type { Decision } from '../../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX, isExitOrder, planAccount } from '../../domain/sizing.ts';
 import type { TradingCalendar } from '../../market/calendar.ts';
-import { nyDate, nyDateTime } from '../../market/time.ts';
+import { nyDate, nyDateTime, nyTime } from '../../market/time.ts';
 import { appendDecided } from '../../store/append.ts';
 import { ConcurrencyError, type EventStore } from '../../store/port.ts';
 import type { ProposalRepository } from '../proposals/repository.ts';
@@ -52,7 +52,10 @@ export async function propose(deps: ProposeDeps, state: WeekState, asOf: Date): 
   const orders: ProposalOrder[] = plans.flatMap((plan) => plan.orders.map((o) => ({ ...o, clientOrderId: clientOrderId(proposalId, o.account, o.symbol) })));
   if (orders.length === 0) return undefined;
   const targets = plans.flatMap((plan) => plan.targets);
-  const session = deps.calendar.isTradingDay(nyDate(asOf)) ? nyDate(asOf) : deps.calendar.nextTradingDay(nyDate(asOf));
+  // Approvable until the close of the session its orders would go to: the decision's own session while it
+  // is open, else the next one (a live run after the close must not open a proposal already expired).
+  const day = nyDate(asOf);
+  const session = deps.calendar.isTradingDay(day) && nyTime(asOf) < deps.calendar.sessionClose(day) ? day : deps.calendar.nextTradingDay(day);
   const expiresAt = nyDateTime(session, deps.calendar.sessionClose(session)).toISOString();
   const created: ProposalCreated = { runId: state.started!.runId, proposalId, expiresAt, orders, targets };
   return { type: 'ProposalCreated', data: created };
