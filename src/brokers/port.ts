@@ -1,7 +1,7 @@
 /**
  * The broker port. Each broker kind (the simulated broker, Alpaca, any other) is a `BrokerAdapter`: the
  * core every broker has, plus the optional capabilities it declares by implementing their interfaces
- * (`Settling`, `CancellingOne`, `Prewarming`, `Closing`), found with the type guards below. The council
+ * (`Settling`, `CancellingOne`, `Prewarming`, `Protecting`, `Streaming`, `Closing`), found with the type guards below. The council
  * trades through one `Broker`: the router (src/brokers/router.ts) that sends each account to its
  * adapter and answers every capability for every account.
  */
@@ -17,6 +17,32 @@ export interface OrderRequest {
   qty: number;
   /** When the order is sent (simulated time in replays). */
   at: Date;
+  /**
+   * The protective legs of an order that opens or adds to a position: sent as one order, one-triggers-other
+   * (a stop) or a bracket (a stop and a take-profit). The legs rest at the broker once the order fills.
+   */
+  protect?: ProtectiveLegs;
+}
+
+/** The exits a position carries at the broker. */
+export interface ProtectiveLegs {
+  /** A sell stop under a long, a buy stop over a short. */
+  stopPrice: number;
+  /** A limit on the profitable side; null for none (the order is then one-triggers-other, not a bracket). */
+  takeProfitPrice: number | null;
+}
+
+/** One leg of an order with protective legs, as the broker holds it. */
+export interface OrderLeg {
+  kind: 'stop' | 'take_profit';
+  brokerOrderId: string;
+  /** The stop or limit price. */
+  price: number;
+  /** `held` until the parent fills, then working (`accepted`) until it fills, is canceled or expires. */
+  status: OrderStatus | 'held';
+  filledQty: number;
+  avgFillPrice: number | null;
+  filledAt: string | null;
 }
 
 export interface BrokerOrder {
@@ -32,6 +58,8 @@ export interface BrokerOrder {
   fee: number;
   filledAt: string | null;
   rejectReason: string | null;
+  /** The protective legs of an order sent with them (see OrderRequest.protect). */
+  legs?: OrderLeg[];
 }
 
 export interface PositionView {
@@ -120,6 +148,41 @@ export interface Prewarming {
   anticipate(orders: readonly PlannedOrder[], until: Date): Promise<void>;
 }
 
+/** A broker that holds protective legs: cancels them before an exit, replaces them after a resize. */
+export interface Protecting {
+  /**
+   * Cancels every resting protective leg of `symbol` in `account`; answers the orders that held them as
+   * they stand afterwards (a leg that filled first is answered filled: then the position is already out).
+   */
+  cancelLegs(account: string, symbol: string, at: Date): Promise<BrokerOrder[]>;
+  /**
+   * After a resize: cancels the position's legs and places one stop (and take-profit) for the whole
+   * position, `qty` signed shares, idempotent by `clientOrderId`.
+   */
+  replaceLegs(request: { account: string; symbol: string; qty: number; legs: ProtectiveLegs; clientOrderId: string; at: Date }): Promise<BrokerOrder>;
+}
+
+/** One change of an order the broker pushed (Alpaca's trade_updates stream). */
+export interface OrderUpdate {
+  account: string;
+  event: 'new' | 'fill' | 'partial_fill' | 'canceled' | 'expired' | 'rejected' | 'replaced';
+  /** The order as it stands after the update; for a leg, the parent order with its legs. */
+  order: BrokerOrder;
+  /** Which leg changed, when one did. */
+  leg: OrderLeg['kind'] | null;
+  /** When the broker says it happened (ISO). */
+  at: string;
+}
+
+/** A broker that pushes order updates as they happen. */
+export interface Streaming {
+  /**
+   * Listens until the returned function is called. `onGap(account)` follows every reconnect: updates may
+   * have been missed, so the account is reconciled by polling before its updates are trusted again.
+   */
+  watch(handlers: { onUpdate(update: OrderUpdate): void; onGap(account: string): void }): () => void;
+}
+
 /** A broker with background work to stop (the refreshes `anticipate` keeps going). */
 export interface Closing {
   close(): void;
@@ -130,6 +193,8 @@ const has = (broker: object, method: string): boolean => typeof (broker as Recor
 export const isSettling = <B extends object>(broker: B): broker is B & Settling => has(broker, 'settle');
 export const isCancellingOne = <B extends object>(broker: B): broker is B & CancellingOne => has(broker, 'cancelOrder');
 export const isPrewarming = <B extends object>(broker: B): broker is B & Prewarming => has(broker, 'prepare') && has(broker, 'anticipate');
+export const isProtecting = <B extends object>(broker: B): broker is B & Protecting => has(broker, 'cancelLegs') && has(broker, 'replaceLegs');
+export const isStreaming = <B extends object>(broker: B): broker is B & Streaming => has(broker, 'watch');
 export const isClosing = <B extends object>(broker: B): broker is B & Closing => has(broker, 'close');
 
 /**
@@ -137,7 +202,7 @@ export const isClosing = <B extends object>(broker: B): broker is B & Closing =>
  * capability answered for every account. An account whose broker lacks one gets its plain answer:
  * nothing to settle or warm up, a cancel that only looks the order up.
  */
-export interface Broker extends BrokerCore, Settling, CancellingOne, Prewarming, Closing {
+export interface Broker extends BrokerCore, Settling, CancellingOne, Prewarming, Protecting, Streaming, Closing {
   /** The kind of broker `account` trades on. */
   kindOf(account: string): BrokerKind;
 }

@@ -4,7 +4,19 @@
  * The pipeline keeps seeing a single port; `kindOf` says where an account trades, and each optional
  * capability reaches the adapters that have it.
  */
-import { type Broker, type BrokerAdapter, type BrokerOrder, isCancellingOne, isClosing, isPrewarming, isSettling, type PlannedOrder, type Prewarming } from './port.ts';
+import {
+  type Broker,
+  type BrokerAdapter,
+  type BrokerOrder,
+  isCancellingOne,
+  isClosing,
+  isPrewarming,
+  isProtecting,
+  isSettling,
+  isStreaming,
+  type PlannedOrder,
+  type Prewarming,
+} from './port.ts';
 
 export interface BrokerRoutes {
   /** account -> the adapter it trades on. */
@@ -43,6 +55,21 @@ export function createBrokerRouter(routes: BrokerRoutes): Broker {
     async cancelOrder(account, clientOrderId, at, reason) {
       const broker = brokerOf(account);
       return isCancellingOne(broker) ? broker.cancelOrder(account, clientOrderId, at, reason) : broker.findByClientOrderId(account, clientOrderId);
+    },
+    async cancelLegs(account, symbol, at) {
+      const broker = brokerOf(account);
+      return isProtecting(broker) ? broker.cancelLegs(account, symbol, at) : [];
+    },
+    async replaceLegs(request) {
+      const broker = brokerOf(request.account);
+      if (!isProtecting(broker)) throw new Error(`account ${request.account} trades on ${broker.kind}, which holds no protective legs`);
+      return broker.replaceLegs(request);
+    },
+    watch(handlers) {
+      const stops = adapters.filter(isStreaming).map((broker) => broker.watch(handlers));
+      return () => {
+        for (const stop of stops) stop();
+      };
     },
     prepare: (orders) => prewarm(orders, (broker, mine) => broker.prepare(mine)),
     anticipate: (orders, until) => prewarm(orders, (broker, mine) => broker.anticipate(mine, until)),

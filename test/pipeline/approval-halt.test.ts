@@ -50,6 +50,11 @@ function paperDesk(onBookRead: () => Promise<void> = async () => {}) {
     cancelOrder: async (_account, id) => orders.get(id),
     prepare: async () => {},
     anticipate: async () => {},
+    cancelLegs: async () => [],
+    replaceLegs: async () => {
+      throw new Error('no legs on the paper desk');
+    },
+    watch: () => () => {},
     close: () => {},
   };
   return { broker, submitted };
