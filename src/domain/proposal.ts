@@ -40,7 +40,24 @@ export type ProposalEvent =
   | { type: 'ApprovalRefused'; data: { by: string; at: string; via: string; action: 'approve' | 'reject'; reason: string } }
   | { type: 'OrderSubmitted'; data: { account: string; clientOrderId: string; brokerOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; broker: string } }
   | { type: 'OrderRejected'; data: { account: string; clientOrderId: string; symbol: string; reason: string } }
-  | { type: 'OrderFilled'; data: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; price: number; fee: number; filledAt: string } }
+  | {
+      type: 'OrderFilled';
+      /**
+       * `leg`: a protective leg of an order filled (the position was stopped out or took profit); its
+       * `clientOrderId` is the parent's with `-sl` (stop) or `-tp` (take-profit) appended.
+       */
+      data: {
+        account: string;
+        clientOrderId: string;
+        symbol: string;
+        side: 'buy' | 'sell';
+        qty: number;
+        price: number;
+        fee: number;
+        filledAt: string;
+        leg?: 'stop' | 'take_profit';
+      };
+    }
   | { type: 'ExecutionAttempted'; data: { attempt: number; at: string } }
   | { type: 'ExecutionCompleted'; data: { at: string } };
 
