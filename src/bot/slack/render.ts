@@ -168,7 +168,7 @@ export function renderNotice(n: Notice): SlackMessage {
 }
 
 export const approvedLine = (n: Extract<Notice, { type: 'proposal_approved' }>) =>
-  `:white_check_mark: *Approved* by ${who(n.by)} (${esc(n.via)}) at ${nyStamp(n.at)}. Placing orders…`;
+  `:white_check_mark: *Approved* by ${who(n.by)} (${esc(n.via)}) at ${nyStamp(n.at)}${n.declined?.length ? ` for ${esc(n.accounts?.join(', ') ?? '')} only (declined: ${esc(n.declined.join(', '))})` : ''}. Placing orders…`;
 export const rejectedLine = (n: Extract<Notice, { type: 'proposal_rejected' }>) =>
   `:x: *Rejected* by ${who(n.by)} at ${nyStamp(n.at)}${n.reason ? `: ${esc(n.reason)}` : ''}. Nothing will be placed.`;
 export const expiredLine = (n: Extract<Notice, { type: 'proposal_expired' }>) =>
