@@ -39,8 +39,10 @@ type Block = Record<string, unknown> & { type: string };
 export interface FakeView {
   id: string;
   type: 'modal' | 'home';
-  /** Who sees it: the user whose trigger opened the modal, or whose Home tab it is. */
+  /** Whose Home tab it is (a modal's user is whoever's trigger opened it). */
   user: string | undefined;
+  /** The trigger id that opened a modal. */
+  trigger: string | undefined;
   callbackId: string | undefined;
   privateMetadata: string;
   title: string;
@@ -103,11 +105,12 @@ export async function startFakeSlack(options: { token: string; appToken?: string
     for (const w of [...waiters]) w();
   };
 
-  function keep(raw: Block, id: string, user: string | undefined): FakeView {
+  function keep(raw: Block, id: string, user: string | undefined, trigger?: string): FakeView {
     const view: FakeView = {
       id,
       type: raw.type === 'home' ? 'home' : 'modal',
       user,
+      trigger,
       callbackId: typeof raw.callback_id === 'string' ? raw.callback_id : undefined,
       privateMetadata: typeof raw.private_metadata === 'string' ? raw.private_metadata : '',
       title: String((raw.title as { text?: unknown } | undefined)?.text ?? ''),
@@ -241,13 +244,13 @@ export async function startFakeSlack(options: { token: string; appToken?: string
         const trigger = String(args.trigger_id ?? '');
         if (!trigger || triggers.get(trigger) === 'used') return json(res, { ok: false, error: 'invalid_trigger_id' });
         triggers.set(trigger, 'used');
-        const view = keep(args.view as Block, `V${++seq}`, undefined);
+        const view = keep(args.view as Block, `V${++seq}`, undefined, trigger);
         return json(res, { ok: true, view: wire(view) });
       }
       case 'views.update': {
         const old = views.get(String(args.view_id ?? ''));
         if (!old) return json(res, { ok: false, error: 'not_found' });
-        return json(res, { ok: true, view: wire(keep(args.view as Block, old.id, old.user)) });
+        return json(res, { ok: true, view: wire(keep(args.view as Block, old.id, old.user, old.trigger)) });
       }
       case 'views.publish': {
         const user = String(args.user_id ?? '');
