@@ -104,7 +104,13 @@ export async function dispatch(app: App, command: CouncilCommand, asker: Asker, 
     case 'status':
       return { kind: 'status', view: await app.status() };
     case 'approve': {
-      const { orders } = await app.approve({ proposalId: command.proposalId, by: asker.by, via: asker.via, authoriser: asker.authoriser });
+      const { orders } = await app.approve({
+        proposalId: command.proposalId,
+        by: asker.by,
+        via: asker.via,
+        authoriser: asker.authoriser,
+        ...(command.accounts ? { accounts: command.accounts } : {}),
+      });
       return { kind: 'approved', proposalId: command.proposalId, orders };
     }
     case 'reject':
