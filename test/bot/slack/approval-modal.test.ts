@@ -89,6 +89,12 @@ describe('Slack: approving some accounts, rejecting with a reason, and the Home 
     const modal = await modalFor(proposalId, 'approve_proposal', known);
     const accounts = checkboxValues(modal);
     expect(accounts).toHaveLength(6);
+    // Each account's option says what it would place: the modal is the confirmation.
+    const optionText = (account: string) =>
+      modal.blocks
+        .flatMap((b) => (b.type === 'input' ? ((b.element as { options: { value: string; text: { text: string } }[] }).options ?? []) : []))
+        .find((o) => o.value === account)!.text.text;
+    for (const o of (await app.proposal(proposalId)).orders) expect(optionText(o.account)).toContain(`${o.side.toUpperCase()} ${o.qty} ${o.symbol}`);
     const traded = [...new Set((await app.proposal(proposalId)).orders.map((o) => o.account))];
     chosen = traded.slice(0, 2);
 
