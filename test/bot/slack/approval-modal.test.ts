@@ -137,6 +137,15 @@ describe('Slack: approving some accounts, rejecting with a reason, and the Home 
     await sendSigned(url, buttonClick({ actionId: `approve:${next}`, value: next, user: OUTSIDER, channel: CHANNEL, messageTs: decision.ts, responseUrl: fake.responseUrl('r2') }));
     await fake.waitFor(() => fake.calls.find((c) => c.method === 'chat.postEphemeral' && c.args.user === OUTSIDER), 'the refusal');
     expect(fake.views.size).toBe(opened);
+
+    // From the Home tab too, where there is no channel: the refusal comes as a direct message, and is recorded.
+    await sendEvent(url, fake.appHomeOpened(OUTSIDER));
+    const home = await fake.waitFor(() => homeOf(OUTSIDER), "the outsider's Home tab");
+    await sendPayload(url, fake.viewAction(home.id, OUTSIDER, `approve:${next}`));
+    const dm = await fake.waitFor(() => fake.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === OUTSIDER), 'the direct message');
+    expect(dm.args.text).toContain('may not approve');
+    expect(await ofType(`refusals:${next}`, 'ApprovalRefused')).toHaveLength(3);
+    expect(fake.views.size).toBe(opened + 1); // only the Home tab
   });
 
   it('When an approver clicks Reject, Then a modal asks why, and the reason is recorded and shown in the thread', async () => {
@@ -157,6 +166,14 @@ describe('Slack: approving some accounts, rejecting with a reason, and the Home 
     );
     expect(JSON.stringify(shown.blocks)).toContain('Rejected');
     expect(await ofType(`proposal:${next}`, 'OrderSubmitted')).toEqual([]);
+    expect(fake.violations).toEqual([]);
+  });
+
+  it('When trading is halted, Then the Home tab is published again saying so', async () => {
+    await app.halt(`slack:${APPROVER}`, true);
+    await fake.waitFor(() => (JSON.stringify(homeOf(APPROVER)!.blocks).includes('Trading HALTED') ? true : undefined), 'the Home tab saying halted');
+    await app.halt(`slack:${APPROVER}`, false);
+    await fake.waitFor(() => (JSON.stringify(homeOf(APPROVER)!.blocks).includes('Trading is on') ? true : undefined), 'the Home tab saying trading is on');
     expect(fake.violations).toEqual([]);
   });
 });
