@@ -118,11 +118,12 @@ export function createAppHome(deps: { app: CouncilApp; client: webApi.WebClient;
           again = true;
           return;
         }
-        running = refresh().finally(() => {
+        const work = refresh().finally(() => {
           running = undefined;
         });
+        running = work;
         // In the background: a Home tab never holds up the notices that go to the channel.
-        deps.tasks.run('home', () => running ?? Promise.resolve());
+        deps.tasks.run('home', () => work);
       },
     },
   };

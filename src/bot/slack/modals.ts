@@ -7,6 +7,7 @@
 import type { types } from '@slack/bolt';
 import { z } from 'zod';
 import { type ProposalState, proposalAccounts } from '../../domain/proposal.ts';
+import { Direction } from '../../domain/schemas.ts';
 import { orderText, truncate, view } from '../format.ts';
 import { type Block, esc, section } from './blocks.ts';
 
@@ -49,7 +50,9 @@ const plain = (text: string, max: number) => ({ type: 'plain_text' as const, tex
 
 function heading(p: ProposalState): Block {
   const d = p.decision;
-  return section(`*Proposal \`${esc(p.proposalId)}\`*${d ? `: ${esc(view(d.instrument, d.direction as Parameters<typeof view>[1], d.conviction))}` : ''}, week of ${esc(p.week)}.`);
+  const direction = Direction.safeParse(d?.direction);
+  const what = d && direction.success ? `: ${esc(view(d.instrument, direction.data, d.conviction))}` : '';
+  return section(`*Proposal \`${esc(p.proposalId)}\`*${what}, week of ${esc(p.week)}.`);
 }
 
 /** One option per account: its name and the orders it would place (as shown; recomputed at the approval). */
