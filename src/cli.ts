@@ -34,7 +34,10 @@ const COMMANDS: Record<string, CommandHelp> = {
     summary:
       'convene the council for a week and stop at a PENDING proposal; --replay runs a recorded run again from its model answers (no calls, nothing stored); --retry makes a new attempt at a week that ended without quorum (exit 4 when it has none again)',
   },
-  approve: { usage: ['approve <proposalId> [--by NAME]'], summary: 'approve and execute a proposal, exactly once' },
+  approve: {
+    usage: ['approve <proposalId> [--by NAME] [--accounts A,B]'],
+    summary: 'approve and execute a proposal, exactly once; --accounts approves only those accounts (the rest are declined)',
+  },
   reject: { usage: ['reject <proposalId> [--by NAME] [--reason TEXT]'], summary: 'reject a proposal' },
   status: { usage: ['status'], summary: 'mode of each part, seats, accounts and positions, pending proposals, next scheduled runs, LLM spend' },
   checkpoint: { usage: ['checkpoint [--at YYYY-MM-DDTHH:MM]'], summary: 'judge every open position now (or at a New York time); exits per policy' },
@@ -74,6 +77,7 @@ const OPTIONS = {
   replay: { type: 'string' },
   by: { type: 'string' },
   reason: { type: 'string' },
+  accounts: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
   seats: { type: 'string' },
@@ -155,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');
   const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
   if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);
+  if (values.accounts !== undefined && command !== 'approve') throw new UsageError('--accounts goes with approve <proposalId>');
   const { compose } = await import('./compose.ts');
   const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics() : undefined;
   // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
@@ -198,7 +203,8 @@ async function main(argv: string[]): Promise<number> {
         const { renderNotice } = await render();
         if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
         if (command === 'approve') {
-          const { state, orders } = await app.approve({ proposalId, by, via: 'cli' });
+          const accounts = values.accounts?.split(',').map((a) => a.trim());
+          const { state, orders } = await app.approve({ proposalId, by, via: 'cli', ...(accounts ? { accounts } : {}) });
           if (json) print((await import('./views.ts')).approveJson(state, orders), () => '');
         } else {
           const state = await app.reject({ proposalId, by, via: 'cli', reason: values.reason ?? null });

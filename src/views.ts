@@ -1,5 +1,5 @@
 /** The `--json` documents of INTERFACE.md (fixed keys), built from the event-sourced state. */
-import type { ProposalState } from './domain/proposal.ts';
+import { type ProposalState, proposalAccounts } from './domain/proposal.ts';
 import type { OrderLine } from './pipeline/notices.ts';
 import { identities, totalUsage } from './pipeline/run.ts';
 import type { WeekState } from './pipeline/week.ts';
@@ -66,6 +66,9 @@ export function approveJson(state: ProposalState, orders: OrderLine[]) {
     proposalId: state.proposalId,
     status: state.status,
     approvedBy: state.approvedBy ?? null,
+    // The accounts approved (their orders placed) and those the approver declined (a partial approval).
+    accounts: state.approvedBy ? proposalAccounts(state).filter((a) => !state.declined.includes(a)) : [],
+    declined: state.declined,
     ...(state.expiredReason ? { reason: state.expiredReason } : {}),
     targets: (state.targets ?? []).map(({ account, symbol, qty }) => ({ account, symbol, qty })),
     orders: orders.map((o) => ({

@@ -17,6 +17,8 @@ export interface ApproveRequest {
   proposalId: string;
   by: Principal;
   via: string;
+  /** A partial approval: only these accounts' orders are placed, the others are declined by this approver; absent: all. */
+  accounts?: readonly string[];
   /** A channel's own rules over the application's (the Discord approver role); default the application's. */
   authoriser?: Authoriser;
   /** Called once the approval is recorded, before the orders go out (see approve). */
@@ -66,7 +68,14 @@ export async function approve(ctx: AppContext, req: ApproveRequest): Promise<{ s
         },
       }
     : ctx.sink;
-  return approveProposal(executionDeps(ctx, sink), { proposalId: req.proposalId, by: req.by, via: req.via, now: timed.now, settleAt: timed.settleAt });
+  return approveProposal(executionDeps(ctx, sink), {
+    proposalId: req.proposalId,
+    by: req.by,
+    via: req.via,
+    now: timed.now,
+    settleAt: timed.settleAt,
+    ...(req.accounts ? { accounts: req.accounts } : {}),
+  });
 }
 
 export async function reject(ctx: AppContext, req: RejectRequest): Promise<ProposalState> {

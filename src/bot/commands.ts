@@ -10,7 +10,8 @@ export type CouncilCommand =
   | { kind: 'status' }
   | { kind: 'halt' }
   | { kind: 'resume' }
-  | { kind: 'approve'; proposalId: string }
+  /** `accounts`: a partial approval (`--accounts A,B`); absent: every account. */
+  | { kind: 'approve'; proposalId: string; accounts?: string[] }
   | { kind: 'reject'; proposalId: string; reason: string | undefined }
   | { kind: 'checkpoint'; at: string | undefined }
   | { kind: 'postmortem'; week: string | undefined }
@@ -19,7 +20,7 @@ export type CouncilCommand =
 export const HELP = [
   '/council run [YYYY-MM-DD] [question]     convene the council in its channel (a date: that past week)',
   '/council status                          seats, accounts, positions, pending proposals',
-  '/council approve <id>                    approve a pending proposal (approvers only)',
+  '/council approve <id> [--accounts A,B]   approve a pending proposal, or only those accounts (approvers only)',
   '/council reject <id> [why]               reject a pending proposal (approvers only)',
   '/council halt | resume                   kill switch: cancel open orders and block executions (approvers only)',
   '/council checkpoint [YYYY-MM-DDTHH:MM]   judge open positions now, or at a New York time (console)',
@@ -67,7 +68,10 @@ export function parseCouncilCommand(text: string): CouncilCommand {
     case 'reject': {
       const id = ProposalId.safeParse(rest[0]);
       if (!id.success) throw new CommandError(`${sub} needs a proposal id, e.g. /council ${sub} 2024-03-04-1a2b3c`);
-      return sub === 'approve' ? { kind: 'approve', proposalId: id.data } : { kind: 'reject', proposalId: id.data, reason: rest.slice(1).join(' ') || undefined };
+      if (sub === 'reject') return { kind: 'reject', proposalId: id.data, reason: rest.slice(1).join(' ') || undefined };
+      const accounts = rest[1] === '--accounts' ? (rest[2]?.split(',').filter(Boolean) ?? []) : undefined;
+      if (accounts && !accounts.length) throw new CommandError('--accounts needs account names, e.g. /council approve 2024-03-04-1a2b3c --accounts COUNCIL,CLAUDE');
+      return { kind: 'approve', proposalId: id.data, ...(accounts ? { accounts } : {}) };
     }
     case 'checkpoint': {
       const at = rest[0];

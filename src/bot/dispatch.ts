@@ -73,12 +73,18 @@ export async function planRun(app: App, request: { week: string | undefined; que
  * Starts an approval and waits until it is recorded (or refused, which throws): a channel acknowledges
  * the click only then, so an acknowledged click survives a crash. The orders go on in `done`.
  */
-export async function approveUntilRecorded(app: App, proposalId: string, asker: Asker): Promise<{ done: ReturnType<App['approve']> }> {
+export async function approveUntilRecorded(
+  app: App,
+  proposalId: string,
+  asker: Asker,
+  /** A partial approval's accounts (the rest declined); absent: all. */
+  accounts?: readonly string[],
+): Promise<{ done: ReturnType<App['approve']> }> {
   let recorded!: () => void;
   const signal = new Promise<void>((resolve) => {
     recorded = resolve;
   });
-  const done = app.approve({ proposalId, by: asker.by, via: asker.via, authoriser: asker.authoriser, onRecorded: recorded });
+  const done = app.approve({ proposalId, by: asker.by, via: asker.via, authoriser: asker.authoriser, onRecorded: recorded, ...(accounts ? { accounts } : {}) });
   // Handled here too: the caller attaches its own handler only after its acknowledgement's round trip.
   done.catch(() => {});
   await Promise.race([signal, done]);
@@ -98,7 +104,13 @@ export async function dispatch(app: App, command: CouncilCommand, asker: Asker, 
     case 'status':
       return { kind: 'status', view: await app.status() };
     case 'approve': {
-      const { orders } = await app.approve({ proposalId: command.proposalId, by: asker.by, via: asker.via, authoriser: asker.authoriser });
+      const { orders } = await app.approve({
+        proposalId: command.proposalId,
+        by: asker.by,
+        via: asker.via,
+        authoriser: asker.authoriser,
+        ...(command.accounts ? { accounts: command.accounts } : {}),
+      });
       return { kind: 'approved', proposalId: command.proposalId, orders };
     }
     case 'reject':

@@ -33,7 +33,11 @@ export type ProposalEvent =
       type: 'ProposalApproved';
       /** `orders`: computed at the click from the book then, toward the targets; these are the ones placed. */
       /** `netted`: working exits and trims folded into these orders (canceled at execution), one order per account and symbol. */
-      data: { by: string; at: string; via: string; orders?: ProposalOrder[]; netted?: NettedOrder[] };
+      /**
+       * `accounts`, `declined`: a partial approval names the accounts approved and those the approver
+       * declined (nothing is placed for them); both absent: every account of the proposal was approved.
+       */
+      data: { by: string; at: string; via: string; orders?: ProposalOrder[]; netted?: NettedOrder[]; accounts?: string[]; declined?: string[] };
     }
   | { type: 'ProposalRejected'; data: { by: string; at: string; via: string; reason: string | null } }
   | { type: 'ProposalExpired'; data: { at: string; reason?: string } }
@@ -84,6 +88,8 @@ export interface ProposalState {
   expiredReason: string | undefined;
   decision: Extract<ProposalEvent, { type: 'ProposalOpened' }>['data']['decision'] | undefined;
   approvedBy: { by: string; at: string; via: string } | undefined;
+  /** The accounts the approver declined in a partial approval (nothing is placed for them); empty otherwise. */
+  declined: string[];
   rejected: { by: string; at: string; reason: string | null } | undefined;
   submitted: Record<string, { brokerOrderId: string; broker: string }>;
   rejectedOrders: Record<string, string>;
@@ -110,6 +116,7 @@ export const initialProposalState = (): ProposalState => ({
   expiredReason: undefined,
   decision: undefined,
   approvedBy: undefined,
+  declined: [],
   rejected: undefined,
   submitted: {},
   rejectedOrders: {},
@@ -143,14 +150,17 @@ export function evolveProposal(state: ProposalState, event: ProposalEvent): Prop
         decision: event.data.decision,
         status: 'PENDING',
       };
-    case 'ProposalApproved':
+    case 'ProposalApproved': {
+      const approved = event.data.accounts ? new Set(event.data.accounts) : undefined;
       return {
         ...state,
         status: 'APPROVED',
         approvedBy: { by: event.data.by, at: event.data.at, via: event.data.via },
-        orders: event.data.orders ?? state.orders,
+        declined: event.data.declined ?? [],
+        orders: (event.data.orders ?? state.orders).filter((o) => !approved || approved.has(o.account)),
         netted: event.data.netted ?? [],
       };
+    }
     case 'ProposalRejected':
       return { ...state, status: 'REJECTED', rejected: event.data };
     case 'ProposalExpired':
@@ -185,7 +195,7 @@ export const foldProposal = (events: readonly ProposalEvent[]): ProposalState =>
 
 /** A refusal a user should read, with a stable code. */
 export class ProposalError extends UserFacingError {
-  readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED' | 'STALE';
+  readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED' | 'STALE' | 'UNKNOWN_ACCOUNT' | 'NO_ACCOUNTS';
   constructor(code: ProposalError['code'], message: string) {
     super(message);
     this.code = code;
@@ -194,11 +204,33 @@ export class ProposalError extends UserFacingError {
 }
 
 export type ProposalCommand =
-  | { type: 'Approve'; by: string; via: string; now: Date; orders?: ProposalOrder[]; netted?: NettedOrder[] }
+  /** `accounts`: a partial approval (the others are declined); absent: every account of the proposal. */
+  | { type: 'Approve'; by: string; via: string; now: Date; orders?: ProposalOrder[]; netted?: NettedOrder[]; accounts?: readonly string[] }
   | { type: 'Reject'; by: string; via: string; now: Date; reason: string | null }
   | { type: 'Expire'; now: Date }
   /** Ends a pending proposal before its time, with the reason (superseded, or its targets went stale). */
   | { type: 'Withdraw'; now: Date; reason: string };
+
+/** Every account a proposal trades or holds targets for, in the order it names them. */
+export function proposalAccounts(state: Pick<ProposalState, 'targets' | 'planned'>): string[] {
+  return [...new Set([...(state.targets ?? []).map((t) => t.account), ...state.planned.map((o) => o.account)])];
+}
+
+/**
+ * Which accounts an approval covers and which it declines. `requested` names accounts in any letter case;
+ * absent, every account is approved. An unknown name or an empty choice is refused with what is known.
+ */
+export function approvalScope(state: Pick<ProposalState, 'proposalId' | 'targets' | 'planned'>, requested?: readonly string[]): { accounts: string[]; declined: string[] } {
+  const all = proposalAccounts(state);
+  if (!requested) return { accounts: all, declined: [] };
+  const byName = new Map(all.map((a) => [a.toUpperCase(), a]));
+  const unknown = requested.filter((r) => !byName.has(r.trim().toUpperCase()));
+  if (unknown.length)
+    throw new ProposalError('UNKNOWN_ACCOUNT', `proposal ${state.proposalId} has no account ${unknown.join(', ')}; its accounts are ${all.join(', ')}. Nothing was approved.`);
+  const chosen = new Set(requested.map((r) => byName.get(r.trim().toUpperCase())!));
+  if (!chosen.size) throw new ProposalError('NO_ACCOUNTS', `choose at least one account of proposal ${state.proposalId} (${all.join(', ')}) to approve. Nothing was approved.`);
+  return { accounts: all.filter((a) => chosen.has(a)), declined: all.filter((a) => !chosen.has(a)) };
+}
 
 function describeStatus(state: ProposalState): string {
   switch (state.status) {
@@ -227,14 +259,27 @@ export function decideProposal(command: ProposalCommand, state: ProposalState): 
       if (state.status !== 'PENDING') throw new ProposalError('NOT_PENDING', `proposal ${state.proposalId} ${describeStatus(state)}; nothing was placed`);
       if (command.now.getTime() >= Date.parse(state.expiresAt))
         throw new ProposalError('EXPIRED', `proposal ${state.proposalId} expired at ${state.expiresAt}; nothing was placed`);
-      return command.type === 'Approve'
-        ? [
-            {
-              type: 'ProposalApproved',
-              data: { by: command.by, at, via: command.via, ...(command.orders ? { orders: command.orders } : {}), ...(command.netted?.length ? { netted: command.netted } : {}) },
+      if (command.type === 'Approve') {
+        const { accounts, declined } = approvalScope(state, command.accounts);
+        const approved = new Set(accounts);
+        // Only the approved accounts' orders are recorded, whatever the caller computed.
+        const orders = command.orders?.filter((o) => approved.has(o.account));
+        const netted = command.netted?.filter((n) => approved.has(n.account));
+        return [
+          {
+            type: 'ProposalApproved',
+            data: {
+              by: command.by,
+              at,
+              via: command.via,
+              ...(orders ? { orders } : {}),
+              ...(netted?.length ? { netted } : {}),
+              ...(declined.length ? { accounts, declined } : {}),
             },
-          ]
-        : [{ type: 'ProposalRejected', data: { by: command.by, at, via: command.via, reason: command.reason } }];
+          },
+        ];
+      }
+      return [{ type: 'ProposalRejected', data: { by: command.by, at, via: command.via, reason: command.reason } }];
     }
     case 'Expire':
       if (state.status !== 'PENDING' || command.now.getTime() < Date.parse(state.expiresAt)) return [];

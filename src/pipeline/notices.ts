@@ -133,7 +133,8 @@ export type Notice =
       usage: Usage;
     }
   | { type: 'no_quorum'; week: string; runId: string; valid: number; required: number; abstentions: { seat: string; error: string }[] }
-  | { type: 'proposal_approved'; week: string; proposalId: string; by: string; at: string; via: string }
+  /** `accounts`, `declined`: a partial approval's (only the accounts approved are placed); absent: all approved. */
+  | { type: 'proposal_approved'; week: string; proposalId: string; by: string; at: string; via: string; accounts?: string[]; declined?: string[] }
   | { type: 'proposal_rejected'; week: string; proposalId: string; by: string; at: string; reason: string | null }
   | { type: 'proposal_expired'; week: string; proposalId: string; at: string; reason?: string }
   | { type: 'execution_report'; week: string; proposalId: string; orders: OrderLine[]; complete: boolean }

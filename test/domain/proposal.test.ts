@@ -96,4 +96,61 @@ describe('The proposal decider', () => {
     };
     expect(foldProposal([exit]).targets).toEqual([{ account: 'COUNCIL', symbol: 'QQQ', qty: 0, price: null }]);
   });
+
+  describe('partial approval', () => {
+    const two: ProposalEvent = {
+      type: 'ProposalOpened',
+      data: {
+        ...(opened.type === 'ProposalOpened' ? opened.data : ({} as never)),
+        orders: [
+          { account: 'COUNCIL', symbol: 'QQQ', side: 'buy', qty: 10, reason: 'open', clamps: [], clientOrderId: 'tc-p1-council-qqq' },
+          { account: 'CLAUDE', symbol: 'QQQ', side: 'buy', qty: 5, reason: 'open', clamps: [], clientOrderId: 'tc-p1-claude-qqq' },
+        ],
+        targets: [
+          { account: 'COUNCIL', symbol: 'QQQ', qty: 10, price: 400 },
+          { account: 'CLAUDE', symbol: 'QQQ', qty: 5, price: 400 },
+          { account: 'GEMINI', symbol: 'QQQ', qty: 0, price: 400 },
+        ],
+      },
+    };
+
+    it('Given a pending proposal of three accounts, When an approver approves one (any letter case), Then the others are recorded as declined and only its orders are kept', () => {
+      const orders = two.type === 'ProposalOpened' ? two.data.orders : [];
+      spec
+        .given([two])
+        .when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at, accounts: ['claude'], orders })
+        .then([
+          {
+            type: 'ProposalApproved',
+            data: { by: 'cli:alice', at: at.toISOString(), via: 'cli', orders: [orders[1]!], accounts: ['CLAUDE'], declined: ['COUNCIL', 'GEMINI'] },
+          },
+        ]);
+      const state = foldProposal([two, ...decideProposal({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at, accounts: ['CLAUDE'] }, foldProposal([two]))]);
+      expect(state.declined).toEqual(['COUNCIL', 'GEMINI']);
+      expect(state.orders.map((o) => o.account)).toEqual(['CLAUDE']);
+    });
+
+    it('Given a pending proposal, When every account is chosen, Then it is a plain approval', () =>
+      spec
+        .given([two])
+        .when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at, accounts: ['COUNCIL', 'CLAUDE', 'GEMINI'] })
+        .then([approved]));
+
+    it('Given a pending proposal, When an unknown account or none is chosen, Then it is refused naming the accounts it has', () => {
+      spec
+        .given([two])
+        .when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at, accounts: ['CLAUDE', 'NOPE'] })
+        .thenThrows(ProposalError, /no account NOPE; its accounts are COUNCIL, CLAUDE, GEMINI/);
+      spec
+        .given([two])
+        .when({ type: 'Approve', by: 'cli:alice', via: 'cli', now: at, accounts: [] })
+        .thenThrows(ProposalError, /at least one account/);
+    });
+
+    it('Given a partly approved proposal, When another approver approves the rest, Then it is refused: exactly once per account', () =>
+      spec
+        .given([two, { type: 'ProposalApproved', data: { by: 'cli:alice', at: at.toISOString(), via: 'cli', accounts: ['CLAUDE'], declined: ['COUNCIL', 'GEMINI'] } }])
+        .when({ type: 'Approve', by: 'cli:bob', via: 'cli', now: at, accounts: ['COUNCIL'] })
+        .thenThrows(ProposalError, /already approved by cli:alice/));
+  });
 });

@@ -6,6 +6,9 @@
  * It records every request and keeps the messages it was sent, so tests assert on what Discord saw.
  * A message with files arrives as multipart/form-data (`payload_json` plus one `files[n]` part per
  * file), parsed as Discord does: the bytes are kept on the message as its attachments.
+ * Components: a select menu's choice (`selectMenu`) and a modal's submission (`submitModal`) arrive as
+ * INTERACTION_CREATE; an update callback (type 7) edits the message the component is on, a modal
+ * callback (type 9) is kept in `modals` until it is submitted.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -13,11 +16,14 @@ import type { AddressInfo } from 'node:net';
 import {
   type APIActionRowComponent,
   type APIApplicationCommandInteractionDataStringOption,
+  type APIComponentInMessageActionRow,
+  type APIMessageComponentSelectMenuInteraction,
+  type APIModalInteractionResponseCallbackData,
+  type APIModalSubmitInteraction,
   type ApplicationFlags,
   type ChannelFlags,
   type GuildMemberFlags,
   type MessageFlags,
-  type APIButtonComponent,
   type APIChatInputApplicationCommandGuildInteraction,
   type APIEmbed,
   type APIInteractionGuildMember,
@@ -62,11 +68,18 @@ export interface RecordedRequest {
  * modelled as rows of buttons, the only kind the bot sends.
  */
 type MessageBody = Pick<RESTPatchAPIChannelMessageJSONBody, 'content' | 'embeds' | 'attachments'> & {
-  components?: APIActionRowComponent<APIButtonComponent>[] | null;
+  components?: APIActionRowComponent<APIComponentInMessageActionRow>[] | null;
 };
 
 /** A type-4 (or any other) interaction callback, as far as the fake reads it. */
-type CallbackBody = { type?: InteractionResponseType; data?: MessageBody } | null;
+type CallbackBody = { type?: InteractionResponseType; data?: MessageBody | APIModalInteractionResponseCallbackData } | null;
+
+/** A modal the bot showed (a type-9 callback), waiting for its submission. */
+export interface FakeModal {
+  /** The token of the interaction it answered. */
+  token: string;
+  data: APIModalInteractionResponseCallbackData;
+}
 
 /** The route a request matched, with its body as it arrived: each route reads it as the wire type it expects. */
 type RouteHandler = (m: RegExpMatchArray, body: unknown, reply: (status: number, json?: unknown) => void, files: UploadedFile[]) => void;
@@ -96,7 +109,7 @@ export interface FakeMessage {
   channelId: string;
   content: string;
   embeds: APIEmbed[];
-  components: APIActionRowComponent<APIButtonComponent>[];
+  components: APIActionRowComponent<APIComponentInMessageActionRow>[];
   attachments: FakeAttachment[];
   edits: number;
 }
@@ -128,6 +141,12 @@ export class FakeDiscord {
   readonly messages = new Map<string, FakeMessage>();
   readonly threads = new Map<string, APIThreadChannel & { parentMessageId: string }>();
   readonly commands: unknown[] = [];
+  /** Modals shown, in order. */
+  readonly modals: FakeModal[] = [];
+  /** The message each component interaction came from, by token (an update callback edits it). */
+  private readonly componentMessages = new Map<string, string>();
+  /** The channel each interaction came from, by token: a private reply's components live there too. */
+  private readonly interactionChannels = new Map<string, string>();
   /** Gateway counters: how the client (re)connected. */
   readonly gateway = { connections: 0, identifies: 0, resumes: 0, heartbeats: 0, lastResumeSeq: -1 };
   /** When false, heartbeats go unanswered (a zombie connection). */
@@ -253,11 +272,60 @@ export class FakeDiscord {
     if (!message) throw new Error(`fake discord: no message ${messageId}`);
     const id = this.snowflake();
     const token = `itoken-${id}`;
+    const channelId = this.channelOf(message);
     const interaction: APIMessageComponentButtonInteraction & { guild_id: string; member: APIInteractionGuildMember } = {
-      ...this.interactionBase(id, token, user, message.channelId, this.threads.has(message.channelId) ? ChannelType.PublicThread : ChannelType.GuildText, from.guildId),
+      ...this.interactionBase(id, token, user, channelId, this.threads.has(channelId) ? ChannelType.PublicThread : ChannelType.GuildText, from.guildId),
       type: InteractionType.MessageComponent,
       data: { custom_id: customId, component_type: ComponentType.Button },
       message: this.apiMessage(message),
+    };
+    this.componentMessages.set(token, messageId);
+    this.dispatch({ op: GatewayOpcodes.Dispatch, t: 'INTERACTION_CREATE' as never, s: 0, d: interaction } as GatewayDispatchPayload);
+    return { id, token };
+  }
+
+  /** Chooses `values` in the string select menu `customId` on a message the bot posted (an ephemeral reply too). */
+  selectMenu(customId: string, values: string[], user: FakeUser, messageId: string): { id: string; token: string } {
+    const message = this.messages.get(messageId);
+    if (!message) throw new Error(`fake discord: no message ${messageId}`);
+    const menu = message.components.flatMap((r) => r.components).find((c) => c.type === ComponentType.StringSelect && c.custom_id === customId);
+    if (!menu || menu.type !== ComponentType.StringSelect) throw new Error(`fake discord: message ${messageId} has no select menu ${customId}`);
+    const unknown = values.filter((v) => !menu.options.some((o) => o.value === v));
+    if (unknown.length) throw new Error(`fake discord: ${unknown.join(', ')} not among the options of ${customId}`);
+    const id = this.snowflake();
+    const token = `itoken-${id}`;
+    const channelId = this.channelOf(message);
+    const interaction: APIMessageComponentSelectMenuInteraction & { guild_id: string; member: APIInteractionGuildMember } = {
+      ...this.interactionBase(id, token, user, channelId, this.threads.has(channelId) ? ChannelType.PublicThread : ChannelType.GuildText),
+      type: InteractionType.MessageComponent,
+      data: { custom_id: customId, component_type: ComponentType.StringSelect, values },
+      message: this.apiMessage(message),
+    };
+    this.componentMessages.set(token, messageId);
+    this.dispatch({ op: GatewayOpcodes.Dispatch, t: 'INTERACTION_CREATE' as never, s: 0, d: interaction } as GatewayDispatchPayload);
+    return { id, token };
+  }
+
+  /** Submits a modal the bot showed, with a value for each text input by custom id (absent: left empty). */
+  submitModal(modal: FakeModal, values: Record<string, string>, user: FakeUser): { id: string; token: string } {
+    const id = this.snowflake();
+    const token = `itoken-${id}`;
+    const components = modal.data.components.flatMap((c) => {
+      if (c.type !== ComponentType.Label || c.component.type !== ComponentType.TextInput) return [];
+      return [
+        {
+          type: ComponentType.Label as const,
+          id: c.id ?? 1,
+          component: { type: ComponentType.TextInput as const, id: c.component.id ?? 2, custom_id: c.component.custom_id, value: values[c.component.custom_id] ?? '' },
+        },
+      ];
+    });
+    // A modal is submitted where the interaction that showed it was.
+    const channelId = this.interactionChannels.get(modal.token) ?? this.channelId;
+    const interaction: APIModalSubmitInteraction & { guild_id: string; member: APIInteractionGuildMember } = {
+      ...this.interactionBase(id, token, user, channelId, this.threads.has(channelId) ? ChannelType.PublicThread : ChannelType.GuildText),
+      type: InteractionType.ModalSubmit,
+      data: { custom_id: modal.data.custom_id, components },
     };
     this.dispatch({ op: GatewayOpcodes.Dispatch, t: 'INTERACTION_CREATE' as never, s: 0, d: interaction } as GatewayDispatchPayload);
     return { id, token };
@@ -270,7 +338,14 @@ export class FakeDiscord {
     this.dispatch(sent.payload);
   }
 
+  /** Where a message is: its channel, or for an interaction's private reply the channel of that interaction. */
+  private channelOf(message: FakeMessage): string {
+    if (!message.channelId.startsWith('interaction:')) return message.channelId;
+    return this.interactionChannels.get(message.channelId.slice('interaction:'.length)) ?? this.channelId;
+  }
+
   private interactionBase(id: string, token: string, user: FakeUser, channelId: string, channelType: ChannelType.GuildText | ChannelType.PublicThread, guildId = this.guildId) {
+    this.interactionChannels.set(token, channelId);
     const member: APIInteractionGuildMember = {
       user: { id: user.id, username: user.name, discriminator: '0', global_name: user.name, avatar: null },
       roles: user.roles ?? [],
@@ -453,8 +528,20 @@ export class FakeDiscord {
         /^\/interactions\/(\d+)\/([^/]+)\/callback$/,
         (m, raw, reply) => {
           const body = raw as CallbackBody;
+          const problem =
+            body?.type === InteractionResponseType.Modal
+              ? this.checkModal(body.data as APIModalInteractionResponseCallbackData)
+              : this.checkMessage((body?.data ?? null) as MessageBody | null);
+          if (problem) return reply(400, { message: 'Invalid Form Body', code: 50035, errors: problem });
           // Type 4 answers at once: its data becomes the interaction's original message, as on Discord.
-          if (body?.type === InteractionResponseType.ChannelMessageWithSource) this.store(`interaction:${m[2]}`, body.data ?? {});
+          if (body?.type === InteractionResponseType.ChannelMessageWithSource) this.store(`interaction:${m[2]}`, (body.data ?? {}) as MessageBody);
+          // Type 7 edits the message the component is on; type 9 shows a modal.
+          if (body?.type === InteractionResponseType.UpdateMessage) {
+            const on = this.messages.get(this.componentMessages.get(m[2]!) ?? '');
+            if (!on) return reply(400, { message: 'Unknown Message', code: 10008 });
+            this.edit(on, (body.data ?? {}) as MessageBody);
+          }
+          if (body?.type === InteractionResponseType.Modal) this.modals.push({ token: m[2]!, data: body.data as APIModalInteractionResponseCallbackData });
           reply(204);
         },
       ],
@@ -534,7 +621,30 @@ export class FakeDiscord {
       for (const c of row.components) {
         const customId = 'custom_id' in c ? c.custom_id : undefined; // link and premium buttons have none
         if ((customId?.length ?? 0) > 100) return 'custom_id: longer than 100';
+        if (c.type === ComponentType.StringSelect) {
+          if (row.components.length > 1) return 'action row: a select menu must be alone in its row';
+          if (c.options.length < 1 || c.options.length > 25) return 'select menu: 1-25 options';
+          for (const o of c.options)
+            if (!o.label || o.label.length > 100 || o.value.length > 100 || (o.description?.length ?? 0) > 100) return 'select option: label, value or description over 100';
+          const min = c.min_values ?? 1;
+          const max = c.max_values ?? 1;
+          if (min > max || max > c.options.length) return 'select menu: min_values/max_values out of range';
+          if (c.options.filter((o) => o.default).length > max) return 'select menu: more defaults than max_values';
+        }
       }
+    }
+    return null;
+  }
+
+  /** A modal's limits: a title of 1-45, 1-5 components, text inputs with a label and sane lengths. */
+  private checkModal(modal: APIModalInteractionResponseCallbackData | undefined): string | null {
+    if (!modal?.custom_id || modal.custom_id.length > 100) return 'modal custom_id: 1-100';
+    if (!modal.title || modal.title.length > 45) return 'modal title: 1-45';
+    if (modal.components.length < 1 || modal.components.length > 5) return 'modal: 1-5 components';
+    for (const c of modal.components) {
+      if (c.type !== ComponentType.Label) continue;
+      if (!c.label || c.label.length > 45) return 'label: 1-45';
+      if (c.component.type === ComponentType.TextInput && (c.component.max_length ?? 0) > 4000) return 'text input: max_length over 4000';
     }
     return null;
   }
@@ -582,7 +692,7 @@ export class FakeDiscord {
   private apiMessage(m: FakeMessage): APIMessage {
     return {
       id: m.id,
-      channel_id: m.channelId.startsWith('interaction:') ? this.channelId : m.channelId,
+      channel_id: this.channelOf(m),
       author: this.botUser,
       content: m.content,
       timestamp: '2024-03-04T12:00:00.000Z',

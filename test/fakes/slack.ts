@@ -4,6 +4,9 @@
  * chat.update, chat.postEphemeral, the three files.uploadV2 steps and response_url posts, keeps the
  * channel's messages (updates replace them), and refuses what real Slack would refuse: Block Kit that
  * is not valid JSON or breaks a limit (answered `invalid_blocks`, and listed in `violations`).
+ * Views: views.open (a modal, from a trigger id used once), views.update and views.publish (a user's
+ * Home tab) are kept, and the fake writes what Slack would send the app from them: a `view_submission`
+ * with the modal's state, a `block_actions` from a button on a view, an `app_home_opened` event.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -32,6 +35,23 @@ export interface FakeMessage {
 
 type Block = Record<string, unknown> & { type: string };
 
+/** A modal opened with views.open, or a Home tab published with views.publish. */
+export interface FakeView {
+  id: string;
+  type: 'modal' | 'home';
+  /** Whose Home tab it is (a modal's user is whoever's trigger opened it). */
+  user: string | undefined;
+  /** The trigger id that opened a modal. */
+  trigger: string | undefined;
+  callbackId: string | undefined;
+  privateMetadata: string;
+  title: string;
+  blocks: Block[];
+}
+
+/** What a user typed or ticked in a modal's input blocks, by block id; absent blocks keep their initial value. */
+export type ViewInput = Record<string, string[] | string | null>;
+
 export type Failure = { status: 429; retryAfter: number } | { error: string };
 
 export interface FakeSlack {
@@ -43,6 +63,18 @@ export interface FakeSlack {
   uploads: { fileId: string; bytes: number }[];
   messages: Map<string, FakeMessage>;
   violations: string[];
+  /** Every modal opened (and updated), by view id. */
+  views: Map<string, FakeView>;
+  /** Each user's Home tab as last published. */
+  homes: Map<string, FakeView>;
+  /** The trigger id Slack gives a slash command or click: views.open accepts each once. */
+  issueTrigger(): string;
+  /** The `view_submission` Slack sends when `user` submits modal `viewId` with `input`. */
+  viewSubmission(viewId: string, user: string, input?: ViewInput): Record<string, unknown>;
+  /** The `block_actions` Slack sends when `user` clicks the button `actionId` on a view (a Home tab). */
+  viewAction(viewId: string, user: string, actionId: string): Record<string, unknown>;
+  /** The Events API body Slack sends when `user` opens the app's Home tab. */
+  appHomeOpened(user: string): Record<string, unknown>;
   /**
    * Socket Mode: sends one envelope (`slash_commands`, `interactive`) over the bot's WebSocket and
    * resolves with the bot's ack `{ envelope_id, payload }`.
@@ -64,11 +96,69 @@ export async function startFakeSlack(options: { token: string; appToken?: string
   const violations: string[] = [];
   const failures = new Map<string, Failure[]>();
   const waiters = new Set<() => void>();
+  const views = new Map<string, FakeView>();
+  const homes = new Map<string, FakeView>();
+  const triggers = new Map<string, 'fresh' | 'used'>();
   let seq = 0;
   const nextTs = () => `1709550000.${String(++seq).padStart(6, '0')}`;
   const changed = () => {
     for (const w of [...waiters]) w();
   };
+
+  function keep(raw: Block, id: string, user: string | undefined, trigger?: string): FakeView {
+    const view: FakeView = {
+      id,
+      type: raw.type === 'home' ? 'home' : 'modal',
+      user,
+      trigger,
+      callbackId: typeof raw.callback_id === 'string' ? raw.callback_id : undefined,
+      privateMetadata: typeof raw.private_metadata === 'string' ? raw.private_metadata : '',
+      title: String((raw.title as { text?: unknown } | undefined)?.text ?? ''),
+      blocks: (raw.blocks ?? []) as Block[],
+    };
+    views.set(id, view);
+    return view;
+  }
+
+  const wire = (view: FakeView) => ({
+    id: view.id,
+    team_id: options.teamId ?? 'T1',
+    type: view.type,
+    blocks: view.blocks,
+    private_metadata: view.privateMetadata,
+    callback_id: view.callbackId ?? '',
+    hash: `h-${view.id}-${seq}`,
+    ...(view.type === 'modal' ? { title: { type: 'plain_text', text: view.title } } : {}),
+    app_id: 'A1',
+    bot_id: 'BBOT',
+  });
+
+  const userOf = (id: string) => ({ id, username: id.toLowerCase(), name: id.toLowerCase(), team_id: options.teamId ?? 'T1' });
+  const team = () => ({ id: options.teamId ?? 'T1', domain: 'fake' });
+  const issueTrigger = () => {
+    const trigger = `trigger-fake-${++seq}`;
+    triggers.set(trigger, 'fresh');
+    return trigger;
+  };
+
+  /** The state.values Slack sends with a submission: each input block's element, as the user left it. */
+  function stateOf(view: FakeView, input: ViewInput): Record<string, Record<string, unknown>> {
+    const values: Record<string, Record<string, unknown>> = {};
+    for (const block of view.blocks) {
+      if (block.type !== 'input' || typeof block.block_id !== 'string') continue;
+      const element = block.element as { type: string; action_id: string; options?: Option[]; initial_options?: Option[]; initial_value?: string };
+      const given = input[block.block_id];
+      if (element.type === 'checkboxes') {
+        const chosen = Array.isArray(given) ? given : (element.initial_options ?? []).map((o) => o.value);
+        const selected_options = (element.options ?? []).filter((o) => chosen.includes(o.value));
+        values[block.block_id] = { [element.action_id]: { type: 'checkboxes', selected_options } };
+      } else if (element.type === 'plain_text_input') {
+        const value = typeof given === 'string' ? given : given === null ? null : (element.initial_value ?? null);
+        values[block.block_id] = { [element.action_id]: { type: 'plain_text_input', value } };
+      }
+    }
+    return values;
+  }
 
   const server = createServer(async (req, res) => {
     try {
@@ -106,7 +196,7 @@ export async function startFakeSlack(options: { token: string; appToken?: string
     calls.push({ method, args, token });
     if (token !== (method === 'apps.connections.open' ? options.appToken : options.token)) return json(res, { ok: false, error: 'invalid_auth' });
     if (failure) return json(res, { ok: false, error: failure.error });
-    const problems = 'blocks' in args ? validateBlocks(args.blocks) : [];
+    const problems = 'blocks' in args ? validateBlocks(args.blocks) : 'view' in args ? validateView(args.view) : [];
     if (problems.length) {
       violations.push(...problems.map((p) => `${method}: ${p}`));
       return json(res, { ok: false, error: 'invalid_blocks', errors: problems });
@@ -148,6 +238,26 @@ export async function startFakeSlack(options: { token: string; appToken?: string
         const message = messages.get(String(args.message_ts ?? ''));
         if (!message || message.channel !== args.channel) return json(res, { ok: false, error: 'message_not_found' });
         return json(res, { ok: true, channel: message.channel, permalink: `https://fake.slack.com/archives/${message.channel}/p${message.ts.replace('.', '')}` });
+      }
+      case 'views.open': {
+        // A trigger id from a slash command or a click, used once (Slack also lets it expire after 3 s).
+        const trigger = String(args.trigger_id ?? '');
+        if (!trigger || triggers.get(trigger) === 'used') return json(res, { ok: false, error: 'invalid_trigger_id' });
+        triggers.set(trigger, 'used');
+        const view = keep(args.view as Block, `V${++seq}`, undefined, trigger);
+        return json(res, { ok: true, view: wire(view) });
+      }
+      case 'views.update': {
+        const old = views.get(String(args.view_id ?? ''));
+        if (!old) return json(res, { ok: false, error: 'not_found' });
+        return json(res, { ok: true, view: wire(keep(args.view as Block, old.id, old.user, old.trigger)) });
+      }
+      case 'views.publish': {
+        const user = String(args.user_id ?? '');
+        if (!/^[UW]\w+$/.test(user)) return json(res, { ok: false, error: 'invalid_arguments' });
+        const view = keep(args.view as Block, homes.get(user)?.id ?? `VH${++seq}`, user);
+        homes.set(user, view);
+        return json(res, { ok: true, view: wire(view) });
       }
       case 'chat.postEphemeral':
         if (!args.user || !args.channel) return json(res, { ok: false, error: 'user_not_in_channel' });
@@ -197,6 +307,55 @@ export async function startFakeSlack(options: { token: string; appToken?: string
     uploads,
     messages,
     violations,
+    views,
+    homes,
+    issueTrigger,
+    viewSubmission(viewId, user, input = {}) {
+      const view = views.get(viewId);
+      if (!view) throw new Error(`no view ${viewId}`);
+      return {
+        type: 'view_submission',
+        team: team(),
+        user: userOf(user),
+        api_app_id: 'A1',
+        token: 'legacy-verification-token',
+        trigger_id: issueTrigger(),
+        view: { ...wire(view), state: { values: stateOf(view, input) } },
+        response_urls: [],
+        is_enterprise_install: false,
+      };
+    },
+    viewAction(viewId, user, actionId) {
+      const view = views.get(viewId);
+      if (!view) throw new Error(`no view ${viewId}`);
+      const found = view.blocks.flatMap((b) =>
+        b.type === 'actions' ? (b.elements as Record<string, unknown>[]).filter((e) => e.action_id === actionId).map((e) => ({ block: b, element: e })) : [],
+      )[0];
+      if (!found) throw new Error(`view ${viewId} has no button ${actionId}`);
+      return {
+        type: 'block_actions',
+        team: team(),
+        user: userOf(user),
+        api_app_id: 'A1',
+        token: 'legacy-verification-token',
+        container: { type: 'view', view_id: viewId },
+        trigger_id: issueTrigger(),
+        view: { ...wire(view), state: { values: {} } },
+        actions: [{ type: 'button', action_id: actionId, block_id: found.block.block_id, text: found.element.text, value: found.element.value, action_ts: '1709550000.2' }],
+      };
+    },
+    appHomeOpened(user) {
+      return {
+        token: 'legacy-verification-token',
+        team_id: options.teamId ?? 'T1',
+        api_app_id: 'A1',
+        type: 'event_callback',
+        event_id: `Ev${++seq}`,
+        event_time: 1709550000,
+        event: { type: 'app_home_opened', user, channel: `D${user}`, tab: 'home', event_ts: '1709550000.3', ...(homes.get(user) ? { view: wire(homes.get(user)!) } : {}) },
+        authorizations: [{ team_id: options.teamId ?? 'T1', user_id: 'UBOT', is_bot: true }],
+      };
+    },
     sendEnvelope(type, payload) {
       if (!socket) return Promise.reject(new Error('no Socket Mode connection'));
       const envelope_id = `env-${++seq}`;
@@ -256,7 +415,7 @@ function parseArgs(raw: Buffer, contentType: string): Record<string, unknown> {
   if (contentType.includes('application/json')) return JSON.parse(text || '{}');
   const args: Record<string, unknown> = {};
   for (const [key, value] of new URLSearchParams(text)) {
-    if (key === 'blocks' || key === 'attachments') {
+    if (key === 'blocks' || key === 'attachments' || key === 'view') {
       try {
         args[key] = JSON.parse(value);
       } catch {
@@ -267,11 +426,38 @@ function parseArgs(raw: Buffer, contentType: string): Record<string, unknown> {
   return args;
 }
 
-/** Slack's Block Kit limits, checked the way Slack checks them (each breach is a refusal). */
-export function validateBlocks(blocks: unknown): string[] {
+interface Option {
+  text: { type: string; text: string };
+  value: string;
+}
+
+/** A modal's or a Home tab's limits: its kind, title, buttons and metadata, then its blocks (up to 100). */
+export function validateView(view: unknown): string[] {
+  const v = view as Record<string, unknown> | undefined;
+  if (!v || typeof v !== 'object') return ['view is not a JSON object'];
+  const problems: string[] = [];
+  const short = (t: unknown, where: string) => {
+    const o = t as { type?: string; text?: unknown } | undefined;
+    if (o?.type !== 'plain_text' || typeof o.text !== 'string' || !o.text.length || o.text.length > 24) problems.push(`view ${where}: a plain_text of 1-24 chars`);
+  };
+  if (v.type !== 'modal' && v.type !== 'home') problems.push(`view type ${String(v.type)}`);
+  if (v.type === 'modal') {
+    short(v.title, 'title');
+    if (v.submit !== undefined) short(v.submit, 'submit');
+    if (v.close !== undefined) short(v.close, 'close');
+    const blocks = (v.blocks ?? []) as Block[];
+    if (blocks.some((b) => b.type === 'input') && v.submit === undefined) problems.push('view: input blocks need a submit button');
+  }
+  if (typeof v.callback_id === 'string' && v.callback_id.length > 255) problems.push('view callback_id over 255 chars');
+  if (typeof v.private_metadata === 'string' && v.private_metadata.length > 3000) problems.push('view private_metadata over 3000 chars');
+  return [...problems, ...validateBlocks(v.blocks, 100)];
+}
+
+/** Slack's Block Kit limits, checked the way Slack checks them (each breach is a refusal); a message holds 50 blocks, a view 100. */
+export function validateBlocks(blocks: unknown, max = 50): string[] {
   const problems: string[] = [];
   if (!Array.isArray(blocks)) return ['blocks is not a JSON array'];
-  if (blocks.length > 50) problems.push(`${blocks.length} blocks (max 50)`);
+  if (blocks.length > max) problems.push(`${blocks.length} blocks (max ${max})`);
   const actionIds = new Set<string>();
   blocks.forEach((block: Block, i) => {
     const at = `block ${i} (${block?.type})`;
@@ -327,6 +513,24 @@ export function validateBlocks(blocks: unknown): string[] {
             text(confirm.deny, 30, `button ${j} deny button`, ['plain_text']);
           }
         }
+        break;
+      }
+      case 'input': {
+        text(block.label, 2000, 'label', ['plain_text']);
+        const element = block.element as { type?: string; action_id?: string; options?: Option[]; initial_options?: Option[]; max_length?: number } | undefined;
+        if (!element?.action_id || element.action_id.length > 255) problems.push(`${at}: element action_id must be 1-255 chars`);
+        if (element?.type === 'checkboxes') {
+          const options = element.options ?? [];
+          if (options.length === 0 || options.length > 10) problems.push(`${at}: ${options.length} checkbox options (1-10)`);
+          for (const [j, o] of options.entries()) {
+            text(o.text, 150, `option ${j}`);
+            if (typeof o.value !== 'string' || !o.value || o.value.length > 150) problems.push(`${at} option ${j}: value must be 1-150 chars`);
+          }
+          for (const o of element.initial_options ?? [])
+            if (!options.some((x) => x.value === o.value && x.text.text === o.text.text)) problems.push(`${at}: initial option ${o.value} is not one of the options`);
+        } else if (element?.type === 'plain_text_input') {
+          if (element.max_length !== undefined && (element.max_length < 1 || element.max_length > 3000)) problems.push(`${at}: max_length 1-3000`);
+        } else problems.push(`${at}: unknown input element ${String(element?.type)}`);
         break;
       }
       case 'image':

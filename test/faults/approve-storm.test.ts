@@ -1,6 +1,8 @@
 /**
- * Fifty approve clicks on one proposal at once, from every channel: signed block_actions to the real
- * Bolt app, INTERACTION_CREATE through the fake gateway to the real discord.js client, and the CLI. On
+ * Fifty approvals of one proposal at once, from every channel: signed view_submissions of Slack's approve
+ * modal to the real Bolt app, Confirm clicks on Discord's approval confirmation through the fake gateway
+ * to the real discord.js client, and the CLI (the modals and confirmations are opened first: an Approve
+ * click only asks). On
  * PostgreSQL the CLI clicks are spawned `council approve` processes sharing the database with the running
  * bot, and a table lock holds every click at its append until all channels are there, so they really race
  * on the one expected-version write. On PGlite a spawned CLI would be locked out by the running bot, so
@@ -14,8 +16,8 @@ import type { App } from '../../src/app/index.ts';
 import { startDiscord } from '../../src/bot/discord/index.ts';
 import { type SlackHandle, startSlack } from '../../src/bot/slack/index.ts';
 import { proposalStream } from '../../src/pipeline/run.ts';
-import { decisionMessage, replyTo, threadFor } from '../bot/discord/support.ts';
-import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned } from '../bot/slack/support.ts';
+import { confirmationFor, decisionMessage, replyTo, threadFor } from '../bot/discord/support.ts';
+import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendPayload, sendSigned } from '../bot/slack/support.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { type FakeDiscord, type FakeUser, startFakeDiscord } from '../fakes/discord.ts';
 import { type FakeMessage as SlackMessage, type FakeSlack, startFakeSlack } from '../fakes/slack.ts';
@@ -120,6 +122,20 @@ describe(`50 approve clicks at once across Slack, Discord and the CLI (${POSTGRE
     const hasButtons = (m: SlackMessage) => m.blocks.some((b) => b.type === 'actions');
     const slackDecision = await slackFake.waitFor(() => [...slackFake.messages.values()].find((m) => m.channel === HOME && hasButtons(m)), 'the Slack decision message');
     const discordDecision = await decisionMessage(discordFake, (await threadFor(discordFake, WEEK)).id);
+    const slackUrl = `http://127.0.0.1:${slack.port}/slack/events`;
+
+    // Each Approve click asks first: every Slack approver's modal and every Discord approver's confirmation, opened.
+    const modals = await Promise.all(
+      slackUsers.map(async (user, i) => {
+        const body = buttonClick({ actionId: `approve:${id}`, value: id, user, channel: HOME, messageTs: slackDecision.ts, responseUrl: slackFake.responseUrl(`ask-${i}`) });
+        const trigger = JSON.parse(new URLSearchParams(body).get('payload')!).trigger_id as string;
+        await sendSigned(slackUrl, body);
+        return { user, view: await slackFake.waitFor(() => [...slackFake.views.values()].find((v) => v.trigger === trigger), `${user}'s modal`) };
+      }),
+    );
+    const confirmations = await Promise.all(
+      discordUsers.map(async (user) => ({ user, message: await confirmationFor(discordFake, discordFake.click(`approve:${id}`, user, discordDecision.id).token) })),
+    );
 
     const gate = db.schema ? await holdAppends(db.schema) : undefined;
     const cli: Promise<Outcome>[] = [];
@@ -129,13 +145,8 @@ describe(`50 approve clicks at once across Slack, Discord and the CLI (${POSTGRE
         for (let i = 0; i < CLI_CLICKS; i++) cli.push(council(['approve', id, '--by', `operator${i}`, '--json'], cliEnv).then(cliOutcome));
         await until(`${CLI_CLICKS} CLI approvals waiting at the append`, async () => (await gate.blocked()) >= CLI_CLICKS);
       }
-      const slackAcks = slackUsers.map((user, i) =>
-        sendSigned(
-          `http://127.0.0.1:${slack.port}/slack/events`,
-          buttonClick({ actionId: `approve:${id}`, value: id, user, channel: HOME, messageTs: slackDecision.ts, responseUrl: slackFake.responseUrl(`storm-${i}`) }),
-        ),
-      );
-      const discordTokens = discordUsers.map((user) => discordFake.click(`approve:${id}`, user, discordDecision.id).token);
+      const slackAcks = modals.map(({ user, view }) => sendPayload(slackUrl, slackFake.viewSubmission(view.id, user)));
+      const discordTokens = confirmations.map(({ user, message }) => discordFake.click(`confirm:${id}`, user, message.id).token);
       if (!gate)
         for (let i = 0; i < CLI_CLICKS; i++)
           cli.push(
@@ -147,8 +158,9 @@ describe(`50 approve clicks at once across Slack, Discord and the CLI (${POSTGRE
       if (gate) await until('the bot’s clicks waiting at the append too', async () => (await gate.blocked()) > CLI_CLICKS);
 
       await gate?.release();
-      // Every Slack click acknowledged within Slack's deadline, each once its approval (or its refusal) is decided (issue 13, item 7).
-      expect((await Promise.all(slackAcks)).map((r) => r.status)).toEqual(slackUsers.map(() => 200));
+      // Every Slack submission acknowledged within Slack's deadline, each once its approval (or its refusal) is decided (issue 13, item 7).
+      const slackAnswers = await Promise.all(slackAcks.map(async (r) => ({ status: (await r).status, text: await (await r).text() })));
+      expect(slackAnswers.map((a) => a.status)).toEqual(slackUsers.map(() => 200));
       const discordOutcomes: Outcome[] = await Promise.all(
         discordTokens.map(async (token) =>
           (await replyTo(discordFake, token, /You approved|already approved/)).content.includes('You approved') ? 'approved' : 'already approved',
@@ -163,14 +175,10 @@ describe(`50 approve clicks at once across Slack, Discord and the CLI (${POSTGRE
       expect(approvals).toHaveLength(1);
       const winner = approvals[0]!;
 
-      // Slack's losers hear it privately; the winner's click settles the decision message instead.
-      const slackLosers = slackUsers.filter((u) => `slack:${u}` !== winner.by);
-      const ephemerals = await slackFake.waitFor(() => {
-        const sent = slackFake.calls.filter((c) => c.method === 'chat.postEphemeral');
-        return sent.length >= slackLosers.length ? sent : undefined;
-      }, 'a reply to every losing Slack click');
-      expect(ephemerals.map((c) => c.args.user).sort()).toEqual([...slackLosers].sort());
-      for (const c of ephemerals) expect(String(c.args.text)).toContain('already approved');
+      // Slack's losers read it in their modal, which stays open; the winner's closes and settles the decision message.
+      const slackLosers = modals.filter(({ user }) => `slack:${user}` !== winner.by);
+      expect(slackLosers).toHaveLength(winner.via === 'slack' ? SLACK_CLICKS - 1 : SLACK_CLICKS);
+      for (const { user } of slackLosers) expect(slackAnswers[slackUsers.indexOf(user)]!.text).toContain('already approved');
       expect(discordOutcomes.filter((o) => o === 'approved')).toHaveLength(winner.via === 'discord' ? 1 : 0);
       expect(cliOutcomes.filter((o) => o === 'approved')).toHaveLength(winner.via === 'cli' ? 1 : 0);
       expect([...discordOutcomes, ...cliOutcomes].every((o) => o === 'approved' || o === 'already approved')).toBe(true);

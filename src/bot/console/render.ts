@@ -123,7 +123,7 @@ export function renderNotice(n: Notice): string {
         ...n.abstentions.map((a) => `  ${a.seat}: ${a.error}`),
       ].join('\n');
     case 'proposal_approved':
-      return `✔ Proposal ${n.proposalId} approved by ${n.by} (${n.via}) at ${nyStamp(n.at)}. Placing orders…`;
+      return `✔ Proposal ${n.proposalId} approved by ${n.by} (${n.via}) at ${nyStamp(n.at)}${n.declined?.length ? ` for ${n.accounts?.join(', ')} only (declined: ${n.declined.join(', ')})` : ''}. Placing orders…`;
     case 'proposal_rejected':
       return `✖ Proposal ${n.proposalId} rejected by ${n.by} at ${nyStamp(n.at)}${n.reason ? `: ${n.reason}` : ''}. Nothing will be placed.`;
     case 'proposal_expired':

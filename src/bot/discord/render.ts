@@ -155,7 +155,11 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
     case 'proposal_approved':
       return {
         ...none,
-        thread: [text(`✅ Proposal ${n.proposalId} approved by ${who(n.by)} (${n.via}) at ${nyStamp(n.at)}. Placing orders…`)],
+        thread: [
+          text(
+            `✅ Proposal ${n.proposalId} approved by ${who(n.by)} (${n.via}) at ${nyStamp(n.at)}${n.declined?.length ? ` for ${n.accounts?.join(', ')} only (declined: ${n.declined.join(', ')})` : ''}. Placing orders…`,
+          ),
+        ],
         decision: { proposalId: n.proposalId, edit: decisionEdit(n.proposalId, ctx.proposal) },
       };
     case 'proposal_rejected':

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { CouncilApp } from '../../app/index.ts';
 import type { Config } from '../../config/config.ts';
 import type { Logger } from '../../logger.ts';
+import { createAppHome } from './app-home.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { createSeenRequests, type SeenRequests } from '../../store/seen-requests.ts';
 import { createRateLimiter, createReadQueue, DEFAULT_RATE_LIMIT, type RateLimitOptions } from '../rate-limit.ts';
@@ -88,8 +89,10 @@ export async function startSlack(app: CouncilApp, config: SlackConfig, logger: L
       logger,
     }),
   );
-  registerListeners(bolt, { app, sink, tasks, reads: createReadQueue(), logger, channelId: config.channelId });
+  const home = createAppHome({ app, client: bolt.client, tasks, logger });
+  registerListeners(bolt, { app, sink, tasks, reads: createReadQueue(), logger, channelId: config.channelId, home });
   const detach = app.addSink(sink);
+  const detachHome = app.addSink(home.sink);
   const removeChannel = app.addChannel('slack');
 
   let port: number | undefined;
@@ -106,6 +109,7 @@ export async function startSlack(app: CouncilApp, config: SlackConfig, logger: L
       await bolt.stop();
       await tasks.drain();
       detach();
+      detachHome();
       removeChannel();
     },
   };

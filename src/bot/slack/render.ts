@@ -168,7 +168,7 @@ export function renderNotice(n: Notice): SlackMessage {
 }
 
 export const approvedLine = (n: Extract<Notice, { type: 'proposal_approved' }>) =>
-  `:white_check_mark: *Approved* by ${who(n.by)} (${esc(n.via)}) at ${nyStamp(n.at)}. Placing orders…`;
+  `:white_check_mark: *Approved* by ${who(n.by)} (${esc(n.via)}) at ${nyStamp(n.at)}${n.declined?.length ? ` for ${esc(n.accounts?.join(', ') ?? '')} only (declined: ${esc(n.declined.join(', '))})` : ''}. Placing orders…`;
 export const rejectedLine = (n: Extract<Notice, { type: 'proposal_rejected' }>) =>
   `:x: *Rejected* by ${who(n.by)} at ${nyStamp(n.at)}${n.reason ? `: ${esc(n.reason)}` : ''}. Nothing will be placed.`;
 export const expiredLine = (n: Extract<Notice, { type: 'proposal_expired' }>) =>
@@ -183,7 +183,7 @@ export function orderBlocks(proposalId: string, orders: readonly OrderLine[], co
   ];
 }
 
-/** The confirm dialog's text: the orders Approve will place, cut to the dialog's 300 characters. */
+/** A confirm dialog's text: the orders a button will place, cut to the dialog's 300 characters. */
 export function confirmText(orders: readonly { account: string; side: string; qty: number; symbol: string }[]): string {
   const lines = orders.map((o) => esc(orderText({ ...o, side: o.side as 'buy' | 'sell' })));
   const out: string[] = [];
@@ -244,7 +244,7 @@ function renderDecision(n: Extract<Notice, { type: 'decision_ready' }>): SlackMe
       actionId: actionIds.approve(p.id),
       value: p.id,
       style: 'primary',
-      confirm: { title: 'Approve these orders?', text: confirmText(p.orders), confirm: 'Approve and place', deny: 'Cancel' },
+      // No confirm dialog: the modal it opens (modals.ts) lists each account's orders and is the confirmation.
     },
     { text: 'Reject', actionId: actionIds.reject(p.id), value: p.id, style: 'danger' },
   ]);

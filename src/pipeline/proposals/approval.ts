@@ -4,7 +4,7 @@
  * with the kill switch; the orders then go out at once (placement.ts).
  */
 import type { AccountView } from '../../brokers/port.ts';
-import { type ProposalCommand, ProposalError, type ProposalOrder, type ProposalState } from '../../domain/proposal.ts';
+import { approvalScope, type ProposalCommand, proposalAccounts, ProposalError, type ProposalOrder, type ProposalState } from '../../domain/proposal.ts';
 import { clientOrderId, type NettedOrder, netWithWorking, ordersForTargets, type RiskLimits, type WorkingOrder } from '../../domain/sizing.ts';
 import type { OrderLine } from '../notices.ts';
 import { streams } from '../streams.ts';
@@ -28,8 +28,10 @@ export async function ordersAtApproval(
   now: Date,
   /** Books already being read at this click (readBooks); any account missing is read here. */
   books?: ReadonlyMap<string, Promise<AccountView>>,
+  /** A partial approval's accounts: only these are computed (and can stand in the way); absent: all. */
+  only?: readonly string[],
 ): Promise<{ orders: ProposalOrder[]; refusals: string[]; working: WorkingOrder[] }> {
-  const targets = state.targets;
+  const targets = only ? state.targets?.filter((t) => only.includes(t.account)) : state.targets;
   if (!targets) return { orders: [], refusals: ['it was planned before proposals carried their target positions, so what it would hold now cannot be checked'], working: [] };
   const accounts = [...new Set(targets.map((t) => t.account))];
   const plans = await Promise.all(
@@ -101,6 +103,8 @@ export interface ApproveRequest {
   now: Date;
   /** When the simulated broker may fill (offline replays advance the clock to the open). */
   settleAt?: Date;
+  /** A partial approval: only these accounts' orders are computed and placed, the rest declined; absent: all. */
+  accounts?: readonly string[];
 }
 
 export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): Promise<{ state: ProposalState; orders: OrderLine[] }> {
@@ -120,7 +124,9 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
   let orders: ProposalOrder[] | undefined;
   let netted: NettedOrder[] = [];
   if (approvable(before, req.now)) {
-    const computed = await ordersAtApproval(deps, before, req.now, early ?? (before.targets ? readBooks(deps, before, req.now) : undefined));
+    // An unknown account is refused before anything is read or recorded; the decider holds the same rule.
+    const scope = req.accounts ? approvalScope(before, req.accounts).accounts : undefined;
+    const computed = await ordersAtApproval(deps, before, req.now, early ?? (before.targets ? readBooks(deps, before, req.now) : undefined), scope);
     if (computed.refusals.length) {
       const why = computed.refusals.join('; ');
       const reason = before.targets ? `the book changed since it was shown: ${why}` : why;
@@ -138,7 +144,15 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
   // write, not two, between the click and the orders. Whoever wrote it knows no order of this proposal
   // can exist yet. It is written only while the kill switch is as read above (off): a halt that landed
   // since makes the decision again, and that refuses.
-  const approve: ProposalCommand = { type: 'Approve', by: req.by, via: req.via, now: req.now, ...(orders ? { orders } : {}), ...(netted.length ? { netted } : {}) };
+  const approve: ProposalCommand = {
+    type: 'Approve',
+    by: req.by,
+    via: req.via,
+    now: req.now,
+    ...(orders ? { orders } : {}),
+    ...(netted.length ? { netted } : {}),
+    ...(req.accounts ? { accounts: req.accounts } : {}),
+  };
   const { state, events } = await handleProposalCommand(deps.store, proposals, req.proposalId, approve, {
     withDecided: (current) => [{ type: 'ExecutionAttempted', data: { attempt: current.attempts + 1, at: req.now.toISOString() } }],
     haltCheckOf: deps.council,
@@ -148,7 +162,8 @@ export async function approveProposal(deps: ApproveDeps, req: ApproveRequest): P
   // Channels are told while the orders go out, not before: a chat post is no part of what the approval
   // guarantees, and each channel still renders this notice before the execution report (they handle one
   // week's notices in the order published). Its failure is still the caller's, once the orders are out.
-  const announced = deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via });
+  const partial = state.declined.length ? { accounts: proposalAccounts(state).filter((a) => !state.declined.includes(a)), declined: state.declined } : {};
+  const announced = deps.sink.publish({ type: 'proposal_approved', week: state.week, proposalId: req.proposalId, by: req.by, at: req.now.toISOString(), via: req.via, ...partial });
   announced.catch(() => {});
   // Whoever appended the approval knows the stream up to it: no read between the append and the sends.
   const executed = await executeProposal(deps, req.proposalId, req.now, req.settleAt, approvedHere ? 'first-attempt-recorded' : undefined, approvedHere ? state : undefined);

@@ -8,7 +8,20 @@ import { chatStream } from '../../../src/bot/discord/threads.ts';
 import { refusalStream } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
 import { buttonIds, type FakeMessage } from '../../fakes/discord.ts';
-import { APPROVER, type DiscordHarness, ROLE_APPROVER, STRANGER, callbackOf, decisionMessage, events, ofType, replyTo, startHarness, threadFor } from './support.ts';
+import {
+  APPROVER,
+  type DiscordHarness,
+  ROLE_APPROVER,
+  STRANGER,
+  callbackOf,
+  confirmationFor,
+  decisionMessage,
+  events,
+  ofType,
+  replyTo,
+  startHarness,
+  threadFor,
+} from './support.ts';
 
 let h: DiscordHarness;
 let threadId: string;
@@ -57,7 +70,7 @@ describe('Discord: a council week from /council run to execution', () => {
     const state = await h.app.weekState('2024-03-04');
     proposalId = state.proposal!.proposalId;
     expect(buttonIds(decision)).toEqual([`approve:${proposalId}`, `reject:${proposalId}`]);
-    expect(decision.components[0]!.components.map((b) => b.style)).toEqual([3, 4]); // Success, Danger
+    expect(decision.components[0]!.components.map((b) => (b as { style?: number }).style)).toEqual([3, 4]); // Success, Danger
     const fields = decision.embeds[0]!.fields!.map((f) => f.name);
     expect(fields).toEqual([
       'Who pitched what (revealed now)',
@@ -88,8 +101,10 @@ describe('Discord: a council week from /council run to execution', () => {
     expect(buttonIds(h.fake.messages.get(decision.id)!)).toHaveLength(2);
   });
 
-  it('When an approver clicks Approve, Then every order executes once on the simulated broker and the decision message loses its buttons and shows the outcome', async () => {
-    const { token } = h.fake.click(`approve:${proposalId}`, APPROVER, decision.id);
+  it('When an approver clicks Approve and confirms, Then every order executes once on the simulated broker and the decision message loses its buttons and shows the outcome', async () => {
+    const asked = h.fake.click(`approve:${proposalId}`, APPROVER, decision.id);
+    const confirmation = await confirmationFor(h.fake, asked.token);
+    const { token } = h.fake.click(`confirm:${proposalId}`, APPROVER, confirmation.id);
 
     await replyTo(h.fake, token, /You approved/);
     const updated = await h.fake.waitFor('the decision message marked executed', () => {
@@ -129,7 +144,9 @@ describe('Discord: a council week from /council run to execution', () => {
     const thread = await threadFor(h.fake, '2024-03-11');
     const message = await decisionMessage(h.fake, thread.id);
 
-    const { token } = h.fake.click(`approve:${id}`, ROLE_APPROVER, message.id);
+    const asked = h.fake.click(`approve:${id}`, ROLE_APPROVER, message.id);
+    const confirmation = await confirmationFor(h.fake, asked.token);
+    const { token } = h.fake.click(`confirm:${id}`, ROLE_APPROVER, confirmation.id);
     const slack = h.app.approve({ proposalId: id, by: 'slack:U1', via: 'slack', authoriser: approveEverything }).then(
       () => 'approved',
       (e: Error) => e.message,

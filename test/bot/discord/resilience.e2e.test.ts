@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlRefusalStream, controlStream } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
-import { APPROVER, type DiscordHarness, STRANGER, callbackOf, decisionMessage, events, ofType, replyTo, startHarness, threadFor } from './support.ts';
+import { APPROVER, type DiscordHarness, STRANGER, callbackOf, confirmationFor, decisionMessage, events, ofType, replyTo, startHarness, threadFor } from './support.ts';
 
 let h: DiscordHarness;
 
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('Discord: when the wire misbehaves', () => {
-  it('When the gateway drops mid-run, Then discord.js resumes the same session, the run carries on, and a click sent during the outage is replayed and executed', async () => {
+  it('When the gateway drops mid-run, Then discord.js resumes the same session, the run carries on, and a confirmation sent during the outage is replayed and executed', async () => {
     const { token } = h.fake.slash('run', { week: '2024-03-04' }, STRANGER);
     await replyTo(h.fake, token, /Convening/);
     const thread = await threadFor(h.fake, '2024-03-04');
@@ -25,9 +25,11 @@ describe('Discord: when the wire misbehaves', () => {
     h.fake.dropConnection();
     const message = await decisionMessage(h.fake, thread.id);
     const proposalId = (await h.app.weekState('2024-03-04')).proposal!.proposalId;
+    const asked = h.fake.click(`approve:${proposalId}`, APPROVER, message.id);
+    const confirmation = await confirmationFor(h.fake, asked.token);
     // Sent while the socket may still be down: the fake holds it for the resumed session.
     h.fake.dropConnection();
-    const click = h.fake.click(`approve:${proposalId}`, APPROVER, message.id);
+    const click = h.fake.click(`confirm:${proposalId}`, APPROVER, confirmation.id);
 
     // The first answer comes once the approval is recorded, the second once the orders are placed.
     await replyTo(h.fake, click.token, /orders placed/);

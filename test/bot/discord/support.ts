@@ -70,3 +70,16 @@ export const replyTo = (fake: FakeDiscord, token: string, matching: RegExp = /./
 /** The interaction's first callback: how it was acknowledged (type 5 = deferred, flags 64 = ephemeral). */
 export const callbackOf = (fake: FakeDiscord, token: string) =>
   fake.waitFor(`the callback for ${token}`, () => fake.interactionRequests(token).find((r) => r.path.endsWith('/callback'))?.body as { type: number; data?: { flags?: number } });
+
+/** The private confirmation an approver's Approve is answered with (a select menu of accounts and Confirm), once shown. */
+export const confirmationFor = (fake: FakeDiscord, token: string) =>
+  fake.waitFor(`the confirmation for ${token}`, () =>
+    [...fake.messages.values()].find((m) => m.channelId === `interaction:${token}` && m.components.some((r) => r.components.some((c) => c.type === 3))),
+  );
+
+/** The accounts the confirmation's menu offers and which of them are selected now. */
+export function menuOf(message: FakeMessage): { offered: string[]; selected: string[] } {
+  const menu = message.components.flatMap((r) => r.components).find((c) => c.type === 3);
+  const options = menu && 'options' in menu ? menu.options : [];
+  return { offered: options.map((o) => o.value), selected: options.filter((o) => o.default).map((o) => o.value) };
+}

@@ -16,7 +16,7 @@ import { buildApp, partsOf } from '../../../src/compose.ts';
 import { controlRefusalStream, controlStream, isHalted } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
 import { type FakeDiscord, type FakeMessage, startFakeDiscord } from '../../fakes/discord.ts';
-import { APPROVER, decisionMessage, replyTo, threadFor } from './support.ts';
+import { APPROVER, confirmationFor, decisionMessage, replyTo, threadFor } from './support.ts';
 
 const WEEK = '2024-03-04';
 const OTHER_GUILD = '1299999999999999999';
@@ -116,8 +116,9 @@ describe('Discord: what an interaction must show before it acts', () => {
     expect(replies.filter((m) => m.content.includes('Slow down'))).toHaveLength(2);
   });
 
-  it('When an approver clicks Approve in the week’s thread, Then the first answer says it is recorded, and it is', async () => {
-    const { token } = fake.click(`approve:${proposalId}`, APPROVER, decision.id);
+  it('When an approver clicks Approve in the week’s thread and confirms, Then the first answer says it is recorded, and it is', async () => {
+    const asked = fake.click(`approve:${proposalId}`, APPROVER, decision.id);
+    const { token } = fake.click(`confirm:${proposalId}`, APPROVER, (await confirmationFor(fake, asked.token)).id);
     await replyTo(fake, token, /approval is recorded|orders placed/);
     expect(await proposalEvents('ProposalApproved')).toEqual([expect.objectContaining({ by: `discord:${APPROVER.id}` })]);
     await replyTo(fake, token, /orders placed/);

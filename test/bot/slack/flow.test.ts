@@ -12,9 +12,9 @@ import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
 import { slackStream } from '../../../src/bot/slack/threads.ts';
 import { type Config, loadConfig } from '../../../src/config/config.ts';
 import { buildApp, partsOf } from '../../../src/compose.ts';
-import { type FakeMessage, type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
+import { type FakeMessage, type FakeSlack, type FakeView, startFakeSlack } from '../../fakes/slack.ts';
 import { LARGEST } from './largest.ts';
-import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from './support.ts';
+import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendPayload, sendSigned, slashCommand } from './support.ts';
 
 const WEEK = '2024-03-04';
 const HOME_CHANNEL = 'C_HOME';
@@ -76,6 +76,14 @@ const click = (kind: 'approve' | 'reject', proposalId: string, user: string, mes
     { headers },
   );
 
+/** An approver's Approve click opens a modal (every account ticked); this waits for it. */
+async function approveModal(proposalId: string, user: string, message: FakeMessage): Promise<FakeView> {
+  const known = new Set(fake.views.keys());
+  await click('approve', proposalId, user, message);
+  return fake.waitFor(() => [...fake.views.values()].find((v) => !known.has(v.id) && v.privateMetadata.includes(proposalId)), 'the approve modal');
+}
+const submit = (view: FakeView, user: string) => sendPayload(url, fake.viewSubmission(view.id, user));
+
 const events = async (stream: string) => partsOf(app).store.read(stream);
 const ofType = async (stream: string, type: string) => (await events(stream)).filter((e) => e.type === type);
 const ephemeralsTo = (user: string) => fake.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.user === user);
@@ -122,13 +130,13 @@ describe('Slack: the council in a channel', () => {
     for (const seat of config.file.seats) expect(textOf(pitches)).not.toContain(seat.id);
     for (const seat of config.file.seats) expect(textOf(decision)).toContain(seat.id);
 
-    // Approve (primary, confirm dialog listing the orders) and Reject (danger), keyed by the proposal.
-    const buttons = decision.blocks.find((b) => b.type === 'actions')!.elements as { action_id: string; style: string; value: string; confirm: { text: { text: string } } }[];
+    // Approve (primary; its modal lists the orders, no dialog first) and Reject (danger), keyed by the proposal.
+    const buttons = decision.blocks.find((b) => b.type === 'actions')!.elements as { action_id: string; style: string; value: string; confirm?: unknown }[];
     expect(buttons.map((b) => [b.action_id, b.style, b.value])).toEqual([
       [`approve:${proposalId}`, 'primary', proposalId],
       [`reject:${proposalId}`, 'danger', proposalId],
     ]);
-    for (const order of state.proposal!.orders) expect(buttons[0]!.confirm.text.text).toContain(`${order.account}: ${order.side.toUpperCase()} ${order.qty} ${order.symbol}`);
+    expect(buttons[0]!.confirm).toBeUndefined();
     expect(textOf(decision)).toMatch(/LLM cost/);
 
     // The thread mapping is an event, so it survives a restart.
@@ -156,9 +164,8 @@ describe('Slack: the council in a channel', () => {
     await fake.waitFor(() => messagesIn(HOME_CHANNEL).find((m) => m.text === 'Trading HALTED'), 'the halt message');
     expect((await ofType(`control:${app.councilId}`, 'Halted')).map((e) => e.data)).toEqual([expect.objectContaining({ by: `slack:${APPROVER}` })]);
 
-    await click('approve', proposalId, APPROVER, decision);
-    const [blocked] = await fake.waitFor(() => (ephemeralsTo(APPROVER).length ? ephemeralsTo(APPROVER) : undefined), 'a halted refusal');
-    expect(blocked!.args.text).toContain('halted');
+    const blocked = await submit(await approveModal(proposalId, APPROVER, decision), APPROVER);
+    expect(await blocked.json()).toEqual({ response_action: 'errors', errors: { 'accounts:0': expect.stringContaining('halted') } });
     expect(await ofType(`proposal:${proposalId}`, 'ProposalApproved')).toEqual([]);
     expect(await ofType(`proposal:${proposalId}`, 'OrderSubmitted')).toEqual([]);
 
@@ -167,7 +174,7 @@ describe('Slack: the council in a channel', () => {
   });
 
   it('When an approver clicks Approve, Then the orders execute once on the simulated broker and the decision message is settled in place without buttons', async () => {
-    await click('approve', proposalId, APPROVER, decision);
+    expect((await submit(await approveModal(proposalId, APPROVER, decision), APPROVER)).status).toBe(200);
     const settled = await fake.waitFor(() => {
       const m = fake.messages.get(decision.ts)!;
       return !hasButtons(m) && textOf(m).includes('filled at') ? m : undefined;
@@ -200,10 +207,13 @@ describe('Slack: the council in a channel', () => {
     await app.run({ week }); // not started from Slack: its thread opens in SLACK_CHANNEL_ID
     const other = (await app.weekState(week)).proposal!.proposalId;
     const message = await fake.waitFor(() => messagesIn(HOME_CHANNEL).find((m) => hasButtons(m) && textOf(m).includes(other)), 'the second decision');
-    const seen = ephemeralsTo(APPROVER).length + ephemeralsTo(APPROVER_2).length;
+    const first = await approveModal(other, APPROVER, message);
+    const second = await approveModal(other, APPROVER_2, message);
 
-    await Promise.all([click('approve', other, APPROVER, message), click('approve', other, APPROVER_2, message)]);
-    await fake.waitFor(() => (ephemeralsTo(APPROVER).length + ephemeralsTo(APPROVER_2).length > seen ? true : undefined), 'the loser’s reply');
+    const answers = await Promise.all([submit(first, APPROVER), submit(second, APPROVER_2)].map(async (r) => (await r).text()));
+    // One modal closes (an empty acknowledgement); the other stays open saying why.
+    expect(answers.filter((a) => a === '')).toHaveLength(1);
+    expect(answers.find((a) => a !== '')).toMatch(/already approved|too busy/);
     await fake.waitFor(() => (textOf(fake.messages.get(message.ts)!).includes('filled at') ? true : undefined), 'the settled message');
 
     expect(await ofType(`proposal:${other}`, 'ProposalApproved')).toHaveLength(1);

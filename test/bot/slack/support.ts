@@ -63,3 +63,10 @@ export function buttonClick(input: { actionId: string; value: string; user: stri
     }),
   }).toString();
 }
+
+/** A modal's submission or a click on a view, as Slack posts it: `payload=<JSON>`, signed. */
+export const sendPayload = (url: string, payload: Record<string, unknown>, options: SendOptions = {}) =>
+  sendSigned(url, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), options);
+
+/** An Events API callback, as Slack posts it: a JSON body, signed. */
+export const sendEvent = (url: string, body: Record<string, unknown>) => sendSigned(url, JSON.stringify(body), { headers: { 'content-type': 'application/json' } });

@@ -16,7 +16,7 @@ import { buildApp, partsOf } from '../../../src/compose.ts';
 import { controlRefusalStream, controlStream, isHalted, refusalStream } from '../../../src/pipeline/execution.ts';
 import { proposalStream } from '../../../src/pipeline/run.ts';
 import { type FakeMessage, type FakeSlack, startFakeSlack } from '../../fakes/slack.ts';
-import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from './support.ts';
+import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendPayload, sendSigned, slashCommand } from './support.ts';
 
 const WEEK = '2024-03-04';
 const HOME = 'C_HOME';
@@ -172,9 +172,13 @@ describe('Slack: what a request must show before it acts', () => {
     expect(await ackText(await sendSigned(url, slash('status', 'UCALM')))).toBe('');
   });
 
-  it('When an approver clicks Approve, Then Slack’s acknowledgement comes only after the approval is recorded', async () => {
+  it('When an approver clicks Approve and submits the modal it opens, Then Slack’s acknowledgement of the submission comes only after the approval is recorded', async () => {
+    const known = new Set(fake.views.keys());
     const res = await sendSigned(url, click('approve', APPROVER));
     expect(res.status).toBe(200);
+    expect(await proposalEvents('ProposalApproved')).toEqual([]); // the click opens the modal, nothing more
+    const modal = await fake.waitFor(() => [...fake.views.values()].find((v) => !known.has(v.id) && v.privateMetadata.includes(proposalId)), 'the approve modal');
+    expect((await sendPayload(url, fake.viewSubmission(modal.id, APPROVER))).status).toBe(200);
     expect(await proposalEvents('ProposalApproved')).toEqual([expect.objectContaining({ by: `slack:${APPROVER}` })]);
   });
 });

@@ -1,5 +1,5 @@
 /** What every interaction handler gets, and how a failure is answered to the user. */
-import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags } from 'discord.js';
+import { type ButtonInteraction, type ChatInputCommandInteraction, MessageFlags, type ModalSubmitInteraction, type StringSelectMenuInteraction } from 'discord.js';
 import { type Authoriser, extendAuthoriser } from '../../../app/authoriser.ts';
 import type { CouncilApp } from '../../../app/index.ts';
 import type { Config } from '../../../config/config.ts';
@@ -25,7 +25,7 @@ export interface HandlerContext {
   reads: ReadQueue;
 }
 
-export type Answerable = ChatInputCommandInteraction | ButtonInteraction;
+export type Answerable = ChatInputCommandInteraction | ButtonInteraction | StringSelectMenuInteraction | ModalSubmitInteraction;
 
 /** The principal of whoever clicked or typed: `discord:<userId>`. */
 export const principalOf = (i: Answerable): string => `discord:${i.user.id}`;

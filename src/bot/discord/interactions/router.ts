@@ -8,6 +8,7 @@ import { COUNCIL_SUBCOMMANDS, type CouncilSubcommand } from '../definition.ts';
 import { parseCustomId } from '../ids.ts';
 import { COUNCIL_HANDLERS } from './council.ts';
 import { type HandlerContext, answerPrivately, userMessage } from './context.ts';
+import { chooseAccounts, confirmApproval, rejectWithReason } from './approval-steps.ts';
 import { PROPOSAL_HANDLERS } from './proposal-buttons.ts';
 import { admit } from './trust.ts';
 
@@ -32,16 +33,35 @@ export async function routeInteraction(i: Interaction, ctx: HandlerContext): Pro
   }
   if (i.isButton()) {
     const parsed = parseCustomId(i.customId);
-    const handler = parsed && PROPOSAL_HANDLERS.get(parsed.action);
+    const handler = parsed?.action === 'approve' || parsed?.action === 'reject' ? PROPOSAL_HANDLERS.get(parsed.action) : parsed?.action === 'confirm' ? confirmApproval : undefined;
     if (!parsed || !handler) {
       ctx.logger.warn({ customId: i.customId.slice(0, 100) }, 'discord: unknown button');
       return answerPrivately(i, 'This button is no longer recognised; nothing was changed.', ctx.logger);
     }
-    if (!(await admit(i, { action: parsed.action, proposalId: parsed.proposalId }, ctx))) return;
+    const action = parsed.action === 'reject' ? 'reject' : 'approve';
+    if (!(await admit(i, { action, proposalId: parsed.proposalId }, ctx))) return;
     try {
       await handler(i, ctx, parsed.proposalId);
     } catch (error) {
-      await answerPrivately(i, userMessage(error, ctx, parsed.action), ctx.logger);
+      await answerPrivately(i, userMessage(error, ctx, action), ctx.logger);
+    }
+    return;
+  }
+  // The steps Approve and Reject open: the accounts menu (it only chooses) and the reason modal (it rejects).
+  if (i.isStringSelectMenu() || i.isModalSubmit()) {
+    const parsed = parseCustomId(i.customId);
+    const expected = i.isStringSelectMenu() ? 'accounts' : 'why';
+    if (!parsed || parsed.action !== expected) {
+      ctx.logger.warn({ customId: i.customId.slice(0, 100) }, 'discord: unknown component');
+      return answerPrivately(i, 'This is no longer recognised; nothing was changed.', ctx.logger);
+    }
+    const action = i.isModalSubmit() ? 'reject' : undefined;
+    if (!(await admit(i, { action, proposalId: parsed.proposalId }, ctx))) return;
+    try {
+      if (i.isStringSelectMenu()) await chooseAccounts(i, ctx, parsed.proposalId);
+      else await rejectWithReason(i, ctx, parsed.proposalId);
+    } catch (error) {
+      await answerPrivately(i, userMessage(error, ctx, action ?? 'choosing accounts'), ctx.logger);
     }
     return;
   }

@@ -1,8 +1,10 @@
 /** What every Slack listener gets: the use cases, the sink it talks to, and the background tasks. */
+import type { webApi } from '@slack/bolt';
 import type { CouncilApp } from '../../../app/index.ts';
 import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
 import type { ReadQueue } from '../../rate-limit.ts';
+import type { AppHome } from '../app-home.ts';
 import type { SlackSink } from '../sink.ts';
 import type { Tasks } from '../tasks.ts';
 
@@ -15,6 +17,8 @@ export interface ListenerContext {
   logger: Logger;
   /** SLACK_CHANNEL_ID: the council channel, the only one runs start from. */
   channelId: string | undefined;
+  /** The Home tab (app-home.ts); absent, `app_home_opened` is ignored. */
+  home?: AppHome;
 }
 
 export const principal = (userId: string) => `slack:${userId}`;
@@ -41,4 +45,13 @@ export function lateSafe<A extends unknown[]>(ack: (...args: A) => Promise<void>
       logger.warn({ err: error }, 'slack: acknowledged after the deadline; what it acknowledged still stands');
     }
   };
+}
+
+/**
+ * Tells one user something privately: an ephemeral message in the channel the request came from, or,
+ * from the Home tab or a modal opened there (no channel), a direct message from the app. Never throws.
+ */
+export async function tellUser(client: webApi.WebClient, logger: Logger, to: { user: string; channel: string | null | undefined }, text: string): Promise<void> {
+  const sent = to.channel ? client.chat.postEphemeral({ channel: to.channel, user: to.user, text }) : client.chat.postMessage({ channel: to.user, text });
+  await sent.catch((error: unknown) => logger.warn({ err: error }, 'slack: could not answer a user privately'));
 }

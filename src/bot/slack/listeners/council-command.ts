@@ -112,7 +112,7 @@ export function councilCommand(ctx: ListenerContext) {
         // Acknowledged once the approval (or rejection, or refusal) is recorded, never before.
         try {
           if (parsed.kind === 'approve') {
-            const { done } = await approveUntilRecorded(ctx.app, proposalId, { by, via: 'slack' });
+            const { done } = await approveUntilRecorded(ctx.app, proposalId, { by, via: 'slack' }, parsed.accounts);
             await acknowledge({ response_type: 'ephemeral', text: `:white_check_mark: Approval of ${proposalId} recorded; placing the orders.` });
             ctx.tasks.run('approve', async () => {
               await done.catch(async (error: unknown) => reply(failureText(error, ctx, what)));

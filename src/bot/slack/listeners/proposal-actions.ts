@@ -1,13 +1,17 @@
 /**
  * The Approve and Reject buttons: permanent, stateless handlers keyed by `approve:<id>` /
  * `reject:<id>`. Everything comes from the event store, so a click hours later or after a restart
- * works the same; the proposal decider makes a second click or a redelivery place nothing. A click is
- * acknowledged only after it is recorded (or refused and the refusal recorded).
+ * works the same; the proposal decider makes a second click or a redelivery place nothing. An
+ * approver's click on a pending proposal is acknowledged at once and opens a modal from its trigger id
+ * (Approve: which accounts; Reject: why), whose submission acts (approval-modal.ts). Any other click
+ * goes straight to the use case, which refuses it (and records a non-approver's attempt); it is
+ * acknowledged only after that is recorded. The buttons work the same from the Home tab (app-home.ts).
  */
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { approveUntilRecorded, dispatch } from '../../dispatch.ts';
-import { type ListenerContext, failureText, lateSafe, principal } from './context.ts';
+import { approveModal, type ModalView, rejectModal } from '../modals.ts';
+import { type ListenerContext, failureText, lateSafe, principal, tellUser } from './context.ts';
 
 type Args = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
@@ -47,9 +51,7 @@ export function proposalAction(ctx: ListenerContext) {
     const ack = lateSafe(boltAck, ctx.logger);
     const user = body.user.id;
     const channel = body.channel?.id ?? body.container?.channel_id;
-    const ephemeral = async (text: string) => {
-      if (channel) await client.chat.postEphemeral({ channel, user, text }).catch((e: unknown) => ctx.logger.warn({ err: e }, 'slack: could not send an ephemeral reply'));
-    };
+    const ephemeral = (text: string) => tellUser(client, ctx.logger, { user, channel }, text);
     const parsed = parseProposalAction(action);
     if (!parsed) {
       await ack();
@@ -60,6 +62,12 @@ export function proposalAction(ctx: ListenerContext) {
     // Authorised and, when refused, recorded by the app, so every channel's refusals look alike.
     if (context.retryNum) ctx.logger.info({ retryNum: context.retryNum, retryReason: context.retryReason, proposalId: parsed.proposalId }, 'slack: redelivered click');
     const what = parsed.kind === 'approve' ? 'Approve' : 'Reject';
+    const modal = body.trigger_id ? await modalFor(ctx, parsed, by, channel ?? null).catch(() => undefined) : undefined;
+    if (modal && body.trigger_id) {
+      await ack();
+      await client.views.open({ trigger_id: body.trigger_id, view: modal }).catch((error: unknown) => ephemeral(failureText(error, ctx, what)));
+      return;
+    }
     // Acknowledged once the click is recorded (Slack waits 3 s; recording takes milliseconds), never before.
     try {
       if (parsed.kind === 'approve') {
@@ -77,4 +85,16 @@ export function proposalAction(ctx: ListenerContext) {
       await ephemeral(failureText(error, ctx, what));
     }
   };
+}
+
+/**
+ * The modal an approver's click opens on a pending proposal, or undefined when the click should go
+ * straight to the use case: a non-approver (refused and recorded there) or a proposal no longer pending
+ * (answered with what happened to it).
+ */
+async function modalFor(ctx: ListenerContext, parsed: { kind: 'approve' | 'reject'; proposalId: string }, by: string, channel: string | null): Promise<ModalView | undefined> {
+  if (!ctx.app.isApprover(by)) return undefined;
+  const proposal = await ctx.app.proposal(parsed.proposalId);
+  if (!proposal.exists || proposal.status !== 'PENDING' || ctx.app.clock.now().getTime() >= Date.parse(proposal.expiresAt)) return undefined;
+  return parsed.kind === 'approve' ? approveModal(proposal, channel) : rejectModal(proposal, channel);
 }

@@ -9,7 +9,8 @@
  * 4. its user has a token left in their bucket (else a polite private "slow down");
  * 5. a request that changes state is claimed in the shared `seen_requests` table (the HTTP signature,
  *    or Slack's trigger id in Socket Mode), so a replay reaching any replica acts once;
- * 6. halt, resume, approve and reject come from the council channel (SLACK_CHANNEL_ID) when one is set.
+ * 6. halt, resume, approve and reject come from the council channel (SLACK_CHANNEL_ID) when one is set,
+ *    or from this app's own views without a channel (the Home tab, a modal opened there).
  * Refusals are answered privately; those of state-changing requests are recorded (CouncilApp.refuseRequest).
  */
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, RespondFn } from '@slack/bolt';
@@ -107,7 +108,8 @@ export function trustMiddleware(ctx: TrustContext) {
         return;
       }
     }
-    if (request.action && CHANNEL_BOUND.has(request.action) && ctx.channelId && request.channelId !== ctx.channelId) {
+    const ownView = request.fromView && request.channelId === undefined;
+    if (request.action && CHANNEL_BOUND.has(request.action) && ctx.channelId && request.channelId !== ctx.channelId && !ownView) {
       await refuse(`:no_entry: The council lives in <#${ctx.channelId}>: ${request.action} is taken there, not here. Nothing was done.`);
       await record(`not the council channel (${request.channelId ?? 'none'})`);
       return;
