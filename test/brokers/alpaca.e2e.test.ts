@@ -292,6 +292,11 @@ describe('Alpaca broker, six paper accounts', () => {
       filled_at: null,
       time_in_force: 'day',
       type: 'market',
+      order_class: 'simple',
+      stop_price: null,
+      limit_price: null,
+      canceled_at: null,
+      legs: [],
     });
     notices.length = 0;
     const mark = lastSeq();
