@@ -216,8 +216,9 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     if (latch.signalled() === undefined && exit === 0 && (await within(resuming, 0))) {
       const resumed = await resuming;
       if (resumed) logger.info({ resumed }, 'resumed approved executions');
-      // Alpaca pushes fills and triggered stops: recorded and replied in the thread within seconds.
-      if (Object.keys(config.alpaca.accounts).length) orderUpdates = app.watchOrderUpdates();
+      // Alpaca pushes fills and triggered stops: recorded and replied in the thread within seconds
+      // (resumeExecutions has just reconciled every account).
+      if (Object.keys(config.alpaca.accounts).length) orderUpdates = app.watchOrderUpdates({ reconciled: true });
       scheduler = startScheduler(app, {
         onPostmortem: async (week) => void (await app.postmortem({ week })),
         claims: observedClaims(createPgSlotClaims(db), options.metrics),

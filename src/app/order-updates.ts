@@ -37,11 +37,20 @@ export interface OrderUpdateWatch {
   idle(): Promise<void>;
 }
 
+export interface WatchOptions {
+  /**
+   * The accounts were reconciled just before (serve's start): the first catch-up of each polls its
+   * orders but does not compare and report the account again.
+   */
+  reconciled?: boolean;
+}
+
 /** Listens to the broker's pushed updates (on every account whose broker pushes them) until stopped. */
-export function watchOrderUpdates(ctx: AppContext): OrderUpdateWatch {
+export function watchOrderUpdates(ctx: AppContext, options: WatchOptions = {}): OrderUpdateWatch {
   const { broker, logger } = ctx.deps;
   const queues = new Map<string, Promise<void>>();
   const announced = new Set<string>();
+  const caughtUp = new Set<string>();
   const enqueue = (account: string, what: string, work: () => Promise<void>) => {
     const next = (queues.get(account) ?? Promise.resolve()).then(work).catch((error: unknown) => {
       logger.warn({ err: error, account }, `order updates: could not handle ${what}; the next checkpoint polls it`);
@@ -50,7 +59,12 @@ export function watchOrderUpdates(ctx: AppContext): OrderUpdateWatch {
   };
   const stop = broker.watch({
     onUpdate: (update) => enqueue(update.account, `${update.event} of ${update.order.clientOrderId}`, () => handleUpdate(ctx, update, announced)),
-    onGap: (account) => enqueue(account, 'the catch-up after a gap', () => catchUp(ctx, account)),
+    onGap: (account) =>
+      enqueue(account, 'the catch-up after a gap', async () => {
+        const reconcile = !(options.reconciled && !caughtUp.has(account));
+        await catchUp(ctx, account, reconcile);
+        caughtUp.add(account);
+      }),
   });
   return {
     stop,
@@ -169,9 +183,10 @@ const notice = (proposal: ProposalState, order: BrokerOrder, what: Pick<OrderUpd
 /**
  * After a gap: every order of a live proposal on `account` that may have changed is looked up by its
  * client order id and absorbed (an entry not wholly filled; an entry whose symbol's position at the
- * broker differs from the one recorded, where a leg may have filled), then the account is reconciled.
+ * broker differs from the one recorded, where a leg may have filled), then the account is reconciled
+ * (a difference left is recorded and reported, as at the start).
  */
-async function catchUp(ctx: AppContext, account: string): Promise<void> {
+async function catchUp(ctx: AppContext, account: string, reconcile: boolean): Promise<void> {
   const { broker, proposals, clock, store, settings } = ctx.deps;
   const now = clock.now();
   const live = (await proposals.list()).filter((p) => LIVE.has(p.status) && p.orders.some((o) => o.account === account && p.submitted[o.clientOrderId]));
@@ -193,6 +208,7 @@ async function catchUp(ctx: AppContext, account: string): Promise<void> {
       if (order) await absorb(ctx, await proposals.load(p.proposalId), order, now.toISOString());
     }
   }
+  if (!reconcile) return;
   const differing = await reconcileAccounts({ store, proposals, broker, accounts: [account], council: settings.council, now });
   if (differing.length) await ctx.sink.publish({ type: 'reconciliation_report', at: now.toISOString(), accounts: differing });
 }

@@ -127,5 +127,18 @@ describe('order updates from the Alpaca trade stream', () => {
     expect(await legFills(order.clientOrderId)).toHaveLength(1);
     expect(updatesFor(order.clientOrderId)).toHaveLength(1);
     expect(updatesFor(order.clientOrderId)[0]?.notice).toMatchObject({ leg: 'stop', qty: order.qty, price: 80 });
+    // The records and the broker agree after each catch-up: the legs' fills closed the positions.
+    expect(notices.filter(({ notice: n }) => n.type === 'reconciliation_report')).toEqual([]);
+  });
+
+  it('When the broker holds what the records do not after a gap, Then the catch-up reconciles the account and reports it', { timeout: 20_000 }, async () => {
+    fake.dropStreams(keyOf('DEEPSEEK'));
+    await vi.waitFor(() => expect(reconnects).toHaveLength(1));
+    fake.accounts.get(keyOf('DEEPSEEK'))!.positions.set('TLT', { qty: 7, avg: 90 });
+    reconnects.shift()?.();
+    await vi.waitFor(() => expect(notices.filter(({ notice: n }) => n.type === 'reconciliation_report')).toHaveLength(1), { timeout: 10_000 });
+    expect(notices.find(({ notice: n }) => n.type === 'reconciliation_report')?.notice).toMatchObject({
+      accounts: [{ account: 'DEEPSEEK', positions: [{ symbol: 'TLT', broker: 7, recorded: 0 }] }],
+    });
   });
 });
