@@ -6,8 +6,10 @@
  * - An entry's fill or partial fill is recorded by the pipeline's own path (syncFills), which polls the
  *   order by its client order id and appends what the stream does not have yet.
  * - A protective leg's fill is recorded as `OrderFilled` with `leg`, under the parent's client order id
- *   with `-sl` (stop) or `-tp` (take-profit), the side opposite to the parent's, for the shares the
- *   stream does not have yet (so it is recorded once however often it is seen).
+ *   with `-sl` (stop) or `-tp` (take-profit), on the side against the position it guarded, for the
+ *   shares the stream does not have yet (so it is recorded once however often it is seen): by the same
+ *   path where it records legs, else here. A resize's legs (a guard on the whole position, see
+ *   replaceLegs) are the resize order's.
  * - A cancel, an expiry or a late rejection is announced; the records stay as the pipeline keeps them
  *   (the reconciliation reports an order the broker ended).
  *
@@ -15,6 +17,7 @@
  * order id, every order that may have changed meanwhile, and reconciled; one account's work runs in
  * order, so updates that came after a gap are handled only once it is caught up.
  */
+import { z } from 'zod';
 import type { BrokerOrder, OrderLeg, OrderUpdate } from '../brokers/port.ts';
 import type { ProposalEvent, ProposalState } from '../domain/proposal.ts';
 import { syncFills } from '../pipeline/execution.ts';
@@ -124,59 +127,80 @@ async function handleUpdate(ctx: AppContext, update: OrderUpdate, announced: Set
   }
 }
 
-/**
- * Records what the broker says `order` (an order of `proposal`, with its legs) has filled that the
- * proposal's stream does not have yet, and announces each new fill.
- */
-async function absorb(ctx: AppContext, proposal: ProposalState, order: BrokerOrder, at: string): Promise<void> {
-  const before = proposal.fills[order.clientOrderId];
-  if (order.filledQty > (before?.qty ?? 0)) {
-    await syncFills(executionDeps(ctx), proposal.proposalId, ctx.deps.clock.now());
-    const after = (await ctx.deps.proposals.load(proposal.proposalId)).fills[order.clientOrderId];
-    const qty = (after?.qty ?? 0) - (before?.qty ?? 0);
-    if (after && qty > 0) {
-      const price = (after.price * after.qty - (before ? before.price * before.qty : 0)) / qty;
-      await ctx.sink.publish(
-        notice(proposal, order, { event: after.qty >= order.qty ? 'fill' : 'partial_fill', leg: null, side: order.side, qty, price: round(price, 4), pl: null, at }),
-      );
-    }
-  }
-  for (const leg of order.legs ?? []) if (leg.filledQty > 0) await recordLegFill(ctx, proposal, order, leg, at);
+/** A planned order that a resize made: its legs guard the whole position (`qty` signed), not only its own shares. */
+const Resize = z.object({ replaceLegs: z.object({ qty: z.number() }) });
+
+/** The side of a leg's fill: against the position it guards (the parent's opposite, or the whole position's after a resize). */
+function legSide(proposal: ProposalState, parent: BrokerOrder): { side: 'buy' | 'sell'; replaced: boolean } {
+  const resize = Resize.safeParse(proposal.orders.find((o) => o.clientOrderId === parent.clientOrderId));
+  if (resize.success) return { side: resize.data.replaceLegs.qty > 0 ? 'sell' : 'buy', replaced: true };
+  return { side: opposite(parent.side), replaced: false };
 }
 
-/** Appends a leg's new shares as OrderFilled with `leg` (decided on the stream as it is, so once), and announces them. */
-async function recordLegFill(ctx: AppContext, proposal: ProposalState, parent: BrokerOrder, leg: OrderLeg, at: string): Promise<void> {
+/**
+ * Records what the broker says `order` (an order of `proposal`, with its legs) has filled that the
+ * proposal's stream does not have yet, and announces each new fill. The pipeline's own path goes
+ * first (syncFills: the entry's fill, and the legs' where it records them); a leg it left unrecorded
+ * is recorded here, decided on the stream as it is, so once.
+ */
+async function absorb(ctx: AppContext, proposal: ProposalState, order: BrokerOrder, at: string): Promise<void> {
+  const had = (id: string) => proposal.fills[id];
+  const legs = (order.legs ?? []).filter((leg) => leg.filledQty > 0);
+  const fresh = order.filledQty > (had(order.clientOrderId)?.qty ?? 0) || legs.some((leg) => leg.filledQty > (had(legOrderId(order.clientOrderId, leg.kind))?.qty ?? 0));
+  if (!fresh) return;
+  await syncFills(executionDeps(ctx), proposal.proposalId, ctx.deps.clock.now());
+  const { side, replaced } = legSide(proposal, order);
+  for (const leg of legs) await recordLegFill(ctx, proposal.proposalId, order, leg, side, at);
+  const after = (await ctx.deps.proposals.load(proposal.proposalId)).fills;
+  const grown = (id: string) => {
+    const before = had(id);
+    const now = after[id];
+    const qty = (now?.qty ?? 0) - (before?.qty ?? 0);
+    return now && qty > 0 ? { qty, price: round((now.price * now.qty - (before ? before.price * before.qty : 0)) / qty, 4), total: now.qty } : undefined;
+  };
+  const entry = grown(order.clientOrderId);
+  if (entry) await ctx.sink.publish(notice(proposal, order, { event: entry.total >= order.qty ? 'fill' : 'partial_fill', leg: null, side: order.side, ...entry, pl: null, at }));
+  for (const leg of legs) {
+    const exit = grown(legOrderId(order.clientOrderId, leg.kind));
+    if (!exit) continue;
+    // The realised P/L of the shares the leg closed, against the entry's average price (unknown for a resize's guard).
+    const pl = replaced || order.avgFillPrice === null ? null : round((side === 'sell' ? 1 : -1) * (exit.price - order.avgFillPrice) * exit.qty, 2);
+    await ctx.sink.publish(
+      notice(proposal, order, { event: leg.status === 'filled' ? 'fill' : 'partial_fill', leg: leg.kind, side, qty: exit.qty, price: exit.price, pl, at }, leg.filledQty),
+    );
+  }
+}
+
+/** Appends a leg's shares the stream does not have yet as OrderFilled with `leg` (decided on the stream as it is, so once). */
+async function recordLegFill(ctx: AppContext, proposalId: string, parent: BrokerOrder, leg: OrderLeg, side: 'buy' | 'sell', at: string): Promise<void> {
   const clientOrderId = legOrderId(parent.clientOrderId, leg.kind);
-  let recorded: { qty: number; price: number } | undefined;
-  await streams.proposal(proposal.proposalId).decide(ctx.deps.store, (events) => {
-    recorded = undefined;
-    const have = ctx.deps.proposals.fold(proposal.proposalId, events).fills[clientOrderId];
+  await streams.proposal(proposalId).decide(ctx.deps.store, (events) => {
+    const have = ctx.deps.proposals.fold(proposalId, events).fills[clientOrderId];
     const qty = leg.filledQty - (have?.qty ?? 0);
     if (qty <= 0) return [];
     const price = round(((leg.avgFillPrice ?? leg.price) * leg.filledQty - (have ? have.price * have.qty : 0)) / qty, 4);
-    recorded = { qty, price };
     const filled: ProposalEvent = {
       type: 'OrderFilled',
-      data: { account: parent.account, clientOrderId, symbol: parent.symbol, side: opposite(parent.side), qty, price, fee: 0, filledAt: leg.filledAt ?? at, leg: leg.kind },
+      data: { account: parent.account, clientOrderId, symbol: parent.symbol, side, qty, price, fee: 0, filledAt: leg.filledAt ?? at, leg: leg.kind },
     };
     return [filled];
   });
-  if (!recorded) return;
-  // The realised P/L of the shares the leg closed, against the entry's average price.
-  const entry = parent.avgFillPrice;
-  const pl = entry === null ? null : round((parent.side === 'buy' ? 1 : -1) * (recorded.price - entry) * recorded.qty, 2);
-  const event = leg.filledQty >= parent.filledQty ? 'fill' : 'partial_fill';
-  await ctx.sink.publish(notice(proposal, parent, { event, leg: leg.kind, side: opposite(parent.side), qty: recorded.qty, price: recorded.price, pl, at }));
 }
 
-const notice = (proposal: ProposalState, order: BrokerOrder, what: Pick<OrderUpdateNotice, 'event' | 'leg' | 'side' | 'qty' | 'price' | 'pl' | 'at'>): OrderUpdateNotice => ({
+const notice = (
+  proposal: ProposalState,
+  order: BrokerOrder,
+  what: Pick<OrderUpdateNotice, 'event' | 'leg' | 'side' | 'qty' | 'price' | 'pl' | 'at'>,
+  /** A leg's whole size (the shares it filled), else the order's. */
+  orderQty = order.qty,
+): OrderUpdateNotice => ({
   type: 'order_update',
   week: proposal.week,
   proposalId: proposal.proposalId,
   account: order.account,
   symbol: order.symbol,
   clientOrderId: what.leg ? legOrderId(order.clientOrderId, what.leg) : order.clientOrderId,
-  orderQty: what.leg ? order.filledQty : order.qty,
+  orderQty,
   ...what,
 });
 

@@ -10,8 +10,10 @@
  * (Alpaca allows only `day` or `gtc` here, and `day` legs would expire at the close). Alpaca nests the
  * legs under their parent only when asked (`nested=true`); every read here asks, so an order is always
  * answered with its legs and a leg never stands as an order of its own. After a resize the legs are
- * replaced by one standalone stop, or an `oco` pair with a take-profit, for the whole position; the
- * book does not list those as working orders: they add and exit nothing until they trigger. Trade updates come through
+ * replaced by one standalone stop, or an `oco` pair with a take-profit, for the whole position: a guard,
+ * sent under the resize's client order id with `-legs` (Alpaca takes a client order id once), and
+ * answered as the resize order's legs wherever the resize is read. The book does not list guards as
+ * working orders: they add and exit nothing until they trigger. Trade updates come through
  * src/brokers/alpaca-stream.ts; a leg's update is answered as its parent with its legs.
  */
 import { type Alpaca, ApiError, NotFoundError, orders as orderBuilders, type trading } from '@alpacahq/alpaca-trade-api/rest';
@@ -98,6 +100,10 @@ function statusOf(o: z.infer<typeof WireOrderFields>): OrderStatus {
       return o.filled_qty > 0 ? 'partially_filled' : 'accepted';
   }
 }
+
+/** The client order id of the guard replaceLegs puts on the position a resize order left. */
+export const guardIdOf = (clientOrderId: string): string => `${clientOrderId}-legs`;
+const GUARD_SUFFIX = guardIdOf('');
 
 /** Orders that carry protective legs: the entry's (oto, bracket) and the replacements (oco, a plain stop). */
 const PROTECTED = new Set(['oto', 'bracket', 'oco']);
@@ -326,9 +332,9 @@ export function createAlpacaBroker(deps: {
   }
 
   /** Sends one order; a definite refusal is OrderRejectedError, anything else ambiguous. */
-  async function place(account: string, request: PostOrderRequest, what: string): Promise<BrokerOrder> {
+  async function placeWire(account: string, request: PostOrderRequest, what: string): Promise<WireOrder> {
     try {
-      return toBrokerOrder(account, await wire('POST /v2/orders', WireOrder, clientOf(account).trading.orders.postOrderRaw({ postOrderRequest: request })));
+      return await wire('POST /v2/orders', WireOrder, clientOf(account).trading.orders.postOrderRaw({ postOrderRequest: request }));
     } catch (error) {
       if (isDefiniteRefusal(error)) throw new OrderRejectedError(`Alpaca refused ${what}: ${error.message || `HTTP ${error.status}`}`);
       throw new AmbiguousOrderError(`Alpaca may or may not have ${request.clientOrderId}: ${describeError(error)}`);
@@ -349,8 +355,26 @@ export function createAlpacaBroker(deps: {
       if (!parent) throw new Error(`no parent order holds the leg ${frame.order.id}`);
       parentId = parent.id;
     }
-    const order = toBrokerOrder(account, await readNested(client, parentId));
+    const parent = await readNested(client, parentId);
+    const order = isGuard(parent) ? await answerGuard(account, parent) : toBrokerOrder(account, parent);
     return { account, event: frame.event as OrderUpdate['event'], order, leg, at: frame.at };
+  }
+
+  /** A resize order answered with the legs its guard holds. */
+  const withGuard = (account: string, order: WireOrder, guard: WireOrder): BrokerOrder => {
+    const legs = legsOf(guard);
+    return { ...toBrokerOrder(account, order), ...(legs ? { legs } : {}) };
+  };
+
+  /**
+   * A guard answered as the order it protects the position of (the resize under the guard's client
+   * order id without `-legs`), carrying the guard's legs; the guard itself, under that id, when no such
+   * order exists.
+   */
+  async function answerGuard(account: string, guard: WireOrder): Promise<BrokerOrder> {
+    const parentId = guard.client_order_id.endsWith(GUARD_SUFFIX) ? guard.client_order_id.slice(0, -GUARD_SUFFIX.length) : guard.client_order_id;
+    const parent = parentId === guard.client_order_id ? undefined : await findWire(clientOf(account), parentId);
+    return parent ? withGuard(account, parent, guard) : { ...toBrokerOrder(account, guard), clientOrderId: parentId };
   }
 
   /** The entry order: plain market, or with its legs (oto with a stop, bracket with a take-profit too). */
@@ -377,7 +401,12 @@ export function createAlpacaBroker(deps: {
     });
     // A leg that filled (or was canceled) first answers 422: the re-read below shows what it is.
     await Promise.allSettled(cancels.map((orderId) => client.trading.orders.deleteOrderByOrderIDRaw({ orderId })));
-    return Promise.all(guarded.map(async (o) => toBrokerOrder(account, await readNested(client, o.id))));
+    return Promise.all(
+      guarded.map(async (o) => {
+        const after = await readNested(client, o.id);
+        return isGuard(after) ? answerGuard(account, after) : toBrokerOrder(account, after);
+      }),
+    );
   }
 
   return {
@@ -414,12 +443,17 @@ export function createAlpacaBroker(deps: {
       clientOf(order.account);
       if (!Number.isInteger(order.qty) || order.qty <= 0) throw new OrderRejectedError(`qty must be a positive whole number of shares, got ${order.qty}`);
       await assertSellable(order);
-      return place(order.account, entryRequest(order), `${order.side} ${order.qty} ${order.symbol}`);
+      return toBrokerOrder(order.account, await placeWire(order.account, entryRequest(order), `${order.side} ${order.qty} ${order.symbol}`));
     },
 
     async findByClientOrderId(account, clientOrderId) {
-      const order = await findWire(clientOf(account), clientOrderId);
-      return order && toBrokerOrder(account, order);
+      const client = clientOf(account);
+      const order = await findWire(client, clientOrderId);
+      if (!order) return undefined;
+      // A filled order without legs of its own may be a resize whose position carries a guard.
+      const mayBeGuarded = order.filled_qty > 0 && !order.legs?.length && !isGuard(order);
+      const guard = mayBeGuarded ? await findWire(client, guardIdOf(clientOrderId)) : undefined;
+      return guard ? withGuard(account, order, guard) : toBrokerOrder(account, order);
     },
 
     cancelLegs: (account, symbol) => cancelLegsOf(account, symbol),
@@ -427,26 +461,28 @@ export function createAlpacaBroker(deps: {
     async replaceLegs({ account, symbol, qty, legs, clientOrderId }) {
       const client = clientOf(account);
       if (!Number.isInteger(qty) || qty === 0) throw new OrderRejectedError(`legs need a whole, non-zero position, got ${qty} ${symbol}`);
-      // Idempotent: once the replacement exists, it is the answer (the old legs went before it was sent).
-      const known = await findWire(client, clientOrderId);
-      if (known && statusOf(known) !== 'rejected') return toBrokerOrder(account, known);
+      const guardId = guardIdOf(clientOrderId);
+      // Idempotent: once the guard exists, it is the answer (the old legs went before it was sent).
+      const known = await findWire(client, guardId);
+      if (known && statusOf(known) !== 'rejected') return answerGuard(account, known);
       await cancelLegsOf(account, symbol);
       const direction = qty > 0 ? 1 : -1;
       assertProtective(direction, legs);
-      const common = { symbol, qty: Math.abs(qty), side: qty > 0 ? ('sell' as const) : ('buy' as const), clientOrderId, timeInForce: 'gtc' as const };
+      const common = { symbol, qty: Math.abs(qty), side: qty > 0 ? ('sell' as const) : ('buy' as const), clientOrderId: guardId, timeInForce: 'gtc' as const };
       const stopLoss = { stopPrice: toTick(legs.stopPrice) };
       const request =
         legs.takeProfitPrice === null
           ? orderBuilders.buildStopOrder({ ...common, stopPrice: stopLoss.stopPrice })
           : orderBuilders.buildOcoOrder({ ...common, stopLoss, takeProfit: { limitPrice: toTick(legs.takeProfitPrice) } });
+      let placed: WireOrder | undefined;
       try {
-        return await place(account, request, `the legs of ${qty} ${symbol}`);
+        placed = await placeWire(account, request, `the legs of ${qty} ${symbol}`);
       } catch (error) {
         if (!(error instanceof AmbiguousOrderError)) throw error;
-        const after = await findWire(client, clientOrderId).catch(() => undefined);
-        if (after) return toBrokerOrder(account, after);
-        throw error;
+        placed = await findWire(client, guardId).catch(() => undefined);
+        if (!placed) throw error;
       }
+      return answerGuard(account, placed);
     },
 
     async account(account): Promise<AccountView> {

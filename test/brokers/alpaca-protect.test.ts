@@ -165,7 +165,7 @@ describe('Alpaca protective legs', () => {
     expect(held()).toBe(0);
   });
 
-  it('When a position is resized, Then replaceLegs cancels the old legs and places one oco pair for the whole position, once however often it is asked', async () => {
+  it('When a position is resized, Then replaceLegs cancels the old legs and puts one oco pair on the whole position, read back as the legs of the resize, once however often it is asked', async () => {
     const first = await broker.submit({
       account: 'COUNCIL',
       clientOrderId: id('iwm'),
@@ -175,16 +175,17 @@ describe('Alpaca protective legs', () => {
       at,
       protect: { stopPrice: 140, takeProfitPrice: null },
     });
-    const added = await broker.submit({ account: 'COUNCIL', clientOrderId: id('iwm'), symbol: 'IWM', side: 'buy', qty: 5, at, protect: { stopPrice: 140, takeProfitPrice: null } });
-    const clientOrderId = id('legs');
-    const request = { account: 'COUNCIL', symbol: 'IWM', qty: 15, legs: { stopPrice: 142.5, takeProfitPrice: 175 }, clientOrderId, at };
+    const resize = await broker.submit({ account: 'COUNCIL', clientOrderId: id('iwm'), symbol: 'IWM', side: 'buy', qty: 5, at });
+    const request = { account: 'COUNCIL', symbol: 'IWM', qty: 15, legs: { stopPrice: 142.5, takeProfitPrice: 175 }, clientOrderId: resize.clientOrderId, at };
     const replaced = await broker.replaceLegs(request);
-    expect(replaced).toMatchObject({ clientOrderId, side: 'sell', qty: 15, status: 'accepted' });
+    expect(replaced).toMatchObject({ clientOrderId: resize.clientOrderId, brokerOrderId: resize.brokerOrderId, side: 'buy', qty: 5, status: 'filled' });
     expect(replaced.legs?.map((l) => [l.kind, l.price, l.status])).toEqual([
       ['stop', 142.5, 'accepted'],
       ['take_profit', 175, 'accepted'],
     ]);
+    // Alpaca takes a client order id once: the guard goes under the resize's with -legs.
     expect(orderPosts().at(-1)).toMatchObject({
+      client_order_id: `${resize.clientOrderId}-legs`,
       order_class: 'oco',
       type: 'limit',
       side: 'sell',
@@ -193,28 +194,40 @@ describe('Alpaca protective legs', () => {
       stop_loss: { stop_price: '142.5' },
       take_profit: { limit_price: '175' },
     });
-    for (const old of [first, added]) expect((await broker.findByClientOrderId('COUNCIL', old.clientOrderId))?.legs?.[0]).toMatchObject({ status: 'canceled' });
-    expect(await broker.replaceLegs(request)).toMatchObject({ clientOrderId, brokerOrderId: replaced.brokerOrderId });
+    expect((await broker.findByClientOrderId('COUNCIL', first.clientOrderId))?.legs).toEqual([expect.objectContaining({ kind: 'stop', status: 'canceled' })]);
+    expect(await broker.replaceLegs(request)).toEqual(replaced);
     expect(fake.posts()).toHaveLength(3);
     // The guard is no working order of the book, and it holds the whole position.
-    expect((await broker.account('COUNCIL', at)).openOrders.map((o) => o.clientOrderId)).not.toContain(clientOrderId);
+    expect((await broker.account('COUNCIL', at)).openOrders).toEqual([]);
     fake.setPrice('IWM', 142);
     expect(held()).toBe(0);
-    expect(await broker.findByClientOrderId('COUNCIL', clientOrderId)).toMatchObject({
-      legs: [expect.objectContaining({ kind: 'stop', status: 'filled', filledQty: 15 }), expect.objectContaining({ kind: 'take_profit', status: 'canceled' })],
-    });
+    expect((await broker.findByClientOrderId('COUNCIL', resize.clientOrderId))?.legs).toEqual([
+      expect.objectContaining({ kind: 'stop', status: 'filled', filledQty: 15, avgFillPrice: 142 }),
+      expect.objectContaining({ kind: 'take_profit', status: 'canceled' }),
+    ]);
   });
 
-  it('When a short is resized without a take-profit, Then one buy stop above covers it; halting cancels working entries and keeps it', async () => {
+  it('When a short is resized without a take-profit, Then one buy stop above covers it; an exit cancels it and answers the resize; halting keeps it', async () => {
     await broker.submit({ account: 'COUNCIL', clientOrderId: id('iwm'), symbol: 'IWM', side: 'sell', qty: 8, at, protect: { stopPrice: 160, takeProfitPrice: null } });
-    const stop = await broker.replaceLegs({ account: 'COUNCIL', symbol: 'IWM', qty: -8, legs: { stopPrice: 158, takeProfitPrice: null }, clientOrderId: id('legs'), at });
-    expect(orderPosts().at(-1)).toMatchObject({ type: 'stop', side: 'buy', qty: '8', stop_price: '158', time_in_force: 'gtc' });
-    expect(stop.legs).toEqual([expect.objectContaining({ kind: 'stop', price: 158, status: 'accepted' })]);
+    const resize = await broker.submit({ account: 'COUNCIL', clientOrderId: id('iwm'), symbol: 'IWM', side: 'sell', qty: 4, at });
+    const guarded = await broker.replaceLegs({
+      account: 'COUNCIL',
+      symbol: 'IWM',
+      qty: -12,
+      legs: { stopPrice: 158, takeProfitPrice: null },
+      clientOrderId: resize.clientOrderId,
+      at,
+    });
+    expect(orderPosts().at(-1)).toMatchObject({ type: 'stop', side: 'buy', qty: '12', stop_price: '158', time_in_force: 'gtc' });
+    expect(guarded.legs).toEqual([expect.objectContaining({ kind: 'stop', price: 158, status: 'accepted' })]);
     fake.accounts.get(keyOf('COUNCIL'))!.fillMode = 'hold';
     await broker.submit({ account: 'COUNCIL', clientOrderId: id('spy'), symbol: 'SPY', side: 'buy', qty: 1, at });
     expect(await broker.cancelOpenOrders('COUNCIL', at)).toBe(1);
-    expect(await broker.findByClientOrderId('COUNCIL', stop.clientOrderId)).toMatchObject({ status: 'accepted' });
+    expect((await broker.findByClientOrderId('COUNCIL', resize.clientOrderId))?.legs).toEqual([expect.objectContaining({ kind: 'stop', status: 'accepted' })]);
+    expect(await broker.cancelLegs('COUNCIL', 'IWM', at)).toEqual([
+      expect.objectContaining({ clientOrderId: resize.clientOrderId, legs: [expect.objectContaining({ kind: 'stop', status: 'canceled' })] }),
+    ]);
     fake.setPrice('IWM', 159);
-    expect(held()).toBe(0);
+    expect(held()).toBe(-12);
   });
 });

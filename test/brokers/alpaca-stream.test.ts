@@ -77,6 +77,20 @@ describe('the Alpaca trade stream', () => {
     expect(updates.every((u) => u.account === 'COUNCIL')).toBe(true);
   });
 
+  it('When a stop that replaced the legs after a resize is hit, Then its update is answered as the resize order with the filled stop', async () => {
+    await broker.submit({ account: 'COUNCIL', clientOrderId: 'tc-p1-council-iwm', symbol: 'IWM', side: 'buy', qty: 10, at, protect: { stopPrice: 141, takeProfitPrice: null } });
+    const resize = await broker.submit({ account: 'COUNCIL', clientOrderId: 'tc-p2-council-iwm', symbol: 'IWM', side: 'buy', qty: 5, at });
+    await broker.replaceLegs({ account: 'COUNCIL', symbol: 'IWM', qty: 15, legs: { stopPrice: 144, takeProfitPrice: 170 }, clientOrderId: resize.clientOrderId, at });
+    fake.setPrice('IWM', 143.5);
+    await vi.waitFor(() => expect(updates.some((u) => u.leg === 'stop' && u.event === 'fill')).toBe(true), { timeout: 5_000 });
+    const stopped = updates.find((u) => u.leg === 'stop' && u.event === 'fill');
+    expect(stopped?.order).toMatchObject({ clientOrderId: resize.clientOrderId, side: 'buy', qty: 5 });
+    expect(stopped?.order.legs).toEqual([
+      expect.objectContaining({ kind: 'stop', status: 'filled', filledQty: 15, avgFillPrice: 143.5 }),
+      expect.objectContaining({ kind: 'take_profit', status: 'canceled' }),
+    ]);
+  });
+
   it('When the connection drops, Then it is opened again after the backoff, listens again and reports a gap for that account; a stopped watch opens nothing', async () => {
     expect(fake.streams(keyOf('COUNCIL'))).toBe(1);
     fake.dropStreams(keyOf('COUNCIL'));
