@@ -149,6 +149,7 @@ async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOve
       clock,
       shortability: overrides.shortability,
       stream: overrides.alpacaStream,
+      onStreamError: (account, message) => logger.warn({ account }, `Alpaca trade stream of ${account}: ${message}`),
     });
     return Object.fromEntries(alpacaAccounts.map((account) => [account, alpaca]));
   };

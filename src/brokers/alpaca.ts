@@ -202,6 +202,8 @@ export function createAlpacaBroker(deps: {
   shortability?: { maxAgeMs?: number; refreshMs?: number };
   /** The trade stream's reconnect backoff and timers (tests inject theirs). */
   stream?: StreamTuning;
+  /** What goes wrong on an account's trade stream (refused keys, an unreadable frame): for the log. */
+  onStreamError?: (account: string, message: string) => void;
 }): AlpacaBroker {
   const clients = createAlpacaClients(deps.accounts, deps.endpoints, deps.tuning);
   const clientOf = (account: string): Alpaca => {
@@ -546,12 +548,16 @@ export function createAlpacaBroker(deps: {
         endpoints: deps.endpoints,
         ...(deps.stream ? { tuning: deps.stream } : {}),
         onGap: (account) => handlers.onGap(account),
+        ...(deps.onStreamError ? { onError: deps.onStreamError } : {}),
         onUpdate(account, frame) {
           const next = (queues.get(account) ?? Promise.resolve())
             .then(() => updateOf(account, frame))
             .then(
               (update) => update && handlers.onUpdate(update),
-              () => handlers.onGap(account),
+              (error: unknown) => {
+                deps.onStreamError?.(account, `the order of a ${frame.event} update could not be read (reconciling instead): ${describeError(error)}`);
+                handlers.onGap(account);
+              },
             );
           queues.set(account, next);
         },
