@@ -13,6 +13,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App, OrderUpdateWatch } from '../../src/app/index.ts';
 import { renderNotice } from '../../src/bot/console/render.ts';
+import { renderNotice as renderDiscord } from '../../src/bot/discord/render.ts';
+import { renderNotice as renderSlack } from '../../src/bot/slack/render.ts';
 import { createAlpacaBroker } from '../../src/brokers/alpaca.ts';
 import type { StreamTimers } from '../../src/brokers/alpaca-stream.ts';
 import type { BrokerAdapter } from '../../src/brokers/port.ts';
@@ -95,6 +97,10 @@ describe('order updates from the Alpaca trade stream', () => {
     const reply = updatesFor(order.clientOrderId)[0]!;
     expect(reply.t - sent).toBeLessThan(2_000);
     expect(reply.notice).toMatchObject({ type: 'order_update', week: '2024-03-04', account: order.account, leg: 'stop', side: 'sell', qty: order.qty, price: 90.5 });
+    expect(JSON.stringify(renderSlack(reply.notice))).toContain(`stop hit, SOLD ${order.qty} ${order.symbol} at 90.50`);
+    expect(renderDiscord(reply.notice).thread).toEqual([
+      expect.objectContaining({ body: expect.objectContaining({ content: expect.stringContaining(`${order.account}: stop hit, SOLD ${order.qty} ${order.symbol} at 90.50`) }) }),
+    ]);
     expect(renderNotice(reply.notice)).toContain(
       `${order.account}: stop hit, SOLD ${order.qty} ${order.symbol} at 90.50 (-$${(9.5 * order.qty).toLocaleString('en-US', { minimumFractionDigits: 2 })})`,
     );
