@@ -107,9 +107,12 @@ const GUARD_SUFFIX = guardIdOf('');
 
 /** Orders that carry protective legs: the entry's (oto, bracket) and the replacements (oco, a plain stop). */
 const PROTECTED = new Set(['oto', 'bracket', 'oco']);
+type OrderShape = { type?: string | undefined; order_class?: string | null | undefined };
 /** A standalone protective order (replaceLegs'): an oco pair or a plain stop; it guards a position and adds none. */
-const isGuard = (o: z.infer<typeof WireOrderFields>) => o.order_class === 'oco' || (o.type === 'stop' && !PROTECTED.has(o.order_class ?? ''));
-const legKind = (o: z.infer<typeof WireOrderFields>): OrderLeg['kind'] => (o.type === 'limit' ? 'take_profit' : 'stop');
+const isGuard = (o: OrderShape) => o.order_class === 'oco' || (o.type === 'stop' && !PROTECTED.has(o.order_class ?? ''));
+/** A leg of an entry (the entry itself is a market order). */
+const isEntryLeg = (o: OrderShape) => (o.order_class === 'oto' || o.order_class === 'bracket') && o.type !== 'market';
+const legKind = (o: OrderShape): OrderLeg['kind'] => (o.type === 'limit' ? 'take_profit' : 'stop');
 
 const toLeg = (o: z.infer<typeof WireOrderFields>): OrderLeg => ({
   kind: legKind(o),
@@ -164,12 +167,7 @@ function assertProtective(direction: 1 | -1, legs: ProtectiveLegs): void {
 const UPDATE_EVENTS = new Set<string>(['new', 'fill', 'partial_fill', 'canceled', 'expired', 'rejected', 'replaced']);
 
 /** Which leg a streamed order is, when it is one (an entry's leg, or a guard's own stop or take-profit). */
-function streamedLeg(o: { type?: string | undefined; order_class?: string | null | undefined }): OrderLeg['kind'] | null {
-  const entryLeg = (o.order_class === 'oto' || o.order_class === 'bracket') && o.type !== 'market';
-  const guard = o.order_class === 'oco' || (o.type === 'stop' && !PROTECTED.has(o.order_class ?? ''));
-  if (!entryLeg && !guard) return null;
-  return o.type === 'limit' ? 'take_profit' : 'stop';
-}
+const streamedLeg = (o: OrderShape): OrderLeg['kind'] | null => (isEntryLeg(o) || isGuard(o) ? legKind(o) : null);
 
 /** Whether a leg may still fill (or be canceled). */
 const RESTING = new Set<OrderLeg['status']>(['held', 'accepted', 'partially_filled']);
@@ -348,10 +346,11 @@ export function createAlpacaBroker(deps: {
     if (!UPDATE_EVENTS.has(frame.event)) return undefined;
     const client = clientOf(account);
     const leg = streamedLeg(frame.order);
-    const entryLeg = leg !== null && frame.order.order_class !== 'oco' && !(frame.order.type === 'stop' && !PROTECTED.has(frame.order.order_class ?? ''));
-    const ocoStop = frame.order.order_class === 'oco' && frame.order.type === 'stop';
+    // A leg nested under a parent (an entry's, or an oco guard's stop under its take-profit) is looked
+    // for among the symbol's orders; a plain stop guard is its own parent.
+    const nestedLeg = isEntryLeg(frame.order) || (frame.order.order_class === 'oco' && frame.order.type === 'stop');
     let parentId = frame.order.id;
-    if (entryLeg || ocoStop) {
+    if (nestedLeg) {
       const recent = await listOrders(client, 'all', frame.order.symbol);
       const parent = recent.find((o) => o.legs?.some((l) => l.id === frame.order.id));
       if (!parent) throw new Error(`no parent order holds the leg ${frame.order.id}`);
