@@ -64,8 +64,8 @@ export function watchOrderUpdates(ctx: AppContext, options: WatchOptions = {}): 
     onUpdate: (update) => enqueue(update.account, `${update.event} of ${update.order.clientOrderId}`, () => handleUpdate(ctx, update, announced)),
     onGap: (account) =>
       enqueue(account, 'the catch-up after a gap', async () => {
-        const reconcile = !(options.reconciled && !caughtUp.has(account));
-        await catchUp(ctx, account, reconcile);
+        const reconciledAtStart = options.reconciled === true && !caughtUp.has(account);
+        await catchUp(ctx, account, !reconciledAtStart);
         caughtUp.add(account);
       }),
   });
@@ -89,7 +89,7 @@ async function proposalOf(ctx: AppContext, clientOrderId: string): Promise<Propo
 
 async function handleUpdate(ctx: AppContext, update: OrderUpdate, announced: Set<string>): Promise<void> {
   const proposal = await proposalOf(ctx, update.order.clientOrderId);
-  // An order no proposal placed (a replaced leg, one typed by hand): the checkpoint and reconciliation see to it.
+  // An order no proposal placed (one typed by hand): the reconciliation reports it.
   if (!proposal) return;
   switch (update.event) {
     case 'fill':
