@@ -555,8 +555,9 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     if (type === 'stop' && stopPrice === null) return error(422, 40010001, 'stop_price is required for stop orders');
     for (const price of [stopLoss, takeProfit, stopPrice, limitPrice])
       if (price !== null && (!(price > 0) || offTick(price))) return error(422, 40010001, 'sub-penny increment does not fulfill minimum pricing criteria');
-    // Legs on the protective side of the price the entry will fill at (Alpaca's base price).
-    const base = priceOf(symbol);
+    // Legs on the protective side of the price the entry will fill at (Alpaca's base price), where a
+    // test set one (the fake's default price of 100 follows no market).
+    const base = fake.prices.get(symbol) ?? Number.NaN;
     const up = side === 'buy' ? 1 : -1;
     if ((orderClass === 'oto' || orderClass === 'bracket') && stopLoss !== null && up * (base - stopLoss) < 0.01)
       return error(422, 40010001, `stop_loss.stop_price must be ${side === 'buy' ? '<=' : '>='} base_price ${side === 'buy' ? '-' : '+'} 0.01`);
