@@ -19,9 +19,8 @@
  */
 import { z } from 'zod';
 import type { BrokerOrder, OrderLeg, OrderUpdate } from '../brokers/port.ts';
-import type { ProposalEvent, ProposalState } from '../domain/proposal.ts';
+import type { ProposalEvent, ProposalOrder, ProposalState } from '../domain/proposal.ts';
 import { syncFills } from '../pipeline/execution.ts';
-import type { OrderUpdateNotice } from '../pipeline/notices.ts';
 import { reconcileAccounts } from '../pipeline/reconcile.ts';
 import { streams } from '../pipeline/streams.ts';
 import { type AppContext, executionDeps } from './context.ts';
@@ -65,7 +64,7 @@ export function watchOrderUpdates(ctx: AppContext, options: WatchOptions = {}): 
     onGap: (account) =>
       enqueue(account, 'the catch-up after a gap', async () => {
         const reconciledAtStart = options.reconciled === true && !caughtUp.has(account);
-        await catchUp(ctx, account, !reconciledAtStart);
+        await catchUp(ctx, account, !reconciledAtStart, announced);
         caughtUp.add(account);
       }),
   });
@@ -94,7 +93,7 @@ async function handleUpdate(ctx: AppContext, update: OrderUpdate, announced: Set
   switch (update.event) {
     case 'fill':
     case 'partial_fill':
-      await absorb(ctx, proposal, update.order, update.at);
+      await absorb(ctx, proposal, update.order, update.at, announced);
       return;
     case 'canceled':
     case 'expired':
@@ -130,44 +129,84 @@ async function handleUpdate(ctx: AppContext, update: OrderUpdate, announced: Set
 /** A planned order that a resize made: its legs guard the whole position (`qty` signed), not only its own shares. */
 const Resize = z.object({ replaceLegs: z.object({ qty: z.number() }) });
 
-/** The side of a leg's fill: against the position it guards (the parent's opposite, or the whole position's after a resize). */
-function legSide(proposal: ProposalState, parent: BrokerOrder): { side: 'buy' | 'sell'; replaced: boolean } {
-  const resize = Resize.safeParse(proposal.orders.find((o) => o.clientOrderId === parent.clientOrderId));
+/** The side of a leg's fill: against the position it guards (the order's opposite, or the whole position's after a resize). */
+function legSide(order: ProposalOrder): { side: 'buy' | 'sell'; replaced: boolean } {
+  const resize = Resize.safeParse(order);
   if (resize.success) return { side: resize.data.replaceLegs.qty > 0 ? 'sell' : 'buy', replaced: true };
-  return { side: opposite(parent.side), replaced: false };
+  return { side: opposite(order.side), replaced: false };
 }
 
 /**
  * Records what the broker says `order` (an order of `proposal`, with its legs) has filled that the
- * proposal's stream does not have yet, and announces each new fill. The pipeline's own path goes
- * first (syncFills: the entry's fill, and the legs' where it records them); a leg it left unrecorded
- * is recorded here, decided on the stream as it is, so once.
+ * proposal's stream does not have yet, and announces every fill of the proposal recorded meanwhile.
+ * The pipeline's own path goes first (syncFills: the entries' fills, and the legs' where it records
+ * them, for all the proposal's accounts); a leg it left unrecorded is recorded here, decided on the
+ * stream as it is, so once.
  */
-async function absorb(ctx: AppContext, proposal: ProposalState, order: BrokerOrder, at: string): Promise<void> {
-  const had = (id: string) => proposal.fills[id];
+async function absorb(ctx: AppContext, proposal: ProposalState, order: BrokerOrder, at: string, announced: Set<string>): Promise<void> {
+  const had = (id: string) => proposal.fills[id]?.qty ?? 0;
   const legs = (order.legs ?? []).filter((leg) => leg.filledQty > 0);
-  const fresh = order.filledQty > (had(order.clientOrderId)?.qty ?? 0) || legs.some((leg) => leg.filledQty > (had(legOrderId(order.clientOrderId, leg.kind))?.qty ?? 0));
+  const fresh = order.filledQty > had(order.clientOrderId) || legs.some((leg) => leg.filledQty > had(legOrderId(order.clientOrderId, leg.kind)));
   if (!fresh) return;
   await syncFills(executionDeps(ctx), proposal.proposalId, ctx.deps.clock.now());
-  const { side, replaced } = legSide(proposal, order);
-  for (const leg of legs) await recordLegFill(ctx, proposal.proposalId, order, leg, side, at);
-  const after = (await ctx.deps.proposals.load(proposal.proposalId)).fills;
+  const planned = proposal.orders.find((o) => o.clientOrderId === order.clientOrderId);
+  if (planned) for (const leg of legs) await recordLegFill(ctx, proposal.proposalId, order, leg, legSide(planned).side, at);
+  await announceFills(ctx, proposal, await ctx.deps.proposals.load(proposal.proposalId), at, announced);
+}
+
+/**
+ * Announces each fill of a proposal's orders and their legs recorded between `before` and `after`,
+ * once per fill (several accounts' updates may record the same proposal's fills at once).
+ */
+async function announceFills(ctx: AppContext, before: ProposalState, after: ProposalState, at: string, announced: Set<string>): Promise<void> {
   const grown = (id: string) => {
-    const before = had(id);
-    const now = after[id];
-    const qty = (now?.qty ?? 0) - (before?.qty ?? 0);
-    return now && qty > 0 ? { qty, price: round((now.price * now.qty - (before ? before.price * before.qty : 0)) / qty, 4), total: now.qty } : undefined;
+    const was = before.fills[id];
+    const now = after.fills[id];
+    const qty = (now?.qty ?? 0) - (was?.qty ?? 0);
+    const key = `${id}@${now?.qty}`;
+    if (!now || qty <= 0 || announced.has(key)) return undefined;
+    announced.add(key);
+    return { qty, price: round((now.price * now.qty - (was ? was.price * was.qty : 0)) / qty, 4), total: now.qty };
   };
-  const entry = grown(order.clientOrderId);
-  if (entry) await ctx.sink.publish(notice(proposal, order, { event: entry.total >= order.qty ? 'fill' : 'partial_fill', leg: null, side: order.side, ...entry, pl: null, at }));
-  for (const leg of legs) {
-    const exit = grown(legOrderId(order.clientOrderId, leg.kind));
-    if (!exit) continue;
-    // The realised P/L of the shares the leg closed, against the entry's average price (unknown for a resize's guard).
-    const pl = replaced || order.avgFillPrice === null ? null : round((side === 'sell' ? 1 : -1) * (exit.price - order.avgFillPrice) * exit.qty, 2);
-    await ctx.sink.publish(
-      notice(proposal, order, { event: leg.status === 'filled' ? 'fill' : 'partial_fill', leg: leg.kind, side, qty: exit.qty, price: exit.price, pl, at }, leg.filledQty),
-    );
+  const base = { type: 'order_update', week: after.week, proposalId: after.proposalId, at } as const;
+  for (const o of after.orders) {
+    const entry = grown(o.clientOrderId);
+    const what = { account: o.account, symbol: o.symbol };
+    if (entry)
+      await ctx.sink.publish({
+        ...base,
+        ...what,
+        clientOrderId: o.clientOrderId,
+        event: entry.total >= o.qty ? 'fill' : 'partial_fill',
+        leg: null,
+        side: o.side,
+        qty: entry.qty,
+        orderQty: o.qty,
+        price: entry.price,
+        pl: null,
+      });
+    const { side, replaced } = legSide(o);
+    const entryPrice = after.fills[o.clientOrderId]?.price;
+    for (const kind of ['stop', 'take_profit'] as const) {
+      const clientOrderId = legOrderId(o.clientOrderId, kind);
+      const exit = grown(clientOrderId);
+      if (!exit) continue;
+      // The realised P/L of the shares the leg closed, against the entry's price (unknown for a resize's guard, which holds the whole position).
+      const pl = replaced || entryPrice === undefined ? null : round((side === 'sell' ? 1 : -1) * (exit.price - entryPrice) * exit.qty, 2);
+      const whole = replaced ? exit.total : (after.fills[o.clientOrderId]?.qty ?? exit.total);
+      await ctx.sink.publish({
+        ...base,
+        ...what,
+        clientOrderId,
+        event: exit.total >= whole ? 'fill' : 'partial_fill',
+        leg: kind,
+        side,
+        qty: exit.qty,
+        orderQty: whole,
+        price: exit.price,
+        pl,
+      });
+    }
   }
 }
 
@@ -187,30 +226,13 @@ async function recordLegFill(ctx: AppContext, proposalId: string, parent: Broker
   });
 }
 
-const notice = (
-  proposal: ProposalState,
-  order: BrokerOrder,
-  what: Pick<OrderUpdateNotice, 'event' | 'leg' | 'side' | 'qty' | 'price' | 'pl' | 'at'>,
-  /** A leg's whole size (the shares it filled), else the order's. */
-  orderQty = order.qty,
-): OrderUpdateNotice => ({
-  type: 'order_update',
-  week: proposal.week,
-  proposalId: proposal.proposalId,
-  account: order.account,
-  symbol: order.symbol,
-  clientOrderId: what.leg ? legOrderId(order.clientOrderId, what.leg) : order.clientOrderId,
-  orderQty,
-  ...what,
-});
-
 /**
  * After a gap: every order of a live proposal on `account` that may have changed is looked up by its
  * client order id and absorbed (an entry not wholly filled; an entry whose symbol's position at the
  * broker differs from the one recorded, where a leg may have filled), then the account is reconciled
  * (a difference left is recorded and reported, as at the start).
  */
-async function catchUp(ctx: AppContext, account: string, reconcile: boolean): Promise<void> {
+async function catchUp(ctx: AppContext, account: string, reconcile: boolean, announced: Set<string>): Promise<void> {
   const { broker, proposals, clock, store, settings } = ctx.deps;
   const now = clock.now();
   const live = (await proposals.list()).filter((p) => LIVE.has(p.status) && p.orders.some((o) => o.account === account && p.submitted[o.clientOrderId]));
@@ -229,7 +251,7 @@ async function catchUp(ctx: AppContext, account: string, reconcile: boolean): Pr
     );
     for (const o of maybeChanged) {
       const order = await broker.findByClientOrderId(account, o.clientOrderId);
-      if (order) await absorb(ctx, await proposals.load(p.proposalId), order, now.toISOString());
+      if (order) await absorb(ctx, await proposals.load(p.proposalId), order, now.toISOString(), announced);
     }
   }
   if (!reconcile) return;

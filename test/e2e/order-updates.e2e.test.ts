@@ -105,6 +105,8 @@ describe('order updates from the Alpaca trade stream', () => {
       `${order.account}: stop hit, SOLD ${order.qty} ${order.symbol} at 90.50 (-$${(9.5 * order.qty).toLocaleString('en-US', { minimumFractionDigits: 2 })})`,
     );
     await watch.idle();
+    // Every account's stop on that symbol was hit: each recorded and replied once.
+    for (const o of bought.filter((b) => b.symbol === order.symbol)) expect([(await legFills(o.clientOrderId)).length, updatesFor(o.clientOrderId).length]).toEqual([1, 1]);
     expect(await legFills(order.clientOrderId)).toEqual([
       expect.objectContaining({ data: expect.objectContaining({ account: order.account, side: 'sell', qty: order.qty, price: 90.5, leg: 'stop' }) }),
     ]);
