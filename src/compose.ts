@@ -10,6 +10,7 @@ import { type CouncilClock, createLiveClock, createReplayClock, replaysHistory }
 import { type AppDeps, pipelineSettings } from './app/context.ts';
 import type { AlpacaTuning } from './vendors/alpaca.ts';
 import type { Broker } from './brokers/port.ts';
+import type { StreamTuning } from './brokers/alpaca-stream.ts';
 import { createBrokerRouter } from './brokers/router.ts';
 import { createSimulatedBroker } from './brokers/simulated.ts';
 import type { Config } from './config/config.ts';
@@ -68,6 +69,8 @@ export interface BuildOverrides {
   alpaca?: AlpacaTuning;
   /** How long Alpaca's word on lending a symbol is trusted, and how often a waiting proposal refreshes it. */
   shortability?: { maxAgeMs?: number; refreshMs?: number };
+  /** The Alpaca trade stream's reconnect backoff and timers (tests inject theirs). */
+  alpacaStream?: StreamTuning;
   /** The operations metrics (serve): every append is timed and counted through them. */
   metrics?: MetricsHooks;
 }
@@ -139,7 +142,15 @@ async function composeApp(config: Config, mode: ComposeMode, overrides: BuildOve
   const routes = () => {
     if (!alpacaAccounts.length || !alpacaSdk) return {};
     // Accounts with Alpaca keys trade there, one adapter for them all; every other account is simulated.
-    const alpaca = alpacaSdk.createAlpacaBroker({ accounts: config.alpaca.accounts, endpoints, tuning: overrides.alpaca, clock, shortability: overrides.shortability });
+    const alpaca = alpacaSdk.createAlpacaBroker({
+      accounts: config.alpaca.accounts,
+      endpoints,
+      tuning: overrides.alpaca,
+      clock,
+      shortability: overrides.shortability,
+      stream: overrides.alpacaStream,
+      onStreamError: (account, message) => logger.warn({ account }, `Alpaca trade stream of ${account}: ${message}`),
+    });
     return Object.fromEntries(alpacaAccounts.map((account) => [account, alpaca]));
   };
   const broker = overrides.broker ?? createBrokerRouter({ accounts: routes(), fallback: simulated() });

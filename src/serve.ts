@@ -187,6 +187,7 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
   const detachMetrics = app.addSink(options.metrics.sink);
 
   let scheduler: ReturnType<typeof startScheduler> | undefined;
+  let orderUpdates: ReturnType<typeof app.watchOrderUpdates> | undefined;
   try {
     await app.warm();
     state.warmed = true;
@@ -215,6 +216,9 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     if (latch.signalled() === undefined && exit === 0 && (await within(resuming, 0))) {
       const resumed = await resuming;
       if (resumed) logger.info({ resumed }, 'resumed approved executions');
+      // Alpaca pushes fills and triggered stops: recorded and replied in the thread within seconds
+      // (resumeExecutions has just reconciled every account).
+      if (Object.keys(config.alpaca.accounts).length) orderUpdates = app.watchOrderUpdates({ reconciled: true });
       scheduler = startScheduler(app, {
         onPostmortem: async (week) => void (await app.postmortem({ week })),
         claims: observedClaims(createPgSlotClaims(db), options.metrics),
@@ -243,7 +247,8 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     state.phase = 'stopping';
     const signal = latch.signalled();
     if (signal) logger.info({ signal, inflight: inflight.size }, `${signal}: stopping; waiting up to ${graceMs / 1000} s for ${inflight.size} piece(s) of work in flight`);
-    const stopping = Promise.allSettled([scheduler?.stop(), ...channels.map((c) => c.stop()), ...inflight]);
+    orderUpdates?.stop();
+    const stopping = Promise.allSettled([scheduler?.stop(), ...channels.map((c) => c.stop()), orderUpdates?.idle(), ...inflight]);
     const drained = await within(stopping, graceMs);
     if (!drained) {
       logger.error({ inflight: inflight.size }, 'stop: work still in flight after the grace period; it resumes at the next start');

@@ -23,6 +23,7 @@ import * as checkpoints from './checkpoints.ts';
 import type { CouncilClock } from './clock.ts';
 import type { AppContext, AppDeps } from './context.ts';
 import * as council from './council.ts';
+import { type OrderUpdateWatch, type WatchOptions, watchOrderUpdates } from './order-updates.ts';
 import * as postmortems from './postmortem.ts';
 import * as proposals from './proposals.ts';
 import * as queries from './queries.ts';
@@ -32,6 +33,7 @@ export type { ApproverAction, Authoriser, Principal } from './authoriser.ts';
 export type { CouncilClock } from './clock.ts';
 export type { AppDeps } from './context.ts';
 export type { RunPlan, RunRequest, WeekSummary } from './council.ts';
+export type { OrderUpdateWatch, WatchOptions } from './order-updates.ts';
 export type { ApproveRequest, RefusedAction, RejectRequest } from './proposals.ts';
 export { STATUS_TTL_MS, type ScheduledRun, type StatusView } from './status.ts';
 
@@ -94,6 +96,9 @@ export interface CouncilApp {
   checkpoint(at?: Date): Promise<CheckpointResult>;
   scheduledCheckpoint(at: Date): Promise<CheckpointResult>;
   expireDue(at: Date): Promise<string[]>;
+
+  // Pushed order updates (order-updates.ts): fills and triggered stops recorded and announced as they happen
+  watchOrderUpdates(options?: WatchOptions): OrderUpdateWatch;
 
   // The postmortem (postmortem.ts)
   postmortem(opts: { week?: string; out?: string }): Promise<{ postmortem: Postmortem; charts: PostmortemChart[] }>;
@@ -218,6 +223,8 @@ export class App implements CouncilApp {
   checkpoint = (at?: Date) => checkpoints.checkpointAt(this.ctx, at);
   scheduledCheckpoint = (at: Date) => checkpoints.scheduledCheckpoint(this.ctx, at);
   expireDue = (at: Date) => checkpoints.expireDue(this.ctx, at);
+
+  watchOrderUpdates = (options?: WatchOptions) => watchOrderUpdates(this.ctx, options);
 
   postmortem = (opts: { week?: string; out?: string }) => postmortems.postmortem(this.ctx, opts);
 

@@ -2,7 +2,7 @@
  * Wording of checkpoint and exit notices, shared by the renderers so every channel says the same thing.
  * Each function returns plain lines; a renderer adds its own emphasis.
  */
-import type { ConditionCheck, ExitLine, ExitReason, Notice, PositionCheck } from '../pipeline/notices.ts';
+import type { ConditionCheck, ExitLine, ExitReason, Notice, OrderUpdateNotice, PositionCheck } from '../pipeline/notices.ts';
 import { conditionText, money, nyStamp, orderStatusText, signedConviction, truncate } from './format.ts';
 
 type CheckpointNotice = Extract<Notice, { type: 'checkpoint_report' }>;
@@ -71,6 +71,23 @@ export function checkpointSummary(n: CheckpointNotice): string {
   const mark = n.positions[0]!.markSource;
   const prices = mark.kind === 'open' ? `marked at the ${mark.session} open (daily bars: the open is the latest print)` : `marked at the ${mark.session} close`;
   return `${n.positions.length} positions: ${count('invalidated')} invalidated, ${count('watch')} watch, ${count('hold')} hold. Open P/L ${money(total)}; ${prices}.${n.halted ? ' Trading is HALTED: every position is being closed.' : ''}`;
+}
+
+/** "COUNCIL: stop hit, SOLD 139 IWM at 140.10 (-$1,234.00)": one pushed order update, as a thread reply. */
+export function orderUpdateText(n: OrderUpdateNotice): string {
+  const did = n.side === 'buy' ? 'BOUGHT' : 'SOLD';
+  const pl = n.pl === null ? '' : ` (${money(n.pl)})`;
+  const price = n.price === null ? '' : ` at ${n.price.toFixed(2)}`;
+  switch (n.event) {
+    case 'fill':
+    case 'partial_fill': {
+      const what = n.leg === 'stop' ? 'stop hit' : n.leg === 'take_profit' ? 'take-profit hit' : n.event === 'fill' ? 'filled' : 'partly filled';
+      const part = n.event === 'partial_fill' ? ` (${n.qty} of ${n.orderQty})` : '';
+      return `${n.account}: ${what}, ${did} ${n.qty} ${n.symbol}${price}${pl}${part}`;
+    }
+    default:
+      return `${n.account}: ${n.leg === 'stop' ? 'stop' : n.leg === 'take_profit' ? 'take-profit' : 'order'} ${n.event}, ${n.side.toUpperCase()} ${n.orderQty} ${n.symbol}  [${n.clientOrderId}]`;
+  }
 }
 
 export function exitLineText(e: ExitLine): string {

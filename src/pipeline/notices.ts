@@ -153,8 +153,35 @@ export type Notice =
     }
   | { type: 'exit_report'; week: string; at: string; exits: ExitLine[]; requireApproval: boolean }
   | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number }
+  | OrderUpdateNotice
   | { type: 'reconciliation_report'; at: string; accounts: AccountReconciliation[] }
   | { type: 'postmortem_ready'; week: string; postmortem: Postmortem; charts: PostmortemChart[] };
+
+/**
+ * One order change a broker pushed (Alpaca's trade stream), once recorded: an entry filled or partly
+ * filled, a protective leg filled (`leg`: the position was stopped out or took profit), or an order
+ * canceled, expired or rejected. A reply in the week's thread.
+ */
+export interface OrderUpdateNotice {
+  type: 'order_update';
+  week: string;
+  proposalId: string;
+  account: string;
+  symbol: string;
+  clientOrderId: string;
+  event: 'fill' | 'partial_fill' | 'canceled' | 'expired' | 'rejected';
+  leg: 'stop' | 'take_profit' | null;
+  side: 'buy' | 'sell';
+  /** The shares this update filled (for a fill), else the order's. */
+  qty: number;
+  /** The order's whole size. */
+  orderQty: number;
+  /** The price of the shares this update filled; null when nothing filled. */
+  price: number | null;
+  /** A leg's fill: the realised P/L against the entry's average price; null otherwise. */
+  pl: number | null;
+  at: string;
+}
 
 /** A chart image for the uploaders (Slack files.uploadV2, Discord attachments); `path` when also written to disk. */
 export interface PostmortemChart {

@@ -43,6 +43,9 @@ async function reconcileAccount(deps: ReconcileDeps, account: string, proposals:
         const id = order.clientOrderId;
         const fill = p.fills[id];
         if (fill) recorded.set(order.symbol, (recorded.get(order.symbol) ?? 0) + (order.side === 'buy' ? fill.qty : -fill.qty));
+        // A protective leg's fill (recorded under the order's id with -sl or -tp) closed what the order opened.
+        const closed = (p.fills[`${id}-sl`]?.qty ?? 0) + (p.fills[`${id}-tp`]?.qty ?? 0);
+        if (closed) recorded.set(order.symbol, (recorded.get(order.symbol) ?? 0) - (order.side === 'buy' ? closed : -closed));
         if (p.rejectedOrders[id] !== undefined) continue;
         const placed = p.submitted[id] !== undefined;
         if (placed && (fill?.qty ?? 0) >= order.qty) continue;

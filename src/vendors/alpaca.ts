@@ -1,12 +1,14 @@
 /**
  * The Alpaca SDK, built and read in one place below both of its users: the market-data and news
- * adapters (src/market/) and the broker adapter (src/brokers/), so neither imports the other.
+ * adapters (src/market/) and the broker adapter (src/brokers/), so neither imports the other. The
+ * trading stream's client (the SDK's websocket) is built here too, pointed at the same trading host.
  *
  * Building an Alpaca SDK client and reading its answers. Every response is read from the wire (the
  * SDK's `...Raw` methods) and validated with zod, because the SDK's models are not validated and map
  * some fields and not others. Endpoints are rewritten by a middleware, the route the SDK's migration
  * guide gives, since v4 has no base-URL option.
  */
+import { streaming } from '@alpacahq/alpaca-trade-api';
 import { Alpaca, ApiError, FetchError } from '@alpacahq/alpaca-trade-api/rest';
 import type { z } from 'zod';
 import type { AlpacaKeys } from '../config/config.ts';
@@ -75,4 +77,26 @@ export function describeError(error: unknown): string {
   if (error instanceof ApiError) return `Alpaca ${error.status}${error.code ? ` (code ${error.code})` : ''}: ${error.message || 'no message'}`;
   if (error instanceof FetchError) return `no answer from Alpaca: ${explainError(error)}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Where the trading stream is: the configured trading host with `ws` for `http` and `/stream`, the path
+ * Alpaca serves it on; Alpaca's own (paper or live) when no host is configured.
+ */
+export function tradingStreamUrl(endpoints: AlpacaEndpoints): string {
+  if (endpoints.apiUrl) return `${endpoints.apiUrl.replace(/\/+$/, '').replace(/^http/, 'ws')}/stream`;
+  return endpoints.paper ? streaming.TRADING_STREAM_PAPER : streaming.TRADING_STREAM_LIVE;
+}
+
+/**
+ * The SDK's trading-stream client for one set of keys, at `tradingStreamUrl`. It does not reconnect on
+ * its own: its owner does, with its own backoff and timers (src/brokers/alpaca-stream.ts).
+ */
+export function createTradingStream(keys: AlpacaKeys, endpoints: AlpacaEndpoints, options: { pingIntervalMs?: number } = {}): streaming.TradingStream {
+  return new streaming.TradingStream({
+    credentials: { keyId: keys.keyId, secret: keys.secret },
+    url: tradingStreamUrl(endpoints),
+    reconnect: false,
+    pingIntervalMs: options.pingIntervalMs ?? 10_000,
+  });
 }

@@ -118,7 +118,8 @@ describe('Alpaca broker, six paper accounts', () => {
         side: order.side,
         qty: String(order.qty),
         type: 'market',
-        time_in_force: 'day',
+        // An order carrying its stop is gtc, so its legs rest overnight once it fills.
+        time_in_force: sent.body?.stop_loss ? 'gtc' : 'day',
       });
     }
 
@@ -292,6 +293,11 @@ describe('Alpaca broker, six paper accounts', () => {
       filled_at: null,
       time_in_force: 'day',
       type: 'market',
+      order_class: 'simple',
+      stop_price: null,
+      limit_price: null,
+      canceled_at: null,
+      legs: [],
     });
     notices.length = 0;
     const mark = lastSeq();

@@ -1,12 +1,20 @@
 /**
- * A fake Alpaca on loopback: the trading API (one paper account per key id) and the market-data API,
- * both speaking Alpaca's snake_case wire format with money and quantities as strings. Tests script
- * faults (status codes, hangs, accepted-then-500), latency and fills, and read the request log to see
- * what the real SDK sent and in which order.
+ * A fake Alpaca on loopback: the trading API (one paper account per key id), the market-data API and
+ * the trading stream (`/stream`, the `trade_updates` websocket), speaking Alpaca's snake_case wire
+ * format with money and quantities as strings. Tests script faults (status codes, hangs,
+ * accepted-then-500), latency, fills and a price path (`setPrice`: a working stop or take-profit leg
+ * crossed by it fills), drop stream connections, and read the request log to see what the real SDK sent
+ * and in which order.
+ *
+ * Orders with protective legs (`order_class` oto, bracket, oco) keep their legs inside the parent:
+ * `held` until the parent fills, then `new` until the price path fills one (its sibling is canceled)
+ * or it is canceled. Lists answer parents only with `nested=true` (a filled parent is listed as open
+ * while a leg works), legs as orders of their own without it, as Alpaca does.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { createNyseCalendar } from '../../src/market/calendar.ts';
 import { bundledBarsDir, parseBarsCsv } from '../../src/market/csv.ts';
 import { nyDate, nyDateTime } from '../../src/market/time.ts';
@@ -41,6 +49,12 @@ export interface FakeOrder {
   filled_at: string | null;
   time_in_force: string;
   type: string;
+  order_class: '' | 'simple' | 'oto' | 'bracket' | 'oco';
+  stop_price: number | null;
+  limit_price: number | null;
+  canceled_at: string | null;
+  /** The protective legs (a leg's own `legs` is empty). */
+  legs: FakeOrder[];
 }
 
 export interface FakeAccount {
@@ -66,6 +80,8 @@ export interface Fault {
   hang?: boolean;
   /** For POST /v2/orders: take the order before failing, so the failure is ambiguous. */
   accept?: boolean;
+  /** Runs when the request arrives, before it is answered (a fill racing a cancel). */
+  before?: () => void;
 }
 
 /** A news article as Alpaca's /v1beta1/news serves it (Benzinga's feed). */
@@ -102,13 +118,27 @@ export interface FakeAlpaca {
   script(fault: Fault): void;
   /** Fills (part of) an open order, as the exchange would. */
   fill(keyId: string, clientOrderId: string, qty: number, price?: number): void;
+  /**
+   * The price path: sets `symbol`'s price and fills every working leg it crosses (a sell stop at or
+   * under its stop, a buy stop at or over it, a take-profit limit at or through it) at that price,
+   * canceling the leg's sibling, and posts each fill on the trade stream.
+   */
+  setPrice(symbol: string, price: number): void;
+  /** The trade-stream connections now open and authenticated, by key id. */
+  streams(keyId?: string): number;
+  /** Every trade update sent on the stream (event and order id), in order. */
+  streamed: { keyId: string; event: string; orderId: string; at: number }[];
+  /** Closes every trade-stream connection (of one key id), as a network drop would. */
+  dropStreams(keyId?: string): void;
+  /** While false, trade updates are not sent (a gap the client must reconcile); they are not queued. */
+  streaming: boolean;
   posts(path?: string): LoggedRequest[];
   close(): Promise<void>;
 }
 
 const money = (x: number) => x.toFixed(2);
 
-function orderJson(o: FakeOrder) {
+function orderJson(o: FakeOrder, nested = true): Record<string, unknown> {
   return {
     id: o.id,
     client_order_id: o.client_order_id,
@@ -117,7 +147,7 @@ function orderJson(o: FakeOrder) {
     submitted_at: o.created_at,
     filled_at: o.filled_at,
     expired_at: null,
-    canceled_at: null,
+    canceled_at: o.canceled_at,
     failed_at: null,
     asset_id: `asset-${o.symbol}`,
     symbol: o.symbol,
@@ -126,20 +156,21 @@ function orderJson(o: FakeOrder) {
     qty: String(o.qty),
     filled_qty: String(o.filled_qty),
     filled_avg_price: o.filled_avg_price === null ? null : String(o.filled_avg_price),
-    order_class: '',
+    order_class: o.order_class,
     order_type: o.type,
     type: o.type,
     side: o.side,
     time_in_force: o.time_in_force,
-    limit_price: null,
-    stop_price: null,
+    limit_price: o.limit_price === null ? null : String(o.limit_price),
+    stop_price: o.stop_price === null ? null : String(o.stop_price),
     status: o.status,
     extended_hours: false,
-    legs: null,
+    legs: nested && o.legs.length ? o.legs.map((leg) => orderJson(leg)) : null,
   };
 }
 
-const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled']);
+const OPEN = new Set(['new', 'accepted', 'pending_new', 'partially_filled', 'held']);
+const isLive = (o: FakeOrder) => OPEN.has(o.status) || o.legs.some((leg) => OPEN.has(leg.status));
 
 export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promise<FakeAlpaca> {
   const log: LoggedRequest[] = [];
@@ -172,6 +203,18 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     clock: { now: () => new Date(), isOpen: false },
     latencyMs: 0,
     orderBarrier: 0,
+    streamed: [],
+    streaming: true,
+    setPrice(symbol, price) {
+      fake.prices.set(symbol, price);
+      for (const account of accounts.values()) for (const order of account.orders) triggerLegs(account, order, symbol, price);
+    },
+    streams(keyId) {
+      return [...sockets.values()].filter((k) => k !== null && (keyId === undefined || k === keyId)).length;
+    },
+    dropStreams(keyId) {
+      for (const [socket, k] of sockets) if (keyId === undefined || k === keyId) socket.terminate();
+    },
     addAccount(keyId, secret, opts = {}) {
       const account: FakeAccount = { keyId, secret, cash: opts.cash ?? 100_000, positions: new Map(), orders: [], fillMode: opts.fillMode ?? 'hold' };
       accounts.set(keyId, account);
@@ -194,6 +237,8 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
       return log.filter((r) => r.phase === 'received' && r.method === 'POST' && r.path === path);
     },
     async close() {
+      for (const socket of sockets.keys()) socket.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const res of hanging) res.destroy();
       for (const release of heldOrders.splice(0)) release();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -224,6 +269,56 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
             : pos.avg;
     if (qtyAfter === 0) account.positions.delete(order.symbol);
     else account.positions.set(order.symbol, { qty: qtyAfter, avg });
+    // The legs start working once the whole entry has filled.
+    // An oco's own fill (its take-profit) cancels its stop; a leg's fill cancels its sibling (and an oco's parent).
+    if (order.status === 'filled') for (const leg of order.legs) if (leg.status === 'held') leg.status = 'new';
+    if (order.status === 'filled' && order.order_class === 'oco') for (const leg of order.legs) if (OPEN.has(leg.status)) cancel(account, leg);
+    const parent = account.orders.find((o) => o.legs.includes(order));
+    if (parent)
+      for (const sibling of parent.order_class === 'oco' ? [parent, ...parent.legs] : parent.legs) if (sibling !== order && OPEN.has(sibling.status)) cancel(account, sibling);
+    post(account, order.status === 'filled' ? 'fill' : 'partial_fill', order, { price, qty: take });
+  }
+
+  function cancel(account: FakeAccount, order: FakeOrder) {
+    order.status = 'canceled';
+    order.canceled_at = fake.clock.now().toISOString();
+    for (const leg of order.legs) if (OPEN.has(leg.status)) cancel(account, leg);
+    post(account, 'canceled', order);
+  }
+
+  /** Fills the working legs of `order` (or the order itself, a standalone stop or an oco pair) that `price` crosses. */
+  function triggerLegs(account: FakeAccount, order: FakeOrder, symbol: string, price: number) {
+    if (order.symbol !== symbol) return;
+    const working = [...(order.order_class === 'oco' || order.type === 'stop' ? [order] : []), ...order.legs].filter((o) => o.status === 'new' || o.status === 'accepted');
+    for (const leg of working) {
+      const crossed =
+        leg.type === 'stop'
+          ? leg.side === 'sell'
+            ? price <= (leg.stop_price ?? 0)
+            : price >= (leg.stop_price ?? Number.POSITIVE_INFINITY)
+          : leg.side === 'sell'
+            ? price >= (leg.limit_price ?? Number.POSITIVE_INFINITY)
+            : price <= (leg.limit_price ?? 0);
+      if (crossed && (leg.status === 'new' || leg.status === 'accepted')) fillOrder(account, leg, leg.qty, price);
+    }
+  }
+
+  /** Posts one trade update to the account's authenticated stream connections. */
+  function post(account: FakeAccount, event: string, order: FakeOrder, fill?: { price: number; qty: number }) {
+    if (!fake.streaming) return;
+    const at = fake.clock.now().toISOString();
+    const data = {
+      event,
+      timestamp: at,
+      order: orderJson(order),
+      ...(fill ? { execution_id: randomUUID(), price: String(fill.price), qty: String(fill.qty), position_qty: String(account.positions.get(order.symbol)?.qty ?? 0) } : {}),
+    };
+    const frame = JSON.stringify({ stream: 'trade_updates', data });
+    for (const [socket, keyId] of sockets) {
+      if (keyId !== account.keyId) continue;
+      socket.send(frame);
+      fake.streamed.push({ keyId, event, orderId: order.id, at: performance.now() });
+    }
   }
 
   function positionsJson(account: FakeAccount) {
@@ -317,28 +412,34 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     }
     if (method === 'POST' && path === '/v2/orders') return submit(account, req.body ?? {});
     if (method === 'GET' && path === '/v2/orders:by_client_order_id') {
+      // Legs are not nested here (Alpaca's nested view is a list and by-id option); a client asks by id for them.
       const order = account.orders.find((o) => o.client_order_id === query.client_order_id);
-      return order ? { status: 200, body: orderJson(order) } : error(404, 40410000, 'order not found');
+      return order ? { status: 200, body: orderJson(order, false) } : error(404, 40410000, 'order not found');
     }
     if (method === 'GET' && path === '/v2/orders') {
       const status = query.status ?? 'open';
-      const orders = account.orders.filter((o) => status === 'all' || (status === 'open') === OPEN.has(o.status));
+      const nested = query.nested === 'true';
+      const symbols = query.symbols ? query.symbols.split(',') : null;
+      const all = nested ? account.orders : account.orders.flatMap((o) => [o, ...o.legs]);
+      const orders = all
+        .filter((o) => symbols === null || symbols.includes(o.symbol))
+        .filter((o) => status === 'all' || (status === 'open') === (nested ? isLive(o) : OPEN.has(o.status)));
       return {
         status: 200,
         body: orders
           .slice(-Number(query.limit ?? 50))
           .reverse()
-          .map(orderJson),
+          .map((o) => orderJson(o, nested)),
       };
     }
     const byId = path.match(/^\/v2\/orders\/([\w-]+)$/);
     if (byId) {
-      const order = account.orders.find((o) => o.id === byId[1]);
+      const order = account.orders.flatMap((o) => [o, ...o.legs]).find((o) => o.id === byId[1]);
       if (!order) return error(404, 40410000, 'order not found');
-      if (method === 'GET') return { status: 200, body: orderJson(order) };
+      if (method === 'GET') return { status: 200, body: orderJson(order, query.nested === 'true') };
       if (method === 'DELETE') {
         if (!OPEN.has(order.status)) return error(422, 42210000, `order is already in "${order.status}" state`);
-        order.status = 'canceled';
+        cancel(account, order);
         return { status: 204 };
       }
     }
@@ -426,34 +527,80 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     return { status: 200, body: { news: page, next_page_token: offset + limit < picked.length ? String(offset + limit) : null } };
   }
 
+  /** Alpaca's tick rule: whole cents at $1 and over, four decimals under. */
+  const offTick = (price: number) => Math.abs(price * (price >= 1 ? 100 : 10_000) - Math.round(price * (price >= 1 ? 100 : 10_000))) > 1e-6;
+  const priceField = (value: unknown): number | null => (value === undefined || value === null ? null : Number(value));
+
   function submit(account: FakeAccount, body: Record<string, unknown>): Reply {
     const clientOrderId = String(body.client_order_id ?? randomUUID());
     if (account.orders.some((o) => o.client_order_id === clientOrderId)) return error(422, 40010001, 'client_order_id must be unique');
     const qty = Number(body.qty);
     const symbol = String(body.symbol);
     const side = body.side === 'sell' ? 'sell' : 'buy';
+    const exitSide = side === 'buy' ? 'sell' : 'buy';
     if (!Number.isInteger(qty) || qty <= 0) return error(422, 40010001, 'qty must be a positive integer');
+    const orderClass = String(body.order_class ?? 'simple') as FakeOrder['order_class'];
+    const type = String(body.type ?? 'market');
+    const tif = String(body.time_in_force ?? 'day');
+    const stopLoss = priceField((body.stop_loss as Record<string, unknown> | undefined)?.stop_price);
+    const takeProfit = priceField((body.take_profit as Record<string, unknown> | undefined)?.limit_price);
+    const stopPrice = priceField(body.stop_price);
+    const limitPrice = priceField(body.limit_price);
+    if (!['simple', '', 'oto', 'bracket', 'oco'].includes(orderClass)) return error(422, 40010001, `order_class ${orderClass} is not supported`);
+    if (orderClass !== 'simple' && orderClass !== '' && tif !== 'day' && tif !== 'gtc') return error(422, 40010001, `time_in_force must be day or gtc for ${orderClass} orders`);
+    if (orderClass === 'bracket' && (stopLoss === null || takeProfit === null)) return error(422, 40010001, 'bracket orders must have both take_profit and stop_loss');
+    if (orderClass === 'oto' && (stopLoss === null) === (takeProfit === null)) return error(422, 40010001, 'oto orders must have either take_profit or stop_loss');
+    if (orderClass === 'oco' && (stopLoss === null || takeProfit === null || type !== 'limit'))
+      return error(422, 40010001, 'oco orders must be limit orders with take_profit and stop_loss');
+    if (type === 'stop' && stopPrice === null) return error(422, 40010001, 'stop_price is required for stop orders');
+    for (const price of [stopLoss, takeProfit, stopPrice, limitPrice])
+      if (price !== null && (!(price > 0) || offTick(price))) return error(422, 40010001, 'sub-penny increment does not fulfill minimum pricing criteria');
+    // Legs on the protective side of the price the entry will fill at (Alpaca's base price), where a
+    // test set one (the fake's default price of 100 follows no market).
+    const base = fake.prices.get(symbol) ?? Number.NaN;
+    const up = side === 'buy' ? 1 : -1;
+    if ((orderClass === 'oto' || orderClass === 'bracket') && stopLoss !== null && up * (base - stopLoss) < 0.01)
+      return error(422, 40010001, `stop_loss.stop_price must be ${side === 'buy' ? '<=' : '>='} base_price ${side === 'buy' ? '-' : '+'} 0.01`);
+    if ((orderClass === 'oto' || orderClass === 'bracket') && takeProfit !== null && up * (takeProfit - base) < 0.01)
+      return error(422, 40010001, `take_profit.limit_price must be ${side === 'buy' ? '>=' : '<='} base_price ${side === 'buy' ? '+' : '-'} 0.01`);
     const held = account.positions.get(symbol)?.qty ?? 0;
     if (side === 'sell' && qty > Math.max(0, held) && fake.shortable.get(symbol) === false) return error(403, 40310000, `asset ${symbol} cannot be sold short`);
     const opening = side === 'buy' ? Math.max(0, qty - Math.max(0, -held)) : Math.max(0, qty - Math.max(0, held));
     if (opening * priceOf(symbol) > equityOf(account).buyingPower) return error(403, 40310000, 'insufficient buying power');
-    const order: FakeOrder = {
+    const now = fake.clock.now().toISOString();
+    const make = (o: Pick<FakeOrder, 'side' | 'type' | 'status'> & Partial<FakeOrder>): FakeOrder => ({
       id: randomUUID(),
-      client_order_id: clientOrderId,
+      client_order_id: randomUUID(),
       symbol,
-      side,
       qty,
       filled_qty: 0,
       filled_avg_price: null,
-      status: 'accepted',
-      created_at: fake.clock.now().toISOString(),
+      created_at: now,
       filled_at: null,
-      time_in_force: String(body.time_in_force ?? 'day'),
-      type: String(body.type ?? 'market'),
-    };
+      time_in_force: tif,
+      order_class: orderClass,
+      stop_price: null,
+      limit_price: null,
+      canceled_at: null,
+      legs: [],
+      ...o,
+    });
+    const legs: FakeOrder[] = [];
+    const legStatus = orderClass === 'oco' ? 'new' : 'held';
+    if (takeProfit !== null && orderClass !== 'oco') legs.push(make({ side: exitSide, type: 'limit', status: legStatus, limit_price: takeProfit }));
+    if (stopLoss !== null) legs.push(make({ side: orderClass === 'oco' ? side : exitSide, type: 'stop', status: legStatus, stop_price: stopLoss }));
+    const order = make({
+      client_order_id: clientOrderId,
+      side,
+      type,
+      status: type === 'market' ? 'accepted' : 'new',
+      stop_price: stopPrice,
+      limit_price: orderClass === 'oco' ? takeProfit : limitPrice,
+      legs,
+    });
     account.orders.push(order);
-    if (account.fillMode === 'fill') fillOrder(account, order, qty, priceOf(symbol));
-    if (account.fillMode === 'partial') fillOrder(account, order, Math.ceil(qty / 2), priceOf(symbol));
+    if (type === 'market' && account.fillMode === 'fill') fillOrder(account, order, qty, priceOf(symbol));
+    if (type === 'market' && account.fillMode === 'partial') fillOrder(account, order, Math.ceil(qty / 2), priceOf(symbol));
     return { status: 200, body: orderJson(order) };
   }
 
@@ -497,6 +644,7 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
       else for (const release of heldOrders.splice(0)) release();
     }
     const fault = takeFault(entry);
+    fault?.before?.();
     if (fault?.hang) {
       if (fault.accept && account) route(entry, account);
       hanging.add(res);
@@ -513,6 +661,36 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     handle(req, res).catch((err: unknown) => {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ code: 50000000, message: `fake alpaca crashed: ${(err as Error).message}` }));
+    });
+  });
+  // The trading stream: authenticate, then listen to trade_updates, as Alpaca's JSON protocol goes.
+  const sockets = new Map<WebSocket, string | null>();
+  const wss = new WebSocketServer({ server, path: '/stream' });
+  wss.on('connection', (socket) => {
+    sockets.set(socket, null);
+    let keyId: string | null = null;
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('message', (raw) => {
+      let frame: { action?: string; data?: Record<string, unknown> };
+      try {
+        frame = JSON.parse(String(raw)) as typeof frame;
+      } catch {
+        socket.send(JSON.stringify({ stream: 'authorization', data: { status: 'unauthorized', action: 'authenticate' } }));
+        return;
+      }
+      if (frame.action === 'authenticate') {
+        const account = accounts.get(String(frame.data?.key_id ?? ''));
+        const ok = account !== undefined && account.secret === frame.data?.secret_key;
+        socket.send(JSON.stringify({ stream: 'authorization', data: { status: ok ? 'authorized' : 'unauthorized', action: 'authenticate' } }));
+        if (!ok) return socket.close();
+        keyId = account.keyId;
+      } else if (frame.action === 'listen' && keyId !== null) {
+        const wanted = Array.isArray(frame.data?.streams) ? (frame.data.streams as unknown[]).map(String) : [];
+        socket.send(JSON.stringify({ stream: 'listening', data: { streams: wanted.filter((w) => w === 'trade_updates') } }));
+        if (wanted.includes('trade_updates')) sockets.set(socket, keyId);
+      } else {
+        socket.send(JSON.stringify({ stream: 'authorization', data: { status: 'unauthorized', action: frame.action ?? null } }));
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,7 +1,17 @@
 /** The console channel's renderer: every notice as plain text a trader can read in a terminal. */
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
-import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import {
+  STATUS_MARK,
+  checkpointNewsLines,
+  checkpointSummary,
+  checkpointTitle,
+  exitLineText,
+  exitTitle,
+  orderUpdateText,
+  positionDetail,
+  positionHeadline,
+} from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import {
   RUBRIC_LONG,
@@ -146,6 +156,8 @@ export function renderNotice(n: Notice): string {
         ...n.positions.flatMap((p) => [`${STATUS_MARK[p.status].padEnd(14)} ${positionHeadline(p)}`, ...indent(positionDetail(p), '                 ')]),
         ...checkpointNewsLines(n),
       ].join('\n');
+    case 'order_update':
+      return `  ${orderUpdateText(n)}`;
     case 'exit_report':
       return [exitTitle(n), ...indent(n.exits.map(exitLineText))].join('\n');
     case 'halt_changed':

@@ -37,7 +37,17 @@ import {
   usageText,
   view,
 } from '../format.ts';
-import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import {
+  STATUS_MARK,
+  checkpointNewsLines,
+  checkpointSummary,
+  checkpointTitle,
+  exitLineText,
+  exitTitle,
+  orderUpdateText,
+  positionDetail,
+  positionHeadline,
+} from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
 import { LIMITS, clampContent, packEmbeds } from './limits.ts';
@@ -199,6 +209,8 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
       return { ...none, thread: embedsPosts(checkpointEmbeds(n)) };
     case 'exit_report':
       return { ...none, thread: exitPosts(n) };
+    case 'order_update':
+      return { ...none, thread: [text(orderUpdateText(n))] };
     case 'reconciliation_report':
       return {
         ...none,

@@ -6,7 +6,17 @@
 import type { StatusView } from '../../app/index.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import {
+  STATUS_MARK,
+  checkpointNewsLines,
+  checkpointSummary,
+  checkpointTitle,
+  exitLineText,
+  exitTitle,
+  orderUpdateText,
+  positionDetail,
+  positionHeadline,
+} from '../checkpoint-text.ts';
 import {
   RUBRIC_LONG,
   RUBRIC_SHORT,
@@ -138,6 +148,8 @@ export function renderNotice(n: Notice): SlackMessage {
         ...n.positions.flatMap((p) => packLines([`*${STATUS_MARK[p.status]}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
         ...packLines(checkpointNewsLines(n).map(esc)),
       ]);
+    case 'order_update':
+      return fitMessage(orderUpdateText(n), [section(esc(orderUpdateText(n)))]);
     case 'exit_report':
       return fitMessage(exitTitle(n), [section(`*${esc(exitTitle(n))}*`), ...packLines(n.exits.map((e) => `• ${esc(exitLineText(e))}`))]);
     case 'reconciliation_report':

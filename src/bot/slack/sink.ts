@@ -181,6 +181,7 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
         return;
       case 'checkpoint_report':
       case 'exit_report':
+      case 'order_update':
         await inThread(n.week, renderNotice(n));
         return;
       case 'postmortem_ready': {
