@@ -52,7 +52,8 @@ export interface ProposalSummary {
   orders: ProposalOrder[];
 }
 
-export type ExitReason = 'horizon' | 'invalidation' | 'kill_switch';
+/** Why a position is exited: a checkpoint's rule, the kill switch, or an approver's `exit` command (`manual`). */
+export type ExitReason = 'horizon' | 'invalidation' | 'kill_switch' | 'manual';
 
 /** One invalidation condition at a checkpoint: its value then, and whether it holds. */
 export interface ConditionCheck {
