@@ -51,6 +51,17 @@ const COMMANDS: Record<string, CommandHelp> = {
   },
   doctor: { usage: ['doctor'], summary: 'checks every configured part; one line each, with what to fix (exit 5 when a part fails)' },
   migrate: { usage: ['migrate'], summary: 'apply database migrations' },
+  positions: { usage: ['positions'], summary: "every account's positions: qty, average price, mark, unrealised P/L, stop, take-profit, age" },
+  profit: { usage: ['profit [1w|4w|8w|all]'], summary: 'realised and unrealised P/L and return per account over the window (default 1w), council vs members vs SPY' },
+  history: { usage: ['history [N]'], summary: 'the last N weeks (default 4): decision, proposal outcome, week P/L, chat threads' },
+  leaderboard: { usage: ['leaderboard [4w|8w|all]'], summary: "accounts ranked by return (default 4w) with Sharpe, drawdown, hit rate; the reviewers' calibration" },
+  cost: { usage: ['cost [4w|all]'], summary: 'LLM spend by seat and stage (default 4w), tokens, P/L per dollar' },
+  exit: {
+    usage: ['exit <account|all> [symbol] --yes [--reason TEXT] [--by NAME]'],
+    summary: 'close that position (or every position of the account, or of every account) now, as an exit recorded with who and why; --yes confirms',
+  },
+  pause: { usage: ['pause [--by NAME]'], summary: 'stop new entries (approving a weekly proposal is refused); exits, stops and checkpoints go on' },
+  unpause: { usage: ['unpause [--by NAME]'], summary: 'let new entries again' },
 };
 
 const USAGE = `usage: council <command> [options]
@@ -81,6 +92,7 @@ const OPTIONS = {
   at: { type: 'string' },
   llm: { type: 'string' },
   retry: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -155,6 +167,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');
   const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
   if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);
+  const desk = await deskRequest(command, args, values.yes === true, values.reason);
   const { compose } = await import('./compose.ts');
   const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics() : undefined;
   // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
@@ -169,7 +182,7 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       case 'run': {
         const { renderNotice } = await render();
-        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n, 'cli')}\n`) });
         await app.resumeExecutions();
         if (values.replay) {
           const replayed = await (await import('./compose.ts')).replayRun(app, values.replay, app.sink);
@@ -196,7 +209,7 @@ async function main(argv: string[]): Promise<number> {
       case 'reject': {
         const proposalId = args[0]!;
         const { renderNotice } = await render();
-        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n, 'cli')}\n`) });
         if (command === 'approve') {
           const { state, orders } = await app.approve({ proposalId, by, via: 'cli' });
           if (json) print((await import('./views.ts')).approveJson(state, orders), () => '');
@@ -216,7 +229,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'postmortem': {
         const { renderNotice } = await render();
-        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n, 'cli')}\n`) });
         const { postmortem, charts } = await app.postmortem({ week: values.week, out: values.out });
         if (json) print({ ...postmortem, charts: charts.map((c) => c.path) }, () => '');
         return EXIT.ok;
@@ -224,18 +237,88 @@ async function main(argv: string[]): Promise<number> {
       case 'checkpoint': {
         const { renderNotice } = await render();
         if (!json)
-          app.addSink({ publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n)}\n`)) });
+          app.addSink({
+            publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n, 'cli')}\n`)),
+          });
         const result = await app.checkpoint(at);
         print(result, () => checkpointText(renderNotice, result, config.file.exits.requireApproval));
         return EXIT.ok;
       }
       case 'serve':
         return await (await import('./serve.ts')).serve(app, { json, metrics: metrics! });
+      case 'positions':
+      case 'profit':
+      case 'history':
+      case 'leaderboard':
+      case 'cost':
+      case 'exit':
+      case 'pause':
+      case 'unpause': {
+        if (!desk) return EXIT.usage;
+        const [{ dispatch }, text] = await Promise.all([import('./bot/dispatch.ts'), import('./bot/desk-text.ts')]);
+        const { renderNotice } = await render();
+        if (!json && command === 'exit') app.addSink({ publish: async (n) => void (n.type === 'exit_report' && process.stdout.write(`${renderNotice(n, 'cli')}\n`)) });
+        const outcome = await dispatch(app, desk, { by, via: 'cli' });
+        switch (outcome.kind) {
+          case 'positions':
+            print(outcome.view, () => text.positionsLines(outcome.view).join('\n'));
+            break;
+          case 'profit':
+            print(outcome.view, () => text.profitLines(outcome.view).join('\n'));
+            break;
+          case 'history': {
+            const threads = new Map(await Promise.all(outcome.view.weeks.map(async (w) => [w.week, await chatThreads(app, w.week)] as const)));
+            const link = (week: string) => {
+              const t = threads.get(week);
+              return t ? threadLines(t).join('; ') || null : null;
+            };
+            print({ weeks: outcome.view.weeks.map((w) => ({ ...w, threads: threads.get(w.week) ?? null })) }, () => text.historyLines(outcome.view, link).join('\n'));
+            break;
+          }
+          case 'leaderboard':
+            print(outcome.view, () => text.leaderboardLines(outcome.view).join('\n'));
+            break;
+          case 'cost':
+            print(outcome.view, () => text.costLines(outcome.view).join('\n'));
+            break;
+          case 'exited':
+            // Without --json the exit report printed above says what was placed.
+            if (json) print(outcome.result, () => '');
+            break;
+          case 'paused':
+            print({ trading: outcome.trading }, () => text.tradingStateText(outcome.trading));
+            break;
+          default:
+            throw new Error(`council ${command}: unexpected outcome ${outcome.kind}`);
+        }
+        return EXIT.ok;
+      }
     }
     return EXIT.usage;
   } finally {
     await app.close();
   }
+}
+
+/**
+ * A desk command's arguments as the chat grammar reads them (bot/commands.ts), so the CLI and chat
+ * accept the same words; undefined for other commands. An exit needs --yes: the CLI asks nothing.
+ */
+async function deskRequest(command: string, args: readonly string[], yes: boolean, reason: string | undefined): Promise<import('./bot/commands.ts').CouncilCommand | undefined> {
+  if (!['positions', 'profit', 'history', 'leaderboard', 'cost', 'exit', 'pause', 'unpause'].includes(command)) return undefined;
+  const { parseCouncilCommand, CommandError } = await import('./bot/commands.ts');
+  if (command === 'exit' && args.length > 2) throw new UsageError('exit takes <account|all> [symbol]; give the reason with --reason TEXT');
+  if (command !== 'exit' && args.length > 1) throw new UsageError(`${command} takes at most one argument`, commandHelp(command));
+  let parsed: import('./bot/commands.ts').CouncilCommand;
+  try {
+    parsed = parseCouncilCommand([command, ...args].join(' '));
+  } catch (error) {
+    if (error instanceof CommandError) throw new UsageError(error.message.replace(/\/council /g, 'council '), commandHelp(command));
+    throw error;
+  }
+  if (parsed.kind !== 'exit') return parsed;
+  if (!yes) throw new UsageError(`exit closes positions at once: add --yes to confirm (council exit ${args.join(' ')} --yes)`);
+  return { ...parsed, reason: reason ?? parsed.reason, confirmed: true };
 }
 
 /** Where a week lives in chat, from the threads the Slack and Discord channels recorded. */

@@ -3,6 +3,7 @@
  * subcommand is a user error with the help text, never a guess.
  */
 import { z } from 'zod';
+import type { CostWindow, DeskWindow, LeaderboardWindow } from '../app/index.ts';
 import { UserFacingError } from '../domain/errors.ts';
 
 export type CouncilCommand =
@@ -14,7 +15,20 @@ export type CouncilCommand =
   | { kind: 'reject'; proposalId: string; reason: string | undefined }
   | { kind: 'checkpoint'; at: string | undefined }
   | { kind: 'postmortem'; week: string | undefined }
+  | { kind: 'positions' }
+  | { kind: 'profit'; window: DeskWindow }
+  | { kind: 'history'; n: number }
+  | { kind: 'leaderboard'; window: LeaderboardWindow }
+  | { kind: 'cost'; window: CostWindow }
+  /** `confirmed`: the asker already said yes (`--yes`, or the confirm button); otherwise the channel asks first. */
+  | { kind: 'exit'; account: string; symbol: string | undefined; reason: string | undefined; confirmed: boolean }
+  | { kind: 'pause' }
+  | { kind: 'unpause' }
   | { kind: 'help' };
+
+/** How many weeks `history` shows unless told, and at most. */
+export const HISTORY_DEFAULT = 4;
+export const HISTORY_MAX = 52;
 
 export const HELP = [
   '/council run [YYYY-MM-DD] [question]     convene the council in its channel (a date: that past week)',
@@ -22,6 +36,13 @@ export const HELP = [
   '/council approve <id>                    approve a pending proposal (approvers only)',
   '/council reject <id> [why]               reject a pending proposal (approvers only)',
   '/council halt | resume                   kill switch: cancel open orders and block executions (approvers only)',
+  '/council pause | unpause                 stop new entries; exits, stops and checkpoints go on (approvers only)',
+  '/council positions                       every account: qty, avg price, mark, unrealised P/L, stop, take-profit, age',
+  '/council profit [1w|4w|8w|all]           realised and unrealised P/L and return per account, council vs members vs SPY',
+  '/council history [N]                     the last N weeks: decision, outcome, week P/L',
+  '/council leaderboard [4w|8w|all]         accounts ranked by return, Sharpe, drawdown, hit rate; reviewer calibration',
+  '/council cost [4w|all]                   LLM spend by seat and stage, tokens, P/L per dollar',
+  '/council exit <account|all> [symbol|all] [why]  close positions now, after a confirmation (approvers only)',
   '/council checkpoint [YYYY-MM-DDTHH:MM]   judge open positions now, or at a New York time (console)',
   '/council postmortem [YYYY-MM-DD]         the postmortem of a week with charts (console)',
 ].join('\n');
@@ -79,11 +100,47 @@ export function parseCouncilCommand(text: string): CouncilCommand {
       if (week !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(week)) throw new CommandError('postmortem takes a week like 2024-03-04');
       return { kind: 'postmortem', week };
     }
+    case 'positions':
+      return { kind: 'positions' };
+    case 'profit':
+      return { kind: 'profit', window: windowOf('profit', rest[0], ['1w', '4w', '8w', 'all'], '1w') };
+    case 'leaderboard':
+      return { kind: 'leaderboard', window: windowOf('leaderboard', rest[0], ['4w', '8w', 'all'], '4w') };
+    case 'cost':
+      return { kind: 'cost', window: windowOf('cost', rest[0], ['4w', 'all'], '4w') };
+    case 'history': {
+      if (rest[0] === undefined) return { kind: 'history', n: HISTORY_DEFAULT };
+      const n = z.coerce.number().int().min(1).max(HISTORY_MAX).safeParse(rest[0]);
+      if (!n.success) throw new CommandError(`history takes a number of weeks from 1 to ${HISTORY_MAX}, e.g. /council history 4`);
+      return { kind: 'history', n: n.data };
+    }
+    case 'exit': {
+      const confirmed = rest.includes('--yes');
+      const words = rest.filter((w) => w !== '--yes');
+      const [account, second, ...why] = words;
+      if (!account || !/^[\w-]{1,40}$/.test(account)) throw new CommandError('exit needs an account (or all), e.g. /council exit COUNCIL SPY, /council exit all');
+      // The second word is always the symbol ("all": every position), so a reason never reads as a ticker.
+      if (second !== undefined && !/^[A-Za-z][A-Za-z.]{0,9}$/.test(second)) throw new CommandError(`"${second}" is not a symbol; say /council exit ${account} <symbol|all> [why]`);
+      const symbol = second === undefined || second.toLowerCase() === 'all' ? undefined : second.toUpperCase();
+      return { kind: 'exit', account, symbol, reason: why.join(' ') || undefined, confirmed };
+    }
+    case 'pause':
+      return { kind: 'pause' };
+    case 'unpause':
+      return { kind: 'unpause' };
     case 'help':
       return { kind: 'help' };
     default:
       throw new CommandError(`unknown command "${sub}". Try:\n${HELP}`);
   }
+}
+
+/** A window word, checked against the ones the command takes; `fallback` when none is given. */
+function windowOf<W extends string>(command: string, word: string | undefined, allowed: readonly W[], fallback: W): W {
+  if (word === undefined) return fallback;
+  const found = allowed.find((w) => w === word.toLowerCase());
+  if (!found) throw new CommandError(`${command} takes ${allowed.join(', ')} (default ${fallback}), got "${word}"`);
+  return found;
 }
 
 /** A week already run, in words every channel shows (links are added by the channel that has them). */

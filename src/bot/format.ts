@@ -31,7 +31,21 @@ export const view = (instrument: string, direction: Direction, conviction: numbe
 
 export const conditionText = (c: Condition): string => `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
 
-export const money = (x: number): string => `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+/** Dollars with two decimals and thousands separators: "$12,345.60", "-$3.10". */
+export const money = (x: number): string =>
+  `${x < 0 && Math.abs(x) >= 0.005 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** A profit or loss: always signed, "+$1,234.50", "-$87.00" ("$0.00" for none). */
+export const signedMoney = (x: number): string => (Math.abs(x) < 0.005 ? '$0.00' : `${x > 0 ? '+' : ''}${money(x)}`);
+
+/** A price as quoted, two decimals and thousands separators, no currency sign: "5,123.40". */
+export const priceText = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** A fraction as a signed percentage, the one way every channel writes one: 0.0123 -> "+1.23%", -0.004 -> "-0.40%". */
+export const pct = (x: number): string => {
+  const s = (x * 100).toFixed(2);
+  return Number(s) === 0 ? '0.00%' : `${x > 0 ? '+' : ''}${s}%`;
+};
 
 export const usageText = (u: Usage): string =>
   u.calls === 0

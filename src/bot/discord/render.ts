@@ -18,26 +18,27 @@ import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import {
-  RUBRIC_LONG,
-  RUBRIC_SHORT,
   citesText,
   clampText,
   conditionText,
   money,
   nyStamp,
-  provenanceLines,
-  sourceText,
   orderStatusText,
   orderText,
+  provenanceLines,
   reconciliationLines,
   refusedText,
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
   signedConviction,
+  signedMoney,
+  sourceText,
   targetText,
   truncate,
   usageText,
   view,
 } from '../format.ts';
-import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline, statusMark } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
 import { LIMITS, clampContent, packEmbeds } from './limits.ts';
@@ -385,7 +386,7 @@ function checkpointEmbeds(n: Extract<Notice, { type: 'checkpoint_report' }>): AP
   for (let i = 0; i < n.positions.length; i += POSITIONS_PER_EMBED)
     embeds.push({
       color: colour,
-      fields: n.positions.slice(i, i + POSITIONS_PER_EMBED).map((p) => ({ name: `${STATUS_MARK[p.status]}  ${positionHeadline(p)}`, value: lines(positionDetail(p)) })),
+      fields: n.positions.slice(i, i + POSITIONS_PER_EMBED).map((p) => ({ name: `${statusMark(p)}  ${positionHeadline(p)}`, value: lines(positionDetail(p)) })),
     });
   const [head, ...news] = checkpointNewsLines(n);
   if (head) embeds.push({ color: COLOURS.info, title: truncate(head, LIMITS.title), description: truncate(lines(news, '—'), LIMITS.description) });
@@ -517,7 +518,7 @@ export function proposalBanner(proposalId: string, state: ProposalState | undefi
 /** `/council status` as one embed. */
 export function statusEmbed(s: StatusView): APIEmbed {
   const accounts = s.accounts.map((a) => {
-    const positions = a.positions.map((p) => `${p.qty} ${p.symbol} (P/L ${money(p.unrealizedPl)})`).join(', ');
+    const positions = a.positions.map((p) => `${p.qty} ${p.symbol} (P/L ${signedMoney(p.unrealizedPl)})`).join(', ');
     return `**${a.account}** [${a.broker}] ${money(a.equity)}${positions ? `: ${positions}` : ''}${a.error ? ` ⚠ ${a.error}` : ''}`;
   });
   const [embed] = packEmbeds([
@@ -525,7 +526,11 @@ export function statusEmbed(s: StatusView): APIEmbed {
       title: 'Council status',
       color: s.halted.halted ? COLOURS.bad : COLOURS.info,
       description: [
-        s.halted.halted ? `⛔ **HALTED** by ${who(s.halted.by ?? '?')} at ${s.halted.at}` : 'Trading: active',
+        s.trading.state === 'halted'
+          ? `⛔ **HALTED** by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}`
+          : s.trading.state === 'paused'
+            ? `⏸ **PAUSED** by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}: no new entries; exits, stops and checkpoints go on`
+            : 'Trading: active',
         `Database: ${s.mode.database} · market data: ${s.mode.market} · time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`,
         `Models: ${s.mode.llm}`,
       ].join('\n'),

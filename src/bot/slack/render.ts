@@ -6,20 +6,22 @@
 import type { StatusView } from '../../app/index.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
-import { STATUS_MARK, checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline } from '../checkpoint-text.ts';
+import { checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline, statusMark } from '../checkpoint-text.ts';
 import {
-  RUBRIC_LONG,
-  RUBRIC_SHORT,
   citesText,
   clampText,
   conditionText,
   money,
   nyStamp,
-  provenanceLines,
   orderStatusText,
   orderText,
+  priceText,
+  provenanceLines,
   reconciliationLines,
   refusedText,
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
+  signedMoney,
   TARGETS_NOTE,
   targetText,
   usageText,
@@ -135,7 +137,7 @@ export function renderNotice(n: Notice): SlackMessage {
       return fitMessage(checkpointTitle(n), [
         header(checkpointTitle(n)),
         section(esc(checkpointSummary(n))),
-        ...n.positions.flatMap((p) => packLines([`*${STATUS_MARK[p.status]}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
+        ...n.positions.flatMap((p) => packLines([`*${statusMark(p)}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
         ...packLines(checkpointNewsLines(n).map(esc)),
       ]);
     case 'exit_report':
@@ -290,12 +292,20 @@ export function renderParent(p: WeekProgress): SlackMessage {
 export function renderStatus(s: StatusView): SlackMessage {
   const accounts = s.accounts.flatMap((a) => [
     `${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}${a.error ? `  ! ${a.error}` : ''}`,
-    ...a.positions.map((p) => `    ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${p.avgPrice.toFixed(2)}  value ${money(p.marketValue)}  P/L ${money(p.unrealizedPl)}`),
+    ...a.positions.map(
+      (p) => `    ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${priceText(p.avgPrice)}  value ${money(p.marketValue)}  P/L ${signedMoney(p.unrealizedPl)}`,
+    ),
     ...a.openOrders.map((o) => `    open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`),
   ]);
   return fitMessage('Council status', [
     header('Council status'),
-    section(s.halted.halted ? `:octagonal_sign: *HALTED* by ${who(s.halted.by ?? '?')} at ${nyStamp(s.halted.at ?? '')}` : ':large_green_circle: Trading: active'),
+    section(
+      s.trading.state === 'halted'
+        ? `:octagonal_sign: *HALTED* by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}`
+        : s.trading.state === 'paused'
+          ? `:double_vertical_bar: *PAUSED* by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}: no new entries; exits, stops and checkpoints go on`
+          : ':large_green_circle: Trading: active',
+    ),
     context(esc(`Database: ${s.mode.database}`), esc(`Market data: ${s.mode.market}`), `Time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`, esc(`Models: ${s.mode.llm}`)),
     ...packLines([
       '*Seats*',
