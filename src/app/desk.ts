@@ -14,7 +14,8 @@ import { isExitOrder } from '../domain/sizing.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { exitPosition } from '../pipeline/checkpoint.ts';
 import { isHalted } from '../pipeline/execution.ts';
-import type { ExitLine } from '../pipeline/notices.ts';
+import type { DailySummary, ExitLine } from '../pipeline/notices.ts';
+import { streams } from '../pipeline/streams.ts';
 import { buildPostmortem, type Calibration, type Postmortem, PostmortemError } from '../pipeline/postmortem.ts';
 import { isPaused, type PauseState, setPaused } from '../pipeline/proposals/halt.ts';
 import { addUsage, NO_USAGE, type Usage } from '../pipeline/seat-result.ts';
@@ -188,9 +189,9 @@ export interface TradingState {
   at?: string;
 }
 
-/** The postmortem's report over the whole record up to now (marked at the clock's mark time); null before any run. */
-async function ledgerReport(ctx: AppContext, since?: string): Promise<Postmortem | null> {
-  const asOf = await ctx.deps.clock.markTime();
+/** The postmortem's report over the whole record up to now (marked at the clock's mark time, or `at`); null before any run. */
+async function ledgerReport(ctx: AppContext, since?: string, at?: Date): Promise<Postmortem | null> {
+  const asOf = at ?? (await ctx.deps.clock.markTime());
   try {
     return await buildPostmortem(postmortemDeps(ctx), { week: mondayOf(nyDate(asOf)), asOf, ...(since ? { since } : {}) });
   } catch (error) {
@@ -511,4 +512,49 @@ export async function tradingState(ctx: AppContext): Promise<TradingState> {
   if (halt.halted) return { state: 'halted', ...(halt.by ? { by: halt.by } : {}), ...(halt.at ? { at: halt.at } : {}) };
   if (paused.paused) return { state: 'paused', ...(paused.by ? { by: paused.by } : {}), ...(paused.at ? { at: paused.at } : {}) };
   return { state: 'running' };
+}
+
+/**
+ * The summary of the session `at` closes (or closed): each account's day P/L from the ledger (the
+ * session's close over the one before), the positions with their stops, what the day's checkpoints did
+ * and the next session's checkpoint times; published as a `daily_summary` notice into the week's thread.
+ */
+export async function dailySummary(ctx: AppContext, at: Date): Promise<DailySummary> {
+  const { calendar, config, settings, store } = ctx.deps;
+  const date = nyDate(at);
+  const week = mondayOf(date);
+  const [pm, book, events] = await Promise.all([ledgerReport(ctx, undefined, at), positions(ctx), streams.checkpoint(settings.council, week).read(store)]);
+  const day = pm ? pm.dates.lastIndexOf(date) : -1;
+  const accounts = config.accounts.map((account) => {
+    const equity = pm?.curves.find((c) => c.account === account)?.equity;
+    if (!equity || day < 1) return { account, dayPnl: null, dayReturn: null, equity: null };
+    const before = equity[day - 1] as number;
+    const after = equity[day] as number;
+    return { account, dayPnl: after - before, dayReturn: after / before - 1, equity: after };
+  });
+  const today = (iso: string) => nyDate(new Date(iso)) === date;
+  const exits = events.flatMap((e) => (e.type === 'ExitOrdered' && today(e.data.at) ? [e.data] : []));
+  const checkpoints = events
+    .flatMap((e) => (e.type === 'CheckpointEvaluated' && today(e.data.at) ? [e.data] : []))
+    .map((c) => ({
+      at: c.at,
+      positions: c.positions.length,
+      exits: exits.filter((x) => x.at === c.at).map(({ account, symbol, reason }) => ({ account, symbol, reason })),
+      trims: (c.trims ?? []).length,
+    }));
+  const session = calendar.nextTradingDay(date);
+  const close = calendar.sessionClose(session);
+  const summary: DailySummary = {
+    week,
+    date,
+    at: at.toISOString(),
+    accounts,
+    positions: book.accounts.flatMap((a) =>
+      a.positions.map(({ account, symbol, qty, avgPrice, mark, unrealizedPl, stop, takeProfit }) => ({ account, symbol, qty, avgPrice, mark, unrealizedPl, stop, takeProfit })),
+    ),
+    checkpoints,
+    next: { session, checkpoints: config.file.schedule.checkpoints.filter((t) => t < close).map((t) => nyDateTime(session, t).toISOString()) },
+  };
+  await ctx.sink.publish({ type: 'daily_summary', ...summary });
+  return summary;
 }

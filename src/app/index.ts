@@ -13,7 +13,7 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
 import type { CheckpointResult } from '../pipeline/checkpoint.ts';
 import { isHalted } from '../pipeline/execution.ts';
-import type { AccountReconciliation, Notice, NoticeSink, OrderLine, PostmortemChart } from '../pipeline/notices.ts';
+import type { AccountReconciliation, DailySummary, Notice, NoticeSink, OrderLine, PostmortemChart } from '../pipeline/notices.ts';
 import type { Postmortem } from '../pipeline/postmortem.ts';
 import type { WeekState } from '../pipeline/week.ts';
 import { type Redactor, redactorFor } from '../redact.ts';
@@ -121,6 +121,8 @@ export interface CouncilApp {
   /** Stops (paused: true) or lets again new entries; approvers only. Returns the switch as it stands after. */
   pause(req: desk.PauseRequest): Promise<{ paused: boolean; by?: string; at?: string }>;
   tradingState(): Promise<desk.TradingState>;
+  /** The summary of the session `at` closes, published into the week's thread (the scheduler's daily slot). */
+  dailySummary(at: Date): Promise<DailySummary>;
 
   // Checkpoints (checkpoints.ts)
   checkpoint(at?: Date): Promise<CheckpointResult>;
@@ -255,6 +257,7 @@ export class App implements CouncilApp {
   exit = (req: desk.DeskExitRequest) => desk.exit(this.ctx, req);
   pause = (req: desk.PauseRequest) => desk.pause(this.ctx, req);
   tradingState = () => desk.tradingState(this.ctx);
+  dailySummary = (at: Date) => desk.dailySummary(this.ctx, at);
 
   checkpoint = (at?: Date) => checkpoints.checkpointAt(this.ctx, at);
   scheduledCheckpoint = (at: Date) => checkpoints.scheduledCheckpoint(this.ctx, at);

@@ -4,7 +4,8 @@
  * fixed-width columns; Slack and Discord show them in a code block.
  */
 import type { CostView, DeskExitResult, DeskPosition, HistoryView, LeaderboardView, PositionsView, ProfitView, TradingState, WindowFigures } from '../app/index.ts';
-import { exitLineText } from './checkpoint-text.ts';
+import type { DailySummary } from '../pipeline/notices.ts';
+import { EXIT_REASON_TEXT, exitLineText } from './checkpoint-text.ts';
 import { money, nyStamp, pct, priceText, signedConviction, signedMoney } from './format.ts';
 
 const WINDOW_TEXT: Record<string, string> = { '1w': 'the last week', '4w': 'the last 4 weeks', '8w': 'the last 8 weeks', all: 'the whole record' };
@@ -173,4 +174,52 @@ export function tradingStateText(t: TradingState): string {
       return never;
     }
   }
+}
+
+/** The title of a daily summary: "Close of Tue 2026-08-18". */
+export const dailySummaryTitle = (s: Pick<DailySummary, 'date'>): string => `Close of ${nyStamp(`${s.date}T12:00:00Z`).slice(0, 14)}`;
+
+/** The desk's day in lines: P/L per account, positions with their stops, the day's checkpoints, the next session's. */
+export function dailySummaryLines(s: DailySummary): string[] {
+  const marked = s.accounts.some((a) => a.dayPnl !== null);
+  const time = (iso: string) => nyStamp(iso).slice(15);
+  return [
+    ...(marked
+      ? table(
+          ['account', 'day P/L', 'day', 'equity'],
+          s.accounts.map((a) => [
+            a.account,
+            a.dayPnl === null ? '—' : signedMoney(a.dayPnl),
+            a.dayReturn === null ? '—' : pct(a.dayReturn),
+            a.equity === null ? '—' : money(a.equity),
+          ]),
+        )
+      : [`The ${s.date} close is not in the market data yet: no day P/L.`]),
+    '',
+    ...(s.positions.length
+      ? table(
+          ['position', 'qty', 'avg', 'mark', 'unrealised', 'stop', 'target'],
+          s.positions.map((p) => [
+            `${p.account} ${p.symbol}`,
+            String(p.qty),
+            priceText(p.avgPrice),
+            p.mark === null ? '—' : priceText(p.mark),
+            signedMoney(p.unrealizedPl),
+            p.stop === null ? '—' : priceText(p.stop),
+            p.takeProfit === null ? '—' : priceText(p.takeProfit),
+          ]),
+        )
+      : ['No open positions.']),
+    '',
+    ...(s.checkpoints.length
+      ? [
+          'Checkpoints today:',
+          ...s.checkpoints.map((c) => {
+            const exits = c.exits.length ? c.exits.map((e) => `exit ${e.account} ${e.symbol} (${EXIT_REASON_TEXT[e.reason]})`).join(', ') : 'no exits';
+            return `  ${time(c.at)}: ${c.positions} position${c.positions === 1 ? '' : 's'} judged, ${exits}${c.trims ? `, ${c.trims} trim${c.trims === 1 ? '' : 's'}` : ''}`;
+          }),
+        ]
+      : ['No checkpoint ran today.']),
+    ...(s.next ? [`Next session ${s.next.session}: checkpoints at ${s.next.checkpoints.map(time).join(', ') || 'none'}.`] : []),
+  ];
 }

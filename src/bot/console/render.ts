@@ -1,7 +1,7 @@
 /** The console channel's renderer: every notice as plain text a trader can read in a terminal. */
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
-import { tradingStateText } from '../desk-text.ts';
+import { dailySummaryLines, dailySummaryTitle, tradingStateText } from '../desk-text.ts';
 import { checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline, statusMark } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import {
@@ -177,6 +177,8 @@ export function renderNotice(n: Notice, reader: Reader = 'console'): string {
         ...postmortemLines(n.postmortem),
         ...(n.charts.length ? [`Charts: ${n.charts.map((c) => c.path ?? c.fileName).join(', ')}`] : []),
       ].join('\n');
+    case 'daily_summary':
+      return [rule(`${dailySummaryTitle(n)} (week of ${n.week})`), ...dailySummaryLines(n)].join('\n');
     default: {
       const never: never = n;
       return never;

@@ -38,6 +38,7 @@ import {
   usageText,
   view,
 } from '../format.ts';
+import { dailySummaryLines, dailySummaryTitle } from '../desk-text.ts';
 import { checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline, statusMark } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
@@ -210,6 +211,8 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
       };
     case 'postmortem_ready':
       return { ...none, thread: postmortemPosts(n) };
+    case 'daily_summary':
+      return { ...none, thread: [text(`**${dailySummaryTitle(n)}**\n${codeReply(dailySummaryLines(n))}`)] };
     case 'halt_changed':
       return {
         ...none,
@@ -557,4 +560,12 @@ export function statusEmbed(s: StatusView): APIEmbed {
     },
   ]);
   return embed![0]!;
+}
+
+/** Lines in a code block no longer than a message allows (the tail is cut with a note). */
+export function codeReply(lines: readonly string[]): string {
+  const max = 1900;
+  let body = lines.join('\n').replace(/```/g, "'''");
+  if (body.length > max) body = `${body.slice(0, max)}\n… (cut; the CLI's --json has all of it)`;
+  return `\`\`\`\n${body}\n\`\`\``;
 }

@@ -6,6 +6,7 @@
 import type { StatusView } from '../../app/index.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
+import { dailySummaryLines, dailySummaryTitle } from '../desk-text.ts';
 import { checkpointNewsLines, checkpointSummary, checkpointTitle, exitLineText, exitTitle, positionDetail, positionHeadline, statusMark } from '../checkpoint-text.ts';
 import {
   citesText,
@@ -162,6 +163,8 @@ export function renderNotice(n: Notice): SlackMessage {
             : `:arrow_forward: *Trading resumed* by ${who(n.by)} at ${nyStamp(n.at)}.`,
         ),
       ]);
+    case 'daily_summary':
+      return fitMessage(dailySummaryTitle(n), [header(dailySummaryTitle(n)), ...codeBlock(dailySummaryLines(n).map(esc))]);
     default: {
       const never: never = n;
       return never;

@@ -183,6 +183,9 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
       case 'exit_report':
         await inThread(n.week, renderNotice(n));
         return;
+      case 'daily_summary':
+        await inThread(n.week, renderNotice(n));
+        return;
       case 'postmortem_ready': {
         const posted = await inThread(n.week, renderNotice(n));
         if (posted && n.charts.length) await uploadCharts(n.week, posted.channel, n.charts);

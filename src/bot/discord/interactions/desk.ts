@@ -11,17 +11,10 @@ import type { CouncilCommand } from '../../commands.ts';
 import { costLines, exitConfirmText, exitResultLines, historyLines, leaderboardLines, positionsLines, profitLines, tradingStateText } from '../../desk-text.ts';
 import { dispatch, type Outcome } from '../../dispatch.ts';
 import { LIMITS } from '../limits.ts';
+import { codeReply } from '../render.ts';
 import { discordAuthoriser, type HandlerContext, principalOf } from './context.ts';
 
 type Handler = (i: ChatInputCommandInteraction, ctx: HandlerContext) => Promise<void>;
-
-/** A code block no longer than a message allows (the tail is cut with a note). */
-export function codeReply(lines: readonly string[]): string {
-  const max = 1900;
-  let text = lines.join('\n').replace(/```/g, "'''");
-  if (text.length > max) text = `${text.slice(0, max)}\n… (cut; the CLI's --json has all of it)`;
-  return `\`\`\`\n${text}\n\`\`\``;
-}
 
 function deskLines(outcome: Outcome): string[] {
   switch (outcome.kind) {
