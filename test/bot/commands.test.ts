@@ -1,6 +1,6 @@
 /** Parsing what a user types after /council: the words every channel shares (src/bot/commands.ts). */
 import { describe, expect, it } from 'vitest';
-import { CommandError, parseCouncilCommand } from '../../src/bot/commands.ts';
+import { CommandError, HELP, parseCouncilCommand } from '../../src/bot/commands.ts';
 
 describe('/council run', () => {
   it('When a bare date follows run, Then it is the week, not a question', () => {
@@ -18,5 +18,36 @@ describe('/council run', () => {
 
   it('When --week has no date, Then the user is told what it needs', () => {
     expect(() => parseCouncilCommand('/council run --week soon')).toThrow(CommandError);
+  });
+});
+
+describe('The desk commands', () => {
+  it('When a read names no window, Then each takes its default; a window it does not take is a user error naming the ones it does', () => {
+    expect(parseCouncilCommand('positions')).toEqual({ kind: 'positions' });
+    expect(parseCouncilCommand('/council profit')).toEqual({ kind: 'profit', window: '1w' });
+    expect(parseCouncilCommand('/council profit 8W')).toEqual({ kind: 'profit', window: '8w' });
+    expect(parseCouncilCommand('leaderboard')).toEqual({ kind: 'leaderboard', window: '4w' });
+    expect(parseCouncilCommand('cost all')).toEqual({ kind: 'cost', window: 'all' });
+    expect(parseCouncilCommand('history')).toEqual({ kind: 'history', n: 4 });
+    expect(parseCouncilCommand('history 12')).toEqual({ kind: 'history', n: 12 });
+    expect(() => parseCouncilCommand('leaderboard 1w')).toThrow(/leaderboard takes 4w, 8w, all/);
+    expect(() => parseCouncilCommand('cost 8w')).toThrow(CommandError);
+    expect(() => parseCouncilCommand('history lots')).toThrow(/1 to 52/);
+  });
+
+  it('When exit names an account, a symbol and a reason, Then the second word is always the symbol ("all": every position) and --yes confirms', () => {
+    expect(parseCouncilCommand('exit COUNCIL spy earnings risk')).toEqual({ kind: 'exit', account: 'COUNCIL', symbol: 'SPY', reason: 'earnings risk', confirmed: false });
+    expect(parseCouncilCommand('exit all')).toEqual({ kind: 'exit', account: 'all', symbol: undefined, reason: undefined, confirmed: false });
+    expect(parseCouncilCommand('exit claude all risk off --yes')).toEqual({ kind: 'exit', account: 'claude', symbol: undefined, reason: 'risk off', confirmed: true });
+    expect(() => parseCouncilCommand('exit')).toThrow(/exit needs an account/);
+    expect(() => parseCouncilCommand('exit COUNCIL 123')).toThrow(/is not a symbol/);
+  });
+
+  it('When pause or unpause is typed, Then they are commands of their own, and help lists every desk command', () => {
+    expect(parseCouncilCommand('pause')).toEqual({ kind: 'pause' });
+    expect(parseCouncilCommand('/council unpause')).toEqual({ kind: 'unpause' });
+    const help = parseCouncilCommand('help');
+    expect(help).toEqual({ kind: 'help' });
+    for (const word of ['positions', 'profit', 'history', 'leaderboard', 'cost', 'exit', 'pause | unpause']) expect(HELP).toContain(`/council ${word}`);
   });
 });
