@@ -10,9 +10,8 @@ import { UserFacingError } from '../domain/errors.ts';
 import { type RoundTrip, tradeStats } from '../domain/ledger.ts';
 import { type Performance, performance } from '../domain/metrics.ts';
 import { ProposalError } from '../domain/proposal.ts';
-import { isExitOrder } from '../domain/sizing.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
-import { exitPosition } from '../pipeline/checkpoint.ts';
+import { exitPosition, heldAfterPending } from '../pipeline/checkpoint.ts';
 import { isHalted } from '../pipeline/execution.ts';
 import type { DailySummary, ExitLine } from '../pipeline/notices.ts';
 import { streams } from '../pipeline/streams.ts';
@@ -61,8 +60,10 @@ export interface DeskPosition {
   openedAt: string | null;
   /** Whole calendar days since openedAt. */
   ageDays: number | null;
-  /** An exit or trim of it is working at the broker. */
+  /** Working orders at the broker will close some or all of it (an exit, a trim, a stop that triggered). */
   exiting: boolean;
+  /** What is left once those orders fill (0: all of it is being closed). */
+  qtyAfterExits: number;
 }
 
 export interface PositionsView {
@@ -411,6 +412,7 @@ export async function positions(ctx: AppContext): Promise<PositionsView> {
       } catch (error) {
         return { account, equity: 0, cash: 0, positions: [], error: ctx.redactor.text((error as Error).message).slice(0, 200) };
       }
+      const held = heldAfterPending(view);
       return {
         account,
         equity: view.equity,
@@ -431,7 +433,8 @@ export async function positions(ctx: AppContext): Promise<PositionsView> {
               takeProfit: legPrice(view.openOrders, p.symbol, 'take_profit'),
               openedAt: sinceAt && !Number.isNaN(sinceAt.getTime()) ? sinceAt.toISOString() : null,
               ageDays: sinceAt && !Number.isNaN(sinceAt.getTime()) ? Math.max(0, Math.floor((asOf.getTime() - sinceAt.getTime()) / 86_400_000)) : null,
-              exiting: view.openOrders.some((o) => o.symbol === p.symbol && o.qty > o.filledQty && (isExitOrder(o.clientOrderId) || (o.side === 'sell') === p.qty > 0)),
+              exiting: (held.find((h) => h.symbol === p.symbol)?.qty ?? 0) !== p.qty,
+              qtyAfterExits: held.find((h) => h.symbol === p.symbol)?.qty ?? 0,
             };
           }),
       };
@@ -452,8 +455,8 @@ function exitAccounts(ctx: AppContext, account: string): string[] {
 /**
  * Closes a position (or every position of the account, or of every account) now, through the same
  * proposal and execution path as a checkpoint's exit: one exit proposal per position, approved by the
- * asker, its order's client id derived from it, so it is placed exactly once. Approvers only; a refusal
- * is recorded.
+ * asker, its order's client id derived from it, so it is placed exactly once; shares an exit already
+ * working will close are left to it. Approvers only; a refusal is recorded.
  */
 export async function exit(ctx: AppContext, req: DeskExitRequest): Promise<DeskExitResult> {
   const { broker } = ctx.deps;
@@ -469,8 +472,8 @@ export async function exit(ctx: AppContext, req: DeskExitRequest): Promise<DeskE
   const why = req.reason?.trim() ? req.reason.trim() : 'no reason given';
   const exits: ExitLine[] = [];
   for (const account of accounts) {
-    const book = await broker.account(account, at);
-    for (const p of book.positions) {
+    // What working orders (an exit a checkpoint already placed) will not close: never sold twice.
+    for (const p of heldAfterPending(await broker.account(account, at))) {
       if (p.qty === 0 || (symbol && p.symbol !== symbol)) continue;
       const { line } = await exitPosition(deps, {
         account,
@@ -489,7 +492,7 @@ export async function exit(ctx: AppContext, req: DeskExitRequest): Promise<DeskE
   if (exits.length === 0)
     throw new DeskError(
       'NOTHING_TO_EXIT',
-      `${req.account.toLowerCase() === 'all' ? 'no account' : accounts[0]} holds ${symbol ?? 'a position'} at ${nyDate(at)} ${nyTime(at)} ET (the time an exit would be placed now); nothing to exit`,
+      `${req.account.toLowerCase() === 'all' ? 'no account' : accounts[0]} holds ${symbol ?? 'a position'} that no working order already closes at ${nyDate(at)} ${nyTime(at)} ET (when an exit would be placed now); nothing to exit`,
     );
   await ctx.sink.publish({ type: 'exit_report', week, at: at.toISOString(), exits, requireApproval: false });
   return { at: at.toISOString(), exits };

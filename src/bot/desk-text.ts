@@ -130,7 +130,8 @@ const usd = (x: number): string => `$${x.toFixed(x > 0 && x < 1 ? 4 : 2)}`;
 
 /** LLM spend by seat and stage, and each account's P/L per dollar of it. */
 export function costLines(v: CostView): string[] {
-  const head = `LLM cost over ${WINDOW_TEXT[v.window]} (${v.weeks.length} week${v.weeks.length === 1 ? '' : 's'})`;
+  const head = `LLM cost over ${WINDOW_TEXT[v.window]}${v.weeks.length ? ` (${v.weeks.length} council week${v.weeks.length === 1 ? '' : 's'})` : ''}`;
+  if (v.weeks.length === 0) return [`${head}: no council week ran in it.`];
   if (v.total.calls === 0) return [head, `${usd(0)}: no model calls (systematic seats).`];
   return [
     head,

@@ -126,8 +126,10 @@ export async function exitStep(app: App, command: Extract<CouncilCommand, { kind
   const positions = view.accounts
     .filter((a) => all || a.account === account)
     .flatMap((a) => a.positions)
-    .filter((p) => !command.symbol || p.symbol === command.symbol);
-  if (positions.length === 0) throw new CommandError(`${all ? 'no account' : account} holds ${command.symbol ?? 'any position'}; nothing to exit`);
+    .filter((p) => (!command.symbol || p.symbol === command.symbol) && p.qtyAfterExits !== 0)
+    .map((p) => ({ ...p, qty: p.qtyAfterExits }));
+  if (positions.length === 0)
+    throw new CommandError(`${all ? 'no account' : account} holds ${command.symbol ?? 'any position'} that an exit is not already closing; nothing to exit`);
   return { kind: 'exit_confirm', command, positions };
 }
 

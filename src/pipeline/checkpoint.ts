@@ -166,7 +166,7 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
  * rebalance still waiting for the open; exiting the same shares again would sell them twice. Pending
  * orders that add to or open a position are not counted: a position exists only once it fills.
  */
-function heldAfterPending(book: AccountView): PositionView[] {
+export function heldAfterPending(book: AccountView): PositionView[] {
   const pending = new Map<string, number>();
   for (const o of book.openOrders) pending.set(o.symbol, (pending.get(o.symbol) ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty));
   return book.positions.flatMap((p) => {

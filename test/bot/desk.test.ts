@@ -138,6 +138,11 @@ describe('The desk actions', () => {
     const friday = await app.checkpoint(nyDateTime('2024-03-08', '15:50'));
     expect(friday.exits.length).toBeGreaterThan(0);
     expect(friday.exits.every((e) => e.status === 'placed')).toBe(true);
+    // Those exits are working until Monday's open: an exit asked for now would sell the same shares twice, so it places nothing.
+    const preview = await dispatch(app, parseCouncilCommand('exit all'), approver).catch((e: unknown) => e);
+    expect((preview as Error).message).toContain('nothing to exit');
+    const twice = await app.exit({ ...approver, account: 'all' }).catch((e: unknown) => e);
+    expect((twice as { code?: string }).code).toBe('NOTHING_TO_EXIT');
 
     const ran = await dispatch(app, parseCouncilCommand(`/council run --week ${NEXT_WEEK}`), approver);
     const proposalId = ran.kind === 'ran' ? ran.state.proposal?.proposalId : undefined;
