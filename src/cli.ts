@@ -403,14 +403,16 @@ function exitCodeOf(error: unknown): number {
 /**
  * One line on stderr (a configuration error lists every wrong key, one per line), and with --json the
  * error document on stdout. An error nobody anticipated gets an id, printed with its stack on stderr so
- * the operator can find it; the user-facing message stays short.
+ * the operator can find it; the user-facing message stays short, its instants in New York time (the JSON
+ * document keeps the message as written).
  */
-function fail(error: unknown, json: boolean): number {
+async function fail(error: unknown, json: boolean): Promise<number> {
   const code = errorCode(error);
   const message = redact.text(error instanceof Error ? error.message : String(error));
+  const said = (await import('./bot/format.ts')).withNyTimes(message);
   const errorId = randomUUID().slice(0, 8);
   const known = code !== 'INTERNAL';
-  process.stderr.write(`council: ${message}${known ? '' : ` (error id ${errorId})`}\n`);
+  process.stderr.write(`council: ${said}${known ? '' : ` (error id ${errorId})`}\n`);
   if (error instanceof UsageError && error.hint && !json) process.stderr.write(`${error.hint}\n`);
   if (!known && error instanceof Error && error.stack) process.stderr.write(`${JSON.stringify({ level: 'error', errorId, err: { message, stack: redact.text(error.stack) } })}\n`);
   if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, errorId } }, null, 2)}\n`);
@@ -422,6 +424,6 @@ main(argv)
   .then((code) => {
     process.exitCode = code;
   })
-  .catch((error: unknown) => {
-    process.exitCode = fail(error, wantsJson(argv));
+  .catch(async (error: unknown) => {
+    process.exitCode = await fail(error, wantsJson(argv));
   });

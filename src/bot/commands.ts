@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { CostWindow, DeskWindow, LeaderboardWindow } from '../app/index.ts';
 import { UserFacingError } from '../domain/errors.ts';
+import { nyStamp } from './format.ts';
 
 export type CouncilCommand =
   | { kind: 'run'; query: string | undefined; week: string | undefined }
@@ -157,7 +158,7 @@ export function weekSummaryLines(s: import('../app/index.ts').WeekSummary): stri
         ? 'No quorum: no decision.'
         : `Outcome: ${s.outcome}`,
     p
-      ? `Proposal ${p.id}: ${p.status}${p.approvedBy ? ` (approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${p.approvedBy.at})` : ''}${p.rejected ? ` (rejected by ${p.rejected.by} at ${p.rejected.at}${p.rejected.reason ? `: ${p.rejected.reason}` : ''})` : ''}${p.status === 'PENDING' ? ` until ${p.expiresAt}` : ''}`
+      ? `Proposal ${p.id}: ${p.status}${p.approvedBy ? ` (approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${nyStamp(p.approvedBy.at)})` : ''}${p.rejected ? ` (rejected by ${p.rejected.by} at ${nyStamp(p.rejected.at)}${p.rejected.reason ? `: ${p.rejected.reason}` : ''})` : ''}${p.status === 'PENDING' ? ` until ${nyStamp(p.expiresAt)}` : ''}`
       : 'No proposal: nothing to place.',
   ];
 }

@@ -101,6 +101,16 @@ export function nyStamp(iso: string): string {
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
 
+/** An ISO instant as the code writes one ("2026-11-30T13:47:26.375Z"). */
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/**
+ * A message for people with every ISO instant in it said as New York time ("Mon 2026-11-30 08:47 ET"):
+ * refusals written below the bot layer (a halt, an expired proposal) carry instants, and every channel
+ * shows them through this.
+ */
+export const withNyTimes = (text: string): string => text.replace(ISO_INSTANT, (iso) => nyStamp(iso));
+
 /** One account's reconciliation differences, one line each, the same in every channel. */
 export function reconciliationLines(a: AccountReconciliation): string[] {
   if (a.error) return [`could not be read, nothing compared: ${a.error}`];

@@ -51,3 +51,35 @@ describe('The desk commands', () => {
     for (const word of ['positions', 'profit', 'history', 'leaderboard', 'cost', 'exit', 'pause | unpause']) expect(HELP).toContain(`/council ${word}`);
   });
 });
+
+describe('Times as a trader reads them', () => {
+  it('When a refusal written below the bot carries ISO instants, Then every channel shows them in New York time with the zone', async () => {
+    const { withNyTimes } = await import('../../src/bot/format.ts');
+    expect(withNyTimes('trading is halted (by slack:U1 at 2026-11-30T13:47:26.375Z)')).toBe('trading is halted (by slack:U1 at Mon 2026-11-30 08:47 ET)');
+    expect(withNyTimes('proposal p expired at 2024-07-01T20:00:00.000Z; nothing was placed')).toBe('proposal p expired at Mon 2024-07-01 16:00 ET; nothing was placed');
+    expect(withNyTimes('no instant here, 2024-03-04 is a date')).toBe('no instant here, 2024-03-04 is a date');
+  });
+
+  it('When money and percentages are written, Then they carry two decimals, thousands separators and a sign where they are a gain or a loss', async () => {
+    const { money, pct, signedMoney } = await import('../../src/bot/format.ts');
+    expect(money(1234567.891)).toBe('$1,234,567.89');
+    expect(money(-0.001)).toBe('$0.00');
+    expect(signedMoney(1234.5)).toBe('+$1,234.50');
+    expect(signedMoney(-87)).toBe('-$87.00');
+    expect(signedMoney(0.001)).toBe('$0.00');
+    expect(pct(0.0123)).toBe('+1.23%');
+    expect(pct(-0.004)).toBe('-0.40%');
+    expect(pct(0.00001)).toBe('0.00%');
+  });
+});
+
+describe('Checkpoint wording', () => {
+  it('When a checkpoint closes a position, Then it reads EXITING whatever its rule said; a close condition judged on the open is labelled as the open', async () => {
+    const { conditionCheckText, statusMark } = await import('../../src/bot/checkpoint-text.ts');
+    expect(statusMark({ status: 'hold', exit: 'horizon' })).toBe('➜ EXITING');
+    expect(statusMark({ status: 'watch', exit: null })).toBe('⚠ WATCH');
+    const check = { condition: { symbol: 'SPY', indicator: 'close' as const, comparator: '<' as const, threshold: 480 }, value: 495.6, holds: false, near: false };
+    expect(conditionCheckText(check, { kind: 'open', session: '2024-03-06' })).toBe('· SPY close < 480  (open 495.6, the 2024-03-06 close is not in yet)');
+    expect(conditionCheckText(check, { kind: 'close', session: '2024-03-05' })).toBe('· SPY close < 480  (now 495.6)');
+  });
+});

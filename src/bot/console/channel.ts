@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { CouncilApp } from '../../app/index.ts';
 import { userErrorLine, userErrorText } from '../../redact.ts';
 import { type CouncilCommand, parseCouncilCommand } from '../commands.ts';
+import { withNyTimes } from '../format.ts';
 import { costLines, exitConfirmText, exitResultLines, historyLines, leaderboardLines, positionsLines, profitLines, tradingStateText } from '../desk-text.ts';
 import { type DispatchExtras, dispatch, type Outcome } from '../dispatch.ts';
 import { renderNotice, renderStatus } from './render.ts';
@@ -72,7 +73,7 @@ async function handle(
     if (text !== undefined) write(text);
   } catch (error) {
     const text = userErrorText(error, { logger: app.logger, redact: app.redactor }, 'console');
-    write(text.kind === 'user' ? `! ${text.message}` : `! failed: ${userErrorLine(text)}`);
+    write(text.kind === 'user' ? `! ${withNyTimes(text.message)}` : `! failed: ${userErrorLine(text)}`);
   }
   return undefined;
 }

@@ -555,7 +555,7 @@ export function statusEmbed(s: StatusView): APIEmbed {
         },
         ...(s.lastRun ? [{ name: 'Last run', value: `week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}` }] : []),
         ...(s.usage.lastRun ? [{ name: 'Cost of the last run', value: usageText(s.usage.lastRun) }] : []),
-        ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${r.at}`)) }] : []),
+        ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${nyStamp(r.at)}`)) }] : []),
       ],
     },
   ]);
