@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { CostWindow, DeskWindow, LeaderboardWindow } from '../app/index.ts';
 import { UserFacingError } from '../domain/errors.ts';
-import { nyStamp } from './format.ts';
+import { nyStamp, signedConviction } from './format.ts';
 
 export type CouncilCommand =
   | { kind: 'run'; query: string | undefined; week: string | undefined }
@@ -148,12 +148,11 @@ function windowOf<W extends string>(command: string, word: string | undefined, a
 export function weekSummaryLines(s: import('../app/index.ts').WeekSummary): string[] {
   const p = s.proposal;
   const d = s.decision;
-  const sign = (x: number) => (x > 0 ? `+${x}` : String(x));
   return [
     `The week of ${s.week} was already run (run ${s.runId.slice(0, 8)}${s.requestedBy ? `, by ${s.requestedBy}${s.via ? ` via ${s.via}` : ''}` : ''}); it is not run again.`,
     ...(s.query ? [`Question from the desk: ${s.query}`] : []),
     d
-      ? `Decision: ${d.direction} ${d.instrument}, conviction ${sign(d.conviction)}, horizon ${d.horizon}`
+      ? `Decision: ${d.direction} ${d.instrument}, conviction ${signedConviction(d.conviction)}, horizon ${d.horizon}`
       : s.outcome === 'no_quorum'
         ? 'No quorum: no decision.'
         : `Outcome: ${s.outcome}`,

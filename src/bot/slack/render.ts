@@ -22,6 +22,7 @@ import {
   refusedText,
   RUBRIC_LONG,
   RUBRIC_SHORT,
+  signedConviction,
   signedMoney,
   TARGETS_NOTE,
   targetText,
@@ -208,12 +209,7 @@ function renderDecision(n: Extract<Notice, { type: 'decision_ready' }>): SlackMe
   const d = n.decision;
   const body: Block[] = [
     header(`Council decision, week of ${n.week}`),
-    ...fields([
-      `*Instrument*\n${esc(d.instrument)}`,
-      `*Direction*\n${d.direction}`,
-      `*Conviction*\n${d.conviction > 0 ? '+' : ''}${d.conviction.toFixed(2)}`,
-      `*Horizon*\n${d.horizon}`,
-    ]),
+    ...fields([`*Instrument*\n${esc(d.instrument)}`, `*Direction*\n${d.direction}`, `*Conviction*\n${signedConviction(d.conviction)}`, `*Horizon*\n${d.horizon}`]),
     context(
       `Chairman: ${esc(n.chair.model)}${n.chair.kind === 'systematic' ? ' (systematic review-weighted vote)' : ''}`,
       ...n.chair.failures.map((f) => `fallback: ${esc(f.model)} failed: ${esc(f.error)}`),
