@@ -42,7 +42,7 @@ export function positionsLines(v: PositionsView): string[] {
   const empty = v.accounts.filter((a) => a.positions.length === 0 && !a.error).map((a) => a.account);
   return [
     `Positions at ${nyStamp(v.asOf)}`,
-    ...(rows.length ? table(['account', 'symbol', 'qty', 'avg', 'mark', 'unrealised', 'stop', 'target', 'age', 'state'], rows) : ['No open positions.']),
+    ...(rows.length ? table(['account', 'symbol', 'qty', 'avg', 'mark', 'unrealised', 'stop', 'take-profit', 'age', 'state'], rows) : ['No open positions.']),
     ...(rows.length && empty.length ? [`Flat: ${empty.join(', ')}`] : []),
     ...v.accounts.filter((a) => a.error).map((a) => `${a.account}: could not be read (${a.error})`),
   ];
@@ -116,6 +116,7 @@ export function leaderboardLines(v: LeaderboardView): string[] {
   return [
     `Leaderboard over ${WINDOW_TEXT[v.window]} (closes ${v.from} to ${v.to})`,
     ...table(['account', 'role', 'return', 'P/L', 'Sharpe', 'max DD', 'hit rate'], rows),
+    ...(v.rows.some((r) => r.sharpe === null) ? ['Sharpe — : fewer than 20 sessions in the window; hit rate — : no round trip closed in it.'] : []),
     ...(cal.length
       ? [
           '',
@@ -199,7 +200,7 @@ export function dailySummaryLines(s: DailySummary): string[] {
     '',
     ...(s.positions.length
       ? table(
-          ['position', 'qty', 'avg', 'mark', 'unrealised', 'stop', 'target'],
+          ['position', 'qty', 'avg', 'mark', 'unrealised', 'stop', 'take-profit'],
           s.positions.map((p) => [
             `${p.account} ${p.symbol}`,
             String(p.qty),

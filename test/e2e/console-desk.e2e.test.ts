@@ -35,7 +35,7 @@ describe('The desk in the console', () => {
     const { stdout, stderr, code } = await council(['serve'], env, `${typed.join('\n')}\n`);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/Positions at \w{3} 2024-03-05 \d\d:\d\d ET|Positions at \w{3} \d{4}-\d{2}-\d{2} \d\d:\d\d ET/);
-    expect(stdout).toMatch(/account\s+symbol\s+qty\s+avg\s+mark\s+unrealised\s+stop\s+target\s+age\s+state/);
+    expect(stdout).toMatch(/account\s+symbol\s+qty\s+avg\s+mark\s+unrealised\s+stop\s+take-profit\s+age\s+state/);
     expect(stdout).toMatch(/Profit over the whole record \(closes \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2}, from the postmortem's ledger\)/);
     expect(stdout).toMatch(/SPY buy-and-hold\s+benchmark\s+[+-]?\$[\d,]+\.\d\d\s+[+-]?\d+\.\d\d%/);
     expect(stdout).toContain('Week of 2024-03-04:');
