@@ -39,6 +39,8 @@ describe('Discord: the desk', () => {
       expect(await callbackOf(h.fake, token), sub).toEqual({ type: 5, data: { flags: 64 } });
       const reply = await replyTo(h.fake, token, heading);
       expect(reply.content.startsWith('```'), sub).toBe(true);
+      // History links the week's thread below the code block, where Discord makes it clickable.
+      if (sub === 'history') expect(reply.content).toMatch(/```\nWeek of 2024-03-04: https:\/\/discord\.com\/channels\/\d+\/\d+/);
     }
   });
 

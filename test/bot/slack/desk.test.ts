@@ -42,11 +42,12 @@ beforeAll(async () => {
     COUNCIL_APPROVERS: `slack:${APPROVER}`,
   });
   app = await buildApp(config, { memory: true, logger, clock: () => new Date('2026-11-24T15:00:00Z') });
+  slack = await startSlack(app, config.slack!, logger, { host: '127.0.0.1', retryConfig: { retries: 2, minTimeout: 0, maxTimeout: 0 } });
+  url = `http://127.0.0.1:${slack.port}/slack/events`;
+  // The week runs with Slack on, so it has a thread in the council channel.
   const state = await app.run({ week: '2024-03-04', by: 'cli:ada', via: 'cli' });
   await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:ada', via: 'cli' });
   await app.checkpoint(nyDateTime('2024-03-05', '12:00'));
-  slack = await startSlack(app, config.slack!, logger, { host: '127.0.0.1', retryConfig: { retries: 2, minTimeout: 0, maxTimeout: 0 } });
-  url = `http://127.0.0.1:${slack.port}/slack/events`;
 }, 60_000);
 
 afterAll(async () => {
@@ -80,6 +81,8 @@ describe('Slack: the desk', () => {
       expect(answer.text, command).toContain(heading);
     }
     expect((await ask('profit all', OUTSIDER)).text).toMatch(/[+-]\$[\d,]+\.\d\d/);
+    // History links each week to its thread, outside the code block so Slack makes it clickable.
+    expect((await ask('history', OUTSIDER)).text).toMatch(/<https?:[^|>]+\|The week of 2024-03-04 in its thread>/);
     expect(fake.violations).toEqual([]);
   });
 

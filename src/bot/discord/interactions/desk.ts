@@ -42,6 +42,14 @@ const read =
   async (i, ctx) => {
     await i.deferReply({ flags: MessageFlags.Ephemeral });
     const outcome = await dispatch(ctx.app, command(i), { by: principalOf(i), via: 'discord', authoriser: discordAuthoriser(ctx, i) });
+    if (outcome.kind === 'history' && i.guildId) {
+      // Thread links are kept out of the code block, so Discord makes them clickable.
+      const guildId = i.guildId;
+      const links = await Promise.all(outcome.view.weeks.map(async (w) => [w.week, (await ctx.sink.links(w.week, guildId)).thread] as const));
+      const where = links.filter(([, link]) => link).map(([week, link]) => `Week of ${week}: ${link}`);
+      await i.editReply({ content: [codeReply(deskLines(outcome)), ...where].join('\n'), allowedMentions: { parse: [] } });
+      return;
+    }
     await i.editReply({ content: codeReply(deskLines(outcome)), allowedMentions: { parse: [] } });
   };
 

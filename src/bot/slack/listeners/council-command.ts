@@ -8,7 +8,7 @@ import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '..
 import { costLines, exitResultLines, historyLines, leaderboardLines, positionsLines, profitLines, tradingStateText } from '../../desk-text.ts';
 import { approveUntilRecorded, dispatch, type Outcome, planRun, type RunStep } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
-import { codeBlock, esc } from '../blocks.ts';
+import { codeBlock, esc, section } from '../blocks.ts';
 import { renderStatus } from '../render.ts';
 import { type ListenerContext, failureText, lateSafe, principal } from './context.ts';
 import { exitConfirmMessage } from './desk-actions.ts';
@@ -141,7 +141,10 @@ export function councilCommand(ctx: ListenerContext) {
               ctx.tasks.run(command.kind, async () => {
                 try {
                   const outcome = await dispatch(ctx.app, command, { by, via: 'slack' });
-                  await respond({ response_type: 'ephemeral', replace_original: false, text: `/council ${command.kind}`, blocks: codeBlock(deskLines(outcome).map(esc)) });
+                  // Thread links go below the code block, where Slack makes them clickable.
+                  const links = outcome.kind === 'history' ? await threadLinks(ctx, outcome.view.weeks) : [];
+                  const blocks = [...codeBlock(deskLines(outcome).map(esc)), ...(links.length ? [section(links.join('\n'))] : [])];
+                  await respond({ response_type: 'ephemeral', replace_original: false, text: `/council ${command.kind}`, blocks });
                 } catch (error) {
                   await reply(failureText(error, ctx, command.kind));
                 } finally {
@@ -212,4 +215,10 @@ function deskLines(outcome: Outcome): string[] {
     default:
       return [`(no answer for ${outcome.kind})`];
   }
+}
+
+/** Each week's thread, where Slack gave a permalink (for `history`), as mrkdwn links. */
+async function threadLinks(ctx: ListenerContext, weeks: readonly { week: string }[]): Promise<string[]> {
+  const links = await Promise.all(weeks.map(async (w) => [w.week, (await ctx.sink.links(w.week)).thread] as const));
+  return links.flatMap(([week, link]) => (link ? [`<${link}|The week of ${week} in its thread>`] : []));
 }
