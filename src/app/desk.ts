@@ -505,7 +505,7 @@ export async function pause(ctx: AppContext, req: PauseRequest): Promise<PauseSt
     await refuseRequest(ctx, { by: req.by, via: req.via, action, reason: 'not an approver' });
     throw new ProposalError('UNAUTHORISED', `${req.by} may not ${action} trading; ask someone in COUNCIL_APPROVERS`);
   }
-  return setPaused({ store: ctx.deps.store, council: ctx.deps.settings.council }, req.paused, req.by, req.via, ctx.deps.clock.now());
+  return setPaused({ store: ctx.deps.store, sink: ctx.sink, council: ctx.deps.settings.council }, req.paused, req.by, req.via, ctx.deps.clock.now());
 }
 
 /** Halted beats paused: a halt stops everything, a pause only new entries. */

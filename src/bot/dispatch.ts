@@ -59,7 +59,8 @@ export type Outcome =
   /** An exit not yet confirmed: what it would close; the channel asks, then dispatches it again with `confirmed`. */
   | { kind: 'exit_confirm'; command: Extract<CouncilCommand, { kind: 'exit' }>; positions: DeskPosition[] }
   | { kind: 'exited'; result: DeskExitResult }
-  | { kind: 'paused'; trading: TradingState };
+  /** `changed`: false when the switch already stood that way (no notice went out). */
+  | { kind: 'paused'; trading: TradingState; changed: boolean };
 
 /** The state-changing action a command asks for, as the trust checks name it; a read or help: undefined. */
 export function actionOf(command: CouncilCommand): RefusedAction | undefined {
@@ -178,9 +179,12 @@ export async function dispatch(app: App, command: CouncilCommand, asker: Asker, 
     case 'exit':
       return exitStep(app, command, asker);
     case 'pause':
-    case 'unpause':
-      await app.pause({ by: asker.by, via: asker.via, paused: command.kind === 'pause', authoriser: asker.authoriser });
-      return { kind: 'paused', trading: await app.tradingState() };
+    case 'unpause': {
+      const paused = command.kind === 'pause';
+      const before = await app.tradingState();
+      await app.pause({ by: asker.by, via: asker.via, paused, authoriser: asker.authoriser });
+      return { kind: 'paused', trading: await app.tradingState(), changed: (before.state === 'paused') !== paused };
+    }
     default: {
       const never: never = command;
       return never;

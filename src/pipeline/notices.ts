@@ -153,6 +153,7 @@ export type Notice =
     }
   | { type: 'exit_report'; week: string; at: string; exits: ExitLine[]; requireApproval: boolean }
   | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number }
+  | { type: 'pause_changed'; paused: boolean; by: string; at: string; via: string }
   | { type: 'reconciliation_report'; at: string; accounts: AccountReconciliation[] }
   | { type: 'postmortem_ready'; week: string; postmortem: Postmortem; charts: PostmortemChart[] }
   | ({ type: 'daily_summary' } & DailySummary);

@@ -26,6 +26,7 @@ describe('The desk in the console', () => {
       'pause',
       'status',
       'unpause',
+      'unpause',
       'exit all',
       'n',
       'exit all all end of the test',
@@ -43,7 +44,8 @@ describe('The desk in the console', () => {
     expect(stdout).toContain('LLM cost over the last 4 weeks');
     expect(stdout).toMatch(/Trading PAUSED by cli:\S+ at \w{3} \d{4}-\d{2}-\d{2} \d\d:\d\d ET: no new entries/);
     expect(stdout).toMatch(/⏸ Trading PAUSED by cli:/);
-    expect(stdout).toContain('Trading: running; new entries allowed.');
+    expect(stdout).toContain('Already so. Trading: running; new entries allowed.');
+    expect(stdout).toMatch(/▶ Trading unpaused by cli:\S+ at \w{3} \d{4}-\d{2}-\d{2} \d\d:\d\d ET: new entries allowed\./);
     // Asked back, "n": nothing closed; asked again, "y": every position closed by the approver.
     expect(stdout).toMatch(/Close \d+ positions now: .* \[y\/N\]/);
     expect(stdout).toContain('Nothing was closed.');

@@ -101,7 +101,8 @@ function consoleText(outcome: Outcome): string | undefined {
       // The exit report notice says what was placed; nothing more to print.
       return outcome.result.exits.length ? undefined : exitResultLines(outcome.result).join('\n');
     case 'paused':
-      return tradingStateText(outcome.trading);
+      // A change is announced by its notice; a switch already standing that way is said here.
+      return outcome.changed ? undefined : `Already so. ${tradingStateText(outcome.trading)}`;
     default:
       return undefined;
   }

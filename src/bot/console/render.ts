@@ -177,6 +177,10 @@ export function renderNotice(n: Notice, reader: Reader = 'console'): string {
         ...postmortemLines(n.postmortem),
         ...(n.charts.length ? [`Charts: ${n.charts.map((c) => c.path ?? c.fileName).join(', ')}`] : []),
       ].join('\n');
+    case 'pause_changed':
+      return n.paused
+        ? `⏸ Trading PAUSED by ${n.by} at ${nyStamp(n.at)}: no new entries; exits, stops and checkpoints go on until ${hint('unpause')}.`
+        : `▶ Trading unpaused by ${n.by} at ${nyStamp(n.at)}: new entries allowed.`;
     case 'daily_summary':
       return [rule(`${dailySummaryTitle(n)} (week of ${n.week})`), ...dailySummaryLines(n)].join('\n');
     default: {

@@ -211,6 +211,17 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
       };
     case 'postmortem_ready':
       return { ...none, thread: postmortemPosts(n) };
+    case 'pause_changed':
+      return {
+        ...none,
+        channel: [
+          text(
+            n.paused
+              ? `⏸ Trading PAUSED by ${who(n.by)} at ${nyStamp(n.at)}: no new entries; exits, stops and checkpoints go on until /council unpause.`
+              : `▶ Trading unpaused by ${who(n.by)} at ${nyStamp(n.at)}: new entries allowed.`,
+          ).body,
+        ],
+      };
     case 'daily_summary':
       return { ...none, thread: [text(`**${dailySummaryTitle(n)}**\n${codeReply(dailySummaryLines(n))}`)] };
     case 'halt_changed':

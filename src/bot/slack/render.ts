@@ -164,6 +164,14 @@ export function renderNotice(n: Notice): SlackMessage {
             : `:arrow_forward: *Trading resumed* by ${who(n.by)} at ${nyStamp(n.at)}.`,
         ),
       ]);
+    case 'pause_changed':
+      return fitMessage(n.paused ? 'Trading PAUSED' : 'Trading unpaused', [
+        section(
+          n.paused
+            ? `:double_vertical_bar: *Trading PAUSED* by ${who(n.by)} at ${nyStamp(n.at)}: no new entries; exits, stops and checkpoints go on until \`/council unpause\`.`
+            : `:arrow_forward: *Trading unpaused* by ${who(n.by)} at ${nyStamp(n.at)}: new entries allowed.`,
+        ),
+      ]);
     case 'daily_summary':
       return fitMessage(dailySummaryTitle(n), [header(dailySummaryTitle(n)), ...codeBlock(dailySummaryLines(n).map(esc))]);
     default: {

@@ -192,6 +192,7 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
         return;
       }
       case 'halt_changed':
+      case 'pause_changed':
       case 'reconciliation_report': {
         const channel = home();
         if (channel) await post(channel, renderNotice(n));

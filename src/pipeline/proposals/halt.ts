@@ -66,11 +66,17 @@ export async function isPaused(store: EventStore, council: string): Promise<Paus
 export const pausedError = (pause: PauseState) =>
   new ProposalError('PAUSED', `trading is paused by ${pause.by} at ${nyWhen(pause.at)}: no new entries until unpause; exits, stops and checkpoints go on. Nothing was placed.`);
 
-/** Pauses or unpauses new entries; nothing is appended when the switch already stands that way. Returns the state after. */
-export async function setPaused(deps: { store: EventStore; council: string }, paused: boolean, by: string, via: string, now: Date): Promise<PauseState> {
-  const events = await streams
-    .control(deps.council)
-    .decide(deps.store, (current) => (pauseOf(current).paused === paused ? [] : [{ type: paused ? 'Paused' : 'Unpaused', data: { by, at: now.toISOString(), via } }]));
+/**
+ * Pauses or unpauses new entries; nothing is appended when the switch already stands that way. Returns
+ * the state after, and tells the channels (pause_changed) when it changed.
+ */
+export async function setPaused(deps: { store: EventStore; sink: NoticeSink; council: string }, paused: boolean, by: string, via: string, now: Date): Promise<PauseState> {
+  let changed = false;
+  const events = await streams.control(deps.council).decide(deps.store, (current) => {
+    changed = pauseOf(current).paused !== paused;
+    return changed ? [{ type: paused ? 'Paused' : 'Unpaused', data: { by, at: now.toISOString(), via } }] : [];
+  });
+  if (changed) await deps.sink.publish({ type: 'pause_changed', paused, by, at: now.toISOString(), via });
   return pauseOf(events);
 }
 

@@ -76,5 +76,7 @@ describe('Discord: the desk', () => {
     const { token } = h.fake.slash('pause', {}, APPROVER);
     await replyTo(h.fake, token, new RegExp(`Trading PAUSED by discord:${APPROVER.id} at \\w{3} \\d{4}-\\d{2}-\\d{2} \\d\\d:\\d\\d ET`));
     expect((await h.app.tradingState()).state).toBe('paused');
+    // The whole channel learns of it, as of a halt.
+    await h.fake.waitFor('the pause in the channel', () => h.fake.messagesIn(h.fake.channelId).find((m) => m.content.includes('Trading PAUSED by')));
   });
 });

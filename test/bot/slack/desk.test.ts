@@ -125,6 +125,8 @@ describe('Slack: the desk', () => {
   it('When an approver pauses and unpauses, Then the reply says who paused and when in New York time, and status shows it', async () => {
     expect((await ask('pause', APPROVER)).text).toMatch(/Trading PAUSED by slack:UBOSS at \w{3} \d{4}-\d{2}-\d{2} \d\d:\d\d ET/);
     expect((await app.status()).trading).toMatchObject({ state: 'paused', by: `slack:${APPROVER}` });
+    // The whole channel learns of it, as of a halt.
+    await fake.waitFor(() => [...fake.messages.values()].find((m) => m.channel === HOME && JSON.stringify(m.blocks).includes('Trading PAUSED')), 'the pause in the channel');
     expect((await ask('unpause', APPROVER)).text).toContain('Trading: running; new entries allowed.');
   });
 });

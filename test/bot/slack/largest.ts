@@ -139,6 +139,7 @@ const postmortem: Postmortem = {
 
 /** The largest notice of each type. Keyed by type, so a new notice type fails to compile until it has a case. */
 export const LARGEST: { [K in Notice['type']]: Extract<Notice, { type: K }> } = {
+  pause_changed: { type: 'pause_changed', paused: true, by: `slack:${'U'.repeat(40)}`, at: '2024-03-04T13:00:00Z', via: 'slack' },
   daily_summary: {
     type: 'daily_summary',
     week: '2024-03-04',
