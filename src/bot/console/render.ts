@@ -25,6 +25,7 @@ import {
   targetText,
   usageText,
   view,
+  withNyTimes,
 } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
@@ -149,7 +150,7 @@ export function renderNotice(n: Notice, reader: Reader = 'console'): string {
         ...n.orders.map((o) => `  ${orderText(o).padEnd(28)} ${orderStatusText(o)}${clampText(o.clamps)}`),
       ].join('\n');
     case 'approval_refused':
-      return `Refused: ${n.by} may not act on ${n.proposalId} (${n.reason}). The attempt is recorded.`;
+      return `✖ ${n.by}'s approval of ${n.proposalId} was refused: ${withNyTimes(n.reason)}. The attempt is recorded.`;
     case 'run_failed':
       return `✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`;
     case 'checkpoint_report':

@@ -28,6 +28,7 @@ import {
   targetText,
   usageText,
   view,
+  withNyTimes,
 } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
@@ -128,8 +129,8 @@ export function renderNotice(n: Notice): SlackMessage {
     case 'execution_report':
       return fitMessage(`Orders for proposal ${n.proposalId}`, orderBlocks(n.proposalId, n.orders, n.complete));
     case 'approval_refused':
-      return fitMessage(`Refused: ${n.by} may not act on ${n.proposalId}`, [
-        context(`:no_entry: Refused: ${who(n.by)} may not act on \`${esc(n.proposalId)}\` (${esc(n.reason)}). The attempt is recorded.`),
+      return fitMessage(`${n.by}'s approval of ${n.proposalId} was refused`, [
+        context(`:no_entry: ${who(n.by)}'s approval of \`${esc(n.proposalId)}\` was refused: ${esc(withNyTimes(n.reason))}. The attempt is recorded.`),
       ]);
     case 'run_failed':
       return fitMessage(`The council run for ${n.week} failed (error id ${n.errorId})`, [
