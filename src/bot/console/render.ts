@@ -40,7 +40,12 @@ export type Reader = 'console' | 'cli';
 /** A command as the reader types it: "/council approve ID" in the console, "npx council approve ID" after the CLI. */
 export const commandHint = (reader: Reader, command: string): string => (reader === 'cli' ? `npx council ${command}` : `/council ${command}`);
 
+/** A notice as text; any instant a lower layer wrote into it (a reason, a note) said in New York time. */
 export function renderNotice(n: Notice, reader: Reader = 'console'): string {
+  return withNyTimes(noticeText(n, reader));
+}
+
+function noticeText(n: Notice, reader: Reader): string {
   const hint = (command: string) => commandHint(reader, command);
   switch (n.type) {
     case 'run_started':
@@ -150,7 +155,7 @@ export function renderNotice(n: Notice, reader: Reader = 'console'): string {
         ...n.orders.map((o) => `  ${orderText(o).padEnd(28)} ${orderStatusText(o)}${clampText(o.clamps)}`),
       ].join('\n');
     case 'approval_refused':
-      return `✖ ${n.by}'s approval of ${n.proposalId} was refused: ${withNyTimes(n.reason)}. The attempt is recorded.`;
+      return `✖ ${n.by}'s approval of ${n.proposalId} was refused: ${n.reason}. The attempt is recorded.`;
     case 'run_failed':
       return `✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`;
     case 'checkpoint_report':

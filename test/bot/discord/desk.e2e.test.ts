@@ -72,11 +72,14 @@ describe('Discord: the desk', () => {
     await replyTo(h.fake, again.token, /nothing to exit/);
   });
 
-  it('When an approver pauses, Then the reply says who paused and when, in New York time', async () => {
+  it('When an approver pauses and unpauses, Then the reply says who paused and when, in New York time, and the channel is told', async () => {
     const { token } = h.fake.slash('pause', {}, APPROVER);
     await replyTo(h.fake, token, new RegExp(`Trading PAUSED by discord:${APPROVER.id} at \\w{3} \\d{4}-\\d{2}-\\d{2} \\d\\d:\\d\\d ET`));
     expect((await h.app.tradingState()).state).toBe('paused');
     // The whole channel learns of it, as of a halt.
     await h.fake.waitFor('the pause in the channel', () => h.fake.messagesIn(h.fake.channelId).find((m) => m.content.includes('Trading PAUSED by')));
+    const unpause = h.fake.slash('unpause', {}, APPROVER);
+    await replyTo(h.fake, unpause.token, /Trading: running; new entries allowed\./);
+    expect((await h.app.tradingState()).state).toBe('running');
   });
 });
