@@ -83,7 +83,8 @@ export function checkpointSummary(n: CheckpointNotice): string {
   return `${n.positions.length} positions: ${count('invalidated')} invalidated, ${count('watch')} watch, ${count('hold')} hold. Open P/L ${signedMoney(total)}; ${prices}.${n.halted ? ' Trading is HALTED: every position is being closed.' : ''}`;
 }
 
-export function exitLineText(e: ExitLine): string {
+/** `approveHint`: how the reader approves an exit that needs it (the console's and the chat's `/council approve`, the CLI's `npx council approve`). */
+export function exitLineText(e: ExitLine, approveHint: (proposalId: string) => string = (id) => `/council approve ${id}`): string {
   const head = `${e.account}: ${e.side.toUpperCase()} ${e.qty} ${e.symbol} (${EXIT_REASON_TEXT[e.reason]}: ${e.detail})`;
   switch (e.status) {
     case 'placed': {
@@ -91,7 +92,7 @@ export function exitLineText(e: ExitLine): string {
       return `${head} → ${order ? orderStatusText(order) : 'placed'}  [${e.proposalId}]`;
     }
     case 'awaiting_approval':
-      return `${head} → AWAITING APPROVAL: approve ${e.proposalId}`;
+      return `${head} → AWAITING APPROVAL: ${approveHint(e.proposalId)}`;
     case 'rejected':
       return `${head} → not placed: ${e.note ?? 'rejected'}`;
     case 'failed':

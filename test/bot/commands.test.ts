@@ -82,4 +82,24 @@ describe('Checkpoint wording', () => {
     expect(conditionCheckText(check, { kind: 'open', session: '2024-03-06' })).toBe('· SPY close < 480  (open 495.6, the 2024-03-06 close is not in yet)');
     expect(conditionCheckText(check, { kind: 'close', session: '2024-03-05' })).toBe('· SPY close < 480  (now 495.6)');
   });
+
+  it('When an exit waits for approval, Then the console names the console command and the CLI the CLI command', async () => {
+    const { renderNotice } = await import('../../src/bot/console/render.ts');
+    const exit = {
+      account: 'COUNCIL',
+      symbol: 'SPY',
+      side: 'sell' as const,
+      qty: 10,
+      reason: 'horizon' as const,
+      detail: 'horizon 1w ended',
+      proposalId: 'x-p-council-spy',
+      status: 'awaiting_approval' as const,
+      orders: [],
+      note: null,
+    };
+    const notice = { type: 'exit_report' as const, week: '2024-03-04', at: '2024-03-08T20:50:00.000Z', exits: [exit], requireApproval: true };
+    expect(renderNotice(notice)).toContain('AWAITING APPROVAL: /council approve x-p-council-spy');
+    expect(renderNotice(notice, 'cli')).toContain('AWAITING APPROVAL: npx council approve x-p-council-spy');
+    expect(renderNotice(notice, 'cli')).toContain('Exits at Fri 2024-03-08 15:50 ET');
+  });
 });

@@ -166,7 +166,7 @@ function noticeText(n: Notice, reader: Reader): string {
         ...checkpointNewsLines(n),
       ].join('\n');
     case 'exit_report':
-      return [exitTitle(n), ...indent(n.exits.map(exitLineText))].join('\n');
+      return [exitTitle(n), ...indent(n.exits.map((e) => exitLineText(e, (id) => hint(`approve ${id}`))))].join('\n');
     case 'halt_changed':
       return n.halted
         ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until ${hint('resume')}.`
