@@ -8,7 +8,7 @@
 import type { AccountView, BrokerOrder } from '../brokers/port.ts';
 import { UserFacingError } from '../domain/errors.ts';
 import { type RoundTrip, tradeStats } from '../domain/ledger.ts';
-import { type Performance, performance } from '../domain/metrics.ts';
+import { median, type Performance, performance } from '../domain/metrics.ts';
 import { ProposalError } from '../domain/proposal.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { exitPosition, heldAfterPending } from '../pipeline/checkpoint.ts';
@@ -220,12 +220,6 @@ function figures(pm: Postmortem, start: number, account: string, equity: readonl
   return { account, role, seat, startEquity, endEquity, pnl, realisedPnl, unrealisedPnl: pnl - realisedPnl, totalReturn: endEquity / startEquity - 1 };
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 /** Realised and unrealised P/L and return per account over the window, council vs members vs SPY. */
 export async function profit(ctx: AppContext, window: DeskWindow): Promise<ProfitView> {
   const pm = await ledgerReport(ctx);
@@ -253,14 +247,14 @@ export async function leaderboard(ctx: AppContext, window: LeaderboardWindow): P
   const pm = await ledgerReport(ctx);
   if (!pm) return { window, from: null, to: null, rows: [], benchmark: null, calibration: [] };
   const start = windowStart(pm.dates, window);
+  // The whole record is the postmortem's own figures; a window, the same metrics over its slice of the curves.
   const rf = { riskFreeReturns: pm.riskFree.returns.slice(start) };
-  const over = (equity: readonly number[]): Performance =>
-    window === 'all' ? performance(equity, { riskFreeReturns: pm.riskFree.returns }) : performance(equity.slice(start), rf);
+  const over = (equity: readonly number[], whole: Performance): Performance => (window === 'all' ? whole : performance(equity.slice(start), rf));
   const rows = pm.accounts
     .map((a) => {
       const equity = pm.curves.find((c) => c.account === a.account)?.equity ?? [];
-      const perf = over(equity);
-      const stats = tradeStats(window === 'all' ? pm.ledger.trips.filter((t) => t.account === a.account) : closedWithin(pm.ledger.trips, a.account, pm.dates[start] as string));
+      const perf = over(equity, a.performance);
+      const stats = window === 'all' ? a.trades : tradeStats(closedWithin(pm.ledger.trips, a.account, pm.dates[start] as string));
       return {
         rank: 0,
         account: a.account,
@@ -276,7 +270,7 @@ export async function leaderboard(ctx: AppContext, window: LeaderboardWindow): P
     })
     .sort((a, b) => b.totalReturn - a.totalReturn || a.account.localeCompare(b.account))
     .map((row, i) => ({ ...row, rank: i + 1 }));
-  const spy = over(pm.benchmark.equity);
+  const spy = over(pm.benchmark.equity, pm.benchmark.performance);
   // The calibration of the window's weeks: the postmortem's own, over a report that starts with them.
   const since = window === 'all' ? undefined : mondayOf(pm.dates[start] as string);
   const calibration = since && since > pm.from ? ((await ledgerReport(ctx, since))?.calibration ?? []) : pm.calibration;
