@@ -514,7 +514,8 @@ export async function tradingState(ctx: AppContext): Promise<TradingState> {
 /**
  * The summary of the session `at` closes (or closed): each account's day P/L from the ledger (the
  * session's close over the one before), the positions with their stops, what the day's checkpoints did
- * and the next session's checkpoint times; published as a `daily_summary` notice into the week's thread.
+ * and the next session's checkpoint times; published as a `daily_summary` notice into the week's thread
+ * (none before the council's first run while nothing is held).
  */
 export async function dailySummary(ctx: AppContext, at: Date): Promise<DailySummary> {
   const { calendar, config, settings, store } = ctx.deps;
@@ -552,6 +553,7 @@ export async function dailySummary(ctx: AppContext, at: Date): Promise<DailySumm
     checkpoints,
     next: { session, checkpoints: config.file.schedule.checkpoints.filter((t) => t < close).map((t) => nyDateTime(session, t).toISOString()) },
   };
-  await ctx.sink.publish({ type: 'daily_summary', ...summary });
+  // Before the council ever ran and with nothing held, there is no day to tell and no thread to tell it in.
+  if (pm || summary.positions.length > 0) await ctx.sink.publish({ type: 'daily_summary', ...summary });
   return summary;
 }
