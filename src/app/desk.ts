@@ -19,6 +19,8 @@ import { buildPostmortem, type Calibration, type Postmortem, PostmortemError } f
 import { isPaused, type PauseState, setPaused } from '../pipeline/proposals/halt.ts';
 import { addUsage, NO_USAGE, type Usage } from '../pipeline/seat-result.ts';
 import { foldWeek } from '../pipeline/week.ts';
+import { userErrorLine, userErrorText } from '../redact.ts';
+import { DatabaseUnavailableError } from '../store/port.ts';
 import type { Authoriser, Principal } from './authoriser.ts';
 import { checkpointDeps, defaultCheckpointTime } from './checkpoints.ts';
 import type { AppContext } from './context.ts';
@@ -404,7 +406,10 @@ export async function positions(ctx: AppContext): Promise<PositionsView> {
       try {
         view = await broker.account(account, asOf);
       } catch (error) {
-        return { account, equity: 0, cash: 0, positions: [], error: ctx.redactor.text((error as Error).message).slice(0, 200) };
+        // Without the database nothing here is true; an upstream's answer may echo what it was sent: as status says them.
+        if (error instanceof DatabaseUnavailableError) throw error;
+        const text = userErrorText(error, { logger: ctx.deps.logger, redact: ctx.redactor }, `positions: account ${account}`);
+        return { account, equity: 0, cash: 0, positions: [], error: userErrorLine(text) };
       }
       const held = heldAfterPending(view);
       return {
