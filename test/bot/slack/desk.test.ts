@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../../src/app/index.ts';
 import { EXIT_ACTION } from '../../../src/bot/slack/listeners/desk-actions.ts';
 import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
@@ -111,15 +111,28 @@ describe('Slack: the desk', () => {
     expect((await app.positions()).accounts.find((a) => a.account === account)!.positions.every((p) => !p.exiting)).toBe(true);
 
     const id = `desk-${++ids}`;
-    const res = await sendSigned(
-      url,
-      buttonClick({ actionId: button.action_id, value: button.value, user: APPROVER, channel: HOME, messageTs: '1709550000.000100', responseUrl: fake.responseUrl(id) }),
-    );
+    const click = buttonClick({
+      actionId: button.action_id,
+      value: button.value,
+      user: APPROVER,
+      channel: HOME,
+      messageTs: '1709550000.000100',
+      responseUrl: fake.responseUrl(id),
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await sendSigned(url, click, { timestamp: ts });
     expect(res.status).toBe(200);
     const done = await fake.waitFor(() => fake.responses.find((r) => r.id === id && JSON.stringify(r.body).includes('Exits ordered')), 'the exit report');
     expect(JSON.stringify(done.body)).toContain('closed by an approver: trimming risk (slack:UBOSS via slack)');
     const exits = (await app.positions()).accounts.find((a) => a.account === account)!.positions;
     expect(exits.every((p) => p.exiting)).toBe(true);
+    // The same signed click, replayed, acts on nothing and is recorded as a refused exit.
+    const replay = await sendSigned(url, click, { timestamp: ts });
+    expect(replay.status).toBe(200);
+    await vi.waitFor(async () => {
+      const refused = await streams.controlRefusals(app.councilId).read(app.ports.store);
+      expect(refused.some((r) => r.data.action === 'exit' && r.data.reason === 'replayed request')).toBe(true);
+    });
   });
 
   it('When an approver pauses and unpauses, Then the reply says who paused and when in New York time, and status shows it', async () => {
