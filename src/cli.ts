@@ -54,6 +54,17 @@ const COMMANDS: Record<string, CommandHelp> = {
   },
   doctor: { usage: ['doctor'], summary: 'checks every configured part; one line each, with what to fix (exit 5 when a part fails)' },
   migrate: { usage: ['migrate'], summary: 'apply database migrations' },
+  positions: { usage: ['positions'], summary: "every account's positions: qty, average price, mark, unrealised P/L, stop, take-profit, age" },
+  profit: { usage: ['profit [1w|4w|8w|all]'], summary: 'realised and unrealised P/L and return per account over the window (default 1w), council vs members vs SPY' },
+  history: { usage: ['history [N]'], summary: 'the last N weeks (default 4): decision, proposal outcome, week P/L, chat threads' },
+  leaderboard: { usage: ['leaderboard [4w|8w|all]'], summary: "accounts ranked by return (default 4w) with Sharpe, drawdown, hit rate; the reviewers' calibration" },
+  cost: { usage: ['cost [4w|all]'], summary: 'LLM spend by seat and stage (default 4w), tokens, P/L per dollar' },
+  exit: {
+    usage: ['exit <account|all> [symbol] --yes [--reason TEXT] [--by NAME]'],
+    summary: 'close that position (or every position of the account, or of every account) now, as an exit recorded with who and why; --yes confirms',
+  },
+  pause: { usage: ['pause [--by NAME]'], summary: 'stop new entries (approving a weekly proposal is refused); exits, stops and checkpoints go on' },
+  unpause: { usage: ['unpause [--by NAME]'], summary: 'let new entries again' },
 };
 
 const USAGE = `usage: council <command> [options]
@@ -85,6 +96,7 @@ const OPTIONS = {
   at: { type: 'string' },
   llm: { type: 'string' },
   retry: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -160,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
   const at = command === 'checkpoint' && values.at !== undefined ? parseNyMinute(values.at, (await import('./market/time.ts')).nyDateTime) : undefined;
   if ((command === 'approve' || command === 'reject') && !args[0]) throw new UsageError(`${command} needs a proposal id`);
   if (values.accounts !== undefined && command !== 'approve') throw new UsageError('--accounts goes with approve <proposalId>');
+  const desk = await deskRequest(command, args, values.yes === true, values.reason);
   const { compose } = await import('./compose.ts');
   const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics() : undefined;
   // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
@@ -174,7 +187,7 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       case 'run': {
         const { renderNotice } = await render();
-        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n, 'cli')}\n`) });
         await app.resumeExecutions();
         if (values.replay) {
           const replayed = await (await import('./compose.ts')).replayRun(app, values.replay, app.sink);
@@ -201,7 +214,7 @@ async function main(argv: string[]): Promise<number> {
       case 'reject': {
         const proposalId = args[0]!;
         const { renderNotice } = await render();
-        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n, 'cli')}\n`) });
         if (command === 'approve') {
           const accounts = values.accounts?.split(',').map((a) => a.trim());
           const { state, orders } = await app.approve({ proposalId, by, via: 'cli', ...(accounts ? { accounts } : {}) });
@@ -222,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'postmortem': {
         const { renderNotice } = await render();
-        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n)}\n`) });
+        if (!json) app.addSink({ publish: async (n) => void process.stdout.write(`${renderNotice(n, 'cli')}\n`) });
         const { postmortem, charts } = await app.postmortem({ week: values.week, out: values.out });
         if (json) print({ ...postmortem, charts: charts.map((c) => c.path) }, () => '');
         return EXIT.ok;
@@ -230,18 +243,88 @@ async function main(argv: string[]): Promise<number> {
       case 'checkpoint': {
         const { renderNotice } = await render();
         if (!json)
-          app.addSink({ publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n)}\n`)) });
+          app.addSink({
+            publish: async (n) => void (['checkpoint_report', 'exit_report', 'execution_report'].includes(n.type) || process.stdout.write(`${renderNotice(n, 'cli')}\n`)),
+          });
         const result = await app.checkpoint(at);
         print(result, () => checkpointText(renderNotice, result, config.file.exits.requireApproval));
         return EXIT.ok;
       }
       case 'serve':
         return await (await import('./serve.ts')).serve(app, { json, metrics: metrics! });
+      case 'positions':
+      case 'profit':
+      case 'history':
+      case 'leaderboard':
+      case 'cost':
+      case 'exit':
+      case 'pause':
+      case 'unpause': {
+        if (!desk) return EXIT.usage;
+        const [{ dispatch }, text] = await Promise.all([import('./bot/dispatch.ts'), import('./bot/desk-text.ts')]);
+        const { renderNotice } = await render();
+        if (!json && command === 'exit') app.addSink({ publish: async (n) => void (n.type === 'exit_report' && process.stdout.write(`${renderNotice(n, 'cli')}\n`)) });
+        const outcome = await dispatch(app, desk, { by, via: 'cli' });
+        switch (outcome.kind) {
+          case 'positions':
+            print(outcome.view, () => text.positionsLines(outcome.view).join('\n'));
+            break;
+          case 'profit':
+            print(outcome.view, () => text.profitLines(outcome.view).join('\n'));
+            break;
+          case 'history': {
+            const threads = new Map(await Promise.all(outcome.view.weeks.map(async (w) => [w.week, await chatThreads(app, w.week)] as const)));
+            const link = (week: string) => {
+              const t = threads.get(week);
+              return t ? threadLines(t).join('; ') || null : null;
+            };
+            print({ weeks: outcome.view.weeks.map((w) => ({ ...w, threads: threads.get(w.week) ?? null })) }, () => text.historyLines(outcome.view, link).join('\n'));
+            break;
+          }
+          case 'leaderboard':
+            print(outcome.view, () => text.leaderboardLines(outcome.view).join('\n'));
+            break;
+          case 'cost':
+            print(outcome.view, () => text.costLines(outcome.view).join('\n'));
+            break;
+          case 'exited':
+            // Without --json the exit report printed above says what was placed.
+            if (json) print(outcome.result, () => '');
+            break;
+          case 'paused':
+            print({ trading: outcome.trading }, () => text.tradingStateText(outcome.trading));
+            break;
+          default:
+            throw new Error(`council ${command}: unexpected outcome ${outcome.kind}`);
+        }
+        return EXIT.ok;
+      }
     }
     return EXIT.usage;
   } finally {
     await app.close();
   }
+}
+
+/**
+ * A desk command's arguments as the chat grammar reads them (bot/commands.ts), so the CLI and chat
+ * accept the same words; undefined for other commands. An exit needs --yes: the CLI asks nothing.
+ */
+async function deskRequest(command: string, args: readonly string[], yes: boolean, reason: string | undefined): Promise<import('./bot/commands.ts').CouncilCommand | undefined> {
+  if (!['positions', 'profit', 'history', 'leaderboard', 'cost', 'exit', 'pause', 'unpause'].includes(command)) return undefined;
+  const { parseCouncilCommand, CommandError } = await import('./bot/commands.ts');
+  if (command === 'exit' && args.length > 2) throw new UsageError('exit takes <account|all> [symbol]; give the reason with --reason TEXT');
+  if (command !== 'exit' && args.length > 1) throw new UsageError(`${command} takes at most one argument`, commandHelp(command));
+  let parsed: import('./bot/commands.ts').CouncilCommand;
+  try {
+    parsed = parseCouncilCommand([command, ...args].join(' '));
+  } catch (error) {
+    if (error instanceof CommandError) throw new UsageError(error.message.replace(/\/council /g, 'council '), commandHelp(command));
+    throw error;
+  }
+  if (parsed.kind !== 'exit') return parsed;
+  if (!yes) throw new UsageError(`exit closes positions at once: add --yes to confirm (council exit ${args.join(' ')} --yes)`);
+  return { ...parsed, reason: reason ?? parsed.reason, confirmed: true };
 }
 
 /** Where a week lives in chat, from the threads the Slack and Discord channels recorded. */
@@ -287,8 +370,8 @@ function parseNyMinute(text: string, nyDateTime: (date: string, time: string) =>
 }
 
 function checkpointText(renderNotice: RenderNotice, r: CheckpointResult, requireApproval: boolean): string {
-  const report = renderNotice({ type: 'checkpoint_report', week: r.week, at: r.at, halted: r.halted, positions: r.positions, ...(r.working ? { working: r.working } : {}) });
-  const exits = r.exits.length ? `\n${renderNotice({ type: 'exit_report', week: r.week, at: r.at, exits: r.exits, requireApproval })}` : '';
+  const report = renderNotice({ type: 'checkpoint_report', week: r.week, at: r.at, halted: r.halted, positions: r.positions, ...(r.working ? { working: r.working } : {}) }, 'cli');
+  const exits = r.exits.length ? `\n${renderNotice({ type: 'exit_report', week: r.week, at: r.at, exits: r.exits, requireApproval }, 'cli')}` : '';
   return `${r.fresh ? '' : '(already evaluated at this time; the recorded evaluation)\n'}${report}${exits}`;
 }
 
@@ -326,14 +409,16 @@ function exitCodeOf(error: unknown): number {
 /**
  * One line on stderr (a configuration error lists every wrong key, one per line), and with --json the
  * error document on stdout. An error nobody anticipated gets an id, printed with its stack on stderr so
- * the operator can find it; the user-facing message stays short.
+ * the operator can find it; the user-facing message stays short, its instants in New York time (the JSON
+ * document keeps the message as written).
  */
-function fail(error: unknown, json: boolean): number {
+async function fail(error: unknown, json: boolean): Promise<number> {
   const code = errorCode(error);
   const message = redact.text(error instanceof Error ? error.message : String(error));
+  const said = (await import('./bot/format.ts')).withNyTimes(message);
   const errorId = randomUUID().slice(0, 8);
   const known = code !== 'INTERNAL';
-  process.stderr.write(`council: ${message}${known ? '' : ` (error id ${errorId})`}\n`);
+  process.stderr.write(`council: ${said}${known ? '' : ` (error id ${errorId})`}\n`);
   if (error instanceof UsageError && error.hint && !json) process.stderr.write(`${error.hint}\n`);
   if (!known && error instanceof Error && error.stack) process.stderr.write(`${JSON.stringify({ level: 'error', errorId, err: { message, stack: redact.text(error.stack) } })}\n`);
   if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, errorId } }, null, 2)}\n`);
@@ -345,6 +430,6 @@ main(argv)
   .then((code) => {
     process.exitCode = code;
   })
-  .catch((error: unknown) => {
-    process.exitCode = fail(error, wantsJson(argv));
+  .catch(async (error: unknown) => {
+    process.exitCode = await fail(error, wantsJson(argv));
   });

@@ -8,7 +8,7 @@
 export type Principal = string;
 
 /** The actions only an approver may take. */
-export type ApproverAction = 'approve' | 'reject' | 'halt' | 'resume';
+export type ApproverAction = 'approve' | 'reject' | 'halt' | 'resume' | 'exit' | 'pause' | 'unpause';
 
 export interface Authoriser {
   mayApprove(principal: Principal, action: ApproverAction): boolean;

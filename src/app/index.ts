@@ -1,7 +1,7 @@
 /**
  * The council's application layer: `CouncilApp`, the one surface every channel (CLI, console, Slack,
  * Discord, scheduler, web) calls. The use cases live one capability per module (council.ts,
- * proposals.ts, checkpoints.ts, postmortem.ts, status.ts, queries.ts); this file only puts them behind
+ * proposals.ts, checkpoints.ts, postmortem.ts, desk.ts, status.ts, queries.ts); this file only puts them behind
  * the interface. Built by src/compose.ts and nowhere else; its dependencies stay private to src/app.
  */
 import type { AccountView } from '../brokers/port.ts';
@@ -13,7 +13,7 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
 import type { CheckpointResult } from '../pipeline/checkpoint.ts';
 import { isHalted } from '../pipeline/execution.ts';
-import type { AccountReconciliation, Notice, NoticeSink, OrderLine, PostmortemChart } from '../pipeline/notices.ts';
+import type { AccountReconciliation, DailySummary, Notice, NoticeSink, OrderLine, PostmortemChart } from '../pipeline/notices.ts';
 import type { Postmortem } from '../pipeline/postmortem.ts';
 import type { WeekState } from '../pipeline/week.ts';
 import { type Redactor, redactorFor } from '../redact.ts';
@@ -24,6 +24,7 @@ import type { CouncilClock } from './clock.ts';
 import type { AppContext, AppDeps } from './context.ts';
 import * as council from './council.ts';
 import { type OrderUpdateWatch, type WatchOptions, watchOrderUpdates } from './order-updates.ts';
+import * as desk from './desk.ts';
 import * as postmortems from './postmortem.ts';
 import * as proposals from './proposals.ts';
 import * as queries from './queries.ts';
@@ -35,6 +36,25 @@ export type { AppDeps } from './context.ts';
 export type { RunPlan, RunRequest, WeekSummary } from './council.ts';
 export type { OrderUpdateWatch, WatchOptions } from './order-updates.ts';
 export type { ApproveRequest, RefusedAction, RejectRequest } from './proposals.ts';
+export type {
+  CostRow,
+  CostView,
+  CostWindow,
+  DeskExitRequest,
+  DeskExitResult,
+  DeskPosition,
+  DeskWindow,
+  HistoryView,
+  HistoryWeek,
+  LeaderboardRow,
+  LeaderboardView,
+  LeaderboardWindow,
+  PauseRequest,
+  PositionsView,
+  ProfitView,
+  TradingState,
+  WindowFigures,
+} from './desk.ts';
 export { STATUS_TTL_MS, type ScheduledRun, type StatusView } from './status.ts';
 
 /**
@@ -91,6 +111,20 @@ export interface CouncilApp {
   isHalted(): Promise<{ halted: boolean; by?: string; at?: string }>;
   refuseHalt(by: Principal, halted: boolean): Promise<void>;
   refuseRequest(r: { by: Principal; via: string; action: proposals.RefusedAction; proposalId?: string; reason: string }): Promise<void>;
+
+  // The desk (desk.ts): reads from the postmortem's ledger, and the desk's actions
+  positions(): Promise<desk.PositionsView>;
+  profit(window: desk.DeskWindow): Promise<desk.ProfitView>;
+  history(n: number): Promise<desk.HistoryView>;
+  leaderboard(window: desk.LeaderboardWindow): Promise<desk.LeaderboardView>;
+  cost(window: desk.CostWindow): Promise<desk.CostView>;
+  /** Closes a position (or all of an account's, or every account's) now; approvers only, refusals recorded. */
+  exit(req: desk.DeskExitRequest): Promise<desk.DeskExitResult>;
+  /** Stops (paused: true) or lets again new entries; approvers only. Returns the switch as it stands after. */
+  pause(req: desk.PauseRequest): Promise<{ paused: boolean; by?: string; at?: string }>;
+  tradingState(): Promise<desk.TradingState>;
+  /** The summary of the session `at` closes, published into the week's thread (the scheduler's daily slot). */
+  dailySummary(at: Date): Promise<DailySummary>;
 
   // Checkpoints (checkpoints.ts)
   checkpoint(at?: Date): Promise<CheckpointResult>;
@@ -219,6 +253,16 @@ export class App implements CouncilApp {
   isHalted = () => isHalted(this.deps.store, this.deps.settings.council);
   refuseHalt = (by: Principal, halted: boolean) => proposals.refuseHalt(this.ctx, by, halted);
   refuseRequest = (r: Parameters<typeof proposals.refuseRequest>[1]) => proposals.refuseRequest(this.ctx, r);
+
+  positions = () => desk.positions(this.ctx);
+  profit = (window: desk.DeskWindow) => desk.profit(this.ctx, window);
+  history = (n: number) => desk.history(this.ctx, n);
+  leaderboard = (window: desk.LeaderboardWindow) => desk.leaderboard(this.ctx, window);
+  cost = (window: desk.CostWindow) => desk.cost(this.ctx, window);
+  exit = (req: desk.DeskExitRequest) => desk.exit(this.ctx, req);
+  pause = (req: desk.PauseRequest) => desk.pause(this.ctx, req);
+  tradingState = () => desk.tradingState(this.ctx);
+  dailySummary = (at: Date) => desk.dailySummary(this.ctx, at);
 
   checkpoint = (at?: Date) => checkpoints.checkpointAt(this.ctx, at);
   scheduledCheckpoint = (at: Date) => checkpoints.scheduledCheckpoint(this.ctx, at);

@@ -1,17 +1,19 @@
 /**
- * The proposal use cases: approve and reject (authorised, refusals recorded), resuming executions after a
- * crash, refreshing fills, reconciliation with the brokers, the kill switch (halt/resume), and the
+ * The proposal use cases: approve and reject (authorised, refusals recorded; a pause refuses approving
+ * new entries), resuming executions after a crash, refreshing fills, reconciliation with the brokers,
+ * the kill switch (halt/resume), and the
  * refusals a channel records before any use case ran.
  */
 import { ProposalError, type ProposalState } from '../domain/proposal.ts';
 import { approveProposal, controlRefusalStream, executeProposal, recordRefusal, rejectProposal, setHalted, syncFills } from '../pipeline/execution.ts';
+import { isPaused, pausedError } from '../pipeline/proposals/halt.ts';
 import type { AccountReconciliation, NoticeSink, OrderLine } from '../pipeline/notices.ts';
 import { reconcileAccounts } from '../pipeline/reconcile.ts';
 import type { Authoriser, Principal } from './authoriser.ts';
 import { type AppContext, executionDeps } from './context.ts';
 
 /** The chat actions that change state, refused by a channel's own checks (see refuseRequest). */
-export type RefusedAction = 'run' | 'halt' | 'resume' | 'approve' | 'reject';
+export type RefusedAction = 'run' | 'halt' | 'resume' | 'approve' | 'reject' | 'exit' | 'pause' | 'unpause';
 
 export interface ApproveRequest {
   proposalId: string;
@@ -50,6 +52,17 @@ export async function approve(ctx: AppContext, req: ApproveRequest): Promise<{ s
     await recordRefusal(store, req.proposalId, { by: req.by, via: req.via, action: 'approve', reason: 'not an approver', now: clock.now() });
     await ctx.sink.publish({ type: 'approval_refused', proposalId: req.proposalId, by: req.by, reason: 'not an approver' });
     throw new ProposalError('UNAUTHORISED', `${req.by} may not approve proposals; ask someone in COUNCIL_APPROVERS`);
+  }
+  // A pause stops new entries: a weekly proposal (its targets speak for the whole book) is refused; an
+  // exit or a trim (only the symbols it lists, reducing) still goes through.
+  if (proposal.scope === 'book') {
+    const paused = await isPaused(store, ctx.deps.settings.council);
+    if (paused.paused) {
+      const error = pausedError(paused);
+      await recordRefusal(store, req.proposalId, { by: req.by, via: req.via, action: 'approve', reason: error.message, now: clock.now() });
+      await ctx.sink.publish({ type: 'approval_refused', proposalId: req.proposalId, by: req.by, reason: error.message });
+      throw error;
+    }
   }
   const timed = await clock.approvalTimes(proposal, clock.actionTimes(proposal));
   if ('refusal' in timed) {

@@ -13,6 +13,7 @@ import { userErrorLine, userErrorText } from '../redact.ts';
 import { DatabaseUnavailableError } from '../store/port.ts';
 import { appendCount } from '../store/tracked.ts';
 import type { AppContext } from './context.ts';
+import { type TradingState, tradingState } from './desk.ts';
 
 /** A scheduled slot for `status`, with the last finished run of its job (src/scheduler). */
 export interface ScheduledRun {
@@ -36,6 +37,8 @@ export interface StatusView {
     brokerSetup: { summary: string; warning: string | null };
   };
   halted: { halted: boolean; by?: string; at?: string };
+  /** Running, paused (no new entries) or halted (everything stopped), with who and when. */
+  trading: TradingState;
   seats: { id: string; model: string; kind: string; account: string }[];
   chairman: { models: string[]; account: string };
   accounts: (AccountView & { error?: string })[];
@@ -138,6 +141,7 @@ export function createStatusReadModel(ctx: AppContext, sources: StatusSources): 
         brokerSetup: (({ text, fix }) => ({ summary: text, warning: fix ?? null }))(brokerSummary(config)),
       },
       halted: await isHalted(store, settings.council),
+      trading: await tradingState(ctx),
       seats: council.seats.map((s) => ({ id: s.id, model: s.model, kind: s.kind, account: settings.seatAccounts[s.id] ?? s.id })),
       chairman: { models: council.chairs.map((c) => c.model), account: settings.chairAccount },
       accounts,

@@ -3,31 +3,41 @@
  * Each function returns plain lines; a renderer adds its own emphasis.
  */
 import type { ConditionCheck, ExitLine, ExitReason, Notice, OrderUpdateNotice, PositionCheck } from '../pipeline/notices.ts';
-import { conditionText, money, nyStamp, orderStatusText, signedConviction, truncate } from './format.ts';
+import { conditionText, nyStamp, orderStatusText, pct, priceText, signedConviction, signedMoney, truncate } from './format.ts';
 
 type CheckpointNotice = Extract<Notice, { type: 'checkpoint_report' }>;
 type ExitNotice = Extract<Notice, { type: 'exit_report' }>;
 
 export const STATUS_MARK: Record<PositionCheck['status'], string> = { hold: '✔ HOLD', watch: '⚠ WATCH', invalidated: '✖ INVALIDATED' };
 
+/** A position's mark at a checkpoint: EXITING when this checkpoint closes it (whatever its rule said), else its status. */
+export const statusMark = (p: Pick<PositionCheck, 'status' | 'exit'>): string => (p.exit ? '➜ EXITING' : STATUS_MARK[p.status]);
+
 export const EXIT_REASON_TEXT: Record<ExitReason, string> = {
   horizon: 'horizon reached',
   invalidation: 'invalidation hit',
   kill_switch: 'kill switch',
+  manual: 'closed by an approver',
 };
 
-export const percent = (x: number): string => `${x > 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+/** The one signed percentage (format.ts `pct`), under the name the renderers know. */
+export const percent = pct;
 
 const num = (x: number): string => String(+x.toFixed(4));
 
-export function conditionCheckText(c: ConditionCheck): string {
-  const now = c.value === null ? 'no value' : `now ${num(c.value)}`;
+/**
+ * One condition and its value now. Before the session's close is in, a "close" condition is judged on
+ * the day's open (daily bars): the value is labelled as the open, never passed off as a close.
+ */
+export function conditionCheckText(c: ConditionCheck, mark?: PositionCheck['markSource']): string {
+  const openForClose = mark?.kind === 'open' && c.condition.indicator === 'close';
+  const now = c.value === null ? 'no value' : openForClose ? `open ${num(c.value)}, the ${mark.session} close is not in yet` : `now ${num(c.value)}`;
   return `${c.holds ? '✖' : c.near ? '⚠' : '·'} ${conditionText(c.condition)}  (${now}${c.holds ? ', HIT' : c.near ? ', near' : ''})`;
 }
 
 /** "CLAUDE  LONG 120 SPY  @ 250.10 → 241.00  P/L -$1,092.00 (-3.64%)" */
 export function positionHeadline(p: PositionCheck): string {
-  return `${p.account}  ${p.direction} ${Math.abs(p.qty)} ${p.symbol}  @ ${p.avgPrice.toFixed(2)} → ${p.mark.toFixed(2)}  P/L ${money(p.pl)} (${percent(p.plPct)})`;
+  return `${p.account}  ${p.direction} ${Math.abs(p.qty)} ${p.symbol}  @ ${priceText(p.avgPrice)} → ${priceText(p.mark)}  P/L ${signedMoney(p.pl)} (${percent(p.plPct)})`;
 }
 
 export function positionDetail(p: PositionCheck): string[] {
@@ -36,7 +46,7 @@ export function positionDetail(p: PositionCheck): string[] {
   const horizon = p.horizon ? `; horizon ${p.horizon.horizon}, ends with the session of ${p.horizon.lastSession}` : '';
   lines.push(`from ${origin}${horizon}`);
   if (p.rule) lines.push(`rule: ${p.rule}`);
-  lines.push(...p.conditions.map(conditionCheckText));
+  lines.push(...p.conditions.map((c) => conditionCheckText(c, p.markSource)));
   lines.push(...p.notes.map((n) => `note: ${n}`));
   const update = updateText(p);
   if (update) lines.push(update);
@@ -70,14 +80,14 @@ export function checkpointSummary(n: CheckpointNotice): string {
   const total = n.positions.reduce((sum, p) => sum + p.pl, 0);
   const mark = n.positions[0]!.markSource;
   const prices = mark.kind === 'open' ? `marked at the ${mark.session} open (daily bars: the open is the latest print)` : `marked at the ${mark.session} close`;
-  return `${n.positions.length} positions: ${count('invalidated')} invalidated, ${count('watch')} watch, ${count('hold')} hold. Open P/L ${money(total)}; ${prices}.${n.halted ? ' Trading is HALTED: every position is being closed.' : ''}`;
+  return `${n.positions.length} positions: ${count('invalidated')} invalidated, ${count('watch')} watch, ${count('hold')} hold. Open P/L ${signedMoney(total)}; ${prices}.${n.halted ? ' Trading is HALTED: every position is being closed.' : ''}`;
 }
 
 /** "COUNCIL: stop hit, SOLD 139 IWM at 140.10 (-$1,234.00)": one pushed order update, as a thread reply. */
 export function orderUpdateText(n: OrderUpdateNotice): string {
   const did = n.side === 'buy' ? 'BOUGHT' : 'SOLD';
-  const pl = n.pl === null ? '' : ` (${money(n.pl)})`;
-  const price = n.price === null ? '' : ` at ${n.price.toFixed(2)}`;
+  const pl = n.pl === null ? '' : ` (${signedMoney(n.pl)})`;
+  const price = n.price === null ? '' : ` at ${priceText(n.price)}`;
   switch (n.event) {
     case 'fill':
     case 'partial_fill': {
@@ -90,7 +100,8 @@ export function orderUpdateText(n: OrderUpdateNotice): string {
   }
 }
 
-export function exitLineText(e: ExitLine): string {
+/** `approveHint`: how the reader approves an exit that needs it (the console's and the chat's `/council approve`, the CLI's `npx council approve`). */
+export function exitLineText(e: ExitLine, approveHint: (proposalId: string) => string = (id) => `/council approve ${id}`): string {
   const head = `${e.account}: ${e.side.toUpperCase()} ${e.qty} ${e.symbol} (${EXIT_REASON_TEXT[e.reason]}: ${e.detail})`;
   switch (e.status) {
     case 'placed': {
@@ -98,7 +109,7 @@ export function exitLineText(e: ExitLine): string {
       return `${head} → ${order ? orderStatusText(order) : 'placed'}  [${e.proposalId}]`;
     }
     case 'awaiting_approval':
-      return `${head} → AWAITING APPROVAL: /council approve ${e.proposalId}`;
+      return `${head} → AWAITING APPROVAL: ${approveHint(e.proposalId)}`;
     case 'rejected':
       return `${head} → not placed: ${e.note ?? 'rejected'}`;
     case 'failed':
@@ -111,6 +122,7 @@ export function exitLineText(e: ExitLine): string {
 }
 
 export function exitTitle(n: ExitNotice): string {
+  if (n.exits.length > 0 && n.exits.every((e) => e.reason === 'manual')) return `Exits at ${nyStamp(n.at)} (closed by an approver)`;
   return `Exits at ${nyStamp(n.at)} (${n.requireApproval ? 'risk-reducing; approval required by config' : 'risk-reducing, approved by policy'})`;
 }
 

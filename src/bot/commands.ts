@@ -3,7 +3,9 @@
  * subcommand is a user error with the help text, never a guess.
  */
 import { z } from 'zod';
+import type { CostWindow, DeskWindow, LeaderboardWindow } from '../app/index.ts';
 import { UserFacingError } from '../domain/errors.ts';
+import { nyStamp, signedConviction } from './format.ts';
 
 export type CouncilCommand =
   | { kind: 'run'; query: string | undefined; week: string | undefined }
@@ -15,7 +17,20 @@ export type CouncilCommand =
   | { kind: 'reject'; proposalId: string; reason: string | undefined }
   | { kind: 'checkpoint'; at: string | undefined }
   | { kind: 'postmortem'; week: string | undefined }
+  | { kind: 'positions' }
+  | { kind: 'profit'; window: DeskWindow }
+  | { kind: 'history'; n: number }
+  | { kind: 'leaderboard'; window: LeaderboardWindow }
+  | { kind: 'cost'; window: CostWindow }
+  /** `confirmed`: the asker already said yes (`--yes`, or the confirm button); otherwise the channel asks first. */
+  | { kind: 'exit'; account: string; symbol: string | undefined; reason: string | undefined; confirmed: boolean }
+  | { kind: 'pause' }
+  | { kind: 'unpause' }
   | { kind: 'help' };
+
+/** How many weeks `history` shows unless told, and at most. */
+export const HISTORY_DEFAULT = 4;
+export const HISTORY_MAX = 52;
 
 export const HELP = [
   '/council run [YYYY-MM-DD] [question]     convene the council in its channel (a date: that past week)',
@@ -23,6 +38,13 @@ export const HELP = [
   '/council approve <id> [--accounts A,B]   approve a pending proposal, or only those accounts (approvers only)',
   '/council reject <id> [why]               reject a pending proposal (approvers only)',
   '/council halt | resume                   kill switch: cancel open orders and block executions (approvers only)',
+  '/council pause | unpause                 stop new entries; exits, stops and checkpoints go on (approvers only)',
+  '/council positions                       every account: qty, avg price, mark, unrealised P/L, stop, take-profit, age',
+  '/council profit [1w|4w|8w|all]           realised and unrealised P/L and return per account, council vs members vs SPY',
+  '/council history [N]                     the last N weeks: decision, outcome, week P/L',
+  '/council leaderboard [4w|8w|all]         accounts ranked by return, Sharpe, drawdown, hit rate; reviewer calibration',
+  '/council cost [4w|all]                   LLM spend by seat and stage, tokens, P/L per dollar',
+  '/council exit <account|all> [symbol|all] [why]  close positions now, after a confirmation (approvers only)',
   '/council checkpoint [YYYY-MM-DDTHH:MM]   judge open positions now, or at a New York time (console)',
   '/council postmortem [YYYY-MM-DD]         the postmortem of a week with charts (console)',
 ].join('\n');
@@ -83,6 +105,34 @@ export function parseCouncilCommand(text: string): CouncilCommand {
       if (week !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(week)) throw new CommandError('postmortem takes a week like 2024-03-04');
       return { kind: 'postmortem', week };
     }
+    case 'positions':
+      return { kind: 'positions' };
+    case 'profit':
+      return { kind: 'profit', window: windowOf('profit', rest[0], ['1w', '4w', '8w', 'all'], '1w') };
+    case 'leaderboard':
+      return { kind: 'leaderboard', window: windowOf('leaderboard', rest[0], ['4w', '8w', 'all'], '4w') };
+    case 'cost':
+      return { kind: 'cost', window: windowOf('cost', rest[0], ['4w', 'all'], '4w') };
+    case 'history': {
+      if (rest[0] === undefined) return { kind: 'history', n: HISTORY_DEFAULT };
+      const n = z.coerce.number().int().min(1).max(HISTORY_MAX).safeParse(rest[0]);
+      if (!n.success) throw new CommandError(`history takes a number of weeks from 1 to ${HISTORY_MAX}, e.g. /council history 4`);
+      return { kind: 'history', n: n.data };
+    }
+    case 'exit': {
+      const confirmed = rest.includes('--yes');
+      const words = rest.filter((w) => w !== '--yes');
+      const [account, second, ...why] = words;
+      if (!account || !/^[\w-]{1,40}$/.test(account)) throw new CommandError('exit needs an account (or all), e.g. /council exit COUNCIL SPY, /council exit all');
+      // The second word is always the symbol ("all": every position), so a reason never reads as a ticker.
+      if (second !== undefined && !/^[A-Za-z][A-Za-z.]{0,9}$/.test(second)) throw new CommandError(`"${second}" is not a symbol; say /council exit ${account} <symbol|all> [why]`);
+      const symbol = second === undefined || second.toLowerCase() === 'all' ? undefined : second.toUpperCase();
+      return { kind: 'exit', account, symbol, reason: why.join(' ') || undefined, confirmed };
+    }
+    case 'pause':
+      return { kind: 'pause' };
+    case 'unpause':
+      return { kind: 'unpause' };
     case 'help':
       return { kind: 'help' };
     default:
@@ -90,21 +140,28 @@ export function parseCouncilCommand(text: string): CouncilCommand {
   }
 }
 
+/** A window word, checked against the ones the command takes; `fallback` when none is given. */
+function windowOf<W extends string>(command: string, word: string | undefined, allowed: readonly W[], fallback: W): W {
+  if (word === undefined) return fallback;
+  const found = allowed.find((w) => w === word.toLowerCase());
+  if (!found) throw new CommandError(`${command} takes ${allowed.join(', ')} (default ${fallback}), got "${word}"`);
+  return found;
+}
+
 /** A week already run, in words every channel shows (links are added by the channel that has them). */
 export function weekSummaryLines(s: import('../app/index.ts').WeekSummary): string[] {
   const p = s.proposal;
   const d = s.decision;
-  const sign = (x: number) => (x > 0 ? `+${x}` : String(x));
   return [
     `The week of ${s.week} was already run (run ${s.runId.slice(0, 8)}${s.requestedBy ? `, by ${s.requestedBy}${s.via ? ` via ${s.via}` : ''}` : ''}); it is not run again.`,
     ...(s.query ? [`Question from the desk: ${s.query}`] : []),
     d
-      ? `Decision: ${d.direction} ${d.instrument}, conviction ${sign(d.conviction)}, horizon ${d.horizon}`
+      ? `Decision: ${d.direction} ${d.instrument}, conviction ${signedConviction(d.conviction)}, horizon ${d.horizon}`
       : s.outcome === 'no_quorum'
         ? 'No quorum: no decision.'
         : `Outcome: ${s.outcome}`,
     p
-      ? `Proposal ${p.id}: ${p.status}${p.approvedBy ? ` (approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${p.approvedBy.at})` : ''}${p.rejected ? ` (rejected by ${p.rejected.by} at ${p.rejected.at}${p.rejected.reason ? `: ${p.rejected.reason}` : ''})` : ''}${p.status === 'PENDING' ? ` until ${p.expiresAt}` : ''}`
+      ? `Proposal ${p.id}: ${p.status}${p.approvedBy ? ` (approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${nyStamp(p.approvedBy.at)})` : ''}${p.rejected ? ` (rejected by ${p.rejected.by} at ${nyStamp(p.rejected.at)}${p.rejected.reason ? `: ${p.rejected.reason}` : ''})` : ''}${p.status === 'PENDING' ? ` until ${nyStamp(p.expiresAt)}` : ''}`
       : 'No proposal: nothing to place.',
   ];
 }

@@ -7,7 +7,20 @@
  * steps (`planRun`, `approveUntilRecorded`) between their acknowledgements.
  */
 import type { Authoriser } from '../app/authoriser.ts';
-import type { CouncilApp as App, Principal, RefusedAction, StatusView } from '../app/index.ts';
+import type {
+  CouncilApp as App,
+  CostView,
+  DeskExitResult,
+  DeskPosition,
+  HistoryView,
+  LeaderboardView,
+  PositionsView,
+  Principal,
+  ProfitView,
+  RefusedAction,
+  StatusView,
+  TradingState,
+} from '../app/index.ts';
 import { nyDateTime } from '../market/time.ts';
 import type { OrderLine } from '../pipeline/notices.ts';
 import type { WeekState } from '../pipeline/week.ts';
@@ -37,7 +50,17 @@ export type Outcome =
   | { kind: 'rejected'; proposalId: string }
   | { kind: 'halted'; halted: boolean; canceled: number }
   | { kind: 'checkpoint' }
-  | { kind: 'postmortem' };
+  | { kind: 'postmortem' }
+  | { kind: 'positions'; view: PositionsView }
+  | { kind: 'profit'; view: ProfitView }
+  | { kind: 'history'; view: HistoryView }
+  | { kind: 'leaderboard'; view: LeaderboardView }
+  | { kind: 'cost'; view: CostView }
+  /** An exit not yet confirmed: what it would close; the channel asks, then dispatches it again with `confirmed`. */
+  | { kind: 'exit_confirm'; command: Extract<CouncilCommand, { kind: 'exit' }>; positions: DeskPosition[] }
+  | { kind: 'exited'; result: DeskExitResult }
+  /** `changed`: false when the switch already stood that way (no notice went out). */
+  | { kind: 'paused'; trading: TradingState; changed: boolean };
 
 /** The state-changing action a command asks for, as the trust checks name it; a read or help: undefined. */
 export function actionOf(command: CouncilCommand): RefusedAction | undefined {
@@ -47,6 +70,9 @@ export function actionOf(command: CouncilCommand): RefusedAction | undefined {
     case 'resume':
     case 'approve':
     case 'reject':
+    case 'exit':
+    case 'pause':
+    case 'unpause':
       return command.kind;
     default:
       return undefined;
@@ -91,6 +117,29 @@ export async function approveUntilRecorded(
   return { done };
 }
 
+/**
+ * An exit: unconfirmed, what it would close (an asker who may not exit is refused, and recorded, before
+ * anything is shown); confirmed, the exits themselves.
+ */
+export async function exitStep(app: App, command: Extract<CouncilCommand, { kind: 'exit' }>, asker: Asker): Promise<Outcome> {
+  const request = { by: asker.by, via: asker.via, account: command.account, symbol: command.symbol, reason: command.reason, authoriser: asker.authoriser };
+  if (command.confirmed) return { kind: 'exited', result: await app.exit(request) };
+  // The refusal is the use case's (it records it); asked first, so a stranger never sees the preview.
+  if (!(asker.authoriser ?? app.authoriser).mayApprove(asker.by, 'exit')) return { kind: 'exited', result: await app.exit(request) };
+  const all = command.account.toLowerCase() === 'all';
+  const account = all ? undefined : app.accounts.find((a) => a.toLowerCase() === command.account.toLowerCase());
+  if (!all && !account) throw new CommandError(`no account "${command.account}"; the accounts are ${app.accounts.join(', ')} (or all)`);
+  const view = await app.positions();
+  const positions = view.accounts
+    .filter((a) => all || a.account === account)
+    .flatMap((a) => a.positions)
+    .filter((p) => (!command.symbol || p.symbol === command.symbol) && p.qtyAfterExits !== 0)
+    .map((p) => ({ ...p, qty: p.qtyAfterExits }));
+  if (positions.length === 0)
+    throw new CommandError(`${all ? 'no account' : account} holds ${command.symbol ?? 'any position'} that an exit is not already closing; nothing to exit`);
+  return { kind: 'exit_confirm', command, positions };
+}
+
 /** Runs a whole command for the asker and says what it came to. Refusals and bad input throw user-facing errors. */
 export async function dispatch(app: App, command: CouncilCommand, asker: Asker, extras: DispatchExtras = {}): Promise<Outcome> {
   switch (command.kind) {
@@ -129,6 +178,25 @@ export async function dispatch(app: App, command: CouncilCommand, asker: Asker, 
       if (!extras.postmortem) throw new CommandError('postmortems are not available here');
       await extras.postmortem(command.week);
       return { kind: 'postmortem' };
+    case 'positions':
+      return { kind: 'positions', view: await app.positions() };
+    case 'profit':
+      return { kind: 'profit', view: await app.profit(command.window) };
+    case 'history':
+      return { kind: 'history', view: await app.history(command.n) };
+    case 'leaderboard':
+      return { kind: 'leaderboard', view: await app.leaderboard(command.window) };
+    case 'cost':
+      return { kind: 'cost', view: await app.cost(command.window) };
+    case 'exit':
+      return exitStep(app, command, asker);
+    case 'pause':
+    case 'unpause': {
+      const paused = command.kind === 'pause';
+      const before = await app.tradingState();
+      await app.pause({ by: asker.by, via: asker.via, paused, authoriser: asker.authoriser });
+      return { kind: 'paused', trading: await app.tradingState(), changed: (before.state === 'paused') !== paused };
+    }
     default: {
       const never: never = command;
       return never;

@@ -31,7 +31,21 @@ export const view = (instrument: string, direction: Direction, conviction: numbe
 
 export const conditionText = (c: Condition): string => `${c.indicator === 'vix' ? 'VIX' : `${c.symbol} ${c.indicator}`} ${c.comparator} ${c.threshold}`;
 
-export const money = (x: number): string => `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+/** Dollars with two decimals and thousands separators: "$12,345.60", "-$3.10". */
+export const money = (x: number): string =>
+  `${x < 0 && Math.abs(x) >= 0.005 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+
+/** A profit or loss: always signed, "+$1,234.50", "-$87.00" ("$0.00" for none). */
+export const signedMoney = (x: number): string => (Math.abs(x) < 0.005 ? '$0.00' : `${x > 0 ? '+' : ''}${money(x)}`);
+
+/** A price as quoted, two decimals and thousands separators, no currency sign: "5,123.40". */
+export const priceText = (x: number): string => x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** A fraction as a signed percentage, the one way every channel writes one: 0.0123 -> "+1.23%", -0.004 -> "-0.40%". */
+export const pct = (x: number): string => {
+  const s = (x * 100).toFixed(2);
+  return Number(s) === 0 ? '0.00%' : `${x > 0 ? '+' : ''}${s}%`;
+};
 
 export const usageText = (u: Usage): string =>
   u.calls === 0
@@ -86,6 +100,16 @@ export function nyStamp(iso: string): string {
 }
 
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
+
+/** An ISO instant as the code writes one ("2026-11-30T13:47:26.375Z"). */
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/**
+ * A message for people with every ISO instant in it said as New York time ("Mon 2026-11-30 08:47 ET"):
+ * refusals written below the bot layer (a halt, an expired proposal) carry instants, and every channel
+ * shows them through this.
+ */
+export const withNyTimes = (text: string): string => text.replace(ISO_INSTANT, (iso) => nyStamp(iso));
 
 /** One account's reconciliation differences, one line each, the same in every channel. */
 export function reconciliationLines(a: AccountReconciliation): string[] {

@@ -5,13 +5,13 @@
 import type { RoundTrip } from '../domain/ledger.ts';
 import { type Performance, periodicReturns } from '../domain/metrics.ts';
 import type { Postmortem } from '../pipeline/postmortem.ts';
-import { money } from './format.ts';
+import { money, pct as signedPct, signedMoney } from './format.ts';
 
-export const pct = (x: number | null, digits = 1): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(digits)}%`);
+/** A signed percentage as every channel writes one (format.ts), or n/a. */
+export const pct = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : signedPct(x));
 const num = (x: number | null, digits = 2): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
 /** A share of something (exposure, time in market): no sign. */
 const share = (x: number | null, digits = 1): string => (x === null || !Number.isFinite(x) ? 'n/a' : `${(x * 100).toFixed(digits)}%`);
-const pts = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} pts`;
 /** A ratio that needs 20 daily returns: "n/a (N sessions)" below that, never a number from five points. */
 export const ratio = (x: number | null, p: Pick<Performance, 'sessions'>): string => (x === null && p.sessions < 20 ? `n/a (${p.sessions} sessions)` : num(x));
 
@@ -29,7 +29,7 @@ export function leaderboardLines(pm: Postmortem, o: { week?: boolean } = {}): st
     .map((a) => {
       const p = a.performance;
       const winLoss = `${a.trades.averageWin === null ? 'n/a' : money(a.trades.averageWin)}/${a.trades.averageLoss === null ? 'n/a' : money(a.trades.averageLoss)}`;
-      return `${`${a.account}${a.role === 'council' ? ' (council)' : ''}`.padEnd(22)}${w(money(a.weekPnl), pct(a.weekReturn))}${pct(p.totalReturn).padStart(9)}${r(p.sharpe, p)}${r(p.sortino, p).padStart(9)}${pct(-p.maxDrawdown).padStart(8)}${(a.trades.hitRate === null ? 'n/a' : `${Math.round(a.trades.hitRate * 100)}%`).padStart(6)}${winLoss.padStart(20)}${num(a.turnover, 1).padStart(7)}${money(a.fees).padStart(10)}${`$${a.usage.costUsd.toFixed(2)}`.padStart(9)}${(a.pnlPerTokenDollar === null ? 'n/a' : money(a.pnlPerTokenDollar)).padStart(11)}`;
+      return `${`${a.account}${a.role === 'council' ? ' (council)' : ''}`.padEnd(22)}${w(signedMoney(a.weekPnl), pct(a.weekReturn))}${pct(p.totalReturn).padStart(9)}${r(p.sharpe, p)}${r(p.sortino, p).padStart(9)}${pct(-p.maxDrawdown).padStart(8)}${(a.trades.hitRate === null ? 'n/a' : `${Math.round(a.trades.hitRate * 100)}%`).padStart(6)}${winLoss.padStart(20)}${num(a.turnover, 1).padStart(7)}${money(a.fees).padStart(10)}${`$${a.usage.costUsd.toFixed(2)}`.padStart(9)}${(a.pnlPerTokenDollar === null ? 'n/a' : money(a.pnlPerTokenDollar)).padStart(11)}`;
     });
   const bench = [pm.benchmark, pm.equalWeight].map(
     (b) =>
@@ -127,12 +127,11 @@ export function monthlyLines(pm: Postmortem, account: string): string[] {
 export function deliberationLine(pm: Postmortem): string {
   const d = pm.deliberation;
   if (!d) return 'Did deliberation add value? No member accounts to compare with.';
-  const totals = `Council ${pct(d.council)} vs best member ${d.best.account} ${pct(d.best.totalReturn)} (${pts(d.vsBest)}) and median member ${pct(d.median)} (${pts(d.vsMedian)}).`;
+  const totals = `Council ${pct(d.council)} vs best member ${d.best.account} ${pct(d.best.totalReturn)} (${pct(d.vsBest)}) and median member ${pct(d.median)} (${pct(d.vsMedian)}).`;
   const wk = d.weekly;
   if (!wk || wk.weeks < 10) return `Did deliberation add value? inconclusive: ${wk?.weeks ?? 0} week${wk?.weeks === 1 ? '' : 's'} is too few to tell. ${totals}`;
   const verdict = wk.verdict === 'added' ? 'yes' : wk.verdict === 'subtracted' ? 'no, it cost value' : 'inconclusive';
-  const bp = (x: number) => `${x >= 0 ? '+' : ''}${(x * 10_000).toFixed(1)} bp`;
-  return `Did deliberation add value? ${verdict}: council minus median member averaged ${bp(wk.mean)} a week over ${wk.weeks} weeks, 95% block-bootstrap interval ${bp(wk.low)} to ${bp(wk.high)}${wk.verdict === 'inconclusive' ? ' (spans zero)' : ''}. ${totals}`;
+  return `Did deliberation add value? ${verdict}: council minus median member averaged ${pct(wk.mean)} a week over ${wk.weeks} weeks, 95% block-bootstrap interval ${pct(wk.low)} to ${pct(wk.high)}${wk.verdict === 'inconclusive' ? ' (spans zero)' : ''}. ${totals}`;
 }
 
 export function calibrationLines(pm: Postmortem): string[] {

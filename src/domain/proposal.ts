@@ -195,7 +195,7 @@ export const foldProposal = (events: readonly ProposalEvent[]): ProposalState =>
 
 /** A refusal a user should read, with a stable code. */
 export class ProposalError extends UserFacingError {
-  readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'UNAUTHORISED' | 'STALE' | 'UNKNOWN_ACCOUNT' | 'NO_ACCOUNTS';
+  readonly code: 'NOT_FOUND' | 'NOT_PENDING' | 'EXPIRED' | 'HALTED' | 'PAUSED' | 'UNAUTHORISED' | 'STALE' | 'UNKNOWN_ACCOUNT' | 'NO_ACCOUNTS';
   constructor(code: ProposalError['code'], message: string) {
     super(message);
     this.code = code;

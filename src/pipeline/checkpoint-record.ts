@@ -76,7 +76,7 @@ export interface ExitOrdered {
 export type CheckpointEvent = { type: 'CheckpointEvaluated'; data: CheckpointEvaluation } | { type: 'TrimOrdered'; data: TrimOrdered } | { type: 'ExitOrdered'; data: ExitOrdered };
 
 const side = z.enum(['buy', 'sell']);
-const exitReason = z.enum(['horizon', 'invalidation', 'kill_switch']);
+const exitReason = z.enum(['horizon', 'invalidation', 'kill_switch', 'manual']);
 /** What a trim and an exit both record: the order a checkpoint placed, and why. */
 const orderedFields = { proposalId: z.string(), at: z.string(), account: z.string(), symbol: z.string(), side, qty: z.number(), detail: z.string() };
 

@@ -166,7 +166,7 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
  * rebalance still waiting for the open; exiting the same shares again would sell them twice. Pending
  * orders that add to or open a position are not counted: a position exists only once it fills.
  */
-function heldAfterPending(book: AccountView): PositionView[] {
+export function heldAfterPending(book: AccountView): PositionView[] {
   const pending = new Map<string, number>();
   for (const o of book.openOrders) pending.set(o.symbol, (pending.get(o.symbol) ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty));
   return book.positions.flatMap((p) => {
@@ -561,7 +561,7 @@ function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<Posi
   return { horizon: rule.horizon, lastSession: last, due: today > last || (today === last && nyTime(at) >= lastCheckpoint) };
 }
 
-interface ExitRequest {
+export interface ExitRequest {
   account: string;
   symbol: string;
   qty: number;
@@ -570,6 +570,8 @@ interface ExitRequest {
   entryProposalId: string | null;
   week: string;
   at: Date;
+  /** Who approves it when a person asked for it (the desk's `exit`); absent, policy approves (or an approver must). */
+  approvedBy?: { by: string; via: string };
 }
 
 /** The exit's proposal id: from the entry, so each position is exited once; a kill switch may retry a refused exit. */
@@ -578,7 +580,8 @@ function exitIds(req: ExitRequest): string[] {
   return [base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${base}-${n}`)];
 }
 
-async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ line: ExitLine; opened: boolean }> {
+/** Exits one position through its own proposal, once (the checkpoints' exits and the desk's `exit` both come here). */
+export async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ line: ExitLine; opened: boolean }> {
   let opened = false;
   const side = req.qty > 0 ? 'sell' : 'buy';
   const qty = Math.abs(req.qty);
@@ -627,7 +630,8 @@ async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Promise<{ l
       );
       state = await proposalsOf(deps).load(exitId);
     }
-    if (state.status === 'PENDING' && (!deps.requireExitApproval || req.reason === 'kill_switch')) await approveByPolicy(deps.store, exitId, req.at);
+    if (state.status === 'PENDING' && req.approvedBy) await approveByPolicy(deps.store, exitId, req.at, req.approvedBy);
+    else if (state.status === 'PENDING' && (!deps.requireExitApproval || req.reason === 'kill_switch')) await approveByPolicy(deps.store, exitId, req.at);
     state = await proposalsOf(deps).load(exitId);
     if (state.status === 'PENDING') return line(exitId, 'awaiting_approval', [], `approve with /council approve ${exitId}`);
     try {
@@ -673,9 +677,9 @@ async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, 
   }
 }
 
-async function approveByPolicy(store: EventStore, exitId: string, at: Date): Promise<void> {
+async function approveByPolicy(store: EventStore, exitId: string, at: Date, approver = { by: EXIT_POLICY, via: 'scheduler' }): Promise<void> {
   await streams.proposal(exitId).decide(store, (events) => {
     const state = foldProposal(events);
-    return state.status === 'PENDING' ? decideProposal({ type: 'Approve', by: EXIT_POLICY, via: 'scheduler', now: at }, state) : [];
+    return state.status === 'PENDING' ? decideProposal({ type: 'Approve', by: approver.by, via: approver.via, now: at }, state) : [];
   });
 }

@@ -52,7 +52,8 @@ export interface ProposalSummary {
   orders: ProposalOrder[];
 }
 
-export type ExitReason = 'horizon' | 'invalidation' | 'kill_switch';
+/** Why a position is exited: a checkpoint's rule, the kill switch, or an approver's `exit` command (`manual`). */
+export type ExitReason = 'horizon' | 'invalidation' | 'kill_switch' | 'manual';
 
 /** One invalidation condition at a checkpoint: its value then, and whether it holds. */
 export interface ConditionCheck {
@@ -154,8 +155,28 @@ export type Notice =
   | { type: 'exit_report'; week: string; at: string; exits: ExitLine[]; requireApproval: boolean }
   | { type: 'halt_changed'; halted: boolean; by: string; at: string; canceledOrders: number }
   | OrderUpdateNotice
+  | { type: 'pause_changed'; paused: boolean; by: string; at: string; via: string }
   | { type: 'reconciliation_report'; at: string; accounts: AccountReconciliation[] }
-  | { type: 'postmortem_ready'; week: string; postmortem: Postmortem; charts: PostmortemChart[] };
+  | { type: 'postmortem_ready'; week: string; postmortem: Postmortem; charts: PostmortemChart[] }
+  | ({ type: 'daily_summary' } & DailySummary);
+
+/**
+ * The desk's summary after a session's close, posted in the week's thread: each account's day P/L
+ * (from the postmortem's ledger), its positions with their stops, what the day's checkpoints did, and
+ * the next session's checkpoint times.
+ */
+export interface DailySummary {
+  week: string;
+  /** The session summarised (New York date) and when the summary was made. */
+  date: string;
+  at: string;
+  /** null when the session's close is not in the ledger yet (its bars are not published). */
+  accounts: { account: string; dayPnl: number | null; dayReturn: number | null; equity: number | null }[];
+  positions: { account: string; symbol: string; qty: number; avgPrice: number; mark: number | null; unrealizedPl: number; stop: number | null; takeProfit: number | null }[];
+  checkpoints: { at: string; positions: number; exits: { account: string; symbol: string; reason: ExitReason }[]; trims: number }[];
+  /** The next session and its checkpoint times, ISO instants. */
+  next: { session: string; checkpoints: string[] } | null;
+}
 
 /**
  * One order change a broker pushed (Alpaca's trade stream), once recorded: an entry filled or partly

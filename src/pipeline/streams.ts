@@ -61,12 +61,15 @@ export type ControlRefusalEvent =
   | { type: 'RequestRefused'; data: { by: string; at: string; via: string; action: string; reason: string } };
 
 /**
- * The kill switch: `Halted` stops approvals and cancels open orders, `Resumed` lifts it. Stores written
- * before refusals had streams of their own also hold a stranger's `HaltRefused` here.
+ * The kill switch: `Halted` stops approvals and cancels open orders, `Resumed` lifts it. `Paused` stops
+ * new entries only (exits, stops and checkpoints go on), `Unpaused` lifts it. Stores written before
+ * refusals had streams of their own also hold a stranger's `HaltRefused` here.
  */
 export type ControlEvent =
   | { type: 'Halted'; data: { by: string; at: string } }
   | { type: 'Resumed'; data: { by: string; at: string } }
+  | { type: 'Paused'; data: { by: string; at: string; via?: string } }
+  | { type: 'Unpaused'; data: { by: string; at: string; via?: string } }
   | Extract<ControlRefusalEvent, { type: 'HaltRefused' }>;
 
 export type Refusal = Extract<ProposalEvent, { type: 'ApprovalRefused' }>['data'];
@@ -83,6 +86,8 @@ const haltRefused = z.object({
 const controlEventSchema: z.ZodType<ControlEvent> = z.discriminatedUnion('type', [
   z.object({ type: z.literal('Halted'), data: byAt }),
   z.object({ type: z.literal('Resumed'), data: byAt }),
+  z.object({ type: z.literal('Paused'), data: byAt.extend({ via: z.string().optional() }) }),
+  z.object({ type: z.literal('Unpaused'), data: byAt.extend({ via: z.string().optional() }) }),
   haltRefused,
 ]);
 

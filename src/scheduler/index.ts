@@ -1,5 +1,5 @@
 /**
- * The schedule of `council serve`: the weekly council, the checkpoints and the postmortem as slots
+ * The schedule of `council serve`: the weekly council, the checkpoints, the daily summary and the postmortem as slots
  * claimed exactly once in Postgres, proposal expiry on every tick, and the kill switch closing
  * positions as soon as trading is halted.
  */
@@ -38,7 +38,7 @@ export function scheduleView(app: CouncilApp): () => Promise<NextRun[]> {
     schedule: app.config.file.schedule,
     calendar: app.ports.calendar,
     claims: createPgSlotClaims(app.ports.database),
-    jobs: { weekly: idle, checkpoint: idle, postmortem: idle },
+    jobs: { weekly: idle, checkpoint: idle, postmortem: idle, daily: idle },
     clock: app.clock.now,
     owner: 'status',
     logger: app.logger,
@@ -61,6 +61,10 @@ export function startScheduler(app: CouncilApp, opts: StartSchedulerOptions = {}
     },
     checkpoint: async (slot: Slot) => {
       await app.scheduledCheckpoint(slot.at);
+    },
+    /** After the close: the day's summary in the week's thread. */
+    daily: async (slot: Slot) => {
+      await app.dailySummary(slot.at);
     },
     postmortem: async (slot: Slot) => {
       if (opts.onPostmortem) await opts.onPostmortem(slotWeek(slot), slot.at);

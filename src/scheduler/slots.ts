@@ -6,17 +6,22 @@
  * Checkpoints run on NYSE sessions only, and only before the session closes (an early close at 13:00
  * keeps 09:00 and 12:00). The weekly council and the postmortem are about a week: they run in every week
  * that has a session, even when their own day is a holiday (an 08:00 council on MLK Monday still decides
- * before Tuesday's open; a postmortem on Good Friday still reviews Monday to Thursday).
+ * before Tuesday's open; a postmortem on Good Friday still reviews Monday to Thursday). The daily
+ * summary runs DAILY_SUMMARY_DELAY after each session's close (16:10, 13:10 on an early close), once
+ * the close and the day's fills are in.
  */
 import { parse as parseCron, validate as validCron } from 'node-cron';
 import type { CouncilFile } from '../config/config.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
-import { addDays, mondayOf, nyDate, nyTime, zonedDate, zonedDateTime } from '../market/time.ts';
+import { addDays, mondayOf, nyDate, nyDateTime, nyTime, zonedDate, zonedDateTime } from '../market/time.ts';
 import { UserFacingError } from '../domain/errors.ts';
 
 export type Schedule = CouncilFile['schedule'];
 
-export const JOBS = ['weekly', 'checkpoint', 'postmortem'] as const;
+export const JOBS = ['weekly', 'checkpoint', 'postmortem', 'daily'] as const;
+
+/** Minutes after a session's close the daily summary runs. */
+export const DAILY_SUMMARY_DELAY = 10;
 export type Job = (typeof JOBS)[number];
 
 export interface Slot {
@@ -75,10 +80,18 @@ function slotsOfDay(schedule: Schedule, calendar: TradingCalendar, day: string):
     ...cronTimes(parseCron(schedule.weekly), day).map((t) => ({ job: 'weekly' as const, at: zonedDateTime(zone, day, t) })),
     ...schedule.checkpoints.map((t) => ({ job: 'checkpoint' as const, at: zonedDateTime(zone, day, t) })),
     ...cronTimes(parseCron(schedule.postmortem), day).map((t) => ({ job: 'postmortem' as const, at: zonedDateTime(zone, day, t) })),
+    ...dailySlot(calendar, day),
   ].filter((slot) => isOpenSlot(slot, calendar));
   if (days.size > 10_000) days.clear();
   days.set(key, slots);
   return slots;
+}
+
+/** The daily summary's slot on a trading day: DAILY_SUMMARY_DELAY after its close, New York time; none on other days. */
+function dailySlot(calendar: TradingCalendar, day: string): Slot[] {
+  if (!calendar.isTradingDay(day)) return [];
+  const close = nyDateTime(day, calendar.sessionClose(day));
+  return [{ job: 'daily', at: new Date(close.getTime() + DAILY_SUMMARY_DELAY * 60_000) }];
 }
 
 /** The next `n` slots strictly after `from` (fewer when the trading calendar ends first). */
@@ -104,6 +117,7 @@ export const slotWeek = (slot: Slot): string => mondayOf(nyDate(slot.at));
 function isOpenSlot(slot: Slot, calendar: TradingCalendar): boolean {
   const date = nyDate(slot.at);
   if (slot.job === 'checkpoint') return calendar.isTradingDay(date) && nyTime(slot.at) < calendar.sessionClose(date);
+  if (slot.job === 'daily') return calendar.isTradingDay(date);
   const monday = mondayOf(date);
   return calendar.tradingDays(monday, addDays(monday, 4)).length > 0;
 }

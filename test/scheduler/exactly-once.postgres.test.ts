@@ -51,7 +51,7 @@ describe.runIf(url)('slots on PostgreSQL, three replicas', () => {
         schedule,
         calendar,
         claims: createPgSlotClaims(db),
-        jobs: { weekly: run, checkpoint: run, postmortem: run },
+        jobs: { weekly: run, checkpoint: run, postmortem: run, daily: run },
         clock: now,
         owner,
         logger: pino({ level: 'silent' }),
@@ -75,7 +75,7 @@ describe.runIf(url)('slots on PostgreSQL, three replicas', () => {
       await Promise.all(three.map((s) => s.tick()));
       await Promise.all(three.map((s) => s.tick())); // a second wave, after the slot completed
     }
-    expect(week).toHaveLength(1 + 5 * 4 + 1);
+    expect(week).toHaveLength(1 + 5 * 4 + 5 + 1);
     expect(runs).toEqual(week.map((s) => `${s.job} ${s.at.toISOString()}`));
     const rows = await admin.query(`select outcome, attempts, count(*)::int as n from ${schema}.slot_claims group by outcome, attempts`);
     expect(rows.rows).toEqual([{ outcome: 'done', attempts: 1, n: week.length }]);

@@ -1,7 +1,8 @@
 /**
  * The schedule under fake timers: node-cron wakes the scheduler, the claims live in a real (embedded)
  * Postgres, and the jobs record when they ran. Across the spring-forward weekend the slots keep their New
- * York wall times; on Thanksgiving nothing runs, and the early close keeps only the morning checkpoints.
+ * York wall times; on Thanksgiving nothing runs, and the early close keeps only the morning checkpoints
+ * and moves the daily summary to 13:10.
  */
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -54,7 +55,7 @@ async function runBetween(from: string, to: string): Promise<{ job: Job; slot: s
     schedule,
     calendar,
     claims: createPgSlotClaims(db),
-    jobs: { weekly: record, checkpoint: record, postmortem: record },
+    jobs: { weekly: record, checkpoint: record, postmortem: record, daily: record },
     clock: () => new Date(),
     owner: 'fake-timers',
     logger: pino({ level: 'silent' }),
@@ -78,43 +79,49 @@ const wall = (iso: string) =>
     .replace(',', '');
 
 describe('the schedule under fake timers', () => {
-  it('When the clocks spring forward over the weekend, Then Monday runs the council at 08:00 EDT and the checkpoints at their New York times, each once and on time', async () => {
+  it('When the clocks spring forward over the weekend, Then Monday runs the council at 08:00 EDT and the checkpoints and the daily summary at their New York times, each once and on time', async () => {
     const ran = await runBetween('2024-03-08T16:00:00Z', '2024-03-12T12:00:00Z');
     expect(ran.map((r) => `${r.job} ${r.slot}`)).toEqual([
       'checkpoint 2024-03-08T17:00:00.000Z',
       'checkpoint 2024-03-08T19:00:00.000Z',
       'checkpoint 2024-03-08T20:50:00.000Z',
+      'daily 2024-03-08T21:10:00.000Z',
       'postmortem 2024-03-08T21:30:00.000Z',
       'weekly 2024-03-11T12:00:00.000Z',
       'checkpoint 2024-03-11T13:00:00.000Z',
       'checkpoint 2024-03-11T16:00:00.000Z',
       'checkpoint 2024-03-11T18:00:00.000Z',
       'checkpoint 2024-03-11T19:50:00.000Z',
+      'daily 2024-03-11T20:10:00.000Z',
     ]);
     // Friday's slots are EST (UTC-5), Monday's EDT (UTC-4): the same wall clock.
     expect(ran.map((r) => wall(r.slot))).toEqual([
       'Fri 12:00 EST',
       'Fri 14:00 EST',
       'Fri 15:50 EST',
+      'Fri 16:10 EST',
       'Fri 16:30 EST',
       'Mon 08:00 EDT',
       'Mon 09:00 EDT',
       'Mon 12:00 EDT',
       'Mon 14:00 EDT',
       'Mon 15:50 EDT',
+      'Mon 16:10 EDT',
     ]);
     for (const r of ran) expect(Date.parse(r.ranAt) - Date.parse(r.slot)).toBeLessThan(1000);
   });
 
-  it('When Thanksgiving closes the market and the Friday after closes at 13:00, Then Thursday runs nothing and Friday only the 09:00 and 12:00 checkpoints and the postmortem', async () => {
+  it('When Thanksgiving closes the market and the Friday after closes at 13:00, Then Thursday runs nothing and Friday only the 09:00 and 12:00 checkpoints, the daily summary at its 13:00 close, and the postmortem', async () => {
     const ran = await runBetween('2024-11-27T12:00:00Z', '2024-11-30T05:00:00Z');
     expect(ran.map((r) => `${r.job} ${wall(r.slot)}`)).toEqual([
       'checkpoint Wed 09:00 EST',
       'checkpoint Wed 12:00 EST',
       'checkpoint Wed 14:00 EST',
       'checkpoint Wed 15:50 EST',
+      'daily Wed 16:10 EST',
       'checkpoint Fri 09:00 EST',
       'checkpoint Fri 12:00 EST',
+      'daily Fri 13:10 EST',
       'postmortem Fri 16:30 EST',
     ]);
     expect(ran.some((r) => r.slot.startsWith('2024-11-28'))).toBe(false);
@@ -125,11 +132,13 @@ describe('the schedule under fake timers', () => {
 
 describe('nextSlots', () => {
   it('When asked on the Wednesday before Thanksgiving, Then it lists Friday morning after Wednesday and skips Thursday', () => {
-    const slots = nextSlots(schedule, calendar, new Date('2024-11-27T20:00:00Z'), 5);
+    const slots = nextSlots(schedule, calendar, new Date('2024-11-27T20:00:00Z'), 7);
     expect(slots.map((s) => `${s.job} ${wall(s.at.toISOString())}`)).toEqual([
       'checkpoint Wed 15:50 EST',
+      'daily Wed 16:10 EST',
       'checkpoint Fri 09:00 EST',
       'checkpoint Fri 12:00 EST',
+      'daily Fri 13:10 EST',
       'postmortem Fri 16:30 EST',
       'weekly Mon 08:00 EST',
     ]);

@@ -1,8 +1,8 @@
 /** The console channel's renderer: every notice as plain text a trader can read in a terminal. */
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice } from '../../pipeline/notices.ts';
+import { dailySummaryLines, dailySummaryTitle, tradingStateText } from '../desk-text.ts';
 import {
-  STATUS_MARK,
   checkpointNewsLines,
   checkpointSummary,
   checkpointTitle,
@@ -11,33 +11,52 @@ import {
   orderUpdateText,
   positionDetail,
   positionHeadline,
+  statusMark,
 } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import {
-  RUBRIC_LONG,
-  RUBRIC_SHORT,
   citesText,
   clampText,
   conditionText,
   money,
   nyStamp,
-  provenanceLines,
-  sourceText,
   orderStatusText,
   orderText,
+  priceText,
+  provenanceLines,
   reconciliationLines,
   refusedText,
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
   signedConviction,
+  signedMoney,
+  sourceText,
   TARGETS_NOTE,
   targetText,
   usageText,
   view,
+  withNyTimes,
 } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
 const indent = (lines: string[], by = '  ') => lines.map((l) => by + l);
 
-export function renderNotice(n: Notice): string {
+/**
+ * Who reads the text: the console (hints name console commands, `/council approve …`) or the `council`
+ * command's output (hints name CLI commands, `npx council approve …`).
+ */
+export type Reader = 'console' | 'cli';
+
+/** A command as the reader types it: "/council approve ID" in the console, "npx council approve ID" after the CLI. */
+export const commandHint = (reader: Reader, command: string): string => (reader === 'cli' ? `npx council ${command}` : `/council ${command}`);
+
+/** A notice as text; any instant a lower layer wrote into it (a reason, a note) said in New York time. */
+export function renderNotice(n: Notice, reader: Reader = 'console'): string {
+  return withNyTimes(noticeText(n, reader));
+}
+
+function noticeText(n: Notice, reader: Reader): string {
+  const hint = (command: string) => commandHint(reader, command);
   switch (n.type) {
     case 'run_started':
       return `${rule(`Council, week of ${n.week}`)}\n${n.resumed ? 'Resuming' : 'Convening'} ${n.seats} seats (run ${n.runId.slice(0, 8)}), deciding as of ${nyStamp(n.asOf)}${n.requestedBy ? `, run by ${n.requestedBy}` : ''}${n.query ? `\nQuestion from the desk: ${n.query}` : ''}`;
@@ -122,7 +141,7 @@ export function renderNotice(n: Notice): string {
         for (const t of n.proposal.targets) lines.push(`  ${targetText(t)}`);
         lines.push(TARGETS_NOTE, 'Orders it will place:');
         for (const o of n.proposal.orders) lines.push(`  ${orderText(o).padEnd(28)} ${o.reason}${o.clamps.length ? `  [clamped: ${o.clamps.join('; ')}]` : ''}`);
-        lines.push(`Approve: /council approve ${n.proposal.id}    Reject: /council reject ${n.proposal.id} [reason]`);
+        lines.push(`Approve: ${hint(`approve ${n.proposal.id}`)}    Reject: ${hint(`reject ${n.proposal.id}`)} ${reader === 'cli' ? '[--reason TEXT]' : '[reason]'}`);
       }
       return lines.join('\n');
     }
@@ -146,23 +165,23 @@ export function renderNotice(n: Notice): string {
         ...n.orders.map((o) => `  ${orderText(o).padEnd(28)} ${orderStatusText(o)}${clampText(o.clamps)}`),
       ].join('\n');
     case 'approval_refused':
-      return `Refused: ${n.by} may not act on ${n.proposalId} (${n.reason}). The attempt is recorded.`;
+      return `✖ ${n.by}'s approval of ${n.proposalId} was refused: ${n.reason}. The attempt is recorded.`;
     case 'run_failed':
       return `✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`;
     case 'checkpoint_report':
       return [
         rule(checkpointTitle(n)),
         checkpointSummary(n),
-        ...n.positions.flatMap((p) => [`${STATUS_MARK[p.status].padEnd(14)} ${positionHeadline(p)}`, ...indent(positionDetail(p), '                 ')]),
+        ...n.positions.flatMap((p) => [`${statusMark(p).padEnd(14)} ${positionHeadline(p)}`, ...indent(positionDetail(p), '                 ')]),
         ...checkpointNewsLines(n),
       ].join('\n');
     case 'order_update':
       return `  ${orderUpdateText(n)}`;
     case 'exit_report':
-      return [exitTitle(n), ...indent(n.exits.map(exitLineText))].join('\n');
+      return [exitTitle(n), ...indent(n.exits.map((e) => exitLineText(e, (id) => hint(`approve ${id}`))))].join('\n');
     case 'halt_changed':
       return n.halted
-        ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
+        ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until ${hint('resume')}.`
         : `▶ Trading resumed by ${n.by} at ${nyStamp(n.at)}.`;
     case 'reconciliation_report':
       return [
@@ -176,6 +195,12 @@ export function renderNotice(n: Notice): string {
         ...postmortemLines(n.postmortem),
         ...(n.charts.length ? [`Charts: ${n.charts.map((c) => c.path ?? c.fileName).join(', ')}`] : []),
       ].join('\n');
+    case 'pause_changed':
+      return n.paused
+        ? `⏸ Trading PAUSED by ${n.by} at ${nyStamp(n.at)}: no new entries; exits, stops and checkpoints go on until ${hint('unpause')}.`
+        : `▶ Trading unpaused by ${n.by} at ${nyStamp(n.at)}: new entries allowed.`;
+    case 'daily_summary':
+      return [rule(`${dailySummaryTitle(n)} (week of ${n.week})`), ...dailySummaryLines(n)].join('\n');
     default: {
       const never: never = n;
       return never;
@@ -190,7 +215,7 @@ export function renderStatus(s: import('../../app/index.ts').StatusView): string
     `Models: ${s.mode.llm}${s.mode.chat.length ? ` | chat: ${s.mode.chat.join(', ')}` : ''}`,
     `Brokers: ${s.mode.brokerSetup.summary}`,
     ...(s.mode.brokerSetup.warning ? [`  ! ${s.mode.brokerSetup.warning}`] : []),
-    s.halted.halted ? `⛔ HALTED by ${s.halted.by} at ${s.halted.at}` : 'Trading: active',
+    `${s.trading.state === 'halted' ? '⛔ ' : s.trading.state === 'paused' ? '⏸ ' : ''}${tradingStateText(s.trading)}`,
     'Seats:',
     ...s.seats.map((x) => `  ${x.id.padEnd(9)} ${x.model}${x.kind === 'systematic' ? ' (systematic)' : ''} -> ${x.account}`),
     `  chairman: ${s.chairman.models.join(' then ')} -> ${s.chairman.account}`,
@@ -199,7 +224,7 @@ export function renderStatus(s: import('../../app/index.ts').StatusView): string
   for (const a of s.accounts) {
     lines.push(`  ${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}, buying power ${money(a.buyingPower)}${a.error ? `  ! ${a.error}` : ''}`);
     for (const p of a.positions)
-      lines.push(`      ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${p.avgPrice.toFixed(2)}  value ${money(p.marketValue)}  P/L ${money(p.unrealizedPl)}`);
+      lines.push(`      ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${priceText(p.avgPrice)}  value ${money(p.marketValue)}  P/L ${signedMoney(p.unrealizedPl)}`);
     for (const o of a.openOrders) lines.push(`      open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`);
   }
   lines.push(s.pending.length ? 'Pending proposals:' : 'Pending proposals: none');

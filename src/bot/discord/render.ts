@@ -18,27 +18,28 @@ import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import {
-  RUBRIC_LONG,
-  RUBRIC_SHORT,
   citesText,
   clampText,
   conditionText,
   money,
   nyStamp,
-  provenanceLines,
-  sourceText,
   orderStatusText,
   orderText,
+  provenanceLines,
   reconciliationLines,
   refusedText,
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
   signedConviction,
+  signedMoney,
+  sourceText,
   targetText,
   truncate,
   usageText,
   view,
 } from '../format.ts';
+import { dailySummaryLines, dailySummaryTitle } from '../desk-text.ts';
 import {
-  STATUS_MARK,
   checkpointNewsLines,
   checkpointSummary,
   checkpointTitle,
@@ -47,6 +48,7 @@ import {
   orderUpdateText,
   positionDetail,
   positionHeadline,
+  statusMark,
 } from '../checkpoint-text.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { proposalCustomId } from './ids.ts';
@@ -225,6 +227,19 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
       };
     case 'postmortem_ready':
       return { ...none, thread: postmortemPosts(n) };
+    case 'pause_changed':
+      return {
+        ...none,
+        channel: [
+          text(
+            n.paused
+              ? `⏸ Trading PAUSED by ${who(n.by)} at ${nyStamp(n.at)}: no new entries; exits, stops and checkpoints go on until /council unpause.`
+              : `▶ Trading unpaused by ${who(n.by)} at ${nyStamp(n.at)}: new entries allowed.`,
+          ).body,
+        ],
+      };
+    case 'daily_summary':
+      return { ...none, thread: [text(`**${dailySummaryTitle(n)}**\n${codeReply(dailySummaryLines(n))}`)] };
     case 'halt_changed':
       return {
         ...none,
@@ -401,7 +416,7 @@ function checkpointEmbeds(n: Extract<Notice, { type: 'checkpoint_report' }>): AP
   for (let i = 0; i < n.positions.length; i += POSITIONS_PER_EMBED)
     embeds.push({
       color: colour,
-      fields: n.positions.slice(i, i + POSITIONS_PER_EMBED).map((p) => ({ name: `${STATUS_MARK[p.status]}  ${positionHeadline(p)}`, value: lines(positionDetail(p)) })),
+      fields: n.positions.slice(i, i + POSITIONS_PER_EMBED).map((p) => ({ name: `${statusMark(p)}  ${positionHeadline(p)}`, value: lines(positionDetail(p)) })),
     });
   const [head, ...news] = checkpointNewsLines(n);
   if (head) embeds.push({ color: COLOURS.info, title: truncate(head, LIMITS.title), description: truncate(lines(news, '—'), LIMITS.description) });
@@ -533,7 +548,7 @@ export function proposalBanner(proposalId: string, state: ProposalState | undefi
 /** `/council status` as one embed. */
 export function statusEmbed(s: StatusView): APIEmbed {
   const accounts = s.accounts.map((a) => {
-    const positions = a.positions.map((p) => `${p.qty} ${p.symbol} (P/L ${money(p.unrealizedPl)})`).join(', ');
+    const positions = a.positions.map((p) => `${p.qty} ${p.symbol} (P/L ${signedMoney(p.unrealizedPl)})`).join(', ');
     return `**${a.account}** [${a.broker}] ${money(a.equity)}${positions ? `: ${positions}` : ''}${a.error ? ` ⚠ ${a.error}` : ''}`;
   });
   const [embed] = packEmbeds([
@@ -541,7 +556,11 @@ export function statusEmbed(s: StatusView): APIEmbed {
       title: 'Council status',
       color: s.halted.halted ? COLOURS.bad : COLOURS.info,
       description: [
-        s.halted.halted ? `⛔ **HALTED** by ${who(s.halted.by ?? '?')} at ${s.halted.at}` : 'Trading: active',
+        s.trading.state === 'halted'
+          ? `⛔ **HALTED** by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}`
+          : s.trading.state === 'paused'
+            ? `⏸ **PAUSED** by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}: no new entries; exits, stops and checkpoints go on`
+            : 'Trading: active',
         `Database: ${s.mode.database} · market data: ${s.mode.market} · time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`,
         `Models: ${s.mode.llm}`,
       ].join('\n'),
@@ -563,9 +582,17 @@ export function statusEmbed(s: StatusView): APIEmbed {
         },
         ...(s.lastRun ? [{ name: 'Last run', value: `week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}` }] : []),
         ...(s.usage.lastRun ? [{ name: 'Cost of the last run', value: usageText(s.usage.lastRun) }] : []),
-        ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${r.at}`)) }] : []),
+        ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${nyStamp(r.at)}`)) }] : []),
       ],
     },
   ]);
   return embed![0]!;
+}
+
+/** Lines in a code block no longer than a message allows (the tail is cut with a note). */
+export function codeReply(lines: readonly string[]): string {
+  const max = 1900;
+  let body = lines.join('\n').replace(/```/g, "'''");
+  if (body.length > max) body = `${body.slice(0, max)}\n… (cut; the CLI's --json has all of it)`;
+  return `\`\`\`\n${body}\n\`\`\``;
 }

@@ -25,15 +25,19 @@ const REFRESHING: ReadonlySet<Notice['type']> = new Set([
   'execution_report',
   'exit_report',
   'halt_changed',
+  'pause_changed',
   'reconciliation_report',
+  'order_update',
 ]);
 
 export const homeActionsBlock = (proposalId: string) => `home_proposal:${proposalId}`;
 
-/** Whether trading is on. `paused` (stops new entries; the desk's pause) joins here once status carries it. */
+/** Whether trading is on, paused (no new entries; exits, stops and checkpoints go on) or halted. */
 function tradingLine(status: StatusView): string {
-  if (status.halted.halted)
-    return `:octagonal_sign: *Trading HALTED*${status.halted.by ? ` by ${who(status.halted.by)}` : ''}${status.halted.at ? ` at ${nyStamp(status.halted.at)}` : ''}: no orders go out until it is resumed.`;
+  const { state, by, at } = status.trading;
+  const since = `${by ? ` by ${who(by)}` : ''}${at ? ` at ${nyStamp(at)}` : ''}`;
+  if (state === 'halted') return `:octagonal_sign: *Trading HALTED*${since}: no orders go out until it is resumed.`;
+  if (state === 'paused') return `:double_vertical_bar: *Trading PAUSED*${since}: no new entries; exits, stops and checkpoints go on.`;
   return ':large_green_circle: *Trading is on.*';
 }
 

@@ -160,7 +160,8 @@ export function describe(body: unknown): InboundRequest | undefined {
     enterpriseId: b.enterprise?.id,
     channelId: b.channel?.id ?? b.container?.channel_id,
     triggerId: b.trigger_id,
-    action: match ? (match[1] as 'approve' | 'reject') : undefined,
+    // The desk's Close button (listeners/desk-actions.ts) is an exit: replays and strangers are caught as for Approve.
+    action: match ? (match[1] as 'approve' | 'reject') : b.actions[0]?.action_id === 'exit:confirm' ? 'exit' : undefined,
     proposalId: match?.[2],
     slash: false,
     fromView: b.container?.type === 'view',

@@ -6,8 +6,8 @@
 import type { StatusView } from '../../app/index.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
+import { dailySummaryLines, dailySummaryTitle } from '../desk-text.ts';
 import {
-  STATUS_MARK,
   checkpointNewsLines,
   checkpointSummary,
   checkpointTitle,
@@ -16,24 +16,29 @@ import {
   orderUpdateText,
   positionDetail,
   positionHeadline,
+  statusMark,
 } from '../checkpoint-text.ts';
 import {
-  RUBRIC_LONG,
-  RUBRIC_SHORT,
   citesText,
   clampText,
   conditionText,
   money,
   nyStamp,
-  provenanceLines,
   orderStatusText,
   orderText,
+  priceText,
+  provenanceLines,
   reconciliationLines,
   refusedText,
+  RUBRIC_LONG,
+  RUBRIC_SHORT,
+  signedConviction,
+  signedMoney,
   TARGETS_NOTE,
   targetText,
   usageText,
   view,
+  withNyTimes,
 } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
@@ -134,8 +139,8 @@ export function renderNotice(n: Notice): SlackMessage {
     case 'execution_report':
       return fitMessage(`Orders for proposal ${n.proposalId}`, orderBlocks(n.proposalId, n.orders, n.complete));
     case 'approval_refused':
-      return fitMessage(`Refused: ${n.by} may not act on ${n.proposalId}`, [
-        context(`:no_entry: Refused: ${who(n.by)} may not act on \`${esc(n.proposalId)}\` (${esc(n.reason)}). The attempt is recorded.`),
+      return fitMessage(`${n.by}'s approval of ${n.proposalId} was refused`, [
+        context(`:no_entry: ${who(n.by)}'s approval of \`${esc(n.proposalId)}\` was refused: ${esc(withNyTimes(n.reason))}. The attempt is recorded.`),
       ]);
     case 'run_failed':
       return fitMessage(`The council run for ${n.week} failed (error id ${n.errorId})`, [
@@ -145,7 +150,7 @@ export function renderNotice(n: Notice): SlackMessage {
       return fitMessage(checkpointTitle(n), [
         header(checkpointTitle(n)),
         section(esc(checkpointSummary(n))),
-        ...n.positions.flatMap((p) => packLines([`*${STATUS_MARK[p.status]}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
+        ...n.positions.flatMap((p) => packLines([`*${statusMark(p)}*  ${esc(positionHeadline(p))}`, ...positionDetail(p).map((l) => `>${esc(l)}`)])),
         ...packLines(checkpointNewsLines(n).map(esc)),
       ]);
     case 'order_update':
@@ -172,6 +177,16 @@ export function renderNotice(n: Notice): SlackMessage {
             : `:arrow_forward: *Trading resumed* by ${who(n.by)} at ${nyStamp(n.at)}.`,
         ),
       ]);
+    case 'pause_changed':
+      return fitMessage(n.paused ? 'Trading PAUSED' : 'Trading unpaused', [
+        section(
+          n.paused
+            ? `:double_vertical_bar: *Trading PAUSED* by ${who(n.by)} at ${nyStamp(n.at)}: no new entries; exits, stops and checkpoints go on until \`/council unpause\`.`
+            : `:arrow_forward: *Trading unpaused* by ${who(n.by)} at ${nyStamp(n.at)}: new entries allowed.`,
+        ),
+      ]);
+    case 'daily_summary':
+      return fitMessage(dailySummaryTitle(n), [header(dailySummaryTitle(n)), ...codeBlock(dailySummaryLines(n).map(esc))]);
     default: {
       const never: never = n;
       return never;
@@ -215,12 +230,7 @@ function renderDecision(n: Extract<Notice, { type: 'decision_ready' }>): SlackMe
   const d = n.decision;
   const body: Block[] = [
     header(`Council decision, week of ${n.week}`),
-    ...fields([
-      `*Instrument*\n${esc(d.instrument)}`,
-      `*Direction*\n${d.direction}`,
-      `*Conviction*\n${d.conviction > 0 ? '+' : ''}${d.conviction.toFixed(2)}`,
-      `*Horizon*\n${d.horizon}`,
-    ]),
+    ...fields([`*Instrument*\n${esc(d.instrument)}`, `*Direction*\n${d.direction}`, `*Conviction*\n${signedConviction(d.conviction)}`, `*Horizon*\n${d.horizon}`]),
     context(
       `Chairman: ${esc(n.chair.model)}${n.chair.kind === 'systematic' ? ' (systematic review-weighted vote)' : ''}`,
       ...n.chair.failures.map((f) => `fallback: ${esc(f.model)} failed: ${esc(f.error)}`),
@@ -302,12 +312,20 @@ export function renderParent(p: WeekProgress): SlackMessage {
 export function renderStatus(s: StatusView): SlackMessage {
   const accounts = s.accounts.flatMap((a) => [
     `${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}${a.error ? `  ! ${a.error}` : ''}`,
-    ...a.positions.map((p) => `    ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${p.avgPrice.toFixed(2)}  value ${money(p.marketValue)}  P/L ${money(p.unrealizedPl)}`),
+    ...a.positions.map(
+      (p) => `    ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${priceText(p.avgPrice)}  value ${money(p.marketValue)}  P/L ${signedMoney(p.unrealizedPl)}`,
+    ),
     ...a.openOrders.map((o) => `    open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`),
   ]);
   return fitMessage('Council status', [
     header('Council status'),
-    section(s.halted.halted ? `:octagonal_sign: *HALTED* by ${who(s.halted.by ?? '?')} at ${nyStamp(s.halted.at ?? '')}` : ':large_green_circle: Trading: active'),
+    section(
+      s.trading.state === 'halted'
+        ? `:octagonal_sign: *HALTED* by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}`
+        : s.trading.state === 'paused'
+          ? `:double_vertical_bar: *PAUSED* by ${who(s.trading.by ?? '?')} at ${nyStamp(s.trading.at ?? '')}: no new entries; exits, stops and checkpoints go on`
+          : ':large_green_circle: Trading: active',
+    ),
     context(esc(`Database: ${s.mode.database}`), esc(`Market data: ${s.mode.market}`), `Time: ${s.mode.time} (marked at ${nyStamp(s.asOf)})`, esc(`Models: ${s.mode.llm}`)),
     ...packLines([
       '*Seats*',

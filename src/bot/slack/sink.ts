@@ -184,12 +184,16 @@ export function createSlackSink(deps: SlackSinkDeps): SlackSink {
       case 'order_update':
         await inThread(n.week, renderNotice(n));
         return;
+      case 'daily_summary':
+        await inThread(n.week, renderNotice(n));
+        return;
       case 'postmortem_ready': {
         const posted = await inThread(n.week, renderNotice(n));
         if (posted && n.charts.length) await uploadCharts(n.week, posted.channel, n.charts);
         return;
       }
       case 'halt_changed':
+      case 'pause_changed':
       case 'reconciliation_report': {
         const channel = home();
         if (channel) await post(channel, renderNotice(n));

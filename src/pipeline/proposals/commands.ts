@@ -2,13 +2,14 @@
  * The one command handler for proposals: read, decide with the pure proposal decider, append at the
  * version read, and on a concurrent write read and decide again (store/append.ts's retry policy), so
  * concurrent clicks from any channel settle to one decision. An approval is decided together with the
- * kill switch: it is written only while `control:<council>` is still as read, not halted.
+ * kill switch: it is written only while `control:<council>` is still as read, not halted, and (for a
+ * weekly proposal, whose targets speak for the whole book) not paused.
  */
 import { decideProposal, evolveProposal, type ProposalCommand, type ProposalEvent, ProposalError, type ProposalState } from '../../domain/proposal.ts';
 import { appendDecidedAcross } from '../../store/append.ts';
 import { ConcurrencyError, type EventStore, type StoredEvent } from '../../store/port.ts';
 import { streams } from '../streams.ts';
-import { haltedError, haltOf } from './halt.ts';
+import { haltedError, haltOf, pausedError, pauseOf } from './halt.ts';
 import type { ProposalRepository } from './repository.ts';
 
 export interface CommandOptions {
@@ -38,12 +39,18 @@ export async function handleProposalCommand(
       store,
       names,
       ([proposalEvents = [], controlEvents = []]) => {
-        if (control) {
-          const halt = haltOf(control.parse(controlEvents));
+        const switches = control?.parse(controlEvents);
+        if (switches) {
+          const halt = haltOf(switches);
           if (halt.halted) throw haltedError(halt);
         }
         const state = proposals.fold(proposalId, proposalEvents);
         if (!state.exists) throw new ProposalError('NOT_FOUND', `no proposal ${proposalId}`);
+        // A pause stops new entries only: exits and trims (scope 'listed') are approved through it.
+        if (switches && cmd.type === 'Approve' && state.scope === 'book') {
+          const pause = pauseOf(switches);
+          if (pause.paused) throw pausedError(pause);
+        }
         const decided = decideProposal(cmd, state);
         const events = decided.length ? [...decided, ...(options.withDecided?.(state) ?? [])] : decided;
         outcome = { state, events };

@@ -1,13 +1,15 @@
 /**
- * The kill switch: `control:<council>` says whether trading is halted. Halting cancels every open
- * order; an approval is decided together with the switch (proposals/commands.ts), so none lands after
- * a halt it did not see.
+ * The kill switch and the pause: `control:<council>` says whether trading is halted or paused. Halting
+ * cancels every open order; an approval is decided together with the switch (proposals/commands.ts),
+ * so none lands after a halt it did not see. Pausing only stops new entries (an approval of a weekly
+ * proposal is refused); exits, stops and checkpoints go on.
  */
 import { ProposalError } from '../../domain/proposal.ts';
 import type { EventStore } from '../../store/port.ts';
 import type { NoticeSink } from '../notices.ts';
 import { type ControlEvent, type Recorded, streams } from '../streams.ts';
 import type { Broker } from '../../brokers/port.ts';
+import { nyDate, nyTime } from '../../market/time.ts';
 
 export interface HaltState {
   halted: boolean;
@@ -31,8 +33,52 @@ export async function isHalted(store: EventStore, council: string): Promise<Halt
   return haltOf(await streams.control(council).read(store));
 }
 
+/** An instant as a New York wall time with its zone, as the refusals below say it: "2026-11-30 08:47 ET". */
+const nyWhen = (iso: string | undefined): string => {
+  const at = iso ? new Date(iso) : undefined;
+  return at && !Number.isNaN(at.getTime()) ? `${nyDate(at)} ${nyTime(at)} ET` : 'an unknown time';
+};
+
 /** The refusal an approval meets while trading is halted. */
-export const haltedError = (halt: HaltState) => new ProposalError('HALTED', `trading is halted (by ${halt.by} at ${halt.at}); /council resume first. Nothing was placed.`);
+export const haltedError = (halt: HaltState) => new ProposalError('HALTED', `trading is halted (by ${halt.by} at ${nyWhen(halt.at)}); resume it first. Nothing was placed.`);
+
+export interface PauseState {
+  paused: boolean;
+  by?: string;
+  at?: string;
+}
+
+/** Whether new entries are paused, from the control stream's events (the last Paused or Unpaused says). */
+export function pauseOf(events: readonly Recorded<ControlEvent>[]): PauseState {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e?.type === 'Paused') return { paused: true, by: e.data.by, at: e.data.at };
+    if (e?.type === 'Unpaused') return { paused: false };
+  }
+  return { paused: false };
+}
+
+export async function isPaused(store: EventStore, council: string): Promise<PauseState> {
+  return pauseOf(await streams.control(council).read(store));
+}
+
+/** The refusal an approval of new entries meets while trading is paused. */
+export const pausedError = (pause: PauseState) =>
+  new ProposalError('PAUSED', `trading is paused by ${pause.by} at ${nyWhen(pause.at)}: no new entries until unpause; exits, stops and checkpoints go on. Nothing was placed.`);
+
+/**
+ * Pauses or unpauses new entries; nothing is appended when the switch already stands that way. Returns
+ * the state after, and tells the channels (pause_changed) when it changed.
+ */
+export async function setPaused(deps: { store: EventStore; sink: NoticeSink; council: string }, paused: boolean, by: string, via: string, now: Date): Promise<PauseState> {
+  let changed = false;
+  const events = await streams.control(deps.council).decide(deps.store, (current) => {
+    changed = pauseOf(current).paused !== paused;
+    return changed ? [{ type: paused ? 'Paused' : 'Unpaused', data: { by, at: now.toISOString(), via } }] : [];
+  });
+  if (changed) await deps.sink.publish({ type: 'pause_changed', paused, by, at: now.toISOString(), via });
+  return pauseOf(events);
+}
 
 /** Halts (and cancels every account's open orders) or resumes; returns how many orders were canceled. */
 export async function setHalted(

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 describe('Registering the /council command', () => {
-  it('When DISCORD_GUILD_ID is set, Then /council with run, status, halt and resume is uploaded to that guild with the bot token', async () => {
+  it('When DISCORD_GUILD_ID is set, Then /council with run, status, halt, resume and the desk’s subcommands is uploaded to that guild with the bot token', async () => {
     const out = await register({ DISCORD_TOKEN: fake.token, DISCORD_APPLICATION_ID: fake.applicationId, DISCORD_GUILD_ID: fake.guildId, DISCORD_API_URL: fake.apiUrl });
 
     expect(out.code, out.stderr).toBe(0);
@@ -38,7 +38,7 @@ describe('Registering the /council command', () => {
     expect(put?.authorization).toBe(`Bot ${fake.token}`);
     const [command] = put!.body as { name: string; options: { name: string; options?: { name: string }[] }[] }[];
     expect(command!.name).toBe('council');
-    expect(command!.options.map((o) => o.name)).toEqual(['run', 'status', 'halt', 'resume']);
+    expect(command!.options.map((o) => o.name)).toEqual(['run', 'status', 'halt', 'resume', 'pause', 'unpause', 'positions', 'profit', 'history', 'leaderboard', 'cost', 'exit']);
     expect(command!.options[0]!.options!.map((o) => o.name)).toEqual(['query', 'week']);
   });
 

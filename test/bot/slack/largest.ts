@@ -139,6 +139,31 @@ const postmortem: Postmortem = {
 
 /** The largest notice of each type. Keyed by type, so a new notice type fails to compile until it has a case. */
 export const LARGEST: { [K in Notice['type']]: Extract<Notice, { type: K }> } = {
+  pause_changed: { type: 'pause_changed', paused: true, by: `slack:${'U'.repeat(40)}`, at: '2024-03-04T13:00:00Z', via: 'slack' },
+  daily_summary: {
+    type: 'daily_summary',
+    week: '2024-03-04',
+    date: '2024-03-05',
+    at: '2024-03-05T21:10:00Z',
+    accounts: times(ACCOUNTS, (i) => ({ account: `ACCOUNT_${i}`, dayPnl: -123_456_789.12, dayReturn: -0.1234, equity: 1e9 })),
+    positions: times(ACCOUNTS * 3, (i) => ({
+      account: `ACCOUNT_${i % ACCOUNTS}`,
+      symbol: 'ABCDEFGH',
+      qty: -123_456,
+      avgPrice: 12345.67,
+      mark: 12345.67,
+      unrealizedPl: -1e8,
+      stop: 12345.67,
+      takeProfit: null,
+    })),
+    checkpoints: times(4, (i) => ({
+      at: `2024-03-05T1${4 + i}:00:00Z`,
+      positions: 99,
+      exits: times(ACCOUNTS, (j) => ({ account: `ACCOUNT_${j}`, symbol: 'ABCDEFGH', reason: 'invalidation' as const })),
+      trims: 9,
+    })),
+    next: { session: '2024-03-06', checkpoints: times(4, (i) => `2024-03-06T1${4 + i}:00:00Z`) },
+  },
   run_started: { type: 'run_started', week: '2024-03-04', runId: 'r'.repeat(36), query: long(500, 'q'), seats: SEATS, resumed: true, asOf: '2024-03-04T13:00:00Z' },
   research_ready: {
     type: 'research_ready',

@@ -67,6 +67,7 @@ describe('Slack Block Kit renderer', () => {
     const status: StatusView = {
       mode: { database: long(200), market: long(200), llm: long(200), chat: ['slack', 'discord'], brokers: {}, time: 'live', brokerSetup: { summary: long(200), warning: null } },
       halted: { halted: true, by: 'slack:U1', at: '2024-03-04T13:00:00Z' },
+      trading: { state: 'halted', by: 'slack:U1', at: '2024-03-04T13:00:00Z' },
       seats: times(SEATS, (i) => ({ id: `SEAT${i}`, model: long(60), kind: 'llm', account: `ACCOUNT_${i}` })),
       chairman: { models: times(4, () => long(60)), account: 'COUNCIL' },
       accounts: times(ACCOUNTS, (i): StatusView['accounts'][number] => ({

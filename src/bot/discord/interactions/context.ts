@@ -4,6 +4,7 @@ import { type Authoriser, extendAuthoriser } from '../../../app/authoriser.ts';
 import type { CouncilApp } from '../../../app/index.ts';
 import type { Config } from '../../../config/config.ts';
 import type { Logger } from '../../../logger.ts';
+import { withNyTimes } from '../../format.ts';
 import { userErrorText } from '../../../redact.ts';
 import type { SeenRequests } from '../../../store/seen-requests.ts';
 import type { RateLimiter, ReadQueue } from '../../rate-limit.ts';
@@ -49,7 +50,7 @@ function hasApproverRole(ctx: HandlerContext, i: Answerable): boolean {
  */
 export function userMessage(error: unknown, ctx: Pick<HandlerContext, 'app' | 'logger'>, where: string): string {
   const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `discord: ${where}`);
-  if (text.kind === 'user') return text.message;
+  if (text.kind === 'user') return withNyTimes(text.message);
   return `Something went wrong: ${text.summary} (error id ${text.errorId}). Nothing else was changed; the operators can look it up in the logs.`;
 }
 

@@ -10,6 +10,7 @@ import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
 import { type HandlerContext, answerPrivately, discordAuthoriser, principalOf, userMessage } from './context.ts';
+import { DESK_HANDLERS } from './desk.ts';
 
 type Handler = (i: ChatInputCommandInteraction, ctx: HandlerContext) => Promise<void>;
 
@@ -75,4 +76,5 @@ export const COUNCIL_HANDLERS: ReadonlyMap<CouncilSubcommand, Handler> = new Map
   ['status', status],
   ['halt', haltOrResume(true)],
   ['resume', haltOrResume(false)],
+  ...(DESK_HANDLERS as [CouncilSubcommand, Handler][]),
 ]);

@@ -9,6 +9,7 @@ import { parseCustomId } from '../ids.ts';
 import { COUNCIL_HANDLERS } from './council.ts';
 import { type HandlerContext, answerPrivately, userMessage } from './context.ts';
 import { chooseAccounts, confirmApproval, rejectWithReason } from './approval-steps.ts';
+import { exitButton, parseExitId } from './desk.ts';
 import { PROPOSAL_HANDLERS } from './proposal-buttons.ts';
 import { admit } from './trust.ts';
 
@@ -20,9 +21,9 @@ export async function routeInteraction(i: Interaction, ctx: HandlerContext): Pro
     const handler = isSubcommand(sub) ? COUNCIL_HANDLERS.get(sub) : undefined;
     if (!handler) {
       ctx.logger.warn({ command: i.commandName, sub }, 'discord: unknown command');
-      return answerPrivately(i, `Unknown command /${i.commandName}${sub ? ` ${sub}` : ''}. Try /council run, status, halt or resume.`, ctx.logger);
+      return answerPrivately(i, `Unknown command /${i.commandName}${sub ? ` ${sub}` : ''}. Try /council help in another channel, or /council status.`, ctx.logger);
     }
-    const action = sub === 'run' || sub === 'halt' || sub === 'resume' ? sub : undefined;
+    const action = sub === 'run' || sub === 'halt' || sub === 'resume' || sub === 'exit' || sub === 'pause' || sub === 'unpause' ? sub : undefined;
     if (!(await admit(i, { action, proposalId: undefined }, ctx))) return;
     try {
       await handler(i, ctx);
@@ -32,6 +33,16 @@ export async function routeInteraction(i: Interaction, ctx: HandlerContext): Pro
     return;
   }
   if (i.isButton()) {
+    const exit = parseExitId(i.customId);
+    if (exit) {
+      if (!(await admit(i, { action: 'exit', proposalId: undefined }, ctx))) return;
+      try {
+        await exitButton(i, ctx, exit);
+      } catch (error) {
+        await answerPrivately(i, userMessage(error, ctx, 'exit'), ctx.logger);
+      }
+      return;
+    }
     const parsed = parseCustomId(i.customId);
     const handler = parsed?.action === 'approve' || parsed?.action === 'reject' ? PROPOSAL_HANDLERS.get(parsed.action) : parsed?.action === 'confirm' ? confirmApproval : undefined;
     if (!parsed || !handler) {

@@ -3,6 +3,7 @@ import type { webApi } from '@slack/bolt';
 import type { CouncilApp } from '../../../app/index.ts';
 import type { Logger } from '../../../logger.ts';
 import { userErrorText } from '../../../redact.ts';
+import { withNyTimes } from '../../format.ts';
 import type { ReadQueue } from '../../rate-limit.ts';
 import type { AppHome } from '../app-home.ts';
 import type { SlackSink } from '../sink.ts';
@@ -29,7 +30,7 @@ export const principal = (userId: string) => `slack:${userId}`;
  */
 export function failureText(error: unknown, ctx: Pick<ListenerContext, 'app' | 'logger'>, what: string): string {
   const text = userErrorText(error, { logger: ctx.logger, redact: ctx.app.redactor }, `slack: ${what}`);
-  if (text.kind === 'user') return `:warning: ${text.message}`;
+  if (text.kind === 'user') return `:warning: ${withNyTimes(text.message)}`;
   return `:x: ${what} failed: ${text.summary} (error id \`${text.errorId}\`). Nothing else was changed.`;
 }
 

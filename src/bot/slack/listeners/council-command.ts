@@ -5,11 +5,13 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { ProposalError } from '../../../domain/proposal.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
-import { approveUntilRecorded, dispatch, planRun, type RunStep } from '../../dispatch.ts';
+import { costLines, exitResultLines, historyLines, leaderboardLines, positionsLines, profitLines, tradingStateText } from '../../desk-text.ts';
+import { approveUntilRecorded, dispatch, type Outcome, planRun, type RunStep } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
-import { esc } from '../blocks.ts';
+import { codeBlock, esc, section } from '../blocks.ts';
 import { renderStatus } from '../render.ts';
 import { type ListenerContext, failureText, lateSafe, principal } from './context.ts';
+import { exitConfirmMessage } from './desk-actions.ts';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
@@ -126,6 +128,64 @@ export function councilCommand(ctx: ListenerContext) {
         }
         return;
       }
+      case 'positions':
+      case 'profit':
+      case 'history':
+      case 'leaderboard':
+      case 'cost': {
+        // Account data, answered to the asker only; one read at a time, as status.
+        const command = parsed;
+        const accepted = ctx.reads.offer(
+          () =>
+            new Promise<void>((resolve) =>
+              ctx.tasks.run(command.kind, async () => {
+                try {
+                  const outcome = await dispatch(ctx.app, command, { by, via: 'slack' });
+                  // Thread links go below the code block, where Slack makes them clickable.
+                  const links = outcome.kind === 'history' ? await threadLinks(ctx, outcome.view.weeks) : [];
+                  const blocks = [...codeBlock(deskLines(outcome).map(esc)), ...(links.length ? [section(links.join('\n'))] : [])];
+                  await respond({ response_type: 'ephemeral', replace_original: false, text: `/council ${command.kind}`, blocks });
+                } catch (error) {
+                  await reply(failureText(error, ctx, command.kind));
+                } finally {
+                  resolve();
+                }
+              }),
+            ),
+        );
+        await ack(accepted ? undefined : { response_type: 'ephemeral', text: BUSY });
+        return;
+      }
+      case 'exit': {
+        await ack();
+        const command = parsed;
+        ctx.tasks.run('exit', async () => {
+          try {
+            // Unconfirmed, it answers with what it would close and a Close button (desk-actions.ts); a stranger is refused and recorded.
+            const outcome = await dispatch(ctx.app, command, { by, via: 'slack' });
+            if (outcome.kind === 'exit_confirm') await respond({ response_type: 'ephemeral', replace_original: false, ...exitConfirmMessage(outcome.command, outcome.positions) });
+            else if (outcome.kind === 'exited')
+              await respond({ response_type: 'ephemeral', replace_original: false, text: 'Exits ordered', blocks: codeBlock(exitResultLines(outcome.result).map(esc)) });
+          } catch (error) {
+            await reply(failureText(error, ctx, 'Exit'));
+          }
+        });
+        return;
+      }
+      case 'pause':
+      case 'unpause': {
+        await ack();
+        const command = parsed;
+        ctx.tasks.run(command.kind, async () => {
+          try {
+            const outcome = await dispatch(ctx.app, command, { by, via: 'slack' });
+            if (outcome.kind === 'paused') await reply(esc(tradingStateText(outcome.trading)));
+          } catch (error) {
+            await reply(failureText(error, ctx, command.kind === 'pause' ? 'Pause' : 'Unpause'));
+          }
+        });
+        return;
+      }
       case 'checkpoint':
       case 'postmortem':
         // The schedule runs these in chat; on demand they are the console's and the CLI's.
@@ -137,4 +197,28 @@ export function councilCommand(ctx: ListenerContext) {
       }
     }
   };
+}
+
+/** A desk read's answer as plain lines (shown in a code block). */
+function deskLines(outcome: Outcome): string[] {
+  switch (outcome.kind) {
+    case 'positions':
+      return positionsLines(outcome.view);
+    case 'profit':
+      return profitLines(outcome.view);
+    case 'history':
+      return historyLines(outcome.view);
+    case 'leaderboard':
+      return leaderboardLines(outcome.view);
+    case 'cost':
+      return costLines(outcome.view);
+    default:
+      return [`(no answer for ${outcome.kind})`];
+  }
+}
+
+/** Each week's thread, where Slack gave a permalink (for `history`), as mrkdwn links. */
+async function threadLinks(ctx: ListenerContext, weeks: readonly { week: string }[]): Promise<string[]> {
+  const links = await Promise.all(weeks.map(async (w) => [w.week, (await ctx.sink.links(w.week)).thread] as const));
+  return links.flatMap(([week, link]) => (link ? [`<${link}|The week of ${week} in its thread>`] : []));
 }

@@ -27,7 +27,7 @@ const ProposalAction = z.object({
 });
 
 /** Every other action id: buttons this bot never made (an old app's, or a forged payload). */
-export const FOREIGN_ACTION = /^(?!(approve|reject):)/;
+export const FOREIGN_ACTION = /^(?!(approve|reject|exit):)/;
 
 /** Answers a button this bot never made at once (not after Bolt's 3 s wait), privately, and logs it. */
 export function foreignAction(ctx: ListenerContext) {
