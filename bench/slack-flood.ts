@@ -2,8 +2,8 @@
  * A flood of signed `/council status` (default 200 a second for 10 s, from 20 members) at the real Bolt
  * app over HTTP, with an approver clicking Approve in the middle of it (issue 13, item 8). Goal: every
  * request answered (an HTTP 200 within Slack's 3 s: the status, or a private "slow down"), every status
- * that was not slowed delivered to its response_url, and the Approve acknowledged (after it is recorded)
- * within 3 s, as are the approver's repeated clicks. The same figures are asserted by the fault scenario
+ * that was not slowed delivered to its response_url, and the Approve (its click opens the modal; the
+ * submission is acknowledged after it is recorded) within 3 s, as are the approver's repeated clicks. The same figures are asserted by the fault scenario
  * test/faults/slack-flood.test.ts. `npx tsx bench/slack-flood.ts [perSecond] [seconds] [users]`
  */
 import { mkdtempSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { buildApp, partsOf } from '../src/compose.ts';
 import { proposalStream } from '../src/pipeline/run.ts';
 import type { Database } from '../src/store/port.ts';
-import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendSigned, slashCommand } from '../test/bot/slack/support.ts';
+import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendPayload, sendSigned, slashCommand } from '../test/bot/slack/support.ts';
 import { startFakeSlack } from '../test/fakes/slack.ts';
 
 export interface SlackFloodBench {
@@ -38,7 +38,7 @@ export interface SlackFloodBench {
   ackP50Ms: number;
   ackP99Ms: number;
   ackMaxMs: number;
-  /** The first Approve: acknowledged only once recorded. */
+  /** The first Approve: the click opening the modal and the modal's submission, the slower of the two; the submission is acknowledged only once recorded. */
   approveAckMs: number;
   approveRecordedAtAck: boolean;
   /** The approver's later clicks ("already approved"). */
@@ -77,7 +77,8 @@ export async function benchSlackFlood(options: { perSecond?: number; seconds?: n
   try {
     const proposalId = (await app.run({ week: '2024-03-04' })).proposal!.proposalId;
     const decision = await fake.waitFor(() => [...fake.messages.values()].find((m) => JSON.stringify(m.blocks).includes(`approve:${proposalId}`)), 'the decision');
-    const click = async (): Promise<{ ms: number; ok: boolean; recorded: boolean }> => {
+    const recorded = async () => (await partsOf(app).store.read(proposalStream(proposalId))).some((e) => e.type === 'ProposalApproved');
+    const press = async (): Promise<{ ms: number; ok: boolean }> => {
       const body = buttonClick({
         actionId: `approve:${proposalId}`,
         value: proposalId,
@@ -89,10 +90,24 @@ export async function benchSlackFlood(options: { perSecond?: number; seconds?: n
       const started = performance.now();
       const res = await sendSigned(url, body).catch(() => undefined);
       await res?.text();
-      const ms = performance.now() - started;
-      const recorded = (await partsOf(app).store.read(proposalStream(proposalId))).some((e) => e.type === 'ProposalApproved');
-      return { ms, ok: res?.status === 200, recorded };
+      return { ms: performance.now() - started, ok: res?.status === 200 };
     };
+    // The first Approve: the click opens the modal (every account ticked), and its submission is the
+    // approval, acknowledged only once recorded. Both acknowledgements must be within Slack's 3 s.
+    const approve = async (): Promise<{ ms: number; ok: boolean; recorded: boolean }> => {
+      const known = new Set(fake.views.keys());
+      const clicked = await press();
+      const modal = await fake
+        .waitFor(() => [...fake.views.values()].find((v) => !known.has(v.id) && v.privateMetadata.includes(proposalId)), 'the approve modal')
+        .catch(() => undefined);
+      if (!modal) return { ms: clicked.ms, ok: false, recorded: false };
+      const started = performance.now();
+      const res = await sendPayload(url, fake.viewSubmission(modal.id, approver)).catch(() => undefined);
+      await res?.text();
+      const ms = performance.now() - started;
+      return { ms: Math.max(ms, clicked.ms), ok: clicked.ok && res?.status === 200, recorded: await recorded() };
+    };
+    const click = async (): Promise<{ ms: number; ok: boolean; recorded: boolean }> => ({ ...(await press()), recorded: await recorded() });
 
     const acks: { ms: number; ok: boolean; slowed: boolean; busy: boolean; id: string }[] = [];
     const flood: Promise<void>[] = [];
@@ -106,7 +121,7 @@ export async function benchSlackFlood(options: { perSecond?: number; seconds?: n
       const due = start + (i * 1000) / perSecond;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-      if (clickAt.has(i)) clicks.push(click());
+      if (clickAt.has(i)) clicks.push(clicks.length === 0 ? approve() : click());
       const id = `flood-${i}`;
       const body = slashCommand({ text: 'status', user: `UMEMBER${i % users}`, channel: home, responseUrl: fake.responseUrl(id) });
       const sent = performance.now();

@@ -2,8 +2,8 @@
  * A flood does not take the bot down (issue 13, item 8): 200 signed `/council status` a second for 10 s
  * from 20 members at the real Bolt app over loopback HTTP, and an approver clicking Approve four times in
  * the middle of it. Every request is answered within Slack's 3 s (its status, or a private "slow down" /
- * "busy"), every status that was taken on is delivered, and the Approve is acknowledged within 3 s, only
- * once it is recorded. The figures are printed (and are `npm run bench`'s "slack flood" row).
+ * "busy"), every status that was taken on is delivered, and the Approve (the click opening the modal, then its
+ * submission) is acknowledged within 3 s, the submission only once it is recorded. The figures are printed (and are `npm run bench`'s "slack flood" row).
  * FLOOD_PER_SECOND and FLOOD_SECONDS change the load.
  */
 import { describe, expect, it } from 'vitest';
