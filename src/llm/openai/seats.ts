@@ -3,7 +3,7 @@
  * checkpoint's conviction update from the seat (or chairman) that owns a position.
  */
 import { z } from 'zod';
-import { Conviction, Decision, Pitch, ResearchAnswer, ResearchAnswerV1, ReviewAnswer } from '../../domain/schemas.ts';
+import { Conviction, ResearchAnswer, ResearchAnswerV1, ReviewAnswer } from '../../domain/schemas.ts';
 import { decisionProblems, pitchProblems } from '../../domain/validate.ts';
 import { newsBlock } from '../../pipeline/research.ts';
 import { addUsage, type ChairSeat, type ConvictionInput, type ConvictionUpdate, type PmSeat, type ResearchSeat, type SeatResult, type StageInput } from '../../pipeline/seats.ts';
@@ -12,11 +12,13 @@ import type { Stage } from './audit.ts';
 import { TransportError } from './types.ts';
 import {
   compactJson,
+  decisionSchemaOf,
   loadPrompt,
   loadPromptFile,
   loadQuestionPrompt,
   type Prompt,
   pitchesBlock,
+  pitchSchemaOf,
   QUESTION_USE,
   questionBlock,
   researchBlock,
@@ -205,7 +207,7 @@ export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
         model,
         promptVersion: sys.version,
         name: 'pitch',
-        schema: Pitch,
+        schema: pitchSchemaOf(pitchPrompt.version),
         messages: [
           { role: 'system', content: sys.content },
           { role: 'user', content: `${context(input)}\n${researchBlock(input.research)}` },
@@ -257,7 +259,7 @@ export function llmChair(deps: SeatDeps, model: string, index: number): ChairSea
         model,
         promptVersion: sys.version,
         name: 'decision',
-        schema: Decision,
+        schema: decisionSchemaOf(prompt.version),
         messages: [
           { role: 'system', content: sys.content },
           { role: 'user', content: scrubIdentity(user, deps.identityTerms) },
