@@ -238,7 +238,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           guard: undefined,
           legs: order.legs?.map((l) =>
             l.kind === e.data.leg
-              ? { ...l, status: 'filled' as const, filledQty: e.data.qty, avgFillPrice: e.data.price, filledAt: e.data.at }
+              ? { ...l, status: 'filled' as const, filledQty: e.data.qty, avgFillPrice: e.data.price, filledAt: e.data.at, fee: e.data.fee }
               : l.status === 'accepted' || l.status === 'held'
                 ? { ...l, status: 'canceled' as const }
                 : l,

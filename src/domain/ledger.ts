@@ -43,9 +43,9 @@ export interface RoundTrip {
   /** Net of both sides' fees, in cents. */
   pnlCents: number;
   feesCents: number;
-  /** invalidation | horizon | kill_switch | trim | rebalance (a weekly proposal closed it). */
+  /** invalidation | horizon | kill_switch | stop | take-profit (a protective leg at the broker) | trim | rebalance (a weekly proposal closed it). */
   exitReason: string;
-  /** The price level of the entry's invalidation rule on this symbol, when it has one. */
+  /** The entry's protective stop (its invalidation rule's level on this symbol, for entries planned before stops), when it has one. */
   stopPrice: number | null;
   entryProposalId: string;
 }

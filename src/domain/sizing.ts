@@ -385,8 +385,13 @@ export function netWithWorking<O extends PlannedOrder & { clientOrderId: string 
     const folded = against.map((w) => `${w.side} ${w.qty} (${w.clientOrderId})`).join(', ');
     for (const w of against) netted.push({ ...w, into: net === 0 ? null : order.clientOrderId });
     if (net === 0) continue;
+    // An opening folded into an unfilled exit no longer opens the whole position: its legs would cover
+    // only the net shares, so they are placed for the whole position once it filled instead.
+    const { protect, ...rest } = order;
+    const legs = protect && !order.cancelLegs ? { replaceLegs: { ...protect, qty: signedQty(order) } } : protect ? { protect } : {};
     out.push({
-      ...order,
+      ...(rest as O),
+      ...legs,
       side: net > 0 ? 'buy' : 'sell',
       qty: Math.abs(net),
       reason: `${order.reason}; netted with the working ${folded}: one order instead of ${against.length + 1}`,

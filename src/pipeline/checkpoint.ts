@@ -20,7 +20,7 @@ import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '..
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { ConcurrencyError, type EventStore } from '../store/port.ts';
 import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
-import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, syncFills } from './execution.ts';
+import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, syncFills, syncLegFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { type Recorded, streams } from './streams.ts';
@@ -143,6 +143,8 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const expired = await expireDueProposals(deps, at);
   const proposals = await proposalsOf(deps).list();
   await syncOpenFills(deps, proposals, at);
+  // A stop or take-profit that filled since the last checkpoint: the position is already out.
+  await syncLegFills(deps, deps.accounts, at);
   const halt = await isHalted(deps.store, deps.council);
   const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
   const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
@@ -661,6 +663,8 @@ async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, 
           qty,
           reason: `exit (${req.reason.replace('_', ' ')}): ${req.detail}`,
           clamps: [],
+          // The position's stop and take-profit are canceled before the exit goes out (placement.ts).
+          cancelLegs: true,
           clientOrderId: clientOrderId(exitId, req.account, req.symbol),
         },
       ],
