@@ -161,7 +161,8 @@ export function sizeView(
   return { symbol: view.instrument, qty: sign * qty, clamps };
 }
 
-const money = (x: number) => `$${x.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+/** Dollars with thousands separators ($1,234.50), without toLocaleString (slow in a backtest's millions of clamps). */
+const money = (x: number) => `$${x.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
 
 /** The loss at the stop of holding `qty` at `price`, against equity; undefined without a stop or a position. */
 export function riskOf(qty: number, price: number | undefined, stop: number | null | undefined, equity: number): OrderRisk | undefined {
