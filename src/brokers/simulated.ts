@@ -60,7 +60,7 @@ type SimEvent =
   | { type: 'SimLegFilled'; data: { clientOrderId: string; leg: OrderLeg['kind']; price: number; qty: number; fee: number; at: string } }
   | { type: 'SimLegsCanceled'; data: { clientOrderId: string; at: string; reason: string } }
   /** One stop (and take-profit) for the whole position, `qty` signed shares, now carried by `clientOrderId`; every other resting leg of the symbol is canceled. */
-  | { type: 'SimLegsReplaced'; data: { clientOrderId: string; qty: number; stopPrice: number; takeProfitPrice: number | null; at: string } };
+  | { type: 'SimLegsReplaced'; data: { clientOrderId: string; qty: number; stopPrice: number; takeProfitPrice: number | null; at: string; symbol?: string } };
 
 /** The legs an order carries, as the simulated broker keeps them. */
 interface Guard {
@@ -255,7 +255,8 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
         break;
       }
       case 'SimLegsReplaced': {
-        const order = ledger.orders.get(e.data.clientOrderId);
+        // An id no order has: the legs get an order of their own that carries them (it trades nothing).
+        const order = ledger.orders.get(e.data.clientOrderId) ?? (e.data.symbol ? legsHolder(account, e.data.clientOrderId, e.data.symbol, e.data.qty, e.data.at) : undefined);
         if (!order) break;
         for (const id of ledger.guarded.get(order.symbol) ?? []) {
           const other = ledger.orders.get(id);
@@ -300,6 +301,25 @@ function legsRefusal(sign: number, legs: ProtectiveLegs, close: number | null): 
   if (legs.takeProfitPrice !== null && sign * (legs.takeProfitPrice - close) <= 0)
     return `take-profit ${legs.takeProfitPrice} is not ${sign > 0 ? 'above' : 'below'} the last close ${close}`;
   return null;
+}
+
+/** The order that carries legs placed under a client order id no order has (a position kept on by netting): it trades nothing. */
+function legsHolder(account: string, clientOrderId: string, symbol: string, qty: number, at: string): SimOrder {
+  return {
+    account,
+    clientOrderId,
+    brokerOrderId: `sim-${clientOrderId}`,
+    symbol,
+    side: qty > 0 ? 'buy' : 'sell',
+    qty: 0,
+    status: 'filled',
+    filledQty: 0,
+    avgFillPrice: null,
+    fee: 0,
+    filledAt: at,
+    rejectReason: null,
+    session: at.slice(0, 10),
+  };
 }
 
 /** The legs of `parent` as the port shows them. */
@@ -687,14 +707,14 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
 
     async replaceLegs(request) {
       const known = (await load(request.account)).orders.get(request.clientOrderId);
-      if (!known) throw new OrderRejectedError(`no order ${request.clientOrderId} to carry the legs of ${request.symbol}`);
-      if (known.symbol !== request.symbol) throw new OrderRejectedError(`order ${request.clientOrderId} is for ${known.symbol}, not ${request.symbol}`);
+      if (known && known.symbol !== request.symbol) throw new OrderRejectedError(`order ${request.clientOrderId} is for ${known.symbol}, not ${request.symbol}`);
       if (!Number.isInteger(request.qty) || request.qty === 0) throw new OrderRejectedError(`qty must be a nonzero whole number, got ${request.qty}`);
       const refusal = legsRefusal(Math.sign(request.qty), request.legs, await lastClose(request.symbol, request.at));
       if (refusal) throw new OrderRejectedError(refusal);
-      // Idempotent by client order id: the same legs already carried by this order are not replaced again.
-      const same = (o: SimOrder | undefined) =>
-        o?.guard !== undefined && o.guard.stopPrice === request.legs.stopPrice && o.guard.takeProfitPrice === request.legs.takeProfitPrice && o.guard.qty === Math.abs(request.qty);
+      // Idempotent by client order id: legs at these prices this order carries, or carried (then filled or
+      // canceled), are never placed again.
+      const price = (o: SimOrder, kind: OrderLeg['kind']) => o.legs?.find((l) => l.kind === kind)?.price ?? null;
+      const same = (o: SimOrder | undefined) => o?.legs !== undefined && price(o, 'stop') === request.legs.stopPrice && price(o, 'take_profit') === request.legs.takeProfitPrice;
       const ledger = await change(request.account, (l) =>
         same(l.orders.get(request.clientOrderId))
           ? []
@@ -707,6 +727,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
                   stopPrice: request.legs.stopPrice,
                   takeProfitPrice: request.legs.takeProfitPrice,
                   at: wallOf(request.at),
+                  ...(known ? {} : { symbol: request.symbol }),
                 },
               },
             ],

@@ -123,6 +123,62 @@ describe('Protective legs through the pipeline', () => {
     expect((await broker.account('A', nyDateTime('2020-03-09', '17:00'))).positions).toEqual([]);
   });
 
+  it('When the next proposal nets a working exit out (nothing traded), Then the position it keeps gets its stop back, and that stop fills into the new proposal', async () => {
+    const { deps, store, broker } = desk();
+    const entry = await approved(
+      store,
+      'w1',
+      { account: 'A', symbol: 'SPY', side: 'buy', qty: 10, protect: { stopPrice: 260, takeProfitPrice: null } },
+      nyDateTime('2020-03-05', '08:00'),
+    );
+    await executeProposal(deps, 'w1', nyDateTime('2020-03-05', '08:00'), nyDateTime('2020-03-06', '17:00'));
+    const exit = await approved(
+      store,
+      'x-w1-a-spy',
+      { account: 'A', symbol: 'SPY', side: 'sell', qty: 10, reason: 'exit (horizon): test', cancelLegs: true },
+      nyDateTime('2020-03-06', '17:00'),
+    );
+    await executeProposal(deps, 'x-w1-a-spy', nyDateTime('2020-03-06', '17:00'));
+    expect((await broker.findByClientOrderId('A', entry.clientOrderId))?.legs?.[0]?.status).toBe('canceled');
+    // The next proposal holds the 10 shares on: the working exit is netted out and nothing is placed.
+    const at = nyDateTime('2020-03-06', '18:00');
+    await streams.proposal('w2').append(store, 0, [
+      {
+        type: 'ProposalOpened',
+        data: {
+          proposalId: 'w2',
+          council: COUNCIL,
+          week: '2020-03-09',
+          runId: 'r2',
+          asOf: at.toISOString(),
+          expiresAt: new Date(at.getTime() + 86_400_000).toISOString(),
+          decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' },
+          orders: [],
+          targets: [{ account: 'A', symbol: 'SPY', qty: 10, price: 271.14, stop: 260, takeProfit: null }],
+        },
+      },
+      {
+        type: 'ProposalApproved',
+        data: {
+          by: 'test',
+          at: at.toISOString(),
+          via: 'test',
+          orders: [],
+          netted: [{ account: 'A', clientOrderId: exit.clientOrderId, symbol: 'SPY', side: 'sell', qty: 10, into: null }],
+        },
+      },
+    ]);
+    await executeProposal(deps, 'w2', at);
+    expect((await broker.findByClientOrderId('A', exit.clientOrderId))?.status).toBe('canceled');
+    const holder = await broker.findByClientOrderId('A', 'tc-w2-a-spy');
+    expect(holder?.legs?.map((l) => [l.kind, l.price, l.status])).toEqual([['stop', 260, 'accepted']]);
+    // Monday opens through it: the stop sells the 10 shares, recorded in w2.
+    await syncLegFills(deps, ['A'], nyDateTime('2020-03-09', '09:31'));
+    expect((await loadProposal(store, 'w2')).fills['tc-w2-a-spy-sl']).toMatchObject({ qty: 10, filledAt: '2020-03-09T09:30' });
+    expect((await store.read('proposal:w2')).find((e) => e.type === 'OrderFilled')?.data).toMatchObject({ side: 'sell', leg: 'stop' });
+    expect((await broker.account('A', nyDateTime('2020-03-09', '17:00'))).positions).toEqual([]);
+  });
+
   it('When trading is halted, Then an opening still working is canceled, and the resting stop and the working exit stay; resuming has nothing to put back', async () => {
     const { deps, store, broker } = desk();
     const entry = await approved(

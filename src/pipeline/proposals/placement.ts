@@ -10,7 +10,7 @@
  */
 import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../../brokers/port.ts';
 import { type ProposalEvent, ProposalError, type ProposalOrder, type ProposalState } from '../../domain/proposal.ts';
-import { EXIT_PREFIX } from '../../domain/sizing.ts';
+import { clientOrderId, EXIT_PREFIX } from '../../domain/sizing.ts';
 import type { EventStore } from '../../store/port.ts';
 import type { NoticeSink, OrderLine } from '../notices.ts';
 import { streams } from '../streams.ts';
@@ -147,6 +147,8 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
       }
       continue;
     }
+    // The exit had canceled the position's legs; kept on by this proposal after all, it gets its stop back.
+    if (n.into === null) await reprotect(deps, state, n.account, n.symbol, now);
     if (!exitId.startsWith(EXIT_PREFIX)) continue;
     await streams
       .proposal(exitId)
@@ -155,6 +157,31 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
       );
   }
   return changed;
+}
+
+/**
+ * Puts the target's stop (and take-profit) back on a position this proposal holds on without an order of its
+ * own, under the client order id its order would have had (so its fills are recorded here, idempotently).
+ */
+async function reprotect(deps: ExecutionDeps, state: ProposalState, account: string, symbol: string, now: Date): Promise<void> {
+  const target = state.targets?.find((t) => t.account === account && t.symbol === symbol);
+  if (!target?.qty || target.stop === null || target.stop === undefined) return;
+  const id = clientOrderId(state.proposalId, account, symbol);
+  try {
+    await deps.broker.replaceLegs({ account, symbol, qty: target.qty, legs: { stopPrice: target.stop, takeProfitPrice: target.takeProfit ?? null }, clientOrderId: id, at: now });
+  } catch (error) {
+    legsNotPlaced(deps, state, id, `the stop of ${symbol} in ${account} was not placed again after netting`, error);
+  }
+}
+
+/**
+ * Says in the channels that legs could not be placed (the position keeps the legs it had, or none): never a
+ * reason to stop recording fills. A broker that holds no legs at all (the router says so) is not a failure.
+ */
+function legsNotPlaced(deps: ExecutionDeps, state: ProposalState, errorId: string, what: string, error: unknown): void {
+  const message = (error as Error).message;
+  if (!(error instanceof OrderRejectedError) && /holds no protective legs/.test(message)) return;
+  deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId, message: `${what}: ${message}` }).catch(() => {});
 }
 
 type PlaceOutcome = { kind: 'placed'; order: BrokerOrder } | { kind: 'rejected'; reason: string } | { kind: 'unknown'; reason: string };
@@ -273,8 +300,7 @@ export async function syncFills(deps: ExecutionDeps, proposalId: string, asOf: D
     try {
       await deps.broker.replaceLegs({ account: r.account, symbol: r.symbol, qty, legs: { stopPrice, takeProfitPrice }, clientOrderId: r.clientOrderId, at: asOf });
     } catch (error) {
-      const message = `the legs of ${r.symbol} in ${r.account} were not replaced after the resize ${r.clientOrderId}: ${(error as Error).message}`;
-      deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId: r.clientOrderId, message }).catch(() => {});
+      legsNotPlaced(deps, state, r.clientOrderId, `the legs of ${r.symbol} in ${r.account} were not replaced after the resize ${r.clientOrderId}`, error);
     }
   }
   if (reports.some((r) => r.filledQty > (state.fills[r.clientOrderId]?.qty ?? 0)))
