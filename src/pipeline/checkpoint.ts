@@ -20,7 +20,7 @@ import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '..
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { ConcurrencyError, type EventStore } from '../store/port.ts';
 import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
-import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, syncFills, syncLegFills } from './execution.ts';
+import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, recordLegFills, syncFills, syncLegFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { type Recorded, streams } from './streams.ts';
@@ -145,6 +145,7 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   await syncOpenFills(deps, proposals, at);
   // A stop or take-profit that filled since the last checkpoint: the position is already out.
   await syncLegFills(deps, deps.accounts, at);
+  await pollLegFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
   const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
   const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
@@ -320,6 +321,30 @@ export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise
 /** Fills that happened since the last look (an exit placed at 15:50 fills at the next open). */
 async function syncOpenFills(deps: ExecutionDeps, proposals: readonly ProposalState[], at: Date): Promise<void> {
   for (const p of withOpenOrdersOf(proposals)) await syncFills(deps, p.proposalId, at);
+}
+
+/**
+ * The poll at every checkpoint for brokers that push fills (Alpaca): an update missed is caught here. The
+ * latest entry of each account, symbol and side, when it carried legs and no leg fill of it is recorded, is
+ * looked up and a filled leg recorded (once, however often seen). The simulated broker is settled instead.
+ */
+async function pollLegFills(deps: CheckpointDeps, proposals: readonly ProposalState[], at: Date): Promise<void> {
+  const polled = new Set(deps.accounts.filter((a) => deps.broker.kindOf(a) !== 'simulated'));
+  if (polled.size === 0) return;
+  const parents = new Map<string, { account: string; clientOrderId: string }>();
+  for (const [key, { p }] of latestEntries(deps.store, proposals)) {
+    const [account, symbol, side] = key.split('\u0000');
+    const o = p.orders.find((x) => x.account === account && x.symbol === symbol && x.side === side);
+    if (!o || !polled.has(o.account) || !(o.protect || o.replaceLegs)) continue;
+    if (p.fills[`${o.clientOrderId}-sl`] || p.fills[`${o.clientOrderId}-tp`]) continue;
+    parents.set(o.clientOrderId, o);
+  }
+  const found = await Promise.all([...parents.values()].map((o) => deps.broker.findByClientOrderId(o.account, o.clientOrderId).catch(() => undefined)));
+  await recordLegFills(
+    deps,
+    found.filter((o): o is NonNullable<typeof o> => o !== undefined),
+    at,
+  );
 }
 
 interface Rule {

@@ -6,7 +6,7 @@
  * working exit, so resuming has nothing to put back.
  */
 import { describe, expect, it } from 'vitest';
-import type { Broker } from '../../src/brokers/port.ts';
+import type { Broker, BrokerAdapter } from '../../src/brokers/port.ts';
 import { createBrokerRouter } from '../../src/brokers/router.ts';
 import { createSimulatedBroker } from '../../src/brokers/simulated.ts';
 import type { ProposalEvent, ProposalOrder } from '../../src/domain/proposal.ts';
@@ -14,7 +14,8 @@ import { clientOrderId } from '../../src/domain/sizing.ts';
 import { createNyseCalendar } from '../../src/market/calendar.ts';
 import { createCsvMarketData } from '../../src/market/csv.ts';
 import { nyDateTime } from '../../src/market/time.ts';
-import { type ExecutionDeps, executeProposal, loadProposal, setHalted, syncLegFills } from '../../src/pipeline/execution.ts';
+import { runCheckpoint } from '../../src/pipeline/checkpoint.ts';
+import { type ExecutionDeps, executeProposal, loadProposal, setHalted, syncFills, syncLegFills } from '../../src/pipeline/execution.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { streams } from '../../src/pipeline/streams.ts';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
@@ -177,6 +178,47 @@ describe('Protective legs through the pipeline', () => {
     expect((await loadProposal(store, 'w2')).fills['tc-w2-a-spy-sl']).toMatchObject({ qty: 10, filledAt: '2020-03-09T09:30' });
     expect((await store.read('proposal:w2')).find((e) => e.type === 'OrderFilled')?.data).toMatchObject({ side: 'sell', leg: 'stop' });
     expect((await broker.account('A', nyDateTime('2020-03-09', '17:00'))).positions).toEqual([]);
+  });
+
+  it('When a broker that is not settled here (as Alpaca) stopped the position out, Then the checkpoint polls the entry, records the stop fill once, and holds nothing', async () => {
+    const store = createMemoryEventStore();
+    const market = createCsvMarketData(BARS_DIR);
+    const calendar = createNyseCalendar();
+    const sim = createSimulatedBroker({ store, market, calendar, settings: { startingCash: 100_000, slippageBps: 0, feePerShare: 0, minFee: 0 } });
+    // The simulated broker's core under another kind, without its settle: its own time passes in the test.
+    const paper: BrokerAdapter = { kind: 'paper', submit: sim.submit, findByClientOrderId: sim.findByClientOrderId, account: sim.account, cancelOpenOrders: sim.cancelOpenOrders };
+    const broker = createBrokerRouter({ accounts: { A: paper } });
+    const deps = {
+      store,
+      broker,
+      council: COUNCIL,
+      sink: { publish: async () => {} },
+      market,
+      calendar,
+      accounts: ['A'],
+      checkpointTimes: ['09:00', '15:50'],
+      requireExitApproval: false,
+    };
+    const entry = await approved(
+      store,
+      'w1',
+      { account: 'A', symbol: 'SPY', side: 'buy', qty: 10, protect: { stopPrice: 260, takeProfitPrice: null } },
+      nyDateTime('2020-03-06', '08:00'),
+    );
+    await executeProposal(deps, 'w1', nyDateTime('2020-03-06', '08:00'));
+    await sim.settle(['A'], nyDateTime('2020-03-06', '17:00'));
+    await syncFills(deps, 'w1', nyDateTime('2020-03-06', '17:00'));
+    await sim.settle(['A'], nyDateTime('2020-03-09', '09:31'));
+    for (const time of ['12:00', '15:50']) {
+      const r = await runCheckpoint(deps, nyDateTime('2020-03-09', time));
+      expect(r.positions).toEqual([]);
+      expect(r.exits).toEqual([]);
+    }
+    const fills = (await store.read('proposal:w1')).filter((e) => e.type === 'OrderFilled').map((e) => e.data);
+    expect(fills).toEqual([
+      expect.objectContaining({ clientOrderId: entry.clientOrderId, side: 'buy' }),
+      expect.objectContaining({ clientOrderId: `${entry.clientOrderId}-sl`, side: 'sell', qty: 10, leg: 'stop', filledAt: '2020-03-09T09:30' }),
+    ]);
   });
 
   it('When trading is halted, Then an opening still working is canceled, and the resting stop and the working exit stay; resuming has nothing to put back', async () => {
