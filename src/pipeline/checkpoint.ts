@@ -9,7 +9,7 @@
  * so a position is exited at most once however many checkpoints, replicas or restarts see it.
  */
 import type { AccountView, PositionView } from '../brokers/port.ts';
-import { decideProposal, foldProposal, type ProposalEvent, type ProposalState } from '../domain/proposal.ts';
+import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder, type ProposalState } from '../domain/proposal.ts';
 import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
@@ -234,6 +234,18 @@ function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: No
   });
 }
 
+/**
+ * What a trim does to the position's legs: the entry's stop (and take-profit) for the shares left, once the
+ * trim filled, so the legs never cover more than is held; all of them canceled first when none is left.
+ */
+async function trimLegs(deps: CheckpointDeps, trim: TrimLine): Promise<Pick<ProposalOrder, 'replaceLegs' | 'cancelLegs'>> {
+  if (trim.target === 0) return { cancelLegs: true };
+  const entry = latestEntries(deps.store, await proposalsOf(deps).list()).get(entryKey(trim.account, trim.symbol, trim.target > 0 ? 'buy' : 'sell'));
+  const protection = entry?.p.targets?.find((t) => t.account === trim.account && t.symbol === trim.symbol);
+  if (protection?.stop === null || protection?.stop === undefined) return {};
+  return { replaceLegs: { stopPrice: protection.stop, takeProfitPrice: protection.takeProfit ?? null, qty: trim.target } };
+}
+
 /** A trim is placed like an exit: its own proposal (id from the instant, so once), approved by policy, recorded with the limit it restores. */
 async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at: Date): Promise<TrimLine> {
   let state = await proposalsOf(deps).load(trim.proposalId);
@@ -258,6 +270,7 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
             qty: trim.qty,
             reason: `trim (${trim.limit}): ${trim.detail}`,
             clamps: [],
+            ...(await trimLegs(deps, trim)),
             clientOrderId: clientOrderId(trim.proposalId, trim.account, trim.symbol),
           },
         ],

@@ -124,6 +124,35 @@ describe('Protective legs through the pipeline', () => {
     expect((await broker.account('A', nyDateTime('2020-03-09', '17:00'))).positions).toEqual([]);
   });
 
+  it('When a resize fills, Then one stop for the whole position replaces the old legs before the fill is recorded, once; a stop-out then sells every share, recorded in the resize', async () => {
+    const { deps, store, broker } = desk();
+    const entry = await approved(
+      store,
+      'w1',
+      { account: 'A', symbol: 'SPY', side: 'buy', qty: 10, protect: { stopPrice: 200, takeProfitPrice: null } },
+      nyDateTime('2020-03-02', '08:00'),
+    );
+    await executeProposal(deps, 'w1', nyDateTime('2020-03-02', '08:00'), nyDateTime('2020-03-02', '17:00'));
+    const add = await approved(
+      store,
+      'w2',
+      { account: 'A', symbol: 'SPY', side: 'buy', qty: 5, reason: 'resize LONG SPY at conviction 2', replaceLegs: { stopPrice: 240, takeProfitPrice: null, qty: 15 } },
+      nyDateTime('2020-03-03', '08:00'),
+    );
+    await executeProposal(deps, 'w2', nyDateTime('2020-03-03', '08:00'), nyDateTime('2020-03-03', '17:00'));
+    await executeProposal(deps, 'w2', nyDateTime('2020-03-03', '17:05'), nyDateTime('2020-03-03', '17:05'));
+    expect((await broker.findByClientOrderId('A', entry.clientOrderId))?.legs?.map((l) => l.status)).toEqual(['canceled']);
+    expect((await broker.findByClientOrderId('A', add.clientOrderId))?.legs?.map((l) => [l.kind, l.price, l.status])).toEqual([['stop', 240, 'accepted']]);
+    expect((await store.read('sim:A')).filter((e) => e.type === 'SimLegsReplaced')).toHaveLength(1);
+    // 2020-03-12 opens at 233, under the stop: all 15 shares go, recorded in the resize's proposal.
+    await syncLegFills(deps, ['A'], nyDateTime('2020-03-12', '09:31'));
+    expect((await loadProposal(store, 'w2')).fills[`${add.clientOrderId}-sl`]).toMatchObject({ qty: 15, filledAt: '2020-03-12T09:30' });
+    expect((await store.read('proposal:w2')).filter((e) => e.type === 'OrderFilled').map((e) => [(e.data as { side: string }).side, (e.data as { qty: number }).qty])).toEqual([
+      ['buy', 5],
+      ['sell', 15],
+    ]);
+  });
+
   it('When the next proposal nets a working exit out (nothing traded), Then the position it keeps gets its stop back, and that stop fills into the new proposal', async () => {
     const { deps, store, broker } = desk();
     const entry = await approved(
