@@ -126,6 +126,8 @@ export interface BacktestResult {
   exits: Partial<Record<ExitReason, number>>;
   /** Trims back to the risk limits the checkpoints ordered, by the limit each restored. */
   trims: { maxPositionPct: number; maxGrossPct: number };
+  /** Positions closed at the broker by their protective legs between checkpoints (the simulated broker on daily bars). */
+  legs: { stop: number; takeProfit: number };
   /**
    * Working exits and trims folded into the next proposal's order of the same account and symbol (one
    * order per session): `canceledOut` when the two cancelled and nothing traded, `folded` when one order
@@ -257,6 +259,11 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   }
   const trims = { maxPositionPct: 0, maxGrossPct: 0 };
   for (const e of await store.readAll({ streamPrefix: 'checkpoint:', types: ['TrimOrdered'] })) trims[(e.data as { limit: keyof typeof trims }).limit]++;
+  const legs = { stop: 0, takeProfit: 0 };
+  for (const e of await store.readAll({ streamPrefix: 'proposal:', types: ['OrderFilled'] })) {
+    const leg = (e.data as { leg?: 'stop' | 'take_profit' }).leg;
+    if (leg) legs[leg === 'stop' ? 'stop' : 'takeProfit']++;
+  }
   const netted = { canceledOut: 0, folded: 0 };
   for (const e of await store.readAll({ streamPrefix: 'proposal:', types: ['ProposalApproved'] }))
     for (const n of (e.data as { netted?: { into: string | null }[] }).netted ?? []) netted[n.into === null ? 'canceledOut' : 'folded']++;
@@ -290,6 +297,7 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
     checkpoints: checkpointsRun,
     exits,
     trims,
+    legs,
     netted,
     llm: tally.summary(),
     skipped,
@@ -425,6 +433,7 @@ export function backtestJson(r: BacktestResult) {
     exits: r.exits,
     exitsFilled: exitsFilled(pm),
     trims: r.trims,
+    legs: r.legs,
     netted: r.netted,
     skipped: r.skipped,
     riskFree: { source: pm.riskFree.source, cashInterest: pm.riskFree.cashInterest },

@@ -52,7 +52,20 @@ export const usageText = (u: Usage): string =>
     ? 'LLM cost: $0.00 (systematic seats, no model calls)'
     : `LLM cost: $${u.costUsd.toFixed(4)} for ${u.calls} calls (${u.promptTokens.toLocaleString('en-US')} in / ${u.completionTokens.toLocaleString('en-US')} out tokens)`;
 
-export const orderText = (o: Pick<OrderLine, 'account' | 'side' | 'qty' | 'symbol'>): string => `${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`;
+/**
+ * One order as every channel shows it: `COUNCIL: BUY 139 IWM, stop 140.10, take-profit 151.00, risk $1,234.00
+ * (1.2% of equity)`; the stop is the one sent with the order or put on the whole position after it fills,
+ * the risk the loss at that stop of the position the order leaves.
+ */
+export const orderText = (o: Pick<OrderLine, 'account' | 'side' | 'qty' | 'symbol'> & Partial<Pick<OrderLine, 'protect' | 'replaceLegs' | 'risk'>>): string => {
+  const legs = o.protect ?? o.replaceLegs;
+  const parts = [`${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`];
+  if (legs) parts.push(`stop ${legs.stopPrice.toFixed(2)}`);
+  if (legs && legs.takeProfitPrice !== null) parts.push(`take-profit ${legs.takeProfitPrice.toFixed(2)}`);
+  if (o.risk)
+    parts.push(`risk $${o.risk.dollars.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} (${(o.risk.pctOfEquity * 100).toFixed(1)}% of equity)`);
+  return parts.join(', ');
+};
 
 /** A target position: what the account holds once the proposal executed (signed; 0 is flat). */
 export const targetText = (t: { account: string; symbol: string; qty: number }): string =>

@@ -43,6 +43,8 @@ export interface OrderLeg {
   filledQty: number;
   avgFillPrice: number | null;
   filledAt: string | null;
+  /** The fee charged for the leg's fill, dollars (absent: none, as on Alpaca). */
+  fee?: number;
 }
 
 export interface BrokerOrder {

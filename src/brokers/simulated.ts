@@ -2,6 +2,14 @@
  * The simulated broker: accounts with cash, market orders filled at the next session's open with
  * slippage and fees, longs and shorts, equity marked to the last published close. Its state lives in
  * events (one stream per account), so it survives restarts and replays like everything else.
+ *
+ * Protective legs on daily bars: an order sent with a stop (and take-profit) holds its legs until it
+ * fills; then they rest. A resting stop triggers in a session whose low (under a long) or high (over a
+ * short) crosses it and fills at the stop less slippage, or at the open, less slippage, when the session
+ * opens through it (a gap); a take-profit fills at its limit, or at the open when the session opens
+ * through it. A bar does not say which came first when both levels lie inside it: the stop is assumed to
+ * have, the conservative reading. A session counts once its bar is complete (16:00), its open from 09:30.
+ * Legs only ever reduce: they close at most the position they protect, and the other leg is canceled.
  */
 import { cents, notionalCents } from '../domain/ledger.ts';
 import type { MarketData } from '../market/port.ts';
@@ -10,7 +18,20 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import { addDays, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import type { EventStore, NewEvent, StoredEvent } from '../store/port.ts';
 import { ConcurrencyError } from '../store/port.ts';
-import { type AccountView, type BrokerAdapter, type BrokerOrder, type CancellingOne, type OrderRequest, OrderRejectedError, type PositionView, type Settling } from './port.ts';
+import {
+  type AccountView,
+  type BrokerAdapter,
+  type BrokerOrder,
+  type CancellingOne,
+  type OrderLeg,
+  OrderRejectedError,
+  type OrderRequest,
+  type PositionView,
+  type Protecting,
+  type ProtectiveLegs,
+  type Settling,
+} from './port.ts';
+import type { Bar } from '../market/port.ts';
 
 export interface SimSettings {
   startingCash: number;
@@ -29,9 +50,33 @@ export function feeCents(settings: Pick<SimSettings, 'feePerShare' | 'minFee'>, 
 
 type SimEvent =
   | { type: 'SimAccountOpened'; data: { cash: number } }
-  | { type: 'SimOrderAccepted'; data: { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: string; session: string } }
+  | {
+      type: 'SimOrderAccepted';
+      data: { clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: string; session: string; protect?: ProtectiveLegs };
+    }
   | { type: 'SimOrderFilled'; data: { clientOrderId: string; price: number; qty: number; fee: number; at: string } }
-  | { type: 'SimOrderCanceled'; data: { clientOrderId: string; at: string; reason: string } };
+  | { type: 'SimOrderCanceled'; data: { clientOrderId: string; at: string; reason: string } }
+  /** A leg of `clientOrderId` triggered: the position is closed (up to `qty`), the other leg canceled. */
+  | { type: 'SimLegFilled'; data: { clientOrderId: string; leg: OrderLeg['kind']; price: number; qty: number; fee: number; at: string } }
+  | { type: 'SimLegsCanceled'; data: { clientOrderId: string; at: string; reason: string } }
+  /** One stop (and take-profit) for the whole position, `qty` signed shares, now carried by `clientOrderId`; every other resting leg of the symbol is canceled. */
+  | { type: 'SimLegsReplaced'; data: { clientOrderId: string; qty: number; stopPrice: number; takeProfitPrice: number | null; at: string; symbol?: string } };
+
+/** The legs an order carries, as the simulated broker keeps them. */
+interface Guard {
+  /** The legs' side: a sell under a long, a buy over a short. */
+  side: 'buy' | 'sell';
+  /** The most shares they close. */
+  qty: number;
+  stopPrice: number;
+  takeProfitPrice: number | null;
+  /** New York wall time from which they rest (null: held until the parent fills). */
+  activeFrom: string | null;
+}
+
+type SimOrder = BrokerOrder & { session: string; guard?: Guard };
+
+const legId = (parent: string, kind: OrderLeg['kind']) => `${parent}-${kind === 'stop' ? 'sl' : 'tp'}`;
 
 interface Ledger {
   version: number;
@@ -40,13 +85,15 @@ interface Ledger {
   /** Cash in integer cents. */
   cash: number;
   positions: Map<string, { qty: number; cost: number }>;
-  orders: Map<string, BrokerOrder & { session: string }>;
+  orders: Map<string, SimOrder>;
   /** Every fill in order (shared and append-only, like `orders`), for a view as of an earlier instant. */
   fills: SimFill[];
   /** How many of `fills` this ledger has folded (the shared log may hold newer ones). */
   fillCount: number;
   /** Orders still working (accepted or partly filled): a view lists them without scanning every order. */
   open: Set<string>;
+  /** Orders whose legs are held or resting, by symbol: settling looks at these, never at every order. */
+  guarded: Map<string, ReadonlySet<string>>;
   /** Cash interest is in `cash` for every session before this one (null: none earned yet). */
   accruedTo: string | null;
 }
@@ -67,7 +114,12 @@ type Accrue = (cashCents: number, from: string | null, to: string) => number;
 const streamOf = (account: string) => `sim:${account}`;
 
 function fold(account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
-  return foldOnto({ version: 0, cash: 0, positions: new Map(), orders: new Map(), fills: [], fillCount: 0, open: new Set(), accruedTo: null }, account, events, accrue);
+  return foldOnto(
+    { version: 0, cash: 0, positions: new Map(), orders: new Map(), fills: [], fillCount: 0, open: new Set(), guarded: new Map(), accruedTo: null },
+    account,
+    events,
+    accrue,
+  );
 }
 
 /** Applies one fill to cash (cents) and a position (average cost moves only when it grows; flipping restarts it). */
@@ -94,8 +146,37 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
     fills: base.fills,
     fillCount: base.fillCount,
     open: new Set(base.open),
+    guarded: new Map(base.guarded),
     accruedTo: base.accruedTo,
   };
+  const guard = (symbol: string, id: string, on: boolean) => {
+    const set = new Set(ledger.guarded.get(symbol));
+    if (on) set.add(id);
+    else set.delete(id);
+    if (set.size) ledger.guarded.set(symbol, set);
+    else ledger.guarded.delete(symbol);
+  };
+  /** Records a fill in the undo log, with the cash interest up to its session, and applies it. */
+  const fill = (symbol: string, id: string, signed: number, price: number, fee: number, at: string) => {
+    const session = at.slice(0, 10);
+    // A ledger folded again from an older base rewrites the log from its own count on.
+    ledger.fills.length = ledger.fillCount;
+    ledger.fills.push({ at, clientOrderId: id, symbol, cashBefore: ledger.cash, accruedBefore: ledger.accruedTo, positionBefore: ledger.positions.get(symbol) });
+    ledger.fillCount++;
+    // Interest up to the session before the fill's, on the cash held until then.
+    if (accrue) {
+      ledger.cash += accrue(ledger.cash, ledger.accruedTo, session);
+      ledger.accruedTo = session;
+    }
+    // (the fill's own session earns on the cash left after it, at the next fill or view)
+    ledger.cash = applyFill(ledger.cash, ledger.positions, symbol, signed, price, fee);
+  };
+  /** The order with its legs set to `status` (the ones not already ended), and its guard dropped when they end. */
+  const withLegs = (order: SimOrder, status: OrderLeg['status'], keepGuard: boolean): SimOrder => ({
+    ...order,
+    legs: order.legs?.map((l) => (l.status === 'held' || l.status === 'accepted' ? { ...l, status } : l)),
+    ...(keepGuard ? {} : { guard: undefined }),
+  });
   for (const raw of events) {
     const e = raw as SimEvent;
     switch (e.type) {
@@ -117,47 +198,85 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           filledAt: null,
           rejectReason: null,
           session: e.data.session,
+          ...(e.data.protect
+            ? {
+                legs: legsOf(e.data.clientOrderId, e.data.protect, 'held'),
+                guard: { side: e.data.side === 'buy' ? 'sell' : 'buy', qty: e.data.qty, ...e.data.protect, activeFrom: null },
+              }
+            : {}),
         });
         ledger.open.add(e.data.clientOrderId);
+        if (e.data.protect) guard(e.data.symbol, e.data.clientOrderId, true);
         break;
       case 'SimOrderFilled': {
         const order = ledger.orders.get(e.data.clientOrderId);
         if (!order) break;
         const signed = order.side === 'buy' ? e.data.qty : -e.data.qty;
-        // Interest up to the session before the fill's, on the cash held until then.
-        const session = e.data.at.slice(0, 10);
-        // A ledger folded again from an older base rewrites the log from its own count on.
-        ledger.fills.length = ledger.fillCount;
-        ledger.fills.push({
-          at: e.data.at,
-          clientOrderId: order.clientOrderId,
-          symbol: order.symbol,
-          cashBefore: ledger.cash,
-          accruedBefore: ledger.accruedTo,
-          positionBefore: ledger.positions.get(order.symbol),
-        });
-        ledger.fillCount++;
-        if (accrue) {
-          ledger.cash += accrue(ledger.cash, ledger.accruedTo, session);
-          ledger.accruedTo = session;
-        }
-        // (the fill's own session earns on the cash left after it, at the next fill or view)
-        ledger.cash = applyFill(ledger.cash, ledger.positions, order.symbol, signed, e.data.price, e.data.fee);
+        fill(order.symbol, order.clientOrderId, signed, e.data.price, e.data.fee, e.data.at);
         const filledQty = order.filledQty + e.data.qty;
+        const done = filledQty >= order.qty;
+        // Its legs rest from the fill on.
+        const legs = done && order.guard ? { legs: order.legs?.map((l) => ({ ...l, status: 'accepted' as const })), guard: { ...order.guard, activeFrom: e.data.at } } : {};
         ledger.orders.set(order.clientOrderId, {
           ...order,
           filledQty,
           avgFillPrice: e.data.price,
           fee: order.fee + e.data.fee,
           filledAt: e.data.at,
-          status: filledQty >= order.qty ? 'filled' : 'partially_filled',
+          status: done ? 'filled' : 'partially_filled',
+          ...legs,
         });
-        if (filledQty >= order.qty) ledger.open.delete(order.clientOrderId);
+        if (done) ledger.open.delete(order.clientOrderId);
+        break;
+      }
+      case 'SimLegFilled': {
+        const order = ledger.orders.get(e.data.clientOrderId);
+        if (!order?.guard) break;
+        fill(order.symbol, legId(order.clientOrderId, e.data.leg), order.guard.side === 'buy' ? e.data.qty : -e.data.qty, e.data.price, e.data.fee, e.data.at);
+        ledger.orders.set(order.clientOrderId, {
+          ...order,
+          guard: undefined,
+          legs: order.legs?.map((l) =>
+            l.kind === e.data.leg
+              ? { ...l, status: 'filled' as const, filledQty: e.data.qty, avgFillPrice: e.data.price, filledAt: e.data.at, fee: e.data.fee }
+              : l.status === 'accepted' || l.status === 'held'
+                ? { ...l, status: 'canceled' as const }
+                : l,
+          ),
+        });
+        guard(order.symbol, order.clientOrderId, false);
+        break;
+      }
+      case 'SimLegsCanceled': {
+        const order = ledger.orders.get(e.data.clientOrderId);
+        if (!order?.guard) break;
+        ledger.orders.set(order.clientOrderId, withLegs(order, 'canceled', false));
+        guard(order.symbol, order.clientOrderId, false);
+        break;
+      }
+      case 'SimLegsReplaced': {
+        // An id no order has: the legs get an order of their own that carries them (it trades nothing).
+        const order = ledger.orders.get(e.data.clientOrderId) ?? (e.data.symbol ? legsHolder(account, e.data.clientOrderId, e.data.symbol, e.data.qty, e.data.at) : undefined);
+        if (!order) break;
+        for (const id of ledger.guarded.get(order.symbol) ?? []) {
+          const other = ledger.orders.get(id);
+          if (other && id !== order.clientOrderId) ledger.orders.set(id, withLegs(other, 'canceled', false));
+        }
+        ledger.guarded.delete(order.symbol);
+        const protect = { stopPrice: e.data.stopPrice, takeProfitPrice: e.data.takeProfitPrice };
+        ledger.orders.set(order.clientOrderId, {
+          ...order,
+          legs: legsOf(order.clientOrderId, protect, 'accepted'),
+          guard: { side: e.data.qty > 0 ? 'sell' : 'buy', qty: Math.abs(e.data.qty), ...protect, activeFrom: e.data.at },
+        });
+        guard(order.symbol, order.clientOrderId, true);
         break;
       }
       case 'SimOrderCanceled': {
         const order = ledger.orders.get(e.data.clientOrderId);
-        if (order) ledger.orders.set(order.clientOrderId, { ...order, status: 'canceled', rejectReason: e.data.reason });
+        // A canceled order's held legs go with it.
+        if (order) ledger.orders.set(order.clientOrderId, { ...withLegs(order, 'canceled', false), status: 'canceled', rejectReason: e.data.reason });
+        if (order?.guard) guard(order.symbol, order.clientOrderId, false);
         ledger.open.delete(e.data.clientOrderId);
         break;
       }
@@ -169,10 +288,56 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
 /** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
 const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
-const publicOrder = ({ session: _session, ...order }: BrokerOrder & { session: string }): BrokerOrder => ({ ...order });
+const publicOrder = ({ session: _session, guard: _guard, ...order }: SimOrder): BrokerOrder => ({ ...order });
 
-/** The simulated broker's shape: the core, fills settled on demand, and one order canceled at a time. */
-export interface SimulatedBroker extends BrokerAdapter, Settling, CancellingOne {}
+/**
+ * Why legs cannot protect a position of sign `sign` (1 long, -1 short) at the last close: a stop must be
+ * on the protective side and a take-profit on the profitable side (a stop through the price would fill at once).
+ */
+function legsRefusal(sign: number, legs: ProtectiveLegs, close: number | null): string | null {
+  if (!(legs.stopPrice > 0)) return `stop ${legs.stopPrice} is not a price`;
+  if (close === null) return null;
+  if (sign * (close - legs.stopPrice) <= 0) return `stop ${legs.stopPrice} is not ${sign > 0 ? 'below' : 'above'} the last close ${close}`;
+  if (legs.takeProfitPrice !== null && sign * (legs.takeProfitPrice - close) <= 0)
+    return `take-profit ${legs.takeProfitPrice} is not ${sign > 0 ? 'above' : 'below'} the last close ${close}`;
+  return null;
+}
+
+/** The order that carries legs placed under a client order id no order has (a position kept on by netting): it trades nothing. */
+function legsHolder(account: string, clientOrderId: string, symbol: string, qty: number, at: string): SimOrder {
+  return {
+    account,
+    clientOrderId,
+    brokerOrderId: `sim-${clientOrderId}`,
+    symbol,
+    side: qty > 0 ? 'buy' : 'sell',
+    qty: 0,
+    status: 'filled',
+    filledQty: 0,
+    avgFillPrice: null,
+    fee: 0,
+    filledAt: at,
+    rejectReason: null,
+    session: at.slice(0, 10),
+  };
+}
+
+/** The legs of `parent` as the port shows them. */
+function legsOf(parent: string, protect: ProtectiveLegs, status: OrderLeg['status']): OrderLeg[] {
+  const leg = (kind: OrderLeg['kind'], price: number): OrderLeg => ({
+    kind,
+    brokerOrderId: `sim-${legId(parent, kind)}`,
+    price,
+    status,
+    filledQty: 0,
+    avgFillPrice: null,
+    filledAt: null,
+  });
+  return [leg('stop', protect.stopPrice), ...(protect.takeProfitPrice === null ? [] : [leg('take_profit', protect.takeProfitPrice)])];
+}
+
+/** The simulated broker's shape: the core, fills settled on demand, one order canceled at a time, protective legs. */
+export interface SimulatedBroker extends BrokerAdapter, Settling, CancellingOne, Protecting {}
 
 export function createSimulatedBroker(deps: { store: EventStore; market: MarketData; calendar: TradingCalendar; settings: SimSettings }): SimulatedBroker {
   const { store, market, calendar, settings } = deps;
@@ -329,7 +494,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       // As of `asOf`: an order whose fill is stamped later was still working then.
       openOrders: [...new Set([...book.open, ...ledger.undone])]
         .map((id) => book.orders.get(id))
-        .filter((o): o is BrokerOrder & { session: string } => o !== undefined)
+        .filter((o): o is SimOrder => o !== undefined)
         .map((o) => (o.status === 'filled' ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null } : publicOrder(o))),
     };
   }
@@ -359,11 +524,109 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     return `buying power: ${order.side} ${order.qty} ${order.symbol} adds ${need.toFixed(2)} of exposure, the account has ${power.toFixed(2)} of buying power (2 × equity ${view.equity.toFixed(2)} less gross ${gross.toFixed(2)}, working orders counted)`;
   }
 
+  /** The sessions of each guarded order whose bars are already known not to trigger its legs (in memory: a rebuilt broker checks again, with the same answer). */
+  const checkedThrough = new Map<string, string>();
+  /** The session whose open was last checked, per guarded order (an open is known from 09:30 and never changes). */
+  const checkedOpen = new Map<string, string>();
+
+  /** The first session whose whole bar a leg resting from `activeFrom` (wall time) sees: from the open on. */
+  const firstSession = (activeFrom: string) => {
+    const day = activeFrom.slice(0, 10);
+    return calendar.isTradingDay(day) && activeFrom.slice(11) <= '09:30' ? day : calendar.nextTradingDay(day);
+  };
+
+  /**
+   * Which leg a session triggers, and at what price: an open through a level fills there (a gap), else a
+   * bar reaching the stop fills at the stop (assumed first when the bar also reaches the take-profit), else
+   * a bar reaching the take-profit fills at its limit. `high`/`low` null: only the open is known yet.
+   */
+  function trigger(g: Guard, open: number, high: number | null, low: number | null): { leg: OrderLeg['kind']; price: number } | null {
+    const long = g.side === 'sell';
+    const through = (price: number, level: number) => (long ? price <= level : price >= level);
+    const beyond = (price: number, level: number) => (long ? price >= level : price <= level);
+    if (through(open, g.stopPrice)) return { leg: 'stop', price: open };
+    if (g.takeProfitPrice !== null && beyond(open, g.takeProfitPrice)) return { leg: 'take_profit', price: open };
+    if (high === null || low === null) return null;
+    if (through(long ? low : high, g.stopPrice)) return { leg: 'stop', price: g.stopPrice };
+    if (g.takeProfitPrice !== null && beyond(long ? high : low, g.takeProfitPrice)) return { leg: 'take_profit', price: g.takeProfitPrice };
+    return null;
+  }
+
+  /**
+   * Triggers the resting legs of `account` (of `only` one symbol) on the sessions known by `asOf`: each
+   * complete bar since the leg rested, then today's open. A stop fills with slippage against the position;
+   * a take-profit, a limit, at its price or the better open. At most the position it protects is closed.
+   * Returns the orders whose legs changed.
+   */
+  async function settleLegs(account: string, asOf: Date, only?: string): Promise<BrokerOrder[]> {
+    const before = await load(account);
+    if (before.guarded.size === 0) return [];
+    const today = nyDate(asOf);
+    const tradingToday = calendar.isTradingDay(today);
+    const complete = tradingToday && nyTime(asOf) >= '16:00' ? today : calendar.previousTradingDay(today);
+    const opened = tradingToday && nyTime(asOf) >= '09:30' && complete < today;
+    const events: NewEvent[] = [];
+    for (const [symbol, ids] of before.guarded) {
+      if (only !== undefined && symbol !== only) continue;
+      for (const id of ids) {
+        const order = before.orders.get(id);
+        const g = order?.guard;
+        if (!order || !g?.activeFrom) continue; // held until the parent fills
+        const key = `${account}\u0000${id}\u0000${g.activeFrom}`;
+        const first = firstSession(g.activeFrom);
+        const done = checkedThrough.get(key);
+        const from = done && done >= first ? calendar.nextTradingDay(done) : first;
+        let hit: { leg: OrderLeg['kind']; price: number; at: string } | null = null;
+        if (from <= complete) {
+          const bars: Bar[] = await market.bars({ symbol, asOf, from, to: complete });
+          for (const bar of bars) {
+            const t = trigger(g, bar.open, bar.high, bar.low);
+            if (t) {
+              hit = { ...t, at: `${bar.date}T${t.price === bar.open ? '09:30' : calendar.sessionClose(bar.date)}` };
+              break;
+            }
+            checkedThrough.set(key, bar.date);
+          }
+        }
+        if (!hit && opened && from <= today && checkedOpen.get(key) !== today) {
+          checkedOpen.set(key, today);
+          const open = await market.sessionOpen(symbol, today, asOf).catch((error: unknown) => {
+            if (error instanceof PointInTimeError) return undefined;
+            throw error;
+          });
+          const t = open === undefined ? null : trigger(g, open, null, null);
+          if (t) hit = { ...t, at: `${today}T09:30` };
+        }
+        if (!hit) continue;
+        const held = before.positions.get(symbol)?.qty ?? 0;
+        const protects = g.side === 'sell' ? held > 0 : held < 0;
+        if (!protects) {
+          events.push({
+            type: 'SimLegsCanceled',
+            data: { clientOrderId: id, at: asOf.toISOString(), reason: `no ${g.side === 'sell' ? 'long' : 'short'} ${symbol} position left to protect` },
+          });
+          continue;
+        }
+        const qty = Math.min(g.qty, Math.abs(held));
+        const slip = hit.leg === 'stop' ? (settings.slippageBps / 10_000) * (g.side === 'buy' ? 1 : -1) : 0;
+        const price = Math.round(hit.price * (1 + slip) * 10_000) / 10_000;
+        events.push({ type: 'SimLegFilled', data: { clientOrderId: id, leg: hit.leg, price, qty, fee: feeCents(settings, qty) / 100, at: hit.at } });
+      }
+    }
+    if (events.length === 0) return [];
+    const ids = events.map((e) => (e.data as { clientOrderId: string }).clientOrderId);
+    // Decided again on the ledger as it is when appended: a leg canceled or filled meanwhile is left alone.
+    const after = await change(account, (l) => events.filter((e) => l.orders.get((e.data as { clientOrderId: string }).clientOrderId)?.guard?.activeFrom));
+    return ids.flatMap((id) => (after.orders.has(id) ? [publicOrder(after.orders.get(id)!)] : []));
+  }
+
   return {
     kind: 'simulated',
 
     async submit(order: OrderRequest): Promise<BrokerOrder> {
       if (!Number.isInteger(order.qty) || order.qty <= 0) throw new OrderRejectedError(`qty must be a positive whole number, got ${order.qty}`);
+      const protectRefusal = order.protect ? legsRefusal(order.side === 'buy' ? 1 : -1, order.protect, await lastClose(order.symbol, order.at)) : null;
+      if (protectRefusal) throw new OrderRejectedError(protectRefusal);
       const known = (await load(order.account)).orders.get(order.clientOrderId);
       if (known) return publicOrder(known);
       const refusal = await buyingPowerRefusal(order);
@@ -373,7 +636,15 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
         return [
           {
             type: 'SimOrderAccepted',
-            data: { clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, qty: order.qty, at: order.at.toISOString(), session: fillSession(order.at) },
+            data: {
+              clientOrderId: order.clientOrderId,
+              symbol: order.symbol,
+              side: order.side,
+              qty: order.qty,
+              at: order.at.toISOString(),
+              session: fillSession(order.at),
+              ...(order.protect ? { protect: { stopPrice: order.protect.stopPrice, takeProfitPrice: order.protect.takeProfitPrice } } : {}),
+            },
           },
         ];
       });
@@ -409,15 +680,59 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
           const fee = feeCents(settings, order.qty) / 100;
           fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
         }
-        if (fills.length === 0) continue;
-        const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
-        const after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
-        for (const id of ids) {
-          const o = after.orders.get(id);
-          if (o) changed.push(publicOrder(o));
+        if (fills.length) {
+          const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
+          const after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
+          for (const id of ids) {
+            const o = after.orders.get(id);
+            if (o) changed.push(publicOrder(o));
+          }
         }
+        changed.push(...(await settleLegs(account, asOf)));
       }
       return changed;
+    },
+
+    async cancelLegs(account, symbol, at) {
+      // What happened to the legs up to now first: a leg that triggered is answered filled, not canceled.
+      const triggered = await settleLegs(account, at, symbol);
+      const canceled: string[] = [];
+      const ledger = await change(account, (l) => {
+        canceled.length = 0;
+        canceled.push(...(l.guarded.get(symbol) ?? []));
+        return canceled.map((id) => ({ type: 'SimLegsCanceled', data: { clientOrderId: id, at: at.toISOString(), reason: 'canceled before an exit' } }));
+      });
+      return [...triggered, ...canceled.flatMap((id) => (ledger.orders.has(id) ? [publicOrder(ledger.orders.get(id)!)] : []))];
+    },
+
+    async replaceLegs(request) {
+      const known = (await load(request.account)).orders.get(request.clientOrderId);
+      if (known && known.symbol !== request.symbol) throw new OrderRejectedError(`order ${request.clientOrderId} is for ${known.symbol}, not ${request.symbol}`);
+      if (!Number.isInteger(request.qty) || request.qty === 0) throw new OrderRejectedError(`qty must be a nonzero whole number, got ${request.qty}`);
+      const refusal = legsRefusal(Math.sign(request.qty), request.legs, await lastClose(request.symbol, request.at));
+      if (refusal) throw new OrderRejectedError(refusal);
+      // Idempotent by client order id: legs at these prices this order carries, or carried (then filled or
+      // canceled), are never placed again.
+      const price = (o: SimOrder, kind: OrderLeg['kind']) => o.legs?.find((l) => l.kind === kind)?.price ?? null;
+      const same = (o: SimOrder | undefined) => o?.legs !== undefined && price(o, 'stop') === request.legs.stopPrice && price(o, 'take_profit') === request.legs.takeProfitPrice;
+      const ledger = await change(request.account, (l) =>
+        same(l.orders.get(request.clientOrderId))
+          ? []
+          : [
+              {
+                type: 'SimLegsReplaced',
+                data: {
+                  clientOrderId: request.clientOrderId,
+                  qty: request.qty,
+                  stopPrice: request.legs.stopPrice,
+                  takeProfitPrice: request.legs.takeProfitPrice,
+                  at: wallOf(request.at),
+                  ...(known ? {} : { symbol: request.symbol }),
+                },
+              },
+            ],
+      );
+      return publicOrder(ledger.orders.get(request.clientOrderId)!);
     },
 
     account: viewOf,
@@ -436,7 +751,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       await change(account, (l) => {
         const events = [...l.open]
           .map((id) => l.orders.get(id))
-          .filter((o): o is BrokerOrder & { session: string } => o?.status === 'accepted')
+          .filter((o): o is SimOrder => o?.status === 'accepted')
           .map((o) => ({ type: 'SimOrderCanceled', data: { clientOrderId: o.clientOrderId, at: at.toISOString(), reason: 'halted' } }));
         canceled = events.length;
         return events;

@@ -79,6 +79,12 @@ export const CouncilFile = z.strictObject({
     maxGrossPct: z.number().gt(0).max(2),
     allowShorts: z.boolean(),
     minConviction: z.number().min(0).max(2),
+    /** `risk`: shares from the loss at the stop (riskPerTradePct); `weight`: a fraction of equity by conviction. */
+    sizing: z.enum(['risk', 'weight']).default('risk'),
+    /** The loss at the stop at |conviction| 2, as a fraction of equity (`risk` sizing). */
+    riskPerTradePct: z.number().gt(0).max(0.1).default(0.01),
+    /** The furthest a stop may be from the last close, as a fraction of it. */
+    maxStopPct: z.number().gt(0).max(0.5).default(0.1),
   }),
   broker: z.strictObject({
     slippageBps: z.number().min(0).max(100),

@@ -43,9 +43,9 @@ export interface RoundTrip {
   /** Net of both sides' fees, in cents. */
   pnlCents: number;
   feesCents: number;
-  /** invalidation | horizon | kill_switch | trim | rebalance (a weekly proposal closed it). */
+  /** invalidation | horizon | kill_switch | stop | take-profit (a protective leg at the broker) | trim | rebalance (a weekly proposal closed it). */
   exitReason: string;
-  /** The price level of the entry's invalidation rule on this symbol, when it has one. */
+  /** The entry's protective stop (its invalidation rule's level on this symbol, for entries planned before stops), when it has one. */
   stopPrice: number | null;
   entryProposalId: string;
 }
@@ -57,12 +57,16 @@ export function exitReasonOf(reason: string): string {
   return m[1] === 'trim' ? 'trim' : (m[2] as string).replace(/ /g, '_');
 }
 
+/** A protective leg's fill: its client order id is its parent's with -sl (stop) or -tp (take-profit). */
+export const isLegFill = (f: Pick<LedgerFill, 'clientOrderId'>): boolean => /-(sl|tp)$/.test(f.clientOrderId);
+
 /**
  * Sorts fills by their own time; at the same instant closing orders (exits, trims) go first, so an exit
- * and the next week's entry filled at one open never blend lots.
+ * and the next week's entry filled at one open never blend lots, and a protective leg's fill goes last:
+ * a stop the session opened through fills at the very open its own entry filled at, and closes that entry.
  */
 export function sortFills(fills: readonly LedgerFill[]): LedgerFill[] {
-  const rank = (f: LedgerFill) => (exitReasonOf(f.reason) === 'rebalance' ? 1 : 0);
+  const rank = (f: LedgerFill) => (isLegFill(f) ? 2 : exitReasonOf(f.reason) === 'rebalance' ? 1 : 0);
   return fills
     .map((f, i) => ({ f, i }))
     .sort((a, b) => (a.f.time < b.f.time ? -1 : a.f.time > b.f.time ? 1 : rank(a.f) - rank(b.f) || a.i - b.i))

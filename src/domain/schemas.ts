@@ -58,7 +58,18 @@ export const Invalidation = z.object({
 });
 export type Invalidation = z.infer<typeof Invalidation>;
 
-export const Pitch = z.object({
+/**
+ * The protective levels a view proposes on its own instrument: a stop (below the last close for a LONG,
+ * above it for a SHORT) and a take-profit on the profitable side. Either may be null: the stop is then
+ * derived in code (src/domain/stops.ts), which also checks and clamps any level a model gives.
+ */
+const protectiveLevels = {
+  stop: z.number().nullable(),
+  takeProfit: z.number().nullable(),
+};
+
+/** The pitch.v1 answer, without protective levels, so runs recorded with pitch.v1 replay from their own requests. */
+export const PitchV1 = z.object({
   instrument: z.string().min(1).max(8),
   direction: Direction,
   horizon: Horizon,
@@ -67,6 +78,10 @@ export const Pitch = z.object({
   conviction: Conviction,
   invalidation: Invalidation,
 });
+export type PitchV1 = z.infer<typeof PitchV1>;
+
+/** The pitch (pitch.v2): the v1 fields plus its stop and take-profit. */
+export const Pitch = PitchV1.extend(protectiveLevels);
 export type Pitch = z.infer<typeof Pitch>;
 
 export const Regime = z.object({
@@ -203,7 +218,8 @@ export type ReviewAnswer = z.infer<typeof ReviewAnswer>;
 
 export const CHECKPOINT_TIMES = ['09:00', '12:00', '14:00', '15:50'] as const;
 
-export const Decision = z.object({
+/** The chair.v1 answer, without protective levels (see PitchV1). */
+export const DecisionV1 = z.object({
   instrument: z.string().min(1).max(8),
   direction: Direction,
   conviction: Conviction,
@@ -220,6 +236,10 @@ export const Decision = z.object({
   }),
   invalidation: Invalidation,
 });
+export type DecisionV1 = z.infer<typeof DecisionV1>;
+
+/** The chairman's decision (chair.v2): the v1 fields plus its stop and take-profit. */
+export const Decision = DecisionV1.extend(protectiveLevels);
 export type Decision = z.infer<typeof Decision>;
 
 export const rubricAverage = (r: Rubric): number => RUBRIC.reduce((sum, key) => sum + r[key], 0) / RUBRIC.length;

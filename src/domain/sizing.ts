@@ -2,20 +2,51 @@
  * Turning a view into orders. The model never holds the keys: the universe, the direction/conviction
  * consistency and the risk limits are enforced here after every model output, and each clamp is
  * recorded in words on the order it changed.
+ *
+ * Two sizing modes: `weight` holds a fraction of equity linear in |conviction| (up to maxPositionPct at
+ * 2); `risk` holds as many shares as lose at most riskPerTradePct of equity x |conviction| / 2 at the
+ * stop, then capped by the same limits. The loaded config defaults to `risk`; limits built without a
+ * mode (older callers, tests) size by weight.
  */
 import type { Direction } from './schemas.ts';
+
+export type SizingMode = 'risk' | 'weight';
 
 export interface RiskLimits {
   maxPositionPct: number;
   maxGrossPct: number;
   allowShorts: boolean;
   minConviction: number;
+  /** How a view becomes shares; absent: `weight`. */
+  sizing?: SizingMode;
+  /** `risk` sizing: the loss at the stop at |conviction| 2, as a fraction of equity (default 0.01). */
+  riskPerTradePct?: number;
+  /** The furthest a stop may be from the last close, as a fraction of it (default 0.10). */
+  maxStopPct?: number;
 }
+
+export const DEFAULT_RISK_PER_TRADE_PCT = 0.01;
+export const DEFAULT_MAX_STOP_PCT = 0.1;
 
 export interface View {
   instrument: string;
   direction: Direction;
   conviction: number;
+  /** The position's protective stop, checked in code (stops.ts); null or absent: none. */
+  stop?: number | null;
+  takeProfit?: number | null;
+}
+
+/** The exits an order sends with it (the broker port's ProtectiveLegs). */
+export interface OrderProtection {
+  stopPrice: number;
+  takeProfitPrice: number | null;
+}
+
+/** The loss at the stop of the position an order leaves, in dollars and as a fraction of equity. */
+export interface OrderRisk {
+  dollars: number;
+  pctOfEquity: number;
 }
 
 export interface AccountBook {
@@ -32,6 +63,14 @@ export interface PlannedOrder {
   /** Why the order exists ("open LONG 2.0", "close SPY: not in this week's view"). */
   reason: string;
   clamps: string[];
+  /** An order that opens a position (or flips it) sends its stop and take-profit with it. */
+  protect?: OrderProtection;
+  /** An order that closes (or flips) a position cancels the position's resting legs before it is placed. */
+  cancelLegs?: boolean;
+  /** An order that resizes a position replaces the legs, once it filled, with one stop for the whole position (signed qty). */
+  replaceLegs?: OrderProtection & { qty: number };
+  /** The loss at the stop of the position after this order. */
+  risk?: OrderRisk;
 }
 
 /** What an account should hold after a proposal executes: signed shares, negative for a short, 0 to close. */
@@ -41,6 +80,9 @@ export interface TargetPosition {
   qty: number;
   /** The price the target was sized at (the snapshot close), used at execution when the book has no mark. */
   price: number | null;
+  /** The position's stop and take-profit (absent on proposals planned before stops). */
+  stop?: number | null;
+  takeProfit?: number | null;
 }
 
 export interface SizingResult {
@@ -101,8 +143,51 @@ export function sizeView(
     return { symbol: view.instrument, qty: 0, clamps };
   }
   const equity = Math.max(0, book.equity);
-  const qty = Math.floor((equity * weight) / price);
+  if ((limits.sizing ?? 'weight') === 'weight' || weight === 0) return { symbol: view.instrument, qty: sign * Math.floor((equity * weight) / price), clamps };
+  const stop = view.stop ?? null;
+  if (stop === null || !(sign * (price - stop) > 0)) {
+    clamps.push(`no stop ${sign > 0 ? 'below' : 'above'} ${price} for ${view.instrument}: sized by weight`);
+    return { symbol: view.instrument, qty: sign * Math.floor((equity * weight) / price), clamps };
+  }
+  const c = Math.min(2, Math.abs(conviction));
+  const riskPct = limits.riskPerTradePct ?? DEFAULT_RISK_PER_TRADE_PCT;
+  const budget = equity * riskPct * (c / 2);
+  let qty = Math.floor(budget / Math.abs(price - stop));
+  const cap = Math.floor((equity * Math.min(limits.maxPositionPct, limits.maxGrossPct)) / price);
+  if (qty > cap) {
+    clamps.push(`risk ${money(budget)} at the stop ${stop} would hold ${qty} shares; position capped at ${(limits.maxPositionPct * 100).toFixed(0)}% of equity: ${cap} shares`);
+    qty = cap;
+  }
   return { symbol: view.instrument, qty: sign * qty, clamps };
+}
+
+/** Dollars with thousands separators ($1,234.50), without toLocaleString (slow in a backtest's millions of clamps). */
+const money = (x: number) => `$${x.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
+
+/** The loss at the stop of holding `qty` at `price`, against equity; undefined without a stop or a position. */
+export function riskOf(qty: number, price: number | undefined, stop: number | null | undefined, equity: number): OrderRisk | undefined {
+  if (qty === 0 || stop === null || stop === undefined || !price) return undefined;
+  const dollars = Math.round(Math.abs(qty) * Math.abs(price - stop) * 100) / 100;
+  return { dollars, pctOfEquity: equity > 0 ? Math.round((dollars / equity) * 10_000) / 10_000 : 0 };
+}
+
+/**
+ * What an order does to the position's legs at the broker, going from `held` to `want` shares: an
+ * opening sends the stop with it; a close cancels the resting legs first; a flip does both; a resize
+ * keeps the legs and replaces them, once it filled, with one stop for the whole position.
+ */
+export function legPlan(
+  held: number,
+  want: number,
+  stop: number | null | undefined,
+  takeProfit: number | null | undefined,
+): Pick<PlannedOrder, 'protect' | 'cancelLegs' | 'replaceLegs'> {
+  const protection = stop === null || stop === undefined ? undefined : { stopPrice: stop, takeProfitPrice: takeProfit ?? null };
+  if (want === held) return {};
+  if (want === 0) return { cancelLegs: true };
+  if (held === 0) return protection ? { protect: protection } : {};
+  if (Math.sign(held) !== Math.sign(want)) return { cancelLegs: true, ...(protection ? { protect: protection } : {}) };
+  return protection ? { replaceLegs: { ...protection, qty: want } } : {};
 }
 
 /**
@@ -123,15 +208,27 @@ export function planAccount(account: string, view: View, book: AccountBook, pric
   const targets: TargetPosition[] = [];
   for (const [symbol, held] of Object.entries(book.positions).sort(([a], [b]) => a.localeCompare(b))) {
     if (symbol === sized.symbol || held === 0) continue;
-    orders.push({ account, symbol, side: held > 0 ? 'sell' : 'buy', qty: Math.abs(held), reason: `close ${symbol}: not in this week's view`, clamps: [] });
+    orders.push({ account, symbol, side: held > 0 ? 'sell' : 'buy', qty: Math.abs(held), reason: `close ${symbol}: not in this week's view`, clamps: [], cancelLegs: true });
     targets.push({ account, symbol, qty: 0, price: prices[symbol] ?? null });
   }
-  targets.push({ account, symbol: sized.symbol, qty: targetQty, price: price ?? null });
+  const stop = targetQty === 0 ? null : (view.stop ?? null);
+  const takeProfit = targetQty === 0 ? null : (view.takeProfit ?? null);
+  targets.push({ account, symbol: sized.symbol, qty: targetQty, price: price ?? null, ...(stop !== null ? { stop, takeProfit } : {}) });
   const held = book.positions[sized.symbol] ?? 0;
   const delta = targetQty - held;
   if (delta !== 0) {
     const what = targetQty === 0 ? `close ${sized.symbol}` : `${held === 0 ? 'open' : 'resize'} ${view.direction} ${sized.symbol} at conviction ${view.conviction}`;
-    orders.push({ account, symbol: sized.symbol, side: delta > 0 ? 'buy' : 'sell', qty: Math.abs(delta), reason: what, clamps });
+    const risk = riskOf(targetQty, price, stop, book.equity);
+    orders.push({
+      account,
+      symbol: sized.symbol,
+      side: delta > 0 ? 'buy' : 'sell',
+      qty: Math.abs(delta),
+      reason: what,
+      clamps,
+      ...legPlan(held, targetQty, stop, takeProfit),
+      ...(risk ? { risk } : {}),
+    });
   }
   return { account, targetSymbol: sized.symbol, targetQty, clamps, orders, targets };
 }
@@ -228,7 +325,18 @@ export function ordersForTargets(
     const was = shown.find((o) => o.symbol === symbol);
     const reason =
       was?.reason ?? (s.want === 0 ? `close ${symbol}` : `${s.held === 0 ? 'open' : 'resize'} ${s.want > 0 ? 'LONG' : 'SHORT'} ${symbol} to ${plural(s.want, 'share')}`);
-    orders.push({ account, symbol, side: delta > 0 ? 'buy' : 'sell', qty: Math.abs(delta), reason, clamps: [...(was?.clamps ?? []), ...s.clamps] });
+    // The legs follow the book as it is now (the position may have opened, or been stopped out, since planning).
+    const risk = riskOf(s.want, s.price, s.target.stop, equity);
+    orders.push({
+      account,
+      symbol,
+      side: delta > 0 ? 'buy' : 'sell',
+      qty: Math.abs(delta),
+      reason,
+      clamps: [...(was?.clamps ?? []), ...s.clamps],
+      ...legPlan(s.held, s.want, s.target.stop, s.target.takeProfit),
+      ...(risk ? { risk } : {}),
+    });
   }
   return { orders, refusals };
 }
@@ -278,8 +386,13 @@ export function netWithWorking<O extends PlannedOrder & { clientOrderId: string 
     const folded = against.map((w) => `${w.side} ${w.qty} (${w.clientOrderId})`).join(', ');
     for (const w of against) netted.push({ ...w, into: net === 0 ? null : order.clientOrderId });
     if (net === 0) continue;
+    // An opening folded into an unfilled exit no longer opens the whole position: its legs would cover
+    // only the net shares, so they are placed for the whole position once it filled instead.
+    const { protect, ...rest } = order;
+    const legs = protect && !order.cancelLegs ? { replaceLegs: { ...protect, qty: signedQty(order) } } : protect ? { protect } : {};
     out.push({
-      ...order,
+      ...(rest as O),
+      ...legs,
       side: net > 0 ? 'buy' : 'sell',
       qty: Math.abs(net),
       reason: `${order.reason}; netted with the working ${folded}: one order instead of ${against.length + 1}`,

@@ -24,7 +24,14 @@ export type IndicatorName = (typeof INDICATOR_NAMES)[number];
 /** Every indicator computed per symbol ('vix' is the VIX close, one value per snapshot). */
 export type SymbolIndicatorName = Exclude<IndicatorName, 'vix'>;
 
-export type IndicatorSet = Record<SymbolIndicatorName, number | null>;
+/**
+ * The indicators per symbol, plus ATR(14): the average true range sizes stops in code (src/domain/stops.ts)
+ * and is not part of the vocabulary models see. A snapshot recorded before it was computed lacks it.
+ */
+export type IndicatorSet = Record<SymbolIndicatorName, number | null> & { atr_14?: number | null };
+
+/** Sessions of history ATR(14) needs: 14 true ranges, each over a bar and the close before it. */
+export const ATR_PERIOD = 14;
 
 export const TRADING_DAYS_PER_YEAR = 252;
 
@@ -182,6 +189,25 @@ function distFromHigh(closes: readonly number[], period: number): number | null 
   return last / maximum(closes.slice(-period)) - 1;
 }
 
+/**
+ * Wilder's average true range of the last bar: the true range is the widest of high - low and the gaps
+ * from the previous close; the average is seeded by the mean of the first `period` ranges, then smoothed
+ * as (range - previous) / period + previous. Null with fewer than period + 1 bars.
+ */
+export function averageTrueRange(bars: readonly Bar[], period = ATR_PERIOD): number | null {
+  if (bars.length < period + 1) return null;
+  const trueRange = (i: number) => {
+    const bar = bars[i] as Bar;
+    const previous = (bars[i - 1] as Bar).close;
+    return Math.max(bar.high - bar.low, Math.abs(bar.high - previous), Math.abs(bar.low - previous));
+  };
+  let atr = 0;
+  for (let i = 1; i <= period; i++) atr += trueRange(i);
+  atr /= period;
+  for (let i = period + 1; i < bars.length; i++) atr += (trueRange(i) - atr) / period;
+  return atr;
+}
+
 export function computeIndicators(bars: readonly Bar[]): IndicatorSet {
   const closes = bars.map((bar) => bar.close);
   const m = macd(closes);
@@ -199,5 +225,6 @@ export function computeIndicators(bars: readonly Bar[]): IndicatorSet {
     sma_50: sma(closes, 50),
     sma_200: sma(closes, 200),
     dist_52w_high: distFromHigh(closes, TRADING_DAYS_PER_YEAR),
+    atr_14: averageTrueRange(bars),
   };
 }

@@ -9,7 +9,7 @@
  * so a position is exited at most once however many checkpoints, replicas or restarts see it.
  */
 import type { AccountView, PositionView } from '../brokers/port.ts';
-import { decideProposal, foldProposal, type ProposalEvent, type ProposalState } from '../domain/proposal.ts';
+import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder, type ProposalState } from '../domain/proposal.ts';
 import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
@@ -20,7 +20,7 @@ import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '..
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { ConcurrencyError, type EventStore } from '../store/port.ts';
 import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
-import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, syncFills } from './execution.ts';
+import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, recordLegFills, syncFills, syncLegFills } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { type Recorded, streams } from './streams.ts';
@@ -143,6 +143,9 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const expired = await expireDueProposals(deps, at);
   const proposals = await proposalsOf(deps).list();
   await syncOpenFills(deps, proposals, at);
+  // A stop or take-profit that filled since the last checkpoint: the position is already out.
+  await syncLegFills(deps, deps.accounts, at);
+  await pollLegFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
   const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
   const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
@@ -231,6 +234,18 @@ function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: No
   });
 }
 
+/**
+ * What a trim does to the position's legs: the entry's stop (and take-profit) for the shares left, once the
+ * trim filled, so the legs never cover more than is held; all of them canceled first when none is left.
+ */
+async function trimLegs(deps: CheckpointDeps, trim: TrimLine): Promise<Pick<ProposalOrder, 'replaceLegs' | 'cancelLegs'>> {
+  if (trim.target === 0) return { cancelLegs: true };
+  const entry = latestEntries(deps.store, await proposalsOf(deps).list()).get(entryKey(trim.account, trim.symbol, trim.target > 0 ? 'buy' : 'sell'));
+  const protection = entry?.p.targets?.find((t) => t.account === trim.account && t.symbol === trim.symbol);
+  if (protection?.stop === null || protection?.stop === undefined) return {};
+  return { replaceLegs: { stopPrice: protection.stop, takeProfitPrice: protection.takeProfit ?? null, qty: trim.target } };
+}
+
 /** A trim is placed like an exit: its own proposal (id from the instant, so once), approved by policy, recorded with the limit it restores. */
 async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at: Date): Promise<TrimLine> {
   let state = await proposalsOf(deps).load(trim.proposalId);
@@ -255,6 +270,7 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
             qty: trim.qty,
             reason: `trim (${trim.limit}): ${trim.detail}`,
             clamps: [],
+            ...(await trimLegs(deps, trim)),
             clientOrderId: clientOrderId(trim.proposalId, trim.account, trim.symbol),
           },
         ],
@@ -318,6 +334,30 @@ export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise
 /** Fills that happened since the last look (an exit placed at 15:50 fills at the next open). */
 async function syncOpenFills(deps: ExecutionDeps, proposals: readonly ProposalState[], at: Date): Promise<void> {
   for (const p of withOpenOrdersOf(proposals)) await syncFills(deps, p.proposalId, at);
+}
+
+/**
+ * The poll at every checkpoint for brokers that push fills (Alpaca): an update missed is caught here. The
+ * latest entry of each account, symbol and side, when it carried legs and no leg fill of it is recorded, is
+ * looked up and a filled leg recorded (once, however often seen). The simulated broker is settled instead.
+ */
+async function pollLegFills(deps: CheckpointDeps, proposals: readonly ProposalState[], at: Date): Promise<void> {
+  const polled = new Set(deps.accounts.filter((a) => deps.broker.kindOf(a) !== 'simulated'));
+  if (polled.size === 0) return;
+  const parents = new Map<string, { account: string; clientOrderId: string }>();
+  for (const [key, { p }] of latestEntries(deps.store, proposals)) {
+    const [account, symbol, side] = key.split('\u0000');
+    const o = p.orders.find((x) => x.account === account && x.symbol === symbol && x.side === side);
+    if (!o || !polled.has(o.account) || !(o.protect || o.replaceLegs)) continue;
+    if (p.fills[`${o.clientOrderId}-sl`] || p.fills[`${o.clientOrderId}-tp`]) continue;
+    parents.set(o.clientOrderId, o);
+  }
+  const found = await Promise.all([...parents.values()].map((o) => deps.broker.findByClientOrderId(o.account, o.clientOrderId).catch(() => undefined)));
+  await recordLegFills(
+    deps,
+    found.filter((o): o is NonNullable<typeof o> => o !== undefined),
+    at,
+  );
 }
 
 interface Rule {
@@ -665,6 +705,8 @@ async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, 
           qty,
           reason: `exit (${req.reason.replace('_', ' ')}): ${req.detail}`,
           clamps: [],
+          // The position's stop and take-profit are canceled before the exit goes out (placement.ts).
+          cancelLegs: true,
           clientOrderId: clientOrderId(exitId, req.account, req.symbol),
         },
       ],

@@ -77,7 +77,11 @@ async function loadFills(store: EventStore, accounts: readonly string[]): Promis
     if (ev.type === 'ProposalOpened') for (const o of ev.data.orders) orders.set(o.clientOrderId, { reason: o.reason, proposalId: ev.data.proposalId });
     else if (ev.type === 'OrderFilled' && accounts.includes(ev.data.account)) {
       const f = ev.data;
-      const order = orders.get(f.clientOrderId);
+      // A protective leg's fill closes the position its parent opened: an exit by stop or take-profit.
+      const leg = f.leg ? (f.leg === 'stop' ? 'stop' : 'take-profit') : null;
+      const order = leg
+        ? { reason: `exit (${leg}): the ${leg} of ${f.clientOrderId.slice(0, -'-sl'.length)} filled`, proposalId: e.stream.slice(streamPrefixes.proposal.length) }
+        : orders.get(f.clientOrderId);
       fills.push({
         time: fillTime(f.filledAt),
         account: f.account,
@@ -340,6 +344,9 @@ function stopLevels(states: readonly WeekState[]): (proposalId: string, account:
   return (proposalId, account, symbol) => {
     const s = byProposal.get(proposalId);
     if (!s?.started) return null;
+    // The stop the position carried at the broker, when it was planned with one; else its invalidation level.
+    const stop = s.proposal?.targets?.find((t) => t.account === account && t.symbol === symbol)?.stop;
+    if (stop !== undefined && stop !== null) return stop;
     const conditions =
       s.started.chair.account === account
         ? s.decision?.decision.invalidation.conditions

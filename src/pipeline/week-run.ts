@@ -28,6 +28,7 @@ import { isRecorded, type Step, validPitches, type WeekRules } from './week-deci
 import { identities, pitchCards, reviewTable, totalUsage } from './week-views.ts';
 import { evolve, foldWeek, type WeekEvent, type WeekOutcome, type WeekState } from './week.ts';
 import { type ProposalRepository, repositoryOf } from './proposals/repository.ts';
+import { syncLegFills } from './proposals/placement.ts';
 
 export interface PipelineDeps {
   store: EventStore;
@@ -152,6 +153,9 @@ export class WeekRun {
       case 'propose': {
         // Each seat's account trades its own pitch, the council account trades the decision.
         const asOf = new Date(this.state.started!.asOf);
+        // The books as they stand: a stop or take-profit that filled since the last checkpoint closed its position.
+        const accounts = [...new Set([...this.state.started!.seats.map((s) => s.account), deps.settings.chairAccount])];
+        await syncLegFills({ store: this.store, broker: deps.broker, sink: deps.sink, council: deps.settings.council, proposals: deps.proposals }, accounts, asOf);
         const created = await propose(deps, this.state, asOf);
         if (!created) return this.complete('no_orders');
         await openProposal(this.store, deps.settings.council, request.week, this.state.started!.runId, asOf, this.state.decision!.decision, created.data);

@@ -130,7 +130,22 @@ describe('Backtest checkpoints', () => {
     expect(result.exits.invalidation ?? 0).toBeGreaterThan(0);
     const dir = mkdtempSync(join(tmpdir(), 'report-'));
     const md = readFileSync((await writeBacktestReport(dir, result)).markdown, 'utf8');
-    expect(md).toMatch(/88 checkpoints \(before each open and at each session's last slot\) closed positions \d+ on an invalidation rule/);
+    expect(md).toMatch(/88 checkpoints \(before each open and at each session's last slot\) closed positions .*\d+ on an invalidation rule/);
+  });
+
+  it('When stops rest at the broker through March 2020, Then positions close on their stops between checkpoints: trades.csv says stop, with the stop price, and the report counts them', async () => {
+    const result = await crash('first-and-last');
+    expect(result.legs.stop).toBeGreaterThan(0);
+    const stopped = result.postmortem.ledger.trips.filter((t) => t.exitReason === 'stop');
+    expect(stopped.length).toBeGreaterThan(0);
+    for (const t of stopped) expect(t.stopPrice, `${t.account} ${t.symbol} ${t.exitTime}`).not.toBeNull();
+    const dir = mkdtempSync(join(tmpdir(), 'report-'));
+    const files = await writeBacktestReport(dir, result);
+    expect(readFileSync(files.markdown, 'utf8')).toContain(
+      `by their protective legs (daily bars: a stop fills at its price, or at the open through it; the stop assumed first when a bar reaches both): ${result.legs.stop} stops`,
+    );
+    const trades = readFileSync(join(dir, 'trades.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(trades.filter((line) => line.split(',')[10] === 'stop')).toHaveLength(stopped.length);
   });
 
   it('When every checkpoint slot runs instead of the first and last of each session, Then every account ends the same: on daily bars the middle slots add nothing', async () => {

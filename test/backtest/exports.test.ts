@@ -81,10 +81,9 @@ describe('Report exports', () => {
     type Lot = { qty: number; price: number; time: string; fee: number };
     const books = new Map<string, Lot[]>();
     const mine: { account: string; symbol: string; qty: number; entryTime: string; exitTime: string; gross: number; reason: string }[] = [];
-    // Fills at one instant: closing orders (exits) before new entries, the order the ledger promises.
-    const sorted = fills
-      .map((f, i) => ({ f, i }))
-      .sort((a, b) => a.f.time!.localeCompare(b.f.time!) || Number(!a.f.reason!.startsWith('exit')) - Number(!b.f.reason!.startsWith('exit')) || a.i - b.i);
+    // Fills at one instant: closing orders (exits) before new entries, protective legs (-sl, -tp) last, the order the ledger promises.
+    const rank = (f: Record<string, string>) => (/-(sl|tp)$/.test(f.clientOrderId!) ? 2 : f.reason!.startsWith('exit') ? 0 : 1);
+    const sorted = fills.map((f, i) => ({ f, i })).sort((a, b) => a.f.time!.localeCompare(b.f.time!) || rank(a.f) - rank(b.f) || a.i - b.i);
     for (const { f } of sorted) {
       const key = `${f.account}/${f.symbol}`;
       const lots = books.get(key) ?? [];
@@ -135,9 +134,11 @@ describe('Report exports', () => {
       expect(doc.exits[reason] ?? 0).toBeGreaterThanOrEqual(filled(reason.replace('_', ' ')));
       expect(trades.filter((t) => t.exitReason === reason).length).toBeGreaterThanOrEqual(filled(reason.replace('_', ' ')));
     }
-    for (const t of trades) expect(t.entryTime! < t.exitTime!).toBe(true);
-    // A fill is priced at the open of its own session: the time says 09:30 of that session.
-    for (const f of fills) expect(f.time!.slice(11)).toBe('09:30');
+    // (a stop the entry's own open went through fills at that open: the one trip that may close as it opened)
+    for (const t of trades) expect(t.exitReason === 'stop' ? t.entryTime! <= t.exitTime! : t.entryTime! < t.exitTime!, `${t.account} ${t.symbol} ${t.entryTime}`).toBe(true);
+    // An order's fill is priced at the open of its own session: the time says 09:30 of that session; a
+    // protective leg fills at the open through it, or at its level within the session, stamped at the close.
+    for (const f of fills) expect(f.time!.slice(11), f.clientOrderId).toBe(/-(sl|tp)$/.test(f.clientOrderId!) && f.time!.slice(11) !== '09:30' ? '16:00' : '09:30');
   });
 
   it('When exposure is recomputed from fills.csv and the CSV closes, Then equity.csv and the JSON agree', () => {

@@ -18,7 +18,8 @@ import { compose } from '../../src/compose.ts';
 describe('Risk limits at every mark', () => {
   it('When positions drift past maxPositionPct in 2020, Then a checkpoint trims them back with the limit in the order, and no close stays past the band for a second session', async () => {
     const base = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'limits-')) });
-    const config = { ...base, file: { ...base.file, risk: { ...base.file.risk, maxPositionPct: 1, maxGrossPct: 1 } } };
+    // Sized by weight: whole-equity positions drift past their limit (risk sizing holds far less).
+    const config = { ...base, file: { ...base.file, risk: { ...base.file.risk, sizing: 'weight' as const, maxPositionPct: 1, maxGrossPct: 1 } } };
     const result = await runBacktest({ compose, config, market: createCsvMarketData(BARS_DIR), logger: createLogger('silent') }, { from: '2020-01-06', to: '2020-12-24' });
     const pm = result.postmortem;
     const trims = pm.ledger.fills.filter((f) => f.reason.startsWith('trim ('));

@@ -189,7 +189,7 @@ describe('Alpaca broker, six paper accounts', () => {
     expect(events.filter((e) => e.type === 'OrderSubmitted')).toHaveLength(4);
     const report = notices.find((n) => n.type === 'execution_report');
     const text = renderNotice(report!);
-    expect(text).toMatch(/GROQ: BUY \d+ \w+ +rejected: Alpaca refused buy \d+ \w+: insufficient buying power/);
+    expect(text).toMatch(/GROQ: BUY \d+ \w+[^\n]* +rejected: Alpaca refused buy \d+ \w+: insufficient buying power/);
     expect(text).toMatch(/DEEPSEEK: .* rejected: .*not tradable/);
   });
 
@@ -234,7 +234,7 @@ describe('Alpaca broker, six paper accounts', () => {
     expect(events.filter((e) => e.type === 'OrderSubmitted').map((e) => (e.data as { account: string }).account)).not.toContain('GEMINI');
     expect(fake.accounts.get(keyOf('GEMINI'))!.positions.get(gemini.symbol)?.qty ?? 0).toBeGreaterThanOrEqual(0); // no short was opened
     const report = notices.filter((n) => n.type === 'execution_report' && n.proposalId === id).pop();
-    expect(renderNotice(report!)).toMatch(/GEMINI: SELL \d+ \w+ +rejected: Alpaca refused sell \d+ \w+: asset \w+ cannot be sold short/);
+    expect(renderNotice(report!)).toMatch(/GEMINI: SELL \d+ \w+[^\n]* +rejected: Alpaca refused sell \d+ \w+: asset \w+ cannot be sold short/);
   });
 
   it('When an order fills in two parts, Then each part becomes an OrderFilled event and together they add up to the order at its average price', async () => {

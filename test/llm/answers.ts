@@ -42,6 +42,8 @@ export function pitchFor(model: string): Pitch {
     thesis: [`${instrument} trend intact above its 50-day average.`],
     indicators: [{ symbol: instrument, indicator: 'rsi_14', comparator: '>', threshold: 40, value: null }],
     conviction: 1,
+    stop: null,
+    takeProfit: null,
     invalidation: { rule: `${instrument} closes below its 50-day average`, conditions: [{ symbol: instrument, indicator: 'return_1w', comparator: '<', threshold: -0.05 }] },
   };
 }
@@ -79,6 +81,8 @@ export function decisionFor(r: FakeRequest): Decision {
     dissent: 'Some reviewers found the stop wide.',
     monitoring: { checkpoints: ['09:00', '15:50'], indicators: pitch.invalidation.conditions, watch: ['payrolls'] },
     invalidation: pitch.invalidation,
+    stop: pitch.stop ?? null,
+    takeProfit: pitch.takeProfit ?? null,
   };
 }
 

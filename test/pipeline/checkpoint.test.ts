@@ -1,9 +1,14 @@
 /**
  * Checkpoints on the bundled real bars through USO's crash of April 2020 (the May future went negative on
  * Monday the 20th; USO opened 15% lower on Tuesday). The builtin council's mean-reversion seat buys USO
- * that Monday with "exit below 27.68". Daily bars mean a checkpoint sees earlier closes, plus the day's
- * open once it is 09:30: so Tuesday 09:00 still holds, Tuesday 12:00 sees the 25.52 open and exits.
+ * that Monday with "exit below 27.68", and the same level as its stop at the broker (sized by weight, with
+ * stops allowed 50% from the close, so the seat's own level stands). Daily bars mean a checkpoint sees
+ * earlier closes, plus the day's open once it is 09:30: so Tuesday 09:00 still holds; Tuesday's 25.52 open
+ * goes through the stop, which fills there, and the 12:00 checkpoint finds the position already out.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
 import { ProposalError } from '../../src/domain/proposal.ts';
@@ -14,10 +19,19 @@ import type { Notice } from '../../src/pipeline/notices.ts';
 import { testApp } from '../support/app.ts';
 import { partsOf } from '../../src/compose.ts';
 
+/** The council file with other risk settings (sizing, maxStopPct), as COUNCIL_CONFIG. */
+function councilFileWith(risk: Record<string, string | number>): Record<string, string> {
+  let text = readFileSync(new URL('../../config/council.yaml', import.meta.url), 'utf8');
+  for (const [key, value] of Object.entries(risk)) text = text.replace(new RegExp(`^(  ${key}:) *[^ #\n]+`, 'm'), `$1 ${value}`);
+  const file = join(mkdtempSync(join(tmpdir(), 'council-config-')), 'council.yaml');
+  writeFileSync(file, text);
+  return { COUNCIL_CONFIG: file };
+}
+
 let app: App;
 let notices: Notice[];
 beforeAll(async () => {
-  ({ app, notices } = await testApp());
+  ({ app, notices } = await testApp(councilFileWith({ sizing: 'weight', maxStopPct: 0.5 })));
 });
 afterAll(async () => {
   await app?.close();
@@ -66,48 +80,33 @@ describe('checkpoints through USO in April 2020', () => {
     expect(r.exits).toEqual([]);
   });
 
-  it('When Tuesday 12:00 comes, Then the open of 25.52 breaks "USO close < 27.68", the position is invalidated with its loss, and its exit is placed once and recorded', async () => {
+  it('When Tuesday opens at 25.52, through the stop at 27.68, Then the stop fills at that open, the 12:00 checkpoint finds USO already out and places no exit', async () => {
+    const entry = await loadProposal(partsOf(app).store, await firstEntry());
+    const order = entry.orders.find((o) => o.account === 'GEMINI' && o.symbol === 'USO')!;
+    expect(order.protect).toEqual({ stopPrice: 27.68, takeProfitPrice: expect.any(Number) });
     const r = await check('2020-04-21', '12:00');
-    const uso = r.positions.find((p) => p.symbol === 'USO')!;
-    expect(uso).toMatchObject({ status: 'invalidated', mark: 25.52, markSource: { kind: 'open', session: '2020-04-21' }, exit: 'invalidation' });
-    expect(uso.conditions[0]).toMatchObject({ condition: { symbol: 'USO', indicator: 'close', comparator: '<', threshold: 27.68 }, value: 25.52, holds: true });
-    expect(uso.pl).toBeLessThan(0);
-    expect(uso.plPct).toBeCloseTo(25.52 / uso.avgPrice - 1, 4);
-    expect(r.exits).toEqual([
-      expect.objectContaining({
-        account: 'GEMINI',
-        symbol: 'USO',
-        side: 'sell',
-        qty: uso.qty,
-        reason: 'invalidation',
-        status: 'placed',
-        proposalId: `x-${uso.entry!.proposalId}-gemini-uso`,
-      }),
-    ]);
+    expect(r.positions.some((p) => p.account === 'GEMINI' && p.symbol === 'USO')).toBe(false);
+    expect(r.exits.filter((e) => e.symbol === 'USO')).toEqual([]);
+    const after = await loadProposal(partsOf(app).store, entry.proposalId);
+    expect(after.fills[`${order.clientOrderId}-sl`]).toEqual({
+      qty: order.qty,
+      price: Math.round(25.52 * (1 - 0.0002) * 10_000) / 10_000,
+      fee: expect.any(Number),
+      filledAt: '2020-04-21T09:30',
+    });
     const events = await partsOf(app).store.read(checkpointStream(app.councilId, '2020-04-20'));
-    expect(events.filter((e) => e.type === 'ExitOrdered').map((e) => e.data)).toEqual([
-      expect.objectContaining({ account: 'GEMINI', symbol: 'USO', reason: 'invalidation', detail: 'USO close 25.52 < 27.68', entryProposalId: uso.entry!.proposalId }),
-    ]);
-    const exit = await loadProposal(partsOf(app).store, r.exits[0]!.proposalId);
-    expect(exit.status).toBe('EXECUTED');
-    expect(exit.approvedBy?.by).toBe('policy:exit');
-    expect(notices.filter((n) => n.type === 'exit_report')).toHaveLength(1);
-
-    // Later checkpoints and a second evaluation of the same instant place nothing more.
-    const again = await check('2020-04-21', '12:00');
-    expect(again.fresh).toBe(false);
+    expect(events.filter((e) => e.type === 'ExitOrdered' && (e.data as { symbol: string }).symbol === 'USO')).toEqual([]);
+    // Seen again by later checkpoints, the stop's fill is recorded once.
     await check('2020-04-21', '14:00');
-    const broker = partsOf(app).broker;
-    expect((await broker.findByClientOrderId('GEMINI', exit.orders[0]!.clientOrderId))?.status).toBe('accepted');
-    expect(notices.filter((n) => n.type === 'exit_report')).toHaveLength(1);
+    const events2 = await partsOf(app).store.read(`proposal:${entry.proposalId}`);
+    expect(events2.filter((e) => e.type === 'OrderFilled' && (e.data as { clientOrderId: string }).clientOrderId === `${order.clientOrderId}-sl`)).toHaveLength(1);
   });
 
-  it('When Wednesday opens, Then the exit fills at the open and the next checkpoint no longer holds USO', async () => {
+  it('When Wednesday opens, Then the next checkpoint no longer holds USO and nothing was sold twice', async () => {
     const r = await check('2020-04-22', '09:45');
     expect(r.positions.some((p) => p.symbol === 'USO')).toBe(false);
-    const exit = await loadProposal(partsOf(app).store, `x-${await firstEntry()}-gemini-uso`);
-    const fill = Object.values(exit.fills)[0];
-    expect(fill?.price).toBeCloseTo(23.200001 * (1 - 0.0002), 3);
+    const gemini = await partsOf(app).broker.account('GEMINI', at('2020-04-22', '09:45'));
+    expect(gemini.positions.filter((p) => p.symbol === 'USO')).toEqual([]);
   });
 
   it('When trading is halted, Then the next checkpoint closes every remaining position by the kill switch', async () => {
@@ -117,6 +116,12 @@ describe('checkpoints through USO in April 2020', () => {
     expect(r.positions.length).toBeGreaterThan(0);
     expect(r.positions.every((p) => p.exit === 'kill_switch')).toBe(true);
     expect(r.exits.map((e) => [e.account, e.reason, e.status])).toEqual(r.positions.map((p) => [p.account, 'kill_switch', 'placed']));
+    // Each exit canceled its position's resting stop before it went out: nothing can sell the shares twice.
+    const broker = partsOf(app).broker;
+    for (const p of r.positions) {
+      const entry = await broker.findByClientOrderId(p.account, `tc-${p.entry!.proposalId}-${p.account}-${p.symbol}`.toLowerCase());
+      expect(entry?.legs?.map((l) => l.status) ?? [], `${p.account} ${p.symbol}`).not.toContain('accepted');
+    }
     await app.halt('cli:test', false);
   });
 });

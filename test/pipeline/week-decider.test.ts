@@ -102,6 +102,8 @@ describe('the week decider: what is left to do', () => {
       rationale: 'The trend holds.',
       dissent: 'None.',
       monitoring: { checkpoints: ['09:00'], indicators: [], watch: [] },
+      stop: null,
+      takeProfit: null,
     };
     const decided: WeekEvent = { type: 'DecisionMade', data: { runId: RUN, decision, chair: { model: 'test/chair', kind: 'llm', failures: [] }, labels: [], usage: NO_USAGE } };
     expect(nextStep(given(...reviewedAll, decided), rules)).toEqual({ kind: 'propose' });

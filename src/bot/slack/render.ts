@@ -212,7 +212,8 @@ export function orderBlocks(proposalId: string, orders: readonly OrderLine[], co
 
 /** A confirm dialog's text: the orders a button will place, cut to the dialog's 300 characters. */
 export function confirmText(orders: readonly { account: string; side: string; qty: number; symbol: string }[]): string {
-  const lines = orders.map((o) => esc(orderText({ ...o, side: o.side as 'buy' | 'sell' })));
+  // The short form (no stop or risk): six orders must fit the dialog; the decision message shows the rest.
+  const lines = orders.map((o) => esc(orderText({ account: o.account, side: o.side as 'buy' | 'sell', qty: o.qty, symbol: o.symbol })));
   const out: string[] = [];
   for (const [i, line] of lines.entries()) {
     const rest = lines.length - i - 1;

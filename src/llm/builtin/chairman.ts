@@ -80,6 +80,9 @@ export function chairmanVote(input: ChairInput): Decision {
       watch: (lead?.pitch.thesis.slice(1, 3) ?? []).concat(input.research.calendar.slice(0, 2).map((c) => `${c.date}: ${c.event}`)).slice(0, 5),
     },
     invalidation,
+    // The leading pitch's levels protect the council's position too (checked again in code, stops.ts).
+    stop: finalDirection === 'FLAT' ? null : (lead?.pitch.stop ?? null),
+    takeProfit: finalDirection === 'FLAT' ? null : (lead?.pitch.takeProfit ?? null),
   };
 }
 

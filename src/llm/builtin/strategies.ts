@@ -49,6 +49,8 @@ const flatPitch = (sym: string, s: MarketSnapshot, why: string, horizon: Horizon
   thesis: [why],
   indicators: [use(s, sym, 'close', '>', 0)],
   conviction: 0,
+  stop: null,
+  takeProfit: null,
   invalidation: { rule: 'No position, nothing to invalidate: re-evaluate next week.', conditions: [stopCondition(sym, 'LONG', 0)] },
 });
 
@@ -77,6 +79,8 @@ function momentum({ snapshot: s, universe }: Ctx): Pitch {
     ],
     indicators: [use(s, sym, 'return_1m', direction === 'LONG' ? '>' : '<', 0), use(s, sym, 'realized_vol_20', '<', ratio(need(s, sym, 'realized_vol_20') * 1.5))],
     conviction: signed(direction, Math.min(2, Math.abs(z) / 1.25)),
+    stop,
+    takeProfit: null,
     invalidation: {
       rule: `Exit if ${sym} closes ${direction === 'LONG' ? 'below' : 'above'} ${stop} (two weekly sigmas) or the week's return turns ${pct(weekAgainst)} against the trade.`,
       conditions: [stopCondition(sym, direction, stop), { symbol: sym, indicator: 'return_1w', comparator: direction === 'LONG' ? '<' : '>', threshold: weekAgainst }],
@@ -111,6 +115,9 @@ function meanReversion({ snapshot: s, universe }: Ctx): Pitch {
       use(s, sym, 'sma_20', direction === 'LONG' ? '>' : '<', level(need(s, sym, 'close'))),
     ],
     conviction: signed(direction, Math.min(2, (stretch - 8) / 10)),
+    stop,
+    // The fade's target: back to the 20-day average (kept only on the profitable side, stops.ts).
+    takeProfit: level(need(s, sym, 'sma_20')),
     invalidation: {
       rule: `Exit if ${sym} closes ${direction === 'LONG' ? 'below' : 'above'} ${stop} or RSI(14) pushes further to ${rsiFail}.`,
       conditions: [stopCondition(sym, direction, stop), { symbol: sym, indicator: 'rsi_14', comparator: direction === 'LONG' ? '<' : '>', threshold: rsiFail }],
@@ -145,6 +152,8 @@ function trend({ snapshot: s, universe }: Ctx): Pitch {
     ],
     indicators: [use(s, sym, 'sma_50', direction === 'LONG' ? '>' : '<', level(need(s, sym, 'sma_200'))), use(s, sym, 'macd_hist', direction === 'LONG' ? '>' : '<', 0)],
     conviction: signed(direction, Math.min(2, 0.75 + Math.abs(gap) * 20)),
+    stop: sma50,
+    takeProfit: null,
     invalidation: {
       rule: `Exit on a close ${direction === 'LONG' ? 'below' : 'above'} the 50-day average (${sma50}) or a MACD histogram flip.`,
       conditions: [stopCondition(sym, direction, sma50), { symbol: sym, indicator: 'macd_hist', comparator: direction === 'LONG' ? '<' : '>', threshold: 0 }],
@@ -194,6 +203,8 @@ function regime({ snapshot: s, universe, research }: Ctx): Pitch {
       ...(spy200 !== null ? [use(s, 'SPY', 'sma_200', r.riskAppetite === 'risk-on' ? '<' : '>', level(ind(s, 'SPY', 'close') ?? spy200))] : []),
     ],
     conviction: signed(choice.direction, 0.5 + 0.5 * choice.agree),
+    stop,
+    takeProfit: null,
     invalidation: {
       rule: `Exit if ${sym} closes ${choice.direction === 'LONG' ? 'below' : 'above'} ${stop}${conditions.length > 1 ? `, or SPY crosses its 200-day average (${conditions[1]?.threshold}), which would flip the regime` : ''}.`,
       conditions,
@@ -224,6 +235,8 @@ function lowVolCarry({ snapshot: s, universe }: Ctx): Pitch {
     ],
     indicators: [use(s, sym, 'realized_vol_20', '<', volCap), use(s, sym, 'return_1m', '>', 0)],
     conviction: roundTo(Math.min(1.5, 0.5 + (r / (vol * Math.sqrt(21 / 252))) * 0.25)),
+    stop: sma50,
+    takeProfit: null,
     invalidation: {
       rule: `Exit if volatility breaks out (20-day realised above ${pct(volCap, 0)}) or ${sym} closes below its 50-day average (${sma50}).`,
       conditions: [{ symbol: sym, indicator: 'realized_vol_20', comparator: '>', threshold: volCap }, stopCondition(sym, 'LONG', sma50)],

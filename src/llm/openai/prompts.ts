@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { INDICATORS, type Indicator, type ResearchPack } from '../../domain/schemas.ts';
+import type { z } from 'zod';
+import { Decision, DecisionV1, INDICATORS, type Indicator, Pitch, PitchV1, type ResearchPack } from '../../domain/schemas.ts';
 import type { MarketSnapshot } from '../../market/snapshot.ts';
 import type { LabelledPitch, ReviewForChair } from '../../pipeline/seats.ts';
 import type { Stage } from './audit.ts';
@@ -15,11 +16,20 @@ const PROMPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../p
 
 export const PROMPT_FILES: Record<Stage, string> = {
   research: 'research.v2.md',
-  pitch: 'pitch.v1.md',
+  pitch: 'pitch.v2.md',
   review: 'review.v1.md',
-  chair: 'chair.v1.md',
+  chair: 'chair.v2.md',
   checkpoint: 'checkpoint.v1.md',
 };
+
+/**
+ * The answer schema each pitch and chair prompt version was asked with: pitch.v1 and chair.v1 had no stop
+ * or take-profit, so a run recorded with them replays from exactly its own requests (the schema is part of
+ * the request hash). Their answers lack the two fields, which every reader takes as null (no level given:
+ * the stop is derived in code, src/domain/stops.ts), hence the widening casts.
+ */
+export const pitchSchemaOf = (version: string): z.ZodType<Pitch> => (version.startsWith('pitch.v1') ? (PitchV1 as unknown as z.ZodType<Pitch>) : Pitch);
+export const decisionSchemaOf = (version: string): z.ZodType<Decision> => (version.startsWith('chair.v1') ? (DecisionV1 as unknown as z.ZodType<Decision>) : Decision);
 
 /** The system-prompt addendum for a run with a desk question (fenced runs only; see questionBlock). */
 export const QUESTION_FILE = 'question.v1.md';

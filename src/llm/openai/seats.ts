@@ -3,7 +3,7 @@
  * checkpoint's conviction update from the seat (or chairman) that owns a position.
  */
 import { z } from 'zod';
-import { Conviction, Decision, Pitch, ResearchAnswer, ResearchAnswerV1, ReviewAnswer } from '../../domain/schemas.ts';
+import { Conviction, ResearchAnswer, ResearchAnswerV1, ReviewAnswer } from '../../domain/schemas.ts';
 import { decisionProblems, pitchProblems } from '../../domain/validate.ts';
 import { newsBlock } from '../../pipeline/research.ts';
 import { addUsage, type ChairSeat, type ConvictionInput, type ConvictionUpdate, type PmSeat, type ResearchSeat, type SeatResult, type StageInput } from '../../pipeline/seats.ts';
@@ -12,11 +12,13 @@ import type { Stage } from './audit.ts';
 import { TransportError } from './types.ts';
 import {
   compactJson,
+  decisionSchemaOf,
   loadPrompt,
   loadPromptFile,
   loadQuestionPrompt,
   type Prompt,
   pitchesBlock,
+  pitchSchemaOf,
   QUESTION_USE,
   questionBlock,
   researchBlock,
@@ -188,6 +190,19 @@ export function llmResearcher(deps: SeatDeps, model: string, index: number, opti
   };
 }
 
+/**
+ * A backtest on the LLM cache: a week a live run convened before pitch.v2 / chair.v2 holds the answer to the
+ * v1 request (no stop in the schema), so a miss asks once more with the v1 prompt and schema; its answer has
+ * no levels, and the stop is derived in code.
+ */
+async function withV1Fallback<T>(deps: SeatDeps, asked: Promise<SeatResult<T>>, v1: () => Promise<SeatResult<T>>): Promise<SeatResult<T>> {
+  const result = await asked;
+  const cache = deps.answers;
+  if (result.ok || !cache?.exclusive || cache.source !== 'cache' || result.error !== cache.miss) return result;
+  const old = await v1();
+  return old.ok ? { ...old, usage: addUsage(result.usage, old.usage) } : result;
+}
+
 export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
   const pitchPrompt = promptOf(deps, 'pitch');
   const reviewPrompt = promptOf(deps, 'review');
@@ -197,21 +212,24 @@ export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
     kind: 'llm',
     convictionUpdate: convictionUpdate(deps, id, model),
     pitch: (input) => {
-      const sys = system(deps, 'pitch', pitchPrompt, { universe: input.universe.join(' ') }, input);
-      return ask(deps, {
-        week: input.week,
-        stage: 'pitch',
-        seat: id,
-        model,
-        promptVersion: sys.version,
-        name: 'pitch',
-        schema: Pitch,
-        messages: [
-          { role: 'system', content: sys.content },
-          { role: 'user', content: `${context(input)}\n${researchBlock(input.research)}` },
-        ],
-        check: (p) => pitchProblems(p, input.universe),
-      });
+      const askWith = (prompt: Prompt) => {
+        const sys = system(deps, 'pitch', prompt, { universe: input.universe.join(' ') }, input);
+        return ask(deps, {
+          week: input.week,
+          stage: 'pitch',
+          seat: id,
+          model,
+          promptVersion: sys.version,
+          name: 'pitch',
+          schema: pitchSchemaOf(prompt.version),
+          messages: [
+            { role: 'system', content: sys.content },
+            { role: 'user', content: `${context(input)}\n${researchBlock(input.research)}` },
+          ],
+          check: (p) => pitchProblems(p, input.universe),
+        });
+      };
+      return withV1Fallback(deps, askWith(pitchPrompt), () => askWith(loadPromptFile('pitch.v1')));
     },
     review: (input) => {
       const labels = input.pitches.map((p) => p.label);
@@ -249,21 +267,24 @@ export function llmChair(deps: SeatDeps, model: string, index: number): ChairSea
     convictionUpdate: convictionUpdate(deps, `chair-${index + 1}`, model),
     decide: (input) => {
       const user = `${context(input)}\n${researchBlock(input.research)}\npitches:\n${pitchesBlock(input.pitches)}\nblind reviews:\n${reviewsBlock(input.reviews)}`;
-      const sys = system(deps, 'chair', prompt, { universe: input.universe.join(' ') }, input);
-      return ask(deps, {
-        week: input.week,
-        stage: 'chair',
-        seat: `chair-${index + 1}`,
-        model,
-        promptVersion: sys.version,
-        name: 'decision',
-        schema: Decision,
-        messages: [
-          { role: 'system', content: sys.content },
-          { role: 'user', content: scrubIdentity(user, deps.identityTerms) },
-        ],
-        check: (d) => decisionProblems(d, input.universe),
-      });
+      const askWith = (version: Prompt) => {
+        const sys = system(deps, 'chair', version, { universe: input.universe.join(' ') }, input);
+        return ask(deps, {
+          week: input.week,
+          stage: 'chair',
+          seat: `chair-${index + 1}`,
+          model,
+          promptVersion: sys.version,
+          name: 'decision',
+          schema: decisionSchemaOf(version.version),
+          messages: [
+            { role: 'system', content: sys.content },
+            { role: 'user', content: scrubIdentity(user, deps.identityTerms) },
+          ],
+          check: (d) => decisionProblems(d, input.universe),
+        });
+      };
+      return withV1Fallback(deps, askWith(prompt), () => askWith(loadPromptFile('chair.v1')));
     },
   };
 }

@@ -1,14 +1,17 @@
 /**
  * The kill switch and the pause: `control:<council>` says whether trading is halted or paused. Halting
- * cancels every open order; an approval is decided together with the switch (proposals/commands.ts),
- * so none lands after a halt it did not see. Pausing only stops new entries (an approval of a weekly
- * proposal is refused); exits, stops and checkpoints go on.
+ * cancels every open order that adds risk (an opening or an addition) and keeps what takes it away: the
+ * protective stops and take-profits at the broker and the working exits, trims and closes (the kill
+ * switch's own exits follow at the next checkpoint). An approval is decided together with the switch
+ * (proposals/commands.ts), so none lands after a halt it did not see. Pausing only stops new entries (an
+ * approval of a weekly proposal is refused); exits, stops and checkpoints go on.
  */
 import { ProposalError } from '../../domain/proposal.ts';
 import type { EventStore } from '../../store/port.ts';
 import type { NoticeSink } from '../notices.ts';
 import { type ControlEvent, type Recorded, streams } from '../streams.ts';
-import type { Broker } from '../../brokers/port.ts';
+import type { AccountView, Broker } from '../../brokers/port.ts';
+import { isExitOrder } from '../../domain/sizing.ts';
 import { nyDate, nyTime } from '../../market/time.ts';
 
 export interface HaltState {
@@ -80,7 +83,24 @@ export async function setPaused(deps: { store: EventStore; sink: NoticeSink; cou
   return pauseOf(events);
 }
 
-/** Halts (and cancels every account's open orders) or resumes; returns how many orders were canceled. */
+/**
+ * The open orders of a book that add risk: each order that moves its symbol's position (counting the
+ * orders before it) further from flat. Exits and trims never do; neither does a close or a reduction.
+ */
+export function ordersAddingRisk(book: Pick<AccountView, 'positions' | 'openOrders'>): AccountView['openOrders'] {
+  const held = new Map(book.positions.map((p) => [p.symbol, p.qty]));
+  return book.openOrders.filter((o) => {
+    const before = held.get(o.symbol) ?? 0;
+    const after = before + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty);
+    held.set(o.symbol, after);
+    return !isExitOrder(o.clientOrderId) && Math.abs(after) > Math.abs(before);
+  });
+}
+
+/**
+ * Halts (canceling every account's open orders that add risk) or resumes; returns how many orders were
+ * canceled. Protective legs and exits stay, so resuming has nothing to put back.
+ */
 export async function setHalted(
   deps: { store: EventStore; broker: Broker; sink: NoticeSink; council: string; accounts: readonly string[] },
   halted: boolean,
@@ -89,7 +109,14 @@ export async function setHalted(
 ): Promise<number> {
   let canceled = 0;
   await streams.control(deps.council).decide(deps.store, () => [{ type: halted ? 'Halted' : 'Resumed', data: { by, at: now.toISOString() } }]);
-  if (halted) for (const account of deps.accounts) canceled += await deps.broker.cancelOpenOrders(account, now);
+  if (halted)
+    for (const account of deps.accounts) {
+      const adding = ordersAddingRisk(await deps.broker.account(account, now));
+      for (const order of adding) {
+        const after = await deps.broker.cancelOrder(account, order.clientOrderId, now, 'halted: the order adds risk');
+        if (after?.status === 'canceled') canceled++;
+      }
+    }
   await deps.sink.publish({ type: 'halt_changed', halted, by, at: now.toISOString(), canceledOrders: canceled });
   return canceled;
 }

@@ -2,10 +2,15 @@
  * Order placement for an approved proposal. Every order is looked up by its client order id before it
  * is sent (but on the first attempt, which a marker proves no order can precede), so a crash or a retry
  * can never place an order twice; fills the broker reports are recorded as they come.
+ *
+ * Protective legs: an opening order is sent with its stop (and take-profit); an order that closes a
+ * position cancels the position's resting legs first, and is not placed when a leg already filled (the
+ * position is already out); a resize replaces the legs, after it filled, with one stop for the whole
+ * position. A leg's fill is recorded in the proposal of the order that carried the legs, once.
  */
 import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../../brokers/port.ts';
-import { type ProposalEvent, ProposalError, type ProposalState } from '../../domain/proposal.ts';
-import { EXIT_PREFIX } from '../../domain/sizing.ts';
+import { type ProposalEvent, ProposalError, type ProposalOrder, type ProposalState } from '../../domain/proposal.ts';
+import { clientOrderId, EXIT_PREFIX } from '../../domain/sizing.ts';
 import type { EventStore } from '../../store/port.ts';
 import type { NoticeSink, OrderLine } from '../notices.ts';
 import { streams } from '../streams.ts';
@@ -59,7 +64,10 @@ export async function executeProposal(
     // in between is safe because every later attempt looks each order up before sending.
     const outcomes = await Promise.all(
       todo.map(async (order) => {
-        const outcome = await placeOnce(deps.broker, { ...order, at: now }, !firstAttempt);
+        // A close goes out only once the legs it would race are canceled; when one filled first, the
+        // position is already out and nothing is placed (a retry cancels again: nothing is left to cancel).
+        const out = order.cancelLegs ? await cancelLegsFirst(deps, order, now) : null;
+        const outcome: PlaceOutcome = out ?? (await placeOnce(deps.broker, { ...order, at: now }, !firstAttempt));
         deps.fault?.('after-submit');
         return { order, outcome };
       }),
@@ -139,6 +147,8 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
       }
       continue;
     }
+    // The exit had canceled the position's legs; kept on by this proposal after all, it gets its stop back.
+    if (n.into === null) await reprotect(deps, state, n.account, n.symbol, now);
     if (!exitId.startsWith(EXIT_PREFIX)) continue;
     await streams
       .proposal(exitId)
@@ -149,21 +159,115 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
   return changed;
 }
 
+/**
+ * Puts the target's stop (and take-profit) back on a position this proposal holds on without an order of its
+ * own, under the client order id its order would have had (so its fills are recorded here, idempotently).
+ */
+async function reprotect(deps: ExecutionDeps, state: ProposalState, account: string, symbol: string, now: Date): Promise<void> {
+  const target = state.targets?.find((t) => t.account === account && t.symbol === symbol);
+  if (!target?.qty || target.stop === null || target.stop === undefined) return;
+  const id = clientOrderId(state.proposalId, account, symbol);
+  try {
+    await deps.broker.replaceLegs({ account, symbol, qty: target.qty, legs: { stopPrice: target.stop, takeProfitPrice: target.takeProfit ?? null }, clientOrderId: id, at: now });
+  } catch (error) {
+    legsNotPlaced(deps, state, id, `the stop of ${symbol} in ${account} was not placed again after netting`, error);
+  }
+}
+
+/**
+ * Says in the channels that legs could not be placed (the position keeps the legs it had, or none): never a
+ * reason to stop recording fills. A broker that holds no legs at all (the router says so) is not a failure.
+ */
+function legsNotPlaced(deps: ExecutionDeps, state: ProposalState, errorId: string, what: string, error: unknown): void {
+  const message = (error as Error).message;
+  if (!(error instanceof OrderRejectedError) && /holds no protective legs/.test(message)) return;
+  deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId, message: `${what}: ${message}` }).catch(() => {});
+}
+
 type PlaceOutcome = { kind: 'placed'; order: BrokerOrder } | { kind: 'rejected'; reason: string } | { kind: 'unknown'; reason: string };
+
+const filledLegs = (order: BrokerOrder) => (order.legs ?? []).filter((l) => l.status === 'filled' && l.filledQty > 0);
+
+/**
+ * Cancels the resting legs of the position `order` closes. Undefined: go on and place it. A rejection: a
+ * leg filled first (recorded in its own proposal), so the position is already out and nothing is placed.
+ */
+async function cancelLegsFirst(deps: ExecutionDeps, order: ProposalOrder, now: Date): Promise<PlaceOutcome | null> {
+  const answered = await deps.broker.cancelLegs(order.account, order.symbol, now);
+  const filled = answered.filter((o) => filledLegs(o).length > 0);
+  if (filled.length === 0) return null;
+  await recordLegFills(deps, filled, now);
+  const what = filled.flatMap((o) =>
+    filledLegs(o).map((l) => `the ${l.kind === 'stop' ? 'stop' : 'take-profit'} of ${o.clientOrderId} filled ${l.filledQty} at ${l.avgFillPrice}`),
+  );
+  return { kind: 'rejected', reason: `not placed: the position is already out (${what.join('; ')})` };
+}
+
+/** The proposal a client order id belongs to, when it is one of ours. */
+const proposalIdOf = (o: { clientOrderId: string; account: string; symbol: string }): string | null => {
+  const suffix = `-${o.account}-${o.symbol}`.toLowerCase();
+  return o.clientOrderId.startsWith('tc-') && o.clientOrderId.endsWith(suffix) ? proposalOfOrder(o) : null;
+};
+
+/**
+ * Records every filled leg of `orders` (parents as the broker answers them) as an OrderFilled in the
+ * proposal of the parent, under the parent's client order id with -sl or -tp, once however often it is seen.
+ * The leg's side is against the position it protected: the parent's opposite, or for legs a resize
+ * replaced, against the whole position.
+ */
+export async function recordLegFills(deps: Pick<ExecutionDeps, 'store' | 'proposals'>, orders: readonly BrokerOrder[], asOf: Date): Promise<void> {
+  for (const parent of orders) {
+    const legs = filledLegs(parent);
+    const proposalId = legs.length ? proposalIdOf(parent) : null;
+    if (!proposalId) continue;
+    await streams.proposal(proposalId).decide(deps.store, (events) => {
+      const state = proposalsOf(deps).fold(proposalId, events);
+      if (!state.exists) return [];
+      const planned = state.orders.find((o) => o.clientOrderId === parent.clientOrderId);
+      const protects = planned?.replaceLegs ? Math.sign(planned.replaceLegs.qty) : parent.side === 'buy' ? 1 : -1;
+      return legs.flatMap((leg): ProposalEvent[] => {
+        const id = `${parent.clientOrderId}-${leg.kind === 'stop' ? 'sl' : 'tp'}`;
+        if (state.fills[id]) return [];
+        return [
+          {
+            type: 'OrderFilled',
+            data: {
+              account: parent.account,
+              clientOrderId: id,
+              symbol: parent.symbol,
+              side: protects > 0 ? 'sell' : 'buy',
+              qty: leg.filledQty,
+              price: leg.avgFillPrice ?? 0,
+              fee: Math.round((leg.fee ?? 0) * 100) / 100,
+              filledAt: leg.filledAt ?? asOf.toISOString(),
+              leg: leg.kind,
+            },
+          },
+        ];
+      });
+    });
+  }
+}
+
+/**
+ * Settles the accounts and records what the legs did: a stop or take-profit that filled since the last
+ * look becomes its proposal's OrderFilled (the checkpoints call this for every account, so a position
+ * stopped out between them is known to be out).
+ */
+export async function syncLegFills(deps: ExecutionDeps, accounts: readonly string[], asOf: Date): Promise<void> {
+  await recordLegFills(deps, await deps.broker.settle(accounts, asOf), asOf);
+}
 
 /**
  * Sends an order only when the broker has never seen it: on a retry it looks the order up first, and
  * after an ambiguous answer it always looks again before anything else.
  */
-async function placeOnce(
-  broker: Broker,
-  order: { account: string; clientOrderId: string; symbol: string; side: 'buy' | 'sell'; qty: number; at: Date },
-  lookupFirst: boolean,
-): Promise<PlaceOutcome> {
+async function placeOnce(broker: Broker, order: ProposalOrder & { at: Date }, lookupFirst: boolean): Promise<PlaceOutcome> {
   const known = lookupFirst ? await broker.findByClientOrderId(order.account, order.clientOrderId) : undefined;
   if (known) return known.status === 'rejected' ? { kind: 'rejected', reason: known.rejectReason ?? 'rejected' } : { kind: 'placed', order: known };
+  const { account, clientOrderId, symbol, side, qty, at, protect } = order;
   try {
-    return { kind: 'placed', order: await broker.submit(order) };
+    return { kind: 'placed', order: await broker.submit({ account, clientOrderId, symbol, side, qty, at, ...(protect ? { protect } : {}) }) };
   } catch (error) {
     if (error instanceof OrderRejectedError) return { kind: 'rejected', reason: error.message };
     if (error instanceof AmbiguousOrderError) {
@@ -180,10 +284,25 @@ export async function syncFills(deps: ExecutionDeps, proposalId: string, asOf: D
   const proposals = proposalsOf(deps);
   const state = await proposals.load(proposalId);
   const submitted = state.orders.filter((o) => state.submitted[o.clientOrderId]);
-  await deps.broker.settle([...new Set(submitted.map((o) => o.account))], asOf);
+  // Settling may trigger any proposal's legs in these accounts: each is recorded in its own proposal.
+  await syncLegFills(deps, [...new Set(submitted.map((o) => o.account))], asOf);
   const reports = (await Promise.all(submitted.map((o) => deps.broker.findByClientOrderId(o.account, o.clientOrderId)))).filter(
     (r): r is BrokerOrder => r !== undefined && r.filledQty > 0,
   );
+  await recordLegFills(deps, reports, asOf);
+  // A resize that filled gets one stop for the whole position before its fill is recorded: a crash in
+  // between replaces them again on the next look (idempotent by the order's client order id), and once
+  // the fill is recorded this order is never looked at again, so the legs are replaced exactly once.
+  for (const r of reports) {
+    const planned = state.orders.find((o) => o.clientOrderId === r.clientOrderId);
+    if (!planned?.replaceLegs || r.filledQty < planned.qty || (state.fills[r.clientOrderId]?.qty ?? 0) >= planned.qty) continue;
+    const { qty, stopPrice, takeProfitPrice } = planned.replaceLegs;
+    try {
+      await deps.broker.replaceLegs({ account: r.account, symbol: r.symbol, qty, legs: { stopPrice, takeProfitPrice }, clientOrderId: r.clientOrderId, at: asOf });
+    } catch (error) {
+      legsNotPlaced(deps, state, r.clientOrderId, `the legs of ${r.symbol} in ${r.account} were not replaced after the resize ${r.clientOrderId}`, error);
+    }
+  }
   if (reports.some((r) => r.filledQty > (state.fills[r.clientOrderId]?.qty ?? 0)))
     await streams.proposal(proposalId).decide(deps.store, (events) => {
       const current = proposals.fold(proposalId, events);

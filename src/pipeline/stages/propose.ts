@@ -7,7 +7,8 @@
 import type { Broker } from '../../brokers/port.ts';
 import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder } from '../../domain/proposal.ts';
 import type { Decision } from '../../domain/schemas.ts';
-import { clientOrderId, EXIT_PREFIX, isExitOrder, planAccount } from '../../domain/sizing.ts';
+import { clientOrderId, DEFAULT_MAX_STOP_PCT, EXIT_PREFIX, isExitOrder, planAccount, type View } from '../../domain/sizing.ts';
+import { protectionOf } from '../../domain/stops.ts';
 import type { TradingCalendar } from '../../market/calendar.ts';
 import { nyDate, nyDateTime, nyTime } from '../../market/time.ts';
 import { appendDecided } from '../../store/append.ts';
@@ -24,20 +25,34 @@ export interface ProposeDeps {
   settings: Pick<PipelineSettings, 'chairAccount' | 'universe' | 'risk'>;
 }
 
+/** A view as a pitch or decision gives it (recorded before stops, its levels are absent). */
+type ViewSource = Pick<Decision, 'instrument' | 'direction' | 'conviction' | 'invalidation'> & { stop?: number | null; takeProfit?: number | null };
+
 export async function propose(deps: ProposeDeps, state: WeekState, asOf: Date): Promise<Extract<WeekEvent, { type: 'ProposalCreated' }> | undefined> {
   const { settings, broker } = deps;
   const snapshot = state.research!.snapshot;
   const prices: Record<string, number> = {};
   for (const [symbol, set] of Object.entries(snapshot.symbols)) if (set.close !== null) prices[symbol] = set.close;
-  const views: { account: string; view: { instrument: string; direction: Decision['direction']; conviction: number } }[] = [];
+  // Each view's stop and take-profit, checked and completed in code from the snapshot (stops.ts): the
+  // model's levels are kept only where they protect, and every change is recorded on the order.
+  const maxStopPct = settings.risk.maxStopPct ?? DEFAULT_MAX_STOP_PCT;
+  const protect = (v: ViewSource): { view: View; clamps: string[] } => {
+    const set = snapshot.symbols[v.instrument];
+    const { protection, clamps } = protectionOf(v, set?.close ?? null, set?.atr_14 ?? null, maxStopPct);
+    return {
+      view: { instrument: v.instrument, direction: v.direction, conviction: v.conviction, stop: protection?.stop ?? null, takeProfit: protection?.takeProfit ?? null },
+      clamps,
+    };
+  };
+  const views: { account: string; view: View; clamps: string[] }[] = [];
   for (const seat of state.started!.seats) {
     const p = state.pitches.get(seat.id);
-    if (p?.status === 'ok' && p.pitch) views.push({ account: seat.account, view: p.pitch });
+    if (p?.status === 'ok' && p.pitch) views.push({ account: seat.account, ...protect(p.pitch) });
   }
-  views.push({ account: settings.chairAccount, view: state.decision!.decision });
+  views.push({ account: settings.chairAccount, ...protect(state.decision!.decision) });
   const proposalId = `${state.started!.week}-${state.started!.runId.slice(0, 6)}`;
   const plans = await Promise.all(
-    views.map(async ({ account, view }) => {
+    views.map(async ({ account, view, clamps }) => {
       const book = await broker.account(account, asOf);
       // Positions priced by the broker may lie outside the snapshot: take their marks for closing.
       for (const p of book.positions) if (prices[p.symbol] === undefined && p.marketPrice) prices[p.symbol] = p.marketPrice;
@@ -46,7 +61,9 @@ export async function propose(deps: ProposeDeps, state: WeekState, asOf: Date): 
       const positions: Record<string, number> = Object.fromEntries(book.positions.map((p) => [p.symbol, p.qty]));
       for (const o of book.openOrders.filter((o) => isExitOrder(o.clientOrderId)))
         positions[o.symbol] = (positions[o.symbol] ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty);
-      return planAccount(account, view, { equity: book.equity, positions }, prices, settings.universe, settings.risk);
+      const plan = planAccount(account, view, { equity: book.equity, positions }, prices, settings.universe, settings.risk);
+      for (const order of plan.orders) if (order.symbol === view.instrument && order.qty !== 0) order.clamps = [...clamps, ...order.clamps];
+      return plan;
     }),
   );
   const orders: ProposalOrder[] = plans.flatMap((plan) => plan.orders.map((o) => ({ ...o, clientOrderId: clientOrderId(proposalId, o.account, o.symbol) })));

@@ -19,6 +19,8 @@ const pitch: Pitch = {
   thesis: times(5, (i) => long(300, `t${i}`)),
   indicators: times(6, () => ({ ...condition, value: -123456.789 })),
   conviction: -2,
+  stop: -123456.789,
+  takeProfit: -123456.789,
   invalidation: { rule: long(400, 'rule'), conditions: times(4, () => condition) },
 };
 export const orders = times(ACCOUNTS, (i) => ({
@@ -224,6 +226,8 @@ export const LARGEST: { [K in Notice['type']]: Extract<Notice, { type: K }> } = 
       dissent: long(1000, 'dis'),
       monitoring: { checkpoints: times(6, () => '15:50'), indicators: times(6, () => condition), watch: times(5, () => long(300, 'watch')) },
       invalidation: { rule: long(400, 'rule'), conditions: times(4, () => condition) },
+      stop: -123456.789,
+      takeProfit: -123456.789,
     },
     chair: { model: long(60, 'chair'), kind: 'llm', failures: times(3, () => ({ model: long(60, 'm'), error: long(500, 'e') })) },
     identities: times(SEATS, (i) => ({
