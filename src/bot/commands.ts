@@ -14,7 +14,9 @@ export type CouncilCommand =
   | { kind: 'reject'; proposalId: string; reason: string | undefined }
   | { kind: 'checkpoint'; at: string | undefined }
   | { kind: 'postmortem'; week: string | undefined }
-  | { kind: 'help' };
+  | { kind: 'help' }
+  /** A one-time dashboard sign-in link for the asker, answered privately; `revoke`: end the asker's sessions. */
+  | { kind: 'web'; revoke: boolean };
 
 export const HELP = [
   '/council run [YYYY-MM-DD] [question]     convene the council in its channel (a date: that past week)',
@@ -24,6 +26,7 @@ export const HELP = [
   '/council halt | resume                   kill switch: cancel open orders and block executions (approvers only)',
   '/council checkpoint [YYYY-MM-DDTHH:MM]   judge open positions now, or at a New York time (console)',
   '/council postmortem [YYYY-MM-DD]         the postmortem of a week with charts (console)',
+  '/council web [revoke]                    a private one-time sign-in link to the dashboard; revoke: end your sessions',
 ].join('\n');
 
 export class CommandError extends UserFacingError {
@@ -81,6 +84,10 @@ export function parseCouncilCommand(text: string): CouncilCommand {
     }
     case 'help':
       return { kind: 'help' };
+    case 'web': {
+      if (rest.length > 1 || (rest[0] !== undefined && rest[0].toLowerCase() !== 'revoke')) throw new CommandError('web takes nothing, or revoke: /council web revoke');
+      return { kind: 'web', revoke: rest[0] !== undefined };
+    }
     default:
       throw new CommandError(`unknown command "${sub}". Try:\n${HELP}`);
   }

@@ -64,6 +64,8 @@ function consoleText(outcome: Outcome): string | undefined {
       return outcome.lines.join('\n');
     case 'status':
       return renderStatus(outcome.view);
+    case 'web':
+      return outcome.text;
     default:
       return undefined;
   }

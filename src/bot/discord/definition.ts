@@ -15,7 +15,13 @@ export const COUNCIL_COMMAND = new SlashCommandBuilder()
   .addSubcommand((s) => s.setName('status').setDescription('Seats, accounts, positions, pending proposals'))
   .addSubcommand((s) => s.setName('halt').setDescription('Kill switch: cancel open orders and block executions (approvers only)'))
   .addSubcommand((s) => s.setName('resume').setDescription('Lift the kill switch (approvers only)'))
+  .addSubcommand((s) =>
+    s
+      .setName('web')
+      .setDescription('A private one-time sign-in link to the dashboard')
+      .addBooleanOption((o) => o.setName('revoke').setDescription('End your dashboard sessions instead')),
+  )
   .toJSON();
 
-export const COUNCIL_SUBCOMMANDS = ['run', 'status', 'halt', 'resume'] as const;
+export const COUNCIL_SUBCOMMANDS = ['run', 'status', 'halt', 'resume', 'web'] as const;
 export type CouncilSubcommand = (typeof COUNCIL_SUBCOMMANDS)[number];

@@ -5,7 +5,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { ProposalError } from '../../../domain/proposal.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
-import { approveUntilRecorded, dispatch, planRun, type RunStep } from '../../dispatch.ts';
+import { approveUntilRecorded, dispatch, planRun, type RunStep, webAnswer } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import { esc } from '../blocks.ts';
 import { renderStatus } from '../render.ts';
@@ -124,6 +124,14 @@ export function councilCommand(ctx: ListenerContext) {
         } catch (error) {
           await acknowledge({ response_type: 'ephemeral', text: failureText(error, ctx, what) });
         }
+        return;
+      }
+      case 'web': {
+        // Private to the asker (ephemeral): the link signs them in, whoever opens it.
+        await ack();
+        ctx.tasks.run('web', async () => {
+          await webAnswer(ctx.app, parsed.revoke, by).then(reply, async (error: unknown) => reply(failureText(error, ctx, 'Web')));
+        });
         return;
       }
       case 'checkpoint':
