@@ -66,7 +66,7 @@ pre { white-space: pre-wrap; word-break: break-word; font-size: 13px; background
 details summary { cursor: pointer; padding: 4px 0; }
 .chart { width: 100%; min-height: 320px; }
 .event { border-bottom: 1px solid var(--line); padding: 6px 0; }
-@media (max-width: 600px) { body { font-size: 15px; } main { padding: 4px 10px 40px; } .card { padding: 12px; } th, td { padding: 5px 6px; } .who { margin-left: 0; } }
+@media (max-width: 600px) { .opt { display: none; } body { font-size: 15px; } main { padding: 4px 10px 40px; } .card { padding: 12px; } th, td { padding: 5px 6px; } .who { margin-left: 0; } }
 `;
 
 /**

@@ -25,6 +25,8 @@ const direction = (d: string | undefined) => (d === 'LONG' ? 'long' : d === 'SHO
 export function proposalSection(p: ProposalState, caller: Caller, accounts: readonly string[]): Html {
   const d = p.decision;
   const orders = orderLines(p);
+  // Without stops or risk on any order (before issue 17), the column gives way on a phone.
+  const riskClass = orders.some((o) => riskText(o) !== '—') ? '' : 'opt';
   return html`<section class="card proposal" aria-labelledby="p-${p.proposalId}">
   <h2 id="p-${p.proposalId}">Proposal <a href="/proposals/${p.proposalId}">${p.proposalId}</a> <span class="badge status-${p.status.toLowerCase()}">${p.status}</span></h2>
   ${
@@ -34,17 +36,17 @@ export function proposalSection(p: ProposalState, caller: Caller, accounts: read
   }
   ${p.status === 'PENDING' ? html`<p>Approvable until <time datetime="${p.expiresAt}">${nyStamp(p.expiresAt)}</time>.</p>` : ''}
   ${p.targets?.length ? html`<h3>Targets</h3><ul class="targets">${p.targets.map((t) => html`<li>${targetText(t)}</li>`)}</ul><p class="note">${TARGETS_NOTE}</p>` : ''}
+  ${p.status === 'PENDING' && caller.approver ? decisionForms(p.proposalId, caller, accounts) : ''}
+  ${p.status === 'PENDING' && !caller.approver ? html`<p class="note">Only approvers (COUNCIL_APPROVERS) may approve or reject; you see this read only.</p>` : ''}
   <h3>Orders</h3>
   <div class="scroll"><table class="orders">
-    <thead><tr><th scope="col">Account</th><th scope="col">Side</th><th scope="col" class="num">Qty</th><th scope="col">Symbol</th><th scope="col">Status</th><th scope="col">Risk</th></tr></thead>
+    <thead><tr><th scope="col">Account</th><th scope="col">Side</th><th scope="col" class="num">Qty</th><th scope="col">Symbol</th><th scope="col">Status</th><th scope="col" class="${riskClass}">Risk</th></tr></thead>
     <tbody>${orders.map(
       (o) =>
-        html`<tr data-order="${o.clientOrderId}"><td>${o.account}</td><td class="side-${o.side}">${o.side.toUpperCase()}</td><td class="num">${o.qty}</td><td>${o.symbol}</td><td class="order-status">${orderStatusText(o)}</td><td>${riskText(o)}</td></tr>`,
+        html`<tr data-order="${o.clientOrderId}"><td>${o.account}</td><td class="side-${o.side}">${o.side.toUpperCase()}</td><td class="num">${o.qty}</td><td>${o.symbol}</td><td class="order-status">${orderStatusText(o)}</td><td class="${riskClass}">${riskText(o)}</td></tr>`,
     )}</tbody>
   </table></div>
   ${p.refusals ? html`<p class="note">${p.refusals} refused attempt${p.refusals === 1 ? '' : 's'} by non-approvers.</p>` : ''}
-  ${p.status === 'PENDING' && caller.approver ? decisionForms(p.proposalId, caller, accounts) : ''}
-  ${p.status === 'PENDING' && !caller.approver ? html`<p class="note">Only approvers (COUNCIL_APPROVERS) may approve or reject; you see this read only.</p>` : ''}
 </section>`;
 }
 
@@ -84,10 +86,10 @@ ${data.pending.length ? data.pending.map((p) => proposalSection(p, caller, accou
 <section class="card" aria-labelledby="accounts-h">
   <h2 id="accounts-h">Accounts</h2>
   <div class="scroll"><table class="accounts">
-    <thead><tr><th scope="col">Account</th><th scope="col" class="num">Equity</th><th scope="col" class="num">Cash</th><th scope="col" class="num">P/L</th><th scope="col">Positions</th></tr></thead>
+    <thead><tr><th scope="col">Account</th><th scope="col" class="num">Equity</th><th scope="col" class="num opt">Cash</th><th scope="col" class="num">P/L</th><th scope="col">Positions</th></tr></thead>
     <tbody>${status.accounts.map((a) => {
       const pl = a.equity - data.startingCash;
-      return html`<tr><th scope="row">${a.account}<span class="sub">${a.broker}</span></th><td class="num">${money(a.equity)}</td><td class="num">${money(a.cash)}</td><td class="num ${pl >= 0 ? 'up' : 'down'}">${money(pl)} (${percent(data.startingCash > 0 ? pl / data.startingCash : 0)})</td><td>${
+      return html`<tr><th scope="row">${a.account}<span class="sub">${a.broker}</span></th><td class="num">${money(a.equity)}</td><td class="num opt">${money(a.cash)}</td><td class="num ${pl >= 0 ? 'up' : 'down'}">${money(pl)} (${percent(data.startingCash > 0 ? pl / data.startingCash : 0)})</td><td>${
         a.error
           ? html`<span class="down">${a.error}</span>`
           : a.positions.length

@@ -82,11 +82,10 @@ export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handl
           live: true,
           body: [
             weekPicker(weeks, week),
-            weekBody(
-              runJson(state, summary?.proposal?.status),
-              checkpoints,
-              streams.map((s) => s.stream),
-            ),
+            weekBody(runJson(state, summary?.proposal?.status), checkpoints, [
+              ...streams.map((s) => s.stream),
+              ...(state.proposal ? [`proposal:${state.proposal.proposalId}`, `refusals:${state.proposal.proposalId}`] : []),
+            ]),
           ],
         };
       }),

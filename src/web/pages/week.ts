@@ -48,7 +48,7 @@ function pitches(doc: RunDoc): Html {
 <h3>${p.label ? `Pitch ${p.label}: ` : ''}${p.seat} <span class="sub">${p.model}${p.kind === 'systematic' ? ' · systematic' : ''} → ${p.account}</span></h3>
 <p class="dir-${dir(pitch.direction)}"><strong>${pitch.direction} ${pitch.instrument}</strong>, conviction ${signedConviction(pitch.conviction)}, horizon ${pitch.horizon}</p>
 <ul>${pitch.thesis.map((t) => html`<li>${t}</li>`)}</ul>
-<p><strong>Indicators:</strong> ${pitch.indicators.map((i) => html`${conditionText(i)}${i.value !== null ? ` (now ${i.value})` : ''}; `)}</p>
+<p><strong>Indicators:</strong> ${pitch.indicators.map((i) => html`${conditionText(i)}${i.value !== null ? ` (now ${Number(i.value.toPrecision(4))})` : ''}; `)}</p>
 <p><strong>Invalidation:</strong> ${pitch.invalidation.rule} (${pitch.invalidation.conditions.map(conditionText).join(' or ')})</p>
 </article>`;
   })}</div></section>`;
