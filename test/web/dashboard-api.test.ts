@@ -187,6 +187,31 @@ describe('The JSON API', () => {
   });
 });
 
+describe('Live updates', () => {
+  it('When an event is appended, Then an open /events stream on another replica says change within 2 s', async () => {
+    const replica = await startDashboard(app, { register: false, pollMs: 100 });
+    const controller = new AbortController();
+    try {
+      const res = await fetch(`${replica.server.url}/events`, { headers: { cookie: stranger.cookie }, signal: controller.signal });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      // The stream has opened (its retry line) before anything is appended.
+      while (!text.includes('retry:')) text += decoder.decode((await reader.read()).value);
+      const appendedAt = Date.now();
+      await app.ports.store.append('test:live', 0, [{ type: 'Poked', data: {} }]);
+      while (!text.includes('event: change')) text += decoder.decode((await reader.read()).value);
+      expect(Date.now() - appendedAt).toBeLessThan(2_000);
+      expect(text).toContain('"streams":["test:live"]');
+    } finally {
+      controller.abort();
+      await replica.close();
+    }
+  });
+});
+
 describe('/council web', () => {
   it('When the grammar reads it, Then web asks for a link and web revoke ends the sessions; anything else is refused', () => {
     expect(parseCouncilCommand('/council web')).toEqual({ kind: 'web', revoke: false });

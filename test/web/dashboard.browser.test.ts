@@ -3,10 +3,12 @@
  * file): sign in from a link, see the pending proposal, approve, and watch another reader's page show
  * the fills without reloading; a non-approver sees no buttons and a forged POST is refused; a POST
  * without the CSRF token is refused; a used or expired link is refused. Screenshots at desktop and
- * phone sizes go to docs/ (committed, shown in the README). Skipped, saying why, without chromium.
+ * phone sizes go to a temporary folder, or to COUNCIL_SCREENSHOTS_DIR (`COUNCIL_SCREENSHOTS_DIR=docs`
+ * renews the ones the README shows). Skipped, saying why, without chromium.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
@@ -19,7 +21,7 @@ if (!CHROMIUM) console.warn('dashboard browser tests skipped: no chromium instal
 
 const APPROVER = 'slack:UAPPROVER';
 const STRANGER = 'discord:4567';
-const DOCS = join(ROOT, 'docs');
+const SHOTS = process.env.COUNCIL_SCREENSHOTS_DIR ? resolve(ROOT, process.env.COUNCIL_SCREENSHOTS_DIR) : join(tmpdir(), 'council-dashboard-screenshots');
 
 let app: App;
 let dashboard: Dashboard;
@@ -58,8 +60,8 @@ describe.skipIf(!CHROMIUM)('The dashboard in a browser', () => {
     expect(await page.getByRole('button', { name: 'Reject' }).count()).toBe(1);
     expect(await page.locator('table.orders tbody tr').count()).toBeGreaterThan(0);
     expect(await page.getByRole('checkbox').count()).toBe(app.accounts.length);
-    mkdirSync(DOCS, { recursive: true });
-    await page.screenshot({ path: join(DOCS, 'dashboard-desktop.png'), fullPage: false });
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, 'dashboard-desktop.png'), fullPage: false });
     await context.close();
   }, 60_000);
 
@@ -68,7 +70,7 @@ describe.skipIf(!CHROMIUM)('The dashboard in a browser', () => {
     // Evaluated in the page, where the document is: the test's own types know no DOM.
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(DOCS, 'dashboard-phone.png'), fullPage: false });
+    await page.screenshot({ path: join(SHOTS, 'dashboard-phone.png'), fullPage: false });
     await page.goto(`${dashboard.server.url}/weeks/2024-03-04`);
     expect(await page.getByRole('heading', { name: 'Blind review' }).count()).toBe(1);
     await context.close();
