@@ -50,3 +50,32 @@ export async function rejectAs(ctx: WebContext, caller: Caller, proposalId: stri
   if (!parsed.success) throw new WebRequestError('BAD_REQUEST', 'reason must be a text of at most 500 characters');
   return ctx.app.reject({ proposalId, by: caller.principal, via: 'web', reason: parsed.data.reason?.trim() || null });
 }
+
+const ExitFields = z.object({
+  account: z.string().min(1),
+  symbol: z
+    .string()
+    .regex(/^[A-Z.]{1,8}$/)
+    .optional(),
+});
+
+/** The kill switch from the dashboard: the application authorises, and records a refusal, as for chat. */
+export async function haltAs(ctx: WebContext, caller: Caller, halted: boolean): Promise<number> {
+  return ctx.app.halt(caller.principal, halted);
+}
+
+/** Pause or unpause new entries through the desk's use case, when it is wired. */
+export async function pauseAs(ctx: WebContext, caller: Caller, paused: boolean): Promise<void> {
+  if (!ctx.desk.pause) throw new WebRequestError('NOT_IMPLEMENTED', 'pause is not available here yet: use council pause');
+  await ctx.desk.pause({ by: caller.principal, via: 'web', paused });
+}
+
+/** Exit an account's positions (or one symbol's) through the desk's use case, when it is wired. */
+export async function exitAs(ctx: WebContext, caller: Caller, fields: Record<string, unknown>): Promise<void> {
+  if (!ctx.desk.exit) throw new WebRequestError('NOT_IMPLEMENTED', 'exit is not available here yet: use council exit');
+  const parsed = ExitFields.safeParse(fields);
+  if (!parsed.success) throw new WebRequestError('BAD_REQUEST', 'exit needs an account (or all) and optionally a symbol');
+  const { account, symbol } = parsed.data;
+  if (account !== 'all' && !ctx.app.accounts.includes(account)) throw new WebRequestError('BAD_REQUEST', `unknown account ${account}`);
+  await ctx.desk.exit({ by: caller.principal, via: 'web', account, symbol });
+}

@@ -52,6 +52,7 @@ button { font: inherit; padding: 10px 18px; border-radius: 8px; border: 1px soli
 button.primary { background: #0b57d0; border-color: #0b57d0; color: #fff; font-weight: 600; }
 button.danger { background: #b3261e; border-color: #b3261e; color: #fff; font-weight: 600; }
 button.link { border: 0; background: none; color: var(--accent); text-decoration: underline; padding: 4px; min-height: 0; }
+.controls { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 8px; } form.inline { display: inline; } button.small { padding: 4px 10px; min-height: 32px; font-size: 14px; margin-left: 8px; }
 .state-halted { border-left: 6px solid var(--short); } .state-paused { border-left: 6px solid #c77700; } .state-running { border-left: 6px solid var(--long); }
 .pitches { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 12px; }
 .pitch { border-radius: 10px; padding: 12px 14px; border: 1px solid var(--line); border-left-width: 8px; }

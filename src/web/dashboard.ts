@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CouncilApp } from '../app/index.ts';
 import type { ProposalState } from '../domain/proposal.ts';
-import { approveAs, ProposalIdSchema, rejectAs } from './actions.ts';
+import { approveAs, exitAs, haltAs, pauseAs, ProposalIdSchema, rejectAs } from './actions.ts';
 import { WebRequestError } from './errors.ts';
 import { apiRoutes } from './api.ts';
 import { assetRoutes } from './assets.ts';
@@ -111,6 +111,9 @@ function proposalIdOf(params: Readonly<Record<string, string>>): string {
   return parsed.data;
 }
 
+/** Done: back to the overview. */
+const backHome = (work: Promise<unknown>): Promise<string> => work.then(() => '/');
+
 export function dashboardRoutes(app: CouncilApp, options: DashboardOptions): Map<string, Handler> {
   const ctx: WebContext = { app, signIn: options.signIn, desk: options.desk ?? {} };
   const { signIn } = options;
@@ -165,7 +168,19 @@ export function dashboardRoutes(app: CouncilApp, options: DashboardOptions): Map
           title: 'Overview',
           current: '/',
           live: true,
-          body: overviewBody({ status, pending, tradingState, weekSpendUsd: cost?.usd, startingCash: app.config.file.risk.startingCash }, caller, app.accounts),
+          body: overviewBody(
+            {
+              status,
+              pending,
+              tradingState,
+              weekSpendUsd: cost?.usd,
+              startingCash: app.config.file.risk.startingCash,
+              canPause: ctx.desk.pause !== undefined,
+              canExit: ctx.desk.exit !== undefined,
+            },
+            caller,
+            app.accounts,
+          ),
         };
       }),
     ],
@@ -185,6 +200,10 @@ export function dashboardRoutes(app: CouncilApp, options: DashboardOptions): Map
         return `/proposals/${id}`;
       }),
     ],
+    ['POST /halt', posting(ctx, 'web halt', (caller) => backHome(haltAs(ctx, caller, true)))],
+    ['POST /resume', posting(ctx, 'web resume', (caller) => backHome(haltAs(ctx, caller, false)))],
+    ['POST /desk/pause', posting(ctx, 'web pause', (caller, _params, fields) => backHome(pauseAs(ctx, caller, fields.paused !== 'false' && fields.paused !== false)))],
+    ['POST /desk/exit', posting(ctx, 'web exit', (caller, _params, fields) => backHome(exitAs(ctx, caller, fields)))],
     ...pageRoutes(ctx, viewing),
   ]);
 }

@@ -32,6 +32,10 @@ export interface DeskQueries {
   cost?(window: '1w' | '4w' | 'all'): Promise<{ usd: number; [more: string]: unknown }>;
   /** running / paused / halted, when wired (`tradingState()`); else halted or running from status. */
   tradingState?(): Promise<{ state: 'running' | 'paused' | 'halted'; [more: string]: unknown }>;
+  /** `council pause` / `unpause` (approvers; the use case authorises and records refusals), when wired. */
+  pause?(request: { by: string; via: 'web'; paused: boolean }): Promise<unknown>;
+  /** `council exit <account|all> [symbol]` (approvers), when wired. */
+  exit?(request: { by: string; via: 'web'; account: string; symbol: string | undefined }): Promise<unknown>;
 }
 
 /** The leaderboard: the desk's, else each account's equity now against the configured starting cash. */

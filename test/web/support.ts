@@ -2,6 +2,7 @@
 import type { App } from '../../src/app/index.ts';
 import { createMetrics } from '../../src/web/metrics.ts';
 import { dashboardRoutes } from '../../src/web/dashboard.ts';
+import type { DeskQueries } from '../../src/web/desk.ts';
 import { type OpsServer, startOpsServer } from '../../src/web/server.ts';
 import { createWebSignIn, registerWebSignIn, type WebSignIn } from '../../src/web/sign-in.ts';
 
@@ -13,7 +14,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-export async function startDashboard(app: App, options: { pollMs?: number; start?: Date; register?: boolean } = {}): Promise<Dashboard> {
+export async function startDashboard(app: App, options: { pollMs?: number; start?: Date; register?: boolean; desk?: DeskQueries } = {}): Promise<Dashboard> {
   let now = (options.start ?? new Date('2026-11-24T15:00:00Z')).getTime();
   const signIn = createWebSignIn(app, { now: () => new Date(now) });
   // A second replica on the same application leaves chat's links to the first.
@@ -23,7 +24,7 @@ export async function startDashboard(app: App, options: { pollMs?: number; start
     port: 0,
     metrics: createMetrics({ defaultMetrics: false }),
     readiness: async () => [],
-    routes: dashboardRoutes(app, { signIn, pollMs: options.pollMs ?? 100 }),
+    routes: dashboardRoutes(app, { signIn, pollMs: options.pollMs ?? 100, desk: options.desk }),
   });
   signIn.listeningOn(server.url);
   return {

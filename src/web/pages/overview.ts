@@ -18,6 +18,9 @@ export interface OverviewData {
   /** LLM spend this week, in dollars, when the desk's cost query is wired. */
   weekSpendUsd: number | undefined;
   startingCash: number;
+  /** Which desk actions are wired (desk.ts); Halt / Resume always are. */
+  canPause: boolean;
+  canExit: boolean;
 }
 
 const direction = (d: string | undefined) => (d === 'LONG' ? 'long' : d === 'SHORT' ? 'short' : 'flat');
@@ -76,11 +79,27 @@ function decisionForms(proposalId: string, caller: Caller, accounts: readonly st
 </div>`;
 }
 
+/** The approver's switches: the kill switch always; pause when the desk's use case is wired. */
+function controls(data: OverviewData, caller: Caller): Html {
+  const halted = data.status.halted.halted;
+  const paused = data.tradingState === 'paused';
+  return html`<div class="controls">
+  <form method="post" action="${halted ? '/resume' : '/halt'}"><input type="hidden" name="csrf" value="${caller.csrf}"><button type="submit" class="${halted ? '' : 'danger'}">${halted ? 'Resume trading' : 'Halt trading'}</button></form>
+  ${data.canPause ? html`<form method="post" action="/desk/pause"><input type="hidden" name="csrf" value="${caller.csrf}"><input type="hidden" name="paused" value="${paused ? 'false' : 'true'}"><button type="submit">${paused ? 'Unpause' : 'Pause new entries'}</button></form>` : ''}
+</div>`;
+}
+
+/** An approver's Exit for one account's positions, when the desk's exit is wired. */
+function exitForm(account: string, caller: Caller): Html {
+  return html`<form method="post" action="/desk/exit" class="inline"><input type="hidden" name="csrf" value="${caller.csrf}"><input type="hidden" name="account" value="${account}"><button type="submit" class="small">Exit ${account}</button></form>`;
+}
+
 export function overviewBody(data: OverviewData, caller: Caller, accounts: readonly string[]): Html {
   const { status } = data;
   return html`
 <section class="card state state-${data.tradingState}" aria-label="Trading state">
   <p><strong>Trading: ${data.tradingState}</strong>${status.halted.halted && status.halted.by ? html` (halted by ${status.halted.by}${status.halted.at ? html` at ${nyStamp(status.halted.at)}` : ''})` : ''} · time ${status.mode.time} · as of <time datetime="${status.asOf}">${nyStamp(status.asOf)}</time></p>
+  ${caller.approver ? controls(data, caller) : ''}
 </section>
 ${data.pending.length ? data.pending.map((p) => proposalSection(p, caller, accounts)) : html`<section class="card"><h2>No pending proposal</h2><p>${status.lastRun ? html`Last run: week <a href="/weeks/${status.lastRun.week}">${status.lastRun.week}</a>, ${status.lastRun.outcome}${status.lastRun.proposalId ? html`, proposal <a href="/proposals/${status.lastRun.proposalId}">${status.lastRun.proposalId}</a>` : ''}.` : 'The council has not run yet.'}</p></section>`}
 <section class="card" aria-labelledby="accounts-h">
@@ -98,7 +117,7 @@ ${data.pending.length ? data.pending.map((p) => proposalSection(p, caller, accou
                   html`<span class="pos">${p.qty} ${p.symbol} @ ${p.avgPrice.toFixed(2)} <span class="${p.unrealizedPl >= 0 ? 'up' : 'down'}">${money(p.unrealizedPl)}</span></span>`,
               )
             : 'flat'
-      }</td></tr>`;
+      }${data.canExit && caller.approver && a.positions.length ? exitForm(a.account, caller) : ''}</td></tr>`;
     })}</tbody>
   </table></div>
 </section>
