@@ -21,6 +21,7 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 .brand { font-weight: 700; }
 .top nav ul { display: flex; flex-wrap: wrap; gap: 4px 14px; list-style: none; margin: 0; padding: 0; }
 .top nav a { text-decoration: none; padding: 6px 2px; display: inline-block; }
+nav.card a { display: inline-block; padding: 6px 8px; } nav.card a[aria-current="page"] { font-weight: 700; text-decoration: none; border-bottom: 3px solid var(--accent); }
 .top nav a[aria-current="page"] { font-weight: 700; border-bottom: 3px solid var(--accent); }
 .who { margin-left: auto; display: flex; gap: 8px; align-items: center; color: var(--muted); font-size: 14px; }
 main { max-width: 1100px; margin: 0 auto; padding: 8px 16px 48px; }
@@ -119,7 +120,8 @@ const JS = `(() => {
       new window.uPlot(opts, spec.data, el);
     }
   }
-  drawCharts();
+  // uPlot's script comes after this one (deferred scripts run in order): draw once everything has loaded.
+  if (document.readyState === 'complete') drawCharts(); else window.addEventListener('load', drawCharts);
 })();
 `;
 
@@ -145,5 +147,12 @@ export function assetRoutes(): Map<string, Handler> {
     ['GET /assets/dashboard.js', asset('text/javascript', () => JS)],
     ['GET /assets/uplot.js', asset('text/javascript', () => uplotFile('uPlot.iife.min.js'))],
     ['GET /assets/uplot.css', asset('text/css', () => uplotFile('uPlot.min.css'))],
+    [
+      'GET /favicon.ico',
+      (_req, res) => {
+        res.writeHead(204, { 'cache-control': 'public, max-age=86400' });
+        res.end();
+      },
+    ],
   ]);
 }

@@ -11,7 +11,7 @@ import { money, nyStamp } from '../../bot/format.ts';
 import { ProposalError } from '../../domain/proposal.ts';
 import { runJson } from '../../views.ts';
 import { WebRequestError } from '../errors.ts';
-import type { Caller } from '../auth.ts';
+import { type Caller, callerOf } from '../auth.ts';
 import type { WebContext } from '../context.ts';
 import { LEADERBOARD_WINDOWS, type LeaderboardWindow, leaderboard } from '../desk.ts';
 import type { Handler } from '../server.ts';
@@ -193,10 +193,12 @@ ${curves ? chart('Drawdown', drawdowns(curves), 'pct') : ''}
         if (!files.length) throw notFound(`no report ${name}`);
         const md = files.find((f) => f.endsWith('.md'));
         const text = md ? await readFile(join(dir, md), 'utf8') : '';
+        const curves = await equityCurves(ctx, name);
         return {
           title: `Backtest ${name}`,
           current: '/backtests',
-          body: html`<section class="card"><h2>Files</h2><ul>${files.sort().map((f) => html`<li><a href="/backtests/${name}/${f}">${f}</a></li>`)}</ul></section>
+          body: html`${curves ? html`${chart('Equity by account (session closes)', curves, 'usd')}${chart('Drawdown', drawdowns(curves), 'pct')}<link rel="stylesheet" href="/assets/uplot.css"><script src="/assets/uplot.js" defer></script>` : ''}
+<section class="card"><h2>Files</h2><ul>${files.sort().map((f) => html`<li><a href="/backtests/${name}/${f}">${f}</a></li>`)}</ul></section>
 ${files.filter((f) => f.endsWith('.png')).map((f) => html`<section class="card"><img src="/backtests/${name}/${f}" alt="${f}" style="max-width:100%"></section>`)}
 ${text ? html`<section class="card"><h2>${md}</h2><pre>${text}</pre></section>` : ''}`,
         };
@@ -233,7 +235,6 @@ function backtestFile(ctx: WebContext): Handler {
     return { type, body: await readFile(path) };
   };
   return async (req, res, params) => {
-    const { callerOf } = await import('../auth.ts');
     if (!(await callerOf(req, ctx.app, ctx.signIn))) {
       res.writeHead(401, { 'content-type': 'text/plain' });
       return void res.end('sign in first');
@@ -254,10 +255,10 @@ interface Curves {
   series: { name: string; values: (number | null)[] }[];
 }
 
-/** Equity per account per session close, from the newest backtest report's equity.csv (fixed columns: date,account,equity,...). */
-async function equityCurves(ctx: WebContext): Promise<Curves | undefined> {
+/** Equity per account per session close, from the newest backtest report's equity.csv (fixed columns: date,account,equity,...), or the named one's. */
+async function equityCurves(ctx: WebContext, only?: string): Promise<Curves | undefined> {
   const dir = join(ctx.app.config.dataDir, 'backtests');
-  const folders = (await readdir(dir).catch(() => [] as string[])).sort().reverse();
+  const folders = only ? [only] : (await readdir(dir).catch(() => [] as string[])).sort().reverse();
   for (const folder of folders) {
     const text = await readFile(join(dir, folder, 'equity.csv'), 'utf8').catch(() => undefined);
     if (!text) continue;
