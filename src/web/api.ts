@@ -39,7 +39,8 @@ function changing(
 ): Handler {
   return reading(ctx, where, async (req, res, params, caller) => {
     const fields = await readFields(req);
-    if (!csrfOk(req, fields, caller)) return sendJson(res, 403, { error: { code: 'CSRF', message: 'missing or wrong CSRF token (x-csrf-token header or csrf field)' } });
+    if (!csrfOk(req, fields, caller, ctx.signIn))
+      return sendJson(res, 403, { error: { code: 'CSRF', message: 'missing or wrong CSRF token (x-csrf-token header or csrf field)' } });
     await handler(res, params, caller, fields);
   });
 }

@@ -27,8 +27,28 @@ export async function callerOf(req: IncomingMessage, app: CouncilApp, signIn: We
   return session ? { ...session, sessionId: id, approver: app.authoriser.mayApprove(session.principal, 'approve') } : undefined;
 }
 
-/** Whether a state-changing request carries its session's CSRF token. */
-export function csrfOk(req: IncomingMessage, fields: Record<string, unknown>, caller: Caller): boolean {
+/**
+ * Whether a browser sent the request from another site: its Origin names a host that is neither the one
+ * asked (Host, or X-Forwarded-Host behind a proxy) nor the dashboard's address. Clients that send no
+ * Origin (curl, scripts) are not browsers acting for someone else; they still need the token.
+ */
+export function foreignOrigin(req: IncomingMessage, signIn: WebSignIn): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return true;
+  }
+  const forwarded = req.headers['x-forwarded-host'];
+  const ours = [req.headers.host, ...(Array.isArray(forwarded) ? forwarded : [forwarded]), new URL(signIn.baseUrl()).host];
+  return !ours.includes(host);
+}
+
+/** Whether a state-changing request carries its session's CSRF token, from the dashboard's own origin. */
+export function csrfOk(req: IncomingMessage, fields: Record<string, unknown>, caller: Caller, signIn: WebSignIn): boolean {
+  if (foreignOrigin(req, signIn)) return false;
   const header = req.headers['x-csrf-token'];
   const given = typeof fields.csrf === 'string' ? fields.csrf : typeof header === 'string' ? header : undefined;
   if (!given) return false;

@@ -10,7 +10,7 @@ import { approveAs, exitAs, haltAs, pauseAs, ProposalIdSchema, rejectAs } from '
 import { WebRequestError } from './errors.ts';
 import { apiRoutes } from './api.ts';
 import { assetRoutes } from './assets.ts';
-import { type Caller, callerOf, clearedCookie, csrfOk, sessionCookie } from './auth.ts';
+import { type Caller, callerOf, clearedCookie, csrfOk, foreignOrigin, sessionCookie } from './auth.ts';
 import { errorAnswer, type WebContext } from './context.ts';
 import type { DeskQueries } from './desk.ts';
 import { readFields, redirect, sendHtml } from './http.ts';
@@ -71,7 +71,7 @@ function posting(ctx: WebContext, where: string, action: (caller: Caller, params
       caller = await callerOf(req, ctx.app, ctx.signIn);
       if (!caller) return sendHtml(res, 401, signedOutPage().text);
       const fields = await readFields(req);
-      if (!csrfOk(req, fields, caller))
+      if (!csrfOk(req, fields, caller, ctx.signIn))
         return sendHtml(
           res,
           403,
@@ -131,6 +131,8 @@ export function dashboardRoutes(app: CouncilApp, options: DashboardOptions): Map
     [
       'POST /signin',
       async (req, res) => {
+        // Another site may not sign a browser in to a session of its choosing (login CSRF).
+        if (foreignOrigin(req, signIn)) return sendHtml(res, 403, refusedPage('foreign').text);
         const fields = await readFields(req).catch(() => ({}) as Record<string, unknown>);
         const token = typeof fields.token === 'string' ? fields.token : '';
         const redeemed = await signIn.redeem(token);
@@ -147,7 +149,7 @@ export function dashboardRoutes(app: CouncilApp, options: DashboardOptions): Map
       async (req, res) => {
         const caller = await callerOf(req, app, signIn);
         const fields = await readFields(req).catch(() => ({}) as Record<string, unknown>);
-        if (caller && csrfOk(req, fields, caller)) await signIn.sessions.end(caller.sessionId, signIn.now());
+        if (caller && csrfOk(req, fields, caller, signIn)) await signIn.sessions.end(caller.sessionId, signIn.now());
         redirect(res, '/', { 'set-cookie': clearedCookie(req, signIn) });
       },
     ],

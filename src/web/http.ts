@@ -77,7 +77,8 @@ export const PAGE_HEADERS = {
   ...NO_STORE,
   'content-type': 'text/html; charset=utf-8',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // same-origin, not no-referrer: with no-referrer a browser's form POST says Origin: null, which is refused.
+  'referrer-policy': 'same-origin',
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
 };
 

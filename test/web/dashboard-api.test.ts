@@ -151,7 +151,16 @@ describe('The JSON API', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('CSRF');
     const wrong = await post(`/api/proposals/${proposalId}/approve`, approver, { csrf: stranger.csrf });
     expect(wrong.status).toBe(403);
+    const foreign = await post(`/api/proposals/${proposalId}/approve`, approver, { csrf: approver.csrf }, { origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
     expect((await app.proposal(proposalId)).status).toBe('PENDING');
+  });
+
+  it('When another site posts a sign-in link for a browser, Then it is refused (no login CSRF)', async () => {
+    const res = await redeem(dashboard.signIn.link('cli:attacker'), { origin: 'https://evil.example' });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect((await redeem(dashboard.signIn.link('cli:ours'), { origin: dashboard.server.url })).status).toBe(303);
   });
 
   it('When a member who is no approver approves or rejects, Then 403, and the refusal is recorded as chat records it', async () => {

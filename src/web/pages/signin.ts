@@ -17,6 +17,7 @@ const REASONS: Record<string, string> = {
   expired: 'This sign-in link has expired (links last 10 minutes).',
   'bad signature': 'This sign-in link is not valid.',
   malformed: 'This sign-in link is not valid.',
+  foreign: 'Sign-in is only accepted from the dashboard itself.',
 };
 
 export function refusedPage(reason: string): Html {
