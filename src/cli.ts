@@ -65,6 +65,10 @@ const COMMANDS: Record<string, CommandHelp> = {
   },
   pause: { usage: ['pause [--by NAME]'], summary: 'stop new entries (approving a weekly proposal is refused); exits, stops and checkpoints go on' },
   unpause: { usage: ['unpause [--by NAME]'], summary: 'let new entries again' },
+  'web-login': {
+    usage: ['web-login [--as NAME]'],
+    summary: 'print a one-time sign-in link to the dashboard for the local operator (cli:NAME, default your user); valid 10 minutes, once; works while serve holds the database',
+  },
 };
 
 const USAGE = `usage: council <command> [options]
@@ -97,6 +101,7 @@ const OPTIONS = {
   llm: { type: 'string' },
   retry: { type: 'boolean' },
   yes: { type: 'boolean', short: 'y' },
+  as: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -166,6 +171,17 @@ async function main(argv: string[]): Promise<number> {
     if (values.llm !== undefined && values.llm !== 'cache' && values.llm !== 'off') throw new UsageError(`--llm must be cache or off, got ${JSON.stringify(values.llm)}`);
     const { backtestCommand } = await import('./backtest/commands.ts');
     return backtestCommand(config, { from: values.from, to: values.to, seats: values.seats, out: values.out, llm: values.llm, json }, (await import('./compose.ts')).compose);
+  }
+  if (command === 'web-login') {
+    // Signed with the web secret alone, no database: serve records the link's single use when it is opened.
+    const [{ operatorLink }, { LINK_TTL_MS, PrincipalSchema }] = await Promise.all([import('./web/sign-in.ts'), import('./web/links.ts')]);
+    const principal = PrincipalSchema.safeParse(`cli:${values.as ?? userInfo().username}`);
+    if (!principal.success) throw new UsageError('--as takes a name of letters, digits and . _ @ -');
+    const now = new Date();
+    const url = operatorLink(config, principal.data, now);
+    const expiresAt = new Date(now.getTime() + LINK_TTL_MS).toISOString();
+    print({ url, principal: principal.data, expiresAt }, () => `${url}\n(one use, for ${principal.data}, until ${expiresAt}; council serve must be running)`);
+    return EXIT.ok;
   }
   if (command === 'doctor') return (await import('./doctor.ts')).doctorCommand(config, json, async (c) => (await import('./compose.ts')).compose(c, 'live'));
   if (values.retry && (command !== 'run' || !values.week)) throw new UsageError('--retry goes with run --week YYYY-MM-DD');

@@ -33,7 +33,7 @@ export interface Redactor {
 }
 
 /** Every secret the configuration holds. */
-export function secretsOf(config: Pick<Config, 'llm' | 'alpaca' | 'slack' | 'discord' | 'databaseUrl'>): string[] {
+export function secretsOf(config: Pick<Config, 'llm' | 'alpaca' | 'slack' | 'discord' | 'databaseUrl'> & { web?: Config['web'] }): string[] {
   const secrets: (string | undefined)[] = [
     config.llm?.apiKey,
     ...Object.values(config.alpaca.accounts).flatMap((k) => [k.keyId, k.secret]),
@@ -43,6 +43,7 @@ export function secretsOf(config: Pick<Config, 'llm' | 'alpaca' | 'slack' | 'dis
     config.slack?.signingSecret,
     config.slack?.appToken,
     config.discord?.token,
+    config.web?.secret,
     ...(config.databaseUrl ? urlSecrets(config.databaseUrl) : []),
   ];
   return [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET))];

@@ -21,6 +21,8 @@ import type { Metrics } from './web/metrics.ts';
 import { observedClaims } from './web/observe.ts';
 import type { ReadinessCheck } from './web/server.ts';
 import { startOpsServer } from './web/server.ts';
+import { dashboardRoutes } from './web/dashboard.ts';
+import { createWebSignIn, registerWebSignIn } from './web/sign-in.ts';
 
 /** How long a stop waits for work in flight before closing anyway (it resumes at the next start). */
 export const SHUTDOWN_GRACE_MS = 30_000;
@@ -173,17 +175,22 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
   };
 
   let server: Awaited<ReturnType<typeof startOpsServer>>;
+  // The dashboard shares the listener; its sign-in is the one chat's `/council web` hands links out from.
+  const signIn = createWebSignIn(app);
+  const unregisterSignIn = registerWebSignIn(app, signIn);
   try {
-    server = await startOpsServer({ host: config.http.host, port: config.http.port, metrics: options.metrics, readiness });
+    server = await startOpsServer({ host: config.http.host, port: config.http.port, metrics: options.metrics, readiness, routes: dashboardRoutes(app, { signIn }) });
+    signIn.listeningOn(server.url);
   } catch (error) {
     latch.dispose();
     uninstall();
+    unregisterSignIn();
     process.stderr.write(
       `council: the operations listener cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set COUNCIL_HTTP_PORT / COUNCIL_HTTP_HOST)\n`,
     );
     return EXIT_PREFLIGHT;
   }
-  logger.info({ url: server.url }, `operations listener on ${server.url} (/healthz /readyz /metrics)`);
+  logger.info({ url: server.url }, `operations listener on ${server.url} (/healthz /readyz /metrics; the dashboard at /, sign in with council web-login)`);
   const detachMetrics = app.addSink(options.metrics.sink);
 
   let scheduler: ReturnType<typeof startScheduler> | undefined;
@@ -256,6 +263,7 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     }
     detachMetrics();
     await server.close();
+    unregisterSignIn();
     latch.dispose();
     uninstall();
     // Whatever still holds the event loop (a socket a peer keeps open) must not keep a stopped server alive.

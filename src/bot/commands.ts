@@ -26,7 +26,10 @@ export type CouncilCommand =
   | { kind: 'exit'; account: string; symbol: string | undefined; reason: string | undefined; confirmed: boolean }
   | { kind: 'pause' }
   | { kind: 'unpause' }
-  | { kind: 'help' };
+  | { kind: 'help' }
+  | { kind: 'help' }
+  /** A one-time dashboard sign-in link for the asker, answered privately; `revoke`: end the asker's sessions. */
+  | { kind: 'web'; revoke: boolean };
 
 /** How many weeks `history` shows unless told, and at most. */
 export const HISTORY_DEFAULT = 4;
@@ -37,7 +40,7 @@ export const HELP = [
   '/council status                          seats, accounts, positions, pending proposals',
   '/council approve <id> [--accounts A,B]   approve a pending proposal, or only those accounts (approvers only)',
   '/council reject <id> [why]               reject a pending proposal (approvers only)',
-  '/council halt | resume                   kill switch: cancel open orders and block executions (approvers only)',
+  '/council halt | resume                   kill switch: cancel orders that add risk and block executions (approvers only)',
   '/council pause | unpause                 stop new entries; exits, stops and checkpoints go on (approvers only)',
   '/council positions                       every account: qty, avg price, mark, unrealised P/L, stop, take-profit, age',
   '/council profit [1w|4w|8w|all]           realised and unrealised P/L and return per account, council vs members vs SPY',
@@ -47,6 +50,7 @@ export const HELP = [
   '/council exit <account|all> [symbol|all] [why]  close positions now, after a confirmation (approvers only)',
   '/council checkpoint [YYYY-MM-DDTHH:MM]   judge open positions now, or at a New York time (console)',
   '/council postmortem [YYYY-MM-DD]         the postmortem of a week with charts (console)',
+  '/council web [revoke]                    a private one-time sign-in link to the dashboard; revoke: end your sessions',
 ].join('\n');
 
 export class CommandError extends UserFacingError {
@@ -135,6 +139,10 @@ export function parseCouncilCommand(text: string): CouncilCommand {
       return { kind: 'unpause' };
     case 'help':
       return { kind: 'help' };
+    case 'web': {
+      if (rest.length > 1 || (rest[0] !== undefined && rest[0].toLowerCase() !== 'revoke')) throw new CommandError('web takes nothing, or revoke: /council web revoke');
+      return { kind: 'web', revoke: rest[0] !== undefined };
+    }
     default:
       throw new CommandError(`unknown command "${sub}". Try:\n${HELP}`);
   }

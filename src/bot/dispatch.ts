@@ -24,6 +24,7 @@ import type {
 import { nyDateTime } from '../market/time.ts';
 import type { OrderLine } from '../pipeline/notices.ts';
 import type { WeekState } from '../pipeline/week.ts';
+import { webSignInOf } from '../web/sign-in.ts';
 import { CommandError, type CouncilCommand, HELP, weekSummaryLines } from './commands.ts';
 
 /** Who asks, through which channel, and the channel's own authoriser when it has rules of its own (a Discord role). */
@@ -60,7 +61,9 @@ export type Outcome =
   | { kind: 'exit_confirm'; command: Extract<CouncilCommand, { kind: 'exit' }>; positions: DeskPosition[] }
   | { kind: 'exited'; result: DeskExitResult }
   /** `changed`: false when the switch already stood that way (no notice went out). */
-  | { kind: 'paused'; trading: TradingState; changed: boolean };
+  | { kind: 'paused'; trading: TradingState; changed: boolean }
+  /** The private answer to `/council web`: a sign-in link, or how many sessions were ended. */
+  | { kind: 'web'; text: string };
 
 /** The state-changing action a command asks for, as the trust checks name it; a read or help: undefined. */
 export function actionOf(command: CouncilCommand): RefusedAction | undefined {
@@ -197,9 +200,21 @@ export async function dispatch(app: App, command: CouncilCommand, asker: Asker, 
       await app.pause({ by: asker.by, via: asker.via, paused, authoriser: asker.authoriser });
       return { kind: 'paused', trading: await app.tradingState(), changed: (before.state === 'paused') !== paused };
     }
+    case 'web':
+      return { kind: 'web', text: await webAnswer(app, command.revoke, asker.by) };
     default: {
       const never: never = command;
       return never;
     }
   }
+}
+
+/** `/council web`: a one-time link for the asker (only they see it), or the end of all their sessions. */
+export async function webAnswer(app: App, revoke: boolean, by: Principal): Promise<string> {
+  const signIn = webSignInOf(app);
+  if (revoke) {
+    const ended = await signIn.revoke(by);
+    return `Ended ${ended} dashboard session${ended === 1 ? '' : 's'} of ${by}.`;
+  }
+  return `Your dashboard sign-in link (for ${by}; it works once, within 10 minutes; do not share it): ${signIn.link(by)}`;
 }

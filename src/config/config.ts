@@ -155,6 +155,8 @@ const EnvSchema = z.object({
   COUNCIL_CONFIG: opt(z.string()),
   COUNCIL_HTTP_PORT: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).default(8080)),
   COUNCIL_HTTP_HOST: z.preprocess(emptyToUndefined, z.string().min(1).default('127.0.0.1')),
+  COUNCIL_WEB_SECRET: opt(z.string().min(32, 'at least 32 characters (e.g. openssl rand -hex 32)')),
+  COUNCIL_WEB_URL: url,
   COUNCIL_CRASH_AT: opt(z.string()),
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(['pretty', 'json']).optional()),
@@ -204,6 +206,11 @@ export interface Config {
   approvers: string[];
   /** The operations listener of `council serve` (/healthz, /readyz, /metrics); port 0 lets the OS choose. */
   http: { host: string; port: number };
+  /**
+   * The dashboard: the secret that signs sign-in links (unset: one generated and kept in the data folder)
+   * and the address people open (unset: http://COUNCIL_HTTP_HOST:COUNCIL_HTTP_PORT); https there marks cookies Secure.
+   */
+  web: { secret: string | undefined; url: string | undefined };
   logLevel: string;
   /** Forced log format; unset: pretty on a TTY, JSON otherwise (decided where the logger is made). */
   logFormat: 'pretty' | 'json' | undefined;
@@ -330,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : undefined,
         approvers: [...new Set(approvers)],
         http: { host: e.COUNCIL_HTTP_HOST, port: e.COUNCIL_HTTP_PORT },
+        web: { secret: e.COUNCIL_WEB_SECRET, url: e.COUNCIL_WEB_URL },
         logLevel: e.LOG_LEVEL,
         logFormat: e.LOG_FORMAT,
         dotenvPath,

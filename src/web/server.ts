@@ -1,7 +1,8 @@
 /**
  * The one HTTP listener of `council serve` (COUNCIL_HTTP_HOST:COUNCIL_HTTP_PORT): /healthz, /readyz and
- * /metrics today; the dashboard and its JSON API will add routes to the same router. node:http and an
- * explicit route map, nothing more.
+ * /metrics, and the routes the dashboard and its JSON API add (src/web/dashboard.ts). node:http and an
+ * explicit route map, nothing more: a key is "METHOD /path", where a segment `:name` matches any one
+ * segment and reaches the handler as `params.name` (decoded).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +15,8 @@ export interface ReadinessCheck {
   detail: string;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+/** A route's handler; `params` holds the `:name` segments of its pattern, decoded. */
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: Readonly<Record<string, string>>) => Promise<void> | void;
 
 export interface OpsServerOptions {
   host: string;
@@ -22,7 +24,7 @@ export interface OpsServerOptions {
   metrics: Metrics;
   /** Every part the process needs to take work; /readyz is 200 only when all are ok. */
   readiness: () => Promise<ReadinessCheck[]>;
-  /** More routes ("GET /api/status" style keys), for the dashboard later. */
+  /** More routes ("GET /api/status", "POST /api/proposals/:id/approve" style keys): the dashboard's. */
   routes?: ReadonlyMap<string, Handler>;
 }
 
@@ -59,18 +61,63 @@ export function opsRoutes(options: Pick<OpsServerOptions, 'metrics' | 'readiness
   ]);
 }
 
+interface Route {
+  method: string;
+  segments: string[];
+  handler: Handler;
+}
+
+/** The params of `path` when it fits the route's segments; undefined otherwise (or when a segment is not valid URI encoding). */
+function matchPath(segments: readonly string[], path: readonly string[]): Record<string, string> | undefined {
+  if (segments.length !== path.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const pattern = segments[i]!;
+    const actual = path[i]!;
+    if (pattern.startsWith(':')) {
+      if (!actual) return undefined;
+      try {
+        params[pattern.slice(1)] = decodeURIComponent(actual);
+      } catch {
+        return undefined;
+      }
+    } else if (pattern !== actual) return undefined;
+  }
+  return params;
+}
+
+/** Exact keys first (a fixed path wins over a pattern), then patterns in the order given. */
+export function routeRequest(routes: ReadonlyMap<string, Handler>): (method: string, path: string) => { handler: Handler; params: Record<string, string> } | 'method' | undefined {
+  const table: Route[] = [...routes].map(([key, handler]) => {
+    const [method = 'GET', pattern = '/'] = key.split(' ');
+    return { method, segments: pattern.split('/'), handler };
+  });
+  return (method, path) => {
+    const exact = routes.get(`${method} ${path}`);
+    if (exact) return { handler: exact, params: {} };
+    const segments = path.split('/');
+    let otherMethod = false;
+    for (const route of table) {
+      const params = matchPath(route.segments, segments);
+      if (!params) continue;
+      if (route.method === method) return { handler: route.handler, params };
+      otherMethod = true;
+    }
+    return otherMethod ? 'method' : undefined;
+  };
+}
+
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
-  const routes = new Map([...opsRoutes(options), ...(options.routes ?? [])]);
+  const route = routeRequest(new Map([...opsRoutes(options), ...(options.routes ?? [])]));
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-    const handler = routes.get(`${method} ${path}`);
-    if (!handler) {
-      const known = [...routes.keys()].some((k) => k.endsWith(` ${path}`));
-      json(res, known ? 405 : 404, { error: known ? 'method not allowed' : 'not found' });
+    const found = route(method, path);
+    if (found === undefined || found === 'method') {
+      json(res, found ? 405 : 404, { error: found ? 'method not allowed' : 'not found' });
       return;
     }
-    Promise.resolve(handler(req, res)).catch((error: unknown) => {
+    Promise.resolve(found.handler(req, res, found.params)).catch((error: unknown) => {
       if (!res.headersSent) json(res, 500, { error: (error as Error).message });
       else res.destroy();
     });

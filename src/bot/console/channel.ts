@@ -103,6 +103,8 @@ function consoleText(outcome: Outcome): string | undefined {
     case 'paused':
       // A change is announced by its notice; a switch already standing that way is said here.
       return outcome.changed ? undefined : `Already so. ${tradingStateText(outcome.trading)}`;
+    case 'web':
+      return outcome.text;
     default:
       return undefined;
   }

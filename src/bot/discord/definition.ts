@@ -70,7 +70,13 @@ export const COUNCIL_COMMAND = new SlashCommandBuilder()
       .addStringOption((o) => o.setName('symbol').setDescription('one symbol (default: every position)').setMaxLength(10))
       .addStringOption((o) => o.setName('reason').setDescription('why, recorded with the exit').setMaxLength(60)),
   )
+  .addSubcommand((s) =>
+    s
+      .setName('web')
+      .setDescription('A private one-time sign-in link to the dashboard')
+      .addBooleanOption((o) => o.setName('revoke').setDescription('End your dashboard sessions instead')),
+  )
   .toJSON();
 
-export const COUNCIL_SUBCOMMANDS = ['run', 'status', 'halt', 'resume', 'pause', 'unpause', 'positions', 'profit', 'history', 'leaderboard', 'cost', 'exit'] as const;
+export const COUNCIL_SUBCOMMANDS = ['run', 'status', 'halt', 'resume', 'pause', 'unpause', 'positions', 'profit', 'history', 'leaderboard', 'cost', 'exit', 'web'] as const;
 export type CouncilSubcommand = (typeof COUNCIL_SUBCOMMANDS)[number];

@@ -38,7 +38,21 @@ describe('Registering the /council command', () => {
     expect(put?.authorization).toBe(`Bot ${fake.token}`);
     const [command] = put!.body as { name: string; options: { name: string; options?: { name: string }[] }[] }[];
     expect(command!.name).toBe('council');
-    expect(command!.options.map((o) => o.name)).toEqual(['run', 'status', 'halt', 'resume', 'pause', 'unpause', 'positions', 'profit', 'history', 'leaderboard', 'cost', 'exit']);
+    expect(command!.options.map((o) => o.name)).toEqual([
+      'run',
+      'status',
+      'halt',
+      'resume',
+      'pause',
+      'unpause',
+      'positions',
+      'profit',
+      'history',
+      'leaderboard',
+      'cost',
+      'exit',
+      'web',
+    ]);
     expect(command!.options[0]!.options!.map((o) => o.name)).toEqual(['query', 'week']);
   });
 

@@ -5,7 +5,7 @@
 import { type ChatInputCommandInteraction, escapeMarkdown, MessageFlags } from 'discord.js';
 import type { StatusView } from '../../../app/index.ts';
 import { CommandError } from '../../commands.ts';
-import { dispatch, planRun } from '../../dispatch.ts';
+import { dispatch, planRun, webAnswer } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import type { CouncilSubcommand } from '../definition.ts';
 import { statusEmbed, threadName } from '../render.ts';
@@ -71,10 +71,17 @@ const haltOrResume =
     await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');
   };
 
+/** `/council web [revoke]`: the link (or the revocation) only the asker sees. */
+const web: Handler = async (i, ctx) => {
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
+  await i.editReply({ content: await webAnswer(ctx.app, i.options.getBoolean('revoke') === true, principalOf(i)), allowedMentions: { parse: [] } });
+};
+
 export const COUNCIL_HANDLERS: ReadonlyMap<CouncilSubcommand, Handler> = new Map<CouncilSubcommand, Handler>([
   ['run', run],
   ['status', status],
   ['halt', haltOrResume(true)],
   ['resume', haltOrResume(false)],
   ...(DESK_HANDLERS as [CouncilSubcommand, Handler][]),
+  ['web', web],
 ]);

@@ -6,7 +6,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { ProposalError } from '../../../domain/proposal.ts';
 import { CommandError, type CouncilCommand, HELP, parseCouncilCommand } from '../../commands.ts';
 import { costLines, exitResultLines, historyLines, leaderboardLines, positionsLines, profitLines, tradingStateText } from '../../desk-text.ts';
-import { approveUntilRecorded, dispatch, type Outcome, planRun, type RunStep } from '../../dispatch.ts';
+import { approveUntilRecorded, dispatch, type Outcome, planRun, type RunStep, webAnswer } from '../../dispatch.ts';
 import { BUSY } from '../../rate-limit.ts';
 import { codeBlock, esc, section } from '../blocks.ts';
 import { renderStatus } from '../render.ts';
@@ -183,6 +183,14 @@ export function councilCommand(ctx: ListenerContext) {
           } catch (error) {
             await reply(failureText(error, ctx, command.kind === 'pause' ? 'Pause' : 'Unpause'));
           }
+        });
+        return;
+      }
+      case 'web': {
+        // Private to the asker (ephemeral): the link signs them in, whoever opens it.
+        await ack();
+        ctx.tasks.run('web', async () => {
+          await webAnswer(ctx.app, parsed.revoke, by).then(reply, async (error: unknown) => reply(failureText(error, ctx, 'Web')));
         });
         return;
       }

@@ -1,0 +1,328 @@
+/**
+ * The dashboard's read pages besides the Overview: Weeks (picker) and one Week, a Proposal, the
+ * Leaderboard with its chart, Audit (every stream, every event of one) and Backtests (the report
+ * folders under the data folder). Each is a function of what the application answers; no page writes.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { percent } from '../../bot/checkpoint-text.ts';
+import { money, nyStamp } from '../../bot/format.ts';
+import { ProposalError } from '../../domain/proposal.ts';
+import { runJson } from '../../views.ts';
+import { WebRequestError } from '../errors.ts';
+import { type Caller, callerOf } from '../auth.ts';
+import type { LeaderboardView } from '../../app/desk.ts';
+import type { WebContext } from '../context.ts';
+import { isLeaderboardWindow, LEADERBOARD_WINDOWS, leaderboard } from '../desk.ts';
+import type { Handler } from '../server.ts';
+import { type Html, html, raw } from './html.ts';
+import type { page } from './layout.ts';
+import { proposalSection } from './overview.ts';
+import { weekBody } from './week.ts';
+
+type View = { title: string; current: Parameters<typeof page>[0]['current']; body: Html | Html[]; live?: boolean };
+type Viewing = (ctx: WebContext, where: string, handler: (req: IncomingMessage, params: Readonly<Record<string, string>>, caller: Caller) => Promise<View>) => Handler;
+
+const WEEK = /^\d{4}-\d{2}-\d{2}$/;
+const STREAM = /^[\w:.@-]{1,200}$/;
+const FOLDER = /^[\w.-]{1,100}$/;
+
+const notFound = (what: string) => new ProposalError('NOT_FOUND', what);
+
+/** JSON for a <script type="application/json">: no "</" can end the element early. */
+const embedJson = (value: unknown): Html => raw(JSON.stringify(value).replace(/</g, '\\u003c'));
+
+function weekPicker(weeks: readonly { week: string; outcome: string }[], current?: string): Html {
+  return html`<form class="picker" method="get" action="/weeks/go"><label for="week-pick">Week</label>
+<select id="week-pick" name="week">${weeks.map((w) => html`<option value="${w.week}"${w.week === current ? ' selected' : ''}>${w.week} (${w.outcome})</option>`)}</select>
+<button type="submit">Show</button></form>`;
+}
+
+export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handler> {
+  const { app } = ctx;
+  return new Map<string, Handler>([
+    [
+      'GET /weeks',
+      viewing(ctx, 'web weeks', async () => {
+        const weeks = await app.weeks();
+        return {
+          title: 'Weeks',
+          current: '/weeks',
+          live: true,
+          body: html`<section class="card">${weeks.length ? weekPicker(weeks) : html`<p>The council has not run yet.</p>`}</section>
+<section class="card"><div class="scroll"><table><thead><tr><th scope="col">Week</th><th scope="col">Decision</th><th scope="col">Proposal</th><th scope="col">Asked by</th></tr></thead><tbody>${weeks.map(
+            (w) =>
+              html`<tr><th scope="row"><a href="/weeks/${w.week}">${w.week}</a></th><td>${w.decision ? html`<span class="dir-${w.decision.direction.toLowerCase()}">${w.decision.direction} ${w.decision.instrument}</span>` : w.outcome}</td><td>${w.proposal ? html`<a href="/proposals/${w.proposal.id}">${w.proposal.status}</a>` : '—'}</td><td>${w.requestedBy ?? 'schedule'}</td></tr>`,
+          )}</tbody></table></div></section>`,
+        };
+      }),
+    ],
+    [
+      'GET /weeks/go',
+      async (req, res) => {
+        const week = new URL(req.url ?? '/', 'http://localhost').searchParams.get('week') ?? '';
+        res.writeHead(303, { location: WEEK.test(week) ? `/weeks/${week}` : '/weeks', 'cache-control': 'no-store' });
+        res.end();
+      },
+    ],
+    [
+      'GET /weeks/:week',
+      viewing(ctx, 'web week', async (_req, { week = '' }) => {
+        if (!WEEK.test(week)) throw new WebRequestError('BAD_REQUEST', 'a week is its Monday, like 2024-03-04');
+        const [state, weeks] = await Promise.all([app.weekState(week), app.weeks()]);
+        if (!state.started) throw notFound(`no run for the week of ${week}`);
+        const summary = await app.weekSummary(week, state);
+        const checkpoints = await app.ports.store.read(`checkpoint:${app.councilId}:${week}`);
+        const streams = (
+          await Promise.all([`week:${app.councilId}:${week}`, `checkpoint:${app.councilId}:${week}`, `llm:${app.councilId}:${week}:`].map((p) => app.ports.store.streams(p)))
+        ).flat();
+        return {
+          title: `Week of ${week}`,
+          current: '/weeks',
+          live: true,
+          body: [
+            weekPicker(weeks, week),
+            weekBody(runJson(state, summary?.proposal?.status), checkpoints, [
+              ...streams.map((s) => s.stream),
+              ...(state.proposal ? [`proposal:${state.proposal.proposalId}`, `refusals:${state.proposal.proposalId}`] : []),
+            ]),
+          ],
+        };
+      }),
+    ],
+    [
+      'GET /proposals/:id',
+      viewing(ctx, 'web proposal', async (_req, { id = '' }, caller) => {
+        if (!/^[\w-]{4,64}$/.test(id)) throw new WebRequestError('BAD_REQUEST', 'a proposal id like 2024-03-04-1a2b3c');
+        const state = await app.proposal(id);
+        const events = await app.ports.store.read(`proposal:${id}`);
+        return {
+          title: `Proposal ${id}`,
+          current: undefined,
+          live: true,
+          body: html`${proposalSection(state, caller, app.accounts)}
+<section class="card"><h2>Its trail</h2><ul>
+<li><a href="/weeks/${state.week}">The week of ${state.week}</a>: research, pitches, reviews, the decision</li>
+<li><a href="/audit/${encodeURIComponent(`proposal:${id}`)}">Every event of the proposal</a> (${events.length})</li>
+<li><a href="/audit/${encodeURIComponent(`refusals:${id}`)}">Refused attempts</a></li>
+<li><a href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:${state.week}:`)}">The prompts and model answers of the week</a></li>
+</ul>
+${state.approvedBy ? html`<p>Approved by ${state.approvedBy.by} via ${state.approvedBy.via} at ${nyStamp(state.approvedBy.at)}${state.declined.length ? html`; declined for ${state.declined.join(', ')} (nothing placed there)` : ''}.</p>` : ''}
+${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.rejected.at)}${state.rejected.reason ? html`: ${state.rejected.reason}` : ''}.</p>` : ''}
+</section>`,
+        };
+      }),
+    ],
+    [
+      'GET /leaderboard',
+      viewing(ctx, 'web leaderboard', async (req) => {
+        const asked = new URL(req.url ?? '/', 'http://localhost').searchParams.get('window') ?? '4w';
+        const window = isLeaderboardWindow(asked) ? asked : '4w';
+        const board = await leaderboard(app, window);
+        const curves = await equityCurves(ctx);
+        return {
+          title: 'Leaderboard',
+          current: '/leaderboard',
+          live: true,
+          body: html`<nav aria-label="Window" class="card">${LEADERBOARD_WINDOWS.map((w) => html`<a href="/leaderboard?window=${w}"${w === window ? html` aria-current="page"` : ''}>${w}</a> `)}</nav>
+${leaderboardTable(board)}
+${calibrationTable(board)}
+${curves ? chart('Equity by account (session closes)', curves, 'usd') : html`<section class="card"><p>No equity history yet: charts appear once a postmortem or a backtest has written equity.csv.</p></section>`}
+${curves ? chart('Drawdown', drawdowns(curves), 'pct') : ''}
+<link rel="stylesheet" href="/assets/uplot.css"><script src="/assets/uplot.js" defer></script>`,
+        };
+      }),
+    ],
+    [
+      'GET /audit',
+      viewing(ctx, 'web audit', async (req) => {
+        const prefix = new URL(req.url ?? '/', 'http://localhost').searchParams.get('prefix') ?? '';
+        const streams = await app.ports.store.streams(prefix);
+        return {
+          title: 'Audit',
+          current: '/audit',
+          live: true,
+          body: html`<section class="card"><form class="picker" method="get" action="/audit"><label for="prefix">Streams starting with</label><input id="prefix" name="prefix" value="${prefix}" placeholder="proposal: or week:main: or llm:main:2024-03-04:"><button type="submit">Filter</button></form></section>
+<section class="card"><ul>${streams.map((s) => html`<li><a href="/audit/${encodeURIComponent(s.stream)}">${s.stream}</a> (${s.version} events)</li>`)}</ul></section>`,
+        };
+      }),
+    ],
+    [
+      'GET /audit/:stream',
+      viewing(ctx, 'web stream', async (_req, { stream = '' }) => {
+        if (!STREAM.test(stream)) throw new WebRequestError('BAD_REQUEST', 'a stream name like proposal:2024-03-04-1a2b3c');
+        const events = await app.ports.store.read(stream);
+        return {
+          title: stream,
+          current: '/audit',
+          live: true,
+          body: html`<section class="card">${events.length ? '' : html`<p>No events.</p>`}${events.map(
+            (
+              e,
+            ) => html`<div class="event"><strong>${e.version}. ${e.type}</strong> <time datetime="${e.recordedAt.toISOString()}">${nyStamp(e.recordedAt.toISOString())}</time>${llmLine(e.data)}
+<details><summary>data</summary><pre>${JSON.stringify(e.data, null, 2)}</pre></details></div>`,
+          )}</section>`,
+        };
+      }),
+    ],
+    [
+      'GET /backtests',
+      viewing(ctx, 'web backtests', async () => {
+        const dir = join(app.config.dataDir, 'backtests');
+        const folders = await readdir(dir, { withFileTypes: true }).catch(() => []);
+        const names = folders
+          .filter((f) => f.isDirectory())
+          .map((f) => f.name)
+          .sort()
+          .reverse();
+        return {
+          title: 'Backtests',
+          current: '/backtests',
+          body: html`<section class="card">${names.length ? html`<ul>${names.map((n) => html`<li><a href="/backtests/${n}">${n}</a></li>`)}</ul>` : html`<p>No reports yet in ${dir}: <code>council backtest --from YYYY-MM-DD --to YYYY-MM-DD</code> writes one.</p>`}</section>`,
+        };
+      }),
+    ],
+    [
+      'GET /backtests/:name',
+      viewing(ctx, 'web backtest', async (_req, { name = '' }) => {
+        if (!FOLDER.test(name) || name.startsWith('.')) throw new WebRequestError('BAD_REQUEST', 'not a report folder');
+        const dir = join(app.config.dataDir, 'backtests', name);
+        const files = (await readdir(dir).catch(() => undefined)) ?? [];
+        if (!files.length) throw notFound(`no report ${name}`);
+        const md = files.find((f) => f.endsWith('.md'));
+        const text = md ? await readFile(join(dir, md), 'utf8') : '';
+        const curves = await equityCurves(ctx, name);
+        return {
+          title: `Backtest ${name}`,
+          current: '/backtests',
+          body: html`${curves ? html`${chart('Equity by account (session closes)', curves, 'usd')}${chart('Drawdown', drawdowns(curves), 'pct')}<link rel="stylesheet" href="/assets/uplot.css"><script src="/assets/uplot.js" defer></script>` : ''}
+<section class="card"><h2>Files</h2><ul>${files.sort().map((f) => html`<li><a href="/backtests/${name}/${f}">${f}</a></li>`)}</ul></section>
+${files.filter((f) => f.endsWith('.png')).map((f) => html`<section class="card"><img src="/backtests/${name}/${f}" alt="${f}" style="max-width:100%"></section>`)}
+${text ? html`<section class="card"><h2>${md}</h2><pre>${text}</pre></section>` : ''}`,
+        };
+      }),
+    ],
+    ['GET /backtests/:name/:file', backtestFile(ctx)],
+  ]);
+}
+
+/** The model call's tokens, cost and latency, when the event is an LLM call record. */
+function llmLine(data: unknown): Html | '' {
+  const d = data as { model?: unknown; usage?: { promptTokens?: unknown; completionTokens?: unknown; costUsd?: unknown }; latencyMs?: unknown; outcome?: unknown };
+  if (typeof d?.model !== 'string' || typeof d.latencyMs !== 'number' || !d.usage) return '';
+  const cost = typeof d.usage.costUsd === 'number' ? d.usage.costUsd : 0;
+  return html` · ${d.model}: ${String(d.outcome)}, ${String(d.usage.promptTokens)} in / ${String(d.usage.completionTokens)} out tokens, $${cost.toFixed(4)}, ${d.latencyMs} ms`;
+}
+
+/** A report file, served as it is (CSV and Markdown as text, PNG as an image), only from its own folder. */
+function backtestFile(ctx: WebContext): Handler {
+  const TYPES: Record<string, string> = {
+    '.png': 'image/png',
+    '.csv': 'text/plain; charset=utf-8',
+    '.md': 'text/plain; charset=utf-8',
+    '.json': 'application/json; charset=utf-8',
+  };
+  const inner = async (_req: IncomingMessage, params: Readonly<Record<string, string>>) => {
+    const { name = '', file = '' } = params;
+    if (!FOLDER.test(name) || !FOLDER.test(file) || name.startsWith('.') || file.startsWith('.')) return undefined;
+    const type = TYPES[file.slice(file.lastIndexOf('.'))];
+    if (!type) return undefined;
+    const path = join(ctx.app.config.dataDir, 'backtests', name, file);
+    const info = await stat(path).catch(() => undefined);
+    if (!info?.isFile()) return undefined;
+    return { type, body: await readFile(path) };
+  };
+  return async (req, res, params) => {
+    if (!(await callerOf(req, ctx.app, ctx.signIn))) {
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      return void res.end('sign in first');
+    }
+    const found = await inner(req, params);
+    if (!found) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return void res.end('not found');
+    }
+    res.writeHead(200, { 'content-type': found.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    res.end(found.body);
+  };
+}
+
+interface Curves {
+  /** Unix seconds of each session close. */
+  times: number[];
+  series: { name: string; values: (number | null)[] }[];
+}
+
+/** Equity per account per session close, from the newest backtest report's equity.csv (fixed columns: date,account,equity,...), or the named one's. */
+async function equityCurves(ctx: WebContext, only?: string): Promise<Curves | undefined> {
+  const dir = join(ctx.app.config.dataDir, 'backtests');
+  const folders = only ? [only] : (await readdir(dir).catch(() => [] as string[])).sort().reverse();
+  for (const folder of folders) {
+    const text = await readFile(join(dir, folder, 'equity.csv'), 'utf8').catch(() => undefined);
+    if (!text) continue;
+    const rows = text
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const dates = [...new Set(rows.map((r) => r[0]!))].sort();
+    const accounts = [...new Set(rows.map((r) => r[1]!))];
+    const at = new Map(rows.map((r) => [`${r[0]}|${r[1]}`, Number(r[2])]));
+    return {
+      times: dates.map((d) => Date.parse(`${d}T21:00:00Z`) / 1000),
+      series: accounts.map((a) => ({ name: a, values: dates.map((d) => at.get(`${d}|${a}`) ?? null) })),
+    };
+  }
+  return undefined;
+}
+
+function drawdowns(c: Curves): Curves {
+  return {
+    times: c.times,
+    series: c.series.map((s) => {
+      let peak = Number.NEGATIVE_INFINITY;
+      const values = s.values.map((v) => {
+        if (v === null) return null;
+        peak = Math.max(peak, v);
+        return peak > 0 ? v / peak - 1 : 0;
+      });
+      return { name: s.name, values };
+    }),
+  };
+}
+
+/** A chart: uPlot draws it (hover, drag to zoom, click a legend entry to hide a series); without script, a table of the last values. */
+function chart(title: string, c: Curves, format: 'usd' | 'pct'): Html {
+  const spec = { title, format, highlight: 'COUNCIL', series: c.series.map((s) => s.name), data: [c.times, ...c.series.map((s) => s.values)] };
+  return html`<section class="card"><div class="chart" data-chart><script type="application/json">${embedJson(spec)}</script>
+<div class="fallback"><h2>${title}</h2><p class="note">Last session: ${c.series.map((s) => html`${s.name} ${format === 'pct' ? percent(s.values.at(-1) ?? 0) : money(s.values.at(-1) ?? 0)}; `)}</p></div></div></section>`;
+}
+
+/** The desk's leaderboard: accounts ranked by return over the window, with the benchmark below them. */
+function leaderboardTable(board: LeaderboardView): Html {
+  const ratio = (x: number | null) => (x === null ? '—' : x.toFixed(2));
+  const share = (x: number | null) => (x === null ? '—' : percent(x));
+  if (!board.rows.length) return html`<section class="card"><p>No record yet over ${board.window}: the leaderboard starts with the first executed week.</p></section>`;
+  return html`<section class="card" aria-labelledby="board-h"><h2 id="board-h">Accounts, ${board.from && board.to ? html`${board.from} to ${board.to}` : board.window}</h2><div class="scroll"><table>
+<thead><tr><th scope="col">#</th><th scope="col">Account</th><th scope="col" class="num">Return</th><th scope="col" class="num">P/L</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
+<tbody>${board.rows.map(
+    (r) =>
+      html`<tr><td>${r.rank}</td><th scope="row">${r.account}${r.seat ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${r.totalReturn >= 0 ? 'up' : 'down'}">${percent(r.totalReturn)}</td><td class="num ${r.pnl >= 0 ? 'up' : 'down'}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num down">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
+  )}${
+    board.benchmark
+      ? html`<tr class="benchmark"><td></td><th scope="row">${board.benchmark.name}<span class="sub">benchmark</span></th><td class="num ${board.benchmark.totalReturn >= 0 ? 'up' : 'down'}">${percent(board.benchmark.totalReturn)}</td><td class="num">—</td><td class="num">${ratio(board.benchmark.sharpe)}</td><td class="num down">${percent(-Math.abs(board.benchmark.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`
+      : ''
+  }</tbody></table></div></section>`;
+}
+
+/** How well each reviewer's scores foretold the pitches' returns over the window (the postmortem's calibration). */
+function calibrationTable(board: LeaderboardView): Html {
+  if (!board.calibration.length) return html``;
+  return html`<section class="card" aria-labelledby="calib-h"><h2 id="calib-h">Reviewer calibration</h2><div class="scroll"><table>
+<thead><tr><th scope="col">Reviewer</th><th scope="col" class="num">Pitches scored</th><th scope="col" class="num">Mean score</th><th scope="col" class="num">Score vs return (r)</th></tr></thead>
+<tbody>${board.calibration.map(
+    (c) =>
+      html`<tr><th scope="row">${c.reviewer}</th><td class="num">${c.pitches}</td><td class="num">${c.meanScore === null ? '—' : c.meanScore.toFixed(1)}</td><td class="num">${c.correlation === null ? '—' : c.correlation.toFixed(2)}</td></tr>`,
+  )}</tbody></table></div><p class="note">r: the correlation between a reviewer's average rubric score for a pitch and the pitch's realised return; near 1, its scores foretold the outcome.</p></section>`;
+}

@@ -1,0 +1,116 @@
+/**
+ * One council week on a page: the research pack, the pitch cards (coloured by direction, shaded by
+ * conviction), the blind review as a heat map (per pitch: reviewer x rubric, with kill shots), the
+ * chairman's decision, dissent and monitoring plan, the proposal, the checkpoint timeline, and the
+ * streams behind it all for the audit.
+ */
+import { conditionText, nyStamp, RUBRIC_LONG, RUBRIC_SHORT, signedConviction } from '../../bot/format.ts';
+import { RUBRIC } from '../../domain/schemas.ts';
+import type { StoredEvent } from '../../store/port.ts';
+import type { runJson } from '../../views.ts';
+import { type Html, html, raw } from './html.ts';
+
+type RunDoc = ReturnType<typeof runJson>;
+
+const dir = (d: string | undefined) => (d === 'LONG' ? 'long' : d === 'SHORT' ? 'short' : 'flat');
+
+/** A card's background: the direction's hue, stronger with conviction (|c| of 2 is the strongest). */
+function shade(direction: string, conviction: number): string {
+  const alpha = 0.06 + 0.22 * Math.min(1, Math.abs(conviction) / 2);
+  const rgb = direction === 'LONG' ? '10,122,61' : direction === 'SHORT' ? '179,38,30' : '95,99,104';
+  return `background: rgba(${rgb},${alpha.toFixed(2)})`;
+}
+
+/** A score's cell: red at 1 through yellow to green at 10, dark text on every shade. */
+const heat = (score: number) => `background: hsl(${Math.round(((score - 1) / 9) * 120)}, 70%, 78%)`;
+
+function research(doc: RunDoc): Html {
+  const r = doc.research;
+  if (!r) return html`<section class="card"><h2>Research</h2><p>Not recorded.</p></section>`;
+  return html`<section class="card" aria-labelledby="research-h"><h2 id="research-h">Research</h2>
+<p>Data through the close of ${r.lastSession}. Regime: ${Object.entries(r.regime)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.</p>
+${r.narratives.length ? html`<h3>Narratives</h3><ul>${r.narratives.map((n) => html`<li><strong>${n.title}</strong>: ${n.detail}</li>`)}</ul>` : ''}
+${r.consensus.length ? html`<h3>Consensus</h3><ul>${r.consensus.map((c) => html`<li>${c.view} (${c.stance}): ${c.evidence}</li>`)}</ul>` : ''}
+${r.candidates.length ? html`<h3>Candidates</h3><ul>${r.candidates.map((c) => html`<li class="dir-${dir(c.direction)}">${c.direction} ${c.symbol}: ${c.reason}</li>`)}</ul>` : ''}
+${r.calendar.length ? html`<h3>Calendar</h3><ul>${r.calendar.map((c) => html`<li>${c.date}: ${c.event}</li>`)}</ul>` : ''}
+${r.sources.length ? html`<details><summary>Sources (${r.sources.length})</summary><ul>${r.sources.map((s) => html`<li>${s.id} ${nyStamp(s.publishedAt)} ${s.source}: ${s.url ? html`<a href="${s.url}" rel="noreferrer noopener">${s.title}</a>` : s.title}</li>`)}</ul></details>` : ''}
+</section>`;
+}
+
+function pitches(doc: RunDoc): Html {
+  return html`<section aria-labelledby="pitches-h"><h2 id="pitches-h">Pitches</h2><div class="pitches">${doc.pitches.map((p) => {
+    const pitch = p.pitch;
+    if (!pitch)
+      return html`<article class="pitch card dir-flat"><h3>${p.seat} <span class="sub">${p.model}</span></h3><p>Abstained${p.error ? html`: ${p.error}` : ''}</p></article>`;
+    return html`<article class="pitch card dir-${dir(pitch.direction)}" style="${shade(pitch.direction, pitch.conviction)}">
+<h3>${p.label ? `Pitch ${p.label}: ` : ''}${p.seat} <span class="sub">${p.model}${p.kind === 'systematic' ? ' · systematic' : ''} → ${p.account}</span></h3>
+<p class="dir-${dir(pitch.direction)}"><strong>${pitch.direction} ${pitch.instrument}</strong>, conviction ${signedConviction(pitch.conviction)}, horizon ${pitch.horizon}</p>
+<ul>${pitch.thesis.map((t) => html`<li>${t}</li>`)}</ul>
+<p><strong>Indicators:</strong> ${pitch.indicators.map((i) => html`${conditionText(i)}${i.value !== null ? ` (now ${Number(i.value.toPrecision(4))})` : ''}; `)}</p>
+<p><strong>Invalidation:</strong> ${pitch.invalidation.rule} (${pitch.invalidation.conditions.map(conditionText).join(' or ')})</p>
+</article>`;
+  })}</div></section>`;
+}
+
+function reviews(doc: RunDoc): Html {
+  const labels = [...new Set(doc.reviews.flatMap((r) => r.scores.map((s) => s.label)))].sort();
+  if (!labels.length) return html`<section class="card"><h2>Blind review</h2><p>No reviews recorded.</p></section>`;
+  const seatOf = (label: string) => doc.pitches.find((p) => p.label === label);
+  return html`<section class="card" aria-labelledby="reviews-h"><h2 id="reviews-h">Blind review</h2>
+<p class="note">Scores 1 to 10 per rubric (${RUBRIC.map((k) => `${RUBRIC_SHORT[k]} ${RUBRIC_LONG[k]}`).join(', ')}). Reviewers saw the pitches by label only and never their own.</p>
+${labels.map((label) => {
+  const seat = seatOf(label);
+  const rows = doc.reviews.flatMap((r) => r.scores.filter((s) => s.label === label).map((s) => ({ reviewer: r.reviewer, score: s })));
+  return html`<h3>Pitch ${label}${seat ? html` <span class="sub">${seat.seat}${seat.pitch ? `: ${seat.pitch.direction} ${seat.pitch.instrument}` : ''}</span>` : ''}</h3>
+<div class="scroll"><table class="heat"><thead><tr><th scope="col">Reviewer</th>${RUBRIC.map((k) => html`<th scope="col" title="${RUBRIC_LONG[k]}">${RUBRIC_SHORT[k]}</th>`)}<th scope="col">Kill shot</th></tr></thead>
+<tbody>${rows.map(({ reviewer, score }) => html`<tr><th scope="row">${reviewer}</th>${RUBRIC.map((k) => html`<td class="score" style="${heat(score.rubric[k])}">${score.rubric[k]}</td>`)}<td class="kill">${score.killShot}<span class="sub">Flips if: ${score.flipCondition}</span></td></tr>`)}</tbody></table></div>`;
+})}
+${
+  doc.reviews.some((r) => r.status !== 'ok')
+    ? html`<p class="note">Abstained: ${doc.reviews
+        .filter((r) => r.status !== 'ok')
+        .map((r) => `${r.reviewer}${r.error ? ` (${r.error})` : ''}`)
+        .join('; ')}</p>`
+    : ''
+}
+</section>`;
+}
+
+function decision(doc: RunDoc): Html {
+  const d = doc.decision;
+  if (!d) return html`<section class="card"><h2>Decision</h2><p>${doc.outcome === 'no_quorum' ? 'No quorum: no decision.' : 'Not yet decided.'}</p></section>`;
+  return html`<section class="card" aria-labelledby="decision-h"><h2 id="decision-h">Decision</h2>
+<p class="dir-${dir(d.direction)}"><strong>${d.direction} ${d.instrument}</strong>, conviction ${signedConviction(d.conviction)}, horizon ${d.horizon} · chairman ${d.chairman.model}</p>
+<p>${d.rationale}</p>
+<h3>Dissent</h3><p>${d.dissent}</p>
+<h3>Monitoring plan</h3><p>Checkpoints ${d.monitoring.checkpoints.join(', ')} ET. Indicators: ${d.monitoring.indicators.map(conditionText).join('; ') || 'none'}.</p>
+${d.monitoring.watch.length ? html`<ul>${d.monitoring.watch.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
+<p><strong>Invalidation:</strong> ${d.invalidation.rule}</p>
+${doc.proposal ? html`<p>Proposal <a href="/proposals/${doc.proposal.id}">${doc.proposal.id}</a>: ${doc.proposal.status}.</p>` : ''}
+</section>`;
+}
+
+function timeline(events: readonly StoredEvent[]): Html {
+  return html`<section class="card" aria-labelledby="checkpoints-h"><h2 id="checkpoints-h">Checkpoints</h2>${
+    events.length
+      ? html`<ol>${events.map((e) => {
+          const d = e.data as { at?: unknown; positions?: unknown[]; exits?: unknown[] };
+          const at = typeof d.at === 'string' ? d.at : e.recordedAt.toISOString();
+          return html`<li><time datetime="${at}">${nyStamp(at)}</time> ${e.type}${Array.isArray(d.positions) ? `, ${d.positions.length} position(s)` : ''}</li>`;
+        })}</ol>`
+      : html`<p>No checkpoint yet this week.</p>`
+  }</section>`;
+}
+
+export function weekBody(doc: RunDoc, checkpoints: readonly StoredEvent[], streams: readonly string[]): Html {
+  return html`${doc.query ? html`<p class="card">Question from the desk: ${doc.query}</p>` : ''}
+${research(doc)}
+${pitches(doc)}
+${reviews(doc)}
+${decision(doc)}
+${timeline(checkpoints)}
+<section class="card"><h2>Postmortem</h2><p>Run <code>council postmortem --week ${doc.week ?? ''}</code>, or see the week's thread in chat; its charts are under the data folder.</p></section>
+<section class="card" aria-labelledby="streams-h"><h2 id="streams-h">Audit trail</h2><ul>${streams.map((s) => html`<li><a href="/audit/${raw(encodeURIComponent(s))}">${s}</a></li>`)}</ul></section>`;
+}

@@ -1,0 +1,117 @@
+/**
+ * The dashboard's pages over HTTP, without a browser: what each shows of a council week with a pending
+ * proposal, that nothing is shown without a session, that text from models and users is escaped, and
+ * that a backtest file is served only from its own report folder.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app/index.ts';
+import { testApp } from '../support/app.ts';
+import { type Dashboard, type Session, signInAs, startDashboard } from './support.ts';
+
+const REPORT = '2024-01-01_2024-03-01';
+
+let app: App;
+let dashboard: Dashboard;
+let member: Session;
+let proposalId: string;
+
+beforeAll(async () => {
+  ({ app } = await testApp({ COUNCIL_APPROVERS: 'slack:UAPPROVER' }));
+  proposalId = (await app.run({ week: '2024-03-04', query: 'Is <b>tech</b> stretched?' })).proposal!.proposalId;
+  const dir = join(app.config.dataDir, 'backtests', REPORT);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'equity.csv'), 'date,account,equity,cash,grossExposure\n2024-01-02,COUNCIL,100000,100000,0\n2024-01-03,COUNCIL,101000,0,101000\n');
+  writeFileSync(join(dir, 'report.md'), '# Backtest 2024-01-01 to 2024-03-01\n');
+  dashboard = await startDashboard(app);
+  member = await signInAs(dashboard, 'discord:4567');
+}, 120_000);
+
+afterAll(async () => {
+  await dashboard?.close();
+  await app?.close();
+});
+
+/** `null`: without a session. */
+const page = async (path: string, session: Session | null = member) => {
+  const res = await fetch(`${dashboard.server.url}${path}`, { headers: session ? { cookie: session.cookie } : {} });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+};
+
+describe('The dashboard pages', () => {
+  it('When asked without a session, Then every page explains how to sign in and shows nothing of the council', async () => {
+    for (const path of [
+      '/',
+      '/weeks',
+      '/weeks/2024-03-04',
+      `/proposals/${proposalId}`,
+      '/leaderboard',
+      '/audit',
+      `/audit/proposal:${proposalId}`,
+      '/backtests',
+      `/backtests/${REPORT}`,
+    ]) {
+      const res = await page(path, null);
+      expect(res.status, path).toBe(401);
+      expect(res.text, path).toContain('/council web');
+      expect(res.text, path).not.toContain(proposalId);
+    }
+    expect((await page(`/backtests/${REPORT}/equity.csv`, null)).status).toBe(401);
+  });
+
+  it('When a member opens the overview, Then it shows the pending proposal, the accounts and the state, with headers that keep it from being framed', async () => {
+    const res = await page('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.text).toContain(`Proposal <a href="/proposals/${proposalId}">${proposalId}</a>`);
+    expect(res.text).toContain('Trading: running');
+    for (const account of app.accounts) expect(res.text).toContain(account);
+    expect(res.text).toMatch(/ET<\/time>/);
+  });
+
+  it('When a member opens the week, Then research, the pitch cards, the review heat map with kill shots and the decision are there, and the question is escaped', async () => {
+    const res = await page('/weeks/2024-03-04');
+    expect(res.status).toBe(200);
+    for (const part of ['Research', 'Pitches', 'Blind review', 'Kill shot', 'Decision', 'Dissent', 'Monitoring plan', 'Checkpoints', 'Audit trail'])
+      expect(res.text, part).toContain(part);
+    expect(res.text).toMatch(/class="pitch card dir-(long|short|flat)" style="background: rgba\(/);
+    expect(res.text).toMatch(/<td class="score" style="background: hsl\(\d+, 70%, 78%\)">\d+<\/td>/);
+    expect(res.text).toContain('Is &lt;b&gt;tech&lt;/b&gt; stretched?');
+    expect(res.text).not.toContain('<b>tech</b>');
+    expect(res.text).toContain('<option value="2024-03-04" selected>');
+    expect((await page('/weeks/2099-01-05')).status).toBe(404);
+  });
+
+  it('When a member follows the audit, Then the proposal leads to its week and streams, and a stream lists every event in order', async () => {
+    const proposal = await page(`/proposals/${proposalId}`);
+    expect(proposal.text).toContain('href="/weeks/2024-03-04"');
+    expect(proposal.text).toContain(`href="/audit/${encodeURIComponent(`proposal:${proposalId}`)}"`);
+    const audit = await page('/audit?prefix=proposal:');
+    expect(audit.text).toContain(`proposal:${proposalId}`);
+    const stream = await page(`/audit/${encodeURIComponent(`proposal:${proposalId}`)}`);
+    expect(stream.text).toContain('1. ProposalOpened');
+  });
+
+  it('When a member opens the leaderboard and a backtest, Then the charts carry their data, and only report files are served', async () => {
+    const board = await page('/leaderboard?window=all');
+    expect(board.text).toContain('data-chart');
+    expect(board.text).toContain('"series":["COUNCIL"]');
+    expect(board.text).toContain('<script src="/assets/uplot.js" defer></script>');
+    const list = await page('/backtests');
+    expect(list.text).toContain(`href="/backtests/${REPORT}"`);
+    const report = await page(`/backtests/${REPORT}`);
+    expect(report.text).toContain('report.md');
+    expect(report.text).toContain('data-chart');
+    const csv = await page(`/backtests/${REPORT}/equity.csv`);
+    expect(csv.status).toBe(200);
+    expect(csv.text).toContain('2024-01-03,COUNCIL,101000');
+    for (const path of [`/backtests/${REPORT}/..%2F..%2Fweb-secret`, '/backtests/..%2F..', `/backtests/${REPORT}/web-secret`, `/backtests/${REPORT}/.hidden.csv`]) {
+      expect((await page(path)).status, path).toBeGreaterThanOrEqual(400);
+    }
+    const uplot = await fetch(`${dashboard.server.url}/assets/uplot.js`);
+    expect(uplot.status).toBe(200);
+    expect(await uplot.text()).toContain('uPlot');
+  });
+});
