@@ -22,8 +22,20 @@ export interface ProposalRepository {
 /** A folded proposal: the version it was folded to, and the global position of that last event. */
 type Folded = { version: number; last: string | undefined; state: ProposalState };
 
-/** The last listing given: the store's stream listing it answered, and its answer with each proposal's place in it. */
-type Listing = { source: unknown; answer: readonly ProposalState[]; index: Map<string, number> };
+/** The last listing given: the store's stream listing it answered, its answer, and each answer's stream name. */
+type Listing = { source: unknown; answer: readonly ProposalState[]; names: readonly string[] };
+
+/** Where a stream is in a listing's names (sorted): a binary search, then a scan if the order is not JavaScript's; -1 if absent. */
+function placeOf(names: readonly string[], stream: string): number {
+  let lo = 0;
+  let hi = names.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((names[mid] as string) < stream) lo = mid + 1;
+    else hi = mid;
+  }
+  return names[lo] === stream ? lo : names.indexOf(stream);
+}
 
 const PREFIX = streamPrefixes.proposal;
 
@@ -117,27 +129,44 @@ export function createProposalRepository(store: EventStore, options: RepositoryO
       }
     const changed = [...moved];
     moved.clear();
-    const stateOf = (stream: string) => (folded.get(stream.slice(PREFIX.length)) as Folded).state;
-    if (listing && entries.length === listing.answer.length) {
-      if (changed.length === 0) {
-        listing.source = entries;
-        return listing.answer;
-      }
-      // Only the proposals that moved get a new state; the others keep theirs, and their place.
-      const answer = listing.answer.slice();
-      for (const proposalId of changed) {
-        const at = listing.index.get(proposalId);
-        if (at !== undefined) answer[at] = (folded.get(proposalId) as Folded).state;
-      }
-      listing = { source: entries, answer, index: listing.index };
-      return answer;
+    if (listing && changed.length === 0 && entries.length === listing.answer.length) {
+      listing.source = entries;
+      return listing.answer;
     }
-    listing = {
-      source: entries,
-      answer: entries.map((e) => stateOf(e.stream)),
-      index: new Map(entries.map((e, i) => [e.stream.slice(PREFIX.length), i])),
-    };
+    listing = relisted(listing, entries, changed);
     return listing.answer;
+  }
+
+  /**
+   * The next listing from the last: proposals that did not move keep their state and the new ones take
+   * their place in the store's order. Linear in proposals only as a copy: the streams already listed are
+   * matched by name against the last listing in one walk (no name is cut or hashed), and each moved
+   * proposal is found by a binary search (a store lists in "C" order, JavaScript's for these names; a
+   * miss falls back to a scan). A backtest lists thousands of times over thousands of proposals.
+   */
+  function relisted(last: Listing | undefined, entries: readonly { stream: string }[], changed: readonly string[]): Listing {
+    const stateOf = (stream: string) => (folded.get(stream.slice(PREFIX.length)) as Folded).state;
+    let names: readonly string[];
+    let answer: ProposalState[];
+    if (last && entries.length === last.names.length) {
+      names = last.names;
+      answer = last.answer.slice();
+    } else {
+      const walked: string[] = new Array(entries.length);
+      answer = new Array(entries.length);
+      let j = 0;
+      entries.forEach(({ stream }, i) => {
+        walked[i] = stream;
+        if (last && last.names[j] === stream) answer[i] = last.answer[j++] as ProposalState;
+        else answer[i] = stateOf(stream);
+      });
+      names = walked;
+    }
+    for (const proposalId of changed) {
+      const at = placeOf(names, PREFIX + proposalId);
+      if (at >= 0) answer[at] = (folded.get(proposalId) as Folded).state;
+    }
+    return { source: entries, answer, names };
   }
 
   return { load, list, known: (proposalId) => folded.get(proposalId)?.state, fold };
