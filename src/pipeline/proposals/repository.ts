@@ -25,16 +25,22 @@ type Folded = { version: number; last: string | undefined; state: ProposalState 
 /** The last listing given: the store's stream listing it answered, its answer, and each answer's stream name. */
 type Listing = { source: unknown; answer: readonly ProposalState[]; names: readonly string[] };
 
-/** Where a stream is in a listing's names (sorted): a binary search, then a scan if the order is not JavaScript's; -1 if absent. */
-function placeOf(names: readonly string[], stream: string): number {
+/** Where a stream is or would go in a list sorted by name (JavaScript's order): the first place not before it. */
+function insertionOf<T>(sorted: readonly T[], stream: string, nameOf: (item: T) => string = String): number {
   let lo = 0;
-  let hi = names.length;
+  let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((names[mid] as string) < stream) lo = mid + 1;
+    if (nameOf(sorted[mid] as T) < stream) lo = mid + 1;
     else hi = mid;
   }
-  return names[lo] === stream ? lo : names.indexOf(stream);
+  return lo;
+}
+
+/** Where a stream is in a listing's names: a binary search, then a scan if the order is not JavaScript's; -1 if absent. */
+function placeOf(names: readonly string[], stream: string): number {
+  const at = insertionOf(names, stream);
+  return names[at] === stream ? at : names.indexOf(stream);
 }
 
 const PREFIX = streamPrefixes.proposal;
@@ -138,29 +144,38 @@ export function createProposalRepository(store: EventStore, options: RepositoryO
   }
 
   /**
-   * The next listing from the last: proposals that did not move keep their state and the new ones take
-   * their place in the store's order. Linear in proposals only as a copy: the streams already listed are
-   * matched by name against the last listing in one walk (no name is cut or hashed), and each moved
-   * proposal is found by a binary search (a store lists in "C" order, JavaScript's for these names; a
-   * miss falls back to a scan). A backtest lists thousands of times over thousands of proposals.
+   * The next listing from the last: proposals that did not move keep their state, the moved get theirs,
+   * and new ones take their place by a binary search, the rest copied as a block (streams are never
+   * removed, and a store lists in "C" order, JavaScript's for these names). Only when that does not add
+   * up to the store's listing (a name out of that order, or a stream whose fold an earlier listing took)
+   * is the store's listing walked, matching names against the last. A backtest lists thousands of times
+   * over thousands of proposals.
    */
   function relisted(last: Listing | undefined, entries: readonly { stream: string }[], changed: readonly string[]): Listing {
+    if (last) {
+      const names = last.names.slice();
+      const answer = last.answer.slice();
+      let added = true;
+      for (const proposalId of changed) {
+        const stream = PREFIX + proposalId;
+        const state = (folded.get(proposalId) as Folded).state;
+        const at = insertionOf(names, stream);
+        if (names[at] === stream) answer[at] = state;
+        else if (entries[insertionOf(entries, stream, (e) => e.stream)]?.stream !== stream) added = false;
+        else {
+          names.splice(at, 0, stream);
+          answer.splice(at, 0, state);
+        }
+      }
+      if (added && names.length === entries.length) return { source: entries, answer, names };
+    }
     const stateOf = (stream: string) => (folded.get(stream.slice(PREFIX.length)) as Folded).state;
-    let names: readonly string[];
-    let answer: ProposalState[];
-    if (last && entries.length === last.names.length) {
-      names = last.names;
-      answer = last.answer.slice();
-    } else {
-      const walked: string[] = new Array(entries.length);
-      answer = new Array(entries.length);
-      let j = 0;
-      entries.forEach(({ stream }, i) => {
-        walked[i] = stream;
-        if (last && last.names[j] === stream) answer[i] = last.answer[j++] as ProposalState;
-        else answer[i] = stateOf(stream);
-      });
-      names = walked;
+    const names: string[] = [];
+    const answer: ProposalState[] = [];
+    let j = 0;
+    for (const { stream } of entries) {
+      names.push(stream);
+      answer.push(last && last.names[j] === stream ? (last.answer[j++] as ProposalState) : stateOf(stream));
     }
     for (const proposalId of changed) {
       const at = placeOf(names, PREFIX + proposalId);
