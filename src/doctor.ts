@@ -4,10 +4,8 @@
  * the router, each Alpaca account's keys, the Slack and Discord tokens). One line per part, with what to
  * fix. Errors name the endpoint and the real cause (the SDKs' wrappers unwrapped), never a secret.
  */
-import OpenAI from 'openai';
 import { z } from 'zod';
 import type { CouncilApp } from './app/index.ts';
-import { createAlpacaClient, describeError, wire } from './vendors/alpaca.ts';
 import type { Config } from './config/config.ts';
 import { addDays, nyDate } from './market/time.ts';
 
@@ -158,35 +156,40 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   if (config.llm) checks.push(checkLlm(config.llm, llmModels(config), config.configPath, timeoutMs, why));
   else checks.push(Promise.resolve({ part: 'llm', status: 'skip', detail: 'no LLM_API_KEY: builtin systematic seats' }));
 
-  for (const [account, keys] of Object.entries(config.alpaca.accounts)) {
-    const base = (config.alpaca.apiUrl ?? (config.alpaca.paper ? 'https://paper-api.alpaca.markets' : 'https://api.alpaca.markets')).replace(/\/+$/, '');
-    const endpoint = `GET ${base}/v2/account`;
-    const client = createAlpacaClient(
-      keys,
-      { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl },
-      { timeoutMs, retry: false, rateLimit: false },
-    );
-    checks.push(
-      wire('GET /v2/account', z.looseObject({ status: z.string(), equity: z.string().optional() }), client.trading.account.getAccountRaw()).then(
-        (a): DoctorCheck => ({
-          part: `alpaca ${account}`,
-          status: a.status === 'ACTIVE' ? 'ok' : 'warn',
-          detail: `${endpoint}: account ${a.status}${a.equity ? `, equity ${a.equity}` : ''}`,
-        }),
-        (error): DoctorCheck => {
-          const status = (error as { status?: number }).status;
-          return {
+  // The Alpaca SDK loads only when some account trades there: serve without Alpaca keys never needs it.
+  const alpacaAccounts = Object.entries(config.alpaca.accounts);
+  if (alpacaAccounts.length) {
+    const { createAlpacaClient, describeError, wire } = await import('./vendors/alpaca.ts');
+    for (const [account, keys] of alpacaAccounts) {
+      const base = (config.alpaca.apiUrl ?? (config.alpaca.paper ? 'https://paper-api.alpaca.markets' : 'https://api.alpaca.markets')).replace(/\/+$/, '');
+      const endpoint = `GET ${base}/v2/account`;
+      const client = createAlpacaClient(
+        keys,
+        { paper: config.alpaca.paper, apiUrl: config.alpaca.apiUrl, dataUrl: config.alpaca.dataUrl },
+        { timeoutMs, retry: false, rateLimit: false },
+      );
+      checks.push(
+        wire('GET /v2/account', z.looseObject({ status: z.string(), equity: z.string().optional() }), client.trading.account.getAccountRaw()).then(
+          (a): DoctorCheck => ({
             part: `alpaca ${account}`,
-            status: 'fail',
-            detail: `${endpoint}: ${redact(describeError(error), secrets)}`,
-            fix:
-              status === 401 || status === 403
-                ? `Alpaca refused the keys: check ALPACA_${account}_KEY_ID and ALPACA_${account}_SECRET (paper keys need ALPACA_PAPER=true)`
-                : `Alpaca is not reachable there: check ALPACA_API_URL (unset for Alpaca's own host) and the network`,
-          };
-        },
-      ),
-    );
+            status: a.status === 'ACTIVE' ? 'ok' : 'warn',
+            detail: `${endpoint}: account ${a.status}${a.equity ? `, equity ${a.equity}` : ''}`,
+          }),
+          (error): DoctorCheck => {
+            const status = (error as { status?: number }).status;
+            return {
+              part: `alpaca ${account}`,
+              status: 'fail',
+              detail: `${endpoint}: ${redact(describeError(error), secrets)}`,
+              fix:
+                status === 401 || status === 403
+                  ? `Alpaca refused the keys: check ALPACA_${account}_KEY_ID and ALPACA_${account}_SECRET (paper keys need ALPACA_PAPER=true)`
+                  : `Alpaca is not reachable there: check ALPACA_API_URL (unset for Alpaca's own host) and the network`,
+            };
+          },
+        ),
+      );
+    }
   }
 
   if (config.slack) {
@@ -246,6 +249,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
  * list is asked for one token from each model instead.
  */
 async function checkLlm(llm: { apiKey: string; baseUrl: string }, models: string[], configPath: string, timeoutMs: number, why: (e: unknown) => string): Promise<DoctorCheck[]> {
+  // The SDK loads only when an LLM key is configured (this check runs only then).
+  const { default: OpenAI } = await import('openai');
   const client = new OpenAI({ baseURL: llm.baseUrl, apiKey: llm.apiKey, maxRetries: 0, timeout: timeoutMs });
   const base = llm.baseUrl.replace(/\/+$/, '');
   const fixUrl = 'check LLM_BASE_URL (unset for the Requesty router) and the network';

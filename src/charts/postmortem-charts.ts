@@ -3,7 +3,7 @@
  * as PNG. SVG is rasterised by resvg (prebuilt binaries, no native build); text needs a system font
  * such as DejaVu Sans, which resvg finds on its own.
  */
-import { Resvg } from '@resvg/resvg-js';
+import { createRequire } from 'node:module';
 import { drawdownSeries, rollingSharpe } from '../domain/metrics.ts';
 import { mondayOf } from '../market/time.ts';
 import type { Postmortem } from '../pipeline/postmortem.ts';
@@ -16,8 +16,12 @@ export interface ChartImage {
   png: Buffer;
 }
 
+/** resvg's native binding, loaded at the first picture: a process that draws none (serve before a postmortem) never maps it. */
+let resvgModule: typeof import('@resvg/resvg-js') | undefined;
+
 export function svgToPng(svg: string): Buffer {
-  const resvg = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: '#ffffff' });
+  resvgModule ??= createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
+  const resvg = new resvgModule.Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: '#ffffff' });
   return resvg.render().asPng();
 }
 

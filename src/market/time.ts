@@ -9,23 +9,15 @@ const DAY_MS = 86_400_000;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
-interface WallClock {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
 /**
- * One formatter and one cache of wall clocks per zone: building an Intl.DateTimeFormat costs far more
- * than using one, and formatToParts costs microseconds while backtests ask about the same instants again
- * and again.
+ * One formatter and one cache of offsets per zone: building an Intl.DateTimeFormat costs far more than
+ * using one, formatToParts costs microseconds, and backtests ask about hundreds of thousands of instants.
+ * A zone's offset holds for months at a time, so it is kept per UTC day: the offset that held for the
+ * whole day, or null for a day a switch falls in (then each instant is asked of Intl).
  */
 interface Zone {
   formatter: Intl.DateTimeFormat;
-  clocks: Map<number, WallClock>;
+  offsets: Map<number, number | null>;
 }
 
 const zones = new Map<string, Zone>();
@@ -43,49 +35,66 @@ function zoneOf(name: string): Zone {
       minute: '2-digit',
       second: '2-digit',
     });
-    zone = { formatter, clocks: new Map() };
+    zone = { formatter, offsets: new Map() };
     zones.set(name, zone);
   }
   return zone;
 }
 
-function wallClockOf(zoneName: string, epochMs: number): WallClock {
-  const zone = zoneOf(zoneName);
-  const known = zone.clocks.get(epochMs);
-  if (known) return known;
-  if (zone.clocks.size >= 100_000) zone.clocks.clear();
+/** The zone's offset at an instant as Intl reads it (whole seconds: the wall clock it formats has no ms). */
+function formattedOffset(zone: Zone, epochMs: number): number {
   const fields: Record<string, number> = {};
   for (const part of zone.formatter.formatToParts(epochMs)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
-  const computed = {
-    year: fields['year'] ?? Number.NaN,
-    month: fields['month'] ?? Number.NaN,
-    day: fields['day'] ?? Number.NaN,
-    hour: fields['hour'] ?? Number.NaN,
-    minute: fields['minute'] ?? Number.NaN,
-    second: fields['second'] ?? Number.NaN,
-  };
-  zone.clocks.set(epochMs, computed);
-  return computed;
+  const asUtc = Date.UTC(
+    fields['year'] ?? Number.NaN,
+    (fields['month'] ?? Number.NaN) - 1,
+    fields['day'] ?? Number.NaN,
+    fields['hour'] ?? Number.NaN,
+    fields['minute'] ?? Number.NaN,
+    fields['second'] ?? Number.NaN,
+  );
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
 
 /** A zone's offset from UTC at an instant, in ms (New York: -4 h in summer, -5 h in winter). */
-function offsetAt(zone: string, epochMs: number): number {
-  const w = wallClockOf(zone, epochMs);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return asUtc - Math.floor(epochMs / 1000) * 1000;
+function offsetAt(zoneName: string, epochMs: number): number {
+  const zone = zoneOf(zoneName);
+  const day = Math.floor(epochMs / DAY_MS);
+  let held = zone.offsets.get(day);
+  if (held === undefined) {
+    if (zone.offsets.size >= 100_000) zone.offsets.clear();
+    // Offsets change on whole seconds and never twice in one day (no zone has switched and switched back
+    // within a day): the same at the day's first and last second, the same throughout.
+    const first = formattedOffset(zone, day * DAY_MS);
+    held = first === formattedOffset(zone, day * DAY_MS + DAY_MS - 1000) ? first : null;
+    zone.offsets.set(day, held);
+  }
+  return held ?? formattedOffset(zone, epochMs);
+}
+
+/** The zone's wall clock at an instant, to the second: UTC's fields of the instant moved by the offset. */
+function wallClockOf(zoneName: string, epochMs: number): Date {
+  return new Date(epochMs + offsetAt(zoneName, epochMs));
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
+// Dates already checked, with their UTC midnight: a backtest converts the same few thousand again and again.
+const checkedDates = new Map<string, number>();
+
 /** UTC midnight of a 'YYYY-MM-DD' date, in ms; a RangeError for anything that is not a real date. */
 function dateToUtcMs(date: string): number {
+  const known = checkedDates.get(date);
+  if (known !== undefined) return known;
   const m = DATE_RE.exec(date);
   if (!m) throw new RangeError(`not a YYYY-MM-DD date: ${JSON.stringify(date)}`);
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const ms = Date.UTC(year, month - 1, day);
   if (utcMsToDate(ms) !== date) throw new RangeError(`no such date: ${date}`);
+  if (checkedDates.size >= 100_000) checkedDates.clear();
+  checkedDates.set(date, ms);
   return ms;
 }
 
@@ -117,8 +126,7 @@ export function zonedDateTime(zone: string, date: string, time: string): Date {
 
 /** The calendar date in `zone` at an instant. */
 export function zonedDate(zone: string, at: Date): string {
-  const w = wallClockOf(zone, at.getTime());
-  return `${String(w.year).padStart(4, '0')}-${pad2(w.month)}-${pad2(w.day)}`;
+  return utcMsToDate(wallClockOf(zone, at.getTime()).getTime());
 }
 
 /** The instant at which New York's wall clock shows `time` on `date` (see zonedDateTime). */
@@ -134,7 +142,7 @@ export function nyDate(at: Date): string {
 /** The New York wall-clock time at an instant, truncated to the minute. */
 export function nyTime(at: Date): string {
   const w = wallClockOf(NEW_YORK, at.getTime());
-  return `${pad2(w.hour)}:${pad2(w.minute)}`;
+  return `${pad2(w.getUTCHours())}:${pad2(w.getUTCMinutes())}`;
 }
 
 /** The date `n` calendar days after `date` (n may be negative). */

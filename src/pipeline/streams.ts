@@ -168,5 +168,34 @@ export function parseEvent<E extends EventOf>(stream: Stream<E>, event: StoredEv
   return typed;
 }
 
+// What other parsers made of each stored event, by parser: the week's events are parsed by week.ts.
+const parsedBy = new WeakMap<(event: StoredEvent) => unknown, WeakMap<StoredEvent, unknown>>();
+
+/**
+ * `parse(event)` once per stored event: for a stream whose reader parses with a function of its own
+ * (the week's, parseWeekEvent). The stores that hand out the same frozen event to every reader (memory,
+ * the stream cache) then cost one zod parse per event, not one per read: a backtest's checkpoints fold
+ * the same week streams tens of thousands of times. The answer is frozen, shared by every reader.
+ */
+export function parsedOnce<T>(event: StoredEvent, parse: (event: StoredEvent) => T): T {
+  let known = parsedBy.get(parse);
+  if (!known) {
+    known = new WeakMap();
+    parsedBy.set(parse, known);
+  }
+  if (known.has(event)) return known.get(event) as T;
+  const value = deepFreeze(parse(event));
+  known.set(event, value);
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /** All events of one stream, in order, parsed (the same as `stream.read(store)`). */
 export const readStream = <E extends EventOf>(store: EventStore, stream: Stream<E>): Promise<Recorded<E>[]> => stream.read(store);

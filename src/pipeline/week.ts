@@ -12,6 +12,7 @@ import type { MarketSnapshot } from '../market/snapshot.ts';
 import type { StoredEvent } from '../store/port.ts';
 import type { NewsBrief } from './research.ts';
 import type { SeatKind, Usage } from './seat-result.ts';
+import { parsedOnce } from './streams.ts';
 
 export { weekStream } from './streams.ts';
 
@@ -234,8 +235,13 @@ export class WeekEventError extends Error {
   }
 }
 
-/** The week event a stored event holds, checked against its schema; undefined for a type the week does not know. */
-export function parseWeekEvent(stored: StoredEvent): WeekEvent | undefined {
+/**
+ * The week event a stored event holds, checked against its schema; undefined for a type the week does
+ * not know. Parsed once per stored event (streams.ts, parsedOnce), frozen.
+ */
+export const parseWeekEvent = (stored: StoredEvent): WeekEvent | undefined => parsedOnce(stored, checkWeekEvent);
+
+function checkWeekEvent(stored: StoredEvent): WeekEvent | undefined {
   const { type } = stored;
   if (!isWeekEventType(type)) return undefined;
   const parsed = SCHEMAS[type].safeParse(stored.data);

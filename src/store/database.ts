@@ -1,14 +1,14 @@
 /**
  * Opens the database: PostgreSQL when a URL is given, else embedded PGlite. Both are driven through
  * `pg.Pool`, so there is one code path and one set of type parsers (int8 and numeric → string,
- * timestamptz → Date, jsonb → parsed JSON).
+ * timestamptz → Date, jsonb → parsed JSON). The drivers load when a database is opened, and PGlite
+ * only for the embedded one: a process on PostgreSQL never loads it, and one that only imports this
+ * module (the backtest, doctor) loads neither.
  */
 import { join } from 'node:path';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
-import pg from 'pg';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { acquireLockFile, DatabaseInUseError, type LockFile } from './lock-file.ts';
 import { migrate } from './migrate.ts';
-import { openPGlite } from './pglite.ts';
 import { type Database, DatabaseUnavailableError, type NamedStatement, type Queryable } from './port.ts';
 
 export { DatabaseInUseError, DatabaseUnavailableError };
@@ -55,7 +55,7 @@ export const DEFAULT_TIMEOUTS: PostgresTimeouts = { connectMs: 5_000, statementM
 
 /** Opens the database and brings its schema up to date (unless `migrate: false`). */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  const db = options.databaseUrl ? openPostgres(options.databaseUrl, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, options.onIdleError) : await openEmbedded(options);
+  const db = options.databaseUrl ? await openPostgres(options.databaseUrl, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, options.onIdleError) : await openEmbedded(options);
   if (options.migrate === false) return db;
   try {
     await migrate(db);
@@ -66,8 +66,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   return db;
 }
 
-function openPostgres(url: string, timeouts: PostgresTimeouts, onIdleError?: (error: Error) => void): Database {
+async function openPostgres(url: string, timeouts: PostgresTimeouts, onIdleError?: (error: Error) => void): Promise<Database> {
   const redact = secretRedactor(url);
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     connectionTimeoutMillis: timeouts.connectMs,
@@ -91,11 +92,12 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
   let lock: LockFile | undefined;
   if (!options.memory) lock = acquireLockFile(options.dataDir);
   try {
+    const [{ default: pg }, { createPgConfig }, { openPGlite }] = await Promise.all([import('pg'), import('@electric-sql/pglite/node-postgres'), import('./pglite.ts')]);
     const lite = await openPGlite({ folder: options.memory ? undefined : join(options.dataDir, 'pglite'), templateCacheDir: options.templateCacheDir, template: options.template });
     // PGlite is one session: the pool has one client, which is never closed for idleness because
     // the adapter shares one connection object between the clients it hands out.
     const config = { ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 };
-    const pool = new pg.Pool(config as unknown as pg.PoolConfig);
+    const pool = new pg.Pool(config as unknown as PoolConfig);
     return poolDatabase(
       'pglite',
       pool,
@@ -117,10 +119,10 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<Database> {
 
 type Redact = (error: unknown) => unknown;
 
-function poolDatabase(kind: Database['kind'], pool: pg.Pool, redact: Redact, end: () => Promise<void>): Database {
+function poolDatabase(kind: Database['kind'], pool: Pool, redact: Redact, end: () => Promise<void>): Database {
   let closing: Promise<void> | undefined;
   const withSession = async <T>(fn: (session: Session) => Promise<T>): Promise<T> => {
-    let client: pg.PoolClient;
+    let client: PoolClient;
     try {
       client = await pool.connect();
     } catch (e) {
@@ -164,7 +166,7 @@ function poolDatabase(kind: Database['kind'], pool: pg.Pool, redact: Redact, end
  * wasteful: the PGlite adapter then leaks the ended client's pending messages into the next client.
  */
 class Session implements Queryable {
-  private readonly client: pg.PoolClient;
+  private readonly client: PoolClient;
   private readonly redact: Redact;
   broken: Error | undefined;
   private finished = false;
@@ -178,7 +180,7 @@ class Session implements Queryable {
     this.broken ??= error;
   };
 
-  constructor(client: pg.PoolClient, redact: Redact) {
+  constructor(client: PoolClient, redact: Redact) {
     this.client = client;
     this.redact = redact;
     client.on('error', this.lost);

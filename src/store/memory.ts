@@ -7,6 +7,7 @@ import { ConcurrencyError, type Database, type EventStore, type NewEvent, type R
 
 // appendMany's rules, shared with the SQL store.
 import { distinctStreams, type StreamAppend } from './port.ts';
+import { frozenJsonCopy } from './json-copy.ts';
 
 export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
   const streams = new Map<string, StoredEvent[]>();
@@ -47,18 +48,18 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
   function write(stream: string, expectedVersion: number, events: readonly NewEvent[]): number {
     if (events.length === 0) return expectedVersion;
     const current = streams.get(stream) ?? [];
-    const recordedAt = clock();
-    // JSON round trip: what the SQL store would store (undefined dropped, dates as strings).
-    // Frozen, so readers share events without copying and none can edit the log.
+    // What the SQL store would store (a JSON round trip: undefined dropped, dates as strings), frozen, so
+    // readers share events without copying and none can edit the log.
+    const recordedAt = Object.freeze(clock());
     const stored = events.map(
       (e, i): StoredEvent =>
-        deepFreeze({
+        Object.freeze({
           stream,
           version: expectedVersion + i + 1,
           globalPosition: String(all.length + i + 1),
           type: e.type,
-          data: JSON.parse(JSON.stringify(e.data) ?? 'null'),
-          meta: JSON.parse(JSON.stringify(e.meta ?? {})),
+          data: frozenJsonCopy(e.data),
+          meta: frozenJsonCopy(e.meta ?? {}) as Record<string, unknown>,
           recordedAt,
         }),
     );
@@ -130,14 +131,6 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
     },
   };
   return store;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** New York wall-clock helpers: instants across daylight-saving switches and plain date arithmetic. */
 import { describe, expect, it } from 'vitest';
-import { addDays, mondayOf, nyDate, nyDateTime, nyTime, weekday } from '../../src/market/time.ts';
+import { addDays, mondayOf, nyDate, nyDateTime, nyTime, weekday, zonedDate } from '../../src/market/time.ts';
 
 describe('New York time', () => {
   it('Given the Monday after the March 2025 switch to daylight time, When converting the 09:30 open, Then it is 13:30 UTC', () => {
@@ -33,6 +33,34 @@ describe('New York time', () => {
       for (const time of ['00:00', '03:00', '09:30', '13:00', '16:00', '23:59']) {
         const at = nyDateTime(date, time);
         expect(`${nyDate(at)} ${nyTime(at)}`).toBe(`${date} ${time}`);
+      }
+    }
+  });
+
+  it('Given instants all over 1900-2100, every second of a switch hour and zones with odd offsets, When reading the wall clock, Then it is what Intl formats', () => {
+    // The offsets are kept per UTC day (issue 21): this holds them to Intl at every kind of instant.
+    const intl = (zone: string) =>
+      new Intl.DateTimeFormat('en-CA', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+    const formats = new Map<string, Intl.DateTimeFormat>();
+    const wall = (zone: string, at: Date) => {
+      if (!formats.has(zone)) formats.set(zone, intl(zone));
+      return (formats.get(zone) as Intl.DateTimeFormat).format(at).replace(',', '');
+    };
+    const instants: number[] = [];
+    let seed = 21;
+    for (let i = 0; i < 2_000; i++) {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      instants.push(Date.UTC(1900, 0, 1) + Math.floor((seed / 2 ** 31) * 200 * 365.25 * 86_400_000));
+    }
+    // New York's 2025 switches (06:00 and 07:00 UTC, the hour before and after) to the second and the ms.
+    for (const hour of [Date.UTC(2025, 2, 9, 6), Date.UTC(2025, 10, 2, 5), Date.UTC(2025, 10, 2, 6)])
+      for (let s = -3_600; s < 7_200; s += 7) instants.push(hour + s * 1000, hour + s * 1000 + 999);
+    for (const zone of ['America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'Europe/Dublin']) {
+      for (const ms of instants) {
+        const at = new Date(ms);
+        const [date, time] = wall(zone, at).split(' ');
+        expect(zonedDate(zone, at)).toBe(date);
+        if (zone === 'America/New_York') expect(nyTime(at)).toBe(time);
       }
     }
   });

@@ -4,7 +4,7 @@
  * zod, the domain checks, one repair turn that shows the model its errors, then an answer or an
  * abstention with the reason. Every call is recorded; the budget is checked before each one.
  */
-import { zodResponseFormat } from 'openai/helpers/zod';
+import type { zodResponseFormat } from 'openai/helpers/zod';
 import type { z } from 'zod';
 import type { LlmSettings } from '../../config/config.ts';
 import { addUsage, NO_USAGE, type SeatResult, type Usage } from '../../pipeline/seats.ts';
@@ -15,6 +15,13 @@ import { extractJson } from './extract.ts';
 import { type RetryDeps, sendWithRetry } from './retry.ts';
 import type { ChatMessage, ChatRequest, ChatResponse, OutputMode, Transport } from './types.ts';
 import { TransportError } from './types.ts';
+
+/**
+ * The SDK's zod helper, loaded at the first question: it loads the openai package, which a council of
+ * builtin seats never needs (serve without an LLM key, issue 21).
+ */
+let responseFormat: Promise<typeof zodResponseFormat> | undefined;
+const loadResponseFormat = () => (responseFormat ??= import('openai/helpers/zod').then((m) => m.zodResponseFormat));
 
 export interface AskDeps {
   council: string;
@@ -53,8 +60,8 @@ export function outputModeOf(settings: LlmSettings, model: string): OutputMode {
   return settings.models[model]?.output ?? 'json_schema';
 }
 
-export function buildRequest<T>(q: Question<T>, messages: ChatMessage[], mode: OutputMode, settings: LlmSettings): ChatRequest {
-  const format = zodResponseFormat(q.schema, q.name);
+export function buildRequest<T>(q: Question<T>, messages: ChatMessage[], mode: OutputMode, settings: LlmSettings, toFormat: typeof zodResponseFormat): ChatRequest {
+  const format = toFormat(q.schema, q.name);
   const request: ChatRequest =
     mode === 'json_schema'
       ? { model: q.model, messages, response_format: { type: 'json_schema', json_schema: { name: q.name, strict: true, schema: format.json_schema.schema ?? {} } } }
@@ -94,10 +101,11 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
   let messages = q.messages;
   let mode = outputModeOf(settings, q.model);
   const fail = (error: string): SeatResult<T> => ({ ok: false, error, model: q.model, usage });
+  const toFormat = await loadResponseFormat();
 
   for (const turn of ['answer', 'repair'] as const) {
     const over = await deps.budget.exceeded(q.week);
-    let request = buildRequest(q, messages, mode, settings);
+    let request = buildRequest(q, messages, mode, settings, toFormat);
     const base = { week: q.week, stage: q.stage, seat: q.seat, model: q.model, promptVersion: q.promptVersion, turn };
     if (over) {
       await deps.recorder.record(deps.council, {
@@ -124,7 +132,7 @@ export async function ask<T>(deps: AskDeps, q: Question<T>): Promise<SeatResult<
       if (error instanceof TransportError && error.status === 400 && mode === 'json_schema') {
         await recordFailure(deps, base, request, error, timers.now() - started);
         mode = 'json_object';
-        request = buildRequest(q, messages, mode, settings);
+        request = buildRequest(q, messages, mode, settings, toFormat);
         try {
           got = await answer(deps, request, deadline);
         } catch (second) {
