@@ -37,8 +37,14 @@ export interface CouncilClock {
   assertWeekInData(week: string): Promise<void>;
   /** Refuses a checkpoint time outside the replay data, with the range that exists; live, any time. */
   assertTimeInData(at: Date): Promise<void>;
-  /** The instant account values are marked at: now live, the last published bar in a replay. */
+  /**
+   * The instant account values are marked at: now live; in a replay where the replay stands (the council's
+   * clock: its latest approval or checkpoint, or the close of the latest session anything filled in), or the
+   * last published bar when nothing was acted on yet.
+   */
   markTime(): Promise<Date>;
+  /** The latest instant the data speaks for: now live, the last published bar's close in a replay. */
+  dataTime(): Promise<Date>;
   /** When an action on a proposal happens: now live; in a replay just after the decision, or at its approval once approved. */
   actionTimes(proposal: ProposalState): ActionTimes;
   /**
@@ -78,6 +84,7 @@ export function createLiveClock(now: () => Date): CouncilClock {
     },
     assertTimeInData: async () => {},
     markTime: async () => now(),
+    dataTime: async () => now(),
     actionTimes() {
       const at = now();
       return { now: at, settleAt: at };
@@ -187,6 +194,11 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
     const at = Math.max(approvedAt, checkpointAt);
     return { at: at > 0 ? new Date(at) : null, fillSession };
   };
+  const dataTime = async (): Promise<Date> => {
+    const at = now();
+    const [last] = await market.bars({ symbol, asOf: at, limit: 1 });
+    return last ? nyDateTime(last.date, '16:00') : at;
+  };
   return {
     mode: 'replay',
     now,
@@ -210,10 +222,14 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
       const day = nyDate(at);
       if (day < known.first || day > known.last) throw new ProposalError('NOT_FOUND', `${day} ${nyTime(at)} is outside the market data: ${rangeText(known)}`);
     },
+    dataTime,
     async markTime() {
-      const at = now();
-      const [last] = await market.bars({ symbol, asOf: at, limit: 1 });
-      return last ? nyDateTime(last.date, '16:00') : at;
+      // A desk read after a checkpoint on Tuesday shows Tuesday's book, not the book at the data's end; after
+      // an approval, the book at the close of the session its orders filled in (what the approval reported).
+      const [clock, end] = await Promise.all([replayClock(), dataTime()]);
+      const filled = clock.fillSession ? nyDateTime(clock.fillSession, calendar.sessionClose(clock.fillSession)).getTime() : 0;
+      const stands = Math.max(clock.at?.getTime() ?? 0, filled);
+      return stands > 0 && stands < end.getTime() ? new Date(stands) : end;
     },
     actionTimes(proposal) {
       const at = new Date(proposal.approvedBy ? Date.parse(proposal.approvedBy.at) : Date.parse(proposal.asOf) + 60_000);

@@ -54,7 +54,8 @@ export async function postmortem(ctx: AppContext, opts: { week?: string; out?: s
   const week = opts.week ? mondayOf(opts.week) : await clock.defaultWeek();
   // A week outside the data would be built from other weeks' bars: refused with the range that exists.
   await clock.assertWeekInData(week);
-  const mark = await clock.markTime();
+  // The week's own record: marked at its Friday, whatever the replay's clock says (the data's end bounds it).
+  const mark = await clock.dataTime();
   const weekEnd = nyDateTime(addDays(week, 4), '20:00');
   const asOf = new Date(Math.min(mark.getTime(), weekEnd.getTime()));
   const dir = resolve(opts.out ?? join(config.dataDir, 'postmortems', week));

@@ -62,8 +62,13 @@ const excessOf = (returns: readonly number[], o: RiskOptions) => {
   return returns.map((r) => r - perPeriod);
 };
 
-/** Annualised Sharpe ratio: mean excess return over its sample deviation, times sqrt(periods per year). Null when undefined (flat or too short). */
+/**
+ * Annualised Sharpe ratio: mean excess return over its sample deviation, times sqrt(periods per year). Null
+ * when undefined: too short, or an account that took no risk (its own returns never moved; against a
+ * varying T-bill rate its excess returns would, and read as a Sharpe of -100 for cash).
+ */
 export function sharpe(returns: readonly number[], o: RiskOptions = {}): number | null {
+  if (!(stdev(returns) > 1e-12)) return null;
   const excess = excessOf(returns, o);
   const sd = stdev(excess);
   if (!(sd > 1e-12)) return null;
@@ -72,9 +77,11 @@ export function sharpe(returns: readonly number[], o: RiskOptions = {}): number 
 
 /**
  * Annualised Sortino ratio: mean excess return over the downside deviation, the root mean square of
- * the negative excess returns taken over every period (zero for the others). Null when nothing fell.
+ * the negative excess returns taken over every period (zero for the others). Null when nothing fell, or
+ * for an account that took no risk (as Sharpe).
  */
 export function sortino(returns: readonly number[], o: RiskOptions = {}): number | null {
+  if (!(stdev(returns) > 1e-12)) return null;
   const excess = excessOf(returns, o);
   if (excess.length < 2) return null;
   const downside = Math.sqrt(excess.reduce((s, r) => s + Math.min(0, r) ** 2, 0) / excess.length);

@@ -113,4 +113,12 @@ describe('The replay clock', () => {
     expect(await clock.approvalTimes(lapsed, clock.actionTimes(lapsed))).toEqual({ refusal: expect.stringMatching(/^the council's clock is at 2024-03-05 12:00 ET/) });
     expect(await clock.checkpointTime(['09:00', '12:00', '14:00'])).toEqual(nyDateTime('2024-03-05', '14:00'));
   });
+
+  it('Given a checkpoint evaluated Tuesday 12:00, When the desk marks the accounts, Then at Tuesday 12:00 (where the replay stands), while the data speaks to Friday', async () => {
+    const { clock, store } = replayClock();
+    expect(await clock.markTime()).toEqual(nyDateTime('2024-03-08', '16:00'));
+    await store.append('checkpoint:main:2024-03-04', 0, [{ type: 'CheckpointEvaluated', data: { at: nyDateTime('2024-03-05', '12:00').toISOString() } }]);
+    expect(await clock.markTime()).toEqual(nyDateTime('2024-03-05', '12:00'));
+    expect(await clock.dataTime()).toEqual(nyDateTime('2024-03-08', '16:00'));
+  });
 });

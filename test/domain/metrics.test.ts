@@ -44,6 +44,13 @@ describe('Metrics', () => {
     expect(sortino([0.01, 0.02])).toBeNull();
   });
 
+  it('When an account held cash while the T-bill rate moved, Then Sharpe and Sortino are null (no risk taken), not a large negative ratio', () => {
+    const flat = [0, 0, 0, 0, 0, 0];
+    const riskFreeReturns = [0.0001, 0.0002, 0.0001, 0.0003, 0.0002, 0.0001];
+    expect(sharpe(flat, { riskFreeReturns })).toBeNull();
+    expect(sortino(flat, { riskFreeReturns })).toBeNull();
+  });
+
   it('When a long is opened, added to, partly sold and flipped short, Then turnover is the traded notional over average equity', () => {
     const fills = [
       { symbol: 'SPY', side: 'buy' as const, qty: 10, price: 100, fee: 1, date: '2024-01-02' },

@@ -82,7 +82,8 @@ describe('The desk on the command line', () => {
       seat: expect.anything(),
       totalReturn: expect.any(Number),
       pnl: expect.any(Number),
-      sharpe: expect.any(Number),
+      // The replay stands at the close of the session the week's orders filled in: one session, too short for a Sharpe.
+      sharpe: null,
       maxDrawdown: expect.any(Number),
       hitRate: null,
       trades: 0,

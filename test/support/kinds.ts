@@ -13,6 +13,7 @@ export const UNIT_TESTS: readonly string[] = [
   'test/config/',
   'test/domain/',
   'test/market/',
+  'test/pipeline/halt-reach.test.ts',
   'test/redact.test.ts',
   'test/backtest/backtest.test.ts',
   'test/backtest/exports.test.ts',

@@ -6,6 +6,7 @@
  * (proposals/commands.ts), so none lands after a halt it did not see. Pausing only stops new entries (an
  * approval of a weekly proposal is refused); exits, stops and checkpoints go on.
  */
+import { UserFacingError } from '../../domain/errors.ts';
 import { ProposalError } from '../../domain/proposal.ts';
 import type { EventStore } from '../../store/port.ts';
 import type { NoticeSink } from '../notices.ts';
@@ -97,9 +98,29 @@ export function ordersAddingRisk(book: Pick<AccountView, 'positions' | 'openOrde
   });
 }
 
+/** A halt that is recorded but could not cancel every order: which accounts failed, and why. */
+export class HaltIncompleteError extends UserFacingError {
+  readonly code = 'HALT_INCOMPLETE';
+  readonly failures: { account: string; error: unknown }[];
+  readonly canceled: number;
+  constructor(failures: { account: string; error: unknown }[], canceled: number) {
+    super(
+      `trading is halted, but the open orders of ${failures.map((f) => f.account).join(', ')} could not be read or canceled (${canceled} canceled elsewhere); check them at the broker`,
+      {
+        cause: failures[0]?.error,
+      },
+    );
+    this.name = 'HaltIncompleteError';
+    this.failures = failures;
+    this.canceled = canceled;
+  }
+}
+
 /**
  * Halts (canceling every account's open orders that add risk) or resumes; returns how many orders were
- * canceled. Protective legs and exits stay, so resuming has nothing to put back.
+ * canceled. Protective legs and exits stay, so resuming has nothing to put back. Every account is tried,
+ * side by side: one the broker cannot answer for does not keep the others' orders working; the halt is
+ * announced, then refused as incomplete (HaltIncompleteError) naming the accounts that failed.
  */
 export async function setHalted(
   deps: { store: EventStore; broker: Broker; sink: NoticeSink; council: string; accounts: readonly string[] },
@@ -107,16 +128,22 @@ export async function setHalted(
   by: string,
   now: Date,
 ): Promise<number> {
-  let canceled = 0;
   await streams.control(deps.council).decide(deps.store, () => [{ type: halted ? 'Halted' : 'Resumed', data: { by, at: now.toISOString() } }]);
-  if (halted)
-    for (const account of deps.accounts) {
-      const adding = ordersAddingRisk(await deps.broker.account(account, now));
-      for (const order of adding) {
-        const after = await deps.broker.cancelOrder(account, order.clientOrderId, now, 'halted: the order adds risk');
-        if (after?.status === 'canceled') canceled++;
-      }
-    }
+  const settled = halted
+    ? await Promise.allSettled(
+        deps.accounts.map(async (account) => {
+          let canceled = 0;
+          for (const order of ordersAddingRisk(await deps.broker.account(account, now))) {
+            const after = await deps.broker.cancelOrder(account, order.clientOrderId, now, 'halted: the order adds risk');
+            if (after?.status === 'canceled') canceled++;
+          }
+          return canceled;
+        }),
+      )
+    : [];
+  const canceled = settled.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value : 0), 0);
+  const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [{ account: deps.accounts[i] ?? '?', error: r.reason as unknown }] : []));
   await deps.sink.publish({ type: 'halt_changed', halted, by, at: now.toISOString(), canceledOrders: canceled });
+  if (failures.length) throw new HaltIncompleteError(failures, canceled);
   return canceled;
 }
