@@ -170,7 +170,7 @@ export function tradingStateText(t: TradingState): string {
     case 'paused':
       return `Trading PAUSED${since}: no new entries; exits, stops and checkpoints go on.`;
     case 'halted':
-      return `Trading HALTED${since}: open orders canceled, approvals and scheduled runs blocked.`;
+      return `Trading HALTED${since}: orders that add risk canceled (stops and exits kept), approvals and scheduled runs blocked.`;
     default: {
       const never: never = t.state;
       return never;

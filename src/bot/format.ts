@@ -1,5 +1,6 @@
 /** Wording shared by every renderer, so Slack, Discord and the console say the same thing. */
 import type { Condition, Direction, ResearchPack, RubricKey, Source } from '../domain/schemas.ts';
+import type { BrokerOrder } from '../brokers/port.ts';
 import type { AccountReconciliation, OrderLine } from '../pipeline/notices.ts';
 import type { Usage } from '../pipeline/seats.ts';
 import { nyDate, nyTime, weekday } from '../market/time.ts';
@@ -152,3 +153,18 @@ export function provenanceLines(pack: ResearchPack, droppedCitations: number | u
       : []),
   ];
 }
+
+/**
+ * A working order as the status lists it; a filled entry the broker still lists holds its resting
+ * protective legs, so it reads as the stop (and take-profit) that protect the position.
+ */
+export function openOrderText(o: Pick<BrokerOrder, 'side' | 'qty' | 'symbol' | 'status' | 'filledQty' | 'legs'>): string {
+  const resting = (o.legs ?? []).filter((l) => l.status === 'held' || l.status === 'accepted' || l.status === 'partially_filled');
+  const legs = resting.map((l) => `${l.kind === 'stop' ? 'stop' : 'take-profit'} ${priceText(l.price)}`).join(', ');
+  if (o.status === 'filled' || o.filledQty >= o.qty) return legs ? `${o.symbol} protected at the broker: ${legs}` : `${o.side} ${o.qty} ${o.symbol} (filled)`;
+  return `open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})${legs ? `, with ${legs}` : ''}`;
+}
+
+/** The schedule's heading in a status: on replay data the slots are only listed (time moves with checkpoint and postmortem). */
+export const scheduleHeading = (time: 'simulated' | 'live'): string =>
+  time === 'simulated' ? 'Scheduled on the wall clock, not run on replay data (checkpoint and postmortem move it)' : 'Next scheduled';

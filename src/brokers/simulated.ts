@@ -484,6 +484,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       });
     }
     const gross = positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
+    const undone = new Set(ledger.undone);
     return {
       account,
       broker: 'simulated',
@@ -491,11 +492,16 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       cash: ledger.cash / 100,
       buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
       positions,
-      // As of `asOf`: an order whose fill is stamped later was still working then.
-      openOrders: [...new Set([...book.open, ...ledger.undone])]
+      // As of `asOf`: an order whose fill is stamped later was still working then. A filled entry whose
+      // protective legs rest is listed with them, as Alpaca lists it (nested legs under the parent).
+      openOrders: [...new Set([...book.open, ...undone, ...[...book.guarded.values()].flatMap((ids) => [...ids])])]
         .map((id) => book.orders.get(id))
         .filter((o): o is SimOrder => o !== undefined)
-        .map((o) => (o.status === 'filled' ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null } : publicOrder(o))),
+        .map((o) =>
+          o.status === 'filled' && undone.has(o.clientOrderId)
+            ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null }
+            : publicOrder(o),
+        ),
     };
   }
 

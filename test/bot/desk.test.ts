@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 describe('The desk reads', () => {
-  it('When the desk asks for positions, Then every account shows its fills as the broker holds them, with age and no stop where the broker keeps none', async () => {
+  it('When the desk asks for positions, Then every account shows its fills as the broker holds them, with age and the stop resting at the broker', async () => {
     const out = await dispatch(app, { kind: 'positions' }, stranger);
     expect(out.kind).toBe('positions');
     if (out.kind !== 'positions') return;
@@ -43,7 +43,9 @@ describe('The desk reads', () => {
       expect(p.qty).not.toBe(0);
       expect(p.avgPrice).toBeGreaterThan(0);
       expect(p.ageDays).toBeGreaterThanOrEqual(0);
-      expect(p.stop).toBeNull();
+      // Every opening order carried its stop (issue 17): it rests on the protective side of the entry.
+      expect(p.stop).not.toBeNull();
+      expect(Math.sign(p.avgPrice - (p.stop ?? 0))).toBe(Math.sign(p.qty));
     }
     const text = positionsLines(out.view).join('\n');
     expect(text).toMatch(/^Positions at \w{3} \d{4}-\d{2}-\d{2} \d{2}:\d{2} ET/);

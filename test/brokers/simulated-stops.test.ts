@@ -56,6 +56,11 @@ describe('Simulated broker: stops and take-profits on daily bars', () => {
     await b.settle(['A'], nyDateTime('2020-03-06', '17:00'));
     const resting = await b.findByClientOrderId('A', 'tc-w-a-spy');
     expect([resting?.status, resting?.legs?.[0]?.status]).toEqual(['filled', 'accepted']);
+    // The book lists the filled entry with its resting stop, as Alpaca lists a parent with nested legs; it works no more shares.
+    const book = await b.account('A', nyDateTime('2020-03-06', '17:00'));
+    expect(book.openOrders.map((o) => [o.clientOrderId, o.status, o.qty - o.filledQty, o.legs?.map((l) => [l.kind, l.price, l.status])])).toEqual([
+      ['tc-w-a-spy', 'filled', 0, [['stop', stop, 'accepted']]],
+    ]);
     // Before Monday's open nothing is known; from 09:30 the gap is.
     expect(await b.settle(['A'], nyDateTime('2020-03-09', '09:00'))).toEqual([]);
     const changed = await b.settle(['A'], nyDateTime('2020-03-09', '09:31'));
@@ -63,6 +68,7 @@ describe('Simulated broker: stops and take-profits on daily bars', () => {
     expect([changed[0]?.clientOrderId, leg?.status, leg?.filledQty, leg?.filledAt]).toEqual(['tc-w-a-spy', 'filled', 10, '2020-03-09T09:30']);
     expect(leg?.avgFillPrice).toBe(round4(monday.open * (1 - SLIPPAGE_BPS / 10_000)));
     expect((await b.account('A', nyDateTime('2020-03-09', '09:31'))).positions).toEqual([]);
+    expect((await b.account('A', nyDateTime('2020-03-09', '09:31'))).openOrders).toEqual([]);
     // Settled again, nothing more happens.
     expect(await b.settle(['A'], nyDateTime('2020-03-10', '17:00'))).toEqual([]);
   });

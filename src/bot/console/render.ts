@@ -36,6 +36,8 @@ import {
   usageText,
   view,
   withNyTimes,
+  openOrderText,
+  scheduleHeading,
 } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
@@ -181,7 +183,7 @@ function noticeText(n: Notice, reader: Reader): string {
       return [exitTitle(n), ...indent(n.exits.map((e) => exitLineText(e, (id) => hint(`approve ${id}`))))].join('\n');
     case 'halt_changed':
       return n.halted
-        ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until ${hint('resume')}.`
+        ? `⛔ Trading HALTED by ${n.by} at ${nyStamp(n.at)}: ${n.canceledOrders} orders that add risk canceled (stops and exits kept); approvals and scheduled runs are blocked until ${hint('resume')}.`
         : `▶ Trading resumed by ${n.by} at ${nyStamp(n.at)}.`;
     case 'reconciliation_report':
       return [
@@ -225,7 +227,7 @@ export function renderStatus(s: import('../../app/index.ts').StatusView): string
     lines.push(`  ${a.account.padEnd(9)} [${a.broker}] equity ${money(a.equity)}, cash ${money(a.cash)}, buying power ${money(a.buyingPower)}${a.error ? `  ! ${a.error}` : ''}`);
     for (const p of a.positions)
       lines.push(`      ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${priceText(p.avgPrice)}  value ${money(p.marketValue)}  P/L ${signedMoney(p.unrealizedPl)}`);
-    for (const o of a.openOrders) lines.push(`      open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`);
+    for (const o of a.openOrders) lines.push(`      ${openOrderText(o)}`);
   }
   lines.push(s.pending.length ? 'Pending proposals:' : 'Pending proposals: none');
   for (const p of s.pending) lines.push(`  ${p.proposalId} (week ${p.week}, expires ${nyStamp(p.expiresAt)}): ${p.orders.length} orders${refusedText(p.refusals)}`);
@@ -236,7 +238,7 @@ export function renderStatus(s: import('../../app/index.ts').StatusView): string
   if (s.usage.lastRun) lines.push(usageText(s.usage.lastRun));
   if (s.nextRuns.length)
     lines.push(
-      'Next scheduled (ET):',
+      `${scheduleHeading(s.mode.time)}:`,
       ...s.nextRuns.map((r) => {
         const last = r.lastRun
           ? `  (last ${r.job}: ${nyStamp(r.lastRun.slot)} ${r.lastRun.outcome ?? 'running'}${r.lastRun.attempts > 1 ? ` after ${r.lastRun.attempts} attempts` : ''})`

@@ -37,6 +37,7 @@ import {
   truncate,
   usageText,
   view,
+  scheduleHeading,
 } from '../format.ts';
 import { dailySummaryLines, dailySummaryTitle } from '../desk-text.ts';
 import {
@@ -246,7 +247,7 @@ export function renderNotice(n: Notice, ctx: RenderContext = {}): DiscordRender 
         channel: [
           text(
             n.halted
-              ? `⛔ Trading HALTED by ${who(n.by)} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until /council resume.`
+              ? `⛔ Trading HALTED by ${who(n.by)} at ${nyStamp(n.at)}: ${n.canceledOrders} orders that add risk canceled (stops and exits kept); approvals and scheduled runs are blocked until /council resume.`
               : `▶ Trading resumed by ${who(n.by)} at ${nyStamp(n.at)}.`,
           ).body,
         ],
@@ -582,7 +583,7 @@ export function statusEmbed(s: StatusView): APIEmbed {
         },
         ...(s.lastRun ? [{ name: 'Last run', value: `week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}` }] : []),
         ...(s.usage.lastRun ? [{ name: 'Cost of the last run', value: usageText(s.usage.lastRun) }] : []),
-        ...(s.nextRuns.length ? [{ name: 'Next scheduled', value: lines(s.nextRuns.map((r) => `${r.job} at ${nyStamp(r.at)}`)) }] : []),
+        ...(s.nextRuns.length ? [{ name: scheduleHeading(s.mode.time), value: lines(s.nextRuns.map((r) => `${r.job} at ${nyStamp(r.at)}`)) }] : []),
       ],
     },
   ]);

@@ -39,6 +39,8 @@ import {
   usageText,
   view,
   withNyTimes,
+  openOrderText,
+  scheduleHeading,
 } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
@@ -173,7 +175,7 @@ export function renderNotice(n: Notice): SlackMessage {
       return fitMessage(n.halted ? 'Trading HALTED' : 'Trading resumed', [
         section(
           n.halted
-            ? `:octagonal_sign: *Trading HALTED* by ${who(n.by)} at ${nyStamp(n.at)}: ${n.canceledOrders} open orders canceled; approvals and scheduled runs are blocked until \`/council resume\`.`
+            ? `:octagonal_sign: *Trading HALTED* by ${who(n.by)} at ${nyStamp(n.at)}: ${n.canceledOrders} orders that add risk canceled (stops and exits kept); approvals and scheduled runs are blocked until \`/council resume\`.`
             : `:arrow_forward: *Trading resumed* by ${who(n.by)} at ${nyStamp(n.at)}.`,
         ),
       ]);
@@ -316,7 +318,7 @@ export function renderStatus(s: StatusView): SlackMessage {
     ...a.positions.map(
       (p) => `    ${String(p.qty).padStart(6)} ${p.symbol.padEnd(4)} avg ${priceText(p.avgPrice)}  value ${money(p.marketValue)}  P/L ${signedMoney(p.unrealizedPl)}`,
     ),
-    ...a.openOrders.map((o) => `    open order: ${o.side} ${o.qty} ${o.symbol} (${o.status})`),
+    ...a.openOrders.map((o) => `    ${openOrderText(o)}`),
   ]);
   return fitMessage('Council status', [
     header('Council status'),
@@ -341,6 +343,6 @@ export function renderStatus(s: StatusView): SlackMessage {
     ]),
     ...(s.lastRun ? [context(esc(`Last run: week ${s.lastRun.week}, ${s.lastRun.outcome}${s.lastRun.proposalId ? `, proposal ${s.lastRun.proposalId}` : ''}`))] : []),
     ...(s.usage.lastRun ? [context(esc(usageText(s.usage.lastRun)))] : []),
-    ...(s.nextRuns.length ? packLines(['*Next scheduled*', ...s.nextRuns.map((r) => `• ${esc(r.job)} at ${esc(r.at)}`)]) : []),
+    ...(s.nextRuns.length ? packLines([`*${scheduleHeading(s.mode.time)}*`, ...s.nextRuns.map((r) => `• ${esc(r.job)} at ${nyStamp(r.at)}`)]) : []),
   ]);
 }

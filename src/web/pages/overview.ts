@@ -133,7 +133,7 @@ ${data.pending.length ? data.pending.map((p) => proposalSection(p, caller, accou
   </table></div>
 </section>
 <section class="card" aria-labelledby="next-h">
-  <h2 id="next-h">Next scheduled runs</h2>
+  <h2 id="next-h">Next scheduled runs</h2>${status.mode.time === 'simulated' ? html`<p class="note">Replay data: these slots are listed on the wall clock but not run; checkpoint and postmortem move the replay.</p>` : ''}
   ${status.nextRuns.length ? html`<ul>${status.nextRuns.map((r) => html`<li>${r.job}: <time datetime="${r.at}">${nyStamp(r.at)}</time></li>`)}</ul>` : html`<p>None scheduled in this process.</p>`}
 </section>
 <section class="card" aria-labelledby="spend-h">

@@ -68,7 +68,11 @@ const haltOrResume =
     // and recorded, by the use case.
     const outcome = await dispatch(ctx.app, { kind: halted ? 'halt' : 'resume' }, { by, via: 'discord', authoriser: discordAuthoriser(ctx, i) });
     const canceled = outcome.kind === 'halted' ? outcome.canceled : 0;
-    await i.editReply(halted ? `Trading halted: ${canceled} open orders canceled; approvals and scheduled runs are blocked until /council resume.` : 'Trading resumed.');
+    await i.editReply(
+      halted
+        ? `Trading halted: ${canceled} orders that add risk canceled (stops and exits kept); approvals and scheduled runs are blocked until /council resume.`
+        : 'Trading resumed.',
+    );
   };
 
 /** `/council web [revoke]`: the link (or the revocation) only the asker sees. */
