@@ -112,6 +112,8 @@ export interface HistoryWeek {
     approvedBy: { by: string; at: string; via: string } | null;
     rejected: { by: string; at: string; reason: string | null } | null;
     expiresAt: string;
+    /** The accounts a partial approval declined (nothing placed for them); empty when all were approved. */
+    declined: string[];
   } | null;
   /** Each account's P/L over the week (last close of the week over the last close before it); empty before any mark. */
   pnl: { account: string; pnl: number; return: number }[];
@@ -290,6 +292,7 @@ export async function leaderboard(ctx: AppContext, window: LeaderboardWindow): P
 export async function history(ctx: AppContext, n: number): Promise<HistoryView> {
   const summaries = (await weekSummaries(ctx)).slice(0, Math.max(1, n));
   const pm = summaries.length ? await ledgerReport(ctx) : null;
+  const declined = new Map((await ctx.deps.proposals.list()).map((p) => [p.proposalId, p.declined]));
   return {
     weeks: summaries.map((s) => ({
       week: s.week,
@@ -297,7 +300,14 @@ export async function history(ctx: AppContext, n: number): Promise<HistoryView> 
       outcome: s.outcome,
       decision: s.decision,
       proposal: s.proposal
-        ? { id: s.proposal.id, status: s.proposal.status, approvedBy: s.proposal.approvedBy, rejected: s.proposal.rejected, expiresAt: s.proposal.expiresAt }
+        ? {
+            id: s.proposal.id,
+            status: s.proposal.status,
+            approvedBy: s.proposal.approvedBy,
+            rejected: s.proposal.rejected,
+            expiresAt: s.proposal.expiresAt,
+            declined: declined.get(s.proposal.id) ?? [],
+          }
         : null,
       pnl: pm ? weekPnl(pm, s.week) : [],
     })),

@@ -31,7 +31,7 @@ const num = (x: number): string => String(+x.toFixed(4));
  */
 export function conditionCheckText(c: ConditionCheck, mark?: PositionCheck['markSource']): string {
   const openForClose = mark?.kind === 'open' && c.condition.indicator === 'close';
-  const now = c.value === null ? 'no value' : openForClose ? `open ${num(c.value)}, the ${mark.session} close is not in yet` : `now ${num(c.value)}`;
+  const now = c.value === null ? 'no value' : openForClose ? `open ${priceText(c.value)}, the ${mark.session} close is not in yet` : `now ${num(c.value)}`;
   return `${c.holds ? '✖' : c.near ? '⚠' : '·'} ${conditionText(c.condition)}  (${now}${c.holds ? ', HIT' : c.near ? ', near' : ''})`;
 }
 

@@ -85,7 +85,7 @@ export function historyLines(v: HistoryView, threadOf: (week: string) => string 
     const outcome = !p
       ? 'no proposal'
       : p.approvedBy
-        ? `${p.status}: approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${nyStamp(p.approvedBy.at)}`
+        ? `${p.status}: approved by ${p.approvedBy.by} via ${p.approvedBy.via} at ${nyStamp(p.approvedBy.at)}${p.declined.length ? ` (declined: ${p.declined.join(', ')})` : ''}`
         : p.rejected
           ? `REJECTED by ${p.rejected.by} at ${nyStamp(p.rejected.at)}${p.rejected.reason ? `: ${p.rejected.reason}` : ' (no reason given)'}`
           : p.status === 'PENDING'
