@@ -117,6 +117,8 @@ export interface HistoryWeek {
   } | null;
   /** Each account's P/L over the week (last close of the week over the last close before it); empty before any mark. */
   pnl: { account: string; pnl: number; return: number }[];
+  /** The last session close the week's P/L is marked at (a week still under way: before its Friday); null before any mark. */
+  pnlThrough: string | null;
 }
 
 export interface HistoryView {
@@ -310,6 +312,7 @@ export async function history(ctx: AppContext, n: number): Promise<HistoryView> 
           }
         : null,
       pnl: pm ? weekPnl(pm, s.week) : [],
+      pnlThrough: pm ? (pm.dates.filter((d) => mondayOf(d) === s.week).at(-1) ?? null) : null,
     })),
   };
 }

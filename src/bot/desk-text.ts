@@ -7,6 +7,7 @@ import type { CostView, DeskExitResult, DeskPosition, HistoryView, LeaderboardVi
 import type { DailySummary } from '../pipeline/notices.ts';
 import { EXIT_REASON_TEXT, exitLineText } from './checkpoint-text.ts';
 import { money, nyStamp, pct, priceText, signedConviction, signedMoney } from './format.ts';
+import { addDays } from '../market/time.ts';
 
 const WINDOW_TEXT: Record<string, string> = { '1w': 'the last week', '4w': 'the last 4 weeks', '8w': 'the last 8 weeks', all: 'the whole record' };
 
@@ -93,7 +94,12 @@ export function historyLines(v: HistoryView, threadOf: (week: string) => string 
             : p.status;
     const pnl = w.pnl.length ? w.pnl.map((x) => `${x.account} ${signedMoney(x.pnl)} (${pct(x.return)})`).join(', ') : 'not marked yet';
     const thread = threadOf(w.week);
-    return [`Week of ${w.week}: ${decision}`, `  proposal: ${outcome}`, `  week P/L: ${pnl}`, ...(thread ? [`  thread: ${thread}`] : [])];
+    return [
+      `Week of ${w.week}: ${decision}`,
+      `  proposal: ${outcome}`,
+      `  week P/L${w.pnlThrough && w.pnl.length && w.pnlThrough < addDays(w.week, 4) ? ` (so far: through the ${w.pnlThrough} close)` : ''}: ${pnl}`,
+      ...(thread ? [`  thread: ${thread}`] : []),
+    ];
   });
 }
 

@@ -129,7 +129,8 @@ export function deliberationLine(pm: Postmortem): string {
   if (!d) return 'Did deliberation add value? No member accounts to compare with.';
   const totals = `Council ${pct(d.council)} vs best member ${d.best.account} ${pct(d.best.totalReturn)} (${pct(d.vsBest)}) and median member ${pct(d.median)} (${pct(d.vsMedian)}).`;
   const wk = d.weekly;
-  if (!wk || wk.weeks < 10) return `Did deliberation add value? inconclusive: ${wk?.weeks ?? 0} week${wk?.weeks === 1 ? '' : 's'} is too few to tell. ${totals}`;
+  const weeks = wk?.weeks ?? pm.weeks;
+  if (!wk || wk.weeks < 10) return `Did deliberation add value? inconclusive: ${weeks} week${weeks === 1 ? '' : 's'} ${weeks === 1 ? 'is' : 'are'} too few to tell. ${totals}`;
   const verdict = wk.verdict === 'added' ? 'yes' : wk.verdict === 'subtracted' ? 'no, it cost value' : 'inconclusive';
   return `Did deliberation add value? ${verdict}: council minus median member averaged ${pct(wk.mean)} a week over ${wk.weeks} weeks, 95% block-bootstrap interval ${pct(wk.low)} to ${pct(wk.high)}${wk.verdict === 'inconclusive' ? ' (spans zero)' : ''}. ${totals}`;
 }
@@ -138,10 +139,10 @@ export function calibrationLines(pm: Postmortem): string[] {
   if (pm.calibration.length === 0) return ['Reviewer calibration: no reviews with realised outcomes yet.'];
   return [
     'Reviewer calibration (does a higher rubric score mean a better realised return?):',
-    `  ${'Reviewer'.padEnd(12)}${'Pitches'.padStart(8)}${'Mean score'.padStart(12)}${'Correlation'.padStart(13)}`,
+    `  ${'Reviewer'.padEnd(12)}${'Pitches'.padStart(8)}${'Mean score'.padStart(12)}${'Correlation'.padStart(17)}`,
     ...pm.calibration.map(
       (c) =>
-        `  ${c.reviewer.padEnd(12)}${String(c.pitches).padStart(8)}${num(c.meanScore, 1).padStart(12)}${(c.correlation === null && c.pitches < 10 ? `n/a (${c.pitches} pairs)` : num(c.correlation)).padStart(13)}`,
+        `  ${c.reviewer.padEnd(12)}${String(c.pitches).padStart(8)}${num(c.meanScore, 1).padStart(12)}${(c.correlation === null && c.pitches < 10 ? `n/a (${c.pitches} pairs)` : num(c.correlation)).padStart(17)}`,
     ),
   ];
 }

@@ -79,7 +79,7 @@ describe('Checkpoint wording', () => {
     expect(statusMark({ status: 'hold', exit: 'horizon' })).toBe('➜ EXITING');
     expect(statusMark({ status: 'watch', exit: null })).toBe('⚠ WATCH');
     const check = { condition: { symbol: 'SPY', indicator: 'close' as const, comparator: '<' as const, threshold: 480 }, value: 495.6, holds: false, near: false };
-    expect(conditionCheckText(check, { kind: 'open', session: '2024-03-06' })).toBe('· SPY close < 480  (open 495.6, the 2024-03-06 close is not in yet)');
+    expect(conditionCheckText(check, { kind: 'open', session: '2024-03-06' })).toBe('· SPY close < 480  (open 495.60, the 2024-03-06 close is not in yet)');
     expect(conditionCheckText(check, { kind: 'close', session: '2024-03-05' })).toBe('· SPY close < 480  (now 495.6)');
   });
 

@@ -105,7 +105,7 @@ describe('Weekly postmortem', () => {
     // Ten daily returns are too few for a Sharpe ratio, eight pairs too few for a correlation, two weeks for a verdict.
     expect(text).toContain('n/a (10 sessions)');
     expect(text).toContain('n/a (8 pairs)');
-    expect(text).toContain('inconclusive: 2 weeks is too few to tell');
+    expect(text).toContain('inconclusive: 2 weeks are too few to tell');
     for (const a of pm.accounts) expect([a.performance.sessions, a.performance.sharpe, a.performance.sortino, a.performance.volatility]).toEqual([10, null, null, null]);
   });
 
