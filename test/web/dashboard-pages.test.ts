@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
+import { nyDateTime } from '../../src/market/time.ts';
 import { testApp } from '../support/app.ts';
 import { type Dashboard, type Session, signInAs, startDashboard } from './support.ts';
 
@@ -95,15 +96,17 @@ describe('The dashboard pages', () => {
   });
 
   it('When a member opens the leaderboard and a backtest, Then the charts carry their data, and only report files are served', async () => {
+    // Nothing executed yet: the leaderboard says so and draws no chart, whatever a backtest wrote.
     const board = await page('/leaderboard?window=all');
-    expect(board.text).toContain('data-chart');
-    expect(board.text).toContain('"series":["COUNCIL"]');
-    expect(board.text).toContain('<script src="/assets/uplot.js" defer></script>');
+    expect(board.text).toContain('No record yet');
+    expect(board.text).not.toContain('data-chart');
     const list = await page('/backtests');
     expect(list.text).toContain(`href="/backtests/${REPORT}"`);
     const report = await page(`/backtests/${REPORT}`);
     expect(report.text).toContain('report.md');
     expect(report.text).toContain('data-chart');
+    expect(report.text).toContain('"series":["COUNCIL"]');
+    expect(report.text).toContain('<script src="/assets/uplot.js" defer></script>');
     const csv = await page(`/backtests/${REPORT}/equity.csv`);
     expect(csv.status).toBe(200);
     expect(csv.text).toContain('2024-01-03,COUNCIL,101000');
@@ -113,5 +116,37 @@ describe('The dashboard pages', () => {
     const uplot = await fetch(`${dashboard.server.url}/assets/uplot.js`);
     expect(uplot.status).toBe(200);
     expect(await uplot.text()).toContain('uPlot');
+  });
+});
+
+/** The chart specs a page embeds for uPlot. */
+const chartSpecs = (text: string) =>
+  [...text.matchAll(/<div class="chart" data-chart><script type="application\/json">(.*?)<\/script>/g)].map(
+    (m) => JSON.parse(m[1]!) as { title: string; format: string; highlight: string; series: string[]; data: (number | null)[][] },
+  );
+
+describe('Once the week is executed, checked and reviewed', () => {
+  beforeAll(async () => {
+    await app.approve({ proposalId, by: 'slack:UAPPROVER', via: 'slack' });
+    // Tuesday noon: the orders filled at Monday's open.
+    await app.checkpoint(nyDateTime('2024-03-05', '12:00'));
+  }, 120_000);
+
+  it('When a member opens the leaderboard, Then its equity and drawdown charts are the ledger’s curves: every account and SPY, the same figures as the desk’s', async () => {
+    const board = await page('/leaderboard?window=all');
+    const [equity, drawdown] = chartSpecs(board.text);
+    const record = await app.equity('all');
+    expect(record.dates.length).toBeGreaterThan(1);
+    expect(equity?.series).toEqual([...record.accounts.map((a) => a.account), 'SPY buy-and-hold']);
+    expect(equity?.highlight).toBe('COUNCIL');
+    expect(equity?.data[0]).toHaveLength(record.dates.length);
+    expect(equity?.data.at(-1)?.at(-1)).toBeCloseTo(record.benchmark!.equity.at(-1)!, 2);
+    expect(drawdown?.format).toBe('pct');
+    for (const series of drawdown?.data.slice(1) ?? []) for (const v of series) expect(v!).toBeLessThanOrEqual(0);
+    // The leaderboard's return is the curve's: one ledger.
+    const { rows } = await app.leaderboard('all');
+    const council = record.accounts.find((a) => a.account === 'COUNCIL')!;
+    expect(rows.find((r) => r.account === 'COUNCIL')!.totalReturn).toBeCloseTo(council.equity.at(-1)! / council.equity[0]! - 1, 10);
+    expect(board.text).toContain('<script src="/assets/uplot.js" defer></script>');
   });
 });

@@ -12,7 +12,7 @@ import { ProposalError } from '../../domain/proposal.ts';
 import { runJson } from '../../views.ts';
 import { WebRequestError } from '../errors.ts';
 import { type Caller, callerOf } from '../auth.ts';
-import type { LeaderboardView } from '../../app/desk.ts';
+import type { EquityView, LeaderboardView } from '../../app/desk.ts';
 import type { WebContext } from '../context.ts';
 import { isLeaderboardWindow, LEADERBOARD_WINDOWS, leaderboard } from '../desk.ts';
 import type { Handler } from '../server.ts';
@@ -119,8 +119,8 @@ ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.r
       viewing(ctx, 'web leaderboard', async (req) => {
         const asked = new URL(req.url ?? '/', 'http://localhost').searchParams.get('window') ?? '4w';
         const window = isLeaderboardWindow(asked) ? asked : '4w';
-        const board = await leaderboard(app, window);
-        const curves = await equityCurves(ctx);
+        const [board, record] = await Promise.all([leaderboard(app, window), app.equity(window)]);
+        const curves = ledgerCurves(record);
         return {
           title: 'Leaderboard',
           current: '/leaderboard',
@@ -128,8 +128,8 @@ ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.r
           body: html`<nav aria-label="Window" class="card">${LEADERBOARD_WINDOWS.map((w) => html`<a href="/leaderboard?window=${w}"${w === window ? html` aria-current="page"` : ''}>${w}</a> `)}</nav>
 ${leaderboardTable(board)}
 ${calibrationTable(board)}
-${curves ? chart('Equity by account (session closes)', curves, 'usd') : html`<section class="card"><p>No equity history yet: charts appear once a postmortem or a backtest has written equity.csv.</p></section>`}
-${curves ? chart('Drawdown', drawdowns(curves), 'pct') : ''}
+${curves ? chart(`Equity at each session close, ${window}`, curves, 'usd') : html`<section class="card"><p>No record yet: the equity and drawdown charts start with the first executed week. A backtest's charts are on its page under <a href="/backtests">Backtests</a>.</p></section>`}
+${curves ? chart(`Drawdown from the peak, ${window}`, drawdowns(curves), 'pct') : ''}
 <link rel="stylesheet" href="/assets/uplot.css"><script src="/assets/uplot.js" defer></script>`,
         };
       }),
@@ -192,7 +192,7 @@ ${curves ? chart('Drawdown', drawdowns(curves), 'pct') : ''}
         if (!files.length) throw notFound(`no report ${name}`);
         const md = files.find((f) => f.endsWith('.md'));
         const text = md ? await readFile(join(dir, md), 'utf8') : '';
-        const curves = await equityCurves(ctx, name);
+        const curves = await reportCurves(ctx, name);
         return {
           title: `Backtest ${name}`,
           current: '/backtests',
@@ -252,40 +252,60 @@ interface Curves {
   /** Unix seconds of each session close. */
   times: number[];
   series: { name: string; values: (number | null)[] }[];
+  /** The series drawn thicker: the council's account. */
+  highlight?: string;
 }
 
-/** Equity per account per session close, from the newest backtest report's equity.csv (fixed columns: date,account,equity,...), or the named one's. */
-async function equityCurves(ctx: WebContext, only?: string): Promise<Curves | undefined> {
-  const dir = join(ctx.app.config.dataDir, 'backtests');
-  const folders = only ? [only] : (await readdir(dir).catch(() => [] as string[])).sort().reverse();
-  for (const folder of folders) {
-    const text = await readFile(join(dir, folder, 'equity.csv'), 'utf8').catch(() => undefined);
-    if (!text) continue;
-    const rows = text
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split(','));
-    const dates = [...new Set(rows.map((r) => r[0]!))].sort();
-    const accounts = [...new Set(rows.map((r) => r[1]!))];
-    const at = new Map(rows.map((r) => [`${r[0]}|${r[1]}`, Number(r[2])]));
-    return {
-      times: dates.map((d) => Date.parse(`${d}T21:00:00Z`) / 1000),
-      series: accounts.map((a) => ({ name: a, values: dates.map((d) => at.get(`${d}|${a}`) ?? null) })),
-    };
-  }
-  return undefined;
+/** A session's close as uPlot's x value (Unix seconds); 21:00 UTC is 16:00 or 17:00 in New York, after every close. */
+const sessionTime = (date: string) => Date.parse(`${date}T21:00:00Z`) / 1000;
+
+/** An account with its seat when the seat has another name ("MAIN (claude)"); the account alone otherwise. */
+const seatLabel = (account: string, seat: string | null) => (seat && seat.toLowerCase() !== account.toLowerCase() ? `${account} (${seat})` : account);
+/** Chart values carry what a reader can see, so a page stays small: cents, and drawdowns to a ten-thousandth of a percent. */
+const cents = (x: number) => Math.round(x * 100) / 100;
+
+/** The accounts' own record (the ledger the leaderboard reads), SPY beside them; undefined before the first executed week. */
+function ledgerCurves(record: EquityView): Curves | undefined {
+  if (record.dates.length < 2) return undefined;
+  const council = record.accounts.find((a) => a.role === 'council')?.account;
+  return {
+    times: record.dates.map(sessionTime),
+    series: [
+      ...record.accounts.map((a) => ({ name: seatLabel(a.account, a.seat), values: a.equity.map(cents) })),
+      ...(record.benchmark ? [{ name: record.benchmark.name, values: record.benchmark.equity.map(cents) }] : []),
+    ],
+    ...(council ? { highlight: council } : {}),
+  };
+}
+
+/** Equity per account per session close from a backtest report's equity.csv (fixed columns: date,account,equity,...). */
+async function reportCurves(ctx: WebContext, folder: string): Promise<Curves | undefined> {
+  const text = await readFile(join(ctx.app.config.dataDir, 'backtests', folder, 'equity.csv'), 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  const rows = text
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
+  const dates = [...new Set(rows.map((r) => r[0]!))].sort();
+  const accounts = [...new Set(rows.map((r) => r[1]!))];
+  const at = new Map(rows.map((r) => [`${r[0]}|${r[1]}`, Number(r[2])]));
+  return {
+    times: dates.map(sessionTime),
+    series: accounts.map((a) => ({ name: a, values: dates.map((d) => at.get(`${d}|${a}`) ?? null) })),
+    highlight: 'COUNCIL',
+  };
 }
 
 function drawdowns(c: Curves): Curves {
   return {
-    times: c.times,
+    ...c,
     series: c.series.map((s) => {
       let peak = Number.NEGATIVE_INFINITY;
       const values = s.values.map((v) => {
         if (v === null) return null;
         peak = Math.max(peak, v);
-        return peak > 0 ? v / peak - 1 : 0;
+        return peak > 0 ? Math.round((v / peak - 1) * 1e6) / 1e6 : 0;
       });
       return { name: s.name, values };
     }),
@@ -294,7 +314,7 @@ function drawdowns(c: Curves): Curves {
 
 /** A chart: uPlot draws it (hover, drag to zoom, click a legend entry to hide a series); without script, a table of the last values. */
 function chart(title: string, c: Curves, format: 'usd' | 'pct'): Html {
-  const spec = { title, format, highlight: 'COUNCIL', series: c.series.map((s) => s.name), data: [c.times, ...c.series.map((s) => s.values)] };
+  const spec = { title, format, highlight: c.highlight ?? '', series: c.series.map((s) => s.name), data: [c.times, ...c.series.map((s) => s.values)] };
   return html`<section class="card"><div class="chart" data-chart><script type="application/json">${embedJson(spec)}</script>
 <div class="fallback"><h2>${title}</h2><p class="note">Last session: ${c.series.map((s) => html`${s.name} ${format === 'pct' ? percent(s.values.at(-1) ?? 0) : money(s.values.at(-1) ?? 0)}; `)}</p></div></div></section>`;
 }
@@ -308,7 +328,7 @@ function leaderboardTable(board: LeaderboardView): Html {
 <thead><tr><th scope="col">#</th><th scope="col">Account</th><th scope="col" class="num">Return</th><th scope="col" class="num">P/L</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
 <tbody>${board.rows.map(
     (r) =>
-      html`<tr><td>${r.rank}</td><th scope="row">${r.account}${r.seat ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${r.totalReturn >= 0 ? 'up' : 'down'}">${percent(r.totalReturn)}</td><td class="num ${r.pnl >= 0 ? 'up' : 'down'}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num down">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
+      html`<tr><td>${r.rank}</td><th scope="row">${r.account}${r.seat && r.seat.toLowerCase() !== r.account.toLowerCase() ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${r.totalReturn >= 0 ? 'up' : 'down'}">${percent(r.totalReturn)}</td><td class="num ${r.pnl >= 0 ? 'up' : 'down'}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num down">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
   )}${
     board.benchmark
       ? html`<tr class="benchmark"><td></td><th scope="row">${board.benchmark.name}<span class="sub">benchmark</span></th><td class="num ${board.benchmark.totalReturn >= 0 ? 'up' : 'down'}">${percent(board.benchmark.totalReturn)}</td><td class="num">—</td><td class="num">${ratio(board.benchmark.sharpe)}</td><td class="num down">${percent(-Math.abs(board.benchmark.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`
