@@ -69,6 +69,10 @@ pre { white-space: pre-wrap; word-break: break-word; font-size: 13px; background
 details summary { cursor: pointer; padding: 4px 0; }
 .chart { width: 100%; min-height: 320px; }
 .event { border-bottom: 1px solid var(--line); padding: 6px 0; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 12px; } .charts figure { margin: 0; } .charts img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+.timeline > li { margin: 8px 0; } .timeline table { margin-top: 4px; font-size: 14px; }
+.verdict-watch { font-weight: 600; } .verdict-invalidated { color: var(--down); font-weight: 600; }
+tr.council th, tr.council td { font-weight: 600; }
 @media (max-width: 600px) { .opt { display: none; } body { font-size: 15px; } main { padding: 4px 10px 40px; } .card { padding: 12px; } th, td { padding: 5px 6px; } .who { margin-left: 0; } }
 `;
 

@@ -149,4 +149,36 @@ describe('Once the week is executed, checked and reviewed', () => {
     expect(rows.find((r) => r.account === 'COUNCIL')!.totalReturn).toBeCloseTo(council.equity.at(-1)! / council.equity[0]! - 1, 10);
     expect(board.text).toContain('<script src="/assets/uplot.js" defer></script>');
   });
+
+  it('When a member opens the week before and after its postmortem, Then the checkpoint timeline shows each position’s verdict, and the postmortem its figures, calibration, kill shots and charts', async () => {
+    const before = await page('/weeks/2024-03-04');
+    expect(before.text).toContain('None yet for this week');
+    expect(before.text).toContain('council postmortem --week 2024-03-04');
+    // The checkpoint: its New York time, then per position the account, the position and the verdict.
+    expect(before.text).toMatch(/<ol class="timeline"><li><time datetime="[^"]+">Tue 2024-03-05 12:00 ET<\/time>/);
+    expect(before.text).toMatch(/<td class="verdict-(hold|watch|invalidated)">/);
+
+    const { postmortem } = await app.postmortem({ week: '2024-03-04' });
+    const after = await page('/weeks/2024-03-04');
+    expect(after.text).not.toContain('None yet for this week');
+    expect(after.text).toContain('<h2 id="postmortem-h">Postmortem</h2>');
+    for (const a of postmortem.accounts) expect(after.text, a.account).toContain(`<th scope="row">${a.account}`);
+    expect(after.text).toContain('SPY buy-and-hold<span class="sub">benchmark</span>');
+    expect(after.text).toContain('Reviewer calibration');
+    expect(after.text).toContain('Kill shots that came true');
+    // Its charts, served from the postmortem's own folder and nothing beside it.
+    const src = /<img src="(\/weeks\/2024-03-04\/postmortem\/equity\.png)"/.exec(after.text)?.[1];
+    expect(src).toBeDefined();
+    const png = await fetch(`${dashboard.server.url}${src}`, { headers: { cookie: member.cookie } });
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect((await fetch(`${dashboard.server.url}${src}`)).status).toBe(401);
+    for (const path of [
+      '/weeks/2024-03-04/postmortem/..%2F..%2Fweb-secret',
+      '/weeks/..%2F..%2F/postmortem/web-secret',
+      '/weeks/2024-03-04/postmortem/.x.png',
+      '/weeks/2024-03-04/postmortem/nothing.png',
+    ])
+      expect((await page(path)).status, path).toBeGreaterThanOrEqual(400);
+  });
 });

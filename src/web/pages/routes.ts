@@ -19,6 +19,7 @@ import type { Handler } from '../server.ts';
 import { type Html, html, raw } from './html.ts';
 import type { page } from './layout.ts';
 import { proposalSection } from './overview.ts';
+import { noPostmortem, postmortemSection } from './postmortem.ts';
 import { weekBody } from './week.ts';
 
 type View = { title: string; current: Parameters<typeof page>[0]['current']; body: Html | Html[]; live?: boolean };
@@ -29,6 +30,19 @@ const STREAM = /^[\w:.@-]{1,200}$/;
 const FOLDER = /^[\w.-]{1,100}$/;
 
 const notFound = (what: string) => new ProposalError('NOT_FOUND', what);
+/** A folder or file name of a report: letters, digits, dots and dashes, never hidden, never a way up. */
+const isFolder = (name: string) => FOLDER.test(name) && !name.startsWith('.');
+
+/** Where `council postmortem` (and the scheduler's Friday slot) writes a week's charts and exports. */
+const postmortemDir = (ctx: WebContext, week: string) => join(ctx.app.config.dataDir, 'postmortems', week);
+
+/** The week's postmortem when one was written (its folder exists): the report's figures and the PNGs it drew. */
+async function weekPostmortem(ctx: WebContext, week: string): Promise<Html> {
+  const files = await readdir(postmortemDir(ctx, week)).catch(() => undefined);
+  const pm = files ? await ctx.app.weekPostmortem(week) : null;
+  if (!files || !pm) return noPostmortem(week);
+  return postmortemSection(pm, week, files.filter((f) => f.endsWith('.png') && isFolder(f)).sort());
+}
 
 /** JSON for a <script type="application/json">: no "</" can end the element early. */
 const embedJson = (value: unknown): Html => raw(JSON.stringify(value).replace(/</g, '\\u003c'));
@@ -72,7 +86,7 @@ export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handl
         if (!WEEK.test(week)) throw new WebRequestError('BAD_REQUEST', 'a week is its Monday, like 2024-03-04');
         const [state, weeks] = await Promise.all([app.weekState(week), app.weeks()]);
         if (!state.started) throw notFound(`no run for the week of ${week}`);
-        const summary = await app.weekSummary(week, state);
+        const [summary, postmortem] = await Promise.all([app.weekSummary(week, state), weekPostmortem(ctx, week)]);
         const checkpoints = await app.ports.store.read(`checkpoint:${app.councilId}:${week}`);
         const streams = (
           await Promise.all([`week:${app.councilId}:${week}`, `checkpoint:${app.councilId}:${week}`, `llm:${app.councilId}:${week}:`].map((p) => app.ports.store.streams(p)))
@@ -83,10 +97,12 @@ export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handl
           live: true,
           body: [
             weekPicker(weeks, week),
-            weekBody(runJson(state, summary?.proposal?.status), checkpoints, [
-              ...streams.map((s) => s.stream),
-              ...(state.proposal ? [`proposal:${state.proposal.proposalId}`, `refusals:${state.proposal.proposalId}`] : []),
-            ]),
+            weekBody(
+              runJson(state, summary?.proposal?.status),
+              checkpoints,
+              [...streams.map((s) => s.stream), ...(state.proposal ? [`proposal:${state.proposal.proposalId}`, `refusals:${state.proposal.proposalId}`] : [])],
+              postmortem,
+            ),
           ],
         };
       }),
@@ -186,7 +202,7 @@ ${curves ? chart(`Drawdown from the peak, ${window}`, drawdowns(curves), 'pct') 
     [
       'GET /backtests/:name',
       viewing(ctx, 'web backtest', async (_req, { name = '' }) => {
-        if (!FOLDER.test(name) || name.startsWith('.')) throw new WebRequestError('BAD_REQUEST', 'not a report folder');
+        if (!isFolder(name)) throw new WebRequestError('BAD_REQUEST', 'not a report folder');
         const dir = join(app.config.dataDir, 'backtests', name);
         const files = (await readdir(dir).catch(() => undefined)) ?? [];
         if (!files.length) throw notFound(`no report ${name}`);
@@ -203,7 +219,8 @@ ${text ? html`<section class="card"><h2>${md}</h2><pre>${text}</pre></section>` 
         };
       }),
     ],
-    ['GET /backtests/:name/:file', backtestFile(ctx)],
+    ['GET /backtests/:name/:file', reportFile(ctx, ({ name = '' }) => (isFolder(name) ? join(app.config.dataDir, 'backtests', name) : undefined))],
+    ['GET /weeks/:week/postmortem/:file', reportFile(ctx, ({ week = '' }) => (WEEK.test(week) ? postmortemDir(ctx, week) : undefined))],
   ]);
 }
 
@@ -215,8 +232,8 @@ function llmLine(data: unknown): Html | '' {
   return html` · ${d.model}: ${String(d.outcome)}, ${String(d.usage.promptTokens)} in / ${String(d.usage.completionTokens)} out tokens, $${cost.toFixed(4)}, ${d.latencyMs} ms`;
 }
 
-/** A report file, served as it is (CSV and Markdown as text, PNG as an image), only from its own folder. */
-function backtestFile(ctx: WebContext): Handler {
+/** A report file, served as it is (CSV and Markdown as text, PNG as an image), only from its own folder (`folderOf` the route's params, undefined when they name none). */
+function reportFile(ctx: WebContext, folderOf: (params: Readonly<Record<string, string>>) => string | undefined): Handler {
   const TYPES: Record<string, string> = {
     '.png': 'image/png',
     '.csv': 'text/plain; charset=utf-8',
@@ -224,11 +241,12 @@ function backtestFile(ctx: WebContext): Handler {
     '.json': 'application/json; charset=utf-8',
   };
   const inner = async (_req: IncomingMessage, params: Readonly<Record<string, string>>) => {
-    const { name = '', file = '' } = params;
-    if (!FOLDER.test(name) || !FOLDER.test(file) || name.startsWith('.') || file.startsWith('.')) return undefined;
+    const { file = '' } = params;
+    const folder = folderOf(params);
+    if (!folder || !isFolder(file)) return undefined;
     const type = TYPES[file.slice(file.lastIndexOf('.'))];
     if (!type) return undefined;
-    const path = join(ctx.app.config.dataDir, 'backtests', name, file);
+    const path = join(folder, file);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) return undefined;
     return { type, body: await readFile(path) };
