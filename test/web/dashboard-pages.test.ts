@@ -181,4 +181,33 @@ describe('Once the week is executed, checked and reviewed', () => {
     ])
       expect((await page(path)).status, path).toBeGreaterThanOrEqual(400);
   });
+
+  it('When a member searches the audit for an order, its stop leg, a proposal or a week, Then it leads to the proposal and from there to the approval, the decision, the pitches, the reviews and the LLM calls', async () => {
+    const state = await app.proposal(proposalId);
+    const order = state.orders[0]!;
+    const q = (text: string) => page(`/audit?q=${encodeURIComponent(text)}`);
+    // The proposal page lists its client order ids, so one can be copied from there or from a broker.
+    expect((await page(`/proposals/${proposalId}`)).text).toContain(`<code>${order.clientOrderId}</code>`);
+
+    const approval = (await app.ports.store.read(`proposal:${proposalId}`)).find((e) => e.type === 'ProposalApproved')!;
+    for (const asked of [order.clientOrderId, `${order.clientOrderId.toUpperCase()}-sl`, ` ${order.clientOrderId}-tp `]) {
+      const found = await q(asked);
+      expect(found.status, asked).toBe(200);
+      expect(found.text, asked).toContain(`in proposal <a href="/proposals/${proposalId}">${proposalId}</a>`);
+      expect(found.text, asked).toContain(`href="/audit/${encodeURIComponent(`proposal:${proposalId}`)}#e-${approval.version}">The approval</a> by slack:UAPPROVER`);
+      for (const anchor of ['#decision', '#pitches', '#reviews']) expect(found.text, anchor).toContain(`href="/weeks/2024-03-04${anchor}"`);
+      expect(found.text).toContain(`href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:2024-03-04:`)}"`);
+    }
+    expect((await q(`${order.clientOrderId}-sl`)).text).toContain('The stop of');
+    // The anchors lead somewhere: the stream's event and the week's sections.
+    expect((await page(`/audit/${encodeURIComponent(`proposal:${proposalId}`)}`)).text).toContain(`id="e-${approval.version}"><strong>${approval.version}. ProposalApproved`);
+    const week = (await page('/weeks/2024-03-04')).text;
+    for (const id of ['decision', 'pitches', 'reviews', 'checkpoints', 'postmortem']) expect(week, id).toContain(`id="${id}"`);
+
+    expect((await q(proposalId)).text).toContain(`<h2>Proposal ${proposalId}</h2>`);
+    expect((await q('2024-03-04')).text).toContain('<h2>The week of 2024-03-04</h2>');
+    const none = await q('tc-nothing-<script>');
+    expect(none.text).toContain('Nothing matches <code>tc-nothing-&lt;script&gt;</code>');
+    expect(none.text).not.toContain('<script>');
+  });
 });

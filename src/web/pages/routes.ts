@@ -18,6 +18,7 @@ import { isLeaderboardWindow, LEADERBOARD_WINDOWS, leaderboard } from '../desk.t
 import type { Handler } from '../server.ts';
 import { type Html, html, raw } from './html.ts';
 import type { page } from './layout.ts';
+import { findInAudit, foundSection, proposalTrail } from './audit.ts';
 import { proposalSection } from './overview.ts';
 import { noPostmortem, postmortemSection } from './postmortem.ts';
 import { weekBody } from './week.ts';
@@ -112,18 +113,13 @@ export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handl
       viewing(ctx, 'web proposal', async (_req, { id = '' }, caller) => {
         if (!/^[\w-]{4,64}$/.test(id)) throw new WebRequestError('BAD_REQUEST', 'a proposal id like 2024-03-04-1a2b3c');
         const state = await app.proposal(id);
-        const events = await app.ports.store.read(`proposal:${id}`);
         return {
           title: `Proposal ${id}`,
           current: undefined,
           live: true,
           body: html`${proposalSection(state, caller, app.accounts)}
-<section class="card"><h2>Its trail</h2><ul>
-<li><a href="/weeks/${state.week}">The week of ${state.week}</a>: research, pitches, reviews, the decision</li>
-<li><a href="/audit/${encodeURIComponent(`proposal:${id}`)}">Every event of the proposal</a> (${events.length})</li>
-<li><a href="/audit/${encodeURIComponent(`refusals:${id}`)}">Refused attempts</a></li>
-<li><a href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:${state.week}:`)}">The prompts and model answers of the week</a></li>
-</ul>
+<section class="card"><h2>Its trail</h2>${await proposalTrail(app, id)}
+<details><summary>Client order ids (${state.orders.length})</summary><p class="note">A stop adds <code>-sl</code>, a take-profit <code>-tp</code>; the Audit page finds any of them.</p><ul>${state.orders.map((o) => html`<li><code>${o.clientOrderId}</code>: ${o.side.toUpperCase()} ${o.qty} ${o.symbol} for ${o.account}${state.submitted[o.clientOrderId] ? html`, broker order <code>${state.submitted[o.clientOrderId]?.brokerOrderId}</code>` : ''}</li>`)}</ul></details>
 ${state.approvedBy ? html`<p>Approved by ${state.approvedBy.by} via ${state.approvedBy.via} at ${nyStamp(state.approvedBy.at)}${state.declined.length ? html`; declined for ${state.declined.join(', ')} (nothing placed there)` : ''}.</p>` : ''}
 ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.rejected.at)}${state.rejected.reason ? html`: ${state.rejected.reason}` : ''}.</p>` : ''}
 </section>`,
@@ -153,13 +149,17 @@ ${curves ? chart(`Drawdown from the peak, ${window}`, drawdowns(curves), 'pct') 
     [
       'GET /audit',
       viewing(ctx, 'web audit', async (req) => {
-        const prefix = new URL(req.url ?? '/', 'http://localhost').searchParams.get('prefix') ?? '';
-        const streams = await app.ports.store.streams(prefix);
+        const asked = new URL(req.url ?? '/', 'http://localhost').searchParams;
+        const prefix = asked.get('prefix') ?? '';
+        const q = asked.get('q')?.trim() ?? '';
+        const [streams, found] = await Promise.all([app.ports.store.streams(prefix), q ? findInAudit(app, q) : undefined]);
         return {
           title: 'Audit',
           current: '/audit',
           live: true,
-          body: html`<section class="card"><form class="picker" method="get" action="/audit"><label for="prefix">Streams starting with</label><input id="prefix" name="prefix" value="${prefix}" placeholder="proposal: or week:main: or llm:main:2024-03-04:"><button type="submit">Filter</button></form></section>
+          body: html`<section class="card"><form class="picker" method="get" action="/audit" role="search"><label for="q">Find an order, a proposal or a week</label><input id="q" name="q" value="${q}" placeholder="tc-2024-03-04-1a2b3c-council-spy-sl, 2024-03-04-1a2b3c or 2024-03-04" autocomplete="off"><button type="submit">Find</button></form></section>
+${found ? await foundSection(app, found) : ''}
+<section class="card"><form class="picker" method="get" action="/audit"><label for="prefix">Streams starting with</label><input id="prefix" name="prefix" value="${prefix}" placeholder="proposal: or week:main: or llm:main:2024-03-04:"><button type="submit">Filter</button></form></section>
 <section class="card"><ul>${streams.map((s) => html`<li><a href="/audit/${encodeURIComponent(s.stream)}">${s.stream}</a> (${s.version} events)</li>`)}</ul></section>`,
         };
       }),
@@ -176,7 +176,7 @@ ${curves ? chart(`Drawdown from the peak, ${window}`, drawdowns(curves), 'pct') 
           body: html`<section class="card">${events.length ? '' : html`<p>No events.</p>`}${events.map(
             (
               e,
-            ) => html`<div class="event"><strong>${e.version}. ${e.type}</strong> <time datetime="${e.recordedAt.toISOString()}">${nyStamp(e.recordedAt.toISOString())}</time>${llmLine(e.data)}
+            ) => html`<div class="event" id="e-${e.version}"><strong>${e.version}. ${e.type}</strong> <time datetime="${e.recordedAt.toISOString()}">${nyStamp(e.recordedAt.toISOString())}</time>${llmLine(e.data)}
 <details><summary>data</summary><pre>${JSON.stringify(e.data, null, 2)}</pre></details></div>`,
           )}</section>`,
         };
