@@ -62,7 +62,7 @@ a.button { display: inline-block; padding: 4px 10px; border-radius: 8px; border:
 .pitch h3 { margin-top: 0; }
 .heat td.score { text-align: center; font-variant-numeric: tabular-nums; color: #111; }
 .heat th { font-size: 13px; }
-.kill { font-size: 14px; }
+.kill { font-size: 14px; overflow-wrap: anywhere; } .narrow { display: none; }
 .picker { display: flex; gap: 8px; align-items: end; flex-wrap: wrap; }
 .picker select { font: inherit; padding: 8px; min-height: 44px; }
 pre { white-space: pre-wrap; word-break: break-word; font-size: 13px; background: var(--bg); padding: 8px; border-radius: 6px; max-height: 480px; overflow: auto; }
@@ -73,7 +73,7 @@ details summary { cursor: pointer; padding: 4px 0; }
 .timeline > li { margin: 8px 0; } .timeline table { margin-top: 4px; font-size: 14px; }
 .verdict-watch { font-weight: 600; } .verdict-invalidated { color: var(--down); font-weight: 600; }
 tr.council th, tr.council td { font-weight: 600; }
-@media (max-width: 600px) { .opt { display: none; } body { font-size: 15px; } main { padding: 4px 10px 40px; } .card { padding: 12px; } th, td { padding: 5px 6px; } .who { margin-left: 0; } }
+@media (max-width: 600px) { .opt { display: none; } body { font-size: 15px; } main { padding: 4px 10px 40px; } .card { padding: 12px; } table { font-size: 14px; } th, td { padding: 5px 4px; } .wide { display: none; } tr.narrow { display: table-row; } .heat th, .heat td { padding-left: 3px; padding-right: 3px; } .who { margin-left: 0; } }
 `;
 
 /**
@@ -117,7 +117,8 @@ const JS = `(() => {
         width, height: 320, title: spec.title,
         scales: { x: { time: true } },
         series: [{}].concat(spec.series.map((name, i) => ({ label: name, stroke: palette[i % palette.length], width: name === spec.highlight ? 3 : 1.5, value: (u, v) => v == null ? '' : spec.format === 'pct' ? (v * 100).toFixed(2) + '%' : '$' + v.toFixed(0) }))),
-        axes: [{}, { values: (u, vals) => vals.map((v) => spec.format === 'pct' ? (v * 100).toFixed(0) + '%' : '$' + Math.round(v / 1000) + 'k'), size: 60 }],
+        // Ticks as precise as their spacing: -2.5%, not -3%; $100.5k, not $101k twice.
+        axes: [{}, { values: (u, vals) => vals.map((v) => spec.format === 'pct' ? +(v * 100).toFixed(2) + '%' : '$' + +(v / 1000).toFixed(1) + 'k'), size: 64 }],
         cursor: { drag: { x: true, y: false } },
       };
       el.dataset.drawn = '1';

@@ -15,13 +15,13 @@ const hitRate = (x: number | null) => (x === null ? 'n/a' : `${Math.round(x * 10
 function accountsTable(pm: Postmortem): Html {
   const rows = [...pm.accounts].sort((a, b) => b.performance.totalReturn - a.performance.totalReturn);
   return html`<div class="scroll"><table>
-<thead><tr><th scope="col">Account</th><th scope="col" class="num">Week P/L</th><th scope="col" class="num">Week</th><th scope="col" class="num">Since ${pm.from}</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
+<thead><tr><th scope="col">Account</th><th scope="col" class="num opt">Week P/L</th><th scope="col" class="num">Week</th><th scope="col" class="num">Total<span class="sub">since ${pm.from}</span></th><th scope="col" class="num opt">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
 <tbody>${rows.map(
     (a) =>
-      html`<tr${a.role === 'council' ? html` class="council"` : ''}><th scope="row">${a.account}${a.role === 'council' ? html`<span class="sub">council</span>` : a.seat && a.seat.toLowerCase() !== a.account.toLowerCase() ? html`<span class="sub">${a.seat}</span>` : ''}</th><td class="num ${upDown(a.weekPnl)}">${signedMoney(a.weekPnl)}</td><td class="num ${upDown(a.weekReturn)}">${pct(a.weekReturn)}</td><td class="num ${upDown(a.performance.totalReturn)}">${pct(a.performance.totalReturn)}</td><td class="num">${ratio(a.performance.sharpe, a.performance)}</td><td class="num down">${pct(-Math.abs(a.performance.maxDrawdown))}</td><td class="num opt">${hitRate(a.trades.hitRate)}</td><td class="num opt">${a.trades.trades}</td></tr>`,
+      html`<tr${a.role === 'council' ? html` class="council"` : ''}><th scope="row">${a.account}${a.role === 'council' ? html`<span class="sub">council</span>` : a.seat && a.seat.toLowerCase() !== a.account.toLowerCase() ? html`<span class="sub">${a.seat}</span>` : ''}</th><td class="num opt ${upDown(a.weekPnl)}">${signedMoney(a.weekPnl)}</td><td class="num ${upDown(a.weekReturn)}">${pct(a.weekReturn)}</td><td class="num ${upDown(a.performance.totalReturn)}">${pct(a.performance.totalReturn)}</td><td class="num opt">${ratio(a.performance.sharpe, a.performance)}</td><td class="num down">${pct(-Math.abs(a.performance.maxDrawdown))}</td><td class="num opt">${hitRate(a.trades.hitRate)}</td><td class="num opt">${a.trades.trades}</td></tr>`,
   )}${[pm.benchmark, pm.equalWeight].map(
     (b) =>
-      html`<tr class="benchmark"><th scope="row">${b.name}<span class="sub">benchmark</span></th><td class="num">—</td><td class="num ${upDown(b.weekReturn)}">${pct(b.weekReturn)}</td><td class="num ${upDown(b.performance.totalReturn)}">${pct(b.performance.totalReturn)}</td><td class="num">${ratio(b.performance.sharpe, b.performance)}</td><td class="num down">${pct(-Math.abs(b.performance.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`,
+      html`<tr class="benchmark"><th scope="row">${b.name}<span class="sub">benchmark</span></th><td class="num opt">—</td><td class="num ${upDown(b.weekReturn)}">${pct(b.weekReturn)}</td><td class="num ${upDown(b.performance.totalReturn)}">${pct(b.performance.totalReturn)}</td><td class="num opt">${ratio(b.performance.sharpe, b.performance)}</td><td class="num down">${pct(-Math.abs(b.performance.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -38,20 +38,20 @@ function deliberation(pm: Postmortem): Html {
 function calibration(pm: Postmortem): Html {
   if (!pm.calibration.length) return html``;
   return html`<h3>Reviewer calibration</h3><div class="scroll"><table>
-<thead><tr><th scope="col">Reviewer</th><th scope="col" class="num">Pitches scored</th><th scope="col" class="num">Mean score</th><th scope="col" class="num">Score vs return (r)</th></tr></thead>
+<thead><tr><th scope="col">Reviewer</th><th scope="col" class="num">Pitches</th><th scope="col" class="num">Mean score</th><th scope="col" class="num">r</th></tr></thead>
 <tbody>${pm.calibration.map(
     (c) =>
       html`<tr><th scope="row">${c.reviewer}</th><td class="num">${c.pitches}</td><td class="num">${c.meanScore === null ? 'n/a' : c.meanScore.toFixed(1)}</td><td class="num">${c.correlation === null ? 'n/a' : c.correlation.toFixed(2)}</td></tr>`,
-  )}</tbody></table></div><p class="note">r needs a few scored pitches with a realised return; near 1, a reviewer's scores foretold the outcome.</p>`;
+  )}</tbody></table></div><p class="note">Pitches: scored pitches with a realised return. r: the correlation between a reviewer's average rubric score for a pitch and its realised return (n/a with too few); near 1, the scores foretold the outcome.</p>`;
 }
 
 function killShots(pm: Postmortem, week: string): Html {
   const shots = pm.killShots.filter((k) => k.week === week);
-  return html`<h3>Kill shots that came true</h3>${
-    shots.length
-      ? html`<ul>${shots.map((k) => html`<li><strong>${k.reviewer}</strong> on ${k.target}'s ${k.trade} (${pct(k.realised)} over the week): ${k.killShot}</li>`)}</ul>`
-      : html`<p>None this week: no pitch a reviewer attacked lost money.</p>`
-  }`;
+  if (!shots.length) return html`<h3>Kill shots that came true</h3><p>None this week: no pitch a reviewer attacked lost money.</p>`;
+  // Worst realised first (the report's order); a long list folds away behind its count.
+  return html`<h3>Kill shots that came true</h3><details${shots.length <= 4 ? ' open' : ''}><summary>${shots.length} kill shot${shots.length === 1 ? '' : 's'} against pitches that lost money over the week</summary><ul>${shots.map(
+    (k) => html`<li><strong>${k.reviewer}</strong> on ${k.target}'s ${k.trade} (${pct(k.realised)} over the week): ${k.killShot}</li>`,
+  )}</ul></details>`;
 }
 
 /** The postmortem's section of the Week page; `charts` are the PNG file names in its folder. */
@@ -62,7 +62,7 @@ ${accountsTable(pm)}
 ${deliberation(pm)}
 ${calibration(pm)}
 ${killShots(pm, week)}
-${charts.length ? html`<h3>Charts</h3><div class="charts">${charts.map((f) => html`<figure><img src="/weeks/${week}/postmortem/${f}" alt="${f.replace(/\.png$/, '').replace(/-/g, ' ')} chart of the postmortem" loading="lazy"><figcaption><a href="/weeks/${week}/postmortem/${f}">${f}</a></figcaption></figure>`)}</div>` : ''}
+${charts.length ? html`<h3>Charts</h3><div class="charts">${charts.map((f) => html`<figure><img src="/weeks/${week}/postmortem/${f}" alt="${f.replace(/\.png$/, '').replace(/-/g, ' ')} chart of the postmortem"><figcaption><a href="/weeks/${week}/postmortem/${f}">${f}</a></figcaption></figure>`)}</div>` : ''}
 </section>`;
 }
 

@@ -30,6 +30,8 @@ const WEEK = /^\d{4}-\d{2}-\d{2}$/;
 const STREAM = /^[\w:.@-]{1,200}$/;
 const FOLDER = /^[\w.-]{1,100}$/;
 
+const WINDOW_TEXT = { '4w': 'last 4 weeks', '8w': 'last 8 weeks', all: 'whole record' } as const;
+
 const notFound = (what: string) => new ProposalError('NOT_FOUND', what);
 /** A folder or file name of a report: letters, digits, dots and dashes, never hidden, never a way up. */
 const isFolder = (name: string) => FOLDER.test(name) && !name.startsWith('.');
@@ -140,8 +142,8 @@ ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.r
           body: html`<nav aria-label="Window" class="card">${LEADERBOARD_WINDOWS.map((w) => html`<a href="/leaderboard?window=${w}"${w === window ? html` aria-current="page"` : ''}>${w}</a> `)}</nav>
 ${leaderboardTable(board)}
 ${calibrationTable(board)}
-${curves ? chart(`Equity at each session close, ${window}`, curves, 'usd') : html`<section class="card"><p>No record yet: the equity and drawdown charts start with the first executed week. A backtest's charts are on its page under <a href="/backtests">Backtests</a>.</p></section>`}
-${curves ? chart(`Drawdown from the peak, ${window}`, drawdowns(curves), 'pct') : ''}
+${curves ? chart(`Equity at each session close, ${WINDOW_TEXT[window]}`, curves, 'usd') : html`<section class="card"><p>No record yet: the equity and drawdown charts start with the first executed week. A backtest's charts are on its page under <a href="/backtests">Backtests</a>.</p></section>`}
+${curves ? chart(`Drawdown from the peak, ${WINDOW_TEXT[window]}`, drawdowns(curves), 'pct') : ''}
 <link rel="stylesheet" href="/assets/uplot.css"><script src="/assets/uplot.js" defer></script>`,
         };
       }),
@@ -343,13 +345,13 @@ function leaderboardTable(board: LeaderboardView): Html {
   const share = (x: number | null) => (x === null ? '—' : percent(x));
   if (!board.rows.length) return html`<section class="card"><p>No record yet over ${board.window}: the leaderboard starts with the first executed week.</p></section>`;
   return html`<section class="card" aria-labelledby="board-h"><h2 id="board-h">Accounts, ${board.from && board.to ? html`${board.from} to ${board.to}` : board.window}</h2><div class="scroll"><table>
-<thead><tr><th scope="col">#</th><th scope="col">Account</th><th scope="col" class="num">Return</th><th scope="col" class="num">P/L</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
+<thead><tr><th scope="col" class="opt">#</th><th scope="col">Account</th><th scope="col" class="num">Return</th><th scope="col" class="num opt">P/L</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
 <tbody>${board.rows.map(
     (r) =>
-      html`<tr><td>${r.rank}</td><th scope="row">${r.account}${r.seat && r.seat.toLowerCase() !== r.account.toLowerCase() ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${r.totalReturn >= 0 ? 'up' : 'down'}">${percent(r.totalReturn)}</td><td class="num ${r.pnl >= 0 ? 'up' : 'down'}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num down">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
+      html`<tr${r.role === 'council' ? html` class="council"` : ''}><td class="opt">${r.rank}</td><th scope="row">${r.account}${r.seat && r.seat.toLowerCase() !== r.account.toLowerCase() ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${r.totalReturn >= 0 ? 'up' : 'down'}">${percent(r.totalReturn)}</td><td class="num opt ${r.pnl >= 0 ? 'up' : 'down'}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num down">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
   )}${
     board.benchmark
-      ? html`<tr class="benchmark"><td></td><th scope="row">${board.benchmark.name}<span class="sub">benchmark</span></th><td class="num ${board.benchmark.totalReturn >= 0 ? 'up' : 'down'}">${percent(board.benchmark.totalReturn)}</td><td class="num">—</td><td class="num">${ratio(board.benchmark.sharpe)}</td><td class="num down">${percent(-Math.abs(board.benchmark.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`
+      ? html`<tr class="benchmark"><td class="opt"></td><th scope="row">${board.benchmark.name}<span class="sub">benchmark</span></th><td class="num ${board.benchmark.totalReturn >= 0 ? 'up' : 'down'}">${percent(board.benchmark.totalReturn)}</td><td class="num opt">—</td><td class="num">${ratio(board.benchmark.sharpe)}</td><td class="num down">${percent(-Math.abs(board.benchmark.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`
       : ''
   }</tbody></table></div></section>`;
 }
@@ -358,9 +360,9 @@ function leaderboardTable(board: LeaderboardView): Html {
 function calibrationTable(board: LeaderboardView): Html {
   if (!board.calibration.length) return html``;
   return html`<section class="card" aria-labelledby="calib-h"><h2 id="calib-h">Reviewer calibration</h2><div class="scroll"><table>
-<thead><tr><th scope="col">Reviewer</th><th scope="col" class="num">Pitches scored</th><th scope="col" class="num">Mean score</th><th scope="col" class="num">Score vs return (r)</th></tr></thead>
+<thead><tr><th scope="col">Reviewer</th><th scope="col" class="num">Pitches</th><th scope="col" class="num">Mean score</th><th scope="col" class="num">r</th></tr></thead>
 <tbody>${board.calibration.map(
     (c) =>
       html`<tr><th scope="row">${c.reviewer}</th><td class="num">${c.pitches}</td><td class="num">${c.meanScore === null ? '—' : c.meanScore.toFixed(1)}</td><td class="num">${c.correlation === null ? '—' : c.correlation.toFixed(2)}</td></tr>`,
-  )}</tbody></table></div><p class="note">r: the correlation between a reviewer's average rubric score for a pitch and the pitch's realised return; near 1, its scores foretold the outcome.</p></section>`;
+  )}</tbody></table></div><p class="note">Pitches: scored pitches with a realised return. r: the correlation between a reviewer's average rubric score for a pitch and its realised return (— with too few); near 1, the scores foretold the outcome.</p></section>`;
 }

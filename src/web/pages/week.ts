@@ -67,8 +67,12 @@ ${labels.map((label) => {
   const seat = seatOf(label);
   const rows = doc.reviews.flatMap((r) => r.scores.filter((s) => s.label === label).map((s) => ({ reviewer: r.reviewer, score: s })));
   return html`<h3>Pitch ${label}${seat ? html` <span class="sub">${seat.seat}${seat.pitch ? `: ${seat.pitch.direction} ${seat.pitch.instrument}` : ''}</span>` : ''}</h3>
-<div class="scroll"><table class="heat"><thead><tr><th scope="col">Reviewer</th>${RUBRIC.map((k) => html`<th scope="col" title="${RUBRIC_LONG[k]}">${RUBRIC_SHORT[k]}</th>`)}<th scope="col">Kill shot</th></tr></thead>
-<tbody>${rows.map(({ reviewer, score }) => html`<tr><th scope="row">${reviewer}</th>${RUBRIC.map((k) => html`<td class="score" style="${heat(score.rubric[k])}">${score.rubric[k]}</td>`)}<td class="kill">${score.killShot}<span class="sub">Flips if: ${score.flipCondition}</span></td></tr>`)}</tbody></table></div>`;
+<div class="scroll"><table class="heat"><thead><tr><th scope="col">Reviewer</th>${RUBRIC.map((k) => html`<th scope="col" title="${RUBRIC_LONG[k]}">${RUBRIC_SHORT[k]}</th>`)}<th scope="col" class="wide">Kill shot</th></tr></thead>
+<tbody>${rows.map(({ reviewer, score }) => {
+    const kill = html`${score.killShot}<span class="sub">Flips if: ${score.flipCondition}</span>`;
+    // A phone has no room for a column of prose beside the scores: the kill shot gets its own row there.
+    return html`<tr><th scope="row">${reviewer}</th>${RUBRIC.map((k) => html`<td class="score" style="${heat(score.rubric[k])}">${score.rubric[k]}</td>`)}<td class="kill wide">${kill}</td></tr><tr class="narrow"><td colspan="${RUBRIC.length + 1}" class="kill"><strong>Kill shot:</strong> ${kill}</td></tr>`;
+  })}</tbody></table></div>`;
 })}
 ${
   doc.reviews.some((r) => r.status !== 'ok')
