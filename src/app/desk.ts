@@ -315,14 +315,16 @@ export async function equity(ctx: AppContext, window: LeaderboardWindow): Promis
 }
 
 /**
- * One week's postmortem as `council postmortem --week` computes it (marked no later than that Friday's
- * close, or the clock's mark when sooner), without publishing it; null before the council has run.
+ * One week's postmortem as `council postmortem --week` computes it, without publishing it: marked through
+ * the session `through` (the last one a published postmortem marked, so the figures are the ones it
+ * showed), or else no later than that Friday's close or the clock's mark when sooner; null before the
+ * council has run.
  */
-export async function weekPostmortem(ctx: AppContext, week: string): Promise<Postmortem | null> {
-  const mark = await ctx.deps.clock.markTime();
+export async function weekPostmortem(ctx: AppContext, week: string, through?: string): Promise<Postmortem | null> {
   const weekEnd = nyDateTime(addDays(week, 4), '20:00');
+  const asOf = through ? nyDateTime(through, '20:00') : new Date(Math.min((await ctx.deps.clock.markTime()).getTime(), weekEnd.getTime()));
   try {
-    return await buildPostmortem(postmortemDeps(ctx), { week, asOf: new Date(Math.min(mark.getTime(), weekEnd.getTime())) });
+    return await buildPostmortem(postmortemDeps(ctx), { week, asOf });
   } catch (error) {
     if (error instanceof PostmortemError) return null;
     throw error;

@@ -119,8 +119,8 @@ export interface CouncilApp {
   leaderboard(window: desk.LeaderboardWindow): Promise<desk.LeaderboardView>;
   /** The equity curves behind the leaderboard over the window: council, members, SPY. */
   equity(window: desk.LeaderboardWindow): Promise<desk.EquityView>;
-  /** A week's postmortem, computed as `postmortem` computes it, not published; null before any run. */
-  weekPostmortem(week: string): Promise<Postmortem | null>;
+  /** A week's postmortem, computed as `postmortem` computes it (through a given session), not published; null before any run. */
+  weekPostmortem(week: string, through?: string): Promise<Postmortem | null>;
   cost(window: desk.CostWindow): Promise<desk.CostView>;
   /** Closes a position (or all of an account's, or every account's) now; approvers only, refusals recorded. */
   exit(req: desk.DeskExitRequest): Promise<desk.DeskExitResult>;
@@ -263,7 +263,7 @@ export class App implements CouncilApp {
   history = (n: number) => desk.history(this.ctx, n);
   leaderboard = (window: desk.LeaderboardWindow) => desk.leaderboard(this.ctx, window);
   equity = (window: desk.LeaderboardWindow) => desk.equity(this.ctx, window);
-  weekPostmortem = (week: string) => desk.weekPostmortem(this.ctx, week);
+  weekPostmortem = (week: string, through?: string) => desk.weekPostmortem(this.ctx, week, through);
   cost = (window: desk.CostWindow) => desk.cost(this.ctx, window);
   exit = (req: desk.DeskExitRequest) => desk.exit(this.ctx, req);
   pause = (req: desk.PauseRequest) => desk.pause(this.ctx, req);

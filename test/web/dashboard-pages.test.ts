@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
+import { signedMoney } from '../../src/bot/format.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { testApp } from '../support/app.ts';
 import { type Dashboard, type Session, signInAs, startDashboard } from './support.ts';
@@ -162,6 +163,10 @@ describe('Once the week is executed, checked and reviewed', () => {
     const after = await page('/weeks/2024-03-04');
     expect(after.text).not.toContain('None yet for this week');
     expect(after.text).toContain('<h2 id="postmortem-h">Postmortem</h2>');
+    // The figures the published postmortem showed: marked through the same session.
+    expect(after.text).toContain(`Marked at the close of ${postmortem.to};`);
+    const council = postmortem.accounts.find((a) => a.role === 'council')!;
+    expect(after.text).toContain(`<td class="num opt ${council.weekPnl >= 0 ? 'up' : 'down'}">${signedMoney(council.weekPnl)}</td>`);
     for (const a of postmortem.accounts) expect(after.text, a.account).toContain(`<th scope="row">${a.account}`);
     expect(after.text).toContain('SPY buy-and-hold<span class="sub">benchmark</span>');
     expect(after.text).toContain('Reviewer calibration');

@@ -39,10 +39,22 @@ const isFolder = (name: string) => FOLDER.test(name) && !name.startsWith('.');
 /** Where `council postmortem` (and the scheduler's Friday slot) writes a week's charts and exports. */
 const postmortemDir = (ctx: WebContext, week: string) => join(ctx.app.config.dataDir, 'postmortems', week);
 
-/** The week's postmortem when one was written (its folder exists): the report's figures and the PNGs it drew. */
+/** The last session a written report marked: the newest date of its equity.csv (fixed columns: date,account,...). */
+async function lastMarked(dir: string): Promise<string | undefined> {
+  const text = await readFile(join(dir, 'equity.csv'), 'utf8').catch(() => '');
+  const dates = text
+    .split('\n')
+    .slice(1)
+    .map((line) => line.slice(0, 10))
+    .filter((d) => WEEK.test(d));
+  return dates.sort().at(-1);
+}
+
+/** The week's postmortem when one was written (its folder exists): the report's figures, marked through the session it marked, and the PNGs it drew. */
 async function weekPostmortem(ctx: WebContext, week: string): Promise<Html> {
-  const files = await readdir(postmortemDir(ctx, week)).catch(() => undefined);
-  const pm = files ? await ctx.app.weekPostmortem(week) : null;
+  const dir = postmortemDir(ctx, week);
+  const files = await readdir(dir).catch(() => undefined);
+  const pm = files ? await ctx.app.weekPostmortem(week, await lastMarked(dir)) : null;
   if (!files || !pm) return noPostmortem(week);
   return postmortemSection(pm, week, files.filter((f) => f.endsWith('.png') && isFolder(f)).sort());
 }
