@@ -24,6 +24,8 @@ interface FoundOrder {
   symbol: string;
   side: string;
   qty: number;
+  /** Why it was placed, as the proposal recorded it (an exit's reason and who asked). */
+  reason: string | null;
   /** The protective leg the search named, when it named one. */
   leg: string | null;
 }
@@ -37,7 +39,7 @@ function parentOf(id: string): { parent: string; leg: string | null } {
 }
 
 /** An order as a proposal's events record it: planned or placed (`orders` of ProposalOpened and ProposalApproved), or submitted (with the broker's id). */
-const recordedOrder = z.looseObject({ clientOrderId: z.string(), account: z.string(), symbol: z.string(), side: z.string(), qty: z.number() });
+const recordedOrder = z.looseObject({ clientOrderId: z.string(), account: z.string(), symbol: z.string(), side: z.string(), qty: z.number(), reason: z.string().optional() });
 type RecordedOrder = z.infer<typeof recordedOrder>;
 const withOrders = z.looseObject({ orders: z.array(recordedOrder) });
 const submitted = recordedOrder.extend({ brokerOrderId: z.string() });
@@ -71,6 +73,7 @@ export async function findInAudit(app: CouncilApp, query: string): Promise<Found
             symbol: order.symbol,
             side: order.side,
             qty: order.qty,
+            reason: order.reason ?? null,
             leg: brokerOrderId === q ? null : leg,
           },
         };
@@ -95,7 +98,7 @@ export async function proposalTrail(app: CouncilApp, proposalId: string): Promis
   }; <a href="${auditLink(`refusals:${proposalId}`)}">refused attempts</a></li>
 ${
   exit
-    ? html`<li><a href="/weeks/${week}#checkpoints">The checkpoint that placed it</a> (<a href="${auditLink(`checkpoint:${app.councilId}:${week}`)}">its events</a>)</li>`
+    ? html`<li>An exit or trim: <a href="/weeks/${week}#checkpoints">the week's checkpoint timeline</a> lists it (<a href="${auditLink(`checkpoint:${app.councilId}:${week}`)}">its events</a>)</li>`
     : html`<li><a href="/weeks/${week}#decision">The chairman's decision</a>, <a href="/weeks/${week}#pitches">the pitches</a> and <a href="/weeks/${week}#reviews">the blind review</a> of the week of ${week}</li>`
 }
 <li><a href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:${week}:`)}">The LLM calls of the week</a>: each prompt and answer, tokens, cost and latency</li>
@@ -115,7 +118,7 @@ export async function foundSection(app: CouncilApp, found: Found): Promise<Html>
     case 'proposal': {
       const o = found.order;
       return html`<section class="card"><h2>${o ? html`Order <code>${o.asked}</code>` : html`Proposal ${found.proposalId}`}</h2>
-${o ? html`<p>${o.leg ? `The ${o.leg} of ` : ''}${o.side.toUpperCase()} ${o.qty} ${o.symbol} for ${o.account} (<code>${o.clientOrderId}</code>), in proposal <a href="/proposals/${found.proposalId}">${found.proposalId}</a>.</p>` : ''}
+${o ? html`<p>${o.leg ? `The ${o.leg} of ` : ''}${o.side.toUpperCase()} ${o.qty} ${o.symbol} for ${o.account} (<code>${o.clientOrderId}</code>), in proposal <a href="/proposals/${found.proposalId}">${found.proposalId}</a>.${o.reason ? html` Why: ${o.reason}` : ''}</p>` : ''}
 ${await proposalTrail(app, found.proposalId)}</section>`;
     }
     default: {
