@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
-import { signedMoney } from '../../src/bot/format.ts';
+import { nyStamp, signedMoney } from '../../src/bot/format.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { testApp } from '../support/app.ts';
 import { type Dashboard, type Session, signInAs, startDashboard } from './support.ts';
@@ -203,7 +203,9 @@ describe('Once the week is executed, checked and reviewed', () => {
       for (const anchor of ['#decision', '#pitches', '#reviews']) expect(found.text, anchor).toContain(`href="/weeks/2024-03-04${anchor}"`);
       expect(found.text).toContain(`href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:2024-03-04:`)}"`);
     }
-    expect((await q(`${order.clientOrderId}-sl`)).text).toContain('The stop of');
+    expect((await q(`${order.clientOrderId}-sl`)).text).toContain('The stop protecting');
+    // The approval's time is the one it recorded (the proposal page's), not when the row was written.
+    expect((await q(order.clientOrderId)).text).toContain(`by slack:UAPPROVER at ${nyStamp(state.approvedBy!.at)}`);
     // The anchors lead somewhere: the stream's event and the week's sections.
     expect((await page(`/audit/${encodeURIComponent(`proposal:${proposalId}`)}`)).text).toContain(`id="e-${approval.version}"><strong>${approval.version}. ProposalApproved`);
     const week = (await page('/weeks/2024-03-04')).text;

@@ -149,6 +149,14 @@ describe.skipIf(!CHROMIUM)('The dashboard in a browser', () => {
       await page.screenshot({ path: join(PAGE_SHOTS, `week-${size}.png`), fullPage: true });
       for (const part of ['pitches', 'reviews', 'checkpoints']) await page.locator(`#${part}`).screenshot({ path: join(PAGE_SHOTS, `week-${part}-${size}.png`) });
       await page.locator('#postmortem').screenshot({ path: join(PAGE_SHOTS, `week-postmortem-${size}.png`) });
+      // The audit's search, as a reader would use it: an order's stop leg, typed into the box.
+      const order = (await app.proposal(proposalId)).orders[0]!;
+      await page.goto(`${dashboard.server.url}/audit`);
+      await page.getByLabel('Find an order, a proposal or a week').fill(`${order.clientOrderId}-sl`);
+      await page.getByRole('button', { name: 'Find' }).click();
+      await expect.poll(() => page.getByRole('link', { name: 'The approval' }).count()).toBe(1);
+      expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), `audit ${size}`).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: join(PAGE_SHOTS, `audit-${size}.png`), fullPage: true });
       await context.close();
     }
   }, 120_000);

@@ -80,6 +80,13 @@ export async function findInAudit(app: CouncilApp, query: string): Promise<Found
   return { kind: 'none', query: q };
 }
 
+/** Who decided and when, as the decision recorded it (on a replay, the council's time, not the wall clock's). */
+const decidedBy = z.looseObject({ by: z.string(), at: z.string() });
+function decision(e: StoredEvent): Html {
+  const d = decidedBy.safeParse(e.data);
+  return d.success ? html` by ${d.data.by} at ${nyStamp(d.data.at)}` : html``;
+}
+
 const auditLink = (stream: string, anchor = '') => `/audit/${encodeURIComponent(stream)}${anchor}`;
 
 /** Where to go from a proposal: its approval, decision, pitches, reviews, checkpoints and LLM calls. */
@@ -93,7 +100,7 @@ export async function proposalTrail(app: CouncilApp, proposalId: string): Promis
 <li><a href="/proposals/${proposalId}">The proposal</a>: ${state.status.toLowerCase()}, its orders and what became of them</li>
 <li>${
     decided
-      ? html`<a href="${auditLink(`proposal:${proposalId}`, `#e-${decided.version}`)}">The ${decided.type === 'ProposalApproved' ? 'approval' : 'rejection'}</a> by ${String((decided.data as { by?: unknown }).by)} at ${nyStamp(decided.recordedAt.toISOString())}`
+      ? html`<a href="${auditLink(`proposal:${proposalId}`, `#e-${decided.version}`)}">The ${decided.type === 'ProposalApproved' ? 'approval' : 'rejection'}</a>${decision(decided)}`
       : 'Not approved or rejected yet'
   }; <a href="${auditLink(`refusals:${proposalId}`)}">refused attempts</a></li>
 ${
@@ -118,7 +125,7 @@ export async function foundSection(app: CouncilApp, found: Found): Promise<Html>
     case 'proposal': {
       const o = found.order;
       return html`<section class="card"><h2>${o ? html`Order <code>${o.asked}</code>` : html`Proposal ${found.proposalId}`}</h2>
-${o ? html`<p>${o.leg ? `The ${o.leg} of ` : ''}${o.side.toUpperCase()} ${o.qty} ${o.symbol} for ${o.account} (<code>${o.clientOrderId}</code>), in proposal <a href="/proposals/${found.proposalId}">${found.proposalId}</a>.${o.reason ? html` Why: ${o.reason}` : ''}</p>` : ''}
+${o ? html`<p>${o.leg ? `The ${o.leg} protecting ` : ''}${o.side.toUpperCase()} ${o.qty} ${o.symbol} for ${o.account} (<code>${o.clientOrderId}</code>), in proposal <a href="/proposals/${found.proposalId}">${found.proposalId}</a>.${o.reason ? html` Why: ${o.reason}` : ''}</p>` : ''}
 ${await proposalTrail(app, found.proposalId)}</section>`;
     }
     default: {

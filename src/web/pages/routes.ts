@@ -165,7 +165,7 @@ ${ledgerCharts(record)}`,
           body: html`<section class="card"><form class="picker" method="get" action="/audit" role="search"><label for="q">Find an order, a proposal or a week</label><input id="q" name="q" value="${q}" placeholder="tc-2024-03-04-1a2b3c-council-spy-sl, 2024-03-04-1a2b3c or 2024-03-04" autocomplete="off"><button type="submit">Find</button></form></section>
 ${found ? await foundSection(app, found) : ''}
 <section class="card"><form class="picker" method="get" action="/audit"><label for="prefix">Streams starting with</label><input id="prefix" name="prefix" value="${prefix}" placeholder="proposal: or week:main: or llm:main:2024-03-04:"><button type="submit">Filter</button></form></section>
-<section class="card"><ul>${streams.map((s) => html`<li><a href="/audit/${encodeURIComponent(s.stream)}">${s.stream}</a> (${s.version} events)</li>`)}</ul></section>`,
+<section class="card"><ul>${streams.map((s) => html`<li><a href="/audit/${encodeURIComponent(s.stream)}">${s.stream}</a> (${s.version} event${s.version === 1 ? '' : 's'})</li>`)}</ul></section>`,
         };
       }),
     ],
