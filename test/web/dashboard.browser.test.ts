@@ -139,6 +139,9 @@ describe.skipIf(!CHROMIUM)('The dashboard in a browser', () => {
       // uPlot has drawn both charts (its legend lists SPY beside the accounts).
       await expect.poll(() => page.locator('.uplot').count(), { timeout: 10_000 }).toBe(2);
       expect(await page.locator('.uplot .u-legend').first().textContent()).toContain('SPY buy-and-hold');
+      // Hovering reads the session as a New York date, whatever the reader's own zone.
+      await page.locator('.uplot .u-over').first().hover();
+      await expect.poll(() => page.locator('.uplot .u-legend .u-series').first().textContent()).toMatch(/Session close.*\w{3}, \w{3} \d{1,2}, \d{4}/);
       expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), `leaderboard ${size}`).toBeLessThanOrEqual(0);
       mkdirSync(PAGE_SHOTS, { recursive: true });
       await page.screenshot({ path: join(PAGE_SHOTS, `leaderboard-${size}.png`), fullPage: true });
