@@ -290,6 +290,51 @@ export async function leaderboard(ctx: AppContext, window: LeaderboardWindow): P
   };
 }
 
+/** Each account's equity at every session close of a window, SPY beside them: the postmortem's own curves, sliced as the leaderboard slices them. */
+export interface EquityView {
+  window: LeaderboardWindow;
+  /** The sessions (New York dates) the window spans; empty until the first fill (nothing traded, nothing to draw). */
+  dates: string[];
+  accounts: { account: string; role: 'council' | 'member'; seat: string | null; equity: number[] }[];
+  /** SPY bought and held with the accounts' starting cash over the same sessions; null without a record. */
+  benchmark: { name: string; equity: number[] } | null;
+}
+
+/** The equity curves over the window (council, members, SPY), read from the same report as `leaderboard` and `profit`. */
+export async function equity(ctx: AppContext, window: LeaderboardWindow): Promise<EquityView> {
+  const pm = await ledgerReport(ctx);
+  if (!pm || pm.ledger.fills.length === 0) return { window, dates: [], accounts: [], benchmark: null };
+  const start = windowStart(pm.dates, window);
+  return {
+    window,
+    dates: pm.dates.slice(start),
+    accounts: pm.accounts.map((a) => ({
+      account: a.account,
+      role: a.role,
+      seat: a.seat,
+      equity: (pm.curves.find((c) => c.account === a.account)?.equity ?? []).slice(start),
+    })),
+    benchmark: { name: pm.benchmark.name, equity: pm.benchmark.equity.slice(start) },
+  };
+}
+
+/**
+ * One week's postmortem as `council postmortem --week` computes it, without publishing it: marked through
+ * the session `through` (the last one a published postmortem marked, so the figures are the ones it
+ * showed), or else no later than that Friday's close or the data's last close when sooner; null before the
+ * council has run.
+ */
+export async function weekPostmortem(ctx: AppContext, week: string, through?: string): Promise<Postmortem | null> {
+  const weekEnd = nyDateTime(addDays(week, 4), '20:00');
+  const asOf = through ? nyDateTime(through, '20:00') : new Date(Math.min((await ctx.deps.clock.dataTime()).getTime(), weekEnd.getTime()));
+  try {
+    return await buildPostmortem(postmortemDeps(ctx), { week, asOf });
+  } catch (error) {
+    if (error instanceof PostmortemError) return null;
+    throw error;
+  }
+}
+
 /** The last `n` weeks: decision, proposal outcome, each account's week P/L. */
 export async function history(ctx: AppContext, n: number): Promise<HistoryView> {
   const summaries = (await weekSummaries(ctx)).slice(0, Math.max(1, n));

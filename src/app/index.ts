@@ -117,6 +117,10 @@ export interface CouncilApp {
   profit(window: desk.DeskWindow): Promise<desk.ProfitView>;
   history(n: number): Promise<desk.HistoryView>;
   leaderboard(window: desk.LeaderboardWindow): Promise<desk.LeaderboardView>;
+  /** The equity curves behind the leaderboard over the window: council, members, SPY. */
+  equity(window: desk.LeaderboardWindow): Promise<desk.EquityView>;
+  /** A week's postmortem, computed as `postmortem` computes it (through a given session), not published; null before any run. */
+  weekPostmortem(week: string, through?: string): Promise<Postmortem | null>;
   cost(window: desk.CostWindow): Promise<desk.CostView>;
   /** Closes a position (or all of an account's, or every account's) now; approvers only, refusals recorded. */
   exit(req: desk.DeskExitRequest): Promise<desk.DeskExitResult>;
@@ -258,6 +262,8 @@ export class App implements CouncilApp {
   profit = (window: desk.DeskWindow) => desk.profit(this.ctx, window);
   history = (n: number) => desk.history(this.ctx, n);
   leaderboard = (window: desk.LeaderboardWindow) => desk.leaderboard(this.ctx, window);
+  equity = (window: desk.LeaderboardWindow) => desk.equity(this.ctx, window);
+  weekPostmortem = (week: string, through?: string) => desk.weekPostmortem(this.ctx, week, through);
   cost = (window: desk.CostWindow) => desk.cost(this.ctx, window);
   exit = (req: desk.DeskExitRequest) => desk.exit(this.ctx, req);
   pause = (req: desk.PauseRequest) => desk.pause(this.ctx, req);

@@ -62,14 +62,18 @@ a.button { display: inline-block; padding: 4px 10px; border-radius: 8px; border:
 .pitch h3 { margin-top: 0; }
 .heat td.score { text-align: center; font-variant-numeric: tabular-nums; color: #111; }
 .heat th { font-size: 13px; }
-.kill { font-size: 14px; }
+.kill { font-size: 14px; overflow-wrap: anywhere; } .narrow { display: none; }
 .picker { display: flex; gap: 8px; align-items: end; flex-wrap: wrap; }
 .picker select { font: inherit; padding: 8px; min-height: 44px; }
 pre { white-space: pre-wrap; word-break: break-word; font-size: 13px; background: var(--bg); padding: 8px; border-radius: 6px; max-height: 480px; overflow: auto; }
 details summary { cursor: pointer; padding: 4px 0; }
 .chart { width: 100%; min-height: 320px; }
 .event { border-bottom: 1px solid var(--line); padding: 6px 0; }
-@media (max-width: 600px) { .opt { display: none; } body { font-size: 15px; } main { padding: 4px 10px 40px; } .card { padding: 12px; } th, td { padding: 5px 6px; } .who { margin-left: 0; } }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 12px; } .charts figure { margin: 0; } .charts img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+.timeline > li { margin: 8px 0; } .timeline table { margin-top: 4px; font-size: 14px; }
+.verdict-watch { font-weight: 600; } .verdict-invalidated { color: var(--down); font-weight: 600; }
+tr.council th, tr.council td { font-weight: 600; }
+@media (max-width: 600px) { .opt { display: none; } body { font-size: 15px; } main { padding: 4px 10px 40px; } .card { padding: 12px; } table { font-size: 14px; } th, td { padding: 5px 4px; } .wide { display: none; } tr.narrow { display: table-row; } .heat th, .heat td { padding-left: 3px; padding-right: 3px; } .who { margin-left: 0; } }
 `;
 
 /**
@@ -109,11 +113,22 @@ const JS = `(() => {
       const spec = JSON.parse(el.querySelector('script[type="application/json"]').textContent);
       const palette = ['#0b57d0', '#b3261e', '#0a7a3d', '#c77700', '#7b1fa2', '#00838f', '#5d4037', '#455a64'];
       const width = Math.max(280, el.clientWidth);
+      // Sessions are New York dates: ticks and the hover read as dates there, whoever looks and from wherever.
+      const DAY = 86400;
+      const nyDay = (t, o) => new Date(t * 1000).toLocaleDateString('en-US', Object.assign({ timeZone: 'America/New_York' }, o));
+      const step = (vals) => vals.length > 1 ? Math.abs(vals[1] - vals[0]) : 0;
+      // Ticks as precise as their spacing: -2.5%, not -3%; $99,870, not $99.9k three times.
+      const usd = (vals) => { const s = step(vals); return vals.map((v) => s >= 1000 ? '$' + +(v / 1000).toFixed(s >= 10000 ? 0 : 1) + 'k' : '$' + (+v.toFixed(s >= 1 ? 0 : 2)).toLocaleString('en-US')); };
+      const pct = (vals) => { const s = step(vals) * 100; return vals.map((v) => +(v * 100).toFixed(s >= 1 ? 1 : s >= 0.1 ? 2 : 3) + '%'); };
       const opts = {
         width, height: 320, title: spec.title,
+        tzDate: (t) => window.uPlot.tzDate(new Date(t * 1000), 'America/New_York'),
         scales: { x: { time: true } },
-        series: [{}].concat(spec.series.map((name, i) => ({ label: name, stroke: palette[i % palette.length], width: name === spec.highlight ? 3 : 1.5, value: (u, v) => v == null ? '' : spec.format === 'pct' ? (v * 100).toFixed(2) + '%' : '$' + v.toFixed(0) }))),
-        axes: [{}, { values: (u, vals) => vals.map((v) => spec.format === 'pct' ? (v * 100).toFixed(0) + '%' : '$' + Math.round(v / 1000) + 'k'), size: 60 }],
+        series: [{ label: 'Session close', value: (u, t) => t == null ? '' : nyDay(t, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' }) }].concat(spec.series.map((name, i) => ({ label: name, stroke: palette[i % palette.length], width: name === spec.highlight ? 3 : 1.5, value: (u, v) => v == null ? '' : spec.format === 'pct' ? (v * 100).toFixed(2) + '%' : '$' + v.toLocaleString('en-US', { maximumFractionDigits: 0 }) }))),
+        axes: [
+          { incrs: [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 182 * DAY, 365 * DAY], values: (u, vals, axis, space, incr) => vals.map((t) => nyDay(t, incr >= 28 * DAY ? { month: 'short', year: 'numeric' } : { month: 'short', day: 'numeric' })) },
+          { values: (u, vals) => spec.format === 'pct' ? pct(vals) : usd(vals), size: 80 },
+        ],
         cursor: { drag: { x: true, y: false } },
       };
       el.dataset.drawn = '1';

@@ -106,6 +106,12 @@ describe('Pause and exit on the dashboard', () => {
     const states = await Promise.all(exits.map((s) => app.proposal(s.slice('proposal:'.length))));
     const exit = states.find((s) => s.orders.some((o) => o.account === held.account && o.symbol === position.symbol && o.reason.includes('taking it off from a phone')));
     expect(exit?.approvedBy).toMatchObject({ by: APPROVER, via: 'web' });
+    // The audit finds the exit's order from its id: the exit's proposal, why, and the week's checkpoint timeline.
+    const order = exit!.orders.find((o) => o.symbol === position.symbol)!;
+    const found = await (await get(`/audit?q=${encodeURIComponent(order.clientOrderId.toUpperCase())}`, stranger)).text();
+    expect(found).toContain(`in proposal <a href="/proposals/${exit!.proposalId}">${exit!.proposalId}</a>. Why: `);
+    expect(found).toContain('taking it off from a phone');
+    expect(found).toContain('href="/weeks/2024-03-04#checkpoints"');
 
     expect((await form('/desk/exit', approver, { csrf: approver.csrf, account: 'NOBODY' })).status).toBe(400);
   });

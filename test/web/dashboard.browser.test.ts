@@ -4,7 +4,8 @@
  * the fills without reloading; a non-approver sees no buttons and a forged POST is refused; a POST
  * without the CSRF token is refused; a used or expired link is refused. Screenshots at desktop and
  * phone sizes go to a temporary folder, or to COUNCIL_SCREENSHOTS_DIR (`COUNCIL_SCREENSHOTS_DIR=docs`
- * renews the ones the README shows). Skipped, saying why, without chromium.
+ * renews the ones the README shows); once the week is checked and reviewed, the leaderboard's charts
+ * and the week's postmortem are shot at both sizes too. Skipped, saying why, without chromium.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app/index.ts';
+import { nyDateTime } from '../../src/market/time.ts';
 import { testApp } from '../support/app.ts';
 import { ROOT } from '../support/cli.ts';
 import { type Dashboard, startDashboard } from './support.ts';
@@ -22,6 +24,8 @@ if (!CHROMIUM) console.warn('dashboard browser tests skipped: no chromium instal
 const APPROVER = 'slack:UAPPROVER';
 const STRANGER = 'discord:4567';
 const SHOTS = process.env.COUNCIL_SCREENSHOTS_DIR ? resolve(ROOT, process.env.COUNCIL_SCREENSHOTS_DIR) : join(tmpdir(), 'council-dashboard-screenshots');
+/** The other pages' screenshots (leaderboard, a week with its postmortem), to look at: the README shows only the overview's, so these never land in the repository. */
+const PAGE_SHOTS = SHOTS.startsWith(ROOT) ? join(tmpdir(), 'council-dashboard-screenshots') : SHOTS;
 
 let app: App;
 let dashboard: Dashboard;
@@ -122,6 +126,43 @@ describe.skipIf(!CHROMIUM)('The dashboard in a browser', () => {
     await context.close();
     await reader.context.close();
   }, 60_000);
+
+  it('When the week has been checked and reviewed, Then the leaderboard draws the ledger’s charts and the week shows its postmortem, at desktop and phone widths with nothing cut off', async () => {
+    await app.checkpoint(nyDateTime('2024-03-05', '12:00'));
+    await app.postmortem({ week: '2024-03-04' });
+    for (const [size, viewport] of [
+      ['desktop', { width: 1280, height: 800 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      const { context, page } = await signedIn(STRANGER, viewport);
+      await page.goto(`${dashboard.server.url}/leaderboard?window=all`);
+      // uPlot has drawn both charts (its legend lists SPY beside the accounts).
+      await expect.poll(() => page.locator('.uplot').count(), { timeout: 10_000 }).toBe(2);
+      expect(await page.locator('.uplot .u-legend').first().textContent()).toContain('SPY buy-and-hold');
+      // Hovering reads the session as a New York date, whatever the reader's own zone.
+      await page.locator('.uplot .u-over').first().hover();
+      await expect.poll(() => page.locator('.uplot .u-legend .u-series').first().textContent()).toMatch(/Session close.*\w{3}, \w{3} \d{1,2}, \d{4}/);
+      expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), `leaderboard ${size}`).toBeLessThanOrEqual(0);
+      mkdirSync(PAGE_SHOTS, { recursive: true });
+      await page.screenshot({ path: join(PAGE_SHOTS, `leaderboard-${size}.png`), fullPage: true });
+      await page.goto(`${dashboard.server.url}/weeks/2024-03-04#postmortem`);
+      expect(await page.getByRole('heading', { name: 'Postmortem' }).count()).toBe(1);
+      expect(await page.locator('#postmortem img').count()).toBeGreaterThan(0);
+      expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), `week ${size}`).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: join(PAGE_SHOTS, `week-${size}.png`), fullPage: true });
+      for (const part of ['pitches', 'reviews', 'checkpoints']) await page.locator(`#${part}`).screenshot({ path: join(PAGE_SHOTS, `week-${part}-${size}.png`) });
+      await page.locator('#postmortem').screenshot({ path: join(PAGE_SHOTS, `week-postmortem-${size}.png`) });
+      // The audit's search, as a reader would use it: an order's stop leg, typed into the box.
+      const order = (await app.proposal(proposalId)).orders[0]!;
+      await page.goto(`${dashboard.server.url}/audit`);
+      await page.getByLabel('Find an order, a proposal or a week').fill(`${order.clientOrderId}-sl`);
+      await page.getByRole('button', { name: 'Find' }).click();
+      await expect.poll(() => page.getByRole('link', { name: 'The approval' }).count()).toBe(1);
+      expect(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'), `audit ${size}`).toBeLessThanOrEqual(0);
+      await page.screenshot({ path: join(PAGE_SHOTS, `audit-${size}.png`), fullPage: true });
+      await context.close();
+    }
+  }, 120_000);
 
   it('When a link is used again, or opened after 10 minutes, Then the browser is told so and gets no session', async () => {
     const context = await browser.newContext();

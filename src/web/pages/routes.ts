@@ -1,24 +1,25 @@
 /**
- * The dashboard's read pages besides the Overview: Weeks (picker) and one Week, a Proposal, the
- * Leaderboard with its chart, Audit (every stream, every event of one) and Backtests (the report
- * folders under the data folder). Each is a function of what the application answers; no page writes.
+ * The dashboard's read pages besides the Overview: Weeks (picker) and one Week (with its postmortem), a
+ * Proposal, the Leaderboard with its charts (leaderboard.ts), Audit (a search from any order id, every
+ * stream, every event of one; audit.ts) and Backtests (the report folders under the data folder). Each is a function of what the application answers; no page writes.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
-import { percent } from '../../bot/checkpoint-text.ts';
-import { money, nyStamp } from '../../bot/format.ts';
+import { nyStamp } from '../../bot/format.ts';
 import { ProposalError } from '../../domain/proposal.ts';
 import { runJson } from '../../views.ts';
 import { WebRequestError } from '../errors.ts';
 import { type Caller, callerOf } from '../auth.ts';
-import type { LeaderboardView } from '../../app/desk.ts';
 import type { WebContext } from '../context.ts';
 import { isLeaderboardWindow, LEADERBOARD_WINDOWS, leaderboard } from '../desk.ts';
 import type { Handler } from '../server.ts';
-import { type Html, html, raw } from './html.ts';
+import { type Html, html } from './html.ts';
+import { calibrationTable, leaderboardTable, ledgerCharts, reportCharts } from './leaderboard.ts';
 import type { page } from './layout.ts';
+import { findInAudit, foundSection, proposalTrail } from './audit.ts';
 import { proposalSection } from './overview.ts';
+import { noPostmortem, postmortemSection } from './postmortem.ts';
 import { weekBody } from './week.ts';
 
 type View = { title: string; current: Parameters<typeof page>[0]['current']; body: Html | Html[]; live?: boolean };
@@ -29,9 +30,31 @@ const STREAM = /^[\w:.@-]{1,200}$/;
 const FOLDER = /^[\w.-]{1,100}$/;
 
 const notFound = (what: string) => new ProposalError('NOT_FOUND', what);
+/** A folder or file name of a report: letters, digits, dots and dashes, never hidden, never a way up. */
+const isFolder = (name: string) => FOLDER.test(name) && !name.startsWith('.');
 
-/** JSON for a <script type="application/json">: no "</" can end the element early. */
-const embedJson = (value: unknown): Html => raw(JSON.stringify(value).replace(/</g, '\\u003c'));
+/** Where `council postmortem` (and the scheduler's Friday slot) writes a week's charts and exports. */
+const postmortemDir = (ctx: WebContext, week: string) => join(ctx.app.config.dataDir, 'postmortems', week);
+
+/** The last session a written report marked: the newest date of its equity.csv (fixed columns: date,account,...). */
+async function lastMarked(dir: string): Promise<string | undefined> {
+  const text = await readFile(join(dir, 'equity.csv'), 'utf8').catch(() => '');
+  const dates = text
+    .split('\n')
+    .slice(1)
+    .map((line) => line.slice(0, 10))
+    .filter((d) => WEEK.test(d));
+  return dates.sort().at(-1);
+}
+
+/** The week's postmortem when one was written (its folder exists): the report's figures, marked through the session it marked, and the PNGs it drew. */
+async function weekPostmortem(ctx: WebContext, week: string): Promise<Html> {
+  const dir = postmortemDir(ctx, week);
+  const files = await readdir(dir).catch(() => undefined);
+  const pm = files ? await ctx.app.weekPostmortem(week, await lastMarked(dir)) : null;
+  if (!files || !pm) return noPostmortem(week);
+  return postmortemSection(pm, week, files.filter((f) => f.endsWith('.png') && isFolder(f)).sort());
+}
 
 function weekPicker(weeks: readonly { week: string; outcome: string }[], current?: string): Html {
   return html`<form class="picker" method="get" action="/weeks/go"><label for="week-pick">Week</label>
@@ -72,7 +95,7 @@ export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handl
         if (!WEEK.test(week)) throw new WebRequestError('BAD_REQUEST', 'a week is its Monday, like 2024-03-04');
         const [state, weeks] = await Promise.all([app.weekState(week), app.weeks()]);
         if (!state.started) throw notFound(`no run for the week of ${week}`);
-        const summary = await app.weekSummary(week, state);
+        const [summary, postmortem] = await Promise.all([app.weekSummary(week, state), weekPostmortem(ctx, week)]);
         const checkpoints = await app.ports.store.read(`checkpoint:${app.councilId}:${week}`);
         const streams = (
           await Promise.all([`week:${app.councilId}:${week}`, `checkpoint:${app.councilId}:${week}`, `llm:${app.councilId}:${week}:`].map((p) => app.ports.store.streams(p)))
@@ -83,10 +106,12 @@ export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handl
           live: true,
           body: [
             weekPicker(weeks, week),
-            weekBody(runJson(state, summary?.proposal?.status), checkpoints, [
-              ...streams.map((s) => s.stream),
-              ...(state.proposal ? [`proposal:${state.proposal.proposalId}`, `refusals:${state.proposal.proposalId}`] : []),
-            ]),
+            weekBody(
+              runJson(state, summary?.proposal?.status),
+              checkpoints,
+              [...streams.map((s) => s.stream), ...(state.proposal ? [`proposal:${state.proposal.proposalId}`, `refusals:${state.proposal.proposalId}`] : [])],
+              postmortem,
+            ),
           ],
         };
       }),
@@ -96,18 +121,13 @@ export function pageRoutes(ctx: WebContext, viewing: Viewing): Map<string, Handl
       viewing(ctx, 'web proposal', async (_req, { id = '' }, caller) => {
         if (!/^[\w-]{4,64}$/.test(id)) throw new WebRequestError('BAD_REQUEST', 'a proposal id like 2024-03-04-1a2b3c');
         const state = await app.proposal(id);
-        const events = await app.ports.store.read(`proposal:${id}`);
         return {
           title: `Proposal ${id}`,
           current: undefined,
           live: true,
           body: html`${proposalSection(state, caller, app.accounts)}
-<section class="card"><h2>Its trail</h2><ul>
-<li><a href="/weeks/${state.week}">The week of ${state.week}</a>: research, pitches, reviews, the decision</li>
-<li><a href="/audit/${encodeURIComponent(`proposal:${id}`)}">Every event of the proposal</a> (${events.length})</li>
-<li><a href="/audit/${encodeURIComponent(`refusals:${id}`)}">Refused attempts</a></li>
-<li><a href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:${state.week}:`)}">The prompts and model answers of the week</a></li>
-</ul>
+<section class="card"><h2>Its trail</h2>${await proposalTrail(app, id)}
+<details><summary>Client order ids (${state.orders.length})</summary><p class="note">A stop adds <code>-sl</code>, a take-profit <code>-tp</code>; the Audit page finds any of them.</p><ul>${state.orders.map((o) => html`<li><code>${o.clientOrderId}</code>: ${o.side.toUpperCase()} ${o.qty} ${o.symbol} for ${o.account}${state.submitted[o.clientOrderId] ? html`, broker order <code>${state.submitted[o.clientOrderId]?.brokerOrderId}</code>` : ''}</li>`)}</ul></details>
 ${state.approvedBy ? html`<p>Approved by ${state.approvedBy.by} via ${state.approvedBy.via} at ${nyStamp(state.approvedBy.at)}${state.declined.length ? html`; declined for ${state.declined.join(', ')} (nothing placed there)` : ''}.</p>` : ''}
 ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.rejected.at)}${state.rejected.reason ? html`: ${state.rejected.reason}` : ''}.</p>` : ''}
 </section>`,
@@ -119,8 +139,7 @@ ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.r
       viewing(ctx, 'web leaderboard', async (req) => {
         const asked = new URL(req.url ?? '/', 'http://localhost').searchParams.get('window') ?? '4w';
         const window = isLeaderboardWindow(asked) ? asked : '4w';
-        const board = await leaderboard(app, window);
-        const curves = await equityCurves(ctx);
+        const [board, record] = await Promise.all([leaderboard(app, window), app.equity(window)]);
         return {
           title: 'Leaderboard',
           current: '/leaderboard',
@@ -128,23 +147,25 @@ ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.r
           body: html`<nav aria-label="Window" class="card">${LEADERBOARD_WINDOWS.map((w) => html`<a href="/leaderboard?window=${w}"${w === window ? html` aria-current="page"` : ''}>${w}</a> `)}</nav>
 ${leaderboardTable(board)}
 ${calibrationTable(board)}
-${curves ? chart('Equity by account (session closes)', curves, 'usd') : html`<section class="card"><p>No equity history yet: charts appear once a postmortem or a backtest has written equity.csv.</p></section>`}
-${curves ? chart('Drawdown', drawdowns(curves), 'pct') : ''}
-<link rel="stylesheet" href="/assets/uplot.css"><script src="/assets/uplot.js" defer></script>`,
+${ledgerCharts(record)}`,
         };
       }),
     ],
     [
       'GET /audit',
       viewing(ctx, 'web audit', async (req) => {
-        const prefix = new URL(req.url ?? '/', 'http://localhost').searchParams.get('prefix') ?? '';
-        const streams = await app.ports.store.streams(prefix);
+        const asked = new URL(req.url ?? '/', 'http://localhost').searchParams;
+        const prefix = asked.get('prefix') ?? '';
+        const q = asked.get('q')?.trim() ?? '';
+        const [streams, found] = await Promise.all([app.ports.store.streams(prefix), q ? findInAudit(app, q) : undefined]);
         return {
           title: 'Audit',
           current: '/audit',
           live: true,
-          body: html`<section class="card"><form class="picker" method="get" action="/audit"><label for="prefix">Streams starting with</label><input id="prefix" name="prefix" value="${prefix}" placeholder="proposal: or week:main: or llm:main:2024-03-04:"><button type="submit">Filter</button></form></section>
-<section class="card"><ul>${streams.map((s) => html`<li><a href="/audit/${encodeURIComponent(s.stream)}">${s.stream}</a> (${s.version} events)</li>`)}</ul></section>`,
+          body: html`<section class="card"><form class="picker" method="get" action="/audit" role="search"><label for="q">Find an order, a proposal or a week</label><input id="q" name="q" value="${q}" placeholder="tc-2024-03-04-1a2b3c-council-spy-sl, 2024-03-04-1a2b3c or 2024-03-04" autocomplete="off"><button type="submit">Find</button></form></section>
+${found ? await foundSection(app, found) : ''}
+<section class="card"><form class="picker" method="get" action="/audit"><label for="prefix">Streams starting with</label><input id="prefix" name="prefix" value="${prefix}" placeholder="proposal: or week:main: or llm:main:2024-03-04:"><button type="submit">Filter</button></form></section>
+<section class="card"><ul>${streams.map((s) => html`<li><a href="/audit/${encodeURIComponent(s.stream)}">${s.stream}</a> (${s.version} event${s.version === 1 ? '' : 's'})</li>`)}</ul></section>`,
         };
       }),
     ],
@@ -160,7 +181,7 @@ ${curves ? chart('Drawdown', drawdowns(curves), 'pct') : ''}
           body: html`<section class="card">${events.length ? '' : html`<p>No events.</p>`}${events.map(
             (
               e,
-            ) => html`<div class="event"><strong>${e.version}. ${e.type}</strong> <time datetime="${e.recordedAt.toISOString()}">${nyStamp(e.recordedAt.toISOString())}</time>${llmLine(e.data)}
+            ) => html`<div class="event" id="e-${e.version}"><strong>${e.version}. ${e.type}</strong> <time datetime="${e.recordedAt.toISOString()}">${nyStamp(e.recordedAt.toISOString())}</time>${llmLine(e.data)}
 <details><summary>data</summary><pre>${JSON.stringify(e.data, null, 2)}</pre></details></div>`,
           )}</section>`,
         };
@@ -186,24 +207,25 @@ ${curves ? chart('Drawdown', drawdowns(curves), 'pct') : ''}
     [
       'GET /backtests/:name',
       viewing(ctx, 'web backtest', async (_req, { name = '' }) => {
-        if (!FOLDER.test(name) || name.startsWith('.')) throw new WebRequestError('BAD_REQUEST', 'not a report folder');
+        if (!isFolder(name)) throw new WebRequestError('BAD_REQUEST', 'not a report folder');
         const dir = join(app.config.dataDir, 'backtests', name);
         const files = (await readdir(dir).catch(() => undefined)) ?? [];
         if (!files.length) throw notFound(`no report ${name}`);
         const md = files.find((f) => f.endsWith('.md'));
         const text = md ? await readFile(join(dir, md), 'utf8') : '';
-        const curves = await equityCurves(ctx, name);
+
         return {
           title: `Backtest ${name}`,
           current: '/backtests',
-          body: html`${curves ? html`${chart('Equity by account (session closes)', curves, 'usd')}${chart('Drawdown', drawdowns(curves), 'pct')}<link rel="stylesheet" href="/assets/uplot.css"><script src="/assets/uplot.js" defer></script>` : ''}
+          body: html`${await reportCharts(dir)}
 <section class="card"><h2>Files</h2><ul>${files.sort().map((f) => html`<li><a href="/backtests/${name}/${f}">${f}</a></li>`)}</ul></section>
 ${files.filter((f) => f.endsWith('.png')).map((f) => html`<section class="card"><img src="/backtests/${name}/${f}" alt="${f}" style="max-width:100%"></section>`)}
 ${text ? html`<section class="card"><h2>${md}</h2><pre>${text}</pre></section>` : ''}`,
         };
       }),
     ],
-    ['GET /backtests/:name/:file', backtestFile(ctx)],
+    ['GET /backtests/:name/:file', reportFile(ctx, ({ name = '' }) => (isFolder(name) ? join(app.config.dataDir, 'backtests', name) : undefined))],
+    ['GET /weeks/:week/postmortem/:file', reportFile(ctx, ({ week = '' }) => (WEEK.test(week) ? postmortemDir(ctx, week) : undefined))],
   ]);
 }
 
@@ -215,8 +237,8 @@ function llmLine(data: unknown): Html | '' {
   return html` · ${d.model}: ${String(d.outcome)}, ${String(d.usage.promptTokens)} in / ${String(d.usage.completionTokens)} out tokens, $${cost.toFixed(4)}, ${d.latencyMs} ms`;
 }
 
-/** A report file, served as it is (CSV and Markdown as text, PNG as an image), only from its own folder. */
-function backtestFile(ctx: WebContext): Handler {
+/** A report file, served as it is (CSV and Markdown as text, PNG as an image), only from its own folder (`folderOf` the route's params, undefined when they name none). */
+function reportFile(ctx: WebContext, folderOf: (params: Readonly<Record<string, string>>) => string | undefined): Handler {
   const TYPES: Record<string, string> = {
     '.png': 'image/png',
     '.csv': 'text/plain; charset=utf-8',
@@ -224,11 +246,12 @@ function backtestFile(ctx: WebContext): Handler {
     '.json': 'application/json; charset=utf-8',
   };
   const inner = async (_req: IncomingMessage, params: Readonly<Record<string, string>>) => {
-    const { name = '', file = '' } = params;
-    if (!FOLDER.test(name) || !FOLDER.test(file) || name.startsWith('.') || file.startsWith('.')) return undefined;
+    const { file = '' } = params;
+    const folder = folderOf(params);
+    if (!folder || !isFolder(file)) return undefined;
     const type = TYPES[file.slice(file.lastIndexOf('.'))];
     if (!type) return undefined;
-    const path = join(ctx.app.config.dataDir, 'backtests', name, file);
+    const path = join(folder, file);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) return undefined;
     return { type, body: await readFile(path) };
@@ -246,83 +269,4 @@ function backtestFile(ctx: WebContext): Handler {
     res.writeHead(200, { 'content-type': found.type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     res.end(found.body);
   };
-}
-
-interface Curves {
-  /** Unix seconds of each session close. */
-  times: number[];
-  series: { name: string; values: (number | null)[] }[];
-}
-
-/** Equity per account per session close, from the newest backtest report's equity.csv (fixed columns: date,account,equity,...), or the named one's. */
-async function equityCurves(ctx: WebContext, only?: string): Promise<Curves | undefined> {
-  const dir = join(ctx.app.config.dataDir, 'backtests');
-  const folders = only ? [only] : (await readdir(dir).catch(() => [] as string[])).sort().reverse();
-  for (const folder of folders) {
-    const text = await readFile(join(dir, folder, 'equity.csv'), 'utf8').catch(() => undefined);
-    if (!text) continue;
-    const rows = text
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split(','));
-    const dates = [...new Set(rows.map((r) => r[0]!))].sort();
-    const accounts = [...new Set(rows.map((r) => r[1]!))];
-    const at = new Map(rows.map((r) => [`${r[0]}|${r[1]}`, Number(r[2])]));
-    return {
-      times: dates.map((d) => Date.parse(`${d}T21:00:00Z`) / 1000),
-      series: accounts.map((a) => ({ name: a, values: dates.map((d) => at.get(`${d}|${a}`) ?? null) })),
-    };
-  }
-  return undefined;
-}
-
-function drawdowns(c: Curves): Curves {
-  return {
-    times: c.times,
-    series: c.series.map((s) => {
-      let peak = Number.NEGATIVE_INFINITY;
-      const values = s.values.map((v) => {
-        if (v === null) return null;
-        peak = Math.max(peak, v);
-        return peak > 0 ? v / peak - 1 : 0;
-      });
-      return { name: s.name, values };
-    }),
-  };
-}
-
-/** A chart: uPlot draws it (hover, drag to zoom, click a legend entry to hide a series); without script, a table of the last values. */
-function chart(title: string, c: Curves, format: 'usd' | 'pct'): Html {
-  const spec = { title, format, highlight: 'COUNCIL', series: c.series.map((s) => s.name), data: [c.times, ...c.series.map((s) => s.values)] };
-  return html`<section class="card"><div class="chart" data-chart><script type="application/json">${embedJson(spec)}</script>
-<div class="fallback"><h2>${title}</h2><p class="note">Last session: ${c.series.map((s) => html`${s.name} ${format === 'pct' ? percent(s.values.at(-1) ?? 0) : money(s.values.at(-1) ?? 0)}; `)}</p></div></div></section>`;
-}
-
-/** The desk's leaderboard: accounts ranked by return over the window, with the benchmark below them. */
-function leaderboardTable(board: LeaderboardView): Html {
-  const ratio = (x: number | null) => (x === null ? '—' : x.toFixed(2));
-  const share = (x: number | null) => (x === null ? '—' : percent(x));
-  if (!board.rows.length) return html`<section class="card"><p>No record yet over ${board.window}: the leaderboard starts with the first executed week.</p></section>`;
-  return html`<section class="card" aria-labelledby="board-h"><h2 id="board-h">Accounts, ${board.from && board.to ? html`${board.from} to ${board.to}` : board.window}</h2><div class="scroll"><table>
-<thead><tr><th scope="col">#</th><th scope="col">Account</th><th scope="col" class="num">Return</th><th scope="col" class="num">P/L</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
-<tbody>${board.rows.map(
-    (r) =>
-      html`<tr><td>${r.rank}</td><th scope="row">${r.account}${r.seat ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${r.totalReturn >= 0 ? 'up' : 'down'}">${percent(r.totalReturn)}</td><td class="num ${r.pnl >= 0 ? 'up' : 'down'}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num down">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
-  )}${
-    board.benchmark
-      ? html`<tr class="benchmark"><td></td><th scope="row">${board.benchmark.name}<span class="sub">benchmark</span></th><td class="num ${board.benchmark.totalReturn >= 0 ? 'up' : 'down'}">${percent(board.benchmark.totalReturn)}</td><td class="num">—</td><td class="num">${ratio(board.benchmark.sharpe)}</td><td class="num down">${percent(-Math.abs(board.benchmark.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`
-      : ''
-  }</tbody></table></div></section>`;
-}
-
-/** How well each reviewer's scores foretold the pitches' returns over the window (the postmortem's calibration). */
-function calibrationTable(board: LeaderboardView): Html {
-  if (!board.calibration.length) return html``;
-  return html`<section class="card" aria-labelledby="calib-h"><h2 id="calib-h">Reviewer calibration</h2><div class="scroll"><table>
-<thead><tr><th scope="col">Reviewer</th><th scope="col" class="num">Pitches scored</th><th scope="col" class="num">Mean score</th><th scope="col" class="num">Score vs return (r)</th></tr></thead>
-<tbody>${board.calibration.map(
-    (c) =>
-      html`<tr><th scope="row">${c.reviewer}</th><td class="num">${c.pitches}</td><td class="num">${c.meanScore === null ? '—' : c.meanScore.toFixed(1)}</td><td class="num">${c.correlation === null ? '—' : c.correlation.toFixed(2)}</td></tr>`,
-  )}</tbody></table></div><p class="note">r: the correlation between a reviewer's average rubric score for a pitch and the pitch's realised return; near 1, its scores foretold the outcome.</p></section>`;
 }

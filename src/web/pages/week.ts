@@ -1,11 +1,14 @@
 /**
  * One council week on a page: the research pack, the pitch cards (coloured by direction, shaded by
  * conviction), the blind review as a heat map (per pitch: reviewer x rubric, with kill shots), the
- * chairman's decision, dissent and monitoring plan, the proposal, the checkpoint timeline, and the
- * streams behind it all for the audit.
+ * chairman's decision, dissent and monitoring plan, the proposal, the checkpoint timeline (each
+ * evaluation's verdict per position, the exits and trims placed), the postmortem (pages/postmortem.ts),
+ * and the streams behind it all for the audit.
  */
+import { percent } from '../../bot/checkpoint-text.ts';
 import { conditionText, nyStamp, RUBRIC_LONG, RUBRIC_SHORT, signedConviction } from '../../bot/format.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
+import { type CheckpointEvaluation, checkpointEventSchema } from '../../pipeline/checkpoint-record.ts';
 import type { StoredEvent } from '../../store/port.ts';
 import type { runJson } from '../../views.ts';
 import { type Html, html, raw } from './html.ts';
@@ -40,7 +43,7 @@ ${r.sources.length ? html`<details><summary>Sources (${r.sources.length})</summa
 }
 
 function pitches(doc: RunDoc): Html {
-  return html`<section aria-labelledby="pitches-h"><h2 id="pitches-h">Pitches</h2><div class="pitches">${doc.pitches.map((p) => {
+  return html`<section aria-labelledby="pitches-h" id="pitches"><h2 id="pitches-h">Pitches</h2><div class="pitches">${doc.pitches.map((p) => {
     const pitch = p.pitch;
     if (!pitch)
       return html`<article class="pitch card dir-flat"><h3>${p.seat} <span class="sub">${p.model}</span></h3><p>Abstained${p.error ? html`: ${p.error}` : ''}</p></article>`;
@@ -58,14 +61,18 @@ function reviews(doc: RunDoc): Html {
   const labels = [...new Set(doc.reviews.flatMap((r) => r.scores.map((s) => s.label)))].sort();
   if (!labels.length) return html`<section class="card"><h2>Blind review</h2><p>No reviews recorded.</p></section>`;
   const seatOf = (label: string) => doc.pitches.find((p) => p.label === label);
-  return html`<section class="card" aria-labelledby="reviews-h"><h2 id="reviews-h">Blind review</h2>
+  return html`<section class="card" aria-labelledby="reviews-h" id="reviews"><h2 id="reviews-h">Blind review</h2>
 <p class="note">Scores 1 to 10 per rubric (${RUBRIC.map((k) => `${RUBRIC_SHORT[k]} ${RUBRIC_LONG[k]}`).join(', ')}). Reviewers saw the pitches by label only and never their own.</p>
 ${labels.map((label) => {
   const seat = seatOf(label);
   const rows = doc.reviews.flatMap((r) => r.scores.filter((s) => s.label === label).map((s) => ({ reviewer: r.reviewer, score: s })));
   return html`<h3>Pitch ${label}${seat ? html` <span class="sub">${seat.seat}${seat.pitch ? `: ${seat.pitch.direction} ${seat.pitch.instrument}` : ''}</span>` : ''}</h3>
-<div class="scroll"><table class="heat"><thead><tr><th scope="col">Reviewer</th>${RUBRIC.map((k) => html`<th scope="col" title="${RUBRIC_LONG[k]}">${RUBRIC_SHORT[k]}</th>`)}<th scope="col">Kill shot</th></tr></thead>
-<tbody>${rows.map(({ reviewer, score }) => html`<tr><th scope="row">${reviewer}</th>${RUBRIC.map((k) => html`<td class="score" style="${heat(score.rubric[k])}">${score.rubric[k]}</td>`)}<td class="kill">${score.killShot}<span class="sub">Flips if: ${score.flipCondition}</span></td></tr>`)}</tbody></table></div>`;
+<div class="scroll"><table class="heat"><thead><tr><th scope="col">Reviewer</th>${RUBRIC.map((k) => html`<th scope="col" title="${RUBRIC_LONG[k]}">${RUBRIC_SHORT[k]}</th>`)}<th scope="col" class="wide">Kill shot</th></tr></thead>
+<tbody>${rows.map(({ reviewer, score }) => {
+    const kill = html`${score.killShot}<span class="sub">Flips if: ${score.flipCondition}</span>`;
+    // A phone has no room for a column of prose beside the scores: the kill shot gets its own row there.
+    return html`<tr><th scope="row">${reviewer}</th>${RUBRIC.map((k) => html`<td class="score" style="${heat(score.rubric[k])}">${score.rubric[k]}</td>`)}<td class="kill wide">${kill}</td></tr><tr class="narrow"><td colspan="${RUBRIC.length + 1}" class="kill"><strong>Kill shot:</strong> ${kill}</td></tr>`;
+  })}</tbody></table></div>`;
 })}
 ${
   doc.reviews.some((r) => r.status !== 'ok')
@@ -81,7 +88,7 @@ ${
 function decision(doc: RunDoc): Html {
   const d = doc.decision;
   if (!d) return html`<section class="card"><h2>Decision</h2><p>${doc.outcome === 'no_quorum' ? 'No quorum: no decision.' : 'Not yet decided.'}</p></section>`;
-  return html`<section class="card" aria-labelledby="decision-h"><h2 id="decision-h">Decision</h2>
+  return html`<section class="card" aria-labelledby="decision-h" id="decision"><h2 id="decision-h">Decision</h2>
 <p class="dir-${dir(d.direction)}"><strong>${d.direction} ${d.instrument}</strong>, conviction ${signedConviction(d.conviction)}, horizon ${d.horizon} · chairman ${d.chairman.model}</p>
 <p>${d.rationale}</p>
 <h3>Dissent</h3><p>${d.dissent}</p>
@@ -92,25 +99,54 @@ ${doc.proposal ? html`<p>Proposal <a href="/proposals/${doc.proposal.id}">${doc.
 </section>`;
 }
 
+const VERDICT: Record<string, string> = { hold: 'hold', watch: 'watch', invalidated: 'invalidated' };
+const EXIT_WHY: Record<string, string> = { horizon: 'horizon reached', invalidation: 'invalidated', kill_switch: 'kill switch', manual: 'by hand' };
+
+/** One checkpoint evaluation: its time, and per position the verdict, P/L and any exit it called for. */
+function evaluation(e: CheckpointEvaluation): Html {
+  return html`<li><time datetime="${e.at}">${nyStamp(e.at)}</time>${e.halted ? ' · trading halted' : ''}${
+    e.positions.length
+      ? html`<div class="scroll"><table><thead><tr><th scope="col">Account</th><th scope="col">Position</th><th scope="col">Verdict</th><th scope="col" class="num">P/L</th></tr></thead><tbody>${e.positions.map(
+          (p) =>
+            html`<tr><td>${p.account}</td><td class="dir-${p.direction === 'LONG' ? 'long' : 'short'}">${p.direction} ${Math.abs(p.qty)} ${p.symbol}</td><td class="verdict-${p.status}">${VERDICT[p.status] ?? p.status}${p.exit ? html`: exit (${EXIT_WHY[p.exit] ?? p.exit})` : ''}</td><td class="num ${p.plPct >= 0 ? 'up' : 'down'}">${percent(p.plPct)}</td></tr>`,
+        )}</tbody></table></div>`
+      : html` · no open position`
+  }${e.expired.length ? html`<p class="note">Expired: ${e.expired.join(', ')}</p>` : ''}</li>`;
+}
+
+/** The week's checkpoints in order: each evaluation, and each exit or trim it placed (its own proposal). */
 function timeline(events: readonly StoredEvent[]): Html {
-  return html`<section class="card" aria-labelledby="checkpoints-h"><h2 id="checkpoints-h">Checkpoints</h2>${
-    events.length
-      ? html`<ol>${events.map((e) => {
-          const d = e.data as { at?: unknown; positions?: unknown[]; exits?: unknown[] };
-          const at = typeof d.at === 'string' ? d.at : e.recordedAt.toISOString();
-          return html`<li><time datetime="${at}">${nyStamp(at)}</time> ${e.type}${Array.isArray(d.positions) ? `, ${d.positions.length} position(s)` : ''}</li>`;
+  const parsed = events.flatMap((e) => {
+    const r = checkpointEventSchema.safeParse({ type: e.type, data: e.data });
+    return r.success ? [r.data] : [];
+  });
+  return html`<section class="card" aria-labelledby="checkpoints-h" id="checkpoints"><h2 id="checkpoints-h">Checkpoints</h2>${
+    parsed.length
+      ? html`<ol class="timeline">${parsed.map((e) => {
+          switch (e.type) {
+            case 'CheckpointEvaluated':
+              return evaluation(e.data);
+            case 'ExitOrdered':
+              return html`<li><time datetime="${e.data.at}">${nyStamp(e.data.at)}</time> <strong>Exit placed</strong> for ${e.data.account}: ${e.data.side.toUpperCase()} ${e.data.qty} ${e.data.symbol} (${EXIT_WHY[e.data.reason] ?? e.data.reason}; ${e.data.detail}) · <a href="/proposals/${e.data.proposalId}">its orders</a></li>`;
+            case 'TrimOrdered':
+              return html`<li><time datetime="${e.data.at}">${nyStamp(e.data.at)}</time> <strong>Trim placed</strong> for ${e.data.account}: ${e.data.side.toUpperCase()} ${e.data.qty} ${e.data.symbol} (${e.data.detail}) · <a href="/proposals/${e.data.proposalId}">its orders</a></li>`;
+            default: {
+              const _: never = e;
+              return _;
+            }
+          }
         })}</ol>`
       : html`<p>No checkpoint yet this week.</p>`
   }</section>`;
 }
 
-export function weekBody(doc: RunDoc, checkpoints: readonly StoredEvent[], streams: readonly string[]): Html {
+export function weekBody(doc: RunDoc, checkpoints: readonly StoredEvent[], streams: readonly string[], postmortem: Html): Html {
   return html`${doc.query ? html`<p class="card">Question from the desk: ${doc.query}</p>` : ''}
 ${research(doc)}
 ${pitches(doc)}
 ${reviews(doc)}
 ${decision(doc)}
 ${timeline(checkpoints)}
-<section class="card"><h2>Postmortem</h2><p>Run <code>council postmortem --week ${doc.week ?? ''}</code>, or see the week's thread in chat; its charts are under the data folder.</p></section>
+${postmortem}
 <section class="card" aria-labelledby="streams-h"><h2 id="streams-h">Audit trail</h2><ul>${streams.map((s) => html`<li><a href="/audit/${raw(encodeURIComponent(s))}">${s}</a></li>`)}</ul></section>`;
 }
