@@ -65,16 +65,23 @@ const price = (cell: string): number | undefined => {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 };
 
+/** Whether a 'YYYY-MM-DD' string names a real day of the (proleptic Gregorian) calendar, as Date reads it. */
+function isCalendarDate(date: string): boolean {
+  const year = Number(date.slice(0, 4));
+  const month = Number(date.slice(5, 7));
+  const day = Number(date.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31);
+}
+
 /**
  * The row as BarRow parses it when it is plainly well formed (a real calendar date, positive prices, a
  * whole volume), else undefined. Checking ~25k rows through the schema cost a backtest ~0.3 s; anything
  * this check does not accept goes to the schema, which gives the answer and the error text.
  */
 function wellFormedBar(date: string, open: string, high: string, low: string, close: string, volume: string): Bar | undefined {
-  if (!DATE_RE.test(date)) return undefined;
-  const day = Date.parse(`${date}T00:00:00Z`);
-  // (an impossible day such as 02-30 either fails to parse or rolls over into another date)
-  if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== date) return undefined;
+  if (!DATE_RE.test(date) || !isCalendarDate(date)) return undefined;
   const o = price(open);
   const h = price(high);
   const l = price(low);
