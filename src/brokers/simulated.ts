@@ -288,7 +288,8 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
 /** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
 const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
-const publicOrder = ({ session: _session, guard: _guard, ...order }: SimOrder): BrokerOrder => ({ ...order });
+/** The order as the port shows it (the rest is already a fresh object: no second copy). */
+const publicOrder = ({ session: _session, guard: _guard, ...order }: SimOrder): BrokerOrder => order;
 
 /**
  * Why legs cannot protect a position of sign `sign` (1 long, -1 short) at the last close: a stop must be

@@ -18,6 +18,8 @@ const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
 interface Zone {
   formatter: Intl.DateTimeFormat;
   offsets: Map<number, number | null>;
+  /** zonedDateTime's answers (epoch ms) by 'YYYY-MM-DDTHH:MM' asked: a backtest asks for the same few thousand. */
+  instants: Map<string, number>;
 }
 
 const zones = new Map<string, Zone>();
@@ -35,7 +37,7 @@ function zoneOf(name: string): Zone {
       minute: '2-digit',
       second: '2-digit',
     });
-    zone = { formatter, offsets: new Map() };
+    zone = { formatter, offsets: new Map(), instants: new Map() };
     zones.set(name, zone);
   }
   return zone;
@@ -98,9 +100,19 @@ function dateToUtcMs(date: string): number {
   return ms;
 }
 
+// Date strings by UTC day number: a backtest formats the same few thousand days hundreds of thousands of times.
+const formattedDays = new Map<number, string>();
+
+/** The UTC calendar date of an instant, 'YYYY-MM-DD'. */
 function utcMsToDate(ms: number): string {
-  const d = new Date(ms);
-  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+  const day = Math.floor(ms / DAY_MS);
+  const known = formattedDays.get(day);
+  if (known !== undefined) return known;
+  const d = new Date(day * DAY_MS);
+  const date = `${String(d.getUTCFullYear()).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+  if (formattedDays.size >= 100_000) formattedDays.clear();
+  formattedDays.set(day, date);
+  return date;
 }
 
 /** A RangeError unless `date` is a real 'YYYY-MM-DD' date. */
@@ -114,6 +126,19 @@ export function assertDate(date: string): void {
  * hour takes its first (daylight-time) occurrence. Market hours never hit either case.
  */
 export function zonedDateTime(zone: string, date: string, time: string): Date {
+  // Answered from the zone's cache when asked before (a fresh Date each time: a Date can be changed).
+  const key = `${date}T${time}`;
+  const { instants } = zoneOf(zone);
+  const known = instants.get(key);
+  if (known !== undefined) return new Date(known);
+  const instant = zonedInstant(zone, date, time);
+  if (instants.size >= 100_000) instants.clear();
+  instants.set(key, instant);
+  return new Date(instant);
+}
+
+/** zonedDateTime's answer in epoch ms, worked out from the zone's offsets. */
+function zonedInstant(zone: string, date: string, time: string): number {
   const m = TIME_RE.exec(time);
   if (!m) throw new RangeError(`not an HH:MM time: ${JSON.stringify(time)}`);
   const wall = dateToUtcMs(date) + Number(m[1]) * 3_600_000 + Number(m[2]) * 60_000;
@@ -121,7 +146,7 @@ export function zonedDateTime(zone: string, date: string, time: string): Date {
   const before = offsetAt(zone, wall - DAY_MS);
   const after = offsetAt(zone, wall + DAY_MS);
   const valid = [wall - before, wall - after].filter((t) => wall - t === offsetAt(zone, t));
-  return new Date(valid.length > 0 ? Math.min(...valid) : wall - before);
+  return valid.length > 0 ? Math.min(...valid) : wall - before;
 }
 
 /** The calendar date in `zone` at an instant. */

@@ -8,7 +8,9 @@
 export function memoByIdentity<K extends object, T>(compute: (key: K) => T): (key: K) => T {
   const cache = new WeakMap<K, T>();
   return (key) => {
-    if (cache.has(key)) return cache.get(key) as T;
+    // One lookup for a value remembered (every view here is defined); a second only for undefined.
+    const known = cache.get(key);
+    if (known !== undefined || cache.has(key)) return known as T;
     const value = compute(key);
     cache.set(key, value);
     return value;

@@ -296,13 +296,27 @@ export function evolve(state: WeekState, event: WeekEvent): WeekState {
   }
 }
 
+/**
+ * The last fold of each list of week events, by its last stored event: the stores that hand out the same
+ * frozen events to every reader (memory, the stream cache) have a week folded once per new event, not once
+ * per read (a backtest's checkpoints fold the same weeks tens of thousands of times). A fold is answered
+ * again only for the very same events in the same order; states are never edited (evolve is pure).
+ */
+const folds = new WeakMap<StoredEvent, { events: readonly StoredEvent[]; state: WeekState }>();
+
+const sameEvents = (a: readonly StoredEvent[], b: readonly StoredEvent[]): boolean => a.length === b.length && a.every((e, i) => e === b[i]);
+
 /** The week's state from its stored events, each checked against its schema (types the week does not know are skipped). */
 export function foldWeek(events: readonly StoredEvent[]): WeekState {
+  const last = events[events.length - 1];
+  const known = last === undefined ? undefined : folds.get(last);
+  if (known && sameEvents(known.events, events)) return known.state;
   let state = initialWeekState();
   for (const stored of events) {
     const event = parseWeekEvent(stored);
     if (event) state = evolve(state, event);
   }
+  if (last !== undefined) folds.set(last, { events: [...events], state });
   return state;
 }
 

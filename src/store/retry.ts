@@ -38,7 +38,7 @@ export function retryingStore(store: EventStore, policy: OutageRetry): EventStor
     appendAtHead: (stream, events) => store.appendAtHead(stream, events),
     // Every part carries an expected version: a lost attempt that did commit makes the retry fail as moved.
     appendMany: (appends) => retryUnavailable(() => store.appendMany(appends), policy),
-    read: (stream) => retryUnavailable(() => store.read(stream), policy),
+    read: (stream, options) => retryUnavailable(() => store.read(stream, options), policy),
     readAll: (options) => retryUnavailable(() => store.readAll(options), policy),
     streams: (prefix) => retryUnavailable(() => store.streams(prefix), policy),
   };

@@ -109,6 +109,8 @@ describe('CSV market data, point in time', () => {
       'BAD.csv': `${HEADER}\n2024-01-02,1,2,0.5,1.5,100\n2024-01-03,1,2,abc,1.5,100\n`,
       'NEG.csv': `${HEADER}\n2024-01-02,1,2,0.5,-1.5,100\n`,
       'DAY.csv': `${HEADER}\n2024-02-30,1,2,0.5,1.5,100\n`,
+      'LEAP.csv': `${HEADER}\n2000-02-29,1,2,0.5,1.5,100\n2100-02-29,1,2,0.5,1.5,100\n`,
+      'MONTH.csv': `${HEADER}\n2024-13-01,1,2,0.5,1.5,100\n`,
       'ORDER.csv': `${HEADER}\n2024-01-03,1,2,0.5,1.5,100\n2024-01-02,1,2,0.5,1.5,100\n`,
       'SHORT.csv': `${HEADER}\n2024-01-02,1,2,0.5,1.5\n`,
       'HEAD.csv': 'date,close\n2024-01-02,1\n',
@@ -120,6 +122,8 @@ describe('CSV market data, point in time', () => {
     await expect(fails('BAD')).rejects.toThrow(`${join(dir, 'BAD.csv')}:3: low`);
     await expect(fails('NEG')).rejects.toThrow(/NEG\.csv:2: close/);
     await expect(fails('DAY')).rejects.toThrow(/DAY\.csv:2: date/);
+    await expect(fails('LEAP')).rejects.toThrow(/LEAP\.csv:3: date/);
+    await expect(fails('MONTH')).rejects.toThrow(/MONTH\.csv:2: date/);
     await expect(fails('ORDER')).rejects.toThrow(/ORDER\.csv:3: 2024-01-02 does not come after 2024-01-03/);
     await expect(fails('SHORT')).rejects.toThrow(/SHORT\.csv:2: expected 6 fields/);
     await expect(fails('HEAD')).rejects.toThrow(/HEAD\.csv:1: expected the header/);

@@ -21,6 +21,14 @@ describe('New York time', () => {
     expect(nyDateTime('2025-11-02', '01:30').toISOString()).toBe('2025-11-02T05:30:00.000Z');
   });
 
+  it('Given an instant asked for twice, When the first answer is changed, Then the second is still the instant (answers are remembered, never shared)', () => {
+    const first = nyDateTime('2025-03-10', '09:30');
+    first.setTime(0);
+    expect(nyDateTime('2025-03-10', '09:30').toISOString()).toBe('2025-03-10T13:30:00.000Z');
+    expect(() => nyDateTime('2025-02-30', '09:30')).toThrow(RangeError);
+    expect(() => nyDateTime('2025-02-30', '09:30')).toThrow(RangeError);
+  });
+
   it('Given an instant just after midnight UTC, When reading the New York date and time, Then it is still the evening before', () => {
     const at = new Date('2025-01-01T03:07:59Z');
     expect(nyDate(at)).toBe('2024-12-31');

@@ -82,6 +82,19 @@ describe('the week decider: what is left to do', () => {
     expect(nextStep(state, rules)).toEqual({ kind: 'review', seats: SEATS });
   });
 
+  it('Given the same stored events folded twice, Then the fold is answered again; Given fewer or other events, Then each is folded for itself', () => {
+    const events = stored([started, researched, ...SEATS.map(pitched)]);
+    const state = foldWeek(events);
+    expect(foldWeek([...events])).toBe(state);
+    const shorter = foldWeek(events.slice(0, -1));
+    expect(shorter.pitches.size).toBe(SEATS.length - 1);
+    expect(foldWeek(events).pitches.size).toBe(SEATS.length);
+    // The same last event after other events: not the same list, so not the same fold.
+    const other = foldWeek([events[0] as StoredEvent, events[events.length - 1] as StoredEvent]);
+    expect(other.research).toBeUndefined();
+    expect(other.pitches.size).toBe(1);
+  });
+
   it('Given a run stopped midway through the pitches and the reviews, When resumed, Then only the seats still owing are asked', () => {
     const midPitches = given(started, researched, pitched('CHATGPT'), abstained('CLAUDE'));
     expect(nextStep(midPitches, rules)).toEqual({ kind: 'pitch', seats: ['GEMINI', 'GROK', 'DEEPSEEK'] });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
 import { ConcurrencyError } from '../../src/store/port.ts';
+import { retryingStore } from '../../src/store/retry.ts';
 import { appendManyContract } from './append-many.contract.ts';
 
 const at = new Date('2024-03-04T13:00:00Z');
@@ -47,6 +48,9 @@ describe('Event store in memory', () => {
     expect(await store.read('none', { after: 2 })).toEqual([]);
     await expect(store.read('s', { after: -1 })).rejects.toThrow(RangeError);
     await expect(store.read('s', { after: 1.5 })).rejects.toThrow(RangeError);
+    // Through the outage retry too: the version read after is passed on, not dropped.
+    const retrying = retryingStore(store, { delaysMs: [] });
+    expect((await retrying.read('s', { after: 2 })).map((e) => e.type)).toEqual(['C']);
   });
 
   it('When appending at a stale or future version, Then ConcurrencyError and nothing is written', async () => {
@@ -56,6 +60,11 @@ describe('Event store in memory', () => {
     await expect(store.append('s', 5, [{ type: 'B', data: {} }])).rejects.toThrow(ConcurrencyError);
     await expect(store.append('s', 0, [])).rejects.toThrow(ConcurrencyError);
     await expect(store.append('s', -1, [])).rejects.toThrow(RangeError);
+    // A lost race carries no stack frames (the writer retries), but still names the stream and version.
+    const lost = await store.append('s', 0, [{ type: 'B', data: {} }]).catch((error: unknown) => error);
+    expect(lost).toBeInstanceOf(ConcurrencyError);
+    expect(lost).toMatchObject({ name: 'ConcurrencyError', stream: 's', expectedVersion: 0, message: 'stream s moved past version 0' });
+    expect(Error.stackTraceLimit).toBeGreaterThan(0);
     expect((await store.read('s')).map((e) => e.type)).toEqual(['A']);
   });
 
