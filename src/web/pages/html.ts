@@ -37,3 +37,6 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Htm
 
 /** Markup written by this code, not by a user or a model. */
 export const raw = (text: string): Html => new Html(text);
+
+/** The colour class of a signed figure: up, down, or none at zero (a flat account is neither). */
+export const signClass = (x: number): string => (Math.abs(x) < 0.00005 ? '' : x > 0 ? 'up' : 'down');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { EquityView, LeaderboardView } from '../../app/desk.ts';
 import { percent } from '../../bot/checkpoint-text.ts';
 import { money } from '../../bot/format.ts';
-import { type Html, html, raw } from './html.ts';
+import { html, type Html, raw, signClass } from './html.ts';
 
 /** JSON for a <script type="application/json">: no "</" can end the element early. */
 const embedJson = (value: unknown): Html => raw(JSON.stringify(value).replace(/</g, '\\u003c'));
@@ -97,10 +97,10 @@ export function leaderboardTable(board: LeaderboardView): Html {
 <thead><tr><th scope="col" class="opt">#</th><th scope="col">Account</th><th scope="col" class="num">Return</th><th scope="col" class="num opt">P/L</th><th scope="col" class="num">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
 <tbody>${board.rows.map(
     (r) =>
-      html`<tr${r.role === 'council' ? html` class="council"` : ''}><td class="opt">${r.rank}</td><th scope="row">${r.account}${r.seat && r.seat.toLowerCase() !== r.account.toLowerCase() ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${r.totalReturn >= 0 ? 'up' : 'down'}">${percent(r.totalReturn)}</td><td class="num opt ${r.pnl >= 0 ? 'up' : 'down'}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num down">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
+      html`<tr${r.role === 'council' ? html` class="council"` : ''}><td class="opt">${r.rank}</td><th scope="row">${r.account}${r.seat && r.seat.toLowerCase() !== r.account.toLowerCase() ? html`<span class="sub">${r.seat}</span>` : ''}</th><td class="num ${signClass(r.totalReturn)}">${percent(r.totalReturn)}</td><td class="num opt ${signClass(r.pnl)}">${money(r.pnl)}</td><td class="num">${ratio(r.sharpe)}</td><td class="num ${signClass(-Math.abs(r.maxDrawdown))}">${percent(-Math.abs(r.maxDrawdown))}</td><td class="num opt">${share(r.hitRate)}</td><td class="num opt">${r.trades}</td></tr>`,
   )}${
     board.benchmark
-      ? html`<tr class="benchmark"><td class="opt"></td><th scope="row">${board.benchmark.name}<span class="sub">benchmark</span></th><td class="num ${board.benchmark.totalReturn >= 0 ? 'up' : 'down'}">${percent(board.benchmark.totalReturn)}</td><td class="num opt">—</td><td class="num">${ratio(board.benchmark.sharpe)}</td><td class="num down">${percent(-Math.abs(board.benchmark.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`
+      ? html`<tr class="benchmark"><td class="opt"></td><th scope="row">${board.benchmark.name}<span class="sub">benchmark</span></th><td class="num ${signClass(board.benchmark.totalReturn)}">${percent(board.benchmark.totalReturn)}</td><td class="num opt">—</td><td class="num">${ratio(board.benchmark.sharpe)}</td><td class="num ${signClass(-Math.abs(board.benchmark.maxDrawdown))}">${percent(-Math.abs(board.benchmark.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`
       : ''
   }</tbody></table></div></section>`;
 }

@@ -10,7 +10,7 @@ import { percent } from '../../bot/checkpoint-text.ts';
 import { money, nyStamp, orderStatusText, signedConviction, TARGETS_NOTE, targetText, usageText } from '../../bot/format.ts';
 import type { Caller } from '../auth.ts';
 import { orderLines } from '../views.ts';
-import { type Html, html } from './html.ts';
+import { html, type Html, signClass } from './html.ts';
 
 export interface OverviewData {
   status: StatusView;
@@ -105,7 +105,7 @@ function positionText(p: { qty: number; symbol: string; avgPrice: number; unreal
   const legs = desk
     ? [desk.stop !== null ? `stop ${desk.stop.toFixed(2)}` : 'no stop', desk.takeProfit !== null ? `take-profit ${desk.takeProfit.toFixed(2)}` : ''].filter(Boolean).join(', ')
     : '';
-  return html`<span class="pos">${p.qty} ${p.symbol} @ ${p.avgPrice.toFixed(2)} <span class="${p.unrealizedPl >= 0 ? 'up' : 'down'}">${money(p.unrealizedPl)}</span>${legs ? html` <span class="sub">${legs}</span>` : ''}</span>`;
+  return html`<span class="pos">${p.qty} ${p.symbol} @ ${p.avgPrice.toFixed(2)} <span class="${signClass(p.unrealizedPl)}">${money(p.unrealizedPl)}</span>${legs ? html` <span class="sub">${legs}</span>` : ''}</span>`;
 }
 
 export function overviewBody(data: OverviewData, caller: Caller, accounts: readonly string[]): Html {
@@ -122,7 +122,7 @@ ${data.pending.length ? data.pending.map((p) => proposalSection(p, caller, accou
     <thead><tr><th scope="col">Account</th><th scope="col" class="num">Equity</th><th scope="col" class="num opt">Cash</th><th scope="col" class="num">P/L</th><th scope="col">Positions</th></tr></thead>
     <tbody>${status.accounts.map((a) => {
       const pl = a.equity - data.startingCash;
-      return html`<tr><th scope="row">${a.account}<span class="sub">${a.broker}</span></th><td class="num">${money(a.equity)}</td><td class="num opt">${money(a.cash)}</td><td class="num ${pl >= 0 ? 'up' : 'down'}">${money(pl)} (${percent(data.startingCash > 0 ? pl / data.startingCash : 0)})</td><td>${
+      return html`<tr><th scope="row">${a.account}<span class="sub">${a.broker}</span></th><td class="num">${money(a.equity)}</td><td class="num opt">${money(a.cash)}</td><td class="num ${signClass(pl)}">${money(pl)} (${percent(data.startingCash > 0 ? pl / data.startingCash : 0)})</td><td>${
         a.error
           ? html`<span class="down">${a.error}</span>`
           : a.positions.length
@@ -154,7 +154,7 @@ export function exitConfirmBody(data: { account: string; symbol: string | undefi
 <div class="scroll"><table><thead><tr><th scope="col">Account</th><th scope="col" class="num">Qty</th><th scope="col">Symbol</th><th scope="col" class="num">Mark</th><th scope="col" class="num">Unrealised</th><th scope="col" class="opt">Stop</th></tr></thead>
 <tbody>${data.held.map(
     (p) =>
-      html`<tr><td>${p.account}</td><td class="num">${p.qty}</td><td>${p.symbol}</td><td class="num">${p.mark === null ? '—' : p.mark.toFixed(2)}</td><td class="num ${p.unrealizedPl >= 0 ? 'up' : 'down'}">${money(p.unrealizedPl)}</td><td class="opt">${p.stop === null ? 'none' : p.stop.toFixed(2)}</td></tr>`,
+      html`<tr><td>${p.account}</td><td class="num">${p.qty}</td><td>${p.symbol}</td><td class="num">${p.mark === null ? '—' : p.mark.toFixed(2)}</td><td class="num ${signClass(p.unrealizedPl)}">${money(p.unrealizedPl)}</td><td class="opt">${p.stop === null ? 'none' : p.stop.toFixed(2)}</td></tr>`,
   )}</tbody></table></div>
 ${
   caller.approver

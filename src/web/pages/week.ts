@@ -11,7 +11,7 @@ import { RUBRIC } from '../../domain/schemas.ts';
 import { type CheckpointEvaluation, checkpointEventSchema } from '../../pipeline/checkpoint-record.ts';
 import type { StoredEvent } from '../../store/port.ts';
 import type { runJson } from '../../views.ts';
-import { type Html, html, raw } from './html.ts';
+import { html, type Html, raw, signClass } from './html.ts';
 
 type RunDoc = ReturnType<typeof runJson>;
 
@@ -108,7 +108,7 @@ function evaluation(e: CheckpointEvaluation): Html {
     e.positions.length
       ? html`<div class="scroll"><table><thead><tr><th scope="col">Account</th><th scope="col">Position</th><th scope="col">Verdict</th><th scope="col" class="num">P/L</th></tr></thead><tbody>${e.positions.map(
           (p) =>
-            html`<tr><td>${p.account}</td><td class="dir-${p.direction === 'LONG' ? 'long' : 'short'}">${p.direction} ${Math.abs(p.qty)} ${p.symbol}</td><td class="verdict-${p.status}">${VERDICT[p.status] ?? p.status}${p.exit ? html`: exit (${EXIT_WHY[p.exit] ?? p.exit})` : ''}</td><td class="num ${p.plPct >= 0 ? 'up' : 'down'}">${percent(p.plPct)}</td></tr>`,
+            html`<tr><td>${p.account}</td><td class="dir-${p.direction === 'LONG' ? 'long' : 'short'}">${p.direction} ${Math.abs(p.qty)} ${p.symbol}</td><td class="verdict-${p.status}">${VERDICT[p.status] ?? p.status}${p.exit ? html`: exit (${EXIT_WHY[p.exit] ?? p.exit})` : ''}</td><td class="num ${signClass(p.plPct)}">${percent(p.plPct)}</td></tr>`,
         )}</tbody></table></div>`
       : html` · no open position`
   }${e.expired.length ? html`<p class="note">Expired: ${e.expired.join(', ')}</p>` : ''}</li>`;
