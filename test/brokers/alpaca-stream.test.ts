@@ -55,7 +55,7 @@ afterEach(async () => {
 });
 
 describe('the Alpaca trade stream', () => {
-  it('When the price path crosses a resting stop, Then its fill arrives within seconds as the parent with its filled leg, on that account only', async () => {
+  it('When the price path crosses a resting stop, Then its fill is pushed on the stream, nothing polled, as the parent with its filled leg, on that account only', async () => {
     const entry = await broker.submit({
       account: 'COUNCIL',
       clientOrderId: 'tc-p1-council-iwm',
@@ -67,10 +67,23 @@ describe('the Alpaca trade stream', () => {
     });
     await vi.waitFor(() => expect(updates).toContainEqual(expect.objectContaining({ account: 'COUNCIL', event: 'fill', leg: null })), { timeout: 5_000 });
     expect(updates.find((u) => u.event === 'fill')?.order).toMatchObject({ clientOrderId: entry.clientOrderId, filledQty: 139, legs: [expect.objectContaining({ kind: 'stop' })] });
-    const sent = performance.now();
+    const requests = fake.log.length;
+    const streamed = fake.streamed.length;
     fake.setPrice('IWM', 140.1);
+    // The fake pushes the leg's fill on COUNCIL's stream as the price crosses it.
+    expect(fake.streamed.slice(streamed)).toEqual([expect.objectContaining({ keyId: keyOf('COUNCIL'), event: 'fill' })]);
+    // The wait only bounds a test whose update never comes; how soon it comes is bench/push.ts's figure
+    // (goal < 2 s, issue 17), never asserted on the clock here.
     await vi.waitFor(() => expect(updates.some((u) => u.leg === 'stop' && u.event === 'fill')).toBe(true), { timeout: 5_000 });
-    expect(performance.now() - sent).toBeLessThan(2_000);
+    // Pushed, not polled: no reconnect (whose catch-up would poll) is waiting, and the only requests since
+    // the price move are the broker reading the order that frame named (its parent among IWM's orders,
+    // then the parent), on that account.
+    expect(waiting).toEqual([]);
+    const parentId = fake.accounts.get(keyOf('COUNCIL'))?.orders[0]?.id;
+    const asked = fake.log.slice(requests).filter((r) => r.phase === 'received');
+    expect(new Set(asked.map((r) => `${r.keyId} ${r.method} ${r.path}`))).toEqual(
+      new Set([`${keyOf('COUNCIL')} GET /v2/orders`, `${keyOf('COUNCIL')} GET /v2/orders/${parentId}`]),
+    );
     const stopped = updates.find((u) => u.leg === 'stop' && u.event === 'fill');
     expect(stopped).toMatchObject({ account: 'COUNCIL', order: { clientOrderId: entry.clientOrderId, side: 'buy', status: 'filled' } });
     expect(stopped?.order.legs).toEqual([expect.objectContaining({ kind: 'stop', status: 'filled', filledQty: 139, avgFillPrice: 140.1 })]);

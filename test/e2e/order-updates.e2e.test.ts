@@ -3,8 +3,9 @@
  * stream through the real SDK. Every opening order carries its stop (as the pipeline sends it once its
  * pitches carry stops; here a thin adapter adds one 5% away, so this test stands on the broker alone).
  * A stop the fake's price path triggers is recorded in its proposal's stream once, as a leg fill, and
- * replied in the thread within 2 s; a stop hit while the stream was down is found by the catch-up
- * after the reconnect, and seeing it again records nothing twice.
+ * replied in the thread, pushed: no checkpoint and no catch-up poll between (how soon, goal < 2 s, is
+ * bench/push.ts's figure); a stop hit while the stream was down is found by the catch-up after the
+ * reconnect, and seeing it again records nothing twice.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,7 @@ let app: App;
 let watch: OrderUpdateWatch;
 let dir: string;
 const now = nyDateTime('2024-03-04', '07:00');
-const notices: { notice: Notice; t: number }[] = [];
+const notices: { notice: Notice }[] = [];
 const reconnects: (() => void)[] = [];
 const timers: StreamTimers = { setTimeout: (run) => reconnects.push(run), clearTimeout: () => {} };
 let bought: ProposalOrder[] = [];
@@ -57,7 +58,7 @@ beforeAll(async () => {
   });
   const broker = createBrokerRouter({ accounts: Object.fromEntries(ACCOUNTS.map((a) => [a, protecting])) });
   app = await buildApp(config, { memory: true, logger: pino({ level: 'silent' }), clock: () => now, broker });
-  app.addSink({ publish: async (notice) => void notices.push({ notice, t: performance.now() }) });
+  app.addSink({ publish: async (notice) => void notices.push({ notice }) });
   watch = app.watchOrderUpdates();
   await vi.waitFor(() => expect(fake.streams()).toBe(ACCOUNTS.length), { timeout: 10_000 });
   await watch.idle();
@@ -89,13 +90,25 @@ describe('order updates from the Alpaca trade stream', () => {
     for (const body of opening) expect(body).toMatchObject({ order_class: 'oto', stop_loss: { stop_price: body.side === 'buy' ? '95' : '105' } });
   });
 
-  it('When the price path triggers a stop, Then the leg fill is recorded once in its proposal and replied in the thread within 2 s', { timeout: 20_000 }, async () => {
+  it('When the price path triggers a stop, Then the leg fill is recorded once in its proposal and replied in the thread, pushed: no checkpoint or poll between', {
+    timeout: 20_000,
+  }, async () => {
     const order = bought[0]!;
-    const sent = performance.now();
+    const checkpoints = await partsOf(app).store.streams('checkpoint:');
+    const heard = notices.length;
+    const streamed = fake.streamed.length;
     fake.setPrice(order.symbol, 90.5);
+    // The fake pushes the stop's fill on the account's stream as the price crosses it.
+    expect(fake.streamed.slice(streamed)).toContainEqual(expect.objectContaining({ keyId: keyOf(order.account), event: 'fill' }));
+    // The wait only bounds a test whose reply never comes; how soon it comes is bench/push.ts's figure
+    // (goal < 2 s, issue 17), never asserted on the clock here.
     await vi.waitFor(() => expect(updatesFor(order.clientOrderId)).toHaveLength(1), { timeout: 10_000 });
+    // Pushed, not polled: every stream stayed open (no reconnect waits, so no catch-up polled), no
+    // checkpoint recorded anything, and the thread heard nothing but order updates meanwhile.
+    expect([reconnects.length, fake.streams()]).toEqual([0, ACCOUNTS.length]);
+    expect(await partsOf(app).store.streams('checkpoint:')).toEqual(checkpoints);
+    expect(new Set(notices.slice(heard).map(({ notice: n }) => n.type))).toEqual(new Set(['order_update']));
     const reply = updatesFor(order.clientOrderId)[0]!;
-    expect(reply.t - sent).toBeLessThan(2_000);
     expect(reply.notice).toMatchObject({ type: 'order_update', week: '2024-03-04', account: order.account, leg: 'stop', side: 'sell', qty: order.qty, price: 90.5 });
     expect(JSON.stringify(renderSlack(reply.notice))).toContain(`stop hit, SOLD ${order.qty} ${order.symbol} at 90.50`);
     expect(renderDiscord(reply.notice).thread).toEqual([
