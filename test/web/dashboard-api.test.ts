@@ -203,9 +203,12 @@ describe('The JSON API', () => {
 });
 
 describe('Live updates', () => {
-  it('When an event is appended, Then an open /events stream on another replica says change within 2 s', async () => {
+  it('When an event is appended, Then an open /events stream on another replica says change, on that one response', async () => {
     const replica = await startDashboard(app, { register: false, pollMs: 100 });
     const controller = new AbortController();
+    // A bound, not a figure: a change that never comes fails the test here instead of at the suite's
+    // timeout. How soon it comes (goal < 2 s, issue 19) is bench/push.ts's figure, at the production poll.
+    const giveUp = setTimeout(() => controller.abort(), 10_000);
     try {
       const res = await fetch(`${replica.server.url}/events`, { headers: { cookie: stranger.cookie }, signal: controller.signal });
       expect(res.status).toBe(200);
@@ -213,14 +216,20 @@ describe('Live updates', () => {
       const reader = res.body!.getReader();
       const decoder = new TextDecoder();
       let text = '';
+      const readOn = async () => {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`/events ended after ${JSON.stringify(text)}`);
+        text += decoder.decode(value, { stream: true });
+      };
       // The stream has opened (its retry line) before anything is appended.
-      while (!text.includes('retry:')) text += decoder.decode((await reader.read()).value);
-      const appendedAt = Date.now();
+      while (!text.includes('retry:')) await readOn();
       await app.ports.store.append('test:live', 0, [{ type: 'Poked', data: {} }]);
-      while (!text.includes('event: change')) text += decoder.decode((await reader.read()).value);
-      expect(Date.now() - appendedAt).toBeLessThan(2_000);
+      // Pushed to the page: the change comes on the response already open, with no reload and no
+      // second request from the page (the replica's own feed reads the store, never process memory).
+      while (!text.includes('event: change')) await readOn();
       expect(text).toContain('"streams":["test:live"]');
     } finally {
+      clearTimeout(giveUp);
       controller.abort();
       await replica.close();
     }
