@@ -100,7 +100,8 @@ const JS = `(() => {
   }
   document.addEventListener('focusout', () => { if (pending) setTimeout(refresh, 0); });
   if (document.body.dataset.live && window.EventSource) {
-    const source = new EventSource('/events');
+    const since = document.body.dataset.position;
+    const source = new EventSource('/events' + (since ? '?since=' + encodeURIComponent(since) : ''));
     let timer;
     source.addEventListener('change', () => { clearTimeout(timer); timer = setTimeout(refresh, 150); });
     source.addEventListener('open', () => say('Live'));

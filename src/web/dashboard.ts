@@ -13,7 +13,7 @@ import { assetRoutes } from './assets.ts';
 import { type Caller, callerOf, clearedCookie, csrfOk, foreignOrigin, sessionCookie } from './auth.ts';
 import { errorAnswer, type WebContext } from './context.ts';
 import { readFields, redirect, sendHtml } from './http.ts';
-import { liveRoutes } from './live.ts';
+import { head, liveRoutes } from './live.ts';
 import { type Html, html } from './pages/html.ts';
 import { page } from './pages/layout.ts';
 import { exitConfirmBody, overviewBody } from './pages/overview.ts';
@@ -41,8 +41,10 @@ export function viewing(ctx: WebContext, where: string, handler: PageHandler): H
     try {
       caller = await callerOf(req, ctx.app, ctx.signIn);
       if (!caller) return sendHtml(res, 401, signedOutPage().text);
+      // Read before the page is built: an event appended while it is built makes its stream say change.
+      const position = await head(ctx.app);
       const view = await handler(req, params, caller);
-      sendHtml(res, 200, page({ ...view, caller }).text);
+      sendHtml(res, 200, page({ ...view, caller, position }).text);
     } catch (error) {
       if (res.headersSent) return;
       const answer = errorAnswer(ctx, error, where);

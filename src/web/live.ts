@@ -21,7 +21,7 @@ export interface Change {
 }
 
 /** The store's head: the highest global position, "0" for an empty store. */
-async function head(app: CouncilApp): Promise<string> {
+export async function head(app: CouncilApp): Promise<string> {
   const rows = await app.ports.database.query<{ head: string | null }>('select max(global_position)::text as head from events');
   return rows[0]?.head ?? '0';
 }
@@ -88,7 +88,16 @@ export function liveRoutes(ctx: WebContext, options: { pollMs?: number } = {}): 
         if (!caller) return sendJson(res, 401, { error: { code: 'NO_SESSION', message: 'sign in first' } });
         res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
         write(res, 'retry: 2000\n\n');
-        const unsubscribe = feed.subscribe((change) => write(res, `event: change\nid: ${change.position}\ndata: ${JSON.stringify(change)}\n\n`));
+        const send = (change: Change) => write(res, `event: change\nid: ${change.position}\ndata: ${JSON.stringify(change)}\n\n`);
+        const unsubscribe = feed.subscribe(send);
+        // What the page has seen: the position it was built at (?since=), or the last change a reconnecting
+        // stream heard (Last-Event-ID). Anything appended since, before this stream opened, is said at once.
+        const url = new URL(req.url ?? '/', 'http://localhost');
+        const seen = req.headers['last-event-id'] ?? url.searchParams.get('since');
+        if (typeof seen === 'string' && /^\d{1,19}$/.test(seen)) {
+          const now = await head(ctx.app).catch(() => undefined);
+          if (now !== undefined && BigInt(now) > BigInt(seen)) send({ position: now, streams: [] });
+        }
         const keepalive = setInterval(() => write(res, ': keepalive\n\n'), KEEPALIVE_MS);
         keepalive.unref();
         // The session may end meanwhile (sign out, revoke): the stream ends at its expiry at the latest.

@@ -236,6 +236,38 @@ describe('Live updates', () => {
   });
 });
 
+describe('Live updates that happen before the stream opens', () => {
+  it('When an event is appended after a page was built and before its /events stream opened, Then the stream says change at once, from the position the page was built at or the Last-Event-ID', async () => {
+    const page = await (await get('/', stranger)).text();
+    const position = /data-position="(\d+)"/.exec(page)?.[1];
+    expect(position).toBeDefined();
+    await app.ports.store.append('test:gap', 0, [{ type: 'Poked', data: {} }]);
+    const asked: { url: string; headers: Record<string, string> }[] = [
+      { url: `${dashboard.server.url}/events?since=${position}`, headers: { cookie: stranger.cookie } },
+      { url: `${dashboard.server.url}/events`, headers: { cookie: stranger.cookie, 'last-event-id': position! } },
+    ];
+    for (const { url, headers } of asked) {
+      const controller = new AbortController();
+      const giveUp = setTimeout(() => controller.abort(), 10_000);
+      try {
+        const res = await fetch(url, { headers, signal: controller.signal });
+        const reader = res.body!.getReader();
+        const decoder = new TextDecoder();
+        let text = '';
+        while (!text.includes('event: change')) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`/events ended after ${JSON.stringify(text)}`);
+          text += decoder.decode(value, { stream: true });
+        }
+        expect(text).toMatch(/id: \d+/);
+      } finally {
+        clearTimeout(giveUp);
+        controller.abort();
+      }
+    }
+  });
+});
+
 describe('/council web', () => {
   it('When the grammar reads it, Then web asks for a link and web revoke ends the sessions; anything else is refused', () => {
     expect(parseCouncilCommand('/council web')).toEqual({ kind: 'web', revoke: false });

@@ -21,6 +21,8 @@ export interface PageFrame {
   body: HtmlValue;
   /** The page's live part: the events that make it refresh (SSE), when any. */
   live?: boolean;
+  /** The event store's global position read before the page was built: its live stream catches up from there. */
+  position?: string;
 }
 
 export function page(frame: PageFrame): Html {
@@ -35,7 +37,7 @@ export function page(frame: PageFrame): Html {
 ${caller ? html`<meta name="csrf-token" content="${caller.csrf}">` : ''}
 <script src="/assets/dashboard.js" defer></script>
 </head>
-<body${frame.live ? html` data-live="1"` : ''}>
+<body${frame.live ? html` data-live="1"${frame.position ? html` data-position="${frame.position}"` : ''}` : ''}>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top">
   <span class="brand">trading council</span>
