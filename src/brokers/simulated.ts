@@ -285,6 +285,20 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
   return ledger;
 }
 
+// The symbols of each positions map, in the order a view lists them: a map is never changed once a fold
+// returns it (a new fold copies it), and the views of one ledger (thousands in a backtest) share the sort.
+const sortedSymbols = new WeakMap<ReadonlyMap<string, unknown>, readonly string[]>();
+
+/** The map's symbols sorted as a view lists its positions. */
+function symbolsOf(positions: ReadonlyMap<string, unknown>): readonly string[] {
+  let symbols = sortedSymbols.get(positions);
+  if (symbols === undefined) {
+    symbols = [...positions.keys()].sort((a, b) => a.localeCompare(b));
+    sortedSymbols.set(positions, symbols);
+  }
+  return symbols;
+}
+
 /** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
 const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
@@ -470,7 +484,8 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     const ledger = asOfView(book, asOf);
     const positions: PositionView[] = [];
     let equity = ledger.cash / 100;
-    for (const [symbol, pos] of [...ledger.positions.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const symbol of symbolsOf(ledger.positions)) {
+      const pos = ledger.positions.get(symbol) as { qty: number; cost: number };
       if (pos.qty === 0) continue;
       const price = await lastClose(symbol, asOf);
       const mark = price ?? pos.cost;
@@ -495,15 +510,26 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       positions,
       // As of `asOf`: an order whose fill is stamped later was still working then. A filled entry whose
       // protective legs rest is listed with them, as Alpaca lists it (nested legs under the parent).
-      openOrders: [...new Set([...book.open, ...undone, ...[...book.guarded.values()].flatMap((ids) => [...ids])])]
-        .map((id) => book.orders.get(id))
-        .filter((o): o is SimOrder => o !== undefined)
-        .map((o) =>
-          o.status === 'filled' && undone.has(o.clientOrderId)
-            ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null }
-            : publicOrder(o),
-        ),
+      openOrders: openOrdersOf(book, undone),
     };
+  }
+
+  /** The orders working as of a view: the open ones, those whose fill is after it (`undone`), those whose legs are held or rest; each once, in that order. */
+  function openOrdersOf(book: Ledger, undone: ReadonlySet<string>): BrokerOrder[] {
+    const ids = new Set(book.open);
+    for (const id of undone) ids.add(id);
+    for (const guarded of book.guarded.values()) for (const id of guarded) ids.add(id);
+    const orders: BrokerOrder[] = [];
+    for (const id of ids) {
+      const o = book.orders.get(id);
+      if (o === undefined) continue;
+      orders.push(
+        o.status === 'filled' && undone.has(o.clientOrderId)
+          ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null }
+          : publicOrder(o),
+      );
+    }
+    return orders;
   }
 
   /**
