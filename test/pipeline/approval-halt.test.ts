@@ -4,8 +4,8 @@
  * read at the click) makes the approval fail as halted, with nothing placed. On embedded PGlite, and on
  * the database the fault suite's helper picks (PostgreSQL 15 when TEST_DATABASE_URL is set).
  */
+import type { Broker } from '../../src/brokers/port.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccountView, Broker, BrokerOrder, OrderRequest } from '../../src/brokers/port.ts';
 import { type ProposalEvent, ProposalError } from '../../src/domain/proposal.ts';
 import { clientOrderId } from '../../src/domain/sizing.ts';
 import { type ApproveDeps, approveProposal, isHalted, loadProposal, setHalted } from '../../src/pipeline/execution.ts';
@@ -14,51 +14,11 @@ import { streams } from '../../src/pipeline/streams.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import type { Database, EventStore } from '../../src/store/port.ts';
+import { paperDesk } from '../support/paper-desk.ts';
 import { POSTGRES_URL, scenarioDatabase } from '../faults/support/database.ts';
 
 const now = new Date('2026-11-24T15:00:00Z');
 const COUNCIL = 'halt-race';
-
-/** A paper desk: one account with cash only, every order accepted and kept, nothing else. */
-function paperDesk(onBookRead: () => Promise<void> = async () => {}) {
-  const submitted: OrderRequest[] = [];
-  const orders = new Map<string, BrokerOrder>();
-  const broker: Broker = {
-    kindOf: () => 'simulated',
-    async submit(order) {
-      submitted.push(order);
-      const placed: BrokerOrder = {
-        ...order,
-        brokerOrderId: `b-${submitted.length}`,
-        status: 'accepted',
-        filledQty: 0,
-        avgFillPrice: null,
-        fee: 0,
-        filledAt: null,
-        rejectReason: null,
-      };
-      orders.set(order.clientOrderId, placed);
-      return placed;
-    },
-    findByClientOrderId: async (_account, id) => orders.get(id),
-    async account(account): Promise<AccountView> {
-      await onBookRead();
-      return { account, broker: 'simulated', equity: 100_000, cash: 100_000, buyingPower: 100_000, positions: [], openOrders: [] };
-    },
-    settle: async () => [],
-    cancelOpenOrders: async () => 0,
-    cancelOrder: async (_account, id) => orders.get(id),
-    prepare: async () => {},
-    anticipate: async () => {},
-    cancelLegs: async () => [],
-    replaceLegs: async () => {
-      throw new Error('no legs on the paper desk');
-    },
-    watch: () => () => {},
-    close: () => {},
-  };
-  return { broker, submitted };
-}
 
 async function openProposal(store: EventStore, proposalId: string): Promise<void> {
   const opened: ProposalEvent = {
@@ -135,8 +95,10 @@ describe.each(BACKENDS)('Halt and approval in one decision, on $kind', ({ open }
     const notices: Notice[] = [];
     let halts = 0;
     // Another approver halts trading while this click is reading the books: after its read, before its write.
-    const desk = paperDesk(async () => {
-      if (halts++ === 0) await setHalted({ ...depsOf(store, desk.broker, notices), accounts: ['acct'] }, true, 'cli:ops', now);
+    const desk = paperDesk({
+      onBookRead: async () => {
+        if (halts++ === 0) await setHalted({ ...depsOf(store, desk.broker, notices), accounts: ['acct'] }, true, 'cli:ops', now);
+      },
     });
 
     const error = await approveProposal(depsOf(store, desk.broker, notices), { proposalId: 'p-race', by: 'slack:U1', via: 'slack', now }).catch((e: unknown) => e);

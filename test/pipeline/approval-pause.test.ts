@@ -3,8 +3,8 @@
  * is written only while trading is not paused as its write sees it, so a pause that lands while the
  * click reads the books refuses it with nothing placed; an exit's approval goes through a pause.
  */
+import type { Broker } from '../../src/brokers/port.ts';
 import { describe, expect, it } from 'vitest';
-import type { AccountView, Broker, BrokerOrder, OrderRequest } from '../../src/brokers/port.ts';
 import { type ProposalEvent, ProposalError } from '../../src/domain/proposal.ts';
 import { clientOrderId } from '../../src/domain/sizing.ts';
 import { type ApproveDeps, approveProposal, loadProposal } from '../../src/pipeline/execution.ts';
@@ -13,59 +13,11 @@ import { streams } from '../../src/pipeline/streams.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import type { EventStore } from '../../src/store/port.ts';
+import { paperDesk } from '../support/paper-desk.ts';
 
 const now = new Date('2026-11-24T15:00:00Z');
 const COUNCIL = 'pause-race';
 const quiet = { publish: async () => {} };
-
-/** One account with 10 SPY held; every order accepted and kept; `onBookRead` runs at each read of the book. */
-function paperDesk(onBookRead: () => Promise<void>) {
-  const submitted: OrderRequest[] = [];
-  const orders = new Map<string, BrokerOrder>();
-  const broker: Broker = {
-    kindOf: () => 'simulated',
-    async submit(order) {
-      submitted.push(order);
-      const placed: BrokerOrder = {
-        ...order,
-        brokerOrderId: `b-${submitted.length}`,
-        status: 'accepted',
-        filledQty: 0,
-        avgFillPrice: null,
-        fee: 0,
-        filledAt: null,
-        rejectReason: null,
-      };
-      orders.set(order.clientOrderId, placed);
-      return placed;
-    },
-    findByClientOrderId: async (_account, id) => orders.get(id),
-    async account(account): Promise<AccountView> {
-      await onBookRead();
-      return {
-        account,
-        broker: 'simulated',
-        equity: 100_000,
-        cash: 99_000,
-        buyingPower: 99_000,
-        positions: [{ symbol: 'SPY', qty: 10, avgPrice: 100, marketPrice: 100, marketValue: 1000, unrealizedPl: 0 }],
-        openOrders: [],
-      };
-    },
-    settle: async () => [],
-    cancelOpenOrders: async () => 0,
-    cancelOrder: async (_account, id) => orders.get(id),
-    prepare: async () => {},
-    anticipate: async () => {},
-    cancelLegs: async () => [],
-    replaceLegs: async () => {
-      throw new Error('no legs on the paper desk');
-    },
-    watch: () => () => {},
-    close: () => {},
-  };
-  return { broker, submitted };
-}
 
 async function open(store: EventStore, proposalId: string, runId: string, side: 'buy' | 'sell', target: number): Promise<void> {
   const opened: ProposalEvent = {
@@ -100,8 +52,12 @@ describe('Pause and approval in one decision', () => {
       const store = createEventStore(db);
       await open(store, 'p-entry', 'r1', 'buy', 20);
       let reads = 0;
-      const desk = paperDesk(async () => {
-        if (reads++ === 0) await setPaused({ store, sink: quiet, council: COUNCIL }, true, 'cli:ops', 'cli', now);
+      // 10 SPY held, so the exit proposal below has something to close.
+      const desk = paperDesk({
+        positions: [{ symbol: 'SPY', qty: 10, avgPrice: 100, marketPrice: 100, marketValue: 1000, unrealizedPl: 0 }],
+        onBookRead: async () => {
+          if (reads++ === 0) await setPaused({ store, sink: quiet, council: COUNCIL }, true, 'cli:ops', 'cli', now);
+        },
       });
       const refused = await approveProposal(depsOf(store, desk.broker), { proposalId: 'p-entry', by: 'cli:ada', via: 'cli', now }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ProposalError);
