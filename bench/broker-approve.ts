@@ -16,12 +16,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createAlpacaClient } from '../src/vendors/alpaca.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { clientOrderId } from '../src/domain/sizing.ts';
 import { buildApp, partsOf } from '../src/compose.ts';
 import { nyDateTime } from '../src/market/time.ts';
-import { proposalStream } from '../src/pipeline/run.ts';
 import { startFakeAlpaca } from '../test/fakes/alpaca.ts';
 import { ACCOUNTS, alpacaEnv, keyOf, secretOf } from '../test/brokers/env.ts';
+import { BENCH_EXPIRY, openSpyProposal } from './support.ts';
 
 const LATENCY_MS = 40;
 const ROUNDS = 40;
@@ -64,34 +63,9 @@ export async function benchApprove(): Promise<{
     for (let i = 0; i < ROUNDS; i++) {
       const proposalId = `bench-${i}`;
       // Five buys and one short, like the council's usual week.
-      const orders = ACCOUNTS.map((account, k) => ({
-        account,
-        symbol: 'SPY',
-        side: k === 1 ? ('sell' as const) : ('buy' as const),
-        qty: 10,
-        reason: 'bench',
-        clamps: [],
-        clientOrderId: clientOrderId(proposalId, account, 'SPY'),
-      }));
-      await partsOf(app).store.append(proposalStream(proposalId), 0, [
-        {
-          type: 'ProposalOpened',
-          data: {
-            proposalId,
-            council: 'main',
-            week: '2024-03-04',
-            runId: proposalId,
-            asOf: now.toISOString(),
-            expiresAt: nyDateTime('2024-03-04', '16:00').toISOString(),
-            decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' },
-            orders,
-            // What each account holds afterwards: the approval computes these orders again from the book.
-            targets: orders.map((o) => ({ account: o.account, symbol: o.symbol, qty: (o.side === 'buy' ? 1 : -1) * o.qty, price: 500 })),
-          },
-        },
-      ]);
+      const orders = await openSpyProposal(app, { proposalId, asOf: now, accounts: ACCOUNTS, qty: 10, price: 500, sideOf: (k) => (k === 1 ? 'sell' : 'buy') });
       // As the pipeline does when it posts the decision; a person's click comes later than this answer.
-      await partsOf(app).broker.anticipate?.(orders, nyDateTime('2024-03-04', '16:00'));
+      await partsOf(app).broker.anticipate?.(orders, BENCH_EXPIRY);
       const mark = fake.log.length;
       const started = performance.now();
       await app.approve({ proposalId, by: 'cli:bench', via: 'cli' });

@@ -17,18 +17,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openSpyProposal } from './support.ts';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { App } from '../src/app/index.ts';
 import { createAlpacaBroker } from '../src/brokers/alpaca.ts';
 import type { BrokerAdapter } from '../src/brokers/port.ts';
 import { createBrokerRouter } from '../src/brokers/router.ts';
-import { buildApp, partsOf } from '../src/compose.ts';
+import { buildApp } from '../src/compose.ts';
 import { loadConfig } from '../src/config/config.ts';
-import { clientOrderId } from '../src/domain/sizing.ts';
 import { nyDateTime } from '../src/market/time.ts';
 import type { Notice } from '../src/pipeline/notices.ts';
-import { proposalStream } from '../src/pipeline/run.ts';
 import { DEFAULT_POLL_MS } from '../src/web/live.ts';
 import { ACCOUNTS, alpacaEnv, keyOf, secretOf } from '../test/brokers/env.ts';
 import { startFakeAlpaca } from '../test/fakes/alpaca.ts';
@@ -106,31 +105,7 @@ export async function benchStopNotice(rounds = 5): Promise<PushFigures & { accou
     const samples: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const proposalId = `bench-push-${round}`;
-      const orders = ACCOUNTS.map((account) => ({
-        account,
-        symbol: 'SPY',
-        side: 'buy' as const,
-        qty: 100,
-        reason: 'bench',
-        clamps: [],
-        clientOrderId: clientOrderId(proposalId, account, 'SPY'),
-      }));
-      await partsOf(app).store.append(proposalStream(proposalId), 0, [
-        {
-          type: 'ProposalOpened',
-          data: {
-            proposalId,
-            council: 'main',
-            week: '2024-03-04',
-            runId: proposalId,
-            asOf: now.toISOString(),
-            expiresAt: nyDateTime('2024-03-04', '16:00').toISOString(),
-            decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' },
-            orders,
-            targets: orders.map((o) => ({ account: o.account, symbol: o.symbol, qty: o.qty, price: 100 })),
-          },
-        },
-      ]);
+      const orders = await openSpyProposal(app, { proposalId, asOf: now, accounts: ACCOUNTS, qty: 100, price: 100 });
       fake.setPrice('SPY', 100);
       await app.approve({ proposalId, by: 'cli:bench', via: 'cli' });
       await watch.idle();
