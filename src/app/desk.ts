@@ -356,23 +356,28 @@ export async function history(ctx: AppContext, n: number): Promise<HistoryView> 
             declined: declined.get(s.proposal.id) ?? [],
           }
         : null,
-      pnl: pm ? weekPnl(pm, s.week) : [],
-      pnlThrough: pm ? (pm.dates.filter((d) => mondayOf(d) === s.week).at(-1) ?? null) : null,
+      ...weekPnl(pm, s.week),
     })),
   };
 }
 
-/** Each account's P/L over one week, from the report's curves: the week's last close over the last close before it. */
-function weekPnl(pm: Postmortem, week: string): HistoryWeek['pnl'] {
-  const last = pm.dates.reduce((found, d, i) => (mondayOf(d) === week ? i : found), -1);
-  const first = pm.dates.findIndex((d) => mondayOf(d) === week);
-  if (last < 0 || first < 0) return [];
+/**
+ * Each account's P/L over one week, from the report's curves: the week's last close marked (`pnlThrough`)
+ * over the last close before the week. Nothing before the week's first mark.
+ */
+function weekPnl(pm: Postmortem | null, week: string): Pick<HistoryWeek, 'pnl' | 'pnlThrough'> {
+  const last = pm ? pm.dates.reduce((found, d, i) => (mondayOf(d) === week ? i : found), -1) : -1;
+  const first = pm ? pm.dates.findIndex((d) => mondayOf(d) === week) : -1;
+  if (!pm || last < 0 || first < 0) return { pnl: [], pnlThrough: null };
   const base = Math.max(0, first - 1);
-  return pm.curves.map(({ account, equity }) => {
-    const before = equity[base] as number;
-    const after = equity[last] as number;
-    return { account, pnl: after - before, return: after / before - 1 };
-  });
+  return {
+    pnl: pm.curves.map(({ account, equity }) => {
+      const before = equity[base] as number;
+      const after = equity[last] as number;
+      return { account, pnl: after - before, return: after / before - 1 };
+    }),
+    pnlThrough: pm.dates[last] ?? null,
+  };
 }
 
 /** LLM spend by seat and stage over the window, tokens, and each account's P/L per dollar of it. */

@@ -8,7 +8,7 @@ import { approveJson, runJson } from '../views.ts';
 import { approveAs, ProposalIdSchema, rejectAs } from './actions.ts';
 import { type Caller, callerOf, csrfOk } from './auth.ts';
 import { sendError, type WebContext } from './context.ts';
-import { isLeaderboardWindow, LEADERBOARD_WINDOWS, leaderboard } from './desk.ts';
+import { isLeaderboardWindow, LEADERBOARD_WINDOWS } from './desk.ts';
 import { queryOf, readFields, sendJson } from './http.ts';
 import type { Handler } from './server.ts';
 import { proposalJson } from './views.ts';
@@ -80,7 +80,7 @@ export function apiRoutes(ctx: WebContext): Map<string, Handler> {
       reading(ctx, 'web leaderboard', async (req, res) => {
         const window = queryOf(req).get('window') ?? '4w';
         if (!isLeaderboardWindow(window)) return badRequest(res, `window is one of ${LEADERBOARD_WINDOWS.join(', ')}`);
-        sendJson(res, 200, await leaderboard(app, window));
+        sendJson(res, 200, await app.leaderboard(window));
       }),
     ],
     [

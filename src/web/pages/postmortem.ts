@@ -9,7 +9,6 @@ import { signedMoney } from '../../bot/format.ts';
 import type { Postmortem } from '../../pipeline/postmortem.ts';
 import { html, type Html, signClass } from './html.ts';
 
-const upDown = signClass;
 const hitRate = (x: number | null) => (x === null ? 'n/a' : `${Math.round(x * 100)}%`);
 
 function accountsTable(pm: Postmortem): Html {
@@ -18,10 +17,10 @@ function accountsTable(pm: Postmortem): Html {
 <thead><tr><th scope="col">Account</th><th scope="col" class="num opt">Week P/L</th><th scope="col" class="num">Week</th><th scope="col" class="num">Total<span class="sub">since ${pm.from}</span></th><th scope="col" class="num opt">Sharpe</th><th scope="col" class="num">Max DD</th><th scope="col" class="num opt">Hit rate</th><th scope="col" class="num opt">Trades</th></tr></thead>
 <tbody>${rows.map(
     (a) =>
-      html`<tr${a.role === 'council' ? html` class="council"` : ''}><th scope="row">${a.account}${a.role === 'council' ? html`<span class="sub">council</span>` : a.seat && a.seat.toLowerCase() !== a.account.toLowerCase() ? html`<span class="sub">${a.seat}</span>` : ''}</th><td class="num opt ${upDown(a.weekPnl)}">${signedMoney(a.weekPnl)}</td><td class="num ${upDown(a.weekReturn)}">${pct(a.weekReturn)}</td><td class="num ${upDown(a.performance.totalReturn)}">${pct(a.performance.totalReturn)}</td><td class="num opt">${ratio(a.performance.sharpe, a.performance)}</td><td class="num ${signClass(-Math.abs(a.performance.maxDrawdown))}">${pct(-Math.abs(a.performance.maxDrawdown))}</td><td class="num opt">${hitRate(a.trades.hitRate)}</td><td class="num opt">${a.trades.trades}</td></tr>`,
+      html`<tr${a.role === 'council' ? html` class="council"` : ''}><th scope="row">${a.account}${a.role === 'council' ? html`<span class="sub">council</span>` : a.seat && a.seat.toLowerCase() !== a.account.toLowerCase() ? html`<span class="sub">${a.seat}</span>` : ''}</th><td class="num opt ${signClass(a.weekPnl)}">${signedMoney(a.weekPnl)}</td><td class="num ${signClass(a.weekReturn)}">${pct(a.weekReturn)}</td><td class="num ${signClass(a.performance.totalReturn)}">${pct(a.performance.totalReturn)}</td><td class="num opt">${ratio(a.performance.sharpe, a.performance)}</td><td class="num ${signClass(-Math.abs(a.performance.maxDrawdown))}">${pct(-Math.abs(a.performance.maxDrawdown))}</td><td class="num opt">${hitRate(a.trades.hitRate)}</td><td class="num opt">${a.trades.trades}</td></tr>`,
   )}${[pm.benchmark, pm.equalWeight].map(
     (b) =>
-      html`<tr class="benchmark"><th scope="row">${b.name}<span class="sub">benchmark</span></th><td class="num opt">—</td><td class="num ${upDown(b.weekReturn)}">${pct(b.weekReturn)}</td><td class="num ${upDown(b.performance.totalReturn)}">${pct(b.performance.totalReturn)}</td><td class="num opt">${ratio(b.performance.sharpe, b.performance)}</td><td class="num ${signClass(-Math.abs(b.performance.maxDrawdown))}">${pct(-Math.abs(b.performance.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`,
+      html`<tr class="benchmark"><th scope="row">${b.name}<span class="sub">benchmark</span></th><td class="num opt">—</td><td class="num ${signClass(b.weekReturn)}">${pct(b.weekReturn)}</td><td class="num ${signClass(b.performance.totalReturn)}">${pct(b.performance.totalReturn)}</td><td class="num opt">${ratio(b.performance.sharpe, b.performance)}</td><td class="num ${signClass(-Math.abs(b.performance.maxDrawdown))}">${pct(-Math.abs(b.performance.maxDrawdown))}</td><td class="num opt">—</td><td class="num opt">—</td></tr>`,
   )}</tbody></table></div>`;
 }
 

@@ -12,7 +12,7 @@ import { runJson } from '../../views.ts';
 import { WebRequestError } from '../errors.ts';
 import { type Caller, callerOf } from '../auth.ts';
 import type { WebContext } from '../context.ts';
-import { isLeaderboardWindow, LEADERBOARD_WINDOWS, leaderboard } from '../desk.ts';
+import { isLeaderboardWindow, LEADERBOARD_WINDOWS } from '../desk.ts';
 import type { Handler } from '../server.ts';
 import { type Html, html } from './html.ts';
 import { calibrationTable, leaderboardTable, ledgerCharts, reportCharts } from './leaderboard.ts';
@@ -139,7 +139,7 @@ ${state.rejected ? html`<p>Rejected by ${state.rejected.by} at ${nyStamp(state.r
       viewing(ctx, 'web leaderboard', async (req) => {
         const asked = new URL(req.url ?? '/', 'http://localhost').searchParams.get('window') ?? '4w';
         const window = isLeaderboardWindow(asked) ? asked : '4w';
-        const [board, record] = await Promise.all([leaderboard(app, window), app.equity(window)]);
+        const [board, record] = await Promise.all([app.leaderboard(window), app.equity(window)]);
         return {
           title: 'Leaderboard',
           current: '/leaderboard',
