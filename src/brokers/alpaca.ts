@@ -361,6 +361,21 @@ export function createAlpacaBroker(deps: {
     return { account, event: frame.event as OrderUpdate['event'], order, leg, at: frame.at };
   }
 
+  /**
+   * A guard as a book lists it, without another round trip: the position it protects (the guard's
+   * quantity, on the side opposite its own) filled under the resize's client order id, with the guard's
+   * legs resting. It moves no position, so nothing counts it as working or as adding risk.
+   */
+  const protectionOf = (account: string, guard: WireOrder): BrokerOrder => ({
+    ...toBrokerOrder(account, guard),
+    clientOrderId: guard.client_order_id.endsWith(GUARD_SUFFIX) ? guard.client_order_id.slice(0, -GUARD_SUFFIX.length) : guard.client_order_id,
+    side: guard.side === 'sell' ? 'buy' : 'sell',
+    status: 'filled',
+    filledQty: guard.qty ?? 0,
+    avgFillPrice: null,
+    filledAt: null,
+  });
+
   /** A resize order answered with the legs its guard holds. */
   const withGuard = (account: string, order: WireOrder, guard: WireOrder): BrokerOrder => {
     const legs = legsOf(guard);
@@ -515,8 +530,9 @@ export function createAlpacaBroker(deps: {
             }),
           )
           .sort((a, b) => a.symbol.localeCompare(b.symbol)),
-        // Parents with their legs; a standalone guard adds and exits nothing until it triggers, so it is no working order.
-        openOrders: open.filter((o) => !isGuard(o)).map((o) => toBrokerOrder(account, o)),
+        // Parents with their legs; a standalone guard adds and exits nothing until it triggers, so it is
+        // listed as the protection of its position (a filled order with resting legs), never as working.
+        openOrders: open.map((o) => (isGuard(o) ? protectionOf(account, o) : toBrokerOrder(account, o))),
       };
     },
 

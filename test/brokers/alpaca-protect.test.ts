@@ -7,6 +7,8 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { type AlpacaBroker, createAlpacaBroker, toTick } from '../../src/brokers/alpaca.ts';
 import { AmbiguousOrderError, OrderRejectedError } from '../../src/brokers/port.ts';
+import { openOrderText } from '../../src/bot/format.ts';
+import { ordersAddingRisk } from '../../src/pipeline/proposals/halt.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { keyOf, secretOf } from './env.ts';
 
@@ -197,8 +199,16 @@ describe('Alpaca protective legs', () => {
     expect((await broker.findByClientOrderId('COUNCIL', first.clientOrderId))?.legs).toEqual([expect.objectContaining({ kind: 'stop', status: 'canceled' })]);
     expect(await broker.replaceLegs(request)).toEqual(replaced);
     expect(fake.posts()).toHaveLength(3);
-    // The guard is no working order of the book, and it holds the whole position.
-    expect((await broker.account('COUNCIL', at)).openOrders).toEqual([]);
+    // The guard is no working order of the book: it is listed as the position's protection (filled,
+    // its legs resting), and it holds the whole position.
+    const book = await broker.account('COUNCIL', at);
+    expect(book.openOrders).toEqual([expect.objectContaining({ clientOrderId: resize.clientOrderId, symbol: 'IWM', side: 'buy', qty: 15, filledQty: 15, status: 'filled' })]);
+    expect(book.openOrders[0]?.legs?.map((l) => [l.kind, l.price, l.status])).toEqual([
+      ['stop', 142.5, 'accepted'],
+      ['take_profit', 175, 'accepted'],
+    ]);
+    expect(openOrderText(book.openOrders[0]!)).toBe('IWM protected at the broker: stop 142.50, take-profit 175.00');
+    expect(ordersAddingRisk(book)).toEqual([]);
     fake.setPrice('IWM', 142);
     expect(held()).toBe(0);
     expect((await broker.findByClientOrderId('COUNCIL', resize.clientOrderId))?.legs).toEqual([
