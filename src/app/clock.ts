@@ -233,9 +233,11 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
     },
     actionTimes(proposal) {
       const at = new Date(proposal.approvedBy ? Date.parse(proposal.approvedBy.at) : Date.parse(proposal.asOf) + 60_000);
-      // A replay advances to the first session's close, so the simulated broker can fill at its open.
+      // A replay advances to the first session's open, so the simulated broker can fill there; no further:
+      // settled to its close, a resting stop would fill on the whole session's bar before a checkpoint that
+      // day could know it, and that checkpoint's exit would then open the opposite position (issue 15).
       const session = calendar.isTradingDay(nyDate(at)) ? nyDate(at) : calendar.nextTradingDay(nyDate(at));
-      return { now: at, settleAt: nyDateTime(session, calendar.sessionClose(session)) };
+      return { now: at, settleAt: nyDateTime(session, '09:30') };
     },
     async approvalTimes(proposal, times) {
       // Only a pending proposal is timed here: a second click on an approved one is answered by the decider.
@@ -252,7 +254,7 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
         at = moved;
         const day = nyDate(at);
         const session = calendar.isTradingDay(day) && nyTime(at) < calendar.sessionClose(day) ? day : calendar.nextTradingDay(day);
-        settleAt = nyDateTime(session, calendar.sessionClose(session));
+        settleAt = new Date(Math.max(at.getTime(), nyDateTime(session, '09:30').getTime()));
       }
       const today = nyDate(at);
       const fills = calendar.isTradingDay(today) && nyTime(at) < '09:30' ? today : calendar.nextTradingDay(today);

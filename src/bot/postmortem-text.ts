@@ -3,7 +3,7 @@
  * a code block, the backtest report embeds them. One wording for every channel.
  */
 import type { RoundTrip } from '../domain/ledger.ts';
-import { type Performance, periodicReturns } from '../domain/metrics.ts';
+import { MIN_WEEKS, type Performance, periodicReturns } from '../domain/metrics.ts';
 import type { Postmortem } from '../pipeline/postmortem.ts';
 import { money, pct as signedPct, signedMoney } from './format.ts';
 
@@ -130,7 +130,8 @@ export function deliberationLine(pm: Postmortem): string {
   const totals = `Council ${pct(d.council)} vs best member ${d.best.account} ${pct(d.best.totalReturn)} (${pct(d.vsBest)}) and median member ${pct(d.median)} (${pct(d.vsMedian)}).`;
   const wk = d.weekly;
   const weeks = wk?.weeks ?? pm.weeks;
-  if (!wk || wk.weeks < 10) return `Did deliberation add value? inconclusive: ${weeks} week${weeks === 1 ? '' : 's'} ${weeks === 1 ? 'is' : 'are'} too few to tell. ${totals}`;
+  if (!wk || wk.weeks < MIN_WEEKS)
+    return `Did deliberation add value? inconclusive: ${weeks} week${weeks === 1 ? '' : 's'} ${weeks === 1 ? 'is' : 'are'} too few to tell. ${totals}`;
   const verdict = wk.verdict === 'added' ? 'yes' : wk.verdict === 'subtracted' ? 'no, it cost value' : 'inconclusive';
   return `Did deliberation add value? ${verdict}: council minus median member averaged ${pct(wk.mean)} a week over ${wk.weeks} weeks, 95% block-bootstrap interval ${pct(wk.low)} to ${pct(wk.high)}${wk.verdict === 'inconclusive' ? ' (spans zero)' : ''}. ${totals}`;
 }

@@ -18,6 +18,8 @@ export interface RiskOptions {
 export const MIN_RETURNS = 20;
 /** Below this many pairs a correlation is not shown. */
 export const MIN_PAIRS = 10;
+/** Below this many weeks "did deliberation add value?" is inconclusive, whatever the interval says. */
+export const MIN_WEEKS = 10;
 
 /** Simple period returns: r[i] = equity[i+1] / equity[i] - 1. */
 export function periodReturns(equity: readonly number[]): number[] {

@@ -5,7 +5,20 @@
  * The same function serves the live week and a whole backtest (a longer period, the same figures).
  */
 import { cents, type LedgerFill, markAccount, notionalCents, roundTrips, tradeStats } from '../domain/ledger.ts';
-import { betaAlpha, blockBootstrapMean, calmar, correlation, drawdownDuration, informationRatio, MIN_PAIRS, mean, median, performance, periodReturns } from '../domain/metrics.ts';
+import {
+  betaAlpha,
+  blockBootstrapMean,
+  calmar,
+  correlation,
+  drawdownDuration,
+  informationRatio,
+  MIN_PAIRS,
+  MIN_WEEKS,
+  mean,
+  median,
+  performance,
+  periodReturns,
+} from '../domain/metrics.ts';
 import type { ProposalEvent } from '../domain/proposal.ts';
 import { rubricAverage } from '../domain/schemas.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
@@ -334,7 +347,9 @@ function weeklyEdge(dates: readonly string[], council: readonly number[], member
   const diffs = [...c.entries()].map(([week, r]) => r - median(ms.map((m) => m.get(week) ?? 0)));
   const ci = blockBootstrapMean(diffs, { block: 4, draws: 2000, seed: 15 });
   if (!ci) return null;
-  return { weeks: ci.n, mean: ci.mean, low: ci.low, high: ci.high, verdict: ci.low > 0 ? 'added' : ci.high < 0 ? 'subtracted' : 'inconclusive' };
+  // Too few weeks say nothing, however narrow their interval: the JSON's verdict is the one the text gives.
+  const verdict = ci.n < MIN_WEEKS ? 'inconclusive' : ci.low > 0 ? 'added' : ci.high < 0 ? 'subtracted' : 'inconclusive';
+  return { weeks: ci.n, mean: ci.mean, low: ci.low, high: ci.high, verdict };
 }
 
 /** The stop level of each entry: its invalidation rule's price threshold on the traded symbol, when it has one. */

@@ -99,7 +99,8 @@ describe('The replay clock', () => {
     const { clock } = replayClock();
     const proposal = pending(nyDateTime('2024-03-04', '08:00'), nyDateTime('2024-03-08', '16:00'));
     const times = clock.actionTimes(proposal);
-    expect(times).toEqual({ now: nyDateTime('2024-03-04', '08:01'), settleAt: nyDateTime('2024-03-04', '16:00') });
+    // Settled to the fill session's open, not its close: a resting stop must not fill on a bar no checkpoint has seen yet.
+    expect(times).toEqual({ now: nyDateTime('2024-03-04', '08:01'), settleAt: nyDateTime('2024-03-04', '09:30') });
     expect(await clock.approvalTimes(proposal, times)).toEqual(times);
     expect(await clock.checkpointTime(['09:00', '12:00'])).toEqual(nyDateTime('2024-03-04', '09:00'));
   });
@@ -108,7 +109,7 @@ describe('The replay clock', () => {
     const { clock, store } = replayClock();
     await store.append('checkpoint:main:2024-03-04', 0, [{ type: 'CheckpointEvaluated', data: { at: nyDateTime('2024-03-05', '12:00').toISOString() } }]);
     const open = pending(nyDateTime('2024-03-04', '08:00'), nyDateTime('2024-03-08', '16:00'));
-    expect(await clock.approvalTimes(open, clock.actionTimes(open))).toEqual({ now: nyDateTime('2024-03-05', '12:01'), settleAt: nyDateTime('2024-03-05', '16:00') });
+    expect(await clock.approvalTimes(open, clock.actionTimes(open))).toEqual({ now: nyDateTime('2024-03-05', '12:01'), settleAt: nyDateTime('2024-03-05', '12:01') });
     const lapsed = pending(nyDateTime('2024-03-04', '08:00'), nyDateTime('2024-03-05', '10:00'));
     expect(await clock.approvalTimes(lapsed, clock.actionTimes(lapsed))).toEqual({ refusal: expect.stringMatching(/^the council's clock is at 2024-03-05 12:00 ET/) });
     expect(await clock.checkpointTime(['09:00', '12:00', '14:00'])).toEqual(nyDateTime('2024-03-05', '14:00'));

@@ -9,6 +9,7 @@ import type { Decision, Pitch, ResearchPack, ReviewAnswer } from '../../src/doma
 import { runBudget } from '../../src/llm/openai/budget.ts';
 import { llmPmSeat } from '../../src/llm/openai/seats.ts';
 import type { ChatRequest, ChatResponse } from '../../src/llm/openai/types.ts';
+import { type IndicatorSet, MIN_HISTORY } from '../../src/market/indicators.ts';
 import type { MarketSnapshot } from '../../src/market/snapshot.ts';
 import { NO_USAGE, type SeatResult } from '../../src/pipeline/seat-result.ts';
 import type { LabelledPitch, PmSeat } from '../../src/pipeline/seats.ts';
@@ -262,5 +263,28 @@ describe('the pitch stage: abstention', () => {
     const event = await pitch(seat, input, RUN, given(started, researched).research!);
     expect(event.data).toMatchObject({ seat: 'GEMINI', status: 'abstained', pitch: null });
     expect((event.data as PitchRecorded).error).toMatch(/^invalid pitch: /);
+  });
+
+  it('Given a pitch whose own invalidation already holds on the decision data, Then the seat abstains with the reason; one that does not hold is kept', async () => {
+    const spy = (return1w: number): WeekEvent => ({
+      type: 'ResearchCompleted',
+      data: {
+        runId: RUN,
+        pack,
+        snapshot: { ...snapshot, symbols: { SPY: { ...(Object.fromEntries(Object.keys(MIN_HISTORY).map((k) => [k, null])) as IndicatorSet), return_1w: return1w } } },
+        sources: [],
+        usage: NO_USAGE,
+      },
+    });
+    const exitRule = { rule: 'Exit if SPY falls 5% in a week', conditions: [{ symbol: 'SPY', indicator: 'return_1w' as const, comparator: '<' as const, threshold: -0.05 }] };
+    const seat: PmSeat = {
+      ...reviewingSeat('GEMINI', () => ({ scores: [] })),
+      pitch: async () => ({ ok: true, value: { ...pitchFor('SPY'), instrument: 'SPY', invalidation: exitRule }, model: 'test/GEMINI', usage: NO_USAGE }),
+    };
+    const invalid = await pitch(seat, input, RUN, given(started, spy(-0.08)).research!);
+    expect(invalid.data).toMatchObject({ seat: 'GEMINI', status: 'abstained', pitch: null });
+    expect((invalid.data as PitchRecorded).error).toMatch(/^invalidation already holds at decision time: SPY return_1w/);
+    const kept = await pitch(seat, input, RUN, given(started, spy(0.01)).research!);
+    expect(kept.data).toMatchObject({ seat: 'GEMINI', status: 'ok', error: null });
   });
 });
