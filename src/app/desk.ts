@@ -10,6 +10,7 @@ import { UserFacingError } from '../domain/errors.ts';
 import { type RoundTrip, tradeStats } from '../domain/ledger.ts';
 import { median, type Performance, performance } from '../domain/metrics.ts';
 import { ProposalError } from '../domain/proposal.ts';
+import { isExitOrder } from '../domain/sizing.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { exitPosition, heldAfterPending } from '../pipeline/checkpoint.ts';
 import { isHalted } from '../pipeline/execution.ts';
@@ -533,9 +534,12 @@ export async function exit(ctx: AppContext, req: DeskExitRequest): Promise<DeskE
   const week = mondayOf(nyDate(at));
   const why = req.reason?.trim() ? req.reason.trim() : 'no reason given';
   const exits: ExitLine[] = [];
+  let entriesWorking = 0;
   for (const account of accounts) {
+    const book = await broker.account(account, at);
+    entriesWorking += book.openOrders.filter((o) => o.filledQty < o.qty && !isExitOrder(o.clientOrderId) && (!symbol || o.symbol === symbol)).length;
     // What working orders (an exit a checkpoint already placed) will not close: never sold twice.
-    for (const p of heldAfterPending(await broker.account(account, at))) {
+    for (const p of heldAfterPending(book)) {
       if (p.qty === 0 || (symbol && p.symbol !== symbol)) continue;
       const { line } = await exitPosition(deps, {
         account,
@@ -551,11 +555,14 @@ export async function exit(ctx: AppContext, req: DeskExitRequest): Promise<DeskE
       exits.push(line);
     }
   }
-  if (exits.length === 0)
-    throw new DeskError(
-      'NOTHING_TO_EXIT',
-      `${req.account.toLowerCase() === 'all' ? 'no account' : accounts[0]} holds ${symbol ?? 'a position'} that no working order already closes at ${nyDate(at)} ${nyTime(at)} ET (when an exit would be placed now); nothing to exit`,
-    );
+  if (exits.length === 0) {
+    const who = req.account.toLowerCase() === 'all' ? `no account holds ${symbol ?? 'a position'}` : `${accounts[0]} holds no ${symbol ?? 'position'}`;
+    const pending =
+      entriesWorking > 0
+        ? `; ${entriesWorking === 1 ? 'an order' : `${entriesWorking} orders`} to open it ${entriesWorking === 1 ? 'is' : 'are'} still working (a position exists only after its fill)`
+        : '';
+    throw new DeskError('NOTHING_TO_EXIT', `nothing to exit: ${who} that a working exit does not already close, as of ${nyDate(at)} ${nyTime(at)} ET${pending}`);
+  }
   await ctx.sink.publish({ type: 'exit_report', week, at: at.toISOString(), exits, requireApproval: false });
   return { at: at.toISOString(), exits };
 }

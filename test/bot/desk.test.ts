@@ -145,6 +145,7 @@ describe('The desk actions', () => {
     expect((preview as Error).message).toContain('nothing to exit');
     const twice = await app.exit({ ...approver, account: 'all' }).catch((e: unknown) => e);
     expect((twice as { code?: string }).code).toBe('NOTHING_TO_EXIT');
+    expect((twice as Error).message).toBe('nothing to exit: no account holds a position that a working exit does not already close, as of 2024-03-11 09:00 ET');
 
     const ran = await dispatch(app, parseCouncilCommand(`/council run --week ${NEXT_WEEK}`), approver);
     const proposalId = ran.kind === 'ran' ? ran.state.proposal?.proposalId : undefined;
