@@ -395,7 +395,8 @@ export function netWithWorking<O extends PlannedOrder & { clientOrderId: string 
       ...legs,
       side: net > 0 ? 'buy' : 'sell',
       qty: Math.abs(net),
-      reason: `${order.reason}; netted with the working ${folded}: one order instead of ${against.length + 1}`,
+      // Said as the net trade first: a buy that carries an opening short's sell reads as what it does.
+      reason: `${net > 0 ? 'buy' : 'sell'} ${Math.abs(net)} = ${order.side} ${order.qty} to ${order.reason}, netted with the working ${folded}: one order instead of ${against.length + 1}`,
     });
   }
   return { orders: out, netted };

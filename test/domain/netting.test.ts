@@ -22,12 +22,18 @@ describe('Netting against working exits', () => {
 
   it('Given the same exit, When the proposal buys 200, Then one buy of 61 carries both, with the reason', () => {
     const { orders, netted } = netWithWorking([order('buy', 200)], [exit]);
-    expect(orders).toMatchObject([{ side: 'buy', qty: 61, reason: expect.stringContaining('netted with the working sell 139 (tc-x-2019-02-25-abc-chatgpt-iwm)') }]);
+    expect(orders).toMatchObject([
+      {
+        side: 'buy',
+        qty: 61,
+        reason: 'buy 61 = buy 200 to open LONG IWM at conviction 1.5, netted with the working sell 139 (tc-x-2019-02-25-abc-chatgpt-iwm): one order instead of 2',
+      },
+    ]);
     expect(netted).toEqual([{ ...exit, into: orders[0]!.clientOrderId }]);
   });
 
   it('Given the exit, When the proposal flips to a short of 50, Then one sell of 189', () => {
-    expect(netWithWorking([order('sell', 50)], [exit]).orders).toMatchObject([{ side: 'sell', qty: 189 }]);
+    expect(netWithWorking([order('sell', 50)], [exit]).orders).toMatchObject([{ side: 'sell', qty: 189, reason: expect.stringMatching(/^sell 189 = sell 50 to /) }]);
   });
 
   it('When the working order is another account, another symbol or not an exit, Then nothing is netted', () => {
