@@ -10,11 +10,13 @@ import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { pino } from 'pino';
 import { startSlack } from '../src/bot/slack/index.ts';
 import { loadConfig } from '../src/config/config.ts';
 import { buildApp, partsOf } from '../src/compose.ts';
 import { proposalStream } from '../src/pipeline/run.ts';
+import { openDatabase } from '../src/store/database.ts';
 import type { Database } from '../src/store/port.ts';
 import { BOT_TOKEN, buttonClick, SIGNING_SECRET, sendPayload, sendSigned, slashCommand } from '../test/bot/slack/support.ts';
 import { startFakeSlack } from '../test/fakes/slack.ts';
@@ -179,6 +181,21 @@ export async function benchSlackFlood(options: { perSecond?: number; seconds?: n
     await slack.stop();
     await app.close();
     await fake.close();
+  }
+}
+
+/** The same flood with the bot on PostgreSQL (as the fault scenario runs it in CI): a schema of its own, dropped afterwards. */
+export async function benchSlackFloodPostgres(databaseUrl: string, options: { perSecond?: number; seconds?: number; users?: number } = {}): Promise<SlackFloodBench> {
+  const schema = `bench_flood_${process.pid}_${Date.now()}`;
+  const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  await admin.query(`create schema ${schema}`);
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  try {
+    return await benchSlackFlood({ ...options, db: await openDatabase({ databaseUrl: url.toString(), dataDir: mkdtempSync(join(tmpdir(), 'bench-flood-pg-')) }) });
+  } finally {
+    await admin.query(`drop schema ${schema} cascade`);
+    await admin.end();
   }
 }
 

@@ -43,7 +43,15 @@ export interface StatusView {
   chairman: { models: string[]; account: string };
   accounts: (AccountView & { error?: string })[];
   /** `refusals`: attempts by people who may not act, recorded apart (refusals:<proposalId>). */
-  pending: { proposalId: string; week: string; expiresAt: string; orders: { account: string; symbol: string; side: string; qty: number }[]; refusals: number }[];
+  pending: {
+    proposalId: string;
+    week: string;
+    expiresAt: string;
+    /** What each account holds once it executes, as the approver is shown (signed; 0 is flat); empty for a proposal planned before targets. */
+    targets: { account: string; symbol: string; qty: number }[];
+    orders: { account: string; symbol: string; side: string; qty: number }[];
+    refusals: number;
+  }[];
   lastRun: { week: string; runId: string; outcome: string; proposalId: string | null } | null;
   nextRuns: ScheduledRun[];
   usage: { lastRun: Usage | null };
@@ -120,6 +128,7 @@ export function createStatusReadModel(ctx: AppContext, sources: StatusSources): 
           proposalId: state.proposalId,
           week: state.week,
           expiresAt: state.expiresAt,
+          targets: (state.targets ?? []).map(({ account, symbol, qty }) => ({ account, symbol, qty })),
           orders: state.orders.map(({ account, symbol, side, qty }) => ({ account, symbol, side, qty })),
           refusals: (await loadRefusals(store, state.proposalId)).length,
         });

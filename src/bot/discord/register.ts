@@ -6,6 +6,7 @@
 import { pathToFileURL } from 'node:url';
 import { REST, Routes } from 'discord.js';
 import { ConfigError, loadConfig } from '../../config/config.ts';
+import { redactorFor } from '../../redact.ts';
 import { COUNCIL_COMMAND } from './definition.ts';
 import { apiRoot, type DiscordConfig } from './index.ts';
 
@@ -26,7 +27,11 @@ export async function registerCommands(config: DiscordConfig, rest?: REST): Prom
 async function main(): Promise<number> {
   const config = loadConfig(process.env, { dotenv: true });
   if (!config.discord) throw new ConfigError(['env DISCORD_TOKEN: required to register commands']);
-  const done = await registerCommands(config.discord);
+  // Whatever Discord (or a proxy in front of it) echoes back, no configured secret reaches the terminal.
+  const done = await registerCommands(config.discord).catch((error: unknown) => {
+    if (error instanceof ConfigError) throw error;
+    throw new RegisterError(redactorFor(config).text(error instanceof Error ? error.message : String(error)));
+  });
   process.stdout.write(
     done.scope === 'guild'
       ? `registered /${done.commands.join(', /')} in guild ${config.discord.guildId} (available now)\n`
@@ -35,13 +40,16 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** A failed upload, its message already redacted. */
+class RegisterError extends Error {}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
-      // discord.js errors carry the route and Discord's message, never the token.
+      // A configuration error names variables, never values; an upload's failure is redacted above.
       process.stderr.write(`discord:register: ${error instanceof Error ? error.message : String(error)}\n`);
       process.exitCode = error instanceof ConfigError ? 2 : 1;
     },

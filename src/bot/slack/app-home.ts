@@ -8,7 +8,7 @@ import type { webApi } from '@slack/bolt';
 import type { CouncilApp, StatusView } from '../../app/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { Notice, NoticeSink } from '../../pipeline/notices.ts';
-import { money, nyStamp } from '../format.ts';
+import { money, nyStamp, TARGETS_NOTE, targetText, truncate } from '../format.ts';
 import { actions, type Block, context, divider, esc, header, packLines, section } from './blocks.ts';
 import { actionIds, who } from './render.ts';
 import type { Tasks } from './tasks.ts';
@@ -44,8 +44,17 @@ function tradingLine(status: StatusView): string {
 function proposalBlocks(status: StatusView): Block[] {
   if (!status.pending.length) return [section('_No proposal is waiting for approval._')];
   const shown = status.pending.slice(0, MAX_PROPOSALS).flatMap((p) => [
+    // What the approver approves: the targets, with the orders as planned and the note that they are computed again.
     section(
-      `*Proposal \`${esc(p.proposalId)}\`*, week of ${esc(p.week)}: pending until ${nyStamp(p.expiresAt)}\n${p.orders.length ? p.orders.map((o) => `• ${esc(`${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`)}`).join('\n') : '_no orders_'}`,
+      truncate(
+        [
+          `*Proposal \`${esc(p.proposalId)}\`*, week of ${esc(p.week)}: pending until ${nyStamp(p.expiresAt)}`,
+          ...(p.targets.length ? ['Targets, what each account holds afterwards:', ...p.targets.map((t) => `• ${esc(targetText(t))}`), 'Orders as planned:'] : []),
+          ...(p.orders.length ? p.orders.map((o) => `• ${esc(`${o.account}: ${o.side.toUpperCase()} ${o.qty} ${o.symbol}`)}`) : ['_no orders_']),
+          ...(p.targets.length ? [`_${esc(TARGETS_NOTE)}_`] : []),
+        ].join('\n'),
+        3_000,
+      ),
     ),
     actions(homeActionsBlock(p.proposalId), [
       { text: 'Approve…', actionId: actionIds.approve(p.proposalId), value: p.proposalId, style: 'primary' },

@@ -8,7 +8,7 @@ import type { types } from '@slack/bolt';
 import { z } from 'zod';
 import { type ProposalState, proposalAccounts } from '../../domain/proposal.ts';
 import { Direction } from '../../domain/schemas.ts';
-import { orderText, truncate, view } from '../format.ts';
+import { orderText, TARGETS_NOTE, targetText, truncate, view } from '../format.ts';
 import { type Block, esc, section } from './blocks.ts';
 
 export const APPROVE_MODAL = 'approve_proposal';
@@ -83,7 +83,12 @@ export function approveModal(p: ProposalState, channel: string | null): ModalVie
     title: plain('Approve proposal', 24),
     submit: plain('Approve and place', 24),
     close: plain('Cancel', 24),
-    blocks: [heading(p), section('Untick an account to decline it: nothing is placed there. The orders are computed again from each book when you approve.'), ...inputs],
+    blocks: [
+      heading(p),
+      ...(p.targets?.length ? [section(truncate(['Targets, what each account holds afterwards:', ...p.targets.map((t) => `• ${esc(targetText(t))}`)].join('\n'), 3_000))] : []),
+      section(`Untick an account to decline it: nothing is placed there. ${TARGETS_NOTE}`),
+      ...inputs,
+    ],
   };
 }
 

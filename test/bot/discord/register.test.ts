@@ -1,5 +1,7 @@
 /** `npm run discord:register` as a real process against the fake Discord REST API. */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -73,5 +75,24 @@ describe('Registering the /council command', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/401|Unauthorized/);
     expect(refused.stderr).not.toContain('wrong.secret.token');
+  });
+
+  it('When the API answers with an error that echoes the token it was sent, Then the message is printed without the token in any form', async () => {
+    // A proxy in front of Discord that quotes the request's Authorization header back.
+    const echo = createServer((req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ code: 0, message: `401: Unauthorized (you sent ${req.headers.authorization}, ${encodeURIComponent(req.headers.authorization ?? '')})` }));
+    });
+    await new Promise<void>((listening) => echo.listen(0, '127.0.0.1', listening));
+    const token = 'MTIzNDU2Nzg5.echoed.d2hhdGV2ZXJzZWNyZXQ';
+    try {
+      const { port } = echo.address() as AddressInfo;
+      const out = await register({ DISCORD_TOKEN: token, DISCORD_APPLICATION_ID: fake.applicationId, DISCORD_API_URL: `http://127.0.0.1:${port}` });
+      expect(out.code).toBe(1);
+      expect(out.stderr).toMatch(/401: Unauthorized \(you sent Bot \[redacted\]/);
+      for (const form of [token, encodeURIComponent(token), Buffer.from(token).toString('base64')]) expect(out.stderr).not.toContain(form);
+    } finally {
+      await new Promise((closed) => echo.close(closed));
+    }
   });
 });

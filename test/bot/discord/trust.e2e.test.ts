@@ -110,6 +110,21 @@ describe('Discord: what an interaction must show before it acts', () => {
     expect(await control('Halted')).toHaveLength(2);
   });
 
+  it('When an approver pauses, unpauses or exits from a channel other than the council’s, Then each is refused privately with where the council lives, recorded, and trading is as it was', async () => {
+    const asks = [
+      fake.slash('pause', {}, APPROVER, OTHER_CHANNEL),
+      fake.slash('unpause', {}, APPROVER, OTHER_CHANNEL),
+      fake.slash('exit', { account: 'all' }, APPROVER, OTHER_CHANNEL),
+    ];
+    for (const { token } of asks) await replyTo(fake, token, new RegExp(`<#${fake.channelId}>`));
+    await waitUntil(async () => (await control('RequestRefused')).length === 3);
+    expect((await control('RequestRefused')).map((r) => [r.by, r.action, r.reason]).sort()).toEqual(
+      ['exit', 'pause', 'unpause'].map((action) => [`discord:${APPROVER.id}`, action, `not the council channel (${OTHER_CHANNEL})`]),
+    );
+    expect(await app.tradingState()).toEqual({ state: 'running' });
+    expect(await control('Paused')).toEqual([]);
+  });
+
   it('When one user sends more than their burst, Then the rest are told privately to slow down', async () => {
     const tokens = Array.from({ length: 7 }, () => fake.slash('status', {}, { id: '2777', name: 'flood' }).token);
     const replies = await Promise.all(tokens.map((t) => replyTo(fake, t)));

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app/index.ts';
+import { targetText } from '../../../src/bot/format.ts';
+import { esc } from '../../../src/bot/slack/blocks.ts';
 import { type SlackHandle, startSlack } from '../../../src/bot/slack/index.ts';
 import { buildApp, partsOf } from '../../../src/compose.ts';
 import { loadConfig } from '../../../src/config/config.ts';
@@ -76,6 +78,11 @@ describe('Slack: approving some accounts, rejecting with a reason, and the Home 
     expect(text).toContain(proposalId);
     expect(text).toContain('Trading is on');
     expect(text).toContain('COUNCIL');
+    // An approver who approves from here sees what they approve: every target, and that the orders are computed again.
+    const { targets } = await app.proposal(proposalId);
+    expect(targets?.length).toBeGreaterThan(0);
+    for (const t of targets!) expect(text).toContain(JSON.stringify(esc(targetText(t))).slice(1, -1));
+    expect(text).toContain('computed again from the book');
     expect(home.blocks.some((b) => b.type === 'actions' && JSON.stringify(b).includes(`approve:${proposalId}`))).toBe(true);
     expect(fake.violations).toEqual([]);
   });
@@ -95,6 +102,10 @@ describe('Slack: approving some accounts, rejecting with a reason, and the Home 
         .flatMap((b) => (b.type === 'input' ? ((b.element as { options: { value: string; text: { text: string } }[] }).options ?? []) : []))
         .find((o) => o.value === account)!.text.text;
     for (const o of (await app.proposal(proposalId)).orders) expect(optionText(o.account)).toContain(`${o.side.toUpperCase()} ${o.qty} ${o.symbol}`);
+    // And the targets those orders lead to, above the accounts.
+    const shown = JSON.stringify(modal.blocks.filter((b) => b.type === 'section'));
+    for (const t of (await app.proposal(proposalId)).targets!) expect(shown).toContain(JSON.stringify(esc(targetText(t))).slice(1, -1));
+    expect(shown).toContain('computed again from the book');
     const traded = [...new Set((await app.proposal(proposalId)).orders.map((o) => o.account))];
     chosen = traded.slice(0, 2);
 

@@ -135,6 +135,18 @@ describe('Slack: the desk', () => {
     });
   });
 
+  it('When a signed Close click carries a value that is not JSON, or JSON that is no exit, Then the clicker is told the button is not one this bot made, and nothing closes', async () => {
+    const before = JSON.stringify((await app.positions()).accounts);
+    for (const value of ['{not json', '"COUNCIL"', JSON.stringify({ account: ['COUNCIL'] })]) {
+      const id = `desk-${++ids}`;
+      const click = buttonClick({ actionId: EXIT_ACTION, value, user: APPROVER, channel: HOME, messageTs: '1709550000.000200', responseUrl: fake.responseUrl(id) });
+      expect((await sendSigned(url, click)).status, value).toBe(200);
+      const answer = await fake.waitFor(() => fake.responses.find((r) => r.id === id), `the answer to ${value}`);
+      expect(JSON.stringify(answer.body), value).toContain('not one this bot made');
+    }
+    expect(JSON.stringify((await app.positions()).accounts)).toBe(before);
+  });
+
   it('When an approver pauses and unpauses, Then the reply says who paused and when in New York time, and status shows it', async () => {
     expect((await ask('pause', APPROVER)).text).toMatch(/Trading PAUSED by slack:UBOSS at \w{3} \d{4}-\d{2}-\d{2} \d\d:\d\d ET/);
     expect((await app.status()).trading).toMatchObject({ state: 'paused', by: `slack:${APPROVER}` });

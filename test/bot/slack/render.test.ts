@@ -80,7 +80,7 @@ describe('Slack Block Kit renderer', () => {
         openOrders: times(10, () => ({ ...openOrder, account: `ACCOUNT_${i}` })),
         error: long(500),
       })),
-      pending: times(30, () => ({ proposalId: 'p'.repeat(64), week: '2024-03-04', expiresAt: '2024-03-04T21:00:00Z', orders: [], refusals: 300 })),
+      pending: times(30, () => ({ proposalId: 'p'.repeat(64), week: '2024-03-04', expiresAt: '2024-03-04T21:00:00Z', targets: [], orders: [], refusals: 300 })),
       lastRun: { week: '2024-03-04', runId: 'r', outcome: 'proposal', proposalId: 'p' },
       nextRuns: times(20, () => ({ job: long(60), at: '2024-03-11T13:00:00Z' })),
       usage: { lastRun: usage },

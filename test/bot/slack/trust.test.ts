@@ -164,6 +164,18 @@ describe('Slack: what a request must show before it acts', () => {
     expect(await proposalEvents('ProposalApproved')).toEqual([]);
   });
 
+  it('When an approver pauses, unpauses or exits from a channel other than the council’s, Then each is refused privately with where the council lives, recorded, and trading is as it was', async () => {
+    for (const text of ['pause', 'unpause', 'exit all --yes']) {
+      const res = await sendSigned(url, slash(text, APPROVER, { channel: ELSEWHERE }));
+      expect(await ackText(res), text).toContain(`<#${HOME}>`);
+    }
+    expect((await control('RequestRefused')).slice(-3).map((r) => [r.by, r.action, r.reason])).toEqual(
+      ['pause', 'unpause', 'exit'].map((action) => [`slack:${APPROVER}`, action, `not the council channel (${ELSEWHERE})`]),
+    );
+    expect(await app.tradingState()).toEqual({ state: 'running' });
+    expect(await control('Paused')).toEqual([]);
+  });
+
   it('When one user sends more than their burst, Then the rest are told privately to slow down and nobody else is held up', async () => {
     const acks = [];
     for (let i = 0; i < 7; i++) acks.push(await ackText(await sendSigned(url, slash('status', 'UFLOOD'))));

@@ -7,8 +7,9 @@
  *    across replicas (each replica logged in with the token receives every interaction; the others
  *    drop it quietly);
  * 4. it comes from DISCORD_GUILD_ID when that is set (not another server, not a DM);
- * 5. halt, resume, approve and reject come from the council channel (DISCORD_CHANNEL_ID), or a thread
- *    in it, when one is set.
+ * 5. every interaction that changes state but a run (halt, resume, approve, reject, and the desk's exit,
+ *    pause and unpause) comes from the council channel (DISCORD_CHANNEL_ID), or a thread in it, when one
+ *    is set. A run has rules of its own (it is answered with where the council lives, see council.ts).
  * Refusals are answered privately; those of state-changing interactions are recorded (CouncilApp.refuseRequest).
  */
 import type { RefusedAction } from '../../../app/index.ts';
@@ -21,7 +22,8 @@ export interface Intent {
   proposalId: string | undefined;
 }
 
-const CHANNEL_BOUND = new Set<RefusedAction>(['halt', 'resume', 'approve', 'reject']);
+/** Every state-changing action but a run (council.ts answers a run from elsewhere itself). */
+const CHANNEL_BOUND = new Set<RefusedAction>(['halt', 'resume', 'approve', 'reject', 'exit', 'pause', 'unpause']);
 
 /** true when the handler may run; otherwise the interaction was answered (or dropped) here. */
 export async function admit(i: Answerable, intent: Intent, ctx: HandlerContext): Promise<boolean> {

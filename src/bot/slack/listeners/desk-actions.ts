@@ -49,12 +49,22 @@ export function exitConfirmMessage(command: Extract<CouncilCommand, { kind: 'exi
   return { text, blocks };
 }
 
+/** A button's value as JSON, or null when it is none (a signed click may still carry anything). */
+function jsonOrNull(value: unknown): unknown {
+  if (typeof value !== 'string') return null;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return null;
+  }
+}
+
 export function exitAction(ctx: ListenerContext) {
   return async ({ ack: boltAck, body, action, respond }: Args): Promise<void> => {
     const ack = lateSafe(boltAck, ctx.logger);
     await ack();
     const reply = (text: string) => respond({ response_type: 'ephemeral', replace_original: true, text });
-    const parsed = ExitValue.safeParse(JSON.parse(((action as { value?: string }).value ?? 'null') || 'null'));
+    const parsed = ExitValue.safeParse(jsonOrNull((action as { value?: unknown }).value));
     if (!parsed.success) {
       await reply(':warning: That button is not one this bot made; nothing was done.');
       return;

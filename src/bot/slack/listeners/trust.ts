@@ -9,12 +9,14 @@
  * 4. its user has a token left in their bucket (else a polite private "slow down");
  * 5. a request that changes state is claimed in the shared `seen_requests` table (the HTTP signature,
  *    or Slack's trigger id in Socket Mode), so a replay reaching any replica acts once;
- * 6. halt, resume, approve and reject come from the council channel (SLACK_CHANNEL_ID) when one is set,
- *    or from this app's own views without a channel (the Home tab, a modal opened there).
+ * 6. every request that changes state but a run (halt, resume, approve, reject, and the desk's exit, pause
+ *    and unpause) comes from the council channel (SLACK_CHANNEL_ID) when one is set, or from this app's
+ *    own views without a channel (the Home tab, a modal opened there). A run has rules of its own (it is
+ *    answered with where the council lives, see council-command.ts).
  * Refusals are answered privately; those of state-changing requests are recorded (CouncilApp.refuseRequest).
  */
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, RespondFn } from '@slack/bolt';
-import type { CouncilApp } from '../../../app/index.ts';
+import type { CouncilApp, RefusedAction } from '../../../app/index.ts';
 import type { Logger } from '../../../logger.ts';
 import type { SeenRequests } from '../../../store/seen-requests.ts';
 import { type RateLimiter, SLOW_DOWN } from '../../rate-limit.ts';
@@ -43,7 +45,8 @@ type Answers = { ack?: (response?: { response_type: 'ephemeral'; text: string })
 /** Set by the HTTP receiver (customPropertiesExtractor): the request's signature. */
 export const REQUEST_KEY = 'requestSignature';
 
-const CHANNEL_BOUND = new Set(['halt', 'resume', 'approve', 'reject']);
+/** Every state-changing action but a run (council-command.ts answers a run from elsewhere itself). */
+const CHANNEL_BOUND = new Set<RefusedAction>(['halt', 'resume', 'approve', 'reject', 'exit', 'pause', 'unpause']);
 
 export function trustMiddleware(ctx: TrustContext) {
   return async (args: Args): Promise<void> => {
