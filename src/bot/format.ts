@@ -99,6 +99,9 @@ export function orderStatusText(o: OrderLine): string {
 }
 
 /** A pending proposal's refused attempts, as a suffix of its status line. */
+/** A reason ended as one sentence: its own full stop kept, never doubled ("Nothing was placed.. "). */
+export const sentence = (text: string): string => `${text.trimEnd().replace(/[.]+$/, '')}.`;
+
 export const refusedText = (refusals: number): string => (refusals ? `, ${refusals} refused attempt${refusals === 1 ? '' : 's'} by non-approvers` : '');
 
 export function truncate(text: string, max: number): string {

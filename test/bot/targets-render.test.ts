@@ -44,4 +44,17 @@ describe('Targets in every channel', () => {
       expect(text).toContain('Nothing was placed');
     }
   });
+
+  it('When an approval is refused with a reason that ends its own sentence, Then the full stop is not doubled', () => {
+    const refused: Notice = {
+      type: 'approval_refused',
+      proposalId: '2024-03-04-aaaaaa',
+      by: 'cli:ana',
+      reason: 'trading is halted (by cli:bo); resume it first. Nothing was placed.',
+    };
+    expect(consoleText(refused)).toBe(
+      "✖ cli:ana's approval of 2024-03-04-aaaaaa was refused: trading is halted (by cli:bo); resume it first. Nothing was placed. The attempt is recorded.",
+    );
+    expect(JSON.stringify(slack(refused))).toContain('Nothing was placed. The attempt is recorded.');
+  });
 });

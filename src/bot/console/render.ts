@@ -38,6 +38,7 @@ import {
   withNyTimes,
   openOrderText,
   scheduleHeading,
+  sentence,
 } from '../format.ts';
 
 const rule = (title: string) => `\n── ${title} ${'─'.repeat(Math.max(4, 70 - title.length))}`;
@@ -167,7 +168,7 @@ function noticeText(n: Notice, reader: Reader): string {
         ...n.orders.map((o) => `  ${orderText(o).padEnd(28)} ${orderStatusText(o)}${clampText(o.clamps)}`),
       ].join('\n');
     case 'approval_refused':
-      return `✖ ${n.by}'s approval of ${n.proposalId} was refused: ${n.reason}. The attempt is recorded.`;
+      return `✖ ${n.by}'s approval of ${n.proposalId} was refused: ${sentence(n.reason)} The attempt is recorded.`;
     case 'run_failed':
       return `✖ The council run for ${n.week} failed (error id ${n.errorId}): ${n.message}`;
     case 'checkpoint_report':

@@ -41,6 +41,7 @@ import {
   withNyTimes,
   openOrderText,
   scheduleHeading,
+  sentence,
 } from '../format.ts';
 import { postmortemLines } from '../postmortem-text.ts';
 import { actions, type Block, codeBlock, context, divider, esc, fields, fitMessage, header, LIMITS, packLines, section, type SlackMessage } from './blocks.ts';
@@ -142,7 +143,7 @@ export function renderNotice(n: Notice): SlackMessage {
       return fitMessage(`Orders for proposal ${n.proposalId}`, orderBlocks(n.proposalId, n.orders, n.complete));
     case 'approval_refused':
       return fitMessage(`${n.by}'s approval of ${n.proposalId} was refused`, [
-        context(`:no_entry: ${who(n.by)}'s approval of \`${esc(n.proposalId)}\` was refused: ${esc(withNyTimes(n.reason))}. The attempt is recorded.`),
+        context(`:no_entry: ${who(n.by)}'s approval of \`${esc(n.proposalId)}\` was refused: ${esc(sentence(withNyTimes(n.reason)))} The attempt is recorded.`),
       ]);
     case 'run_failed':
       return fitMessage(`The council run for ${n.week} failed (error id ${n.errorId})`, [
