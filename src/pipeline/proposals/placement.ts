@@ -353,13 +353,14 @@ export function orderLines(state: ProposalState): OrderLine[] {
 const WORKING: ReadonlySet<OrderStatus> = new Set(['accepted', 'partially_filled']);
 
 /**
- * Whether an approved proposal leaves execution nothing to do: each order filled in full, netted into
- * another proposal's order, or sent and still working at the broker (looked up by its client order id)
- * with no fill the stream lacks. An order not yet sent, rejected for any other reason, or canceled,
- * expired or filled at the broker since is work for executeProposal, as before.
+ * Whether an executed proposal (every order placed or refused, ExecutionCompleted recorded) leaves
+ * execution nothing to do: each order filled in full, netted into another proposal's order, or sent and
+ * still working at the broker (looked up by its client order id) with no fill the stream lacks. An
+ * execution a crash interrupted, an order rejected for any other reason, or one canceled, expired or
+ * filled at the broker since is work for executeProposal, as before.
  */
 export async function alreadyOrdered(deps: Pick<ExecutionDeps, 'broker'>, state: ProposalState): Promise<boolean> {
-  if (state.status !== 'APPROVED' && state.status !== 'EXECUTED') return false;
+  if (state.status !== 'EXECUTED') return false;
   for (const o of state.orders) {
     const filled = state.fills[o.clientOrderId]?.qty ?? 0;
     if (filled >= o.qty) continue;
