@@ -589,10 +589,11 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
    * Triggers the resting legs of `account` (of `only` one symbol) on the sessions known by `asOf`: each
    * complete bar since the leg rested, then today's open. A stop fills with slippage against the position;
    * a take-profit, a limit, at its price or the better open. At most the position it protects is closed.
-   * Returns the orders whose legs changed.
+   * Returns the orders whose legs changed. `ledger`: the account's ledger as the caller just loaded it (settle),
+   * not read again; the append below decides again on the ledger as it is then, as it does after the bars' reads.
    */
-  async function settleLegs(account: string, asOf: Date, only?: string): Promise<BrokerOrder[]> {
-    const before = await load(account);
+  async function settleLegs(account: string, asOf: Date, only?: string, ledger?: Ledger): Promise<BrokerOrder[]> {
+    const before = ledger ?? (await load(account));
     if (before.guarded.size === 0) return [];
     const today = nyDate(asOf);
     const tradingToday = calendar.isTradingDay(today);
@@ -713,15 +714,16 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
           const fee = feeCents(settings, order.qty) / 100;
           fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
         }
+        let after = before;
         if (fills.length) {
           const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
-          const after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
+          after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
           for (const id of ids) {
             const o = after.orders.get(id);
             if (o) changed.push(publicOrder(o));
           }
         }
-        changed.push(...(await settleLegs(account, asOf)));
+        changed.push(...(await settleLegs(account, asOf, undefined, after)));
       }
       return changed;
     },

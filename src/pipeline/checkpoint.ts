@@ -20,7 +20,19 @@ import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '..
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { ConcurrencyError, type EventStore } from '../store/port.ts';
 import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
-import { executeProposal, type ExecutionDeps, expireProposal, isHalted, memoByIdentity, proposalsOf, recordLegFills, syncFills, syncLegFills } from './execution.ts';
+import {
+  alreadyOrdered,
+  executeProposal,
+  type ExecutionDeps,
+  expireProposal,
+  isHalted,
+  memoByIdentity,
+  orderLines,
+  proposalsOf,
+  recordLegFills,
+  syncFills,
+  syncLegFills,
+} from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { type Recorded, streams } from './streams.ts';
@@ -674,6 +686,9 @@ export async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Prom
     else if (state.status === 'PENDING' && (!deps.requireExitApproval || req.reason === 'kill_switch')) await approveByPolicy(deps.store, exitId, req.at);
     state = await proposalsOf(deps).load(exitId);
     if (state.status === 'PENDING') return line(exitId, 'awaiting_approval', [], `approve with /council approve ${exitId}`);
+    // An exit already ordered (working at the broker, netted into a later proposal's order, or filled) is
+    // not executed again: nothing is sent, settled or reported; the line says what its stream records.
+    if (await alreadyOrdered(deps, state)) return line(exitId, 'placed', orderLines(state));
     try {
       const { orders } = await executeProposal(deps, exitId, req.at, req.at);
       return line(exitId, 'placed', orders);

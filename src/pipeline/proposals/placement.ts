@@ -8,7 +8,7 @@
  * position is already out); a resize replaces the legs, after it filled, with one stop for the whole
  * position. A leg's fill is recorded in the proposal of the order that carried the legs, once.
  */
-import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError } from '../../brokers/port.ts';
+import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError, type OrderStatus } from '../../brokers/port.ts';
 import { type ProposalEvent, ProposalError, type ProposalOrder, type ProposalState } from '../../domain/proposal.ts';
 import { clientOrderId, EXIT_PREFIX } from '../../domain/sizing.ts';
 import type { EventStore } from '../../store/port.ts';
@@ -109,6 +109,9 @@ export async function executeProposal(
   return { state, orders };
 }
 
+/** How the rejection of an order canceled and folded into another proposal's order begins (cancelNetted). */
+export const NETTED = 'netted: ';
+
 /** The proposal a client order id belongs to (`tc-<proposalId>-<account>-<symbol>`). */
 const proposalOfOrder = (o: { clientOrderId: string; account: string; symbol: string }) =>
   o.clientOrderId.slice('tc-'.length, o.clientOrderId.length - `-${o.account}-${o.symbol}`.length);
@@ -130,7 +133,7 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
     const exit = await proposalsOf(deps).load(exitId);
     if (exit.rejectedOrders[n.clientOrderId]) continue;
     const into = n.into ? `order ${n.into}` : 'nothing (the two cancel out)';
-    const reason = `netted: canceled at ${now.toISOString()} and folded into ${into} of proposal ${state.proposalId}, one order per account and symbol per session`;
+    const reason = `${NETTED}canceled at ${now.toISOString()} and folded into ${into} of proposal ${state.proposalId}, one order per account and symbol per session`;
     const after = deps.broker.cancelOrder
       ? await deps.broker.cancelOrder(n.account, n.clientOrderId, now, reason)
       : await deps.broker.findByClientOrderId(n.account, n.clientOrderId);
@@ -329,15 +332,46 @@ export async function syncFills(deps: ExecutionDeps, proposalId: string, asOf: D
         ];
       });
     });
-  const final = await proposals.load(proposalId);
-  return final.orders.map((o) => {
-    const fill = final.fills[o.clientOrderId];
-    const rejected = final.rejectedOrders[o.clientOrderId];
+  return orderLines(await proposals.load(proposalId));
+}
+
+/** Each order of the proposal as its stream records it: planned, pending, submitted, filled or rejected (with why). */
+export function orderLines(state: ProposalState): OrderLine[] {
+  return state.orders.map((o) => {
+    const fill = state.fills[o.clientOrderId];
+    const rejected = state.rejectedOrders[o.clientOrderId];
     return {
       ...o,
-      status: rejected ? 'rejected' : fill && fill.qty >= o.qty ? 'filled' : final.submitted[o.clientOrderId] ? 'submitted' : final.status === 'PENDING' ? 'planned' : 'pending',
+      status: rejected ? 'rejected' : fill && fill.qty >= o.qty ? 'filled' : state.submitted[o.clientOrderId] ? 'submitted' : state.status === 'PENDING' ? 'planned' : 'pending',
       fillPrice: fill?.price ?? null,
       note: rejected ?? null,
     };
   });
+}
+
+/** Order states at the broker that may still fill. */
+const WORKING: ReadonlySet<OrderStatus> = new Set(['accepted', 'partially_filled']);
+
+/**
+ * Whether an executed proposal (every order placed or refused, ExecutionCompleted recorded) leaves
+ * execution nothing to do: each order filled in full, netted into another proposal's order, or sent and
+ * still working at the broker (looked up by its client order id) with no fill the stream lacks. An
+ * execution a crash interrupted, an order rejected for any other reason, or one canceled, expired or
+ * filled at the broker since is work for executeProposal, as before.
+ */
+export async function alreadyOrdered(deps: Pick<ExecutionDeps, 'broker'>, state: ProposalState): Promise<boolean> {
+  if (state.status !== 'EXECUTED') return false;
+  for (const o of state.orders) {
+    const filled = state.fills[o.clientOrderId]?.qty ?? 0;
+    if (filled >= o.qty) continue;
+    const rejected = state.rejectedOrders[o.clientOrderId];
+    if (rejected !== undefined) {
+      if (rejected.startsWith(NETTED)) continue;
+      return false;
+    }
+    if (!state.submitted[o.clientOrderId]) return false;
+    const known = await deps.broker.findByClientOrderId(o.account, o.clientOrderId);
+    if (!known || !WORKING.has(known.status) || known.filledQty > filled) return false;
+  }
+  return true;
 }
