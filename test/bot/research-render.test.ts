@@ -4,6 +4,10 @@ import { renderNotice as renderConsole } from '../../src/bot/console/render.ts';
 import { renderNotice as renderDiscord } from '../../src/bot/discord/render.ts';
 import { renderNotice as renderSlack } from '../../src/bot/slack/render.ts';
 import type { Notice } from '../../src/pipeline/notices.ts';
+import { initialWeekState, type WeekState } from '../../src/pipeline/week.ts';
+import { runJson } from '../../src/views.ts';
+import { html } from '../../src/web/pages/html.ts';
+import { weekBody } from '../../src/web/pages/week.ts';
 
 const notice: Extract<Notice, { type: 'research_ready' }> = {
   type: 'research_ready',
@@ -41,5 +45,49 @@ describe('the research notice', () => {
     const discord = JSON.stringify(renderDiscord(notice).thread);
     expect(discord).toContain('[S1](https://www.benzinga.com/news/104) Mon 2024-03-04 07:59 ET  benzinga: Gold hits a three-month high in Asian trade');
     expect(discord).toContain('Real release dates (market-data/calendar).');
+  });
+});
+
+describe('the week page of the dashboard', () => {
+  const state: WeekState = {
+    ...initialWeekState(),
+    research: {
+      pack: {
+        ...notice.pack,
+        sources: [
+          ...notice.pack.sources!,
+          { id: 'W1', title: 'A page an online model found', source: 'example', publishedAt: '2024-03-01T21:00:00.000Z', url: 'javascript:alert(1)' },
+        ],
+        provenance: {
+          news: '1 news item from alpaca:news for GLD, published 2024-02-26T13:00:00.000Z to the decision time 2024-03-04T13:00:00.000Z.',
+          calendar: 'The calendar data ends before 2028-01-09 for US CPI (last 2026-12-10): the employment report is placed by its first-Friday rule; the others are not listed.',
+        },
+      },
+      snapshot: { asOf: '2024-03-04T13:00:00.000Z', lastSession: '2024-03-01', vix: null, symbols: {} },
+      sources: notice.sources,
+      usage: { calls: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 },
+      droppedCitations: [
+        { at: 'narratives[0]', id: 'S99', reason: 'unknown id', model: 'google/gemini-3-pro-preview' },
+        { at: 'sources', id: 'W9', reason: 'published after the decision time', model: 'perplexity/sonar-pro' },
+      ],
+    },
+  };
+  const page = weekBody(runJson(state), [], [], html``).text;
+
+  it('When a member opens the week, Then the sources show with their New York times, the items their citations, and a model url that is not a web address is no link', () => {
+    expect(page).toContain(
+      'S1 Mon 2024-03-04 07:59 ET benzinga: <a href="https://www.benzinga.com/news/104" rel="noreferrer noopener">Gold hits a three-month high in Asian trade</a>',
+    );
+    expect(page).toContain('W1 Fri 2024-03-01 16:00 ET example: A page an online model found</li>');
+    expect(page).not.toContain('javascript:');
+    expect(page).toContain('<strong>Gold breaks out</strong>: A three-month high. [S1]');
+  });
+
+  it('When a member opens the week, Then where the news and the calendar came from is said (a calendar past its data says so), and every dropped citation with its reason', () => {
+    expect(page).toContain('News: 1 news item from alpaca:news for GLD, published Mon 2024-02-26 08:00 ET to the decision time Mon 2024-03-04 08:00 ET.');
+    expect(page).toContain('Calendar: The calendar data ends before 2028-01-09 for US CPI (last 2026-12-10): the employment report is placed by its first-Friday rule');
+    expect(page).toContain('2 citations dropped');
+    expect(page).toContain('google/gemini-3-pro-preview, narratives[0]: S99 (unknown id)');
+    expect(page).toContain('perplexity/sonar-pro, sources: W9 (published after the decision time)');
   });
 });
