@@ -43,6 +43,26 @@ describe('citations', () => {
     ]);
   });
 
+  it('When an online model gives its own sources with links, Then a web address stays a link and anything else (javascript:, a path) is kept without one', () => {
+    let n = 0;
+    const checked = checkCitations(
+      pack({
+        narratives: [{ title: 't', detail: 'd', cites: ['W1', 'W2', 'W3'] }],
+        sources: [
+          { id: 'W1', title: 'a', source: 'r', publishedAt: '2024-03-04T07:00:00-05:00', url: 'https://www.reuters.com/markets/a' },
+          { id: 'W2', title: 'b', source: 'r', publishedAt: '2024-03-04T07:00:00-05:00', url: 'javascript:alert(document.cookie)' },
+          { id: 'W3', title: 'c', source: 'r', publishedAt: '2024-03-04T07:00:00-05:00', url: '/etc/passwd' },
+        ],
+      }),
+      given,
+      asOf,
+      () => `W${++n}`,
+    );
+    expect(checked.pack.sources!.map((s) => s.url)).toEqual(['https://www.reuters.com/markets/a', null, null]);
+    expect(checked.pack.narratives[0]!.cites).toEqual(['W1', 'W2', 'W3']);
+    expect(checked.dropped).toEqual([]);
+  });
+
   it('When a pitch cites known and unknown ids in its thesis, Then the unknown ones are taken out and recorded, and a line left empty says so', () => {
     const pitch = { thesis: ['Gold breaks out [S1, S7].', '[S8]', 'No citation here.'] } as Pitch;
     const checked = checkPitchCitations(pitch, given, asOf);
