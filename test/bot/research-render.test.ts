@@ -91,3 +91,43 @@ describe('the week page of the dashboard', () => {
     expect(page).toContain('perplexity/sonar-pro, sources: W9 (published after the decision time)');
   });
 });
+
+describe('the checkpoint reply', () => {
+  const report: Extract<Notice, { type: 'checkpoint_report' }> = {
+    type: 'checkpoint_report',
+    week: '2024-03-04',
+    at: '2024-03-04T17:00:00.000Z',
+    halted: false,
+    positions: [],
+    news: {
+      since: '2024-03-04T13:00:00.000Z',
+      items: [
+        {
+          headline: 'Midday movers across the ETF complex',
+          source: 'benzinga',
+          publishedAt: '2024-03-04T15:00:00.000Z',
+          url: 'https://www.benzinga.com/news/108',
+          symbols: ['GLD', 'SPY'],
+        },
+      ],
+      error: null,
+    },
+  };
+
+  it('When it carries the held symbols’ news, Then the console, Slack and Discord each show it since the previous checkpoint, in New York time', () => {
+    const line = '• Mon 2024-03-04 10:00 ET  benzinga (GLD SPY): Midday movers across the ETF complex';
+    expect(renderConsole(report)).toContain(`News since Mon 2024-03-04 08:00 ET for the held symbols:\n${line}`);
+    expect(JSON.stringify(renderSlack(report).blocks)).toContain('News since Mon 2024-03-04 08:00 ET for the held symbols:');
+    expect(JSON.stringify(renderSlack(report).blocks)).toContain(line);
+    const discord = JSON.stringify(renderDiscord(report));
+    expect(discord).toContain('News since Mon 2024-03-04 08:00 ET for the held symbols:');
+    expect(discord).toContain(line);
+  });
+
+  it('When the news source failed or had nothing, Then the reply says so rather than nothing', () => {
+    expect(renderConsole({ ...report, news: { ...report.news!, items: [], error: 'GET /v1beta1/news answered 500' } })).toContain(
+      'News since Mon 2024-03-04 08:00 ET for the held symbols: the news source failed (GET /v1beta1/news answered 500).',
+    );
+    expect(renderConsole({ ...report, news: { ...report.news!, items: [] } })).toContain('News since Mon 2024-03-04 08:00 ET for the held symbols: none.');
+  });
+});
