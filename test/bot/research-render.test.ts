@@ -80,6 +80,7 @@ describe('the week page of the dashboard', () => {
     );
     expect(page).toContain('W1 Fri 2024-03-01 16:00 ET example: A page an online model found</li>');
     expect(page).not.toContain('javascript:');
+    expect(page).toContain('<section class="card" aria-labelledby="research-h" id="research">');
     expect(page).toContain('<strong>Gold breaks out</strong>: A three-month high. [S1]');
   });
 

@@ -30,7 +30,7 @@ const heat = (score: number) => `background: hsl(${Math.round(((score - 1) / 9) 
 function research(doc: RunDoc): Html {
   const r = doc.research;
   if (!r) return html`<section class="card"><h2>Research</h2><p>Not recorded.</p></section>`;
-  return html`<section class="card" aria-labelledby="research-h"><h2 id="research-h">Research</h2>
+  return html`<section class="card" aria-labelledby="research-h" id="research"><h2 id="research-h">Research</h2>
 <p>Data through the close of ${r.lastSession}. Regime: ${Object.entries(r.regime)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}.</p>
