@@ -48,6 +48,42 @@ describe('the research notice', () => {
   });
 });
 
+describe('a research notice with a full week of news', () => {
+  const headline = (i: number) => `Headline number ${i} about the ETF complex, long enough to read as a real wire headline does`;
+  const sources = Array.from({ length: 40 }, (_, i) => ({
+    id: `S${i + 1}`,
+    title: headline(i + 1),
+    source: 'benzinga',
+    publishedAt: new Date(Date.parse('2024-03-04T12:59:00.000Z') - i * 3_600_000).toISOString(),
+    url: `https://www.benzinga.com/news/24/03/${37_500_000 + i}/headline-number-${i + 1}-about-the-etf-complex-long-enough`,
+  }));
+  const full: typeof notice = {
+    ...notice,
+    pack: {
+      ...notice.pack,
+      narratives: [{ title: 'An old story still moves gold', detail: 'From last week.', cites: ['S38'] }],
+      consensus: [{ view: 'Rates on hold', stance: 'consensus', evidence: 'Fed speakers', cites: ['W1'] }],
+      sources: [...sources, { id: 'W1', title: 'Fed speakers sound patient', source: 'Reuters', publishedAt: '2024-02-29T23:00:00.000Z', url: null }],
+    },
+  };
+
+  it('When Discord can show only some of the sources, Then the cited ones come first and the rest are counted', () => {
+    const discord = JSON.stringify(renderDiscord(full).thread);
+    expect(discord).toContain(`[S38](${sources[37]!.url}) Sat 2024-03-02 18:59 ET  benzinga: ${headline(38)}`);
+    expect(discord).toContain('W1  Thu 2024-02-29 18:00 ET  Reuters: Fed speakers sound patient');
+    expect(discord).toMatch(/… and \d+ more/);
+  });
+
+  it('When Slack lists the sources, Then the cited ones come first, then the rest newest first', () => {
+    const slack = JSON.stringify(renderSlack(full).blocks);
+    const at = (id: string) => (slack.indexOf(`|${id}>`) === -1 ? slack.indexOf(`• ${id}  `) : slack.indexOf(`|${id}>`));
+    expect(at('S38')).toBeGreaterThan(-1);
+    expect(at('S38')).toBeLessThan(at('W1'));
+    expect(at('W1')).toBeLessThan(at('S1'));
+    expect(at('S1')).toBeLessThan(at('S2'));
+  });
+});
+
 describe('the week page of the dashboard', () => {
   const state: WeekState = {
     ...initialWeekState(),
