@@ -96,7 +96,8 @@ describe('the week page of the dashboard', () => {
         ],
         provenance: {
           news: '1 news item from alpaca:news for GLD, published 2024-02-26T13:00:00.000Z to the decision time 2024-03-04T13:00:00.000Z.',
-          calendar: 'The calendar data ends before 2028-01-09 for US CPI (last 2026-12-10): the employment report is placed by its first-Friday rule; the others are not listed.',
+          calendar:
+            'The calendar data ends before 2028-01-09 for US CPI (last 2026-12-10): the employment report is placed by the BLS rule (the third Friday after the survey week); the others are not listed.',
         },
       },
       snapshot: { asOf: '2024-03-04T13:00:00.000Z', lastSession: '2024-03-01', vix: null, symbols: {} },
@@ -122,7 +123,9 @@ describe('the week page of the dashboard', () => {
 
   it('When a member opens the week, Then where the news and the calendar came from is said (a calendar past its data says so), and every dropped citation with its reason', () => {
     expect(page).toContain('News: 1 news item from alpaca:news for GLD, published Mon 2024-02-26 08:00 ET to the decision time Mon 2024-03-04 08:00 ET.');
-    expect(page).toContain('Calendar: The calendar data ends before 2028-01-09 for US CPI (last 2026-12-10): the employment report is placed by its first-Friday rule');
+    expect(page).toContain(
+      'Calendar: The calendar data ends before 2028-01-09 for US CPI (last 2026-12-10): the employment report is placed by the BLS rule (the third Friday after the survey week)',
+    );
     expect(page).toContain('2 citations dropped');
     expect(page).toContain('google/gemini-3-pro-preview, narratives[0]: S99 (unknown id)');
     expect(page).toContain('perplexity/sonar-pro, sources: W9 (published after the decision time)');
