@@ -44,6 +44,18 @@ describe('council run on the bundled data', () => {
   });
 });
 
+describe('the console on the bundled data', () => {
+  it('When a trader types /council run for the week of 2024-03-11, Then the research shows that week’s real CPI release and no payrolls', async () => {
+    const serve = await council(['serve'], { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-e2e-console-')) }, '/council run --week 2024-03-11\n');
+    expect(serve.code, serve.stderr).toBe(0);
+    const research = serve.stdout.slice(serve.stdout.indexOf('── Research'), serve.stdout.indexOf('── Pitches'));
+    expect(research).toContain(
+      'Next 7 days:\n  2024-03-12  US CPI (08:30 ET)\n  2024-03-14  US weekly initial jobless claims (08:30 ET)\n  2024-03-15  Monthly options expiration (third Friday)\nConfidence notes:',
+    );
+    expect(research).toContain('News: No news source is configured');
+  }, 120_000);
+});
+
 describe('a backtest on the bundled data', () => {
   it('When weeks of 2019 and 2024 are backtested, Then each week’s research calendar holds exactly the releases the data dates in its seven days', async () => {
     const config = loadConfig({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-bt-cal-')) });
