@@ -67,13 +67,15 @@ export function checkCitations(pack: ResearchPack, given: readonly Source[], asO
     if (given.some((g) => g.id === s.id && g.title === s.title)) continue; // an echo of a given source
     const t = published(s);
     const reason: DroppedCitation['reason'] | undefined = Number.isNaN(t) ? 'no valid publication time' : t > asOf.getTime() ? 'published after the decision time' : undefined;
+    // An own source under a given id (the S ids are the news given): kept under its own id, while a citation of that id still means the given source.
+    const givenId = given.some((g) => g.id === s.id);
     if (reason) {
-      verdict.set(s.id, reason);
+      if (!givenId) verdict.set(s.id, reason);
       dropped.push({ at: 'sources', id: s.id, reason });
       continue;
     }
     const id = ownId();
-    verdict.set(s.id, id);
+    if (!givenId) verdict.set(s.id, id);
     own.push({ ...s, id, publishedAt: new Date(t).toISOString(), url: webAddress(s.url) });
   }
   const check = <T extends { cites?: string[] | undefined }>(items: T[], field: string): T[] =>
