@@ -121,6 +121,12 @@ describe('the week page of the dashboard', () => {
     expect(page).toContain('<strong>Gold breaks out</strong>: A three-month high. [S1]');
   });
 
+  it('When a member opens the week, Then the regime reads as the thread says it, its summary on a line of its own', () => {
+    expect(page).toContain(
+      '<p>Data through the close of 2024-03-01. Regime: risk-on, rates stable, USD stable, inflation stable, growth stable, volatility normal.</p>\n<p>Calm.</p>',
+    );
+  });
+
   it('When a member opens the week, Then where the news and the calendar came from is said (a calendar past its data says so), and every dropped citation with its reason', () => {
     expect(page).toContain('News: 1 news item from alpaca:news for GLD, published Mon 2024-02-26 08:00 ET to the decision time Mon 2024-03-04 08:00 ET.');
     expect(page).toContain(

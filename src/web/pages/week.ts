@@ -31,9 +31,8 @@ function research(doc: RunDoc): Html {
   const r = doc.research;
   if (!r) return html`<section class="card"><h2>Research</h2><p>Not recorded.</p></section>`;
   return html`<section class="card" aria-labelledby="research-h" id="research"><h2 id="research-h">Research</h2>
-<p>Data through the close of ${r.lastSession}. Regime: ${Object.entries(r.regime)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')}.</p>
+<p>Data through the close of ${r.lastSession}. Regime: ${r.regime.riskAppetite}, rates ${r.regime.rates}, USD ${r.regime.usd}, inflation ${r.regime.inflation}, growth ${r.regime.growth}, volatility ${r.regime.volatility}.</p>
+${r.regime.summary ? html`<p>${r.regime.summary}</p>` : ''}
 ${r.narratives.length ? html`<h3>Narratives</h3><ul>${r.narratives.map((n) => html`<li><strong>${n.title}</strong>: ${n.detail}${citesText(n.cites)}</li>`)}</ul>` : ''}
 ${r.consensus.length ? html`<h3>Consensus</h3><ul>${r.consensus.map((c) => html`<li>${c.view} (${c.stance}): ${c.evidence}${citesText(c.cites)}</li>`)}</ul>` : ''}
 ${r.candidates.length ? html`<h3>Candidates</h3><ul>${r.candidates.map((c) => html`<li class="dir-${dir(c.direction)}">${c.direction} ${c.symbol}: ${c.reason}</li>`)}</ul>` : ''}
