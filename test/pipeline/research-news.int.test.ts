@@ -138,8 +138,11 @@ describe('research with news and the real calendar', () => {
     expect(user).toContain('[S3] 2024-03-01T15:05:00.000Z benzinga (QQQ SPY): S&P 500 closes at a record as chip stocks rally');
     expect(user).toContain('2024-03-08: US employment report (nonfarm payrolls) (08:30 ET)');
     expect(research[0]!.body.messages[0]!.content.startsWith('[research.v2]')).toBe(true);
-    // The pitches read the sources with the pack.
-    expect(requests.find((r) => r.stage === 'pitch')!.body.messages[1]!.content).toContain('"id":"S1"');
+    // The pitches read the sources with the pack, and their prompt (pitch.v3) asks them to cite the ids a point rests on.
+    const pitchRequest = requests.find((r) => r.stage === 'pitch')!;
+    expect(pitchRequest.body.messages[1]!.content).toContain('"id":"S1"');
+    expect(pitchRequest.body.messages[0]!.content.startsWith('[pitch.v3]')).toBe(true);
+    expect(pitchRequest.body.messages[0]!.content).toContain('ends with the id in brackets, e.g. "... into payrolls [S2]"; cite only ids the research');
   });
 
   it('When the researchers cite an unknown id and a source published after the decision, Then those citations are dropped and recorded, the rest kept', async () => {
