@@ -390,7 +390,18 @@ function parseNyMinute(text: string, nyDateTime: (date: string, time: string) =>
 }
 
 function checkpointText(renderNotice: RenderNotice, r: CheckpointResult, requireApproval: boolean): string {
-  const report = renderNotice({ type: 'checkpoint_report', week: r.week, at: r.at, halted: r.halted, positions: r.positions, ...(r.working ? { working: r.working } : {}) }, 'cli');
+  const report = renderNotice(
+    {
+      type: 'checkpoint_report',
+      week: r.week,
+      at: r.at,
+      halted: r.halted,
+      positions: r.positions,
+      ...(r.working ? { working: r.working } : {}),
+      ...(r.news ? { news: r.news } : {}),
+    },
+    'cli',
+  );
   const exits = r.exits.length ? `\n${renderNotice({ type: 'exit_report', week: r.week, at: r.at, exits: r.exits, requireApproval }, 'cli')}` : '';
   return `${r.fresh ? '' : '(already evaluated at this time; the recorded evaluation)\n'}${report}${exits}`;
 }

@@ -147,6 +147,16 @@ export const citesText = (cites: readonly string[] | undefined): string => (cite
 /** One source of the research pack: its id, when it was published (New York time), publisher and title. */
 export const sourceText = (s: Source): string => `${s.id}  ${nyStamp(s.publishedAt)}  ${s.source}: ${s.title}`;
 
+/**
+ * The pack's sources for a channel that can show only some: those an item cites first (by id order in the
+ * pack), then the rest, so a cut list still shows what the research rests on.
+ */
+export function citedSourcesFirst(pack: ResearchPack): Source[] {
+  const cited = new Set([...pack.narratives, ...pack.consensus, ...pack.calendar].flatMap((item) => item.cites ?? []));
+  const sources = pack.sources ?? [];
+  return [...sources.filter((s) => cited.has(s.id)), ...sources.filter((s) => !cited.has(s.id))];
+}
+
 /** Where the pack's news and calendar came from, and what was dropped, in plain words. */
 export function provenanceLines(pack: ResearchPack, droppedCitations: number | undefined): string[] {
   return [

@@ -70,3 +70,23 @@ export function prepareNews(items: readonly NewsItem[], end: Date, cap = NEWS_CA
   }
   return out;
 }
+
+/**
+ * At most `cap` of `items` (newest first, as prepareNews leaves them), shared among `symbols`: every
+ * symbol's newest item comes before any symbol's second, so one busy symbol never crowds the others
+ * out. The ones kept stay newest first.
+ */
+export function shareBySymbol(items: readonly NewsItem[], symbols: readonly string[], cap: number): NewsItem[] {
+  const picked = new Set<NewsItem>();
+  const queues = symbols.map((symbol) => items.filter((i) => i.symbols.includes(symbol)));
+  for (let progress = true; progress && picked.size < cap; ) {
+    progress = false;
+    for (const queue of queues) {
+      const next = queue.find((i) => !picked.has(i));
+      if (!next || picked.size >= cap) continue;
+      picked.add(next);
+      progress = true;
+    }
+  }
+  return items.filter((i) => picked.has(i));
+}

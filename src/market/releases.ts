@@ -107,8 +107,27 @@ function ruleEvents(date: string): CalendarEvent[] {
 }
 
 /**
+ * The employment report of `month` (YYYY-MM) by the BLS rule: the third Friday after the survey week
+ * (Sunday to Saturday, the week of the 12th of the month before); a week later when that is January 1
+ * to 3, and the Thursday before when that Friday is Independence Day or its observance (July 3 or 4).
+ * It gives every date of nfp.csv but the shutdown-delayed ones (2013, 2025, 2026); the first Friday
+ * misses fifty.
+ */
+export function employmentReportByRule(month: string): string {
+  const [year, m] = month.split('-').map(Number) as [number, number];
+  const before = m === 1 ? `${year - 1}-12` : `${year}-${String(m - 1).padStart(2, '0')}`;
+  const twelfth = `${before}-12`;
+  const surveyEnd = addDays(twelfth, (6 - weekday(twelfth) + 7) % 7);
+  const date = addDays(surveyEnd, 20);
+  const day = Number(date.slice(8, 10));
+  if (date.slice(5, 7) === '01' && day <= 3) return addDays(date, 7);
+  if (date.slice(5, 7) === '07' && (day === 3 || day === 4)) return addDays(date, -1);
+  return date;
+}
+
+/**
  * The seven days from `start` (the decision date): real release dates where the data covers them, the
- * employment report by its first-Friday rule past the end of nfp.csv, and the recurring rule events.
+ * employment report by the BLS rule past the end of nfp.csv, and the recurring rule events.
  */
 export function weekCalendar(releases: ReleaseCalendar, start: string): WeekCalendar {
   assertDate(start);
@@ -118,20 +137,20 @@ export function weekCalendar(releases: ReleaseCalendar, start: string): WeekCale
   // Every row is a real date; a file that ends inside the week is real up to its last row.
   const events: CalendarEvent[] = releases.between(start, end).map((r) => ({ date: r.date, event: `${RELEASE_NAMES[r.kind]} (${r.time} ET)` }));
   const ruled: string[] = [];
-  for (let i = 0; i < 7; i++) {
-    const date = addDays(start, i);
-    if (date > releases.lastDate.nfp && weekday(date) === FRIDAY && Number(date.slice(8, 10)) <= 7) {
-      events.push({ date, event: 'US employment report, usually the first Friday (08:30 ET; by rule)' });
+  for (const month of new Set([start.slice(0, 7), end.slice(0, 7)])) {
+    const date = employmentReportByRule(month);
+    if (date > releases.lastDate.nfp && date >= start && date <= end) {
+      events.push({ date, event: 'US employment report (08:30 ET; third Friday after the survey week, by rule)' });
       ruled.push('the employment report');
     }
-    events.push(...ruleEvents(date));
   }
+  for (let i = 0; i < 7; i++) events.push(...ruleEvents(addDays(start, i)));
   events.sort((a, b) => a.date.localeCompare(b.date));
   const parts = [
     covered.length ? `Real release dates (market-data/calendar) for ${covered.map((k) => RELEASE_NAMES[k]).join(', ')}.` : '',
     uncovered.length
       ? `The calendar data ends before ${end} for ${uncovered.map((k) => `${RELEASE_NAMES[k]} (last ${releases.lastDate[k]})`).join(', ')}: ${
-          ruled.length ? 'the employment report is placed by its first-Friday rule; ' : ''
+          ruled.length ? 'the employment report is placed by the BLS rule (the third Friday after the survey week); ' : ''
         }the others are not listed.`
       : '',
     'Jobless claims, options expiration and month end are recurring, by rule.',

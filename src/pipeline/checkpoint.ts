@@ -14,7 +14,7 @@ import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
 import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
-import { type NewsSource, prepareNews } from '../market/news.ts';
+import { type NewsSource, prepareNews, shareBySymbol } from '../market/news.ts';
 import type { MarketData } from '../market/port.ts';
 import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
@@ -60,6 +60,8 @@ export type { CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-re
 
 /** At most this many news items in one checkpoint reply. */
 export const CHECKPOINT_NEWS_CAP = 10;
+/** How many of the newest items a checkpoint asks for (one page of Alpaca's news), to share among the held symbols. */
+const CHECKPOINT_NEWS_ASKED = 50;
 
 export const checkpointStream = (council: string, week: string) => streams.checkpoint(council, week).name;
 
@@ -136,16 +138,14 @@ function previousCheckpoint(events: readonly Recorded<CheckpointEvent>[], at: Da
 async function checkpointNews(news: NewsSource, symbols: readonly string[], since: Date, at: Date): Promise<CheckpointNews> {
   if (symbols.length === 0) return { since: since.toISOString(), items: [], error: null };
   try {
-    const items = await news.news({ symbols, start: since, end: at, limit: CHECKPOINT_NEWS_CAP * 2 });
-    return {
-      since: since.toISOString(),
-      items: prepareNews(
-        items.filter((i) => Date.parse(i.publishedAt) > since.getTime()),
-        at,
-        CHECKPOINT_NEWS_CAP,
-      ),
-      error: null,
-    };
+    // One page of the newest, then each held symbol its share of the reply: a busy symbol never hides a quiet one's news.
+    const items = await news.news({ symbols, start: since, end: at, limit: CHECKPOINT_NEWS_ASKED });
+    const fresh = prepareNews(
+      items.filter((i) => Date.parse(i.publishedAt) > since.getTime()),
+      at,
+      Number.POSITIVE_INFINITY,
+    );
+    return { since: since.toISOString(), items: shareBySymbol(fresh, symbols, CHECKPOINT_NEWS_CAP), error: null };
   } catch (error) {
     return { since: since.toISOString(), items: [], error: (error as Error).message.slice(0, 300) };
   }

@@ -45,6 +45,9 @@ export function newsBlock(brief: NewsBrief): string {
   ].join('\n');
 }
 
+/** A model's url is kept only as a web address (http or https): anything else (`javascript:`, a file path) is no link. */
+const webAddress = (url: string | null): string | null => (url !== null && /^https?:\/\/[^\s]+$/i.test(url.trim()) ? url.trim() : null);
+
 const published = (s: Source): number => {
   const t = Date.parse(s.publishedAt);
   return /\d{4}-\d\d-\d\dT\d\d:\d\d/.test(s.publishedAt) && Number.isFinite(t) ? t : Number.NaN;
@@ -52,8 +55,8 @@ const published = (s: Source): number => {
 
 /**
  * One researcher's pack, checked: its own sources (an online model's) are kept only when dated at or before
- * `asOf`, and renumbered by `ownId` so two researchers never share an id; every citation must name a given
- * or kept source. A pack without sources and cites (research.v1) comes back unchanged.
+ * `asOf`, renumbered by `ownId` so two researchers never share an id, their url kept only when it is a web
+ * address; every citation must name a given or kept source. A pack without sources and cites (research.v1) comes back unchanged.
  */
 export function checkCitations(pack: ResearchPack, given: readonly Source[], asOf: Date, ownId: () => string): { pack: ResearchPack; dropped: DroppedCitation[] } {
   const dropped: DroppedCitation[] = [];
@@ -64,14 +67,16 @@ export function checkCitations(pack: ResearchPack, given: readonly Source[], asO
     if (given.some((g) => g.id === s.id && g.title === s.title)) continue; // an echo of a given source
     const t = published(s);
     const reason: DroppedCitation['reason'] | undefined = Number.isNaN(t) ? 'no valid publication time' : t > asOf.getTime() ? 'published after the decision time' : undefined;
+    // An own source under a given id (the S ids are the news given): kept under its own id, while a citation of that id still means the given source.
+    const givenId = given.some((g) => g.id === s.id);
     if (reason) {
-      verdict.set(s.id, reason);
+      if (!givenId) verdict.set(s.id, reason);
       dropped.push({ at: 'sources', id: s.id, reason });
       continue;
     }
     const id = ownId();
-    verdict.set(s.id, id);
-    own.push({ ...s, id, publishedAt: new Date(t).toISOString() });
+    if (!givenId) verdict.set(s.id, id);
+    own.push({ ...s, id, publishedAt: new Date(t).toISOString(), url: webAddress(s.url) });
   }
   const check = <T extends { cites?: string[] | undefined }>(items: T[], field: string): T[] =>
     items.map((item, i) => {

@@ -103,6 +103,8 @@ export interface FakeAlpaca {
   url: string;
   /** The articles GET /v1beta1/news serves (filtered by symbols, start, end; sorted; paged by page_token). */
   news: FakeNews[];
+  /** A misbehaving server: GET /v1beta1/news serves articles published after `end` too. */
+  newsIgnoresEnd: boolean;
   log: LoggedRequest[];
   accounts: Map<string, FakeAccount>;
   prices: Map<string, number>;
@@ -196,6 +198,7 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
   const fake: FakeAlpaca = {
     url: '',
     news: [],
+    newsIgnoresEnd: false,
     log,
     accounts,
     prices: new Map(),
@@ -517,7 +520,7 @@ export async function startFakeAlpaca(options: { barsDir?: string } = {}): Promi
     const limit = Number(query.limit ?? 10);
     if (!Number.isInteger(limit) || limit < 1 || limit > 50) return error(422, 42210000, 'limit must be between 1 and 50');
     const start = query.start ? Date.parse(query.start) : 0;
-    const end = query.end ? Date.parse(query.end) : 8.64e15;
+    const end = query.end && !fake.newsIgnoresEnd ? Date.parse(query.end) : 8.64e15;
     const offset = Number(query.page_token ?? 0);
     const picked = fake.news
       .filter((n) => symbols.length === 0 || n.symbols.some((s) => symbols.includes(s)))

@@ -74,7 +74,7 @@ describe('the desk question in an LLM council', () => {
       }
     }
     const calls = (await partsOf(app).store.readAll({ streamPrefix: 'llm:main:2024-03-04:', types: [LLM_CALL_EVENT] })).map((e) => e.data as LlmCallRecorded);
-    expect(new Set(calls.map((c) => c.promptVersion))).toEqual(new Set(['research.v2+question.v1', 'pitch.v2+question.v1', 'review.v1+question.v1', 'chair.v2+question.v1']));
+    expect(new Set(calls.map((c) => c.promptVersion))).toEqual(new Set(['research.v2+question.v1', 'pitch.v3+question.v1', 'review.v1+question.v1', 'chair.v2+question.v1']));
     // The thread shows the cleaned question.
     expect(notices.find((n) => n.type === 'run_started' && n.week === '2024-03-04')).toMatchObject({ query: q });
   });

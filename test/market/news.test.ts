@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlpacaClient } from '../../src/vendors/alpaca.ts';
 import { createAlpacaNews } from '../../src/market/alpaca-news.ts';
-import { type NewsItem, prepareNews } from '../../src/market/news.ts';
+import { type NewsItem, prepareNews, shareBySymbol } from '../../src/market/news.ts';
 import { nyDateTime } from '../../src/market/time.ts';
 import { gatherNews, NO_NEWS_SOURCE } from '../../src/pipeline/research.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
@@ -77,6 +77,39 @@ describe('News from Alpaca', () => {
     expect(failed.status).toBe('failed');
     expect(failed.items).toEqual([]);
     expect(failed.note).toMatch(/failed/);
+  });
+
+  it('When the server serves articles published after end anyway, Then none of them reaches the brief the models read', async () => {
+    fake.newsIgnoresEnd = true;
+    try {
+      const served = await fetch(`${fake.url}/v1beta1/news?symbols=SPY&end=${asOf.toISOString()}&limit=50`, {
+        headers: { 'APCA-API-KEY-ID': 'PKNEWS', 'APCA-API-SECRET-KEY': 'news-secret' },
+      });
+      expect(await served.text()).toContain(AFTER_DECISION);
+      const raw = await createAlpacaNews(client()).news({ symbols: UNIVERSE, start: new Date(asOf.getTime() - 7 * 86_400_000), end: asOf, limit: 80 });
+      expect(raw.every((i) => Date.parse(i.publishedAt) <= asOf.getTime())).toBe(true);
+      const brief = await gatherNews(createAlpacaNews(client()), UNIVERSE, asOf);
+      expect(brief.items.map((i) => i.id)).toEqual(['104', '103', '101']);
+      expect(JSON.stringify(brief)).not.toContain(AFTER_DECISION);
+    } finally {
+      fake.newsIgnoresEnd = false;
+    }
+  });
+
+  it('When news is shared among held symbols, Then each symbol gets its newest item before any gets a second, newest first, capped', () => {
+    const item = (id: string, at: string, symbols: string[]): NewsItem => ({ id, headline: id, summary: '', source: 'benzinga', url: null, publishedAt: at, symbols });
+    const items = [
+      item('a3', '2024-03-04T16:00:00Z', ['SPY']),
+      item('a2', '2024-03-04T15:00:00Z', ['SPY']),
+      item('both', '2024-03-04T14:30:00Z', ['GLD', 'SPY']),
+      item('a1', '2024-03-04T14:00:00Z', ['SPY']),
+      item('g1', '2024-03-04T13:30:00Z', ['GLD']),
+      item('t1', '2024-03-04T13:10:00Z', ['TLT']),
+    ];
+    expect(shareBySymbol(items, ['GLD', 'SPY', 'TLT'], 3).map((i) => i.id)).toEqual(['a3', 'both', 't1']);
+    expect(shareBySymbol(items, ['GLD', 'SPY', 'TLT'], 5).map((i) => i.id)).toEqual(['a3', 'a2', 'both', 'g1', 't1']);
+    expect(shareBySymbol(items, ['SPY'], 10).map((i) => i.id)).toEqual(['a3', 'a2', 'both', 'a1']);
+    expect(shareBySymbol(items, [], 10)).toEqual([]);
   });
 
   it('When the brief is gathered, Then items are numbered S1.. newest first, one per story, within the seven days', async () => {

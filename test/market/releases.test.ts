@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bundledReleasesDir, loadReleaseCalendar, RELEASE_KINDS, RELEASE_NAMES, weekCalendar } from '../../src/market/releases.ts';
+import { bundledReleasesDir, employmentReportByRule, loadReleaseCalendar, RELEASE_KINDS, RELEASE_NAMES, weekCalendar } from '../../src/market/releases.ts';
 import { addDays } from '../../src/market/time.ts';
 
 const releases = loadReleaseCalendar();
@@ -46,10 +46,30 @@ describe('the release calendar', () => {
 
   it('When a week is past the data (2028), Then the employment report is placed by rule and the note names what fell back', () => {
     const week = weekCalendar(releases, '2028-01-03');
-    expect(week.events).toContainEqual({ date: '2028-01-07', event: 'US employment report, usually the first Friday (08:30 ET; by rule)' });
+    expect(week.events).toContainEqual({ date: '2028-01-07', event: 'US employment report (08:30 ET; third Friday after the survey week, by rule)' });
     expect(week.note).toMatch(/ends before 2028-01-09 for .*US CPI \(last 2026-12-10\)/);
-    expect(week.note).toMatch(/first-Friday rule/);
+    expect(week.note).toMatch(/the employment report is placed by the BLS rule \(the third Friday after the survey week\)/);
     expect(releaseEvents('2028-01-03')).toEqual([]);
+  });
+
+  it('When the rule is laid over the 323 real employment report dates, Then it gives every one but the dates a government shutdown delayed', () => {
+    const real = rows('2000-01-01', '2026-12-31').filter((r) => r.kind === 'nfp');
+    expect(real).toHaveLength(323);
+    const missed = real.filter((r) => employmentReportByRule(r.date.slice(0, 7)) !== r.date).map((r) => r.date);
+    expect(missed).toEqual(['2013-10-22', '2013-11-08', '2025-11-20', '2025-12-16', '2026-02-11']);
+  });
+
+  it('When the first weeks past nfp.csv are laid out, Then January 2027’s report is on Friday the 8th, not New Year’s Day, and July 2027’s before the holiday', () => {
+    expect(releases.lastDate.nfp).toBe('2026-12-04');
+    expect(weekCalendar(releases, '2026-12-28').events.filter((e) => e.event.startsWith('US employment report'))).toEqual([]);
+    expect(weekCalendar(releases, '2027-01-04').events).toContainEqual({
+      date: '2027-01-08',
+      event: 'US employment report (08:30 ET; third Friday after the survey week, by rule)',
+    });
+    // The builtin research reads 'by rule)' to say part of the calendar is past its data.
+    expect(weekCalendar(releases, '2027-01-04').events.filter((e) => e.event.endsWith('by rule)'))).toHaveLength(1);
+    expect(employmentReportByRule('2027-07')).toBe('2027-07-02');
+    expect(employmentReportByRule('2026-07')).toBe('2026-07-02');
   });
 
   it('When a week in 2024 is laid out, Then GDP advance and PCE (data to 2019) are said to be missing, not guessed', () => {

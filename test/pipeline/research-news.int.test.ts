@@ -138,8 +138,11 @@ describe('research with news and the real calendar', () => {
     expect(user).toContain('[S3] 2024-03-01T15:05:00.000Z benzinga (QQQ SPY): S&P 500 closes at a record as chip stocks rally');
     expect(user).toContain('2024-03-08: US employment report (nonfarm payrolls) (08:30 ET)');
     expect(research[0]!.body.messages[0]!.content.startsWith('[research.v2]')).toBe(true);
-    // The pitches read the sources with the pack.
-    expect(requests.find((r) => r.stage === 'pitch')!.body.messages[1]!.content).toContain('"id":"S1"');
+    // The pitches read the sources with the pack, and their prompt (pitch.v3) asks them to cite the ids a point rests on.
+    const pitchRequest = requests.find((r) => r.stage === 'pitch')!;
+    expect(pitchRequest.body.messages[1]!.content).toContain('"id":"S1"');
+    expect(pitchRequest.body.messages[0]!.content.startsWith('[pitch.v3]')).toBe(true);
+    expect(pitchRequest.body.messages[0]!.content).toContain('ends with the id in brackets, e.g. "... into payrolls [S2]"; cite only ids the research');
   });
 
   it('When the researchers cite an unknown id and a source published after the decision, Then those citations are dropped and recorded, the rest kept', async () => {
@@ -274,5 +277,34 @@ describe('checkpoint news', () => {
     expect(next!.query).toMatchObject({ start: '2024-03-04T17:00:00.000Z', end: '2024-03-04T19:00:00.000Z' });
     const later = notices.filter((n) => n.type === 'checkpoint_report').at(-1);
     expect(later?.type === 'checkpoint_report' && later.news!.items.map((i) => i.headline)).toEqual(['Afternoon news after the noon checkpoint']);
+  });
+
+  it('When one held symbol has more news than the reply holds, Then every held symbol still gets its newest item in the reply', async () => {
+    const { app, notices } = await appWith({ clock: () => new Date('2024-06-03T12:00:00Z'), fillMode: 'fill' });
+    const state = await app.run({ week: '2024-03-11' });
+    await app.approve({ proposalId: state.proposal!.proposalId, by: 'cli:test', via: 'cli' });
+    const [busy, quiet] = [...new Set(state.proposal!.orders.map((o) => o.symbol))].sort();
+    expect(quiet).toBeDefined();
+    // Monday 2024-03-11 is in daylight time: the decision is 12:00Z, the noon checkpoint 16:00Z.
+    const quietNews = { ...WEEK_NEWS[0]!, id: 201, symbols: [quiet!], headline: `${quiet} draws steady inflows`, created_at: '2024-03-11T12:30:00Z' };
+    const busyNews = Array.from({ length: 12 }, (_, i) => ({
+      ...WEEK_NEWS[0]!,
+      id: 210 + i,
+      symbols: [busy!],
+      headline: `${busy} story number ${i + 1}`,
+      created_at: new Date(Date.parse('2024-03-11T12:40:00Z') + i * 15 * 60_000).toISOString(),
+    }));
+    const before = alpaca.news;
+    alpaca.news = [...before, quietNews, ...busyNews];
+    try {
+      await app.checkpoint(nyDateTime('2024-03-11', '12:00'));
+    } finally {
+      alpaca.news = before;
+    }
+    const report = notices.filter((n) => n.type === 'checkpoint_report').at(-1);
+    const headlines = report?.type === 'checkpoint_report' ? report.news!.items.map((i) => i.headline) : [];
+    expect(headlines).toHaveLength(10);
+    expect(headlines).toContain(`${quiet} draws steady inflows`);
+    expect(headlines[0]).toBe(`${busy} story number 12`);
   });
 });

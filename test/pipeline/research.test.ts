@@ -43,6 +43,45 @@ describe('citations', () => {
     ]);
   });
 
+  it('When an online model gives its own sources with links, Then a web address stays a link and anything else (javascript:, a path) is kept without one', () => {
+    let n = 0;
+    const checked = checkCitations(
+      pack({
+        narratives: [{ title: 't', detail: 'd', cites: ['W1', 'W2', 'W3'] }],
+        sources: [
+          { id: 'W1', title: 'a', source: 'r', publishedAt: '2024-03-04T07:00:00-05:00', url: 'https://www.reuters.com/markets/a' },
+          { id: 'W2', title: 'b', source: 'r', publishedAt: '2024-03-04T07:00:00-05:00', url: 'javascript:alert(document.cookie)' },
+          { id: 'W3', title: 'c', source: 'r', publishedAt: '2024-03-04T07:00:00-05:00', url: '/etc/passwd' },
+        ],
+      }),
+      given,
+      asOf,
+      () => `W${++n}`,
+    );
+    expect(checked.pack.sources!.map((s) => s.url)).toEqual(['https://www.reuters.com/markets/a', null, null]);
+    expect(checked.pack.narratives[0]!.cites).toEqual(['W1', 'W2', 'W3']);
+    expect(checked.dropped).toEqual([]);
+  });
+
+  it('When an online model lists its own sources under a given news id, Then a citation of that id still means the given news item', () => {
+    let n = 0;
+    const checked = checkCitations(
+      pack({
+        narratives: [{ title: 't', detail: 'd', cites: ['S1'] }],
+        sources: [
+          { id: 'S1', title: 'A page of its own, not the gold story', source: 'r', publishedAt: '2024-03-04T07:00:00-05:00', url: null },
+          { id: 'S1', title: 'Another of its own, from after the decision', source: 'r', publishedAt: '2024-03-04T14:00:00Z', url: null },
+        ],
+      }),
+      given,
+      asOf,
+      () => `W${++n}`,
+    );
+    expect(checked.pack.narratives[0]!.cites).toEqual(['S1']);
+    expect(checked.pack.sources).toEqual([{ id: 'W1', title: 'A page of its own, not the gold story', source: 'r', publishedAt: '2024-03-04T12:00:00.000Z', url: null }]);
+    expect(checked.dropped).toEqual([{ at: 'sources', id: 'S1', reason: 'published after the decision time' }]);
+  });
+
   it('When a pitch cites known and unknown ids in its thesis, Then the unknown ones are taken out and recorded, and a line left empty says so', () => {
     const pitch = { thesis: ['Gold breaks out [S1, S7].', '[S8]', 'No citation here.'] } as Pitch;
     const checked = checkPitchCitations(pitch, given, asOf);

@@ -200,7 +200,7 @@ describe('Once the week is executed, checked and reviewed', () => {
       expect(found.status, asked).toBe(200);
       expect(found.text, asked).toContain(`in proposal <a href="/proposals/${proposalId}">${proposalId}</a>`);
       expect(found.text, asked).toContain(`href="/audit/${encodeURIComponent(`proposal:${proposalId}`)}#e-${approval.version}">The approval</a> by slack:UAPPROVER`);
-      for (const anchor of ['#decision', '#pitches', '#reviews']) expect(found.text, anchor).toContain(`href="/weeks/2024-03-04${anchor}"`);
+      for (const anchor of ['#research', '#decision', '#pitches', '#reviews']) expect(found.text, anchor).toContain(`href="/weeks/2024-03-04${anchor}"`);
       expect(found.text).toContain(`href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:2024-03-04:`)}"`);
     }
     expect((await q(`${order.clientOrderId}-sl`)).text).toContain('The stop protecting');

@@ -18,6 +18,7 @@ import type { ProposalState } from '../../domain/proposal.ts';
 import { RUBRIC, type Direction } from '../../domain/schemas.ts';
 import type { Notice, OrderLine } from '../../pipeline/notices.ts';
 import {
+  citedSourcesFirst,
   citesText,
   clampText,
   conditionText,
@@ -306,8 +307,8 @@ function researchEmbed(n: Extract<Notice, { type: 'research_ready' }>): APIEmbed
       ...(p.sources?.length
         ? [
             {
-              name: 'Sources (published, New York time)',
-              value: fieldLines(p.sources.map((s) => (s.url ? `[${s.id}](${s.url}) ${sourceText(s).slice(s.id.length + 2)}` : sourceText(s)))),
+              name: 'Sources (published, New York time; cited first)',
+              value: fieldLines(citedSourcesFirst(p).map((s) => (s.url ? `[${s.id}](${s.url}) ${sourceText(s).slice(s.id.length + 2)}` : sourceText(s)))),
             },
           ]
         : []),

@@ -19,6 +19,7 @@ import {
   statusMark,
 } from '../checkpoint-text.ts';
 import {
+  citedSourcesFirst,
   citesText,
   clampText,
   conditionText,
@@ -85,8 +86,10 @@ export function renderNotice(n: Notice): SlackMessage {
         ...packLines(['*Confidence notes*', ...p.confidence.map((c) => `• ${esc(c)}`)]),
         ...(p.sources?.length
           ? packLines([
-              '*Sources* (published, New York time)',
-              ...p.sources.map((s) => `• ${s.url ? `<${s.url.replace(/[<>|]/g, '')}|${esc(s.id)}>` : esc(s.id)}  ${nyStamp(s.publishedAt)}  ${esc(s.source)}: ${esc(s.title)}`),
+              '*Sources* (published, New York time; cited first)',
+              ...citedSourcesFirst(p).map(
+                (s) => `• ${s.url ? `<${s.url.replace(/[<>|]/g, '')}|${esc(s.id)}>` : esc(s.id)}  ${nyStamp(s.publishedAt)}  ${esc(s.source)}: ${esc(s.title)}`,
+              ),
             ])
           : []),
         ...(provenanceLines(p, n.droppedCitations).length ? [context(...provenanceLines(p, n.droppedCitations).map(esc))] : []),

@@ -16,7 +16,7 @@ const PROMPTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../p
 
 export const PROMPT_FILES: Record<Stage, string> = {
   research: 'research.v2.md',
-  pitch: 'pitch.v2.md',
+  pitch: 'pitch.v3.md',
   review: 'review.v1.md',
   chair: 'chair.v2.md',
   checkpoint: 'checkpoint.v1.md',

@@ -191,17 +191,29 @@ export function llmResearcher(deps: SeatDeps, model: string, index: number, opti
 }
 
 /**
- * A backtest on the LLM cache: a week a live run convened before pitch.v2 / chair.v2 holds the answer to the
- * v1 request (no stop in the schema), so a miss asks once more with the v1 prompt and schema; its answer has
- * no levels, and the stop is derived in code.
+ * A backtest on the LLM cache: a week a live run convened with an older prompt holds the answer to that
+ * request, so a miss asks again with each older version in turn (pitch.v3: pitch.v2, then pitch.v1;
+ * chair.v2: chair.v1). A v1 answer has no levels (no stop in its schema), and the stop is derived in code.
  */
-async function withV1Fallback<T>(deps: SeatDeps, asked: Promise<SeatResult<T>>, v1: () => Promise<SeatResult<T>>): Promise<SeatResult<T>> {
+async function withCacheFallback<T>(deps: SeatDeps, asked: Promise<SeatResult<T>>, older: readonly (() => Promise<SeatResult<T>>)[]): Promise<SeatResult<T>> {
   const result = await asked;
   const cache = deps.answers;
   if (result.ok || !cache?.exclusive || cache.source !== 'cache' || result.error !== cache.miss) return result;
-  const old = await v1();
-  return old.ok ? { ...old, usage: addUsage(result.usage, old.usage) } : result;
+  let usage = result.usage;
+  for (const ask of older) {
+    const old = await ask();
+    usage = addUsage(usage, old.usage);
+    if (old.ok) return { ...old, usage };
+    if (old.error !== cache.miss) break;
+  }
+  return result;
 }
+
+/** The prompt versions before `current` a backtest may find a week cached under, newest first ("pitch.v3" -> pitch.v2, pitch.v1). */
+const olderVersions = (current: string, stage: 'pitch' | 'chair'): string[] => {
+  const n = Number(current.slice(`${stage}.v`.length));
+  return Array.from({ length: Math.max(0, n - 1) }, (_, i) => `${stage}.v${n - 1 - i}`);
+};
 
 export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
   const pitchPrompt = promptOf(deps, 'pitch');
@@ -229,7 +241,11 @@ export function llmPmSeat(deps: SeatDeps, id: string, model: string): PmSeat {
           check: (p) => pitchProblems(p, input.universe),
         });
       };
-      return withV1Fallback(deps, askWith(pitchPrompt), () => askWith(loadPromptFile('pitch.v1')));
+      return withCacheFallback(
+        deps,
+        askWith(pitchPrompt),
+        olderVersions(pitchPrompt.version, 'pitch').map((v) => () => askWith(loadPromptFile(v))),
+      );
     },
     review: (input) => {
       const labels = input.pitches.map((p) => p.label);
@@ -284,7 +300,11 @@ export function llmChair(deps: SeatDeps, model: string, index: number): ChairSea
           check: (d) => decisionProblems(d, input.universe),
         });
       };
-      return withV1Fallback(deps, askWith(prompt), () => askWith(loadPromptFile('chair.v1')));
+      return withCacheFallback(
+        deps,
+        askWith(prompt),
+        olderVersions(prompt.version, 'chair').map((v) => () => askWith(loadPromptFile(v))),
+      );
     },
   };
 }

@@ -106,7 +106,7 @@ export async function proposalTrail(app: CouncilApp, proposalId: string): Promis
 ${
   exit
     ? html`<li>An exit or trim: <a href="/weeks/${week}#checkpoints">the week's checkpoint timeline</a> lists it (<a href="${auditLink(`checkpoint:${app.councilId}:${week}`)}">its events</a>)</li>`
-    : html`<li><a href="/weeks/${week}#decision">The chairman's decision</a>, <a href="/weeks/${week}#pitches">the pitches</a> and <a href="/weeks/${week}#reviews">the blind review</a> of the week of ${week}</li>`
+    : html`<li><a href="/weeks/${week}#research">The research and its dated sources</a>, <a href="/weeks/${week}#decision">the chairman's decision</a>, <a href="/weeks/${week}#pitches">the pitches</a> and <a href="/weeks/${week}#reviews">the blind review</a> of the week of ${week}</li>`
 }
 <li><a href="/audit?prefix=${encodeURIComponent(`llm:${app.councilId}:${week}:`)}">The LLM calls of the week</a>: each prompt and answer, tokens, cost and latency</li>
 <li><a href="${auditLink(`proposal:${proposalId}`)}">Every event of the proposal</a> (${events.length})</li>

@@ -6,7 +6,7 @@
  * and the streams behind it all for the audit.
  */
 import { percent } from '../../bot/checkpoint-text.ts';
-import { conditionText, nyStamp, RUBRIC_LONG, RUBRIC_SHORT, signedConviction } from '../../bot/format.ts';
+import { citesText, conditionText, nyStamp, provenanceLines, RUBRIC_LONG, RUBRIC_SHORT, signedConviction, withNyTimes } from '../../bot/format.ts';
 import { RUBRIC } from '../../domain/schemas.ts';
 import { type CheckpointEvaluation, checkpointEventSchema } from '../../pipeline/checkpoint-record.ts';
 import type { StoredEvent } from '../../store/port.ts';
@@ -30,16 +30,27 @@ const heat = (score: number) => `background: hsl(${Math.round(((score - 1) / 9) 
 function research(doc: RunDoc): Html {
   const r = doc.research;
   if (!r) return html`<section class="card"><h2>Research</h2><p>Not recorded.</p></section>`;
-  return html`<section class="card" aria-labelledby="research-h"><h2 id="research-h">Research</h2>
-<p>Data through the close of ${r.lastSession}. Regime: ${Object.entries(r.regime)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ')}.</p>
-${r.narratives.length ? html`<h3>Narratives</h3><ul>${r.narratives.map((n) => html`<li><strong>${n.title}</strong>: ${n.detail}</li>`)}</ul>` : ''}
-${r.consensus.length ? html`<h3>Consensus</h3><ul>${r.consensus.map((c) => html`<li>${c.view} (${c.stance}): ${c.evidence}</li>`)}</ul>` : ''}
+  return html`<section class="card" aria-labelledby="research-h" id="research"><h2 id="research-h">Research</h2>
+<p>Data through the close of ${r.lastSession}. Regime: ${r.regime.riskAppetite}, rates ${r.regime.rates}, USD ${r.regime.usd}, inflation ${r.regime.inflation}, growth ${r.regime.growth}, volatility ${r.regime.volatility}.</p>
+${r.regime.summary ? html`<p>${r.regime.summary}</p>` : ''}
+${r.narratives.length ? html`<h3>Narratives</h3><ul>${r.narratives.map((n) => html`<li><strong>${n.title}</strong>: ${n.detail}${citesText(n.cites)}</li>`)}</ul>` : ''}
+${r.consensus.length ? html`<h3>Consensus</h3><ul>${r.consensus.map((c) => html`<li>${c.view} (${c.stance}): ${c.evidence}${citesText(c.cites)}</li>`)}</ul>` : ''}
 ${r.candidates.length ? html`<h3>Candidates</h3><ul>${r.candidates.map((c) => html`<li class="dir-${dir(c.direction)}">${c.direction} ${c.symbol}: ${c.reason}</li>`)}</ul>` : ''}
-${r.calendar.length ? html`<h3>Calendar</h3><ul>${r.calendar.map((c) => html`<li>${c.date}: ${c.event}</li>`)}</ul>` : ''}
-${r.sources.length ? html`<details><summary>Sources (${r.sources.length})</summary><ul>${r.sources.map((s) => html`<li>${s.id} ${nyStamp(s.publishedAt)} ${s.source}: ${s.url ? html`<a href="${s.url}" rel="noreferrer noopener">${s.title}</a>` : s.title}</li>`)}</ul></details>` : ''}
+${r.calendar.length ? html`<h3>Calendar</h3><ul>${r.calendar.map((c) => html`<li>${c.date}: ${c.event}${citesText(c.cites)}</li>`)}</ul>` : ''}
+${r.sources.length ? html`<h3>Sources <span class="sub">published, New York time</span></h3><ul>${r.sources.map((s) => html`<li>${s.id} ${nyStamp(s.publishedAt)} ${s.source}: ${linkable(s.url) ? html`<a href="${s.url}" rel="noreferrer noopener">${s.title}</a>` : s.title}</li>`)}</ul>` : ''}
+${provenance(r)}
 </section>`;
+}
+
+/** A source's link only when it is a web address: a model's url is text, and `javascript:` is not a link. */
+const linkable = (url: string | null): url is string => url !== null && /^https?:\/\//i.test(url);
+
+/** Where the news and the calendar came from (and a calendar past its data says so), and every citation dropped and why. */
+function provenance(r: NonNullable<RunDoc['research']>): Html {
+  const lines = provenanceLines(r, undefined).map(withNyTimes);
+  const dropped = r.droppedCitations;
+  return html`${lines.length ? html`<p class="note">${lines.map((l, i) => html`${i ? html`<br>` : ''}${l}`)}</p>` : ''}
+${dropped.length ? html`<details><summary>${dropped.length} citation${dropped.length === 1 ? '' : 's'} dropped</summary><ul>${dropped.map((d) => html`<li>${d.model}, ${d.at}: ${d.id} (${d.reason})</li>`)}</ul></details>` : ''}`;
 }
 
 function pitches(doc: RunDoc): Html {
