@@ -5,7 +5,7 @@
 import type { Alpaca } from '@alpacahq/alpaca-trade-api/rest';
 import { z } from 'zod';
 import { wire } from '../vendors/alpaca.ts';
-import type { NewsItem, NewsSource } from './news.ts';
+import { type NewsItem, type NewsSource, namesAnyTerm } from './news.ts';
 
 const WireNews = z.object({
   id: z.union([z.number(), z.string()]),
@@ -25,18 +25,29 @@ const MAX_PAGES = 4;
 export function createAlpacaNews(client: Alpaca): NewsSource {
   return {
     source: 'alpaca:news',
-    async news({ symbols, start, end, limit }) {
+    async news({ symbols, terms, start, end, limit }) {
       const out: NewsItem[] = [];
+      // Without symbols Alpaca answers the whole market's news; the terms keep the stories that matter.
+      const pages = terms?.length ? MAX_PAGES * 2 : MAX_PAGES;
       let pageToken: string | undefined;
-      for (let page = 0; page < MAX_PAGES && out.length < limit; page++) {
+      for (let page = 0; page < pages && out.length < limit; page++) {
         const answer = await wire(
           'GET /v1beta1/news',
           WireNewsPage,
-          client.marketData.news.newsRaw({ symbols: symbols.join(','), start, end, sort: 'desc', limit: Math.min(PAGE, limit - out.length), pageToken }),
+          client.marketData.news.newsRaw({
+            ...(symbols.length ? { symbols: symbols.join(',') } : {}),
+            start,
+            end,
+            sort: 'desc',
+            limit: terms?.length ? PAGE : Math.min(PAGE, limit - out.length),
+            pageToken,
+          }),
         );
         for (const n of answer.news ?? []) {
           const publishedAt = new Date(n.created_at);
           if (publishedAt.getTime() > end.getTime()) continue;
+          if (terms?.length && !namesAnyTerm({ headline: n.headline, summary: n.summary ?? '' }, terms)) continue;
+          if (out.length >= limit) break;
           out.push({
             id: String(n.id),
             headline: n.headline,

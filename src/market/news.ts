@@ -17,7 +17,10 @@ export interface NewsItem {
 }
 
 export interface NewsRequest {
+  /** The symbols asked about; none asks for the whole market's news, which `terms` then narrows. */
   symbols: readonly string[];
+  /** Kept only when a headline or summary names one of these (whole words, any case); all when absent. */
+  terms?: readonly string[];
   start: Date;
   /** The decision time: an article published after it is never returned. */
   end: Date;
@@ -32,6 +35,56 @@ export interface NewsSource {
 
 export const NEWS_DAYS = 7;
 export const NEWS_CAP = 40;
+/** Of the cap, at most this many are market-wide stories (MARKET_TERMS) rather than the universe's own. */
+export const MARKET_NEWS_CAP = 10;
+
+/**
+ * Broad market terms: the market-wide stories (the Fed, inflation, jobs, growth, rates, the dollar, oil,
+ * trade) that move the whole universe, asked for beside the universe's own symbols. Alpaca's news has no
+ * text search, so the market's newest articles are asked for and these terms keep the relevant ones.
+ */
+export const MARKET_TERMS: readonly string[] = [
+  'Federal Reserve',
+  'Fed',
+  'FOMC',
+  'Powell',
+  'rate cut',
+  'rate cuts',
+  'rate hike',
+  'interest rates',
+  'inflation',
+  'CPI',
+  'PCE',
+  'payrolls',
+  'jobs report',
+  'unemployment',
+  'jobless claims',
+  'GDP',
+  'recession',
+  'Treasury',
+  'Treasuries',
+  'bond yields',
+  'yields',
+  'dollar',
+  'oil prices',
+  'crude',
+  'OPEC',
+  'tariff',
+  'tariffs',
+  'S&P 500',
+  'Nasdaq',
+  'Wall Street',
+  'stock market',
+];
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether a headline or summary names one of `terms` as whole words, any case. */
+export function namesAnyTerm(item: Pick<NewsItem, 'headline' | 'summary'>, terms: readonly string[]): boolean {
+  if (terms.length === 0) return true;
+  const pattern = new RegExp(`(?<![A-Za-z0-9])(?:${terms.map(escapeRegExp).join('|')})(?![A-Za-z0-9])`, 'i');
+  return pattern.test(item.headline) || pattern.test(item.summary);
+}
 const HEADLINE_MAX = 160;
 const SUMMARY_MAX = 280;
 

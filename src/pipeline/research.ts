@@ -4,7 +4,7 @@
  * source published after the decision time, is dropped and recorded, never shown as evidence.
  */
 import type { DroppedCitation, Pitch, ResearchPack, Source } from '../domain/schemas.ts';
-import { NEWS_CAP, NEWS_DAYS, type NewsItem, type NewsSource, prepareNews } from '../market/news.ts';
+import { MARKET_NEWS_CAP, MARKET_TERMS, NEWS_CAP, NEWS_DAYS, type NewsItem, type NewsSource, prepareNews } from '../market/news.ts';
 
 export interface NewsBrief {
   status: 'ok' | 'none' | 'failed';
@@ -22,12 +22,25 @@ export async function gatherNews(news: NewsSource | undefined, symbols: readonly
   if (!news) return { status: 'none', items: [], note: NO_NEWS_SOURCE };
   const start = new Date(asOf.getTime() - NEWS_DAYS * DAY_MS);
   try {
-    const raw = await news.news({ symbols, start, end: asOf, limit: NEWS_CAP * 2 });
-    const items = prepareNews(raw, asOf).map((item, i) => ({ ...item, ref: `S${i + 1}` }));
+    // The universe's own news, and beside it the market's stories on broad terms (the Fed, inflation,
+    // jobs, rates, oil): at most MARKET_NEWS_CAP of them, so they never crowd the universe out.
+    const [own, market] = await Promise.all([
+      news.news({ symbols, start, end: asOf, limit: NEWS_CAP * 2 }),
+      news.news({ symbols: [], terms: MARKET_TERMS, start, end: asOf, limit: MARKET_NEWS_CAP * 2 }),
+    ]);
+    const ownKept = prepareNews(own, asOf);
+    // A market story tagged with one of the universe's symbols is the universe's own (kept above, or not).
+    const marketKept = prepareNews(
+      market.filter((i) => !i.symbols.some((s) => symbols.includes(s))),
+      asOf,
+      MARKET_NEWS_CAP,
+    );
+    const items = prepareNews([...ownKept.slice(0, NEWS_CAP - marketKept.length), ...marketKept], asOf).map((item, i) => ({ ...item, ref: `S${i + 1}` }));
+    const wide = items.filter((i) => !i.symbols.some((s) => symbols.includes(s))).length;
     return {
       status: 'ok',
       items,
-      note: `${items.length} news item${items.length === 1 ? '' : 's'} from ${news.source} for ${symbols.join(' ')}, published ${start.toISOString()} to the decision time ${asOf.toISOString()}.`,
+      note: `${items.length} news item${items.length === 1 ? '' : 's'} from ${news.source} for ${symbols.join(' ')}${wide ? ` (${wide} of them market-wide, on the Fed, inflation, jobs, rates, oil or trade)` : ''}, published ${start.toISOString()} to the decision time ${asOf.toISOString()}.`,
     };
   } catch (error) {
     return { status: 'failed', items: [], note: `The news source (${news.source}) failed, so the research saw no news: ${(error as Error).message}`.slice(0, 300) };

@@ -41,7 +41,9 @@ describe('council run and checkpoint with Alpaca news', () => {
   it('When a past week is run and its checkpoint judged from the command line, Then news is read up to each decision time and the checkpoint prints the held symbols’ news', async () => {
     const run = await council(['run', '--week', '2024-03-04'], env);
     expect(run.code, run.stderr).toBe(0);
-    expect(newsAsks().map((r) => r.query)).toEqual([expect.objectContaining({ start: '2024-02-26T13:00:00.000Z', end: '2024-03-04T13:00:00.000Z' })]);
+    // The universe's news and the market's on broad terms, both up to the decision time.
+    const week = expect.objectContaining({ start: '2024-02-26T13:00:00.000Z', end: '2024-03-04T13:00:00.000Z' });
+    expect(newsAsks().map((r) => r.query)).toEqual([week, week]);
     expect(openai.requests.length).toBeGreaterThan(0);
     for (const r of openai.requests) expect(JSON.stringify(r.body.messages)).not.toContain(AFTER_DECISION);
     expect(run.stdout).toContain('S1  Mon 2024-03-04 07:59 ET  benzinga: Gold hits a three-month high in Asian trade');

@@ -121,4 +121,31 @@ describe('News from Alpaca', () => {
       ['S3', '101'],
     ]);
   });
+
+  it('When the market has its own stories, Then those on broad terms (the Fed, inflation, oil) join the brief, asked without symbols up to the decision time, at most 10, never others', async () => {
+    const market = (id: number, at: string, headline: string, symbols: string[] = []) => ({ ...WEEK_NEWS[0]!, id, headline, summary: '', created_at: at, symbols });
+    fake.news = [
+      ...WEEK_NEWS,
+      market(201, '2024-03-03T18:00:00Z', 'Powell to tell Congress the Fed is in no hurry to cut'),
+      market(202, '2024-03-03T17:00:00Z', 'Apple unveils a new MacBook Air', ['AAPL']),
+      market(203, '2024-03-03T16:00:00Z', 'Feds raid a warehouse'), // "Feds" is not the Fed
+      market(204, '2024-03-04T14:00:00Z', 'Oil prices jump after OPEC+ extends cuts (after the decision)'),
+      ...Array.from({ length: 14 }, (_, i) => market(300 + i, `2024-03-02T0${i % 10}:${10 + i}:00Z`, `Crude oil prices ${i}: OPEC watch`)),
+    ];
+    try {
+      const from = fake.log.length;
+      const brief = await gatherNews(createAlpacaNews(client()), UNIVERSE, asOf);
+      const asked = fake.log.slice(from).filter((r) => r.path === '/v1beta1/news' && r.phase === 'received');
+      expect(asked.map((r) => r.query.symbols ?? 'the whole market').sort()).toEqual([UNIVERSE.join(','), 'the whole market'].sort());
+      expect(asked.every((r) => r.query.end === '2024-03-04T13:00:00.000Z')).toBe(true);
+      const headlines = brief.items.map((i) => i.headline);
+      expect(headlines.slice(0, 2)).toEqual(['Gold hits a three-month high in Asian trade', 'Powell to tell Congress the Fed is in no hurry to cut']);
+      expect(headlines).toEqual(expect.arrayContaining(['Gold hits a three-month high in Asian trade', 'S&P 500 closes at a record as chip stocks rally']));
+      expect(headlines.join('\n')).not.toMatch(/MacBook|Feds raid|after the decision/);
+      expect(brief.items.filter((i) => i.symbols.length === 0)).toHaveLength(10);
+      expect(brief.note).toContain('10 of them market-wide');
+    } finally {
+      fake.news = WEEK_NEWS;
+    }
+  });
 });

@@ -125,9 +125,10 @@ describe('research with news and the real calendar', () => {
     runId = state.started!.runId;
     expect(state.started!.asOf).toBe(decision.toISOString());
 
-    const [asked, ...more] = newsAsks();
-    expect(more).toEqual([]);
-    expect(asked!.query).toMatchObject({ end: '2024-03-04T13:00:00.000Z', start: '2024-02-26T13:00:00.000Z', symbols: 'SPY,QQQ,IWM,TLT,HYG,UUP,GLD,USO' });
+    // The universe's news and the market's (no symbols, broad terms kept), both up to the decision time.
+    const asked = newsAsks();
+    expect(asked.map((r) => r.query.symbols ?? 'the whole market').sort()).toEqual(['SPY,QQQ,IWM,TLT,HYG,UUP,GLD,USO', 'the whole market']);
+    for (const r of asked) expect(r.query).toMatchObject({ end: '2024-03-04T13:00:00.000Z', start: '2024-02-26T13:00:00.000Z' });
 
     const requests = openai.requests.slice(from);
     expect(requests.length).toBe(13);
