@@ -19,8 +19,9 @@ import { startScheduler } from './scheduler/index.ts';
 import { createPgSlotClaims } from './scheduler/claims.ts';
 import type { Metrics } from './web/metrics.ts';
 import { observedClaims } from './web/observe.ts';
-import type { ReadinessCheck } from './web/server.ts';
+import type { Handler, ReadinessCheck } from './web/server.ts';
 import { startOpsServer } from './web/server.ts';
+import { sendJson } from './web/http.ts';
 import { dashboardRoutes } from './web/dashboard.ts';
 import { createWebSignIn, registerWebSignIn } from './web/sign-in.ts';
 
@@ -115,6 +116,42 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   return result;
 }
 
+/** What serve's stop needs from a route that changes something: whether work is still taken, and a way to wait for it. */
+export interface WorkGate {
+  taking(): boolean;
+  track<T>(work: Promise<T>): Promise<T>;
+}
+
+/**
+ * The dashboard's routes as serve runs them. A request that changes something (any verb but GET: an
+ * approval, a rejection, an exit, the kill switch) is work in flight, which a stop waits for as it waits
+ * for a click in chat; once a stop has begun, such a request is answered 503 and nothing is started.
+ * Pages and reads answer until the listener closes.
+ */
+export function gatedRoutes(routes: ReadonlyMap<string, Handler>, gate: WorkGate): Map<string, Handler> {
+  const gated = new Map<string, Handler>();
+  for (const [key, handler] of routes) {
+    if (key.startsWith('GET ')) {
+      gated.set(key, handler);
+      continue;
+    }
+    gated.set(key, (req, res, params) => {
+      if (!gate.taking()) {
+        // The body is left unread: the connection closes with the answer.
+        sendJson(
+          res,
+          503,
+          { error: { code: 'STOPPING', message: 'council serve is stopping and takes no new work; try again once it is back' } },
+          { 'retry-after': '30', connection: 'close' },
+        );
+        return;
+      }
+      return gate.track(Promise.resolve(handler(req, res, params)));
+    });
+  }
+  return gated;
+}
+
 export interface ServeOptions {
   json: boolean;
   metrics: Metrics;
@@ -149,6 +186,8 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     return work;
   };
   const state = { phase: 'starting' as 'starting' | 'running' | 'stopping', warmed: false, chat: new Map<string, boolean>() };
+  // From the first signal (or a fatal error) on, nothing new is started, whichever front door asks.
+  const taking = () => state.phase !== 'stopping' && latch.signalled() === undefined && exit === 0;
   const readiness = async (): Promise<ReadinessCheck[]> => {
     let answer: { ok: boolean; detail: string } = { ok: false, detail: 'no answer within 2 s' };
     const query = db.query('select 1').then(
@@ -164,8 +203,14 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     return [
       {
         part: 'process',
-        ok: state.phase === 'running',
-        detail: state.phase === 'running' ? 'taking work' : state.phase === 'starting' ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}` : 'stopping',
+        ok: state.phase === 'running' && taking(),
+        detail: !taking()
+          ? 'stopping'
+          : state.phase === 'running'
+            ? 'taking work'
+            : state.phase === 'starting'
+              ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}`
+              : 'stopping',
       },
       { part: 'database', ...database },
       { part: 'market data', ok: state.warmed, detail: state.warmed ? app.ports.market.source : 'warming' },
@@ -179,7 +224,13 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
   const signIn = createWebSignIn(app);
   const unregisterSignIn = registerWebSignIn(app, signIn);
   try {
-    server = await startOpsServer({ host: config.http.host, port: config.http.port, metrics: options.metrics, readiness, routes: dashboardRoutes(app, { signIn }) });
+    server = await startOpsServer({
+      host: config.http.host,
+      port: config.http.port,
+      metrics: options.metrics,
+      readiness,
+      routes: gatedRoutes(dashboardRoutes(app, { signIn }), { taking, track }),
+    });
     signIn.listeningOn(server.url);
   } catch (error) {
     latch.dispose();

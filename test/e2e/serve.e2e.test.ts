@@ -1,7 +1,8 @@
 /**
  * `council serve` as a supervisor runs it: no terminal, nothing on stdin, no chat platform. It keeps
  * running, answers /healthz, /readyz and /metrics on the operations listener, and a SIGTERM during an
- * execution lets the execution finish (each order placed and recorded once) before it exits 0.
+ * execution lets the execution finish (each order placed and recorded once) before it exits 0, whether
+ * the execution was resumed at start or approved on the dashboard, which shares the listener.
  * On PGlite, and on PostgreSQL 15 (a schema of its own) when TEST_DATABASE_URL is set.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { scenarioDatabase } from '../faults/support/database.ts';
 import { track } from '../support/children.ts';
 import { BIN, council, ROOT } from '../support/cli.ts';
+import { redeem } from '../web/support.ts';
 
 let fake: FakeAlpaca;
 
@@ -182,5 +184,85 @@ describe('council serve, headless', () => {
       await database.dispose();
     }
     expect(served.stderr()).not.toContain('secret-council-do-not-log');
+  }, 240_000);
+  it('Given an approval from the dashboard waiting on Alpaca, When a SIGTERM arrives, Then the stop waits for it, refuses a new change with 503, the approval answers with its orders, each placed and recorded once, and serve exits 0', async () => {
+    const database = await scenarioDatabase('serve-web-inflight');
+    fake.addAccount('PKWEBSTOP', 'secret-web-stop-do-not-log');
+    const env = {
+      ...database.env,
+      MARKET_DATA_DIR: bundledBarsDir(),
+      ALPACA_API_URL: fake.url,
+      ALPACA_DATA_URL: fake.url,
+      ALPACA_COUNCIL_KEY_ID: 'PKWEBSTOP',
+      ALPACA_COUNCIL_SECRET: 'secret-web-stop-do-not-log',
+    };
+    const run = await council(['run', '--week', '2024-03-04', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const proposal = (JSON.parse(run.stdout) as { proposal: { id: string; orders: { account: string; clientOrderId: string }[] } }).proposal;
+    const councilOrder = proposal.orders.find((o) => o.account === 'COUNCIL')!;
+    expect(councilOrder).toBeDefined();
+
+    const served = await startServe(env);
+    let settled = false;
+    try {
+      await served.logged(/headless: no chat platform/);
+      // The operator signs in as `council web-login` hands out (the link names the port asked for, 0 here).
+      const login = await council(['web-login', '--as', 'ops', '--json'], env);
+      expect(login.code, login.stderr).toBe(0);
+      const link = new URL((JSON.parse(login.stdout) as { url: string }).url);
+      const signedIn = await redeem(`${served.url}${link.pathname}${link.search}`);
+      expect(signedIn.status).toBe(303);
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const { csrf } = (await (await fetch(`${served.url}/api/session`, { headers: { cookie } })).json()) as { csrf: string };
+      const post = (path: string) => fetch(`${served.url}${path}`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: '{}' });
+
+      fake.orderBarrier = 1_000; // Alpaca holds the order's answer
+      const approving = post(`/api/proposals/${proposal.id}/approve`).then(async (r) => ({
+        status: r.status,
+        body: (await r.json()) as { status: string; orders: { account: string }[] },
+      }));
+      const done = () => {
+        settled = true;
+      };
+      approving.then(done, done);
+      await until(() => fake.posts().some((p) => p.body?.client_order_id === councilOrder.clientOrderId));
+
+      served.child.kill('SIGTERM');
+      await served.logged(/SIGTERM: stopping; waiting up to 30 s for \d+ piece/);
+      expect(served.stderr()).toMatch(/SIGTERM: stopping; waiting up to 30 s for 1 piece/);
+      const refused = await post(`/api/proposals/${proposal.id}/reject`);
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('STOPPING');
+      const notReady = await get(`${served.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(JSON.parse(notReady.text).failing).toContain('process: stopping');
+      expect(settled).toBe(false);
+
+      fake.releaseOrders();
+      const approved = await approving;
+      expect(approved.status).toBe(200);
+      expect(approved.body.status).toBe('EXECUTED');
+      expect(approved.body.orders.map((o) => o.account).sort()).toEqual(proposal.orders.map((o) => o.account).sort());
+    } finally {
+      fake.releaseOrders();
+      served.child.kill('SIGTERM');
+    }
+    const [code] = await served.exit;
+    expect(code, served.stderr()).toBe(0);
+
+    expect(fake.posts().filter((p) => p.body?.client_order_id === councilOrder.clientOrderId)).toHaveLength(1);
+    const after = await database.open();
+    try {
+      const events = await createEventStore(after).read(`proposal:${proposal.id}`);
+      const submitted = events.filter((e) => e.type === 'OrderSubmitted').map((e) => (e.data as { clientOrderId: string }).clientOrderId);
+      expect(submitted.sort()).toEqual(proposal.orders.map((o) => o.clientOrderId).sort());
+      expect(events.filter((e) => e.type === 'ProposalApproved')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'ProposalRejected')).toHaveLength(0);
+      expect(events.filter((e) => e.type === 'ExecutionCompleted')).toHaveLength(1);
+    } finally {
+      await after.close();
+      await database.dispose();
+    }
+    expect(served.stderr()).not.toContain('secret-web-stop-do-not-log');
   }, 240_000);
 });
