@@ -225,8 +225,11 @@ async function main(argv: string[]): Promise<number> {
         const summary = await app.weekSummary(plan.week, state);
         const threads = await chatThreads(app, plan.week);
         if (json) print({ ...runJson(state, summary?.proposal?.status), alreadyRun: plan.kind === 'done', requestedBy: summary?.requestedBy ?? null, threads }, () => '');
-        else if (plan.kind === 'done') process.stdout.write(`${[...(summary ? weekSummaryLines(summary) : []), ...threadLines(threads)].join('\n')}\n`);
-        else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
+        else if (plan.kind === 'done') {
+          // A week that ended without quorum is not run again by asking twice: say how to make a new attempt.
+          const retry = state.completed?.outcome === 'no_quorum' ? [`Once the cause is fixed (council doctor), make a new attempt: council run --week ${plan.week} --retry`] : [];
+          process.stdout.write(`${[...(summary ? weekSummaryLines(summary) : []), ...retry, ...threadLines(threads)].join('\n')}\n`);
+        } else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
         if (plan.kind !== 'done' && state.completed?.outcome === 'no_quorum') return noQuorum(state);
         return EXIT.ok;
       }

@@ -93,6 +93,10 @@ describe('Running a week again after no quorum', () => {
     expect(dead.stderr).toContain(`connection to http://127.0.0.1:${deadPort}/v1 failed: connect ECONNREFUSED 127.0.0.1:${deadPort}`);
     expect(dead.stderr).toContain(`council run --week ${WEEK} --retry`);
     expect(dead.stderr).not.toContain('sk-retry-cli-key');
+    // Asked again without --retry, the week is not run again, and the answer says how to retry it.
+    const asked = await council(['run', '--week', WEEK], { ...env, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toContain(`make a new attempt: council run --week ${WEEK} --retry`);
 
     fake.script = validAnswer;
     const fixed = await council(['run', '--week', WEEK, '--retry', '--json'], { ...env, LLM_BASE_URL: fake.baseUrl });
