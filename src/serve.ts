@@ -178,16 +178,23 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
   const stopOrFatal = Promise.race([latch.stopped.then(() => 0), fatalCode]);
 
   const mode = stdinMode();
-  const channels: { name: string; stop(): Promise<void> }[] = [];
+  const channels: { name: string; stop(): Promise<void>; connected?: () => boolean }[] = [];
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
     void work.catch(() => {}).finally(() => inflight.delete(work));
     return work;
   };
-  const state = { phase: 'starting' as 'starting' | 'running' | 'stopping', warmed: false, chat: new Map<string, boolean>() };
+  const state = { phase: 'starting' as 'starting' | 'running' | 'stopping', warmed: false };
   // From the first signal (or a fatal error) on, nothing new is started, whichever front door asks.
   const taking = () => state.phase !== 'stopping' && latch.signalled() === undefined && exit === 0;
+  // A configured platform is ready once started and while its channel says it is connected (a dropped gateway is not).
+  const chatReadiness = (name: string | undefined): ReadinessCheck[] => {
+    if (!name) return [];
+    const channel = channels.find((c) => c.name === name);
+    const ok = channel !== undefined && (channel.connected?.() ?? true);
+    return [{ part: name, ok, detail: ok ? 'connected' : channel ? 'connection lost; reconnecting' : 'not connected' }];
+  };
   const readiness = async (): Promise<ReadinessCheck[]> => {
     let answer: { ok: boolean; detail: string } = { ok: false, detail: 'no answer within 2 s' };
     const query = db.query('select 1').then(
@@ -214,8 +221,8 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
       },
       { part: 'database', ...database },
       { part: 'market data', ok: state.warmed, detail: state.warmed ? app.ports.market.source : 'warming' },
-      ...(config.slack ? [{ part: 'slack', ok: state.chat.get('slack') === true, detail: state.chat.get('slack') ? 'connected' : 'not connected' }] : []),
-      ...(config.discord ? [{ part: 'discord', ok: state.chat.get('discord') === true, detail: state.chat.get('discord') ? 'connected' : 'not connected' }] : []),
+      ...chatReadiness(config.slack ? 'slack' : undefined),
+      ...chatReadiness(config.discord ? 'discord' : undefined),
     ];
   };
 
@@ -263,11 +270,9 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     const { startDiscord } = config.discord ? await import('./bot/discord/index.ts') : { startDiscord: undefined };
     if (config.slack && startSlack) {
       channels.push({ name: 'slack', ...(await startSlack(app, config.slack, logger)) });
-      state.chat.set('slack', true);
     }
     if (config.discord && startDiscord) {
       channels.push({ name: 'discord', ...(await startDiscord(app, config.discord, logger)) });
-      state.chat.set('discord', true);
     }
     const resuming = track(app.resumeExecutions());
     await Promise.race([resuming, stopOrFatal]);

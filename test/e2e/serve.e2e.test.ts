@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir } from '../../src/market/csv.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
+import { startFakeDiscord } from '../fakes/discord.ts';
 import { scenarioDatabase } from '../faults/support/database.ts';
 import { track } from '../support/children.ts';
 import { BIN, council, ROOT } from '../support/cli.ts';
@@ -265,4 +266,47 @@ describe('council serve, headless', () => {
     }
     expect(served.stderr()).not.toContain('secret-web-stop-do-not-log');
   }, 240_000);
+  it('Given Discord configured, When its gateway connection drops and stays down, Then /readyz answers 503 naming Discord until discord.js has resumed, then 200 again', async () => {
+    const database = await scenarioDatabase('serve-chat-ready');
+    const discord = await startFakeDiscord();
+    const env = {
+      ...database.env,
+      DISCORD_TOKEN: discord.token,
+      DISCORD_APPLICATION_ID: discord.applicationId,
+      DISCORD_CHANNEL_ID: discord.channelId,
+      DISCORD_API_URL: discord.apiUrl,
+    };
+    const served = await startServe(env);
+    /** /readyz once it answers `status` (asked again until then: the test cannot be told when discord.js has acted). */
+    const readyzOnce = async (status: number) => {
+      for (;;) {
+        const r = await get(`${served.url}/readyz`);
+        if (r.status === status) return JSON.parse(r.text) as { failing: string[] };
+        await new Promise((done) => setTimeout(done, 20));
+      }
+    };
+    try {
+      await served.logged(/discord: connected/);
+      expect((await readyzOnce(200)).failing).toEqual([]);
+
+      discord.holdHello = true;
+      discord.dropConnection();
+      await discord.waitFor('the client to reconnect', () => discord.gateway.connections >= 2);
+      const down = await get(`${served.url}/readyz`);
+      expect(down.status, down.text).toBe(503);
+      expect(JSON.parse(down.text).failing).toEqual(['discord: connection lost; reconnecting']);
+      expect((await get(`${served.url}/healthz`)).status).toBe(200);
+
+      discord.releaseHello();
+      await discord.waitFor('the session to resume', () => discord.gateway.resumes >= 1 || discord.gateway.identifies >= 2);
+      expect((await readyzOnce(200)).failing).toEqual([]);
+    } finally {
+      discord.releaseHello();
+      served.child.kill('SIGTERM');
+    }
+    const [code] = await served.exit;
+    expect(code, served.stderr()).toBe(0);
+    await discord.close();
+    await database.dispose();
+  }, 120_000);
 });
