@@ -79,7 +79,9 @@ ${Object.values(COMMANDS)
   .join('\n')}
 
 every command takes --json; council <command> --help for one command; council --version
-exit codes: 0 done, 1 failed or refused, 2 bad usage or configuration, 3 embedded database in use`;
+exit codes: 0 done, 1 failed or refused, 2 bad usage or configuration, 3 embedded database in use,
+  4 run without quorum, 5 a broken part (doctor; serve refused to start), 70 serve ended by an uncaught error,
+  130 serve stopped by a second signal`;
 
 function commandHelp(name: string): string {
   const c = COMMANDS[name]!;
