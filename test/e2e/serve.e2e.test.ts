@@ -36,9 +36,9 @@ interface Served {
   exit: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
-async function startServe(env: Record<string, string>): Promise<Served> {
+async function startServe(env: Record<string, string>, nodeArgs: string[] = []): Promise<Served> {
   const child = track(
-    spawn(process.execPath, [BIN, 'serve'], {
+    spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', COUNCIL_HTTP_PORT: '0', ...env },
       // No terminal and nothing to read: /dev/null, as systemd and containers give.
@@ -308,5 +308,32 @@ describe('council serve, headless', () => {
     expect(code, served.stderr()).toBe(0);
     await discord.close();
     await database.dispose();
+  }, 120_000);
+  it('Given serve running headless, When an uncaught exception reaches the process, Then it is logged at fatal with an error id and serve ends with exit 70', async () => {
+    const database = await scenarioDatabase('serve-fatal');
+    // Loaded before the command, as a bug would: SIGUSR2 throws from a timer, outside any handler.
+    const bug = `data:text/javascript,${encodeURIComponent("process.on('SIGUSR2', () => setImmediate(() => { throw new Error('an injected bug'); }));")}`;
+    const served = await startServe(database.env, ['--import', bug]);
+    try {
+      await served.logged(/headless: no chat platform/);
+      served.child.kill('SIGUSR2');
+      const [code] = await served.exit;
+      expect(code, served.stderr()).toBe(70);
+      const fatal = served
+        .stderr()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: number; errorId?: string; msg: string; err?: { message: string } })
+        .find((line) => line.level === 60);
+      expect(fatal?.msg).toMatch(/^uncaught exception: stopping \(error id [0-9a-f]{8}\)$/);
+      expect(fatal?.msg).toContain(fatal?.errorId);
+      expect(fatal?.err?.message).toBe('an injected bug');
+      // The database was closed on the way out: the next command opens it at once (no lock left behind).
+      const next = await council(['status', '--json'], database.env);
+      expect(next.code, next.stderr).toBe(0);
+    } finally {
+      served.child.kill('SIGKILL');
+      await database.dispose();
+    }
   }, 120_000);
 });
