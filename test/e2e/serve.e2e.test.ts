@@ -12,6 +12,7 @@ import { bundledBarsDir } from '../../src/market/csv.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
 import { type FakeAlpaca, startFakeAlpaca } from '../fakes/alpaca.ts';
 import { startFakeDiscord } from '../fakes/discord.ts';
+import { startFakeSlack } from '../fakes/slack.ts';
 import { scenarioDatabase } from '../faults/support/database.ts';
 import { track } from '../support/children.ts';
 import { BIN, council, ROOT } from '../support/cli.ts';
@@ -67,6 +68,19 @@ const get = async (url: string) => {
   const r = await fetch(url);
   return { status: r.status, type: r.headers.get('content-type') ?? '', text: await r.text() };
 };
+
+/**
+ * /readyz once it answers `status`, asked again every 20 ms until then (the test cannot be told when a
+ * chat client has acted); after `guardMs`, whatever it answers last, so a wrong answer fails plainly.
+ */
+async function readyzOnce(base: string, status: number, guardMs = 15_000): Promise<{ status: number; failing: string[] }> {
+  const until = Date.now() + guardMs;
+  for (;;) {
+    const r = await get(`${base}/readyz`);
+    if (r.status === status || Date.now() > until) return { status: r.status, failing: (JSON.parse(r.text) as { failing: string[] }).failing };
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
 
 /** Waits for a condition the test cannot be told about (a request reaching the fake), checking every 20 ms. */
 async function until(condition: () => boolean): Promise<void> {
@@ -277,17 +291,9 @@ describe('council serve, headless', () => {
       DISCORD_API_URL: discord.apiUrl,
     };
     const served = await startServe(env);
-    /** /readyz once it answers `status` (asked again until then: the test cannot be told when discord.js has acted). */
-    const readyzOnce = async (status: number) => {
-      for (;;) {
-        const r = await get(`${served.url}/readyz`);
-        if (r.status === status) return JSON.parse(r.text) as { failing: string[] };
-        await new Promise((done) => setTimeout(done, 20));
-      }
-    };
     try {
       await served.logged(/discord: connected/);
-      expect((await readyzOnce(200)).failing).toEqual([]);
+      expect(await readyzOnce(served.url, 200)).toEqual({ status: 200, failing: [] });
 
       discord.holdHello = true;
       discord.dropConnection();
@@ -299,7 +305,7 @@ describe('council serve, headless', () => {
 
       discord.releaseHello();
       await discord.waitFor('the session to resume', () => discord.gateway.resumes >= 1 || discord.gateway.identifies >= 2);
-      expect((await readyzOnce(200)).failing).toEqual([]);
+      expect(await readyzOnce(served.url, 200)).toEqual({ status: 200, failing: [] });
     } finally {
       discord.releaseHello();
       served.child.kill('SIGTERM');
@@ -335,5 +341,33 @@ describe('council serve, headless', () => {
       served.child.kill('SIGKILL');
       await database.dispose();
     }
+  }, 120_000);
+  it('Given Slack in Socket Mode, When its socket drops and no hello comes yet, Then /readyz answers 503 naming Slack until Slack says hello again, then 200', async () => {
+    const database = await scenarioDatabase('serve-slack-ready');
+    const slack = await startFakeSlack({ token: 'xoxb-serve-ready', appToken: 'xapp-serve-ready' });
+    const env = { ...database.env, SLACK_BOT_TOKEN: 'xoxb-serve-ready', SLACK_APP_TOKEN: 'xapp-serve-ready', SLACK_API_URL: slack.apiUrl, SLACK_CHANNEL_ID: 'C1' };
+    const served = await startServe(env);
+    try {
+      await served.logged(/slack: listening/);
+      expect(await readyzOnce(served.url, 200)).toEqual({ status: 200, failing: [] });
+
+      slack.dropSocket({ holdHello: true });
+      // The Socket Mode client waits its ping timeout before it reconnects; the socket is down meanwhile and after.
+      expect(await readyzOnce(served.url, 503)).toEqual({ status: 503, failing: ['slack: connection lost; reconnecting'] });
+      await slack.waitFor(() => slack.socketConnections >= 2 || undefined, 'the client to reconnect');
+      const held = await get(`${served.url}/readyz`);
+      expect(held.status, held.text).toBe(503);
+      expect((await get(`${served.url}/healthz`)).status).toBe(200);
+
+      slack.releaseHello();
+      expect(await readyzOnce(served.url, 200)).toEqual({ status: 200, failing: [] });
+    } finally {
+      slack.releaseHello();
+      served.child.kill('SIGTERM');
+    }
+    const [code] = await served.exit;
+    expect(code, served.stderr()).toBe(0);
+    await slack.close();
+    await database.dispose();
   }, 120_000);
 });
