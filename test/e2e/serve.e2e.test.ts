@@ -219,6 +219,7 @@ describe('council serve, headless', () => {
 
     const served = await startServe(env);
     let settled = false;
+    let signalled = false;
     try {
       await served.logged(/headless: no chat platform/);
       // The operator signs in as `council web-login` hands out (the link names the port asked for, 0 here).
@@ -243,6 +244,7 @@ describe('council serve, headless', () => {
       await until(() => fake.posts().some((p) => p.body?.client_order_id === councilOrder.clientOrderId));
 
       served.child.kill('SIGTERM');
+      signalled = true;
       await served.logged(/SIGTERM: stopping; waiting up to 30 s for \d+ piece/);
       expect(served.stderr()).toMatch(/SIGTERM: stopping; waiting up to 30 s for 1 piece/);
       const refused = await post(`/api/proposals/${proposal.id}/reject`);
@@ -260,7 +262,8 @@ describe('council serve, headless', () => {
       expect(approved.body.orders.map((o) => o.account).sort()).toEqual(proposal.orders.map((o) => o.account).sort());
     } finally {
       fake.releaseOrders();
-      served.child.kill('SIGTERM');
+      // One signal only: a second one while serve closes would end it at once.
+      if (!signalled) served.child.kill('SIGTERM');
     }
     const [code] = await served.exit;
     expect(code, served.stderr()).toBe(0);
