@@ -152,6 +152,16 @@ export function gatedRoutes(routes: ReadonlyMap<string, Handler>, gate: WorkGate
   return gated;
 }
 
+/**
+ * A start refused: the reason on stderr and, with --json, the CLI's error document on stdout (as every
+ * command's failure prints it), then exit 5.
+ */
+function refuseStart(json: boolean, code: 'LISTEN' | 'PREFLIGHT', said: string, message: string): number {
+  process.stderr.write(`council: ${said}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, errorId: randomUUID().slice(0, 8) } }, null, 2)}\n`);
+  return EXIT_PREFLIGHT;
+}
+
 export interface ServeOptions {
   json: boolean;
   metrics: Metrics;
@@ -243,10 +253,8 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     latch.dispose();
     uninstall();
     unregisterSignIn();
-    process.stderr.write(
-      `council: the operations listener cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set COUNCIL_HTTP_PORT / COUNCIL_HTTP_HOST)\n`,
-    );
-    return EXIT_PREFLIGHT;
+    const reason = `the operations listener cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set COUNCIL_HTTP_PORT / COUNCIL_HTTP_HOST)`;
+    return refuseStart(options.json, 'LISTEN', reason, reason);
   }
   logger.info({ url: server.url }, `operations listener on ${server.url} (/healthz /readyz /metrics; the dashboard at /, sign in with council web-login)`);
   const detachMetrics = app.addSink(options.metrics.sink);
@@ -261,8 +269,13 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     const brokers = brokerSummary(config);
     logger[brokers.partial ? 'warn' : 'info']({ brokers: brokers.text }, `brokers: ${brokers.text}${brokers.fix ? ` (${brokers.fix})` : ''}`);
     if (!report.ok) {
-      process.stderr.write(`council: serve refuses to start; fix the failing part(s):\n${renderDoctor({ ok: false, checks: report.checks.filter((c) => c.status === 'fail') })}\n`);
-      return EXIT_PREFLIGHT;
+      const failing = report.checks.filter((c) => c.status === 'fail');
+      return refuseStart(
+        options.json,
+        'PREFLIGHT',
+        `serve refuses to start; fix the failing part(s):\n${renderDoctor({ ok: false, checks: failing })}`,
+        `serve refuses to start; fix the failing part(s): ${failing.map((c) => `${c.part}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`).join('; ')}`,
+      );
     }
     if (latch.signalled()) return 0;
 

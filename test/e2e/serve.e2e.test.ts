@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir } from '../../src/market/csv.ts';
 import { createEventStore } from '../../src/store/event-store.ts';
@@ -97,6 +98,37 @@ describe('council serve, headless', () => {
       expect(result.stderr).toContain('fix: check LLM_BASE_URL');
       expect(result.stderr).not.toContain('sk-serve-refuses-key');
       expect(result.stdout).not.toContain('trading-council console');
+    } finally {
+      await database.dispose();
+    }
+  }, 120_000);
+
+  it('Given --json, When serve refuses to start (a broken part, or its port taken), Then stdout holds the error document with the reason, and the exit code is 5', async () => {
+    const database = await scenarioDatabase('serve-refuses-json');
+    try {
+      const broken = await council(['serve', '--json'], { ...database.env, LLM_API_KEY: 'sk-serve-json-key', LLM_BASE_URL: 'http://127.0.0.1:1/v1' });
+      expect(broken.code, broken.stderr).toBe(5);
+      const error = (JSON.parse(broken.stdout) as { error: { code: string; message: string; errorId: string } }).error;
+      expect(error).toEqual({
+        code: 'PREFLIGHT',
+        message: expect.stringContaining('llm router: GET http://127.0.0.1:1/v1/models'),
+        errorId: expect.stringMatching(/^[0-9a-f]{8}$/),
+      });
+      expect(error.message).toContain('fix: check LLM_BASE_URL');
+      expect(broken.stdout).not.toContain('sk-serve-json-key');
+
+      const taken = createServer();
+      await new Promise<void>((listening) => taken.listen(0, '127.0.0.1', listening));
+      try {
+        const port = String((taken.address() as AddressInfo).port);
+        const busy = await council(['serve', '--json'], { ...database.env, COUNCIL_HTTP_PORT: port });
+        expect(busy.code, busy.stderr).toBe(5);
+        expect(JSON.parse(busy.stdout)).toEqual({
+          error: { code: 'LISTEN', message: expect.stringContaining(`cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`), errorId: expect.stringMatching(/^[0-9a-f]{8}$/) },
+        });
+      } finally {
+        await new Promise((closed) => taken.close(closed));
+      }
     } finally {
       await database.dispose();
     }
