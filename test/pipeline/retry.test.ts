@@ -97,6 +97,17 @@ describe('Running a week again after no quorum', () => {
     const asked = await council(['run', '--week', WEEK], { ...env, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
     expect(asked.code, asked.stderr).toBe(0);
     expect(asked.stdout).toContain(`make a new attempt: council run --week ${WEEK} --retry`);
+    // Retried while still broken, with --json: no quorum again, exit 4, and the run's document carries the error.
+    const stillDead = await council(['run', '--week', WEEK, '--retry', '--json'], { ...env, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
+    expect(stillDead.code, stillDead.stderr).toBe(4);
+    const doc = JSON.parse(stillDead.stdout) as { outcome: string; error: { code: string; message: string; errorId: string } };
+    expect(doc.outcome).toBe('no_quorum');
+    expect(doc.error).toEqual({
+      code: 'NO_QUORUM',
+      message: expect.stringContaining(`connection to http://127.0.0.1:${deadPort}/v1 failed: connect ECONNREFUSED`),
+      errorId: expect.stringMatching(/^[0-9a-f]{8}$/),
+    });
+    expect(stillDead.stdout).not.toContain('sk-retry-cli-key');
 
     fake.script = validAnswer;
     const fixed = await council(['run', '--week', WEEK, '--retry', '--json'], { ...env, LLM_BASE_URL: fake.baseUrl });
