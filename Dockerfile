@@ -3,7 +3,7 @@
 # their types), a production install (no compiler, no tsx/esbuild, no build step), a font for the
 # charts, a non-root user, a health check on the ops listener's /healthz.
 #   docker build -t trading-council .
-#   docker run -d --env-file .env -v council-data:/data -p 127.0.0.1:8080:8080 trading-council
+#   docker run -d --stop-timeout 60 --env-file .env -v council-data:/data -p 127.0.0.1:8080:8080 trading-council
 # test/deploy/image-steps.test.ts performs these steps in a clean clone where no Docker engine runs.
 
 FROM node:22-bookworm-slim

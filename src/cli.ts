@@ -79,7 +79,9 @@ ${Object.values(COMMANDS)
   .join('\n')}
 
 every command takes --json; council <command> --help for one command; council --version
-exit codes: 0 done, 1 failed or refused, 2 bad usage or configuration, 3 embedded database in use`;
+exit codes: 0 done, 1 failed or refused, 2 bad usage or configuration, 3 embedded database in use,
+  4 run without quorum, 5 a broken part (doctor; serve refused to start), 70 serve ended by an uncaught error,
+  130 serve stopped by a second signal`;
 
 function commandHelp(name: string): string {
   const c = COMMANDS[name]!;
@@ -224,10 +226,19 @@ async function main(argv: string[]): Promise<number> {
         const state = plan.kind === 'done' ? plan.state : await app.run({ week: plan.week, query: values.query, by, via: 'cli' });
         const summary = await app.weekSummary(plan.week, state);
         const threads = await chatThreads(app, plan.week);
-        if (json) print({ ...runJson(state, summary?.proposal?.status), alreadyRun: plan.kind === 'done', requestedBy: summary?.requestedBy ?? null, threads }, () => '');
-        else if (plan.kind === 'done') process.stdout.write(`${[...(summary ? weekSummaryLines(summary) : []), ...threadLines(threads)].join('\n')}\n`);
-        else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
-        if (plan.kind !== 'done' && state.completed?.outcome === 'no_quorum') return noQuorum(state);
+        const failed = plan.kind !== 'done' && state.completed?.outcome === 'no_quorum' ? noQuorumMessage(state) : undefined;
+        // With --json a week run now without quorum is a failure too: the run's document carries the error document's key.
+        const error = failed ? { error: { code: 'NO_QUORUM', message: failed, errorId: randomUUID().slice(0, 8) } } : {};
+        if (json) print({ ...runJson(state, summary?.proposal?.status), alreadyRun: plan.kind === 'done', requestedBy: summary?.requestedBy ?? null, threads, ...error }, () => '');
+        else if (plan.kind === 'done') {
+          // A week that ended without quorum is not run again by asking twice: say how to make a new attempt.
+          const retry = state.completed?.outcome === 'no_quorum' ? [`Once the cause is fixed (council doctor), make a new attempt: council run --week ${plan.week} --retry`] : [];
+          process.stdout.write(`${[...(summary ? weekSummaryLines(summary) : []), ...retry, ...threadLines(threads)].join('\n')}\n`);
+        } else if (state.completed && !state.proposal && state.completed.outcome !== 'no_quorum') process.stdout.write('No orders to place.\n');
+        if (failed) {
+          process.stderr.write(redact.text(`council: ${failed}\n`));
+          return EXIT.noQuorum;
+        }
         return EXIT.ok;
       }
       case 'approve':
@@ -413,20 +424,15 @@ function errorCode(error: unknown): string {
 }
 
 /**
- * A week without quorum ends the command with exit 4 and says why: the seats' errors (a wrong URL or key
- * shows here) and how to run the week again once fixed.
+ * Why a week has no quorum (the command then exits 4): the seats' errors (a wrong URL or key shows
+ * here) and how to run the week again once fixed.
  */
-function noQuorum(state: WeekState): number {
+function noQuorumMessage(state: WeekState): string {
   const failed = [...state.pitches.values()].filter((p) => p.status === 'abstained');
   const valid = state.pitches.size - failed.length;
   const week = state.started?.week ?? '?';
   const reasons = failed.map((p) => `${p.seat}: ${p.error ?? 'abstained'}`).join('; ');
-  process.stderr.write(
-    redact.text(
-      `council: no quorum for week ${week} (${valid} valid pitches of ${state.pitches.size}): ${reasons}. Fix the cause (council doctor), then: council run --week ${week} --retry\n`,
-    ),
-  );
-  return EXIT.noQuorum;
+  return `no quorum for week ${week} (${valid} valid pitches of ${state.pitches.size}): ${reasons}. Fix the cause (council doctor), then: council run --week ${week} --retry`;
 }
 
 /** Exit code by kind: usage and configuration 2, the embedded database held elsewhere 3, anything else 1. */

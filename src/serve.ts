@@ -19,8 +19,9 @@ import { startScheduler } from './scheduler/index.ts';
 import { createPgSlotClaims } from './scheduler/claims.ts';
 import type { Metrics } from './web/metrics.ts';
 import { observedClaims } from './web/observe.ts';
-import type { ReadinessCheck } from './web/server.ts';
+import type { Handler, ReadinessCheck } from './web/server.ts';
 import { startOpsServer } from './web/server.ts';
+import { sendJson } from './web/http.ts';
 import { dashboardRoutes } from './web/dashboard.ts';
 import { createWebSignIn, registerWebSignIn } from './web/sign-in.ts';
 
@@ -115,6 +116,52 @@ async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
   return result;
 }
 
+/** What serve's stop needs from a route that changes something: whether work is still taken, and a way to wait for it. */
+export interface WorkGate {
+  taking(): boolean;
+  track<T>(work: Promise<T>): Promise<T>;
+}
+
+/**
+ * The dashboard's routes as serve runs them. A request that changes something (any verb but GET: an
+ * approval, a rejection, an exit, the kill switch) is work in flight, which a stop waits for as it waits
+ * for a click in chat; once a stop has begun, such a request is answered 503 and nothing is started.
+ * Pages and reads answer until the listener closes.
+ */
+export function gatedRoutes(routes: ReadonlyMap<string, Handler>, gate: WorkGate): Map<string, Handler> {
+  const gated = new Map<string, Handler>();
+  for (const [key, handler] of routes) {
+    if (key.startsWith('GET ')) {
+      gated.set(key, handler);
+      continue;
+    }
+    gated.set(key, (req, res, params) => {
+      if (!gate.taking()) {
+        // The body is left unread: the connection closes with the answer.
+        sendJson(
+          res,
+          503,
+          { error: { code: 'STOPPING', message: 'council serve is stopping and takes no new work; try again once it is back' } },
+          { 'retry-after': '30', connection: 'close' },
+        );
+        return;
+      }
+      return gate.track(Promise.resolve(handler(req, res, params)));
+    });
+  }
+  return gated;
+}
+
+/**
+ * A start refused: the reason on stderr and, with --json, the CLI's error document on stdout (as every
+ * command's failure prints it), then exit 5.
+ */
+function refuseStart(json: boolean, code: 'LISTEN' | 'PREFLIGHT', said: string, message: string): number {
+  process.stderr.write(`council: ${said}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, errorId: randomUUID().slice(0, 8) } }, null, 2)}\n`);
+  return EXIT_PREFLIGHT;
+}
+
 export interface ServeOptions {
   json: boolean;
   metrics: Metrics;
@@ -141,14 +188,23 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
   const stopOrFatal = Promise.race([latch.stopped.then(() => 0), fatalCode]);
 
   const mode = stdinMode();
-  const channels: { name: string; stop(): Promise<void> }[] = [];
+  const channels: { name: string; stop(): Promise<void>; connected?: () => boolean }[] = [];
   const inflight = new Set<Promise<unknown>>();
   const track = <T>(work: Promise<T>): Promise<T> => {
     inflight.add(work);
     void work.catch(() => {}).finally(() => inflight.delete(work));
     return work;
   };
-  const state = { phase: 'starting' as 'starting' | 'running' | 'stopping', warmed: false, chat: new Map<string, boolean>() };
+  const state = { phase: 'starting' as 'starting' | 'running' | 'stopping', warmed: false };
+  // From the first signal (or a fatal error) on, nothing new is started, whichever front door asks.
+  const taking = () => state.phase !== 'stopping' && latch.signalled() === undefined && exit === 0;
+  // A configured platform is ready once started and while its channel says it is connected (a dropped gateway is not).
+  const chatReadiness = (name: string | undefined): ReadinessCheck[] => {
+    if (!name) return [];
+    const channel = channels.find((c) => c.name === name);
+    const ok = channel !== undefined && (channel.connected?.() ?? true);
+    return [{ part: name, ok, detail: ok ? 'connected' : channel ? 'connection lost; reconnecting' : 'not connected' }];
+  };
   const readiness = async (): Promise<ReadinessCheck[]> => {
     let answer: { ok: boolean; detail: string } = { ok: false, detail: 'no answer within 2 s' };
     const query = db.query('select 1').then(
@@ -164,13 +220,19 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     return [
       {
         part: 'process',
-        ok: state.phase === 'running',
-        detail: state.phase === 'running' ? 'taking work' : state.phase === 'starting' ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}` : 'stopping',
+        ok: state.phase === 'running' && taking(),
+        detail: !taking()
+          ? 'stopping'
+          : state.phase === 'running'
+            ? 'taking work'
+            : state.phase === 'starting'
+              ? `starting${inflight.size ? `: ${inflight.size} execution(s) resuming` : ''}`
+              : 'stopping',
       },
       { part: 'database', ...database },
       { part: 'market data', ok: state.warmed, detail: state.warmed ? app.ports.market.source : 'warming' },
-      ...(config.slack ? [{ part: 'slack', ok: state.chat.get('slack') === true, detail: state.chat.get('slack') ? 'connected' : 'not connected' }] : []),
-      ...(config.discord ? [{ part: 'discord', ok: state.chat.get('discord') === true, detail: state.chat.get('discord') ? 'connected' : 'not connected' }] : []),
+      ...chatReadiness(config.slack ? 'slack' : undefined),
+      ...chatReadiness(config.discord ? 'discord' : undefined),
     ];
   };
 
@@ -179,16 +241,20 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
   const signIn = createWebSignIn(app);
   const unregisterSignIn = registerWebSignIn(app, signIn);
   try {
-    server = await startOpsServer({ host: config.http.host, port: config.http.port, metrics: options.metrics, readiness, routes: dashboardRoutes(app, { signIn }) });
+    server = await startOpsServer({
+      host: config.http.host,
+      port: config.http.port,
+      metrics: options.metrics,
+      readiness,
+      routes: gatedRoutes(dashboardRoutes(app, { signIn }), { taking, track }),
+    });
     signIn.listeningOn(server.url);
   } catch (error) {
     latch.dispose();
     uninstall();
     unregisterSignIn();
-    process.stderr.write(
-      `council: the operations listener cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set COUNCIL_HTTP_PORT / COUNCIL_HTTP_HOST)\n`,
-    );
-    return EXIT_PREFLIGHT;
+    const reason = `the operations listener cannot listen on ${config.http.host}:${config.http.port}: ${(error as Error).message} (set COUNCIL_HTTP_PORT / COUNCIL_HTTP_HOST)`;
+    return refuseStart(options.json, 'LISTEN', reason, reason);
   }
   logger.info({ url: server.url }, `operations listener on ${server.url} (/healthz /readyz /metrics; the dashboard at /, sign in with council web-login)`);
   const detachMetrics = app.addSink(options.metrics.sink);
@@ -203,8 +269,13 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     const brokers = brokerSummary(config);
     logger[brokers.partial ? 'warn' : 'info']({ brokers: brokers.text }, `brokers: ${brokers.text}${brokers.fix ? ` (${brokers.fix})` : ''}`);
     if (!report.ok) {
-      process.stderr.write(`council: serve refuses to start; fix the failing part(s):\n${renderDoctor({ ok: false, checks: report.checks.filter((c) => c.status === 'fail') })}\n`);
-      return EXIT_PREFLIGHT;
+      const failing = report.checks.filter((c) => c.status === 'fail');
+      return refuseStart(
+        options.json,
+        'PREFLIGHT',
+        `serve refuses to start; fix the failing part(s):\n${renderDoctor({ ok: false, checks: failing })}`,
+        `serve refuses to start; fix the failing part(s): ${failing.map((c) => `${c.part}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`).join('; ')}`,
+      );
     }
     if (latch.signalled()) return 0;
 
@@ -212,11 +283,9 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
     const { startDiscord } = config.discord ? await import('./bot/discord/index.ts') : { startDiscord: undefined };
     if (config.slack && startSlack) {
       channels.push({ name: 'slack', ...(await startSlack(app, config.slack, logger)) });
-      state.chat.set('slack', true);
     }
     if (config.discord && startDiscord) {
       channels.push({ name: 'discord', ...(await startDiscord(app, config.discord, logger)) });
-      state.chat.set('discord', true);
     }
     const resuming = track(app.resumeExecutions());
     await Promise.race([resuming, stopOrFatal]);

@@ -54,7 +54,7 @@ export interface SlotScheduler {
   tick(): Promise<SlotResult[]>;
   /** Starts the node-cron tasks and runs a first tick at once (picking up what a dead process left). */
   start(): void;
-  /** Stops the tasks and waits for running slots to finish. */
+  /** Stops the tasks and waits for running slots to finish; a tick in flight starts no further slot. */
   stop(): Promise<void>;
   /** The next slots (each job's next one at least), each with its job's last finished run. */
   nextRuns(count?: number): Promise<NextRun[]>;
@@ -69,10 +69,12 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
   const running = new Set<string>();
   const inflight = new Set<Promise<unknown>>();
   const tasks: ScheduledTask[] = [];
+  // Once stop() is called no slot is started or marked: one still pending is the next start's to run or miss.
+  let stopping = false;
 
   async function runSlot(slot: Slot): Promise<SlotResult | undefined> {
     const key = slotKey(slot);
-    if (running.has(key) || !(await claims.claim(slot, owner, clock(), leaseMs))) return undefined;
+    if (stopping || running.has(key) || !(await claims.claim(slot, owner, clock(), leaseMs))) return undefined;
     running.add(key);
     const beat = setInterval(
       () => {
@@ -103,7 +105,7 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
   }
 
   async function markMissed(slot: Slot, now: Date): Promise<SlotResult | undefined> {
-    if (!(await claims.claim(slot, owner, now, leaseMs))) return undefined;
+    if (stopping || !(await claims.claim(slot, owner, now, leaseMs))) return undefined;
     const why = `not run: missed-slot policy ${schedule.missed.policy}`;
     await claims.complete(slot, owner, now, 'missed', why);
     logger.warn({ job: slot.job, slot: slot.at.toISOString() }, why);
@@ -158,6 +160,7 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
   }
 
   function fire(): void {
+    if (stopping) return;
     const pass = tick().catch((error: unknown) => logger.error({ err: error }, 'scheduler tick failed'));
     inflight.add(pass);
     void pass.finally(() => inflight.delete(pass));
@@ -172,6 +175,7 @@ export function createSlotScheduler(deps: SlotSchedulerDeps): SlotScheduler {
       fire();
     },
     async stop() {
+      stopping = true;
       for (const task of tasks.splice(0)) await task.destroy();
       while (inflight.size > 0) await Promise.all([...inflight]);
     },

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { council } from '../support/cli.ts';
+import { council, ROOT } from '../support/cli.ts';
 
 const fresh = () => ({ COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-e2e-')) });
 
@@ -78,6 +78,25 @@ describe('The council command, end to end', () => {
     const help = await council(['backtest', '--help'], fresh());
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: council backtest --from YYYY-MM-DD --to YYYY-MM-DD/);
+  });
+
+  it('When asked for help, Then every command answers its own --help, and the usage lists every exit code the README lists', async () => {
+    const commands = ['run', 'approve', 'reject', 'status', 'checkpoint', 'postmortem', 'backtest', 'serve', 'doctor', 'migrate'];
+    const desk = ['positions', 'profit', 'history', 'leaderboard', 'cost', 'exit', 'pause', 'unpause', 'web-login'];
+    for (const command of [...commands, ...desk]) {
+      const r = await council([command, '--help'], fresh());
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toMatch(new RegExp(`^usage: council ${command}\\b`));
+    }
+    const usage = await council(['--help'], fresh());
+    expect(usage.code).toBe(0);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('### Exit codes');
+    const table = readme.slice(start, readme.indexOf('\n## ', start));
+    const codes = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => m[1]!);
+    expect(codes).toEqual(['0', '1', '2', '3', '4', '5', '70', '130']);
+    const listed = usage.stdout.slice(usage.stdout.indexOf('exit codes:'));
+    for (const code of codes) expect(listed).toMatch(new RegExp(`[:,]\\s+${code} `));
   });
 
   it('When a --json command fails on usage, Then stdout holds the error document and the exit code is 2', async () => {

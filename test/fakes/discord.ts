@@ -225,6 +225,16 @@ export class FakeDiscord {
     });
   }
 
+  /** While true, a new gateway connection gets no HELLO, so the client cannot resume yet (an outage that lasts). */
+  holdHello = false;
+  private heldHellos: (() => void)[] = [];
+
+  /** Sends the HELLOs held by holdHello, and holds no more. */
+  releaseHello(): void {
+    this.holdHello = false;
+    for (const hello of this.heldHellos.splice(0)) hello();
+  }
+
   /** Closes the gateway socket abruptly (1006), as a network drop would. */
   dropConnection(): void {
     for (const ws of this.sockets) ws.terminate();
@@ -400,7 +410,9 @@ export class FakeDiscord {
       this.changed();
     });
     ws.on('message', (raw) => this.onFrame(ws, raw.toString()));
-    ws.send(JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.heartbeatInterval } }));
+    const hello = () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.heartbeatInterval } }));
+    if (this.holdHello) this.heldHellos.push(hello);
+    else hello();
     this.changed();
   }
 
@@ -498,6 +510,8 @@ export class FakeDiscord {
         /^\/gateway\/bot$/,
         (_m, _b, reply) => reply(200, { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } }),
       ],
+      // The bot's own user: what `council doctor` (and serve before it starts) asks with the token.
+      ['GET', /^\/users\/@me$/, (_m, _b, reply) => reply(200, this.botUser)],
       [
         'POST',
         /^\/channels\/(\d+)\/messages$/,

@@ -80,6 +80,12 @@ export interface FakeSlack {
    * resolves with the bot's ack `{ envelope_id, payload }`.
    */
   sendEnvelope(type: 'slash_commands' | 'interactive', payload: unknown): Promise<{ envelope_id: string; payload?: unknown }>;
+  /** Socket Mode: closes the bot's WebSocket abruptly, as a network drop would; with `holdHello`, the next socket gets no hello until released. */
+  dropSocket(options?: { holdHello?: boolean }): void;
+  /** Sends the hello held by dropSocket's holdHello, and holds no more. */
+  releaseHello(): void;
+  /** Socket Mode connections opened so far. */
+  readonly socketConnections: number;
   /** Answers the next call of `method` with a failure instead of doing it. */
   failNext(method: string, failure: Failure): void;
   /** Resolves with the first recorded item (now or later) that matches; rejects after a guard time with what was seen. */
@@ -281,16 +287,22 @@ export async function startFakeSlack(options: { token: string; appToken?: string
   const sockets = new WebSocketServer({ noServer: true });
   let socket: WebSocket | undefined;
   const acks = new Map<string, (ack: { envelope_id: string; payload?: unknown }) => void>();
+  let holdHello = false;
+  const heldHellos: (() => void)[] = [];
+  let socketConnections = 0;
   server.on('upgrade', (req, raw, head) => {
     sockets.handleUpgrade(req, raw, head, (ws) => {
       socket = ws;
+      socketConnections++;
       ws.on('message', (data) => {
         const ack = JSON.parse(String(data)) as { envelope_id: string; payload?: unknown };
         acks.get(ack.envelope_id)?.(ack);
         acks.delete(ack.envelope_id);
         changed();
       });
-      ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A1' } }));
+      const hello = () => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A1' } }));
+      if (holdHello) heldHellos.push(hello);
+      else hello();
       changed();
     });
   });
@@ -355,6 +367,17 @@ export async function startFakeSlack(options: { token: string; appToken?: string
         event: { type: 'app_home_opened', user, channel: `D${user}`, tab: 'home', event_ts: '1709550000.3', ...(homes.get(user) ? { view: wire(homes.get(user)!) } : {}) },
         authorizations: [{ team_id: options.teamId ?? 'T1', user_id: 'UBOT', is_bot: true }],
       };
+    },
+    dropSocket(options = {}) {
+      holdHello = options.holdHello === true;
+      socket?.terminate();
+    },
+    releaseHello() {
+      holdHello = false;
+      for (const hello of heldHellos.splice(0)) hello();
+    },
+    get socketConnections() {
+      return socketConnections;
     },
     sendEnvelope(type, payload) {
       if (!socket) return Promise.reject(new Error('no Socket Mode connection'));

@@ -93,6 +93,21 @@ describe('Running a week again after no quorum', () => {
     expect(dead.stderr).toContain(`connection to http://127.0.0.1:${deadPort}/v1 failed: connect ECONNREFUSED 127.0.0.1:${deadPort}`);
     expect(dead.stderr).toContain(`council run --week ${WEEK} --retry`);
     expect(dead.stderr).not.toContain('sk-retry-cli-key');
+    // Asked again without --retry, the week is not run again, and the answer says how to retry it.
+    const asked = await council(['run', '--week', WEEK], { ...env, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toContain(`make a new attempt: council run --week ${WEEK} --retry`);
+    // Retried while still broken, with --json: no quorum again, exit 4, and the run's document carries the error.
+    const stillDead = await council(['run', '--week', WEEK, '--retry', '--json'], { ...env, LLM_BASE_URL: `http://127.0.0.1:${deadPort}/v1` });
+    expect(stillDead.code, stillDead.stderr).toBe(4);
+    const doc = JSON.parse(stillDead.stdout) as { outcome: string; error: { code: string; message: string; errorId: string } };
+    expect(doc.outcome).toBe('no_quorum');
+    expect(doc.error).toEqual({
+      code: 'NO_QUORUM',
+      message: expect.stringContaining(`connection to http://127.0.0.1:${deadPort}/v1 failed: connect ECONNREFUSED`),
+      errorId: expect.stringMatching(/^[0-9a-f]{8}$/),
+    });
+    expect(stillDead.stdout).not.toContain('sk-retry-cli-key');
 
     fake.script = validAnswer;
     const fixed = await council(['run', '--week', WEEK, '--retry', '--json'], { ...env, LLM_BASE_URL: fake.baseUrl });

@@ -26,7 +26,12 @@ export interface DiscordOptions {
   seen?: SeenRequests;
 }
 
-export async function startDiscord(app: CouncilApp, config: DiscordConfig, logger: Logger, options: DiscordOptions = {}): Promise<{ stop(): Promise<void> }> {
+export async function startDiscord(
+  app: CouncilApp,
+  config: DiscordConfig,
+  logger: Logger,
+  options: DiscordOptions = {},
+): Promise<{ stop(): Promise<void> /** Whether the gateway is up now (serve's /readyz): false from a drop until discord.js resumes. */; connected(): boolean }> {
   const log = logger.child({ channel: 'discord' });
   const api = apiRoot(config.apiUrl);
   // Interactions need no gateway intents; Guilds keeps the guild and role caches for approver roles.
@@ -35,6 +40,12 @@ export async function startDiscord(app: CouncilApp, config: DiscordConfig, logge
   client.on(Events.Warn, (message) => log.warn({ message }, 'discord: client warning'));
   client.on(Events.ShardError, (error, shardId) => log.warn({ err: error, shardId }, 'discord: gateway connection error; discord.js reconnects'));
   client.on(Events.ShardResume, (shardId, replayed) => log.info({ shardId, replayed }, 'discord: gateway session resumed'));
+  // Shards whose gateway connection is down (dropped, reconnecting or given up), for readiness.
+  const down = new Set<number>();
+  client.on(Events.ShardReconnecting, (shardId) => down.add(shardId));
+  client.on(Events.ShardDisconnect, (_event, shardId) => down.add(shardId));
+  client.on(Events.ShardResume, (shardId) => down.delete(shardId));
+  client.on(Events.ShardReady, (shardId) => down.delete(shardId));
 
   const sink = createDiscordSink({
     rest: client.rest,
@@ -82,6 +93,7 @@ export async function startDiscord(app: CouncilApp, config: DiscordConfig, logge
   log.info({ user: client.user?.tag, channelId: config.channelId ?? null }, 'discord: connected');
 
   return {
+    connected: () => !stopping && down.size === 0,
     async stop() {
       stopping = true;
       while (inFlight.size) await Promise.all(inFlight);

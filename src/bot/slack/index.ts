@@ -2,7 +2,7 @@
  * The Slack channel: a Bolt app in HTTP mode (SLACK_SIGNING_SECRET, SLACK_PORT) or Socket Mode
  * (SLACK_APP_TOKEN), with the same listeners and the same notice sink either way.
  */
-import { App as BoltApp, HTTPReceiver, webApi } from '@slack/bolt';
+import { App as BoltApp, HTTPReceiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { AddressInfo } from 'node:net';
 import type { CouncilApp } from '../../app/index.ts';
 import type { Config } from '../../config/config.ts';
@@ -32,6 +32,8 @@ export interface SlackOptions {
 
 export interface SlackHandle {
   stop(): Promise<void>;
+  /** Whether Slack can reach the bot now (serve's /readyz): in Socket Mode, false from a dropped socket until Slack's hello on the next. */
+  connected(): boolean;
   /** The HTTP receiver's port (HTTP mode only). */
   port?: number;
 }
@@ -52,6 +54,16 @@ export async function startSlack(app: CouncilApp, config: SlackConfig, logger: L
   // the installed workspace, the only one whose requests are served. Bolt gets its answer, not a second call.
   const who = await new webApi.WebClient(config.botToken, clientOptions).auth.test();
   const workspace: Workspace = { teamId: who.team_id, enterpriseId: who.enterprise_id || undefined };
+  // Socket Mode's receiver built here, as Bolt would from the same options, so its socket's state can be read.
+  const socketReceiver = socketMode ? new SocketModeReceiver({ appToken: config.appToken!, logger: log, installerOptions: { clientOptions } }) : undefined;
+  let socketUp = false;
+  socketReceiver?.client.on('connected', () => {
+    socketUp = true;
+  });
+  for (const down of ['close', 'disconnected', 'reconnecting'])
+    socketReceiver?.client.on(down, () => {
+      socketUp = false;
+    });
   const bolt = new BoltApp({
     token: config.botToken,
     botId: who.bot_id,
@@ -60,8 +72,8 @@ export async function startSlack(app: CouncilApp, config: SlackConfig, logger: L
     logger: log,
     clientOptions,
     deferInitialization: true,
-    ...(socketMode
-      ? { socketMode: true, appToken: config.appToken, installerOptions: { clientOptions } }
+    ...(socketReceiver
+      ? { receiver: socketReceiver }
       : {
           receiver: new HTTPReceiver({
             signingSecret: config.signingSecret!,
@@ -103,9 +115,12 @@ export async function startSlack(app: CouncilApp, config: SlackConfig, logger: L
     port = (server.address() as AddressInfo).port;
   }
   logger.info({ mode: socketMode ? 'socket' : 'http', port }, 'slack: listening');
+  let stopping = false;
   return {
     port,
+    connected: () => !stopping && (socketReceiver === undefined || socketUp),
     async stop() {
+      stopping = true;
       await bolt.stop();
       await tasks.drain();
       detach();
