@@ -167,7 +167,10 @@ async function main(argv: string[]): Promise<number> {
   const by = values.by ? `cli:${values.by}` : `cli:${userInfo().username}`;
 
   const { loadConfig } = await import('./config/config.ts');
-  const config = loadConfig(process.env, { dotenv: true });
+  const loaded = loadConfig(process.env, { dotenv: true });
+  // The commands that sign or check dashboard links know the web secret first, generated or not, so that
+  // every redactor built from the configuration (the CLI's, the logger's, the app's) hides it too.
+  const config = command === 'serve' || command === 'web-login' ? (await import('./web/secret.ts')).withWebSecret(loaded) : loaded;
   redact = (await import('./redact.ts')).redactorFor(config);
   if (command === 'backtest') {
     if (!values.from || !values.to) throw new UsageError('backtest needs --from YYYY-MM-DD and --to YYYY-MM-DD');

@@ -32,3 +32,11 @@ export function webSecret(config: Pick<Config, 'web' | 'dataDir'>): string {
     throw error;
   }
 }
+
+/**
+ * The configuration with its web secret resolved (the environment's, else the data folder's, created
+ * then), so every redactor built from it redacts a generated secret as it does a configured one.
+ */
+export function withWebSecret<C extends Pick<Config, 'web' | 'dataDir'>>(config: C): C {
+  return { ...config, web: { ...config.web, secret: webSecret(config) } };
+}
