@@ -15,6 +15,7 @@ import type { CouncilApp } from './app/index.ts';
 import { runConsole } from './bot/console/channel.ts';
 import { brokerSummary, renderDoctor, runDoctor } from './doctor.ts';
 import type { Logger } from './logger.ts';
+import { userErrorText } from './redact.ts';
 import { startScheduler } from './scheduler/index.ts';
 import { createPgSlotClaims } from './scheduler/claims.ts';
 import type { Metrics } from './web/metrics.ts';
@@ -247,6 +248,10 @@ export async function serve(app: CouncilApp, options: ServeOptions): Promise<num
       metrics: options.metrics,
       readiness,
       routes: gatedRoutes(dashboardRoutes(app, { signIn }), { taking, track }),
+      failure: (error) => {
+        const text = userErrorText(error, { logger, redact: app.redactor }, 'http request');
+        return text.kind === 'user' ? { error: text.message } : { error: text.summary, errorId: text.errorId };
+      },
     });
     signIn.listeningOn(server.url);
   } catch (error) {

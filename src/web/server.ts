@@ -26,6 +26,11 @@ export interface OpsServerOptions {
   readiness: () => Promise<ReadinessCheck[]>;
   /** More routes ("GET /api/status", "POST /api/proposals/:id/approve" style keys): the dashboard's. */
   routes?: ReadonlyMap<string, Handler>;
+  /**
+   * A handler's failure that it did not answer itself: logs it (redacted) and gives the text and error id
+   * the client is told. Without it the client is told only that the request failed, never the message.
+   */
+  failure?: (error: unknown) => { error: string; errorId?: string };
 }
 
 export interface OpsServer {
@@ -118,7 +123,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       return;
     }
     Promise.resolve(found.handler(req, res, found.params)).catch((error: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: (error as Error).message });
+      // An upstream's message may echo what it was sent: the client gets a class and an error id only.
+      if (!res.headersSent) json(res, 500, options.failure?.(error) ?? { error: 'internal error' });
       else res.destroy();
     });
   });

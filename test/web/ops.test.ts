@@ -105,6 +105,32 @@ describe('The operations listener', () => {
 });
 
 describe('serve on an uncaught error', () => {
+  it('When a route fails with an upstream error that echoes a secret, Then the client gets its class and an error id, never its message', async () => {
+    const echoing = new Map([['GET /boom', () => Promise.reject(Object.assign(new Error('401 for key PKSECRET123 at https://upstream'), { name: 'AuthError', status: 401 }))]]);
+    const plain = await startOpsServer({ host: '127.0.0.1', port: 0, metrics, readiness: async () => [], routes: echoing });
+    const told = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      metrics,
+      readiness: async () => [],
+      routes: echoing,
+      failure: (error) => ({ error: (error as Error).name, errorId: 'e1d2c3b4' }),
+    });
+    try {
+      const a = await fetch(`${plain.url}/boom`);
+      expect(a.status).toBe(500);
+      expect(await a.json()).toEqual({ error: 'internal error' });
+      const b = await fetch(`${told.url}/boom`);
+      expect(b.status).toBe(500);
+      const body = await b.text();
+      expect(JSON.parse(body)).toEqual({ error: 'AuthError', errorId: 'e1d2c3b4' });
+      expect(body).not.toContain('PKSECRET123');
+    } finally {
+      await plain.close();
+      await told.close();
+    }
+  });
+
   it('When an uncaught exception or unhandled rejection reaches the process, Then it is logged with an error id and ends the process with exit 70', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
