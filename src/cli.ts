@@ -199,7 +199,9 @@ async function main(argv: string[]): Promise<number> {
   // ~25 MB resident a long-lived, mostly idle process does not need (issue 21, measured on PostgreSQL).
   if (command === 'serve') setFlagsFromString('--semi-space-growth-factor=1');
   const { compose } = await import('./compose.ts');
-  const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics() : undefined;
+  // An account with Alpaca keys trades at Alpaca, any other on the simulated broker (the router's rule).
+  const brokerOf = (account: string) => (config.alpaca.accounts[account] ? 'alpaca' : 'simulated');
+  const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics({ brokerOf }) : undefined;
   // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
   const consoleOwnsTerminal = command === 'serve' && !config.slack && !config.discord && process.stdin.isTTY === true && !json;
   const logger = consoleOwnsTerminal ? { logger: await fileLogger(config.dataDir, config.logLevel, config.logFormat, redact as Redactor) } : {};

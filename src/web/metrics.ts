@@ -22,12 +22,17 @@ const STAGES: Partial<Record<Notice['type'], string>> = {
   decision_ready: 'chairman',
 };
 
-/** `now`: monotonic seconds for stage durations (injected in tests). */
-export function createMetrics(options: { defaultMetrics?: boolean; now?: () => number } = {}): Metrics {
+/**
+ * `now`: monotonic seconds for stage durations (injected in tests); `brokerOf`: where an account trades,
+ * for the orders' broker label when an event does not say (a rejection, a fill).
+ */
+export function createMetrics(options: { defaultMetrics?: boolean; now?: () => number; brokerOf?: (account: string) => string } = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const now = options.now ?? (() => performance.now() / 1000);
   const registers = [registry];
+  const brokerOf = (d: Record<string, unknown>): string =>
+    typeof d.broker === 'string' ? d.broker : typeof d.account === 'string' && options.brokerOf ? options.brokerOf(d.account) : 'unknown';
   const runs = new Counter({ name: 'council_runs_total', help: 'Council runs finished by this process, by outcome', labelNames: ['outcome'], registers });
   const stages = new Histogram({
     name: 'council_stage_duration_seconds',
@@ -115,13 +120,13 @@ export function createMetrics(options: { defaultMetrics?: boolean; now?: () => n
             usage('chairman', 'chair', d.usage as Usage);
             break;
           case 'OrderSubmitted':
-            orders.inc({ status: 'submitted', broker: String(d.broker ?? 'unknown') });
+            orders.inc({ status: 'submitted', broker: brokerOf(d) });
             break;
           case 'OrderRejected':
-            orders.inc({ status: 'rejected', broker: 'unknown' });
+            orders.inc({ status: 'rejected', broker: brokerOf(d) });
             break;
           case 'OrderFilled':
-            orders.inc({ status: 'filled', broker: 'unknown' });
+            orders.inc({ status: 'filled', broker: brokerOf(d) });
             break;
           case 'ProposalApproved':
             approvals.inc({ outcome: 'approved' });

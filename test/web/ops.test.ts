@@ -21,7 +21,7 @@ let tick = 0;
 
 beforeAll(async () => {
   // Stage durations on an injected clock: each notice is one second after the previous.
-  metrics = createMetrics({ defaultMetrics: true, now: () => tick++ });
+  metrics = createMetrics({ defaultMetrics: true, now: () => tick++, brokerOf: () => 'simulated' });
   ({ app } = await testApp({}, { metrics }));
   app.addSink(metrics.sink);
   server = await startOpsServer({ host: '127.0.0.1', port: 0, metrics, readiness: async () => checks });
@@ -46,7 +46,7 @@ describe('The operations listener', () => {
     expect(value(text, 'council_runs_total{outcome="proposal"}')).toBe(1);
     for (const stage of ['research', 'pitches', 'reviews', 'chairman']) expect(value(text, `council_stage_duration_seconds_count{stage="${stage}"}`), stage).toBe(1);
     expect(value(text, 'council_orders_total{status="submitted",broker="simulated"}')).toBe(orders);
-    expect(value(text, 'council_orders_total{status="filled",broker="unknown"}')).toBe(orders);
+    expect(value(text, 'council_orders_total{status="filled",broker="simulated"}')).toBe(orders);
     expect(value(text, 'council_approvals_total{outcome="approved"}')).toBe(1);
     expect(value(text, 'council_refusals_total{action="approve"}')).toBe(1);
     expect(value(text, 'council_event_store_append_seconds_count{result="ok"}')).toBeGreaterThan(10);
