@@ -1,10 +1,19 @@
 # syntax=docker/dockerfile:1
-# The bot as a container: Node 22 slim (22.18 or newer: it runs the TypeScript sources by stripping
-# their types), a production install (no compiler, no tsx/esbuild, no build step), a font for the
-# charts, a non-root user, a health check on the ops listener's /healthz.
+# The bot as a container: Node 22 slim, the sources compiled to dist/ in a build stage (the compiler
+# stays there), a production install (no compiler, no tsx/esbuild), a font for the charts, a non-root
+# user, a health check on the ops listener's /healthz. Compiled rather than stripped at run time: ~40 MB
+# less resident (Node's type stripper is itself a WebAssembly module) and a faster start.
 #   docker build -t trading-council .
 #   docker run -d --stop-timeout 60 --env-file .env -v council-data:/data -p 127.0.0.1:8080:8080 trading-council
 # test/deploy/image-steps.test.ts performs these steps in a clean clone where no Docker engine runs.
+
+# The build stage: the full install's `prepare` compiles src/ to dist/ (`npm run build`).
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY scripts/prepare.js scripts/prepare.js
+COPY src src
+RUN npm ci --no-audit --no-fund
 
 FROM node:22-bookworm-slim
 # DejaVu Sans: the font the postmortem and backtest charts name; without a font resvg draws no text.
@@ -15,10 +24,12 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts/prepare.js scripts/prepare.js
-# `prepare` finds no compiler here and builds nothing: Node strips the types of src/ as it loads them.
+# `prepare` finds no compiler here and builds nothing: dist/ comes from the build stage.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY bin bin
 COPY src src
+# After src/: bin/council.js runs dist/ while its stamp is at least as new as every file in src/.
+COPY --from=build /app/dist dist
 COPY config config
 COPY migrations migrations
 COPY prompts prompts

@@ -1,11 +1,12 @@
 /**
- * The Dockerfile's steps where no Docker engine runs: from a clean clone of the committed tree, what the
- * single stage copies (package files, `npm ci --omit=dev`, then bin/, src/ and the data files), started
- * as a non-root user. No build step: Node 22.18+ runs src/ by stripping its types. Slow and needs the
- * npm registry, so it runs only with COUNCIL_DEPLOY_TEST=1 (.ci/run sets it), on a Node that strips types.
+ * The Dockerfile's steps where no Docker engine runs: from a clean clone of the committed tree, the build
+ * stage (the full install, whose `prepare` compiles src/ to dist/) and the runtime stage (package files,
+ * `npm ci --omit=dev`, then bin/, src/, the build stage's dist/ and the data files), started as a non-root
+ * user. Slow and needs the npm registry, so it runs only with COUNCIL_DEPLOY_TEST=1 (.ci/run sets it), on a
+ * Node that strips types (the fallback when dist/ is stale).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,12 +49,20 @@ describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
     chmodSync(work, 0o755); // as /app in the image: readable by the unprivileged user
     const clone = join(work, 'clone');
     run('git', ['clone', '--quiet', '--no-local', ROOT, clone], work);
-    // The one stage: only what the Dockerfile copies, in its order (`prepare` runs and finds no compiler).
+    // The build stage: what it copies, then the full install, whose `prepare` compiles src/ to dist/.
+    const build = join(work, 'build');
+    mkdirSync(join(build, 'scripts'), { recursive: true });
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/prepare.js']) cpSync(join(clone, f), join(build, f));
+    cpSync(join(clone, 'src'), join(build, 'src'), { recursive: true, preserveTimestamps: true });
+    run('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], build);
+    // The runtime stage: only what the Dockerfile copies, in its order (`prepare` runs and finds no compiler).
     app = join(work, 'app');
     mkdirSync(join(app, 'scripts'), { recursive: true });
     for (const f of ['package.json', 'package-lock.json', 'scripts/prepare.js']) cpSync(join(clone, f), join(app, f));
     run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], app);
-    for (const d of ['bin', 'src', 'config', 'migrations', 'prompts', 'market-data']) cpSync(join(clone, d), join(app, d), { recursive: true });
+    for (const d of ['bin', 'src']) cpSync(join(clone, d), join(app, d), { recursive: true, preserveTimestamps: true });
+    cpSync(join(build, 'dist'), join(app, 'dist'), { recursive: true, preserveTimestamps: true });
+    for (const d of ['config', 'migrations', 'prompts', 'market-data']) cpSync(join(clone, d), join(app, d), { recursive: true });
     data = join(work, 'data');
     mkdirSync(data);
     if (asRoot) {
@@ -68,16 +77,23 @@ describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
   }, 1_200_000);
   afterAll(() => undefined);
 
-  it('Given the production install, Then no compiler or transpiler is in it and nothing was built', () => {
+  it('Given the production install, Then no compiler or transpiler is in it, and the compiled dist/ is as new as every source', () => {
     for (const dev of ['typescript', 'tsx', 'esbuild', 'vitest', '@biomejs/biome']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false);
-    expect(existsSync(join(app, 'dist'))).toBe(false);
     expect(readdirSync(join(app, 'src')).some((f) => f.endsWith('.ts'))).toBe(true);
+    expect(existsSync(join(app, 'dist', 'cli.js'))).toBe(true);
+    // bin/council.js runs dist/ only while its stamp is at least as new as every file under src/.
+    const newest = (dir: string): number =>
+      Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+    expect(statSync(join(app, 'dist', '.built')).mtimeMs).toBeGreaterThanOrEqual(newest(join(app, 'src')));
   });
 
-  it('Given the runtime image, When the unprivileged user asks for the version and the status, Then both answer from the stripped sources on PGlite, JSON alone on stdout', async () => {
+  it('Given the runtime image, When the unprivileged user asks for the version and the status, Then both answer from the compiled dist/ on PGlite, JSON alone on stdout', async () => {
     const version = await council(['--version']);
     expect(version.code, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(`council ${JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).version}`);
+    // Type stripping off: only the compiled dist/ can answer (a stale one would need tsx, which is not installed).
+    const compiled = await council(['--version'], { NODE_OPTIONS: '--no-experimental-strip-types' });
+    expect(compiled.code, compiled.stderr).toBe(0);
     const status = await council(['status', '--json']);
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout).mode.database).toMatch(/^pglite/);
