@@ -112,14 +112,16 @@ export interface ReplayClockDeps {
  * only for a proposal that moved, so each state object is folded once (a backtest lists a thousand
  * proposals a thousand times).
  */
-function latestActsFolder(): (proposals: readonly ProposalState[]) => { approvedAt: number; fillSession: string | null } {
+function latestActsFolder(): (proposals: readonly ProposalState[]) => { approvedAt: number; fillSession: string | null; decidedAt: number } {
   const folded = new WeakSet<ProposalState>();
   let approvedAt = 0;
+  let decidedAt = 0;
   let fillSession: string | null = null;
   return (proposals) => {
     for (const p of proposals) {
       if (folded.has(p)) continue;
       folded.add(p);
+      if (p.asOf) decidedAt = Math.max(decidedAt, Date.parse(p.asOf));
       if (p.approvedBy) approvedAt = Math.max(approvedAt, Date.parse(p.approvedBy.at));
       for (const [clientOrderId, f] of Object.entries(p.fills)) {
         // Only the simulated broker fills on the replay's clock; a real broker (an Alpaca account beside
@@ -130,7 +132,7 @@ function latestActsFolder(): (proposals: readonly ProposalState[]) => { approved
         if (fillSession === null || session > fillSession) fillSession = session;
       }
     }
-    return { approvedAt, fillSession };
+    return { approvedAt, fillSession, decidedAt };
   };
 }
 
@@ -181,8 +183,8 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
     const complete = weekDays.length > 0 && weekDays[weekDays.length - 1]! <= last.date;
     return complete ? monday : addDays(monday, -7);
   };
-  const replayClock = async (): Promise<{ at: Date | null; fillSession: string | null }> => {
-    const { approvedAt, fillSession } = latestActs(await proposals.list());
+  const replayClock = async (): Promise<{ at: Date | null; fillSession: string | null; decidedAt: number }> => {
+    const { approvedAt, fillSession, decidedAt } = latestActs(await proposals.list());
     const weeks = await store.streams(`checkpoint:${council}:`);
     const lastWeek = weeks
       .map((w) => w.stream)
@@ -192,7 +194,7 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
     if (lastWeek)
       for (const e of await store.read(lastWeek)) if (e.type === 'CheckpointEvaluated') checkpointAt = Math.max(checkpointAt, Date.parse((e.data as { at: string }).at));
     const at = Math.max(approvedAt, checkpointAt);
-    return { at: at > 0 ? new Date(at) : null, fillSession };
+    return { at: at > 0 ? new Date(at) : null, fillSession, decidedAt };
   };
   const dataTime = async (): Promise<Date> => {
     const at = now();
@@ -225,10 +227,12 @@ export function createReplayClock(deps: ReplayClockDeps): CouncilClock & { dataR
     dataTime,
     async markTime() {
       // A desk read after a checkpoint on Tuesday shows Tuesday's book, not the book at the data's end; after
-      // an approval, the book at the close of the session its orders filled in (what the approval reported).
+      // an approval, the book at the close of the session its orders filled in (what the approval reported);
+      // with nothing acted on yet, at the latest council's decision time (the book is still all cash).
       const [clock, end] = await Promise.all([replayClock(), dataTime()]);
       const filled = clock.fillSession ? nyDateTime(clock.fillSession, calendar.sessionClose(clock.fillSession)).getTime() : 0;
-      const stands = Math.max(clock.at?.getTime() ?? 0, filled);
+      const acted = Math.max(clock.at?.getTime() ?? 0, filled);
+      const stands = acted > 0 ? acted : clock.decidedAt;
       return stands > 0 && stands < end.getTime() ? new Date(stands) : end;
     },
     actionTimes(proposal) {

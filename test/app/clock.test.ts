@@ -115,6 +115,26 @@ describe('The replay clock', () => {
     expect(await clock.checkpointTime(['09:00', '12:00', '14:00'])).toEqual(nyDateTime('2024-03-05', '14:00'));
   });
 
+  it('Given a week convened and nothing acted on, When the desk marks the accounts, Then at its decision time, not at the end of the data', async () => {
+    const { clock, store } = replayClock();
+    await store.append('proposal:p-1', 0, [
+      {
+        type: 'ProposalOpened',
+        data: {
+          proposalId: 'p-1',
+          council: 'main',
+          week: '2024-03-04',
+          runId: 'r-1',
+          asOf: nyDateTime('2024-03-04', '08:00').toISOString(),
+          expiresAt: nyDateTime('2024-03-04', '16:00').toISOString(),
+          decision: { instrument: 'SPY', direction: 'LONG', conviction: 1, horizon: '1w' },
+          orders: [],
+        },
+      },
+    ]);
+    expect(await clock.markTime()).toEqual(nyDateTime('2024-03-04', '08:00'));
+  });
+
   it('Given a checkpoint evaluated Tuesday 12:00, When the desk marks the accounts, Then at Tuesday 12:00 (where the replay stands), while the data speaks to Friday', async () => {
     const { clock, store } = replayClock();
     expect(await clock.markTime()).toEqual(nyDateTime('2024-03-08', '16:00'));
