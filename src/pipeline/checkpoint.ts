@@ -31,7 +31,7 @@ import {
   proposalsOf,
   recordLegFills,
   syncFills,
-  syncLegFills,
+  syncLegFillsAndView,
 } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
@@ -155,11 +155,11 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const expired = await expireDueProposals(deps, at);
   const proposals = await proposalsOf(deps).list();
   await syncOpenFills(deps, proposals, at);
-  // A stop or take-profit that filled since the last checkpoint: the position is already out.
-  await syncLegFills(deps, deps.accounts, at);
+  // A stop or take-profit that filled since the last checkpoint: the position is already out. The books
+  // come with the settle (the poll below reads only the proposals and the pushing brokers' orders).
+  const books = await syncLegFillsAndView(deps, deps.accounts, at);
   await pollLegFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
-  const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
   const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
   const entries = latestEntries(deps.store, proposals);
   const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, entries, account, position)));
