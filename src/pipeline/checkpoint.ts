@@ -600,15 +600,32 @@ async function withUpdate(deps: CheckpointDeps, check: PositionCheck, rule: Rule
   }
 }
 
+// Per schedule, the last checkpoint time before each session close: every position at every checkpoint asks, for a few closes.
+const lastCheckpoints = new WeakMap<readonly string[], Map<string, string>>();
+
+/** The schedule's last checkpoint time before `close` (New York HH:MM), else the close itself. */
+function lastCheckpointBefore(times: readonly string[], close: string): string {
+  let byClose = lastCheckpoints.get(times);
+  if (!byClose) {
+    byClose = new Map();
+    lastCheckpoints.set(times, byClose);
+  }
+  let last = byClose.get(close);
+  if (last === undefined) {
+    last =
+      [...times]
+        .filter((t) => t < close)
+        .sort()
+        .pop() ?? close;
+    byClose.set(close, last);
+  }
+  return last;
+}
+
 function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<PositionCheck['horizon']> {
   let last = rule.entry.session;
   for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
-  const close = deps.calendar.sessionClose(last);
-  const lastCheckpoint =
-    [...deps.checkpointTimes]
-      .filter((t) => t < close)
-      .sort()
-      .pop() ?? close;
+  const lastCheckpoint = lastCheckpointBefore(deps.checkpointTimes, deps.calendar.sessionClose(last));
   const today = nyDate(at);
   return { horizon: rule.horizon, lastSession: last, due: today > last || (today === last && nyTime(at) >= lastCheckpoint) };
 }
