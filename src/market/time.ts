@@ -76,12 +76,15 @@ function offsetAt(zoneName: string, epochMs: number): number {
   return held ?? formattedOffset(zone, epochMs);
 }
 
-/** The zone's wall clock at an instant, to the second: UTC's fields of the instant moved by the offset. */
-function wallClockOf(zoneName: string, epochMs: number): Date {
-  return new Date(epochMs + offsetAt(zoneName, epochMs));
+/** The zone's wall clock at an instant, to the second, in ms: UTC's fields of the result are the wall clock's. */
+function wallClockOf(zoneName: string, epochMs: number): number {
+  return epochMs + offsetAt(zoneName, epochMs);
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+// 'HH:MM' of every minute of a day: a backtest asks the time of hundreds of thousands of instants.
+const minuteTimes: readonly string[] = Array.from({ length: 1440 }, (_, m) => `${pad2(Math.floor(m / 60))}:${pad2(m % 60)}`);
 
 // Dates already checked, with their UTC midnight: a backtest converts the same few thousand again and again.
 const checkedDates = new Map<string, number>();
@@ -151,7 +154,7 @@ function zonedInstant(zone: string, date: string, time: string): number {
 
 /** The calendar date in `zone` at an instant. */
 export function zonedDate(zone: string, at: Date): string {
-  return utcMsToDate(wallClockOf(zone, at.getTime()).getTime());
+  return utcMsToDate(wallClockOf(zone, at.getTime()));
 }
 
 /** The instant at which New York's wall clock shows `time` on `date` (see zonedDateTime). */
@@ -166,8 +169,9 @@ export function nyDate(at: Date): string {
 
 /** The New York wall-clock time at an instant, truncated to the minute. */
 export function nyTime(at: Date): string {
-  const w = wallClockOf(NEW_YORK, at.getTime());
-  return `${pad2(w.getUTCHours())}:${pad2(w.getUTCMinutes())}`;
+  const wall = wallClockOf(NEW_YORK, at.getTime());
+  const minute = Math.floor((wall - Math.floor(wall / DAY_MS) * DAY_MS) / 60_000);
+  return minuteTimes[minute] as string; // an invalid instant never gets here: its offset throws
 }
 
 /** The date `n` calendar days after `date` (n may be negative). */
