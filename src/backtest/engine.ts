@@ -188,7 +188,8 @@ export async function runBacktest(deps: BacktestDeps, req: BacktestRequest): Pro
   if (weeks.length === 0) throw new BacktestError(`no council week starts between ${req.from} and ${req.to}`);
 
   let now = nyDateTime(weeks[0] as string, '08:00');
-  const store: EventStore = createMemoryEventStore(() => now);
+  // Only the run's own code appends to it: its events are read back without a schema check (store/trusted.ts).
+  const store: EventStore = createMemoryEventStore(() => now, { trust: true });
   const riskFree = req.riskFree ?? bundledRiskFree();
   const broker = createBrokerRouter({
     fallback: createSimulatedBroker({

@@ -1,7 +1,7 @@
 /**
  * The broker port. Each broker kind (the simulated broker, Alpaca, any other) is a `BrokerAdapter`: the
  * core every broker has, plus the optional capabilities it declares by implementing their interfaces
- * (`Settling`, `CancellingOne`, `Prewarming`, `Protecting`, `Streaming`, `Closing`), found with the type guards below. The council
+ * (`Settling` or `SettlingWithBooks`, `CancellingOne`, `Prewarming`, `Protecting`, `Streaming`, `Closing`), found with the type guards below. The council
  * trades through one `Broker`: the router (src/brokers/router.ts) that sends each account to its
  * adapter and answers every capability for every account.
  */
@@ -126,6 +126,23 @@ export interface Settling {
   settle(accounts: readonly string[], asOf: Date): Promise<BrokerOrder[]>;
 }
 
+/** What a settle changed and each account's book after it. */
+export interface SettledBooks {
+  /** The orders that changed, as `settle` answers them. */
+  changed: BrokerOrder[];
+  /** Each account's book as of the instant settled to, in the order the accounts were given. */
+  books: AccountView[];
+}
+
+/**
+ * A settling broker that answers the books with the settle: a checkpoint settles every account and then
+ * views each, and a broker holding the ledgers it just settled need not read them again for the view.
+ */
+export interface SettlingWithBooks extends Settling {
+  /** `settle(accounts, asOf)`, then `account(a, asOf)` for each, in one call. */
+  settleAndView(accounts: readonly string[], asOf: Date): Promise<SettledBooks>;
+}
+
 /** A broker that cancels one working order (netting folds an unfilled exit into the next order of its symbol). */
 export interface CancellingOne {
   /**
@@ -193,6 +210,7 @@ export interface Closing {
 const has = (broker: object, method: string): boolean => typeof (broker as Record<string, unknown>)[method] === 'function';
 
 export const isSettling = <B extends object>(broker: B): broker is B & Settling => has(broker, 'settle');
+export const isSettlingWithBooks = <B extends object>(broker: B): broker is B & SettlingWithBooks => isSettling(broker) && has(broker, 'settleAndView');
 export const isCancellingOne = <B extends object>(broker: B): broker is B & CancellingOne => has(broker, 'cancelOrder');
 export const isPrewarming = <B extends object>(broker: B): broker is B & Prewarming => has(broker, 'prepare') && has(broker, 'anticipate');
 export const isProtecting = <B extends object>(broker: B): broker is B & Protecting => has(broker, 'cancelLegs') && has(broker, 'replaceLegs');
@@ -204,7 +222,7 @@ export const isClosing = <B extends object>(broker: B): broker is B & Closing =>
  * capability answered for every account. An account whose broker lacks one gets its plain answer:
  * nothing to settle or warm up, a cancel that only looks the order up.
  */
-export interface Broker extends BrokerCore, Settling, CancellingOne, Prewarming, Protecting, Streaming, Closing {
+export interface Broker extends BrokerCore, SettlingWithBooks, CancellingOne, Prewarming, Protecting, Streaming, Closing {
   /** The kind of broker `account` trades on. */
   kindOf(account: string): BrokerKind;
 }

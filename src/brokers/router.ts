@@ -13,9 +13,11 @@ import {
   isPrewarming,
   isProtecting,
   isSettling,
+  isSettlingWithBooks,
   isStreaming,
   type PlannedOrder,
   type Prewarming,
+  type SettledBooks,
 } from './port.ts';
 
 export interface BrokerRoutes {
@@ -51,6 +53,18 @@ export function createBrokerRouter(routes: BrokerRoutes): Broker {
         byAdapter(accounts, (a) => a).map(([broker, mine]): Promise<BrokerOrder[]> | BrokerOrder[] => (isSettling(broker) ? broker.settle(mine, asOf) : [])),
       );
       return settled.flat();
+    },
+    async settleAndView(accounts, asOf) {
+      // Each adapter settles and views its own accounts (in one call where it can); the books come back in the accounts' order.
+      const parts = await Promise.all(
+        byAdapter(accounts, (a) => a).map(async ([broker, mine]): Promise<SettledBooks & { mine: string[] }> => {
+          if (isSettlingWithBooks(broker)) return { mine, ...(await broker.settleAndView(mine, asOf)) };
+          const changed = isSettling(broker) ? await broker.settle(mine, asOf) : [];
+          return { mine, changed, books: await Promise.all(mine.map((account) => broker.account(account, asOf))) };
+        }),
+      );
+      const books = new Map(parts.flatMap(({ mine, books }) => mine.map((account, i) => [account, books[i]!] as const)));
+      return { changed: parts.flatMap((p) => p.changed), books: accounts.map((account) => books.get(account)!) };
     },
     async cancelOrder(account, clientOrderId, at, reason) {
       const broker = brokerOf(account);

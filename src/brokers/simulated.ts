@@ -29,7 +29,7 @@ import {
   type PositionView,
   type Protecting,
   type ProtectiveLegs,
-  type Settling,
+  type SettlingWithBooks,
 } from './port.ts';
 import type { Bar } from '../market/port.ts';
 
@@ -352,7 +352,7 @@ function legsOf(parent: string, protect: ProtectiveLegs, status: OrderLeg['statu
 }
 
 /** The simulated broker's shape: the core, fills settled on demand, one order canceled at a time, protective legs. */
-export interface SimulatedBroker extends BrokerAdapter, Settling, CancellingOne, Protecting {}
+export interface SimulatedBroker extends BrokerAdapter, SettlingWithBooks, CancellingOne, Protecting {}
 
 export function createSimulatedBroker(deps: { store: EventStore; market: MarketData; calendar: TradingCalendar; settings: SimSettings }): SimulatedBroker {
   const { store, market, calendar, settings } = deps;
@@ -480,7 +480,11 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   }
 
   async function viewOf(account: string, asOf: Date): Promise<AccountView> {
-    const book = await load(account);
+    return bookOf(account, await load(account), asOf);
+  }
+
+  /** The account's book as of `asOf`, from its ledger as the caller just loaded it. */
+  async function bookOf(account: string, book: Ledger, asOf: Date): Promise<AccountView> {
     const ledger = asOfView(book, asOf);
     const positions: PositionView[] = [];
     let equity = ledger.cash / 100;
@@ -589,12 +593,13 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
    * Triggers the resting legs of `account` (of `only` one symbol) on the sessions known by `asOf`: each
    * complete bar since the leg rested, then today's open. A stop fills with slippage against the position;
    * a take-profit, a limit, at its price or the better open. At most the position it protects is closed.
-   * Returns the orders whose legs changed. `ledger`: the account's ledger as the caller just loaded it (settle),
-   * not read again; the append below decides again on the ledger as it is then, as it does after the bars' reads.
+   * Returns the orders whose legs changed and the ledger after. `ledger`: the account's ledger as the caller just
+   * loaded it (settle), not read again; the append below decides again on the ledger as it is then, as it does
+   * after the bars' reads.
    */
-  async function settleLegs(account: string, asOf: Date, only?: string, ledger?: Ledger): Promise<BrokerOrder[]> {
+  async function settleLegs(account: string, asOf: Date, only?: string, ledger?: Ledger): Promise<{ changed: BrokerOrder[]; ledger: Ledger }> {
     const before = ledger ?? (await load(account));
-    if (before.guarded.size === 0) return [];
+    if (before.guarded.size === 0) return { changed: [], ledger: before };
     const today = nyDate(asOf);
     const tradingToday = calendar.isTradingDay(today);
     const complete = tradingToday && nyTime(asOf) >= '16:00' ? today : calendar.previousTradingDay(today);
@@ -647,11 +652,52 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
         events.push({ type: 'SimLegFilled', data: { clientOrderId: id, leg: hit.leg, price, qty, fee: feeCents(settings, qty) / 100, at: hit.at } });
       }
     }
-    if (events.length === 0) return [];
+    if (events.length === 0) return { changed: [], ledger: before };
     const ids = events.map((e) => (e.data as { clientOrderId: string }).clientOrderId);
     // Decided again on the ledger as it is when appended: a leg canceled or filled meanwhile is left alone.
     const after = await change(account, (l) => events.filter((e) => l.orders.get((e.data as { clientOrderId: string }).clientOrderId)?.guard?.activeFrom));
-    return ids.flatMap((id) => (after.orders.has(id) ? [publicOrder(after.orders.get(id)!)] : []));
+    return { changed: ids.flatMap((id) => (after.orders.has(id) ? [publicOrder(after.orders.get(id)!)] : [])), ledger: after };
+  }
+
+  /**
+   * Fills at their session's open the account's working orders whose open has happened by `asOf`, then its
+   * resting legs; answers the orders that changed and the ledger after.
+   */
+  async function settleAccount(account: string, asOf: Date): Promise<{ changed: BrokerOrder[]; ledger: Ledger }> {
+    const changed: BrokerOrder[] = [];
+    const before = await load(account);
+    const fills: NewEvent[] = [];
+    // Only the working orders (the ledger's index), in the order they were accepted; an order whose
+    // session has not opened by asOf is skipped before asking (the port would throw PointInTimeError).
+    for (const id of before.open) {
+      const order = before.orders.get(id);
+      if (order?.status !== 'accepted') continue;
+      if (asOf < nyDateTime(order.session, '09:30')) continue; // the open has not happened yet
+      let open: number | undefined;
+      try {
+        open = await market.sessionOpen(order.symbol, order.session, asOf);
+      } catch (error) {
+        if (error instanceof PointInTimeError) continue; // a clock the check above did not foresee
+        throw error;
+      }
+      if (open === undefined) continue; // no data for that session yet
+      const slip = (settings.slippageBps / 10_000) * (order.side === 'buy' ? 1 : -1);
+      const price = Math.round(open * (1 + slip) * 10_000) / 10_000;
+      const fee = feeCents(settings, order.qty) / 100;
+      fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
+    }
+    let after = before;
+    if (fills.length) {
+      const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
+      after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
+      for (const id of ids) {
+        const o = after.orders.get(id);
+        if (o) changed.push(publicOrder(o));
+      }
+    }
+    const legs = await settleLegs(account, asOf, undefined, after);
+    changed.push(...legs.changed);
+    return { changed, ledger: legs.ledger };
   }
 
   return {
@@ -692,45 +738,25 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
 
     async settle(accounts, asOf) {
       const changed: BrokerOrder[] = [];
-      for (const account of accounts) {
-        const before = await load(account);
-        const fills: NewEvent[] = [];
-        // Only the working orders (the ledger's index), in the order they were accepted; an order whose
-        // session has not opened by asOf is skipped before asking (the port would throw PointInTimeError).
-        for (const id of before.open) {
-          const order = before.orders.get(id);
-          if (order?.status !== 'accepted') continue;
-          if (asOf < nyDateTime(order.session, '09:30')) continue; // the open has not happened yet
-          let open: number | undefined;
-          try {
-            open = await market.sessionOpen(order.symbol, order.session, asOf);
-          } catch (error) {
-            if (error instanceof PointInTimeError) continue; // a clock the check above did not foresee
-            throw error;
-          }
-          if (open === undefined) continue; // no data for that session yet
-          const slip = (settings.slippageBps / 10_000) * (order.side === 'buy' ? 1 : -1);
-          const price = Math.round(open * (1 + slip) * 10_000) / 10_000;
-          const fee = feeCents(settings, order.qty) / 100;
-          fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
-        }
-        let after = before;
-        if (fills.length) {
-          const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
-          after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
-          for (const id of ids) {
-            const o = after.orders.get(id);
-            if (o) changed.push(publicOrder(o));
-          }
-        }
-        changed.push(...(await settleLegs(account, asOf, undefined, after)));
-      }
+      for (const account of accounts) changed.push(...(await settleAccount(account, asOf)).changed);
       return changed;
+    },
+
+    async settleAndView(accounts, asOf) {
+      // Each book viewed from the ledger its settle ended with: one ledger read per account, not two.
+      const changed: BrokerOrder[] = [];
+      const books: AccountView[] = [];
+      for (const account of accounts) {
+        const settled = await settleAccount(account, asOf);
+        changed.push(...settled.changed);
+        books.push(await bookOf(account, settled.ledger, asOf));
+      }
+      return { changed, books };
     },
 
     async cancelLegs(account, symbol, at) {
       // What happened to the legs up to now first: a leg that triggered is answered filled, not canceled.
-      const triggered = await settleLegs(account, at, symbol);
+      const triggered = (await settleLegs(account, at, symbol)).changed;
       const canceled: string[] = [];
       const ledger = await change(account, (l) => {
         canceled.length = 0;

@@ -13,11 +13,14 @@ const TIME_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
  * One formatter and one cache of offsets per zone: building an Intl.DateTimeFormat costs far more than
  * using one, formatToParts costs microseconds, and backtests ask about hundreds of thousands of instants.
  * A zone's offset holds for months at a time, so it is kept per UTC day: the offset that held for the
- * whole day, or null for a day a switch falls in (then each instant is asked of Intl).
+ * whole day, or null for a day a switch falls in (then each instant is asked of Intl). A day's offset is
+ * told from the offsets at its start and at the next day's start, each asked of Intl once.
  */
 interface Zone {
   formatter: Intl.DateTimeFormat;
   offsets: Map<number, number | null>;
+  /** The offset at each UTC day's first instant, by day number. */
+  starts: Map<number, number>;
   /** zonedDateTime's answers (epoch ms) by 'YYYY-MM-DDTHH:MM' asked: a backtest asks for the same few thousand. */
   instants: Map<string, number>;
 }
@@ -37,7 +40,7 @@ function zoneOf(name: string): Zone {
       minute: '2-digit',
       second: '2-digit',
     });
-    zone = { formatter, offsets: new Map(), instants: new Map() };
+    zone = { formatter, offsets: new Map(), starts: new Map(), instants: new Map() };
     zones.set(name, zone);
   }
   return zone;
@@ -67,21 +70,36 @@ function offsetAt(zoneName: string, epochMs: number): number {
   let held = zone.offsets.get(day);
   if (held === undefined) {
     if (zone.offsets.size >= 100_000) zone.offsets.clear();
-    // Offsets change on whole seconds and never twice in one day (no zone has switched and switched back
-    // within a day): the same at the day's first and last second, the same throughout.
-    const first = formattedOffset(zone, day * DAY_MS);
-    held = first === formattedOffset(zone, day * DAY_MS + DAY_MS - 1000) ? first : null;
+    // Offsets never change twice in one day (no zone has switched and switched back within a day): the
+    // same at the day's start and the next day's, the same throughout. (A switch at the next day's very
+    // start marks the day as a switch day: each instant is then asked of Intl, the same answers.)
+    const first = startOffset(zone, day);
+    held = first === startOffset(zone, day + 1) ? first : null;
     zone.offsets.set(day, held);
   }
   return held ?? formattedOffset(zone, epochMs);
 }
 
-/** The zone's wall clock at an instant, to the second: UTC's fields of the instant moved by the offset. */
-function wallClockOf(zoneName: string, epochMs: number): Date {
-  return new Date(epochMs + offsetAt(zoneName, epochMs));
+/** The zone's offset at the first instant of UTC day `day`, asked of Intl once. */
+function startOffset(zone: Zone, day: number): number {
+  let offset = zone.starts.get(day);
+  if (offset === undefined) {
+    if (zone.starts.size >= 100_000) zone.starts.clear();
+    offset = formattedOffset(zone, day * DAY_MS);
+    zone.starts.set(day, offset);
+  }
+  return offset;
+}
+
+/** The zone's wall clock at an instant, to the second, in ms: UTC's fields of the result are the wall clock's. */
+function wallClockOf(zoneName: string, epochMs: number): number {
+  return epochMs + offsetAt(zoneName, epochMs);
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+// 'HH:MM' of every minute of a day: a backtest asks the time of hundreds of thousands of instants.
+const minuteTimes: readonly string[] = Array.from({ length: 1440 }, (_, m) => `${pad2(Math.floor(m / 60))}:${pad2(m % 60)}`);
 
 // Dates already checked, with their UTC midnight: a backtest converts the same few thousand again and again.
 const checkedDates = new Map<string, number>();
@@ -151,7 +169,7 @@ function zonedInstant(zone: string, date: string, time: string): number {
 
 /** The calendar date in `zone` at an instant. */
 export function zonedDate(zone: string, at: Date): string {
-  return utcMsToDate(wallClockOf(zone, at.getTime()).getTime());
+  return utcMsToDate(wallClockOf(zone, at.getTime()));
 }
 
 /** The instant at which New York's wall clock shows `time` on `date` (see zonedDateTime). */
@@ -166,8 +184,9 @@ export function nyDate(at: Date): string {
 
 /** The New York wall-clock time at an instant, truncated to the minute. */
 export function nyTime(at: Date): string {
-  const w = wallClockOf(NEW_YORK, at.getTime());
-  return `${pad2(w.getUTCHours())}:${pad2(w.getUTCMinutes())}`;
+  const wall = wallClockOf(NEW_YORK, at.getTime());
+  const minute = Math.floor((wall - Math.floor(wall / DAY_MS) * DAY_MS) / 60_000);
+  return minuteTimes[minute] as string; // an invalid instant never gets here: its offset throws
 }
 
 /** The date `n` calendar days after `date` (n may be negative). */

@@ -31,7 +31,7 @@ import {
   proposalsOf,
   recordLegFills,
   syncFills,
-  syncLegFills,
+  syncLegFillsAndView,
 } from './execution.ts';
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
@@ -155,11 +155,11 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const expired = await expireDueProposals(deps, at);
   const proposals = await proposalsOf(deps).list();
   await syncOpenFills(deps, proposals, at);
-  // A stop or take-profit that filled since the last checkpoint: the position is already out.
-  await syncLegFills(deps, deps.accounts, at);
+  // A stop or take-profit that filled since the last checkpoint: the position is already out. The books
+  // come with the settle (the poll below reads only the proposals and the pushing brokers' orders).
+  const books = await syncLegFillsAndView(deps, deps.accounts, at);
   await pollLegFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
-  const books = await Promise.all(deps.accounts.map((account) => deps.broker.account(account, at)));
   const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
   const entries = latestEntries(deps.store, proposals);
   const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, entries, account, position)));
@@ -600,15 +600,32 @@ async function withUpdate(deps: CheckpointDeps, check: PositionCheck, rule: Rule
   }
 }
 
+// Per schedule, the last checkpoint time before each session close: every position at every checkpoint asks, for a few closes.
+const lastCheckpoints = new WeakMap<readonly string[], Map<string, string>>();
+
+/** The schedule's last checkpoint time before `close` (New York HH:MM), else the close itself. */
+function lastCheckpointBefore(times: readonly string[], close: string): string {
+  let byClose = lastCheckpoints.get(times);
+  if (!byClose) {
+    byClose = new Map();
+    lastCheckpoints.set(times, byClose);
+  }
+  let last = byClose.get(close);
+  if (last === undefined) {
+    last =
+      [...times]
+        .filter((t) => t < close)
+        .sort()
+        .pop() ?? close;
+    byClose.set(close, last);
+  }
+  return last;
+}
+
 function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<PositionCheck['horizon']> {
   let last = rule.entry.session;
   for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
-  const close = deps.calendar.sessionClose(last);
-  const lastCheckpoint =
-    [...deps.checkpointTimes]
-      .filter((t) => t < close)
-      .sort()
-      .pop() ?? close;
+  const lastCheckpoint = lastCheckpointBefore(deps.checkpointTimes, deps.calendar.sessionClose(last));
   const today = nyDate(at);
   return { horizon: rule.horizon, lastSession: last, due: today > last || (today === last && nyTime(at) >= lastCheckpoint) };
 }

@@ -13,7 +13,17 @@ export { memoByIdentity } from './memo.ts';
 export { type ApproveDeps, type ApproveRequest, approveProposal, expireProposal, ordersAtApproval, rejectProposal } from './proposals/approval.ts';
 export { handleProposalCommand } from './proposals/commands.ts';
 export { controlStream, type HaltState, isHalted, setHalted } from './proposals/halt.ts';
-export { alreadyOrdered, type ExecutionDeps, executeProposal, orderLines, proposalsOf, recordLegFills, syncFills, syncLegFills } from './proposals/placement.ts';
+export {
+  alreadyOrdered,
+  type ExecutionDeps,
+  executeProposal,
+  orderLines,
+  proposalsOf,
+  recordLegFills,
+  syncFills,
+  syncLegFills,
+  syncLegFillsAndView,
+} from './proposals/placement.ts';
 export { controlRefusalStream, loadRefusals, type Refusal, recordRefusal, refusalStream } from './proposals/refusals.ts';
 export { createProposalRepository, type ProposalRepository } from './proposals/repository.ts';
 

@@ -1,15 +1,26 @@
 /**
  * An event store held in process memory: the same port and the same rules (expected versions,
  * ConcurrencyError, global order) as the SQL store, for runs that need no durability, such as a
- * backtest, where PGlite's per-statement cost would dominate.
+ * backtest, where PGlite's per-statement cost would dominate. A store told to `trust` its writers (the
+ * backtest's own, which only the run's code appends to) vouches for its events (trusted.ts), so readers
+ * skip their schema check.
  */
 import { ConcurrencyError, type Database, type EventStore, type NewEvent, type ReadAllOptions, type ReadOptions, type StoredEvent } from './port.ts';
 
 // appendMany's rules, shared with the SQL store.
 import { distinctStreams, type StreamAppend } from './port.ts';
 import { frozenJsonCopy } from './json-copy.ts';
+import { vouchFor } from './trusted.ts';
 
-export function createMemoryEventStore(clock: () => Date = () => new Date()): EventStore {
+export interface MemoryStoreOptions {
+  /**
+   * Every writer is this process's typed code (a backtest's store, nothing else appends to it): the
+   * events read back need no schema check. Leave unset where raw events may be appended (tests do).
+   */
+  trust?: boolean;
+}
+
+export function createMemoryEventStore(clock: () => Date = () => new Date(), options: MemoryStoreOptions = {}): EventStore {
   const streams = new Map<string, StoredEvent[]>();
   const all: StoredEvent[] = [];
   // For each prefix streams() was asked about: its streams in name order (each entry frozen, replaced
@@ -78,6 +89,7 @@ export function createMemoryEventStore(clock: () => Date = () => new Date()): Ev
           recordedAt,
         }),
     );
+    if (options.trust) for (const event of stored) vouchFor(event);
     // Readers get copies, so the stream's own array can grow in place.
     if (current.length === 0) streams.set(stream, current);
     current.push(...stored);

@@ -14,10 +14,12 @@ import {
   isClosing,
   isPrewarming,
   isSettling,
+  isSettlingWithBooks,
   type OrderRequest,
   type PlannedOrder,
   type Prewarming,
   type Settling,
+  type SettlingWithBooks,
 } from '../../src/brokers/port.ts';
 import { createBrokerRouter } from '../../src/brokers/router.ts';
 
@@ -92,6 +94,23 @@ describe('Broker router', () => {
     await router.anticipate([sell('A', 'QQQ'), sell('S2', 'SPY')], at);
     router.close();
     expect(log).toEqual(['simulated settle S1,S2', 'alpaca prepare A:SPY', 'alpaca anticipate A:QQQ', 'alpaca close']);
+  });
+
+  it('When a checkpoint settles and views its accounts in one call, Then each broker settles its own, and the books come back in the accounts’ order from the broker that holds each', async () => {
+    const log: string[] = [];
+    const booked: BrokerAdapter & SettlingWithBooks = {
+      ...settlingBroker('booked', log),
+      async settleAndView(accounts) {
+        log.push(`booked settleAndView ${accounts.join(',')}`);
+        return { changed: [], books: accounts.map((account) => ({ account, broker: 'booked', equity: 1, cash: 1, buyingPower: 1, positions: [], openOrders: [] })) };
+      },
+    };
+    const router = createBrokerRouter({ accounts: { A: plainBroker('alpaca', log), B: booked }, fallback: settlingBroker('simulated', log) });
+    const { changed, books } = await router.settleAndView(['S1', 'A', 'B', 'S2'], at);
+    expect(changed).toEqual([]);
+    expect(books.map((b) => `${b.account}@${b.broker}`)).toEqual(['S1@simulated', 'A@alpaca', 'B@booked', 'S2@simulated']);
+    expect(log).toEqual(['booked settleAndView B', 'simulated settle S1,S2']);
+    expect(isSettlingWithBooks(booked) && !isSettlingWithBooks(settlingBroker('plain', []))).toBe(true);
   });
 
   it('When a broker cannot cancel one order, Then the router answers the order as it stands, and one that can is asked to cancel it', async () => {

@@ -73,6 +73,29 @@ describe('Simulated broker: stops and take-profits on daily bars', () => {
     expect(await b.settle(['A'], nyDateTime('2020-03-10', '17:00'))).toEqual([]);
   });
 
+  it('Given a long SPY with a stop, When settle and view come in one call at each instant, Then they answer what a settle and then a view of each account answer', async () => {
+    const [separate, together] = [broker(), broker()];
+    for (const b of [separate, together]) {
+      for (const account of ['A', 'B'])
+        await b.submit({
+          account,
+          clientOrderId: `tc-w-${account}-spy`,
+          symbol: 'SPY',
+          side: 'buy',
+          qty: 10,
+          at: nyDateTime('2020-03-06', '08:00'),
+          protect: { stopPrice: 260, takeProfitPrice: null },
+        });
+    }
+    // The entry fills at Friday's open; Monday opens through the stop.
+    for (const at of [nyDateTime('2020-03-06', '17:00'), nyDateTime('2020-03-09', '10:00'), nyDateTime('2020-03-10', '10:00')]) {
+      const changed = await separate.settle(['A', 'B'], at);
+      const books = [await separate.account('A', at), await separate.account('B', at)];
+      expect(await together.settleAndView(['A', 'B'], at)).toEqual({ changed, books });
+    }
+    expect((await together.account('A', nyDateTime('2020-03-10', '10:00'))).positions).toEqual([]);
+  });
+
   it('Given a stop inside Friday 2020-03-06 range, When the bar is complete, Then it fills at the stop less slippage, stamped at the close', async () => {
     const b = broker();
     const friday = bar('SPY', '2020-03-06');

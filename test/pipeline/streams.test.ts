@@ -1,12 +1,14 @@
 /**
  * Typed streams: events are read back as their stream's union, checked by zod, including the shapes
- * older versions wrote; an event no schema admits is refused with where it is, not read as garbage.
+ * older versions wrote; an event no schema admits is refused with where it is, not read as garbage. A
+ * backtest's store, which only the run's typed code writes to, vouches for its events: they are read as stored.
  */
 import { describe, expect, it } from 'vitest';
 import { foldProposal } from '../../src/domain/proposal.ts';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
 import { isHalted } from '../../src/pipeline/execution.ts';
 import { MalformedEventError, readStream, streams } from '../../src/pipeline/streams.ts';
+import { foldWeek, parseWeekEvent } from '../../src/pipeline/week.ts';
 
 const at = new Date('2026-11-24T15:00:00Z');
 
@@ -89,5 +91,24 @@ describe('Typed streams', () => {
       await stream.decide(store, (events) => (events.some((e) => e.type === 'ExitOrdered' && e.data.proposalId === exit.proposalId) ? [] : [{ type: 'ExitOrdered', data: exit }]));
     const events = await readStream(store, stream);
     expect(events.map((e) => (e.type === 'ExitOrdered' ? e.data.entryProposalId : null))).toEqual(['p1']);
+  });
+
+  it('When a store trusting its writers (the backtest’s) holds the events, Then each is read as stored, with no schema check; a store that does not trust them still checks', async () => {
+    const trusting = createMemoryEventStore(() => at, { trust: true });
+    await trusting.append('proposal:p1', 0, [{ type: 'ProposalOpened', data: opened }]);
+    const stored = await trusting.read('proposal:p1');
+    const [read] = await readStream(trusting, streams.proposal('p1'));
+    expect(read).toBe(stored[0]);
+    expect(foldProposal(await readStream(trusting, streams.proposal('p1'))).status).toBe('PENDING');
+    const started = { runId: 'r1', week: '2026-11-23', asOf: at.toISOString(), query: null, seats: [], chair: { models: ['m'], account: 'COUNCIL' } };
+    await trusting.append('week:c:2026-11-23', 0, [{ type: 'RunStarted', data: started }]);
+    const [week] = await trusting.read('week:c:2026-11-23');
+    expect(parseWeekEvent(week!)?.data).toBe(week!.data);
+    // The same events in a store that does not vouch for them are parsed: a copy, checked.
+    const checking = createMemoryEventStore(() => at);
+    await checking.append('week:c:2026-11-23', 0, [{ type: 'RunStarted', data: started }]);
+    const [checked] = await checking.read('week:c:2026-11-23');
+    expect(parseWeekEvent(checked!)?.data).not.toBe(checked!.data);
+    expect(foldWeek([checked!]).started).toEqual(foldWeek([week!]).started);
   });
 });

@@ -33,6 +33,9 @@ export function paperDesk(options: { onBookRead?: () => Promise<void>; positions
       return { account, broker: 'simulated', equity: 100_000, cash: 100_000 - invested, buyingPower: 100_000 - invested, positions, openOrders: [] };
     },
     settle: async () => [],
+    async settleAndView(accounts) {
+      return { changed: [], books: await Promise.all(accounts.map((account) => broker.account(account, new Date(0)))) };
+    },
     cancelOpenOrders: async () => 0,
     cancelOrder: async (_account, id) => orders.get(id),
     prepare: async () => {},

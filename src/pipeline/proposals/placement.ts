@@ -8,7 +8,7 @@
  * position is already out); a resize replaces the legs, after it filled, with one stop for the whole
  * position. A leg's fill is recorded in the proposal of the order that carried the legs, once.
  */
-import { AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError, type OrderStatus } from '../../brokers/port.ts';
+import { type AccountView, AmbiguousOrderError, type Broker, type BrokerOrder, OrderRejectedError, type OrderStatus } from '../../brokers/port.ts';
 import { type ProposalEvent, ProposalError, type ProposalOrder, type ProposalState } from '../../domain/proposal.ts';
 import { clientOrderId, EXIT_PREFIX } from '../../domain/sizing.ts';
 import type { EventStore } from '../../store/port.ts';
@@ -259,6 +259,13 @@ export async function recordLegFills(deps: Pick<ExecutionDeps, 'store' | 'propos
  */
 export async function syncLegFills(deps: ExecutionDeps, accounts: readonly string[], asOf: Date): Promise<void> {
   await recordLegFills(deps, await deps.broker.settle(accounts, asOf), asOf);
+}
+
+/** `syncLegFills`, answering each account's book as it stands after the settle (in the accounts' order). */
+export async function syncLegFillsAndView(deps: ExecutionDeps, accounts: readonly string[], asOf: Date): Promise<AccountView[]> {
+  const { changed, books } = await deps.broker.settleAndView(accounts, asOf);
+  await recordLegFills(deps, changed, asOf);
+  return books;
 }
 
 /**

@@ -153,7 +153,10 @@ export function createProposalRepository(store: EventStore, options: RepositoryO
    */
   function relisted(last: Listing | undefined, entries: readonly { stream: string }[], changed: readonly string[]): Listing {
     if (last) {
-      const names = last.names.slice();
+      // The names are copied only when a proposal is added (most listings only move states); the answer
+      // is always a new array, as callers remember views by its identity.
+      let names = last.names;
+      let copied: string[] | undefined;
       const answer = last.answer.slice();
       let added = true;
       for (const proposalId of changed) {
@@ -163,7 +166,9 @@ export function createProposalRepository(store: EventStore, options: RepositoryO
         if (names[at] === stream) answer[at] = state;
         else if (entries[insertionOf(entries, stream, (e) => e.stream)]?.stream !== stream) added = false;
         else {
-          names.splice(at, 0, stream);
+          copied ??= names.slice();
+          copied.splice(at, 0, stream);
+          names = copied;
           answer.splice(at, 0, state);
         }
       }
