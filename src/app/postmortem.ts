@@ -36,7 +36,7 @@ export function chartWriter(dir: string): (pm: Postmortem) => Promise<Postmortem
   return async (pm) => {
     await mkdir(dir, { recursive: true });
     return Promise.all(
-      postmortemCharts(pm).map(async (c) => {
+      (await postmortemCharts(pm)).map(async (c) => {
         const path = join(dir, c.fileName);
         await writeFile(path, c.png);
         return { ...c, path };

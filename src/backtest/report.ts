@@ -35,14 +35,16 @@ export async function writeBacktestReport(dir: string, result: BacktestResult): 
   const out = resolve(dir);
   await mkdir(out, { recursive: true });
   const pm = result.postmortem;
-  const charts = postmortemCharts(pm, `backtest of ${result.weeks} weeks`, { report: true });
+  // The charts render on libuv's thread pool while the exports are written here.
+  const rendering = postmortemCharts(pm, `backtest of ${result.weeks} weeks`, { report: true });
+  const exports = await writeExports(out, pm);
+  const charts = await rendering;
   const chartPaths: string[] = [];
   for (const c of charts) {
     const path = join(out, c.fileName);
     await writeFile(path, c.png);
     chartPaths.push(path);
   }
-  const exports = await writeExports(out, pm);
   const json = join(out, 'backtest.json');
   await writeFile(json, `${JSON.stringify(backtestJson(result), null, 2)}\n`);
   const markdown = join(out, 'report.md');

@@ -19,10 +19,14 @@ export interface ChartImage {
 /** resvg's native binding, loaded at the first picture: a process that draws none (serve before a postmortem) never maps it. */
 let resvgModule: typeof import('@resvg/resvg-js') | undefined;
 
-export function svgToPng(svg: string): Buffer {
+/**
+ * Rasterised off the event loop, on libuv's thread pool (resvg's renderAsync): a postmortem's pictures
+ * render side by side, and `serve` keeps answering chat and the dashboard meanwhile.
+ */
+export async function svgToPng(svg: string): Promise<Buffer> {
   resvgModule ??= createRequire(import.meta.url)('@resvg/resvg-js') as typeof import('@resvg/resvg-js');
-  const resvg = new resvgModule.Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: '#ffffff' });
-  return resvg.render().asPng();
+  const image = await resvgModule.renderAsync(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: '#ffffff' });
+  return image.asPng();
 }
 
 const dollars = (v: number) => `$${Math.round(v).toLocaleString('en-US')}`;
@@ -73,7 +77,7 @@ export const ROLLING_WEEKS = 26;
  * same exposure); with `report`, also the benchmarks fully invested in their own panel and, past 26
  * weeks, the rolling 26-week Sharpe ratio.
  */
-export function postmortemCharts(pm: Postmortem, label = `week of ${pm.week}`, o: { report?: boolean } = {}): ChartImage[] {
+export async function postmortemCharts(pm: Postmortem, label = `week of ${pm.week}`, o: { report?: boolean } = {}): Promise<ChartImage[]> {
   const period = `${pm.from} to ${pm.to}, daily closes; ${label}`;
   const equity = lineChartSvg({
     title: 'Equity by account, benchmarks at the same exposure',
@@ -107,12 +111,13 @@ export function postmortemCharts(pm: Postmortem, label = `week of ${pm.week}`, o
     formatY: percent,
     includeY: 0,
   });
-  const charts: ChartImage[] = [
-    { fileName: 'equity.png', title: 'Equity curves', png: svgToPng(equity) },
-    { fileName: 'drawdown.png', title: 'Drawdowns', png: svgToPng(drawdown) },
+  const charts: { fileName: string; title: string; svg: string }[] = [
+    { fileName: 'equity.png', title: 'Equity curves', svg: equity },
+    { fileName: 'drawdown.png', title: 'Drawdowns', svg: drawdown },
   ];
-  if (!o.report) return charts;
-  charts.push({ fileName: 'benchmarks.png', title: 'Benchmarks, fully invested', png: svgToPng(benchmarks()) });
+  const rendered = () => Promise.all(charts.map(async ({ svg, ...c }): Promise<ChartImage> => ({ ...c, png: await svgToPng(svg) })));
+  if (!o.report) return rendered();
+  charts.push({ fileName: 'benchmarks.png', title: 'Benchmarks, fully invested', svg: benchmarks() });
   const weeks = weeklyExcess(pm.dates, pm.curves[0]?.equity ?? [], pm.riskFree.returns);
   if (weeks.length > ROLLING_WEEKS) {
     const rolling = (equity: readonly number[]) => {
@@ -129,7 +134,7 @@ export function postmortemCharts(pm: Postmortem, label = `week of ${pm.week}`, o
       formatY: (v) => v.toFixed(1),
       includeY: 0,
     });
-    charts.push({ fileName: 'rolling-sharpe.png', title: `Rolling ${ROLLING_WEEKS}-week Sharpe`, png: svgToPng(sharpeChart) });
+    charts.push({ fileName: 'rolling-sharpe.png', title: `Rolling ${ROLLING_WEEKS}-week Sharpe`, svg: sharpeChart });
   }
-  return charts;
+  return rendered();
 }
