@@ -104,6 +104,8 @@ function statusOf(o: z.infer<typeof WireOrderFields>): OrderStatus {
 /** The client order id of the guard replaceLegs puts on the position a resize order left. */
 export const guardIdOf = (clientOrderId: string): string => `${clientOrderId}-legs`;
 const GUARD_SUFFIX = guardIdOf('');
+/** The client order id of the resize a guard protects the position of (its own id when it is no `-legs` guard). */
+const guardedIdOf = (guardId: string): string => (guardId.endsWith(GUARD_SUFFIX) ? guardId.slice(0, -GUARD_SUFFIX.length) : guardId);
 
 /** Orders that carry protective legs: the entry's (oto, bracket) and the replacements (oco, a plain stop). */
 const PROTECTED = new Set(['oto', 'bracket', 'oco']);
@@ -368,7 +370,7 @@ export function createAlpacaBroker(deps: {
    */
   const protectionOf = (account: string, guard: WireOrder): BrokerOrder => ({
     ...toBrokerOrder(account, guard),
-    clientOrderId: guard.client_order_id.endsWith(GUARD_SUFFIX) ? guard.client_order_id.slice(0, -GUARD_SUFFIX.length) : guard.client_order_id,
+    clientOrderId: guardedIdOf(guard.client_order_id),
     side: guard.side === 'sell' ? 'buy' : 'sell',
     status: 'filled',
     filledQty: guard.qty ?? 0,
@@ -388,7 +390,7 @@ export function createAlpacaBroker(deps: {
    * order exists.
    */
   async function answerGuard(account: string, guard: WireOrder): Promise<BrokerOrder> {
-    const parentId = guard.client_order_id.endsWith(GUARD_SUFFIX) ? guard.client_order_id.slice(0, -GUARD_SUFFIX.length) : guard.client_order_id;
+    const parentId = guardedIdOf(guard.client_order_id);
     const parent = parentId === guard.client_order_id ? undefined : await findWire(clientOf(account), parentId);
     return parent ? withGuard(account, parent, guard) : { ...toBrokerOrder(account, guard), clientOrderId: parentId };
   }
