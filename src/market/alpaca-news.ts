@@ -5,7 +5,7 @@
 import type { Alpaca } from '@alpacahq/alpaca-trade-api/rest';
 import { z } from 'zod';
 import { wire } from '../vendors/alpaca.ts';
-import { type NewsItem, type NewsSource, namesAnyTerm } from './news.ts';
+import { type NewsItem, type NewsSource, termMatcher } from './news.ts';
 
 const WireNews = z.object({
   id: z.union([z.number(), z.string()]),
@@ -28,7 +28,8 @@ export function createAlpacaNews(client: Alpaca): NewsSource {
     async news({ symbols, terms, start, end, limit }) {
       const out: NewsItem[] = [];
       // Without symbols Alpaca answers the whole market's news; the terms keep the stories that matter.
-      const pages = terms?.length ? MAX_PAGES * 2 : MAX_PAGES;
+      const named = terms?.length ? termMatcher(terms) : undefined;
+      const pages = named ? MAX_PAGES * 2 : MAX_PAGES;
       let pageToken: string | undefined;
       for (let page = 0; page < pages && out.length < limit; page++) {
         const answer = await wire(
@@ -39,14 +40,14 @@ export function createAlpacaNews(client: Alpaca): NewsSource {
             start,
             end,
             sort: 'desc',
-            limit: terms?.length ? PAGE : Math.min(PAGE, limit - out.length),
+            limit: named ? PAGE : Math.min(PAGE, limit - out.length),
             pageToken,
           }),
         );
         for (const n of answer.news ?? []) {
           const publishedAt = new Date(n.created_at);
           if (publishedAt.getTime() > end.getTime()) continue;
-          if (terms?.length && !namesAnyTerm({ headline: n.headline, summary: n.summary ?? '' }, terms)) continue;
+          if (named && !named({ headline: n.headline, summary: n.summary ?? '' })) continue;
           if (out.length >= limit) break;
           out.push({
             id: String(n.id),

@@ -79,11 +79,10 @@ export const MARKET_TERMS: readonly string[] = [
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Whether a headline or summary names one of `terms` as whole words, any case. */
-export function namesAnyTerm(item: Pick<NewsItem, 'headline' | 'summary'>, terms: readonly string[]): boolean {
-  if (terms.length === 0) return true;
+/** Whether a headline or summary names one of `terms` as whole words, any case (the pattern built once). */
+export function termMatcher(terms: readonly string[]): (item: Pick<NewsItem, 'headline' | 'summary'>) => boolean {
   const pattern = new RegExp(`(?<![A-Za-z0-9])(?:${terms.map(escapeRegExp).join('|')})(?![A-Za-z0-9])`, 'i');
-  return pattern.test(item.headline) || pattern.test(item.summary);
+  return (item) => pattern.test(item.headline) || pattern.test(item.summary);
 }
 const HEADLINE_MAX = 160;
 const SUMMARY_MAX = 280;
