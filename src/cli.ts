@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import type { CouncilApp } from './app/index.ts';
+import type { Config } from './config/config.ts';
 import type { Redactor } from './redact.ts';
 import type { CheckpointResult } from './pipeline/checkpoint.ts';
 import type { WeekState } from './pipeline/week.ts';
@@ -199,9 +200,7 @@ async function main(argv: string[]): Promise<number> {
   // ~25 MB resident a long-lived, mostly idle process does not need (issue 21, measured on PostgreSQL).
   if (command === 'serve') setFlagsFromString('--semi-space-growth-factor=1');
   const { compose } = await import('./compose.ts');
-  // An account with Alpaca keys trades at Alpaca, any other on the simulated broker (the router's rule).
-  const brokerOf = (account: string) => (config.alpaca.accounts[account] ? 'alpaca' : 'simulated');
-  const metrics = command === 'serve' ? (await import('./web/metrics.ts')).createMetrics({ brokerOf }) : undefined;
+  const metrics = command === 'serve' ? await serveMetrics(config) : undefined;
   // The interactive console owns the terminal: logs go to a file instead of breaking into its lines.
   const consoleOwnsTerminal = command === 'serve' && !config.slack && !config.discord && process.stdin.isTTY === true && !json;
   const logger = consoleOwnsTerminal ? { logger: await fileLogger(config.dataDir, config.logLevel, config.logFormat, redact as Redactor) } : {};
@@ -395,6 +394,12 @@ async function fileLogger(dataDir: string, level: string, format: 'pretty' | 'js
 }
 
 /** `--at 2020-04-21T12:00`, New York wall time. */
+/** serve's metrics, labelling orders with the broker each account trades on. */
+async function serveMetrics(config: Config) {
+  const [{ createMetrics }, { brokerKindOf }] = await Promise.all([import('./web/metrics.ts'), import('./brokers/summary.ts')]);
+  return createMetrics({ brokerOf: (account) => brokerKindOf(config, account) });
+}
+
 function parseNyMinute(text: string, nyDateTime: (date: string, time: string) => Date): Date {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/.exec(text);
   if (!m) throw new UsageError(`--at needs a New York time like 2020-04-21T12:00, got ${JSON.stringify(text)}`);

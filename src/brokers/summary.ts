@@ -5,10 +5,13 @@
  */
 import type { Config } from '../config/config.ts';
 
+/** Where an account trades: at Alpaca when it has Alpaca keys, else on the simulated broker (the composition root's routes). */
+export const brokerKindOf = (config: Pick<Config, 'alpaca'>, account: string): 'alpaca' | 'simulated' => (config.alpaca.accounts[account] ? 'alpaca' : 'simulated');
+
 /** Which accounts trade where, and which data and clock they all share: said plainly. */
 export function brokerSummary(config: Config): { partial: boolean; text: string; fix?: string } {
   const alpaca = Object.keys(config.alpaca.accounts);
-  const simulated = config.accounts.filter((a) => !alpaca.includes(a));
+  const simulated = config.accounts.filter((a) => brokerKindOf(config, a) === 'simulated');
   const where = [
     alpaca.length ? `Alpaca (${config.alpaca.paper ? 'paper' : 'LIVE money'}): ${alpaca.join(', ')}` : '',
     simulated.length ? `simulated broker: ${simulated.join(', ')}` : '',
