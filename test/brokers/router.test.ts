@@ -22,6 +22,7 @@ import {
   type SettlingWithBooks,
 } from '../../src/brokers/port.ts';
 import { createBrokerRouter } from '../../src/brokers/router.ts';
+import { acceptedOrder } from '../support/orders.ts';
 
 /** A broker of one kind that accepts every order and keeps them; `log` records what reached it. */
 function plainBroker(kind: string, log: string[]): BrokerAdapter {
@@ -30,16 +31,7 @@ function plainBroker(kind: string, log: string[]): BrokerAdapter {
     kind,
     async submit(order: OrderRequest) {
       log.push(`${kind} submit ${order.account} ${order.clientOrderId}`);
-      const placed: BrokerOrder = {
-        ...order,
-        brokerOrderId: `${kind}-${order.clientOrderId}`,
-        status: 'accepted',
-        filledQty: 0,
-        avgFillPrice: null,
-        fee: 0,
-        filledAt: null,
-        rejectReason: null,
-      };
+      const placed = acceptedOrder(order, `${kind}-${order.clientOrderId}`);
       orders.set(order.clientOrderId, placed);
       return placed;
     },

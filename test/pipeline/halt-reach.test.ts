@@ -8,23 +8,11 @@ import type { AccountView, Broker, BrokerOrder } from '../../src/brokers/port.ts
 import type { Notice } from '../../src/pipeline/notices.ts';
 import { HaltIncompleteError, isHalted, setHalted } from '../../src/pipeline/proposals/halt.ts';
 import { createMemoryEventStore } from '../../src/store/memory.ts';
+import { acceptedOrder } from '../support/orders.ts';
 
 const now = new Date('2026-11-24T15:00:00Z');
 
-const working = (account: string, clientOrderId: string): BrokerOrder => ({
-  account,
-  clientOrderId,
-  symbol: 'SPY',
-  side: 'buy',
-  qty: 10,
-  brokerOrderId: `b-${clientOrderId}`,
-  status: 'accepted',
-  filledQty: 0,
-  avgFillPrice: null,
-  fee: 0,
-  filledAt: null,
-  rejectReason: null,
-});
+const working = (account: string, clientOrderId: string): BrokerOrder => acceptedOrder({ account, clientOrderId, symbol: 'SPY', side: 'buy', qty: 10 }, `b-${clientOrderId}`);
 
 /** Three accounts, each with one opening order working; the broker refuses every read of B. */
 function desk() {

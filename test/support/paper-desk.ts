@@ -4,6 +4,7 @@
  * read of the book, where a test lands the halt or pause it races against the click.
  */
 import type { AccountView, Broker, BrokerOrder, OrderRequest, PositionView } from '../../src/brokers/port.ts';
+import { acceptedOrder } from './orders.ts';
 
 export function paperDesk(options: { onBookRead?: () => Promise<void>; positions?: PositionView[] } = {}) {
   const positions = options.positions ?? [];
@@ -14,16 +15,7 @@ export function paperDesk(options: { onBookRead?: () => Promise<void>; positions
     kindOf: () => 'simulated',
     async submit(order) {
       submitted.push(order);
-      const placed: BrokerOrder = {
-        ...order,
-        brokerOrderId: `b-${submitted.length}`,
-        status: 'accepted',
-        filledQty: 0,
-        avgFillPrice: null,
-        fee: 0,
-        filledAt: null,
-        rejectReason: null,
-      };
+      const placed = acceptedOrder(order, `b-${submitted.length}`);
       orders.set(order.clientOrderId, placed);
       return placed;
     },
