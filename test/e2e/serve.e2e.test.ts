@@ -88,6 +88,29 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 20));
 }
 
+/**
+ * A scenario's database with the week of 2024-03-04 planned (not approved), the COUNCIL account on the
+ * fake Alpaca under `keyId`/`secret` and the others simulated; its proposal and COUNCIL's order.
+ */
+async function plannedWithCouncilOnAlpaca(name: string, keyId: string, secret: string) {
+  const database = await scenarioDatabase(name);
+  fake.addAccount(keyId, secret);
+  const env = {
+    ...database.env,
+    MARKET_DATA_DIR: bundledBarsDir(),
+    ALPACA_API_URL: fake.url,
+    ALPACA_DATA_URL: fake.url,
+    ALPACA_COUNCIL_KEY_ID: keyId,
+    ALPACA_COUNCIL_SECRET: secret,
+  };
+  const run = await council(['run', '--week', '2024-03-04', '--json'], env);
+  expect(run.code, run.stderr).toBe(0);
+  const proposal = (JSON.parse(run.stdout) as { proposal: { id: string; orders: { account: string; clientOrderId: string }[] } }).proposal;
+  const councilOrder = proposal.orders.find((o) => o.account === 'COUNCIL')!;
+  expect(councilOrder).toBeDefined();
+  return { database, env, proposal, councilOrder };
+}
+
 describe('council serve, headless', () => {
   it('Given a broken required part (the LLM router unreachable), When serve starts, Then it refuses with the failing line and what to fix, exit 5, before taking any work', async () => {
     const database = await scenarioDatabase('serve-refuses');
@@ -172,22 +195,8 @@ describe('council serve, headless', () => {
   }, 120_000);
 
   it('Given an approved proposal whose orders were never sent, When serve resumes it and a SIGTERM arrives while Alpaca holds the order, Then not ready meanwhile, the execution finishes, every order is placed and recorded once, and serve exits 0', async () => {
-    const database = await scenarioDatabase('serve-inflight');
     // One account on the fake Alpaca, the others simulated: partial broker configuration, said at start.
-    fake.addAccount('PKCOUNCIL', 'secret-council-do-not-log');
-    const env = {
-      ...database.env,
-      MARKET_DATA_DIR: bundledBarsDir(),
-      ALPACA_API_URL: fake.url,
-      ALPACA_DATA_URL: fake.url,
-      ALPACA_COUNCIL_KEY_ID: 'PKCOUNCIL',
-      ALPACA_COUNCIL_SECRET: 'secret-council-do-not-log',
-    };
-    const run = await council(['run', '--week', '2024-03-04', '--json'], env);
-    expect(run.code, run.stderr).toBe(0);
-    const proposal = (JSON.parse(run.stdout) as { proposal: { id: string; orders: { account: string; clientOrderId: string }[] } }).proposal;
-    const councilOrder = proposal.orders.find((o) => o.account === 'COUNCIL')!;
-    expect(councilOrder).toBeDefined();
+    const { database, env, proposal, councilOrder } = await plannedWithCouncilOnAlpaca('serve-inflight', 'PKCOUNCIL', 'secret-council-do-not-log');
 
     // The approving process died right after recording the approval: nothing was sent.
     const db = await database.open();
@@ -233,21 +242,7 @@ describe('council serve, headless', () => {
     expect(served.stderr()).not.toContain('secret-council-do-not-log');
   }, 240_000);
   it('Given an approval from the dashboard waiting on Alpaca, When a SIGTERM arrives, Then the stop waits for it, refuses a new change with 503, the approval answers with its orders, each placed and recorded once, and serve exits 0', async () => {
-    const database = await scenarioDatabase('serve-web-inflight');
-    fake.addAccount('PKWEBSTOP', 'secret-web-stop-do-not-log');
-    const env = {
-      ...database.env,
-      MARKET_DATA_DIR: bundledBarsDir(),
-      ALPACA_API_URL: fake.url,
-      ALPACA_DATA_URL: fake.url,
-      ALPACA_COUNCIL_KEY_ID: 'PKWEBSTOP',
-      ALPACA_COUNCIL_SECRET: 'secret-web-stop-do-not-log',
-    };
-    const run = await council(['run', '--week', '2024-03-04', '--json'], env);
-    expect(run.code, run.stderr).toBe(0);
-    const proposal = (JSON.parse(run.stdout) as { proposal: { id: string; orders: { account: string; clientOrderId: string }[] } }).proposal;
-    const councilOrder = proposal.orders.find((o) => o.account === 'COUNCIL')!;
-    expect(councilOrder).toBeDefined();
+    const { database, env, proposal, councilOrder } = await plannedWithCouncilOnAlpaca('serve-web-inflight', 'PKWEBSTOP', 'secret-web-stop-do-not-log');
 
     const served = await startServe(env);
     let settled = false;
