@@ -71,19 +71,7 @@ function liveCache(filled: Map<string, ChatResponse>): AnswerStore {
 }
 
 function researcher(transport: Transport, answers: AnswerStore, prompts: SeatDeps['prompts'] = undefined) {
-  const settings = LlmSettings.parse({ timeoutMs: 5_000, retries: 0, maxRetryAfterMs: 5, budgetUsd: 1 });
-  const deps: SeatDeps = {
-    council: 'main',
-    settings,
-    transport,
-    answers,
-    recorder: { record: async () => {} },
-    budget: runBudget(settings.budgetUsd, async () => 0),
-    timers: { now: () => performance.now(), sleep: async () => {} },
-    identityTerms: [],
-    prompts,
-  };
-  return llmResearcher(deps, MODEL, 1);
+  return llmResearcher(seatDeps(transport, answers, prompts), MODEL, 1);
 }
 
 describe('a week cached before research.v2', () => {
