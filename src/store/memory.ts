@@ -9,13 +9,14 @@ import { ConcurrencyError, type Database, type EventStore, type NewEvent, type R
 
 // appendMany's rules, shared with the SQL store.
 import { distinctStreams, type StreamAppend } from './port.ts';
-import { frozenJsonCopy } from './json-copy.ts';
+import { frozenAsJson, frozenJsonCopy } from './json-copy.ts';
 import { vouchFor } from './trusted.ts';
 
 export interface MemoryStoreOptions {
   /**
    * Every writer is this process's typed code (a backtest's store, nothing else appends to it): the
-   * events read back need no schema check. Leave unset where raw events may be appended (tests do).
+   * events read back need no schema check, and data already in JSON's shape is frozen and kept as it is
+   * instead of copied (the writer must not change it afterwards; a frozen object throws if it tries). Leave unset where raw events may be appended (tests do).
    */
   trust?: boolean;
 }
@@ -76,20 +77,21 @@ export function createMemoryEventStore(clock: () => Date = () => new Date(), opt
     const current = streams.get(stream) ?? [];
     // What the SQL store would store (a JSON round trip: undefined dropped, dates as strings), frozen, so
     // readers share events without copying and none can edit the log.
+    // A trusted writer's data is taken as it is when it is already what the copy would give (frozenAsJson).
     const recordedAt = Object.freeze(clock());
-    const stored = events.map(
-      (e, i): StoredEvent =>
-        Object.freeze({
-          stream,
-          version: expectedVersion + i + 1,
-          globalPosition: String(all.length + i + 1),
-          type: e.type,
-          data: frozenJsonCopy(e.data),
-          meta: frozenJsonCopy(e.meta ?? {}) as Record<string, unknown>,
-          recordedAt,
-        }),
-    );
-    if (options.trust) for (const event of stored) vouchFor(event);
+    const asStored = options.trust ? frozenAsJson : frozenJsonCopy;
+    const stored = events.map((e, i): StoredEvent => {
+      const event: StoredEvent = {
+        stream,
+        version: expectedVersion + i + 1,
+        globalPosition: String(all.length + i + 1),
+        type: e.type,
+        data: asStored(e.data),
+        meta: asStored(e.meta ?? {}) as Record<string, unknown>,
+        recordedAt,
+      };
+      return Object.freeze(options.trust ? vouchFor(event) : event);
+    });
     // Readers get copies, so the stream's own array can grow in place.
     if (current.length === 0) streams.set(stream, current);
     current.push(...stored);

@@ -9,6 +9,7 @@ import { createMemoryEventStore } from '../../src/store/memory.ts';
 import { isHalted } from '../../src/pipeline/execution.ts';
 import { MalformedEventError, readStream, streams } from '../../src/pipeline/streams.ts';
 import { foldWeek, parseWeekEvent } from '../../src/pipeline/week.ts';
+import { isVouchedFor } from '../../src/store/trusted.ts';
 
 const at = new Date('2026-11-24T15:00:00Z');
 
@@ -99,6 +100,9 @@ describe('Typed streams', () => {
     const stored = await trusting.read('proposal:p1');
     const [read] = await readStream(trusting, streams.proposal('p1'));
     expect(read).toBe(stored[0]);
+    // The mark is the event's own: a copy of it is not vouched for.
+    expect(isVouchedFor(stored[0]!)).toBe(true);
+    expect(isVouchedFor({ ...stored[0]! })).toBe(false);
     expect(foldProposal(await readStream(trusting, streams.proposal('p1'))).status).toBe('PENDING');
     const started = { runId: 'r1', week: '2026-11-23', asOf: at.toISOString(), query: null, seats: [], chair: { models: ['m'], account: 'COUNCIL' } };
     await trusting.append('week:c:2026-11-23', 0, [{ type: 'RunStarted', data: started }]);

@@ -1,6 +1,6 @@
 /** The memory store's copy of an event: JSON's round trip to the letter, frozen, in one walk. */
 import { describe, expect, it } from 'vitest';
-import { frozenJsonCopy } from '../../src/store/json-copy.ts';
+import { frozenAsJson, frozenJsonCopy } from '../../src/store/json-copy.ts';
 
 const roundTrip = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null');
 
@@ -65,5 +65,61 @@ describe('A frozen JSON copy', () => {
     original.list.push(3);
     original.inner.x = 2;
     expect(copy).toStrictEqual({ list: [1, 2], inner: { x: 1 } });
+  });
+});
+
+describe('Data already in JSON’s shape, from a writer that hands it over (the backtest’s trusted store)', () => {
+  it('When every value is what JSON gives back, Then the same objects are kept, frozen all the way down, even under an object already frozen', () => {
+    const inner = { closes: [1.5, 2, 0], note: 'x', none: null, ok: true };
+    const value = { list: [inner, 'y'], shallow: Object.freeze({ within: { n: 1 } }) };
+    const kept = frozenAsJson(value);
+    expect(kept).toBe(value);
+    expect(everyObjectFrozen(kept)).toBe(true);
+    expect(Object.isFrozen(value.shallow.within)).toBe(true);
+    expect(kept).toStrictEqual(roundTrip(value));
+    // The writer can no longer change what the log holds: the module is strict, so the change throws.
+    expect(() => inner.closes.push(3)).toThrow(TypeError);
+  });
+
+  it('When anything is not what JSON gives back (dates, undefined, functions, -0, NaN, boxed values, toJSON, holes, a class, no prototype), Then it is copied as frozenJsonCopy copies it, the original left unfrozen', () => {
+    const sparse: unknown[] = [1];
+    sparse[3] = 'x';
+    class Point {
+      x = 1;
+    }
+    const cases: Array<() => unknown> = [
+      () => undefined,
+      () => -0,
+      () => Number.NaN,
+      () => ({ at: new Date(0) }),
+      () => ({ gone: undefined, kept: 1 }),
+      () => ({ list: [1, undefined] }),
+      () => ({ fn: () => 1 }),
+      () => ({ zero: -0 }),
+      () => ({ inf: [Number.POSITIVE_INFINITY] }),
+      () => ({ boxed: new Number(1) }),
+      () => ({ custom: { toJSON: () => 'custom' } }),
+      () => ({ sparse }),
+      () => ({ point: new Point() }),
+      () => ({ bare: Object.assign(Object.create(null), { a: 1 }) }),
+      () => ({ map: new Map([[1, 2]]) }),
+    ];
+    for (const make of cases) {
+      const value = make();
+      const result = frozenAsJson(value);
+      expect(result).toStrictEqual(roundTrip(make()));
+      expect(everyObjectFrozen(result)).toBe(true);
+      if (typeof value === 'object' && value !== null) {
+        expect(result).not.toBe(value);
+        expect(Object.isFrozen(value)).toBe(false);
+      }
+    }
+  });
+
+  it('When the value has a cycle or a bigint, Then JSON answers with its error', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic['self'] = cyclic;
+    expect(() => frozenAsJson(cyclic)).toThrow(TypeError);
+    expect(() => frozenAsJson({ n: 1n })).toThrow(TypeError);
   });
 });
