@@ -46,13 +46,26 @@ function zoneOf(name: string): Zone {
   return zone;
 }
 
+// The formatter's text for an instant, 'MM/DD/YYYY, HH:MM:SS' (en-US, h23): read directly, it costs a
+// quarter of formatToParts' array of part objects. Any other shape (a year before 1000) takes the parts.
+const WALL_RE = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
+
 /** The zone's offset at an instant as Intl reads it (whole seconds: the wall clock it formats has no ms). */
 function formattedOffset(zone: Zone, epochMs: number): number {
+  const m = WALL_RE.exec(zone.formatter.format(epochMs));
+  const asUtc = m
+    ? Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6]))
+    : wallClockFromParts(zone, epochMs);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+/** The zone's wall clock at an instant from the formatter's parts, as ms whose UTC fields are its fields. */
+function wallClockFromParts(zone: Zone, epochMs: number): number {
   const fields: Record<string, number> = {};
   for (const part of zone.formatter.formatToParts(epochMs)) {
     if (part.type !== 'literal') fields[part.type] = Number(part.value);
   }
-  const asUtc = Date.UTC(
+  return Date.UTC(
     fields['year'] ?? Number.NaN,
     (fields['month'] ?? Number.NaN) - 1,
     fields['day'] ?? Number.NaN,
@@ -60,7 +73,6 @@ function formattedOffset(zone: Zone, epochMs: number): number {
     fields['minute'] ?? Number.NaN,
     fields['second'] ?? Number.NaN,
   );
-  return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
 
 /** A zone's offset from UTC at an instant, in ms (New York: -4 h in summer, -5 h in winter). */
@@ -163,6 +175,8 @@ function zonedInstant(zone: string, date: string, time: string): number {
   // A day either side of the wall time lies outside any switch, so these are the two offsets in play.
   const before = offsetAt(zone, wall - DAY_MS);
   const after = offsetAt(zone, wall + DAY_MS);
+  // No switch within a day either side (the same offset both ends; never two switches in two days).
+  if (before === after) return wall - before;
   const valid = [wall - before, wall - after].filter((t) => wall - t === offsetAt(zone, t));
   return valid.length > 0 ? Math.min(...valid) : wall - before;
 }
