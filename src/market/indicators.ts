@@ -235,3 +235,90 @@ export function computeIndicators(bars: readonly Bar[]): IndicatorSet {
     atr_14: averageTrueRange(bars),
   };
 }
+
+/**
+ * computeIndicators' set, each indicator worked out the first time it is read: the same functions over
+ * the same closes, so the same values to the last bit. For a reader that looks values up by name, as a
+ * checkpoint reads the one or two its invalidation rules name out of fourteen (the full sets of every held
+ * symbol, every session, were ~5% of a backtest: issue 21). The values are getters on the prototype, so
+ * JSON, spreads and Object.keys see none of them: anything stored or shown takes computeIndicators' object.
+ */
+export class IndicatorsOnDemand implements IndicatorSet {
+  readonly #bars: readonly Bar[];
+  #closes: Float64Array | undefined;
+  #macd: ReturnType<typeof macd> | undefined;
+  /** Values read so far (undefined: not yet worked out). */
+  readonly #known: Partial<Record<SymbolIndicatorName | 'atr_14', number | null>> = {};
+
+  constructor(bars: readonly Bar[]) {
+    this.#bars = bars;
+  }
+
+  get close(): number | null {
+    const bar = this.#bars[this.#bars.length - 1];
+    return bar === undefined ? null : bar.close;
+  }
+  get return_1d(): number | null {
+    return this.#value('return_1d', (c) => change(c, 1));
+  }
+  get return_1w(): number | null {
+    return this.#value('return_1w', (c) => change(c, 5));
+  }
+  get return_1m(): number | null {
+    return this.#value('return_1m', (c) => change(c, 21));
+  }
+  get realized_vol_20(): number | null {
+    return this.#value('realized_vol_20', (c) => realizedVol(c, 20));
+  }
+  get rsi_14(): number | null {
+    return this.#value('rsi_14', (c) => rsi(c, 14));
+  }
+  get macd(): number | null {
+    return this.#macdOf().macd;
+  }
+  get macd_signal(): number | null {
+    return this.#macdOf().signal;
+  }
+  get macd_hist(): number | null {
+    return this.#macdOf().histogram;
+  }
+  get sma_20(): number | null {
+    return this.#value('sma_20', (c) => sma(c, 20));
+  }
+  get sma_50(): number | null {
+    return this.#value('sma_50', (c) => sma(c, 50));
+  }
+  get sma_200(): number | null {
+    return this.#value('sma_200', (c) => sma(c, 200));
+  }
+  get dist_52w_high(): number | null {
+    return this.#value('dist_52w_high', (c) => distFromHigh(c, TRADING_DAYS_PER_YEAR));
+  }
+  get atr_14(): number | null {
+    return this.#value('atr_14', () => averageTrueRange(this.#bars));
+  }
+
+  #value(name: SymbolIndicatorName | 'atr_14', compute: (closes: Float64Array) => number | null): number | null {
+    const known = this.#known[name];
+    if (known !== undefined) return known;
+    const value = compute(this.#closesOf());
+    this.#known[name] = value;
+    return value;
+  }
+
+  #macdOf(): ReturnType<typeof macd> {
+    this.#macd ??= macd(this.#closesOf());
+    return this.#macd;
+  }
+
+  /** The closes in one typed array, as computeIndicators reads them. */
+  #closesOf(): Float64Array {
+    if (this.#closes === undefined) {
+      const bars = this.#bars;
+      const closes = new Float64Array(bars.length);
+      for (let i = 0; i < bars.length; i++) closes[i] = (bars[i] as Bar).close;
+      this.#closes = closes;
+    }
+    return this.#closes;
+  }
+}
