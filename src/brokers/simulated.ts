@@ -132,24 +132,36 @@ function applyFill(cash: number, positions: Map<string, { qty: number; cost: num
 }
 
 /**
- * A new ledger: `base` with `events` (those after its version) applied. Cash and positions are copied;
- * the orders map is carried over and grows (an order that changes is replaced, never edited), so an
- * older ledger still held by a caller may see newer orders, never half-changed ones. Copying thousands
- * of orders on every change made a ten-year backtest quadratic.
+ * A new ledger: `base` with `events[from..]` applied. Cash and positions are copied; the orders map is
+ * carried over and grows (an order that changes is replaced, never edited), so an older ledger still
+ * held by a caller may see newer orders, never half-changed ones. Copying thousands of orders on every
+ * change made a ten-year backtest quadratic. The positions map, the open set and the guarded map are
+ * copied only when an event changes them (copy on write): most events touch one or two of them, and a
+ * positions map shared with the base keeps its sorted symbols.
  */
-function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
+function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue, from = 0): Ledger {
   const ledger: Ledger = {
-    version: base.version + events.length,
+    version: base.version + events.length - from,
     cash: base.cash,
-    positions: new Map(base.positions),
+    positions: base.positions,
     orders: base.orders,
     fills: base.fills,
     fillCount: base.fillCount,
-    open: new Set(base.open),
-    guarded: new Map(base.guarded),
+    open: base.open,
+    guarded: base.guarded,
     accruedTo: base.accruedTo,
   };
+  /** The ledger's own copies, made on the first change. */
+  const positions = () => {
+    if (ledger.positions === base.positions) ledger.positions = new Map(base.positions);
+    return ledger.positions;
+  };
+  const open = () => {
+    if (ledger.open === base.open) ledger.open = new Set(base.open);
+    return ledger.open;
+  };
   const guard = (symbol: string, id: string, on: boolean) => {
+    if (ledger.guarded === base.guarded) ledger.guarded = new Map(base.guarded);
     const set = new Set(ledger.guarded.get(symbol));
     if (on) set.add(id);
     else set.delete(id);
@@ -169,7 +181,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
       ledger.accruedTo = session;
     }
     // (the fill's own session earns on the cash left after it, at the next fill or view)
-    ledger.cash = applyFill(ledger.cash, ledger.positions, symbol, signed, price, fee);
+    ledger.cash = applyFill(ledger.cash, positions(), symbol, signed, price, fee);
   };
   /** The order with its legs set to `status` (the ones not already ended), and its guard dropped when they end. */
   const withLegs = (order: SimOrder, status: OrderLeg['status'], keepGuard: boolean): SimOrder => ({
@@ -177,8 +189,8 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
     legs: order.legs?.map((l) => (l.status === 'held' || l.status === 'accepted' ? { ...l, status } : l)),
     ...(keepGuard ? {} : { guard: undefined }),
   });
-  for (const raw of events) {
-    const e = raw as SimEvent;
+  for (let i = from; i < events.length; i++) {
+    const e = events[i] as SimEvent;
     switch (e.type) {
       case 'SimAccountOpened':
         ledger.cash = cents(e.data.cash);
@@ -205,7 +217,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
               }
             : {}),
         });
-        ledger.open.add(e.data.clientOrderId);
+        open().add(e.data.clientOrderId);
         if (e.data.protect) guard(e.data.symbol, e.data.clientOrderId, true);
         break;
       case 'SimOrderFilled': {
@@ -226,7 +238,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           status: done ? 'filled' : 'partially_filled',
           ...legs,
         });
-        if (done) ledger.open.delete(order.clientOrderId);
+        if (done) open().delete(order.clientOrderId);
         break;
       }
       case 'SimLegFilled': {
@@ -262,7 +274,10 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           const other = ledger.orders.get(id);
           if (other && id !== order.clientOrderId) ledger.orders.set(id, withLegs(other, 'canceled', false));
         }
-        ledger.guarded.delete(order.symbol);
+        if (ledger.guarded.has(order.symbol)) {
+          if (ledger.guarded === base.guarded) ledger.guarded = new Map(base.guarded);
+          ledger.guarded.delete(order.symbol);
+        }
         const protect = { stopPrice: e.data.stopPrice, takeProfitPrice: e.data.takeProfitPrice };
         ledger.orders.set(order.clientOrderId, {
           ...order,
@@ -277,7 +292,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
         // A canceled order's held legs go with it.
         if (order) ledger.orders.set(order.clientOrderId, { ...withLegs(order, 'canceled', false), status: 'canceled', rejectReason: e.data.reason });
         if (order?.guard) guard(order.symbol, order.clientOrderId, false);
-        ledger.open.delete(e.data.clientOrderId);
+        if (ledger.open.has(e.data.clientOrderId)) open().delete(e.data.clientOrderId);
         break;
       }
     }
@@ -371,21 +386,24 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   const ledgers = new Map<string, Ledger>();
 
   /**
-   * The account's ledger as its stream stands. With a ledger folded before, only the events after its
-   * last one are read (that one too, to check it is the same event) and folded onto it; reading the whole
-   * stream on every look made a ten-year backtest copy ~70M events. A store may answer with more than
-   * the tail asked for (the SQL store answers with the whole stream): events are placed by their version.
-   * A stream that no longer holds the ledger's last event gets a fold from scratch.
+   * The account's ledger as its stream stands, the account opened first when its stream is empty (`open`).
+   * With a ledger folded before, only the events after its last one are read (that one too, to check it
+   * is the same event) and folded onto it; reading the whole stream on every look made a ten-year
+   * backtest copy ~70M events. A store may answer with more than the tail asked for (the SQL store
+   * answers with the whole stream): events are placed by their version. A stream that no longer holds
+   * the ledger's last event gets a fold from scratch. One async call per look (a look is the broker's
+   * most frequent call: every settle, view and change makes one).
    */
-  async function current(account: string): Promise<Ledger> {
+  async function current(account: string, open = false): Promise<Ledger> {
     const stream = streamOf(account);
     const known = ledgers.get(account);
     if (known !== undefined && known.version > 0) {
       const tail: readonly StoredEvent[] = await store.read(stream, { after: known.version - 1 });
       const offset = (tail[0]?.version ?? 1) - 1;
       if (tail[known.version - 1 - offset]?.globalPosition === known.last) {
-        const fresh = tail.slice(known.version - offset);
-        const ledger = fresh.length === 0 ? known : foldOnto(known, account, fresh, accrue);
+        const start = known.version - offset;
+        if (start >= tail.length) return known;
+        const ledger = foldOnto(known, account, tail, accrue, start);
         ledger.last = tail[tail.length - 1]?.globalPosition;
         ledgers.set(account, ledger);
         return ledger;
@@ -395,19 +413,17 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     const ledger = fold(account, events, accrue);
     ledger.last = events[events.length - 1]?.globalPosition;
     ledgers.set(account, ledger);
-    return ledger;
-  }
-
-  async function load(account: string): Promise<Ledger> {
-    const ledger = await current(account);
-    if (ledger.version > 0) return ledger;
+    if (ledger.version > 0 || !open) return ledger;
     try {
-      await store.append(streamOf(account), 0, [{ type: 'SimAccountOpened', data: { cash: settings.startingCash } }]);
+      await store.append(stream, 0, [{ type: 'SimAccountOpened', data: { cash: settings.startingCash } }]);
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
     }
     return current(account);
   }
+
+  /** The account's ledger, the account opened on first sight. */
+  const load = (account: string): Promise<Ledger> => current(account, true);
 
   // Changes to one account from this process go one at a time (six orders sent at once need no retries);
   // a write from another process is still met by the expected-version append and a re-decision.
