@@ -96,6 +96,40 @@ interface Ledger {
   guarded: Map<string, ReadonlySet<string>>;
   /** Cash interest is in `cash` for every session before this one (null: none earned yet). */
   accruedTo: string | null;
+  /** `open` and `guarded` as arrays, made on first use (see `listsOf`). */
+  lists?: LedgerLists;
+}
+
+/**
+ * A ledger's working and guarded orders as arrays, made once per ledger (a ledger never changes once
+ * folded, and settles and views look at the same one thousands of times in a backtest): they are walked
+ * by index, with no set, iterator or entry array made per settle or view.
+ */
+interface LedgerLists {
+  /** `open`, in its order. */
+  open: readonly string[];
+  /** Each guarded order with its symbol, in `guarded`'s order. */
+  guarded: readonly { symbol: string; id: string }[];
+  /** The orders a view lists when no fill is undone: the open ones, then the guarded ones, each once. */
+  working: readonly string[];
+}
+
+const NONE: readonly string[] = [];
+
+/** The ledger's lists, made on the first call. */
+function listsOf(ledger: Ledger): LedgerLists {
+  if (ledger.lists !== undefined) return ledger.lists;
+  const open = [...ledger.open];
+  const guarded: { symbol: string; id: string }[] = [];
+  const working = new Set(ledger.open);
+  for (const [symbol, ids] of ledger.guarded) {
+    for (const id of ids) {
+      guarded.push({ symbol, id });
+      working.add(id);
+    }
+  }
+  ledger.lists = { open, guarded, working: [...working] };
+  return ledger.lists;
 }
 
 /** A fill as it changed the book, with what it replaced, so the book as of an earlier instant is an exact undo. */
@@ -577,16 +611,64 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     return `buying power: ${order.side} ${order.qty} ${order.symbol} adds ${need.toFixed(2)} of exposure, the account has ${power.toFixed(2)} of buying power (2 × equity ${view.equity.toFixed(2)} less gross ${gross.toFixed(2)}, working orders counted)`;
   }
 
-  /** The sessions of each guarded order whose bars are already known not to trigger its legs (in memory: a rebuilt broker checks again, with the same answer). */
-  const checkedThrough = new Map<string, string>();
-  /** The session whose open was last checked, per guarded order (an open is known from 09:30 and never changes). */
-  const checkedOpen = new Map<string, string>();
+  /**
+   * How far each guarded order's legs are checked, by account and order id, for the legs resting from
+   * `activeFrom` (in memory: a rebuilt broker checks again, with the same answer). Kept on one record per
+   * order, changed in place, so a settle that finds nothing new allocates nothing.
+   */
+  interface LegsChecked {
+    activeFrom: string;
+    /** The next session whose bar is not yet known not to trigger the legs. */
+    next: string;
+    /** The session whose open was last checked (an open is known from 09:30 and never changes). */
+    open: string | null;
+  }
+  const checked = new Map<string, Map<string, LegsChecked>>();
 
   /** The first session whose whole bar a leg resting from `activeFrom` (wall time) sees: from the open on. */
   const firstSession = (activeFrom: string) => {
     const day = activeFrom.slice(0, 10);
     return calendar.isTradingDay(day) && activeFrom.slice(11) <= '09:30' ? day : calendar.nextTradingDay(day);
   };
+
+  /** The record of how far `id`'s legs resting from `activeFrom` are checked (a fresh one when they rest from a new time). */
+  function checkedOf(account: string, id: string, activeFrom: string): LegsChecked {
+    let byId = checked.get(account);
+    if (byId === undefined) {
+      byId = new Map();
+      checked.set(account, byId);
+    }
+    let record = byId.get(id);
+    if (record === undefined) {
+      record = { activeFrom, next: firstSession(activeFrom), open: null };
+      byId.set(id, record);
+    } else if (record.activeFrom !== activeFrom) {
+      record.activeFrom = activeFrom;
+      record.next = firstSession(activeFrom);
+      record.open = null;
+    }
+    return record;
+  }
+
+  /** What settling legs needs of an instant: its New York day, the last complete session, and whether today's open has happened since. */
+  interface LegsClock {
+    at: number;
+    today: string;
+    complete: string;
+    opened: boolean;
+  }
+  let lastClock: LegsClock | undefined;
+
+  /** The clock of `asOf`, the last one kept (the accounts of one settle share an instant). */
+  function legsClock(asOf: Date): LegsClock {
+    const at = asOf.getTime();
+    if (lastClock?.at === at) return lastClock;
+    const today = nyDate(asOf);
+    const tradingToday = calendar.isTradingDay(today);
+    const complete = tradingToday && nyTime(asOf) >= '16:00' ? today : calendar.previousTradingDay(today);
+    lastClock = { at, today, complete, opened: tradingToday && nyTime(asOf) >= '09:30' && complete < today };
+    return lastClock;
+  }
 
   /**
    * Which leg a session triggers, and at what price: an open through a level fills there (a gap), else a
@@ -616,62 +698,61 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   async function settleLegs(account: string, asOf: Date, only?: string, ledger?: Ledger): Promise<{ changed: BrokerOrder[]; ledger: Ledger }> {
     const before = ledger ?? (await load(account));
     if (before.guarded.size === 0) return { changed: [], ledger: before };
-    const today = nyDate(asOf);
-    const tradingToday = calendar.isTradingDay(today);
-    const complete = tradingToday && nyTime(asOf) >= '16:00' ? today : calendar.previousTradingDay(today);
-    const opened = tradingToday && nyTime(asOf) >= '09:30' && complete < today;
-    const events: NewEvent[] = [];
-    for (const [symbol, ids] of before.guarded) {
+    const { today, complete, opened } = legsClock(asOf);
+    const guarded = listsOf(before).guarded;
+    let events: NewEvent[] | undefined;
+    for (let i = 0; i < guarded.length; i++) {
+      const { symbol, id } = guarded[i] as { symbol: string; id: string };
       if (only !== undefined && symbol !== only) continue;
-      for (const id of ids) {
-        const order = before.orders.get(id);
-        const g = order?.guard;
-        if (!order || !g?.activeFrom) continue; // held until the parent fills
-        const key = `${account}\u0000${id}\u0000${g.activeFrom}`;
-        const first = firstSession(g.activeFrom);
-        const done = checkedThrough.get(key);
-        const from = done && done >= first ? calendar.nextTradingDay(done) : first;
-        let hit: { leg: OrderLeg['kind']; price: number; at: string } | null = null;
-        if (from <= complete) {
-          const bars: Bar[] = await market.bars({ symbol, asOf, from, to: complete });
-          for (const bar of bars) {
-            const t = trigger(g, bar.open, bar.high, bar.low);
-            if (t) {
-              hit = { ...t, at: `${bar.date}T${t.price === bar.open ? '09:30' : calendar.sessionClose(bar.date)}` };
-              break;
-            }
-            checkedThrough.set(key, bar.date);
+      const order = before.orders.get(id);
+      const g = order?.guard;
+      if (!order || !g?.activeFrom) continue; // held until the parent fills
+      const record = checkedOf(account, id, g.activeFrom);
+      const from = record.next;
+      let hit: { leg: OrderLeg['kind']; price: number; at: string } | null = null;
+      if (from <= complete) {
+        const bars: Bar[] = await market.bars({ symbol, asOf, from, to: complete });
+        let through: string | undefined;
+        for (const bar of bars) {
+          const t = trigger(g, bar.open, bar.high, bar.low);
+          if (t) {
+            hit = { ...t, at: `${bar.date}T${t.price === bar.open ? '09:30' : calendar.sessionClose(bar.date)}` };
+            break;
           }
+          through = bar.date;
         }
-        if (!hit && opened && from <= today && checkedOpen.get(key) !== today) {
-          checkedOpen.set(key, today);
-          const open = await market.sessionOpen(symbol, today, asOf).catch((error: unknown) => {
-            if (error instanceof PointInTimeError) return undefined;
-            throw error;
-          });
-          const t = open === undefined ? null : trigger(g, open, null, null);
-          if (t) hit = { ...t, at: `${today}T09:30` };
-        }
-        if (!hit) continue;
-        const held = before.positions.get(symbol)?.qty ?? 0;
-        const protects = g.side === 'sell' ? held > 0 : held < 0;
-        if (!protects) {
-          events.push({
-            type: 'SimLegsCanceled',
-            data: { clientOrderId: id, at: asOf.toISOString(), reason: `no ${g.side === 'sell' ? 'long' : 'short'} ${symbol} position left to protect` },
-          });
-          continue;
-        }
-        const qty = Math.min(g.qty, Math.abs(held));
-        const slip = hit.leg === 'stop' ? (settings.slippageBps / 10_000) * (g.side === 'buy' ? 1 : -1) : 0;
-        const price = Math.round(hit.price * (1 + slip) * 10_000) / 10_000;
-        events.push({ type: 'SimLegFilled', data: { clientOrderId: id, leg: hit.leg, price, qty, fee: feeCents(settings, qty) / 100, at: hit.at } });
+        if (through !== undefined) record.next = calendar.nextTradingDay(through);
       }
+      if (!hit && opened && from <= today && record.open !== today) {
+        record.open = today;
+        const open = await market.sessionOpen(symbol, today, asOf).catch((error: unknown) => {
+          if (error instanceof PointInTimeError) return undefined;
+          throw error;
+        });
+        const t = open === undefined ? null : trigger(g, open, null, null);
+        if (t) hit = { ...t, at: `${today}T09:30` };
+      }
+      if (!hit) continue;
+      events ??= [];
+      const held = before.positions.get(symbol)?.qty ?? 0;
+      const protects = g.side === 'sell' ? held > 0 : held < 0;
+      if (!protects) {
+        events.push({
+          type: 'SimLegsCanceled',
+          data: { clientOrderId: id, at: asOf.toISOString(), reason: `no ${g.side === 'sell' ? 'long' : 'short'} ${symbol} position left to protect` },
+        });
+        continue;
+      }
+      const qty = Math.min(g.qty, Math.abs(held));
+      const slip = hit.leg === 'stop' ? (settings.slippageBps / 10_000) * (g.side === 'buy' ? 1 : -1) : 0;
+      const price = Math.round(hit.price * (1 + slip) * 10_000) / 10_000;
+      events.push({ type: 'SimLegFilled', data: { clientOrderId: id, leg: hit.leg, price, qty, fee: feeCents(settings, qty) / 100, at: hit.at } });
     }
-    if (events.length === 0) return { changed: [], ledger: before };
-    const ids = events.map((e) => (e.data as { clientOrderId: string }).clientOrderId);
+    if (events === undefined) return { changed: [], ledger: before };
+    const decided = events;
+    const ids = decided.map((e) => (e.data as { clientOrderId: string }).clientOrderId);
     // Decided again on the ledger as it is when appended: a leg canceled or filled meanwhile is left alone.
-    const after = await change(account, (l) => events.filter((e) => l.orders.get((e.data as { clientOrderId: string }).clientOrderId)?.guard?.activeFrom));
+    const after = await change(account, (l) => decided.filter((e) => l.orders.get((e.data as { clientOrderId: string }).clientOrderId)?.guard?.activeFrom));
     return { changed: ids.flatMap((id) => (after.orders.has(id) ? [publicOrder(after.orders.get(id)!)] : [])), ledger: after };
   }
 
@@ -685,8 +766,9 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     const fills: NewEvent[] = [];
     // Only the working orders (the ledger's index), in the order they were accepted; an order whose
     // session has not opened by asOf is skipped before asking (the port would throw PointInTimeError).
-    for (const id of before.open) {
-      const order = before.orders.get(id);
+    const working = before.open.size === 0 ? NONE : listsOf(before).open;
+    for (let i = 0; i < working.length; i++) {
+      const order = before.orders.get(working[i] as string);
       if (order?.status !== 'accepted') continue;
       if (asOf < nyDateTime(order.session, '09:30')) continue; // the open has not happened yet
       let open: number | undefined;
@@ -711,8 +793,10 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
         if (o) changed.push(publicOrder(o));
       }
     }
+    // No legs held or resting: nothing more to settle (and no async call to find that out).
+    if (after.guarded.size === 0) return { changed, ledger: after };
     const legs = await settleLegs(account, asOf, undefined, after);
-    changed.push(...legs.changed);
+    for (const order of legs.changed) changed.push(order);
     return { changed, ledger: legs.ledger };
   }
 
