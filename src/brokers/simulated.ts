@@ -351,8 +351,29 @@ function symbolsOf(positions: ReadonlyMap<string, unknown>): readonly string[] {
 /** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
 const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
-/** The order as the port shows it (the rest is already a fresh object: no second copy). */
-const publicOrder = ({ session: _session, guard: _guard, ...order }: SimOrder): BrokerOrder => order;
+/**
+ * The order as the port shows it: a fresh object with the port's fields, in the order the ledger's order
+ * has them (`legs` only when it has the key). Spelled out: an object rest (`{ session, guard, ...order }`)
+ * copies through a slow runtime path, and views make one per working order.
+ */
+function publicOrder(o: SimOrder): BrokerOrder {
+  const order: BrokerOrder = {
+    account: o.account,
+    clientOrderId: o.clientOrderId,
+    brokerOrderId: o.brokerOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    qty: o.qty,
+    status: o.status,
+    filledQty: o.filledQty,
+    avgFillPrice: o.avgFillPrice,
+    fee: o.fee,
+    filledAt: o.filledAt,
+    rejectReason: o.rejectReason,
+  };
+  if ('legs' in o) order.legs = o.legs;
+  return order;
+}
 
 /**
  * Why legs cannot protect a position of sign `sign` (1 long, -1 short) at the last close: a stop must be
@@ -499,8 +520,8 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
    * that priced it, so fills stamped after `asOf` are left out (a position exists only after its fill),
    * and the cash interest of sessions closed by then is added.
    */
-  function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> & { undone: string[] } {
-    const undone: string[] = [];
+  function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> & { undone: readonly string[] } {
+    let undone: string[] | undefined;
     const wall = wallOf(asOf);
     let cash = ledger.cash;
     let positions = ledger.positions;
@@ -514,6 +535,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       else positions.delete(f.symbol);
       cash = f.cashBefore;
       accruedTo = f.accruedBefore;
+      undone ??= [];
       undone.push(f.clientOrderId);
     }
     if (accrue && accruedTo) {
@@ -521,7 +543,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       const closed = calendar.isTradingDay(today) && asOf >= nyDateTime(today, calendar.sessionClose(today)) ? addDays(today, 1) : today;
       cash += accrue(cash, accruedTo, closed);
     }
-    return { cash, positions, undone };
+    return { cash, positions, undone: undone ?? NONE };
   }
 
   async function lastClose(symbol: string, asOf: Date): Promise<number | null> {
@@ -533,28 +555,38 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     return bookOf(account, await load(account), asOf);
   }
 
-  /** The account's book as of `asOf`, from its ledger as the caller just loaded it. */
-  async function bookOf(account: string, book: Ledger, asOf: Date): Promise<AccountView> {
+  /**
+   * The account's book as of `asOf`, from its ledger as the caller just loaded it. `closes`: the last
+   * closes already asked of the market at this instant (the accounts of one settle share their marks).
+   */
+  async function bookOf(account: string, book: Ledger, asOf: Date, closes?: Map<string, number | null>): Promise<AccountView> {
     const ledger = asOfView(book, asOf);
     const positions: PositionView[] = [];
     let equity = ledger.cash / 100;
-    for (const symbol of symbolsOf(ledger.positions)) {
+    let gross = 0;
+    const symbols = symbolsOf(ledger.positions);
+    for (let i = 0; i < symbols.length; i++) {
+      const symbol = symbols[i] as string;
       const pos = ledger.positions.get(symbol) as { qty: number; cost: number };
       if (pos.qty === 0) continue;
-      const price = await lastClose(symbol, asOf);
+      let price = closes?.get(symbol);
+      if (price === undefined) {
+        price = await lastClose(symbol, asOf);
+        closes?.set(symbol, price);
+      }
       const mark = price ?? pos.cost;
       equity += pos.qty * mark;
+      const marketValue = Math.round(pos.qty * mark * 100) / 100;
       positions.push({
         symbol,
         qty: pos.qty,
         avgPrice: Math.round(pos.cost * 10_000) / 10_000,
         marketPrice: price,
-        marketValue: Math.round(pos.qty * mark * 100) / 100,
+        marketValue,
         unrealizedPl: Math.round((mark - pos.cost) * pos.qty * 100) / 100,
       });
+      gross += Math.abs(marketValue);
     }
-    const gross = positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
-    const undone = new Set(ledger.undone);
     return {
       account,
       broker: 'simulated',
@@ -564,21 +596,31 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       positions,
       // As of `asOf`: an order whose fill is stamped later was still working then. A filled entry whose
       // protective legs rest is listed with them, as Alpaca lists it (nested legs under the parent).
-      openOrders: openOrdersOf(book, undone),
+      openOrders: openOrdersOf(book, ledger.undone),
     };
   }
 
   /** The orders working as of a view: the open ones, those whose fill is after it (`undone`), those whose legs are held or rest; each once, in that order. */
-  function openOrdersOf(book: Ledger, undone: ReadonlySet<string>): BrokerOrder[] {
+  function openOrdersOf(book: Ledger, undone: readonly string[]): BrokerOrder[] {
+    const orders: BrokerOrder[] = [];
+    if (undone.length === 0) {
+      // Nothing undone: the ledger's own list, made once.
+      const working = listsOf(book).working;
+      for (let i = 0; i < working.length; i++) {
+        const o = book.orders.get(working[i] as string);
+        if (o !== undefined) orders.push(publicOrder(o));
+      }
+      return orders;
+    }
+    const late = new Set(undone);
     const ids = new Set(book.open);
     for (const id of undone) ids.add(id);
     for (const guarded of book.guarded.values()) for (const id of guarded) ids.add(id);
-    const orders: BrokerOrder[] = [];
     for (const id of ids) {
       const o = book.orders.get(id);
       if (o === undefined) continue;
       orders.push(
-        o.status === 'filled' && undone.has(o.clientOrderId)
+        o.status === 'filled' && late.has(o.clientOrderId)
           ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null }
           : publicOrder(o),
       );
@@ -846,10 +888,11 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       // Each book viewed from the ledger its settle ended with: one ledger read per account, not two.
       const changed: BrokerOrder[] = [];
       const books: AccountView[] = [];
+      const closes = new Map<string, number | null>();
       for (const account of accounts) {
         const settled = await settleAccount(account, asOf);
-        changed.push(...settled.changed);
-        books.push(await bookOf(account, settled.ledger, asOf));
+        for (const order of settled.changed) changed.push(order);
+        books.push(await bookOf(account, settled.ledger, asOf, closes));
       }
       return { changed, books };
     },
