@@ -115,6 +115,7 @@ interface LedgerLists {
 }
 
 const NONE: readonly string[] = [];
+const NO_ORDERS: readonly BrokerOrder[] = [];
 
 /** The ledger's lists, made on the first call. */
 function listsOf(ledger: Ledger): LedgerLists {
@@ -348,6 +349,9 @@ function symbolsOf(positions: ReadonlyMap<string, unknown>): readonly string[] {
   return symbols;
 }
 
+/** The close of the last bar of an answer to a `limit: 1` request (null: none yet). */
+const closeOf = (bars: readonly Bar[]): number | null => bars[0]?.close ?? null;
+
 /** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
 const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
@@ -547,33 +551,50 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   }
 
   async function lastClose(symbol: string, asOf: Date): Promise<number | null> {
-    const bars = await market.bars({ symbol, asOf, limit: 1 });
-    return bars[0]?.close ?? null;
+    return closeOf(await market.bars({ symbol, asOf, limit: 1 }));
   }
 
   async function viewOf(account: string, asOf: Date): Promise<AccountView> {
-    return bookOf(account, await load(account), asOf);
+    const ledger = await load(account);
+    const book = asOfView(ledger, asOf);
+    const closes = new Map<string, number | null>();
+    const unmarked = unmarkedOf(book.positions, closes);
+    for (let i = 0; i < unmarked.length; i++) {
+      const symbol = unmarked[i] as string;
+      closes.set(symbol, closeOf(await market.bars({ symbol, asOf, limit: 1 })));
+    }
+    return viewFrom(account, ledger, book, closes);
+  }
+
+  /** The symbols held (a nonzero quantity) whose last close `closes` lacks, in the order a view lists them. */
+  function unmarkedOf(positions: Ledger['positions'], closes: ReadonlyMap<string, number | null>): readonly string[] {
+    let unmarked: string[] | undefined;
+    const symbols = symbolsOf(positions);
+    for (let i = 0; i < symbols.length; i++) {
+      const symbol = symbols[i] as string;
+      if (positions.get(symbol)?.qty !== 0 && !closes.has(symbol)) {
+        unmarked ??= [];
+        unmarked.push(symbol);
+      }
+    }
+    return unmarked ?? NONE;
   }
 
   /**
-   * The account's book as of `asOf`, from its ledger as the caller just loaded it. `closes`: the last
-   * closes already asked of the market at this instant (the accounts of one settle share their marks).
+   * The account's book as of an instant: `book`, its ledger as then (`asOfView`), marked to `closes`, the
+   * last closes then of every symbol it holds. No await: the marks are asked for first, and shared by the
+   * accounts of one settle.
    */
-  async function bookOf(account: string, book: Ledger, asOf: Date, closes?: Map<string, number | null>): Promise<AccountView> {
-    const ledger = asOfView(book, asOf);
+  function viewFrom(account: string, ledger: Ledger, book: ReturnType<typeof asOfView>, closes: ReadonlyMap<string, number | null>): AccountView {
     const positions: PositionView[] = [];
-    let equity = ledger.cash / 100;
+    let equity = book.cash / 100;
     let gross = 0;
-    const symbols = symbolsOf(ledger.positions);
+    const symbols = symbolsOf(book.positions);
     for (let i = 0; i < symbols.length; i++) {
       const symbol = symbols[i] as string;
-      const pos = ledger.positions.get(symbol) as { qty: number; cost: number };
+      const pos = book.positions.get(symbol) as { qty: number; cost: number };
       if (pos.qty === 0) continue;
-      let price = closes?.get(symbol);
-      if (price === undefined) {
-        price = await lastClose(symbol, asOf);
-        closes?.set(symbol, price);
-      }
+      const price = closes.get(symbol) ?? null;
       const mark = price ?? pos.cost;
       equity += pos.qty * mark;
       const marketValue = Math.round(pos.qty * mark * 100) / 100;
@@ -591,12 +612,12 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       account,
       broker: 'simulated',
       equity: Math.round(equity * 100) / 100,
-      cash: ledger.cash / 100,
+      cash: book.cash / 100,
       buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
       positions,
-      // As of `asOf`: an order whose fill is stamped later was still working then. A filled entry whose
+      // As of the instant: an order whose fill is stamped later was still working then. A filled entry whose
       // protective legs rest is listed with them, as Alpaca lists it (nested legs under the parent).
-      openOrders: openOrdersOf(book, ledger.undone),
+      openOrders: openOrdersOf(ledger, book.undone),
     };
   }
 
@@ -802,10 +823,9 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
    * Fills at their session's open the account's working orders whose open has happened by `asOf`, then its
    * resting legs; answers the orders that changed and the ledger after.
    */
-  async function settleAccount(account: string, asOf: Date): Promise<{ changed: BrokerOrder[]; ledger: Ledger }> {
-    const changed: BrokerOrder[] = [];
+  async function settleAccount(account: string, asOf: Date): Promise<{ changed: readonly BrokerOrder[]; ledger: Ledger }> {
     const before = await load(account);
-    const fills: NewEvent[] = [];
+    let fills: NewEvent[] | undefined;
     // Only the working orders (the ledger's index), in the order they were accepted; an order whose
     // session has not opened by asOf is skipped before asking (the port would throw PointInTimeError).
     const working = before.open.size === 0 ? NONE : listsOf(before).open;
@@ -824,12 +844,17 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       const slip = (settings.slippageBps / 10_000) * (order.side === 'buy' ? 1 : -1);
       const price = Math.round(open * (1 + slip) * 10_000) / 10_000;
       const fee = feeCents(settings, order.qty) / 100;
+      fills ??= [];
       fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
     }
+    // Nothing filled and no legs held or resting (most accounts at most checkpoints): nothing changes.
+    if (fills === undefined && before.guarded.size === 0) return { changed: NO_ORDERS, ledger: before };
+    const changed: BrokerOrder[] = [];
     let after = before;
-    if (fills.length) {
-      const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
-      after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
+    if (fills !== undefined) {
+      const decided = fills;
+      const ids = new Set(decided.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
+      after = await change(account, (l) => decided.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
       for (const id of ids) {
         const o = after.orders.get(id);
         if (o) changed.push(publicOrder(o));
@@ -880,7 +905,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
 
     async settle(accounts, asOf) {
       const changed: BrokerOrder[] = [];
-      for (const account of accounts) changed.push(...(await settleAccount(account, asOf)).changed);
+      for (const account of accounts) for (const order of (await settleAccount(account, asOf)).changed) changed.push(order);
       return changed;
     },
 
@@ -892,7 +917,13 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       for (const account of accounts) {
         const settled = await settleAccount(account, asOf);
         for (const order of settled.changed) changed.push(order);
-        books.push(await bookOf(account, settled.ledger, asOf, closes));
+        const book = asOfView(settled.ledger, asOf);
+        const unmarked = unmarkedOf(book.positions, closes);
+        for (let i = 0; i < unmarked.length; i++) {
+          const symbol = unmarked[i] as string;
+          closes.set(symbol, closeOf(await market.bars({ symbol, asOf, limit: 1 })));
+        }
+        books.push(viewFrom(account, settled.ledger, book, closes));
       }
       return { changed, books };
     },
