@@ -98,6 +98,8 @@ interface Ledger {
   accruedTo: string | null;
   /** `open` and `guarded` as arrays, made on first use (see `listsOf`). */
   lists?: LedgerLists;
+  /** The read of the stream from this ledger's last event on, made on first use (a ledger is looked up from many times). */
+  readAfter?: { after: number };
 }
 
 /**
@@ -146,7 +148,16 @@ interface SimFill {
 /** Interest, in cents, on positive cash held over the sessions from `from` (inclusive) to `to` (exclusive). */
 type Accrue = (cashCents: number, from: string | null, to: string) => number;
 
-const streamOf = (account: string) => `sim:${account}`;
+/** Each account's stream name, made once (every look at an account names its stream). */
+const streams = new Map<string, string>();
+function streamOf(account: string): string {
+  let stream = streams.get(account);
+  if (stream === undefined) {
+    stream = `sim:${account}`;
+    streams.set(account, stream);
+  }
+  return stream;
+}
 
 function fold(account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
   return foldOnto(
@@ -457,7 +468,8 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     const stream = streamOf(account);
     const known = ledgers.get(account);
     if (known !== undefined && known.version > 0) {
-      const tail: readonly StoredEvent[] = await store.read(stream, { after: known.version - 1 });
+      known.readAfter ??= { after: known.version - 1 };
+      const tail: readonly StoredEvent[] = await store.read(stream, known.readAfter);
       const offset = (tail[0]?.version ?? 1) - 1;
       if (tail[known.version - 1 - offset]?.globalPosition === known.last) {
         const start = known.version - offset;
@@ -788,10 +800,12 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       }
       if (!hit && opened && from <= today && record.open !== today) {
         record.open = today;
-        const open = await market.sessionOpen(symbol, today, asOf).catch((error: unknown) => {
-          if (error instanceof PointInTimeError) return undefined;
-          throw error;
-        });
+        let open: number | undefined;
+        try {
+          open = await market.sessionOpen(symbol, today, asOf);
+        } catch (error) {
+          if (!(error instanceof PointInTimeError)) throw error;
+        }
         const t = open === undefined ? null : trigger(g, open, null, null);
         if (t) hit = { ...t, at: `${today}T09:30` };
       }
