@@ -837,8 +837,33 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
    * Fills at their session's open the account's working orders whose open has happened by `asOf`, then its
    * resting legs; answers the orders that changed and the ledger after.
    */
-  async function settleAccount(account: string, asOf: Date): Promise<{ changed: readonly BrokerOrder[]; ledger: Ledger }> {
-    const before = await load(account);
+  /**
+   * Whether settling `account` at `asOf` would find nothing to do on `ledger`: no working order whose
+   * session has opened, and no resting legs with a complete session or an open not yet checked (the
+   * conditions under which `settleAccount` and `settleLegs` ask the market). Asked first, so an account
+   * with nothing new since its last settle (most accounts at most checkpoints) costs no async call.
+   */
+  function nothingToSettle(account: string, ledger: Ledger, asOf: Date): boolean {
+    const working = ledger.open.size === 0 ? NONE : listsOf(ledger).open;
+    for (let i = 0; i < working.length; i++) {
+      const order = ledger.orders.get(working[i] as string);
+      if (order?.status === 'accepted' && !(asOf < nyDateTime(order.session, '09:30'))) return false;
+    }
+    if (ledger.guarded.size === 0) return true;
+    const { today, complete, opened } = legsClock(asOf);
+    const guarded = listsOf(ledger).guarded;
+    for (let i = 0; i < guarded.length; i++) {
+      const { id } = guarded[i] as { id: string };
+      const g = ledger.orders.get(id)?.guard;
+      if (!g?.activeFrom) continue;
+      const record = checkedOf(account, id, g.activeFrom);
+      if (record.next <= complete || (opened && record.next <= today && record.open !== today)) return false;
+    }
+    return true;
+  }
+
+  async function settleAccount(account: string, asOf: Date, loaded?: Ledger): Promise<{ changed: readonly BrokerOrder[]; ledger: Ledger }> {
+    const before = loaded ?? (await load(account));
     let fills: NewEvent[] | undefined;
     // Only the working orders (the ledger's index), in the order they were accepted; an order whose
     // session has not opened by asOf is skipped before asking (the port would throw PointInTimeError).
@@ -919,7 +944,11 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
 
     async settle(accounts, asOf) {
       const changed: BrokerOrder[] = [];
-      for (const account of accounts) for (const order of (await settleAccount(account, asOf)).changed) changed.push(order);
+      for (const account of accounts) {
+        const before = await load(account);
+        if (nothingToSettle(account, before, asOf)) continue;
+        for (const order of (await settleAccount(account, asOf, before)).changed) changed.push(order);
+      }
       return changed;
     },
 
@@ -929,7 +958,8 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       const books: AccountView[] = [];
       const closes = new Map<string, number | null>();
       for (const account of accounts) {
-        const settled = await settleAccount(account, asOf);
+        const before = await load(account);
+        const settled = nothingToSettle(account, before, asOf) ? { changed: NO_ORDERS, ledger: before } : await settleAccount(account, asOf, before);
         for (const order of settled.changed) changed.push(order);
         const book = asOfView(settled.ledger, asOf);
         const unmarked = unmarkedOf(book.positions, closes);
