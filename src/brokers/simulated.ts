@@ -98,7 +98,7 @@ interface Ledger {
   accruedTo: string | null;
   /** `open` and `guarded` as arrays, made on first use (see `listsOf`). */
   lists?: LedgerLists;
-  /** The read of the stream from this ledger's last event on, made on first use (a ledger is looked up from many times). */
+  /** The read options for the stream from this ledger's last event on, made on first use (one ledger serves many looks). */
   readAfter?: { after: number };
 }
 
@@ -149,12 +149,12 @@ interface SimFill {
 type Accrue = (cashCents: number, from: string | null, to: string) => number;
 
 /** Each account's stream name, made once (every look at an account names its stream). */
-const streams = new Map<string, string>();
+const streamNames = new Map<string, string>();
 function streamOf(account: string): string {
-  let stream = streams.get(account);
+  let stream = streamNames.get(account);
   if (stream === undefined) {
     stream = `sim:${account}`;
-    streams.set(account, stream);
+    streamNames.set(account, stream);
   }
   return stream;
 }
@@ -178,12 +178,12 @@ function applyFill(cash: number, positions: Map<string, { qty: number; cost: num
 }
 
 /**
- * A new ledger: `base` with `events[from..]` applied. Cash and positions are copied; the orders map is
- * carried over and grows (an order that changes is replaced, never edited), so an older ledger still
- * held by a caller may see newer orders, never half-changed ones. Copying thousands of orders on every
- * change made a ten-year backtest quadratic. The positions map, the open set and the guarded map are
- * copied only when an event changes them (copy on write): most events touch one or two of them, and a
- * positions map shared with the base keeps its sorted symbols.
+ * A new ledger: `base` with `events[from..]` applied. The orders map is carried over and grows (an order
+ * that changes is replaced, never edited), so an older ledger still held by a caller may see newer
+ * orders, never half-changed ones: copying thousands of orders on every change made a ten-year backtest
+ * quadratic. The positions map, the open set and the guarded map are copied when an event first changes
+ * them (copy on write), never edited once a fold returns them: most events touch one or two of them,
+ * and a positions map shared with the base keeps its sorted symbols.
  */
 function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue, from = 0): Ledger {
   const ledger: Ledger = {
