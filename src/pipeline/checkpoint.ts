@@ -73,7 +73,8 @@ const HORIZON_SESSIONS: Record<Horizon, number> = { '1d': 1, '3d': 3, '1w': 5 };
 export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<CheckpointResult> {
   const week = mondayOf(nyDate(at));
   const stream = streams.checkpoint(deps.council, week);
-  const evaluatedAt = (events: readonly Recorded<CheckpointEvent>[]) => evaluationsOf(events).find((e) => e.at === at.toISOString());
+  const iso = at.toISOString();
+  const evaluatedAt = (events: readonly Recorded<CheckpointEvent>[]) => evaluationAt(events, iso);
   const recorded = await stream.read(deps.store);
   let evaluation = evaluatedAt(recorded);
   const fresh = evaluation === undefined;
@@ -123,15 +124,25 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
 
 type Evaluation = CheckpointEvaluation;
 
-const evaluationsOf = (events: readonly Recorded<CheckpointEvent>[]): Evaluation[] => events.flatMap((e) => (e.type === 'CheckpointEvaluated' ? [e.data] : []));
+/**
+ * The first evaluation recorded for the instant `iso` (an ISO string), if any. A week's stream holds one
+ * per checkpoint so far, and each checkpoint asks twice: a loop, with no list built to find one.
+ */
+function evaluationAt(events: readonly Recorded<CheckpointEvent>[], iso: string): Evaluation | undefined {
+  for (const e of events) if (e.type === 'CheckpointEvaluated' && e.data.at === iso) return e.data;
+  return undefined;
+}
 
 /** The previous evaluation of the week before `at`, else the week's decision time (Monday 08:00 New York). */
 function previousCheckpoint(events: readonly Recorded<CheckpointEvent>[], at: Date, week: string): Date {
-  const earlier = evaluationsOf(events)
-    .map((e) => Date.parse(e.at))
-    .filter((t) => t < at.getTime());
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    if (e.type !== 'CheckpointEvaluated') continue;
+    const t = Date.parse(e.data.at);
+    if (t < at.getTime() && t > latest) latest = t;
+  }
+  if (latest > Number.NEGATIVE_INFINITY) return new Date(latest);
   const monday = nyDateTime(week, '08:00').getTime();
-  if (earlier.length) return new Date(Math.max(...earlier));
   return new Date(monday < at.getTime() ? monday : at.getTime() - 86_400_000);
 }
 
