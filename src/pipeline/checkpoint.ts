@@ -19,6 +19,7 @@ import type { MarketData } from '../market/port.ts';
 import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { ConcurrencyError, type EventStore } from '../store/port.ts';
+import { eachMoved, listingFilter } from './checkpoint-listing.ts';
 import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
 import {
   alreadyOrdered,
@@ -340,11 +341,11 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
 }
 
 // A submitted order recorded as rejected afterwards (a netted exit, canceled) waits for no fill.
-const hasOpenOrders = memoByIdentity((p: ProposalState) =>
-  p.orders.some((o) => p.submitted[o.clientOrderId] && !p.rejectedOrders[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty),
-);
-const pendingOf = memoByIdentity((all: readonly ProposalState[]) => all.filter((p) => p.status === 'PENDING'));
-const withOpenOrdersOf = memoByIdentity((all: readonly ProposalState[]) => all.filter(hasOpenOrders));
+const hasOpenOrders = (p: ProposalState) =>
+  p.orders.some((o) => p.submitted[o.clientOrderId] && !p.rejectedOrders[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty);
+// Each listing's pending proposals and those with orders open, tested only where a proposal moved.
+const pendingOf = listingFilter((p) => p.status === 'PENDING');
+const withOpenOrdersOf = listingFilter(hasOpenOrders);
 
 /** Pending proposals whose time is up are expired (and posted); an approval afterwards is refused by the decider. */
 export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise<string[]> {
@@ -423,16 +424,18 @@ const entryBooks = new WeakMap<EventStore, { counted: WeakSet<ProposalState>; la
 /**
  * The latest entry fill of each account, symbol and side across the proposals (the earlier proposal on
  * a tie). Fills are only ever added, so only proposals whose state is new since the last answer are
- * folded in, and the listing the last answer came from (the same array while no proposal moved) is
- * answered at once: a backtest's checkpoints ask thousands of times over a thousand proposals.
+ * folded in (found by walking the listing beside the last one, checkpoint-listing.ts), and the listing
+ * the last answer came from (the same array while no proposal moved) is answered at once: a backtest's
+ * checkpoints ask thousands of times over a thousand proposals.
  */
 function latestEntries(store: EventStore, proposals: readonly ProposalState[]): ReadonlyMap<string, Entry> {
   const book = entryBooks.get(store);
   if (book?.listing === proposals) return book.latest;
   const counted = book?.counted ?? new WeakSet<ProposalState>();
   let latest = book?.latest;
-  for (const p of proposals) {
-    if (counted.has(p)) continue;
+  // Every state of the last listing was folded in when it was answered: only the others are looked at.
+  eachMoved(book?.listing ?? [], proposals, (p) => {
+    if (counted.has(p)) return;
     counted.add(p);
     for (const [key, entry] of entriesOf(p)) {
       const best = latest?.get(key);
@@ -441,7 +444,7 @@ function latestEntries(store: EventStore, proposals: readonly ProposalState[]): 
       if (latest === book?.latest) latest = new Map(latest);
       (latest as Map<string, Entry>).set(key, entry);
     }
-  }
+  });
   const answer = latest ?? new Map<string, Entry>();
   entryBooks.set(store, { counted, latest: answer, listing: proposals });
   return answer;
