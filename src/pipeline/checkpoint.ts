@@ -172,7 +172,8 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const books = await syncLegFillsAndView(deps, deps.accounts, at);
   await pollLegFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
-  const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
+  const heldByBook = books.map((b) => heldAfterPending(b));
+  const held = books.flatMap((b, i) => (heldByBook[i] as PositionView[]).map((p) => ({ account: b.account, position: p })));
   const entries = latestEntries(deps.store, proposals);
   const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, entries, account, position)));
   const symbols = [...new Set([...held.map((h) => h.position.symbol), ...rules.flatMap((r) => [...(r?.conditions ?? []), ...(r?.monitoring ?? [])].map((c) => c.symbol))])];
@@ -182,7 +183,7 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const positions = halt.halted ? judged : await Promise.all(judged.map((check, i) => withUpdate(deps, check, rules[i], week, at)));
   const heldSymbols = [...new Set(held.map((h) => h.position.symbol))].sort();
   const news = deps.news && !halt.halted ? await checkpointNews(deps.news, heldSymbols, since, at) : undefined;
-  const trims = halt.halted || !deps.limits ? [] : books.flatMap((book) => trimsOf(book, positions, deps.limits!, at));
+  const trims = halt.halted || !deps.limits ? [] : books.flatMap((book, i) => trimsOf(book, heldByBook[i] as PositionView[], positions, deps.limits!, at));
   const working = books.reduce((n, b) => n + b.openOrders.filter((o) => o.qty > o.filledQty).length, 0);
   return { week, at: at.toISOString(), halted: halt.halted, positions, expired, trims, working, ...(news ? { news } : {}) };
 }
@@ -194,14 +195,21 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
  * orders that add to or open a position are not counted: a position exists only once it fills.
  */
 export function heldAfterPending(book: AccountView): PositionView[] {
+  const held: PositionView[] = [];
+  // Most books have no working order at a checkpoint: every position counts whole.
+  if (book.openOrders.length === 0) {
+    for (const p of book.positions) if (p.qty !== 0) held.push(p);
+    return held;
+  }
   const pending = new Map<string, number>();
   for (const o of book.openOrders) pending.set(o.symbol, (pending.get(o.symbol) ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty));
-  return book.positions.flatMap((p) => {
+  for (const p of book.positions) {
     const working = pending.get(p.symbol) ?? 0;
     const qty = Math.sign(working) === -Math.sign(p.qty) ? Math.sign(p.qty) * Math.max(0, Math.abs(p.qty) - Math.abs(working)) : p.qty;
-    if (qty === 0) return [];
-    return [qty === p.qty ? p : { ...p, qty, marketValue: (p.marketValue / p.qty) * qty, unrealizedPl: (p.unrealizedPl / p.qty) * qty }];
-  });
+    if (qty === 0) continue;
+    held.push(qty === p.qty ? p : { ...p, qty, marketValue: (p.marketValue / p.qty) * qty, unrealizedPl: (p.unrealizedPl / p.qty) * qty });
+  }
+  return held;
 }
 
 /**
@@ -209,15 +217,27 @@ export function heldAfterPending(book: AccountView): PositionView[] {
  * to it; then, when the book's gross exposure is past maxGrossPct, every remaining position is cut in
  * proportion. Positions exiting at this checkpoint and shares an open exit will close are left out.
  */
-function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: NonNullable<CheckpointDeps['limits']>, at: Date): TrimLine[] {
+function trimsOf(book: AccountView, positions: readonly PositionView[], checks: readonly PositionCheck[], limits: NonNullable<CheckpointDeps['limits']>, at: Date): TrimLine[] {
   if (!(book.equity > 0)) return [];
-  const held = heldAfterPending(book)
-    .filter((p) => !checks.some((c) => c.account === book.account && c.symbol === p.symbol && c.exit))
-    .map((p) => ({ symbol: p.symbol, qty: p.qty, price: Math.abs(p.marketValue / p.qty) }))
-    .filter((p) => p.price > 0);
+  const held: { symbol: string; qty: number; price: number }[] = [];
+  for (const p of positions) {
+    if (checks.some((c) => c.account === book.account && c.symbol === p.symbol && c.exit)) continue;
+    const price = Math.abs(p.marketValue / p.qty);
+    if (price > 0) held.push({ symbol: p.symbol, qty: p.qty, price });
+  }
+  const cap = limits.maxPositionPct * book.equity;
+  const grossCap = limits.maxGrossPct * book.equity;
+  // Most books are within both limits at most marks: answered before any cut is built.
+  let within = true;
+  let grossBefore = 0;
+  for (const p of held) {
+    const value = Math.abs(p.qty) * p.price;
+    grossBefore += value;
+    if (value > cap * (1 + TRIM_BAND)) within = false;
+  }
+  if (within && !(grossBefore > grossCap * (1 + TRIM_BAND))) return [];
   const cut = new Map<string, { qty: number; limit: TrimLine['limit']; detail: string }>();
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const cap = limits.maxPositionPct * book.equity;
   for (const p of held) {
     const value = Math.abs(p.qty) * p.price;
     if (value <= cap * (1 + TRIM_BAND)) continue;
@@ -226,7 +246,6 @@ function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: No
   }
   const after = held.map((p) => ({ ...p, qty: Math.sign(p.qty) * (Math.abs(p.qty) - (cut.get(p.symbol)?.qty ?? 0)) }));
   const gross = after.reduce((s, p) => s + Math.abs(p.qty) * p.price, 0);
-  const grossCap = limits.maxGrossPct * book.equity;
   if (gross > grossCap * (1 + TRIM_BAND)) {
     const share = (gross - grossCap) / gross;
     for (const p of after) {
