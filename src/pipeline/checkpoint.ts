@@ -37,7 +37,7 @@ import {
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { type Recorded, streams } from './streams.ts';
-import { foldWeek, weekStream } from './week.ts';
+import { foldWeek, type WeekState, weekStream } from './week.ts';
 
 export interface CheckpointDeps extends ExecutionDeps {
   market: MarketData;
@@ -175,8 +175,18 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const heldByBook = books.map((b) => heldAfterPending(b));
   const held = books.flatMap((b, i) => (heldByBook[i] as PositionView[]).map((p) => ({ account: b.account, position: p })));
   const entries = latestEntries(deps.store, proposals);
-  const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, entries, account, position)));
-  const symbols = [...new Set([...held.map((h) => h.position.symbol), ...rules.flatMap((r) => [...(r?.conditions ?? []), ...(r?.monitoring ?? [])].map((c) => c.symbol))])];
+  // Each week's stream is read once per checkpoint, however many of its positions are held.
+  const weeks = new Map<string, Promise<WeekState>>();
+  const weekOf = (week: string) => {
+    let state = weeks.get(week);
+    if (!state) {
+      state = deps.store.read(weekStream(deps.council, week)).then(foldWeek);
+      weeks.set(week, state);
+    }
+    return state;
+  };
+  const rules = await Promise.all(held.map(({ account, position }) => ruleOf(weekOf, entries, account, position)));
+  const symbols = symbolsAsked(held, rules);
   const market = await pointInTime(deps, symbols, at);
   const judged = held.map(({ account, position }, i) => judge(deps, account, position, rules[i], market, at, halt.halted));
   // A halted council closes everything at once: no model call stands between the kill switch and its exits.
@@ -186,6 +196,18 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const trims = halt.halted || !deps.limits ? [] : books.flatMap((book, i) => trimsOf(book, heldByBook[i] as PositionView[], positions, deps.limits!, at));
   const working = books.reduce((n, b) => n + b.openOrders.filter((o) => o.qty > o.filledQty).length, 0);
   return { week, at: at.toISOString(), halted: halt.halted, positions, expired, trims, working, ...(news ? { news } : {}) };
+}
+
+/** The symbols a checkpoint needs indicators of: those held, then those the rules' conditions and monitoring name, each once. */
+function symbolsAsked(held: readonly { position: PositionView }[], rules: readonly (Rule | undefined)[]): string[] {
+  const symbols = new Set<string>();
+  for (const h of held) symbols.add(h.position.symbol);
+  for (const r of rules) {
+    if (!r) continue;
+    for (const c of r.conditions) symbols.add(c.symbol);
+    for (const c of r.monitoring) symbols.add(c.symbol);
+  }
+  return [...symbols];
 }
 
 /**
@@ -469,11 +491,32 @@ function latestEntries(store: EventStore, proposals: readonly ProposalState[]): 
   return answer;
 }
 
+// The rule of an entry for an account, per week state (folds are kept while the week's events are the same):
+// a position is judged at every checkpoint it is held, under the same rule.
+const rulesByWeek = new WeakMap<WeekState, WeakMap<Entry, Map<string, Rule | undefined>>>();
+
 /** The rule of the position's entry: the pitch of the seat that owns the account, or the council's decision. */
-async function ruleOf(deps: CheckpointDeps, entries: ReadonlyMap<string, Entry>, account: string, position: PositionView): Promise<Rule | undefined> {
+async function ruleOf(weekOf: (week: string) => Promise<WeekState>, entries: ReadonlyMap<string, Entry>, account: string, position: PositionView): Promise<Rule | undefined> {
   const best = entries.get(entryKey(account, position.symbol, position.qty > 0 ? 'buy' : 'sell'));
   if (!best) return undefined;
-  const state = foldWeek(await deps.store.read(weekStream(deps.council, best.p.week)));
+  const state = await weekOf(best.p.week);
+  let byEntry = rulesByWeek.get(state);
+  if (!byEntry) {
+    byEntry = new WeakMap();
+    rulesByWeek.set(state, byEntry);
+  }
+  let byAccount = byEntry.get(best);
+  if (!byAccount) {
+    byAccount = new Map();
+    byEntry.set(best, byAccount);
+  }
+  if (byAccount.has(account)) return byAccount.get(account);
+  const rule = ruleIn(state, best, account);
+  byAccount.set(account, rule);
+  return rule;
+}
+
+function ruleIn(state: WeekState, best: Entry, account: string): Rule | undefined {
   const entry = { proposalId: best.p.proposalId, week: best.p.week, session: sessionOf(best.filledAt), price: best.price };
   if (state.started?.chair.account === account && state.decision) {
     const d = state.decision.decision;
@@ -655,10 +698,19 @@ function lastCheckpointBefore(times: readonly string[], close: string): string {
   return last;
 }
 
+// A rule's last session and the last checkpoint time of it, per calendar (and its revision) and schedule (rules are kept, above).
+const horizonEnds = new WeakMap<Rule, { calendar: TradingCalendar; revision: number | undefined; times: readonly string[]; last: string; lastCheckpoint: string }>();
+
 function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<PositionCheck['horizon']> {
-  let last = rule.entry.session;
-  for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
-  const lastCheckpoint = lastCheckpointBefore(deps.checkpointTimes, deps.calendar.sessionClose(last));
+  let end = horizonEnds.get(rule);
+  if (end?.calendar !== deps.calendar || end.revision !== deps.calendar.revision || end.times !== deps.checkpointTimes) {
+    let last = rule.entry.session;
+    for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
+    const lastCheckpoint = lastCheckpointBefore(deps.checkpointTimes, deps.calendar.sessionClose(last));
+    end = { calendar: deps.calendar, revision: deps.calendar.revision, times: deps.checkpointTimes, last, lastCheckpoint };
+    horizonEnds.set(rule, end);
+  }
+  const { last, lastCheckpoint } = end;
   const today = nyDate(at);
   return { horizon: rule.horizon, lastSession: last, due: today > last || (today === last && nyTime(at) >= lastCheckpoint) };
 }
