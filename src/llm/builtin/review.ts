@@ -20,7 +20,24 @@ interface Facts {
   inCandidates: boolean;
 }
 
+type OwnFacts = Omit<Facts, 'shared'>;
+
+// Every reviewer asks for the facts of the same pitches on the same snapshot and pack: those that do not
+// depend on the other pitches shown (which leave out the reviewer's own) are kept per pitch.
+const ownFacts = new WeakMap<Pitch, { snapshot: MarketSnapshot; research: ResearchPack; facts: OwnFacts }>();
+
 function factsOf(p: Pitch, all: readonly LabelledPitch[], snapshot: MarketSnapshot, research: ResearchPack): Facts {
+  let known = ownFacts.get(p);
+  if (known?.snapshot !== snapshot || known.research !== research) {
+    known = { snapshot, research, facts: ownFactsOf(p, snapshot, research) };
+    ownFacts.set(p, known);
+  }
+  let shared = 0;
+  for (const o of all) if (o.pitch !== p && o.pitch.instrument === p.instrument && o.pitch.direction === p.direction) shared++;
+  return { ...known.facts, shared };
+}
+
+function ownFactsOf(p: Pitch, snapshot: MarketSnapshot, research: ResearchPack): OwnFacts {
   const checkable = p.indicators.filter((u) => u.value !== null);
   const supported = checkable.length ? checkable.filter((u) => holds(u.value as number, u)).length / checkable.length : 0;
   const matching = p.indicators.filter((u) => {
@@ -33,9 +50,8 @@ function factsOf(p: Pitch, all: readonly LabelledPitch[], snapshot: MarketSnapsh
   const stopSigmas = p.invalidation.conditions
     .filter((c) => c.indicator === 'close' && c.symbol === p.instrument && close !== null && vol)
     .map((c) => Math.abs(c.threshold - (close as number)) / ((close as number) * (vol as number) * Math.sqrt(5 / 252)));
-  const shared = all.filter((o) => o.pitch !== p && o.pitch.instrument === p.instrument && o.pitch.direction === p.direction).length;
   const inCandidates = research.candidates.some((c) => c.symbol === p.instrument && c.direction === p.direction);
-  return { supported, integrity, stopSigmas, shared, inCandidates };
+  return { supported, integrity, stopSigmas, inCandidates };
 }
 
 /** The reviewer's own read of the market: its strategy's pitch, used as a second opinion. */
