@@ -729,10 +729,15 @@ export interface ExitRequest {
   approvedBy?: { by: string; via: string };
 }
 
-/** The exit's proposal id: from the entry, so each position is exited once; a kill switch may retry a refused exit. */
-function exitIds(req: ExitRequest): string[] {
+/** How many proposal ids an exit of one position may take (the first, then -2 to -9). */
+const EXIT_ATTEMPTS = 9;
+
+/** The exit's proposal ids in the order tried: from the entry, so each position is exited once; a kill switch may retry a refused exit. */
+function* exitIds(req: ExitRequest): Generator<string> {
   const base = `${EXIT_PREFIX}${req.entryProposalId ?? nyDate(req.at)}-${req.account}-${req.symbol}`.toLowerCase();
-  return [base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${base}-${n}`)];
+  yield base;
+  // Made only when asked for: almost every exit is placed, or found placed, under its first id.
+  for (let n = 2; n <= EXIT_ATTEMPTS; n++) yield `${base}-${n}`;
 }
 
 /** Exits one position through its own proposal, once (the checkpoints' exits and the desk's `exit` both come here). */
@@ -799,7 +804,7 @@ export async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Prom
       return line(exitId, 'failed', [], (error as Error).message);
     }
   }
-  return line(exitIds(req).pop()!, 'failed', [], 'every exit attempt for this position expired or was refused');
+  return line([...exitIds(req)].pop()!, 'failed', [], 'every exit attempt for this position expired or was refused');
 }
 
 async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, side: 'buy' | 'sell', qty: number): Promise<void> {
