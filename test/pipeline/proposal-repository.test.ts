@@ -125,3 +125,22 @@ describe('Proposal repository', () => {
     expect((await proposals.list()).map((p) => p.proposalId)).toEqual(['a', 'b', 'c', 'd']);
   });
 });
+
+describe('Proposal repository, listing after listing', () => {
+  it('When two proposals open between the same neighbours while another moves, Then the new listing holds all in stream order and the last one is left as it was', async () => {
+    const store = createMemoryEventStore(() => at);
+    await openMany(store, ['a', 'd']);
+    const proposals = createProposalRepository(store);
+    const before = await proposals.list();
+    await openMany(store, ['c', 'b', 'e']);
+    await streams.proposal('d').append(store, 1, [rejected]);
+
+    const after = await proposals.list();
+
+    expect(after.map((p) => `${p.proposalId} ${p.status}`)).toEqual(['a PENDING', 'b PENDING', 'c PENDING', 'd REJECTED', 'e PENDING']);
+    expect(before.map((p) => `${p.proposalId} ${p.status}`)).toEqual(['a PENDING', 'd PENDING']);
+    expect(after[0]).toBe(before[0]);
+    await openMany(store, ['f']);
+    expect((await proposals.list()).map((p) => p.proposalId)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+});
