@@ -43,6 +43,9 @@ function placeOf(names: readonly string[], stream: string): number {
   return names[at] === stream ? at : names.indexOf(stream);
 }
 
+/** Whether global position `a` comes after `b` (decimal strings of whole numbers, compared without a BigInt each). */
+const isAfter = (a: string, b: string): boolean => (a.length === b.length ? a > b : a.length > b.length);
+
 const PREFIX = streamPrefixes.proposal;
 const streamOf = (entry: { stream: string }) => entry.stream;
 
@@ -59,7 +62,7 @@ export function createProposalRepository(store: EventStore, options: RepositoryO
   const folded = new Map<string, Folded>();
   let listing: Listing | undefined;
   /** The global position of the last proposal event the listing has read. */
-  let seen: bigint | undefined;
+  let seen: string | undefined;
   /** Proposals folded to a new state since the last listing was given (by a load, a fold or the listing). */
   const moved = new Set<string>();
 
@@ -95,14 +98,13 @@ export function createProposalRepository(store: EventStore, options: RepositoryO
    * new events do not follow what was folded (a gap) is read whole.
    */
   async function foldNew(): Promise<void> {
-    const fresh = await store.readAll({ streamPrefix: PREFIX, ...(seen === undefined ? {} : { after: String(seen) }) });
+    const fresh = await store.readAll({ streamPrefix: PREFIX, ...(seen === undefined ? {} : { after: seen }) });
     const byStream = new Map<string, StoredEvent[]>();
     for (const e of fresh) {
       const events = byStream.get(e.stream) ?? [];
       if (events.length === 0) byStream.set(e.stream, events);
       events.push(e);
-      const position = BigInt(e.globalPosition);
-      if (seen === undefined || position > seen) seen = position;
+      if (seen === undefined || isAfter(e.globalPosition, seen)) seen = e.globalPosition;
     }
     for (const [name, events] of byStream) {
       const proposalId = name.slice(PREFIX.length);
