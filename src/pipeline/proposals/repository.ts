@@ -98,7 +98,8 @@ export function createProposalRepository(store: EventStore, options: RepositoryO
    * new events do not follow what was folded (a gap) is read whole.
    */
   async function foldNew(): Promise<void> {
-    const fresh = await store.readAll({ streamPrefix: PREFIX, ...(seen === undefined ? {} : { after: seen }) });
+    const fresh = await store.readAll(seen === undefined ? { streamPrefix: PREFIX } : { streamPrefix: PREFIX, after: seen });
+    if (fresh.length === 0) return; // nothing moved: most listings
     const byStream = new Map<string, StoredEvent[]>();
     for (const e of fresh) {
       const events = byStream.get(e.stream) ?? [];
