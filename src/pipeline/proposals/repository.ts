@@ -22,7 +22,7 @@ export interface ProposalRepository {
 /** A folded proposal: the version it was folded to, and the global position of that last event. */
 type Folded = { version: number; last: string | undefined; state: ProposalState };
 
-/** The last listing given: the store's stream listing it answered, its answer, and each answer's stream name. */
+/** The last listing given: the store's stream listing it answered (none on a commit-ordered store), its answer, and each answer's stream name. */
 type Listing = { source: unknown; answer: readonly ProposalState[]; names: string[] };
 
 /** Where a stream is or would go in a list sorted by name (JavaScript's order): the first place not before it. */
@@ -52,8 +52,9 @@ const streamOf = (entry: { stream: string }) => entry.stream;
 export interface RepositoryOptions {
   /**
    * true when the store gives global positions in commit order (one writer: the memory store, embedded
-   * PGlite). Then the events after the last position read are all that moved, and a listing need not
-   * walk every stream's version to catch an event that committed late (PostgreSQL, several writers).
+   * PGlite). Then the events after the last position read are all that moved (a new stream among them
+   * by its first event), and a listing never asks the store for its streams, nor walks their versions to
+   * catch an event that committed late (PostgreSQL, several writers).
    */
   commitOrdered?: boolean;
 }
