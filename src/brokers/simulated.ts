@@ -96,6 +96,43 @@ interface Ledger {
   guarded: Map<string, ReadonlySet<string>>;
   /** Cash interest is in `cash` for every session before this one (null: none earned yet). */
   accruedTo: string | null;
+  /** `open` and `guarded` as arrays, made on first use (see `listsOf`). */
+  lists?: LedgerLists;
+  /** The read options for the stream from this ledger's last event on, made on first use (one ledger serves many looks). */
+  readAfter?: { after: number };
+}
+
+/**
+ * A ledger's working and guarded orders as arrays, made once per ledger (a ledger never changes once
+ * folded, and settles and views look at the same one thousands of times in a backtest): they are walked
+ * by index, with no set, iterator or entry array made per settle or view.
+ */
+interface LedgerLists {
+  /** `open`, in its order. */
+  open: readonly string[];
+  /** Each guarded order with its symbol, in `guarded`'s order. */
+  guarded: readonly { symbol: string; id: string }[];
+  /** The orders a view lists when no fill is undone: the open ones, then the guarded ones, each once. */
+  working: readonly string[];
+}
+
+const NONE: readonly string[] = [];
+const NO_ORDERS: readonly BrokerOrder[] = [];
+
+/** The ledger's lists, made on the first call. */
+function listsOf(ledger: Ledger): LedgerLists {
+  if (ledger.lists !== undefined) return ledger.lists;
+  const open = [...ledger.open];
+  const guarded: { symbol: string; id: string }[] = [];
+  const working = new Set(ledger.open);
+  for (const [symbol, ids] of ledger.guarded) {
+    for (const id of ids) {
+      guarded.push({ symbol, id });
+      working.add(id);
+    }
+  }
+  ledger.lists = { open, guarded, working: [...working] };
+  return ledger.lists;
 }
 
 /** A fill as it changed the book, with what it replaced, so the book as of an earlier instant is an exact undo. */
@@ -111,7 +148,16 @@ interface SimFill {
 /** Interest, in cents, on positive cash held over the sessions from `from` (inclusive) to `to` (exclusive). */
 type Accrue = (cashCents: number, from: string | null, to: string) => number;
 
-const streamOf = (account: string) => `sim:${account}`;
+/** Each account's stream name, made once (every look at an account names its stream). */
+const streamNames = new Map<string, string>();
+function streamOf(account: string): string {
+  let stream = streamNames.get(account);
+  if (stream === undefined) {
+    stream = `sim:${account}`;
+    streamNames.set(account, stream);
+  }
+  return stream;
+}
 
 function fold(account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
   return foldOnto(
@@ -132,24 +178,36 @@ function applyFill(cash: number, positions: Map<string, { qty: number; cost: num
 }
 
 /**
- * A new ledger: `base` with `events` (those after its version) applied. Cash and positions are copied;
- * the orders map is carried over and grows (an order that changes is replaced, never edited), so an
- * older ledger still held by a caller may see newer orders, never half-changed ones. Copying thousands
- * of orders on every change made a ten-year backtest quadratic.
+ * A new ledger: `base` with `events[from..]` applied. The orders map is carried over and grows (an order
+ * that changes is replaced, never edited), so an older ledger still held by a caller may see newer
+ * orders, never half-changed ones: copying thousands of orders on every change made a ten-year backtest
+ * quadratic. The positions map, the open set and the guarded map are copied when an event first changes
+ * them (copy on write), never edited once a fold returns them: most events touch one or two of them,
+ * and a positions map shared with the base keeps its sorted symbols.
  */
-function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue): Ledger {
+function foldOnto(base: Ledger, account: string, events: readonly { type: string; data: unknown }[], accrue?: Accrue, from = 0): Ledger {
   const ledger: Ledger = {
-    version: base.version + events.length,
+    version: base.version + events.length - from,
     cash: base.cash,
-    positions: new Map(base.positions),
+    positions: base.positions,
     orders: base.orders,
     fills: base.fills,
     fillCount: base.fillCount,
-    open: new Set(base.open),
-    guarded: new Map(base.guarded),
+    open: base.open,
+    guarded: base.guarded,
     accruedTo: base.accruedTo,
   };
+  /** The ledger's own copies, made on the first change. */
+  const positions = () => {
+    if (ledger.positions === base.positions) ledger.positions = new Map(base.positions);
+    return ledger.positions;
+  };
+  const open = () => {
+    if (ledger.open === base.open) ledger.open = new Set(base.open);
+    return ledger.open;
+  };
   const guard = (symbol: string, id: string, on: boolean) => {
+    if (ledger.guarded === base.guarded) ledger.guarded = new Map(base.guarded);
     const set = new Set(ledger.guarded.get(symbol));
     if (on) set.add(id);
     else set.delete(id);
@@ -169,7 +227,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
       ledger.accruedTo = session;
     }
     // (the fill's own session earns on the cash left after it, at the next fill or view)
-    ledger.cash = applyFill(ledger.cash, ledger.positions, symbol, signed, price, fee);
+    ledger.cash = applyFill(ledger.cash, positions(), symbol, signed, price, fee);
   };
   /** The order with its legs set to `status` (the ones not already ended), and its guard dropped when they end. */
   const withLegs = (order: SimOrder, status: OrderLeg['status'], keepGuard: boolean): SimOrder => ({
@@ -177,8 +235,8 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
     legs: order.legs?.map((l) => (l.status === 'held' || l.status === 'accepted' ? { ...l, status } : l)),
     ...(keepGuard ? {} : { guard: undefined }),
   });
-  for (const raw of events) {
-    const e = raw as SimEvent;
+  for (let i = from; i < events.length; i++) {
+    const e = events[i] as SimEvent;
     switch (e.type) {
       case 'SimAccountOpened':
         ledger.cash = cents(e.data.cash);
@@ -205,7 +263,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
               }
             : {}),
         });
-        ledger.open.add(e.data.clientOrderId);
+        open().add(e.data.clientOrderId);
         if (e.data.protect) guard(e.data.symbol, e.data.clientOrderId, true);
         break;
       case 'SimOrderFilled': {
@@ -226,7 +284,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           status: done ? 'filled' : 'partially_filled',
           ...legs,
         });
-        if (done) ledger.open.delete(order.clientOrderId);
+        if (done) open().delete(order.clientOrderId);
         break;
       }
       case 'SimLegFilled': {
@@ -262,7 +320,10 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
           const other = ledger.orders.get(id);
           if (other && id !== order.clientOrderId) ledger.orders.set(id, withLegs(other, 'canceled', false));
         }
-        ledger.guarded.delete(order.symbol);
+        if (ledger.guarded.has(order.symbol)) {
+          if (ledger.guarded === base.guarded) ledger.guarded = new Map(base.guarded);
+          ledger.guarded.delete(order.symbol);
+        }
         const protect = { stopPrice: e.data.stopPrice, takeProfitPrice: e.data.takeProfitPrice };
         ledger.orders.set(order.clientOrderId, {
           ...order,
@@ -277,7 +338,7 @@ function foldOnto(base: Ledger, account: string, events: readonly { type: string
         // A canceled order's held legs go with it.
         if (order) ledger.orders.set(order.clientOrderId, { ...withLegs(order, 'canceled', false), status: 'canceled', rejectReason: e.data.reason });
         if (order?.guard) guard(order.symbol, order.clientOrderId, false);
-        ledger.open.delete(e.data.clientOrderId);
+        if (ledger.open.has(e.data.clientOrderId)) open().delete(e.data.clientOrderId);
         break;
       }
     }
@@ -299,11 +360,35 @@ function symbolsOf(positions: ReadonlyMap<string, unknown>): readonly string[] {
   return symbols;
 }
 
+/** The close of the last bar of an answer to a `limit: 1` request (null: none yet). */
+const closeOf = (bars: readonly Bar[]): number | null => bars[0]?.close ?? null;
+
 /** A New York wall time, the simulated broker's fill stamp: YYYY-MM-DDTHH:MM. */
 const wallOf = (at: Date) => `${nyDate(at)}T${nyTime(at)}`;
 
-/** The order as the port shows it (the rest is already a fresh object: no second copy). */
-const publicOrder = ({ session: _session, guard: _guard, ...order }: SimOrder): BrokerOrder => order;
+/**
+ * The order as the port shows it: a fresh object with the port's fields, in the order the ledger's order
+ * has them (`legs` only when it has the key). Spelled out: an object rest (`{ session, guard, ...order }`)
+ * copies through a slow runtime path, and views make one per working order.
+ */
+function publicOrder(o: SimOrder): BrokerOrder {
+  const order: BrokerOrder = {
+    account: o.account,
+    clientOrderId: o.clientOrderId,
+    brokerOrderId: o.brokerOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    qty: o.qty,
+    status: o.status,
+    filledQty: o.filledQty,
+    avgFillPrice: o.avgFillPrice,
+    fee: o.fee,
+    filledAt: o.filledAt,
+    rejectReason: o.rejectReason,
+  };
+  if ('legs' in o) order.legs = o.legs;
+  return order;
+}
 
 /**
  * Why legs cannot protect a position of sign `sign` (1 long, -1 short) at the last close: a stop must be
@@ -371,21 +456,25 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   const ledgers = new Map<string, Ledger>();
 
   /**
-   * The account's ledger as its stream stands. With a ledger folded before, only the events after its
-   * last one are read (that one too, to check it is the same event) and folded onto it; reading the whole
-   * stream on every look made a ten-year backtest copy ~70M events. A store may answer with more than
-   * the tail asked for (the SQL store answers with the whole stream): events are placed by their version.
-   * A stream that no longer holds the ledger's last event gets a fold from scratch.
+   * The account's ledger as its stream stands, the account opened first when its stream is empty (`open`).
+   * With a ledger folded before, only the events after its last one are read (that one too, to check it
+   * is the same event) and folded onto it; reading the whole stream on every look made a ten-year
+   * backtest copy ~70M events. A store may answer with more than the tail asked for (the SQL store
+   * answers with the whole stream): events are placed by their version. A stream that no longer holds
+   * the ledger's last event gets a fold from scratch. One async call per look (a look is the broker's
+   * most frequent call: every settle, view and change makes one).
    */
-  async function current(account: string): Promise<Ledger> {
+  async function current(account: string, open = false): Promise<Ledger> {
     const stream = streamOf(account);
     const known = ledgers.get(account);
     if (known !== undefined && known.version > 0) {
-      const tail: readonly StoredEvent[] = await store.read(stream, { after: known.version - 1 });
+      known.readAfter ??= { after: known.version - 1 };
+      const tail: readonly StoredEvent[] = await store.read(stream, known.readAfter);
       const offset = (tail[0]?.version ?? 1) - 1;
       if (tail[known.version - 1 - offset]?.globalPosition === known.last) {
-        const fresh = tail.slice(known.version - offset);
-        const ledger = fresh.length === 0 ? known : foldOnto(known, account, fresh, accrue);
+        const start = known.version - offset;
+        if (start >= tail.length) return known;
+        const ledger = foldOnto(known, account, tail, accrue, start);
         ledger.last = tail[tail.length - 1]?.globalPosition;
         ledgers.set(account, ledger);
         return ledger;
@@ -395,19 +484,17 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     const ledger = fold(account, events, accrue);
     ledger.last = events[events.length - 1]?.globalPosition;
     ledgers.set(account, ledger);
-    return ledger;
-  }
-
-  async function load(account: string): Promise<Ledger> {
-    const ledger = await current(account);
-    if (ledger.version > 0) return ledger;
+    if (ledger.version > 0 || !open) return ledger;
     try {
-      await store.append(streamOf(account), 0, [{ type: 'SimAccountOpened', data: { cash: settings.startingCash } }]);
+      await store.append(stream, 0, [{ type: 'SimAccountOpened', data: { cash: settings.startingCash } }]);
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
     }
     return current(account);
   }
+
+  /** The account's ledger, the account opened on first sight. */
+  const load = (account: string): Promise<Ledger> => current(account, true);
 
   // Changes to one account from this process go one at a time (six orders sent at once need no retries);
   // a write from another process is still met by the expected-version append and a re-decision.
@@ -449,8 +536,8 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
    * that priced it, so fills stamped after `asOf` are left out (a position exists only after its fill),
    * and the cash interest of sessions closed by then is added.
    */
-  function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> & { undone: string[] } {
-    const undone: string[] = [];
+  function asOfView(ledger: Ledger, asOf: Date): Pick<Ledger, 'cash' | 'positions'> & { undone: readonly string[] } {
+    let undone: string[] | undefined;
     const wall = wallOf(asOf);
     let cash = ledger.cash;
     let positions = ledger.positions;
@@ -464,6 +551,7 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       else positions.delete(f.symbol);
       cash = f.cashBefore;
       accruedTo = f.accruedBefore;
+      undone ??= [];
       undone.push(f.clientOrderId);
     }
     if (accrue && accruedTo) {
@@ -471,64 +559,101 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       const closed = calendar.isTradingDay(today) && asOf >= nyDateTime(today, calendar.sessionClose(today)) ? addDays(today, 1) : today;
       cash += accrue(cash, accruedTo, closed);
     }
-    return { cash, positions, undone };
+    return { cash, positions, undone: undone ?? NONE };
   }
 
   async function lastClose(symbol: string, asOf: Date): Promise<number | null> {
-    const bars = await market.bars({ symbol, asOf, limit: 1 });
-    return bars[0]?.close ?? null;
+    return closeOf(await market.bars({ symbol, asOf, limit: 1 }));
   }
 
   async function viewOf(account: string, asOf: Date): Promise<AccountView> {
-    return bookOf(account, await load(account), asOf);
+    const ledger = await load(account);
+    const book = asOfView(ledger, asOf);
+    const closes = new Map<string, number | null>();
+    const unmarked = unmarkedOf(book.positions, closes);
+    for (let i = 0; i < unmarked.length; i++) {
+      const symbol = unmarked[i] as string;
+      closes.set(symbol, closeOf(await market.bars({ symbol, asOf, limit: 1 })));
+    }
+    return viewFrom(account, ledger, book, closes);
   }
 
-  /** The account's book as of `asOf`, from its ledger as the caller just loaded it. */
-  async function bookOf(account: string, book: Ledger, asOf: Date): Promise<AccountView> {
-    const ledger = asOfView(book, asOf);
+  /** The symbols held (a nonzero quantity) whose last close `closes` lacks, in the order a view lists them. */
+  function unmarkedOf(positions: Ledger['positions'], closes: ReadonlyMap<string, number | null>): readonly string[] {
+    let unmarked: string[] | undefined;
+    const symbols = symbolsOf(positions);
+    for (let i = 0; i < symbols.length; i++) {
+      const symbol = symbols[i] as string;
+      if (positions.get(symbol)?.qty !== 0 && !closes.has(symbol)) {
+        unmarked ??= [];
+        unmarked.push(symbol);
+      }
+    }
+    return unmarked ?? NONE;
+  }
+
+  /**
+   * The account's book as of an instant: `book`, its ledger as then (`asOfView`), marked to `closes`, the
+   * last closes then of every symbol it holds. No await: the marks are asked for first, and shared by the
+   * accounts of one settle.
+   */
+  function viewFrom(account: string, ledger: Ledger, book: ReturnType<typeof asOfView>, closes: ReadonlyMap<string, number | null>): AccountView {
     const positions: PositionView[] = [];
-    let equity = ledger.cash / 100;
-    for (const symbol of symbolsOf(ledger.positions)) {
-      const pos = ledger.positions.get(symbol) as { qty: number; cost: number };
+    let equity = book.cash / 100;
+    let gross = 0;
+    const symbols = symbolsOf(book.positions);
+    for (let i = 0; i < symbols.length; i++) {
+      const symbol = symbols[i] as string;
+      const pos = book.positions.get(symbol) as { qty: number; cost: number };
       if (pos.qty === 0) continue;
-      const price = await lastClose(symbol, asOf);
+      const price = closes.get(symbol) ?? null;
       const mark = price ?? pos.cost;
       equity += pos.qty * mark;
+      const marketValue = Math.round(pos.qty * mark * 100) / 100;
       positions.push({
         symbol,
         qty: pos.qty,
         avgPrice: Math.round(pos.cost * 10_000) / 10_000,
         marketPrice: price,
-        marketValue: Math.round(pos.qty * mark * 100) / 100,
+        marketValue,
         unrealizedPl: Math.round((mark - pos.cost) * pos.qty * 100) / 100,
       });
+      gross += Math.abs(marketValue);
     }
-    const gross = positions.reduce((s, p) => s + Math.abs(p.marketValue), 0);
-    const undone = new Set(ledger.undone);
     return {
       account,
       broker: 'simulated',
       equity: Math.round(equity * 100) / 100,
-      cash: ledger.cash / 100,
+      cash: book.cash / 100,
       buyingPower: Math.round(Math.max(0, equity * 2 - gross) * 100) / 100,
       positions,
-      // As of `asOf`: an order whose fill is stamped later was still working then. A filled entry whose
+      // As of the instant: an order whose fill is stamped later was still working then. A filled entry whose
       // protective legs rest is listed with them, as Alpaca lists it (nested legs under the parent).
-      openOrders: openOrdersOf(book, undone),
+      openOrders: openOrdersOf(ledger, book.undone),
     };
   }
 
   /** The orders working as of a view: the open ones, those whose fill is after it (`undone`), those whose legs are held or rest; each once, in that order. */
-  function openOrdersOf(book: Ledger, undone: ReadonlySet<string>): BrokerOrder[] {
+  function openOrdersOf(book: Ledger, undone: readonly string[]): BrokerOrder[] {
+    const orders: BrokerOrder[] = [];
+    if (undone.length === 0) {
+      // Nothing undone: the ledger's own list, made once.
+      const working = listsOf(book).working;
+      for (let i = 0; i < working.length; i++) {
+        const o = book.orders.get(working[i] as string);
+        if (o !== undefined) orders.push(publicOrder(o));
+      }
+      return orders;
+    }
+    const late = new Set(undone);
     const ids = new Set(book.open);
     for (const id of undone) ids.add(id);
     for (const guarded of book.guarded.values()) for (const id of guarded) ids.add(id);
-    const orders: BrokerOrder[] = [];
     for (const id of ids) {
       const o = book.orders.get(id);
       if (o === undefined) continue;
       orders.push(
-        o.status === 'filled' && undone.has(o.clientOrderId)
+        o.status === 'filled' && late.has(o.clientOrderId)
           ? { ...publicOrder(o), status: 'accepted' as const, filledQty: 0, avgFillPrice: null, fee: 0, filledAt: null }
           : publicOrder(o),
       );
@@ -561,16 +686,64 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
     return `buying power: ${order.side} ${order.qty} ${order.symbol} adds ${need.toFixed(2)} of exposure, the account has ${power.toFixed(2)} of buying power (2 × equity ${view.equity.toFixed(2)} less gross ${gross.toFixed(2)}, working orders counted)`;
   }
 
-  /** The sessions of each guarded order whose bars are already known not to trigger its legs (in memory: a rebuilt broker checks again, with the same answer). */
-  const checkedThrough = new Map<string, string>();
-  /** The session whose open was last checked, per guarded order (an open is known from 09:30 and never changes). */
-  const checkedOpen = new Map<string, string>();
+  /**
+   * How far each guarded order's legs are checked, by account and order id, for the legs resting from
+   * `activeFrom` (in memory: a rebuilt broker checks again, with the same answer). Kept on one record per
+   * order, changed in place, so a settle that finds nothing new allocates nothing.
+   */
+  interface LegsChecked {
+    activeFrom: string;
+    /** The next session whose bar is not yet known not to trigger the legs. */
+    next: string;
+    /** The session whose open was last checked (an open is known from 09:30 and never changes). */
+    open: string | null;
+  }
+  const checked = new Map<string, Map<string, LegsChecked>>();
 
   /** The first session whose whole bar a leg resting from `activeFrom` (wall time) sees: from the open on. */
   const firstSession = (activeFrom: string) => {
     const day = activeFrom.slice(0, 10);
     return calendar.isTradingDay(day) && activeFrom.slice(11) <= '09:30' ? day : calendar.nextTradingDay(day);
   };
+
+  /** The record of how far `id`'s legs resting from `activeFrom` are checked (a fresh one when they rest from a new time). */
+  function checkedOf(account: string, id: string, activeFrom: string): LegsChecked {
+    let byId = checked.get(account);
+    if (byId === undefined) {
+      byId = new Map();
+      checked.set(account, byId);
+    }
+    let record = byId.get(id);
+    if (record === undefined) {
+      record = { activeFrom, next: firstSession(activeFrom), open: null };
+      byId.set(id, record);
+    } else if (record.activeFrom !== activeFrom) {
+      record.activeFrom = activeFrom;
+      record.next = firstSession(activeFrom);
+      record.open = null;
+    }
+    return record;
+  }
+
+  /** What settling legs needs of an instant: its New York day, the last complete session, and whether today's open has happened since. */
+  interface LegsClock {
+    at: number;
+    today: string;
+    complete: string;
+    opened: boolean;
+  }
+  let lastClock: LegsClock | undefined;
+
+  /** The clock of `asOf`, the last one kept (the accounts of one settle share an instant). */
+  function legsClock(asOf: Date): LegsClock {
+    const at = asOf.getTime();
+    if (lastClock?.at === at) return lastClock;
+    const today = nyDate(asOf);
+    const tradingToday = calendar.isTradingDay(today);
+    const complete = tradingToday && nyTime(asOf) >= '16:00' ? today : calendar.previousTradingDay(today);
+    lastClock = { at, today, complete, opened: tradingToday && nyTime(asOf) >= '09:30' && complete < today };
+    return lastClock;
+  }
 
   /**
    * Which leg a session triggers, and at what price: an open through a level fills there (a gap), else a
@@ -600,62 +773,63 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
   async function settleLegs(account: string, asOf: Date, only?: string, ledger?: Ledger): Promise<{ changed: BrokerOrder[]; ledger: Ledger }> {
     const before = ledger ?? (await load(account));
     if (before.guarded.size === 0) return { changed: [], ledger: before };
-    const today = nyDate(asOf);
-    const tradingToday = calendar.isTradingDay(today);
-    const complete = tradingToday && nyTime(asOf) >= '16:00' ? today : calendar.previousTradingDay(today);
-    const opened = tradingToday && nyTime(asOf) >= '09:30' && complete < today;
-    const events: NewEvent[] = [];
-    for (const [symbol, ids] of before.guarded) {
+    const { today, complete, opened } = legsClock(asOf);
+    const guarded = listsOf(before).guarded;
+    let events: NewEvent[] | undefined;
+    for (let i = 0; i < guarded.length; i++) {
+      const { symbol, id } = guarded[i] as { symbol: string; id: string };
       if (only !== undefined && symbol !== only) continue;
-      for (const id of ids) {
-        const order = before.orders.get(id);
-        const g = order?.guard;
-        if (!order || !g?.activeFrom) continue; // held until the parent fills
-        const key = `${account}\u0000${id}\u0000${g.activeFrom}`;
-        const first = firstSession(g.activeFrom);
-        const done = checkedThrough.get(key);
-        const from = done && done >= first ? calendar.nextTradingDay(done) : first;
-        let hit: { leg: OrderLeg['kind']; price: number; at: string } | null = null;
-        if (from <= complete) {
-          const bars: Bar[] = await market.bars({ symbol, asOf, from, to: complete });
-          for (const bar of bars) {
-            const t = trigger(g, bar.open, bar.high, bar.low);
-            if (t) {
-              hit = { ...t, at: `${bar.date}T${t.price === bar.open ? '09:30' : calendar.sessionClose(bar.date)}` };
-              break;
-            }
-            checkedThrough.set(key, bar.date);
+      const order = before.orders.get(id);
+      const g = order?.guard;
+      if (!order || !g?.activeFrom) continue; // held until the parent fills
+      const record = checkedOf(account, id, g.activeFrom);
+      const from = record.next;
+      let hit: { leg: OrderLeg['kind']; price: number; at: string } | null = null;
+      if (from <= complete) {
+        const bars: Bar[] = await market.bars({ symbol, asOf, from, to: complete });
+        let through: string | undefined;
+        for (const bar of bars) {
+          const t = trigger(g, bar.open, bar.high, bar.low);
+          if (t) {
+            hit = { ...t, at: `${bar.date}T${t.price === bar.open ? '09:30' : calendar.sessionClose(bar.date)}` };
+            break;
           }
+          through = bar.date;
         }
-        if (!hit && opened && from <= today && checkedOpen.get(key) !== today) {
-          checkedOpen.set(key, today);
-          const open = await market.sessionOpen(symbol, today, asOf).catch((error: unknown) => {
-            if (error instanceof PointInTimeError) return undefined;
-            throw error;
-          });
-          const t = open === undefined ? null : trigger(g, open, null, null);
-          if (t) hit = { ...t, at: `${today}T09:30` };
-        }
-        if (!hit) continue;
-        const held = before.positions.get(symbol)?.qty ?? 0;
-        const protects = g.side === 'sell' ? held > 0 : held < 0;
-        if (!protects) {
-          events.push({
-            type: 'SimLegsCanceled',
-            data: { clientOrderId: id, at: asOf.toISOString(), reason: `no ${g.side === 'sell' ? 'long' : 'short'} ${symbol} position left to protect` },
-          });
-          continue;
-        }
-        const qty = Math.min(g.qty, Math.abs(held));
-        const slip = hit.leg === 'stop' ? (settings.slippageBps / 10_000) * (g.side === 'buy' ? 1 : -1) : 0;
-        const price = Math.round(hit.price * (1 + slip) * 10_000) / 10_000;
-        events.push({ type: 'SimLegFilled', data: { clientOrderId: id, leg: hit.leg, price, qty, fee: feeCents(settings, qty) / 100, at: hit.at } });
+        if (through !== undefined) record.next = calendar.nextTradingDay(through);
       }
+      if (!hit && opened && from <= today && record.open !== today) {
+        record.open = today;
+        let open: number | undefined;
+        try {
+          open = await market.sessionOpen(symbol, today, asOf);
+        } catch (error) {
+          if (!(error instanceof PointInTimeError)) throw error;
+        }
+        const t = open === undefined ? null : trigger(g, open, null, null);
+        if (t) hit = { ...t, at: `${today}T09:30` };
+      }
+      if (!hit) continue;
+      events ??= [];
+      const held = before.positions.get(symbol)?.qty ?? 0;
+      const protects = g.side === 'sell' ? held > 0 : held < 0;
+      if (!protects) {
+        events.push({
+          type: 'SimLegsCanceled',
+          data: { clientOrderId: id, at: asOf.toISOString(), reason: `no ${g.side === 'sell' ? 'long' : 'short'} ${symbol} position left to protect` },
+        });
+        continue;
+      }
+      const qty = Math.min(g.qty, Math.abs(held));
+      const slip = hit.leg === 'stop' ? (settings.slippageBps / 10_000) * (g.side === 'buy' ? 1 : -1) : 0;
+      const price = Math.round(hit.price * (1 + slip) * 10_000) / 10_000;
+      events.push({ type: 'SimLegFilled', data: { clientOrderId: id, leg: hit.leg, price, qty, fee: feeCents(settings, qty) / 100, at: hit.at } });
     }
-    if (events.length === 0) return { changed: [], ledger: before };
-    const ids = events.map((e) => (e.data as { clientOrderId: string }).clientOrderId);
+    if (events === undefined) return { changed: [], ledger: before };
+    const decided = events;
+    const ids = decided.map((e) => (e.data as { clientOrderId: string }).clientOrderId);
     // Decided again on the ledger as it is when appended: a leg canceled or filled meanwhile is left alone.
-    const after = await change(account, (l) => events.filter((e) => l.orders.get((e.data as { clientOrderId: string }).clientOrderId)?.guard?.activeFrom));
+    const after = await change(account, (l) => decided.filter((e) => l.orders.get((e.data as { clientOrderId: string }).clientOrderId)?.guard?.activeFrom));
     return { changed: ids.flatMap((id) => (after.orders.has(id) ? [publicOrder(after.orders.get(id)!)] : [])), ledger: after };
   }
 
@@ -663,14 +837,39 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
    * Fills at their session's open the account's working orders whose open has happened by `asOf`, then its
    * resting legs; answers the orders that changed and the ledger after.
    */
-  async function settleAccount(account: string, asOf: Date): Promise<{ changed: BrokerOrder[]; ledger: Ledger }> {
-    const changed: BrokerOrder[] = [];
-    const before = await load(account);
-    const fills: NewEvent[] = [];
+  /**
+   * Whether settling `account` at `asOf` would find nothing to do on `ledger`: no working order whose
+   * session has opened, and no resting legs with a complete session or an open not yet checked (the
+   * conditions under which `settleAccount` and `settleLegs` ask the market). Asked first, so an account
+   * with nothing new since its last settle (most accounts at most checkpoints) costs no async call.
+   */
+  function nothingToSettle(account: string, ledger: Ledger, asOf: Date): boolean {
+    const working = ledger.open.size === 0 ? NONE : listsOf(ledger).open;
+    for (let i = 0; i < working.length; i++) {
+      const order = ledger.orders.get(working[i] as string);
+      if (order?.status === 'accepted' && !(asOf < nyDateTime(order.session, '09:30'))) return false;
+    }
+    if (ledger.guarded.size === 0) return true;
+    const { today, complete, opened } = legsClock(asOf);
+    const guarded = listsOf(ledger).guarded;
+    for (let i = 0; i < guarded.length; i++) {
+      const { id } = guarded[i] as { id: string };
+      const g = ledger.orders.get(id)?.guard;
+      if (!g?.activeFrom) continue;
+      const record = checkedOf(account, id, g.activeFrom);
+      if (record.next <= complete || (opened && record.next <= today && record.open !== today)) return false;
+    }
+    return true;
+  }
+
+  async function settleAccount(account: string, asOf: Date, loaded?: Ledger): Promise<{ changed: readonly BrokerOrder[]; ledger: Ledger }> {
+    const before = loaded ?? (await load(account));
+    let fills: NewEvent[] | undefined;
     // Only the working orders (the ledger's index), in the order they were accepted; an order whose
     // session has not opened by asOf is skipped before asking (the port would throw PointInTimeError).
-    for (const id of before.open) {
-      const order = before.orders.get(id);
+    const working = before.open.size === 0 ? NONE : listsOf(before).open;
+    for (let i = 0; i < working.length; i++) {
+      const order = before.orders.get(working[i] as string);
       if (order?.status !== 'accepted') continue;
       if (asOf < nyDateTime(order.session, '09:30')) continue; // the open has not happened yet
       let open: number | undefined;
@@ -684,19 +883,26 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       const slip = (settings.slippageBps / 10_000) * (order.side === 'buy' ? 1 : -1);
       const price = Math.round(open * (1 + slip) * 10_000) / 10_000;
       const fee = feeCents(settings, order.qty) / 100;
+      fills ??= [];
       fills.push({ type: 'SimOrderFilled', data: { clientOrderId: order.clientOrderId, price, qty: order.qty, fee, at: `${order.session}T09:30` } });
     }
+    // Nothing filled and no legs held or resting (most accounts at most checkpoints): nothing changes.
+    if (fills === undefined && before.guarded.size === 0) return { changed: NO_ORDERS, ledger: before };
+    const changed: BrokerOrder[] = [];
     let after = before;
-    if (fills.length) {
-      const ids = new Set(fills.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
-      after = await change(account, (l) => fills.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
+    if (fills !== undefined) {
+      const decided = fills;
+      const ids = new Set(decided.map((f) => (f.data as { clientOrderId: string }).clientOrderId));
+      after = await change(account, (l) => decided.filter((f) => l.orders.get((f.data as { clientOrderId: string }).clientOrderId)?.status === 'accepted'));
       for (const id of ids) {
         const o = after.orders.get(id);
         if (o) changed.push(publicOrder(o));
       }
     }
+    // No legs held or resting: nothing more to settle (and no async call to find that out).
+    if (after.guarded.size === 0) return { changed, ledger: after };
     const legs = await settleLegs(account, asOf, undefined, after);
-    changed.push(...legs.changed);
+    for (const order of legs.changed) changed.push(order);
     return { changed, ledger: legs.ledger };
   }
 
@@ -738,7 +944,11 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
 
     async settle(accounts, asOf) {
       const changed: BrokerOrder[] = [];
-      for (const account of accounts) changed.push(...(await settleAccount(account, asOf)).changed);
+      for (const account of accounts) {
+        const before = await load(account);
+        if (nothingToSettle(account, before, asOf)) continue;
+        for (const order of (await settleAccount(account, asOf, before)).changed) changed.push(order);
+      }
       return changed;
     },
 
@@ -746,10 +956,18 @@ export function createSimulatedBroker(deps: { store: EventStore; market: MarketD
       // Each book viewed from the ledger its settle ended with: one ledger read per account, not two.
       const changed: BrokerOrder[] = [];
       const books: AccountView[] = [];
+      const closes = new Map<string, number | null>();
       for (const account of accounts) {
-        const settled = await settleAccount(account, asOf);
-        changed.push(...settled.changed);
-        books.push(await bookOf(account, settled.ledger, asOf));
+        const before = await load(account);
+        const settled = nothingToSettle(account, before, asOf) ? { changed: NO_ORDERS, ledger: before } : await settleAccount(account, asOf, before);
+        for (const order of settled.changed) changed.push(order);
+        const book = asOfView(settled.ledger, asOf);
+        const unmarked = unmarkedOf(book.positions, closes);
+        for (let i = 0; i < unmarked.length; i++) {
+          const symbol = unmarked[i] as string;
+          closes.set(symbol, closeOf(await market.bars({ symbol, asOf, limit: 1 })));
+        }
+        books.push(viewFrom(account, settled.ledger, book, closes));
       }
       return { changed, books };
     },

@@ -19,6 +19,7 @@ import type { MarketData } from '../market/port.ts';
 import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
 import { mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import { ConcurrencyError, type EventStore } from '../store/port.ts';
+import { eachMoved, listingFilter } from './checkpoint-listing.ts';
 import type { CheckpointEvaluation, CheckpointEvent, CheckpointNews, CheckpointResult, TrimLine } from './checkpoint-record.ts';
 import {
   alreadyOrdered,
@@ -36,7 +37,7 @@ import {
 import type { ConditionCheck, ExitLine, ExitReason, PositionCheck } from './notices.ts';
 import type { ConvictionInput, ConvictionUpdater, Council } from './seats.ts';
 import { type Recorded, streams } from './streams.ts';
-import { foldWeek, weekStream } from './week.ts';
+import { foldWeek, type WeekState, weekStream } from './week.ts';
 
 export interface CheckpointDeps extends ExecutionDeps {
   market: MarketData;
@@ -73,7 +74,8 @@ const HORIZON_SESSIONS: Record<Horizon, number> = { '1d': 1, '3d': 3, '1w': 5 };
 export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<CheckpointResult> {
   const week = mondayOf(nyDate(at));
   const stream = streams.checkpoint(deps.council, week);
-  const evaluatedAt = (events: readonly Recorded<CheckpointEvent>[]) => evaluationsOf(events).find((e) => e.at === at.toISOString());
+  const iso = at.toISOString();
+  const evaluatedAt = (events: readonly Recorded<CheckpointEvent>[]) => evaluationAt(events, iso);
   const recorded = await stream.read(deps.store);
   let evaluation = evaluatedAt(recorded);
   const fresh = evaluation === undefined;
@@ -123,15 +125,25 @@ export async function runCheckpoint(deps: CheckpointDeps, at: Date): Promise<Che
 
 type Evaluation = CheckpointEvaluation;
 
-const evaluationsOf = (events: readonly Recorded<CheckpointEvent>[]): Evaluation[] => events.flatMap((e) => (e.type === 'CheckpointEvaluated' ? [e.data] : []));
+/**
+ * The first evaluation recorded for the instant `iso` (an ISO string), if any. A week's stream holds one
+ * per checkpoint so far, and each checkpoint asks twice: a loop, with no list built to find one.
+ */
+function evaluationAt(events: readonly Recorded<CheckpointEvent>[], iso: string): Evaluation | undefined {
+  for (const e of events) if (e.type === 'CheckpointEvaluated' && e.data.at === iso) return e.data;
+  return undefined;
+}
 
 /** The previous evaluation of the week before `at`, else the week's decision time (Monday 08:00 New York). */
 function previousCheckpoint(events: readonly Recorded<CheckpointEvent>[], at: Date, week: string): Date {
-  const earlier = evaluationsOf(events)
-    .map((e) => Date.parse(e.at))
-    .filter((t) => t < at.getTime());
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const e of events) {
+    if (e.type !== 'CheckpointEvaluated') continue;
+    const t = Date.parse(e.data.at);
+    if (t < at.getTime() && t > latest) latest = t;
+  }
+  if (latest > Number.NEGATIVE_INFINITY) return new Date(latest);
   const monday = nyDateTime(week, '08:00').getTime();
-  if (earlier.length) return new Date(Math.max(...earlier));
   return new Date(monday < at.getTime() ? monday : at.getTime() - 86_400_000);
 }
 
@@ -160,19 +172,42 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
   const books = await syncLegFillsAndView(deps, deps.accounts, at);
   await pollLegFills(deps, proposals, at);
   const halt = await isHalted(deps.store, deps.council);
-  const held = books.flatMap((b) => heldAfterPending(b).map((p) => ({ account: b.account, position: p })));
+  const heldByBook = books.map((b) => heldAfterPending(b));
+  const held = books.flatMap((b, i) => (heldByBook[i] as PositionView[]).map((p) => ({ account: b.account, position: p })));
   const entries = latestEntries(deps.store, proposals);
-  const rules = await Promise.all(held.map(({ account, position }) => ruleOf(deps, entries, account, position)));
-  const symbols = [...new Set([...held.map((h) => h.position.symbol), ...rules.flatMap((r) => [...(r?.conditions ?? []), ...(r?.monitoring ?? [])].map((c) => c.symbol))])];
+  // Each week's stream is read once per checkpoint, however many of its positions are held.
+  const weeks = new Map<string, Promise<WeekState>>();
+  const weekOf = (week: string) => {
+    let state = weeks.get(week);
+    if (!state) {
+      state = deps.store.read(weekStream(deps.council, week)).then(foldWeek);
+      weeks.set(week, state);
+    }
+    return state;
+  };
+  const rules = await Promise.all(held.map(({ account, position }) => ruleOf(weekOf, entries, account, position)));
+  const symbols = symbolsAsked(held, rules);
   const market = await pointInTime(deps, symbols, at);
   const judged = held.map(({ account, position }, i) => judge(deps, account, position, rules[i], market, at, halt.halted));
   // A halted council closes everything at once: no model call stands between the kill switch and its exits.
   const positions = halt.halted ? judged : await Promise.all(judged.map((check, i) => withUpdate(deps, check, rules[i], week, at)));
   const heldSymbols = [...new Set(held.map((h) => h.position.symbol))].sort();
   const news = deps.news && !halt.halted ? await checkpointNews(deps.news, heldSymbols, since, at) : undefined;
-  const trims = halt.halted || !deps.limits ? [] : books.flatMap((book) => trimsOf(book, positions, deps.limits!, at));
+  const trims = halt.halted || !deps.limits ? [] : books.flatMap((book, i) => trimsOf(book, heldByBook[i] as PositionView[], positions, deps.limits!, at));
   const working = books.reduce((n, b) => n + b.openOrders.filter((o) => o.qty > o.filledQty).length, 0);
   return { week, at: at.toISOString(), halted: halt.halted, positions, expired, trims, working, ...(news ? { news } : {}) };
+}
+
+/** The symbols a checkpoint needs indicators of: those held, then those the rules' conditions and monitoring name, each once. */
+function symbolsAsked(held: readonly { position: PositionView }[], rules: readonly (Rule | undefined)[]): string[] {
+  const symbols = new Set<string>();
+  for (const h of held) symbols.add(h.position.symbol);
+  for (const r of rules) {
+    if (!r) continue;
+    for (const c of r.conditions) symbols.add(c.symbol);
+    for (const c of r.monitoring) symbols.add(c.symbol);
+  }
+  return [...symbols];
 }
 
 /**
@@ -182,14 +217,21 @@ async function evaluate(deps: CheckpointDeps, at: Date, week: string, since: Dat
  * orders that add to or open a position are not counted: a position exists only once it fills.
  */
 export function heldAfterPending(book: AccountView): PositionView[] {
+  const held: PositionView[] = [];
+  // Most books have no working order at a checkpoint: every position counts whole.
+  if (book.openOrders.length === 0) {
+    for (const p of book.positions) if (p.qty !== 0) held.push(p);
+    return held;
+  }
   const pending = new Map<string, number>();
   for (const o of book.openOrders) pending.set(o.symbol, (pending.get(o.symbol) ?? 0) + (o.side === 'buy' ? 1 : -1) * (o.qty - o.filledQty));
-  return book.positions.flatMap((p) => {
+  for (const p of book.positions) {
     const working = pending.get(p.symbol) ?? 0;
     const qty = Math.sign(working) === -Math.sign(p.qty) ? Math.sign(p.qty) * Math.max(0, Math.abs(p.qty) - Math.abs(working)) : p.qty;
-    if (qty === 0) return [];
-    return [qty === p.qty ? p : { ...p, qty, marketValue: (p.marketValue / p.qty) * qty, unrealizedPl: (p.unrealizedPl / p.qty) * qty }];
-  });
+    if (qty === 0) continue;
+    held.push(qty === p.qty ? p : { ...p, qty, marketValue: (p.marketValue / p.qty) * qty, unrealizedPl: (p.unrealizedPl / p.qty) * qty });
+  }
+  return held;
 }
 
 /**
@@ -197,15 +239,27 @@ export function heldAfterPending(book: AccountView): PositionView[] {
  * to it; then, when the book's gross exposure is past maxGrossPct, every remaining position is cut in
  * proportion. Positions exiting at this checkpoint and shares an open exit will close are left out.
  */
-function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: NonNullable<CheckpointDeps['limits']>, at: Date): TrimLine[] {
+function trimsOf(book: AccountView, positions: readonly PositionView[], checks: readonly PositionCheck[], limits: NonNullable<CheckpointDeps['limits']>, at: Date): TrimLine[] {
   if (!(book.equity > 0)) return [];
-  const held = heldAfterPending(book)
-    .filter((p) => !checks.some((c) => c.account === book.account && c.symbol === p.symbol && c.exit))
-    .map((p) => ({ symbol: p.symbol, qty: p.qty, price: Math.abs(p.marketValue / p.qty) }))
-    .filter((p) => p.price > 0);
+  const held: { symbol: string; qty: number; price: number }[] = [];
+  for (const p of positions) {
+    if (checks.some((c) => c.account === book.account && c.symbol === p.symbol && c.exit)) continue;
+    const price = Math.abs(p.marketValue / p.qty);
+    if (price > 0) held.push({ symbol: p.symbol, qty: p.qty, price });
+  }
+  const cap = limits.maxPositionPct * book.equity;
+  const grossCap = limits.maxGrossPct * book.equity;
+  // Most books are within both limits at most marks: answered before any cut is built.
+  let within = true;
+  let grossBefore = 0;
+  for (const p of held) {
+    const value = Math.abs(p.qty) * p.price;
+    grossBefore += value;
+    if (value > cap * (1 + TRIM_BAND)) within = false;
+  }
+  if (within && !(grossBefore > grossCap * (1 + TRIM_BAND))) return [];
   const cut = new Map<string, { qty: number; limit: TrimLine['limit']; detail: string }>();
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const cap = limits.maxPositionPct * book.equity;
   for (const p of held) {
     const value = Math.abs(p.qty) * p.price;
     if (value <= cap * (1 + TRIM_BAND)) continue;
@@ -214,7 +268,6 @@ function trimsOf(book: AccountView, checks: readonly PositionCheck[], limits: No
   }
   const after = held.map((p) => ({ ...p, qty: Math.sign(p.qty) * (Math.abs(p.qty) - (cut.get(p.symbol)?.qty ?? 0)) }));
   const gross = after.reduce((s, p) => s + Math.abs(p.qty) * p.price, 0);
-  const grossCap = limits.maxGrossPct * book.equity;
   if (gross > grossCap * (1 + TRIM_BAND)) {
     const share = (gross - grossCap) / gross;
     for (const p of after) {
@@ -329,11 +382,11 @@ async function placeTrim(deps: CheckpointDeps, trim: TrimLine, week: string, at:
 }
 
 // A submitted order recorded as rejected afterwards (a netted exit, canceled) waits for no fill.
-const hasOpenOrders = memoByIdentity((p: ProposalState) =>
-  p.orders.some((o) => p.submitted[o.clientOrderId] && !p.rejectedOrders[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty),
-);
-const pendingOf = memoByIdentity((all: readonly ProposalState[]) => all.filter((p) => p.status === 'PENDING'));
-const withOpenOrdersOf = memoByIdentity((all: readonly ProposalState[]) => all.filter(hasOpenOrders));
+const hasOpenOrders = (p: ProposalState) =>
+  p.orders.some((o) => p.submitted[o.clientOrderId] && !p.rejectedOrders[o.clientOrderId] && (p.fills[o.clientOrderId]?.qty ?? 0) < o.qty);
+// Each listing's pending proposals and those with orders open, tested only where a proposal moved.
+const pendingOf = listingFilter((p) => p.status === 'PENDING');
+const withOpenOrdersOf = listingFilter(hasOpenOrders);
 
 /** Pending proposals whose time is up are expired (and posted); an approval afterwards is refused by the decider. */
 export async function expireDueProposals(deps: ExecutionDeps, at: Date): Promise<string[]> {
@@ -412,16 +465,18 @@ const entryBooks = new WeakMap<EventStore, { counted: WeakSet<ProposalState>; la
 /**
  * The latest entry fill of each account, symbol and side across the proposals (the earlier proposal on
  * a tie). Fills are only ever added, so only proposals whose state is new since the last answer are
- * folded in, and the listing the last answer came from (the same array while no proposal moved) is
- * answered at once: a backtest's checkpoints ask thousands of times over a thousand proposals.
+ * folded in (found by walking the listing beside the last one, checkpoint-listing.ts), and the listing
+ * the last answer came from (the same array while no proposal moved) is answered at once: a backtest's
+ * checkpoints ask thousands of times over a thousand proposals.
  */
 function latestEntries(store: EventStore, proposals: readonly ProposalState[]): ReadonlyMap<string, Entry> {
   const book = entryBooks.get(store);
   if (book?.listing === proposals) return book.latest;
   const counted = book?.counted ?? new WeakSet<ProposalState>();
   let latest = book?.latest;
-  for (const p of proposals) {
-    if (counted.has(p)) continue;
+  // Every state of the last listing was folded in when it was answered: only the others are looked at.
+  eachMoved(book?.listing ?? [], proposals, (p) => {
+    if (counted.has(p)) return;
     counted.add(p);
     for (const [key, entry] of entriesOf(p)) {
       const best = latest?.get(key);
@@ -430,17 +485,38 @@ function latestEntries(store: EventStore, proposals: readonly ProposalState[]): 
       if (latest === book?.latest) latest = new Map(latest);
       (latest as Map<string, Entry>).set(key, entry);
     }
-  }
+  });
   const answer = latest ?? new Map<string, Entry>();
   entryBooks.set(store, { counted, latest: answer, listing: proposals });
   return answer;
 }
 
+// The rule of an entry for an account, per week state (folds are kept while the week's events are the same):
+// a position is judged at every checkpoint it is held, under the same rule.
+const rulesByWeek = new WeakMap<WeekState, WeakMap<Entry, Map<string, Rule | undefined>>>();
+
 /** The rule of the position's entry: the pitch of the seat that owns the account, or the council's decision. */
-async function ruleOf(deps: CheckpointDeps, entries: ReadonlyMap<string, Entry>, account: string, position: PositionView): Promise<Rule | undefined> {
+async function ruleOf(weekOf: (week: string) => Promise<WeekState>, entries: ReadonlyMap<string, Entry>, account: string, position: PositionView): Promise<Rule | undefined> {
   const best = entries.get(entryKey(account, position.symbol, position.qty > 0 ? 'buy' : 'sell'));
   if (!best) return undefined;
-  const state = foldWeek(await deps.store.read(weekStream(deps.council, best.p.week)));
+  const state = await weekOf(best.p.week);
+  let byEntry = rulesByWeek.get(state);
+  if (!byEntry) {
+    byEntry = new WeakMap();
+    rulesByWeek.set(state, byEntry);
+  }
+  let byAccount = byEntry.get(best);
+  if (!byAccount) {
+    byAccount = new Map();
+    byEntry.set(best, byAccount);
+  }
+  if (byAccount.has(account)) return byAccount.get(account);
+  const rule = ruleIn(state, best, account);
+  byAccount.set(account, rule);
+  return rule;
+}
+
+function ruleIn(state: WeekState, best: Entry, account: string): Rule | undefined {
   const entry = { proposalId: best.p.proposalId, week: best.p.week, session: sessionOf(best.filledAt), price: best.price };
   if (state.started?.chair.account === account && state.decision) {
     const d = state.decision.decision;
@@ -505,7 +581,8 @@ async function pointInTime(deps: CheckpointDeps, symbols: readonly string[], at:
           return;
         }
         const bars = await deps.market.bars({ symbol, asOf: at, to: snapshot.lastSession, limit: SNAPSHOT_LOOKBACK - 1 });
-        out.values[symbol] = memo.set(computeIndicators([...bars, { date: today, open, high: open, low: open, close: open, volume: 0 }]));
+        // concat sizes the new list at once (a spread grows it step by step: ~70 MB over ten years).
+        out.values[symbol] = memo.set(computeIndicators(bars.concat([{ date: today, open, high: open, low: open, close: open, volume: 0 }])));
       } catch (error) {
         out.values[symbol] ??= null;
         out.problems[symbol] = (error as Error).message;
@@ -622,10 +699,19 @@ function lastCheckpointBefore(times: readonly string[], close: string): string {
   return last;
 }
 
+// A rule's last session and the last checkpoint time of it, per calendar (and its revision) and schedule (rules are kept, above).
+const horizonEnds = new WeakMap<Rule, { calendar: TradingCalendar; revision: number | undefined; times: readonly string[]; last: string; lastCheckpoint: string }>();
+
 function horizonOf(deps: CheckpointDeps, rule: Rule, at: Date): NonNullable<PositionCheck['horizon']> {
-  let last = rule.entry.session;
-  for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
-  const lastCheckpoint = lastCheckpointBefore(deps.checkpointTimes, deps.calendar.sessionClose(last));
+  let end = horizonEnds.get(rule);
+  if (end?.calendar !== deps.calendar || end.revision !== deps.calendar.revision || end.times !== deps.checkpointTimes) {
+    let last = rule.entry.session;
+    for (let i = 1; i < HORIZON_SESSIONS[rule.horizon]; i++) last = deps.calendar.nextTradingDay(last);
+    const lastCheckpoint = lastCheckpointBefore(deps.checkpointTimes, deps.calendar.sessionClose(last));
+    end = { calendar: deps.calendar, revision: deps.calendar.revision, times: deps.checkpointTimes, last, lastCheckpoint };
+    horizonEnds.set(rule, end);
+  }
+  const { last, lastCheckpoint } = end;
   const today = nyDate(at);
   return { horizon: rule.horizon, lastSession: last, due: today > last || (today === last && nyTime(at) >= lastCheckpoint) };
 }
@@ -643,10 +729,15 @@ export interface ExitRequest {
   approvedBy?: { by: string; via: string };
 }
 
-/** The exit's proposal id: from the entry, so each position is exited once; a kill switch may retry a refused exit. */
-function exitIds(req: ExitRequest): string[] {
+/** How many proposal ids an exit of one position may take (the first, then -2 to -9). */
+const EXIT_ATTEMPTS = 9;
+
+/** The exit's proposal ids in the order tried: from the entry, so each position is exited once; a kill switch may retry a refused exit. */
+function* exitIds(req: ExitRequest): Generator<string> {
   const base = `${EXIT_PREFIX}${req.entryProposalId ?? nyDate(req.at)}-${req.account}-${req.symbol}`.toLowerCase();
-  return [base, ...[2, 3, 4, 5, 6, 7, 8, 9].map((n) => `${base}-${n}`)];
+  yield base;
+  // Made only when asked for: almost every exit is placed, or found placed, under its first id.
+  for (let n = 2; n <= EXIT_ATTEMPTS; n++) yield `${base}-${n}`;
 }
 
 /** Exits one position through its own proposal, once (the checkpoints' exits and the desk's `exit` both come here). */
@@ -713,7 +804,7 @@ export async function exitPosition(deps: CheckpointDeps, req: ExitRequest): Prom
       return line(exitId, 'failed', [], (error as Error).message);
     }
   }
-  return line(exitIds(req).pop()!, 'failed', [], 'every exit attempt for this position expired or was refused');
+  return line([...exitIds(req)].pop()!, 'failed', [], 'every exit attempt for this position expired or was refused');
 }
 
 async function openExit(deps: CheckpointDeps, exitId: string, req: ExitRequest, side: 'buy' | 'sell', qty: number): Promise<void> {

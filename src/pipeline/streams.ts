@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { ProposalEvent } from '../domain/proposal.ts';
-import { appendDecided } from '../store/append.ts';
+import { appendDecided, appendDecision } from '../store/append.ts';
 import type { EventStore, StoredEvent, StreamAppend } from '../store/port.ts';
 import { isVouchedFor } from '../store/trusted.ts';
 import { checkpointEventSchema } from './checkpoint-record.ts';
@@ -49,6 +49,11 @@ export interface Stream<E extends EventOf> {
    * write (store/append.ts, the one retry policy). Returns the events after the append, parsed.
    */
   decide(store: EventStore, decide: (events: Recorded<E>[]) => readonly E[]): Promise<Recorded<E>[]>;
+  /**
+   * `decide` without reading the stream back (store/append.ts, appendDecision): the stream's last
+   * version after the decision. For callers that need only the decision written.
+   */
+  appendDecision(store: EventStore, decide: (events: Recorded<E>[]) => readonly E[]): Promise<number>;
   /** This stream's part of an `appendMany`. */
   part(expectedVersion: number, events: readonly E[]): StreamAppend;
 }
@@ -105,19 +110,62 @@ const reconciliationEventSchema: z.ZodType<ReconciliationEvent> = z.object({
   data: z.looseObject({ at: z.string(), accounts: z.array(z.custom<AccountReconciliation>((a) => typeof a === 'object' && a !== null && 'account' in a)) }),
 });
 
-function stream<E extends EventOf>(name: string, schema: z.ZodType<E>): Stream<E> {
-  const self: Stream<E> = {
-    name,
-    schema,
-    read: async (store) => self.parse(await store.read(name)),
-    parse: (events) => events.map((e) => parseEvent(self, e)),
-    append: (store, expectedVersion, events) => store.append(name, expectedVersion, events),
-    appendAtHead: (store, events) => store.appendAtHead(name, events),
-    decide: async (store, decide) => self.parse(await appendDecided(store, name, (events) => [...decide(self.parse(events))])),
-    part: (expectedVersion, events) => ({ stream: name, expectedVersion, events }),
-  };
-  return self;
+/**
+ * A stream's events as a store's read answered them, parsed in place: every adapter answers a new array,
+ * the reader's own, so no second array is made for the parsed events (most are the very same objects:
+ * those a store vouches for, store/trusted.ts).
+ */
+function parsedInPlace<E extends EventOf>(stream: Stream<E>, events: StoredEvent[]): Recorded<E>[] {
+  for (let i = 0; i < events.length; i++) events[i] = parseEvent(stream, events[i] as StoredEvent) as StoredEvent;
+  return events as Recorded<E>[];
 }
+
+/** One stream: its methods are shared (a stream is made for every proposal touched: one object each, no closures). */
+class TypedStream<E extends EventOf> implements Stream<E> {
+  readonly name: string;
+  readonly schema: z.ZodType<E>;
+
+  constructor(name: string, schema: z.ZodType<E>) {
+    this.name = name;
+    this.schema = schema;
+  }
+
+  async read(store: EventStore): Promise<Recorded<E>[]> {
+    return parsedInPlace(this, await store.read(this.name));
+  }
+
+  parse(events: readonly StoredEvent[]): Recorded<E>[] {
+    return events.map((e) => parseEvent(this, e));
+  }
+
+  append(store: EventStore, expectedVersion: number, events: readonly E[]): Promise<number> {
+    return store.append(this.name, expectedVersion, events);
+  }
+
+  appendAtHead(store: EventStore, events: readonly E[]): Promise<number> {
+    return store.appendAtHead(this.name, events);
+  }
+
+  async decide(store: EventStore, decide: (events: Recorded<E>[]) => readonly E[]): Promise<Recorded<E>[]> {
+    let decided: Recorded<E>[] | undefined;
+    const after = await appendDecided(store, this.name, (events) => {
+      decided = parsedInPlace(this, events);
+      return decide(decided);
+    });
+    // Nothing appended: the events the decision read, parsed already.
+    return after === decided ? decided : parsedInPlace(this, after);
+  }
+
+  appendDecision(store: EventStore, decide: (events: Recorded<E>[]) => readonly E[]): Promise<number> {
+    return appendDecision(store, this.name, (events) => decide(parsedInPlace(this, events)));
+  }
+
+  part(expectedVersion: number, events: readonly E[]): StreamAppend {
+    return { stream: this.name, expectedVersion, events };
+  }
+}
+
+const stream = <E extends EventOf>(name: string, schema: z.ZodType<E>): Stream<E> => new TypedStream(name, schema);
 
 /** The name prefixes streams are listed by (`store.streams(prefix)`, `readAll({ streamPrefix })`). */
 export const streamPrefixes = {

@@ -303,23 +303,40 @@ export function evolve(state: WeekState, event: WeekEvent): WeekState {
  * The last fold of each list of week events, by its last stored event: the stores that hand out the same
  * frozen events to every reader (memory, the stream cache) have a week folded once per new event, not once
  * per read (a backtest's checkpoints fold the same weeks tens of thousands of times). A fold is answered
- * again only for the very same events in the same order; states are never edited (evolve is pure).
+ * again only for the very same events in the same order; a list that goes on from one folded before (the
+ * stream read again after an append) folds only the events after it. States are never edited (evolve is pure).
  */
 const folds = new WeakMap<StoredEvent, { events: readonly StoredEvent[]; state: WeekState }>();
 
-const sameEvents = (a: readonly StoredEvent[], b: readonly StoredEvent[]): boolean => a.length === b.length && a.every((e, i) => e === b[i]);
+/** Whether `events` begins with every event of `prefix`, the very same objects in the same order. */
+function startsWith(events: readonly StoredEvent[], prefix: readonly StoredEvent[]): boolean {
+  if (prefix.length > events.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (prefix[i] !== events[i]) return false;
+  return true;
+}
 
 /** The week's state from its stored events, each checked against its schema (types the week does not know are skipped). */
 export function foldWeek(events: readonly StoredEvent[]): WeekState {
   const last = events[events.length - 1];
-  const known = last === undefined ? undefined : folds.get(last);
-  if (known && sameEvents(known.events, events)) return known.state;
+  if (last === undefined) return initialWeekState();
+  const known = folds.get(last);
+  if (known && known.events.length === events.length && startsWith(events, known.events)) return known.state;
+  // The longest beginning of these events folded before, if any: only the events after it are folded.
+  let from = 0;
   let state = initialWeekState();
-  for (const stored of events) {
-    const event = parseWeekEvent(stored);
+  for (let end = events.length - 1; end > 0; end--) {
+    const before = folds.get(events[end - 1] as StoredEvent);
+    if (before && before.events.length === end && startsWith(events, before.events)) {
+      from = end;
+      state = before.state;
+      break;
+    }
+  }
+  for (let i = from; i < events.length; i++) {
+    const event = parseWeekEvent(events[i] as StoredEvent);
     if (event) state = evolve(state, event);
   }
-  if (last !== undefined) folds.set(last, { events: [...events], state });
+  folds.set(last, { events: events.slice(), state });
   return state;
 }
 

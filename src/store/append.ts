@@ -12,21 +12,45 @@ export const DECISION_ATTEMPTS = 20;
 
 /**
  * Appends what `decide` returns for the stream's current events, re-reading and re-deciding when
- * another writer got there first. Returns the stream's events after the append.
+ * another writer got there first. Returns the stream's last version after the decision (the version
+ * read when `decide` returned nothing), without reading the stream back: for callers that only need
+ * the decision written, or read their state afterwards anyway.
  */
-export async function appendDecided(store: EventStore, stream: string, decide: (events: StoredEvent[]) => NewEvent[], attempts = DECISION_ATTEMPTS): Promise<StoredEvent[]> {
+export async function appendDecision(store: EventStore, stream: string, decide: (events: StoredEvent[]) => readonly NewEvent[], attempts = DECISION_ATTEMPTS): Promise<number> {
   for (let i = 0; i < attempts; i++) {
     const events = await store.read(stream);
     const next = decide(events);
-    if (next.length === 0) return events;
+    if (next.length === 0) return events.length;
     try {
-      await store.append(stream, events.length, next);
-      return store.read(stream);
+      return await store.append(stream, events.length, next);
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
     }
   }
   throw new ConcurrencyError(stream, -1);
+}
+
+/**
+ * `appendDecision`, answering the stream's events after the decision: the events read when nothing was
+ * appended, otherwise the stream read again (the appended events as stored: versions, positions, times).
+ */
+export async function appendDecided(
+  store: EventStore,
+  stream: string,
+  decide: (events: StoredEvent[]) => readonly NewEvent[],
+  attempts = DECISION_ATTEMPTS,
+): Promise<StoredEvent[]> {
+  let read: StoredEvent[] = [];
+  const version = await appendDecision(
+    store,
+    stream,
+    (events) => {
+      read = events;
+      return decide(events);
+    },
+    attempts,
+  );
+  return version === read.length ? read : store.read(stream);
 }
 
 export interface DecidedAcross {

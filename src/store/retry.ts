@@ -14,15 +14,34 @@ export interface OutageRetry {
 /** About 50 s of waiting in all: a server restart or failover, not a long outage. */
 export const OUTAGE_RETRY: OutageRetry = { delaysMs: [250, 500, 1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000, 10_000] };
 
-export async function retryUnavailable<T>(work: () => Promise<T>, policy: OutageRetry): Promise<T> {
+/**
+ * `work()`, tried again through an outage. The first attempt is the promise `work` returns with only a
+ * rejection handler added: every read and append of a council run passes through here, and an async
+ * function around each cost a suspended frame and its promises per call. The waiting happens only after a
+ * failure.
+ */
+export function retryUnavailable<T>(work: () => Promise<T>, policy: OutageRetry): Promise<T> {
+  let first: Promise<T>;
+  try {
+    first = work();
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  return first.then(undefined, (error: unknown) => retryAfter(error, work, policy));
+}
+
+/** The attempts after the first failed with `error`. */
+async function retryAfter<T>(error: unknown, work: () => Promise<T>, policy: OutageRetry): Promise<T> {
+  let failure = error;
   for (let attempt = 0; ; attempt++) {
+    const delayMs = policy.delaysMs[attempt];
+    if (!(failure instanceof DatabaseUnavailableError) || delayMs === undefined) throw failure;
+    policy.onRetry?.({ error: failure, attempt: attempt + 1, delayMs });
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
     try {
       return await work();
-    } catch (error) {
-      const delayMs = policy.delaysMs[attempt];
-      if (!(error instanceof DatabaseUnavailableError) || delayMs === undefined) throw error;
-      policy.onRetry?.({ error, attempt: attempt + 1, delayMs });
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    } catch (next) {
+      failure = next;
     }
   }
 }

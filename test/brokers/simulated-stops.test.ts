@@ -255,4 +255,29 @@ describe('Simulated broker: stops and take-profits on daily bars', () => {
       }),
     ).rejects.toThrow(/not below the last close/);
   });
+
+  it("Given orders with and without legs, When they are viewed, settled and viewed again, Then each shows exactly the port's fields, the same way every time", async () => {
+    const b = broker();
+    const fields = ['account', 'clientOrderId', 'brokerOrderId', 'symbol', 'side', 'qty', 'status', 'filledQty', 'avgFillPrice', 'fee', 'filledAt', 'rejectReason'];
+    const at = nyDateTime('2020-03-06', '08:00');
+    const plain = await b.submit({ account: 'A', clientOrderId: 'tc-plain', symbol: 'QQQ', side: 'buy', qty: 5, at });
+    const guarded = await b.submit({ account: 'A', clientOrderId: 'tc-legs', symbol: 'SPY', side: 'buy', qty: 10, at, protect: { stopPrice: 260, takeProfitPrice: 400 } });
+    expect(Object.keys(plain)).toEqual(fields);
+    expect(Object.keys(guarded)).toEqual([...fields, 'legs']);
+    const working = (await b.account('A', at)).openOrders;
+    expect(working.map((o) => Object.keys(o))).toEqual([fields, [...fields, 'legs']]);
+    const { changed, books } = await b.settleAndView(['A'], nyDateTime('2020-03-06', '10:00'));
+    expect(changed.map((o) => [o.clientOrderId, o.status, Object.keys(o)])).toEqual([
+      ['tc-plain', 'filled', fields],
+      ['tc-legs', 'filled', [...fields, 'legs']],
+    ]);
+    // The filled entry is still listed while its legs rest; a view as of before the fills shows both working (the later fill first).
+    expect(books[0]?.openOrders.map((o) => [o.clientOrderId, o.status])).toEqual([['tc-legs', 'filled']]);
+    const earlier = await b.account('A', nyDateTime('2020-03-06', '09:00'));
+    expect(earlier.openOrders.map((o) => [o.clientOrderId, o.status, o.filledQty])).toEqual([
+      ['tc-legs', 'accepted', 0],
+      ['tc-plain', 'accepted', 0],
+    ]);
+    expect(earlier.positions).toEqual([]);
+  });
 });

@@ -60,6 +60,31 @@ describe('Simulated broker', () => {
     expect((onVersions?.at(-2) as { positions: unknown[] } | undefined)?.positions).toHaveLength(2);
   });
 
+  it('Given two brokers on one store (two processes), When each changes an account the other changed since it last looked, Then no change is lost and both see the same book', async () => {
+    const store = createMemoryEventStore();
+    const [x, y] = [broker(undefined, store), broker(undefined, store)];
+    const at = nyDateTime('2024-03-04', '08:01');
+    await x.submit({ account: 'A', clientOrderId: 'tc-1', symbol: 'SPY', side: 'buy', qty: 10, at });
+    expect((await y.account('A', at)).openOrders.map((o) => o.clientOrderId)).toEqual(['tc-1']);
+    // x moves the stream on; y's next change starts from what it saw, and its append meets x's.
+    await x.submit({ account: 'A', clientOrderId: 'tc-2', symbol: 'QQQ', side: 'buy', qty: 5, at });
+    expect((await y.cancelOrder?.('A', 'tc-1', at, 'test'))?.status).toBe('canceled');
+    // An order y has never seen is canceled too (nothing to do on what it saw: it reads again).
+    await x.submit({ account: 'A', clientOrderId: 'tc-3', symbol: 'IWM', side: 'buy', qty: 5, at });
+    expect((await y.cancelOrder?.('A', 'tc-3', at, 'test'))?.status).toBe('canceled');
+    const [onX, onY] = [await x.account('A', at), await y.account('A', at)];
+    expect(onX).toEqual(onY);
+    expect(onX.openOrders.map((o) => [o.clientOrderId, o.status])).toEqual([['tc-2', 'accepted']]);
+    expect((await store.read('sim:A')).map((e) => e.type)).toEqual([
+      'SimAccountOpened',
+      'SimOrderAccepted',
+      'SimOrderAccepted',
+      'SimOrderCanceled',
+      'SimOrderAccepted',
+      'SimOrderCanceled',
+    ]);
+  });
+
   it('When broker.cashInterest is on, Then positive idle cash compounds the daily rate per session; off, it earns nothing', async () => {
     const flat = broker();
     const paid = broker(() => 0.0001);

@@ -125,3 +125,76 @@ describe('Proposal repository', () => {
     expect((await proposals.list()).map((p) => p.proposalId)).toEqual(['a', 'b', 'c', 'd']);
   });
 });
+
+describe('Proposal repository, listing after listing', () => {
+  it('When two proposals open between the same neighbours while another moves, Then the new listing holds all in stream order and the last one is left as it was', async () => {
+    const store = createMemoryEventStore(() => at);
+    await openMany(store, ['a', 'd']);
+    const proposals = createProposalRepository(store);
+    const before = await proposals.list();
+    await openMany(store, ['c', 'b', 'e']);
+    await streams.proposal('d').append(store, 1, [rejected]);
+
+    const after = await proposals.list();
+
+    expect(after.map((p) => `${p.proposalId} ${p.status}`)).toEqual(['a PENDING', 'b PENDING', 'c PENDING', 'd REJECTED', 'e PENDING']);
+    expect(before.map((p) => `${p.proposalId} ${p.status}`)).toEqual(['a PENDING', 'd PENDING']);
+    expect(after[0]).toBe(before[0]);
+    await openMany(store, ['f']);
+    expect((await proposals.list()).map((p) => p.proposalId)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+});
+
+describe('Proposal repository on a store whose positions follow commits (memory, PGlite)', () => {
+  const summary = (states: readonly { proposalId: string; status: string }[]) => states.map((p) => `${p.proposalId} ${p.status}`);
+
+  it('When nothing moved, Then the very same array comes back, the store’s listing of streams is never asked for, and no stream is read', async () => {
+    const { store, reads } = watched(createMemoryEventStore(() => at));
+    let listed = 0;
+    const counting: EventStore = {
+      ...store,
+      streams: (prefix) => {
+        listed += 1;
+        return store.streams(prefix);
+      },
+    };
+    await openMany(store, ['p1', 'p2']);
+    const proposals = createProposalRepository(counting, { commitOrdered: true });
+
+    const first = await proposals.list();
+
+    expect(await proposals.list()).toBe(first);
+    expect(summary(first)).toEqual(['p1 PENDING', 'p2 PENDING']);
+    expect(listed).toBe(0);
+    expect(reads).toEqual([]);
+  });
+
+  it('When proposals open anywhere, move, or are loaded before they exist, Then each listing is what a repository reading the store’s listing answers', async () => {
+    const store = createMemoryEventStore(() => at);
+    await openMany(store, ['d', 'b']);
+    const ordered = createProposalRepository(store, { commitOrdered: true });
+    const before = await ordered.list();
+    expect((await ordered.load('c')).exists).toBe(false);
+    expect(await ordered.list()).toEqual(before);
+
+    await openMany(store, ['c', 'a', 'e']);
+    await streams.proposal('d').append(store, 1, [rejected]);
+    await ordered.load('a');
+    const after = await ordered.list();
+
+    expect(summary(after)).toEqual(summary(await createProposalRepository(store).list()));
+    expect(summary(after)).toEqual(['a PENDING', 'b PENDING', 'c PENDING', 'd REJECTED', 'e PENDING']);
+    expect(summary(before)).toEqual(['b PENDING', 'd PENDING']);
+    expect(after[1]).toBe(before[0]);
+  });
+
+  it('When the first listing comes after loads, Then it holds every stream with events, in stream order', async () => {
+    const store = createMemoryEventStore(() => at);
+    await openMany(store, ['y', 'x']);
+    const ordered = createProposalRepository(store, { commitOrdered: true });
+    await ordered.load('y');
+    await ordered.load('missing');
+
+    expect(summary(await ordered.list())).toEqual(['x PENDING', 'y PENDING']);
+  });
+});

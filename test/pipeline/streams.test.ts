@@ -115,4 +115,25 @@ describe('Typed streams', () => {
     expect(parseWeekEvent(checked!)?.data).not.toBe(checked!.data);
     expect(foldWeek([checked!]).started).toEqual(foldWeek([week!]).started);
   });
+
+  it('When a decision is appended without reading the stream back, Then it answers the version, the decision sees the events parsed, and deciding nothing answers the version read', async () => {
+    const store = createMemoryEventStore(() => at);
+    const stream = streams.proposal('p1');
+    const seen: string[][] = [];
+    const decideOpen = (events: { type: string }[]) => {
+      seen.push(events.map((e) => e.type));
+      return events.length === 0 ? [{ type: 'ProposalOpened' as const, data: { ...opened, orders: [] } }] : [];
+    };
+
+    expect(await stream.appendDecision(store, decideOpen)).toBe(1);
+    expect(await stream.appendDecision(store, decideOpen)).toBe(1);
+    expect(seen).toEqual([[], ['ProposalOpened']]);
+    // decide answers the events after the decision, parsed, whether or not it appended.
+    const decided = await stream.decide(store, () => [{ type: 'ProposalExpired', data: { at: at.toISOString() } }]);
+    expect(decided.map((e) => [e.version, e.type])).toEqual([
+      [1, 'ProposalOpened'],
+      [2, 'ProposalExpired'],
+    ]);
+    expect((await stream.decide(store, () => [])).map((e) => e.version)).toEqual([1, 2]);
+  });
 });

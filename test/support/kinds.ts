@@ -13,6 +13,7 @@ export const UNIT_TESTS: readonly string[] = [
   'test/config/',
   'test/domain/',
   'test/market/',
+  'test/pipeline/checkpoint-listing.test.ts',
   'test/pipeline/halt-reach.test.ts',
   'test/redact.test.ts',
   'test/backtest/backtest.test.ts',

@@ -10,17 +10,17 @@ import { roundTo } from './facts.ts';
 
 export function chairmanVote(input: ChairInput): Decision {
   const weights = new Map<string, number>();
-  const killShots = new Map<string, { text: string; score: number }[]>();
+  const counts = new Map<string, number>();
+  // Per pitch, the kill shot of its lowest score (the first given, on a tie): its sharpest objection.
+  const sharpest = new Map<string, { text: string; score: number }>();
   for (const review of input.reviews)
     for (const s of review.scores) {
-      weights.set(s.target, (weights.get(s.target) ?? 0) + rubricAverage(s.rubric));
-      killShots.set(
-        s.target,
-        [...(killShots.get(s.target) ?? []), { text: s.killShot, score: rubricAverage(s.rubric) }].sort((a, b) => a.score - b.score),
-      );
+      const score = rubricAverage(s.rubric);
+      weights.set(s.target, (weights.get(s.target) ?? 0) + score);
+      counts.set(s.target, (counts.get(s.target) ?? 0) + 1);
+      const known = sharpest.get(s.target);
+      if (!known || score < known.score) sharpest.set(s.target, { text: s.killShot, score });
     }
-  const counts = new Map<string, number>();
-  for (const review of input.reviews) for (const s of review.scores) counts.set(s.target, (counts.get(s.target) ?? 0) + 1);
   // Reviews cluster between 6 and 9 out of 10: measured from 5, a pitch scored 9 weighs four times one scored 6.
   const weightOf = (label: string) => {
     const n = counts.get(label);
@@ -47,7 +47,7 @@ export function chairmanVote(input: ChairInput): Decision {
   const lead = backers[0];
   const dissenters = input.pitches.filter((p) => !backers.includes(p));
   // The strongest objection reviewers raised against the winning pitch, and each dissenting view in its own words.
-  const against = lead ? killShots.get(lead.label)?.[0]?.text : undefined;
+  const against = lead ? sharpest.get(lead.label)?.text : undefined;
   const dissent =
     (dissenters.length
       ? dissenters

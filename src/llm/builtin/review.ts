@@ -20,7 +20,24 @@ interface Facts {
   inCandidates: boolean;
 }
 
+type OwnFacts = Omit<Facts, 'shared'>;
+
+// Every reviewer asks for the facts of the same pitches on the same snapshot and pack: those that do not
+// depend on the other pitches shown (which leave out the reviewer's own) are kept per pitch.
+const ownFacts = new WeakMap<Pitch, { snapshot: MarketSnapshot; research: ResearchPack; facts: OwnFacts }>();
+
 function factsOf(p: Pitch, all: readonly LabelledPitch[], snapshot: MarketSnapshot, research: ResearchPack): Facts {
+  let known = ownFacts.get(p);
+  if (known?.snapshot !== snapshot || known.research !== research) {
+    known = { snapshot, research, facts: ownFactsOf(p, snapshot, research) };
+    ownFacts.set(p, known);
+  }
+  let shared = 0;
+  for (const o of all) if (o.pitch !== p && o.pitch.instrument === p.instrument && o.pitch.direction === p.direction) shared++;
+  return { ...known.facts, shared };
+}
+
+function ownFactsOf(p: Pitch, snapshot: MarketSnapshot, research: ResearchPack): OwnFacts {
   const checkable = p.indicators.filter((u) => u.value !== null);
   const supported = checkable.length ? checkable.filter((u) => holds(u.value as number, u)).length / checkable.length : 0;
   const matching = p.indicators.filter((u) => {
@@ -33,10 +50,12 @@ function factsOf(p: Pitch, all: readonly LabelledPitch[], snapshot: MarketSnapsh
   const stopSigmas = p.invalidation.conditions
     .filter((c) => c.indicator === 'close' && c.symbol === p.instrument && close !== null && vol)
     .map((c) => Math.abs(c.threshold - (close as number)) / ((close as number) * (vol as number) * Math.sqrt(5 / 252)));
-  const shared = all.filter((o) => o.pitch !== p && o.pitch.instrument === p.instrument && o.pitch.direction === p.direction).length;
   const inCandidates = research.candidates.some((c) => c.symbol === p.instrument && c.direction === p.direction);
-  return { supported, integrity, stopSigmas, shared, inCandidates };
+  return { supported, integrity, stopSigmas, inCandidates };
 }
+
+/** The rubric's dimensions in the order a tie for the weakest is settled: what costs money first. */
+const KILL_SHOT_ORDER: readonly RubricKey[] = ['riskDefinition', 'edgePlausibility', 'indicatorIntegrity', 'timingCatalyst', 'tradeability', 'originality', 'clarity'];
 
 /** The reviewer's own read of the market: its strategy's pitch, used as a second opinion. */
 export interface Lens {
@@ -73,31 +92,44 @@ export function scorePitch(
   };
   // The kill shot names the weakest dimension by a fact that is true of this pitch; ties go to the
   // dimension that costs money first (risk, then edge), not to the first in the list.
-  const order: RubricKey[] = ['riskDefinition', 'edgePlausibility', 'indicatorIntegrity', 'timingCatalyst', 'tradeability', 'originality', 'clarity'];
+  const order = KILL_SHOT_ORDER;
   const weakest = order.reduce<RubricKey>((w, k) => (rubric[k] < rubric[w] ? k : w), order[0] as RubricKey);
-  const stopText = f.stopSigmas.length ? f.stopSigmas.map((x) => x.toFixed(1)).join('/') : '';
-  const killShots: Record<RubricKey, string> = {
-    clarity: `${p.thesis.length} thesis point${p.thesis.length === 1 ? '' : 's'}, and none says what price or event makes the trade pay.`,
-    edgePlausibility: clash
-      ? `My ${lens?.name} read says ${mine?.direction} ${p.instrument}, the opposite: ${mine?.thesis[0] ?? ''}`
-      : f.supported < 1
-        ? `Only ${Math.round(f.supported * 100)}% of the cited indicators are on the pitch's side of their thresholds right now.`
-        : `Every cited indicator already agrees, so the move may be priced: what is the edge beyond the consensus?`,
-    timingCatalyst: horizonFits
-      ? `No dated catalyst inside the ${p.horizon} horizon: the signal says where, not when.`
-      : `A ${p.horizon} horizon on ${p.indicators.map((u) => u.indicator).join(', ')} mixes a slow signal with a fast clock.`,
-    riskDefinition: f.stopSigmas.length
-      ? `The price stop sits ${stopText} weekly sigmas away: ${Math.min(...f.stopSigmas) < 0.75 ? 'ordinary noise will trip it' : Math.max(...f.stopSigmas) > 3 ? 'too far to protect the account' : 'fine, but it is the only line of defence'}.`
-      : `No closing-price stop on ${p.instrument} itself: the loss is not bounded by the rule.`,
-    indicatorIntegrity: 'Some indicator values quoted do not match the data as of the decision time.',
-    originality: `${f.shared} other pitch${f.shared === 1 ? ' makes' : 'es make'} the same call: it adds little to the council.`,
-    tradeability: flat ? 'A flat pitch trades nothing.' : `${p.instrument} is not in the tradeable universe.`,
+  // Only the weakest dimension's kill shot is written (each reviewer scores every pitch, every week).
+  const killShot = (key: RubricKey): string => {
+    switch (key) {
+      case 'clarity':
+        return `${p.thesis.length} thesis point${p.thesis.length === 1 ? '' : 's'}, and none says what price or event makes the trade pay.`;
+      case 'edgePlausibility':
+        return clash
+          ? `My ${lens?.name} read says ${mine?.direction} ${p.instrument}, the opposite: ${mine?.thesis[0] ?? ''}`
+          : f.supported < 1
+            ? `Only ${Math.round(f.supported * 100)}% of the cited indicators are on the pitch's side of their thresholds right now.`
+            : `Every cited indicator already agrees, so the move may be priced: what is the edge beyond the consensus?`;
+      case 'timingCatalyst':
+        return horizonFits
+          ? `No dated catalyst inside the ${p.horizon} horizon: the signal says where, not when.`
+          : `A ${p.horizon} horizon on ${p.indicators.map((u) => u.indicator).join(', ')} mixes a slow signal with a fast clock.`;
+      case 'riskDefinition':
+        return f.stopSigmas.length
+          ? `The price stop sits ${f.stopSigmas.map((x) => x.toFixed(1)).join('/')} weekly sigmas away: ${Math.min(...f.stopSigmas) < 0.75 ? 'ordinary noise will trip it' : Math.max(...f.stopSigmas) > 3 ? 'too far to protect the account' : 'fine, but it is the only line of defence'}.`
+          : `No closing-price stop on ${p.instrument} itself: the loss is not bounded by the rule.`;
+      case 'indicatorIntegrity':
+        return 'Some indicator values quoted do not match the data as of the decision time.';
+      case 'originality':
+        return `${f.shared} other pitch${f.shared === 1 ? ' makes' : 'es make'} the same call: it adds little to the council.`;
+      case 'tradeability':
+        return flat ? 'A flat pitch trades nothing.' : `${p.instrument} is not in the tradeable universe.`;
+      default: {
+        const unknown: never = key;
+        return unknown;
+      }
+    }
   };
   const first = p.invalidation.conditions[0];
   return {
     target: target.label,
     rubric,
-    killShot: killShots[weakest],
+    killShot: killShot(weakest),
     flipCondition: first ? `I would back the other side if ${describeCondition(first)}.` : 'None given.',
     improvements: [
       ...(f.integrity < 1 ? ['Quote indicator values exactly as of the decision time.'] : []),

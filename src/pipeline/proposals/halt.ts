@@ -128,7 +128,7 @@ export async function setHalted(
   by: string,
   now: Date,
 ): Promise<number> {
-  await streams.control(deps.council).decide(deps.store, () => [{ type: halted ? 'Halted' : 'Resumed', data: { by, at: now.toISOString() } }]);
+  await streams.control(deps.council).appendDecision(deps.store, () => [{ type: halted ? 'Halted' : 'Resumed', data: { by, at: now.toISOString() } }]);
   const settled = halted
     ? await Promise.allSettled(
         deps.accounts.map(async (account) => {

@@ -53,7 +53,7 @@ export async function executeProposal(
     // so the lookup is skipped (one round trip, not two); every later attempt looks each order up first.
     let firstAttempt = marker === 'first-attempt-recorded';
     if (todo.length && !firstAttempt)
-      await stream.decide(deps.store, (events) => {
+      await stream.appendDecision(deps.store, (events) => {
         const attempts = events.filter((e) => e.type === 'ExecutionAttempted').length;
         firstAttempt = attempts === 0;
         return [{ type: 'ExecutionAttempted', data: { attempt: attempts + 1, at: now.toISOString() } }];
@@ -91,14 +91,16 @@ export async function executeProposal(
       else recorded.push({ type: 'OrderRejected', data: { account: order.account, clientOrderId: order.clientOrderId, symbol: order.symbol, reason: outcome.reason } });
     }
     if (recorded.length)
-      await stream.decide(deps.store, (events) => {
+      await stream.appendDecision(deps.store, (events) => {
         const known = new Set(events.flatMap((e) => (e.type === 'OrderSubmitted' || e.type === 'OrderRejected' ? [e.data.clientOrderId] : [])));
         return recorded.filter((e) => !known.has(e.data.clientOrderId));
       });
     state = await proposals.load(proposalId);
     const placed = state.orders.every((o) => state.submitted[o.clientOrderId] || state.rejectedOrders[o.clientOrderId]);
     if (placed)
-      await stream.decide(deps.store, (events) => (events.some((e) => e.type === 'ExecutionCompleted') ? [] : [{ type: 'ExecutionCompleted', data: { at: now.toISOString() } }]));
+      await stream.appendDecision(deps.store, (events) =>
+        events.some((e) => e.type === 'ExecutionCompleted') ? [] : [{ type: 'ExecutionCompleted', data: { at: now.toISOString() } }],
+      );
     if (notes.size)
       for (const [id, reason] of notes)
         deps.sink.publish({ type: 'run_failed', week: state.week, runId: null, errorId: id, message: `order ${id} is in an unknown state: ${reason}` }).catch(() => {});
@@ -143,7 +145,7 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
         const why = `not placed: ${n.clientOrderId} (${n.side} ${n.qty} ${n.symbol}) could not be canceled to be netted into it (it is ${after.status})`;
         await streams
           .proposal(state.proposalId)
-          .decide(deps.store, (events) =>
+          .appendDecision(deps.store, (events) =>
             events.some(rejects(folded)) ? [] : [{ type: 'OrderRejected', data: { account: n.account, clientOrderId: folded, symbol: n.symbol, reason: why } }],
           );
         changed = true;
@@ -155,7 +157,7 @@ async function cancelNetted(deps: ExecutionDeps, state: ProposalState, now: Date
     if (!exitId.startsWith(EXIT_PREFIX)) continue;
     await streams
       .proposal(exitId)
-      .decide(deps.store, (events) =>
+      .appendDecision(deps.store, (events) =>
         events.some(rejects(n.clientOrderId)) ? [] : [{ type: 'OrderRejected', data: { account: n.account, clientOrderId: n.clientOrderId, symbol: n.symbol, reason } }],
       );
   }
@@ -223,7 +225,7 @@ export async function recordLegFills(deps: Pick<ExecutionDeps, 'store' | 'propos
     const legs = filledLegs(parent);
     const proposalId = legs.length ? proposalIdOf(parent) : null;
     if (!proposalId) continue;
-    await streams.proposal(proposalId).decide(deps.store, (events) => {
+    await streams.proposal(proposalId).appendDecision(deps.store, (events) => {
       const state = proposalsOf(deps).fold(proposalId, events);
       if (!state.exists) return [];
       const planned = state.orders.find((o) => o.clientOrderId === parent.clientOrderId);
@@ -314,7 +316,7 @@ export async function syncFills(deps: ExecutionDeps, proposalId: string, asOf: D
     }
   }
   if (reports.some((r) => r.filledQty > (state.fills[r.clientOrderId]?.qty ?? 0)))
-    await streams.proposal(proposalId).decide(deps.store, (events) => {
+    await streams.proposal(proposalId).appendDecision(deps.store, (events) => {
       const current = proposals.fold(proposalId, events);
       return reports.flatMap((r): ProposalEvent[] => {
         const have = current.fills[r.clientOrderId];

@@ -5,7 +5,7 @@
  * stream is opened, and older pending proposals it supersedes are withdrawn.
  */
 import type { Broker } from '../../brokers/port.ts';
-import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder } from '../../domain/proposal.ts';
+import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder, type ProposalState } from '../../domain/proposal.ts';
 import type { Decision } from '../../domain/schemas.ts';
 import { clientOrderId, DEFAULT_MAX_STOP_PCT, EXIT_PREFIX, isExitOrder, planAccount, type View } from '../../domain/sizing.ts';
 import { protectionOf } from '../../domain/stops.ts';
@@ -108,7 +108,10 @@ export async function openProposal(store: EventStore, council: string, week: str
 export async function supersedeOlder(store: EventStore, proposals: ProposalRepository, sink: NoticeSink, council: string, newer: string, at: Date): Promise<void> {
   // Every proposal's state, from the application's repository, whose folds are remembered across runs
   // (a backtest plans hundreds of weeks); the withdrawal itself goes through the run's retrying store.
-  for (const state of await proposals.list()) {
+  const listed = await proposals.list();
+  // By index: an iterator here (an async function, not optimised) made one result object per proposal listed.
+  for (let i = 0; i < listed.length; i++) {
+    const state = listed[i] as ProposalState;
     const { proposalId } = state;
     if (state.status !== 'PENDING' || proposalId === newer || proposalId.startsWith(EXIT_PREFIX) || (state.council && state.council !== council)) continue;
     const stream = proposalStream(proposalId);
