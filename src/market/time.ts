@@ -53,9 +53,7 @@ const WALL_RE = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
 /** The zone's offset at an instant as Intl reads it (whole seconds: the wall clock it formats has no ms). */
 function formattedOffset(zone: Zone, epochMs: number): number {
   const m = WALL_RE.exec(zone.formatter.format(epochMs));
-  const asUtc = m
-    ? Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6]))
-    : wallClockFromParts(zone, epochMs);
+  const asUtc = m ? Date.UTC(Number(m[3]), Number(m[1]) - 1, Number(m[2]), Number(m[4]), Number(m[5]), Number(m[6])) : wallClockFromParts(zone, epochMs);
   return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
 
