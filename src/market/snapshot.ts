@@ -1,6 +1,6 @@
 /** What the council sees of the market at an instant: each symbol's indicators at the last closed session. */
 import { createNyseCalendar, lastClosedSession, type TradingCalendar } from './calendar.ts';
-import { computeIndicators, type IndicatorSet } from './indicators.ts';
+import { computeIndicators, IndicatorsOnDemand, type IndicatorSet } from './indicators.ts';
 import type { MarketData } from './port.ts';
 
 export interface MarketSnapshot {
@@ -53,13 +53,31 @@ export function memoIndicators(md: MarketData, key: string): { value: IndicatorS
   };
 }
 
+export interface SnapshotOptions {
+  /**
+   * Sets a caller reads by name only (a checkpoint's rules): each indicator is worked out when first read
+   * (IndicatorsOnDemand), unless a full set for the session is already known. Not for anything stored or
+   * shown: such a set is not a plain object.
+   */
+  onDemand?: boolean;
+}
+
 /**
  * Indicators of every symbol in `universe` at the last session closed by `asOf`. A symbol whose data stops
  * before that session is a MissingSessionError: stale numbers must not pass for today's.
  */
-export async function buildSnapshot(md: MarketData, universe: readonly string[], asOf: Date, calendar: TradingCalendar = defaultCalendar): Promise<MarketSnapshot> {
+export async function buildSnapshot(
+  md: MarketData,
+  universe: readonly string[],
+  asOf: Date,
+  calendar: TradingCalendar = defaultCalendar,
+  options: SnapshotOptions = {},
+): Promise<MarketSnapshot> {
   const lastSession = lastClosedSession(calendar, asOf);
-  const memos = universe.map((symbol) => memoIndicators(md, `${symbol}|${lastSession}`));
+  const memos = universe.map((symbol) => {
+    const full = memoIndicators(md, `${symbol}|${lastSession}`);
+    return full.value || !options.onDemand ? full : memoIndicators(md, `${symbol}|${lastSession}|on demand`);
+  });
   const [vixBars, ...histories] = await Promise.all([
     md.bars({ symbol: VIX_SYMBOL, asOf, to: lastSession, limit: 1 }),
     ...universe.map((symbol, i) => (memos[i]?.value ? undefined : md.bars({ symbol, asOf, to: lastSession, limit: SNAPSHOT_LOOKBACK }))),
@@ -74,7 +92,7 @@ export async function buildSnapshot(md: MarketData, universe: readonly string[],
     const bars = histories[i] ?? [];
     const last = bars[bars.length - 1];
     if (last?.date !== lastSession) throw new MissingSessionError(symbol, lastSession, last?.date);
-    symbols[symbol] = memo.set(computeIndicators(bars));
+    symbols[symbol] = memo.set(options.onDemand ? new IndicatorsOnDemand(bars) : computeIndicators(bars));
   });
   const vix = vixBars?.[0];
   return {

@@ -13,7 +13,7 @@ import { decideProposal, foldProposal, type ProposalEvent, type ProposalOrder, t
 import type { Comparator, Condition, Horizon } from '../domain/schemas.ts';
 import { clientOrderId, EXIT_PREFIX } from '../domain/sizing.ts';
 import type { TradingCalendar } from '../market/calendar.ts';
-import { computeIndicators, type IndicatorSet } from '../market/indicators.ts';
+import { IndicatorsOnDemand, type IndicatorSet } from '../market/indicators.ts';
 import { type NewsSource, prepareNews, shareBySymbol } from '../market/news.ts';
 import type { MarketData } from '../market/port.ts';
 import { buildSnapshot, memoIndicators, SNAPSHOT_LOOKBACK, VIX_SYMBOL } from '../market/snapshot.ts';
@@ -568,7 +568,8 @@ async function pointInTime(deps: CheckpointDeps, symbols: readonly string[], at:
   await Promise.all(
     symbols.map(async (symbol) => {
       try {
-        const snapshot = await buildSnapshot(deps.market, [symbol], at, deps.calendar);
+        // Read by name only (judge, the mark): each indicator is worked out when a rule first reads it.
+        const snapshot = await buildSnapshot(deps.market, [symbol], at, deps.calendar, { onDemand: true });
         if (!intraday) out.mark.session = snapshot.lastSession;
         out.vix = snapshot.vix;
         out.values[symbol] = snapshot.symbols[symbol] ?? null;
@@ -582,7 +583,7 @@ async function pointInTime(deps: CheckpointDeps, symbols: readonly string[], at:
         }
         const bars = await deps.market.bars({ symbol, asOf: at, to: snapshot.lastSession, limit: SNAPSHOT_LOOKBACK - 1 });
         // concat sizes the new list at once (a spread grows it step by step: ~70 MB over ten years).
-        out.values[symbol] = memo.set(computeIndicators(bars.concat([{ date: today, open, high: open, low: open, close: open, volume: 0 }])));
+        out.values[symbol] = memo.set(new IndicatorsOnDemand(bars.concat([{ date: today, open, high: open, low: open, close: open, volume: 0 }])));
       } catch (error) {
         out.values[symbol] ??= null;
         out.problems[symbol] = (error as Error).message;

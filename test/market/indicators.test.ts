@@ -5,7 +5,7 @@
 import { EMA, getLogReturns, getMaximum, getStandardDeviation, MACD, RSI, SMA } from 'trading-signals';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledBarsDir, createCsvMarketData } from '../../src/market/csv.ts';
-import { computeIndicators, INDICATOR_NAMES, type IndicatorSet, MIN_HISTORY, type SymbolIndicatorName } from '../../src/market/indicators.ts';
+import { computeIndicators, INDICATOR_NAMES, IndicatorsOnDemand, type IndicatorSet, MIN_HISTORY, type SymbolIndicatorName } from '../../src/market/indicators.ts';
 import type { Bar } from '../../src/market/port.ts';
 import { SNAPSHOT_LOOKBACK } from '../../src/market/snapshot.ts';
 import { nyDateTime } from '../../src/market/time.ts';
@@ -170,5 +170,30 @@ describe('Indicators against trading-signals, to the last bit', () => {
       const ours = computeIndicators(bars);
       for (const [name, value] of Object.entries(libraryIndicators(closes))) expect(Object.is(ours[name as SymbolIndicatorName], value), name).toBe(true);
     }
+  });
+});
+
+describe('Indicators worked out on demand (a checkpoint reads the one or two its rules name)', () => {
+  it('Given every bundled symbol, windows of every length up to 300 ending on each 17th session, and the values read in any order, Then each is computeIndicators’ number to the last bit', () => {
+    const names = [...Object.keys(computeIndicators([])), 'atr_14'] as (SymbolIndicatorName | 'atr_14')[];
+    let windows = 0;
+    for (const symbol of ['SPY', 'TLT', 'USO', 'VIX']) {
+      const all = readRaw(symbol);
+      for (let end = 1; end <= all.length; end += 17) {
+        const bars = all.slice(Math.max(0, end - (end % SNAPSHOT_LOOKBACK) - 1), end);
+        const eager = computeIndicators(bars);
+        const lazy = new IndicatorsOnDemand(bars);
+        // Read in a different order each window, some twice: the order must not matter.
+        const order = names.map((name, i) => names[(i * 5 + end) % names.length] as SymbolIndicatorName | 'atr_14');
+        for (const name of [...order, ...order.slice(0, 3)]) expect(Object.is(lazy[name], eager[name]), `${symbol} ${end} ${name}: ${lazy[name]} vs ${eager[name]}`).toBe(true);
+        windows++;
+      }
+    }
+    expect(windows).toBeGreaterThan(1000);
+  });
+
+  it('Given no bars, Then every indicator reads null', () => {
+    const lazy = new IndicatorsOnDemand([]);
+    for (const name of Object.keys(computeIndicators([])) as SymbolIndicatorName[]) expect(lazy[name]).toBeNull();
   });
 });

@@ -42,6 +42,18 @@ describe('Market snapshot', () => {
     }
   });
 
+  it('Given a snapshot asked for on demand (a checkpoint’s), Then each value read is the full snapshot’s, and a full set already known is given as it is', async () => {
+    const fresh = createCsvMarketData(bundledBarsDir());
+    const lazy = await buildSnapshot(fresh, ['SPY', 'USO'], mondayMorning, undefined, { onDemand: true });
+    const full = await buildSnapshot(fresh, ['SPY', 'USO'], mondayMorning);
+    expect(lazy.lastSession).toBe(full.lastSession);
+    expect(lazy.vix).toBe(full.vix);
+    for (const symbol of ['SPY', 'USO']) for (const [name, value] of Object.entries(full.symbols[symbol]!)) expect(lazy.symbols[symbol]![name as 'close']).toBe(value);
+    // The full sets are known now: asked for on demand again, the same objects come back.
+    const again = await buildSnapshot(fresh, ['SPY', 'USO'], mondayMorning, undefined, { onDemand: true });
+    expect(again.symbols['SPY']).toBe(full.symbols['SPY']);
+  });
+
   it('Given a copy of the data with every bar after 2024-03-01 removed, When building the 2024-03-04T13:00Z snapshot, Then it is identical', async () => {
     const full = await buildSnapshot(md, UNIVERSE, mondayMorning);
     const cut = await buildSnapshot(createCsvMarketData(truncatedCopy('2024-03-01')), UNIVERSE, mondayMorning);
