@@ -259,13 +259,13 @@ export class IndicatorsOnDemand implements IndicatorSet {
     return bar === undefined ? null : bar.close;
   }
   get return_1d(): number | null {
-    return this.#value('return_1d', (c) => change(c, 1));
+    return this.#change(1);
   }
   get return_1w(): number | null {
-    return this.#value('return_1w', (c) => change(c, 5));
+    return this.#change(5);
   }
   get return_1m(): number | null {
-    return this.#value('return_1m', (c) => change(c, 21));
+    return this.#change(21);
   }
   get realized_vol_20(): number | null {
     return this.#value('realized_vol_20', (c) => realizedVol(c, 20));
@@ -296,6 +296,14 @@ export class IndicatorsOnDemand implements IndicatorSet {
   }
   get atr_14(): number | null {
     return this.#value('atr_14', () => averageTrueRange(this.#bars));
+  }
+
+  /** change() read off the bars themselves: two closes need no array of them all. */
+  #change(sessions: number): number | null {
+    const bars = this.#bars;
+    const last = bars[bars.length - 1];
+    const base = bars[bars.length - 1 - sessions];
+    return last === undefined || base === undefined ? null : last.close / base.close - 1;
   }
 
   #value(name: SymbolIndicatorName | 'atr_14', compute: (closes: Float64Array) => number | null): number | null {

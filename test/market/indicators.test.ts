@@ -174,11 +174,12 @@ describe('Indicators against trading-signals, to the last bit', () => {
 });
 
 describe('Indicators worked out on demand (a checkpoint reads the one or two its rules name)', () => {
-  it('Given every bundled symbol, windows of every length up to 300 ending on each 17th session, and the values read in any order, Then each is computeIndicators’ number to the last bit', () => {
+  it('Given every bundled symbol, windows of every length up to 300 ending on each 17th session, and the values read in any order, Then each is computeIndicators’ number to the last bit', async () => {
+    const md = createCsvMarketData(bundledBarsDir());
     const names = [...Object.keys(computeIndicators([])), 'atr_14'] as (SymbolIndicatorName | 'atr_14')[];
     let windows = 0;
     for (const symbol of ['SPY', 'TLT', 'USO', 'VIX']) {
-      const all = readRaw(symbol);
+      const all = await md.bars({ symbol, asOf: new Date('2100-01-01T00:00:00Z') });
       for (let end = 1; end <= all.length; end += 17) {
         const bars = all.slice(Math.max(0, end - (end % SNAPSHOT_LOOKBACK) - 1), end);
         const eager = computeIndicators(bars);
