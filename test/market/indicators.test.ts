@@ -185,7 +185,7 @@ describe('Indicators worked out on demand (a checkpoint reads the one or two its
         const eager = computeIndicators(bars);
         const lazy = new IndicatorsOnDemand(bars);
         // Read in a different order each window, some twice: the order must not matter.
-        const order = names.map((name, i) => names[(i * 5 + end) % names.length] as SymbolIndicatorName | 'atr_14');
+        const order = names.map((_, i) => names[(i * 5 + end) % names.length] as SymbolIndicatorName | 'atr_14');
         for (const name of [...order, ...order.slice(0, 3)]) expect(Object.is(lazy[name], eager[name]), `${symbol} ${end} ${name}: ${lazy[name]} vs ${eager[name]}`).toBe(true);
         windows++;
       }
