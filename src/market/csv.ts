@@ -220,6 +220,15 @@ export function createCsvMarketData(dir: string, options: { calendar?: TradingCa
     return start < end ? bars.slice(start, end) : [];
   }
 
+  /** The open of `date` from its loaded series, once it has opened by `asOf` (point in time). */
+  function openOf({ bars, dates }: Series, symbol: string, date: string, asOf: Date): number | undefined {
+    if (asOf < nyDateTime(date, '09:30')) {
+      throw new PointInTimeError(`${symbol} ${date}: the session opens at 09:30 New York, after asOf ${asOf.toISOString()}`);
+    }
+    const i = lowerBound(dates, date);
+    return dates[i] === date ? bars[i]?.open : undefined;
+  }
+
   /** Whether the bar of `date` has closed by `asOf`. */
   function isPublished(date: string, asOf: Date): boolean {
     const today = nyDate(asOf);
@@ -241,14 +250,14 @@ export function createCsvMarketData(dir: string, options: { calendar?: TradingCa
       }
     },
 
-    async sessionOpen(symbol, date, asOf) {
-      assertDate(date);
-      const { bars, dates } = await series(symbol);
-      if (asOf < nyDateTime(date, '09:30')) {
-        throw new PointInTimeError(`${symbol} ${date}: the session opens at 09:30 New York, after asOf ${asOf.toISOString()}`);
+    sessionOpen(symbol, date, asOf) {
+      try {
+        assertDate(date);
+        const known = loaded.get(symbol);
+        return known === undefined ? series(symbol).then((s) => openOf(s, symbol, date, asOf)) : Promise.resolve(openOf(known, symbol, date, asOf));
+      } catch (error) {
+        return Promise.reject(error);
       }
-      const i = lowerBound(dates, date);
-      return dates[i] === date ? bars[i]?.open : undefined;
     },
   };
 }
