@@ -41,8 +41,11 @@ const indicatorMemo = new WeakMap<MarketData, Map<string, IndicatorSet>>();
 
 /** The memoized indicator set under `key` for this data source, and a setter for it. */
 export function memoIndicators(md: MarketData, key: string): { value: IndicatorSet | undefined; set: (v: IndicatorSet) => IndicatorSet } {
-  const map = indicatorMemo.get(md) ?? new Map<string, IndicatorSet>();
-  indicatorMemo.set(md, map);
+  let map = indicatorMemo.get(md);
+  if (map === undefined) {
+    map = new Map<string, IndicatorSet>();
+    indicatorMemo.set(md, map);
+  }
   return {
     value: map.get(key),
     set: (v) => {
