@@ -9,6 +9,7 @@ import type { TradingCalendar } from '../market/calendar.ts';
 import type { MarketData } from '../market/port.ts';
 import { addDays, mondayOf, nyDate, nyDateTime, nyTime } from '../market/time.ts';
 import type { ProposalRepository } from '../pipeline/execution.ts';
+import { eachMoved } from '../pipeline/checkpoint-listing.ts';
 import type { EventStore } from '../store/port.ts';
 
 /** When an action on a proposal happens (`now`) and the instant the simulated broker settles up to (`settleAt`). */
@@ -117,9 +118,11 @@ function latestActsFolder(): (proposals: readonly ProposalState[]) => { approved
   let approvedAt = 0;
   let decidedAt = 0;
   let fillSession: string | null = null;
+  let last: readonly ProposalState[] = [];
   return (proposals) => {
-    for (const p of proposals) {
-      if (folded.has(p)) continue;
+    // Only the states not at their place in the last listing can be new to the fold (eachMoved).
+    eachMoved(last, proposals, (p) => {
+      if (folded.has(p)) return;
       folded.add(p);
       if (p.asOf) decidedAt = Math.max(decidedAt, Date.parse(p.asOf));
       if (p.approvedBy) approvedAt = Math.max(approvedAt, Date.parse(p.approvedBy.at));
@@ -131,7 +134,8 @@ function latestActsFolder(): (proposals: readonly ProposalState[]) => { approved
         const session = /(Z|[+-]\d\d:\d\d)$/.test(f.filledAt) ? nyDate(new Date(f.filledAt)) : f.filledAt.slice(0, 10);
         if (fillSession === null || session > fillSession) fillSession = session;
       }
-    }
+    });
+    last = proposals;
     return { approvedAt, fillSession, decidedAt };
   };
 }
