@@ -100,6 +100,8 @@ export const ROLLING_WEEKS = 26;
  */
 export async function postmortemCharts(pm: Postmortem, label = `week of ${pm.week}`, o: { report?: boolean } = {}): Promise<ChartImage[]> {
   const period = `${pm.from} to ${pm.to}, daily closes; ${label}`;
+  // Each picture starts rendering on the thread pool as soon as its SVG is written, while the next is built.
+  const render = async (fileName: string, title: string, svg: string): Promise<ChartImage> => ({ fileName, title, png: await svgToPng(svg) });
   const equity = lineChartSvg({
     title: 'Equity by account, benchmarks at the same exposure',
     subtitle: `${period}; SPY and equal weight held at the accounts' mean exposure, rest in cash`,
@@ -109,6 +111,7 @@ export async function postmortemCharts(pm: Postmortem, label = `week of ${pm.wee
     series: [...accountSeries(pm, (e) => [...e]), ...scaledSeries(pm, (e) => [...e])],
     formatY: dollars,
   });
+  const charts: Promise<ChartImage>[] = [render('equity.png', 'Equity curves', equity)];
   const benchmarks = () =>
     lineChartSvg({
       title: 'Benchmarks fully invested (their own scale)',
@@ -132,13 +135,9 @@ export async function postmortemCharts(pm: Postmortem, label = `week of ${pm.wee
     formatY: percent,
     includeY: 0,
   });
-  const charts: { fileName: string; title: string; svg: string }[] = [
-    { fileName: 'equity.png', title: 'Equity curves', svg: equity },
-    { fileName: 'drawdown.png', title: 'Drawdowns', svg: drawdown },
-  ];
-  const rendered = () => Promise.all(charts.map(async ({ svg, ...c }): Promise<ChartImage> => ({ ...c, png: await svgToPng(svg) })));
-  if (!o.report) return rendered();
-  charts.push({ fileName: 'benchmarks.png', title: 'Benchmarks, fully invested', svg: benchmarks() });
+  charts.push(render('drawdown.png', 'Drawdowns', drawdown));
+  if (!o.report) return Promise.all(charts);
+  charts.push(render('benchmarks.png', 'Benchmarks, fully invested', benchmarks()));
   const weeks = weeklyExcess(pm.dates, pm.curves[0]?.equity ?? [], pm.riskFree.returns);
   if (weeks.length > ROLLING_WEEKS) {
     const rolling = (equity: readonly number[]) => {
@@ -155,7 +154,7 @@ export async function postmortemCharts(pm: Postmortem, label = `week of ${pm.wee
       formatY: (v) => v.toFixed(1),
       includeY: 0,
     });
-    charts.push({ fileName: 'rolling-sharpe.png', title: `Rolling ${ROLLING_WEEKS}-week Sharpe`, svg: sharpeChart });
+    charts.push(render('rolling-sharpe.png', `Rolling ${ROLLING_WEEKS}-week Sharpe`, sharpeChart));
   }
-  return rendered();
+  return Promise.all(charts);
 }
