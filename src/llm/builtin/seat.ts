@@ -13,29 +13,19 @@ import { scorePitch } from './review.ts';
 // A strategy's read depends on the snapshot, the research pack and the universe alone: the review takes
 // the read the seat's pitch made of the very same objects (the week's recorded research) instead of a
 // second run. A read that throws is not kept, so it throws again.
-const reads = new WeakMap<MarketSnapshot, WeakMap<ResearchPack, WeakMap<readonly string[], Map<StrategyName, Pitch>>>>();
+const reads = new WeakMap<MarketSnapshot, { research: ResearchPack; universe: readonly string[]; byStrategy: Map<StrategyName, Pitch> }>();
 
-/** The strategy's pitch for these inputs, run once per snapshot, pack and universe. */
+/** The strategy's pitch for these inputs, run once per snapshot, pack and universe (the latest pair asked per snapshot). */
 function readOf(strategy: StrategyName, snapshot: MarketSnapshot, universe: readonly string[], research: ResearchPack): Pitch {
-  let byPack = reads.get(snapshot);
-  if (!byPack) {
-    byPack = new WeakMap();
-    reads.set(snapshot, byPack);
+  let inputs = reads.get(snapshot);
+  if (inputs?.research !== research || inputs.universe !== universe) {
+    inputs = { research, universe, byStrategy: new Map() };
+    reads.set(snapshot, inputs);
   }
-  let byUniverse = byPack.get(research);
-  if (!byUniverse) {
-    byUniverse = new WeakMap();
-    byPack.set(research, byUniverse);
-  }
-  let byStrategy = byUniverse.get(universe);
-  if (!byStrategy) {
-    byStrategy = new Map();
-    byUniverse.set(universe, byStrategy);
-  }
-  let read = byStrategy.get(strategy);
+  let read = inputs.byStrategy.get(strategy);
   if (!read) {
     read = STRATEGY_FNS[strategy]({ snapshot, universe, research });
-    byStrategy.set(strategy, read);
+    inputs.byStrategy.set(strategy, read);
   }
   return read;
 }
