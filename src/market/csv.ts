@@ -197,6 +197,20 @@ export function createCsvMarketData(dir: string, options: { calendar?: TradingCa
     return loading;
   }
 
+  /**
+   * `answer` from the symbol's series, after `check` (run first, before anything loads). A series already
+   * loaded answers without awaiting it (a backtest asks ~60k times); any error is a rejected promise.
+   */
+  function fromSeries<T>(symbol: string, answer: (s: Series) => T, check: () => void): Promise<T> {
+    try {
+      check();
+      const known = loaded.get(symbol);
+      return known === undefined ? series(symbol).then(answer) : Promise.resolve(answer(known));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   /** A RangeError for a request's malformed dates or limit, before anything is loaded. */
   function checkRequest({ from, to, limit }: BarsRequest): void {
     if (from !== undefined) assertDate(from);
@@ -240,24 +254,19 @@ export function createCsvMarketData(dir: string, options: { calendar?: TradingCa
     source,
 
     bars(request: BarsRequest): Promise<Bar[]> {
-      try {
-        checkRequest(request);
-        // A series already loaded is answered without awaiting it: a backtest asks ~60k times.
-        const known = loaded.get(request.symbol);
-        return known === undefined ? series(request.symbol).then((s) => barsOf(s, request)) : Promise.resolve(barsOf(known, request));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      return fromSeries(
+        request.symbol,
+        (s) => barsOf(s, request),
+        () => checkRequest(request),
+      );
     },
 
     sessionOpen(symbol, date, asOf) {
-      try {
-        assertDate(date);
-        const known = loaded.get(symbol);
-        return known === undefined ? series(symbol).then((s) => openOf(s, symbol, date, asOf)) : Promise.resolve(openOf(known, symbol, date, asOf));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      return fromSeries(
+        symbol,
+        (s) => openOf(s, symbol, date, asOf),
+        () => assertDate(date),
+      );
     },
   };
 }
