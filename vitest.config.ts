@@ -14,10 +14,20 @@ export default defineConfig({
     // Generous: the end-to-end tests start real processes (PGlite takes seconds); no test asserts on time.
     testTimeout: 240_000,
     hookTimeout: 120_000,
+    // One temporary folder for the run, one inside it for each file, each removed when done (test/support/temp-root.ts).
+    globalSetup: ['test/support/global-temp.ts'],
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: unitGlobs(), exclude, pool: 'threads', maxWorkers: 4, sequence: { groupOrder: 0 } },
+        test: {
+          name: 'unit',
+          include: unitGlobs(),
+          exclude,
+          pool: 'threads',
+          maxWorkers: 4,
+          setupFiles: ['test/support/setup-unit.ts'],
+          sequence: { groupOrder: 0 },
+        },
       },
       {
         extends: true,

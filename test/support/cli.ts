@@ -1,5 +1,6 @@
 /** Runs the real `council` command as a child process, as a user would. */
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { track } from './children.ts';
@@ -19,8 +20,9 @@ export function council(args: string[], env: Record<string, string>, stdin?: str
     const child = track(
       spawn(process.execPath, [BIN, ...args], {
         cwd: ROOT,
-        // A clean environment: nothing from the developer's shell (keys, DATABASE_URL) leaks into the test.
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', COUNCIL_HTTP_PORT: '0', ...env },
+        // A clean environment: nothing from the developer's shell (keys, DATABASE_URL) leaks into the test;
+        // TMPDIR is the test file's own temporary folder (temp-root.ts).
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TMPDIR: tmpdir(), LOG_LEVEL: 'warn', COUNCIL_HTTP_PORT: '0', ...env },
         stdio: ['pipe', 'pipe', 'pipe'],
       }),
     );
