@@ -23,7 +23,7 @@ describe('A run killed with SIGKILL resumes', () => {
     async (point) => {
       const env = { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-kill-')) };
       const killed = await council(['run', '--week', '2024-03-04', '--json'], { ...env, COUNCIL_CRASH_AT: point });
-      expect(killed.signal).toBe('SIGKILL');
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
       const resumed = await council(['run', '--week', '2024-03-04', '--json'], env);
       expect(resumed.code, resumed.stderr).toBe(0);
       const doc = JSON.parse(resumed.stdout);
@@ -39,7 +39,7 @@ describe('A run killed with SIGKILL resumes', () => {
     const env = { COUNCIL_DATA_DIR: mkdtempSync(join(tmpdir(), 'council-kill-exec-')) };
     const doc = JSON.parse((await council(['run', '--week', '2024-03-04', '--json'], env)).stdout);
     const killed = await council(['approve', doc.proposal.id, '--json'], { ...env, COUNCIL_CRASH_AT: 'after-submit' });
-    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
     const again = await council(['approve', doc.proposal.id], env);
     expect(again.stderr).toMatch(/already approved/);
     const status = JSON.parse((await council(['status', '--json'], env)).stdout);
