@@ -39,6 +39,8 @@ function council(args: string[], env: Record<string, string> = {}) {
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    // A process that cannot start (EACCES, ENOENT) answers at once with the reason, not with a timeout.
+    child.on('error', (e) => done({ code: null, stdout, stderr: `${stderr}${e.message}` }));
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
 }
@@ -122,6 +124,7 @@ describe.skipIf(!enabled)("The Dockerfile's steps in a clean clone", () => {
     const serve = track(spawn(node, ['bin/council.js', 'serve'], { cwd: app, env, ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}), stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     serve.stderr.on('data', (d) => (stderr += d));
+    serve.on('error', (e) => (stderr += e.message));
     const exited = new Promise<number | null>((done) => serve.on('close', (code) => done(code)));
     const healthy = () => spawnSync(process.execPath, ['-e', check!], { env, timeout: 5_000 }).status === 0;
     let ok = false;

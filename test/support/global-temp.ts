@@ -3,7 +3,7 @@
  * (temp-root.ts), and removed when the run ends. It sweeps what a file could not remove itself: a file
  * whose tests are all skipped runs no afterAll hook, and a worker that is stopped runs no exit handler.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE_KEY } from './temp-root.ts';
@@ -11,6 +11,7 @@ import { BASE_KEY } from './temp-root.ts';
 export default function setup(): () => void {
   if (process.env[BASE_KEY] !== undefined) return () => {}; // a second project of the same run
   const root = mkdtempSync(join(tmpdir(), 'council-tests-'));
+  chmodSync(root, 0o755); // others pass through, as through /tmp (see temp-root.ts)
   process.env[BASE_KEY] = root;
   return () => {
     delete process.env[BASE_KEY];

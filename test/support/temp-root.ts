@@ -6,7 +6,7 @@
  * with little disk ran out in the middle of the run. The run's own folder (global-temp.ts) holds them all
  * and sweeps what is left. Set COUNCIL_KEEP_TEST_TMP=1 to keep them for a look after a failure.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -27,6 +27,9 @@ export function useFileTempRoot(): () => void {
   process.env[BASE_KEY] = base;
   const before = process.env.TMPDIR;
   const root = mkdtempSync(join(base, 'council-test-'));
+  // Others may pass through, as through /tmp (the deploy test runs the image's unprivileged user in here);
+  // what each test makes inside with mkdtemp stays its own (0700).
+  chmodSync(root, 0o755);
   process.env.TMPDIR = root;
   return () => {
     if (before === undefined) delete process.env.TMPDIR;
