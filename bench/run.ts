@@ -5,12 +5,13 @@
  * of the words given (case-insensitive), written to bench/results.local.json instead.
  */
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, loadavg, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchAppend } from './append.ts';
 import { benchBacktestCli, benchBacktestScaling, longestSpan } from './backtest.ts';
 import { benchCliStart } from './cli-start.ts';
 import { benchFirstRun } from './first-run.ts';
+import { benchMachine } from './machine.ts';
 import { benchDashboardChange, benchStopNotice } from './push.ts';
 import { serveMemoryPglite, serveMemoryPostgres } from './serve-memory.ts';
 import { benchSlackFlood, benchSlackFloodPostgres } from './slack-flood.ts';
@@ -18,12 +19,12 @@ import { benchSlashAck } from './slash-ack.ts';
 import { benchSnapshots } from './snapshot.ts';
 import { benchStatus } from './status.ts';
 
-/** `pass` is null when the bench did not run or failed. */
+/** `pass` is null when the bench did not run or failed, or has no goal (the machine's own speed). */
 type Row = { bench: string; figure: string; goal: string; pass: boolean | null; detail: unknown };
 // biome-ignore lint/suspicious/noExplicitAny: each bench's detail has its own shape; the judge reads its own bench's fields.
 type Detail = any;
 /** How to read one bench's detail: the headline figure and whether it meets the goal. */
-type Judge = (d: Detail) => { figure: string; pass: boolean };
+type Judge = (d: Detail) => { figure: string; pass: boolean | null };
 
 async function optional(module: string, exportName: string): Promise<(() => Promise<unknown>) | undefined> {
   try {
@@ -61,6 +62,14 @@ async function main(): Promise<void> {
       rows.push({ bench, figure: `failed: ${(error as Error).message}`, goal, pass: null, detail: null });
     }
   };
+
+  // First, before anything else has run: how fast this machine is, to read every timed row against.
+  await record(
+    "machine reference: fixed plain JavaScript, none of the project's code",
+    'none: tells the machine',
+    async () => benchMachine(),
+    (d) => ({ figure: `${d.fastestMs} ms fastest (median ${d.medianMs} ms, ${d.rounds} rounds), ${d.cpuModel}`, pass: null }),
+  );
 
   // Issue 21: the ten-year and the longest backtest through the CLI, and the cost per week. One in-process
   // run of both spans feeds the first row and the last.
@@ -200,8 +209,13 @@ async function main(): Promise<void> {
   process.stdout.write(`\nwritten to ${out}\n`);
 }
 
-function machine(): { cores: number; memoryGb: number; loadAverage: number[] } {
-  return { cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), loadAverage: loadavg().map((x) => Math.round(x * 10) / 10) };
+function machine(): { cores: number; cpu: string; memoryGb: number; loadAverage: number[] } {
+  return {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
+  };
 }
 
 await main();
