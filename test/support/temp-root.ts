@@ -26,7 +26,7 @@ export function useFileTempRoot(): () => void {
   const base = process.env[BASE_KEY] ?? tmpdir();
   process.env[BASE_KEY] = base;
   const before = process.env.TMPDIR;
-  const root = mkdtempSync(join(base, 'council-test-'));
+  const root = mkdtempSync(join(base, 'council-file-'));
   // Others may pass through, as through /tmp (the deploy test runs the image's unprivileged user in here);
   // what each test makes inside with mkdtemp stays its own (0700).
   chmodSync(root, 0o755);
