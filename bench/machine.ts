@@ -1,7 +1,8 @@
 /**
  * The machine's own speed, so that the timed rows can be read against it: a fixed piece of plain
  * JavaScript with the shape of a backtest's data work (a JSON round trip of 50,000 event-like records,
- * rolling means over 250,000 closes, a sort of 200,000 numbers), none of the project's code. On
+ * rolling means over 250,000 closes, a sort of 200,000 numbers), none of the project's code but its
+ * seeded random source (mulberry32, the same numbers on every machine). On
  * 2026-12-01 the same commit's every CPU-bound row, `council --version` among them, took 1.4-2.3x as long
  * on one machine of the project's kind as on another two hours before; this row tells which kind of
  * machine a results.json was measured on. It has no goal.
@@ -9,6 +10,7 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../src/domain/random.ts';
 
 export interface MachineBench {
   /** The fastest timed round, in ms: the headline, steadier than the median (garbage collection varies). */
@@ -21,23 +23,11 @@ export interface MachineBench {
   checksum: number;
 }
 
-/** A small deterministic random source (mulberry32): the same numbers on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SYMBOLS = ['SPY', 'QQQ', 'IWM', 'TLT', 'HYG', 'UUP', 'GLD', 'USO'];
 
 /** The fixed work; returns a checksum of what it computed. */
 export function referenceWork(): number {
-  const next = random(21);
+  const next = seededRandom(21);
   // A JSON round trip of event-like records, as a store writes and reads them.
   const events = Array.from({ length: 50_000 }, (_, i) => ({
     stream: `week:${Math.floor(i / 100)}`,
