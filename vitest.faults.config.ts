@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
     maxWorkers: 2,
-    // No child process (a `council` started through test/support/cli.ts) outlives its file.
+    // No child process (a `council` started through test/support/cli.ts) outlives its file,
     // and what a file writes to the temporary folder goes with it (test/support/temp-root.ts).
     setupFiles: ['test/support/setup.ts'],
     globalSetup: ['test/support/global-temp.ts'],

@@ -3,10 +3,10 @@
  * (temp-root.ts), and removed when the run ends. It sweeps what a file could not remove itself: a file
  * whose tests are all skipped runs no afterAll hook, and a worker that is stopped runs no exit handler.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BASE_KEY } from './temp-root.ts';
+import { BASE_KEY, removeTempFolder } from './temp-root.ts';
 
 export default function setup(): () => void {
   if (process.env[BASE_KEY] !== undefined) return () => {}; // a second project of the same run
@@ -15,6 +15,6 @@ export default function setup(): () => void {
   process.env[BASE_KEY] = root;
   return () => {
     delete process.env[BASE_KEY];
-    if (process.env.COUNCIL_KEEP_TEST_TMP !== '1') rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+    removeTempFolder(root);
   };
 }

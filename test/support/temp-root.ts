@@ -16,7 +16,8 @@ import { join } from 'node:path';
  */
 export const BASE_KEY = 'COUNCIL_TEST_TMP_BASE';
 
-function remove(root: string): void {
+/** Removes a test folder, unless COUNCIL_KEEP_TEST_TMP=1 asks to keep it. */
+export function removeTempFolder(root: string): void {
   if (process.env.COUNCIL_KEEP_TEST_TMP === '1') return;
   rmSync(root, { recursive: true, force: true, maxRetries: 3 });
 }
@@ -34,6 +35,6 @@ export function useFileTempRoot(): () => void {
   return () => {
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
-    remove(root);
+    removeTempFolder(root);
   };
 }
